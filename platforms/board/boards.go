@@ -1,0 +1,94 @@
+package board
+
+// all returns every board. A function rather than a package variable so
+// that no caller can change the table.
+func all() []Board {
+	return []Board{appliance(), virtual(), rpi4(), armv7()}
+}
+
+func console(device string) Console {
+	return Console{Device: device, Baud: 9600, DataBits: 8, Parity: "none", StopBits: 2}
+}
+
+func disk(device string, bootMiB, rootfsMiB int) Disk {
+	return Disk{Device: device, Partitions: []Partition{
+		{Label: "boot", SizeMiB: bootMiB, FS: "vfat"},
+		{Label: "rootfs_a", SizeMiB: rootfsMiB, FS: "squashfs"},
+		{Label: "rootfs_b", SizeMiB: rootfsMiB, FS: "squashfs"},
+		{Label: "data", SizeMiB: 0, FS: "ext4"},
+	}}
+}
+
+// appliance is the x86_64 rack box: a serial character LCD module with its
+// own keypad on the second UART, the console on the first.
+func appliance() Board {
+	return Board{
+		Name:        "appliance",
+		Description: "x86_64 rack appliance, serial LCD module with keypad",
+		GOARCH:      "amd64",
+		LCD:         LCD{Kind: LCDSerialModule, Cols: 16, Rows: 2, Device: "/dev/ttyS1"},
+		Console:     console("/dev/ttyS0"),
+		LAN:         "eth0",
+		WAN:         "eth1",
+		Disk:        disk("/dev/sda", 256, 512),
+	}
+}
+
+// virtual is the virtual appliance: no front panel, console on the VM's
+// first serial port.
+func virtual() Board {
+	return Board{
+		Name:        "virtual",
+		Description: "x86_64 virtual appliance (qemu, VMware, VirtualBox), no LCD",
+		GOARCH:      "amd64",
+		LCD:         LCD{Kind: LCDNone},
+		Console:     console("/dev/ttyS0"),
+		LAN:         "eth0",
+		WAN:         "eth1",
+		Disk:        disk("/dev/vda", 256, 512),
+	}
+}
+
+// rpi4 is a Raspberry Pi 4 with an MCP23017 16x2 LCD plate (the common
+// "RGB LCD plate" wiring: keys on port A, LCD on port B) and a USB serial
+// adapter for the console.
+func rpi4() Board {
+	return Board{
+		Name:        "rpi4",
+		Description: "Raspberry Pi 4 (arm64), HD44780 16x2 on an MCP23017 I2C plate",
+		GOARCH:      "arm64",
+		LCD: LCD{
+			Kind: LCDHD44780MCP23017, Cols: 16, Rows: 2,
+			I2CBus: "1", I2CAddr: 0x20,
+			RS: "GPB7", E: "GPB5", Data: [4]string{"GPB4", "GPB3", "GPB2", "GPB1"},
+			Backlight: "GPA6",
+		},
+		Keys:    Keys{Enter: "GPA0", Right: "GPA1", Down: "GPA2", Up: "GPA3", Left: "GPA4", ActiveLow: true},
+		LEDs:    LEDs{S1: "GPIO23", S2: "GPIO24"},
+		Console: console("/dev/ttyUSB0"),
+		LAN:     "eth0",
+		WAN:     "eth1",
+		Disk:    disk("/dev/mmcblk0", 256, 512),
+	}
+}
+
+// armv7 is a 32-bit ARM board with the HD44780 wired to GPIO in 4-bit mode.
+func armv7() Board {
+	return Board{
+		Name:        "armv7",
+		Description: "32-bit ARMv7 board, HD44780 16x2 on GPIO",
+		GOARCH:      "arm",
+		GOARM:       "7",
+		LCD: LCD{
+			Kind: LCDHD44780GPIO, Cols: 16, Rows: 2,
+			RS: "GPIO25", E: "GPIO24", Data: [4]string{"GPIO23", "GPIO17", "GPIO18", "GPIO22"},
+			Backlight: "GPIO4",
+		},
+		Keys:    Keys{Up: "GPIO5", Down: "GPIO6", Left: "GPIO13", Right: "GPIO19", Enter: "GPIO26", ActiveLow: true},
+		LEDs:    LEDs{S1: "GPIO20", S2: "GPIO21"},
+		Console: console("/dev/ttyUSB0"),
+		LAN:     "eth0",
+		WAN:     "eth1",
+		Disk:    disk("/dev/mmcblk0", 256, 512),
+	}
+}

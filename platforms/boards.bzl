@@ -1,0 +1,113 @@
+"""Picket boards: their Bazel platforms, the binary macro that stamps a board
+and version into every Go binary, and the rule that builds every daemon for
+every board."""
+
+load("@io_bazel_rules_go//go:def.bzl", "go_binary")
+
+# Board name -> CPU constraint. Keep in sync with platforms/board (the test
+# //tests/boards checks every binary's ELF machine against it).
+BOARDS = {
+    "appliance": "@platforms//cpu:x86_64",
+    "virtual": "@platforms//cpu:x86_64",
+    "rpi4": "@platforms//cpu:aarch64",
+    "armv7": "@platforms//cpu:arm",
+}
+
+# The daemons that run on a box, built for every board.
+DAEMONS = [
+    "//src/cmd/consoled",
+    "//src/cmd/lcdd",
+    "//src/cmd/netmgrd",
+    "//src/cmd/scannerd",
+    "//src/cmd/updaterd",
+]
+
+def board_platforms(boards):
+    """Declares, per board, a constraint_value, a platform and a config_setting.
+
+    Args:
+      boards: dict of board name to CPU constraint label.
+    """
+    for name, cpu in boards.items():
+        native.constraint_value(
+            name = name + "_board",
+            constraint_setting = ":board",
+            visibility = ["//visibility:public"],
+        )
+        native.platform(
+            name = name,
+            constraint_values = [
+                cpu,
+                "@platforms//os:linux",
+                "@io_bazel_rules_go//go/toolchain:cgo_off",
+                ":" + name + "_board",
+            ],
+            visibility = ["//visibility:public"],
+        )
+        native.config_setting(
+            name = "is_" + name,
+            constraint_values = [":" + name + "_board"],
+            visibility = ["//visibility:public"],
+        )
+
+_VERSION_PKG = "picket.dev/picket/src/version"
+
+def picket_binary(name, x_defs = {}, **kwargs):
+    """A go_binary stamped with the release version and its target board.
+
+    Gazelle emits it in place of go_binary (see the map_kind directive in the
+    top BUILD.bazel). The board comes from the target platform; built without
+    a board platform (the host), a binary says board "virtual", the same as
+    a plain "go build".
+
+    Args:
+      name: target name.
+      x_defs: further link-time string definitions.
+      **kwargs: passed to go_binary.
+    """
+    board_defs = {"//conditions:default": dict(x_defs, **{
+        _VERSION_PKG + ".version": "{STABLE_PICKET_VERSION}",
+    })}
+    for board in BOARDS:
+        board_defs["//platforms:is_" + board] = dict(x_defs, **{
+            _VERSION_PKG + ".version": "{STABLE_PICKET_VERSION}",
+            _VERSION_PKG + ".boardName": board,
+        })
+    go_binary(
+        name = name,
+        x_defs = select(board_defs),
+        **kwargs
+    )
+
+def _to_boards_impl(settings, attr):
+    return {
+        board: {"//command_line_option:platforms": "//platforms:" + board}
+        for board in BOARDS
+    }
+
+_to_boards = transition(
+    implementation = _to_boards_impl,
+    inputs = [],
+    outputs = ["//command_line_option:platforms"],
+)
+
+def _all_boards_impl(ctx):
+    outs = []
+    for board, targets in ctx.split_attr.binaries.items():
+        for t in targets:
+            exe = t[DefaultInfo].files_to_run.executable
+            out = ctx.actions.declare_file("{}/{}/{}".format(ctx.label.name, board, t.label.name))
+            ctx.actions.symlink(output = out, target_file = exe)
+            outs.append(out)
+    return [DefaultInfo(files = depset(outs), runfiles = ctx.runfiles(files = outs))]
+
+all_boards = rule(
+    implementation = _all_boards_impl,
+    doc = "Builds every binary for every board into <name>/<board>/<binary>.",
+    attrs = {
+        "binaries": attr.label_list(cfg = _to_boards, mandatory = True),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+)
