@@ -22,10 +22,11 @@ DAEMONS = [
     "//src/cmd/updaterd",
 ]
 
-def board_platforms(boards):
+def board_platforms(name, boards):
     """Declares, per board, a constraint_value, a platform and a config_setting.
 
     Args:
+      name: unused; the targets are named after the boards.
       boards: dict of board name to CPU constraint label.
     """
     for name, cpu in boards.items():
@@ -79,7 +80,7 @@ def picket_binary(name, x_defs = {}, **kwargs):
         **kwargs
     )
 
-def _to_boards_impl(settings, attr):
+def _to_boards_impl(_settings, _attr):
     return {
         board: {"//command_line_option:platforms": "//platforms:" + board}
         for board in BOARDS
