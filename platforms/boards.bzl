@@ -80,16 +80,67 @@ def picket_binary(name, x_defs = {}, **kwargs):
         **kwargs
     )
 
+# The Go settings rules_go's own transitions write, with the values every
+# board is built with. Writing all of them here, not only the platform, makes
+# every path to a board's binaries (top level, or as a test's data) end in
+# the same configuration: Bazel 4 names a configuration after the set of
+# settings transitions ever touched, so otherwise the same settings reached
+# by two paths compile the standard library twice.
+_GO_SETTINGS = {
+    "@io_bazel_rules_go//go/config:static": False,
+    "@io_bazel_rules_go//go/config:msan": False,
+    "@io_bazel_rules_go//go/config:race": False,
+    "@io_bazel_rules_go//go/config:pure": True,
+    "@io_bazel_rules_go//go/config:linkmode": "normal",
+    "@io_bazel_rules_go//go/config:tags": [],
+    "@io_bazel_rules_go//go/private/rules:original_static": "",
+    "@io_bazel_rules_go//go/private/rules:original_msan": "",
+    "@io_bazel_rules_go//go/private/rules:original_race": "",
+    "@io_bazel_rules_go//go/private/rules:original_pure": "",
+    "@io_bazel_rules_go//go/private/rules:original_linkmode": "",
+    "@io_bazel_rules_go//go/private/rules:original_tags": "",
+    "@io_bazel_rules_go//go/private:request_nogo": True,
+}
+
 def _to_boards_impl(_settings, _attr):
     return {
-        board: {"//command_line_option:platforms": "//platforms:" + board}
+        board: dict(_GO_SETTINGS, **{"//command_line_option:platforms": "//platforms:" + board})
         for board in BOARDS
     }
 
 _to_boards = transition(
     implementation = _to_boards_impl,
     inputs = [],
-    outputs = ["//command_line_option:platforms"],
+    outputs = ["//command_line_option:platforms"] + _GO_SETTINGS.keys(),
+)
+
+def _to_host_impl(_settings, _attr):
+    return _GO_SETTINGS
+
+_to_host = transition(
+    implementation = _to_host_impl,
+    inputs = [],
+    outputs = _GO_SETTINGS.keys(),
+)
+
+def _host_tools_impl(ctx):
+    outs = []
+    for t in ctx.attr.binaries:
+        exe = t[DefaultInfo].files_to_run.executable
+        out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, t.label.name))
+        ctx.actions.symlink(output = out, target_file = exe)
+        outs.append(out)
+    return [DefaultInfo(files = depset(outs), runfiles = ctx.runfiles(files = outs))]
+
+host_tools = rule(
+    implementation = _host_tools_impl,
+    doc = "Builds host tools for the build machine into <name>/<binary>.",
+    attrs = {
+        "binaries": attr.label_list(cfg = _to_host, mandatory = True),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
 )
 
 def _all_boards_impl(ctx):

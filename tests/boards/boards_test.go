@@ -61,6 +61,19 @@ func TestEveryDaemonForEveryBoard(t *testing.T) {
 	}
 }
 
+// hostTools are built for the build machine, not per board (//:host_tools).
+var hostTools = []string{"flasher", "imgtool", "platformd"}
+
+func TestHostTools(t *testing.T) {
+	for _, tool := range hostTools {
+		t.Run(tool, func(t *testing.T) {
+			path := filepath.Join(built.hostDir, tool)
+			checkELF(t, path, arches["amd64"])
+			checkReports(t, path, arches["amd64"], tool, "virtual", built.version)
+		})
+	}
+}
+
 // TestNothingElseIsBuilt catches a daemon added to the build but not here.
 func TestNothingElseIsBuilt(t *testing.T) {
 	dir, _ := binaries(t)
@@ -157,11 +170,12 @@ var stampedVersion string
 
 // built is where <board>/<daemon> are, and the version they report. Set
 // once by TestMain, read-only afterwards.
-var built struct{ dir, version string }
+var built struct{ dir, hostDir, version string }
 
 func TestMain(m *testing.M) {
 	if srcdir := os.Getenv("TEST_SRCDIR"); srcdir != "" {
 		built.dir = filepath.Join(srcdir, os.Getenv("TEST_WORKSPACE"), "all_boards")
+		built.hostDir = filepath.Join(srcdir, os.Getenv("TEST_WORKSPACE"), "host_tools")
 		built.version = stampedVersion
 		if built.version == "" {
 			built.version = "dev"
@@ -174,10 +188,10 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := 1
-	if err := goBuild(dir, "test-1.2.3"); err != nil {
+	if err := goBuild(filepath.Join(dir, "boards"), filepath.Join(dir, "host"), "test-1.2.3"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	} else {
-		built.dir, built.version = dir, "test-1.2.3"
+		built.dir, built.hostDir, built.version = filepath.Join(dir, "boards"), filepath.Join(dir, "host"), "test-1.2.3"
 		code = m.Run()
 	}
 	os.RemoveAll(dir)
@@ -189,17 +203,27 @@ func binaries(t *testing.T) (dir, version string) {
 	return built.dir, built.version
 }
 
-// goBuild cross-builds every daemon for every board into dir with the go
-// command, stamped the way the Bazel build stamps them.
-func goBuild(dir, version string) error {
+// goBuild cross-builds every daemon for every board into dir, and the host
+// tools into hostDir, with the go command, stamped the way the Bazel build
+// stamps them.
+func goBuild(dir, hostDir, version string) error {
+	ldflags := "-ldflags=-X picket.dev/picket/src/version.version=" + version
+	args := []string{"build", "-trimpath", ldflags, "-o", hostDir + "/"}
+	for _, tool := range hostTools {
+		args = append(args, "picket.dev/picket/src/cmd/"+tool)
+	}
+	cmd := exec.Command("go", args...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build host tools: %v\n%s", err, out)
+	}
 	for _, name := range board.Names() {
 		b, err := board.Lookup(name)
 		if err != nil {
 			return err
 		}
 		args := []string{"build", "-trimpath",
-			"-ldflags=-X picket.dev/picket/src/version.version=" + version +
-				" -X picket.dev/picket/src/version.boardName=" + name,
+			ldflags + " -X picket.dev/picket/src/version.boardName=" + name,
 			"-o", filepath.Join(dir, name) + "/"}
 		for _, d := range daemons {
 			args = append(args, "picket.dev/picket/src/cmd/"+d)
