@@ -163,3 +163,18 @@ all_boards = rule(
         ),
     },
 )
+
+def _version_file_impl(ctx):
+    out = ctx.actions.declare_file(ctx.label.name + ".txt")
+    ctx.actions.run_shell(
+        inputs = [ctx.info_file],
+        outputs = [out],
+        command = "sed -n 's/^STABLE_PICKET_VERSION //p' {} > {}".format(ctx.info_file.path, out.path),
+        mnemonic = "PicketVersion",
+    )
+    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
+
+version_file = rule(
+    implementation = _version_file_impl,
+    doc = "Writes <name>.txt holding the version stamped into the binaries.",
+)

@@ -164,10 +164,6 @@ func checkReports(t *testing.T, path string, a arch, prog, boardName, version st
 	}
 }
 
-// stampedVersion is the version Bazel stamped into this test and, from the
-// same workspace status, into the binaries (x_defs in BUILD.bazel).
-var stampedVersion string
-
 // built is where <board>/<daemon> are, and the version they report. Set
 // once by TestMain, read-only afterwards.
 var built struct{ dir, hostDir, version string }
@@ -176,10 +172,12 @@ func TestMain(m *testing.M) {
 	if srcdir := os.Getenv("TEST_SRCDIR"); srcdir != "" {
 		built.dir = filepath.Join(srcdir, os.Getenv("TEST_WORKSPACE"), "all_boards")
 		built.hostDir = filepath.Join(srcdir, os.Getenv("TEST_WORKSPACE"), "host_tools")
-		built.version = stampedVersion
-		if built.version == "" {
-			built.version = "dev"
+		v, err := os.ReadFile(filepath.Join(srcdir, os.Getenv("TEST_WORKSPACE"), "tests", "boards", "version.txt"))
+		if err != nil || len(strings.TrimSpace(string(v))) == 0 {
+			fmt.Fprintf(os.Stderr, "no stamped version (tests/boards:version): %v %q\n", err, v)
+			os.Exit(1)
 		}
+		built.version = strings.TrimSpace(string(v))
 		os.Exit(m.Run())
 	}
 	dir, err := os.MkdirTemp("", "picket-boards-")
