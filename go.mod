@@ -2,7 +2,10 @@ module picket.dev/picket
 
 go 1.26.0
 
-require github.com/vishvananda/netlink v1.3.1
+require (
+	github.com/vishvananda/netlink v1.3.1
+	golang.org/x/crypto v0.59.0
+)
 
 require (
 	github.com/vishvananda/netns v0.0.5 // indirect
