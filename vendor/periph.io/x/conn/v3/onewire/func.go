@@ -1,0 +1,12 @@
+// Copyright 2018 The Periph Authors. All rights reserved.
+// Use of this source code is governed under the Apache License, Version 2.0
+// that can be found in the LICENSE file.
+
+package onewire
+
+import "periph.io/x/conn/v3/pin"
+
+// Well known pin functionality.
+const (
+	Q pin.Func = "OW_Q" // Data
+)
