@@ -3,7 +3,6 @@ module picket.dev/picket
 go 1.26.0
 
 require (
-	github.com/vishvananda/netlink v1.3.1
 	golang.org/x/crypto v0.59.0
 	golang.org/x/sys v0.50.0
 	periph.io/x/conn/v3 v3.7.3
@@ -11,7 +10,4 @@ require (
 	periph.io/x/host/v3 v3.8.5
 )
 
-require (
-	github.com/jonboulle/clockwork v0.5.0 // indirect
-	github.com/vishvananda/netns v0.0.5 // indirect
-)
+require github.com/jonboulle/clockwork v0.5.0 // indirect

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,44 +16,12 @@ import (
 
 var update = flag.Bool("update", false, "write the golden transcripts in testdata/")
 
-// parseKeys turns a script such as `DOWN*3 ENTER "10.1.2.3" CLEAR` into
-// events: key names, NAME*n for n presses, and double-quoted strings (Go
-// syntax) typed on the console one rune at a time.
+// parseKeys turns a key script (keys.ParseScript) into events.
 func parseKeys(t testing.TB, script string) []keys.Event {
 	t.Helper()
-	names := map[string]keys.Key{"UP": keys.Up, "DOWN": keys.Down, "LEFT": keys.Left, "RIGHT": keys.Right, "ENTER": keys.Enter, "CLEAR": keys.Clear}
-	var evs []keys.Event
-	s := strings.TrimSpace(script)
-	for s != "" {
-		if s[0] == '"' {
-			q, err := strconv.QuotedPrefix(s)
-			if err != nil {
-				t.Fatalf("bad quoted string in %q: %v", s, err)
-			}
-			u, _ := strconv.Unquote(q)
-			for _, r := range u {
-				evs = append(evs, keys.Type(r))
-			}
-			s = strings.TrimSpace(s[len(q):])
-			continue
-		}
-		word, rest, _ := strings.Cut(s, " ")
-		s = strings.TrimSpace(rest)
-		n := 1
-		if name, count, ok := strings.Cut(word, "*"); ok {
-			var err error
-			if n, err = strconv.Atoi(count); err != nil {
-				t.Fatalf("bad repeat %q", word)
-			}
-			word = name
-		}
-		k, ok := names[word]
-		if !ok {
-			t.Fatalf("unknown key %q", word)
-		}
-		for ; n > 0; n-- {
-			evs = append(evs, keys.Press(k))
-		}
+	evs, err := keys.ParseScript(script)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return evs
 }

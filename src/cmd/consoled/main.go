@@ -1,16 +1,85 @@
-// Command consoled: VT100 menu on the serial console.
+// Command consoled serves the front-panel menu on the serial console: a
+// VT100 terminal at 9600 8N2 on the board's console device, or on any tty
+// or pty given with -device.
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
-	"picket.dev/picket/src/placeholder"
+	"picket.dev/picket/src/console"
+	"picket.dev/picket/src/frame"
+	"picket.dev/picket/src/netapi"
+	"picket.dev/picket/src/panel"
+	"picket.dev/picket/src/serial"
+	"picket.dev/picket/src/version"
 )
 
 func main() {
-	os.Exit(placeholder.Main(placeholder.Program{
-		Name:  "consoled",
-		Role:  "VT100 menu on the serial console",
-		Issue: 3,
-	}, os.Args[1:], os.Stdout, os.Stderr))
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "consoled:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	info := version.Get("consoled")
+	b, err := info.Hardware()
+	if err != nil {
+		return err
+	}
+	device := flag.String("device", b.Console.Device, "serial device or pty to serve the console on")
+	socket := flag.String("netmgr", "/run/picket/netmgr.sock", "network manager's local API socket")
+	power := flag.String("power", "log", "reboot/shutdown: log (development host: a logged no-op) or kernel (sync and reboot(2))")
+	showVersion := flag.Bool("version", false, "print the version line and exit")
+	flag.Parse()
+	if *showVersion {
+		return info.Fprint(os.Stdout)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	var pw panel.Power
+	switch *power {
+	case "log":
+		pw = panel.LogPower{Log: log}
+	case "kernel":
+		pw = panel.KernelPower{Log: log}
+	default:
+		return fmt.Errorf("-power %q: want log or kernel", *power)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	mgr := netapi.Dial(*socket)
+	var p *panel.Panel
+	// The network manager may start after us: wait for it rather than exit.
+	for delay := 250 * time.Millisecond; ; delay = min(2*delay, 8*time.Second) {
+		p, err = panel.New(ctx, mgr, pw, frame.LCD16x2(), info.Version, log)
+		if err == nil {
+			break
+		}
+		log.Warn("waiting for the network manager", "socket", *socket, "err", err)
+		if err := serial.SleepContext(ctx, delay); err != nil {
+			return nil
+		}
+	}
+	c := console.Console{
+		Open:    func() (*serial.Port, error) { return serial.Open(*device, serial.FromBoard(b.Console)) },
+		Panel:   p,
+		Manager: mgr,
+		Log:     log,
+		Sleep:   serial.SleepContext,
+		Now:     time.Now,
+	}
+	log.Info("serving the console", "version", info.Version, "board", info.Board, "device", *device)
+	if err := c.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
 }

@@ -1,0 +1,50 @@
+package panel
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"golang.org/x/sys/unix"
+)
+
+// LogPower is the power control of a development host: it logs what the
+// box would do and does nothing, so a developer's machine is never
+// rebooted from a menu.
+type LogPower struct{ Log *slog.Logger }
+
+// Reboot logs the request.
+func (l LogPower) Reboot(context.Context) error {
+	l.Log.Warn("SYSTEM REBOOT requested: not rebooting a development host (run with -power=kernel on the box)")
+	return nil
+}
+
+// Shutdown logs the request.
+func (l LogPower) Shutdown(context.Context) error {
+	l.Log.Warn("SYSTEM SHUTDOWN requested: not powering off a development host (run with -power=kernel on the box)")
+	return nil
+}
+
+// KernelPower reboots or powers off through the kernel after a sync. It
+// stands in for the init's own path (issue 6), which also stops the
+// daemons and unmounts the data partition first.
+type KernelPower struct{ Log *slog.Logger }
+
+// Reboot syncs and restarts the machine.
+func (k KernelPower) Reboot(context.Context) error {
+	return k.do("reboot", unix.LINUX_REBOOT_CMD_RESTART)
+}
+
+// Shutdown syncs and powers the machine off.
+func (k KernelPower) Shutdown(context.Context) error {
+	return k.do("power off", unix.LINUX_REBOOT_CMD_POWER_OFF)
+}
+
+func (k KernelPower) do(what string, cmd int) error {
+	k.Log.Warn("operator asked to " + what)
+	unix.Sync()
+	if err := unix.Reboot(cmd); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}

@@ -1,0 +1,187 @@
+// Package console is the end-to-end test of the serial console: the real
+// network manager and console daemons, a real pty standing in for the
+// serial line, and an operator's keystrokes typed into it as a terminal
+// sends them. It configures a static LAN address and checks the network
+// manager has it in force and stored.
+//
+// Under Bazel the daemons are data dependencies; under the go command the
+// test builds them.
+package console
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"picket.dev/picket/src/keys"
+	"picket.dev/picket/src/netapi"
+	"picket.dev/picket/src/netcfg"
+	"picket.dev/picket/src/serial"
+	"picket.dev/picket/src/vt100input"
+)
+
+// daemons returns the paths of the netmgrd and consoled binaries.
+func daemons(t *testing.T) (netmgrd, consoled string) {
+	t.Helper()
+	if srcdir := os.Getenv("TEST_SRCDIR"); srcdir != "" {
+		root := filepath.Join(srcdir, os.Getenv("TEST_WORKSPACE"), "src", "cmd")
+		return filepath.Join(root, "netmgrd", "netmgrd_", "netmgrd"), filepath.Join(root, "consoled", "consoled_", "consoled")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", dir+"/", "picket.dev/picket/src/cmd/netmgrd", "picket.dev/picket/src/cmd/consoled")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return filepath.Join(dir, "netmgrd"), filepath.Join(dir, "consoled")
+}
+
+// start runs a daemon until the test ends, with its output in the test log
+// on failure.
+func start(t *testing.T, path string, args ...string) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := exec.Command(path, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", path, err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s output:\n%s", filepath.Base(path), out.String())
+		}
+	})
+}
+
+// terminal is the operator's side of the pty: what the console sent, and a
+// way to wait for a text to appear in it.
+type terminal struct {
+	master *os.File
+	mu     sync.Mutex
+	seen   bytes.Buffer
+	more   chan struct{}
+}
+
+func (term *terminal) read() {
+	buf := make([]byte, 4096)
+	for {
+		n, err := term.master.Read(buf)
+		if n > 0 {
+			term.mu.Lock()
+			term.seen.Write(buf[:n])
+			term.mu.Unlock()
+			select {
+			case term.more <- struct{}{}:
+			default:
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// waitFor waits until text appears in the console output after offset
+// from, and returns the offset after it.
+func (term *terminal) waitFor(t *testing.T, from int, text string) int {
+	t.Helper()
+	guard := time.After(60 * time.Second) // a hang guard, not a timing assertion
+	for {
+		term.mu.Lock()
+		out := term.seen.String()
+		term.mu.Unlock()
+		if i := strings.Index(out[min(from, len(out)):], text); i >= 0 {
+			return from + i + len(text)
+		}
+		select {
+		case <-term.more:
+		case <-guard:
+			t.Fatalf("console never showed %q; it sent:\n%q", text, out[min(from, len(out)):])
+		}
+	}
+}
+
+func (term *terminal) send(t *testing.T, script string) {
+	t.Helper()
+	evs, err := keys.ParseScript(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := term.master.Write(vt100input.Encode(evs)); err != nil {
+		t.Fatalf("type into the console: %v", err)
+	}
+}
+
+func TestStaticLANFromTheConsole(t *testing.T) {
+	netmgrd, consoled := daemons(t)
+	dir := t.TempDir()
+	socket := filepath.Join(dir, "netmgr.sock")
+	data := filepath.Join(dir, "data")
+	start(t, netmgrd, "-socket", socket, "-data", data)
+
+	master, slave, err := serial.OpenPTY("/dev")
+	if err != nil {
+		t.Fatalf("open a pty: %v", err)
+	}
+	t.Cleanup(func() { master.Close() })
+	term := &terminal{master: master, more: make(chan struct{}, 1)}
+	go term.read()
+	// consoled waits for the network manager by itself; no ordering needed.
+	start(t, consoled, "-device", slave, "-netmgr", socket)
+
+	at := term.waitFor(t, 0, "Press ENTER to start")
+	term.send(t, "ENTER")
+	at = term.waitFor(t, at, "MAC address")
+	term.send(t, "ENTER")
+	at = term.waitFor(t, at, "CONTACTING")
+
+	// The whole procedure at once, as a pasted keystroke file: every key
+	// must be applied in order.
+	term.send(t, `ENTER ENTER DOWN DOWN ENTER ENTER CLEAR "10.1.2.3" ENTER DOWN*8 ENTER `+
+		`CLEAR "10.1.0.1" ENTER CLEAR "10.1.0.2" ENTER ENTER ENTER ENTER "corp.example" ENTER ENTER ENTER`)
+
+	mgr := netapi.Dial(socket)
+	want := netcfg.LAN{
+		Method:  netcfg.IPv4Static,
+		Address: netip.MustParsePrefix("10.1.2.3/16"),
+		Gateway: netip.MustParseAddr("10.1.0.1"),
+		DNS1:    netip.MustParseAddr("10.1.0.2"),
+		Domain:  "CORP.EXAMPLE",
+	}
+	ctx := context.Background()
+	guard := time.Now().Add(60 * time.Second)
+	var got netcfg.LAN
+	for {
+		view, err := mgr.Config(ctx)
+		if err != nil {
+			t.Fatalf("read config: %v", err)
+		}
+		if got = view.Config.LAN; fmt.Sprint(got) == fmt.Sprint(want) {
+			break
+		}
+		if time.Now().After(guard) {
+			term.mu.Lock()
+			out := term.seen.String()
+			term.mu.Unlock()
+			t.Fatalf("LAN in force %+v, want %+v; console output:\n%q", got, want, out[at:])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Stored on the data partition, not only held in memory.
+	stored, err := os.ReadFile(filepath.Join(data, "config", "network.json"))
+	if err != nil {
+		t.Fatalf("read the stored config: %v", err)
+	}
+	if !strings.Contains(string(stored), "10.1.2.3") {
+		t.Fatalf("stored config lacks the new address:\n%s", stored)
+	}
+}

@@ -1,8 +1,0 @@
-//go:build !linux
-// +build !linux
-
-package netlink
-
-func (r Rule) typeString() string {
-	return ""
-}

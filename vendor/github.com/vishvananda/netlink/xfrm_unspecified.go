@@ -1,7 +1,0 @@
-//go:build !linux
-// +build !linux
-
-package netlink
-
-type XfrmPolicy struct{}
-type XfrmState struct{}
