@@ -15,7 +15,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 scratch=${1:-$(mktemp -d /tmp/picket-bench.XXXXXX)}
 "$top/tools/fetch" >/dev/null
 rev=$(git -C "$top" rev-parse HEAD)
-echo "commit $rev, $(nproc) cores, $(bazel --version 2>/dev/null | head -1)"
+echo "commit $rev, $(nproc) cores, bazel-bootstrap $(dpkg-query -W -f='${Version}' bazel-bootstrap), load average $(cut -d" " -f1-3 /proc/loadavg)"
 
 secs() { local t0=$EPOCHREALTIME; "$@" >/dev/null 2>&1; echo "$EPOCHREALTIME - $t0" | bc; }
 
@@ -28,7 +28,7 @@ for n in 1 2; do
 	cp -a "$top/third_party/_fetched" "$ws/third_party/_fetched"
 	(cd "$ws" && bazel clean --expunge >/dev/null 2>&1 || true)
 	cold=$(cd "$ws" && secs tools/offline bazel build //:all_boards //:host_tools)
-	noop=$(cd "$ws" && secs tools/offline sh -c 'bazel build //:all_boards //:host_tools')
+	noop=$(cd "$ws" && secs tools/offline bazel build //:all_boards //:host_tools)
 	base=$(cd "$ws" && tools/offline bazel info output_base 2>/dev/null)
 	size=$(du -sh "$base" | cut -f1)
 	(cd "$ws" && find -L bazel-bin/all_boards -type f | sort | xargs sha256sum;
