@@ -195,3 +195,14 @@ func TestRunFollowsStatus(t *testing.T) {
 		t.Fatalf("Run = %v, want context.Canceled", err)
 	}
 }
+
+func TestPowerNamed(t *testing.T) {
+	for _, name := range []string{"log", "kernel"} {
+		if _, err := PowerNamed(name, quiet()); err != nil {
+			t.Errorf("PowerNamed(%q): %v", name, err)
+		}
+	}
+	if _, err := PowerNamed("halt", quiet()); err == nil || !strings.Contains(err.Error(), `"halt"`) || !strings.Contains(err.Error(), "kernel") {
+		t.Errorf("PowerNamed(halt) = %v, want an error naming it and the choices", err)
+	}
+}

@@ -48,3 +48,17 @@ func (k KernelPower) do(what string, cmd int) error {
 	}
 	return nil
 }
+
+// PowerNames are the values of the daemons' -power flag.
+const PowerNames = "log (development host: a logged no-op) or kernel (sync and reboot(2))"
+
+// PowerNamed returns the power control a daemon's -power flag names.
+func PowerNamed(name string, log *slog.Logger) (Power, error) {
+	switch name {
+	case "log":
+		return LogPower{Log: log}, nil
+	case "kernel":
+		return KernelPower{Log: log}, nil
+	}
+	return nil, fmt.Errorf("-power %q: want %s", name, PowerNames)
+}

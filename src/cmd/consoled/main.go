@@ -37,21 +37,16 @@ func run() error {
 	}
 	device := flag.String("device", b.Console.Device, "serial device or pty to serve the console on")
 	socket := flag.String("netmgr", "/run/picket/netmgr.sock", "network manager's local API socket")
-	power := flag.String("power", "log", "reboot/shutdown: log (development host: a logged no-op) or kernel (sync and reboot(2))")
+	power := flag.String("power", "log", "reboot/shutdown: "+panel.PowerNames)
 	showVersion := flag.Bool("version", false, "print the version line and exit")
 	flag.Parse()
 	if *showVersion {
 		return info.Fprint(os.Stdout)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	var pw panel.Power
-	switch *power {
-	case "log":
-		pw = panel.LogPower{Log: log}
-	case "kernel":
-		pw = panel.KernelPower{Log: log}
-	default:
-		return fmt.Errorf("-power %q: want log or kernel", *power)
+	pw, err := panel.PowerNamed(*power, log)
+	if err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -1,16 +1,64 @@
-// Command lcdd: front-panel LCD and keys driver serving the menu.
+// Command lcdd serves the front-panel menu on the board's LCD and keys (or,
+// on boards without a panel driver and with -display terminal, on the
+// terminal it runs in). The work is in package lcdpanel.
 package main
 
 import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 
-	"picket.dev/picket/src/placeholder"
+	"picket.dev/picket/src/lcdpanel"
+	"picket.dev/picket/src/netapi"
+	"picket.dev/picket/src/panel"
+	"picket.dev/picket/src/version"
 )
 
 func main() {
-	os.Exit(placeholder.Main(placeholder.Program{
-		Name:  "lcdd",
-		Role:  "front-panel LCD and keys driver serving the menu",
-		Issue: 3,
-	}, os.Args[1:], os.Stdout, os.Stderr))
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "lcdd:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	socket := flag.String("netmgr", "/run/picket/netmgr.sock", "network manager's local API socket")
+	power := flag.String("power", "log", "reboot/shutdown: "+panel.PowerNames)
+	display := flag.String("display", lcdpanel.DisplayAuto, "front panel: auto (the board's) or terminal (drawn on stdout, keys from stdin)")
+	showVersion := flag.Bool("version", false, "print the version line and exit")
+	flag.Parse()
+	info := version.Get("lcdd")
+	if *showVersion {
+		return info.Fprint(os.Stdout)
+	}
+	b, err := info.Hardware()
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	pw, err := panel.PowerNamed(*power, log)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	mgr := netapi.Dial(*socket)
+	defer mgr.Close()
+	log.Info("starting", "version", info.Version, "board", info.Board, "netmgr", *socket, "display", *display)
+	return lcdpanel.Run(ctx, lcdpanel.Options{
+		Board:   b,
+		Display: *display,
+		Manager: mgr,
+		Power:   pw,
+		Version: info.Version,
+		Log:     log,
+		Clock:   lcdpanel.SystemClock{},
+		Stdin:   os.Stdin,
+		Stdout:  os.Stdout,
+	})
 }
