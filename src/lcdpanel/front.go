@@ -43,9 +43,18 @@ type display struct {
 	log       *slog.Logger
 	err       error
 	ledFailed bool
+
+	// setRepeat, when the keys come from a keypad, turns its auto-repeat
+	// on or off; textEditing says whether it should be on. Draw runs in
+	// the panel loop, the only place the panel may be asked.
+	setRepeat   func(bool)
+	textEditing func() bool
 }
 
 func (d *display) Draw(f frame.Frame) error {
+	if d.setRepeat != nil && d.textEditing != nil {
+		d.setRepeat(d.textEditing())
+	}
 	if err := d.lcd.Draw(f); err != nil {
 		d.err = fmt.Errorf("draw on the front panel: %w", err)
 		return d.err
@@ -131,7 +140,7 @@ func openGPIO(o Options) (_ *front, err error) {
 		return nil, err
 	}
 	f.disp = &display{lcd: d, leds: l, log: o.Log}
-	f.readers = append(f.readers, keyReader(o.Clock, s))
+	f.readers = append(f.readers, keyReader(o.Clock, s, f.disp))
 	return f, nil
 }
 
@@ -173,7 +182,7 @@ func openPlate(o Options) (_ *front, err error) {
 		return nil, err
 	}
 	f.disp = &display{lcd: plate.LCD(), leds: l, log: o.Log}
-	f.readers = append(f.readers, keyReader(o.Clock, s))
+	f.readers = append(f.readers, keyReader(o.Clock, s, f.disp))
 	return f, nil
 }
 
@@ -186,13 +195,11 @@ func openLEDs(b board.Board, pins lcd.PinLookup, f *front) (*leds.LEDs, error) {
 	return l, nil
 }
 
-// keyReader samples the keys every keypad.PollEvery.
-//
-// Auto-repeat stays off (keypad's default): the spec wants UP/DOWN to
-// repeat only while a text field is edited, and panel.Panel does not say
-// when that is, so repeating everywhere would run through menus.
-func keyReader(c Clock, s keypad.Sampler) reader {
+// keyReader samples the keys every keypad.PollEvery. The display turns
+// auto-repeat on while a text field is edited (display.Draw).
+func keyReader(c Clock, s keypad.Sampler, d *display) reader {
 	kp := keypad.New(s, keypad.DefaultConfig())
+	d.setRepeat = kp.SetRepeat
 	return func(ctx context.Context, emit func(keys.Event)) error {
 		ticks, stop := c.Tick(keypad.PollEvery)
 		defer stop()

@@ -194,6 +194,7 @@ func (s *server) serve(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		s.disp.textEditing = p.TextEditing
 		err = panel.Run(ctx, p, s.keyc, s.disp)
 		switch {
 		case ctx.Err() != nil:

@@ -73,6 +73,7 @@ import (
 	"net/netip"
 	"time"
 
+	"picket.dev/picket/src/fieldedit"
 	"picket.dev/picket/src/frame"
 	"picket.dev/picket/src/keys"
 	"picket.dev/picket/src/netcfg"
@@ -323,6 +324,21 @@ func (m *Menu) Handle(ev keys.Event) Result {
 		return Result{}
 	}
 	return Result{Request: req}
+}
+
+// TextEditing reports whether a text field (a character ring: names,
+// hosts, users, passwords) is being edited, the only place where held
+// UP/DOWN keys should auto-repeat.
+func (m *Menu) TextEditing() bool {
+	s, ok := m.scr.(*procScreen)
+	if !ok || s.msg != nil {
+		return false
+	}
+	switch s.ed.(type) {
+	case *fieldedit.Text, *fieldedit.Password:
+		return true
+	}
+	return false
 }
 
 // Render draws the current screen, with the LEDs.

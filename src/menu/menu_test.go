@@ -231,3 +231,27 @@ func TestInvalidEvents(t *testing.T) {
 		t.Fatalf("screen changed:\n%s", m.Render())
 	}
 }
+
+// Held UP/DOWN repeat only in text fields: the menu says when one is open.
+func TestTextEditing(t *testing.T) {
+	tests := []struct {
+		script string
+		want   bool
+	}{
+		{"", false},                                  // idle
+		{"ENTER ENTER", false},                       // SETUP NETWORK list
+		{"ENTER ENTER ENTER", false},                 // VLAN: a number field
+		{"ENTER ENTER DOWN DOWN ENTER ENTER", false}, // LAN IP ADDR
+		// DOMAIN NAME, the last field of the static LAN procedure.
+		{`ENTER ENTER DOWN DOWN ENTER ENTER CLEAR "10.1.2.3" ENTER DOWN*8 ENTER CLEAR "10.1.0.1" ENTER CLEAR "10.1.0.2" ENTER ENTER ENTER ENTER`, true},
+	}
+	for _, tt := range tests {
+		m := New(frame.LCD16x2(), dhcpState())
+		for _, ev := range parseKeys(t, tt.script) {
+			m.Handle(ev)
+		}
+		if got := m.TextEditing(); got != tt.want {
+			t.Errorf("after %q TextEditing() = %v, want %v; screen:\n%s", tt.script, got, tt.want, m.Render())
+		}
+	}
+}

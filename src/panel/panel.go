@@ -63,6 +63,10 @@ func New(ctx context.Context, mgr netapi.Manager, power Power, g frame.Geometry,
 	return p, nil
 }
 
+// TextEditing reports whether the operator is editing a text field, where
+// held UP/DOWN keys auto-repeat.
+func (p *Panel) TextEditing() bool { return p.menu.TextEditing() }
+
 // Frame is what the display should show now.
 func (p *Panel) Frame() frame.Frame { return p.menu.Render() }
 
