@@ -1,0 +1,194 @@
+package netapply
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// LinkNames returns the names of the links s mentions (links and VLANs),
+// which is what Observe should be asked about before applying s.
+func (s State) LinkNames() []string {
+	var names []string
+	for _, l := range s.Links {
+		names = append(names, l.Name)
+	}
+	for _, v := range s.VLANs {
+		names = append(names, v.Name, v.Parent)
+	}
+	return uniq(names)
+}
+
+// Observe reads the state in force for the links named ifnames through
+// handle (which may be bound to another network namespace), and the
+// sysctls under procSys (normally "/proc/sys"; it must belong to the same
+// namespace as handle, since /proc/sys/net shows the reader's namespace).
+// A named link that does not exist is left out. Only what netapply manages
+// is read: IPv4 addresses, IPv4 routes on those links except the ones the
+// kernel makes itself for each address, and IPv4 rules to tables other
+// than local, main and default.
+func Observe(handle *netlink.Handle, procSys string, ifnames []string) (State, error) {
+	var s State
+	s.Sysctls = map[string]string{}
+	byIndex := map[int]string{}
+	for _, name := range uniq(ifnames) {
+		link, err := handle.LinkByName(name)
+		if err != nil {
+			var nf netlink.LinkNotFoundError
+			if errors.As(err, &nf) {
+				continue
+			}
+			return State{}, fmt.Errorf("observe link %s: %w", name, err)
+		}
+		a := link.Attrs()
+		byIndex[a.Index] = name
+		s.Links = append(s.Links, Link{Name: name, Up: a.Flags&net.FlagUp != 0})
+		if v, ok := link.(*netlink.Vlan); ok {
+			parent, err := handle.LinkByIndex(a.ParentIndex)
+			if err != nil {
+				return State{}, fmt.Errorf("observe vlan %s parent: %w", name, err)
+			}
+			s.VLANs = append(s.VLANs, VLAN{Name: name, Parent: parent.Attrs().Name, ID: v.VlanId})
+		}
+		addrs, err := handle.AddrList(link, netlink.FAMILY_V4)
+		if err != nil {
+			return State{}, fmt.Errorf("observe addresses of %s: %w", name, err)
+		}
+		for _, ad := range addrs {
+			p, ok := prefixOf(ad.IPNet)
+			if !ok {
+				continue
+			}
+			s.Addrs = append(s.Addrs, Addr{Link: name, Prefix: p, NoPrefixRoute: ad.Flags&unix.IFA_F_NOPREFIXROUTE != 0})
+		}
+		key := promoteSecondaries(name)
+		if v, err := readSysctl(procSys, key); err == nil {
+			s.Sysctls[key] = v
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return State{}, fmt.Errorf("observe: %w", err)
+		}
+	}
+
+	// RT_FILTER_TABLE with table 0 lists every table; without it netlink
+	// lists only main.
+	routes, err := handle.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+	if err != nil {
+		return State{}, fmt.Errorf("observe routes: %w", err)
+	}
+	for _, r := range routes {
+		name, ours := byIndex[r.LinkIndex]
+		if !ours || r.Table == unix.RT_TABLE_LOCAL || r.Protocol == unix.RTPROT_KERNEL || r.Type != unix.RTN_UNICAST {
+			continue
+		}
+		dst := defaultV4
+		if r.Dst != nil {
+			p, ok := prefixOf(r.Dst)
+			if !ok {
+				continue
+			}
+			dst = p.Masked()
+		}
+		var gw netip.Addr
+		if r.Gw != nil {
+			gw, _ = netip.AddrFromSlice(r.Gw.To4())
+		}
+		s.Routes = append(s.Routes, Route{Table: r.Table, Dst: dst, Gateway: gw, Link: name})
+	}
+
+	rules, err := handle.RuleListFiltered(netlink.FAMILY_V4, nil, 0)
+	if err != nil {
+		return State{}, fmt.Errorf("observe rules: %w", err)
+	}
+	for _, r := range rules {
+		switch r.Table {
+		case unix.RT_TABLE_LOCAL, unix.RT_TABLE_MAIN, unix.RT_TABLE_DEFAULT:
+			continue
+		}
+		src := defaultV4
+		if r.Src != nil {
+			p, ok := prefixOf(r.Src)
+			if !ok {
+				continue
+			}
+			src = p
+		}
+		s.Rules = append(s.Rules, Rule{Priority: r.Priority, Src: src, Table: r.Table})
+	}
+
+	for _, key := range []string{sysIPv4Forward, sysIPv6Forward} {
+		v, err := readSysctl(procSys, key)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				continue // e.g. IPv6 disabled: nothing to report
+			}
+			return State{}, fmt.Errorf("observe: %w", err)
+		}
+		s.Sysctls[key] = v
+	}
+	s.Normalize()
+	return s, nil
+}
+
+// prefixOf converts an IPv4 net.IPNet; ok is false for anything else.
+func prefixOf(n *net.IPNet) (netip.Prefix, bool) {
+	if n == nil {
+		return netip.Prefix{}, false
+	}
+	ip4 := n.IP.To4()
+	if ip4 == nil {
+		return netip.Prefix{}, false
+	}
+	a, _ := netip.AddrFromSlice(ip4)
+	ones, bits := n.Mask.Size()
+	if bits != 32 {
+		return netip.Prefix{}, false
+	}
+	return netip.PrefixFrom(a, ones), true
+}
+
+func ipNet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+}
+
+func readSysctl(root, key string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(root, key))
+	if err != nil {
+		return "", fmt.Errorf("read sysctl %s: %w", key, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func writeSysctl(root, key, value string) error {
+	// O_WRONLY without O_CREATE: a missing key is an error, never a new file.
+	f, err := os.OpenFile(filepath.Join(root, key), os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return fmt.Errorf("write sysctl %s: %w", key, err)
+	}
+	if _, err := f.WriteString(value + "\n"); err != nil {
+		f.Close()
+		return fmt.Errorf("write sysctl %s: %w", key, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write sysctl %s: %w", key, err)
+	}
+	return nil
+}
+
+func uniq(names []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range names {
+		if n != "" && !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -1,0 +1,6 @@
+package dhcpv4
+
+const (
+	ServerPort = 67
+	ClientPort = 68
+)

@@ -1,0 +1,2 @@
+// Package iana contains constants defined by IANA.
+package iana
