@@ -123,14 +123,18 @@ _to_host = transition(
     outputs = _GO_SETTINGS.keys(),
 )
 
-def _host_tools_impl(ctx):
+def _collect(ctx, dirs_and_targets):
+    """Links each target's executable as <rule name>/<dir>/<target name>."""
     outs = []
-    for t in ctx.attr.binaries:
-        exe = t[DefaultInfo].files_to_run.executable
-        out = ctx.actions.declare_file("{}/{}".format(ctx.label.name, t.label.name))
-        ctx.actions.symlink(output = out, target_file = exe)
-        outs.append(out)
+    for d, targets in dirs_and_targets:
+        for t in targets:
+            out = ctx.actions.declare_file("/".join([p for p in [ctx.label.name, d, t.label.name] if p]))
+            ctx.actions.symlink(output = out, target_file = t[DefaultInfo].files_to_run.executable)
+            outs.append(out)
     return [DefaultInfo(files = depset(outs), runfiles = ctx.runfiles(files = outs))]
+
+def _host_tools_impl(ctx):
+    return _collect(ctx, [("", ctx.attr.binaries)])
 
 host_tools = rule(
     implementation = _host_tools_impl,
@@ -144,14 +148,7 @@ host_tools = rule(
 )
 
 def _all_boards_impl(ctx):
-    outs = []
-    for board, targets in ctx.split_attr.binaries.items():
-        for t in targets:
-            exe = t[DefaultInfo].files_to_run.executable
-            out = ctx.actions.declare_file("{}/{}/{}".format(ctx.label.name, board, t.label.name))
-            ctx.actions.symlink(output = out, target_file = exe)
-            outs.append(out)
-    return [DefaultInfo(files = depset(outs), runfiles = ctx.runfiles(files = outs))]
+    return _collect(ctx, ctx.split_attr.binaries.items())
 
 all_boards = rule(
     implementation = _all_boards_impl,
