@@ -75,18 +75,10 @@ func NewMemory(store *netstore.Store, clock func() time.Time, canceler ScanCance
 		updated:  clock(),
 		subs:     map[chan Status]struct{}{},
 	}
-	if ld.Source != netstore.FromStored && !firstBoot(ld) {
+	if ld.Source != netstore.FromStored && !ld.FirstBoot {
 		m.fallback = "running on the " + ld.Source.String() + ": " + ld.Reason.Error()
 	}
 	return m
-}
-
-// firstBoot reports whether Load fell back to the defaults only because
-// nothing was stored yet, which is the first boot and not a fault.
-// netstore has no sentinel for it, so this reads its message.
-func firstBoot(ld netstore.Loaded) bool {
-	want := fmt.Sprintf("%s: not stored yet\n%s: not stored yet", netstore.ConfigFile, netstore.LastKnownGoodFile)
-	return ld.Source == netstore.FromDefaults && ld.Reason != nil && ld.Reason.Error() == want
 }
 
 // healthLocked is the manager's health: degraded while it runs on a

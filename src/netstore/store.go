@@ -64,7 +64,13 @@ type Loaded struct {
 	// in the current format at the next Save, not by Load: an older slot
 	// that the box falls back to can still read it until then.
 	MigratedFrom int
+	// FirstBoot says neither file exists: the defaults are in force because
+	// nothing was ever stored, not because something was lost.
+	FirstBoot bool
 }
+
+// ErrNotStored is the reason for a file that does not exist (yet).
+var ErrNotStored = errors.New("not stored yet")
 
 // Store reads and writes the network configuration. Its methods are safe
 // for concurrent use.
@@ -94,7 +100,12 @@ func (s *Store) Load() Loaded {
 	if errLKG == nil {
 		return Loaded{Config: c, Source: FromLastKnownGood, Reason: errStored, MigratedFrom: migrated(from)}
 	}
-	return Loaded{Config: netcfg.Default(), Source: FromDefaults, Reason: errors.Join(errStored, errLKG)}
+	return Loaded{
+		Config:    netcfg.Default(),
+		Source:    FromDefaults,
+		Reason:    errors.Join(errStored, errLKG),
+		FirstBoot: errors.Is(errStored, ErrNotStored) && errors.Is(errLKG, ErrNotStored),
+	}
 }
 
 func migrated(from int) int {
@@ -108,7 +119,7 @@ func (s *Store) read(name string) (netcfg.Config, int, error) {
 	data, err := readFile(s.fsys, name)
 	if err != nil {
 		if isNotExist(err) {
-			return netcfg.Config{}, 0, fmt.Errorf("%s: not stored yet", name)
+			return netcfg.Config{}, 0, fmt.Errorf("%s: %w", name, ErrNotStored)
 		}
 		return netcfg.Config{}, 0, fmt.Errorf("%s: %w", name, err)
 	}

@@ -171,6 +171,11 @@ func TestLoadFallback(t *testing.T) {
 			if l.Source != tc.source || !netcfg.Equal(l.Config, tc.config) {
 				t.Errorf("Load = %v %v (reason %v); want %v %v", l.Source, l.Config, l.Reason, tc.source, tc.config)
 			}
+			// Only an empty data partition is a first boot; anything lost
+			// or unreadable is not.
+			if want := tc.name == "nothing stored"; l.FirstBoot != want {
+				t.Errorf("FirstBoot = %v, want %v", l.FirstBoot, want)
+			}
 			if (l.Reason == nil) != (len(tc.reasons) == 0) {
 				t.Fatalf("reason = %v, want parts %q", l.Reason, tc.reasons)
 			}
