@@ -244,3 +244,29 @@ func window(cells []rune, cur, w int) (string, int) {
 
 // isDigit reports whether r is an ASCII digit.
 func isDigit(r rune) bool { return r >= '0' && r <= '9' }
+
+// arrowDigit applies an arrow key to a row of digits with a cursor, the
+// way every digit field (IPv4, numbers) moves: LEFT and RIGHT move the
+// cursor and are Ignored at either end, UP and DOWN turn the digit under
+// it through 0-9. ok is false for any other key.
+func arrowDigit(digits []byte, cur *int, k keys.Key) (st Status, ok bool) {
+	switch k {
+	case keys.Left:
+		if *cur == 0 {
+			return Ignored, true
+		}
+		*cur--
+	case keys.Right:
+		if *cur == len(digits)-1 {
+			return Ignored, true
+		}
+		*cur++
+	case keys.Up:
+		digits[*cur] = (digits[*cur] + 1) % 10
+	case keys.Down:
+		digits[*cur] = (digits[*cur] + 9) % 10
+	default:
+		return 0, false
+	}
+	return Edited, true
+}

@@ -89,25 +89,13 @@ func (e *IPv4) alignRun() {
 // Handle applies one key.
 func (e *IPv4) Handle(ev keys.Event) Outcome {
 	e.begin()
+	if st, ok := arrowDigit(e.digits[:], &e.cur, ev.Key); ok {
+		if st == Edited {
+			e.resetTyping()
+		}
+		return Outcome{Status: st}
+	}
 	switch ev.Key {
-	case keys.Left:
-		if e.cur == 0 {
-			return Outcome{Status: Ignored}
-		}
-		e.cur--
-		e.resetTyping()
-	case keys.Right:
-		if e.cur == 11 {
-			return Outcome{Status: Ignored}
-		}
-		e.cur++
-		e.resetTyping()
-	case keys.Up:
-		e.digits[e.cur] = (e.digits[e.cur] + 1) % 10
-		e.resetTyping()
-	case keys.Down:
-		e.digits[e.cur] = (e.digits[e.cur] + 9) % 10
-		e.resetTyping()
 	case keys.Clear:
 		e.digits = [12]byte{}
 		e.cur = 0

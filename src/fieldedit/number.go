@@ -100,25 +100,13 @@ func (e *Number) resetTyping() { e.run, e.full = -1, false }
 func (e *Number) Handle(ev keys.Event) Outcome {
 	e.begin()
 	last := len(e.digits) - 1
+	if st, ok := arrowDigit(e.digits, &e.cur, ev.Key); ok {
+		if st == Edited {
+			e.resetTyping()
+		}
+		return Outcome{Status: st}
+	}
 	switch ev.Key {
-	case keys.Left:
-		if e.cur == 0 {
-			return Outcome{Status: Ignored}
-		}
-		e.cur--
-		e.resetTyping()
-	case keys.Right:
-		if e.cur == last {
-			return Outcome{Status: Ignored}
-		}
-		e.cur++
-		e.resetTyping()
-	case keys.Up:
-		e.digits[e.cur] = (e.digits[e.cur] + 1) % 10
-		e.resetTyping()
-	case keys.Down:
-		e.digits[e.cur] = (e.digits[e.cur] + 9) % 10
-		e.resetTyping()
 	case keys.Clear:
 		e.set(0)
 		e.cur = 0
