@@ -147,6 +147,16 @@ type Status struct {
 	Interfaces []Interface `json:"interfaces"`
 	// DNS lists the resolvers in use for management traffic, in order.
 	DNS []netip.Addr `json:"dns,omitempty"`
+	// Domain is the DNS search domain in force (static, or from the lease).
+	Domain string `json:"domain,omitempty"`
+	// WINS lists the NetBIOS name servers for scans (static, or DHCP
+	// option 44).
+	WINS []netip.Addr `json:"wins,omitempty"`
+	// ManagementSource is the address management traffic (platform, proxy,
+	// DNS for those) must be sent from: the WAN address with split
+	// networking, which policy routing sends out of WAN. Invalid (omitted)
+	// when the kernel's choice is right (no split networking).
+	ManagementSource netip.Addr `json:"management_source,omitzero"`
 	// LastTest is the last connectivity test; nil before the first.
 	LastTest *ConnTest `json:"last_test,omitempty"`
 	// Config says where the configuration in force was loaded from at

@@ -32,6 +32,10 @@ const (
 	KindUnavailable Kind = "unavailable"
 	// KindCanceled: the caller's context ended first.
 	KindCanceled Kind = "canceled"
+	// KindApplyFailed: the kernel or the NIC refused part of the change (an
+	// unsupported link mode, no 802.1Q support, a missing interface); the
+	// previous configuration was restored and stays in force.
+	KindApplyFailed Kind = "apply_failed"
 	// KindInternal: anything else (a store write failed, a protocol error).
 	KindInternal Kind = "internal"
 )
@@ -134,7 +138,7 @@ func httpStatus(k Kind) int {
 	switch k {
 	case KindInvalidConfig, KindInvalidRequest:
 		return http.StatusBadRequest
-	case KindNotApplicable, KindScanCancel:
+	case KindNotApplicable, KindScanCancel, KindApplyFailed:
 		return http.StatusConflict
 	case KindPermissionDenied:
 		return http.StatusForbidden

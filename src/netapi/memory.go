@@ -53,7 +53,7 @@ type Memory struct {
 	renewed  map[Iface]time.Time
 	seq      uint64
 	updated  time.Time
-	subs     map[chan Status]struct{}
+	hub      Hub
 }
 
 var _ Manager = (*Memory)(nil)
@@ -69,11 +69,10 @@ func NewMemory(store *netstore.Store, clock func() time.Time, canceler ScanCance
 		clock:    clock,
 		canceler: canceler,
 		cfg:      ld.Config,
-		source:   configSource(ld),
+		source:   SourceOf(ld),
 		renewed:  map[Iface]time.Time{},
 		seq:      1,
 		updated:  clock(),
-		subs:     map[chan Status]struct{}{},
 	}
 	if ld.Source != netstore.FromStored && !ld.FirstBoot {
 		m.fallback = "running on the " + ld.Source.String() + ": " + ld.Reason.Error()
@@ -93,43 +92,20 @@ func (m *Memory) healthLocked() Health {
 	return Health{State: HealthOK}
 }
 
-func configSource(ld netstore.Loaded) ConfigSource {
-	cs := ConfigSource{MigratedFrom: ld.MigratedFrom}
-	switch ld.Source {
-	case netstore.FromStored:
-		cs.Source = SourceStored
-	case netstore.FromLastKnownGood:
-		cs.Source = SourceLastKnownGood
-	default:
-		cs.Source = SourceDefaults
-	}
-	if ld.Reason != nil {
-		cs.Reason = ld.Reason.Error()
-	}
-	return cs
-}
-
 // Config implements Manager.
 func (m *Memory) Config(ctx context.Context) (ConfigView, error) {
 	if err := ctx.Err(); err != nil {
-		return ConfigView{}, canceled("config", err)
+		return ConfigView{}, Canceled("config", err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return view(m.cfg), nil
-}
-
-// view is c as a caller may see it: without the password.
-func view(c netcfg.Config) ConfigView {
-	v := ConfigView{Config: c.Clone(), ProxyPasswordSet: !c.Proxy.Password.IsZero()}
-	v.Config.Proxy.Password = netcfg.Secret{}
-	return v
+	return View(m.cfg), nil
 }
 
 // Status implements Manager.
 func (m *Memory) Status(ctx context.Context) (Status, error) {
 	if err := ctx.Err(); err != nil {
-		return Status{}, canceled("status", err)
+		return Status{}, Canceled("status", err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -177,7 +153,7 @@ func (m *Memory) current() netcfg.Config {
 // test, persist. The caller holds m.change.
 func (m *Memory) changeTo(ctx context.Context, op string, cur, next netcfg.Config, persist func(netcfg.Config) error) (Result, error) {
 	if err := ctx.Err(); err != nil {
-		return Result{}, canceled(op, err)
+		return Result{}, Canceled(op, err)
 	}
 	if err := next.Validate(); err != nil {
 		return Result{}, invalidConfig(op, err)
@@ -221,7 +197,7 @@ func (m *Memory) changeTo(ctx context.Context, op string, cur, next netcfg.Confi
 // the renew was asked for, which Lease.Requested shows.
 func (m *Memory) Renew(ctx context.Context, iface Iface) error {
 	if err := ctx.Err(); err != nil {
-		return canceled("renew", err)
+		return Canceled("renew", err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -250,7 +226,7 @@ func (m *Memory) Renew(ctx context.Context, iface Iface) error {
 // TestConnectivity implements Manager.
 func (m *Memory) TestConnectivity(ctx context.Context) (ConnTest, error) {
 	if err := ctx.Err(); err != nil {
-		return ConnTest{}, canceled("test connectivity", err)
+		return ConnTest{}, Canceled("test connectivity", err)
 	}
 	m.change.Lock()
 	defer m.change.Unlock()
@@ -280,48 +256,22 @@ func (m *Memory) markGood(op string, c netcfg.Config, test ConnTest) (lkgErr str
 	return "", true
 }
 
-// Subscribe implements Manager. The channel holds one status; a newer one
-// replaces an unread one.
+// Subscribe implements Manager.
 func (m *Memory) Subscribe(ctx context.Context) (<-chan Status, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, canceled("subscribe", err)
+		return nil, Canceled("subscribe", err)
 	}
-	ch := make(chan Status, 1)
 	m.mu.Lock()
-	ch <- m.statusLocked()
-	m.subs[ch] = struct{}{}
-	m.mu.Unlock()
-	context.AfterFunc(ctx, func() {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		delete(m.subs, ch)
-		close(ch)
-	})
-	return ch, nil
+	defer m.mu.Unlock()
+	return m.hub.Subscribe(ctx, m.statusLocked()), nil
 }
 
-// publishLocked records a status change and hands the new status to every
-// subscriber without blocking. The caller holds m.mu, so only this function
-// sends, and after draining a full channel the send cannot block.
+// publishLocked records a status change and publishes the new status. The
+// caller holds m.mu, so statuses reach the hub in order.
 func (m *Memory) publishLocked(now time.Time) {
 	m.seq++
 	m.updated = now
-	st := m.statusLocked()
-	for ch := range m.subs {
-		select {
-		case ch <- st:
-		default:
-			select {
-			case <-ch:
-			default:
-			}
-			ch <- st
-		}
-	}
-}
-
-func canceled(op string, err error) *Error {
-	return &Error{Kind: KindCanceled, Message: fmt.Sprintf("%s: %v", op, err), Err: err}
+	m.hub.Publish(m.statusLocked())
 }
 
 // statusLocked derives the status from the configuration in force.
@@ -343,7 +293,7 @@ func (m *Memory) statusLocked() Status {
 		Health: m.healthLocked(),
 	}
 	if m.lastTest != nil {
-		t := cloneTest(*m.lastTest)
+		t := CloneTest(*m.lastTest)
 		st.LastTest = &t
 	}
 	lan := Interface{Name: LAN, MAC: memoryLANMAC, Link: linkState(c.Link.LAN), VLAN: c.VLAN}
@@ -427,11 +377,6 @@ func addrs(as ...netip.Addr) []netip.Addr {
 		}
 	}
 	return out
-}
-
-func cloneTest(t ConnTest) ConnTest {
-	t.Steps = append([]Step(nil), t.Steps...)
-	return t
 }
 
 // simulateTest is the stand-in's connectivity test, derived from c alone:
