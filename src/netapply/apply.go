@@ -282,6 +282,14 @@ func addrOp(h *netlink.Handle, a Addr, add bool) error {
 	if a.NoPrefixRoute {
 		na.Flags = unix.IFA_F_NOPREFIXROUTE
 	}
+	if a.Prefix.Addr().Is6() {
+		// No duplicate address detection: the address is usable (not
+		// tentative) at once, so the routes through it go in right after
+		// and the connection test that follows an apply can use it. A
+		// configured address is the operator's promise that it is the
+		// box's; a conflict shows in the connection test instead.
+		na.Flags |= unix.IFA_F_NODAD
+	}
 	if add {
 		return h.AddrAdd(l, na)
 	}
@@ -300,18 +308,35 @@ func routeOp(h *netlink.Handle, r Route, add bool) error {
 		Protocol:  unix.RTPROT_STATIC, // not "kernel", so Observe sees it as ours
 		Scope:     netlink.SCOPE_UNIVERSE,
 		Family:    netlink.FAMILY_V4,
+		Priority:  r.Metric,
 	}
-	if r.Gateway.IsValid() {
+	if r.Dst.Addr().Is6() {
+		nr.Family = netlink.FAMILY_V6
+	}
+	switch {
+	case r.Gateway.IsValid() && nr.Family == netlink.FAMILY_V6 && add:
 		nr.Gw = net.IP(r.Gateway.AsSlice())
-	} else {
+		// An IPv6 gateway is a neighbour on Link by definition, but the
+		// kernel refuses it unless some route already says so. In
+		// automatic mode the only such route comes from the router
+		// advertisement, which arrives only after this apply has set
+		// accept_ra: without onlink the configured gateway would fail
+		// the apply that makes the advertisement possible.
+		nr.Flags = int(netlink.FLAG_ONLINK)
+	case r.Gateway.IsValid():
+		nr.Gw = net.IP(r.Gateway.AsSlice())
+	case nr.Family == netlink.FAMILY_V4:
+		// IPv6 has no route scopes; an IPv4 on-link route is scope link.
 		nr.Scope = netlink.SCOPE_LINK
 	}
 	if add {
 		return h.RouteAdd(nr)
 	}
-	// Delete by table, destination, gateway and link only: the route in
-	// force may have been made by someone else (another protocol) and its
-	// scope is whatever the kernel chose.
+	// Delete by table, destination, gateway, link and metric only: the
+	// route in force may have been made by someone else (another protocol)
+	// and its scope is whatever the kernel chose. The metric matters for
+	// IPv6, where a router advertisement's ::/0 (metric 1024) may sit next
+	// to ours through the same router.
 	nr.Protocol = 0
 	nr.Scope = netlink.SCOPE_NOWHERE
 	return h.RouteDel(nr)

@@ -26,8 +26,9 @@ import (
 
 // box is a namespace under test and a netlink handle bound to it.
 type box struct {
-	ns string
-	h  *netlink.Handle
+	ns   string
+	peer string // the peer namespace, where lanp and wanp are
+	h    *netlink.Handle
 }
 
 func run(t *testing.T, args ...string) string {
@@ -77,7 +78,7 @@ func newBox(t *testing.T) *box {
 		t.Fatalf("netlink handle in %s: %v", bn, err)
 	}
 	t.Cleanup(h.Delete)
-	return &box{ns: bn, h: h}
+	return &box{ns: bn, peer: pn, h: h}
 }
 
 // inNS runs f on an OS thread switched into the box's namespace, so that
@@ -170,10 +171,18 @@ func (b *box) dump(t *testing.T) string {
 		qdisc.ReplaceAllString(b.ip(t, "-o", "link", "show"), ""),
 		b.ip(t, "-4", "route", "show", "table", "all"),
 		b.ip(t, "-4", "rule", "show"),
+		// IPv6 without what the kernel makes on its own schedule
+		// (link-local addresses once DAD is done, their local routes).
+		b.ip(t, "-6", "-o", "addr", "show", "scope", "global"),
+		kernelV6.ReplaceAllString(b.ip(t, "-6", "route", "show", "table", "all"), ""),
 		b.sysctl(t, "net/ipv4/ip_forward"), b.sysctl(t, "net/ipv6/conf/all/forwarding"),
 		b.sysctl(t, "net/ipv4/conf/lan0/promote_secondaries"), b.sysctl(t, "net/ipv4/conf/wan0/promote_secondaries"),
+		b.sysctl(t, "net/ipv6/conf/lan0/accept_ra"), b.sysctl(t, "net/ipv6/conf/lan0/autoconf"), b.sysctl(t, "net/ipv6/conf/lan0/disable_ipv6"),
+		b.sysctl(t, "net/ipv6/conf/wan0/accept_ra"), b.sysctl(t, "net/ipv6/conf/wan0/disable_ipv6"),
 	}, "\n")
 }
+
+var kernelV6 = regexp.MustCompile(`(?m)^.*(table local|fe80::/64).*\n`)
 
 var qdisc = regexp.MustCompile(`qdisc \S+ `)
 
@@ -184,10 +193,16 @@ func (b *box) sysctl(t *testing.T, key string) string {
 
 func desired(t *testing.T, cfg netcfg.Config) State {
 	t.Helper()
+	return desiredDyn(t, cfg, Dynamic{})
+}
+
+// desiredDyn is desired with leases learned at run time.
+func desiredDyn(t *testing.T, cfg netcfg.Config, dyn Dynamic) State {
+	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("test config is invalid: %v", err)
 	}
-	s, err := Desired(cfg, "lan0", "wan0")
+	s, err := Desired(cfg, Ports{LAN: "lan0", WAN: "wan0"}, dyn)
 	if err != nil {
 		t.Fatalf("Desired: %v", err)
 	}
@@ -380,7 +395,7 @@ func TestApplyRollback(t *testing.T) {
 	}, {
 		name:    "link that does not exist",
 		from:    start,
-		want:    func(t *testing.T) State { s, _ := Desired(start, "nosuch0", ""); return s },
+		want:    func(t *testing.T) State { s, _ := Desired(start, Ports{LAN: "nosuch0"}, Dynamic{}); return s },
 		wantErr: "link nosuch0 does not exist",
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -414,11 +429,14 @@ func TestApplyRollbackEveryStep(t *testing.T) {
 		{"boot to split", netcfg.Config{}, split(staticLAN(lanAddr, lanGW))},
 		{"static to split with new LAN address", staticLAN(lanAddr, lanGW), split(staticLAN(lanAddr2, lanGW))},
 		{"split to static on another subnet", split(staticLAN(lanAddr, lanGW)), staticLAN(netip.MustParsePrefix("10.20.0.5/16"), netip.MustParseAddr("10.20.0.1"))},
+		{"split to IPv6-only manual", split(staticLAN(lanAddr, lanGW)), ipv6Only(netcfg.IPv6Static, v6Addr, v6GW)},
+		{"IPv6-only manual to IPv6 for scanning static", ipv6Only(netcfg.IPv6Static, v6Addr, v6GW),
+			scanIPv6(staticLAN(lanAddr, lanGW), netcfg.ScanIPv6Static, netip.MustParsePrefix("fd42:2::10/64"), netip.MustParseAddr("fd42:2::1"))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newBox(t)
 			run(t, "ip", "netns", "exec", b.ns, "sh", "-c", "echo 1 >/proc/sys/net/ipv4/ip_forward")
-			if tc.from.LAN.Method == netcfg.IPv4Static {
+			if tc.from.LAN.Method == netcfg.IPv4Static || tc.from.Mode == netcfg.ModeIPv6Only {
 				b.mustApply(t, desired(t, tc.from))
 			}
 			want := desired(t, tc.to)

@@ -31,9 +31,15 @@ func (s State) LinkNames() []string {
 // sysctls under procSys (normally "/proc/sys"; it must belong to the same
 // namespace as handle, since /proc/sys/net shows the reader's namespace).
 // A named link that does not exist is left out. Only what netapply manages
-// is read: IPv4 addresses, IPv4 routes on those links except the ones the
-// kernel makes itself for each address, and IPv4 rules to tables other
-// than local, main and default.
+// is read:
+//   - IPv4 addresses, and IPv6 addresses that are permanent (so not SLAAC
+//     or privacy addresses, whose lifetimes the kernel runs) and not
+//     link-local;
+//   - routes on those links except the kernel's own (proto kernel: prefix
+//     routes, fe80::/64), those from router advertisements and redirects
+//     (proto ra, redirect), the local table and non-unicast routes;
+//   - IPv4 rules to tables other than local, main and default;
+//   - forwarding and the per-link sysctls Desired sets.
 func Observe(handle *netlink.Handle, procSys string, ifnames []string) (State, error) {
 	var s State
 	s.Sysctls = map[string]string{}
@@ -57,7 +63,7 @@ func Observe(handle *netlink.Handle, procSys string, ifnames []string) (State, e
 			}
 			s.VLANs = append(s.VLANs, VLAN{Name: name, Parent: parent.Attrs().Name, ID: v.VlanId})
 		}
-		addrs, err := handle.AddrList(link, netlink.FAMILY_V4)
+		addrs, err := handle.AddrList(link, netlink.FAMILY_ALL)
 		if err != nil {
 			return State{}, fmt.Errorf("observe addresses of %s: %w", name, err)
 		}
@@ -66,40 +72,53 @@ func Observe(handle *netlink.Handle, procSys string, ifnames []string) (State, e
 			if !ok {
 				continue
 			}
+			if p.Addr().Is6() && (ad.Flags&unix.IFA_F_PERMANENT == 0 || p.Addr().IsLinkLocalUnicast()) {
+				continue // the kernel's: SLAAC, temporary or link-local
+			}
 			s.Addrs = append(s.Addrs, Addr{Link: name, Prefix: p, NoPrefixRoute: ad.Flags&unix.IFA_F_NOPREFIXROUTE != 0})
 		}
-		key := promoteSecondaries(name)
-		if v, err := readSysctl(procSys, key); err == nil {
-			s.Sysctls[key] = v
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return State{}, fmt.Errorf("observe: %w", err)
+		for _, key := range linkSysctls(name) {
+			if v, err := readSysctl(procSys, key); err == nil {
+				s.Sysctls[key] = v
+			} else if !errors.Is(err, os.ErrNotExist) {
+				return State{}, fmt.Errorf("observe: %w", err)
+			}
 		}
 	}
 
-	// RT_FILTER_TABLE with table 0 lists every table; without it netlink
-	// lists only main.
-	routes, err := handle.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
-	if err != nil {
-		return State{}, fmt.Errorf("observe routes: %w", err)
-	}
-	for _, r := range routes {
-		name, ours := byIndex[r.LinkIndex]
-		if !ours || r.Table == unix.RT_TABLE_LOCAL || r.Protocol == unix.RTPROT_KERNEL || r.Type != unix.RTN_UNICAST {
-			continue
+	for _, family := range []int{netlink.FAMILY_V4, netlink.FAMILY_V6} {
+		// RT_FILTER_TABLE with table 0 lists every table; without it
+		// netlink lists only main.
+		routes, err := handle.RouteListFiltered(family, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+		if err != nil {
+			return State{}, fmt.Errorf("observe routes: %w", err)
 		}
-		dst := defaultV4
-		if r.Dst != nil {
-			p, ok := prefixOf(r.Dst)
-			if !ok {
+		for _, r := range routes {
+			name, ours := byIndex[r.LinkIndex]
+			if !ours || r.Table == unix.RT_TABLE_LOCAL || r.Type != unix.RTN_UNICAST || len(r.MultiPath) > 0 {
 				continue
 			}
-			dst = p.Masked()
+			switch r.Protocol {
+			case unix.RTPROT_KERNEL, unix.RTPROT_RA, unix.RTPROT_REDIRECT:
+				continue
+			}
+			dst := defaultV4
+			if family == netlink.FAMILY_V6 {
+				dst = defaultV6
+			}
+			if r.Dst != nil {
+				p, ok := prefixOf(r.Dst)
+				if !ok {
+					continue
+				}
+				dst = p.Masked()
+			}
+			var gw netip.Addr
+			if r.Gw != nil {
+				gw, _ = addrOf(r.Gw)
+			}
+			s.Routes = append(s.Routes, Route{Table: r.Table, Dst: dst, Gateway: gw, Link: name, Metric: r.Priority})
 		}
-		var gw netip.Addr
-		if r.Gw != nil {
-			gw, _ = netip.AddrFromSlice(r.Gw.To4())
-		}
-		s.Routes = append(s.Routes, Route{Table: r.Table, Dst: dst, Gateway: gw, Link: name})
 	}
 
 	rules, err := handle.RuleListFiltered(netlink.FAMILY_V4, nil, 0)
@@ -136,18 +155,24 @@ func Observe(handle *netlink.Handle, procSys string, ifnames []string) (State, e
 	return s, nil
 }
 
-// prefixOf converts an IPv4 net.IPNet; ok is false for anything else.
+// addrOf converts a 4- or 16-byte net.IP; an IPv4 address comes back as
+// IPv4 whichever form it was in.
+func addrOf(ip net.IP) (netip.Addr, bool) {
+	if ip4 := ip.To4(); ip4 != nil {
+		return netip.AddrFromSlice(ip4)
+	}
+	return netip.AddrFromSlice(ip.To16())
+}
+
+// prefixOf converts an IPv4 or IPv6 net.IPNet; ok is false for anything
+// else.
 func prefixOf(n *net.IPNet) (netip.Prefix, bool) {
 	if n == nil {
 		return netip.Prefix{}, false
 	}
-	ip4 := n.IP.To4()
-	if ip4 == nil {
-		return netip.Prefix{}, false
-	}
-	a, _ := netip.AddrFromSlice(ip4)
 	ones, bits := n.Mask.Size()
-	if bits != 32 {
+	a, ok := addrOf(n.IP)
+	if !ok || bits != a.BitLen() {
 		return netip.Prefix{}, false
 	}
 	return netip.PrefixFrom(a, ones), true

@@ -2,7 +2,9 @@
 // network manager and console daemons, a real pty standing in for the
 // serial line, and an operator's keystrokes typed into it as a terminal
 // sends them. It configures a static LAN address and checks the network
-// manager has it in force and stored.
+// manager has it in force, stored, and on the box's LAN interface: netmgrd
+// runs in a network namespace the test creates, whose eth0 is one end of a
+// veth pair.
 //
 // Under Bazel the daemons are data dependencies; under the go command the
 // test builds them.
@@ -11,6 +13,8 @@ package console
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"os"
@@ -121,12 +125,47 @@ func (term *terminal) send(t *testing.T, script string) {
 	}
 }
 
+// boxNamespace creates a network namespace with an eth0 that has carrier
+// (a veth pair whose other end is up in the same namespace) and returns
+// its name; it is deleted when the test ends.
+func boxNamespace(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal("this test runs the network manager in a network namespace it creates: run it as root")
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	ns := "picket-con-" + hex.EncodeToString(b)
+	ip := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+	}
+	ip("netns", "add", ns)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	ip("-n", ns, "link", "set", "lo", "up")
+	ip("-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "peer0")
+	ip("-n", ns, "link", "set", "peer0", "up")
+	return ns
+}
+
+func TestMain(m *testing.M) {
+	// Bazel runs tests with a minimal PATH.
+	os.Setenv("PATH", os.Getenv("PATH")+":/usr/sbin:/sbin:/usr/bin:/bin")
+	os.Exit(m.Run())
+}
+
 func TestStaticLANFromTheConsole(t *testing.T) {
 	netmgrd, consoled := daemons(t)
+	ns := boxNamespace(t)
 	dir := t.TempDir()
 	socket := filepath.Join(dir, "netmgr.sock")
 	data := filepath.Join(dir, "data")
-	start(t, netmgrd, "-socket", socket, "-data", data)
+	// No DHCP server answers on eth0: a short lease wait keeps the boot's
+	// path test from holding the first change back.
+	start(t, "ip", "netns", "exec", ns, netmgrd, "-socket", socket, "-data", data,
+		"-lan", "eth0", "-wan", "", "-resolv", filepath.Join(dir, "resolv.conf"), "-lease-wait", "1s")
 
 	master, slave, err := serial.OpenPTY("/dev")
 	if err != nil {
@@ -183,5 +222,14 @@ func TestStaticLANFromTheConsole(t *testing.T) {
 	}
 	if !strings.Contains(string(stored), "10.1.2.3") {
 		t.Fatalf("stored config lacks the new address:\n%s", stored)
+	}
+	// And in force on the interface, with its default route.
+	out, err := exec.Command("ip", "-n", ns, "-4", "addr", "show", "dev", "eth0").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "inet 10.1.2.3/16") {
+		t.Fatalf("eth0 in the box namespace lacks 10.1.2.3/16 (%v):\n%s", err, out)
+	}
+	out, err = exec.Command("ip", "-n", ns, "-4", "route", "show", "default").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "via 10.1.0.1 dev eth0") {
+		t.Fatalf("no default route via 10.1.0.1 in the box namespace (%v):\n%s", err, out)
 	}
 }

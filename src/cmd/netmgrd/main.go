@@ -1,15 +1,17 @@
 // Command netmgrd is the network manager: the only process that configures
-// links, addresses, routes and DHCP, and the server of the netapi local API
-// the front panel and the other daemons use.
+// links, addresses, routes, VLANs, DHCP and the resolver, and the server of
+// the netapi local API the front panel and the other daemons use.
 //
-// Until issue 4 lands the real manager, it serves the API from netapi's
-// in-memory stand-in, which stores the configuration (netstore) but applies
-// nothing to the interfaces; its status says so (backend "memory").
+// It configures the board's LAN and WAN ports in the network namespace it
+// runs in (package netmgr). On a development machine run it inside a
+// namespace of its own (tools/up does), never on the host's interfaces;
+// -backend=memory serves the in-memory stand-in, which configures nothing.
 package main
 
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,6 +23,8 @@ import (
 	"time"
 
 	"picket.dev/picket/src/netapi"
+	"picket.dev/picket/src/netapply"
+	"picket.dev/picket/src/netmgr"
 	"picket.dev/picket/src/netstore"
 	"picket.dev/picket/src/version"
 )
@@ -33,17 +37,28 @@ func main() {
 }
 
 func run() error {
+	info := version.Get("netmgrd")
+	hw, hwErr := info.Hardware()
 	socket := flag.String("socket", "/run/picket/netmgr.sock", "unix socket to serve the local API on")
 	data := flag.String("data", "/data", "data partition: the configuration is kept under it")
+	backend := flag.String("backend", "kernel", "kernel: configure the ports (netmgr); memory: the in-memory stand-in, which configures nothing")
+	lan := flag.String("lan", hw.LAN, "LAN interface (default: the board's)")
+	wan := flag.String("wan", hw.WAN, "WAN interface for split networking (default: the board's; empty: none)")
+	platform := flag.String("platform", "platform.picket.invalid:443", "platform host:port, the target of the connectivity test")
+	platformCA := flag.String("platform-ca", "", "PEM file of the platform's CA, the only root trusted for it")
+	resolvConf := flag.String("resolv", "/run/picket/resolv.conf", "resolver configuration to keep (empty: none)")
+	leaseWait := flag.Duration("lease-wait", 20*time.Second, "how long a change waits for its leases before testing the path")
+	retryMin := flag.Duration("dhcp-retry-min", 0, "shortest wait between failed DHCP attempts (0: 10 s)")
+	retryMax := flag.Duration("dhcp-retry-max", 0, "longest wait between failed DHCP attempts (0: 2 min)")
 	showVersion := flag.Bool("version", false, "print the version line and exit")
 	flag.Parse()
-	info := version.Get("netmgrd")
 	if *showVersion {
 		return info.Fprint(os.Stdout)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	log.Info("starting", "version", info.Version, "board", info.Board, "backend", "memory (stand-in: nothing is applied to interfaces)")
-
+	if hwErr != nil && *lan == "" {
+		return fmt.Errorf("board %q: %w; give -lan", info.Board, hwErr)
+	}
 	if err := os.MkdirAll(*data, 0o700); err != nil {
 		return fmt.Errorf("data partition: %w", err)
 	}
@@ -51,21 +66,75 @@ func run() error {
 		return fmt.Errorf("socket directory: %w", err)
 	}
 	store := netstore.New(netstore.DirFS(*data), rand.Reader)
-	mgr := netapi.NewMemory(store, time.Now, nil)
-	if st, err := mgr.Status(context.Background()); err == nil {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	var mgr netapi.Manager
+	runErr := make(chan error, 1)
+	switch *backend {
+	case "memory":
+		log.Info("starting", "version", info.Version, "board", info.Board, "backend", "memory (stand-in: nothing is applied to interfaces)")
+		mgr = netapi.NewMemory(store, time.Now, nil)
+	case "kernel":
+		roots, err := loadCA(*platformCA)
+		if err != nil {
+			return err
+		}
+		log.Info("starting", "version", info.Version, "board", info.Board, "backend", "kernel", "lan", *lan, "wan", *wan)
+		m, err := netmgr.New(netmgr.Options{
+			Ports:        netapply.Ports{LAN: *lan, WAN: *wan},
+			Store:        store,
+			Platform:     *platform,
+			RootCAs:      roots,
+			ResolvConf:   *resolvConf,
+			Logger:       log,
+			LeaseWait:    *leaseWait,
+			DHCPRetryMin: *retryMin,
+			DHCPRetryMax: *retryMax,
+		})
+		if err != nil {
+			return err
+		}
+		mgr = m
+		go func() { runErr <- m.Run(ctx) }()
+	default:
+		return fmt.Errorf("-backend %q: allowed: kernel, memory", *backend)
+	}
+	if st, err := mgr.Status(ctx); err == nil {
 		log.Info("configuration loaded", "source", st.Config.Source, "reason", st.Config.Reason)
 	}
 	l, err := netapi.Listen(*socket)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	log.Info("serving", "socket", *socket)
 	err = netapi.Serve(ctx, l, mgr, netapi.WithLogger(log))
-	if errors.Is(err, context.Canceled) {
+	if *backend == "kernel" {
+		// Run releases the leases before it returns.
+		if rerr := <-runErr; rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+	}
+	if errors.Is(err, context.Canceled) || err == nil {
 		log.Info("stopped")
 		return nil
 	}
 	return err
+}
+
+// loadCA reads the platform CA; without one nothing verifies and the TLS
+// step of the path test says so.
+func loadCA(path string) (*x509.CertPool, error) {
+	pool := x509.NewCertPool()
+	if path == "" {
+		return pool, nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("platform CA: %w", err)
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("platform CA %s: no PEM certificate in it", path)
+	}
+	return pool, nil
 }
