@@ -68,7 +68,8 @@ var (
 	lanGW    = netip.MustParseAddr("10.50.0.1")
 	lanGW6   = netip.MustParseAddr("fd50::1")
 	wanGW    = netip.MustParseAddr("10.60.0.1")
-	platform = "platform.bench.test"
+	platform  = "platform.bench.test"
+	proxyHost = "proxy.bench.test"
 )
 
 // env is one box on the bench.
@@ -104,6 +105,10 @@ func newEnv(t *testing.T, o envOptions) *env {
 	e.net.Run("ip", "addr", "add", lanGW.String()+"/24", "dev", "lan0")
 	e.net.Run("ip", "addr", "add", lanGW6.String()+"/64", "dev", "lan0", "nodad")
 	e.net.Run("ip", "link", "set", "lan0", "up")
+	// The LAN side is the box's router: as a host, its kernel would answer
+	// neighbour solicitations without the router flag, and the box would
+	// drop the default route dnsmasq's advertisements gave it (RFC 4861).
+	e.net.Run("sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1")
 	// Scan targets beyond the gateway are routed back to the box.
 	e.net.Run("ip", "addr", "add", "10.70.0.5/32", "dev", "lo")
 	lease := o.leaseTime
@@ -121,7 +126,10 @@ func newEnv(t *testing.T, o envOptions) *env {
 		RA:        o.ipv6, DHCPv6Stateless: o.ipv6,
 		DNS6:        ifv6(o.ipv6, lanGW6),
 		DNSPort:     53,
-		HostRecords: []netbench.HostRecord{{Name: platform, Addrs: []netip.Addr{lanGW, lanGW6}}},
+		HostRecords: []netbench.HostRecord{
+			{Name: platform, Addrs: []netip.Addr{lanGW, lanGW6}},
+			{Name: proxyHost, Addrs: []netip.Addr{lanGW}},
+		},
 	})
 	srv := netbench.TLSServer(e.net, "[::]:443", platform, e.platformHandler("net"))
 	e.caFile = filepath.Join(e.dir, "platform-ca.pem")
