@@ -130,7 +130,7 @@ func (c *Checker) Run(ctx context.Context, in Input) netapi.ConnTest {
 		now = time.Now
 	}
 	started := now()
-	r := &run{c: c, in: in, resolved: map[string][]netip.Addr{}}
+	r := &run{in: in, resolved: map[string][]netip.Addr{}}
 	defer r.close()
 	test := shape(ctx, r.steps(), in.timeout())
 	test.Started, test.Finished = started, now()
@@ -196,7 +196,6 @@ func panelText(s string) string {
 // run is the state of one test: what earlier steps found that later ones
 // use.
 type run struct {
-	c  *Checker
 	in Input
 	// resolved maps the names step dns resolved to their addresses, so the
 	// proxy and TLS steps dial what the configured resolvers said, not what

@@ -25,6 +25,8 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -176,6 +178,7 @@ func newBench(t *testing.T, o benchOpts) *bench {
 			HostRecords: []netbench.HostRecord{
 				{Name: platformName, Addrs: []netip.Addr{plat4, plat6}},
 				{Name: benchProxy, Addrs: []netip.Addr{gw4, gw6}},
+				{Name: "alias.bench.test", Addrs: []netip.Addr{plat4, plat6}},
 			},
 			// Answer NXDOMAIN for other names under bench.test rather
 			// than REFUSED (dnsmasq has no upstream).
@@ -191,7 +194,8 @@ func newBench(t *testing.T, o benchOpts) *bench {
 	srv := &http.Server{
 		Handler:   http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "platform") }),
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{leaf}},
-		ErrorLog:  nil,
+		// Failed handshakes are what several cases are about.
+		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	ln := listenIn(t, nsNet, fmt.Sprintf("[::]:%d", platformPort))
 	go srv.ServeTLS(loggingListener{ln, bn.peers}, "", "")
@@ -537,6 +541,10 @@ func TestNetwork(t *testing.T) {
 		{
 			name: "platform certificate from another CA", opts: benchOpts{otherCA: true},
 			fail: netapi.StepTLS, panel: PanelTLSFailure, detail: `issued by "CN=Some Other CA,O=Picket tests", which the pinned platform CA did not issue`,
+		},
+		{
+			name: "platform certificate for another name", edit: func(in *Input) { in.Platform = fmt.Sprintf("alias.bench.test:%d", platformPort) },
+			fail: netapi.StepTLS, panel: PanelTLSFailure, detail: "not alias.bench.test",
 		},
 		{
 			name: "platform port closed", edit: func(in *Input) { in.Platform = fmt.Sprintf("%s:%d", platformName, closedPort) },

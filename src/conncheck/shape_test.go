@@ -2,12 +2,16 @@ package conncheck
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"picket.dev/picket/src/netapi"
+	"picket.dev/picket/src/proxy"
 )
 
 // These tests need no network: they check how steps become a ConnTest,
@@ -197,5 +201,65 @@ func checkFailure(t *testing.T, got netapi.ConnTest, step netapi.StepName, panel
 	}
 	if got.Reason() != panel {
 		t.Errorf("Reason() = %q, want %q", got.Reason(), panel)
+	}
+}
+
+func TestShapeCanceledDuringStep(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	got := shape(ctx, []step{
+		{"a", func(sctx context.Context) outcome {
+			cancel()
+			<-sctx.Done()
+			return failed(PanelDNSFailed, "lookup: %v", sctx.Err())
+		}},
+		{"b", func(context.Context) outcome { return passed("") }},
+	}, time.Minute)
+	if s := got.Steps[0]; s.Panel != PanelCanceled || !strings.Contains(s.Detail, "test canceled during step a") {
+		t.Errorf("step a = %+v; a step cut short by the caller must say the test was canceled", s)
+	}
+	if got.Steps[1].Result != netapi.StepNotRun {
+		t.Errorf("step b = %+v, want not_run", got.Steps[1])
+	}
+}
+
+func TestProxyFailure(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
+	tests := []struct {
+		name  string
+		err   error
+		panel string
+	}{
+		{"auth required", &proxy.ProxyError{Op: "auth", Err: proxy.ErrAuthRequired}, PanelProxyAuthFailed},
+		{"auth failed", &proxy.ProxyError{Op: "auth", Err: proxy.ErrAuthFailed}, PanelProxyAuthFailed},
+		{"unsupported auth", &proxy.ProxyError{Op: "auth", Err: proxy.ErrUnsupportedAuth}, PanelProxyAuthUnsupp},
+		{"refused", &proxy.ProxyError{Op: "tunnel", Err: proxy.ErrRefused}, PanelProxyRefused},
+		{"cannot connect", &proxy.ProxyError{Op: "connect", Err: refused}, PanelProxyUnreachable},
+		{"connect timeout", &proxy.ProxyError{Op: "connect", Err: context.DeadlineExceeded}, PanelProxyUnreachable},
+		{"garbage answer", &proxy.ProxyError{Op: "tunnel", Err: proxy.ErrProtocol}, PanelProxyFailed},
+		{"tunnel timeout", &proxy.ProxyError{Op: "tunnel", Err: context.DeadlineExceeded}, PanelProxyFailed},
+		{"bare dial error", fmt.Errorf("dial proxy: %w", refused), PanelProxyUnreachable},
+	}
+	for _, tc := range tests {
+		if got, _ := proxyFailure(tc.err); got != tc.panel {
+			t.Errorf("%s: panel %q, want %q", tc.name, got, tc.panel)
+		}
+	}
+}
+
+func TestDNSWords(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{&net.DNSError{Err: "no such host", Name: "x.test.", IsNotFound: true}, "NXDOMAIN: x.test does not exist"},
+		{&net.DNSError{Err: "i/o timeout", Name: "x.test.", IsTimeout: true}, "timeout: no answer"},
+		{&net.DNSError{Err: "read udp 10.0.0.2:5000->10.0.0.1:53: read: connection refused"}, "refused: no DNS server listens there"},
+		{&net.DNSError{Err: "server misbehaving"}, "server misbehaving"},
+		{context.DeadlineExceeded, "timeout"},
+	}
+	for _, tc := range tests {
+		if got := dnsWords(tc.err, "x.test", "A"); !strings.Contains(got, tc.want) {
+			t.Errorf("dnsWords(%v) = %q, want it to contain %q", tc.err, got, tc.want)
+		}
 	}
 }

@@ -12,6 +12,25 @@
 // way (it records each bench's namespaces in RegistryDir), which also gets
 // squid, whose parent-death signal is lost when it switches user.
 //
+// The parts:
+//
+//   - New(t) *Bench; Bench.NS(role) *NS makes picket-<role>-<suffix> with lo
+//     up; Bench.Veth(a, aName, b, bName) joins two namespaces;
+//     Bench.Switch(name) *Switch is a bridge in a namespace of its own and
+//     Bench.Link(ns, ifname, sw) plugs a namespace into it.
+//   - NS.Run / NS.Try run a command inside; NS.Start runs a long-lived one
+//     (*Proc: Output, Stop, WaitOutput); NS.Do runs Go code on a thread
+//     inside; NS.Listen, NS.Dial and NS.DialContext make sockets inside
+//     (an *NS is a dialer for proxy.Dialer.Forward or net.Resolver.Dial).
+//   - Dnsmasq(ns, DnsmasqOptions) *DnsmasqServer: DHCPv4, RA/SLAAC,
+//     stateless DHCPv6, DNS host records; Log, WaitLog, Stop, Restart.
+//   - Squid(ns, SquidOptions) *SquidServer: no auth, Basic, NTLM (ours);
+//     AccessLog, WaitAccessLogLine, HelperLog, CacheLog, Stop.
+//   - Capture(ns, iface, filter) *CaptureSession: tcpdump; Stop returns
+//     the frames as "tcpdump -nn -e" lines.
+//   - Echo(ns, addr, banner) *EchoServer; TLSServer(ns, addr, host,
+//     handler) *TLSServerInfo with its throwaway CA (NewCA, CA.Issue).
+//
 // Typical use:
 //
 //	b := netbench.New(t)
@@ -20,6 +39,11 @@
 //	srv.Run("ip", "addr", "add", "10.9.0.1/24", "dev", "eth0")
 //	srv.Run("ip", "link", "set", "eth0", "up")
 //	d := netbench.Dnsmasq(srv, netbench.DnsmasqOptions{Interface: "eth0", ...})
+//
+// NS.Do gotcha: code that opens sockets from goroutines of its own (the Go
+// resolver's A and AAAA queries) escapes the namespace; give it
+// NS.DialContext as its dialer. This kernel has no 802.1Q VLAN devices
+// (ip link add ... type vlan fails), so the bench cannot tag frames.
 //
 // A test package that runs squid with NTLM must call RunHelperIfAsked
 // first thing in its TestMain (see Squid).

@@ -65,9 +65,9 @@ func netmgrdPath(t *testing.T) string {
 // gateway, DHCP and DNS server and platform host at once; the WAN side
 // (namespace "wnet") is the same for split networking.
 var (
-	lanGW    = netip.MustParseAddr("10.50.0.1")
-	lanGW6   = netip.MustParseAddr("fd50::1")
-	wanGW    = netip.MustParseAddr("10.60.0.1")
+	lanGW     = netip.MustParseAddr("10.50.0.1")
+	lanGW6    = netip.MustParseAddr("fd50::1")
+	wanGW     = netip.MustParseAddr("10.60.0.1")
 	platform  = "platform.bench.test"
 	proxyHost = "proxy.bench.test"
 )
@@ -124,8 +124,8 @@ func newEnv(t *testing.T, o envOptions) *env {
 		Domain:    "bench.test",
 		WINS:      []netip.Addr{netip.MustParseAddr("10.50.0.44")},
 		RA:        o.ipv6, DHCPv6Stateless: o.ipv6,
-		DNS6:        ifv6(o.ipv6, lanGW6),
-		DNSPort:     53,
+		DNS6:    ifv6(o.ipv6, lanGW6),
+		DNSPort: 53,
 		HostRecords: []netbench.HostRecord{
 			{Name: platform, Addrs: []netip.Addr{lanGW, lanGW6}},
 			{Name: proxyHost, Addrs: []netip.Addr{lanGW}},

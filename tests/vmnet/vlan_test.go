@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -504,7 +505,16 @@ func TestBench(t *testing.T) {
 	}
 	// Under TCG a full apply takes minutes; the bound only stops a hang.
 	vm := Boot(t, Options{Name: "b", MemoryMB: 2048, CallTimeout: 45 * time.Minute})
-	cfg := scanConfig(idRange(1, netcfg.MaxScanVLANs), netcfg.MaxRoutes)
+	// PICKET_BENCH_VLANS=n applies n VLANs instead, to see how the cost
+	// grows with their number.
+	n := netcfg.MaxScanVLANs
+	if v := os.Getenv("PICKET_BENCH_VLANS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 || n > netcfg.MaxScanVLANs {
+			t.Fatalf("PICKET_BENCH_VLANS=%q: want 1-%d", v, netcfg.MaxScanVLANs)
+		}
+	}
+	cfg := scanConfig(idRange(1, n), netcfg.MaxRoutes)
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("bench configuration: %v", err)
 	}
@@ -519,11 +529,11 @@ func TestBench(t *testing.T) {
 		if err := vm.CallInto("measure", args, &m); err != nil {
 			t.Fatalf("%s apply: %v\nconsole:\n%s", run, err, vm.Console())
 		}
-		fmt.Printf("BENCH vmnet apply-4094-vlans-99-routes %s: changes=%d elapsed_ms=%d rss_kb=%d peak_rss_kb=%d\n",
-			run, m.Result.Count, m.ElapsedMS, m.RSSKB, m.HWMKB)
+		fmt.Printf("BENCH vmnet apply-%d-vlans-%d-routes %s: changes=%d elapsed_ms=%d rss_kb=%d peak_rss_kb=%d\n",
+			n, netcfg.MaxRoutes, run, m.Result.Count, m.ElapsedMS, m.RSSKB, m.HWMKB)
 	}
-	if n := len(vlans(t, vm)); n != netcfg.MaxScanVLANs {
-		t.Errorf("guest has %d VLAN links, want %d", n, netcfg.MaxScanVLANs)
+	if got := len(vlans(t, vm)); got != n {
+		t.Errorf("guest has %d VLAN links, want %d", got, n)
 	}
 }
 
