@@ -65,6 +65,14 @@ type Manager interface {
 	// TestConnectivity runs the step-by-step path test to the platform now
 	// and returns its result, which also becomes Status.LastTest.
 	TestConnectivity(ctx context.Context) (ConnTest, error)
+	// ApplyPlatform replaces what the platform pushes (scanning VLANs,
+	// static routes, IPv6 for scanning) in the configuration in force and
+	// applies it like Apply; the operator's settings are kept as they are.
+	ApplyPlatform(ctx context.Context, p netcfg.Platform) (Result, error)
+	// ReportPlatform records the state of the link to the platform, as the
+	// platform link (scannerd) sees it, for the front panel: it shows in
+	// Status.Platform. It is not a configuration change.
+	ReportPlatform(ctx context.Context, link PlatformLink) error
 	// Subscribe returns a channel that first carries the current status and
 	// then each changed status. A slow reader is not queued for: it gets the
 	// latest status (Status.Seq shows what it skipped). The channel is closed
@@ -165,6 +173,41 @@ type Status struct {
 	// Health is the manager's own health (not whether the platform is
 	// reachable, which LastTest says).
 	Health Health `json:"health"`
+	// Platform is the link to the platform as scannerd last reported it;
+	// nil until it reports.
+	Platform *PlatformLink `json:"platform,omitempty"`
+}
+
+// Platform link states as PlatformLink.State shows them; the panel's idle
+// screen follows them.
+const (
+	LinkContacting  = "contacting"   // CONTACTING PLATFORM: no answer yet
+	LinkActivation  = "activation"   // ACTIVATION CODE: reached, not activated
+	LinkReady       = "ready"        // <NAME>-<IP>: activated, last poll answered
+	LinkCommFailure = "comm_failure" // COMMUNICATION FAILURE: the last poll failed
+)
+
+// PlatformLink is the state of the link to the platform.
+type PlatformLink struct {
+	State string `json:"state"`
+	// ActivationCode is shown until the box is activated.
+	ActivationCode string `json:"activation_code,omitempty"`
+	// Name is the box's name on the platform once activated.
+	Name string `json:"name,omitempty"`
+	// LastPoll is the last answered poll; LastError why the last one failed.
+	LastPoll  time.Time `json:"last_poll,omitzero"`
+	LastError string    `json:"last_error,omitempty"`
+	// Reported is when scannerd reported this state.
+	Reported time.Time `json:"reported,omitzero"`
+}
+
+// Valid checks a reported link.
+func (l PlatformLink) Valid() error {
+	switch l.State {
+	case LinkContacting, LinkActivation, LinkReady, LinkCommFailure:
+		return nil
+	}
+	return &Error{Kind: KindInvalidRequest, Message: "report platform: unknown state " + strconvQuote(l.State) + "; allowed: contacting, activation, ready, comm_failure"}
 }
 
 // ProxyStatus is the proxy in force, without its password.

@@ -73,6 +73,18 @@ func (c *Client) Renew(ctx context.Context, iface Iface) error {
 	return c.call(ctx, http.MethodPost, pathRenew, renewRequest{Iface: iface}, nil)
 }
 
+// ApplyPlatform implements Manager.
+func (c *Client) ApplyPlatform(ctx context.Context, p netcfg.Platform) (Result, error) {
+	var v Result
+	return v, c.call(ctx, http.MethodPost, pathPlatform, p, &v)
+}
+
+// ReportPlatform implements Manager.
+func (c *Client) ReportPlatform(ctx context.Context, l PlatformLink) error {
+	var v struct{}
+	return c.call(ctx, http.MethodPost, pathLink, l, &v)
+}
+
 // Reset implements Manager.
 func (c *Client) Reset(ctx context.Context) (Result, error) {
 	var v Result

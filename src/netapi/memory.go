@@ -54,6 +54,7 @@ type Memory struct {
 	seq      uint64
 	updated  time.Time
 	hub      Hub
+	link     *PlatformLink
 }
 
 var _ Manager = (*Memory)(nil)
@@ -122,6 +123,34 @@ func (m *Memory) Apply(ctx context.Context, cfg netcfg.Config, opts ApplyOptions
 		next.Proxy.Password = cur.Proxy.Password
 	}
 	return m.changeTo(ctx, "apply", cur, next, m.store.Save)
+}
+
+// ApplyPlatform implements Manager.
+func (m *Memory) ApplyPlatform(ctx context.Context, p netcfg.Platform) (Result, error) {
+	m.change.Lock()
+	defer m.change.Unlock()
+	cur := m.current()
+	next := cur.Clone()
+	next.Platform = p.Clone()
+	return m.changeTo(ctx, "apply platform settings", cur, next, m.store.Save)
+}
+
+// ReportPlatform implements Manager.
+func (m *Memory) ReportPlatform(ctx context.Context, l PlatformLink) error {
+	if err := ctx.Err(); err != nil {
+		return Canceled("report platform", err)
+	}
+	if err := l.Valid(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if l.Reported.IsZero() {
+		l.Reported = m.clock()
+	}
+	m.link = &l
+	m.publishLocked(m.clock())
+	return nil
 }
 
 // Reset implements Manager.
@@ -291,6 +320,10 @@ func (m *Memory) statusLocked() Status {
 		},
 		Config: m.source,
 		Health: m.healthLocked(),
+	}
+	if m.link != nil {
+		l := *m.link
+		st.Platform = &l
 	}
 	if m.lastTest != nil {
 		t := CloneTest(*m.lastTest)

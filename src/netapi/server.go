@@ -217,6 +217,20 @@ func (s *Server) routes() {
 	s.handle("POST", pathTest, func(r *http.Request) (any, error) {
 		return s.m.TestConnectivity(r.Context())
 	})
+	s.handle("POST", pathPlatform, func(r *http.Request) (any, error) {
+		var p netcfg.Platform
+		if err := decode(r, &p); err != nil {
+			return nil, err
+		}
+		return s.m.ApplyPlatform(r.Context(), p)
+	})
+	s.handle("POST", pathLink, func(r *http.Request) (any, error) {
+		var l PlatformLink
+		if err := decode(r, &l); err != nil {
+			return nil, err
+		}
+		return struct{}{}, s.m.ReportPlatform(r.Context(), l)
+	})
 	s.mux.HandleFunc("GET "+pathSubscribe, s.subscribe)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, peerOf(r), &Error{Kind: KindInvalidRequest, Message: fmt.Sprintf("netapi: no route %s %s", r.Method, r.URL.Path)})

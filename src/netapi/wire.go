@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"picket.dev/picket/src/netcfg"
 )
@@ -21,7 +22,11 @@ const (
 	pathMode      = "/v1/mode"      // POST modeRequest: Result
 	pathTest      = "/v1/test"      // POST: ConnTest
 	pathSubscribe = "/v1/subscribe" // GET: stream of Status, one per line
+	pathPlatform  = "/v1/platform"  // POST netcfg.Platform: Result
+	pathLink      = "/v1/link"      // POST PlatformLink: {}
 )
+
+func strconvQuote(s string) string { return strconv.Quote(s) }
 
 // contentNDJSON is the media type of the Subscribe stream.
 const contentNDJSON = "application/x-ndjson"

@@ -102,6 +102,7 @@ type Manager struct {
 	applyErr string // why the last kernel apply outside a change failed
 	lkgErr   string
 	lastTest *netapi.ConnTest
+	link     *netapi.PlatformLink
 	seq      uint64
 	updated  time.Time
 	last     netapi.Status
@@ -303,6 +304,34 @@ func (m *Manager) Apply(ctx context.Context, cfg netcfg.Config, opts netapi.Appl
 		next.Proxy.Password = cur.Proxy.Password
 	}
 	return m.changeTo(ctx, "apply", cur, next, m.opt.Store.Save)
+}
+
+// ApplyPlatform implements netapi.Manager.
+func (m *Manager) ApplyPlatform(ctx context.Context, p netcfg.Platform) (netapi.Result, error) {
+	m.change.Lock()
+	defer m.change.Unlock()
+	cur := m.committed()
+	next := cur.Clone()
+	next.Platform = p.Clone()
+	return m.changeTo(ctx, "apply platform settings", cur, next, m.opt.Store.Save)
+}
+
+// ReportPlatform implements netapi.Manager.
+func (m *Manager) ReportPlatform(ctx context.Context, l netapi.PlatformLink) error {
+	if err := ctx.Err(); err != nil {
+		return netapi.Canceled("report platform", err)
+	}
+	if err := l.Valid(); err != nil {
+		return err
+	}
+	if l.Reported.IsZero() {
+		l.Reported = m.opt.Now()
+	}
+	m.mu.Lock()
+	m.link = &l
+	m.mu.Unlock()
+	m.publish()
+	return nil
 }
 
 // Reset implements netapi.Manager.

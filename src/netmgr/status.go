@@ -106,6 +106,10 @@ func (m *Manager) observeStatus() netapi.Status {
 		t := netapi.CloneTest(*m.lastTest)
 		st.LastTest = &t
 	}
+	if m.link != nil {
+		l := *m.link
+		st.Platform = &l
+	}
 	m.mu.Unlock()
 
 	ports := m.opt.Ports

@@ -8,9 +8,10 @@ import (
 )
 
 // state is what the menu needs, from what the network manager reports.
-// The platform link (scannerd) does not report here yet, so the idle
-// screen says CONTACTING PLATFORM, or the first failing step of the last
-// connectivity test.
+// The platform link (scannerd) reports through the network manager
+// (Status.Platform): ACTIVATION CODE, NAME-IP or COMMUNICATION FAILURE;
+// before its first report the idle screen says CONTACTING PLATFORM, or the
+// first failing step of the last connectivity test.
 func (p *Panel) state() menu.State {
 	st := menu.Status{
 		Phase:    menu.PhaseRunning,
@@ -18,11 +19,25 @@ func (p *Panel) state() menu.State {
 		Software: p.version,
 		Test:     p.test,
 	}
+	var failure *netapi.Step
 	if p.st.LastTest != nil {
 		if f, ok := p.st.LastTest.FirstFailure(); ok {
-			st.Platform = menu.PlatformConfigError
+			failure = &f
 			st.Failure = menu.Failure{Step: step(f.Name), Reason: f.Panel}
 		}
+	}
+	// The platform link's own state wins while it answers; when it does
+	// not (contacting, or a failed poll), a failed path test says why.
+	link := p.st.Platform
+	switch {
+	case link != nil && link.State == netapi.LinkReady:
+		st.Platform, st.Name = menu.PlatformReady, link.Name
+	case link != nil && link.State == netapi.LinkActivation:
+		st.Platform, st.ActivationCode = menu.PlatformActivation, link.ActivationCode
+	case failure != nil:
+		st.Platform = menu.PlatformConfigError
+	case link != nil && link.State == netapi.LinkCommFailure:
+		st.Platform = menu.PlatformCommFailure
 	}
 	for _, ifc := range p.st.Interfaces {
 		v4 := ipv4(ifc.IPv4, p.st.DNS)
