@@ -79,10 +79,13 @@ type benchOpts struct {
 	// with a first-probe delay longer than the step: only the checker's
 	// nudge gets the gateway probed in time.
 	staleGateway bool
-	noDNS        bool // no dnsmasq
-	otherCA      bool // the platform's certificate is from another CA
-	mitm         bool // a TLS-terminating CONNECT proxy on mitmPort
-	squid        *netbench.SquidOptions
+	// permanentGateway puts PERMANENT neighbour entries for the gateway
+	// in box: never REACHABLE, so only an echo reply can pass the step.
+	permanentGateway bool
+	noDNS            bool // no dnsmasq
+	otherCA          bool // the platform's certificate is from another CA
+	mitm             bool // a TLS-terminating CONNECT proxy on mitmPort
+	squid            *netbench.SquidOptions
 	// second is another address on the box's eth0, for Source.
 	second netip.Prefix
 }
@@ -158,16 +161,20 @@ func newBench(t *testing.T, o benchOpts) *bench {
 	if o.icmpIgnore {
 		nsNet.Run("sysctl", "-q", "net.ipv4.icmp_echo_ignore_all=1", "net.ipv6.icmp.echo_ignore_all=1")
 	}
-	if o.staleGateway {
+	if o.staleGateway || o.permanentGateway {
 		var links []struct {
 			Address string `json:"address"`
 		}
 		if err := json.Unmarshal([]byte(nsNet.Run("ip", "-j", "link", "show", "dev", "eth0")), &links); err != nil || len(links) != 1 {
 			t.Fatalf("ip -j link show: %v %+v", err, links)
 		}
-		box.Run("sysctl", "-q", "net.ipv4.neigh.eth0.delay_first_probe_time=60", "net.ipv6.neigh.eth0.delay_first_probe_time=60")
+		nud := "permanent"
+		if o.staleGateway {
+			nud = "stale"
+			box.Run("sysctl", "-q", "net.ipv4.neigh.eth0.delay_first_probe_time=60", "net.ipv6.neigh.eth0.delay_first_probe_time=60")
+		}
 		for _, gw := range []netip.Addr{gw4, gw6} {
-			box.Run("ip", "neigh", "replace", gw.String(), "lladdr", links[0].Address, "dev", "eth0", "nud", "stale")
+			box.Run("ip", "neigh", "replace", gw.String(), "lladdr", links[0].Address, "dev", "eth0", "nud", nud)
 		}
 	}
 	bn := &bench{box: box, net: nsNet, ca: newCA(t, "Picket Test Platform CA"), peers: &peerLog{}}
@@ -471,7 +478,8 @@ func TestNetwork(t *testing.T) {
 			pass: map[netapi.StepName]string{
 				netapi.StepLink:    "carrier on lan (eth0)",
 				netapi.StepAddress: "10.77.0.2/24",
-				netapi.StepGateway: "gateway 10.77.0.1 answered ping",
+				// By ping or ARP, whichever is seen first.
+				netapi.StepGateway: "gateway 10.77.0.1 answered",
 				netapi.StepDNS:     "platform platform.bench.test is 10.77.1.10 (A record from 10.77.0.1)",
 				netapi.StepProxy:   "no proxy",
 				netapi.StepTLS:     "TLS 1.3 with platform.bench.test:8443 directly; certificate CN=platform.bench.test issued by CN=Picket Test Platform CA",
@@ -512,6 +520,15 @@ func TestNetwork(t *testing.T) {
 		{
 			name: "gateway drops ping", opts: benchOpts{icmpIgnore: true},
 			pass: map[netapi.StepName]string{netapi.StepGateway: "gateway 10.77.0.1 answered ARP (neighbour entry REACHABLE)"},
+		},
+		{
+			name: "gateway answers ping", opts: benchOpts{permanentGateway: true},
+			pass: map[netapi.StepName]string{netapi.StepGateway: "gateway 10.77.0.1 answered ping (echo reply to request 1)"},
+		},
+		{
+			name: "IPv6-only gateway answers ping", opts: benchOpts{permanentGateway: true}, method: netapi.MethodAuto,
+			edit: func(in *Input) { in.IPv6Only, in.Gateway, in.DNS = true, gw6, []netip.Addr{gw6} },
+			pass: map[netapi.StepName]string{netapi.StepGateway: "gateway fd77::1 answered ping (echo reply to request 1)"},
 		},
 		{
 			name: "gateway drops ping, stale neighbour", opts: benchOpts{icmpIgnore: true, staleGateway: true},
@@ -555,7 +572,7 @@ func TestNetwork(t *testing.T) {
 			edit: func(in *Input) { in.IPv6Only, in.Gateway, in.DNS = true, gw6, []netip.Addr{gw6} },
 			pass: map[netapi.StepName]string{
 				netapi.StepAddress: "fd77::2/64",
-				netapi.StepGateway: "gateway fd77::1 answered ping",
+				netapi.StepGateway: "gateway fd77::1 answered",
 				netapi.StepDNS:     "is fd77:1::10 (AAAA record from fd77::1)",
 				netapi.StepTLS:     "TLS 1.3",
 			},
@@ -566,7 +583,7 @@ func TestNetwork(t *testing.T) {
 				in.IPv6Only, in.DNS = true, []netip.Addr{gw6}
 				in.Gateway, in.GatewayDevice = netip.MustParseAddr("fe80::1"), "eth0"
 			},
-			pass: map[netapi.StepName]string{netapi.StepGateway: "gateway fe80::1%eth0 on eth0 answered ping"},
+			pass: map[netapi.StepName]string{netapi.StepGateway: "gateway fe80::1%eth0 on eth0 answered"},
 		},
 		{
 			name: "IPv6-only link-local gateway nobody has", method: netapi.MethodAuto,
