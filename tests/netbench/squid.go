@@ -129,7 +129,11 @@ func Squid(ns *NS, o SquidOptions) *SquidServer {
 		cfg, _ := json.Marshal(ntlmConfig{Domain: o.Domain, User: o.User, Password: o.Password, Log: filepath.Join(dir, "ntlm.log")})
 		cfgPath := write("ntlm.json", string(cfg), 0o600)
 		bin := copyTestBinary(t, dir, uid, gid)
-		script := fmt.Sprintf("#!/bin/sh\n%s=ntlm %s=%s exec %s\n", HelperEnv, helperConfigEnv, cfgPath, bin)
+		// The helper runs as squid's user with squid's environment, which
+		// under Bazel names the test's runfiles (TEST_SRCDIR, unreadable
+		// to that user: the Go test main would fail to chdir there) and
+		// its report files: the helper gets a clean environment.
+		script := fmt.Sprintf("#!/bin/sh\nexec env -i PATH=/usr/bin:/bin %s=ntlm %s=%s %s\n", HelperEnv, helperConfigEnv, cfgPath, bin)
 		helper := write("ntlm-helper.sh", script, 0o755)
 		line("auth_param ntlm program %s", helper)
 		line("auth_param ntlm children 4 startup=1 idle=1")
