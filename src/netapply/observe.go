@@ -41,33 +41,57 @@ func (s State) LinkNames() []string {
 //   - IPv4 rules to tables other than local, main and default;
 //   - forwarding and the per-link sysctls Desired sets.
 func Observe(handle *netlink.Handle, procSys string, ifnames []string) (State, error) {
+	// A dump that the kernel changed under (addresses still being added to
+	// new VLANs) is marked interrupted and may be incomplete: read again.
+	for attempt := 1; ; attempt++ {
+		s, err := observe(handle, procSys, ifnames)
+		if err == nil || !errors.Is(err, netlink.ErrDumpInterrupted) || attempt == 20 {
+			return s, err
+		}
+	}
+}
+
+func observe(handle *netlink.Handle, procSys string, ifnames []string) (State, error) {
 	var s State
 	s.Sysctls = map[string]string{}
+	// One dump of the links and one of the addresses, grouped by link:
+	// asking per link would dump every address once per link, which is
+	// quadratic with thousands of scanning VLANs.
+	links, err := handle.LinkList()
+	if err != nil {
+		return State{}, fmt.Errorf("observe links: %w", err)
+	}
+	linkByName := make(map[string]netlink.Link, len(links))
+	nameByIndex := make(map[int]string, len(links))
+	for _, l := range links {
+		linkByName[l.Attrs().Name] = l
+		nameByIndex[l.Attrs().Index] = l.Attrs().Name
+	}
+	allAddrs, err := handle.AddrList(nil, netlink.FAMILY_ALL)
+	if err != nil {
+		return State{}, fmt.Errorf("observe addresses: %w", err)
+	}
+	addrsByIndex := map[int][]netlink.Addr{}
+	for _, ad := range allAddrs {
+		addrsByIndex[ad.LinkIndex] = append(addrsByIndex[ad.LinkIndex], ad)
+	}
 	byIndex := map[int]string{}
 	for _, name := range uniq(ifnames) {
-		link, err := handle.LinkByName(name)
-		if err != nil {
-			var nf netlink.LinkNotFoundError
-			if errors.As(err, &nf) {
-				continue
-			}
-			return State{}, fmt.Errorf("observe link %s: %w", name, err)
+		link, ok := linkByName[name]
+		if !ok {
+			continue
 		}
 		a := link.Attrs()
 		byIndex[a.Index] = name
 		s.Links = append(s.Links, Link{Name: name, Up: a.Flags&net.FlagUp != 0})
 		if v, ok := link.(*netlink.Vlan); ok {
-			parent, err := handle.LinkByIndex(a.ParentIndex)
-			if err != nil {
-				return State{}, fmt.Errorf("observe vlan %s parent: %w", name, err)
+			parent, ok := nameByIndex[a.ParentIndex]
+			if !ok {
+				return State{}, fmt.Errorf("observe vlan %s: parent link index %d not found", name, a.ParentIndex)
 			}
-			s.VLANs = append(s.VLANs, VLAN{Name: name, Parent: parent.Attrs().Name, ID: v.VlanId})
+			s.VLANs = append(s.VLANs, VLAN{Name: name, Parent: parent, ID: v.VlanId})
 		}
-		addrs, err := handle.AddrList(link, netlink.FAMILY_ALL)
-		if err != nil {
-			return State{}, fmt.Errorf("observe addresses of %s: %w", name, err)
-		}
-		for _, ad := range addrs {
+		for _, ad := range addrsByIndex[a.Index] {
 			p, ok := prefixOf(ad.IPNet)
 			if !ok {
 				continue
