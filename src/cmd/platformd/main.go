@@ -1,16 +1,118 @@
-// Command platformd: platform server: activates boxes, hands out scan jobs, publishes updates (host tool).
+// Command platformd is the Picket platform server (host tool): the HTTPS
+// API boxes poll (activation, settings, scan jobs) and the web UI where
+// managers log in, activate boxes by the code on their screen, edit their
+// settings and launch scans. The database is an embedded bbolt file in
+// the data directory.
+//
+// Serve:
+//
+//	platformd -data DIR -cert CERT.pem -key KEY.pem [-listen ADDR] [-web-listen ADDR] [-max-pending N]
+//
+// Create an account (the first one, then more), reading the password from
+// the first line of standard input or from -password-file:
+//
+//	platformd -data DIR -create-user NAME [-role manager|unit_manager] [-account NAME] [-asset-groups G1,G2] [-password-file FILE]
+//
+// Flags:
+//
+//	-data DIR            data directory holding platform.db (default /var/lib/picket-platform)
+//	-listen ADDR         HTTPS address of the box API, and of the web UI unless -web-listen is set (default :8443)
+//	-web-listen ADDR     HTTPS address of the web UI on a listener of its own (default: share -listen)
+//	-cert FILE, -key FILE  PEM certificate chain and private key of both listeners (TLS 1.3 only)
+//	-max-pending N       most boxes waiting for activation at once (default 1000)
+//	-create-user NAME    create this account and exit
+//	-role ROLE           manager (default) or unit_manager, with -create-user
+//	-account NAME        the account (organisation) the user belongs to (default "default"), with -create-user
+//	-asset-groups LIST   comma-separated asset groups a unit manager is limited to, with -create-user
+//	-password-file FILE  read the new user's password from FILE instead of standard input
+//
+// PostgreSQL is not supported yet: the store is the embedded bbolt file.
 package main
 
 import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
 	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
 
-	"picket.dev/picket/src/placeholder"
+	"picket.dev/picket/src/platform/boxapi"
+	"picket.dev/picket/src/platform/server"
+	"picket.dev/picket/src/platform/store"
 )
 
 func main() {
-	os.Exit(placeholder.Main(placeholder.Program{
-		Name:  "platformd",
-		Role:  "platform server: activates boxes, hands out scan jobs, publishes updates (host tool)",
-		Issue: 5,
-	}, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stderr io.Writer) int {
+	fs := flag.NewFlagSet("platformd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg server.Config
+	fs.StringVar(&cfg.DataDir, "data", "/var/lib/picket-platform", "data directory holding platform.db")
+	fs.StringVar(&cfg.Listen, "listen", ":8443", "HTTPS address of the box API (and of the web UI unless -web-listen is set)")
+	fs.StringVar(&cfg.WebListen, "web-listen", "", "HTTPS address of the web UI on its own listener (default: share -listen)")
+	fs.StringVar(&cfg.CertFile, "cert", "", "PEM certificate (chain) of the listeners")
+	fs.StringVar(&cfg.KeyFile, "key", "", "PEM private key of the listeners")
+	fs.IntVar(&cfg.MaxPending, "max-pending", boxapi.DefaultMaxPending, "most boxes waiting for activation at once")
+	createUser := fs.String("create-user", "", "create this user account and exit")
+	role := fs.String("role", store.RoleManager, "role of the new user: manager or unit_manager")
+	account := fs.String("account", "default", "account (organisation) of the new user")
+	groups := fs.String("asset-groups", "", "comma-separated asset groups a unit manager is limited to")
+	pwFile := fs.String("password-file", "", "read the new user's password from this file instead of standard input")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "platformd: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if *createUser != "" {
+		if err := addUser(cfg.DataDir, server.NewUser{Name: *createUser, Role: *role, Account: *account,
+			AssetGroups: strings.Split(*groups, ",")}, *pwFile, stdin); err != nil {
+			fmt.Fprintf(stderr, "platformd: create user: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "platformd: user %s (%s) created\n", *createUser, *role)
+		return 0
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := server.Run(ctx, cfg, log); err != nil {
+		fmt.Fprintf(stderr, "platformd: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func addUser(dataDir string, nu server.NewUser, pwFile string, stdin io.Reader) error {
+	var pw string
+	if pwFile != "" {
+		b, err := os.ReadFile(pwFile)
+		if err != nil {
+			return fmt.Errorf("password file: %w", err)
+		}
+		pw = strings.TrimRight(string(b), "\r\n")
+	} else {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read password from standard input: %w", err)
+		}
+		pw = strings.TrimRight(line, "\r\n")
+	}
+	nu.Password = pw
+	st, err := server.OpenStore(dataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return server.CreateUser(st, nu, time.Now())
 }

@@ -1,0 +1,441 @@
+// Package boxapi is the box-facing HTTPS API of the platform server
+// (platformapi.PathPoll and PathJobUpdate). Every request is verified with
+// platformapi.Verify; an unknown key becomes a pending box (capped and
+// rate-limited, so nobody can fill the database); a pending box hears
+// "unactivated"; an active one gets its name, poll interval, newer
+// settings and unacknowledged jobs. A box can touch only its own jobs.
+// Every refusal is logged with its reason and answered with a
+// platformapi.Error body. A poll's report (versions, addresses, last
+// seen) is written behind, once a second for all boxes (heartbeat.go), so
+// a poll costs no synced write; job updates are written before the answer.
+package boxapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"picket.dev/picket/src/platform/store"
+	"picket.dev/picket/src/platformapi"
+)
+
+// Defaults of Server's limits.
+const (
+	DefaultMaxPending = 1000
+	// DefaultPendingTTL is how long a pending box that stopped polling is
+	// kept once the pending cap is reached.
+	DefaultPendingTTL = 24 * time.Hour
+	// DefaultNewPerAddr is how many new pending boxes one client address
+	// may register per DefaultNewWindow.
+	DefaultNewPerAddr = 20
+	DefaultNewWindow  = time.Minute
+)
+
+// Server serves the box API.
+type Server struct {
+	Store store.Store
+	Now   func() time.Time
+	Log   *slog.Logger
+	// MaxPending caps the number of pending boxes.
+	MaxPending int
+	PendingTTL time.Duration
+	// NewPerAddr new pending boxes per client address per NewWindow.
+	NewPerAddr int
+	NewWindow  time.Duration
+	// Update, when set, returns the update notice to send to an active
+	// box (nil: none).
+	Update func(store.Box) *platformapi.UpdateNotice
+
+	nonces platformapi.NonceCache
+	mu     sync.Mutex
+	news   map[string]*window // client address → new boxes in the window
+	// lastPrune is when pending boxes were last pruned.
+	lastPrune time.Time
+
+	// FlushEvery is how often heartbeats are written to the store.
+	FlushEvery time.Duration
+	hbMu       sync.Mutex
+	hbs        map[string]heartbeat // box id → latest unwritten heartbeat
+	flusher    sync.Once
+	closeOnce  sync.Once
+	stop       chan struct{}
+	stopped    chan struct{}
+}
+
+type window struct {
+	start time.Time
+	n     int
+}
+
+// New returns a Server with the default limits.
+func New(st store.Store, now func() time.Time, log *slog.Logger) *Server {
+	return &Server{Store: st, Now: now, Log: log, MaxPending: DefaultMaxPending, PendingTTL: DefaultPendingTTL,
+		NewPerAddr: DefaultNewPerAddr, NewWindow: DefaultNewWindow, FlushEvery: DefaultFlushEvery,
+		stop: make(chan struct{}), stopped: make(chan struct{})}
+}
+
+// Register adds the API's routes to mux.
+func (s *Server) Register(mux *http.ServeMux) {
+	mux.HandleFunc(platformapi.PathPoll, s.poll)
+	mux.HandleFunc(platformapi.PathJobUpdate, s.jobUpdate)
+}
+
+// Handler returns the API alone.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	s.Register(mux)
+	return mux
+}
+
+// apiError is a refusal: the HTTP status and the body.
+type apiError struct {
+	status int
+	body   platformapi.Error
+}
+
+func (e *apiError) Error() string { return e.body.Error() }
+
+func refuse(status int, code, format string, args ...any) *apiError {
+	return &apiError{status, platformapi.Error{Code: code, Message: fmt.Sprintf(format, args...)}}
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, key string, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		s.Log.Error("box api: internal error", "path", r.URL.Path, "remote", r.RemoteAddr, "box_key", key, "err", err)
+		ae = refuse(http.StatusInternalServerError, platformapi.ErrInternal, "internal error; try again later")
+	} else {
+		s.Log.Warn("box api: refused", "path", r.URL.Path, "remote", r.RemoteAddr, "box_key", key,
+			"status", ae.status, "code", ae.body.Code, "reason", ae.body.Message)
+	}
+	writeJSON(w, ae.status, ae.body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// authenticate reads the body (at most MaxBody) and verifies the signature.
+func (s *Server) authenticate(r *http.Request) (key string, body []byte, err error) {
+	if r.Method != http.MethodPost {
+		return "", nil, refuse(http.StatusMethodNotAllowed, platformapi.ErrBadRequest, "method %s; the box API takes POST only", r.Method)
+	}
+	body, err = io.ReadAll(io.LimitReader(r.Body, platformapi.MaxBody+1))
+	if err != nil {
+		return "", nil, refuse(http.StatusBadRequest, platformapi.ErrBadRequest, "reading the body: %v", err)
+	}
+	if len(body) > platformapi.MaxBody {
+		return "", nil, refuse(http.StatusRequestEntityTooLarge, platformapi.ErrBadRequest, "body larger than %d bytes", platformapi.MaxBody)
+	}
+	pub, err := platformapi.Verify(r, body, s.Now(), &s.nonces)
+	if err != nil {
+		var pe *platformapi.Error
+		if errors.As(err, &pe) {
+			return "", nil, &apiError{http.StatusUnauthorized, *pe}
+		}
+		return "", nil, refuse(http.StatusUnauthorized, platformapi.ErrBadSignature, "%v", err)
+	}
+	return platformapi.EncodeKey(pub), body, nil
+}
+
+func decode(body []byte, v any) error {
+	if err := json.Unmarshal(body, v); err != nil {
+		return refuse(http.StatusBadRequest, platformapi.ErrBadRequest, "body is not a valid JSON request: %v", err)
+	}
+	return nil
+}
+
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// allowNew counts a new pending box from addr against its window.
+func (s *Server) allowNew(addr string, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.news == nil {
+		s.news = map[string]*window{}
+	}
+	if len(s.news) > 10000 {
+		for k, w := range s.news {
+			if now.Sub(w.start) >= s.NewWindow {
+				delete(s.news, k)
+			}
+		}
+	}
+	w := s.news[addr]
+	if w == nil || now.Sub(w.start) >= s.NewWindow {
+		w = &window{start: now}
+		s.news[addr] = w
+	}
+	if w.n >= s.NewPerAddr {
+		return false
+	}
+	w.n++
+	return true
+}
+
+// maxLen bounds what a box reports for display.
+const maxLen = 200
+
+func clip(s string) string {
+	if len(s) > maxLen {
+		return s[:maxLen]
+	}
+	return s
+}
+
+func clipList(l []string) []string {
+	if len(l) > 16 {
+		l = l[:16]
+	}
+	out := make([]string, len(l))
+	for i, s := range l {
+		out[i] = clip(s)
+	}
+	return out
+}
+
+func (s *Server) poll(w http.ResponseWriter, r *http.Request) {
+	key, body, err := s.authenticate(r)
+	if err != nil {
+		s.fail(w, r, key, err)
+		return
+	}
+	var req platformapi.PollRequest
+	if err := decode(body, &req); err != nil {
+		s.fail(w, r, key, err)
+		return
+	}
+	now := s.Now()
+	hb := heartbeat{LANv4: clipList(req.LANv4), LANv6: clipList(req.LANv6), Board: clip(req.Board),
+		Versions: platformapi.Versions{Scanner: clip(req.Versions.Scanner), Signatures: clip(req.Versions.Signatures)},
+		Capacity: req.Capacity, SettingsVersion: req.SettingsVersion, SettingsError: clip(req.SettingsError),
+		RemoteAddr: clientAddr(r), At: now}
+	b, err := s.findOrCreate(r, key, now)
+	if err != nil {
+		s.fail(w, r, key, err)
+		return
+	}
+	var jobs []store.Job
+	if b.State == store.BoxActive {
+		err = s.Store.View(func(tx store.Tx) error {
+			var err error
+			jobs, err = tx.JobsOf(b.ID)
+			return err
+		})
+		if err != nil {
+			s.fail(w, r, key, err)
+			return
+		}
+	}
+	// The heartbeat is written behind (see heartbeat.go): the answer
+	// depends only on what the manager set and on this request.
+	s.record(b.ID, hb)
+	hb.applyTo(&b)
+	resp := platformapi.PollResponse{State: platformapi.StateUnactivated, PollIntervalSeconds: int(platformapi.DefaultPollInterval / time.Second)}
+	if b.State == store.BoxActive {
+		resp.State = platformapi.StateActive
+		resp.Name = b.Name
+		if b.Settings.PollIntervalSeconds > 0 {
+			resp.PollIntervalSeconds = b.Settings.PollIntervalSeconds
+		}
+		if b.Settings.Version > req.SettingsVersion {
+			st := b.Settings
+			resp.Settings = &st
+		}
+		for _, j := range jobs {
+			if j.State == store.JobPending {
+				resp.Jobs = append(resp.Jobs, platformapi.Job{ID: j.ID, Targets: j.Targets, Ports: j.Ports, Created: j.Created})
+			}
+		}
+		if s.Update != nil {
+			resp.Update = s.Update(b)
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// findOrCreate returns the box of key, recording a new pending box when
+// the key is unknown and the limits allow it.
+func (s *Server) findOrCreate(r *http.Request, key string, now time.Time) (store.Box, error) {
+	var b store.Box
+	err := s.Store.View(func(tx store.Tx) error {
+		var err error
+		b, err = tx.BoxByKey(key)
+		return err
+	})
+	if err == nil {
+		return b, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return b, err
+	}
+	addr := clientAddr(r)
+	if !s.allowNew(addr, now) {
+		return b, refuse(http.StatusTooManyRequests, platformapi.ErrRateLimited,
+			"too many new boxes from %s (at most %d per %s); poll again later", addr, s.NewPerAddr, s.NewWindow)
+	}
+	pub, err := platformapi.DecodeKey(key)
+	if err != nil {
+		return b, refuse(http.StatusBadRequest, platformapi.ErrBadSignature, "%v", err)
+	}
+	err = s.Store.Update(func(tx store.Tx) error {
+		var err error
+		if b, err = tx.BoxByKey(key); err == nil {
+			return nil // created meanwhile by a concurrent poll
+		}
+		n, err := tx.PendingCount()
+		if err != nil {
+			return err
+		}
+		if n >= s.MaxPending && s.mayPrune(now) {
+			if err := s.prunePending(tx, now); err != nil {
+				return err
+			}
+			if n, err = tx.PendingCount(); err != nil {
+				return err
+			}
+			if n >= s.MaxPending {
+				return refuse(http.StatusTooManyRequests, platformapi.ErrRateLimited,
+					"the platform holds %d boxes waiting for activation, its limit; poll again later", n)
+			}
+		}
+		b = store.Box{ID: store.BoxID(pub), Key: key, Code: platformapi.ActivationCode(pub), State: store.BoxPending,
+			PollIntervalSeconds: int(platformapi.DefaultPollInterval / time.Second), FirstSeen: now, LastSeen: now}
+		if err := tx.PutBox(b); err != nil {
+			return fmt.Errorf("record pending box: %w", err)
+		}
+		s.Log.Info("box api: new pending box", "box", b.ID, "remote", addr)
+		return nil
+	})
+	return b, err
+}
+
+// mayPrune allows one pass over all boxes per minute at most: pruning
+// reads every box, and a flood of new keys at the cap must not make every
+// request do that.
+func (s *Server) mayPrune(now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.lastPrune.IsZero() && now.Sub(s.lastPrune) < time.Minute {
+		return false
+	}
+	s.lastPrune = now
+	return true
+}
+
+// prunePending deletes pending boxes not seen for PendingTTL.
+func (s *Server) prunePending(tx store.Tx, now time.Time) error {
+	boxes, err := tx.Boxes()
+	if err != nil {
+		return err
+	}
+	for _, b := range boxes {
+		if b.State == store.BoxPending && now.Sub(b.LastSeen) > s.PendingTTL {
+			if err := tx.DeleteBox(b.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+var jobStates = map[string]bool{
+	platformapi.JobAccepted: true, platformapi.JobRunning: true, platformapi.JobDone: true,
+	platformapi.JobFailed: true, platformapi.JobCanceled: true,
+}
+
+// Final reports whether a job state is terminal.
+func Final(state string) bool {
+	return state == platformapi.JobDone || state == platformapi.JobFailed || state == platformapi.JobCanceled
+}
+
+func (s *Server) jobUpdate(w http.ResponseWriter, r *http.Request) {
+	key, body, err := s.authenticate(r)
+	if err != nil {
+		s.fail(w, r, key, err)
+		return
+	}
+	var u platformapi.JobUpdate
+	if err := decode(body, &u); err != nil {
+		s.fail(w, r, key, err)
+		return
+	}
+	switch {
+	case u.UploadID == "" || len(u.UploadID) > 128:
+		err = refuse(http.StatusBadRequest, platformapi.ErrBadRequest, "upload_id is required, at most 128 characters")
+	case u.JobID == "":
+		err = refuse(http.StatusBadRequest, platformapi.ErrBadRequest, "job_id is required")
+	case !jobStates[u.State]:
+		err = refuse(http.StatusBadRequest, platformapi.ErrBadRequest, "state %q; allowed: accepted, running, done, failed, canceled", u.State)
+	}
+	if err != nil {
+		s.fail(w, r, key, err)
+		return
+	}
+	now := s.Now()
+	var resp platformapi.JobUpdateResponse
+	err = s.Store.Update(func(tx store.Tx) error {
+		resp = platformapi.JobUpdateResponse{}
+		b, err := tx.BoxByKey(key)
+		if errors.Is(err, store.ErrNotFound) || err == nil && b.State != store.BoxActive {
+			return refuse(http.StatusForbidden, platformapi.ErrNotActivated, "this box is not activated; it has no jobs")
+		}
+		if err != nil {
+			return err
+		}
+		if up, err := tx.Upload(b.ID, u.UploadID); err == nil {
+			if up.JobID != u.JobID {
+				return refuse(http.StatusConflict, platformapi.ErrBadRequest, "upload id %q was already used for another job", u.UploadID)
+			}
+			resp.Duplicate = true
+			return nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		j, err := tx.Job(u.JobID)
+		if errors.Is(err, store.ErrNotFound) {
+			return refuse(http.StatusNotFound, platformapi.ErrBadRequest, "no job %q", u.JobID)
+		}
+		if err != nil {
+			return err
+		}
+		if j.BoxID != b.ID {
+			return refuse(http.StatusForbidden, platformapi.ErrForbidden, "job %q is not this box's", u.JobID)
+		}
+		if Final(j.State) {
+			return refuse(http.StatusConflict, platformapi.ErrBadRequest, "job %q is already %s; no further updates", j.ID, j.State)
+		}
+		j.State, j.Error, j.Updated = u.State, clip(u.Error), now
+		if len(u.Result) > 0 {
+			j.Result = u.Result
+		}
+		if err := tx.PutJob(j); err != nil {
+			return err
+		}
+		b.LastSeen = now
+		if err := tx.PutBox(b); err != nil {
+			return err
+		}
+		return tx.PutUpload(store.Upload{BoxID: b.ID, UploadID: u.UploadID, JobID: j.ID, State: u.State, Time: now})
+	})
+	if err != nil {
+		s.fail(w, r, key, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}

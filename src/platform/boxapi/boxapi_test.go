@@ -1,0 +1,448 @@
+package boxapi_test
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"picket.dev/picket/src/platform/boxapi"
+	"picket.dev/picket/src/platform/fleet"
+	"picket.dev/picket/src/platform/store"
+	"picket.dev/picket/src/platformapi"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+type bench struct {
+	st    store.Store
+	clock *clock
+	api   *boxapi.Server
+	h     http.Handler
+	log   *syncBuf
+}
+
+func newBench(t *testing.T) *bench {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := &clock{t: time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)}
+	lb := &syncBuf{}
+	api := boxapi.New(st, c.Now, slog.New(slog.NewTextHandler(lb, nil)))
+	t.Cleanup(func() { api.Close() })
+	return &bench{st: st, clock: c, api: api, h: api.Handler(), log: lb}
+}
+
+func newKey(t *testing.T) ed25519.PrivateKey {
+	_, k, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// request builds a signed request at time at.
+func request(t *testing.T, path string, key ed25519.PrivateKey, v any, at time.Time) *http.Request {
+	t.Helper()
+	body, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+	r.RemoteAddr = "192.0.2.7:40000"
+	if err := platformapi.Sign(r, body, key, at); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (b *bench) do(t *testing.T, r *http.Request, out any) (int, platformapi.Error) {
+	t.Helper()
+	w := httptest.NewRecorder()
+	b.h.ServeHTTP(w, r)
+	var e platformapi.Error
+	if w.Code != http.StatusOK {
+		if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil {
+			t.Fatalf("status %d with a body that is no platformapi.Error: %q", w.Code, w.Body)
+		}
+		return w.Code, e
+	}
+	if out != nil {
+		if err := json.Unmarshal(w.Body.Bytes(), out); err != nil {
+			t.Fatalf("decode %T: %v (%q)", out, err, w.Body)
+		}
+	}
+	return w.Code, e
+}
+
+func (b *bench) poll(t *testing.T, key ed25519.PrivateKey, req platformapi.PollRequest) (int, platformapi.PollResponse, platformapi.Error) {
+	t.Helper()
+	var resp platformapi.PollResponse
+	code, e := b.do(t, request(t, platformapi.PathPoll, key, req, b.clock.Now()), &resp)
+	return code, resp, e
+}
+
+func (b *bench) update(t *testing.T, key ed25519.PrivateKey, u platformapi.JobUpdate) (int, platformapi.JobUpdateResponse, platformapi.Error) {
+	t.Helper()
+	var resp platformapi.JobUpdateResponse
+	code, e := b.do(t, request(t, platformapi.PathJobUpdate, key, u, b.clock.Now()), &resp)
+	return code, resp, e
+}
+
+var alice = store.User{Name: "alice", Role: store.RoleManager, Account: "acme"}
+
+// activate makes key's box known (one poll) and activates it as u.
+func (b *bench) activate(t *testing.T, key ed25519.PrivateKey, u store.User) store.Box {
+	t.Helper()
+	if code, _, e := b.poll(t, key, platformapi.PollRequest{Board: "virtual"}); code != http.StatusOK {
+		t.Fatalf("first poll: %d %+v", code, e)
+	}
+	box, err := fleet.Activate(b.st, platformapi.ActivationCode(key.Public().(ed25519.PublicKey)), u, "", b.clock.Now())
+	if err != nil {
+		t.Fatalf("activate: %v", err)
+	}
+	return box
+}
+
+func TestUnactivatedPoll(t *testing.T) {
+	b := newBench(t)
+	key := newKey(t)
+	req := platformapi.PollRequest{Board: "rpi4", Versions: platformapi.Versions{Scanner: "1.2.3", Signatures: "2026.11"},
+		LANv4: []string{"10.0.0.5/24"}, Capacity: platformapi.Capacity{CPUs: 4}}
+	code, resp, e := b.poll(t, key, req)
+	if code != http.StatusOK {
+		t.Fatalf("poll: %d %+v", code, e)
+	}
+	want := platformapi.PollResponse{State: platformapi.StateUnactivated, PollIntervalSeconds: 180}
+	if resp.State != want.State || resp.PollIntervalSeconds != want.PollIntervalSeconds || resp.Name != "" || resp.Settings != nil || resp.Jobs != nil {
+		t.Fatalf("poll response %+v, want %+v", resp, want)
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	if err := b.api.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	b.st.View(func(tx store.Tx) error {
+		box, err := tx.BoxByCode(platformapi.ActivationCode(pub))
+		if err != nil {
+			t.Fatalf("pending box not recorded under its code: %v", err)
+		}
+		if box.State != store.BoxPending || box.Board != "rpi4" || box.Versions.Scanner != "1.2.3" || box.LANv4[0] != "10.0.0.5/24" || !box.LastPoll.Equal(b.clock.Now()) {
+			t.Errorf("pending box %+v", box)
+		}
+		return nil
+	})
+	// A job update from a pending box is refused.
+	if code, _, e := b.update(t, key, platformapi.JobUpdate{UploadID: "u1", JobID: "job-x", State: platformapi.JobAccepted}); code != http.StatusForbidden || e.Code != platformapi.ErrNotActivated {
+		t.Errorf("job update of a pending box: %d %+v, want 403 not_activated", code, e)
+	}
+}
+
+func TestActivePoll(t *testing.T) {
+	b := newBench(t)
+	key := newKey(t)
+	box := b.activate(t, key, alice)
+	if box.Name != "pk_alice" {
+		t.Errorf("name %q, want pk_alice", box.Name)
+	}
+	edit := fleet.EditOf(box)
+	edit.VLANs = "100 10.100.0.5/24 lab\n200 10.200.0.5/24\n"
+	edit.PollInterval = "60"
+	box, err := fleet.SaveSettings(b.st, box.ID, alice, edit)
+	if err != nil {
+		t.Fatalf("save settings: %v", err)
+	}
+	job, err := fleet.LaunchJob(b.st, box.ID, alice, "10.100.0.0/24", "22,80", b.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.clock.Add(time.Minute)
+	code, resp, e := b.poll(t, key, platformapi.PollRequest{})
+	if code != http.StatusOK {
+		t.Fatalf("poll: %d %+v", code, e)
+	}
+	if resp.State != platformapi.StateActive || resp.Name != "pk_alice" || resp.PollIntervalSeconds != 60 {
+		t.Errorf("response %+v", resp)
+	}
+	if resp.Settings == nil || resp.Settings.Version != box.Settings.Version || len(resp.Settings.ScanVLANs) != 2 || resp.Settings.ScanVLANs[1].ID != 200 {
+		t.Fatalf("settings %+v, want version %d with 2 VLANs", resp.Settings, box.Settings.Version)
+	}
+	if len(resp.Jobs) != 1 || resp.Jobs[0].ID != job.ID || resp.Jobs[0].Ports != "22,80" {
+		t.Fatalf("jobs %+v, want %s", resp.Jobs, job.ID)
+	}
+	// The box applied the settings: no settings; the job stays until acknowledged.
+	_, resp, _ = b.poll(t, key, platformapi.PollRequest{SettingsVersion: box.Settings.Version})
+	if resp.Settings != nil || len(resp.Jobs) != 1 {
+		t.Fatalf("after applying: settings %+v jobs %+v", resp.Settings, resp.Jobs)
+	}
+	if code, r, e := b.update(t, key, platformapi.JobUpdate{UploadID: "up-1", JobID: job.ID, State: platformapi.JobAccepted}); code != http.StatusOK || r.Duplicate {
+		t.Fatalf("accept: %d %+v %+v", code, r, e)
+	}
+	_, resp, _ = b.poll(t, key, platformapi.PollRequest{SettingsVersion: box.Settings.Version})
+	if len(resp.Jobs) != 0 {
+		t.Fatalf("acknowledged job sent again: %+v", resp.Jobs)
+	}
+	if err := b.api.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	b.st.View(func(tx store.Tx) error {
+		got, _ := tx.Box(box.ID)
+		if got.AppliedVer != box.Settings.Version || got.PollIntervalSeconds != 60 {
+			t.Errorf("box applied %d interval %d, want %d and 60", got.AppliedVer, got.PollIntervalSeconds, box.Settings.Version)
+		}
+		if st := fleet.Status(got, b.clock.Now()); st != "online" {
+			t.Errorf("status %q", st)
+		}
+		return nil
+	})
+}
+
+func TestSignatureRefusals(t *testing.T) {
+	b := newBench(t)
+	key := newKey(t)
+	now := b.clock.Now()
+	tampered := request(t, platformapi.PathPoll, key, platformapi.PollRequest{Board: "a"}, now)
+	tampered.Body = io.NopCloser(strings.NewReader(`{"board":"b"}`))
+	otherKey := request(t, platformapi.PathPoll, key, platformapi.PollRequest{}, now)
+	otherKey.Header.Set(platformapi.HeaderKey, platformapi.EncodeKey(newKey(t).Public().(ed25519.PublicKey)))
+	unsigned := httptest.NewRequest(http.MethodPost, platformapi.PathPoll, strings.NewReader(`{}`))
+	replayed := request(t, platformapi.PathPoll, key, platformapi.PollRequest{}, now)
+	replayBody, _ := io.ReadAll(replayed.Body)
+	first := replayed.Clone(replayed.Context())
+	first.Body = io.NopCloser(bytes.NewReader(replayBody))
+	replayed.Body = io.NopCloser(bytes.NewReader(replayBody))
+	if code, e := b.do(t, first, nil); code != http.StatusOK {
+		t.Fatalf("original of the replay: %d %+v", code, e)
+	}
+	for _, tc := range []struct {
+		name   string
+		r      *http.Request
+		status int
+		code   string
+	}{
+		{"body changed after signing", tampered, 401, platformapi.ErrBadSignature},
+		{"key of another box", otherKey, 401, platformapi.ErrBadSignature},
+		{"unsigned", unsigned, 401, platformapi.ErrBadSignature},
+		{"replayed", replayed, 401, platformapi.ErrReplay},
+		{"signed 10 minutes ago", request(t, platformapi.PathPoll, key, platformapi.PollRequest{}, now.Add(-10*time.Minute)), 401, platformapi.ErrClockSkew},
+		{"signed 10 minutes ahead", request(t, platformapi.PathJobUpdate, key, platformapi.JobUpdate{}, now.Add(10*time.Minute)), 401, platformapi.ErrClockSkew},
+		{"GET", httptest.NewRequest(http.MethodGet, platformapi.PathPoll, nil), 405, platformapi.ErrBadRequest},
+		{"not JSON", func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, platformapi.PathPoll, strings.NewReader("nope"))
+			platformapi.Sign(r, []byte("nope"), key, now)
+			return r
+		}(), 400, platformapi.ErrBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, e := b.do(t, tc.r, nil)
+			if code != tc.status || e.Code != tc.code {
+				t.Errorf("got %d %+v, want %d %s", code, e, tc.status, tc.code)
+			}
+		})
+	}
+	if !strings.Contains(b.log.String(), "code=replay") || !strings.Contains(b.log.String(), "code=clock_skew") {
+		t.Errorf("refusals not logged with their reason:\n%s", b.log)
+	}
+}
+
+func TestSecondActivationRefused(t *testing.T) {
+	b := newBench(t)
+	key := newKey(t)
+	box := b.activate(t, key, alice)
+	code := platformapi.ActivationCode(key.Public().(ed25519.PublicKey))
+	mallory := store.User{Name: "mallory", Role: store.RoleManager, Account: "evil"}
+	_, err := fleet.Activate(b.st, strings.ToLower(code), mallory, "", b.clock.Now())
+	if err == nil || !strings.Contains(err.Error(), "already activated") {
+		t.Fatalf("second activation: %v, want already activated", err)
+	}
+	b.st.View(func(tx store.Tx) error {
+		got, _ := tx.Box(box.ID)
+		if got.Account != "acme" || got.ActivatedBy != "alice" {
+			t.Errorf("box taken over: %+v", got)
+		}
+		return nil
+	})
+	// The box keeps its name through another poll.
+	_, resp, _ := b.poll(t, key, platformapi.PollRequest{})
+	if resp.Name != "pk_alice" {
+		t.Errorf("name %q", resp.Name)
+	}
+	// A second box of alice's gets a unique name.
+	if box2 := b.activate(t, newKey(t), alice); box2.Name != "pk_alice_2" {
+		t.Errorf("second box named %q, want pk_alice_2", box2.Name)
+	}
+}
+
+func TestOtherBoxJobRefused(t *testing.T) {
+	b := newBench(t)
+	keyA, keyB := newKey(t), newKey(t)
+	boxA := b.activate(t, keyA, alice)
+	b.activate(t, keyB, alice)
+	job, err := fleet.LaunchJob(b.st, boxA.ID, alice, "10.0.0.1", "80", b.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, resp, _ := b.poll(t, keyB, platformapi.PollRequest{})
+	if len(resp.Jobs) != 0 {
+		t.Fatalf("box B was sent box A's jobs: %+v", resp.Jobs)
+	}
+	code, _, e := b.update(t, keyB, platformapi.JobUpdate{UploadID: "u1", JobID: job.ID, State: platformapi.JobDone})
+	if code != http.StatusForbidden || e.Code != platformapi.ErrForbidden {
+		t.Fatalf("box B updating box A's job: %d %+v, want 403 forbidden", code, e)
+	}
+	if !strings.Contains(b.log.String(), "is not this box") {
+		t.Errorf("refusal not logged:\n%s", b.log)
+	}
+	b.st.View(func(tx store.Tx) error {
+		j, _ := tx.Job(job.ID)
+		if j.State != store.JobPending {
+			t.Errorf("job changed to %q", j.State)
+		}
+		return nil
+	})
+	if code, _, e := b.update(t, keyA, platformapi.JobUpdate{UploadID: "u1", JobID: "job-nonexistent", State: platformapi.JobDone}); code != http.StatusNotFound {
+		t.Errorf("unknown job: %d %+v", code, e)
+	}
+}
+
+func TestIdempotentUpload(t *testing.T) {
+	b := newBench(t)
+	key := newKey(t)
+	box := b.activate(t, key, alice)
+	job, _ := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.1", "80", b.clock.Now())
+	u := platformapi.JobUpdate{UploadID: "up-7", JobID: job.ID, State: platformapi.JobDone, Result: json.RawMessage(`{"hosts":1}`)}
+	for i, wantDup := range []bool{false, true, true} {
+		code, resp, e := b.update(t, key, u)
+		if code != http.StatusOK || resp.Duplicate != wantDup {
+			t.Fatalf("upload %d: %d %+v %+v, want duplicate=%v", i, code, resp, e, wantDup)
+		}
+	}
+	// Same upload id for another job: a conflict, not a silent duplicate.
+	job2, _ := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.2", "80", b.clock.Now())
+	if code, _, _ := b.update(t, key, platformapi.JobUpdate{UploadID: "up-7", JobID: job2.ID, State: platformapi.JobRunning}); code != http.StatusConflict {
+		t.Errorf("upload id reused for another job: %d, want 409", code)
+	}
+	// A finished job takes no new update.
+	if code, _, _ := b.update(t, key, platformapi.JobUpdate{UploadID: "up-8", JobID: job.ID, State: platformapi.JobRunning}); code != http.StatusConflict {
+		t.Errorf("update after done: %d, want 409", code)
+	}
+	b.st.View(func(tx store.Tx) error {
+		j, _ := tx.Job(job.ID)
+		if j.State != platformapi.JobDone || string(j.Result) != `{"hosts":1}` {
+			t.Errorf("job %+v", j)
+		}
+		return nil
+	})
+	for _, bad := range []platformapi.JobUpdate{{JobID: job.ID, State: "done"}, {UploadID: "x", State: "done"}, {UploadID: "x", JobID: job.ID, State: "exploded"}} {
+		if code, _, _ := b.update(t, key, bad); code != http.StatusBadRequest {
+			t.Errorf("update %+v: %d, want 400", bad, code)
+		}
+	}
+}
+
+func TestPendingCap(t *testing.T) {
+	b := newBench(t)
+	b.api.MaxPending = 3
+	keys := []ed25519.PrivateKey{newKey(t), newKey(t), newKey(t), newKey(t)}
+	for _, k := range keys[:3] {
+		if code, _, e := b.poll(t, k, platformapi.PollRequest{}); code != 200 {
+			t.Fatalf("poll: %d %+v", code, e)
+		}
+	}
+	if code, _, e := b.poll(t, keys[3], platformapi.PollRequest{}); code != http.StatusTooManyRequests || e.Code != platformapi.ErrRateLimited {
+		t.Fatalf("fourth pending box: %d %+v, want 429 rate_limited", code, e)
+	}
+	if code, _, _ := b.poll(t, keys[0], platformapi.PollRequest{}); code != 200 {
+		t.Errorf("known pending box refused at the cap: %d", code)
+	}
+	// Pending boxes gone quiet for a day make room.
+	b.clock.Add(25 * time.Hour)
+	if code, _, e := b.poll(t, keys[3], platformapi.PollRequest{}); code != 200 {
+		t.Fatalf("after the others went quiet: %d %+v", code, e)
+	}
+	b.st.View(func(tx store.Tx) error {
+		if n, _ := tx.PendingCount(); n != 1 {
+			t.Errorf("%d pending boxes, want 1", n)
+		}
+		return nil
+	})
+}
+
+func TestNewBoxRateLimit(t *testing.T) {
+	b := newBench(t)
+	b.api.NewPerAddr = 2
+	for i := range 3 {
+		code, _, e := b.poll(t, newKey(t), platformapi.PollRequest{})
+		if want := map[bool]int{true: 200, false: 429}[i < 2]; code != want {
+			t.Fatalf("new box %d: %d %+v, want %d", i, code, e, want)
+		}
+	}
+	b.clock.Add(time.Minute)
+	if code, _, e := b.poll(t, newKey(t), platformapi.PollRequest{}); code != 200 {
+		t.Fatalf("after the window: %d %+v", code, e)
+	}
+}
+
+// Heartbeats are written behind: visible through Fresh at once, in the
+// store after Flush (or Close), never older over newer.
+func TestHeartbeatWriteBehind(t *testing.T) {
+	b := newBench(t)
+	b.api.FlushEvery = time.Hour // only explicit flushes here
+	key := newKey(t)
+	box := b.activate(t, key, alice)
+	b.api.Flush()
+	b.clock.Add(time.Minute)
+	b.poll(t, key, platformapi.PollRequest{Board: "rpi4", Versions: platformapi.Versions{Scanner: "2.0"}, SettingsVersion: 1})
+	var stored store.Box
+	b.st.View(func(tx store.Tx) error { stored, _ = tx.Box(box.ID); return nil })
+	if stored.Versions.Scanner == "2.0" {
+		t.Fatal("heartbeat written at once; expected write-behind")
+	}
+	fresh := stored
+	b.api.Fresh(&fresh)
+	if fresh.Versions.Scanner != "2.0" || !fresh.LastPoll.Equal(b.clock.Now()) || fresh.AppliedVer != 1 {
+		t.Errorf("Fresh: %+v", fresh)
+	}
+	// A manager edits meanwhile: the flush keeps the edit.
+	edit := fleet.EditOf(stored)
+	edit.Name = "renamed"
+	if _, err := fleet.SaveSettings(b.st, box.ID, alice, edit); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.api.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b.st.View(func(tx store.Tx) error { stored, _ = tx.Box(box.ID); return nil })
+	if stored.Versions.Scanner != "2.0" || stored.Board != "rpi4" || stored.Name != "renamed" || stored.Settings.Version != 2 || stored.AppliedVer != 1 {
+		t.Errorf("after Close: %+v", stored)
+	}
+}

@@ -1,0 +1,180 @@
+// Package server wires the platform server together: the store, the box
+// API and the web UI on one HTTPS listener or two (TLS 1.3 only), and the
+// creation of user accounts from the command line.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"picket.dev/picket/src/platform/auth"
+	"picket.dev/picket/src/platform/boxapi"
+	"picket.dev/picket/src/platform/store"
+	"picket.dev/picket/src/platform/web"
+)
+
+// Server is the platform: box API and web UI over one store.
+type Server struct {
+	Store store.Store
+	Box   *boxapi.Server
+	Web   *web.Server
+}
+
+// New builds the platform over st with clock now.
+func New(st store.Store, now func() time.Time, log *slog.Logger) *Server {
+	s := &Server{Store: st, Box: boxapi.New(st, now, log), Web: web.New(st, now, log)}
+	s.Web.Fresh = s.Box.Fresh
+	return s
+}
+
+// Close writes what the box API holds back (heartbeats); call it before
+// closing the store.
+func (s *Server) Close() error { return s.Box.Close() }
+
+// Handler serves both the box API (under /api/v1/box/) and the web UI.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	s.Box.Register(mux)
+	s.Web.Register(mux)
+	return mux
+}
+
+// TLSConfig is the listeners' TLS: version 1.3 only.
+func TLSConfig(cert tls.Certificate) *tls.Config {
+	return &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}}
+}
+
+// Config is what platformd's flags set.
+type Config struct {
+	DataDir   string
+	Listen    string // box API (and web UI unless WebListen is set)
+	WebListen string // web UI on its own listener; "" = on Listen
+	CertFile  string
+	KeyFile   string
+	// MaxPending caps boxes waiting for activation.
+	MaxPending int
+}
+
+// DBFile is the bbolt file in the data directory.
+const DBFile = "platform.db"
+
+// OpenStore opens the database in dataDir, creating the directory.
+func OpenStore(dataDir string) (*store.Bolt, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", dataDir, err)
+	}
+	return store.Open(filepath.Join(dataDir, DBFile))
+}
+
+// Run serves until ctx ends.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	if cfg.CertFile == "" || cfg.KeyFile == "" {
+		return errors.New("a TLS certificate and key are required (-cert, -key): the box API and the web UI are HTTPS only")
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
+	if err != nil {
+		return fmt.Errorf("load TLS certificate %s and key %s: %w", cfg.CertFile, cfg.KeyFile, err)
+	}
+	st, err := OpenStore(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	p := New(st, time.Now, log)
+	if cfg.MaxPending > 0 {
+		p.Box.MaxPending = cfg.MaxPending
+	}
+	type srv struct {
+		addr string
+		h    http.Handler
+		what string
+	}
+	var srvs []srv
+	if cfg.WebListen == "" || cfg.WebListen == cfg.Listen {
+		srvs = []srv{{cfg.Listen, p.Handler(), "box API and web UI"}}
+	} else {
+		bm, wm := http.NewServeMux(), http.NewServeMux()
+		p.Box.Register(bm)
+		p.Web.Register(wm)
+		srvs = []srv{{cfg.Listen, bm, "box API"}, {cfg.WebListen, wm, "web UI"}}
+	}
+	errc := make(chan error, len(srvs))
+	var hs []*http.Server
+	for _, s := range srvs {
+		ln, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			for _, h := range hs {
+				h.Close()
+			}
+			return fmt.Errorf("listen on %s for the %s: %w", s.addr, s.what, err)
+		}
+		h := &http.Server{Handler: s.h, TLSConfig: TLSConfig(cert), ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		hs = append(hs, h)
+		log.Info("platformd: serving", "what", s.what, "addr", ln.Addr().String())
+		go func() { errc <- h.ServeTLS(ln, "", "") }()
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, h := range hs {
+		h.Shutdown(sctx)
+	}
+	if cerr := p.Close(); cerr != nil {
+		log.Error("platformd: write heartbeats at shutdown", "err", cerr)
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// NewUser describes an account to create.
+type NewUser struct {
+	Name        string
+	Role        string // store.RoleManager or store.RoleUnitManager
+	Account     string
+	AssetGroups []string
+	Password    string
+}
+
+// CreateUser adds an account; an existing name is refused.
+func CreateUser(st store.Store, nu NewUser, now time.Time) error {
+	switch {
+	case nu.Name == "" || len(nu.Name) > 64 || strings.ContainsFunc(nu.Name, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.')
+	}):
+		return fmt.Errorf("user name %q: 1-64 characters of letters, digits, '_', '-' and '.'", nu.Name)
+	case nu.Role != store.RoleManager && nu.Role != store.RoleUnitManager:
+		return fmt.Errorf("role %q: allowed: %s, %s", nu.Role, store.RoleManager, store.RoleUnitManager)
+	case len(nu.Password) < auth.MinPasswordLen:
+		return fmt.Errorf("password: at least %d characters", auth.MinPasswordLen)
+	case nu.Account == "":
+		return errors.New("account: required")
+	}
+	groups := slices.DeleteFunc(slices.Clone(nu.AssetGroups), func(g string) bool { return strings.TrimSpace(g) == "" })
+	hash, err := auth.HashPassword(nu.Password, auth.Default)
+	if err != nil {
+		return err
+	}
+	return st.Update(func(tx store.Tx) error {
+		if _, err := tx.User(nu.Name); err == nil {
+			return fmt.Errorf("user %q already exists", nu.Name)
+		}
+		return tx.PutUser(store.User{Name: nu.Name, Role: nu.Role, Account: nu.Account, AssetGroups: groups, PasswordHash: hash, Created: now})
+	})
+}

@@ -1,0 +1,279 @@
+package store
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// BoxID is the id of the box with public key pub: 16 hex digits of a
+// domain-separated SHA-256 of the key, so it says nothing about the
+// activation code (another hash of the same key).
+func BoxID(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(append([]byte("picket-box-id\n"), pub...))
+	return hex.EncodeToString(sum[:8])
+}
+
+// Buckets of the bbolt file. Records are JSON; the index buckets map a
+// key, code or name to a box id.
+var (
+	bBoxes    = []byte("boxes")
+	bBoxKey   = []byte("box_key")
+	bBoxCode  = []byte("box_code")
+	bBoxName  = []byte("box_name")
+	bPending  = []byte("pending")
+	bUsers    = []byte("users")
+	bJobs     = []byte("jobs")
+	bBoxJobs  = []byte("box_jobs") // box id + "/" + created (ns, 20 digits) + "/" + job id
+	bUploads  = []byte("uploads")  // box id + "/" + upload id
+	bSessions = []byte("sessions")
+	allBucket = [][]byte{bBoxes, bBoxKey, bBoxCode, bBoxName, bPending, bUsers, bJobs, bBoxJobs, bUploads, bSessions}
+)
+
+// Bolt is the embedded Store: one bbolt file.
+type Bolt struct{ db *bolt.DB }
+
+// Open opens (creating if needed) the bbolt database at path.
+func Open(path string) (*Bolt, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBucket {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return fmt.Errorf("create bucket %s: %w", b, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return &Bolt{db: db}, nil
+}
+
+func (s *Bolt) View(fn func(Tx) error) error {
+	return s.db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+}
+
+func (s *Bolt) Update(fn func(Tx) error) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+}
+
+func (s *Bolt) Batch(fn func(Tx) error) error {
+	return s.db.Batch(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+}
+
+func (s *Bolt) Close() error { return s.db.Close() }
+
+type boltTx struct{ tx *bolt.Tx }
+
+func get[T any](t boltTx, bucket []byte, key string, what string) (T, error) {
+	var v T
+	raw := t.tx.Bucket(bucket).Get([]byte(key))
+	if raw == nil {
+		return v, fmt.Errorf("%s %q: %w", what, key, ErrNotFound)
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return v, fmt.Errorf("decode %s %q: %w", what, key, err)
+	}
+	return v, nil
+}
+
+func put(t boltTx, bucket []byte, key string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s %q: %w", bucket, key, err)
+	}
+	if err := t.tx.Bucket(bucket).Put([]byte(key), raw); err != nil {
+		return fmt.Errorf("write %s %q: %w", bucket, key, err)
+	}
+	return nil
+}
+
+func (t boltTx) byIndex(index []byte, k, what string) (Box, error) {
+	id := t.tx.Bucket(index).Get([]byte(k))
+	if id == nil {
+		return Box{}, fmt.Errorf("box with %s %q: %w", what, k, ErrNotFound)
+	}
+	return t.Box(string(id))
+}
+
+func (t boltTx) Box(id string) (Box, error)         { return get[Box](t, bBoxes, id, "box") }
+func (t boltTx) BoxByKey(key string) (Box, error)   { return t.byIndex(bBoxKey, key, "key") }
+func (t boltTx) BoxByCode(code string) (Box, error) { return t.byIndex(bBoxCode, code, "code") }
+func (t boltTx) BoxByName(name string) (Box, error) { return t.byIndex(bBoxName, name, "name") }
+func (t boltTx) User(name string) (User, error)     { return get[User](t, bUsers, name, "user") }
+func (t boltTx) Job(id string) (Job, error)         { return get[Job](t, bJobs, id, "job") }
+func (t boltTx) Session(id string) (Session, error) { return get[Session](t, bSessions, id, "session") }
+func (t boltTx) PutUser(u User) error               { return put(t, bUsers, u.Name, u) }
+func (t boltTx) PutSession(s Session) error         { return put(t, bSessions, s.ID, s) }
+func (t boltTx) DeleteSession(id string) error      { return t.tx.Bucket(bSessions).Delete([]byte(id)) }
+func (t boltTx) PutUpload(u Upload) error           { return put(t, bUploads, u.BoxID+"/"+u.UploadID, u) }
+func (t boltTx) Upload(box, id string) (Upload, error) {
+	return get[Upload](t, bUploads, box+"/"+id, "upload")
+}
+
+func all[T any](t boltTx, bucket []byte, prefix []byte) ([]T, error) {
+	var out []T
+	c := t.tx.Bucket(bucket).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var x T
+		if err := json.Unmarshal(v, &x); err != nil {
+			return nil, fmt.Errorf("decode %s %q: %w", bucket, k, err)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+func (t boltTx) Boxes() ([]Box, error)  { return all[Box](t, bBoxes, nil) }
+func (t boltTx) Users() ([]User, error) { return all[User](t, bUsers, nil) }
+
+func (t boltTx) PutBox(b Box) error {
+	if b.ID == "" || b.Key == "" || b.Code == "" {
+		return fmt.Errorf("box %q: id, key and code are required", b.ID)
+	}
+	old, err := t.Box(b.ID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		old, err = Box{}, nil
+	case err != nil:
+		return err
+	}
+	claim := func(index []byte, k, what string) error {
+		if k == "" {
+			return nil
+		}
+		cur := t.tx.Bucket(index).Get([]byte(k))
+		if cur != nil && string(cur) != b.ID {
+			return fmt.Errorf("box %s: %s %q is another box's (%s): %w", b.ID, what, k, cur, ErrExists)
+		}
+		if cur != nil {
+			return nil // already there: do not dirty the page (every poll rewrites the box)
+		}
+		return t.tx.Bucket(index).Put([]byte(k), []byte(b.ID))
+	}
+	name := ""
+	if b.State == BoxActive {
+		name = b.Name
+	}
+	if err := claim(bBoxKey, b.Key, "key"); err != nil {
+		return err
+	}
+	if err := claim(bBoxCode, b.Code, "code"); err != nil {
+		return err
+	}
+	if err := claim(bBoxName, name, "name"); err != nil {
+		return err
+	}
+	if old.State == BoxActive && old.Name != "" && old.Name != name {
+		if err := t.tx.Bucket(bBoxName).Delete([]byte(old.Name)); err != nil {
+			return err
+		}
+	}
+	switch {
+	case b.State == BoxPending && old.State != BoxPending:
+		err = t.tx.Bucket(bPending).Put([]byte(b.ID), nil)
+	case b.State != BoxPending && old.State == BoxPending:
+		err = t.tx.Bucket(bPending).Delete([]byte(b.ID))
+	}
+	if err != nil {
+		return fmt.Errorf("box %s: pending index: %w", b.ID, err)
+	}
+	return put(t, bBoxes, b.ID, b)
+}
+
+// PendingCount walks the pending index's keys (Bucket.Stats does not see
+// this transaction's uncommitted changes).
+func (t boltTx) PendingCount() (int, error) {
+	n := 0
+	c := t.tx.Bucket(bPending).Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+	}
+	return n, nil
+}
+
+func (t boltTx) DeleteBox(id string) error {
+	b, err := t.Box(id)
+	if err != nil {
+		return err
+	}
+	for _, kv := range []struct {
+		bucket []byte
+		k      string
+	}{{bBoxKey, b.Key}, {bBoxCode, b.Code}, {bPending, b.ID}, {bBoxes, b.ID}} {
+		if err := t.tx.Bucket(kv.bucket).Delete([]byte(kv.k)); err != nil {
+			return fmt.Errorf("delete box %s: %w", id, err)
+		}
+	}
+	if b.State == BoxActive && b.Name != "" {
+		if err := t.tx.Bucket(bBoxName).Delete([]byte(b.Name)); err != nil {
+			return fmt.Errorf("delete box %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func boxJobKey(j Job) string {
+	return fmt.Sprintf("%s/%020d/%s", j.BoxID, j.Created.UnixNano(), j.ID)
+}
+
+func (t boltTx) PutJob(j Job) error {
+	if j.ID == "" || j.BoxID == "" {
+		return fmt.Errorf("job %q: id and box id are required", j.ID)
+	}
+	if old, err := t.Job(j.ID); err == nil && (old.BoxID != j.BoxID || !old.Created.Equal(j.Created)) {
+		return fmt.Errorf("job %s: box and creation time cannot change", j.ID)
+	}
+	if err := t.tx.Bucket(bBoxJobs).Put([]byte(boxJobKey(j)), []byte(j.ID)); err != nil {
+		return fmt.Errorf("job %s: index: %w", j.ID, err)
+	}
+	return put(t, bJobs, j.ID, j)
+}
+
+func (t boltTx) JobsOf(boxID string) ([]Job, error) {
+	var out []Job
+	prefix := []byte(boxID + "/")
+	c := t.tx.Bucket(bBoxJobs).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		j, err := t.Job(string(v))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, nil
+}
+
+func (t boltTx) DeleteExpiredSessions(now time.Time) error {
+	var dead [][]byte
+	b := t.tx.Bucket(bSessions)
+	err := b.ForEach(func(k, v []byte) error {
+		var s Session
+		if json.Unmarshal(v, &s) != nil || !now.Before(s.Expires) {
+			dead = append(dead, slices.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range dead {
+		if err := b.Delete(k); err != nil {
+			return fmt.Errorf("delete session: %w", err)
+		}
+	}
+	return nil
+}

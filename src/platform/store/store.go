@@ -1,0 +1,180 @@
+// Package store is the persistence of the Picket platform server: boxes,
+// user accounts, scan jobs, the upload ids of job updates and web
+// sessions, behind the Store interface. Open gives the embedded
+// implementation (a bbolt file); another database can stand behind the
+// same interface.
+//
+// Every read and write happens in a transaction (Tx), so that the rules
+// that span several records (a code activates one box once, box names are
+// unique, an upload id is applied once) hold under concurrent requests.
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+
+	"picket.dev/picket/src/platformapi"
+)
+
+// Errors of Tx methods; test them with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+)
+
+// Box states.
+const (
+	BoxPending = "pending" // seen polling, not activated: only its key and code are trusted
+	BoxActive  = "active"  // bound to an account by a manager who entered its code
+)
+
+// Box is one box the platform knows, pending or active.
+type Box struct {
+	// ID is the platform's name for the box in URLs and jobs; derived from
+	// its key (see BoxID), so it never changes.
+	ID string `json:"id"`
+	// Key is the box's ed25519 public key (platformapi.EncodeKey form).
+	Key string `json:"key"`
+	// Code is the activation code computed from Key.
+	Code  string `json:"code"`
+	State string `json:"state"`
+
+	// Set at activation.
+	Name        string    `json:"name,omitempty"`
+	Account     string    `json:"account,omitempty"`
+	AssetGroup  string    `json:"asset_group,omitempty"`
+	ActivatedBy string    `json:"activated_by,omitempty"`
+	Activated   time.Time `json:"activated,omitzero"`
+
+	// What the box reported in its last poll.
+	LANv4         []string             `json:"lan_v4,omitempty"`
+	LANv6         []string             `json:"lan_v6,omitempty"`
+	Board         string               `json:"board,omitempty"`
+	Versions      platformapi.Versions `json:"versions"`
+	Capacity      platformapi.Capacity `json:"capacity"`
+	AppliedVer    int64                `json:"applied_settings_version"`
+	SettingsError string               `json:"settings_error,omitempty"`
+	RemoteAddr    string               `json:"remote_addr,omitempty"`
+
+	// PollIntervalSeconds is the interval the box polls at: the one in
+	// the settings it applied (the default until then).
+	PollIntervalSeconds int `json:"poll_interval_seconds"`
+	// Settings are the platform's settings for the box; Settings.Version
+	// grows by one on every change and the box gets them until it reports
+	// that version applied.
+	Settings platformapi.Settings `json:"settings"`
+
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"` // any authenticated request
+	LastPoll  time.Time `json:"last_poll"`
+}
+
+// Roles of user accounts.
+const (
+	RoleManager     = "manager"      // every box of the account, any asset group or none
+	RoleUnitManager = "unit_manager" // must put each box it activates in an asset group
+)
+
+// User is a person's account on the web UI.
+type User struct {
+	Name    string `json:"name"`
+	Role    string `json:"role"`
+	Account string `json:"account"`
+	// AssetGroups, when not empty, are the only groups a unit manager may
+	// activate boxes into and see.
+	AssetGroups []string `json:"asset_groups,omitempty"`
+	// PasswordHash is the argon2id hash in PHC string form (package auth).
+	PasswordHash string    `json:"password_hash"`
+	Created      time.Time `json:"created"`
+}
+
+// Job states beyond those of platformapi (the box's).
+const (
+	JobPending = "pending" // launched, not yet acknowledged by the box
+)
+
+// Job is a scan job launched on a box.
+type Job struct {
+	ID        string          `json:"id"`
+	BoxID     string          `json:"box_id"`
+	Targets   []string        `json:"targets"`
+	Ports     string          `json:"ports"`
+	State     string          `json:"state"`
+	Error     string          `json:"error,omitempty"`
+	Result    json.RawMessage `json:"result,omitempty"`
+	CreatedBy string          `json:"created_by"`
+	Created   time.Time       `json:"created"`
+	Updated   time.Time       `json:"updated"`
+}
+
+// Upload records one applied JobUpdate, by the box's upload id.
+type Upload struct {
+	BoxID    string    `json:"box_id"`
+	UploadID string    `json:"upload_id"`
+	JobID    string    `json:"job_id"`
+	State    string    `json:"state"`
+	Time     time.Time `json:"time"`
+}
+
+// Session is a logged-in (or, with User empty, pre-login) web session.
+// ID is the SHA-256 of the cookie value, so the database alone does not
+// give anyone a session.
+type Session struct {
+	ID      string    `json:"id"`
+	User    string    `json:"user,omitempty"`
+	CSRF    string    `json:"csrf"`
+	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires"`
+}
+
+// Store is the platform's database.
+type Store interface {
+	// View runs fn in a read-only transaction.
+	View(fn func(Tx) error) error
+	// Update runs fn in a read-write transaction, committed when fn
+	// returns nil and rolled back otherwise.
+	Update(fn func(Tx) error) error
+	// Batch is Update for many concurrent small writers (box polls): it
+	// may group several calls into one transaction and may run fn more
+	// than once, so fn must have no effect outside the Tx.
+	Batch(fn func(Tx) error) error
+	Close() error
+}
+
+// Tx is one transaction. Getters return ErrNotFound when there is no such
+// record; writes in a read-only transaction fail.
+type Tx interface {
+	Box(id string) (Box, error)
+	BoxByKey(key string) (Box, error)
+	BoxByCode(code string) (Box, error)
+	// BoxByName finds an active box by name.
+	BoxByName(name string) (Box, error)
+	// Boxes returns every box, pending and active, ordered by id.
+	Boxes() ([]Box, error)
+	// PendingCount is the number of pending boxes.
+	PendingCount() (int, error)
+	// PutBox creates or replaces b, keeping the key, code and name
+	// indexes; it returns ErrExists if another box has b's key, code or
+	// (active) name.
+	PutBox(b Box) error
+	DeleteBox(id string) error
+
+	User(name string) (User, error)
+	Users() ([]User, error)
+	PutUser(u User) error
+
+	Job(id string) (Job, error)
+	// JobsOf returns the jobs of a box, oldest first.
+	JobsOf(boxID string) ([]Job, error)
+	PutJob(j Job) error
+
+	Upload(boxID, uploadID string) (Upload, error)
+	PutUpload(u Upload) error
+
+	Session(id string) (Session, error)
+	PutSession(s Session) error
+	DeleteSession(id string) error
+	// DeleteExpiredSessions removes sessions expired at now.
+	DeleteExpiredSessions(now time.Time) error
+}

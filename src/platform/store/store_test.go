@@ -1,0 +1,167 @@
+package store_test
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"picket.dev/picket/src/platform/store"
+	"picket.dev/picket/src/platformapi"
+)
+
+func open(t *testing.T, path string) *store.Bolt {
+	t.Helper()
+	st, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func newBox(t *testing.T) store.Box {
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store.Box{ID: store.BoxID(pub), Key: platformapi.EncodeKey(pub), Code: platformapi.ActivationCode(pub), State: store.BoxPending}
+}
+
+var t0 = time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)
+
+func TestBoxesAndIndexes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.db")
+	st := open(t, path)
+	a, b := newBox(t), newBox(t)
+	err := st.Update(func(tx store.Tx) error {
+		for _, x := range []store.Box{a, b} {
+			if err := tx.PutBox(x); err != nil {
+				return err
+			}
+		}
+		if n, _ := tx.PendingCount(); n != 2 {
+			t.Errorf("pending %d, want 2", n)
+		}
+		a.State, a.Name = store.BoxActive, "pk_alice"
+		if err := tx.PutBox(a); err != nil {
+			return err
+		}
+		b.State, b.Name = store.BoxActive, "pk_alice"
+		if err := tx.PutBox(b); !errors.Is(err, store.ErrExists) {
+			t.Errorf("second box with the same name: %v, want ErrExists", err)
+		}
+		b.Name = "pk_alice_2"
+		if err := tx.PutBox(b); err != nil {
+			return err
+		}
+		// A rename frees the old name.
+		a.Name = "lab"
+		if err := tx.PutBox(a); err != nil {
+			return err
+		}
+		if _, err := tx.BoxByName("pk_alice"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("old name still indexed: %v", err)
+		}
+		// Another box cannot claim a's key or code.
+		c := newBox(t)
+		c.Key = a.Key
+		if err := tx.PutBox(c); !errors.Is(err, store.ErrExists) {
+			t.Errorf("second box with a's key: %v, want ErrExists", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st = open(t, path) // persisted
+	defer st.Close()
+	st.View(func(tx store.Tx) error {
+		for _, tc := range []struct {
+			name string
+			get  func() (store.Box, error)
+			want string
+		}{
+			{"by id", func() (store.Box, error) { return tx.Box(b.ID) }, b.ID},
+			{"by key", func() (store.Box, error) { return tx.BoxByKey(a.Key) }, a.ID},
+			{"by code", func() (store.Box, error) { return tx.BoxByCode(b.Code) }, b.ID},
+			{"by name", func() (store.Box, error) { return tx.BoxByName("lab") }, a.ID},
+		} {
+			got, err := tc.get()
+			if err != nil || got.ID != tc.want {
+				t.Errorf("%s: %v %v, want %s", tc.name, got.ID, err, tc.want)
+			}
+		}
+		if n, _ := tx.PendingCount(); n != 0 {
+			t.Errorf("pending %d after activation, want 0", n)
+		}
+		all, _ := tx.Boxes()
+		if len(all) != 2 {
+			t.Errorf("%d boxes", len(all))
+		}
+		return nil
+	})
+	st.Update(func(tx store.Tx) error {
+		if err := tx.DeleteBox(a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.BoxByKey(a.Key); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("deleted box still found by key")
+		}
+		return nil
+	})
+}
+
+func TestJobsUploadsSessions(t *testing.T) {
+	st := open(t, filepath.Join(t.TempDir(), "p.db"))
+	defer st.Close()
+	err := st.Update(func(tx store.Tx) error {
+		for i, id := range []string{"job-b", "job-a", "job-c"} {
+			if err := tx.PutJob(store.Job{ID: id, BoxID: "box1", State: store.JobPending, Created: t0.Add(time.Duration(i) * time.Second)}); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutJob(store.Job{ID: "job-x", BoxID: "box2", Created: t0}); err != nil {
+			return err
+		}
+		if err := tx.PutJob(store.Job{ID: "job-x", BoxID: "box1", Created: t0}); err == nil {
+			t.Error("a job moved to another box")
+		}
+		jobs, err := tx.JobsOf("box1")
+		if err != nil {
+			return err
+		}
+		if len(jobs) != 3 || jobs[0].ID != "job-b" || jobs[2].ID != "job-c" {
+			t.Errorf("jobs of box1 %+v, want b, a, c (oldest first)", jobs)
+		}
+		if err := tx.PutUpload(store.Upload{BoxID: "box1", UploadID: "u1", JobID: "job-b"}); err != nil {
+			return err
+		}
+		if _, err := tx.Upload("box2", "u1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("upload ids are per box: %v", err)
+		}
+		for _, s := range []store.Session{{ID: "old", Expires: t0}, {ID: "new", Expires: t0.Add(time.Hour)}} {
+			if err := tx.PutSession(s); err != nil {
+				return err
+			}
+		}
+		if err := tx.DeleteExpiredSessions(t0); err != nil {
+			return err
+		}
+		if _, err := tx.Session("old"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("expired session kept")
+		}
+		if _, err := tx.Session("new"); err != nil {
+			t.Errorf("live session deleted: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.View(func(tx store.Tx) error { return tx.PutUser(store.User{Name: "x"}) }); err == nil {
+		t.Error("write in a read-only transaction succeeded")
+	}
+}

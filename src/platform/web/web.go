@@ -1,0 +1,539 @@
+// Package web is the platform's web UI for managers and unit managers:
+// log in and out, the appliances list, activating a box by its code,
+// editing a box's settings and launching scan jobs. Pages are rendered on
+// the server (html/template), with no JavaScript.
+//
+// Security: server-side sessions (random 256-bit cookie values, stored by
+// hash, with expiry) in Secure, HttpOnly, SameSite=Strict cookies; a
+// per-session CSRF token on every POST form (login included, through a
+// pre-login session); login rate limiting per account and per client
+// address; CSP default-src 'self', X-Frame-Options DENY and no-store on
+// every page.
+package web
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"picket.dev/picket/src/platform/auth"
+	"picket.dev/picket/src/platform/fleet"
+	"picket.dev/picket/src/platform/store"
+)
+
+// CookieName is the session cookie. The __Host- prefix makes browsers
+// insist on Secure, Path=/ and no Domain.
+const CookieName = "__Host-picket-session"
+
+// DefaultSessionTTL is how long a login lasts.
+const DefaultSessionTTL = 12 * time.Hour
+
+// Server serves the web UI.
+type Server struct {
+	Store      store.Store
+	Now        func() time.Time
+	Log        *slog.Logger
+	SessionTTL time.Duration
+	// Accounts and Addrs limit failed logins per account name and per
+	// client address.
+	Accounts *auth.Limiter
+	Addrs    *auth.Limiter
+	// Fresh, when set, brings a box read from the store up to date with
+	// what is not written yet (the box API's write-behind heartbeats).
+	Fresh func(*store.Box)
+
+	tmpl map[string]*template.Template
+}
+
+// New returns a Server with the default session lifetime and login limits
+// (5 failures → 1 minute lock).
+func New(st store.Store, now func() time.Time, log *slog.Logger) *Server {
+	s := &Server{Store: st, Now: now, Log: log, SessionTTL: DefaultSessionTTL,
+		Accounts: auth.NewLimiter(now), Addrs: auth.NewLimiter(now), tmpl: map[string]*template.Template{}}
+	funcs := template.FuncMap{"fmtTime": fmtTime}
+	for name, page := range map[string]string{"login": loginPage, "appliances": appliancesPage, "activate": activatePage, "box": boxPage, "error": errorPage} {
+		s.tmpl[name] = template.Must(template.Must(template.New(name).Funcs(funcs).Parse(layout)).Parse(page))
+	}
+	return s
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// Register adds the UI's routes to mux.
+func (s *Server) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /static/style.css", func(w http.ResponseWriter, r *http.Request) {
+		headers(w)
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		w.Header().Set("Cache-Control", "max-age=3600")
+		fmt.Fprint(w, styleCSS)
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/appliances", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /login", s.loginForm)
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /logout", s.user(s.logout))
+	mux.HandleFunc("GET /appliances", s.user(s.appliances))
+	mux.HandleFunc("GET /activate", s.user(s.activateForm))
+	mux.HandleFunc("POST /activate", s.user(s.activate))
+	mux.HandleFunc("GET /appliances/{id}", s.user(s.box))
+	mux.HandleFunc("POST /appliances/{id}/settings", s.user(s.saveSettings))
+	mux.HandleFunc("POST /appliances/{id}/jobs", s.user(s.launchJob))
+}
+
+// Handler returns the UI alone.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	s.Register(mux)
+	return mux
+}
+
+func headers(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+}
+
+// page is what every template gets.
+type page struct {
+	Title  string
+	User   *store.User
+	CSRF   string
+	Error  string
+	Notice string
+	Data   any
+}
+
+func (s *Server) render(w http.ResponseWriter, status int, name string, p page) {
+	headers(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	var b strings.Builder
+	if err := s.tmpl[name].Execute(&b, p); err != nil {
+		s.Log.Error("web: render", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.WriteHeader(status)
+	fmt.Fprint(w, b.String())
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, sess *store.Session, u *store.User, msg string) {
+	s.Log.Warn("web: refused", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "status", status, "reason", msg)
+	p := page{Title: http.StatusText(status), User: u, Error: msg}
+	if sess != nil {
+		p.CSRF = sess.CSRF
+	}
+	s.render(w, status, "error", p)
+}
+
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	s.Log.Error("web: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	headers(w)
+	http.Error(w, "internal error; try again later", http.StatusInternalServerError)
+}
+
+// session returns the request's valid session, or nil.
+func (s *Server) session(r *http.Request) *store.Session {
+	c, err := r.Cookie(CookieName)
+	if err != nil || c.Value == "" || len(c.Value) > 100 {
+		return nil
+	}
+	var sess store.Session
+	err = s.Store.View(func(tx store.Tx) error {
+		var err error
+		sess, err = tx.Session(auth.TokenID(c.Value))
+		return err
+	})
+	if err != nil || !s.Now().Before(sess.Expires) {
+		return nil
+	}
+	return &sess
+}
+
+// newSession stores a session for user ("" before login) and sets its
+// cookie.
+func (s *Server) newSession(w http.ResponseWriter, user string) (*store.Session, error) {
+	token, err := auth.Token()
+	if err != nil {
+		return nil, err
+	}
+	csrf, err := auth.Token()
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	ttl := s.SessionTTL
+	if user == "" {
+		ttl = time.Hour
+	}
+	sess := store.Session{ID: auth.TokenID(token), User: user, CSRF: csrf, Created: now, Expires: now.Add(ttl)}
+	err = s.Store.Update(func(tx store.Tx) error {
+		if err := tx.DeleteExpiredSessions(now); err != nil {
+			return err
+		}
+		return tx.PutSession(sess)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store session: %w", err)
+	}
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: token, Path: "/", Expires: sess.Expires,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	return &sess, nil
+}
+
+func clearCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+}
+
+// maxForm bounds a form body (4094 VLAN lines fit easily).
+const maxForm = 1 << 20
+
+// checkCSRF parses the form and compares its token with the session's.
+func (s *Server) checkCSRF(w http.ResponseWriter, r *http.Request, sess *store.Session) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		return false
+	}
+	return sess != nil && auth.Equal(r.PostFormValue("csrf"), sess.CSRF)
+}
+
+const csrfMsg = "the form's security token is missing or wrong (the page may be stale): reload the page and try again"
+
+type userHandler func(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User)
+
+// user wraps a handler that needs a logged-in user: GETs without one go to
+// the login page, POSTs are refused; POSTs must carry the CSRF token.
+func (s *Server) user(h userHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sess := s.session(r)
+		var u store.User
+		err := errors.New("no session")
+		if sess != nil && sess.User != "" {
+			err = s.Store.View(func(tx store.Tx) error {
+				var err error
+				u, err = tx.User(sess.User)
+				return err
+			})
+		}
+		if r.Method == http.MethodPost {
+			if !s.checkCSRF(w, r, sess) {
+				s.fail(w, r, http.StatusForbidden, nil, nil, csrfMsg)
+				return
+			}
+			if err != nil {
+				s.fail(w, r, http.StatusForbidden, nil, nil, "you are not logged in (or your session expired): log in again")
+				return
+			}
+		} else if err != nil {
+			headers(w)
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		h(w, r, sess, u)
+	}
+}
+
+func (s *Server) fresh(b *store.Box) {
+	if s.Fresh != nil {
+		s.Fresh(b)
+	}
+}
+
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	sess := s.session(r)
+	if sess != nil && sess.User != "" {
+		headers(w)
+		http.Redirect(w, r, "/appliances", http.StatusSeeOther)
+		return
+	}
+	if sess == nil {
+		var err error
+		if sess, err = s.newSession(w, ""); err != nil {
+			s.internal(w, r, err)
+			return
+		}
+	}
+	s.render(w, http.StatusOK, "login", page{Title: "Log in", CSRF: sess.CSRF, Data: ""})
+}
+
+// dummyHash is checked for unknown user names so that a login takes as
+// long whether or not the account exists.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := auth.HashPassword("no such user", auth.Default)
+	return h
+})
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	sess := s.session(r)
+	if !s.checkCSRF(w, r, sess) {
+		s.fail(w, r, http.StatusForbidden, nil, nil, csrfMsg)
+		return
+	}
+	name := strings.TrimSpace(r.PostFormValue("username"))
+	password := r.PostFormValue("password")
+	addr := clientAddr(r)
+	again := func(status int, msg string) {
+		s.render(w, status, "login", page{Title: "Log in", CSRF: sess.CSRF, Error: msg, Data: name})
+	}
+	for _, k := range []struct {
+		l         *auth.Limiter
+		key, what string
+	}{{s.Addrs, addr, "from your address"}, {s.Accounts, name, "for this account"}} {
+		if locked, until := k.l.Locked(k.key); locked {
+			s.Log.Warn("web: login refused: rate limited", "user", name, "remote", addr, "until", until)
+			again(http.StatusTooManyRequests, fmt.Sprintf("too many failed logins %s: try again after %s", k.what, fmtTime(until)))
+			return
+		}
+	}
+	var u store.User
+	err := s.Store.View(func(tx store.Tx) error {
+		var err error
+		u, err = tx.User(name)
+		return err
+	})
+	hash := u.PasswordHash
+	if err != nil {
+		hash = dummyHash()
+	}
+	ok, herr := auth.CheckPassword(hash, password)
+	if herr != nil {
+		s.Log.Error("web: password hash unreadable", "user", name, "err", herr)
+	}
+	if err != nil || !ok {
+		s.Addrs.Fail(addr)
+		s.Accounts.Fail(name)
+		s.Log.Warn("web: login failed", "user", name, "remote", addr, "known_user", err == nil)
+		again(http.StatusUnauthorized, "wrong user name or password")
+		return
+	}
+	s.Addrs.Succeed(addr)
+	s.Accounts.Succeed(name)
+	// A fresh session id at login: a pre-login id someone planted is
+	// worth nothing afterwards.
+	if err := s.Store.Update(func(tx store.Tx) error { return tx.DeleteSession(sess.ID) }); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if _, err := s.newSession(w, u.Name); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.Log.Info("web: login", "user", u.Name, "remote", addr)
+	headers(w)
+	http.Redirect(w, r, "/appliances", http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
+	if err := s.Store.Update(func(tx store.Tx) error { return tx.DeleteSession(sess.ID) }); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	clearCookie(w)
+	s.Log.Info("web: logout", "user", u.Name)
+	headers(w)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// row is one line of the appliances list.
+type row struct {
+	store.Box
+	Interval    string
+	LastPoll    string
+	Status      string
+	StatusClass string
+	Capacity    string
+}
+
+func (s *Server) appliances(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
+	var boxes []store.Box
+	if err := s.Store.View(func(tx store.Tx) error {
+		var err error
+		boxes, err = tx.Boxes()
+		return err
+	}); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	now := s.Now()
+	var rows []row
+	for _, b := range boxes {
+		if !fleet.Visible(u, b) {
+			continue
+		}
+		s.fresh(&b)
+		st := fleet.Status(b, now)
+		class := st
+		if strings.HasPrefix(st, "heartbeat missed") {
+			class = "missed"
+		}
+		c := b.Capacity
+		capacity := fmt.Sprintf("%d/%d scans, %d CPUs, %d MB", c.RunningScans, c.MaxScans, c.CPUs, c.MemoryMB)
+		if !c.ScannerOnline {
+			capacity += ", scanner offline"
+		}
+		rows = append(rows, row{Box: b, Interval: (time.Duration(b.PollIntervalSeconds) * time.Second).String(),
+			LastPoll: fmtTime(b.LastPoll), Status: st, StatusClass: strings.ReplaceAll(class, " ", "-"), Capacity: capacity})
+	}
+	slices.SortFunc(rows, func(a, b row) int { return strings.Compare(a.Name, b.Name) })
+	s.render(w, http.StatusOK, "appliances", page{Title: "Appliances", User: &u, CSRF: sess.CSRF, Notice: r.URL.Query().Get("notice"), Data: rows})
+}
+
+type activateData struct {
+	Code, Group   string
+	Groups        []string
+	GroupRequired bool
+}
+
+func (s *Server) activateForm(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
+	s.render(w, http.StatusOK, "activate", page{Title: "Activate a box", User: &u, CSRF: sess.CSRF,
+		Data: activateData{Groups: u.AssetGroups, GroupRequired: u.Role == store.RoleUnitManager}})
+}
+
+func (s *Server) activate(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
+	d := activateData{Code: r.PostFormValue("code"), Group: r.PostFormValue("group"), Groups: u.AssetGroups, GroupRequired: u.Role == store.RoleUnitManager}
+	b, err := fleet.Activate(s.Store, d.Code, u, d.Group, s.Now())
+	var ue *fleet.UserError
+	if errors.As(err, &ue) {
+		s.Log.Warn("web: activation refused", "user", u.Name, "remote", r.RemoteAddr, "reason", ue.Msg)
+		s.render(w, http.StatusBadRequest, "activate", page{Title: "Activate a box", User: &u, CSRF: sess.CSRF, Error: ue.Msg, Data: d})
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.Log.Info("web: box activated", "user", u.Name, "box", b.ID, "name", b.Name, "asset_group", b.AssetGroup)
+	headers(w)
+	http.Redirect(w, r, "/appliances/"+b.ID+"?notice=activated", http.StatusSeeOther)
+}
+
+type boxData struct {
+	Box                 store.Box
+	Status              string
+	FirstSeen, LastPoll string
+	Edit                fleet.Edit
+	Errors              fleet.FieldErrors
+	IPv6Methods         []string
+	Jobs                []store.Job
+	JobTargets          string
+	JobPorts            string
+}
+
+func (s *Server) loadBox(r *http.Request, u store.User) (store.Box, []store.Job, error) {
+	var b store.Box
+	var jobs []store.Job
+	err := s.Store.View(func(tx store.Tx) error {
+		var err error
+		if b, err = tx.Box(r.PathValue("id")); err != nil {
+			return err
+		}
+		if !fleet.Visible(u, b) {
+			return store.ErrNotFound
+		}
+		jobs, err = tx.JobsOf(b.ID)
+		return err
+	})
+	s.fresh(&b)
+	slices.Reverse(jobs) // newest first
+	return b, jobs, err
+}
+
+func (s *Server) renderBox(w http.ResponseWriter, r *http.Request, status int, sess *store.Session, u store.User, d boxData, msg string) {
+	b, jobs, err := s.loadBox(r, u)
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(w, r, http.StatusNotFound, sess, &u, fmt.Sprintf("no appliance %q", r.PathValue("id")))
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	d.Box, d.Jobs = b, jobs
+	d.Status, d.FirstSeen, d.LastPoll = fleet.Status(b, s.Now()), fmtTime(b.FirstSeen), fmtTime(b.LastPoll)
+	if d.Edit == (fleet.Edit{}) {
+		d.Edit = fleet.EditOf(b)
+	}
+	if d.JobPorts == "" {
+		d.JobPorts = "1-1024"
+	}
+	d.IPv6Methods = []string{"off", "auto", "static"}
+	notice := ""
+	switch r.URL.Query().Get("notice") {
+	case "activated":
+		notice = "Box activated. It gets its name and settings at its next poll."
+	case "saved":
+		notice = "Settings saved. The box applies them at its next poll."
+	case "launched":
+		notice = "Scan job launched. The box picks it up at its next poll."
+	}
+	s.render(w, status, "box", page{Title: "Appliance " + b.Name, User: &u, CSRF: sess.CSRF, Error: msg, Notice: notice, Data: d})
+}
+
+func (s *Server) box(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
+	s.renderBox(w, r, http.StatusOK, sess, u, boxData{}, "")
+}
+
+func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
+	e := fleet.Edit{Name: r.PostFormValue("name"), PollInterval: r.PostFormValue("poll_interval"),
+		VLANs: r.PostFormValue("vlans"), Routes: r.PostFormValue("routes"), IPv6Method: r.PostFormValue("ipv6_method"),
+		IPv6Address: r.PostFormValue("ipv6_address"), IPv6Gateway: r.PostFormValue("ipv6_gateway")}
+	b, err := fleet.SaveSettings(s.Store, r.PathValue("id"), u, e)
+	var fe fleet.FieldErrors
+	var ue *fleet.UserError
+	switch {
+	case errors.As(err, &fe):
+		s.Log.Warn("web: settings refused", "user", u.Name, "box", r.PathValue("id"), "reason", fe.Error())
+		s.renderBox(w, r, http.StatusBadRequest, sess, u, boxData{Edit: e, Errors: fe}, "The settings were not saved: correct the fields marked below.")
+	case errors.As(err, &ue):
+		s.fail(w, r, http.StatusNotFound, sess, &u, ue.Msg)
+	case err != nil:
+		s.internal(w, r, err)
+	default:
+		s.Log.Info("web: settings saved", "user", u.Name, "box", b.ID, "version", b.Settings.Version)
+		headers(w)
+		http.Redirect(w, r, "/appliances/"+b.ID+"?notice=saved", http.StatusSeeOther)
+	}
+}
+
+func (s *Server) launchJob(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
+	targets, ports := r.PostFormValue("targets"), r.PostFormValue("ports")
+	j, err := fleet.LaunchJob(s.Store, r.PathValue("id"), u, targets, ports, s.Now())
+	var fe fleet.FieldErrors
+	var ue *fleet.UserError
+	switch {
+	case errors.As(err, &fe):
+		s.renderBox(w, r, http.StatusBadRequest, sess, u, boxData{Errors: fe, JobTargets: targets, JobPorts: ports}, "The scan job was not launched: correct the fields marked below.")
+	case errors.As(err, &ue):
+		s.fail(w, r, http.StatusNotFound, sess, &u, ue.Msg)
+	case err != nil:
+		s.internal(w, r, err)
+	default:
+		s.Log.Info("web: job launched", "user", u.Name, "box", j.BoxID, "job", j.ID)
+		headers(w)
+		http.Redirect(w, r, "/appliances/"+j.BoxID+"?notice=launched", http.StatusSeeOther)
+	}
+}

@@ -1,0 +1,396 @@
+package web_test
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"picket.dev/picket/src/platform/auth"
+	"picket.dev/picket/src/platform/store"
+	"picket.dev/picket/src/platform/web"
+	"picket.dev/picket/src/platformapi"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// Cheap hashing parameters keep the tests fast; the format is the same.
+var testParams = auth.Params{Memory: 64, Time: 1, Threads: 1}
+
+const password = "correct horse battery"
+
+type bench struct {
+	st    store.Store
+	clock *clock
+	srv   *httptest.Server
+	w     *web.Server
+}
+
+func newBench(t *testing.T) *bench {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := &clock{t: time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)}
+	w := web.New(st, c.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv := httptest.NewTLSServer(w.Handler())
+	t.Cleanup(srv.Close)
+	b := &bench{st: st, clock: c, srv: srv, w: w}
+	b.addUser(t, store.User{Name: "alice", Role: store.RoleManager, Account: "acme"})
+	b.addUser(t, store.User{Name: "uma", Role: store.RoleUnitManager, Account: "acme", AssetGroups: []string{"lab", "office"}})
+	return b
+}
+
+func (b *bench) addUser(t *testing.T, u store.User) {
+	t.Helper()
+	h, err := auth.HashPassword(password, testParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.PasswordHash = h
+	if err := b.st.Update(func(tx store.Tx) error { return tx.PutUser(u) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pendingBox records a pending box as its first poll would and returns
+// its code.
+func (b *bench) pendingBox(t *testing.T) (string, store.Box) {
+	t.Helper()
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	box := store.Box{ID: store.BoxID(pub), Key: platformapi.EncodeKey(pub), Code: platformapi.ActivationCode(pub), State: store.BoxPending,
+		PollIntervalSeconds: 180, FirstSeen: b.clock.Now(), LastSeen: b.clock.Now(), LastPoll: b.clock.Now()}
+	if err := b.st.Update(func(tx store.Tx) error { return tx.PutBox(box) }); err != nil {
+		t.Fatal(err)
+	}
+	return box.Code, box
+}
+
+// browser is a client with a cookie jar that does not follow redirects.
+type browser struct {
+	t    *testing.T
+	c    *http.Client
+	base string
+}
+
+func (b *bench) browser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	c := *b.srv.Client() // a copy: each browser has its own jar
+	c.Jar = jar
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &browser{t: t, c: &c, base: b.srv.URL}
+}
+
+func (br *browser) get(path string) (*http.Response, string) {
+	br.t.Helper()
+	resp, err := br.c.Get(br.base + path)
+	if err != nil {
+		br.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+func (br *browser) post(path string, form url.Values) (*http.Response, string) {
+	br.t.Helper()
+	resp, err := br.c.PostForm(br.base+path, form)
+	if err != nil {
+		br.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func csrf(t *testing.T, page string) string {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token in page:\n%s", page)
+	}
+	return m[1]
+}
+
+// login logs in and returns the CSRF token of the new session.
+func (br *browser) login(user, pw string) (*http.Response, string) {
+	br.t.Helper()
+	_, page := br.get("/login")
+	return br.post("/login", url.Values{"csrf": {csrf(br.t, page)}, "username": {user}, "password": {pw}})
+}
+
+func (br *browser) loggedIn(user string) string {
+	br.t.Helper()
+	resp, body := br.login(user, password)
+	if resp.StatusCode != http.StatusSeeOther {
+		br.t.Fatalf("login: %s\n%s", resp.Status, body)
+	}
+	_, page := br.get("/appliances")
+	return csrf(br.t, page)
+}
+
+func TestLoginLogout(t *testing.T) {
+	b := newBench(t)
+	br := b.browser(t)
+	if resp, _ := br.get("/appliances"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+		t.Fatalf("appliances without login: %s to %q", resp.Status, resp.Header.Get("Location"))
+	}
+	resp, body := br.login("alice", "wrong password")
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "wrong user name or password") {
+		t.Fatalf("wrong password: %s", resp.Status)
+	}
+	resp, _ = br.login("alice", password)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %s", resp.Status)
+	}
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == web.CookieName {
+			cookie = c
+		}
+	}
+	if cookie == nil || !cookie.Secure || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode || len(cookie.Value) < 43 {
+		t.Fatalf("session cookie %+v: want Secure, HttpOnly, SameSite=Strict, 256-bit value", cookie)
+	}
+	resp, page := br.get("/appliances")
+	if resp.StatusCode != 200 || !strings.Contains(page, "alice") {
+		t.Fatalf("appliances: %s", resp.Status)
+	}
+	for h, want := range map[string]string{"Content-Security-Policy": "default-src 'self'", "X-Frame-Options": "DENY", "Cache-Control": "no-store"} {
+		if !strings.Contains(resp.Header.Get(h), want) {
+			t.Errorf("header %s: %q, want %q", h, resp.Header.Get(h), want)
+		}
+	}
+	resp, _ = br.post("/logout", url.Values{"csrf": {csrf(t, page)}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %s", resp.Status)
+	}
+	// The old cookie is dead on the server too, not just cleared.
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(b.srv.URL)
+	jar.SetCookies(u, []*http.Cookie{cookie})
+	br.c.Jar = jar
+	if resp, _ := br.get("/appliances"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("appliances with the logged-out cookie: %s", resp.Status)
+	}
+	// Sessions expire.
+	br2 := b.browser(t)
+	br2.loggedIn("alice")
+	b.clock.Add(web.DefaultSessionTTL + time.Second)
+	if resp, _ := br2.get("/appliances"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("appliances after the session expired: %s", resp.Status)
+	}
+}
+
+func TestCSRF(t *testing.T) {
+	b := newBench(t)
+	br := b.browser(t)
+	_, page := br.get("/login")
+	for _, tc := range []struct {
+		name string
+		form url.Values
+	}{
+		{"login without token", url.Values{"username": {"alice"}, "password": {password}}},
+		{"login with a wrong token", url.Values{"csrf": {"x" + csrf(t, page)}, "username": {"alice"}, "password": {password}}},
+	} {
+		if resp, _ := br.post("/login", tc.form); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: %s, want 403", tc.name, resp.Status)
+		}
+	}
+	token := br.loggedIn("alice")
+	code, _ := b.pendingBox(t)
+	for _, tc := range []struct {
+		name, path string
+		form       url.Values
+	}{
+		{"activate without token", "/activate", url.Values{"code": {code}}},
+		{"activate with a wrong token", "/activate", url.Values{"code": {code}, "csrf": {"nope"}}},
+		{"logout without token", "/logout", url.Values{}},
+		{"activate with another session's token", "/activate", url.Values{"code": {code}, "csrf": {b.browser(t).loggedIn("uma")}}},
+	} {
+		if resp, _ := br.post(tc.path, tc.form); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: %s, want 403", tc.name, resp.Status)
+		}
+	}
+	// Nothing happened: the box is still pending; with the token it works.
+	if resp, body := br.post("/activate", url.Values{"code": {code}, "csrf": {token}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("activate with the token: %s\n%s", resp.Status, body)
+	}
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	b := newBench(t)
+	br := b.browser(t)
+	for i := range 5 {
+		if resp, _ := br.login("alice", "wrong"); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %s", i, resp.Status)
+		}
+	}
+	resp, body := br.login("alice", password)
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "too many failed logins") {
+		t.Fatalf("right password while locked: %s, want 429", resp.Status)
+	}
+	b.clock.Add(61 * time.Second)
+	if resp, _ := br.login("alice", password); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after the lock: %s", resp.Status)
+	}
+	// Per account: failures from many addresses lock the account. The
+	// test has one address, so lock the account through the limiter and
+	// check the address is not what is locked.
+	for range 5 {
+		b.w.Accounts.Fail("uma")
+	}
+	resp, body = b.browser(t).login("uma", password)
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "for this account") {
+		t.Fatalf("locked account: %s", resp.Status)
+	}
+	if resp, _ := b.browser(t).login("alice", password); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("another account from the same address: %s", resp.Status)
+	}
+}
+
+func TestActivate(t *testing.T) {
+	b := newBench(t)
+	alice, uma := b.browser(t), b.browser(t)
+	at, ut := alice.loggedIn("alice"), uma.loggedIn("uma")
+	code, box := b.pendingBox(t)
+	for _, tc := range []struct {
+		name  string
+		br    *browser
+		form  url.Values
+		want  int
+		inErr string
+	}{
+		{"unknown code", alice, url.Values{"csrf": {at}, "code": {"0000-0000-000"}}, 400, "no box is waiting with code 0000-0000-000: check the code on the box&#39;s screen"},
+		{"mistyped code", alice, url.Values{"csrf": {at}, "code": {"0000-0000-001"}}, 400, "does not match"},
+		{"unit manager without group", uma, url.Values{"csrf": {ut}, "code": {code}}, 400, "asset group: required"},
+		{"unit manager, foreign group", uma, url.Values{"csrf": {ut}, "code": {code}, "group": {"hr"}}, 400, "not one of yours"},
+		{"unit manager with group", uma, url.Values{"csrf": {ut}, "code": {code}, "group": {"lab"}}, 303, ""},
+		{"already activated", alice, url.Values{"csrf": {at}, "code": {code}}, 400, "already activated"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := tc.br.post("/activate", tc.form)
+			if resp.StatusCode != tc.want || !strings.Contains(body, tc.inErr) {
+				t.Errorf("%s, want %d with %q:\n%s", resp.Status, tc.want, tc.inErr, body)
+			}
+		})
+	}
+	_, page := uma.get("/appliances")
+	if !strings.Contains(page, `id="box-`+box.ID+`"`) || !strings.Contains(page, "pk_uma") {
+		t.Errorf("activated box not in the unit manager's list:\n%s", page)
+	}
+}
+
+func TestSettingsValidation(t *testing.T) {
+	b := newBench(t)
+	br := b.browser(t)
+	token := br.loggedIn("alice")
+	code, box := b.pendingBox(t)
+	if resp, _ := br.post("/activate", url.Values{"csrf": {token}, "code": {code}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("activate: %s", resp.Status)
+	}
+	ok := url.Values{"csrf": {token}, "name": {"lab-box"}, "poll_interval": {"60"}, "ipv6_method": {"off"},
+		"vlans": {"100 10.100.0.5/24 lab\n200 10.200.0.5/24"}, "routes": {"10.20.0.0/16 10.100.0.1 branch"}}
+	with := func(k, v string) url.Values {
+		f := url.Values{}
+		for kk, vv := range ok {
+			f[kk] = vv
+		}
+		f.Set(k, v)
+		return f
+	}
+	path := "/appliances/" + box.ID + "/settings"
+	for _, tc := range []struct {
+		name string
+		form url.Values
+		want string
+	}{
+		{"interval too short", with("poll_interval", "5"), "5 seconds is out of range; allowed: 10 (10 s) to 86400 (24 h)"},
+		{"interval too long", with("poll_interval", "86401"), "out of range"},
+		{"interval not a number", with("poll_interval", "3m"), "not a number of seconds"},
+		{"VLAN id out of range", with("vlans", "4095 10.1.0.5/24"), "line 1 (id): 4095 is out of range; allowed: 1-4094"},
+		{"VLAN line malformed", with("vlans", "100"), "line 1: &#34;100&#34;: want &#34;id address/prefix [name]&#34;"},
+		{"VLAN duplicate", with("vlans", "100 10.1.0.5/24\n\n100 10.2.0.5/24"), "line 3 (id): VLAN 100 appears more than once"},
+		{"VLAN subnets overlap", with("vlans", "100 10.1.0.5/24\n101 10.1.0.6/24"), "overlaps"},
+		{"VLAN address not an address", with("vlans", "100 banana"), "not an address with prefix length"},
+		{"route default", with("routes", "0.0.0.0/0 10.0.0.1"), "default route"},
+		{"route family", with("routes", "10.20.0.0/16 2001:db8::1"), "line 1 (gateway)"},
+		{"route host bits", with("routes", "10.20.0.1/16 10.0.0.1"), "has host bits set"},
+		{"too many routes", with("routes", manyRoutes(100)), "100 routes; at most 99 allowed"},
+		{"IPv6 static without address", with("ipv6_method", "static"), "address: required"},
+		{"IPv6 unknown method", with("ipv6_method", "dhcp"), "allowed: off, auto, static"},
+		{"empty name", with("name", " "), "required"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := br.post(path, tc.form)
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, tc.want) {
+				t.Errorf("%s, want 400 with %q:\n%s", resp.Status, tc.want, body)
+			}
+		})
+	}
+	if resp, body := br.post(path, with("routes", manyRoutes(99))); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("valid settings: %s\n%s", resp.Status, body)
+	}
+	b.st.View(func(tx store.Tx) error {
+		got, _ := tx.Box(box.ID)
+		if got.Settings.Version != 2 || got.Name != "lab-box" || len(got.Settings.ScanVLANs) != 2 || len(got.Settings.Routes) != 99 || got.Settings.PollIntervalSeconds != 60 {
+			t.Errorf("saved settings %+v", got.Settings)
+		}
+		return nil
+	})
+	// Jobs: bad input, then one launched.
+	jobs := "/appliances/" + box.ID + "/jobs"
+	if resp, body := br.post(jobs, url.Values{"csrf": {token}, "targets": {"10.0.0.0/24 bad_host!"}, "ports": {"0-70000"}}); resp.StatusCode != 400 ||
+		!strings.Contains(body, "bad_host!") || !strings.Contains(body, "within 1-65535") {
+		t.Errorf("bad job: %s\n%s", resp.Status, body)
+	}
+	if resp, _ := br.post(jobs, url.Values{"csrf": {token}, "targets": {"10.0.0.0/24, host.example"}, "ports": {"22,80,8000-8100"}}); resp.StatusCode != 303 {
+		t.Fatalf("launch: %s", resp.Status)
+	}
+	if _, page := br.get("/appliances/" + box.ID); !strings.Contains(page, "pending") || !strings.Contains(page, "8000-8100") {
+		t.Errorf("job not listed:\n%s", page)
+	}
+	// Another account's manager sees no such box.
+	b.addUser(t, store.User{Name: "eve", Role: store.RoleManager, Account: "other"})
+	eve := b.browser(t)
+	et := eve.loggedIn("eve")
+	if resp, _ := eve.get("/appliances/" + box.ID); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("other account's box page: %s", resp.Status)
+	}
+	if resp, _ := eve.post(path, with("csrf", et)); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("other account's settings: %s", resp.Status)
+	}
+}
+
+func manyRoutes(n int) string {
+	var s strings.Builder
+	for i := range n {
+		s.WriteString("10." + strconv.Itoa(i) + ".0.0/16 10.100.0.1\n")
+	}
+	return s.String()
+}

@@ -1,0 +1,295 @@
+// Command platform is the benchmark of the platform server: one platformd
+// (run in this process, on a loopback HTTPS port, with its bbolt store in
+// a temporary directory) holding N simulated boxes polling at the default
+// rate, N/180 polls a second; it reports the largest N whose p99 poll
+// latency stays under 100 ms.
+//
+// Each simulated box has its own ed25519 key and signs every poll; boxes
+// are activated (steady state: settings already applied, so a poll is a
+// heartbeat that rewrites the box's record). Polls arrive as a Poisson
+// process of rate N/interval (what N boxes with independent jittered
+// timers add up to), open loop: a slow server does not slow the arrivals.
+// Every poll opens a new TLS 1.3 connection, as a box polling every three
+// minutes would. Latency is measured by the client from sending the
+// signed request to reading the whole answer. The load generator runs on
+// the same machine and takes CPU from the server, so the figures are a
+// lower bound.
+//
+// tests/bench/platform.sh runs it; docs/benchmarks.md ("Platform server")
+// records the figures.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/big"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"picket.dev/picket/src/platform/server"
+	"picket.dev/picket/src/platform/store"
+	"picket.dev/picket/src/platformapi"
+)
+
+func main() {
+	steps := flag.String("n", "10000,50000,100000,150000,200000,250000,300000,400000", "comma-separated box counts to try, increasing")
+	dur := flag.Duration("duration", 30*time.Second, "how long each step polls")
+	interval := flag.Duration("interval", platformapi.DefaultPollInterval, "poll interval of every box")
+	limit := flag.Duration("p99", 100*time.Millisecond, "stop at the first step whose p99 exceeds this")
+	dir := flag.String("data", "", "data directory (default: a temporary one, removed at the end)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run here")
+	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(*steps, *dur, *interval, *limit, *dir); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
+
+type result struct {
+	n                  int
+	rate               float64
+	sent, errs         int
+	p50, p90, p99, max time.Duration
+}
+
+func run(stepsS string, dur, interval, limit time.Duration, dir string) error {
+	var steps []int
+	for _, s := range strings.Split(stepsS, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("-n: %q is not a positive count", s)
+		}
+		steps = append(steps, n)
+	}
+	if dir == "" {
+		d, err := os.MkdirTemp("", "picket-platform-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	st, err := server.OpenStore(dir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	p := server.New(st, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	defer p.Close()
+	cert, pool, err := throwawayTLS()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: p.Handler(), TLSConfig: server.TLSConfig(cert), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(slog.NewTextHandler(io.Discard, nil).WithGroup("x"), slog.LevelError)}
+	go hs.ServeTLS(ln, "", "")
+	defer hs.Close()
+	url := "https://" + ln.Addr().String() + platformapi.PathPoll
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13}, DisableKeepAlives: true, MaxConnsPerHost: 0}}
+
+	fmt.Printf("platform server benchmark: %d CPUs (%s), Go %s, %s per step, poll interval %s, one new TLS connection per poll, load generator in the same process\n",
+		runtime.NumCPU(), cpuModel(), runtime.Version(), dur, interval)
+	fmt.Printf("%9s %9s %8s %7s %9s %9s %9s %9s\n", "boxes", "polls/s", "polls", "errors", "p50", "p90", "p99", "max")
+	var keys []ed25519.PrivateKey
+	var best int
+	for _, n := range steps {
+		if err := addBoxes(st, &keys, n); err != nil {
+			return err
+		}
+		r := step(client, url, keys, interval, dur)
+		fmt.Printf("%9d %9.1f %8d %7d %9s %9s %9s %9s\n", r.n, r.rate, r.sent, r.errs, ms(r.p50), ms(r.p90), ms(r.p99), ms(r.max))
+		if r.p99 > limit || r.errs > 0 {
+			break
+		}
+		best = n
+	}
+	if best == 0 {
+		fmt.Printf("no step kept p99 under %s\n", limit)
+	} else {
+		fmt.Printf("largest N with p99 under %s: %d boxes (of the steps tried)\n", limit, best)
+	}
+	return nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/1e6) }
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+// addBoxes creates active boxes until there are n, straight in the store
+// (as if each had polled once and been activated), in batches.
+func addBoxes(st store.Store, keys *[]ed25519.PrivateKey, n int) error {
+	now := time.Now()
+	for len(*keys) < n {
+		batch := min(n-len(*keys), 2000)
+		var boxes []store.Box
+		for range batch {
+			pub, key, err := ed25519.GenerateKey(rand.Reader)
+			if err != nil {
+				return err
+			}
+			*keys = append(*keys, key)
+			i := len(*keys)
+			name := fmt.Sprintf("pk_bench_%d", i)
+			boxes = append(boxes, store.Box{ID: store.BoxID(pub), Key: platformapi.EncodeKey(pub), Code: platformapi.ActivationCode(pub),
+				State: store.BoxActive, Name: name, Account: "bench", ActivatedBy: "bench", Activated: now, PollIntervalSeconds: 180,
+				Settings: platformapi.Settings{Version: 1, Name: name, PollIntervalSeconds: 180}, AppliedVer: 1,
+				FirstSeen: now, LastSeen: now, LastPoll: now})
+		}
+		err := st.Update(func(tx store.Tx) error {
+			for _, b := range boxes {
+				if err := tx.PutBox(b); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("add boxes: %w", err)
+		}
+	}
+	return nil
+}
+
+// step polls for dur at rate len(keys)/interval, boxes in random order.
+func step(client *http.Client, url string, keys []ed25519.PrivateKey, interval, dur time.Duration) result {
+	n := len(keys)
+	rate := float64(n) / interval.Seconds()
+	order := mrand.Perm(n)
+	body, _ := json.Marshal(platformapi.PollRequest{Board: "virtual", Versions: platformapi.Versions{Scanner: "0.1.0", Signatures: "2026.11.27"},
+		LANv4: []string{"10.0.0.5/24"}, Capacity: platformapi.Capacity{CPUs: 4, MemoryMB: 2048, MaxScans: 2}, SettingsVersion: 1})
+	var mu sync.Mutex
+	var lat []time.Duration
+	errs := 0
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithTimeout(context.Background(), dur)
+	defer cancel()
+	start := time.Now()
+	next := start
+	sent := 0
+	for i := 0; ctx.Err() == nil; i++ {
+		next = next.Add(time.Duration(mrand.ExpFloat64() / rate * float64(time.Second)))
+		if d := time.Until(next); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		key := keys[order[i%n]]
+		sent++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			platformapi.Sign(req, body, key, time.Now())
+			t0 := time.Now()
+			resp, err := client.Do(req)
+			ok := err == nil
+			if ok {
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				ok = err == nil && resp.StatusCode == http.StatusOK
+			}
+			d := time.Since(t0)
+			mu.Lock()
+			defer mu.Unlock()
+			if !ok {
+				errs++
+				if errs <= 3 {
+					fmt.Fprintf(os.Stderr, "poll failed: %v %v\n", err, statusOf(resp))
+				}
+				return
+			}
+			lat = append(lat, d)
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	q := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[int(math.Ceil(p*float64(len(lat))))-1]
+	}
+	r := result{n: n, rate: float64(sent) / elapsed.Seconds(), sent: sent, errs: errs, p50: q(0.5), p90: q(0.9), p99: q(0.99)}
+	if len(lat) > 0 {
+		r.max = lat[len(lat)-1]
+	}
+	return r
+}
+
+func statusOf(r *http.Response) string {
+	if r == nil {
+		return ""
+	}
+	return r.Status
+}
+
+func throwawayTLS() (tls.Certificate, *x509.CertPool, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	c, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(c)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool, nil
+}
