@@ -39,6 +39,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"picket.dev/picket/src/version"
 	"strings"
 	"syscall"
 	"time"
@@ -67,8 +68,15 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 	account := fs.String("account", "default", "account (organisation) of the new user")
 	groups := fs.String("asset-groups", "", "comma-separated asset groups a unit manager is limited to")
 	pwFile := fs.String("password-file", "", "read the new user's password from this file instead of standard input")
+	showVersion := fs.Bool("version", false, "print the version line and exit")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *showVersion {
+		if err := version.Get("platformd").Fprint(os.Stdout); err != nil {
+			return 1
+		}
+		return 0
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "platformd: unexpected arguments %q\n", fs.Args())

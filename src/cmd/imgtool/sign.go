@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"picket.dev/picket/src/manifest"
+)
+
+// runSign describes an image and writes its signed manifest. The output
+// depends only on the image, the flags and the key, so rebuilding an image
+// bit for bit rebuilds its manifest bit for bit.
+func runSign(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("sign", stderr)
+	keyPath := fs.String("key", "", "release private key (PEM, from imgtool keygen)")
+	board := fs.String("board", "", "board the image is for")
+	ver := fs.String("version", "", "release version of the image")
+	image := fs.String("image", "", "the image to sign")
+	out := fs.String("out", "", "signed manifest to write (default IMAGE.manifest)")
+	hashTree := fs.String("hash-tree-root", "", "dm-verity root hash (hex), if the image has a hash tree")
+	if err := parse(fs, args, "key", "board", "version", "image"); err != nil {
+		return err
+	}
+	if *out == "" {
+		*out = *image + ".manifest"
+	}
+	priv, err := manifest.LoadPrivateKey(*keyPath)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(*image)
+	if err != nil {
+		return fmt.Errorf("open image: %w", err)
+	}
+	defer f.Close()
+	m, err := manifest.Describe(f, *board, *ver)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *image, err)
+	}
+	m.HashTreeRoot = *hashTree
+	s, err := manifest.Sign(m, priv)
+	if err != nil {
+		return err
+	}
+	b, err := s.Encode()
+	if err != nil {
+		return err
+	}
+	if err := manifest.WriteFile(*out, b, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "signed %s (board %s, version %s, %d bytes, sha256 %s) with key %s into %s\n",
+		*image, m.Board, m.Version, m.Size, m.SHA256, s.KeyID, *out)
+	return nil
+}

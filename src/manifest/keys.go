@@ -1,0 +1,187 @@
+package manifest
+
+import (
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// PEM block types of key files: PKCS#8 for private keys, PKIX for public
+// keys, as openssl writes them ("openssl pkey -in release.key -pubout"
+// reads and writes the same files).
+const (
+	privatePEMType = "PRIVATE KEY"
+	publicPEMType  = "PUBLIC KEY"
+)
+
+// GenerateKey makes a release key pair from rand and returns both halves
+// PEM encoded.
+func GenerateKey(rand io.Reader) (pubPEM, privPEM []byte, err error) {
+	pub, priv, err := ed25519.GenerateKey(rand)
+	if err != nil {
+		return nil, nil, fmt.Errorf("generate ed25519 key: %w", err)
+	}
+	privDER, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode private key: %w", err)
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode public key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: publicPEMType, Bytes: pubDER}),
+		pem.EncodeToMemory(&pem.Block{Type: privatePEMType, Bytes: privDER}), nil
+}
+
+func decodePEM(b []byte, want string) ([]byte, error) {
+	block, rest := pem.Decode(b)
+	if block == nil {
+		return nil, fmt.Errorf("no PEM block found, want a %q block", want)
+	}
+	if block.Type != want {
+		return nil, fmt.Errorf("PEM block is %q, want %q", block.Type, want)
+	}
+	if next, _ := pem.Decode(rest); next != nil {
+		return nil, fmt.Errorf("more than one PEM block, want exactly one %q block", want)
+	}
+	return block.Bytes, nil
+}
+
+// ParsePrivateKey decodes a PEM "PRIVATE KEY" (PKCS#8) ed25519 key.
+func ParsePrivateKey(b []byte) (ed25519.PrivateKey, error) {
+	der, err := decodePEM(b, privatePEMType)
+	if err != nil {
+		return nil, fmt.Errorf("parse private key: %w", err)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("parse private key: %w", err)
+	}
+	priv, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("parse private key: key is %T, only ed25519 is allowed", k)
+	}
+	return priv, nil
+}
+
+// ParsePublicKey decodes a PEM "PUBLIC KEY" (PKIX) ed25519 key.
+func ParsePublicKey(b []byte) (ed25519.PublicKey, error) {
+	der, err := decodePEM(b, publicPEMType)
+	if err != nil {
+		return nil, fmt.Errorf("parse public key: %w", err)
+	}
+	k, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("parse public key: %w", err)
+	}
+	pub, ok := k.(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("parse public key: key is %T, only ed25519 is allowed", k)
+	}
+	return pub, nil
+}
+
+// LoadPrivateKey reads a private key file.
+func LoadPrivateKey(path string) (ed25519.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read private key: %w", err)
+	}
+	k, err := ParsePrivateKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
+}
+
+// LoadPublicKey reads a public key file.
+func LoadPublicKey(path string) (ed25519.PublicKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read public key: %w", err)
+	}
+	k, err := ParsePublicKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
+}
+
+// WriteNewFile writes data to path with the given mode, atomically and
+// without ever replacing an existing file: the data goes to a temporary
+// file in the same directory, is synced, and is then hard-linked into
+// place, which fails if path exists. A reader never sees a partial key.
+func WriteNewFile(path string, data []byte, mode os.FileMode) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	// CreateTemp makes the file 0600 already; Chmod states the mode
+	// explicitly (and applies it regardless of the umask).
+	if err := tmp.Chmod(mode); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if os.IsExist(err) {
+			return fmt.Errorf("write %s: file exists; refusing to overwrite it", path)
+		}
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return syncDir(dir)
+}
+
+// WriteFile replaces path with data atomically (temporary file, sync,
+// rename).
+func WriteFile(path string, data []byte, mode os.FileMode) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	if err := tmp.Chmod(mode); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return nil
+}

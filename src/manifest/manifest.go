@@ -1,0 +1,174 @@
+// Package manifest describes a rootfs image (board, version, size, SHA-256)
+// and signs and verifies that description with an ed25519 release key.
+//
+// A signed manifest file carries the manifest's exact bytes next to a
+// detached signature over them, so a verifier checks the signature over the
+// raw bytes first and parses the manifest only afterwards: nothing an
+// attacker wrote is interpreted before it is known to come from a release
+// key. Manifests hold no timestamps so that identical images give identical
+// manifests and signatures (ed25519 signing is deterministic).
+package manifest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+)
+
+// FormatVersion is the manifest format this package writes and accepts.
+const FormatVersion = 1
+
+// Manifest describes one image. Its JSON encoding (Marshal) is canonical:
+// fixed field order, no insignificant white space.
+type Manifest struct {
+	Format  int    `json:"format"`
+	Board   string `json:"board"`
+	Version string `json:"version"`
+	// Size is the image's length in bytes.
+	Size int64 `json:"size"`
+	// SHA256 is the lower-case hex SHA-256 of the image's bytes.
+	SHA256 string `json:"sha256"`
+	// HashTreeRoot is the dm-verity root hash (hex) when the image has a
+	// hash tree; empty otherwise.
+	HashTreeRoot string `json:"hash_tree_root,omitempty"`
+}
+
+var (
+	boardRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	versionRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+~-]{0,127}$`)
+	sha256RE  = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	hexRE     = regexp.MustCompile(`^([0-9a-f]{2}){16,64}$`)
+)
+
+// Validate reports the first field that is not acceptable.
+func (m Manifest) Validate() error {
+	switch {
+	case m.Format != FormatVersion:
+		return fmt.Errorf("manifest format %d: only format %d is supported", m.Format, FormatVersion)
+	case !boardRE.MatchString(m.Board):
+		return fmt.Errorf("manifest board %q: want lower-case letters, digits, '-' or '_', at most 64", m.Board)
+	case !versionRE.MatchString(m.Version):
+		return fmt.Errorf("manifest version %q: want letters, digits and . _ + ~ -, at most 128", m.Version)
+	case m.Size < 0:
+		return fmt.Errorf("manifest size %d: must not be negative", m.Size)
+	case !sha256RE.MatchString(m.SHA256):
+		return fmt.Errorf("manifest sha256 %q: want 64 lower-case hex digits", m.SHA256)
+	case m.HashTreeRoot != "" && !hexRE.MatchString(m.HashTreeRoot):
+		return fmt.Errorf("manifest hash_tree_root %q: want lower-case hex of 16 to 64 bytes, or nothing", m.HashTreeRoot)
+	}
+	return nil
+}
+
+// Marshal returns the canonical encoding of a valid manifest.
+func (m Manifest) Marshal() ([]byte, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, fmt.Errorf("encode manifest: %w", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// parse decodes manifest bytes strictly: unknown fields, trailing data and
+// any encoding other than the canonical one are refused, so one manifest
+// has exactly one signed form.
+func parse(b []byte) (Manifest, error) {
+	var m Manifest
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return Manifest{}, fmt.Errorf("decode manifest: %w", err)
+	}
+	if dec.More() {
+		return Manifest{}, errors.New("decode manifest: trailing data after the manifest")
+	}
+	canon, err := m.Marshal()
+	if err != nil {
+		return Manifest{}, err
+	}
+	if !bytes.Equal(canon, b) {
+		return Manifest{}, errors.New("decode manifest: not in canonical encoding")
+	}
+	return m, nil
+}
+
+// Describe reads an image to its end and returns its manifest for the given
+// board and version.
+func Describe(r io.Reader, board, version string) (Manifest, error) {
+	h := sha256.New()
+	n, err := io.Copy(h, r)
+	if err != nil {
+		return Manifest{}, fmt.Errorf("read image: %w", err)
+	}
+	m := Manifest{Format: FormatVersion, Board: board, Version: version, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}
+	if err := m.Validate(); err != nil {
+		return Manifest{}, err
+	}
+	return m, nil
+}
+
+// ErrImageMismatch is wrapped by VerifyImage's errors when the image is not
+// the one the manifest describes.
+var ErrImageMismatch = errors.New("image does not match its manifest")
+
+// VerifyImage reads r to its end (at most one byte past the manifest's
+// size) and checks its size and SHA-256 against m.
+func VerifyImage(r io.Reader, m Manifest) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(r, m.Size+1))
+	if err != nil {
+		return fmt.Errorf("read image: %w", err)
+	}
+	if n > m.Size {
+		return fmt.Errorf("%w: image is longer than the manifest's %d bytes", ErrImageMismatch, m.Size)
+	}
+	if n < m.Size {
+		return fmt.Errorf("%w: image is %d bytes, manifest says %d (truncated?)", ErrImageMismatch, n, m.Size)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != m.SHA256 {
+		return fmt.Errorf("%w: image sha256 is %s, manifest says %s", ErrImageMismatch, got, m.SHA256)
+	}
+	return nil
+}
+
+// Sum is a helper for callers that hash while copying: it wraps a running
+// SHA-256 and byte count and compares them with a manifest.
+type Sum struct {
+	h interface {
+		io.Writer
+		Sum([]byte) []byte
+	}
+	n int64
+}
+
+// NewSum returns an empty running sum.
+func NewSum() *Sum { return &Sum{h: sha256.New()} }
+
+// Write adds p to the sum.
+func (s *Sum) Write(p []byte) (int, error) {
+	s.n += int64(len(p))
+	return s.h.Write(p)
+}
+
+// Check compares what was written with m, in VerifyImage's terms.
+func (s *Sum) Check(m Manifest) error {
+	if s.n != m.Size {
+		return fmt.Errorf("%w: %d bytes, manifest says %d", ErrImageMismatch, s.n, m.Size)
+	}
+	if got := hex.EncodeToString(s.h.Sum(nil)); got != m.SHA256 {
+		return fmt.Errorf("%w: sha256 is %s, manifest says %s", ErrImageMismatch, got, m.SHA256)
+	}
+	return nil
+}

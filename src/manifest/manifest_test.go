@@ -1,0 +1,327 @@
+package manifest
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// testKey makes a throwaway key pair through the PEM round trip.
+func testKey(t *testing.T) (ed25519.PublicKey, ed25519.PrivateKey) {
+	t.Helper()
+	pubPEM, privPEM, err := GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := ParsePublicKey(pubPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := ParsePrivateKey(privPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pub.Equal(priv.Public()) {
+		t.Fatal("public key does not belong to the private key")
+	}
+	return pub, priv
+}
+
+func testImage() []byte {
+	img := make([]byte, 100_003)
+	for i := range img {
+		img[i] = byte(i * 7)
+	}
+	return img
+}
+
+func TestSignVerify(t *testing.T) {
+	pub, priv := testKey(t)
+	otherPub, _ := testKey(t)
+	img := testImage()
+	m, err := Describe(bytes.NewReader(img), "virtual", "1.2.3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Sign(m, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := s.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Identical input gives an identical file.
+	s2, _ := Sign(m, priv)
+	again, _ := s2.Encode()
+	if !bytes.Equal(good, again) {
+		t.Fatalf("signing twice gave different files:\n%s\n%s", good, again)
+	}
+
+	// reSign re-encodes the file after f changed it, keeping the signature.
+	reSign := func(f func(*SignedManifest)) []byte {
+		var c SignedManifest
+		if err := json.Unmarshal(good, &c); err != nil {
+			t.Fatal(err)
+		}
+		f(&c)
+		b, err := c.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	tests := []struct {
+		name    string
+		signed  []byte
+		trusted []ed25519.PublicKey
+		wantErr error  // errors.Is target, if any
+		errText string // substring of the error, "" for success
+	}{
+		{"good", good, []ed25519.PublicKey{pub}, nil, ""},
+		{"good among several keys", good, []ed25519.PublicKey{otherPub, pub}, nil, ""},
+		{"wrong key", good, []ed25519.PublicKey{otherPub}, ErrSignature, "not among the trusted keys"},
+		{"no keys", good, nil, nil, "no trusted public keys"},
+		{"tampered size", reSign(func(c *SignedManifest) {
+			c.Manifest = bytes.Replace(c.Manifest, []byte(`"size":100003`), []byte(`"size":100004`), 1)
+		}), []ed25519.PublicKey{pub}, ErrSignature, "does not match"},
+		{"tampered version", reSign(func(c *SignedManifest) {
+			c.Manifest = bytes.Replace(c.Manifest, []byte(`1.2.3`), []byte(`1.2.4`), 1)
+		}), []ed25519.PublicKey{pub}, ErrSignature, "does not match"},
+		{"tampered signature", reSign(func(c *SignedManifest) { c.Signature[5] ^= 1 }), []ed25519.PublicKey{pub}, ErrSignature, "does not match"},
+		{"short signature", reSign(func(c *SignedManifest) { c.Signature = c.Signature[:10] }), []ed25519.PublicKey{pub}, ErrSignature, "does not match"},
+		{"key id swapped", reSign(func(c *SignedManifest) { c.KeyID = KeyID(otherPub) }), []ed25519.PublicKey{pub, otherPub}, ErrSignature, "does not match"},
+		{"unknown format", reSign(func(c *SignedManifest) { c.Format = 2 }), []ed25519.PublicKey{pub}, nil, "format 2"},
+		{"not json", []byte("hello"), []ed25519.PublicKey{pub}, nil, "not a signed manifest"},
+		{"unknown field", bytes.Replace(good, []byte(`"format"`), []byte(`"extra": 1, "format"`), 1), []ed25519.PublicKey{pub}, nil, "unknown field"},
+		{"trailing data", append(append([]byte{}, good...), "{}"...), []ed25519.PublicKey{pub}, nil, "trailing data"},
+		{"too large", bytes.Repeat([]byte(" "), MaxSignedSize+1), []ed25519.PublicKey{pub}, nil, "at most"},
+		{"empty", nil, []ed25519.PublicKey{pub}, nil, "not a signed manifest"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Verify(tc.signed, tc.trusted)
+			if tc.errText == "" {
+				if err != nil {
+					t.Fatalf("Verify: %v", err)
+				}
+				if got != m {
+					t.Fatalf("Verify = %+v, want %+v", got, m)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.errText) {
+				t.Fatalf("Verify error = %v, want one containing %q", err, tc.errText)
+			}
+			if tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+				t.Fatalf("Verify error = %v, want errors.Is %v", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// A manifest signed by a release key but not in canonical form (a tool
+// bug) is still refused after the signature checks.
+func TestVerifyRefusesNonCanonical(t *testing.T) {
+	pub, priv := testKey(t)
+	for name, body := range map[string]string{
+		"spaces":        `{"format": 1, "board":"virtual","version":"1","size":3,"sha256":"` + strings.Repeat("a", 64) + `"}`,
+		"unknown field": `{"format":1,"board":"virtual","version":"1","size":3,"sha256":"` + strings.Repeat("a", 64) + `","x":1}`,
+		"bad board":     `{"format":1,"board":"Virtual Box","version":"1","size":3,"sha256":"` + strings.Repeat("a", 64) + `"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := SignedManifest{Format: 1, KeyID: KeyID(pub), Manifest: []byte(body)}
+			s.Signature = ed25519.Sign(priv, message(s.Manifest))
+			b, _ := s.Encode()
+			if _, err := Verify(b, []ed25519.PublicKey{pub}); err == nil || !strings.Contains(err.Error(), "malformed") {
+				t.Fatalf("Verify error = %v, want malformed", err)
+			}
+		})
+	}
+}
+
+func TestVerifyImage(t *testing.T) {
+	img := testImage()
+	m, err := Describe(bytes.NewReader(img), "virtual", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := append([]byte{}, img...)
+	flipped[len(flipped)/2] ^= 0x40
+	tests := []struct {
+		name    string
+		image   []byte
+		errText string
+	}{
+		{"good", img, ""},
+		{"tampered", flipped, "sha256 is"},
+		{"truncated", img[:len(img)-1], "image is 100002 bytes, manifest says 100003"},
+		{"empty", nil, "image is 0 bytes"},
+		{"appended", append(append([]byte{}, img...), 0), "longer than"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// OneByteReader: the check must not depend on read sizes.
+			err := VerifyImage(iotest.OneByteReader(bytes.NewReader(tc.image)), m)
+			if tc.errText == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.errText) || !errors.Is(err, ErrImageMismatch) {
+				t.Fatalf("VerifyImage error = %v, want ErrImageMismatch containing %q", err, tc.errText)
+			}
+		})
+	}
+	if err := VerifyImage(iotest.ErrReader(errors.New("disk on fire")), m); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("VerifyImage of a failing reader = %v", err)
+	}
+	sum := NewSum()
+	sum.Write(img)
+	if err := sum.Check(m); err != nil {
+		t.Fatal(err)
+	}
+	sum.Write([]byte{1})
+	if err := sum.Check(m); !errors.Is(err, ErrImageMismatch) {
+		t.Fatalf("Sum.Check after extra byte = %v", err)
+	}
+}
+
+func TestManifestValidate(t *testing.T) {
+	good := Manifest{Format: 1, Board: "rpi4", Version: "2026.11.1+g1234", Size: 1, SHA256: strings.Repeat("0", 64)}
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		f    func(*Manifest)
+		want string
+	}{
+		{"format", func(m *Manifest) { m.Format = 0 }, "format"},
+		{"empty board", func(m *Manifest) { m.Board = "" }, "board"},
+		{"board with slash", func(m *Manifest) { m.Board = "a/b" }, "board"},
+		{"empty version", func(m *Manifest) { m.Version = "" }, "version"},
+		{"version with space", func(m *Manifest) { m.Version = "1 2" }, "version"},
+		{"negative size", func(m *Manifest) { m.Size = -1 }, "size"},
+		{"upper-case sha", func(m *Manifest) { m.SHA256 = strings.Repeat("A", 64) }, "sha256"},
+		{"short sha", func(m *Manifest) { m.SHA256 = "00" }, "sha256"},
+		{"odd hash tree root", func(m *Manifest) { m.HashTreeRoot = "abc" }, "hash_tree_root"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := good
+			tc.f(&m)
+			if err := m.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Validate = %v, want error about %s", err, tc.want)
+			}
+			if _, err := m.Marshal(); err == nil {
+				t.Fatal("Marshal accepted an invalid manifest")
+			}
+		})
+	}
+	b, err := good.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"format":1,"board":"rpi4","version":"2026.11.1+g1234","size":1,"sha256":"` + strings.Repeat("0", 64) + `"}`
+	if string(b) != want {
+		t.Fatalf("Marshal = %s, want %s", b, want)
+	}
+}
+
+func TestKeyFiles(t *testing.T) {
+	pubPEM, privPEM, err := GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		data    []byte
+		private bool
+		want    string
+	}{
+		{"public ok", pubPEM, false, ""},
+		{"private ok", privPEM, true, ""},
+		{"public given private", privPEM, false, `PEM block is "PRIVATE KEY", want "PUBLIC KEY"`},
+		{"private given public", pubPEM, true, `PEM block is "PUBLIC KEY", want "PRIVATE KEY"`},
+		{"not PEM", []byte("ssh-ed25519 AAAA"), false, "no PEM block"},
+		{"empty", nil, true, "no PEM block"},
+		{"two blocks", append(append([]byte{}, pubPEM...), pubPEM...), false, "more than one PEM block"},
+		{"garbage DER", []byte("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"), false, "parse public key"},
+		{"ECDSA key", ecdsaPublicPEM(t), false, "only ed25519"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			if tc.private {
+				_, err = ParsePrivateKey(tc.data)
+			} else {
+				_, err = ParsePublicKey(tc.data)
+			}
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+
+	dir := t.TempDir()
+	keyPath := filepath.Join(dir, "release.key")
+	if err := WriteNewFile(keyPath, privPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v, want 0600", st.Mode().Perm())
+	}
+	if err := WriteNewFile(keyPath, []byte("other"), 0o600); err == nil || !strings.Contains(err.Error(), "refusing to overwrite") {
+		t.Fatalf("second WriteNewFile = %v, want refusal", err)
+	}
+	if _, err := LoadPrivateKey(keyPath); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("directory holds %d entries, want only the key (temporary files left behind?)", len(entries))
+	}
+	if _, err := LoadPublicKey(filepath.Join(dir, "missing.pub")); err == nil || !strings.Contains(err.Error(), "missing.pub") {
+		t.Fatalf("LoadPublicKey of a missing file = %v", err)
+	}
+	if _, err := LoadPublicKey(keyPath); err == nil || !strings.Contains(err.Error(), keyPath) {
+		t.Fatalf("LoadPublicKey of a private key file = %v, want error naming the file", err)
+	}
+}
+
+// ecdsaPublicPEM is a P-256 public key, to check keys other than ed25519
+// are refused.
+func ecdsaPublicPEM(t *testing.T) []byte {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(k.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+}
