@@ -39,14 +39,16 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"picket.dev/picket/src/version"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"picket.dev/picket/src/platform/boxapi"
+	"picket.dev/picket/src/platform/devcert"
 	"picket.dev/picket/src/platform/server"
 	"picket.dev/picket/src/platform/store"
+	"picket.dev/picket/src/version"
 )
 
 func main() {
@@ -69,6 +71,7 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 	groups := fs.String("asset-groups", "", "comma-separated asset groups a unit manager is limited to")
 	pwFile := fs.String("password-file", "", "read the new user's password from this file instead of standard input")
 	showVersion := fs.Bool("version", false, "print the version line and exit")
+	devHosts := fs.String("dev-cert", "", "comma-separated host names/addresses: without -cert and -key, use (and make on first start) a throwaway CA and certificate for them in -data (dev-ca.pem is what boxes pin); for development and demonstrations only")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -91,6 +94,15 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stderr, "platformd: user %s (%s) created\n", *createUser, *role)
 		return 0
+	}
+	if *devHosts != "" && cfg.CertFile == "" && cfg.KeyFile == "" {
+		cert, key, err := devcert.Ensure(cfg.DataDir, strings.Split(*devHosts, ","), time.Now())
+		if err != nil {
+			fmt.Fprintf(stderr, "platformd: %v\n", err)
+			return 1
+		}
+		cfg.CertFile, cfg.KeyFile = cert, key
+		log.Warn("running with a throwaway development certificate", "ca", filepath.Join(cfg.DataDir, devcert.CAFile))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
