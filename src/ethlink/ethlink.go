@@ -7,7 +7,12 @@
 // A mode the NIC does not support (absent from the modes it reports, refused
 // by its driver, or not what it reads back after the change) is reported as
 // an *UnsupportedError naming the interface, the requested mode and what the
-// NIC supports, and the previous setting stays in force.
+// NIC supports, and the previous setting stays in force. "Setting" means
+// configuration: auto-negotiation and the modes advertised, or the forced
+// speed and duplex; some drivers (e1000) do not report the forced values
+// while the link is down, so a Conn, and the package-level Get and Set
+// within a process, remember the configuration last seen or set per
+// interface in order to put it back.
 //
 // Everything happens in the network namespace the ethtool socket was opened
 // in: Get and Set open it in the calling thread's namespace, as does Open. A
@@ -142,6 +147,11 @@ func (e *UnsupportedError) Is(target error) bool { return target == errors.ErrUn
 type Conn struct {
 	fd      int
 	ethtool ethtoolFunc
+	// mem remembers each interface's configuration, for drivers that do
+	// not report a forced speed and duplex while the link is down; nil
+	// remembers nothing.
+	mem                *memory
+	netnsDev, netnsIno uint64
 }
 
 // Open opens an ethtool socket in the calling thread's network namespace.
@@ -150,7 +160,8 @@ func Open() (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ethlink: open ethtool socket: %w", err)
 	}
-	return &Conn{fd: fd, ethtool: ioctlEthtool(fd)}, nil
+	dev, ino := netnsID()
+	return &Conn{fd: fd, ethtool: ioctlEthtool(fd), mem: newMemory(), netnsDev: dev, netnsIno: ino}, nil
 }
 
 // Close closes the socket.
@@ -177,7 +188,10 @@ func Get(ifname string) (Settings, error) {
 }
 
 // Set sets ifname's link mode in the calling thread's namespace; see
-// Conn.Set.
+// Conn.Set. It remembers nothing between calls: a caller that changes
+// modes more than once keeps one Conn, which remembers what it set (some
+// drivers hide a forced mode while the link is down, and a refused change
+// must put it back).
 func Set(ifname string, mode netcfg.LinkMode) error {
 	c, err := Open()
 	if err != nil {
@@ -187,12 +201,14 @@ func Set(ifname string, mode netcfg.LinkMode) error {
 	return c.Set(ifname, mode)
 }
 
-// Get reads ifname's link settings.
+// Get reads ifname's link settings, as the driver reports them (with
+// auto-negotiation off and the link down, some drivers report no speed).
 func (c *Conn) Get(ifname string) (Settings, error) {
 	r, err := c.getRaw(ifname)
 	if err != nil {
 		return Settings{}, fmt.Errorf("ethlink: read link settings of %s: %w", ifname, err)
 	}
+	c.mem.put(c.key(ifname), r)
 	return decode(r), nil
 }
 
@@ -206,6 +222,14 @@ func (c *Conn) Get(ifname string) (Settings, error) {
 // A forced mode counts as taken if the driver reads back auto-negotiation
 // off and that speed and duplex, or an unknown speed or duplex, which
 // drivers report while the link is down.
+//
+// The previous setting restored and checked is the previous configuration
+// (auto-negotiation and the modes advertised, or the forced speed and
+// duplex), not the speed the link ran at: a link renegotiating after the
+// refusal reads back no speed yet. Drivers that report no forced speed
+// and duplex while the link is down (e1000) leave Set to restore the ones
+// the Conn last saw or set on the interface; if it has seen none, a mode
+// that needs undoing is reported with RestoreErr set.
 func (c *Conn) Set(ifname string, mode netcfg.LinkMode) error {
 	bit, ok := modeBit(mode)
 	if !ok {
@@ -215,9 +239,24 @@ func (c *Conn) Set(ifname string, mode netcfg.LinkMode) error {
 	if err != nil {
 		return fmt.Errorf("ethlink: set %s to %s: read current settings: %w", ifname, mode, err)
 	}
+	key := c.key(ifname)
+	mem, haveMem := c.mem.get(key)
+	prevCfg, prevKnown := configured(prev, mem, haveMem)
+	c.mem.put(key, prevCfg)
 	unsupported := func(reason string, cause error) *UnsupportedError {
-		s := decode(prev)
+		s := decode(prevCfg)
 		return &UnsupportedError{Interface: ifname, Mode: mode, Supported: s.Supported, Reason: reason, Kept: s, Err: cause}
+	}
+	restore := func() error {
+		if !prevKnown {
+			c.mem.forget(key)
+			return errForcedUnknown(ifname)
+		}
+		err := c.restore(ifname, prevCfg)
+		if err != nil {
+			c.mem.forget(key)
+		}
+		return err
 	}
 	sup := prev.supported()
 	if !maskEmpty(sup) && !maskHas(sup, bit) {
@@ -233,36 +272,31 @@ func (c *Conn) Set(ifname string, mode netcfg.LinkMode) error {
 			return fmt.Errorf("ethlink: set %s to %s: %s: %w", ifname, mode, setName(req), err)
 		}
 		uerr := unsupported("the driver refused it", err)
-		uerr.RestoreErr = c.keep(ifname, prev)
+		// A driver may apply part of a setting before refusing it.
+		if now, err := c.getRaw(ifname); err != nil || !sameConfig(now, prevCfg) {
+			uerr.RestoreErr = restore()
+		}
 		return uerr
 	}
 	got, err := c.getRaw(ifname)
 	if err != nil {
 		err = fmt.Errorf("ethlink: set %s to %s: read back: %w", ifname, mode, err)
-		if rerr := c.restore(ifname, prev); rerr != nil {
+		if rerr := restore(); rerr != nil {
 			return errors.Join(err, rerr)
 		}
 		return err
 	}
 	if !taken(got, mode) {
 		uerr := unsupported(fmt.Sprintf("the driver accepted it but reads back %s", decode(got)), nil)
-		uerr.RestoreErr = c.restore(ifname, prev)
+		uerr.RestoreErr = restore()
 		return uerr
 	}
+	c.mem.put(key, req)
 	return nil
 }
 
-// keep makes sure ifname is still as prev after a refused set, restoring
-// prev if the driver changed something anyway.
-func (c *Conn) keep(ifname string, prev raw) error {
-	now, err := c.getRaw(ifname)
-	if err == nil && sameState(now, prev) {
-		return nil
-	}
-	return c.restore(ifname, prev)
-}
-
-// restore sends prev back and checks that it is in force.
+// restore sends the configuration prev back and checks that it is in
+// force (sameConfig: the link may still be renegotiating).
 func (c *Conn) restore(ifname string, prev raw) error {
 	req := prev.clone()
 	req.setCommand()
@@ -273,7 +307,7 @@ func (c *Conn) restore(ifname string, prev raw) error {
 	if err != nil {
 		return fmt.Errorf("ethlink: restore previous link settings of %s: read back: %w", ifname, err)
 	}
-	if !sameState(now, prev) {
+	if !sameConfig(now, prev) {
 		return fmt.Errorf("ethlink: restore previous link settings of %s: reads back %s, want %s", ifname, decode(now), decode(prev))
 	}
 	return nil
@@ -447,26 +481,4 @@ func taken(r raw, mode netcfg.LinkMode) bool {
 	return !r.autoneg() &&
 		(sp == speed || sp == speedUnknown || sp == 0) &&
 		(dx == duplex || dx == duplexUnknown)
-}
-
-// sameState reports whether a and b have the same autoneg, speed, duplex
-// and advertised modes.
-func sameState(a, b raw) bool {
-	if a.autoneg() != b.autoneg() || a.speed() != b.speed() || a.duplex() != b.duplex() {
-		return false
-	}
-	aa, ba := a.advertising(), b.advertising()
-	for i := 0; i < len(aa) || i < len(ba); i++ {
-		var x, y uint32
-		if i < len(aa) {
-			x = aa[i]
-		}
-		if i < len(ba) {
-			y = ba[i]
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }

@@ -194,6 +194,22 @@ type fakeNIC struct {
 	ignore       bool  // a set succeeds and changes nothing
 	wrongThenEIO bool  // a set applies 10 half; later ones fail with EIO
 	sets         int   // set requests that reached the driver
+
+	// As e1000: speed and duplex read unknown while the link is down, and
+	// after a set while the link renegotiates; forced 1000 full turns
+	// into auto-negotiation advertising only it; a forced speed and
+	// duplex that is none of 10/100 half/full is EINVAL.
+	linkDown     bool
+	renegotiates bool
+	e1000        bool
+}
+
+// shown is the speed and duplex the fake reports.
+func (f *fakeNIC) shown() (uint32, uint8) {
+	if f.linkDown || (f.renegotiates && f.sets > 0) {
+		return speedUnknown, duplexUnknown
+	}
+	return f.speed, f.duplex
 }
 
 func (f *fakeNIC) ethtool(ifname string, b []byte) error {
@@ -221,10 +237,12 @@ func (f *fakeNIC) ethtool(ifname string, b []byte) error {
 			r := raw{buf: b, nwords: f.nwords}
 			return f.set(r.autoneg(), r.speed(), r.duplex(), r.advertising()[0])
 		}
-		r := linkSettings(f.nwords, f.autoneg, f.speed, f.duplex, f.supported, f.adv)
+		sp, dx := f.shown()
+		r := linkSettings(f.nwords, f.autoneg, sp, dx, f.supported, f.adv)
 		copy(b, r.buf)
 	case unix.ETHTOOL_GSET:
-		copy(b, ethtoolCmd(f.autoneg, f.speed, f.duplex, f.supported, f.adv).buf)
+		sp, dx := f.shown()
+		copy(b, ethtoolCmd(f.autoneg, sp, dx, f.supported, f.adv).buf)
 	case unix.ETHTOOL_SSET:
 		r := raw{legacy: true, buf: b}
 		return f.set(r.autoneg(), r.speed(), r.duplex(), r.advertising()[0])
@@ -246,6 +264,17 @@ func (f *fakeNIC) set(autoneg bool, speed uint32, duplex uint8, adv uint32) erro
 		return nil
 	case f.refuse != nil && !f.changeAnyway:
 		return f.refuse
+	case f.e1000 && autoneg:
+		f.autoneg, f.adv = true, adv|0xc0
+		return nil
+	case f.e1000 && speed == 1000 && duplex == duplexFull:
+		f.autoneg, f.adv = true, 0xe0
+		return nil
+	case f.e1000 && (speed != 10 && speed != 100 || duplex > duplexFull):
+		return unix.EINVAL
+	case f.e1000:
+		f.autoneg, f.speed, f.duplex, f.adv = false, speed, duplex, 0x80
+		return nil
 	}
 	f.autoneg, f.speed, f.duplex, f.adv = autoneg, speed, duplex, adv
 	err := f.refuse
@@ -372,5 +401,81 @@ func TestFakeErrors(t *testing.T) {
 	if err := c.Set("eth0", netcfg.Link100Full); !errors.Is(err, unix.EPERM) || errors.Is(err, errors.ErrUnsupported) ||
 		!strings.Contains(err.Error(), "set eth0 to 100baseT/Full: ETHTOOL_SLINKSETTINGS") {
 		t.Errorf("Set with EPERM = %v; want the EPERM, not 'unsupported'", err)
+	}
+}
+
+// TestRefusalRestoresConfig runs Set against an e1000-like driver that
+// reports no speed while the link is down or renegotiating, and turns a
+// forced 1000 Mb/s into auto-negotiation: the previous configuration must
+// come back, and be reported kept.
+func TestRefusalRestoresConfig(t *testing.T) {
+	for _, legacy := range []bool{false, true} {
+		// Forced 10 half, link down: the driver reads back no speed, so
+		// only the Conn's memory of what it set can put it back.
+		f := e1000()
+		f.e1000, f.linkDown, f.legacy = true, true, legacy
+		c := &Conn{fd: -1, ethtool: f.ethtool, mem: newMemory()}
+		if err := c.Set("eth0", netcfg.Link10Half); err != nil {
+			t.Fatalf("legacy=%v: Set(10baseT/Half): %v", legacy, err)
+		}
+		before := f.state()
+		err := c.Set("eth0", netcfg.Link1000Full)
+		var ue *UnsupportedError
+		if !errors.As(err, &ue) || ue.RestoreErr != nil ||
+			!strings.Contains(err.Error(), "the driver accepted it but reads back autoneg on, speed unknown") ||
+			!strings.HasSuffix(err.Error(), "; previous setting kept (autoneg off, 10 Mb/s, half duplex)") {
+			t.Errorf("legacy=%v: link down, forced 10 half: Set(1GbaseT/Full) = %v; want unsupported, 10 half kept", legacy, err)
+		}
+		if f.state() != before {
+			t.Errorf("legacy=%v: link down: NIC state %v after the refusal; want %v", legacy, f.state(), before)
+		}
+
+		// The same without memory (another process set 10 half): the
+		// forced values cannot be sent back, and the error says so
+		// rather than sending an unknown speed.
+		sets := f.sets
+		c = &Conn{fd: -1, ethtool: f.ethtool}
+		err = c.Set("eth0", netcfg.Link1000Full)
+		if !errors.As(err, &ue) || ue.RestoreErr == nil || f.sets != sets+1 ||
+			!strings.Contains(err.Error(), "previous setting (autoneg off, speed unknown, unknown duplex) may be lost") ||
+			!strings.Contains(err.Error(), "does not report while the link is down") {
+			t.Errorf("legacy=%v: link down, no memory: Set(1GbaseT/Full) = %v, %d set requests; want the restore reported impossible, one request", legacy, err, f.sets-sets)
+		}
+
+		// AUTO on a link up, which renegotiates after each set: the
+		// restore is checked on the configuration, not on the speed.
+		f = e1000()
+		f.e1000, f.renegotiates, f.legacy = true, true, legacy
+		c = &Conn{fd: -1, ethtool: f.ethtool, mem: newMemory()}
+		before = f.state()
+		err = c.Set("eth0", netcfg.Link1000Full)
+		if !errors.As(err, &ue) || ue.RestoreErr != nil || f.sets != 2 ||
+			!strings.HasSuffix(err.Error(), "; previous setting kept (autoneg on, 1000 Mb/s, full duplex)") {
+			t.Errorf("legacy=%v: AUTO, link up: Set(1GbaseT/Full) = %v, %d set requests; want unsupported, AUTO kept, restored by 1 request", legacy, err, f.sets-1)
+		}
+		if f.state() != before {
+			t.Errorf("legacy=%v: AUTO: NIC state %v after the refusal; want %v", legacy, f.state(), before)
+		}
+	}
+}
+
+func TestSameConfig(t *testing.T) {
+	unk := uint32(speedUnknown)
+	tests := []struct {
+		name     string
+		now, cfg raw
+		want     bool
+	}{
+		{"autoneg, renegotiating", linkSettings(3, true, unk, duplexUnknown, 0x2ef, 0xef), linkSettings(3, true, 1000, duplexFull, 0x2ef, 0xef), true},
+		{"autoneg, other advertising", linkSettings(3, true, 1000, duplexFull, 0x2ef, 0xe0), linkSettings(3, true, 1000, duplexFull, 0x2ef, 0xef), false},
+		{"forced, link down", linkSettings(3, false, unk, duplexUnknown, 0x2ef, 0x80), linkSettings(3, false, 10, duplexHalf, 0x2ef, 0x80), true},
+		{"forced, other speed", linkSettings(3, false, 100, duplexHalf, 0x2ef, 0x80), linkSettings(3, false, 10, duplexHalf, 0x2ef, 0x80), false},
+		{"forced, other duplex", ethtoolCmd(false, 10, duplexFull, 0x2ef, 0x80), ethtoolCmd(false, 10, duplexHalf, 0x2ef, 0x80), false},
+		{"autoneg vs forced", linkSettings(3, true, 10, duplexHalf, 0x2ef, 0xef), linkSettings(3, false, 10, duplexHalf, 0x2ef, 0x80), false},
+	}
+	for _, tc := range tests {
+		if got := sameConfig(tc.now, tc.cfg); got != tc.want {
+			t.Errorf("%s: sameConfig = %v; want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -335,9 +335,26 @@ func (vm *VM) Close() error {
 	return errors.Join(errs...)
 }
 
+// fromEnv reads a path from the environment; under Bazel (TEST_SRCDIR) a
+// relative one is a runfiles path, and a file stands for its directory
+// when dir is true.
+func fromEnv(name string, dir bool) string {
+	p := os.Getenv(name)
+	if p == "" {
+		return ""
+	}
+	if src := os.Getenv("TEST_SRCDIR"); src != "" && !filepath.IsAbs(p) {
+		p = filepath.Join(src, os.Getenv("TEST_WORKSPACE"), p)
+	}
+	if fi, err := os.Stat(p); dir && err == nil && !fi.IsDir() {
+		p = filepath.Dir(p)
+	}
+	return p
+}
+
 func withDefaults(o Options) (Options, error) {
 	if o.KernelDir == "" {
-		o.KernelDir = os.Getenv("PICKET_KERNEL_DIR")
+		o.KernelDir = fromEnv("PICKET_KERNEL_DIR", true)
 	}
 	if o.KernelDir == "" {
 		root, err := moduleRoot()
@@ -384,24 +401,30 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// buildInit builds the guest init once per test binary. PICKET_GUESTINIT
-// names a prebuilt one (for a build system that builds it itself).
-var buildInit = sync.OnceValues(func() (string, error) {
-	if p := os.Getenv("PICKET_GUESTINIT"); p != "" {
-		return p, nil
+// buildInit builds the guest init once per test binary and returns the
+// executable. PICKET_GUESTINIT names a prebuilt one (for a build system
+// that builds it itself).
+var buildInit = sync.OnceValues(func() ([]byte, error) {
+	if p := fromEnv("PICKET_GUESTINIT", false); p != "" {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("guest init (PICKET_GUESTINIT): %w", err)
+		}
+		return b, nil
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		return "", fmt.Errorf("build guest init: the go command is not in PATH (%s); put it there or set PICKET_GUESTINIT to a built tests/vmnet/guestinit", os.Getenv("PATH"))
+		return nil, fmt.Errorf("build guest init: the go command is not in PATH (%s); put it there or set PICKET_GUESTINIT to a built tests/vmnet/guestinit", os.Getenv("PATH"))
 	}
 	root, err := moduleRoot()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	dir, err := os.MkdirTemp("", "picket-guestinit-")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
+	defer os.RemoveAll(dir)
 	out := filepath.Join(dir, "init")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -409,19 +432,19 @@ var buildInit = sync.OnceValues(func() (string, error) {
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build guest init (go build ./tests/vmnet/guestinit): %w\n%s", err, b)
+		return nil, fmt.Errorf("build guest init (go build ./tests/vmnet/guestinit): %w\n%s", err, b)
 	}
-	return out, nil
+	b, err := os.ReadFile(out)
+	if err != nil {
+		return nil, fmt.Errorf("build guest init: %w", err)
+	}
+	return b, nil
 })
 
 // writeInitrd writes a gzip'd newc initramfs: /init, /dev/console, the
 // mount points, the modules in load order under /lib/modules and their
 // order in /etc/modules.
-func writeInitrd(path, initBin, kernelDir string, modules []string) error {
-	initData, err := os.ReadFile(initBin)
-	if err != nil {
-		return fmt.Errorf("initramfs: %w", err)
-	}
+func writeInitrd(path string, initData []byte, kernelDir string, modules []string) error {
 	mods, err := resolveModules(kernelDir, modules)
 	if err != nil {
 		return fmt.Errorf("initramfs: %w", err)

@@ -27,6 +27,9 @@ import (
 type agent struct {
 	h    *netlink.Handle
 	prev netapply.State
+	// eth is kept for the whole session, as netmgrd keeps one: it
+	// remembers the modes it set, which a refused change must restore.
+	eth *ethlink.Conn
 }
 
 func newAgent() *agent { return &agent{} }
@@ -38,6 +41,12 @@ func (a *agent) serve(r *bufio.Reader, w io.Writer, hello any) error {
 	}
 	defer h.Close()
 	a.h = h
+	eth, err := ethlink.Open()
+	if err != nil {
+		return fmt.Errorf("ethtool socket: %w", err)
+	}
+	defer eth.Close()
+	a.eth = eth
 	enc := json.NewEncoder(w)
 	if err := enc.Encode(hello); err != nil {
 		return fmt.Errorf("write hello: %w", err)
@@ -107,7 +116,7 @@ func (a *agent) dispatch(cmd string, raw json.RawMessage) (any, error) {
 		if err := decode(raw, &args); err != nil {
 			return nil, err
 		}
-		s, err := ethlink.Get(args.Ifname)
+		s, err := a.eth.Get(args.Ifname)
 		if err != nil {
 			return nil, err
 		}
@@ -120,7 +129,7 @@ func (a *agent) dispatch(cmd string, raw json.RawMessage) (any, error) {
 		if err := decode(raw, &args); err != nil {
 			return nil, err
 		}
-		return struct{}{}, ethlink.Set(args.Ifname, args.Mode)
+		return struct{}{}, a.eth.Set(args.Ifname, args.Mode)
 	case "measure":
 		var args struct {
 			Cmd  string
