@@ -37,6 +37,11 @@ const (
 // DefaultPollInterval is the poll interval until the platform sets one.
 const DefaultPollInterval = 180 * time.Second
 
+// ActivationPollInterval is the poll interval of a box waiting for
+// activation: short, so that it shows its name within seconds of a
+// manager entering its code (the spec: "within one poll").
+const ActivationPollInterval = 15 * time.Second
+
 // Limits of what the platform accepts from or sends to a box.
 const (
 	MinPollInterval = 10 * time.Second

@@ -1,16 +1,83 @@
-// Command scannerd: scanner engine and platform link (activation, polling, results upload).
+// Command scannerd is the scanner engine and the platform link. For now it
+// runs the platform link only (package platformlink): it makes or loads the
+// box's identity, polls the platform, reports the link's state to the
+// network manager for the front panel, and answers jobs with "scanner not
+// available" until the scan engine exists.
 package main
 
 import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 
-	"picket.dev/picket/src/placeholder"
+	"picket.dev/picket/src/boxid"
+	"picket.dev/picket/src/netapi"
+	"picket.dev/picket/src/platformlink"
+	"picket.dev/picket/src/version"
 )
 
 func main() {
-	os.Exit(placeholder.Main(placeholder.Program{
-		Name:  "scannerd",
-		Role:  "scanner engine and platform link (activation, polling, results upload)",
-		Issue: 5,
-	}, os.Args[1:], os.Stdout, os.Stderr))
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "scannerd:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	info := version.Get("scannerd")
+	data := flag.String("data", "/data", "data partition: the box identity and the link's state are kept under it; the network configuration (proxy password) is read from it")
+	socket := flag.String("netmgr", "/run/picket/netmgr.sock", "the network manager's unix socket")
+	platform := flag.String("platform", "https://platform.picket.invalid", "platform base URL, https://host[:port]")
+	platformCA := flag.String("platform-ca", "", "PEM file of the platform's CA, the only root trusted for it")
+	showVersion := flag.Bool("version", false, "print the version line and exit")
+	flag.Parse()
+	if *showVersion {
+		return info.Fprint(os.Stdout)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	roots, err := loadCA(*platformCA)
+	if err != nil {
+		return err
+	}
+	id, created, err := boxid.LoadOrCreate(*data, rand.Reader)
+	if err != nil {
+		return err
+	}
+	log.Info("starting", "version", info.Version, "board", info.Board, "identity", id.String(), "new_identity", created, "platform", *platform)
+	mgr := netapi.Dial(*socket)
+	defer mgr.Close()
+	link, err := platformlink.New(platformlink.Config{
+		Platform: *platform, RootCAs: roots, Identity: id, Manager: mgr, DataDir: *data,
+		Board: info.Board, Version: info.Version, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	err = link.Run(ctx)
+	log.Info("stopped")
+	return err
+}
+
+func loadCA(path string) (*x509.CertPool, error) {
+	if path == "" {
+		return nil, errors.New("-platform-ca is required: the platform's CA is the only root trusted for it")
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("platform CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("platform CA %s: no PEM certificate in it", path)
+	}
+	return pool, nil
 }

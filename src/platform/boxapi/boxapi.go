@@ -246,7 +246,7 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request) {
 	// depends only on what the manager set and on this request.
 	s.record(b.ID, hb)
 	hb.applyTo(&b)
-	resp := platformapi.PollResponse{State: platformapi.StateUnactivated, PollIntervalSeconds: int(platformapi.DefaultPollInterval / time.Second)}
+	resp := platformapi.PollResponse{State: platformapi.StateUnactivated, PollIntervalSeconds: int(platformapi.ActivationPollInterval / time.Second)}
 	if b.State == store.BoxActive {
 		resp.State = platformapi.StateActive
 		resp.Name = b.Name

@@ -143,7 +143,7 @@ func TestUnactivatedPoll(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("poll: %d %+v", code, e)
 	}
-	want := platformapi.PollResponse{State: platformapi.StateUnactivated, PollIntervalSeconds: 180}
+	want := platformapi.PollResponse{State: platformapi.StateUnactivated, PollIntervalSeconds: 15}
 	if resp.State != want.State || resp.PollIntervalSeconds != want.PollIntervalSeconds || resp.Name != "" || resp.Settings != nil || resp.Jobs != nil {
 		t.Fatalf("poll response %+v, want %+v", resp, want)
 	}
