@@ -54,7 +54,10 @@ func newBench(t *testing.T) *bench {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	c := &clock{t: time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)}
+	// The server's clock starts at the real time: the client's cookie jar
+	// expires cookies by the real clock, so a fixed date would make the
+	// test fail once its sessions would have expired.
+	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	w := web.New(st, c.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv := httptest.NewTLSServer(w.Handler())
 	t.Cleanup(srv.Close)
