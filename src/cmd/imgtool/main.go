@@ -4,6 +4,7 @@
 //	imgtool keygen -out DIR
 //	imgtool sign -key release.key -board B -version V -image rootfs.img [-out rootfs.img.manifest]
 //	imgtool verify -pub release.pub -image rootfs.img [-manifest rootfs.img.manifest]
+//	imgtool build -board B -version V -kernel vmlinuz -initrd initrd.img -rootfs-dir DIR -key release.key -out disk.img
 //	imgtool -version
 //
 // Each subcommand lives in its own file and is listed in commands; adding
@@ -35,6 +36,7 @@ func commands() []command {
 		{"keygen", "create a release key pair (release.key, release.pub)", runKeygen},
 		{"sign", "write the signed manifest of an image", runSign},
 		{"verify", "check an image against its signed manifest", runVerify},
+		{"build", "build a whole signed A/B disk image", runBuild},
 	}
 }
 

@@ -1,0 +1,168 @@
+"""Disk images per board: `bazel build //rootfs:image_<board>`.
+
+picket_image builds the board's daemons (and init) for the board's platform
+and runs `imgtool build` (src/imagebuild) as one Bazel action: GPT disk with
+an ESP (GRUB, kernel, initramfs, signed slot manifests), the squashfs rootfs
+in slots A and B, and a data partition. The output is reproducible: the
+same sources, version and key give the same bytes.
+"""
+
+load("//platforms:boards.bzl", "BOARDS")
+
+# The same Go settings platforms/boards.bzl's board transitions write (its
+# dict is private to that file): writing all of them makes the daemons
+# built here share one configuration with //platforms:all_boards.
+_GO_SETTINGS = {
+    "@io_bazel_rules_go//go/config:static": False,
+    "@io_bazel_rules_go//go/config:msan": False,
+    "@io_bazel_rules_go//go/config:race": False,
+    "@io_bazel_rules_go//go/config:pure": True,
+    "@io_bazel_rules_go//go/config:linkmode": "normal",
+    "@io_bazel_rules_go//go/config:tags": [],
+    "@io_bazel_rules_go//go/private/rules:original_static": "",
+    "@io_bazel_rules_go//go/private/rules:original_msan": "",
+    "@io_bazel_rules_go//go/private/rules:original_race": "",
+    "@io_bazel_rules_go//go/private/rules:original_pure": "",
+    "@io_bazel_rules_go//go/private/rules:original_linkmode": "",
+    "@io_bazel_rules_go//go/private/rules:original_tags": "",
+    "@io_bazel_rules_go//go/private:request_nogo": True,
+}
+
+# The release key flag only matters to the image action: the transitions
+# reset it, so building with another key does not rebuild every binary
+# (a Starlark flag is part of the configuration of everything below it).
+_KEY_FLAG = "//rootfs:release_key"
+
+def _to_board_impl(_settings, attr):
+    return dict(_GO_SETTINGS, **{
+        "//command_line_option:platforms": "//platforms:" + attr.board,
+        _KEY_FLAG: "",
+    })
+
+_to_board = transition(
+    implementation = _to_board_impl,
+    inputs = [],
+    outputs = ["//command_line_option:platforms", _KEY_FLAG] + _GO_SETTINGS.keys(),
+)
+
+def _to_host_impl(_settings, _attr):
+    return dict(_GO_SETTINGS, **{_KEY_FLAG: ""})
+
+_to_host = transition(
+    implementation = _to_host_impl,
+    inputs = [],
+    outputs = [_KEY_FLAG] + _GO_SETTINGS.keys(),
+)
+
+ReleaseKeyInfo = provider(
+    doc = "The release key path given on the command line.",
+    fields = {"path": "path of the private key, or empty for the dev key"},
+)
+
+def _release_key_impl(ctx):
+    return [ReleaseKeyInfo(path = ctx.build_setting_value)]
+
+release_key = rule(
+    implementation = _release_key_impl,
+    build_setting = config.string(flag = True),
+    doc = "Path of the release private key that signs the images (--//rootfs:release_key=PATH).",
+)
+
+def _exe(target):
+    return target[DefaultInfo].files_to_run.executable
+
+def _picket_image_impl(ctx):
+    board = ctx.attr.board
+    if board not in BOARDS:
+        fail("board %r is not in platforms/boards.bzl BOARDS" % board)
+    img = ctx.actions.declare_file(ctx.label.name + ".img")
+    imgtool = _exe(ctx.attr._imgtool[0])
+    kernel = ctx.file.kernel
+    init = _exe(ctx.attr.initramfs_init[0])
+    inputs = [ctx.info_file, imgtool, kernel, init, ctx.file._anchor] + ctx.files.initramfs_modules
+    args = [
+        "-board",
+        board,
+        "-kernel",
+        kernel.path,
+        "-initramfs-init",
+        init.path,
+    ]
+    for m in ctx.files.initramfs_modules:
+        args += ["-initramfs-module", m.path]
+    for dest, targets in [("usr/bin/", ctx.attr.daemons), ("sbin/", ctx.attr.init)]:
+        for t in targets:
+            exe = _exe(t)
+            inputs.append(exe)
+            name = "init" if dest == "sbin/" else t.label.name
+            args += ["-rootfs-file", "%s%s=%s" % (dest, name, exe.path)]
+
+    # The init's configuration (src/pid1 BootConfig at /etc/picket/init.json).
+    services = []
+    for t in ctx.attr.daemons:
+        svc = {"name": t.label.name, "path": "/usr/bin/" + t.label.name}
+        if t.label.name == ctx.attr.console_daemon:
+            svc["console"] = ctx.attr.console
+        services.append(svc)
+    init_json = ctx.actions.declare_file(ctx.label.name + ".init.json")
+    ctx.actions.write(init_json, json.encode({
+        "hostname": "picket-" + board,
+        "modules": [],
+        "services": services,
+    }) + "\n")
+    inputs.append(init_json)
+    args += ["-rootfs-data", "etc/picket/init.json=" + init_json.path]
+    args += ["-slot-mib", str(ctx.attr.slot_mib), "-out", img.path]
+
+    key = ctx.attr._release_key[ReleaseKeyInfo].path
+    ctx.actions.run_shell(
+        inputs = inputs,
+        outputs = [img],
+        command = """set -eu
+key="$1"; shift; info="$1"; shift; imgtool="$1"; shift; anchor="$1"; shift
+# The workspace: anchor is a source file of this package, linked into the
+# exec root.
+ws=$(dirname "$(dirname "$(readlink -f "$anchor")")")
+[ -n "$key" ] || key="$ws/third_party/_fetched/keys/release.key"
+if [ ! -f "$key" ]; then
+  echo "picket_image: no release key at $key: create a dev key with" >&2
+  echo "  imgtool keygen -out third_party/_fetched/keys   (git-ignored; never commit it)" >&2
+  echo "or build with --//rootfs:release_key=/path/to/release.key" >&2
+  exit 1
+fi
+version=$(sed -n 's/^STABLE_PICKET_VERSION //p' "$info")
+[ -n "$version" ] || { echo "picket_image: no STABLE_PICKET_VERSION in $info (tools/workspace-status)" >&2; exit 1; }
+exec "$imgtool" build -key "$key" -version "$version" "$@" >/dev/null
+""",
+        arguments = [key, ctx.info_file.path, imgtool.path, ctx.file._anchor.path] + args,
+        mnemonic = "PicketImage",
+        progress_message = "Building disk image %s for board %s" % (img.short_path, board),
+        # The key is read from outside the build (it must never be a
+        # source file), and mkfs.vfat/mtools/mksquashfs/grub-mkimage come
+        # from the host: run in the exec root, where the workspace's
+        # third_party/ is linked.
+        execution_requirements = {"no-sandbox": "1", "no-remote": "1", "no-cache": "1"},
+    )
+    return [DefaultInfo(files = depset([img]))]
+
+picket_image = rule(
+    implementation = _picket_image_impl,
+    doc = "A board's signed A/B disk image, <name>.img (see the file's doc).",
+    attrs = {
+        "board": attr.string(mandatory = True, doc = "board name from platforms/boards.bzl"),
+        "daemons": attr.label_list(cfg = _to_board, doc = "daemons, installed as /usr/bin/<target name>"),
+        "init": attr.label_list(cfg = _to_board, doc = "the rootfs's PID 1, installed as /sbin/init (at most one)"),
+        "initramfs_init": attr.label(cfg = _to_board, mandatory = True, doc = "PID 1 of the initramfs"),
+        "initramfs_modules": attr.label_list(allow_files = [".ko"], doc = "kernel modules for the initramfs, dependencies first"),
+        "kernel": attr.label(allow_single_file = True, mandatory = True),
+        "console_daemon": attr.string(default = "consoled", doc = "the daemon that owns the console"),
+        "console": attr.string(default = "ttyS0", doc = "its tty"),
+        "slot_mib": attr.int(default = 256, doc = "size of each rootfs slot in MiB"),
+        "_imgtool": attr.label(default = "//src/cmd/imgtool", cfg = _to_host),
+        "_release_key": attr.label(default = "//rootfs:release_key"),
+        "_anchor": attr.label(default = "//rootfs:image.bzl", allow_single_file = True),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+)

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"picket.dev/picket/src/imagebuild"
+	"picket.dev/picket/src/manifest"
+)
+
+// runBuild writes a whole disk image (see src/imagebuild): GPT, ESP with
+// GRUB, kernel, initramfs (+ release public key) and signed slot
+// manifests, the rootfs squashfs in slots A and B, and a data partition.
+// Same inputs, same bytes.
+func runBuild(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("build", stderr)
+	board := fs.String("board", "", "board the image is for")
+	ver := fs.String("version", "", "release version")
+	kernel := fs.String("kernel", "", "the kernel (vmlinuz)")
+	initrd := fs.String("initrd", "", "the initramfs (the release public key is appended to it)")
+	initInit := fs.String("initramfs-init", "", "instead of -initrd: PID 1 binary to wrap in an initramfs")
+	var initMods stringList
+	fs.Var(&initMods, "initramfs-module", "with -initramfs-init: a .ko file for the initramfs, dependencies first; repeatable")
+	rootfsDir := fs.String("rootfs-dir", "", "directory whose files make the rootfs")
+	var rootfsFiles stringList
+	fs.Var(&rootfsFiles, "rootfs-file", "DEST=SRC: put file SRC at DEST in the rootfs (executable if SRC is); repeatable")
+	var rootfsData stringList
+	fs.Var(&rootfsData, "rootfs-data", "DEST=SRC: like -rootfs-file, but never executable (mode 0644); repeatable")
+	keyPath := fs.String("key", "", "release private key (PEM, from imgtool keygen)")
+	out := fs.String("out", "", "disk image to write")
+	espMiB := fs.Int64("esp-mib", imagebuild.DefaultESPSize>>20, "boot partition size in MiB")
+	slotMiB := fs.Int64("slot-mib", imagebuild.DefaultSlotSize>>20, "size of each rootfs slot in MiB")
+	dataMiB := fs.Int64("data-mib", imagebuild.DefaultDataSize>>20, "data partition size in MiB")
+	if err := parse(fs, args, "board", "version", "kernel", "key", "out"); err != nil {
+		return err
+	}
+	if (*initrd == "") == (*initInit == "") {
+		return fmt.Errorf("%w: give the initramfs as either -initrd or -initramfs-init (not both, not neither)", errUsage)
+	}
+	if (*rootfsDir == "") == (len(rootfsFiles)+len(rootfsData) == 0) {
+		return fmt.Errorf("%w: give the rootfs as either -rootfs-dir or -rootfs-file flags (not both, not neither)", errUsage)
+	}
+	for _, n := range []int64{*espMiB, *slotMiB, *dataMiB} {
+		if n <= 0 {
+			return fmt.Errorf("%w: partition size %d MiB; sizes must be positive", errUsage, n)
+		}
+	}
+	var files []imagebuild.File
+	if *rootfsDir != "" {
+		var err error
+		if files, err = imagebuild.DirFiles(*rootfsDir); err != nil {
+			return err
+		}
+	}
+	for _, l := range []struct {
+		flag  string
+		specs []string
+		data  bool
+	}{{"-rootfs-file", rootfsFiles, false}, {"-rootfs-data", rootfsData, true}} {
+		for _, spec := range l.specs {
+			dest, src, ok := strings.Cut(spec, "=")
+			if !ok || dest == "" || src == "" {
+				return fmt.Errorf("%w: %s %q: want DEST=SRC", errUsage, l.flag, spec)
+			}
+			st, err := os.Stat(src)
+			if err != nil {
+				return fmt.Errorf("rootfs file %s: %w", dest, err)
+			}
+			files = append(files, imagebuild.File{Name: strings.TrimPrefix(dest, "/"), Source: src, Exec: !l.data && st.Mode()&0o111 != 0})
+		}
+	}
+	priv, err := manifest.LoadPrivateKey(*keyPath)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	res, err := imagebuild.Build(context.Background(), *out, imagebuild.Config{
+		Board: *board, Version: *ver, Kernel: *kernel, Initrd: *initrd, InitramfsInit: *initInit, InitramfsModules: initMods, Rootfs: files, Key: priv,
+		ESPSize: *espMiB << 20, SlotSize: *slotMiB << 20, DataSize: *dataMiB << 20,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "built %s: board %s, version %s, %d MiB disk, rootfs %d bytes sha256 %s, in %s\n",
+		*out, *board, *ver, res.Layout.Sectors*imagebuild.SectorSize>>20, res.Rootfs, res.Manifest.SHA256,
+		time.Since(start).Round(time.Millisecond))
+	return nil
+}

@@ -1,0 +1,160 @@
+// Command init is /sbin/init of the Picket rootfs (PID 1 after the
+// initramfs's switch_root): it mounts the pseudo and data file systems,
+// sets the hostname, loads the board's modules, runs the daemons listed in
+// /etc/picket/init.json under the pid1 supervisor with their output in a
+// ring log on /data/log, marks the booted slot good in the ESP's grubenv
+// once they have all stayed up, and on SIGTERM (reboot) or SIGUSR2
+// (poweroff) stops them and reboots cleanly. There is no shell to fall
+// back to: on a fatal error it reboots, and GRUB's boot counting takes
+// the box back to the other slot.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"picket.dev/picket/src/pid1"
+	"picket.dev/picket/src/slots"
+)
+
+const (
+	logDir  = "/data/log"
+	logSize = 4 << 20
+	espDir  = "/run/esp"
+)
+
+func main() {
+	console := io.Writer(os.Stdout)
+	if os.Getpid() != 1 {
+		fmt.Fprintln(os.Stderr, "init: must run as PID 1 (the rootfs's /sbin/init)")
+		os.Exit(2)
+	}
+	sys := pid1.Linux{}
+	action, mounted, err := run(sys, console)
+	if err != nil {
+		fmt.Fprintf(console, "init: %v\n", err)
+		action = pid1.Reboot
+		// Give the console a moment to show why before the reboot.
+		time.Sleep(5 * time.Second)
+	}
+	if err := pid1.Shutdown(sys, mounted, action, console); err != nil {
+		fmt.Fprintf(console, "init: %v\n", err)
+	}
+	// PID 1 must not exit (the kernel panics); wait for the reset.
+	select {}
+}
+
+func run(sys pid1.System, console io.Writer) (pid1.Action, []pid1.Mount, error) {
+	mounted, err := pid1.MountAll(sys, []pid1.Mount{
+		{Source: "proc", Target: "/proc", FSType: "proc", Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
+		{Source: "sysfs", Target: "/sys", FSType: "sysfs", Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
+		{Source: "tmpfs", Target: "/run", FSType: "tmpfs", Flags: unix.MS_NOSUID | unix.MS_NODEV, Data: "mode=0755"},
+		{Source: "tmpfs", Target: "/tmp", FSType: "tmpfs", Flags: unix.MS_NOSUID | unix.MS_NODEV, Data: "mode=1777"},
+	})
+	if err != nil {
+		return pid1.Reboot, mounted, err
+	}
+	// The initramfs moves its /dev along; mount one only if it did not.
+	if _, err := os.Stat("/dev/null"); err != nil {
+		m, err := pid1.MountAll(sys, []pid1.Mount{{Source: "devtmpfs", Target: "/dev", FSType: "devtmpfs", Flags: unix.MS_NOSUID}})
+		mounted = append(mounted, m...)
+		if err != nil {
+			return pid1.Reboot, mounted, err
+		}
+	}
+	cfg, err := pid1.LoadBootConfig(pid1.ConfigPath)
+	if err != nil {
+		return pid1.Reboot, mounted, err
+	}
+	if err := sys.Sethostname(cfg.Hostname); err != nil {
+		fmt.Fprintf(console, "init: set hostname %q: %v\n", cfg.Hostname, err)
+	}
+	if err := pid1.LoadModules(sys, cfg.Modules); err != nil {
+		fmt.Fprintf(console, "init: %v\n", err)
+	}
+
+	// The data partition; without it the box still runs, logging to the
+	// console only.
+	var logw io.Writer = console
+	if dev, err := pid1.FindPartition("/sys/class/block", "data"); err != nil {
+		fmt.Fprintf(console, "init: %v: no persistent data\n", err)
+	} else if m, err := pid1.MountAll(sys, []pid1.Mount{{Source: dev, Target: "/data", FSType: "vfat", Flags: unix.MS_NOSUID | unix.MS_NODEV, Data: "umask=0077"}}); err != nil {
+		fmt.Fprintf(console, "init: %v: no persistent data\n", err)
+	} else {
+		mounted = append(mounted, m...)
+		if err := os.MkdirAll(logDir, 0o700); err != nil {
+			fmt.Fprintf(console, "init: %v\n", err)
+		} else if ring, err := pid1.OpenRingLog(logDir+"/picket.log", logSize); err != nil {
+			fmt.Fprintf(console, "init: %v\n", err)
+		} else {
+			defer ring.Sync()
+			logw = ring
+		}
+	}
+
+	cmdline, _ := os.ReadFile("/proc/cmdline")
+	slot, _ := pid1.CmdlineValue(string(cmdline), "picket.slot")
+	sup, err := pid1.New(pid1.Config{
+		Services:     cfg.ServiceList(),
+		Clock:        pid1.RealClock{},
+		Log:          logw,
+		StablePeriod: time.Duration(cfg.StableSeconds) * time.Second,
+		MarkGood:     func() error { return markGood(sys, slot) },
+		ReapOrphans:  true,
+		Observe: func(e pid1.Event) {
+			if e.Kind != pid1.Started && e.Kind != pid1.Stopping && e.Kind != pid1.Stopped {
+				fmt.Fprintf(console, "init: %v\n", e)
+			}
+		},
+	})
+	if err != nil {
+		return pid1.Reboot, mounted, err
+	}
+	fmt.Fprintf(console, "init: slot %s, starting %d daemons\n", slot, len(cfg.Services))
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGUSR2, syscall.SIGINT)
+	ctx, cancel := context.WithCancel(context.Background())
+	action := pid1.Reboot
+	go func() {
+		s := <-sig
+		if s == syscall.SIGUSR2 {
+			action = pid1.PowerOff
+		}
+		fmt.Fprintf(console, "init: %v: stopping daemons\n", s)
+		cancel()
+	}()
+	err = sup.Run(ctx)
+	return action, mounted, err
+}
+
+// markGood mounts the ESP read-write just long enough to record in its
+// grubenv that the booted slot came up.
+func markGood(sys pid1.System, slot string) error {
+	if !slots.ValidSlot(slot) {
+		return fmt.Errorf("mark slot good: kernel command line has picket.slot=%q, want a or b", slot)
+	}
+	dev, err := pid1.FindPartition("/sys/class/block", "boot")
+	if err != nil {
+		return fmt.Errorf("mark slot %s good: %w", slot, err)
+	}
+	if err := os.MkdirAll(espDir, 0o700); err != nil {
+		return fmt.Errorf("mark slot %s good: %w", slot, err)
+	}
+	if err := sys.Mount(dev, espDir, "vfat", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mark slot %s good: mount ESP %s: %w", slot, dev, err)
+	}
+	err = slots.MarkGood(espDir+"/grubenv", slot)
+	sys.Sync()
+	if uerr := sys.Unmount(espDir, 0); uerr != nil && err == nil {
+		err = fmt.Errorf("mark slot %s good: unmount ESP: %w", slot, uerr)
+	}
+	return err
+}

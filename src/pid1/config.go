@@ -1,0 +1,61 @@
+package pid1
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// BootConfig is the board's init configuration, a JSON file in the rootfs
+// (ConfigPath) written by the image build.
+type BootConfig struct {
+	Hostname string `json:"hostname"`
+	// Modules are kernel module files to load, dependencies first.
+	Modules []string `json:"modules"`
+	// Services are the daemons, in start order.
+	Services []ServiceConfig `json:"services"`
+	// StableSeconds is Config.StablePeriod; 0 means the default.
+	StableSeconds int `json:"stable_seconds"`
+}
+
+// ServiceConfig is a Service in the config file.
+type ServiceConfig struct {
+	Name    string   `json:"name"`
+	Path    string   `json:"path"`
+	Args    []string `json:"args,omitempty"`
+	Console string   `json:"console,omitempty"`
+}
+
+// ConfigPath is where the init reads its BootConfig.
+const ConfigPath = "/etc/picket/init.json"
+
+// LoadBootConfig reads and checks a BootConfig.
+func LoadBootConfig(path string) (BootConfig, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return BootConfig{}, fmt.Errorf("read init config: %w", err)
+	}
+	var c BootConfig
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return BootConfig{}, fmt.Errorf("init config %s: %w", path, err)
+	}
+	if c.Hostname == "" {
+		return BootConfig{}, fmt.Errorf("init config %s: no hostname", path)
+	}
+	if c.StableSeconds < 0 {
+		return BootConfig{}, fmt.Errorf("init config %s: stable_seconds %d must not be negative", path, c.StableSeconds)
+	}
+	return c, nil
+}
+
+// ServiceList turns the config's services into Services.
+func (c BootConfig) ServiceList() []Service {
+	var s []Service
+	for _, sc := range c.Services {
+		s = append(s, Service{Name: sc.Name, Path: sc.Path, Args: sc.Args, Console: sc.Console})
+	}
+	return s
+}

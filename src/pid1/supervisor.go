@@ -1,0 +1,532 @@
+// Package pid1 is the init of a Picket box: it supervises the daemons
+// (start, restart with backoff, output into a ring log), marks the booted
+// slot good once every daemon has stayed up for a while, and does the
+// mounts, module loading and the clean reboot/poweroff sequence. The
+// system calls only PID 1 may make (mount, reboot, sethostname,
+// finit_module) go through the System interface so the rest is tested as
+// an ordinary process; src/cmd/init is the thin main around it.
+package pid1
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Service is one daemon the init runs.
+type Service struct {
+	Name string
+	Path string
+	// Args are the arguments after the program name.
+	Args []string
+	// Env is the daemon's environment; nil means DefaultEnv.
+	Env []string
+	// Console, when set, is a terminal device (e.g. /dev/ttyS0) the daemon
+	// runs on as its controlling terminal, for stdin, stdout and stderr;
+	// its output then goes to the terminal, not the log.
+	Console string
+}
+
+// DefaultEnv is the environment of a Service without its own.
+var DefaultEnv = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+
+// Config configures a Supervisor. Zero durations take the defaults below.
+type Config struct {
+	Services []Service
+	Clock    Clock
+	// Log receives each output line of each daemon as
+	// "<time> <name>: <line>\n", and the supervisor's own messages.
+	Log io.Writer
+	// MinBackoff is the delay before restarting a daemon that died;
+	// each further death in a row doubles it, up to MaxBackoff. A daemon
+	// that ran at least StablePeriod before dying starts again at
+	// MinBackoff. Defaults 1 s and 60 s.
+	MinBackoff, MaxBackoff time.Duration
+	// StablePeriod is how long every daemon must have been running before
+	// MarkGood is called (once). Default 30 s.
+	StablePeriod time.Duration
+	// StopTimeout is how long a daemon gets after SIGTERM before SIGKILL.
+	// Default 10 s.
+	StopTimeout time.Duration
+	// MarkGood is called once all daemons have been up StablePeriod; nil
+	// means nothing to mark.
+	MarkGood func() error
+	// ReapOrphans makes the supervisor reap every child of the process,
+	// not only its daemons: PID 1 inherits all orphans and must wait for
+	// them or they stay zombies. Leave it off in a process that has other
+	// children (tests).
+	ReapOrphans bool
+	// Observe, if set, is told about each event (for tests and the
+	// console).
+	Observe func(Event)
+}
+
+// EventKind says what happened.
+type EventKind int
+
+const (
+	Started EventKind = iota
+	StartFailed
+	Exited
+	MarkedGood
+	MarkGoodFailed
+	Stopping
+	Killed
+	Stopped
+)
+
+var eventNames = [...]string{"started", "start failed", "exited", "marked good", "mark good failed", "stopping", "killed", "stopped"}
+
+func (k EventKind) String() string { return eventNames[k] }
+
+// Event is one thing the supervisor did or saw.
+type Event struct {
+	Kind    EventKind
+	Service string
+	PID     int
+	// Status is the exit status (Exited, Stopped).
+	Status syscall.WaitStatus
+	// Delay is the backoff before the next start (Exited, StartFailed).
+	Delay time.Duration
+	Err   error
+}
+
+func (e Event) String() string {
+	s := e.Kind.String()
+	if e.Service != "" {
+		s = e.Service + " " + s
+	}
+	if e.PID != 0 {
+		s += fmt.Sprintf(" (pid %d)", e.PID)
+	}
+	if e.Kind == Exited || e.Kind == Stopped {
+		s += ": " + describeStatus(e.Status)
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	if e.Delay > 0 {
+		s += fmt.Sprintf(", restarting in %v", e.Delay)
+	}
+	return s
+}
+
+func describeStatus(ws syscall.WaitStatus) string {
+	switch {
+	case ws.Exited():
+		return fmt.Sprintf("exit status %d", ws.ExitStatus())
+	case ws.Signaled():
+		return fmt.Sprintf("killed by %v", ws.Signal())
+	}
+	return fmt.Sprintf("wait status %#x", int(ws))
+}
+
+// Supervisor runs the daemons of a Config.
+type Supervisor struct {
+	cfg Config
+	sp  spawner
+
+	logMu sync.Mutex
+}
+
+// New checks cfg and fills in defaults.
+func New(cfg Config) (*Supervisor, error) {
+	if cfg.Clock == nil {
+		return nil, errors.New("supervisor: no clock given")
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	seen := map[string]bool{}
+	for _, s := range cfg.Services {
+		if s.Name == "" || s.Path == "" {
+			return nil, fmt.Errorf("supervisor: service %q at %q: want a name and a program path", s.Name, s.Path)
+		}
+		if seen[s.Name] {
+			return nil, fmt.Errorf("supervisor: service %q listed twice", s.Name)
+		}
+		seen[s.Name] = true
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.MinBackoff, time.Second)
+	def(&cfg.MaxBackoff, time.Minute)
+	def(&cfg.StablePeriod, 30*time.Second)
+	def(&cfg.StopTimeout, 10*time.Second)
+	if cfg.MaxBackoff < cfg.MinBackoff {
+		cfg.MaxBackoff = cfg.MinBackoff
+	}
+	return &Supervisor{cfg: cfg}, nil
+}
+
+type svcState struct {
+	pid      int
+	started  time.Time
+	failures int
+	exited   <-chan syscall.WaitStatus
+}
+
+type exit struct {
+	idx    int
+	pid    int
+	status syscall.WaitStatus
+}
+
+func (s *Supervisor) logf(format string, args ...any) {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	fmt.Fprintf(s.cfg.Log, "%s init: %s\n", s.cfg.Clock.Now().UTC().Format(time.RFC3339), fmt.Sprintf(format, args...))
+}
+
+func (s *Supervisor) event(e Event) {
+	s.logf("%v", e)
+	if s.cfg.Observe != nil {
+		s.cfg.Observe(e)
+	}
+}
+
+// backoff is the delay before start number failures+1 after failures
+// deaths in a row.
+func (s *Supervisor) backoff(failures int) time.Duration {
+	d := s.cfg.MinBackoff
+	for i := 1; i < failures && d < s.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, s.cfg.MaxBackoff)
+}
+
+// Run starts every daemon and keeps them running until ctx is done; it
+// then stops them in reverse order (SIGTERM to each daemon's process
+// group, SIGKILL after StopTimeout) and returns once all have exited.
+func (s *Supervisor) Run(ctx context.Context) error {
+	done := make(chan struct{})
+	defer close(done)
+	if s.cfg.ReapOrphans {
+		r := newReaper(s.event)
+		defer r.stop()
+		s.sp = r
+	} else {
+		s.sp = perPID{}
+	}
+
+	exits := make(chan exit)
+	restarts := make(chan int)
+	stable := make(chan int)
+	st := make([]svcState, len(s.cfg.Services))
+	marked := s.cfg.MarkGood == nil
+	stableGen := 0
+
+	after := func(d time.Duration, send func()) {
+		c := s.cfg.Clock.After(d)
+		go func() {
+			select {
+			case <-c:
+				send()
+			case <-done:
+			}
+		}()
+	}
+	scheduleRestart := func(i int) time.Duration {
+		d := s.backoff(st[i].failures)
+		after(d, func() {
+			select {
+			case restarts <- i:
+			case <-done:
+			}
+		})
+		return d
+	}
+	start := func(i int) {
+		svc := s.cfg.Services[i]
+		pid, exited, err := s.start(svc)
+		if err != nil {
+			st[i].failures++
+			d := scheduleRestart(i)
+			s.event(Event{Kind: StartFailed, Service: svc.Name, Err: err, Delay: d})
+			return
+		}
+		st[i].pid, st[i].started, st[i].exited = pid, s.cfg.Clock.Now(), exited
+		go func() {
+			ws := <-exited
+			select {
+			case exits <- exit{i, pid, ws}:
+			case <-done:
+			}
+		}()
+		s.event(Event{Kind: Started, Service: svc.Name, PID: pid})
+	}
+	scheduleStable := func() {
+		stableGen++
+		if marked {
+			return
+		}
+		var latest time.Time
+		for _, x := range st {
+			if x.pid == 0 {
+				return
+			}
+			if x.started.After(latest) {
+				latest = x.started
+			}
+		}
+		gen := stableGen
+		after(latest.Add(s.cfg.StablePeriod).Sub(s.cfg.Clock.Now()), func() {
+			select {
+			case stable <- gen:
+			case <-done:
+			}
+		})
+	}
+
+	for i := range s.cfg.Services {
+		start(i)
+	}
+	scheduleStable()
+	for {
+		select {
+		case <-ctx.Done():
+			s.stopAll(st, exits)
+			return nil
+		case e := <-exits:
+			x := &st[e.idx]
+			if x.pid != e.pid {
+				continue
+			}
+			if s.cfg.Clock.Now().Sub(x.started) >= s.cfg.StablePeriod {
+				x.failures = 0
+			}
+			x.failures++
+			x.pid = 0
+			d := scheduleRestart(e.idx)
+			s.event(Event{Kind: Exited, Service: s.cfg.Services[e.idx].Name, PID: e.pid, Status: e.status, Delay: d})
+			scheduleStable()
+		case i := <-restarts:
+			if st[i].pid == 0 {
+				start(i)
+				scheduleStable()
+			}
+		case gen := <-stable:
+			if gen != stableGen || marked {
+				continue
+			}
+			marked = true
+			if err := s.cfg.MarkGood(); err != nil {
+				s.event(Event{Kind: MarkGoodFailed, Err: err})
+			} else {
+				s.event(Event{Kind: MarkedGood})
+			}
+		}
+	}
+}
+
+// stopAll stops the running daemons, last started service first, one at
+// a time so a daemon can still use the ones it depends on while it shuts
+// down.
+func (s *Supervisor) stopAll(st []svcState, exits <-chan exit) {
+	for i := len(st) - 1; i >= 0; i-- {
+		x := &st[i]
+		if x.pid == 0 {
+			continue
+		}
+		name := s.cfg.Services[i].Name
+		s.event(Event{Kind: Stopping, Service: name, PID: x.pid})
+		syscall.Kill(-x.pid, syscall.SIGTERM)
+		timeout := s.cfg.Clock.After(s.cfg.StopTimeout)
+	wait:
+		for {
+			select {
+			case e := <-exits:
+				// Any daemon may exit now; note it so it is not stopped again.
+				if st[e.idx].pid == e.pid {
+					st[e.idx].pid = 0
+					if e.idx != i {
+						s.event(Event{Kind: Exited, Service: s.cfg.Services[e.idx].Name, PID: e.pid, Status: e.status})
+					} else {
+						s.event(Event{Kind: Stopped, Service: name, PID: e.pid, Status: e.status})
+					}
+				}
+				if x.pid == 0 {
+					break wait
+				}
+			case <-timeout:
+				s.event(Event{Kind: Killed, Service: name, PID: x.pid})
+				syscall.Kill(-x.pid, syscall.SIGKILL)
+				timeout = nil
+			}
+		}
+	}
+}
+
+// start forks svc. Every daemon gets its own session (so its process
+// group can be signalled as a whole); output goes through a pipe into the
+// log unless it runs on a console.
+func (s *Supervisor) start(svc Service) (int, <-chan syscall.WaitStatus, error) {
+	env := svc.Env
+	if env == nil {
+		env = DefaultEnv
+	}
+	attr := &syscall.ProcAttr{Env: env, Sys: &syscall.SysProcAttr{Setsid: true}}
+	if svc.Console != "" {
+		tty, err := os.OpenFile(svc.Console, os.O_RDWR|syscall.O_NOCTTY, 0)
+		if err != nil {
+			return 0, nil, fmt.Errorf("open console: %w", err)
+		}
+		defer tty.Close()
+		attr.Files = []uintptr{tty.Fd(), tty.Fd(), tty.Fd()}
+		attr.Sys.Setctty = true
+		attr.Sys.Ctty = 0
+		return s.sp.spawn(svc.Path, append([]string{svc.Path}, svc.Args...), attr)
+	}
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return 0, nil, fmt.Errorf("open %s: %w", os.DevNull, err)
+	}
+	defer null.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		return 0, nil, fmt.Errorf("output pipe: %w", err)
+	}
+	attr.Files = []uintptr{null.Fd(), w.Fd(), w.Fd()}
+	pid, exited, err := s.sp.spawn(svc.Path, append([]string{svc.Path}, svc.Args...), attr)
+	w.Close()
+	if err != nil {
+		r.Close()
+		return 0, nil, err
+	}
+	go s.copyOutput(svc.Name, r)
+	return pid, exited, nil
+}
+
+// maxLine bounds one logged line; longer lines are split.
+const maxLine = 4096
+
+func (s *Supervisor) copyOutput(name string, r *os.File) {
+	defer r.Close()
+	br := bufio.NewReaderSize(r, maxLine)
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(line) > 0 {
+			if line[len(line)-1] == '\n' {
+				line = line[:len(line)-1]
+			}
+			s.logMu.Lock()
+			fmt.Fprintf(s.cfg.Log, "%s %s: %s\n", s.cfg.Clock.Now().UTC().Format(time.RFC3339), name, line)
+			s.logMu.Unlock()
+		}
+		if err != nil && err != bufio.ErrBufferFull {
+			return
+		}
+	}
+}
+
+// spawner forks a program and reports its exit.
+type spawner interface {
+	spawn(path string, argv []string, attr *syscall.ProcAttr) (int, <-chan syscall.WaitStatus, error)
+}
+
+// perPID waits for each daemon by its pid: right for a process that has
+// other children it must not reap.
+type perPID struct{}
+
+func (perPID) spawn(path string, argv []string, attr *syscall.ProcAttr) (int, <-chan syscall.WaitStatus, error) {
+	pid, err := syscall.ForkExec(path, argv, attr)
+	if err != nil {
+		return 0, nil, fmt.Errorf("start %s: %w", path, err)
+	}
+	ch := make(chan syscall.WaitStatus, 1)
+	go func() {
+		var ws syscall.WaitStatus
+		for {
+			_, err := syscall.Wait4(pid, &ws, 0, nil)
+			if err != syscall.EINTR {
+				break
+			}
+		}
+		ch <- ws
+	}()
+	return pid, ch, nil
+}
+
+// reaper reaps every child on SIGCHLD (PID 1's duty) and hands the
+// daemons' exit statuses to their waiters. spawn registers a pid under
+// the same lock the reaper takes to look it up, so a daemon that dies at
+// once is not mistaken for an orphan.
+type reaper struct {
+	mu      sync.Mutex
+	waiting map[int]chan syscall.WaitStatus
+	sig     chan os.Signal
+	done    chan struct{}
+	wg      sync.WaitGroup
+}
+
+func newReaper(event func(Event)) *reaper {
+	r := &reaper{waiting: map[int]chan syscall.WaitStatus{}, sig: make(chan os.Signal, 1), done: make(chan struct{})}
+	signal.Notify(r.sig, syscall.SIGCHLD)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		for {
+			r.reapAll()
+			select {
+			case <-r.sig:
+			case <-r.done:
+				return
+			}
+		}
+	}()
+	return r
+}
+
+func (r *reaper) reapAll() {
+	for {
+		var ws syscall.WaitStatus
+		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		if pid <= 0 {
+			return
+		}
+		r.mu.Lock()
+		ch := r.waiting[pid]
+		delete(r.waiting, pid)
+		r.mu.Unlock()
+		if ch != nil {
+			ch <- ws
+		}
+	}
+}
+
+func (r *reaper) spawn(path string, argv []string, attr *syscall.ProcAttr) (int, <-chan syscall.WaitStatus, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pid, err := syscall.ForkExec(path, argv, attr)
+	if err != nil {
+		return 0, nil, fmt.Errorf("start %s: %w", path, err)
+	}
+	ch := make(chan syscall.WaitStatus, 1)
+	r.waiting[pid] = ch
+	// The child may already have exited and its SIGCHLD been consumed
+	// while we held the lock; make the reaper look again.
+	select {
+	case r.sig <- syscall.SIGCHLD:
+	default:
+	}
+	return pid, ch, nil
+}
+
+func (r *reaper) stop() {
+	signal.Stop(r.sig)
+	close(r.done)
+	r.wg.Wait()
+}

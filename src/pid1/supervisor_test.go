@@ -1,0 +1,361 @@
+package pid1
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The test binary doubles as the fake daemons: with PID1_FAKE set it
+// behaves as that kind of daemon instead of running tests.
+func TestMain(m *testing.M) {
+	if mode := os.Getenv("PID1_FAKE"); mode != "" {
+		fakeDaemon(mode)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func fakeDaemon(mode string) {
+	switch mode {
+	case "exit":
+		fmt.Println("hello from fake")
+		os.Exit(3)
+	case "run", "stubborn":
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, syscall.SIGTERM)
+		fmt.Println("up")
+		for range c {
+			if mode == "run" {
+				fmt.Println("bye")
+				os.Exit(0)
+			}
+			fmt.Println("ignoring SIGTERM")
+		}
+	}
+	os.Exit(99)
+}
+
+// fakeClock fires After channels only when the test advances it.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []fakeTimer
+}
+
+type fakeTimer struct {
+	at time.Time
+	c  chan time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- c.now
+		return ch
+	}
+	c.timers = append(c.timers, fakeTimer{c.now.Add(d), ch})
+	return ch
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	kept := c.timers[:0]
+	for _, t := range c.timers {
+		if !t.at.After(c.now) {
+			t.c <- c.now
+		} else {
+			kept = append(kept, t)
+		}
+	}
+	c.timers = kept
+}
+
+// syncBuffer is a log the test can wait on.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitFor waits for s in the log; the timeout only prevents a hang.
+func (b *syncBuffer) waitFor(t *testing.T, s string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(b.String(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("log never showed %q; log:\n%s", s, b.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+type harness struct {
+	t      *testing.T
+	clock  *fakeClock
+	log    *syncBuffer
+	events chan Event
+	cancel context.CancelFunc
+	done   chan struct{} // closed when Run returned
+	err    error
+	marks  chan struct{}
+}
+
+func fake(name, mode string) Service {
+	exe, err := os.Executable()
+	if err != nil {
+		panic(err)
+	}
+	return Service{Name: name, Path: exe, Env: []string{"PID1_FAKE=" + mode}}
+}
+
+func startSupervisor(t *testing.T, cfg Config) *harness {
+	t.Helper()
+	h := &harness{t: t, clock: newFakeClock(), log: &syncBuffer{}, events: make(chan Event, 1000), done: make(chan struct{}), marks: make(chan struct{}, 10)}
+	cfg.Clock, cfg.Log = h.clock, h.log
+	cfg.Observe = func(e Event) { h.events <- e }
+	if cfg.MarkGood == nil {
+		cfg.MarkGood = func() error { h.marks <- struct{}{}; return nil }
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	go func() { h.err = s.Run(ctx); close(h.done) }()
+	t.Cleanup(func() {
+		cancel()
+		// Let stubborn daemons be killed if a test failed half way.
+		for {
+			select {
+			case <-h.done:
+				return
+			case <-time.After(10 * time.Millisecond):
+				h.clock.Advance(time.Hour)
+			}
+		}
+	})
+	return h
+}
+
+// next returns the next event; the timeout only prevents a hang.
+func (h *harness) next() Event {
+	h.t.Helper()
+	select {
+	case e := <-h.events:
+		return e
+	case <-time.After(time.Minute):
+		h.t.Fatalf("no event; log:\n%s", h.log.String())
+	}
+	return Event{}
+}
+
+func (h *harness) expect(kind EventKind, service string) Event {
+	h.t.Helper()
+	e := h.next()
+	if e.Kind != kind || e.Service != service {
+		h.t.Fatalf("event %v, want %s %v; log:\n%s", e, service, kind, h.log.String())
+	}
+	return e
+}
+
+func (h *harness) stop() {
+	h.t.Helper()
+	h.cancel()
+	select {
+	case <-h.done:
+		if h.err != nil {
+			h.t.Fatal(h.err)
+		}
+	case <-time.After(time.Minute):
+		h.t.Fatal("Run did not return")
+	}
+}
+
+func TestRestartBackoff(t *testing.T) {
+	for _, reap := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reapOrphans=%v", reap), func(t *testing.T) {
+			h := startSupervisor(t, Config{
+				Services:    []Service{fake("crashy", "exit")},
+				MinBackoff:  time.Second,
+				MaxBackoff:  4 * time.Second,
+				ReapOrphans: reap,
+			})
+			var delays []time.Duration
+			for i := 0; i < 5; i++ {
+				h.expect(Started, "crashy")
+				e := h.expect(Exited, "crashy")
+				if !e.Status.Exited() || e.Status.ExitStatus() != 3 {
+					t.Fatalf("status %v, want exit status 3", describeStatus(e.Status))
+				}
+				delays = append(delays, e.Delay)
+				h.clock.Advance(e.Delay)
+			}
+			want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 4 * time.Second, 4 * time.Second}
+			if fmt.Sprint(delays) != fmt.Sprint(want) {
+				t.Fatalf("backoff delays %v, want %v", delays, want)
+			}
+			h.log.waitFor(t, "crashy: hello from fake")
+			h.stop()
+		})
+	}
+}
+
+func TestStartFailed(t *testing.T) {
+	h := startSupervisor(t, Config{Services: []Service{{Name: "missing", Path: "/nonexistent/daemon"}}})
+	e := h.expect(StartFailed, "missing")
+	if e.Delay != time.Second || !strings.Contains(e.Err.Error(), "/nonexistent/daemon") {
+		t.Fatalf("event %v: want the path in the error and a 1s backoff", e)
+	}
+	h.clock.Advance(time.Second)
+	if e := h.expect(StartFailed, "missing"); e.Delay != 2*time.Second {
+		t.Fatalf("second failure: %v, want a 2s backoff", e)
+	}
+	h.stop()
+}
+
+// TestMarkGood: the slot is marked good only once every daemon has been
+// up for the stable period at the same time, and only once; a daemon that
+// ran for the stable period before dying restarts at the minimum backoff.
+func TestMarkGood(t *testing.T) {
+	h := startSupervisor(t, Config{
+		Services:     []Service{fake("a", "run"), fake("b", "run")},
+		StablePeriod: 30 * time.Second,
+	})
+	a := h.expect(Started, "a")
+	h.expect(Started, "b")
+	h.log.waitFor(t, "a: up")
+	h.clock.Advance(29 * time.Second)
+	// a dies before the period is over: not marked yet (the next event is
+	// the exit, not a mark), and a restarts after the minimum backoff.
+	syscall.Kill(a.PID, syscall.SIGKILL)
+	if e := h.expect(Exited, "a"); e.Delay != time.Second {
+		t.Fatalf("a: %v, want a 1s backoff", e)
+	}
+	h.clock.Advance(time.Second)
+	a = h.expect(Started, "a")
+	h.clock.Advance(29 * time.Second)
+	h.clock.Advance(time.Second)
+	h.expect(MarkedGood, "")
+	if len(h.marks) != 1 {
+		t.Fatalf("MarkGood called %d times, want once", len(h.marks))
+	}
+	// a has now been up 30s: its next death restarts at the minimum
+	// delay again, and the slot is not marked a second time.
+	syscall.Kill(a.PID, syscall.SIGKILL)
+	if e := h.expect(Exited, "a"); e.Delay != time.Second {
+		t.Fatalf("a after a stable run: %v, want the 1s minimum backoff", e)
+	}
+	h.clock.Advance(time.Second)
+	h.expect(Started, "a")
+	h.clock.Advance(time.Minute)
+	h.stop()
+	if len(h.marks) != 1 {
+		t.Fatalf("MarkGood called %d times, want once", len(h.marks))
+	}
+}
+
+func TestMarkGoodError(t *testing.T) {
+	h := startSupervisor(t, Config{
+		Services:     []Service{fake("a", "run")},
+		StablePeriod: time.Second,
+		MarkGood:     func() error { return fmt.Errorf("grubenv is read-only") },
+	})
+	h.expect(Started, "a")
+	h.clock.Advance(time.Second)
+	if e := h.expect(MarkGoodFailed, ""); !strings.Contains(e.Err.Error(), "read-only") {
+		t.Fatalf("event %v", e)
+	}
+	h.log.waitFor(t, "mark good failed: grubenv is read-only")
+	h.stop()
+}
+
+// TestStopOrder: daemons stop last-started first, each after the one
+// before it has exited, with their goodbye in the log.
+func TestStopOrder(t *testing.T) {
+	h := startSupervisor(t, Config{Services: []Service{fake("one", "run"), fake("two", "run"), fake("three", "run")}})
+	for _, n := range []string{"one", "two", "three"} {
+		h.expect(Started, n)
+		h.log.waitFor(t, n+": up")
+	}
+	h.cancel()
+	for _, n := range []string{"three", "two", "one"} {
+		h.expect(Stopping, n)
+		if e := h.expect(Stopped, n); !e.Status.Exited() || e.Status.ExitStatus() != 0 {
+			t.Fatalf("%s: %v, want a clean exit on SIGTERM", n, e)
+		}
+	}
+	h.stop()
+	for _, n := range []string{"one", "two", "three"} {
+		h.log.waitFor(t, n+": bye")
+	}
+}
+
+// TestStopKill: a daemon ignoring SIGTERM is killed after the stop timeout.
+func TestStopKill(t *testing.T) {
+	h := startSupervisor(t, Config{Services: []Service{fake("stubborn", "stubborn")}, StopTimeout: 10 * time.Second})
+	h.expect(Started, "stubborn")
+	h.log.waitFor(t, "stubborn: up")
+	h.cancel()
+	h.expect(Stopping, "stubborn")
+	h.log.waitFor(t, "stubborn: ignoring SIGTERM")
+	h.clock.Advance(10 * time.Second)
+	h.expect(Killed, "stubborn")
+	if e := h.expect(Stopped, "stubborn"); !e.Status.Signaled() || e.Status.Signal() != syscall.SIGKILL {
+		t.Fatalf("%v, want killed by SIGKILL", e)
+	}
+	h.stop()
+}
+
+func TestNewRefuses(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no clock", Config{}, "no clock"},
+		{"no path", Config{Clock: RealClock{}, Services: []Service{{Name: "x"}}}, "want a name and a program path"},
+		{"twice", Config{Clock: RealClock{}, Services: []Service{{Name: "x", Path: "/x"}, {Name: "x", Path: "/y"}}}, "listed twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(tt.cfg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

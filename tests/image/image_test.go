@@ -1,0 +1,291 @@
+// Package image tests the disk image end to end: imgtool build twice gives
+// the same bytes, and the image boots under qemu + OVMF: GRUB reads
+// grubenv, picks the slot (A by default, a slot on trial while it has
+// tries, then back to A), boots the kernel with the initramfs, and the
+// initramfs holds the release key imgtool appended.
+package image
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"picket.dev/picket/src/cpio"
+	"picket.dev/picket/src/imagebuild"
+)
+
+func TestMain(m *testing.M) {
+	// Bazel runs tests with a bare PATH; mkfs.vfat lives in /usr/sbin.
+	os.Setenv("PATH", os.Getenv("PATH")+":/usr/sbin:/sbin:/usr/bin:/bin")
+	os.Exit(m.Run())
+}
+
+// moduleRoot finds the directory of go.mod above the working directory.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := dir; filepath.Dir(d) != d; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+	}
+	t.Fatalf("no go.mod above %s; under Bazel set PICKET_IMGTOOL, PICKET_TESTINIT, PICKET_KERNEL", dir)
+	return ""
+}
+
+// input returns the file an env var names (Bazel's runfiles), else builds
+// or finds it in the checkout.
+func input(t *testing.T, env string, fallback func() string) string {
+	t.Helper()
+	if p := os.Getenv(env); p != "" {
+		// Under Bazel a relative path is a runfiles path, from the
+		// workspace's runfiles root (not the package directory the test
+		// runs in).
+		if src := os.Getenv("TEST_SRCDIR"); src != "" && !filepath.IsAbs(p) {
+			p = filepath.Join(src, os.Getenv("TEST_WORKSPACE"), p)
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return abs
+	}
+	return fallback()
+}
+
+func goBuild(t *testing.T, pkg string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
+	cmd.Dir = moduleRoot(t)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
+
+// fixture is what the tests build images from.
+type fixture struct {
+	imgtool, kernel, initrd, key, rootfs string
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	dir := t.TempDir()
+	f := fixture{
+		imgtool: input(t, "PICKET_IMGTOOL", func() string { return goBuild(t, "./src/cmd/imgtool") }),
+		kernel: input(t, "PICKET_KERNEL", func() string {
+			return filepath.Join(moduleRoot(t), "third_party", "_fetched", "kernel-amd64", "vmlinuz")
+		}),
+	}
+	if _, err := os.Stat(f.kernel); err != nil {
+		t.Fatalf("kernel: %v (run tools/fetch)", err)
+	}
+	init := input(t, "PICKET_TESTINIT", func() string { return goBuild(t, "./tests/image/testinit") })
+	initData, err := os.ReadFile(init)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	w := cpio.NewWriter(zw)
+	for _, step := range []func() error{
+		func() error { return w.Dir("dev", 0o755) },
+		func() error { return w.CharDev("dev/console", 0o600, 5, 1) },
+		func() error { return w.File("init", 0o755, initData) },
+		w.Close, zw.Close,
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.initrd = filepath.Join(dir, "initrd.img")
+	if err := os.WriteFile(f.initrd, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "keys"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	run(t, f.imgtool, "keygen", "-out", filepath.Join(dir, "keys"))
+	f.key = filepath.Join(dir, "keys", "release.key")
+	f.rootfs = filepath.Join(dir, "rootfs")
+	for name, data := range map[string]string{"sbin/init": "init", "usr/bin/netmgrd": "netmgrd", "etc/board": "virtual\n"} {
+		p := filepath.Join(f.rootfs, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	b, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, b)
+	}
+	return string(b)
+}
+
+func (f fixture) build(t *testing.T, out string) {
+	t.Helper()
+	t.Log(strings.TrimSpace(run(t, f.imgtool, "build", "-board", "virtual", "-version", "1.0.0-test",
+		"-kernel", f.kernel, "-initrd", f.initrd, "-rootfs-dir", f.rootfs, "-key", f.key,
+		"-slot-mib", "16", "-data-mib", "8", "-out", out)))
+}
+
+func sha(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func TestBuildReproducible(t *testing.T) {
+	f := newFixture(t)
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.img"), filepath.Join(dir, "b.img")
+	f.build(t, a)
+	time.Sleep(1100 * time.Millisecond) // a clock leaking into the image now shows
+	f.build(t, b)
+	if sa, sb := sha(t, a), sha(t, b); sa != sb {
+		t.Errorf("two builds differ: %s vs %s", sa, sb)
+	}
+}
+
+// espOffset returns the byte offset of the boot partition (the first
+// partition entry) from the GPT of disk.
+func espOffset(t *testing.T, disk string) int64 {
+	t.Helper()
+	out := run(t, "partx", "--noheadings", "--raw", "--output", "NR,START,NAME", disk)
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[2] == imagebuild.PartBoot {
+			n, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n * imagebuild.SectorSize
+		}
+	}
+	t.Fatalf("no %q partition in:\n%s", imagebuild.PartBoot, out)
+	return 0
+}
+
+func setEnv(t *testing.T, disk string, active, trying string, tries int) {
+	t.Helper()
+	env, err := imagebuild.GrubEnv(active, trying, tries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "grubenv")
+	if err := os.WriteFile(p, env, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "mcopy", "-o", "-i", fmt.Sprintf("%s@@%d", disk, espOffset(t, disk)), p, "::/grubenv")
+}
+
+func readEnv(t *testing.T, disk string) string {
+	t.Helper()
+	b, err := imagebuild.ReadFAT(context.Background(), fmt.Sprintf("%s@@%d", disk, espOffset(t, disk)), "grubenv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != imagebuild.GrubEnvSize {
+		t.Errorf("grubenv is %d bytes after boot, want %d", len(b), imagebuild.GrubEnvSize)
+	}
+	return strings.Join(regexp.MustCompile(`picket_\w+=\w*`).FindAllString(string(b), -1), " ")
+}
+
+// boot runs the disk under qemu (TCG) + OVMF until the guest powers off,
+// and returns the serial console.
+func boot(t *testing.T, disk string) string {
+	t.Helper()
+	code := "/usr/share/OVMF/OVMF_CODE.fd"
+	vars, err := os.ReadFile("/usr/share/OVMF/OVMF_VARS.fd")
+	if err != nil {
+		t.Fatalf("OVMF: %v (install ovmf)", err)
+	}
+	varsCopy := filepath.Join(t.TempDir(), "OVMF_VARS.fd")
+	if err := os.WriteFile(varsCopy, vars, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", "-machine", "q35", "-cpu", "max", "-m", "512",
+		"-display", "none", "-monitor", "none", "-nic", "none", "-no-reboot",
+		"-drive", "if=pflash,format=raw,readonly=on,file="+code,
+		"-drive", "if=pflash,format=raw,file="+varsCopy,
+		"-drive", "file="+disk+",format=raw,if=virtio",
+		"-serial", "stdio")
+	out, err := cmd.CombinedOutput()
+	console := strings.ReplaceAll(string(out), "\r", "")
+	if err != nil {
+		t.Fatalf("qemu: %v; console:\n%s", err, console)
+	}
+	return console
+}
+
+func TestBootSlots(t *testing.T) {
+	f := newFixture(t)
+	disk := filepath.Join(t.TempDir(), "disk.img")
+	f.build(t, disk)
+
+	for _, step := range []struct {
+		name      string
+		set       func()
+		wantSlot  string
+		wantLines []string
+		wantEnv   string
+	}{
+		{name: "default boots A", wantSlot: "a", wantEnv: "picket_active=a picket_trying= picket_tries=0"},
+		{name: "B on trial boots B and counts down",
+			set:      func() { setEnv(t, disk, "a", "b", 1) },
+			wantSlot: "b", wantEnv: "picket_active=a picket_trying=b picket_tries=0"},
+		{name: "B out of tries falls back to A",
+			wantSlot: "a", wantLines: []string{"picket: slot b used up its tries; falling back to slot a"},
+			wantEnv: "picket_active=a picket_trying= picket_tries=0"},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			if step.set != nil {
+				step.set()
+			}
+			console := boot(t, disk)
+			want := append([]string{
+				"picket: booting slot " + step.wantSlot,
+				"picket-testinit: Linux version ",
+				"picket.slot=" + step.wantSlot + " ",
+				"picket-testinit: release key present",
+			}, step.wantLines...)
+			for _, w := range want {
+				if !strings.Contains(console, w) {
+					t.Errorf("console lacks %q; console:\n%s", w, console)
+				}
+			}
+			if got := readEnv(t, disk); got != step.wantEnv {
+				t.Errorf("grubenv after boot: %q, want %q", got, step.wantEnv)
+			}
+		})
+	}
+}
