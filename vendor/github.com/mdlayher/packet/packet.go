@@ -39,6 +39,7 @@ type Config struct {
 }
 
 // Type is a socket type used when creating a Conn with Listen.
+//
 //enumcheck:exhaustive
 type Type int
 

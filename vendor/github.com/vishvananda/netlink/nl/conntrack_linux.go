@@ -16,6 +16,7 @@ var L4ProtoMap = map[uint8]string{
 }
 
 // From https://git.netfilter.org/libnetfilter_conntrack/tree/include/libnetfilter_conntrack/libnetfilter_conntrack_tcp.h
+//
 //	 enum tcp_state {
 //		TCP_CONNTRACK_NONE,
 //		TCP_CONNTRACK_SYN_SENT,
@@ -32,38 +33,38 @@ var L4ProtoMap = map[uint8]string{
 //		TCP_CONNTRACK_IGNORE
 //	 };
 const (
-		TCP_CONNTRACK_NONE = 0
-		TCP_CONNTRACK_SYN_SENT = 1
-		TCP_CONNTRACK_SYN_RECV = 2
-		TCP_CONNTRACK_ESTABLISHED = 3
-		TCP_CONNTRACK_FIN_WAIT = 4
-		TCP_CONNTRACK_CLOSE_WAIT = 5
-		TCP_CONNTRACK_LAST_ACK = 6
-		TCP_CONNTRACK_TIME_WAIT = 7
-		TCP_CONNTRACK_CLOSE = 8
-		TCP_CONNTRACK_LISTEN = 9
-		TCP_CONNTRACK_SYN_SENT2 = 9
-		TCP_CONNTRACK_MAX = 10
-		TCP_CONNTRACK_IGNORE = 11
+	TCP_CONNTRACK_NONE        = 0
+	TCP_CONNTRACK_SYN_SENT    = 1
+	TCP_CONNTRACK_SYN_RECV    = 2
+	TCP_CONNTRACK_ESTABLISHED = 3
+	TCP_CONNTRACK_FIN_WAIT    = 4
+	TCP_CONNTRACK_CLOSE_WAIT  = 5
+	TCP_CONNTRACK_LAST_ACK    = 6
+	TCP_CONNTRACK_TIME_WAIT   = 7
+	TCP_CONNTRACK_CLOSE       = 8
+	TCP_CONNTRACK_LISTEN      = 9
+	TCP_CONNTRACK_SYN_SENT2   = 9
+	TCP_CONNTRACK_MAX         = 10
+	TCP_CONNTRACK_IGNORE      = 11
 )
 
 // All the following constants are coming from:
 // https://github.com/torvalds/linux/blob/master/include/uapi/linux/netfilter/nfnetlink_conntrack.h
 
-// enum cntl_msg_types {
-// 	IPCTNL_MSG_CT_NEW,
-// 	IPCTNL_MSG_CT_GET,
-// 	IPCTNL_MSG_CT_DELETE,
-// 	IPCTNL_MSG_CT_GET_CTRZERO,
-// 	IPCTNL_MSG_CT_GET_STATS_CPU,
-// 	IPCTNL_MSG_CT_GET_STATS,
-// 	IPCTNL_MSG_CT_GET_DYING,
-// 	IPCTNL_MSG_CT_GET_UNCONFIRMED,
+//	enum cntl_msg_types {
+//		IPCTNL_MSG_CT_NEW,
+//		IPCTNL_MSG_CT_GET,
+//		IPCTNL_MSG_CT_DELETE,
+//		IPCTNL_MSG_CT_GET_CTRZERO,
+//		IPCTNL_MSG_CT_GET_STATS_CPU,
+//		IPCTNL_MSG_CT_GET_STATS,
+//		IPCTNL_MSG_CT_GET_DYING,
+//		IPCTNL_MSG_CT_GET_UNCONFIRMED,
 //
-// 	IPCTNL_MSG_MAX
-// };
+//		IPCTNL_MSG_MAX
+//	};
 const (
-	IPCTNL_MSG_CT_NEW = 0
+	IPCTNL_MSG_CT_NEW    = 0
 	IPCTNL_MSG_CT_GET    = 1
 	IPCTNL_MSG_CT_DELETE = 2
 )
@@ -80,36 +81,38 @@ const (
 	NLA_ALIGNTO         uint16 = 4 // #define NLA_ALIGNTO 4
 )
 
-// enum ctattr_type {
-// 	CTA_UNSPEC,
-// 	CTA_TUPLE_ORIG,
-// 	CTA_TUPLE_REPLY,
-// 	CTA_STATUS,
-// 	CTA_PROTOINFO,
-// 	CTA_HELP,
-// 	CTA_NAT_SRC,
+//	enum ctattr_type {
+//		CTA_UNSPEC,
+//		CTA_TUPLE_ORIG,
+//		CTA_TUPLE_REPLY,
+//		CTA_STATUS,
+//		CTA_PROTOINFO,
+//		CTA_HELP,
+//		CTA_NAT_SRC,
+//
 // #define CTA_NAT	CTA_NAT_SRC	/* backwards compatibility */
-// 	CTA_TIMEOUT,
-// 	CTA_MARK,
-// 	CTA_COUNTERS_ORIG,
-// 	CTA_COUNTERS_REPLY,
-// 	CTA_USE,
-// 	CTA_ID,
-// 	CTA_NAT_DST,
-// 	CTA_TUPLE_MASTER,
-// 	CTA_SEQ_ADJ_ORIG,
-// 	CTA_NAT_SEQ_ADJ_ORIG	= CTA_SEQ_ADJ_ORIG,
-// 	CTA_SEQ_ADJ_REPLY,
-// 	CTA_NAT_SEQ_ADJ_REPLY	= CTA_SEQ_ADJ_REPLY,
-// 	CTA_SECMARK,		/* obsolete */
-// 	CTA_ZONE,
-// 	CTA_SECCTX,
-// 	CTA_TIMESTAMP,
-// 	CTA_MARK_MASK,
-// 	CTA_LABELS,
-// 	CTA_LABELS_MASK,
-// 	__CTA_MAX
-// };
+//
+//		CTA_TIMEOUT,
+//		CTA_MARK,
+//		CTA_COUNTERS_ORIG,
+//		CTA_COUNTERS_REPLY,
+//		CTA_USE,
+//		CTA_ID,
+//		CTA_NAT_DST,
+//		CTA_TUPLE_MASTER,
+//		CTA_SEQ_ADJ_ORIG,
+//		CTA_NAT_SEQ_ADJ_ORIG	= CTA_SEQ_ADJ_ORIG,
+//		CTA_SEQ_ADJ_REPLY,
+//		CTA_NAT_SEQ_ADJ_REPLY	= CTA_SEQ_ADJ_REPLY,
+//		CTA_SECMARK,		/* obsolete */
+//		CTA_ZONE,
+//		CTA_SECCTX,
+//		CTA_TIMESTAMP,
+//		CTA_MARK_MASK,
+//		CTA_LABELS,
+//		CTA_LABELS_MASK,
+//		__CTA_MAX
+//	};
 const (
 	CTA_TUPLE_ORIG     = 1
 	CTA_TUPLE_REPLY    = 2
@@ -127,27 +130,29 @@ const (
 	CTA_LABELS_MASK    = 23
 )
 
-// enum ctattr_tuple {
-// 	CTA_TUPLE_UNSPEC,
-// 	CTA_TUPLE_IP,
-// 	CTA_TUPLE_PROTO,
-// 	CTA_TUPLE_ZONE,
-// 	__CTA_TUPLE_MAX
-// };
+//	enum ctattr_tuple {
+//		CTA_TUPLE_UNSPEC,
+//		CTA_TUPLE_IP,
+//		CTA_TUPLE_PROTO,
+//		CTA_TUPLE_ZONE,
+//		__CTA_TUPLE_MAX
+//	};
+//
 // #define CTA_TUPLE_MAX (__CTA_TUPLE_MAX - 1)
 const (
 	CTA_TUPLE_IP    = 1
 	CTA_TUPLE_PROTO = 2
 )
 
-// enum ctattr_ip {
-// 	CTA_IP_UNSPEC,
-// 	CTA_IP_V4_SRC,
-// 	CTA_IP_V4_DST,
-// 	CTA_IP_V6_SRC,
-// 	CTA_IP_V6_DST,
-// 	__CTA_IP_MAX
-// };
+//	enum ctattr_ip {
+//		CTA_IP_UNSPEC,
+//		CTA_IP_V4_SRC,
+//		CTA_IP_V4_DST,
+//		CTA_IP_V6_SRC,
+//		CTA_IP_V6_DST,
+//		__CTA_IP_MAX
+//	};
+//
 // #define CTA_IP_MAX (__CTA_IP_MAX - 1)
 const (
 	CTA_IP_V4_SRC = 1
@@ -156,19 +161,20 @@ const (
 	CTA_IP_V6_DST = 4
 )
 
-// enum ctattr_l4proto {
-// 	CTA_PROTO_UNSPEC,
-// 	CTA_PROTO_NUM,
-// 	CTA_PROTO_SRC_PORT,
-// 	CTA_PROTO_DST_PORT,
-// 	CTA_PROTO_ICMP_ID,
-// 	CTA_PROTO_ICMP_TYPE,
-// 	CTA_PROTO_ICMP_CODE,
-// 	CTA_PROTO_ICMPV6_ID,
-// 	CTA_PROTO_ICMPV6_TYPE,
-// 	CTA_PROTO_ICMPV6_CODE,
-// 	__CTA_PROTO_MAX
-// };
+//	enum ctattr_l4proto {
+//		CTA_PROTO_UNSPEC,
+//		CTA_PROTO_NUM,
+//		CTA_PROTO_SRC_PORT,
+//		CTA_PROTO_DST_PORT,
+//		CTA_PROTO_ICMP_ID,
+//		CTA_PROTO_ICMP_TYPE,
+//		CTA_PROTO_ICMP_CODE,
+//		CTA_PROTO_ICMPV6_ID,
+//		CTA_PROTO_ICMPV6_TYPE,
+//		CTA_PROTO_ICMPV6_CODE,
+//		__CTA_PROTO_MAX
+//	};
+//
 // #define CTA_PROTO_MAX (__CTA_PROTO_MAX - 1)
 const (
 	CTA_PROTO_NUM      = 1
@@ -176,30 +182,32 @@ const (
 	CTA_PROTO_DST_PORT = 3
 )
 
-// enum ctattr_protoinfo {
-// 	CTA_PROTOINFO_UNSPEC,
-// 	CTA_PROTOINFO_TCP,
-// 	CTA_PROTOINFO_DCCP,
-// 	CTA_PROTOINFO_SCTP,
-// 	__CTA_PROTOINFO_MAX
-// };
+//	enum ctattr_protoinfo {
+//		CTA_PROTOINFO_UNSPEC,
+//		CTA_PROTOINFO_TCP,
+//		CTA_PROTOINFO_DCCP,
+//		CTA_PROTOINFO_SCTP,
+//		__CTA_PROTOINFO_MAX
+//	};
+//
 // #define CTA_PROTOINFO_MAX (__CTA_PROTOINFO_MAX - 1)
 const (
 	CTA_PROTOINFO_UNSPEC = 0
-	CTA_PROTOINFO_TCP = 1
-	CTA_PROTOINFO_DCCP = 2
-	CTA_PROTOINFO_SCTP = 3
+	CTA_PROTOINFO_TCP    = 1
+	CTA_PROTOINFO_DCCP   = 2
+	CTA_PROTOINFO_SCTP   = 3
 )
 
-// enum ctattr_protoinfo_tcp {
-// 	CTA_PROTOINFO_TCP_UNSPEC,
-// 	CTA_PROTOINFO_TCP_STATE,
-// 	CTA_PROTOINFO_TCP_WSCALE_ORIGINAL,
-// 	CTA_PROTOINFO_TCP_WSCALE_REPLY,
-// 	CTA_PROTOINFO_TCP_FLAGS_ORIGINAL,
-// 	CTA_PROTOINFO_TCP_FLAGS_REPLY,
-// 	__CTA_PROTOINFO_TCP_MAX
-// };
+//	enum ctattr_protoinfo_tcp {
+//		CTA_PROTOINFO_TCP_UNSPEC,
+//		CTA_PROTOINFO_TCP_STATE,
+//		CTA_PROTOINFO_TCP_WSCALE_ORIGINAL,
+//		CTA_PROTOINFO_TCP_WSCALE_REPLY,
+//		CTA_PROTOINFO_TCP_FLAGS_ORIGINAL,
+//		CTA_PROTOINFO_TCP_FLAGS_REPLY,
+//		__CTA_PROTOINFO_TCP_MAX
+//	};
+//
 // #define CTA_PROTOINFO_TCP_MAX (__CTA_PROTOINFO_TCP_MAX - 1)
 const (
 	CTA_PROTOINFO_TCP_STATE           = 1
@@ -209,15 +217,16 @@ const (
 	CTA_PROTOINFO_TCP_FLAGS_REPLY     = 5
 )
 
-// enum ctattr_counters {
-// 	CTA_COUNTERS_UNSPEC,
-// 	CTA_COUNTERS_PACKETS,		/* 64bit counters */
-// 	CTA_COUNTERS_BYTES,		/* 64bit counters */
-// 	CTA_COUNTERS32_PACKETS,		/* old 32bit counters, unused */
-// 	CTA_COUNTERS32_BYTES,		/* old 32bit counters, unused */
-// 	CTA_COUNTERS_PAD,
-// 	__CTA_COUNTERS_M
-// };
+//	enum ctattr_counters {
+//		CTA_COUNTERS_UNSPEC,
+//		CTA_COUNTERS_PACKETS,		/* 64bit counters */
+//		CTA_COUNTERS_BYTES,		/* 64bit counters */
+//		CTA_COUNTERS32_PACKETS,		/* old 32bit counters, unused */
+//		CTA_COUNTERS32_BYTES,		/* old 32bit counters, unused */
+//		CTA_COUNTERS_PAD,
+//		__CTA_COUNTERS_M
+//	};
+//
 // #define CTA_COUNTERS_MAX (__CTA_COUNTERS_MAX - 1)
 const (
 	CTA_COUNTERS_PACKETS = 1
@@ -233,12 +242,14 @@ const (
 )
 
 // /* General form of address family dependent message.
-//  */
-// struct nfgenmsg {
-// 	__u8  nfgen_family;		/* AF_xxx */
-// 	__u8  version;		/* nfnetlink version */
-// 	__be16    res_id;		/* resource id */
-// };
+//
+//	*/
+//
+//	struct nfgenmsg {
+//		__u8  nfgen_family;		/* AF_xxx */
+//		__u8  version;		/* nfnetlink version */
+//		__be16    res_id;		/* resource id */
+//	};
 type Nfgenmsg struct {
 	NfgenFamily uint8
 	Version     uint8
