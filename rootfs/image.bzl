@@ -54,6 +54,20 @@ _to_host = transition(
     outputs = [_KEY_FLAG] + _GO_SETTINGS.keys(),
 )
 
+PlatformInfo = provider(
+    doc = "The platform an image is built for (a command-line flag).",
+    fields = {"address": "host:port of the platform, or the path of its CA's PEM file"},
+)
+
+def _platform_setting_impl(ctx):
+    return [PlatformInfo(address = ctx.build_setting_value)]
+
+platform_setting = rule(
+    implementation = _platform_setting_impl,
+    build_setting = config.string(flag = True),
+    doc = "--//rootfs:platform=HOST:PORT and --//rootfs:platform_ca=PEM: the platform the boxes of an image contact, and its CA, the only root they trust for it.",
+)
+
 ReleaseKeyInfo = provider(
     doc = "The release key path given on the command line.",
     fields = {"path": "path of the private key, or empty for the dev key"},
@@ -79,7 +93,7 @@ def _picket_image_impl(ctx):
     imgtool = _exe(ctx.attr._imgtool[0])
     kernel = ctx.file.kernel
     init = _exe(ctx.attr.initramfs_init[0])
-    inputs = [ctx.info_file, imgtool, kernel, init, ctx.file._anchor] + ctx.files.initramfs_modules
+    inputs = [ctx.info_file, imgtool, kernel, init, ctx.file._anchor] + ctx.files.kernel_files
     args = [
         "-board",
         board,
@@ -88,8 +102,18 @@ def _picket_image_impl(ctx):
         "-initramfs-init",
         init.path,
     ]
-    for m in ctx.files.initramfs_modules:
-        args += ["-initramfs-module", m.path]
+    if ctx.attr.initramfs_modules or ctx.attr.rootfs_modules:
+        deps = [f for f in ctx.files.kernel_files if f.basename == "modules.dep"]
+        if len(deps) != 1:
+            fail("kernel_files must hold exactly one lib/modules/<version>/modules.dep")
+
+        # <kernel dir>/lib/modules/<version>/modules.dep
+        kdir = deps[0].dirname.rsplit("/", 3)[0]
+        args += ["-kernel-modules", kdir]
+        if ctx.attr.initramfs_modules:
+            args += ["-initramfs-modules", ",".join(ctx.attr.initramfs_modules)]
+        if ctx.attr.rootfs_modules:
+            args += ["-rootfs-modules", ",".join(ctx.attr.rootfs_modules)]
     for dest, targets in [("usr/bin/", ctx.attr.daemons), ("sbin/", ctx.attr.init)]:
         for t in targets:
             exe = _exe(t)
@@ -98,16 +122,47 @@ def _picket_image_impl(ctx):
             args += ["-rootfs-file", "%s%s=%s" % (dest, name, exe.path)]
 
     # The init's configuration (src/pid1 BootConfig at /etc/picket/init.json).
+    # Services run in the order of daemons; $PLATFORM, $PLATFORM_URL and
+    # $PLATFORM_CA in their args are the platform the image is built for.
+    # Without a platform CA (--//rootfs:platform_ca) a service that needs
+    # it is left out: the box then runs without a platform link.
+    platform = ctx.attr._platform[PlatformInfo].address
+    ca = ctx.attr._platform_ca[PlatformInfo].address
+    subst = {
+        "$PLATFORM_URL": "https://" + platform,
+        "$PLATFORM_CA": "/etc/picket/platform-ca.pem",
+        "$PLATFORM": platform,
+    }
     services = []
     for t in ctx.attr.daemons:
-        svc = {"name": t.label.name, "path": "/usr/bin/" + t.label.name}
-        if t.label.name == ctx.attr.console_daemon:
+        name = t.label.name
+        if name not in ctx.attr.services:
+            continue
+        svc_args = []
+        skip = False
+        for a in ctx.attr.services[name]:
+            if "$PLATFORM_CA" in a and not ca:
+                # Without a CA: the platform link daemon is left out; the
+                # others lose the flag (the one before) and the value.
+                skip = name == ctx.attr.platform_link_daemon
+                svc_args = svc_args[:-1]
+                continue
+            for k in ["$PLATFORM_URL", "$PLATFORM_CA", "$PLATFORM"]:
+                a = a.replace(k, subst[k])
+            svc_args.append(a)
+        if skip:
+            # buildifier: disable=print
+            print("image %s: no --//rootfs:platform_ca, so no %s (no platform link)" % (ctx.label.name, name))
+            continue
+        svc = {"name": name, "path": "/usr/bin/" + name}
+        if svc_args:
+            svc["args"] = svc_args
+        if name == ctx.attr.console_daemon:
             svc["console"] = ctx.attr.console
         services.append(svc)
     init_json = ctx.actions.declare_file(ctx.label.name + ".init.json")
     ctx.actions.write(init_json, json.encode({
         "hostname": "picket-" + board,
-        "modules": [],
         "services": services,
     }) + "\n")
     inputs.append(init_json)
@@ -119,11 +174,17 @@ def _picket_image_impl(ctx):
         inputs = inputs,
         outputs = [img],
         command = """set -eu
-key="$1"; shift; info="$1"; shift; imgtool="$1"; shift; anchor="$1"; shift
+key="$1"; shift; info="$1"; shift; imgtool="$1"; shift; anchor="$1"; shift; ca="$1"; shift
 # The workspace: anchor is a source file of this package, linked into the
 # exec root.
 ws=$(dirname "$(dirname "$(readlink -f "$anchor")")")
+if [ -n "$ca" ]; then
+  case "$ca" in /*) ;; *) ca="$ws/$ca" ;; esac
+  [ -f "$ca" ] || { echo "picket_image: --//rootfs:platform_ca=$ca: no such file" >&2; exit 1; }
+  set -- "$@" -rootfs-data "etc/picket/platform-ca.pem=$ca"
+fi
 [ -n "$key" ] || key="$ws/third_party/_fetched/keys/release.key"
+case "$key" in /*) ;; *) key="$ws/$key" ;; esac
 if [ ! -f "$key" ]; then
   echo "picket_image: no release key at $key: create a dev key with" >&2
   echo "  imgtool keygen -out third_party/_fetched/keys   (git-ignored; never commit it)" >&2
@@ -134,7 +195,7 @@ version=$(sed -n 's/^STABLE_PICKET_VERSION //p' "$info")
 [ -n "$version" ] || { echo "picket_image: no STABLE_PICKET_VERSION in $info (tools/workspace-status)" >&2; exit 1; }
 exec "$imgtool" build -key "$key" -version "$version" "$@" >/dev/null
 """,
-        arguments = [key, ctx.info_file.path, imgtool.path, ctx.file._anchor.path] + args,
+        arguments = [key, ctx.info_file.path, imgtool.path, ctx.file._anchor.path, ca] + args,
         mnemonic = "PicketImage",
         progress_message = "Building disk image %s for board %s" % (img.short_path, board),
         # The key is read from outside the build (it must never be a
@@ -153,13 +214,19 @@ picket_image = rule(
         "daemons": attr.label_list(cfg = _to_board, doc = "daemons, installed as /usr/bin/<target name>"),
         "init": attr.label_list(cfg = _to_board, doc = "the rootfs's PID 1, installed as /sbin/init (at most one)"),
         "initramfs_init": attr.label(cfg = _to_board, mandatory = True, doc = "PID 1 of the initramfs"),
-        "initramfs_modules": attr.label_list(allow_files = [".ko"], doc = "kernel modules for the initramfs, dependencies first"),
+        "initramfs_modules": attr.string_list(doc = "kernel modules the initramfs loads (names; imgtool adds their dependencies from modules.dep)"),
+        "rootfs_modules": attr.string_list(doc = "kernel modules the init loads (names, as initramfs_modules)"),
+        "kernel_files": attr.label(doc = "the unpacked kernel package: lib/modules/<version>/modules.dep and the .ko files"),
+        "services": attr.string_list_dict(doc = "daemon name -> its args: the daemons the init runs, in the order of daemons ($PLATFORM, $PLATFORM_URL, $PLATFORM_CA are substituted)"),
         "kernel": attr.label(allow_single_file = True, mandatory = True),
-        "console_daemon": attr.string(default = "consoled", doc = "the daemon that owns the console"),
-        "console": attr.string(default = "ttyS0", doc = "its tty"),
+        "console_daemon": attr.string(default = "", doc = "a daemon to run on the console tty as its controlling terminal (stdin/stdout/stderr there, not logged); consoled opens the console itself and logs like the others"),
+        "platform_link_daemon": attr.string(default = "scannerd", doc = "the daemon left out when the image has no platform CA"),
+        "console": attr.string(default = "/dev/ttyS0", doc = "the console tty for console_daemon"),
         "slot_mib": attr.int(default = 256, doc = "size of each rootfs slot in MiB"),
         "_imgtool": attr.label(default = "//src/cmd/imgtool", cfg = _to_host),
         "_release_key": attr.label(default = "//rootfs:release_key"),
+        "_platform": attr.label(default = "//rootfs:platform"),
+        "_platform_ca": attr.label(default = "//rootfs:platform_ca"),
         "_anchor": attr.label(default = "//rootfs:image.bzl", allow_single_file = True),
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",

@@ -69,7 +69,7 @@ type Result struct {
 // Build writes the disk image out: ESP (GRUB, grub.cfg, grubenv with
 // slot A active, kernel, initramfs with the release public key appended,
 // signed manifests for both slots), the rootfs squashfs in slots A and B,
-// and an empty FAT data partition.
+// and an empty ext4 data partition.
 func Build(ctx context.Context, out string, c Config) (Result, error) {
 	var res Result
 	if c.Board == "" || c.Version == "" {
@@ -181,7 +181,7 @@ func Build(ctx context.Context, out string, c Config) (Result, error) {
 		return res, fmt.Errorf("boot partition: %w", err)
 	}
 	data := filepath.Join(work, "data.img")
-	if err := BuildFAT(ctx, data, FAT{Size: c.DataSize, VolumeID: volumeID(seed, PartData), Label: "PICKETDATA"}); err != nil {
+	if err := BuildExt4(ctx, data, c.DataSize, "PICKETDATA", DeriveGUID(seed, "data-fs")); err != nil {
 		return res, fmt.Errorf("data partition: %w", err)
 	}
 	l, err := Write(out, seed, []Part{

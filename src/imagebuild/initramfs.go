@@ -63,3 +63,18 @@ func Initramfs(initPath string, modules []string) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// ModuleFiles returns the rootfs files for kernel modules the init loads:
+// each .ko as lib/modules/<name>.ko and ModulesListPath listing their
+// paths in the order given (dependencies first), one a line, as in the
+// initramfs.
+func ModuleFiles(modules []string) []File {
+	var files []File
+	var order []string
+	for _, m := range modules {
+		name := "lib/modules/" + filepath.Base(m)
+		files = append(files, File{Name: name, Source: m})
+		order = append(order, "/"+name)
+	}
+	return append(files, File{Name: ModulesListPath, Data: []byte(strings.Join(order, "\n") + "\n")})
+}

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"picket.dev/picket/src/conncheck"
 	"picket.dev/picket/src/ethlink"
@@ -139,7 +140,10 @@ func New(opt Options) (*Manager, error) {
 		}
 		opt.LinkModes = c
 	}
-	h, err := netlink.NewHandle()
+	// Route netlink only: with no family the library also opens XFRM and
+	// netfilter sockets, which a kernel with those as unloaded modules
+	// (the boxes' Debian kernel) refuses with EPROTONOSUPPORT.
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
 	if err != nil {
 		return nil, fmt.Errorf("netmgr: netlink: %w", err)
 	}

@@ -17,7 +17,16 @@ type BootConfig struct {
 	Services []ServiceConfig `json:"services"`
 	// StableSeconds is Config.StablePeriod; 0 means the default.
 	StableSeconds int `json:"stable_seconds"`
+	// TrialSeconds bounds how long a slot on trial (an update being
+	// tried) may take to be marked good before the init reboots, so that
+	// GRUB's boot counter, and in the end the fallback to the other slot,
+	// gets its turn without anyone pulling the plug; 0 means
+	// DefaultTrialSeconds.
+	TrialSeconds int `json:"trial_seconds"`
 }
+
+// DefaultTrialSeconds is TrialSeconds when the config gives none.
+const DefaultTrialSeconds = 300
 
 // ServiceConfig is a Service in the config file.
 type ServiceConfig struct {
@@ -47,6 +56,15 @@ func LoadBootConfig(path string) (BootConfig, error) {
 	}
 	if c.StableSeconds < 0 {
 		return BootConfig{}, fmt.Errorf("init config %s: stable_seconds %d must not be negative", path, c.StableSeconds)
+	}
+	if c.TrialSeconds < 0 {
+		return BootConfig{}, fmt.Errorf("init config %s: trial_seconds %d must not be negative", path, c.TrialSeconds)
+	}
+	if c.TrialSeconds == 0 {
+		c.TrialSeconds = DefaultTrialSeconds
+	}
+	if stable := c.StableSeconds; stable == 0 && c.TrialSeconds <= 30 || stable > 0 && c.TrialSeconds <= stable {
+		return BootConfig{}, fmt.Errorf("init config %s: trial_seconds %d must be longer than the stable period (stable_seconds %d, 0 = 30)", path, c.TrialSeconds, stable)
 	}
 	return c, nil
 }

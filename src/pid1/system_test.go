@@ -177,6 +177,9 @@ func TestLoadBootConfig(t *testing.T) {
 		{"ok", `{"hostname":"picket","modules":["/lib/modules/e1000.ko"],"services":[{"name":"netmgrd","path":"/usr/sbin/netmgrd"},{"name":"consoled","path":"/usr/sbin/consoled","console":"/dev/ttyS0"}],"stable_seconds":20}`, ""},
 		{"unknown field", `{"hostname":"p","shell":"/bin/sh"}`, "unknown field"},
 		{"no hostname", `{}`, "no hostname"},
+		{"trial not longer than stable period", `{"hostname":"p","stable_seconds":20,"trial_seconds":20}`, "trial_seconds 20 must be longer than the stable period"},
+		{"trial not longer than default stable period", `{"hostname":"p","trial_seconds":30}`, "must be longer than the stable period"},
+		{"negative trial", `{"hostname":"p","trial_seconds":-1}`, "must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -193,7 +196,7 @@ func TestLoadBootConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := c.ServiceList()
-			if len(s) != 2 || s[1].Console != "/dev/ttyS0" || c.StableSeconds != 20 {
+			if len(s) != 2 || s[1].Console != "/dev/ttyS0" || c.StableSeconds != 20 || c.TrialSeconds != DefaultTrialSeconds {
 				t.Fatalf("config %+v services %+v", c, s)
 			}
 		})

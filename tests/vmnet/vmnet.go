@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"picket.dev/picket/src/cpio"
+	"picket.dev/picket/src/kmod"
 )
 
 // Options configure Start.
@@ -445,7 +446,7 @@ var buildInit = sync.OnceValues(func() ([]byte, error) {
 // mount points, the modules in load order under /lib/modules and their
 // order in /etc/modules.
 func writeInitrd(path string, initData []byte, kernelDir string, modules []string) error {
-	mods, err := resolveModules(kernelDir, modules)
+	mods, err := kmod.Resolve(kernelDir, modules)
 	if err != nil {
 		return fmt.Errorf("initramfs: %w", err)
 	}
@@ -484,74 +485,6 @@ func writeInitrd(path string, initData []byte, kernelDir string, modules []strin
 		return fmt.Errorf("initramfs: %w", err)
 	}
 	return nil
-}
-
-// resolveModules returns the .ko paths of names and everything they
-// depend on, dependencies first, from modules.dep under kernelDir.
-func resolveModules(kernelDir string, names []string) ([]string, error) {
-	deps, err := filepath.Glob(filepath.Join(kernelDir, "lib", "modules", "*", "modules.dep"))
-	if err != nil || len(deps) != 1 {
-		return nil, fmt.Errorf("want exactly one lib/modules/*/modules.dep under %s, found %d", kernelDir, len(deps))
-	}
-	base := filepath.Dir(deps[0])
-	b, err := os.ReadFile(deps[0])
-	if err != nil {
-		return nil, err
-	}
-	// modName is the kernel's name of a module file: "8021q" for
-	// kernel/net/8021q/8021q.ko(.xz), with '-' read as '_'.
-	modName := func(p string) string {
-		n := filepath.Base(p)
-		n = n[:strings.Index(n, ".ko")]
-		return strings.ReplaceAll(n, "-", "_")
-	}
-	paths := map[string]string{}
-	needs := map[string][]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		mod, rest, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		if strings.HasSuffix(mod, ".xz") || strings.HasSuffix(mod, ".zst") || strings.HasSuffix(mod, ".gz") {
-			return nil, fmt.Errorf("module %s is compressed; the guest loads plain .ko files (unpack them in tools/fetch)", mod)
-		}
-		n := modName(mod)
-		paths[n] = filepath.Join(base, mod)
-		for _, d := range strings.Fields(rest) {
-			needs[n] = append(needs[n], modName(d))
-		}
-	}
-	var out []string
-	state := map[string]int{} // 1 visiting, 2 done
-	var visit func(n, from string) error
-	visit = func(n, from string) error {
-		n = strings.ReplaceAll(n, "-", "_")
-		switch state[n] {
-		case 1:
-			return fmt.Errorf("module dependency cycle at %s", n)
-		case 2:
-			return nil
-		}
-		p, ok := paths[n]
-		if !ok {
-			return fmt.Errorf("module %s%s is not in %s; add it to kmods in tools/fetch", n, from, deps[0])
-		}
-		state[n] = 1
-		for _, d := range needs[n] {
-			if err := visit(d, " (needed by "+n+")"); err != nil {
-				return err
-			}
-		}
-		state[n] = 2
-		out = append(out, p)
-		return nil
-	}
-	for _, n := range names {
-		if err := visit(n, ""); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
 
 func ip(args ...string) error {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"picket.dev/picket/src/imagebuild"
+	"picket.dev/picket/src/kmod"
 	"picket.dev/picket/src/manifest"
 )
 
@@ -25,6 +26,9 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 	initInit := fs.String("initramfs-init", "", "instead of -initrd: PID 1 binary to wrap in an initramfs")
 	var initMods stringList
 	fs.Var(&initMods, "initramfs-module", "with -initramfs-init: a .ko file for the initramfs, dependencies first; repeatable")
+	kmodDir := fs.String("kernel-modules", "", "unpacked kernel package (lib/modules/*/modules.dep) that -initramfs-modules and -rootfs-modules name modules from")
+	initModNames := fs.String("initramfs-modules", "", "with -initramfs-init and -kernel-modules: comma-separated module names for the initramfs (disk, squashfs, FAT); dependencies are added")
+	rootfsModNames := fs.String("rootfs-modules", "", "with -kernel-modules: comma-separated module names the init loads (NICs, data file system); dependencies are added")
 	rootfsDir := fs.String("rootfs-dir", "", "directory whose files make the rootfs")
 	var rootfsFiles stringList
 	fs.Var(&rootfsFiles, "rootfs-file", "DEST=SRC: put file SRC at DEST in the rootfs (executable if SRC is); repeatable")
@@ -72,6 +76,26 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 			}
 			files = append(files, imagebuild.File{Name: strings.TrimPrefix(dest, "/"), Source: src, Exec: !l.data && st.Mode()&0o111 != 0})
 		}
+	}
+	if (*initModNames != "" || *rootfsModNames != "") && *kmodDir == "" {
+		return fmt.Errorf("%w: -initramfs-modules and -rootfs-modules need -kernel-modules", errUsage)
+	}
+	if *initModNames != "" {
+		if *initInit == "" {
+			return fmt.Errorf("%w: -initramfs-modules needs -initramfs-init", errUsage)
+		}
+		mods, err := kmod.Resolve(*kmodDir, strings.Split(*initModNames, ","))
+		if err != nil {
+			return fmt.Errorf("initramfs modules: %w", err)
+		}
+		initMods = append(initMods, mods...)
+	}
+	if *rootfsModNames != "" {
+		mods, err := kmod.Resolve(*kmodDir, strings.Split(*rootfsModNames, ","))
+		if err != nil {
+			return fmt.Errorf("rootfs modules: %w", err)
+		}
+		files = append(files, imagebuild.ModuleFiles(mods)...)
 	}
 	priv, err := manifest.LoadPrivateKey(*keyPath)
 	if err != nil {

@@ -15,6 +15,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -28,6 +30,8 @@ const (
 	logDir  = "/data/log"
 	logSize = 4 << 20
 	espDir  = "/run/esp"
+	// modulesList is src/imagebuild.ModulesListPath in the rootfs.
+	modulesList = "/etc/picket/modules"
 )
 
 func main() {
@@ -76,7 +80,15 @@ func run(sys pid1.System, console io.Writer) (pid1.Action, []pid1.Mount, error) 
 	if err := sys.Sethostname(cfg.Hostname); err != nil {
 		fmt.Fprintf(console, "init: set hostname %q: %v\n", cfg.Hostname, err)
 	}
-	if err := pid1.LoadModules(sys, cfg.Modules); err != nil {
+	mods := cfg.Modules
+	// The image build lists the board's modules (NICs, ext4) here,
+	// dependencies first, as for the initramfs.
+	if b, err := os.ReadFile(modulesList); err == nil {
+		mods = append(mods, strings.Fields(string(b))...)
+	} else if !os.IsNotExist(err) {
+		fmt.Fprintf(console, "init: %v\n", err)
+	}
+	if err := pid1.LoadModules(sys, mods); err != nil {
 		fmt.Fprintf(console, "init: %v\n", err)
 	}
 
@@ -85,7 +97,7 @@ func run(sys pid1.System, console io.Writer) (pid1.Action, []pid1.Mount, error) 
 	var logw io.Writer = console
 	if dev, err := pid1.FindPartition("/sys/class/block", "data"); err != nil {
 		fmt.Fprintf(console, "init: %v: no persistent data\n", err)
-	} else if m, err := pid1.MountAll(sys, []pid1.Mount{{Source: dev, Target: "/data", FSType: "vfat", Flags: unix.MS_NOSUID | unix.MS_NODEV, Data: "umask=0077"}}); err != nil {
+	} else if m, err := pid1.MountAll(sys, []pid1.Mount{{Source: dev, Target: "/data", FSType: "ext4", Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOATIME}}); err != nil {
 		fmt.Fprintf(console, "init: %v: no persistent data\n", err)
 	} else {
 		mounted = append(mounted, m...)
@@ -101,13 +113,32 @@ func run(sys pid1.System, console io.Writer) (pid1.Action, []pid1.Mount, error) 
 
 	cmdline, _ := os.ReadFile("/proc/cmdline")
 	slot, _ := pid1.CmdlineValue(string(cmdline), "picket.slot")
+	var good atomic.Bool
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGUSR2, syscall.SIGINT)
+	if st, err := bootState(sys); err != nil {
+		fmt.Fprintf(console, "init: %v\n", err)
+	} else if st.Trying == slot {
+		trial := time.Duration(cfg.TrialSeconds) * time.Second
+		fmt.Fprintf(console, "init: slot %s is on trial (%d tries left): it must come up within %v\n", slot, st.Tries, trial)
+		time.AfterFunc(trial, func() {
+			if !good.Load() {
+				fmt.Fprintf(console, "init: slot %s did not come up within %v: rebooting so that the boot counter decides\n", slot, trial)
+				sig <- syscall.SIGTERM
+			}
+		})
+	}
 	sup, err := pid1.New(pid1.Config{
 		Services:     cfg.ServiceList(),
 		Clock:        pid1.RealClock{},
 		Log:          logw,
 		StablePeriod: time.Duration(cfg.StableSeconds) * time.Second,
-		MarkGood:     func() error { return markGood(sys, slot) },
-		ReapOrphans:  true,
+		MarkGood: func() error {
+			err := markGood(sys, slot)
+			good.Store(err == nil)
+			return err
+		},
+		ReapOrphans: true,
 		Observe: func(e pid1.Event) {
 			if e.Kind != pid1.Started && e.Kind != pid1.Stopping && e.Kind != pid1.Stopped {
 				fmt.Fprintf(console, "init: %v\n", e)
@@ -119,8 +150,6 @@ func run(sys pid1.System, console io.Writer) (pid1.Action, []pid1.Mount, error) 
 	}
 	fmt.Fprintf(console, "init: slot %s, starting %d daemons\n", slot, len(cfg.Services))
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGUSR2, syscall.SIGINT)
 	ctx, cancel := context.WithCancel(context.Background())
 	action := pid1.Reboot
 	go func() {
@@ -133,6 +162,23 @@ func run(sys pid1.System, console io.Writer) (pid1.Action, []pid1.Mount, error) 
 	}()
 	err = sup.Run(ctx)
 	return action, mounted, err
+}
+
+// bootState reads the slot state from the ESP's grubenv, mounting the ESP
+// read-only for the moment.
+func bootState(sys pid1.System) (slots.State, error) {
+	dev, err := pid1.FindPartition("/sys/class/block", "boot")
+	if err != nil {
+		return slots.State{}, fmt.Errorf("read boot state: %w", err)
+	}
+	if err := os.MkdirAll(espDir, 0o700); err != nil {
+		return slots.State{}, fmt.Errorf("read boot state: %w", err)
+	}
+	if err := sys.Mount(dev, espDir, "vfat", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return slots.State{}, fmt.Errorf("read boot state: mount ESP %s: %w", dev, err)
+	}
+	defer sys.Unmount(espDir, 0)
+	return slots.Read(espDir + "/grubenv")
 }
 
 // markGood mounts the ESP read-write just long enough to record in its
