@@ -102,7 +102,7 @@ def _picket_image_impl(ctx):
         "-initramfs-init",
         init.path,
     ]
-    if ctx.attr.initramfs_modules or ctx.attr.rootfs_modules:
+    if ctx.attr.kernel_files:
         deps = [f for f in ctx.files.kernel_files if f.basename == "modules.dep"]
         if len(deps) != 1:
             fail("kernel_files must hold exactly one lib/modules/<version>/modules.dep")
@@ -214,8 +214,8 @@ picket_image = rule(
         "daemons": attr.label_list(cfg = _to_board, doc = "daemons, installed as /usr/bin/<target name>"),
         "init": attr.label_list(cfg = _to_board, doc = "the rootfs's PID 1, installed as /sbin/init (at most one)"),
         "initramfs_init": attr.label(cfg = _to_board, mandatory = True, doc = "PID 1 of the initramfs"),
-        "initramfs_modules": attr.string_list(doc = "kernel modules the initramfs loads (names; imgtool adds their dependencies from modules.dep)"),
-        "rootfs_modules": attr.string_list(doc = "kernel modules the init loads (names, as initramfs_modules)"),
+        "initramfs_modules": attr.string_list(doc = "kernel modules the initramfs loads (names; imgtool adds their dependencies from modules.dep); default: the board's (platforms/board)"),
+        "rootfs_modules": attr.string_list(doc = "kernel modules the init loads (names, as initramfs_modules); default: the board's"),
         "kernel_files": attr.label(doc = "the unpacked kernel package: lib/modules/<version>/modules.dep and the .ko files"),
         "services": attr.string_list_dict(doc = "daemon name -> its args: the daemons the init runs, in the order of daemons ($PLATFORM, $PLATFORM_URL, $PLATFORM_CA are substituted)"),
         "kernel": attr.label(allow_single_file = True, mandatory = True),

@@ -48,6 +48,21 @@ type Board struct {
 	LAN  string
 	WAN  string
 	Disk Disk
+	// Modules are the kernel modules the board's image loads.
+	Modules Modules
+}
+
+// Modules names kernel modules (as the kernel does: "virtio_blk"); their
+// dependencies come from the kernel's modules.dep at image build time
+// (src/kmod). The CRC algorithms some modules ask the crypto API for at
+// run time are named too: there is no modprobe on the box to load them.
+type Modules struct {
+	// Boot are loaded by the initramfs: the disk controllers, the ESP's
+	// FAT and code pages, squashfs for the slots.
+	Boot []string
+	// Run are loaded by the init: NICs, ext4 for the data partition,
+	// 802.1Q for scanning VLANs, hardware RNGs.
+	Run []string
 }
 
 // LCD describes the character display. Pin names are periph.io names: host

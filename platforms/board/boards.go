@@ -10,6 +10,17 @@ func console(device string) Console {
 	return Console{Device: device, Baud: 9600, DataBits: 8, Parity: "none", StopBits: 2}
 }
 
+// x86Modules are the modules of the x86_64 boards (Debian's amd64
+// kernel): virtio, SATA and NVMe disks; the NICs of qemu, VMware,
+// VirtualBox and the appliance's Intel ports.
+func x86Modules() Modules {
+	return Modules{
+		Boot: []string{"virtio_pci", "virtio_blk", "crct10dif_generic", "crc64_rocksoft_generic", "ahci", "sd_mod", "nvme",
+			"vfat", "nls_cp437", "nls_ascii", "nls_iso8859_1", "squashfs"},
+		Run: []string{"crc32c_generic", "ext4", "virtio_net", "e1000", "e1000e", "igb", "igc", "vmxnet3", "virtio_rng", "8021q"},
+	}
+}
+
 func disk(device string, bootMiB, rootfsMiB int) Disk {
 	return Disk{Device: device, Partitions: []Partition{
 		{Label: "boot", SizeMiB: bootMiB, FS: "vfat"},
@@ -31,6 +42,7 @@ func appliance() Board {
 		LAN:         "eth0",
 		WAN:         "eth1",
 		Disk:        disk("/dev/sda", 256, 512),
+		Modules:     x86Modules(),
 	}
 }
 
@@ -46,6 +58,7 @@ func virtual() Board {
 		LAN:         "eth0",
 		WAN:         "eth1",
 		Disk:        disk("/dev/vda", 256, 512),
+		Modules:     x86Modules(),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	hwboard "picket.dev/picket/platforms/board"
 	"picket.dev/picket/src/imagebuild"
 	"picket.dev/picket/src/kmod"
 	"picket.dev/picket/src/manifest"
@@ -26,7 +27,7 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 	initInit := fs.String("initramfs-init", "", "instead of -initrd: PID 1 binary to wrap in an initramfs")
 	var initMods stringList
 	fs.Var(&initMods, "initramfs-module", "with -initramfs-init: a .ko file for the initramfs, dependencies first; repeatable")
-	kmodDir := fs.String("kernel-modules", "", "unpacked kernel package (lib/modules/*/modules.dep) that -initramfs-modules and -rootfs-modules name modules from")
+	kmodDir := fs.String("kernel-modules", "", "unpacked kernel package (lib/modules/*/modules.dep) to take modules from: the board's (platforms/board Modules) unless -initramfs-modules or -rootfs-modules name others")
 	initModNames := fs.String("initramfs-modules", "", "with -initramfs-init and -kernel-modules: comma-separated module names for the initramfs (disk, squashfs, FAT); dependencies are added")
 	rootfsModNames := fs.String("rootfs-modules", "", "with -kernel-modules: comma-separated module names the init loads (NICs, data file system); dependencies are added")
 	rootfsDir := fs.String("rootfs-dir", "", "directory whose files make the rootfs")
@@ -79,6 +80,17 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 	}
 	if (*initModNames != "" || *rootfsModNames != "") && *kmodDir == "" {
 		return fmt.Errorf("%w: -initramfs-modules and -rootfs-modules need -kernel-modules", errUsage)
+	}
+	if *kmodDir != "" && *initModNames == "" && *rootfsModNames == "" {
+		// The board's own lists (platforms/board).
+		b, err := hwboard.Lookup(*board)
+		if err != nil {
+			return fmt.Errorf("%w: -kernel-modules without -initramfs-modules or -rootfs-modules takes the board's modules: %v", errUsage, err)
+		}
+		if *initInit != "" {
+			*initModNames = strings.Join(b.Modules.Boot, ",")
+		}
+		*rootfsModNames = strings.Join(b.Modules.Run, ",")
 	}
 	if *initModNames != "" {
 		if *initInit == "" {
