@@ -111,9 +111,16 @@ func plan(h *netlink.Handle, procSys string, cur, want State, o options) ([]step
 			return nil, fmt.Errorf("%s: a link named %s exists and is not that VLAN", v, v.Name)
 		}
 	}
+	// A link wanted down that does not exist is as good as down: the
+	// virtual appliance may have one NIC, and its WAN is wanted down
+	// unless split networking is on. Its per-link settings are moot.
+	absent := map[string]bool{}
 	for _, l := range want.Links {
 		if _, ok := curLinks[l.Name]; !ok && !created[l.Name] {
-			return nil, fmt.Errorf("link %s does not exist", l.Name)
+			if l.Up {
+				return nil, fmt.Errorf("link %s does not exist", l.Name)
+			}
+			absent[l.Name] = true
 		}
 	}
 	// The kernel does not change an IPv4 address's flags in place, and
@@ -145,7 +152,7 @@ func plan(h *netlink.Handle, procSys string, cur, want State, o options) ([]step
 	}
 	for _, key := range sortedKeys(want.Sysctls) {
 		v := want.Sysctls[key]
-		if old, ok := cur.Sysctls[key]; ok && old == v {
+		if old, ok := cur.Sysctls[key]; ok && old == v || absent[sysctlLink(key)] {
 			continue
 		}
 		// The old value is read when the step runs, so undo restores what

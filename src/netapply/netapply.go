@@ -28,6 +28,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 
 	"picket.dev/picket/src/netcfg"
 )
@@ -150,6 +151,15 @@ func promoteSecondaries(link string) string {
 func acceptRA(link string) string    { return "net/ipv6/conf/" + link + "/accept_ra" }
 func autoconf(link string) string    { return "net/ipv6/conf/" + link + "/autoconf" }
 func disableIPv6(link string) string { return "net/ipv6/conf/" + link + "/disable_ipv6" }
+
+// sysctlLink is the link a per-link key above is about, or "".
+func sysctlLink(key string) string {
+	f := strings.Split(key, "/")
+	if len(f) == 5 && f[0] == "net" && f[2] == "conf" {
+		return f[3]
+	}
+	return ""
+}
 
 // linkSysctls are the per-link keys Desired sets for every link it names,
 // and so the keys Observe reads for every link it is asked about.

@@ -558,3 +558,25 @@ func TestApplyRefusesFlagChange(t *testing.T) {
 		t.Errorf("refused apply changed the kernel state:\n%s\nwant:\n%s", after, dump)
 	}
 }
+
+// A board's WAN port that is not there (the virtual appliance with one
+// NIC) is fine while split networking is off, and named when it is on.
+func TestApplyWithoutWANPort(t *testing.T) {
+	b := newBox(t)
+	run(t, "ip", "-n", b.ns, "link", "del", "wan0")
+	want := desired(t, staticLAN(lanAddr, lanGW))
+	if _, err := b.apply(t, want); err != nil {
+		t.Fatalf("Apply without a WAN port: %v", err)
+	}
+	if again, err := b.apply(t, want); err != nil || len(again) != 0 {
+		t.Fatalf("second Apply: changes %q, err %v; want none", again, err)
+	}
+	if out := b.ip(t, "-4", "-o", "addr", "show", "dev", "lan0"); !strings.Contains(out, "inet 192.0.2.10/24") {
+		t.Errorf("lan0 addresses: %q; want 192.0.2.10/24", out)
+	}
+	split := staticLAN(lanAddr, lanGW)
+	split.WAN = netcfg.WAN{Method: netcfg.WANStatic, Address: netip.MustParsePrefix("198.51.100.10/24"), Gateway: netip.MustParseAddr("198.51.100.1"), DNS1: netip.MustParseAddr("198.51.100.53")}
+	if _, err := b.apply(t, desired(t, split)); err == nil || !strings.Contains(err.Error(), "link wan0 does not exist") {
+		t.Errorf("split networking without the WAN port: err %v, want link wan0 does not exist", err)
+	}
+}

@@ -1,0 +1,568 @@
+// Package appliance boots the whole virtual appliance image under qemu
+// (TCG) and UEFI firmware (OVMF): GRUB picks the slot, the initramfs
+// (src/cmd/initramfs) verifies it against its signed manifest, the init
+// (src/cmd/init) starts the daemons and marks the slot good. The box's
+// NIC is a tap in a network namespace this test makes, where dnsmasq
+// serves DHCP; its serial console is a socket the test reads and types
+// into. One test walks an appliance's life on one disk, each step a
+// separate power-on (and each power-off a pulled plug):
+//
+//  1. first boot: boot messages, the console menu, a DHCP lease, slot A
+//     marked good;
+//  2. an update whose system never comes up is written to slot B and put
+//     on trial: B boots, misses its deadline, reboots, uses up its tries,
+//     and GRUB takes the box back to slot A by itself;
+//  3. a good update in slot B comes up and becomes the active slot;
+//  4. a byte flipped in slot A, which is then put on trial: the initramfs
+//     refuses it at boot and the box comes up on slot B.
+//
+// The image is built here with `imgtool build` and a throwaway key, from
+// the same daemons, init, initramfs and kernel modules as
+// //rootfs:image_virtual (under Bazel from its data; with go test built
+// with the go command).
+package appliance
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"picket.dev/picket/src/imagebuild"
+	"picket.dev/picket/src/keys"
+	"picket.dev/picket/src/pid1"
+	"picket.dev/picket/src/slots"
+	"picket.dev/picket/src/vt100input"
+	"picket.dev/picket/tests/netbench"
+)
+
+func TestMain(m *testing.M) {
+	// Bazel runs tests with a bare PATH; mkfs.* and partx live in sbin.
+	os.Setenv("PATH", os.Getenv("PATH")+":/usr/sbin:/sbin:/usr/bin:/bin")
+	os.Exit(m.Run())
+}
+
+const (
+	mac = "52:54:00:5a:01:02"
+	// The trial deadline of the images built here: long enough for the
+	// daemons' stable period (stable_seconds) on an emulated CPU, short
+	// enough that a failing update uses up its tries quickly.
+	stableSeconds = 5
+	trialSeconds  = 40
+	// guard bounds every wait for the console: a hang guard, not a timing
+	// assertion (TCG on a busy 2-core machine is slow).
+	guard = 6 * time.Minute
+)
+
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := dir; filepath.Dir(d) != d; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+	}
+	t.Fatalf("no go.mod above %s; under Bazel the PICKET_* inputs must be set", dir)
+	return ""
+}
+
+// input returns the file an env var names (a Bazel runfiles path), else
+// what fallback gives.
+func input(t *testing.T, env string, fallback func() string) string {
+	t.Helper()
+	if p := os.Getenv(env); p != "" {
+		if src := os.Getenv("TEST_SRCDIR"); src != "" && !filepath.IsAbs(p) {
+			p = filepath.Join(src, os.Getenv("TEST_WORKSPACE"), p)
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return abs
+	}
+	return fallback()
+}
+
+func goBuild(t *testing.T, dir, pkg string) string {
+	t.Helper()
+	out := filepath.Join(dir, filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
+	cmd.Dir = moduleRoot(t)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	b, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, b)
+	}
+	return string(b)
+}
+
+// builder makes disk images the way //rootfs:image_virtual does.
+type builder struct {
+	dir, imgtool, kernelDir, key string
+	bins                         map[string]string // netmgrd, consoled, init, initramfs
+}
+
+func newBuilder(t *testing.T) *builder {
+	t.Helper()
+	dir := t.TempDir()
+	b := &builder{dir: dir, bins: map[string]string{}}
+	bin := filepath.Join(dir, "bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b.imgtool = input(t, "PICKET_IMGTOOL", func() string { return goBuild(t, bin, "./src/cmd/imgtool") })
+	for _, name := range []string{"init", "initramfs", "netmgrd", "consoled"} {
+		b.bins[name] = input(t, "PICKET_"+strings.ToUpper(name), func() string { return goBuild(t, bin, "./src/cmd/"+name) })
+	}
+	vmlinuz := input(t, "PICKET_KERNEL", func() string {
+		return filepath.Join(moduleRoot(t), "third_party", "_fetched", "kernel-amd64", "vmlinuz")
+	})
+	if _, err := os.Stat(vmlinuz); err != nil {
+		t.Fatalf("kernel: %v (run tools/fetch)", err)
+	}
+	b.kernelDir = filepath.Dir(vmlinuz)
+	keys := filepath.Join(dir, "keys")
+	if err := os.Mkdir(keys, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b.imgtool, "keygen", "-out", keys)
+	b.key = filepath.Join(keys, "release.key")
+	return b
+}
+
+// build writes an image of version with these services (pid1's boot
+// configuration) and returns its path.
+func (b *builder) build(t *testing.T, version string, services []pid1.ServiceConfig) string {
+	t.Helper()
+	cfg, err := json.Marshal(pid1.BootConfig{Hostname: "picket-virtual", Services: services,
+		StableSeconds: stableSeconds, TrialSeconds: trialSeconds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(b.dir, version+".init.json")
+	if err := os.WriteFile(cfgPath, cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(b.dir, version+".img")
+	t.Log(strings.TrimSpace(run(t, b.imgtool, "build", "-board", "virtual", "-version", version,
+		"-kernel", filepath.Join(b.kernelDir, "vmlinuz"), "-initramfs-init", b.bins["initramfs"],
+		"-kernel-modules", b.kernelDir,
+		"-rootfs-file", "sbin/init="+b.bins["init"],
+		"-rootfs-file", "usr/bin/netmgrd="+b.bins["netmgrd"],
+		"-rootfs-file", "usr/bin/consoled="+b.bins["consoled"],
+		"-rootfs-data", "etc/picket/init.json="+cfgPath,
+		"-key", b.key, "-slot-mib", "64", "-data-mib", "32", "-out", out)))
+	return out
+}
+
+// The product's services, as rootfs/BUILD.bazel lists them for the
+// virtual board (without scannerd: this test has no platform).
+var productServices = []pid1.ServiceConfig{
+	{Name: "netmgrd", Path: "/usr/bin/netmgrd"},
+	{Name: "consoled", Path: "/usr/bin/consoled", Args: []string{"-power", "init"}},
+}
+
+// A system that never comes up: its only daemon exits at once, every
+// time, so the init never sees it stable and never marks the slot good.
+var brokenServices = []pid1.ServiceConfig{
+	{Name: "netmgrd", Path: "/usr/bin/netmgrd", Args: []string{"-no-such-flag"}},
+}
+
+// part returns the byte offset and size of the named partition of disk.
+func part(t *testing.T, disk, name string) (off, size int64) {
+	t.Helper()
+	out := run(t, "partx", "--noheadings", "--raw", "--output", "START,SECTORS,NAME", disk)
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[2] == name {
+			start, err1 := strconv.ParseInt(f[0], 10, 64)
+			n, err2 := strconv.ParseInt(f[1], 10, 64)
+			if err1 != nil || err2 != nil {
+				t.Fatalf("partx line %q", line)
+			}
+			return start * imagebuild.SectorSize, n * imagebuild.SectorSize
+		}
+	}
+	t.Fatalf("no %q partition in:\n%s", name, out)
+	return 0, 0
+}
+
+func esp(t *testing.T, disk string) string {
+	off, _ := part(t, disk, imagebuild.PartBoot)
+	return fmt.Sprintf("%s@@%d", disk, off)
+}
+
+func readESP(t *testing.T, disk, name string) []byte {
+	t.Helper()
+	b, err := imagebuild.ReadFAT(context.Background(), esp(t, disk), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func writeESP(t *testing.T, disk, name string, data []byte) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "mcopy", "-o", "-i", esp(t, disk), p, "::/"+name)
+}
+
+func bootState(t *testing.T, disk string) slots.State {
+	t.Helper()
+	env, err := slots.Parse(readESP(t, disk, "grubenv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := slots.FromEnv(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func setBootState(t *testing.T, disk string, st slots.State) {
+	t.Helper()
+	b, err := st.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeESP(t, disk, "grubenv", b)
+}
+
+// install does what an update does: the new image's rootfs goes into
+// slot of disk (partition rootfs_<slot>) and its signed manifest next to
+// it on the ESP.
+func install(t *testing.T, disk, image, slot string) {
+	t.Helper()
+	srcOff, srcSize := part(t, image, imagebuild.PartRootfsA)
+	dstOff, dstSize := part(t, disk, "rootfs_"+slot)
+	if srcSize != dstSize {
+		t.Fatalf("slot sizes differ: %d vs %d", srcSize, dstSize)
+	}
+	src, err := os.Open(image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	buf := make([]byte, srcSize)
+	if _, err := src.ReadAt(buf, srcOff); err != nil {
+		t.Fatal(err)
+	}
+	dst, err := os.OpenFile(disk, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dst.WriteAt(buf, dstOff); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+	writeESP(t, disk, "slot-"+slot+".manifest", readESP(t, image, "slot-a.manifest"))
+}
+
+// console is the box's serial port: everything it printed, and a way to
+// type.
+type console struct {
+	mu   sync.Mutex
+	seen bytes.Buffer
+	more chan struct{}
+	conn net.Conn
+}
+
+func (c *console) read(conn net.Conn) {
+	buf := make([]byte, 4096)
+	for {
+		n, err := conn.Read(buf)
+		if n > 0 {
+			c.mu.Lock()
+			c.seen.Write(buf[:n])
+			c.mu.Unlock()
+			select {
+			case c.more <- struct{}{}:
+			default:
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (c *console) text() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.ReplaceAll(c.seen.String(), "\r", "")
+}
+
+// waitFor waits for text after offset from and returns the offset after
+// it.
+func (c *console) waitFor(t *testing.T, from int, text string) int {
+	t.Helper()
+	deadline := time.After(guard)
+	for {
+		out := c.text()
+		if i := strings.Index(out[min(from, len(out)):], text); i >= 0 {
+			return from + i + len(text)
+		}
+		select {
+		case <-c.more:
+		case <-deadline:
+			t.Fatalf("console never showed %q; after offset %d it printed:\n%s", text, from, tail(out[min(from, len(out)):], 6000))
+		}
+	}
+}
+
+func (c *console) send(t *testing.T, script string) {
+	t.Helper()
+	evs, err := keys.ParseScript(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.conn.Write(vt100input.Encode(evs)); err != nil {
+		t.Fatalf("type on the console: %v", err)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+// box is one power-on of the disk in qemu, its NIC on the tap of ns.
+type box struct {
+	con  *console
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func powerOn(t *testing.T, ns *netbench.NS, disk string) *box {
+	t.Helper()
+	// Not t.TempDir: qemu reads commas in paths as option separators, and
+	// subtest names become part of that path.
+	dir, err := os.MkdirTemp("", "picket-appliance-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	vars, err := os.ReadFile("/usr/share/OVMF/OVMF_VARS.fd")
+	if err != nil {
+		t.Fatalf("OVMF: %v (install ovmf)", err)
+	}
+	varsCopy := filepath.Join(dir, "OVMF_VARS.fd")
+	if err := os.WriteFile(varsCopy, vars, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "console.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	b := &box{con: &console{more: make(chan struct{}, 1)}, done: make(chan struct{})}
+	var log bytes.Buffer
+	// No -no-reboot: the box's own reboots (trial deadline, refused slot)
+	// happen inside this power-on, as on hardware.
+	b.cmd = ns.Command("qemu-system-x86_64", "-machine", "q35", "-cpu", "max", "-m", "512",
+		"-display", "none", "-monitor", "none", "-nodefaults",
+		"-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd",
+		"-drive", "if=pflash,format=raw,file="+varsCopy,
+		"-drive", "file="+disk+",format=raw,if=virtio",
+		"-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
+		"-device", "virtio-net-pci,netdev=n0,mac="+mac,
+		"-chardev", "socket,id=con,path="+sock,
+		"-serial", "chardev:con")
+	b.cmd.Stdout, b.cmd.Stderr = &log, &log
+	if err := b.cmd.Start(); err != nil {
+		t.Fatalf("start qemu: %v", err)
+	}
+	go func() { b.cmd.Wait(); close(b.done) }()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	select {
+	case c := <-accepted:
+		b.con.conn = c
+		go b.con.read(c)
+	case <-b.done:
+		t.Fatalf("qemu exited before connecting its console: %s", log.String())
+	case <-time.After(time.Minute):
+		b.cmd.Process.Kill()
+		t.Fatalf("qemu never connected its console: %s", log.String())
+	}
+	t.Cleanup(func() { b.pullPlug(); b.con.conn.Close() })
+	return b
+}
+
+// pullPlug stops the emulator without warning the box.
+func (b *box) pullPlug() {
+	select {
+	case <-b.done:
+		return
+	default:
+	}
+	b.cmd.Process.Kill()
+	<-b.done
+}
+
+func TestApplianceLife(t *testing.T) {
+	for _, tool := range []string{"qemu-system-x86_64", "mksquashfs", "mkfs.vfat", "mkfs.ext4", "mcopy", "partx", "dnsmasq"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is needed (tools/fetch installs it): %v", tool, err)
+		}
+	}
+	bld := newBuilder(t)
+	disk := bld.build(t, "1.0.0-test", productServices)
+
+	bench := netbench.New(t)
+	ns := bench.NS("app")
+	ns.Run("ip", "tuntap", "add", "dev", "tap0", "mode", "tap")
+	ns.Run("ip", "addr", "add", "10.99.0.1/24", "dev", "tap0")
+	ns.Run("ip", "link", "set", "tap0", "up")
+	dhcp := netbench.Dnsmasq(ns, netbench.DnsmasqOptions{
+		Interface:  "tap0",
+		Range4From: netip.MustParseAddr("10.99.0.50"), Range4To: netip.MustParseAddr("10.99.0.60"),
+		Router: netip.MustParseAddr("10.99.0.1"),
+	})
+
+	t.Run("first boot: console menu and DHCP and slot A good", func(t *testing.T) {
+		b := powerOn(t, ns, disk)
+		c := b.con
+		at := c.waitFor(t, 0, "picket: booting slot a")
+		at = c.waitFor(t, at, "picket: slot a: virtual 1.0.0-test")
+		at = c.waitFor(t, at, "signature and contents verified")
+		at = c.waitFor(t, at, "init: slot a, starting 2 daemons")
+		at = c.waitFor(t, at, "Press ENTER to start")
+		c.send(t, "ENTER")
+		c.waitFor(t, at, "MAC address")
+		if err := dhcp.WaitLog("DHCPACK", guard); err != nil {
+			t.Fatalf("no DHCP lease: %v\n%s", err, dhcp.Log())
+		}
+		var addr string
+		for _, l := range strings.Split(dhcp.Leases(), "\n") {
+			if f := strings.Fields(l); len(f) >= 3 && strings.EqualFold(f[1], mac) {
+				addr = f[2]
+			}
+		}
+		if addr == "" {
+			t.Fatalf("no lease for %s in:\n%s", mac, dhcp.Leases())
+		}
+		// The address is up on the box: it answers (the kernel does; the
+		// box listens on no port).
+		var err error
+		for i := 0; i < 30; i++ {
+			if _, err = ns.Try("ping", "-c", "1", "-W", "2", addr); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			t.Fatalf("box at %s does not answer: %v", addr, err)
+		}
+		c.waitFor(t, 0, "init: marked good")
+		b.pullPlug()
+		if st := bootState(t, disk); st != (slots.State{Active: "a"}) {
+			t.Errorf("boot state %v, want active a", st)
+		}
+	})
+
+	t.Run("update that never comes up: back on slot A by itself", func(t *testing.T) {
+		install(t, disk, bld.build(t, "1.0.1-broken", brokenServices), "b")
+		setBootState(t, disk, slots.State{Active: "a", Trying: "b", Tries: 2})
+		b := powerOn(t, ns, disk)
+		c := b.con
+		at := 0
+		for try := 1; try <= 2; try++ {
+			at = c.waitFor(t, at, "picket: booting slot b")
+			at = c.waitFor(t, at, "picket: slot b: virtual 1.0.1-broken")
+			at = c.waitFor(t, at, "init: slot b is on trial")
+			at = c.waitFor(t, at, "init: slot b did not come up within")
+		}
+		at = c.waitFor(t, at, "picket: slot b used up its tries; falling back to slot a")
+		at = c.waitFor(t, at, "picket: slot a: virtual 1.0.0-test")
+		c.waitFor(t, at, "init: marked good")
+		b.pullPlug()
+		if st := bootState(t, disk); st != (slots.State{Active: "a"}) {
+			t.Errorf("boot state %v, want active a, nothing on trial", st)
+		}
+	})
+
+	t.Run("good update in slot B comes up and becomes active", func(t *testing.T) {
+		install(t, disk, bld.build(t, "1.1.0-test", productServices), "b")
+		setBootState(t, disk, slots.State{Active: "a", Trying: "b", Tries: 3})
+		b := powerOn(t, ns, disk)
+		c := b.con
+		at := c.waitFor(t, 0, "picket: booting slot b")
+		at = c.waitFor(t, at, "picket: slot b: virtual 1.1.0-test")
+		at = c.waitFor(t, at, "init: slot b is on trial")
+		at = c.waitFor(t, at, "Press ENTER to start")
+		c.waitFor(t, at, "init: marked good")
+		b.pullPlug()
+		if st := bootState(t, disk); st != (slots.State{Active: "b"}) {
+			t.Errorf("boot state %v, want active b", st)
+		}
+	})
+
+	t.Run("flipped byte in slot A refused at boot", func(t *testing.T) {
+		off, _ := part(t, disk, imagebuild.PartRootfsA)
+		f, err := os.OpenFile(disk, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		one := make([]byte, 1)
+		at := off + 1<<20 // inside the squashfs (well below its size)
+		if _, err := f.ReadAt(one, at); err != nil {
+			t.Fatal(err)
+		}
+		one[0] ^= 0x01
+		if _, err := f.WriteAt(one, at); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		setBootState(t, disk, slots.State{Active: "b", Trying: "a", Tries: 1})
+		b := powerOn(t, ns, disk)
+		c := b.con
+		i := c.waitFor(t, 0, "picket: booting slot a")
+		i = c.waitFor(t, i, "picket: slot a refused: ")
+		i = c.waitFor(t, i, "sha256")
+		i = c.waitFor(t, i, "picket: booting slot b")
+		i = c.waitFor(t, i, "picket: slot b: virtual 1.1.0-test")
+		c.waitFor(t, i, "init: marked good")
+		if strings.Contains(c.text(), "init: slot a") {
+			t.Errorf("the init of the altered slot A ran:\n%s", c.text())
+		}
+		b.pullPlug()
+		if st := bootState(t, disk); st.Active != "b" || st.Trying == "a" {
+			t.Errorf("boot state %v, want active b and A no longer on trial", st)
+		}
+	})
+}
