@@ -26,6 +26,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -35,6 +36,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -477,16 +479,28 @@ func TestApplianceLife(t *testing.T) {
 		if addr == "" {
 			t.Fatalf("no lease for %s in:\n%s", mac, dhcp.Leases())
 		}
-		// The address is up on the box: it answers (the kernel does; the
-		// box listens on no port).
-		var err error
-		for i := 0; i < 30; i++ {
-			if _, err = ns.Try("ping", "-c", "1", "-W", "2", addr); err == nil {
-				break
+		// The address is up on the box: a TCP connection to it is
+		// refused (the kernel answers with a reset), which also shows
+		// the box listens on none of these ports.
+		for _, port := range []string{"22", "80", "443", "8443"} {
+			var err error
+			for i := 0; i < 30; i++ {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				var conn net.Conn
+				conn, err = ns.DialContext(ctx, "tcp", net.JoinHostPort(addr, port))
+				cancel()
+				if conn != nil {
+					conn.Close()
+					t.Fatalf("the box accepted a connection on %s port %s", addr, port)
+				}
+				if errors.Is(err, syscall.ECONNREFUSED) {
+					break
+				}
+				time.Sleep(time.Second)
 			}
-		}
-		if err != nil {
-			t.Fatalf("box at %s does not answer: %v", addr, err)
+			if !errors.Is(err, syscall.ECONNREFUSED) {
+				t.Fatalf("box at %s port %s: %v; want connection refused (the address up, nothing listening)", addr, port, err)
+			}
 		}
 		c.waitFor(t, 0, "init: marked good")
 		b.pullPlug()
