@@ -28,30 +28,34 @@ _GO_SETTINGS = {
     "@io_bazel_rules_go//go/private:request_nogo": True,
 }
 
-# The release key flag only matters to the image action: the transitions
-# reset it, so building with another key does not rebuild every binary
-# (a Starlark flag is part of the configuration of everything below it).
-_KEY_FLAG = "//rootfs:release_key"
+# The image flags (release key, platform and its CA) only matter to the
+# image action: the transitions reset them to their defaults, so building
+# with other values does not rebuild every binary (a Starlark flag is part
+# of the configuration of everything below it).
+_IMAGE_FLAGS = {
+    "//rootfs:release_key": "",
+    "//rootfs:platform": "platform.picket.test:8443",
+    "//rootfs:platform_ca": "",
+}
 
 def _to_board_impl(_settings, attr):
-    return dict(_GO_SETTINGS, **{
+    return dict(_GO_SETTINGS, **dict(_IMAGE_FLAGS, **{
         "//command_line_option:platforms": "//platforms:" + attr.board,
-        _KEY_FLAG: "",
-    })
+    }))
 
 _to_board = transition(
     implementation = _to_board_impl,
     inputs = [],
-    outputs = ["//command_line_option:platforms", _KEY_FLAG] + _GO_SETTINGS.keys(),
+    outputs = ["//command_line_option:platforms"] + _IMAGE_FLAGS.keys() + _GO_SETTINGS.keys(),
 )
 
 def _to_host_impl(_settings, _attr):
-    return dict(_GO_SETTINGS, **{_KEY_FLAG: ""})
+    return dict(_GO_SETTINGS, **_IMAGE_FLAGS)
 
 _to_host = transition(
     implementation = _to_host_impl,
     inputs = [],
-    outputs = [_KEY_FLAG] + _GO_SETTINGS.keys(),
+    outputs = _IMAGE_FLAGS.keys() + _GO_SETTINGS.keys(),
 )
 
 PlatformInfo = provider(
