@@ -62,7 +62,7 @@ func TestEveryDaemonForEveryBoard(t *testing.T) {
 }
 
 // hostTools are built for the build machine, not per board (//:host_tools).
-var hostTools = []string{"flasher", "imgtool", "platformd"}
+var hostTools = []string{"flasher", "imgtool", "platformd", "slotctl"}
 
 func TestHostTools(t *testing.T) {
 	for _, tool := range hostTools {

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Boot-time benchmark of the virtual appliance image. Not part of tools/test.
+#
+# Builds //rootfs:image_virtual (offline Bazel) and boots a fresh copy of it
+# RUNS times under qemu (TCG, q35, OVMF, virtio disk, no NIC), timing from
+# qemu's start to each milestone on the serial console: GRUB's "booting
+# slot", the initramfs's verified slot, the init starting the daemons, the
+# console menu, and the slot marked good (the daemons stable for 30 s). The
+# peer, in the same run: the same kernel booted by qemu directly (-kernel,
+# no firmware, no GRUB) into a minimal Go init that prints one line and
+# powers off (tests/image/testinit): the floor of kernel + Go start on this
+# host. Prints medians.
+#
+#   tests/bench/boot.sh [RUNS]   (default 3; about 1 minute per run)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+runs=${1:-3}
+command -v go >/dev/null || export PATH="$top/third_party/_fetched/go/bin:$PATH"
+tools/fetch >/dev/null
+tools/offline bazel build //rootfs:image_virtual //tests/image/testinit >/dev/null 2>&1
+img=bazel-bin/rootfs/image_virtual.img
+scratch=$(mktemp -d /tmp/picket-bootbench.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+echo "commit $(git rev-parse --short HEAD), $(nproc) cores, qemu $(qemu-system-x86_64 --version | head -1 | awk '{print $4}'), TCG, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "image: $(du -h --apparent-size $img | cut -f1) apparent, $(du -h $img | cut -f1) allocated"
+
+# timeline CMD... : runs CMD, prints "<seconds> <line>" for every console
+# line, stops qemu at the first "marked good" or "powered off" or after 4 min.
+timeline() {
+	local t0=$EPOCHREALTIME line
+	coproc Q { timeout 240 "$@" 2>&1; }
+	while IFS= read -r line <&"${Q[0]}"; do
+		line=${line//$'\r'/}
+		printf '%.2f %s\n' "$(echo "$EPOCHREALTIME - $t0" | bc)" "$line"
+		case $line in *"init: marked good"* | *"powering off"* | *"reboot: Power down"*) kill "$Q_PID" 2>/dev/null || true; break ;; esac
+	done
+	wait "$Q_PID" 2>/dev/null || true
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "-"; else print a[int((NR+1)/2)]}'; }
+
+declare -A got
+milestones=("picket: booting slot" "signature and contents verified" "init: slot a, starting" "Press ENTER to start" "init: marked good")
+for n in $(seq "$runs"); do
+	cp "$img" "$scratch/disk.img"
+	chmod 644 "$scratch/disk.img"
+	cp /usr/share/OVMF/OVMF_VARS.fd "$scratch/vars.fd"
+	timeline qemu-system-x86_64 -machine q35 -cpu max -m 512 -display none -monitor none -nodefaults -no-reboot \
+		-drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd \
+		-drive if=pflash,format=raw,file="$scratch/vars.fd" \
+		-drive file="$scratch/disk.img",format=raw,if=virtio -serial stdio >"$scratch/run$n.txt"
+	for m in "${milestones[@]}"; do
+		t=$(grep -a -F -m1 -- "$m" "$scratch/run$n.txt" | cut -d' ' -f1 || true)
+		got[$m]+="${t:-} "
+	done
+	# The peer: kernel + minimal Go init, no firmware or bootloader.
+	(cd "$scratch" && rm -rf peer && mkdir -p peer/dev && cp -L "$top/bazel-bin/tests/image/testinit/testinit_/testinit" peer/init &&
+		mknod peer/dev/console c 5 1 && cd peer && printf "dev\ndev/console\ninit\n" | cpio -o -H newc --quiet | gzip >../peer.img)
+	timeline qemu-system-x86_64 -machine q35 -cpu max -m 512 -display none -monitor none -nodefaults -no-reboot \
+		-kernel third_party/_fetched/kernel-amd64/vmlinuz -initrd "$scratch/peer.img" \
+		-append "console=ttyS0 random.trust_cpu=on quiet" -serial stdio >"$scratch/peer$n.txt"
+	t=$(grep -a -m1 'picket-testinit: Linux version' "$scratch/peer$n.txt" | cut -d' ' -f1 || true)
+	got[peer]+="${t:-} "
+done
+echo "median seconds from qemu start ($runs runs):"
+for m in "${milestones[@]}"; do
+	printf '  %-40s %s\n' "$m" "$(printf '%s\n' ${got[$m]} | median)"
+done
+printf '  %-40s %s\n' "peer: kernel + Go init line (-kernel)" "$(printf '%s\n' ${got[peer]} | median)"
