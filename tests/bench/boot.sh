@@ -2,7 +2,8 @@
 # Boot-time benchmark of the virtual appliance image. Not part of tools/test.
 #
 # Builds //rootfs:image_virtual (offline Bazel) and boots a fresh copy of it
-# RUNS times under qemu (TCG, q35, OVMF, virtio disk, no NIC), timing from
+# RUNS times under qemu (TCG, q35, OVMF, virtio disk, a virtio NIC on
+# qemu's user network with restrict=on: its DHCP, no way out), timing from
 # qemu's start to each milestone on the serial console: GRUB's "booting
 # slot", the initramfs's verified slot, the init starting the daemons, the
 # console menu, and the slot marked good (the daemons stable for 30 s). The
@@ -28,14 +29,15 @@ echo "image: $(du -h --apparent-size $img | cut -f1) apparent, $(du -h $img | cu
 # timeline CMD... : runs CMD, prints "<seconds> <line>" for every console
 # line, stops qemu at the first "marked good" or "powered off" or after 4 min.
 timeline() {
-	local t0=$EPOCHREALTIME line
-	coproc Q { timeout 240 "$@" 2>&1; }
-	while IFS= read -r line <&"${Q[0]}"; do
+	local t0=$EPOCHREALTIME line pidfile
+	pidfile=$(mktemp "$scratch/pid.XXXXXX")
+	while IFS= read -r line; do
 		line=${line//$'\r'/}
 		printf '%.2f %s\n' "$(echo "$EPOCHREALTIME - $t0" | bc)" "$line"
-		case $line in *"init: marked good"* | *"powering off"* | *"reboot: Power down"*) kill "$Q_PID" 2>/dev/null || true; break ;; esac
-	done
-	wait "$Q_PID" 2>/dev/null || true
+		case $line in *"init: marked good"* | *"picket-testinit: "*) kill "$(cat "$pidfile")" 2>/dev/null || true ;; esac
+	# The console menu's text ends with escape sequences, not a newline:
+	# ESC ends a record too.
+	done < <({ timeout 240 "$@" 2>&1 & echo $! >"$pidfile"; wait; } | stdbuf -o0 tr '\033' '\n')
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "-"; else print a[int((NR+1)/2)]}'; }
@@ -49,14 +51,14 @@ for n in $(seq "$runs"); do
 	timeline qemu-system-x86_64 -machine q35 -cpu max -m 512 -display none -monitor none -nodefaults -no-reboot \
 		-drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd \
 		-drive if=pflash,format=raw,file="$scratch/vars.fd" \
-		-drive file="$scratch/disk.img",format=raw,if=virtio -serial stdio >"$scratch/run$n.txt"
+		-drive file="$scratch/disk.img",format=raw,if=virtio -nic user,restrict=on,model=virtio-net-pci \
+		-serial stdio >"$scratch/run$n.txt"
 	for m in "${milestones[@]}"; do
 		t=$(grep -a -F -m1 -- "$m" "$scratch/run$n.txt" | cut -d' ' -f1 || true)
 		got[$m]+="${t:-} "
 	done
 	# The peer: kernel + minimal Go init, no firmware or bootloader.
-	(cd "$scratch" && rm -rf peer && mkdir -p peer/dev && cp -L "$top/bazel-bin/tests/image/testinit/testinit_/testinit" peer/init &&
-		mknod peer/dev/console c 5 1 && cd peer && printf "dev\ndev/console\ninit\n" | cpio -o -H newc --quiet | gzip >../peer.img)
+	go run ./tests/bench/mkinitramfs -init "$top/bazel-bin/tests/image/testinit/testinit_/testinit" -out "$scratch/peer.img"
 	timeline qemu-system-x86_64 -machine q35 -cpu max -m 512 -display none -monitor none -nodefaults -no-reboot \
 		-kernel third_party/_fetched/kernel-amd64/vmlinuz -initrd "$scratch/peer.img" \
 		-append "console=ttyS0 random.trust_cpu=on quiet" -serial stdio >"$scratch/peer$n.txt"
