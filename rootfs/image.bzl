@@ -90,6 +90,12 @@ def _picket_image_impl(ctx):
     ]
     for m in ctx.files.initramfs_modules:
         args += ["-initramfs-module", m.path]
+    for target, name in ctx.attr.esp_files.items():
+        f = target.files.to_list()
+        if len(f) != 1:
+            fail("esp_files: %s must be one file" % target.label)
+        inputs.append(f[0])
+        args += ["-esp-file", "%s=%s" % (name, f[0].path)]
     for dest, targets in [("usr/bin/", ctx.attr.daemons), ("sbin/", ctx.attr.init)]:
         for t in targets:
             exe = _exe(t)
@@ -114,15 +120,39 @@ def _picket_image_impl(ctx):
     args += ["-rootfs-data", "etc/picket/init.json=" + init_json.path]
     args += ["-slot-mib", str(ctx.attr.slot_mib), "-out", img.path]
 
+    # Inputs read from third_party/_fetched of the workspace (like the dev
+    # key): GRUB's modules of a foreign platform, board firmware files.
+    fetched = [ctx.attr.grub_dir]
+    for name, path in sorted(ctx.attr.fetched_esp_files.items()):
+        fetched.append("%s=%s" % (name, path))
+
     key = ctx.attr._release_key[ReleaseKeyInfo].path
     ctx.actions.run_shell(
         inputs = inputs,
         outputs = [img],
         command = """set -eu
 key="$1"; shift; info="$1"; shift; imgtool="$1"; shift; anchor="$1"; shift
+grub="$1"; shift; nfetched="$1"; shift
 # The workspace: anchor is a source file of this package, linked into the
 # exec root.
 ws=$(dirname "$(dirname "$(readlink -f "$anchor")")")
+extra=""
+need() {
+  if [ ! -e "$ws/$1" ]; then
+    echo "picket_image: $ws/$1 is missing: run tools/fetch (it unpacks the pinned Debian packages of third_party/inputs.lock there)" >&2
+    exit 1
+  fi
+}
+i=0
+while [ "$i" -lt "$nfetched" ]; do
+  spec="$1"; shift
+  need "${spec#*=}"
+  extra="$extra -esp-file ${spec%%=*}=$ws/${spec#*=}"
+  i=$((i + 1))
+done
+if [ -n "$grub" ]; then need "$grub"; extra="$extra -grub-dir $ws/$grub"; fi
+# shellcheck disable=SC2086 # extra holds whole flags; paths have no spaces
+set -- $extra "$@"
 [ -n "$key" ] || key="$ws/third_party/_fetched/keys/release.key"
 if [ ! -f "$key" ]; then
   echo "picket_image: no release key at $key: create a dev key with" >&2
@@ -134,7 +164,7 @@ version=$(sed -n 's/^STABLE_PICKET_VERSION //p' "$info")
 [ -n "$version" ] || { echo "picket_image: no STABLE_PICKET_VERSION in $info (tools/workspace-status)" >&2; exit 1; }
 exec "$imgtool" build -key "$key" -version "$version" "$@" >/dev/null
 """,
-        arguments = [key, ctx.info_file.path, imgtool.path, ctx.file._anchor.path] + args,
+        arguments = [key, ctx.info_file.path, imgtool.path, ctx.file._anchor.path] + fetched[:1] + [str(len(fetched) - 1)] + fetched[1:] + args,
         mnemonic = "PicketImage",
         progress_message = "Building disk image %s for board %s" % (img.short_path, board),
         # The key is read from outside the build (it must never be a
@@ -157,6 +187,9 @@ picket_image = rule(
         "kernel": attr.label(allow_single_file = True, mandatory = True),
         "console_daemon": attr.string(default = "consoled", doc = "the daemon that owns the console"),
         "console": attr.string(default = "ttyS0", doc = "its tty"),
+        "grub_dir": attr.string(doc = "workspace path of GRUB's modules for the board's EFI platform, as tools/fetch unpacks them (default: the host's /usr/lib/grub/<platform>)"),
+        "fetched_esp_files": attr.string_dict(doc = "boot partition name -> workspace path of a file tools/fetch unpacks (board firmware)"),
+        "esp_files": attr.label_keyed_string_dict(allow_files = True, doc = "file -> its name on the boot partition"),
         "slot_mib": attr.int(default = 256, doc = "size of each rootfs slot in MiB"),
         "_imgtool": attr.label(default = "//src/cmd/imgtool", cfg = _to_host),
         "_release_key": attr.label(default = "//rootfs:release_key"),
