@@ -54,6 +54,25 @@ _to_host = transition(
     outputs = [_KEY_FLAG] + _GO_SETTINGS.keys(),
 )
 
+# The modules the product initramfs loads on the arm boards, dependencies
+# first: the virtio disk of qemu's "virt" machine (PCI and MMIO), FAT and
+# its code pages for the ESP, squashfs for the slots. Debian's arm64 and
+# armmp kernels build these as modules (=m); virtio's core, PCI host and
+# the PL011 UART are built in. tools/fetch unpacks them (kmods_arm);
+# tests/armimage loads the same list.
+ARM_INITRAMFS_MODULES = [
+    "virtio_pci_legacy_dev",
+    "virtio_pci_modern_dev",
+    "virtio_pci",
+    "virtio_mmio",
+    "virtio_blk",
+    "fat",
+    "vfat",
+    "nls_cp437",
+    "nls_ascii",
+    "squashfs",
+]
+
 ReleaseKeyInfo = provider(
     doc = "The release key path given on the command line.",
     fields = {"path": "path of the private key, or empty for the dev key"},
@@ -194,6 +213,26 @@ picket_image = rule(
         "_imgtool": attr.label(default = "//src/cmd/imgtool", cfg = _to_host),
         "_release_key": attr.label(default = "//rootfs:release_key"),
         "_anchor": attr.label(default = "//rootfs:image.bzl", allow_single_file = True),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+)
+
+def _board_binary_impl(ctx):
+    # A link of its own name: the same binary built for two boards has
+    # the same runfiles path, so one would hide the other.
+    out = ctx.actions.declare_file(ctx.label.name)
+    ctx.actions.symlink(output = out, target_file = _exe(ctx.attr.binary[0]), is_executable = True)
+    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
+
+board_binary = rule(
+    implementation = _board_binary_impl,
+    doc = """A Go binary built for a board's platform, in the configuration the
+    images build it in (for tests that put it into an image of their own).""",
+    attrs = {
+        "board": attr.string(mandatory = True, doc = "board name from platforms/boards.bzl"),
+        "binary": attr.label(cfg = _to_board, mandatory = True),
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
         ),
