@@ -72,6 +72,26 @@ platform_setting = rule(
     doc = "--//rootfs:platform=HOST:PORT and --//rootfs:platform_ca=PEM: the platform the boxes of an image contact, and its CA, the only root they trust for it.",
 )
 
+# The modules the product initramfs loads on the arm boards, dependencies
+# first: the virtio disk of qemu's "virt" machine (PCI and MMIO), FAT and
+# its code pages for the ESP, squashfs for the slots. Debian's arm64 and
+# armmp kernels build these as modules (=m); virtio's core, PCI host and
+# the PL011 UART are built in. tools/fetch unpacks them (kmods_arm);
+# platforms/board lists them as the arm boards' Modules.Boot and
+# tests/armimage loads the same list.
+ARM_INITRAMFS_MODULES = [
+    "virtio_pci_legacy_dev",
+    "virtio_pci_modern_dev",
+    "virtio_pci",
+    "virtio_mmio",
+    "virtio_blk",
+    "fat",
+    "vfat",
+    "nls_cp437",
+    "nls_ascii",
+    "squashfs",
+]
+
 ReleaseKeyInfo = provider(
     doc = "The release key path given on the command line.",
     fields = {"path": "path of the private key, or empty for the dev key"},
@@ -118,6 +138,12 @@ def _picket_image_impl(ctx):
             args += ["-initramfs-modules", ",".join(ctx.attr.initramfs_modules)]
         if ctx.attr.rootfs_modules:
             args += ["-rootfs-modules", ",".join(ctx.attr.rootfs_modules)]
+    for target, name in ctx.attr.esp_files.items():
+        f = target.files.to_list()
+        if len(f) != 1:
+            fail("esp_files: %s must be one file" % target.label)
+        inputs.append(f[0])
+        args += ["-esp-file", "%s=%s" % (name, f[0].path)]
     for dest, targets in [("usr/bin/", ctx.attr.daemons), ("sbin/", ctx.attr.init)]:
         for t in targets:
             exe = _exe(t)
@@ -173,15 +199,39 @@ def _picket_image_impl(ctx):
     args += ["-rootfs-data", "etc/picket/init.json=" + init_json.path]
     args += ["-slot-mib", str(ctx.attr.slot_mib), "-out", img.path]
 
+    # Inputs read from third_party/_fetched of the workspace (like the dev
+    # key): GRUB's modules of a foreign platform, board firmware files.
+    fetched = [ctx.attr.grub_dir]
+    for name, path in sorted(ctx.attr.fetched_esp_files.items()):
+        fetched.append("%s=%s" % (name, path))
+
     key = ctx.attr._release_key[ReleaseKeyInfo].path
     ctx.actions.run_shell(
         inputs = inputs,
         outputs = [img],
         command = """set -eu
 key="$1"; shift; info="$1"; shift; imgtool="$1"; shift; anchor="$1"; shift; ca="$1"; shift
+grub="$1"; shift; nfetched="$1"; shift
 # The workspace: anchor is a source file of this package, linked into the
 # exec root.
 ws=$(dirname "$(dirname "$(readlink -f "$anchor")")")
+extra=""
+need() {
+  if [ ! -e "$ws/$1" ]; then
+    echo "picket_image: $ws/$1 is missing: run tools/fetch (it unpacks the pinned Debian packages of third_party/inputs.lock there)" >&2
+    exit 1
+  fi
+}
+i=0
+while [ "$i" -lt "$nfetched" ]; do
+  spec="$1"; shift
+  need "${spec#*=}"
+  extra="$extra -esp-file ${spec%%=*}=$ws/${spec#*=}"
+  i=$((i + 1))
+done
+if [ -n "$grub" ]; then need "$grub"; extra="$extra -grub-dir $ws/$grub"; fi
+# shellcheck disable=SC2086 # extra holds whole flags; paths have no spaces
+set -- $extra "$@"
 if [ -n "$ca" ]; then
   case "$ca" in /*) ;; *) ca="$ws/$ca" ;; esac
   [ -f "$ca" ] || { echo "picket_image: --//rootfs:platform_ca=$ca: no such file" >&2; exit 1; }
@@ -199,7 +249,7 @@ version=$(sed -n 's/^STABLE_PICKET_VERSION //p' "$info")
 [ -n "$version" ] || { echo "picket_image: no STABLE_PICKET_VERSION in $info (tools/workspace-status)" >&2; exit 1; }
 exec "$imgtool" build -key "$key" -version "$version" "$@" >/dev/null
 """,
-        arguments = [key, ctx.info_file.path, imgtool.path, ctx.file._anchor.path, ca] + args,
+        arguments = [key, ctx.info_file.path, imgtool.path, ctx.file._anchor.path, ca] + fetched[:1] + [str(len(fetched) - 1)] + fetched[1:] + args,
         mnemonic = "PicketImage",
         progress_message = "Building disk image %s for board %s" % (img.short_path, board),
         # The key is read from outside the build (it must never be a
@@ -226,12 +276,35 @@ picket_image = rule(
         "console_daemon": attr.string(default = "", doc = "a daemon to run on the console tty as its controlling terminal (stdin/stdout/stderr there, not logged); consoled opens the console itself and logs like the others"),
         "platform_link_daemon": attr.string(default = "scannerd", doc = "the daemon left out when the image has no platform CA"),
         "console": attr.string(default = "/dev/ttyS0", doc = "the console tty for console_daemon"),
+        "grub_dir": attr.string(doc = "workspace path of GRUB's modules for the board's EFI platform, as tools/fetch unpacks them (default: the host's /usr/lib/grub/<platform>)"),
+        "fetched_esp_files": attr.string_dict(doc = "boot partition name -> workspace path of a file tools/fetch unpacks (board firmware)"),
+        "esp_files": attr.label_keyed_string_dict(allow_files = True, doc = "file -> its name on the boot partition"),
         "slot_mib": attr.int(default = 256, doc = "size of each rootfs slot in MiB"),
         "_imgtool": attr.label(default = "//src/cmd/imgtool", cfg = _to_host),
         "_release_key": attr.label(default = "//rootfs:release_key"),
         "_platform": attr.label(default = "//rootfs:platform"),
         "_platform_ca": attr.label(default = "//rootfs:platform_ca"),
         "_anchor": attr.label(default = "//rootfs:image.bzl", allow_single_file = True),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+)
+
+def _board_binary_impl(ctx):
+    # A link of its own name: the same binary built for two boards has
+    # the same runfiles path, so one would hide the other.
+    out = ctx.actions.declare_file(ctx.label.name)
+    ctx.actions.symlink(output = out, target_file = _exe(ctx.attr.binary[0]), is_executable = True)
+    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
+
+board_binary = rule(
+    implementation = _board_binary_impl,
+    doc = """A Go binary built for a board's platform, in the configuration the
+    images build it in (for tests that put it into an image of their own).""",
+    attrs = {
+        "board": attr.string(mandatory = True, doc = "board name from platforms/boards.bzl"),
+        "binary": attr.label(cfg = _to_board, mandatory = True),
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
         ),

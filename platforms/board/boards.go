@@ -21,6 +21,17 @@ func x86Modules() Modules {
 	}
 }
 
+// armModules are the modules of the arm boards' images (Debian's arm64
+// and armmp kernels) for the qemu "virt" machine tests/armimage boots
+// them in: virtio disks (PCI and MMIO), FAT for the ESP, squashfs. The
+// boards' own SD/eMMC and NIC drivers are not listed yet (docs/boards.md).
+func armModules() Modules {
+	return Modules{
+		Boot: []string{"virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio_mmio", "virtio_blk",
+			"fat", "vfat", "nls_cp437", "nls_ascii", "squashfs"},
+	}
+}
+
 func disk(device string, bootMiB, rootfsMiB int) Disk {
 	return Disk{Device: device, Partitions: []Partition{
 		{Label: "boot", SizeMiB: bootMiB, FS: "vfat"},
@@ -82,6 +93,7 @@ func rpi4() Board {
 		LAN:     "eth0",
 		WAN:     "eth1",
 		Disk:    disk("/dev/mmcblk0", 256, 512),
+		Modules: armModules(),
 	}
 }
 
@@ -103,5 +115,6 @@ func armv7() Board {
 		LAN:     "eth0",
 		WAN:     "eth1",
 		Disk:    disk("/dev/mmcblk0", 256, 512),
+		Modules: armModules(),
 	}
 }

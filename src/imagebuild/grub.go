@@ -17,8 +17,21 @@ var GrubModules = []string{
 	"linux", "serial", "terminal", "efi_gop", "search", "search_fs_file", "reboot", "halt",
 }
 
-// grubDir is where Debian keeps GRUB's x86_64 EFI modules.
-const grubDir = "/usr/lib/grub/x86_64-efi"
+// grubModules are the modules of t's GRUB: GrubModules on x86; the arm
+// EFI platforms have no serial module (the EFI console is the serial
+// port there), so it is left out.
+func (t Target) grubModules() []string {
+	if t.Serial {
+		return GrubModules
+	}
+	var mods []string
+	for _, m := range GrubModules {
+		if m != "serial" {
+			mods = append(mods, m)
+		}
+	}
+	return mods
+}
 
 // earlyConfig is embedded in BOOTX64.EFI: GRUB starts with root set to
 // the partition it was loaded from (the ESP) and reads the real config
@@ -51,13 +64,25 @@ func GrubEnv(active, trying string, tries int) ([]byte, error) {
 // counting down 3→2→1→0 (GRUB has no arithmetic) and saving the count
 // before booting, so a system that never comes up to mark itself good
 // uses up its tries; at 0 the trial is cleared and the active slot boots.
-// Console on serial and screen; no menu, no timeout.
+// Console on serial and screen; no menu, no timeout. It is the amd64
+// target's; Target.GrubConfig gives any target's.
 func GrubConfig() []byte {
+	return targets["amd64"].GrubConfig()
+}
+
+// GrubConfig returns t's grub.cfg: the same slot logic on every target;
+// the console lines and the kernel's console differ (see Target.Serial).
+func (t Target) GrubConfig() []byte {
+	term := "serial --unit=0 --speed=115200\nterminal_input serial console\nterminal_output serial console\n"
+	if !t.Serial {
+		term = "terminal_input console\nterminal_output console\n"
+	}
+	args := "console=" + t.Console
+	if t.KernelArgs != "" {
+		args += " " + t.KernelArgs
+	}
 	return []byte(`# Picket boot selection (written by imgtool build; see src/imagebuild).
-serial --unit=0 --speed=115200
-terminal_input serial console
-terminal_output serial console
-set timeout=0
+` + term + `set timeout=0
 set env=($root)/grubenv
 load_env --file $env picket_active picket_trying picket_tries
 set slot="$picket_active"
@@ -82,7 +107,7 @@ if [ -n "$picket_trying" ]; then
   save_env --file $env picket_active picket_trying picket_tries
 fi
 echo "picket: booting slot $slot"
-linux ($root)/vmlinuz console=ttyS0 random.trust_cpu=on picket.slot=$slot quiet
+linux ($root)/vmlinuz ` + args + ` picket.slot=$slot quiet
 initrd ($root)/initrd.img
 boot
 `)
@@ -91,6 +116,18 @@ boot
 // BuildGrubEFI writes BOOTX64.EFI with grub-mkimage: GrubModules, prefix
 // /EFI/BOOT, and the early config above.
 func BuildGrubEFI(ctx context.Context, out string) error {
+	return targets["amd64"].BuildGrubEFI(ctx, out, "")
+}
+
+// BuildGrubEFI writes t's GRUB EFI binary with the host's grub-mkimage
+// from the modules in grubDir ("" is t.GrubDir): t's modules, prefix
+// /EFI/BOOT, and the early config above. grub-mkimage builds for any
+// platform whose modules it is given, so the arm GRUBs come from the
+// modules of Debian's arm packages unpacked on an amd64 host.
+func (t Target) BuildGrubEFI(ctx context.Context, out, grubDir string) error {
+	if grubDir == "" {
+		grubDir = t.GrubDir
+	}
 	tmp, err := os.MkdirTemp("", "picket-grub-")
 	if err != nil {
 		return err
@@ -101,11 +138,12 @@ func BuildGrubEFI(ctx context.Context, out string) error {
 		return err
 	}
 	if _, err := os.Stat(filepath.Join(grubDir, "linux.mod")); err != nil {
-		return fmt.Errorf("GRUB EFI modules: %w (install grub-efi-amd64-bin)", err)
+		return fmt.Errorf("GRUB %s modules: %w (want the %s directory of Debian's %s package)", t.GrubPlatform, err, t.GrubPlatform, t.GrubPackage)
 	}
-	args := []string{"-O", "x86_64-efi", "-d", grubDir, "-p", "/EFI/BOOT", "-c", early, "-o", out}
-	if err := run(ctx, "grub-mkimage", append(args, GrubModules...)...); err != nil {
-		return fmt.Errorf("build GRUB (%s): %w", strings.Join(GrubModules, " "), err)
+	mods := t.grubModules()
+	args := []string{"-O", t.GrubPlatform, "-d", grubDir, "-p", "/EFI/BOOT", "-c", early, "-o", out}
+	if err := run(ctx, "grub-mkimage", append(args, mods...)...); err != nil {
+		return fmt.Errorf("build GRUB %s (%s): %w", t.GrubPlatform, strings.Join(mods, " "), err)
 	}
 	return nil
 }

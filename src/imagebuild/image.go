@@ -53,6 +53,15 @@ type Config struct {
 	InitramfsModules []string
 	Rootfs           []File // files of the root filesystem (both slots)
 	Key              ed25519.PrivateKey
+	// GOARCH is the CPU the image boots on (see Target); "" is amd64.
+	GOARCH string
+	// GrubDir holds GRUB's modules for the target's EFI platform; ""
+	// is the target's default (the host's /usr/lib/grub/<platform>).
+	GrubDir string
+	// ESPFiles are further files for the boot partition, such as a
+	// board firmware's own boot files; they may not replace the ones
+	// Build writes.
+	ESPFiles []File
 	// Sizes in bytes (multiples of 1 MiB); zero means the default.
 	ESPSize, SlotSize, DataSize int64
 	// WorkDir holds intermediate files; "" makes (and removes) a temp dir.
@@ -77,6 +86,10 @@ func Build(ctx context.Context, out string, c Config) (Result, error) {
 	}
 	if c.Key == nil {
 		return res, fmt.Errorf("build image: no signing key")
+	}
+	target, err := TargetFor(c.GOARCH)
+	if err != nil {
+		return res, fmt.Errorf("build image for board %s: %w", c.Board, err)
 	}
 	if c.ESPSize == 0 {
 		c.ESPSize = DefaultESPSize
@@ -159,25 +172,37 @@ func Build(ctx context.Context, out string, c Config) (Result, error) {
 	}
 	initrd = append(initrd, keyCpio...)
 
-	grubEFI := filepath.Join(work, "BOOTX64.EFI")
-	if err := BuildGrubEFI(ctx, grubEFI); err != nil {
+	grubEFI := filepath.Join(work, target.EFIName)
+	if err := target.BuildGrubEFI(ctx, grubEFI, c.GrubDir); err != nil {
 		return res, err
 	}
 	env, err := GrubEnv("a", "", 0)
 	if err != nil {
 		return res, err
 	}
+	espFiles := []File{
+		{Name: target.EFIPath(), Source: grubEFI},
+		{Name: "EFI/BOOT/grub.cfg", Data: target.GrubConfig()},
+		{Name: "grubenv", Data: env},
+		{Name: "vmlinuz", Source: c.Kernel},
+		{Name: "initrd.img", Data: initrd},
+		{Name: "slot-a.manifest", Data: signedBytes},
+		{Name: "slot-b.manifest", Data: signedBytes},
+	}
+	ours := map[string]bool{}
+	for _, f := range espFiles {
+		ours[strings.ToLower(f.Name)] = true
+	}
+	for _, f := range c.ESPFiles {
+		// FAT names are case-insensitive.
+		if ours[strings.ToLower(strings.Trim(f.Name, "/"))] {
+			return res, fmt.Errorf("build image: extra boot partition file %q would replace one the image build writes (%s)", f.Name, strings.Join(espNames(espFiles), ", "))
+		}
+		espFiles = append(espFiles, f)
+	}
 	esp := filepath.Join(work, "esp.img")
 	if err := BuildFAT(ctx, esp, FAT{Size: c.ESPSize, VolumeID: volumeID(seed, PartBoot), Label: "PICKETBOOT", FAT32: true,
-		Files: []File{
-			{Name: "EFI/BOOT/BOOTX64.EFI", Source: grubEFI},
-			{Name: "EFI/BOOT/grub.cfg", Data: GrubConfig()},
-			{Name: "grubenv", Data: env},
-			{Name: "vmlinuz", Source: c.Kernel},
-			{Name: "initrd.img", Data: initrd},
-			{Name: "slot-a.manifest", Data: signedBytes},
-			{Name: "slot-b.manifest", Data: signedBytes},
-		}}); err != nil {
+		Files: espFiles}); err != nil {
 		return res, fmt.Errorf("boot partition: %w", err)
 	}
 	data := filepath.Join(work, "data.img")
@@ -192,6 +217,14 @@ func Build(ctx context.Context, out string, c Config) (Result, error) {
 	})
 	res.Layout = l
 	return res, err
+}
+
+func espNames(files []File) []string {
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Name)
+	}
+	return names
 }
 
 // volumeID derives a FAT volume id from the seed, fixed per board+version.

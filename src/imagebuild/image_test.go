@@ -373,7 +373,15 @@ func TestBuildRejects(t *testing.T) {
 			c.SlotSize = 1 << 20
 			c.Rootfs = append(c.Rootfs, File{Name: "big", Data: randBytes(t, 2<<20)})
 		},
-		"no initrd": func(c *Config) { c.Initrd = "/nonexistent/initrd" },
+		"no initrd":      func(c *Config) { c.Initrd = "/nonexistent/initrd" },
+		"unknown GOARCH": func(c *Config) { c.GOARCH = "mips" },
+		"arm GRUB missing": func(c *Config) {
+			c.GOARCH = "arm64"
+			c.GrubDir = "/nonexistent/arm64-efi"
+		},
+		"ESP file replaces grub.cfg": func(c *Config) {
+			c.ESPFiles = []File{{Name: "efi/boot/GRUB.CFG", Data: []byte("boot\n")}}
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cc := c

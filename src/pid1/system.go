@@ -105,14 +105,14 @@ func Shutdown(sys System, mounted []Mount, action Action, console io.Writer) err
 		}
 	}
 	sys.Sync()
-	cmd := unix.LINUX_REBOOT_CMD_RESTART
+	cmd := RebootCmd(unix.LINUX_REBOOT_CMD_RESTART)
 	switch action {
 	case PowerOff:
 		fmt.Fprintln(console, SafeMessage)
-		cmd = unix.LINUX_REBOOT_CMD_POWER_OFF
+		cmd = RebootCmd(unix.LINUX_REBOOT_CMD_POWER_OFF)
 	case Halt:
 		fmt.Fprintln(console, "init: halted")
-		cmd = unix.LINUX_REBOOT_CMD_HALT
+		cmd = RebootCmd(unix.LINUX_REBOOT_CMD_HALT)
 	default:
 		fmt.Fprintln(console, "init: rebooting")
 	}
@@ -121,6 +121,12 @@ func Shutdown(sys System, mounted []Mount, action Action, console io.Writer) err
 	}
 	return nil
 }
+
+// RebootCmd turns a reboot(2) command (LINUX_REBOOT_CMD_*, a 32-bit
+// magic) into the int unix.Reboot takes. On 32-bit boards (armv7) some
+// commands (HALT is 0xCDEF0123) do not fit an int as constants; the
+// conversion of a variable wraps, and the kernel reads the same 32 bits.
+func RebootCmd(cmd uint32) int { return int(cmd) }
 
 // CmdlineValue returns the value of key=value in a kernel command line
 // (the contents of /proc/cmdline).

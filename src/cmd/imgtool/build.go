@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	hwboard "picket.dev/picket/platforms/board"
+	"picket.dev/picket/platforms/board"
 	"picket.dev/picket/src/imagebuild"
 	"picket.dev/picket/src/kmod"
 	"picket.dev/picket/src/manifest"
@@ -20,7 +20,7 @@ import (
 // Same inputs, same bytes.
 func runBuild(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("build", stderr)
-	board := fs.String("board", "", "board the image is for")
+	boardName := fs.String("board", "", "board the image is for")
 	ver := fs.String("version", "", "release version")
 	kernel := fs.String("kernel", "", "the kernel (vmlinuz)")
 	initrd := fs.String("initrd", "", "the initramfs (the release public key is appended to it)")
@@ -35,6 +35,9 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&rootfsFiles, "rootfs-file", "DEST=SRC: put file SRC at DEST in the rootfs (executable if SRC is); repeatable")
 	var rootfsData stringList
 	fs.Var(&rootfsData, "rootfs-data", "DEST=SRC: like -rootfs-file, but never executable (mode 0644); repeatable")
+	grubDir := fs.String("grub-dir", "", "GRUB's modules for the board's EFI platform (default: the host's /usr/lib/grub/<platform>)")
+	var espFiles stringList
+	fs.Var(&espFiles, "esp-file", "DEST=SRC: put file SRC at DEST on the boot partition too (board firmware files); repeatable")
 	keyPath := fs.String("key", "", "release private key (PEM, from imgtool keygen)")
 	out := fs.String("out", "", "disk image to write")
 	espMiB := fs.Int64("esp-mib", imagebuild.DefaultESPSize>>20, "boot partition size in MiB")
@@ -53,6 +56,21 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 		if n <= 0 {
 			return fmt.Errorf("%w: partition size %d MiB; sizes must be positive", errUsage, n)
 		}
+	}
+	b, err := board.Lookup(*boardName)
+	if err != nil {
+		return fmt.Errorf("%w: -board: %v", errUsage, err)
+	}
+	var esp []imagebuild.File
+	for _, spec := range espFiles {
+		dest, src, ok := strings.Cut(spec, "=")
+		if !ok || dest == "" || src == "" {
+			return fmt.Errorf("%w: -esp-file %q: want DEST=SRC", errUsage, spec)
+		}
+		if _, err := os.Stat(src); err != nil {
+			return fmt.Errorf("boot partition file %s: %w", dest, err)
+		}
+		esp = append(esp, imagebuild.File{Name: strings.TrimPrefix(dest, "/"), Source: src})
 	}
 	var files []imagebuild.File
 	if *rootfsDir != "" {
@@ -82,11 +100,7 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w: -initramfs-modules and -rootfs-modules need -kernel-modules", errUsage)
 	}
 	if *kmodDir != "" && *initModNames == "" && *rootfsModNames == "" {
-		// The board's own lists (platforms/board).
-		b, err := hwboard.Lookup(*board)
-		if err != nil {
-			return fmt.Errorf("%w: -kernel-modules without -initramfs-modules or -rootfs-modules takes the board's modules: %v", errUsage, err)
-		}
+		// The board's own lists (platforms/board); b was looked up above.
 		if *initInit != "" {
 			*initModNames = strings.Join(b.Modules.Boot, ",")
 		}
@@ -115,14 +129,14 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 	}
 	start := time.Now()
 	res, err := imagebuild.Build(context.Background(), *out, imagebuild.Config{
-		Board: *board, Version: *ver, Kernel: *kernel, Initrd: *initrd, InitramfsInit: *initInit, InitramfsModules: initMods, Rootfs: files, Key: priv,
+		Board: *boardName, GOARCH: b.GOARCH, GrubDir: *grubDir, ESPFiles: esp, Version: *ver, Kernel: *kernel, Initrd: *initrd, InitramfsInit: *initInit, InitramfsModules: initMods, Rootfs: files, Key: priv,
 		ESPSize: *espMiB << 20, SlotSize: *slotMiB << 20, DataSize: *dataMiB << 20,
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "built %s: board %s, version %s, %d MiB disk, rootfs %d bytes sha256 %s, in %s\n",
-		*out, *board, *ver, res.Layout.Sectors*imagebuild.SectorSize>>20, res.Rootfs, res.Manifest.SHA256,
+	fmt.Fprintf(stdout, "built %s: board %s (%s), version %s, %d MiB disk, rootfs %d bytes sha256 %s, in %s\n",
+		*out, *boardName, b.GOARCH, *ver, res.Layout.Sectors*imagebuild.SectorSize>>20, res.Rootfs, res.Manifest.SHA256,
 		time.Since(start).Round(time.Millisecond))
 	return nil
 }

@@ -85,6 +85,8 @@ func TestKeygenSignVerify(t *testing.T) {
 		{"sign missing board", []string{"sign", "-key", key, "-version", "1", "-image", image}, 2, "missing -board"},
 		{"sign bad board", []string{"sign", "-key", key, "-board", "No Such", "-version", "1", "-image", image, "-out", filepath.Join(dir, "x")}, 1, "board"},
 		{"sign with public key", []string{"sign", "-key", pub, "-board", "virtual", "-version", "1", "-image", image, "-out", filepath.Join(dir, "x")}, 1, `want "PRIVATE KEY"`},
+		{"build unknown board", []string{"build", "-board", "pi5", "-version", "1", "-kernel", image, "-initrd", image, "-rootfs-dir", dir, "-key", key, "-out", filepath.Join(dir, "x.img")}, 2, `unknown board "pi5"; known boards: appliance, armv7, rpi4, virtual`},
+		{"build bad esp file", []string{"build", "-board", "rpi4", "-version", "1", "-kernel", image, "-initrd", image, "-rootfs-dir", dir, "-key", key, "-esp-file", "config.txt", "-out", filepath.Join(dir, "x.img")}, 2, `-esp-file "config.txt": want DEST=SRC`},
 		{"keygen into missing dir", []string{"keygen", "-out", filepath.Join(dir, "nope")}, 1, "nope"},
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
 		{"no command", nil, 2, "usage"},

@@ -56,9 +56,9 @@ func main() {
 	sys.Sync()
 	if errors.Is(err, errReboot) {
 		time.Sleep(3 * time.Second)
-		sys.Reboot(unix.LINUX_REBOOT_CMD_RESTART)
+		sys.Reboot(pid1.RebootCmd(unix.LINUX_REBOOT_CMD_RESTART))
 	} else {
-		sys.Reboot(unix.LINUX_REBOOT_CMD_HALT)
+		sys.Reboot(pid1.RebootCmd(unix.LINUX_REBOOT_CMD_HALT))
 	}
 	select {}
 }

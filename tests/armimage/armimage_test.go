@@ -1,0 +1,406 @@
+// Package armimage boots the arm boards' disk images for real: qemu's
+// "virt" machine (TCG) with EDK2's UEFI firmware (AAVMF, from Debian's
+// qemu-efi-aarch64 and qemu-efi-arm) loads GRUB (BOOTAA64.EFI or
+// BOOTARM.EFI) from the ESP, GRUB reads grubenv and picks the slot, boots
+// Debian's arm64 or armmp kernel with the product initramfs
+// (src/cmd/initramfs), which loads its modules, verifies the slot's
+// squashfs against its signed manifest and switches to it, and the init
+// (src/cmd/init) marks the slot good in grubenv, which the test reads back
+// from the ESP.
+//
+// Each board's test builds an image of its own with imgtool (no daemons,
+// so the init marks the slot good after its stable period) and boots it
+// three times (see TestBootSlots); a boot takes 15 to 20 s of TCG, both
+// boards run at once. Under Bazel it also boots the Bazel-built product
+// image (//rootfs:image_<board>) from slot A up to the init starting its
+// daemons.
+//
+// Under "go test" the test builds what it needs (imgtool for the host,
+// initramfs and init with GOARCH=arm64 or GOARCH=arm GOARM=7) and reads
+// the kernels and GRUB modules tools/fetch unpacks in third_party/_fetched.
+// Under Bazel (tags local) they come as data through PICKET_* variables.
+package armimage
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"picket.dev/picket/src/imagebuild"
+)
+
+func TestMain(m *testing.M) {
+	// Bazel runs tests with a bare PATH; mkfs.vfat lives in /usr/sbin.
+	os.Setenv("PATH", os.Getenv("PATH")+":/usr/sbin:/sbin:/usr/bin:/bin")
+	os.Exit(m.Run())
+}
+
+// board is what differs between the arm boards' boots.
+type board struct {
+	name, goarch, goarm string
+	kernelDir, grubDir  string // under third_party/_fetched
+	qemu, cpu           string
+	code, vars          string // EDK2 firmware and its variable store
+	efi                 string // GRUB's file on the ESP
+}
+
+var boards = []board{
+	{name: "rpi4", goarch: "arm64", kernelDir: "kernel-arm64", grubDir: "grub-arm64-efi/usr/lib/grub/arm64-efi",
+		qemu: "qemu-system-aarch64", cpu: "cortex-a57",
+		code: "/usr/share/AAVMF/AAVMF_CODE.fd", vars: "/usr/share/AAVMF/AAVMF_VARS.fd", efi: "EFI/BOOT/BOOTAA64.EFI"},
+	{name: "armv7", goarch: "arm", goarm: "7", kernelDir: "kernel-armmp", grubDir: "grub-arm-efi/usr/lib/grub/arm-efi",
+		qemu: "qemu-system-arm", cpu: "cortex-a15",
+		code: "/usr/share/AAVMF/AAVMF32_CODE.fd", vars: "/usr/share/AAVMF/AAVMF32_VARS.fd", efi: "EFI/BOOT/BOOTARM.EFI"},
+}
+
+// modules the initramfs loads, dependencies first: the same list as
+// rootfs/BUILD.bazel's ARM_INITRAMFS_MODULES.
+var modules = []string{
+	"virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio_mmio", "virtio_blk",
+	"fat", "vfat", "nls_cp437", "nls_ascii", "squashfs",
+}
+
+// moduleRoot finds the directory of go.mod above the working directory.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := dir; filepath.Dir(d) != d; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+	}
+	t.Fatalf("no go.mod above %s; under Bazel set the PICKET_* variables of tests/armimage/BUILD.bazel", dir)
+	return ""
+}
+
+// input returns the file an env var names (a runfiles path under Bazel),
+// else the fallback's.
+func input(t *testing.T, env string, fallback func() string) string {
+	t.Helper()
+	if p := os.Getenv(env); p != "" {
+		if src := os.Getenv("TEST_SRCDIR"); src != "" && !filepath.IsAbs(p) {
+			p = filepath.Join(src, os.Getenv("TEST_WORKSPACE"), p)
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return abs
+	}
+	return fallback()
+}
+
+func fetched(t *testing.T, rel string) string {
+	t.Helper()
+	p := filepath.Join(moduleRoot(t), "third_party", "_fetched", rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("%v (run tools/fetch: it unpacks the pinned Debian packages there)", err)
+	}
+	return p
+}
+
+func goBuild(t *testing.T, pkg, goarch, goarm string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
+	cmd.Dir = moduleRoot(t)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch, "GOARM="+goarm)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s (GOARCH=%s GOARM=%s): %v\n%s", pkg, goarch, goarm, err, b)
+	}
+	return out
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	b, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, b)
+	}
+	return string(b)
+}
+
+// findModules maps each module name to its .ko under the kernel's
+// lib/modules (whatever the kernel version in the path).
+func findModules(t *testing.T, kernelDir string) []string {
+	t.Helper()
+	found := map[string]string{}
+	root := filepath.Join(kernelDir, "lib", "modules")
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(p, ".ko") {
+			found[strings.TrimSuffix(filepath.Base(p), ".ko")] = p
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("kernel modules: %v", err)
+	}
+	var kos []string
+	for _, m := range modules {
+		if found[m] == "" {
+			t.Fatalf("module %s.ko not under %s (tools/fetch's kmods_arm)", m, root)
+		}
+		kos = append(kos, found[m])
+	}
+	return kos
+}
+
+func upper(s string) string { return strings.ToUpper(s) }
+
+// buildImage builds the board's test image: the product initramfs and
+// init for the board, no daemons, a stable period of 2 s.
+func buildImage(t *testing.T, b board) string {
+	t.Helper()
+	env := "PICKET_" + upper(b.name) + "_"
+	imgtool := input(t, "PICKET_IMGTOOL", func() string { return goBuild(t, "./src/cmd/imgtool", "amd64", "") })
+	kernel := input(t, env+"KERNEL", func() string { return filepath.Join(fetched(t, b.kernelDir), "vmlinuz") })
+	grub := filepath.Dir(input(t, env+"GRUB", func() string { return filepath.Join(fetched(t, b.grubDir), "linux.mod") }))
+	initramfs := input(t, env+"INITRAMFS", func() string { return goBuild(t, "./src/cmd/initramfs", b.goarch, b.goarm) })
+	init := input(t, env+"INIT", func() string { return goBuild(t, "./src/cmd/init", b.goarch, b.goarm) })
+	for _, tool := range []string{b.qemu, "mksquashfs", "mkfs.vfat", "mcopy", "grub-mkimage", "partx"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is needed: %v", tool, err)
+		}
+	}
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "keys"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	run(t, imgtool, "keygen", "-out", filepath.Join(dir, "keys"))
+	initJSON := filepath.Join(dir, "init.json")
+	if err := os.WriteFile(initJSON, []byte(`{"hostname":"picket-armimage-test","services":[],"stable_seconds":2}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	disk := filepath.Join(dir, "disk.img")
+	args := []string{"build", "-board", b.name, "-version", "1.0.0-armtest", "-kernel", kernel,
+		"-initramfs-init", initramfs, "-grub-dir", grub,
+		"-rootfs-file", "sbin/init=" + init, "-rootfs-data", "etc/picket/init.json=" + initJSON,
+		"-key", filepath.Join(dir, "keys", "release.key"), "-slot-mib", "16", "-data-mib", "8", "-out", disk}
+	for _, ko := range findModules(t, filepath.Dir(kernel)) {
+		args = append(args, "-initramfs-module", ko)
+	}
+	t.Log(strings.TrimSpace(run(t, imgtool, args...)))
+	return disk
+}
+
+// espOffset returns the byte offset of the boot partition from the GPT.
+func espOffset(t *testing.T, disk string) int64 {
+	t.Helper()
+	out := run(t, "partx", "--noheadings", "--raw", "--output", "NR,START,NAME", disk)
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[2] == imagebuild.PartBoot {
+			n, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n * imagebuild.SectorSize
+		}
+	}
+	t.Fatalf("no %q partition in:\n%s", imagebuild.PartBoot, out)
+	return 0
+}
+
+func esp(t *testing.T, disk string) string {
+	return fmt.Sprintf("%s@@%d", disk, espOffset(t, disk))
+}
+
+func setEnv(t *testing.T, disk, active, trying string, tries int) {
+	t.Helper()
+	env, err := imagebuild.GrubEnv(active, trying, tries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "grubenv")
+	if err := os.WriteFile(p, env, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "mcopy", "-o", "-i", esp(t, disk), p, "::/grubenv")
+}
+
+func readEnv(t *testing.T, disk string) string {
+	t.Helper()
+	b, err := imagebuild.ReadFAT(context.Background(), esp(t, disk), "grubenv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != imagebuild.GrubEnvSize {
+		t.Errorf("grubenv is %d bytes after boot, want %d", len(b), imagebuild.GrubEnvSize)
+	}
+	return strings.Join(regexp.MustCompile(`picket_\w+=\w*`).FindAllString(string(b), -1), " ")
+}
+
+// console collects qemu's serial output and signals when a line shows.
+type console struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	hit  chan struct{}
+	done bool
+}
+
+func (c *console) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf.Write(p)
+	if !c.done && strings.Contains(c.buf.String(), c.want) {
+		c.done = true
+		close(c.hit)
+	}
+	return len(p), nil
+}
+
+func (c *console) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.ReplaceAll(c.buf.String(), "\r", "")
+}
+
+// boot runs the disk in qemu's virt machine under EDK2 until wantLine
+// shows on the serial console (then qemu is stopped: the init never
+// powers off by itself) and returns the console. snapshot keeps the disk
+// unchanged (writes go to a temporary file).
+func boot(t *testing.T, b board, disk string, snapshot bool, wantLine string) string {
+	t.Helper()
+	vars, err := os.ReadFile(b.vars)
+	if err != nil {
+		t.Fatalf("UEFI variable store: %v (install qemu-efi-aarch64 and qemu-efi-arm)", err)
+	}
+	varsCopy := filepath.Join(t.TempDir(), "vars.fd")
+	if err := os.WriteFile(varsCopy, vars, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	drive := "file=" + disk + ",format=raw,if=none,id=disk"
+	if snapshot {
+		drive += ",snapshot=on"
+	}
+	// Emulated arm is slow, and the tests of both boards run at once on
+	// a 2-core machine; a boot takes well under a minute.
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, b.qemu, "-M", "virt", "-cpu", b.cpu, "-m", "1024",
+		"-display", "none", "-monitor", "none", "-nic", "none", "-no-reboot",
+		"-drive", "if=pflash,format=raw,readonly=on,file="+b.code,
+		"-drive", "if=pflash,format=raw,file="+varsCopy,
+		"-drive", drive, "-device", "virtio-blk-pci,drive=disk",
+		"-serial", "stdio")
+	out := &console{want: wantLine, hit: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = out, out
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("%s: %v", b.qemu, err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case <-out.hit:
+		t.Logf("%s: %q after %s", b.name, wantLine, time.Since(start).Round(100*time.Millisecond))
+		cmd.Process.Kill()
+		<-waited
+	case err := <-waited:
+		t.Fatalf("%s ended (%v) before %q; console:\n%s", b.qemu, err, wantLine, out.String())
+	case <-ctx.Done():
+		<-waited
+		t.Fatalf("%s: no %q within %s; console:\n%s", b.qemu, wantLine, time.Since(start).Round(time.Second), out.String())
+	}
+	return out.String()
+}
+
+func wantLines(t *testing.T, console string, lines ...string) {
+	t.Helper()
+	for _, w := range lines {
+		if !strings.Contains(console, w) {
+			t.Errorf("console lacks %q; console:\n%s", w, console)
+		}
+	}
+}
+
+// TestBootSlots boots each board's image three times, as tests/image
+// does for x86: by default GRUB boots slot A; with slot B on trial and one
+// try left GRUB boots B (counting its tries down to 0), the initramfs
+// verifies B and switches to it, and the init marks B good (B active,
+// nothing on trial); a trial of A with no tries left is cleared by GRUB,
+// which boots the active B. Every boot ends with the init marking its
+// slot good.
+func TestBootSlots(t *testing.T) {
+	for _, b := range boards {
+		b := b
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			disk := buildImage(t, b)
+			if got, err := imagebuild.ReadFAT(context.Background(), esp(t, disk), b.efi); err != nil || len(got) == 0 {
+				t.Fatalf("%s on the ESP: %d bytes, %v", b.efi, len(got), err)
+			}
+			for _, step := range []struct {
+				name     string
+				set      func()
+				wantSlot string
+				lines    []string
+				wantEnv  string
+			}{
+				{name: "default boots A", wantSlot: "a", wantEnv: "picket_active=a picket_trying= picket_tries=0"},
+				{name: "B on trial with 1 try boots B, marked good",
+					set:      func() { setEnv(t, disk, "a", "b", 1) },
+					wantSlot: "b", wantEnv: "picket_active=b picket_trying= picket_tries=0"},
+				{name: "A on trial with no tries falls back to B",
+					set:      func() { setEnv(t, disk, "b", "a", 0) },
+					wantSlot: "b", lines: []string{"picket: slot a used up its tries; falling back to slot b"},
+					wantEnv: "picket_active=b picket_trying= picket_tries=0"},
+			} {
+				if step.set != nil {
+					step.set()
+				}
+				console := boot(t, b, disk, false, "init: marked good")
+				wantLines(t, console, append([]string{
+					"picket: booting slot " + step.wantSlot,
+					"picket: slot " + step.wantSlot + ": " + b.name + " 1.0.0-armtest, ",
+					"signature and contents verified",
+					"picket: slot " + step.wantSlot + " verified",
+					"init: slot " + step.wantSlot + ", starting 0 daemons",
+					"init: marked good",
+				}, step.lines...)...)
+				if got := readEnv(t, disk); got != step.wantEnv {
+					t.Errorf("%s: grubenv after boot: %q, want %q", step.name, got, step.wantEnv)
+				}
+				if t.Failed() {
+					t.Fatalf("step %q failed", step.name)
+				}
+			}
+		})
+	}
+}
+
+// TestProductImageBoots boots the Bazel-built //rootfs:image_<board> (a
+// snapshot: the image stays as built) from slot A until its init starts
+// the board's daemons. Only under Bazel, which builds the images.
+func TestProductImageBoots(t *testing.T) {
+	for _, b := range boards {
+		b := b
+		t.Run(b.name, func(t *testing.T) {
+			env := "PICKET_" + upper(b.name) + "_IMAGE"
+			if os.Getenv(env) == "" {
+				t.Skipf("%s not set: the Bazel-built image is booted by bazel test //tests/armimage", env)
+			}
+			t.Parallel()
+			disk := input(t, env, nil)
+			console := boot(t, b, disk, true, "init: slot a, starting ")
+			wantLines(t, console, "picket: booting slot a", "picket: slot a: "+b.name+" ", "picket: slot a verified")
+		})
+	}
+}
