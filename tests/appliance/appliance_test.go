@@ -33,6 +33,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"picket.dev/picket/tests/testinput"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,59 +67,6 @@ const (
 	guard = 6 * time.Minute
 )
 
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := dir; filepath.Dir(d) != d; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-	}
-	t.Fatalf("no go.mod above %s; under Bazel the PICKET_* inputs must be set", dir)
-	return ""
-}
-
-// input returns the file an env var names (a Bazel runfiles path), else
-// what fallback gives.
-func input(t *testing.T, env string, fallback func() string) string {
-	t.Helper()
-	if p := os.Getenv(env); p != "" {
-		if src := os.Getenv("TEST_SRCDIR"); src != "" && !filepath.IsAbs(p) {
-			p = filepath.Join(src, os.Getenv("TEST_WORKSPACE"), p)
-		}
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return abs
-	}
-	return fallback()
-}
-
-func goBuild(t *testing.T, dir, pkg string) string {
-	t.Helper()
-	out := filepath.Join(dir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
-	cmd.Dir = moduleRoot(t)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
-	}
-	return out
-}
-
-func run(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	b, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, b)
-	}
-	return string(b)
-}
-
 // builder makes disk images the way //rootfs:image_virtual does.
 type builder struct {
 	dir, imgtool, kernelDir, key string
@@ -129,26 +77,17 @@ func newBuilder(t *testing.T) *builder {
 	t.Helper()
 	dir := t.TempDir()
 	b := &builder{dir: dir, bins: map[string]string{}}
-	bin := filepath.Join(dir, "bin")
-	if err := os.Mkdir(bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	b.imgtool = input(t, "PICKET_IMGTOOL", func() string { return goBuild(t, bin, "./src/cmd/imgtool") })
+	b.imgtool = testinput.Path(t, "PICKET_IMGTOOL", func() string { return testinput.GoBuild(t, "./src/cmd/imgtool", "amd64", "") })
 	for _, name := range []string{"init", "initramfs", "netmgrd", "consoled"} {
-		b.bins[name] = input(t, "PICKET_"+strings.ToUpper(name), func() string { return goBuild(t, bin, "./src/cmd/"+name) })
+		b.bins[name] = testinput.Path(t, "PICKET_"+strings.ToUpper(name), func() string { return testinput.GoBuild(t, "./src/cmd/"+name, "amd64", "") })
 	}
-	vmlinuz := input(t, "PICKET_KERNEL", func() string {
-		return filepath.Join(moduleRoot(t), "third_party", "_fetched", "kernel-amd64", "vmlinuz")
-	})
-	if _, err := os.Stat(vmlinuz); err != nil {
-		t.Fatalf("kernel: %v (run tools/fetch)", err)
-	}
+	vmlinuz := testinput.Path(t, "PICKET_KERNEL", func() string { return testinput.Fetched(t, "kernel-amd64/vmlinuz") })
 	b.kernelDir = filepath.Dir(vmlinuz)
 	keys := filepath.Join(dir, "keys")
 	if err := os.Mkdir(keys, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	run(t, b.imgtool, "keygen", "-out", keys)
+	testinput.Run(t, b.imgtool, "keygen", "-out", keys)
 	b.key = filepath.Join(keys, "release.key")
 	return b
 }
@@ -167,7 +106,7 @@ func (b *builder) build(t *testing.T, version string, services []pid1.ServiceCon
 		t.Fatal(err)
 	}
 	out := filepath.Join(b.dir, version+".img")
-	t.Log(strings.TrimSpace(run(t, b.imgtool, "build", "-board", "virtual", "-version", version,
+	t.Log(strings.TrimSpace(testinput.Run(t, b.imgtool, "build", "-board", "virtual", "-version", version,
 		"-kernel", filepath.Join(b.kernelDir, "vmlinuz"), "-initramfs-init", b.bins["initramfs"],
 		"-kernel-modules", b.kernelDir,
 		"-rootfs-file", "sbin/init="+b.bins["init"],
@@ -194,7 +133,7 @@ var brokenServices = []pid1.ServiceConfig{
 // part returns the byte offset and size of the named partition of disk.
 func part(t *testing.T, disk, name string) (off, size int64) {
 	t.Helper()
-	out := run(t, "partx", "--noheadings", "--raw", "--output", "START,SECTORS,NAME", disk)
+	out := testinput.Run(t, "partx", "--noheadings", "--raw", "--output", "START,SECTORS,NAME", disk)
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
 		if len(f) == 3 && f[2] == name {
@@ -230,7 +169,7 @@ func writeESP(t *testing.T, disk, name string, data []byte) {
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	run(t, "mcopy", "-o", "-i", esp(t, disk), p, "::/"+name)
+	testinput.Run(t, "mcopy", "-o", "-i", esp(t, disk), p, "::/"+name)
 }
 
 func bootState(t *testing.T, disk string) slots.State {

@@ -29,6 +29,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"picket.dev/picket/tests/testinput"
 	"regexp"
 	"strconv"
 	"strings"
@@ -70,69 +71,6 @@ var modules = []string{
 	"fat", "vfat", "nls_cp437", "nls_ascii", "squashfs",
 }
 
-// moduleRoot finds the directory of go.mod above the working directory.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := dir; filepath.Dir(d) != d; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-	}
-	t.Fatalf("no go.mod above %s; under Bazel set the PICKET_* variables of tests/armimage/BUILD.bazel", dir)
-	return ""
-}
-
-// input returns the file an env var names (a runfiles path under Bazel),
-// else the fallback's.
-func input(t *testing.T, env string, fallback func() string) string {
-	t.Helper()
-	if p := os.Getenv(env); p != "" {
-		if src := os.Getenv("TEST_SRCDIR"); src != "" && !filepath.IsAbs(p) {
-			p = filepath.Join(src, os.Getenv("TEST_WORKSPACE"), p)
-		}
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return abs
-	}
-	return fallback()
-}
-
-func fetched(t *testing.T, rel string) string {
-	t.Helper()
-	p := filepath.Join(moduleRoot(t), "third_party", "_fetched", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("%v (run tools/fetch: it unpacks the pinned Debian packages there)", err)
-	}
-	return p
-}
-
-func goBuild(t *testing.T, pkg, goarch, goarm string) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
-	cmd.Dir = moduleRoot(t)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch, "GOARM="+goarm)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s (GOARCH=%s GOARM=%s): %v\n%s", pkg, goarch, goarm, err, b)
-	}
-	return out
-}
-
-func run(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	b, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, b)
-	}
-	return string(b)
-}
-
 // findModules maps each module name to its .ko under the kernel's
 // lib/modules (whatever the kernel version in the path).
 func findModules(t *testing.T, kernelDir string) []string {
@@ -168,11 +106,11 @@ func upper(s string) string { return strings.ToUpper(s) }
 func buildImage(t *testing.T, b board) string {
 	t.Helper()
 	env := "PICKET_" + upper(b.name) + "_"
-	imgtool := input(t, "PICKET_IMGTOOL", func() string { return goBuild(t, "./src/cmd/imgtool", "amd64", "") })
-	kernel := input(t, env+"KERNEL", func() string { return filepath.Join(fetched(t, b.kernelDir), "vmlinuz") })
-	grub := filepath.Dir(input(t, env+"GRUB", func() string { return filepath.Join(fetched(t, b.grubDir), "linux.mod") }))
-	initramfs := input(t, env+"INITRAMFS", func() string { return goBuild(t, "./src/cmd/initramfs", b.goarch, b.goarm) })
-	init := input(t, env+"INIT", func() string { return goBuild(t, "./src/cmd/init", b.goarch, b.goarm) })
+	imgtool := testinput.Path(t, "PICKET_IMGTOOL", func() string { return testinput.GoBuild(t, "./src/cmd/imgtool", "amd64", "") })
+	kernel := testinput.Path(t, env+"KERNEL", func() string { return filepath.Join(testinput.Fetched(t, b.kernelDir), "vmlinuz") })
+	grub := filepath.Dir(testinput.Path(t, env+"GRUB", func() string { return filepath.Join(testinput.Fetched(t, b.grubDir), "linux.mod") }))
+	initramfs := testinput.Path(t, env+"INITRAMFS", func() string { return testinput.GoBuild(t, "./src/cmd/initramfs", b.goarch, b.goarm) })
+	init := testinput.Path(t, env+"INIT", func() string { return testinput.GoBuild(t, "./src/cmd/init", b.goarch, b.goarm) })
 	for _, tool := range []string{b.qemu, "mksquashfs", "mkfs.vfat", "mcopy", "grub-mkimage", "partx"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is needed: %v", tool, err)
@@ -182,7 +120,7 @@ func buildImage(t *testing.T, b board) string {
 	if err := os.Mkdir(filepath.Join(dir, "keys"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	run(t, imgtool, "keygen", "-out", filepath.Join(dir, "keys"))
+	testinput.Run(t, imgtool, "keygen", "-out", filepath.Join(dir, "keys"))
 	initJSON := filepath.Join(dir, "init.json")
 	if err := os.WriteFile(initJSON, []byte(`{"hostname":"picket-armimage-test","services":[],"stable_seconds":2}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -195,14 +133,14 @@ func buildImage(t *testing.T, b board) string {
 	for _, ko := range findModules(t, filepath.Dir(kernel)) {
 		args = append(args, "-initramfs-module", ko)
 	}
-	t.Log(strings.TrimSpace(run(t, imgtool, args...)))
+	t.Log(strings.TrimSpace(testinput.Run(t, imgtool, args...)))
 	return disk
 }
 
 // espOffset returns the byte offset of the boot partition from the GPT.
 func espOffset(t *testing.T, disk string) int64 {
 	t.Helper()
-	out := run(t, "partx", "--noheadings", "--raw", "--output", "NR,START,NAME", disk)
+	out := testinput.Run(t, "partx", "--noheadings", "--raw", "--output", "NR,START,NAME", disk)
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
 		if len(f) == 3 && f[2] == imagebuild.PartBoot {
@@ -231,7 +169,7 @@ func setEnv(t *testing.T, disk, active, trying string, tries int) {
 	if err := os.WriteFile(p, env, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	run(t, "mcopy", "-o", "-i", esp(t, disk), p, "::/grubenv")
+	testinput.Run(t, "mcopy", "-o", "-i", esp(t, disk), p, "::/grubenv")
 }
 
 func readEnv(t *testing.T, disk string) string {
@@ -398,7 +336,7 @@ func TestProductImageBoots(t *testing.T) {
 				t.Skipf("%s not set: the Bazel-built image is booted by bazel test //tests/armimage", env)
 			}
 			t.Parallel()
-			disk := input(t, env, nil)
+			disk := testinput.Path(t, env, nil)
 			console := boot(t, b, disk, true, "init: slot a, starting ")
 			wantLines(t, console, "picket: booting slot a", "picket: slot a: "+b.name+" ", "picket: slot a verified")
 		})

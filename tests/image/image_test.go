@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"picket.dev/picket/tests/testinput"
 	"regexp"
 	"strconv"
 	"strings"
@@ -31,54 +32,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// moduleRoot finds the directory of go.mod above the working directory.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := dir; filepath.Dir(d) != d; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-	}
-	t.Fatalf("no go.mod above %s; under Bazel set PICKET_IMGTOOL, PICKET_TESTINIT, PICKET_KERNEL", dir)
-	return ""
-}
-
-// input returns the file an env var names (Bazel's runfiles), else builds
-// or finds it in the checkout.
-func input(t *testing.T, env string, fallback func() string) string {
-	t.Helper()
-	if p := os.Getenv(env); p != "" {
-		// Under Bazel a relative path is a runfiles path, from the
-		// workspace's runfiles root (not the package directory the test
-		// runs in).
-		if src := os.Getenv("TEST_SRCDIR"); src != "" && !filepath.IsAbs(p) {
-			p = filepath.Join(src, os.Getenv("TEST_WORKSPACE"), p)
-		}
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return abs
-	}
-	return fallback()
-}
-
-func goBuild(t *testing.T, pkg string) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
-	cmd.Dir = moduleRoot(t)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
-	}
-	return out
-}
-
 // fixture is what the tests build images from.
 type fixture struct {
 	imgtool, kernel, initrd, key, rootfs string
@@ -88,15 +41,15 @@ func newFixture(t *testing.T) fixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := fixture{
-		imgtool: input(t, "PICKET_IMGTOOL", func() string { return goBuild(t, "./src/cmd/imgtool") }),
-		kernel: input(t, "PICKET_KERNEL", func() string {
-			return filepath.Join(moduleRoot(t), "third_party", "_fetched", "kernel-amd64", "vmlinuz")
+		imgtool: testinput.Path(t, "PICKET_IMGTOOL", func() string { return testinput.GoBuild(t, "./src/cmd/imgtool", "amd64", "") }),
+		kernel: testinput.Path(t, "PICKET_KERNEL", func() string {
+			return filepath.Join(testinput.ModuleRoot(t), "third_party", "_fetched", "kernel-amd64", "vmlinuz")
 		}),
 	}
 	if _, err := os.Stat(f.kernel); err != nil {
 		t.Fatalf("kernel: %v (run tools/fetch)", err)
 	}
-	init := input(t, "PICKET_TESTINIT", func() string { return goBuild(t, "./tests/image/testinit") })
+	init := testinput.Path(t, "PICKET_TESTINIT", func() string { return testinput.GoBuild(t, "./tests/image/testinit", "amd64", "") })
 	initData, err := os.ReadFile(init)
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +74,7 @@ func newFixture(t *testing.T) fixture {
 	if err := os.Mkdir(filepath.Join(dir, "keys"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	run(t, f.imgtool, "keygen", "-out", filepath.Join(dir, "keys"))
+	testinput.Run(t, f.imgtool, "keygen", "-out", filepath.Join(dir, "keys"))
 	f.key = filepath.Join(dir, "keys", "release.key")
 	f.rootfs = filepath.Join(dir, "rootfs")
 	for name, data := range map[string]string{"sbin/init": "init", "usr/bin/netmgrd": "netmgrd", "etc/board": "virtual\n"} {
@@ -136,18 +89,9 @@ func newFixture(t *testing.T) fixture {
 	return f
 }
 
-func run(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	b, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, b)
-	}
-	return string(b)
-}
-
 func (f fixture) build(t *testing.T, out string) {
 	t.Helper()
-	t.Log(strings.TrimSpace(run(t, f.imgtool, "build", "-board", "virtual", "-version", "1.0.0-test",
+	t.Log(strings.TrimSpace(testinput.Run(t, f.imgtool, "build", "-board", "virtual", "-version", "1.0.0-test",
 		"-kernel", f.kernel, "-initrd", f.initrd, "-rootfs-dir", f.rootfs, "-key", f.key,
 		"-slot-mib", "16", "-data-mib", "8", "-out", out)))
 }
@@ -178,7 +122,7 @@ func TestBuildReproducible(t *testing.T) {
 // partition entry) from the GPT of disk.
 func espOffset(t *testing.T, disk string) int64 {
 	t.Helper()
-	out := run(t, "partx", "--noheadings", "--raw", "--output", "NR,START,NAME", disk)
+	out := testinput.Run(t, "partx", "--noheadings", "--raw", "--output", "NR,START,NAME", disk)
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
 		if len(f) == 3 && f[2] == imagebuild.PartBoot {
@@ -203,7 +147,7 @@ func setEnv(t *testing.T, disk string, active, trying string, tries int) {
 	if err := os.WriteFile(p, env, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	run(t, "mcopy", "-o", "-i", fmt.Sprintf("%s@@%d", disk, espOffset(t, disk)), p, "::/grubenv")
+	testinput.Run(t, "mcopy", "-o", "-i", fmt.Sprintf("%s@@%d", disk, espOffset(t, disk)), p, "::/grubenv")
 }
 
 func readEnv(t *testing.T, disk string) string {

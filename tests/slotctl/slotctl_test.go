@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"picket.dev/picket/tests/testinput"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,26 +40,11 @@ func binary(t *testing.T) string {
 	}
 	out := filepath.Join(t.TempDir(), "slotctl")
 	cmd := exec.Command("go", "build", "-o", out, "./src/cmd/slotctl")
-	cmd.Dir = moduleRoot(t)
+	cmd.Dir = testinput.ModuleRoot(t)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build slotctl: %v\n%s", err, b)
 	}
 	return out
-}
-
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := dir; filepath.Dir(d) != d; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-	}
-	t.Fatalf("no go.mod above %s; under Bazel set PICKET_SLOTCTL", dir)
-	return ""
 }
 
 // result is one slotctl run.

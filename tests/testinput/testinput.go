@@ -1,0 +1,84 @@
+// Package testinput finds what the image and boot tests work on: a file
+// Bazel hands the test through an environment variable (a runfiles path),
+// or, under plain go test, a binary built with the go command or a file
+// tools/fetch put into the checkout.
+package testinput
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// ModuleRoot is the directory of go.mod above the working directory.
+func ModuleRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := dir; filepath.Dir(d) != d; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+	}
+	t.Fatalf("no go.mod above %s; under Bazel the test's PICKET_* variables (its BUILD.bazel) must name its inputs", dir)
+	return ""
+}
+
+// Path returns the absolute path of the file the environment variable env
+// names (relative: a runfiles path, from the workspace's runfiles root
+// under Bazel), else what fallback returns.
+func Path(t testing.TB, env string, fallback func() string) string {
+	t.Helper()
+	if p := os.Getenv(env); p != "" {
+		if src := os.Getenv("TEST_SRCDIR"); src != "" && !filepath.IsAbs(p) {
+			p = filepath.Join(src, os.Getenv("TEST_WORKSPACE"), p)
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return abs
+	}
+	return fallback()
+}
+
+// Fetched returns the path of rel under third_party/_fetched, failing the
+// test with what to do if tools/fetch has not put it there.
+func Fetched(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join(ModuleRoot(t), "third_party", "_fetched", rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("%v (run tools/fetch: it unpacks the pinned inputs there)", err)
+	}
+	return p
+}
+
+// GoBuild builds the package pkg (a path from the module root, like
+// "./src/cmd/init") for linux/goarch (goarm for arm) without cgo, into a
+// temporary directory of the test, and returns the binary's path.
+func GoBuild(t testing.TB, pkg, goarch, goarm string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
+	cmd.Dir = ModuleRoot(t)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch, "GOARM="+goarm)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s (GOARCH=%s GOARM=%s): %v\n%s", pkg, goarch, goarm, err, b)
+	}
+	return out
+}
+
+// Run runs a command and returns its combined output, failing the test
+// with that output if it fails.
+func Run(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	b, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, b)
+	}
+	return string(b)
+}
