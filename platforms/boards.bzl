@@ -85,8 +85,9 @@ def picket_binary(name, x_defs = {}, **kwargs):
 # every path to a board's binaries (top level, or as a test's data) end in
 # the same configuration: Bazel 4 names a configuration after the set of
 # settings transitions ever touched, so otherwise the same settings reached
-# by two paths compile the standard library twice.
-_GO_SETTINGS = {
+# by two paths compile the standard library twice. rootfs/image.bzl's
+# transitions write them too.
+GO_SETTINGS = {
     "@io_bazel_rules_go//go/config:static": False,
     "@io_bazel_rules_go//go/config:msan": False,
     "@io_bazel_rules_go//go/config:race": False,
@@ -104,23 +105,23 @@ _GO_SETTINGS = {
 
 def _to_boards_impl(_settings, _attr):
     return {
-        board: dict(_GO_SETTINGS, **{"//command_line_option:platforms": "//platforms:" + board})
+        board: dict(GO_SETTINGS, **{"//command_line_option:platforms": "//platforms:" + board})
         for board in BOARDS
     }
 
 _to_boards = transition(
     implementation = _to_boards_impl,
     inputs = [],
-    outputs = ["//command_line_option:platforms"] + _GO_SETTINGS.keys(),
+    outputs = ["//command_line_option:platforms"] + GO_SETTINGS.keys(),
 )
 
 def _to_host_impl(_settings, _attr):
-    return _GO_SETTINGS
+    return GO_SETTINGS
 
 _to_host = transition(
     implementation = _to_host_impl,
     inputs = [],
-    outputs = _GO_SETTINGS.keys(),
+    outputs = GO_SETTINGS.keys(),
 )
 
 def _collect(ctx, dirs_and_targets):

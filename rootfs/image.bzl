@@ -7,26 +7,7 @@ in slots A and B, and a data partition. The output is reproducible: the
 same sources, version and key give the same bytes.
 """
 
-load("//platforms:boards.bzl", "BOARDS")
-
-# The same Go settings platforms/boards.bzl's board transitions write (its
-# dict is private to that file): writing all of them makes the daemons
-# built here share one configuration with //platforms:all_boards.
-_GO_SETTINGS = {
-    "@io_bazel_rules_go//go/config:static": False,
-    "@io_bazel_rules_go//go/config:msan": False,
-    "@io_bazel_rules_go//go/config:race": False,
-    "@io_bazel_rules_go//go/config:pure": True,
-    "@io_bazel_rules_go//go/config:linkmode": "normal",
-    "@io_bazel_rules_go//go/config:tags": [],
-    "@io_bazel_rules_go//go/private/rules:original_static": "",
-    "@io_bazel_rules_go//go/private/rules:original_msan": "",
-    "@io_bazel_rules_go//go/private/rules:original_race": "",
-    "@io_bazel_rules_go//go/private/rules:original_pure": "",
-    "@io_bazel_rules_go//go/private/rules:original_linkmode": "",
-    "@io_bazel_rules_go//go/private/rules:original_tags": "",
-    "@io_bazel_rules_go//go/private:request_nogo": True,
-}
+load("//platforms:boards.bzl", "BOARDS", "GO_SETTINGS")
 
 # The image flags (release key, platform and its CA) only matter to the
 # image action: the transitions reset them to their defaults, so building
@@ -39,23 +20,23 @@ _IMAGE_FLAGS = {
 }
 
 def _to_board_impl(_settings, attr):
-    return dict(_GO_SETTINGS, **dict(_IMAGE_FLAGS, **{
+    return dict(GO_SETTINGS, **dict(_IMAGE_FLAGS, **{
         "//command_line_option:platforms": "//platforms:" + attr.board,
     }))
 
 _to_board = transition(
     implementation = _to_board_impl,
     inputs = [],
-    outputs = ["//command_line_option:platforms"] + _IMAGE_FLAGS.keys() + _GO_SETTINGS.keys(),
+    outputs = ["//command_line_option:platforms"] + _IMAGE_FLAGS.keys() + GO_SETTINGS.keys(),
 )
 
 def _to_host_impl(_settings, _attr):
-    return dict(_GO_SETTINGS, **_IMAGE_FLAGS)
+    return dict(GO_SETTINGS, **_IMAGE_FLAGS)
 
 _to_host = transition(
     implementation = _to_host_impl,
     inputs = [],
-    outputs = _IMAGE_FLAGS.keys() + _GO_SETTINGS.keys(),
+    outputs = _IMAGE_FLAGS.keys() + GO_SETTINGS.keys(),
 )
 
 PlatformInfo = provider(
