@@ -33,8 +33,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"picket.dev/picket/tests/testinput"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,10 +45,11 @@ import (
 	"picket.dev/picket/src/slots"
 	"picket.dev/picket/src/vt100input"
 	"picket.dev/picket/tests/netbench"
+	"picket.dev/picket/tests/testinput"
 )
 
 func TestMain(m *testing.M) {
-	// Bazel runs tests with a bare PATH; mkfs.* and partx live in sbin.
+	// Bazel runs tests with a bare PATH; mkfs.* live in sbin.
 	os.Setenv("PATH", os.Getenv("PATH")+":/usr/sbin:/sbin:/usr/bin:/bin")
 	os.Exit(m.Run())
 }
@@ -133,19 +132,21 @@ var brokenServices = []pid1.ServiceConfig{
 // part returns the byte offset and size of the named partition of disk.
 func part(t *testing.T, disk, name string) (off, size int64) {
 	t.Helper()
-	out := testinput.Run(t, "partx", "--noheadings", "--raw", "--output", "START,SECTORS,NAME", disk)
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if len(f) == 3 && f[2] == name {
-			start, err1 := strconv.ParseInt(f[0], 10, 64)
-			n, err2 := strconv.ParseInt(f[1], 10, 64)
-			if err1 != nil || err2 != nil {
-				t.Fatalf("partx line %q", line)
-			}
-			return start * imagebuild.SectorSize, n * imagebuild.SectorSize
+	f, err := os.Open(disk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	parts, err := imagebuild.ReadPartitions(f)
+	if err != nil {
+		t.Fatalf("%s: %v", disk, err)
+	}
+	for _, p := range parts {
+		if p.Name == name {
+			return p.Offset(), p.Size()
 		}
 	}
-	t.Fatalf("no %q partition in:\n%s", name, out)
+	t.Fatalf("no %q partition in %s: %v", name, disk, parts)
 	return 0, 0
 }
 
@@ -377,7 +378,7 @@ func (b *box) pullPlug() {
 }
 
 func TestApplianceLife(t *testing.T) {
-	for _, tool := range []string{"qemu-system-x86_64", "mksquashfs", "mkfs.vfat", "mkfs.ext4", "mcopy", "partx", "dnsmasq"} {
+	for _, tool := range []string{"qemu-system-x86_64", "mksquashfs", "mkfs.vfat", "mkfs.ext4", "mcopy", "dnsmasq"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is needed (tools/fetch installs it): %v", tool, err)
 		}

@@ -29,7 +29,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"picket.dev/picket/tests/testinput"
 	"regexp"
 	"strconv"
 	"strings"
@@ -38,6 +37,7 @@ import (
 	"time"
 
 	"picket.dev/picket/src/imagebuild"
+	"picket.dev/picket/tests/testinput"
 )
 
 func TestMain(m *testing.M) {

@@ -255,6 +255,24 @@ func (b *syncBuf) String() string {
 	return b.buf.String()
 }
 
+// bootState reads the slot state from the grubenv on disk's ESP.
+func bootState(t *testing.T, disk string) slots.State {
+	t.Helper()
+	env, err := imagebuild.ReadFAT(context.Background(), extractESP(t, disk), "grubenv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := slots.Parse(env)
+	if err != nil {
+		t.Fatalf("grubenv: %v", err)
+	}
+	st, err := slots.FromEnv(e)
+	if err != nil {
+		t.Fatalf("grubenv: %v", err)
+	}
+	return st
+}
+
 func TestVerifiedSlotBoots(t *testing.T) {
 	f := setup(t)
 	disk := f.disk(t, slots.State{Active: "a", Trying: "b", Tries: 2}, "")
@@ -264,13 +282,8 @@ func TestVerifiedSlotBoots(t *testing.T) {
 			t.Fatalf("console lacks %q:\n%s", want, out)
 		}
 	}
-	env, err := imagebuild.ReadFAT(context.Background(), extractESP(t, disk), "grubenv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, _ := slots.Parse(env)
-	if st, err := slots.FromEnv(e); err != nil || st != (slots.State{Active: "b"}) {
-		t.Fatalf("grubenv after boot: %v %v, want slot b active", st, err)
+	if st := bootState(t, disk); st != (slots.State{Active: "b"}) {
+		t.Fatalf("grubenv after boot: %v, want slot b active", st)
 	}
 }
 
@@ -283,13 +296,8 @@ func TestFlippedByteRefused(t *testing.T) {
 			t.Fatalf("console lacks %q:\n%s", want, out)
 		}
 	}
-	env, err := imagebuild.ReadFAT(context.Background(), extractESP(t, disk), "grubenv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, _ := slots.Parse(env)
-	if st, err := slots.FromEnv(e); err != nil || st != (slots.State{Active: "a"}) {
-		t.Fatalf("grubenv after refusal: %v %v, want slot a active, nothing trying", st, err)
+	if st := bootState(t, disk); st != (slots.State{Active: "a"}) {
+		t.Fatalf("grubenv after refusal: %v, want slot a active, nothing trying", st)
 	}
 }
 

@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"picket.dev/picket/tests/testinput"
 	"regexp"
 	"strconv"
 	"strings"
@@ -24,6 +23,7 @@ import (
 
 	"picket.dev/picket/src/cpio"
 	"picket.dev/picket/src/imagebuild"
+	"picket.dev/picket/tests/testinput"
 )
 
 func TestMain(m *testing.M) {

@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"picket.dev/picket/tests/testinput"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +21,7 @@ import (
 	"picket.dev/picket/src/imagebuild"
 	"picket.dev/picket/src/manifest"
 	"picket.dev/picket/src/slots"
+	"picket.dev/picket/tests/testinput"
 )
 
 // binary returns slotctl: $PICKET_SLOTCTL under Bazel (a runfiles path),
