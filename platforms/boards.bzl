@@ -51,7 +51,7 @@ def board_platforms(name, boards):
             visibility = ["//visibility:public"],
         )
 
-_VERSION_PKG = "picket.dev/picket/src/version"
+_VERSION_PKG = "picket.dev/picket/src/base/version"
 
 def picket_binary(name, x_defs = {}, **kwargs):
     """A go_binary stamped with the release version and its target board.

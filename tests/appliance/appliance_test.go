@@ -39,12 +39,12 @@ import (
 	"testing"
 	"time"
 
-	"picket.dev/picket/src/imagebuild"
-	"picket.dev/picket/src/keys"
-	"picket.dev/picket/src/pid1"
-	"picket.dev/picket/src/slots"
-	"picket.dev/picket/src/vt100input"
-	"picket.dev/picket/tests/netbench"
+	"picket.dev/picket/src/panel/keyevent"
+	"picket.dev/picket/src/panel/vt100input"
+	"picket.dev/picket/src/system/imagebuild"
+	"picket.dev/picket/src/system/pid1"
+	"picket.dev/picket/src/system/slots"
+	"picket.dev/picket/src/testkit/netbench"
 	"picket.dev/picket/tests/testinput"
 )
 
@@ -281,7 +281,7 @@ func (c *console) waitFor(t *testing.T, from int, text string) int {
 
 func (c *console) send(t *testing.T, script string) {
 	t.Helper()
-	evs, err := keys.ParseScript(script)
+	evs, err := keyevent.ParseScript(script)
 	if err != nil {
 		t.Fatal(err)
 	}

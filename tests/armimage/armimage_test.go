@@ -36,7 +36,7 @@ import (
 	"testing"
 	"time"
 
-	"picket.dev/picket/src/imagebuild"
+	"picket.dev/picket/src/system/imagebuild"
 	"picket.dev/picket/tests/testinput"
 )
 

@@ -205,7 +205,7 @@ func binaries(t *testing.T) (dir, version string) {
 // tools into hostDir, with the go command, stamped the way the Bazel build
 // stamps them.
 func goBuild(dir, hostDir, version string) error {
-	ldflags := "-ldflags=-X picket.dev/picket/src/version.version=" + version
+	ldflags := "-ldflags=-X picket.dev/picket/src/base/version.version=" + version
 	args := []string{"build", "-trimpath", ldflags, "-o", hostDir + "/"}
 	for _, tool := range hostTools {
 		args = append(args, "picket.dev/picket/src/cmd/"+tool)
@@ -221,7 +221,7 @@ func goBuild(dir, hostDir, version string) error {
 			return err
 		}
 		args := []string{"build", "-trimpath",
-			ldflags + " -X picket.dev/picket/src/version.boardName=" + name,
+			ldflags + " -X picket.dev/picket/src/base/version.boardName=" + name,
 			"-o", filepath.Join(dir, name) + "/"}
 		for _, d := range daemons {
 			args = append(args, "picket.dev/picket/src/cmd/"+d)

@@ -21,10 +21,10 @@ import (
 	"testing"
 	"time"
 
-	"picket.dev/picket/src/cpio"
-	"picket.dev/picket/src/imagebuild"
-	"picket.dev/picket/src/manifest"
-	"picket.dev/picket/src/slots"
+	"picket.dev/picket/src/system/cpio"
+	"picket.dev/picket/src/system/imagebuild"
+	"picket.dev/picket/src/system/manifest"
+	"picket.dev/picket/src/system/slots"
 )
 
 // modules the initramfs loads for the virtio disk, the ESP and squashfs,

@@ -25,11 +25,11 @@ import (
 	"testing"
 	"time"
 
-	"picket.dev/picket/src/keys"
-	"picket.dev/picket/src/netapi"
-	"picket.dev/picket/src/netcfg"
-	"picket.dev/picket/src/serial"
-	"picket.dev/picket/src/vt100input"
+	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/panel/keyevent"
+	"picket.dev/picket/src/panel/serial"
+	"picket.dev/picket/src/panel/vt100input"
 )
 
 // daemons returns the paths of the netmgrd and consoled binaries.
@@ -116,7 +116,7 @@ func (term *terminal) waitFor(t *testing.T, from int, text string) int {
 
 func (term *terminal) send(t *testing.T, script string) {
 	t.Helper()
-	evs, err := keys.ParseScript(script)
+	evs, err := keyevent.ParseScript(script)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"picket.dev/picket/src/flash"
+	"picket.dev/picket/src/system/flash"
 )
 
 func TestMain(m *testing.M) {

@@ -21,8 +21,8 @@ import (
 	"testing"
 	"time"
 
-	"picket.dev/picket/src/cpio"
-	"picket.dev/picket/src/imagebuild"
+	"picket.dev/picket/src/system/cpio"
+	"picket.dev/picket/src/system/imagebuild"
 	"picket.dev/picket/tests/testinput"
 )
 

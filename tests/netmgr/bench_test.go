@@ -20,9 +20,9 @@ import (
 	"testing"
 	"time"
 
-	"picket.dev/picket/src/netapi"
-	"picket.dev/picket/src/netcfg"
-	"picket.dev/picket/tests/netbench"
+	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/testkit/netbench"
 )
 
 func TestMain(m *testing.M) {

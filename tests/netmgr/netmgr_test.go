@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"picket.dev/picket/src/netapi"
-	"picket.dev/picket/src/netcfg"
+	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/net/netcfg"
 )
 
 // TestDHCPOnLAN boots a box on factory defaults: it gets a lease from

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"picket.dev/picket/src/netapi"
-	"picket.dev/picket/src/netcfg"
-	"picket.dev/picket/tests/netbench"
+	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/testkit/netbench"
 )
 
 // TestSplitNetworking turns split networking on, with a DHCP WAN and then

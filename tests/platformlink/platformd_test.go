@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"picket.dev/picket/src/netapi"
-	"picket.dev/picket/tests/netbench"
+	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/testkit/netbench"
 )
 
 // platformd is the real platform server in the LAN side namespace, and a

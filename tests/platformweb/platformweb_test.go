@@ -35,9 +35,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/platform/server"
 	"picket.dev/picket/src/platform/store"
-	"picket.dev/picket/src/platformapi"
 )
 
 const chromium = "/usr/bin/chromium"

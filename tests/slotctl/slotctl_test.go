@@ -18,9 +18,9 @@ import (
 	"strings"
 	"testing"
 
-	"picket.dev/picket/src/imagebuild"
-	"picket.dev/picket/src/manifest"
-	"picket.dev/picket/src/slots"
+	"picket.dev/picket/src/system/imagebuild"
+	"picket.dev/picket/src/system/manifest"
+	"picket.dev/picket/src/system/slots"
 	"picket.dev/picket/tests/testinput"
 )
 

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"picket.dev/picket/src/cpio"
-	"picket.dev/picket/src/kmod"
+	"picket.dev/picket/src/system/cpio"
+	"picket.dev/picket/src/system/kmod"
 )
 
 // fakeKernel lays out a kernel directory as tools/fetch does, with

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"picket.dev/picket/src/netcfg"
+	"picket.dev/picket/src/net/netcfg"
 )
 
 // The tests share one guest, booted by the first test that needs it (so a

@@ -34,8 +34,8 @@ import (
 	"testing"
 	"time"
 
-	"picket.dev/picket/src/cpio"
-	"picket.dev/picket/src/kmod"
+	"picket.dev/picket/src/system/cpio"
+	"picket.dev/picket/src/system/kmod"
 )
 
 // Options configure Start.

@@ -14,12 +14,12 @@ import (
 	"syscall"
 	"time"
 
-	"picket.dev/picket/src/console"
-	"picket.dev/picket/src/frame"
-	"picket.dev/picket/src/netapi"
-	"picket.dev/picket/src/panel"
-	"picket.dev/picket/src/serial"
-	"picket.dev/picket/src/version"
+	"picket.dev/picket/src/base/version"
+	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/panel/console"
+	"picket.dev/picket/src/panel/frame"
+	"picket.dev/picket/src/panel/loop"
+	"picket.dev/picket/src/panel/serial"
 )
 
 func main() {
@@ -37,14 +37,14 @@ func run() error {
 	}
 	device := flag.String("device", b.Console.Device, "serial device or pty to serve the console on")
 	socket := flag.String("netmgr", "/run/picket/netmgr.sock", "network manager's local API socket")
-	power := flag.String("power", "log", "reboot/shutdown: "+panel.PowerNames)
+	power := flag.String("power", "log", "reboot/shutdown: "+loop.PowerNames)
 	showVersion := flag.Bool("version", false, "print the version line and exit")
 	flag.Parse()
 	if *showVersion {
 		return info.Fprint(os.Stdout)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	pw, err := panel.PowerNamed(*power, log)
+	pw, err := loop.PowerNamed(*power, log)
 	if err != nil {
 		return err
 	}
@@ -52,10 +52,10 @@ func run() error {
 	defer stop()
 
 	mgr := netapi.Dial(*socket)
-	var p *panel.Panel
+	var p *loop.Panel
 	// The network manager may start after us: wait for it rather than exit.
 	for delay := 250 * time.Millisecond; ; delay = min(2*delay, 8*time.Second) {
-		p, err = panel.New(ctx, mgr, pw, frame.LCD16x2(), info.Version, log)
+		p, err = loop.New(ctx, mgr, pw, frame.LCD16x2(), info.Version, log)
 		if err == nil {
 			break
 		}

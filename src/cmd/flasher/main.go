@@ -18,9 +18,9 @@ import (
 	"os"
 	"strings"
 
-	"picket.dev/picket/src/flash"
-	"picket.dev/picket/src/manifest"
-	"picket.dev/picket/src/version"
+	"picket.dev/picket/src/base/version"
+	"picket.dev/picket/src/system/flash"
+	"picket.dev/picket/src/system/manifest"
 )
 
 func main() {

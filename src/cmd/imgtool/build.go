@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"picket.dev/picket/platforms/board"
-	"picket.dev/picket/src/imagebuild"
-	"picket.dev/picket/src/kmod"
-	"picket.dev/picket/src/manifest"
+	"picket.dev/picket/src/system/imagebuild"
+	"picket.dev/picket/src/system/kmod"
+	"picket.dev/picket/src/system/manifest"
 )
 
 // runBuild writes a whole disk image (see src/imagebuild): GPT, ESP with

@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"picket.dev/picket/src/manifest"
+	"picket.dev/picket/src/system/manifest"
 )
 
 // runKeygen writes a new release key pair into a directory: release.key

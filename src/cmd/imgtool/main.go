@@ -19,7 +19,7 @@ import (
 	"os"
 	"strings"
 
-	"picket.dev/picket/src/version"
+	"picket.dev/picket/src/base/version"
 )
 
 // command is one subcommand. run gets the arguments after the

@@ -5,7 +5,7 @@ import (
 	"io"
 	"os"
 
-	"picket.dev/picket/src/manifest"
+	"picket.dev/picket/src/system/manifest"
 )
 
 // runSign describes an image and writes its signed manifest. The output

@@ -6,7 +6,7 @@ import (
 	"io"
 	"os"
 
-	"picket.dev/picket/src/manifest"
+	"picket.dev/picket/src/system/manifest"
 )
 
 // runVerify checks a signed manifest against trusted public keys, then the

@@ -22,8 +22,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"picket.dev/picket/src/pid1"
-	"picket.dev/picket/src/slots"
+	"picket.dev/picket/src/system/linuxsys"
+	"picket.dev/picket/src/system/pid1"
+	"picket.dev/picket/src/system/slots"
 )
 
 const (
@@ -40,42 +41,42 @@ func main() {
 		fmt.Fprintln(os.Stderr, "init: must run as PID 1 (the rootfs's /sbin/init)")
 		os.Exit(2)
 	}
-	sys := pid1.Linux{}
+	sys := linuxsys.Linux{}
 	action, mounted, err := run(sys, console)
 	if err != nil {
 		fmt.Fprintf(console, "init: %v\n", err)
-		action = pid1.Reboot
+		action = linuxsys.Reboot
 		// Give the console a moment to show why before the reboot.
 		time.Sleep(5 * time.Second)
 	}
-	if err := pid1.Shutdown(sys, mounted, action, console); err != nil {
+	if err := linuxsys.Shutdown(sys, mounted, action, console); err != nil {
 		fmt.Fprintf(console, "init: %v\n", err)
 	}
 	// PID 1 must not exit (the kernel panics); wait for the reset.
 	select {}
 }
 
-func run(sys pid1.System, console io.Writer) (pid1.Action, []pid1.Mount, error) {
-	mounted, err := pid1.MountAll(sys, []pid1.Mount{
+func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mount, error) {
+	mounted, err := linuxsys.MountAll(sys, []linuxsys.Mount{
 		{Source: "proc", Target: "/proc", FSType: "proc", Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
 		{Source: "sysfs", Target: "/sys", FSType: "sysfs", Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
 		{Source: "tmpfs", Target: "/run", FSType: "tmpfs", Flags: unix.MS_NOSUID | unix.MS_NODEV, Data: "mode=0755"},
 		{Source: "tmpfs", Target: "/tmp", FSType: "tmpfs", Flags: unix.MS_NOSUID | unix.MS_NODEV, Data: "mode=1777"},
 	})
 	if err != nil {
-		return pid1.Reboot, mounted, err
+		return linuxsys.Reboot, mounted, err
 	}
 	// The initramfs moves its /dev along; mount one only if it did not.
 	if _, err := os.Stat("/dev/null"); err != nil {
-		m, err := pid1.MountAll(sys, []pid1.Mount{{Source: "devtmpfs", Target: "/dev", FSType: "devtmpfs", Flags: unix.MS_NOSUID}})
+		m, err := linuxsys.MountAll(sys, []linuxsys.Mount{{Source: "devtmpfs", Target: "/dev", FSType: "devtmpfs", Flags: unix.MS_NOSUID}})
 		mounted = append(mounted, m...)
 		if err != nil {
-			return pid1.Reboot, mounted, err
+			return linuxsys.Reboot, mounted, err
 		}
 	}
 	cfg, err := pid1.LoadBootConfig(pid1.ConfigPath)
 	if err != nil {
-		return pid1.Reboot, mounted, err
+		return linuxsys.Reboot, mounted, err
 	}
 	if err := sys.Sethostname(cfg.Hostname); err != nil {
 		fmt.Fprintf(console, "init: set hostname %q: %v\n", cfg.Hostname, err)
@@ -88,16 +89,16 @@ func run(sys pid1.System, console io.Writer) (pid1.Action, []pid1.Mount, error) 
 	} else if !os.IsNotExist(err) {
 		fmt.Fprintf(console, "init: %v\n", err)
 	}
-	if err := pid1.LoadModules(sys, mods); err != nil {
+	if err := linuxsys.LoadModules(sys, mods); err != nil {
 		fmt.Fprintf(console, "init: %v\n", err)
 	}
 
 	// The data partition; without it the box still runs, logging to the
 	// console only.
 	var logw io.Writer = console
-	if dev, err := pid1.FindPartition("/sys/class/block", "data"); err != nil {
+	if dev, err := linuxsys.FindPartition("/sys/class/block", "data"); err != nil {
 		fmt.Fprintf(console, "init: %v: no persistent data\n", err)
-	} else if m, err := pid1.MountAll(sys, []pid1.Mount{{Source: dev, Target: "/data", FSType: "ext4", Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOATIME}}); err != nil {
+	} else if m, err := linuxsys.MountAll(sys, []linuxsys.Mount{{Source: dev, Target: "/data", FSType: "ext4", Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOATIME}}); err != nil {
 		fmt.Fprintf(console, "init: %v: no persistent data\n", err)
 	} else {
 		mounted = append(mounted, m...)
@@ -112,7 +113,7 @@ func run(sys pid1.System, console io.Writer) (pid1.Action, []pid1.Mount, error) 
 	}
 
 	cmdline, _ := os.ReadFile("/proc/cmdline")
-	slot, _ := pid1.CmdlineValue(string(cmdline), "picket.slot")
+	slot, _ := linuxsys.CmdlineValue(string(cmdline), "picket.slot")
 	var good atomic.Bool
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGUSR2, syscall.SIGINT)
@@ -146,16 +147,16 @@ func run(sys pid1.System, console io.Writer) (pid1.Action, []pid1.Mount, error) 
 		},
 	})
 	if err != nil {
-		return pid1.Reboot, mounted, err
+		return linuxsys.Reboot, mounted, err
 	}
 	fmt.Fprintf(console, "init: slot %s, starting %d daemons\n", slot, len(cfg.Services))
 
 	ctx, cancel := context.WithCancel(context.Background())
-	action := pid1.Reboot
+	action := linuxsys.Reboot
 	go func() {
 		s := <-sig
 		if s == syscall.SIGUSR2 {
-			action = pid1.PowerOff
+			action = linuxsys.PowerOff
 		}
 		fmt.Fprintf(console, "init: %v: stopping daemons\n", s)
 		cancel()
@@ -166,8 +167,8 @@ func run(sys pid1.System, console io.Writer) (pid1.Action, []pid1.Mount, error) 
 
 // bootState reads the slot state from the ESP's grubenv, mounting the ESP
 // read-only for the moment.
-func bootState(sys pid1.System) (slots.State, error) {
-	dev, err := pid1.FindPartition("/sys/class/block", "boot")
+func bootState(sys linuxsys.System) (slots.State, error) {
+	dev, err := linuxsys.FindPartition("/sys/class/block", "boot")
 	if err != nil {
 		return slots.State{}, fmt.Errorf("read boot state: %w", err)
 	}
@@ -183,11 +184,11 @@ func bootState(sys pid1.System) (slots.State, error) {
 
 // markGood mounts the ESP read-write just long enough to record in its
 // grubenv that the booted slot came up.
-func markGood(sys pid1.System, slot string) error {
+func markGood(sys linuxsys.System, slot string) error {
 	if !slots.ValidSlot(slot) {
 		return fmt.Errorf("mark slot good: kernel command line has picket.slot=%q, want a or b", slot)
 	}
-	dev, err := pid1.FindPartition("/sys/class/block", "boot")
+	dev, err := linuxsys.FindPartition("/sys/class/block", "boot")
 	if err != nil {
 		return fmt.Errorf("mark slot %s good: %w", slot, err)
 	}

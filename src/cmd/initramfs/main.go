@@ -19,9 +19,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"picket.dev/picket/src/manifest"
-	"picket.dev/picket/src/pid1"
-	"picket.dev/picket/src/slots"
+	"picket.dev/picket/src/system/linuxsys"
+	"picket.dev/picket/src/system/manifest"
+	"picket.dev/picket/src/system/slots"
 )
 
 const (
@@ -48,7 +48,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "initramfs: must run as PID 1 of the initramfs")
 		os.Exit(2)
 	}
-	sys := pid1.Linux{}
+	sys := linuxsys.Linux{}
 	err := boot(sys, out)
 	// boot returns only on failure or after a plan that does not
 	// switch_root.
@@ -56,17 +56,17 @@ func main() {
 	sys.Sync()
 	if errors.Is(err, errReboot) {
 		time.Sleep(3 * time.Second)
-		sys.Reboot(pid1.RebootCmd(unix.LINUX_REBOOT_CMD_RESTART))
+		sys.Reboot(linuxsys.RebootCmd(unix.LINUX_REBOOT_CMD_RESTART))
 	} else {
-		sys.Reboot(pid1.RebootCmd(unix.LINUX_REBOOT_CMD_HALT))
+		sys.Reboot(linuxsys.RebootCmd(unix.LINUX_REBOOT_CMD_HALT))
 	}
 	select {}
 }
 
 var errReboot = errors.New("rebooting")
 
-func boot(sys pid1.System, out *os.File) error {
-	if _, err := pid1.MountAll(sys, []pid1.Mount{
+func boot(sys linuxsys.System, out *os.File) error {
+	if _, err := linuxsys.MountAll(sys, []linuxsys.Mount{
 		{Source: "proc", Target: "/proc", FSType: "proc"},
 		{Source: "sysfs", Target: "/sys", FSType: "sysfs"},
 		{Source: "devtmpfs", Target: "/dev", FSType: "devtmpfs"},
@@ -76,7 +76,7 @@ func boot(sys pid1.System, out *os.File) error {
 	if b, err := os.ReadFile(ModulesList); err != nil {
 		fmt.Fprintf(out, "picket: no module list: %v\n", err)
 	} else {
-		if err := pid1.LoadModules(sys, strings.Fields(string(b))); err != nil {
+		if err := linuxsys.LoadModules(sys, strings.Fields(string(b))); err != nil {
 			fmt.Fprintf(out, "picket: %v\n", err)
 		}
 	}
@@ -84,7 +84,7 @@ func boot(sys pid1.System, out *os.File) error {
 	if err != nil {
 		return fmt.Errorf("read kernel command line: %w", err)
 	}
-	booted, _ := pid1.CmdlineValue(string(cmdline), "picket.slot")
+	booted, _ := linuxsys.CmdlineValue(string(cmdline), "picket.slot")
 	pub, err := manifest.LoadPublicKey(KeyPath)
 	if err != nil {
 		return fmt.Errorf("release key: %w; %s", err, NoSystemMessage)
@@ -149,7 +149,7 @@ func boot(sys pid1.System, out *os.File) error {
 func waitPartition(name string) (string, error) {
 	deadline := time.Now().Add(partitionWait)
 	for {
-		dev, err := pid1.FindPartition(sysBlock, name)
+		dev, err := linuxsys.FindPartition(sysBlock, name)
 		if err == nil || time.Now().After(deadline) {
 			return dev, err
 		}
@@ -160,8 +160,8 @@ func waitPartition(name string) (string, error) {
 // switchRoot mounts the verified slot read-only and makes it the root:
 // move /dev over, MS_MOVE the new root onto /, chroot and exec its init.
 // The initramfs's own files stay in memory (they are a few MiB).
-func switchRoot(sys pid1.System, slot string) error {
-	dev, err := pid1.FindPartition(sysBlock, "rootfs_"+slot)
+func switchRoot(sys linuxsys.System, slot string) error {
+	dev, err := linuxsys.FindPartition(sysBlock, "rootfs_"+slot)
 	if err != nil {
 		return err
 	}

@@ -6,8 +6,8 @@ import (
 	"io"
 	"os"
 
-	"picket.dev/picket/src/manifest"
-	"picket.dev/picket/src/slots"
+	"picket.dev/picket/src/system/manifest"
+	"picket.dev/picket/src/system/slots"
 )
 
 // VerifySlot checks that the rootfs image at dev (a partition or a file)

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"picket.dev/picket/src/manifest"
-	"picket.dev/picket/src/slots"
+	"picket.dev/picket/src/system/manifest"
+	"picket.dev/picket/src/system/slots"
 )
 
 // slotFixture writes a fake partition: a 64 KiB image followed by 4 KiB

@@ -1,6 +1,6 @@
 // Command lcdd serves the front-panel menu on the board's LCD and keys (or,
 // on boards without a panel driver and with -display terminal, on the
-// terminal it runs in). The work is in package lcdpanel.
+// terminal it runs in). The work is in package lcdfront.
 package main
 
 import (
@@ -12,10 +12,10 @@ import (
 	"os/signal"
 	"syscall"
 
-	"picket.dev/picket/src/lcdpanel"
-	"picket.dev/picket/src/netapi"
-	"picket.dev/picket/src/panel"
-	"picket.dev/picket/src/version"
+	"picket.dev/picket/src/base/version"
+	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/panel/lcdfront"
+	"picket.dev/picket/src/panel/loop"
 )
 
 func main() {
@@ -27,8 +27,8 @@ func main() {
 
 func run() error {
 	socket := flag.String("netmgr", "/run/picket/netmgr.sock", "network manager's local API socket")
-	power := flag.String("power", "log", "reboot/shutdown: "+panel.PowerNames)
-	display := flag.String("display", lcdpanel.DisplayAuto, "front panel: auto (the board's) or terminal (drawn on stdout, keys from stdin)")
+	power := flag.String("power", "log", "reboot/shutdown: "+loop.PowerNames)
+	display := flag.String("display", lcdfront.DisplayAuto, "front panel: auto (the board's) or terminal (drawn on stdout, keys from stdin)")
 	showVersion := flag.Bool("version", false, "print the version line and exit")
 	flag.Parse()
 	info := version.Get("lcdd")
@@ -40,7 +40,7 @@ func run() error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	pw, err := panel.PowerNamed(*power, log)
+	pw, err := loop.PowerNamed(*power, log)
 	if err != nil {
 		return err
 	}
@@ -50,14 +50,14 @@ func run() error {
 	mgr := netapi.Dial(*socket)
 	defer mgr.Close()
 	log.Info("starting", "version", info.Version, "board", info.Board, "netmgr", *socket, "display", *display)
-	return lcdpanel.Run(ctx, lcdpanel.Options{
+	return lcdfront.Run(ctx, lcdfront.Options{
 		Board:   b,
 		Display: *display,
 		Manager: mgr,
 		Power:   pw,
 		Version: info.Version,
 		Log:     log,
-		Clock:   lcdpanel.SystemClock{},
+		Clock:   lcdfront.SystemClock{},
 		Stdin:   os.Stdin,
 		Stdout:  os.Stdout,
 	})

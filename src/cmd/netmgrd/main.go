@@ -22,11 +22,11 @@ import (
 	"syscall"
 	"time"
 
-	"picket.dev/picket/src/netapi"
-	"picket.dev/picket/src/netapply"
-	"picket.dev/picket/src/netmgr"
-	"picket.dev/picket/src/netstore"
-	"picket.dev/picket/src/version"
+	"picket.dev/picket/src/base/version"
+	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/net/netapply"
+	"picket.dev/picket/src/net/netmgr"
+	"picket.dev/picket/src/net/netstore"
 )
 
 func main() {

@@ -44,11 +44,11 @@ import (
 	"syscall"
 	"time"
 
+	"picket.dev/picket/src/base/version"
 	"picket.dev/picket/src/platform/boxapi"
 	"picket.dev/picket/src/platform/devcert"
 	"picket.dev/picket/src/platform/server"
 	"picket.dev/picket/src/platform/store"
-	"picket.dev/picket/src/version"
 )
 
 func main() {

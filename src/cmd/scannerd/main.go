@@ -17,10 +17,10 @@ import (
 	"os/signal"
 	"syscall"
 
-	"picket.dev/picket/src/boxid"
-	"picket.dev/picket/src/netapi"
-	"picket.dev/picket/src/platformlink"
-	"picket.dev/picket/src/version"
+	"picket.dev/picket/src/base/version"
+	"picket.dev/picket/src/link/boxid"
+	"picket.dev/picket/src/link/platformlink"
+	"picket.dev/picket/src/net/netapi"
 )
 
 func main() {

@@ -14,9 +14,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"picket.dev/picket/src/flash"
-	"picket.dev/picket/src/imagebuild"
-	"picket.dev/picket/src/pid1"
+	"picket.dev/picket/src/system/flash"
+	"picket.dev/picket/src/system/imagebuild"
+	"picket.dev/picket/src/system/linuxsys"
 )
 
 // session is the slot state opened at one of the places slotctl knows.
@@ -214,7 +214,7 @@ func openBox(write bool) (*session, error) {
 	if os.Geteuid() != 0 {
 		return nil, fmt.Errorf("%s: mounting it needs root; run slotctl as root, or give -disk PATH, -esp DIR or -grubenv FILE", where)
 	}
-	dev, err := pid1.FindPartition("/sys/class/block", imagebuild.PartBoot)
+	dev, err := linuxsys.FindPartition("/sys/class/block", imagebuild.PartBoot)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (on a host, give -disk PATH, -esp DIR or -grubenv FILE)", where, err)
 	}
@@ -226,7 +226,7 @@ func openBox(write bool) (*session, error) {
 	if !write {
 		flags |= unix.MS_RDONLY
 	}
-	var sys pid1.Linux
+	var sys linuxsys.Linux
 	if err := sys.Mount(dev, dir, "vfat", flags, ""); err != nil {
 		os.Remove(dir)
 		return nil, fmt.Errorf("%s: mount %s on %s: %w", where, dev, dir, err)

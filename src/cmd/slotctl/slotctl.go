@@ -1,7 +1,7 @@
 package main
 
 import (
-	"picket.dev/picket/src/version"
+	"picket.dev/picket/src/base/version"
 
 	"context"
 	"crypto/ed25519"
@@ -15,8 +15,8 @@ import (
 	"strings"
 	"unicode"
 
-	"picket.dev/picket/src/manifest"
-	"picket.dev/picket/src/slots"
+	"picket.dev/picket/src/system/manifest"
+	"picket.dev/picket/src/system/slots"
 )
 
 // errUsage marks errors in how slotctl was called (exit status 2).

@@ -4,7 +4,7 @@ package main
 import (
 	"os"
 
-	"picket.dev/picket/src/placeholder"
+	"picket.dev/picket/src/base/placeholder"
 )
 
 func main() {

@@ -21,8 +21,8 @@ import (
 	"sync"
 	"time"
 
+	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/platform/store"
-	"picket.dev/picket/src/platformapi"
 )
 
 // Defaults of Server's limits.

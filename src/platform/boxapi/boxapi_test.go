@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/platform/boxapi"
 	"picket.dev/picket/src/platform/fleet"
 	"picket.dev/picket/src/platform/store"
-	"picket.dev/picket/src/platformapi"
 )
 
 type clock struct {

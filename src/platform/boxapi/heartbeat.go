@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/platform/store"
-	"picket.dev/picket/src/platformapi"
 )
 
 // A poll's heartbeat (what the box reports and when) is written behind:

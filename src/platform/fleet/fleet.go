@@ -16,9 +16,9 @@ import (
 	"strings"
 	"time"
 
-	"picket.dev/picket/src/netcfg"
+	"picket.dev/picket/src/link/platformapi"
+	"picket.dev/picket/src/net/netcfg"
 	"picket.dev/picket/src/platform/store"
-	"picket.dev/picket/src/platformapi"
 )
 
 // Visible reports whether u may see and manage b: active boxes of u's

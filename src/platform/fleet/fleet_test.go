@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"picket.dev/picket/src/netcfg"
+	"picket.dev/picket/src/link/platformapi"
+	"picket.dev/picket/src/net/netcfg"
 	"picket.dev/picket/src/platform/store"
-	"picket.dev/picket/src/platformapi"
 )
 
 var t0 = time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)

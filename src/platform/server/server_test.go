@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/platform/auth"
 	"picket.dev/picket/src/platform/store"
-	"picket.dev/picket/src/platformapi"
 )
 
 func TestCreateUser(t *testing.T) {

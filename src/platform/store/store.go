@@ -14,7 +14,7 @@ import (
 	"errors"
 	"time"
 
-	"picket.dev/picket/src/platformapi"
+	"picket.dev/picket/src/link/platformapi"
 )
 
 // Errors of Tx methods; test them with errors.Is.

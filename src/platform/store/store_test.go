@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/platform/store"
-	"picket.dev/picket/src/platformapi"
 )
 
 func open(t *testing.T, path string) *store.Bolt {

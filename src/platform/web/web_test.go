@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/platform/auth"
 	"picket.dev/picket/src/platform/store"
 	"picket.dev/picket/src/platform/web"
-	"picket.dev/picket/src/platformapi"
 )
 
 type clock struct {

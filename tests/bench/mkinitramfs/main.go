@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"os"
 
-	"picket.dev/picket/src/imagebuild"
+	"picket.dev/picket/src/system/imagebuild"
 )
 
 func main() {

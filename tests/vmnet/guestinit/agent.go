@@ -16,9 +16,9 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
-	"picket.dev/picket/src/ethlink"
-	"picket.dev/picket/src/netapply"
-	"picket.dev/picket/src/netcfg"
+	"picket.dev/picket/src/net/ethlink"
+	"picket.dev/picket/src/net/netapply"
+	"picket.dev/picket/src/net/netcfg"
 )
 
 // agent answers the host's requests. It remembers the state its last apply

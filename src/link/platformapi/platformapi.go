@@ -1,0 +1,178 @@
+// Package platformapi is the contract between a Picket box and the Picket
+// platform: the HTTPS paths, the JSON bodies, the box's request signature
+// (ed25519, with a timestamp window and a nonce against replay) and the
+// activation code a box derives from its public key.
+//
+// The box only ever polls out (it accepts no connection): every request is
+// a POST signed with the box's key, activated or not. The platform learns
+// an unactivated box's public key from its first poll and computes the
+// box's activation code from it; a manager who enters that code on the
+// platform binds that key, and only that key, to the account. A second
+// activation of the same code is refused, and no other key can present
+// the same code without a SHA-256 collision on its first 50 bits.
+package platformapi
+
+import (
+	"encoding/json"
+	"time"
+
+	"picket.dev/picket/src/net/netcfg"
+)
+
+// Paths of the box API, all POST with JSON bodies, all signed.
+const (
+	// PathPoll is the heartbeat and work fetch: PollRequest → PollResponse.
+	PathPoll = "/api/v1/box/poll"
+	// PathJobUpdate reports a job's state or result: JobUpdate → JobUpdateResponse.
+	// Idempotent on JobUpdate.UploadID.
+	PathJobUpdate = "/api/v1/box/job"
+)
+
+// Box states in PollResponse.State.
+const (
+	StateUnactivated = "unactivated" // show the activation code, poll again
+	StateActive      = "active"      // bound to an account: Name is set
+)
+
+// DefaultPollInterval is the poll interval until the platform sets one.
+const DefaultPollInterval = 180 * time.Second
+
+// ActivationPollInterval is the poll interval of a box waiting for
+// activation: short, so that it shows its name within seconds of a
+// manager entering its code (the spec: "within one poll").
+const ActivationPollInterval = 15 * time.Second
+
+// Limits of what the platform accepts from or sends to a box.
+const (
+	MinPollInterval = 10 * time.Second
+	MaxPollInterval = 24 * time.Hour
+	// MaxBody is the largest request or response body either side reads.
+	MaxBody = 1 << 20
+)
+
+// Versions are the box's software versions.
+type Versions struct {
+	Scanner    string `json:"scanner"`    // scanner software (the image's version)
+	Signatures string `json:"signatures"` // vulnerability signatures
+}
+
+// Capacity is what the box can take on.
+type Capacity struct {
+	CPUs          int  `json:"cpus"`
+	MemoryMB      int  `json:"memory_mb"`
+	MaxScans      int  `json:"max_scans"`      // concurrent scan jobs it accepts
+	RunningScans  int  `json:"running_scans"`  // scan jobs it runs now
+	ScannerOnline bool `json:"scanner_online"` // false until the scan engine exists
+}
+
+// PollRequest is the body of a poll.
+type PollRequest struct {
+	// Board names the hardware (platforms/board).
+	Board    string   `json:"board"`
+	Versions Versions `json:"versions"`
+	// LANv4 and LANv6 are the box's LAN addresses (CIDR), for the
+	// appliances list.
+	LANv4    []string `json:"lan_v4,omitempty"`
+	LANv6    []string `json:"lan_v6,omitempty"`
+	Capacity Capacity `json:"capacity"`
+	// SettingsVersion is the version of the platform settings the box has
+	// applied (0: none yet); the platform resends newer ones.
+	SettingsVersion int64 `json:"settings_version"`
+	// SettingsError says why the last settings could not be applied (the
+	// network manager refused them), for the platform to show.
+	SettingsError string `json:"settings_error,omitempty"`
+}
+
+// PollResponse is the platform's answer to a poll.
+type PollResponse struct {
+	State string `json:"state"`
+	// Name is the box's name once active (default "pk_<username>").
+	Name string `json:"name,omitempty"`
+	// PollIntervalSeconds is when to poll next (jittered by the box).
+	PollIntervalSeconds int `json:"poll_interval_seconds"`
+	// Settings are the platform's settings for the box, sent when newer
+	// than PollRequest.SettingsVersion.
+	Settings *Settings `json:"settings,omitempty"`
+	// Jobs are scan jobs to run, not yet acknowledged by the box.
+	Jobs []Job `json:"jobs,omitempty"`
+	// Update announces new software or signatures for the updater.
+	Update *UpdateNotice `json:"update,omitempty"`
+}
+
+// Settings are what the platform sets on a box (network spec: scanning
+// VLANs, static routes, IPv6 for scanning), versioned.
+type Settings struct {
+	Version             int64             `json:"version"`
+	Name                string            `json:"name"`
+	PollIntervalSeconds int               `json:"poll_interval_seconds"`
+	ScanVLANs           []netcfg.ScanVLAN `json:"scan_vlans,omitempty"`
+	Routes              []netcfg.Route    `json:"routes,omitempty"`
+	ScanIPv6            netcfg.ScanIPv6   `json:"scan_ipv6"`
+}
+
+// Platform returns the network part of s, for the network manager.
+func (s Settings) Platform() netcfg.Platform {
+	return netcfg.Platform{ScanVLANs: s.ScanVLANs, Routes: s.Routes, ScanIPv6: s.ScanIPv6}
+}
+
+// Job is a scan job.
+type Job struct {
+	ID      string    `json:"id"`
+	Targets []string  `json:"targets"` // addresses, CIDRs or names
+	Ports   string    `json:"ports"`   // "22,80,443" or "1-1024"
+	Created time.Time `json:"created"`
+}
+
+// Job states in JobUpdate.State.
+const (
+	JobAccepted = "accepted" // the box has it
+	JobRunning  = "running"
+	JobDone     = "done"
+	JobFailed   = "failed"
+	JobCanceled = "canceled"
+)
+
+// JobUpdate reports a job's progress or result. The platform applies each
+// UploadID once: a box that retries after a failure sends the same
+// UploadID and gets the same answer, so nothing is recorded twice.
+type JobUpdate struct {
+	UploadID string          `json:"upload_id"`
+	JobID    string          `json:"job_id"`
+	State    string          `json:"state"`
+	Error    string          `json:"error,omitempty"`
+	Result   json.RawMessage `json:"result,omitempty"`
+}
+
+// JobUpdateResponse acknowledges a JobUpdate.
+type JobUpdateResponse struct {
+	// Duplicate says this UploadID was already recorded.
+	Duplicate bool `json:"duplicate,omitempty"`
+}
+
+// UpdateNotice announces a signed package for the updater.
+type UpdateNotice struct {
+	Kind    string `json:"kind"` // "software" or "signatures"
+	Version string `json:"version"`
+	URL     string `json:"url"`
+	SHA256  string `json:"sha256"`
+}
+
+// Error is the body of every non-2xx answer of the box API.
+type Error struct {
+	Code    string `json:"code"` // machine-readable: see the Err* codes
+	Message string `json:"message"`
+}
+
+// Error codes.
+const (
+	ErrBadSignature = "bad_signature"
+	ErrReplay       = "replay"
+	ErrClockSkew    = "clock_skew"
+	ErrBadRequest   = "bad_request"
+	ErrNotActivated = "not_activated"
+	ErrForbidden    = "forbidden"
+	ErrRateLimited  = "rate_limited"
+	ErrInternal     = "internal"
+)
+
+func (e *Error) Error() string { return "platform: " + e.Code + ": " + e.Message }

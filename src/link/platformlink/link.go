@@ -1,0 +1,514 @@
+package platformlink
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"picket.dev/picket/src/link/boxid"
+	"picket.dev/picket/src/link/platformapi"
+	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/net/netstore"
+	"picket.dev/picket/src/net/proxy"
+)
+
+// Backoff after failed polls.
+const (
+	BackoffMin = 5 * time.Second
+	BackoffMax = 10 * time.Minute
+	// MinPollInterval is the shortest interval the link accepts from the
+	// platform (which enforces platformapi.MinPollInterval itself).
+	MinPollInterval = time.Second
+	// Jitter is the ± fraction applied to every wait.
+	Jitter = 0.1
+)
+
+// SignaturesNone is the signatures version reported until the scan engine
+// exists.
+const SignaturesNone = "none"
+
+// ScannerUnavailable is the error of the job updates sent while the box has
+// no scan engine.
+const ScannerUnavailable = "scanner not available"
+
+// Clock is the time source; tests pass a fake one.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// Config is what a Link needs.
+type Config struct {
+	// Platform is the platform's base URL, https://host[:port].
+	Platform string
+	// RootCAs holds only the pinned platform CA.
+	RootCAs *x509.CertPool
+	// Identity signs the requests.
+	Identity *boxid.Identity
+	// Manager is the network manager (netapi.Dial in scannerd).
+	Manager netapi.Manager
+	// DataDir is the data partition: state is kept under it, and the
+	// proxy password is read from the stored network configuration there.
+	DataDir string
+	// Board and Version are reported to the platform.
+	Board, Version string
+	// Clock: nil means the real time.
+	Clock Clock
+	// Rand returns a number in [0,1) for jitter; nil means math/rand/v2.
+	Rand func() float64
+	// Log: nil discards.
+	Log *slog.Logger
+	// LoadProxy returns the stored proxy configuration with its password;
+	// nil reads it with netstore from DataDir.
+	LoadProxy func() netcfg.Proxy
+	// MemInfo is the meminfo file; empty means /proc/meminfo.
+	MemInfo string
+	// RequestTimeout bounds one request; 0 means 30 s.
+	RequestTimeout time.Duration
+	// Dial opens the connections (platform, proxy, DNS); nil means the
+	// kernel's sockets in the current network namespace.
+	Dial DialFunc
+}
+
+// Link is the box's link to the platform. Run drives it.
+type Link struct {
+	cfg     Config
+	base    *url.URL
+	host    string
+	clock   Clock
+	rand    func() float64
+	log     *slog.Logger
+	timeout time.Duration
+
+	mu       sync.Mutex
+	st       state
+	netKey   string
+	client   *http.Client
+	proxySt  netapi.ProxyStatus
+	proxyCfg netcfg.Proxy
+	reload   bool // read the proxy password again before the next dial
+	lastNet  netapi.Status
+	failures int
+	interval time.Duration
+	link     netapi.PlatformLink
+	updates  map[string]bool // update notices already logged
+}
+
+// New checks cfg and loads the link's state from the data partition.
+func New(cfg Config) (*Link, error) {
+	u, err := url.Parse(cfg.Platform)
+	if err != nil || u.Scheme != "https" || u.Hostname() == "" || (u.Path != "" && u.Path != "/") {
+		return nil, fmt.Errorf("platform address %q: want https://host[:port]", cfg.Platform)
+	}
+	u.Path = ""
+	if cfg.RootCAs == nil {
+		return nil, errors.New("platform link: no platform CA given; it is the only root trusted for the platform")
+	}
+	if cfg.Identity == nil || cfg.Manager == nil || cfg.DataDir == "" {
+		return nil, errors.New("platform link: identity, network manager and data directory are required")
+	}
+	l := &Link{
+		cfg: cfg, base: u, host: u.Hostname(), clock: cfg.Clock, rand: cfg.Rand, log: cfg.Log,
+		timeout: cfg.RequestTimeout, reload: true, interval: platformapi.DefaultPollInterval,
+		updates: map[string]bool{},
+	}
+	if l.clock == nil {
+		l.clock = realClock{}
+	}
+	if l.rand == nil {
+		l.rand = mrand.Float64
+	}
+	if l.log == nil {
+		l.log = slog.New(slog.DiscardHandler)
+	}
+	if l.timeout == 0 {
+		l.timeout = 30 * time.Second
+	}
+	if l.cfg.LoadProxy == nil {
+		dir := cfg.DataDir
+		l.cfg.LoadProxy = func() netcfg.Proxy {
+			return netstore.New(netstore.DirFS(dir), rand.Reader).Load().Config.Proxy
+		}
+	}
+	if l.cfg.Dial == nil {
+		l.cfg.Dial = netDial
+	}
+	if l.cfg.MemInfo == "" {
+		l.cfg.MemInfo = "/proc/meminfo"
+	}
+	l.st, err = loadState(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if s := l.st.PollIntervalSeconds; s > 0 {
+		l.interval = clampInterval(s)
+	}
+	l.link = netapi.PlatformLink{State: netapi.LinkContacting}
+	return l, nil
+}
+
+// Run polls until ctx is done. It returns nil when ctx is done.
+func (l *Link) Run(ctx context.Context) error {
+	l.report(ctx)
+	for {
+		wait := l.cycle(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-l.clock.After(wait):
+		}
+	}
+}
+
+// cycle is one round: poll, apply, queue and upload job updates, report.
+// It returns how long to wait before the next round.
+func (l *Link) cycle(ctx context.Context) time.Duration {
+	resp, err := l.poll(ctx)
+	if err != nil {
+		l.failures++
+		l.link.State = netapi.LinkCommFailure
+		l.link.LastError = err.Error()
+		l.log.Warn("poll failed", "failures", l.failures, "err", err)
+		l.report(ctx)
+		return l.backoff()
+	}
+	l.failures = 0
+	l.link.LastPoll = l.clock.Now()
+	l.link.LastError = ""
+	switch resp.State {
+	case platformapi.StateActive:
+		l.link.State, l.link.Name, l.link.ActivationCode = netapi.LinkReady, resp.Name, ""
+	default:
+		l.link.State, l.link.Name, l.link.ActivationCode = netapi.LinkActivation, "", l.cfg.Identity.Code()
+	}
+	l.report(ctx)
+	if resp.Settings != nil {
+		l.applySettings(ctx, *resp.Settings)
+	}
+	switch {
+	case resp.PollIntervalSeconds > 0:
+		l.interval = clampInterval(resp.PollIntervalSeconds)
+	case l.st.PollIntervalSeconds > 0:
+		l.interval = clampInterval(l.st.PollIntervalSeconds)
+	}
+	for _, j := range resp.Jobs {
+		l.queueJob(j)
+	}
+	if n := resp.Update; n != nil && !l.updates[n.Kind+"/"+n.Version] {
+		l.updates[n.Kind+"/"+n.Version] = true
+		l.log.Info("update notice ignored: updater not available yet", "kind", n.Kind, "version", n.Version)
+	}
+	l.flushJobs(ctx)
+	return l.jitter(l.interval)
+}
+
+func clampInterval(s int) time.Duration {
+	d := time.Duration(s) * time.Second
+	return min(max(d, MinPollInterval), platformapi.MaxPollInterval)
+}
+
+func (l *Link) jitter(d time.Duration) time.Duration {
+	f := 1 - Jitter + 2*Jitter*l.rand()
+	return time.Duration(float64(d) * f)
+}
+
+// backoff is the wait after l.failures failed polls in a row.
+func (l *Link) backoff() time.Duration {
+	ceil := min(BackoffMax, l.interval)
+	d := ceil
+	if n := l.failures - 1; n < 30 {
+		d = min(time.Duration(float64(BackoffMin)*math.Pow(2, float64(n))), ceil)
+	}
+	return l.jitter(d)
+}
+
+// report tells the network manager the link's state, for the panel. A
+// failure is logged only: the link works without the panel.
+func (l *Link) report(ctx context.Context) {
+	rep := l.link
+	rep.Reported = l.clock.Now()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := l.cfg.Manager.ReportPlatform(ctx, rep); err != nil {
+		l.log.Warn("report platform link state to the network manager", "err", err)
+	}
+}
+
+// poll sends one signed poll and returns the platform's answer.
+func (l *Link) poll(ctx context.Context) (*platformapi.PollResponse, error) {
+	st := l.netStatus(ctx)
+	req := l.pollRequest(st)
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encode poll: %w", err)
+	}
+	var resp platformapi.PollResponse
+	if err := l.post(ctx, st, platformapi.PathPoll, body, &resp); err != nil {
+		return nil, err
+	}
+	switch resp.State {
+	case platformapi.StateActive, platformapi.StateUnactivated:
+	default:
+		return nil, fmt.Errorf("poll: platform answered state %q; want %q or %q", resp.State, platformapi.StateActive, platformapi.StateUnactivated)
+	}
+	return &resp, nil
+}
+
+// netStatus returns the network manager's status, or the last one known
+// when it cannot be asked (the poll still goes out the way it went).
+func (l *Link) netStatus(ctx context.Context) netapi.Status {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	st, err := l.cfg.Manager.Status(ctx)
+	if err != nil {
+		l.log.Warn("network status", "err", err)
+		return l.lastNet
+	}
+	l.lastNet = st
+	return st
+}
+
+func (l *Link) pollRequest(st netapi.Status) platformapi.PollRequest {
+	req := platformapi.PollRequest{
+		Board:           l.cfg.Board,
+		Versions:        platformapi.Versions{Scanner: l.cfg.Version, Signatures: SignaturesNone},
+		Capacity:        platformapi.Capacity{CPUs: runtime.NumCPU(), MemoryMB: memoryMB(l.cfg.MemInfo)},
+		SettingsVersion: l.st.SettingsVersion,
+		SettingsError:   l.st.SettingsError,
+	}
+	for _, ifc := range st.Interfaces {
+		if ifc.Name != netapi.LAN {
+			continue
+		}
+		for _, p := range ifc.IPv4.Addresses {
+			req.LANv4 = append(req.LANv4, p.Addr().String())
+		}
+		for _, p := range ifc.IPv6.Addresses {
+			req.LANv6 = append(req.LANv6, p.Addr().String())
+		}
+	}
+	return req
+}
+
+// memoryMB reads MemTotal from meminfo; 0 when it cannot.
+func memoryMB(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "MemTotal:" {
+			kb, err := strconv.Atoi(fields[1])
+			if err != nil {
+				return 0
+			}
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// post sends a signed POST of body to path and decodes a 200 answer into
+// out; any other answer is a *platformapi.Error when the platform said why.
+func (l *Link) post(ctx context.Context, st netapi.Status, path string, body []byte, out any) error {
+	client := l.httpClient(st)
+	ctx, cancel := context.WithTimeout(ctx, l.timeout)
+	defer cancel()
+	u := l.base.JoinPath(path).String()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("request %s: %w", path, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if err := platformapi.Sign(req, body, l.cfg.Identity.PrivateKey(), l.clock.Now()); err != nil {
+		return fmt.Errorf("sign %s: %w", path, err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		if errors.Is(err, proxy.ErrAuthFailed) || errors.Is(err, proxy.ErrAuthRequired) {
+			l.mu.Lock()
+			l.reload = true // the password may have changed alone
+			l.mu.Unlock()
+		}
+		return fmt.Errorf("%s %s: %w", path, via(st), unwrapURL(err))
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, platformapi.MaxBody+1))
+	if err != nil {
+		return fmt.Errorf("%s: read answer: %w", path, err)
+	}
+	if len(data) > platformapi.MaxBody {
+		return fmt.Errorf("%s: answer larger than %d bytes", path, platformapi.MaxBody)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var pe platformapi.Error
+		if json.Unmarshal(data, &pe) == nil && pe.Code != "" {
+			return fmt.Errorf("%s: HTTP %d: %w", path, resp.StatusCode, &pe)
+		}
+		return fmt.Errorf("%s: platform answered HTTP %d", path, resp.StatusCode)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%s: answer is not valid JSON: %w", path, err)
+	}
+	return nil
+}
+
+func via(st netapi.Status) string {
+	if st.Proxy.Enabled {
+		return "via proxy " + net.JoinHostPort(st.Proxy.Host, strconv.Itoa(st.Proxy.Port))
+	}
+	return "direct"
+}
+
+// unwrapURL drops *url.Error's "Post \"https://...\"" prefix, which the
+// caller already says better.
+func unwrapURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// httpClient returns the client for the network status st, building a new
+// one when the management source, resolvers or proxy changed.
+func (l *Link) httpClient(st netapi.Status) *http.Client {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if st.Proxy != l.proxySt {
+		l.proxySt, l.reload = st.Proxy, true
+	}
+	if st.Proxy.Enabled && l.reload {
+		l.proxyCfg = l.cfg.LoadProxy()
+		l.netKey = "" // rebuild with the password read again
+	}
+	l.reload = false
+	key := fmt.Sprint(st.ManagementSource, st.DNS, st.Proxy)
+	if l.client != nil && key == l.netKey {
+		return l.client
+	}
+	if l.client != nil {
+		l.client.CloseIdleConnections()
+	}
+	base := &mgmtDialer{src: st.ManagementSource, dns: st.DNS, dial: l.cfg.Dial}
+	tr := &http.Transport{
+		Proxy:               nil, // never the environment's proxy
+		DialContext:         base.DialContext,
+		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: l.cfg.RootCAs, ServerName: l.host},
+		TLSHandshakeTimeout: 15 * time.Second,
+		IdleConnTimeout:     90 * time.Second,
+		MaxIdleConns:        2,
+	}
+	if st.Proxy.Enabled {
+		tr.DialContext = (&proxy.Dialer{Proxy: l.proxyFor(st.Proxy), Forward: base}).DialContext
+	}
+	l.client = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return errors.New("the platform answered with a redirect, which the box does not follow")
+	}}
+	l.netKey = key
+	return l.client
+}
+
+// proxyFor is the proxy in force as the network manager reports it, with
+// the stored password when the stored proxy is the same one (same host and
+// user): a configuration the manager has not stored yet gets none.
+func (l *Link) proxyFor(ps netapi.ProxyStatus) netcfg.Proxy {
+	p := netcfg.Proxy{Scheme: l.proxyCfg.Scheme, Host: ps.Host, Port: ps.Port, User: ps.User}
+	if strings.EqualFold(l.proxyCfg.Host, ps.Host) && l.proxyCfg.User == ps.User {
+		p.Password = l.proxyCfg.Password
+	}
+	return p
+}
+
+// applySettings hands a newer settings version to the network manager.
+func (l *Link) applySettings(ctx context.Context, s platformapi.Settings) {
+	if s.Version <= l.st.SettingsVersion || s.Version == l.st.RefusedVersion {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	_, err := l.cfg.Manager.ApplyPlatform(ctx, s.Platform())
+	if err != nil {
+		switch netapi.KindOf(err) {
+		case netapi.KindInvalidConfig, netapi.KindInvalidRequest, netapi.KindApplyFailed, netapi.KindNotApplicable:
+			// Refused: retrying the same version would fail the same way.
+			l.st.RefusedVersion, l.st.SettingsError = s.Version, fmt.Sprintf("settings version %d refused: %v", s.Version, err)
+			l.log.Warn("platform settings refused by the network manager", "version", s.Version, "err", err)
+			l.persist()
+		default:
+			l.log.Warn("platform settings not applied; will retry", "version", s.Version, "err", err)
+		}
+		return
+	}
+	l.st.SettingsVersion, l.st.RefusedVersion, l.st.SettingsError = s.Version, 0, ""
+	l.st.PollIntervalSeconds = s.PollIntervalSeconds
+	l.log.Info("platform settings applied", "version", s.Version)
+	l.persist()
+}
+
+func (l *Link) persist() {
+	if err := saveState(l.cfg.DataDir, l.st); err != nil {
+		l.log.Error("persist platform link state", "err", err)
+	}
+}
+
+// queueJob queues the update for a job the box has not answered yet. With
+// no scan engine, every job fails at once.
+func (l *Link) queueJob(j platformapi.Job) {
+	u := platformapi.JobUpdate{UploadID: j.ID + "/" + platformapi.JobFailed, JobID: j.ID, State: platformapi.JobFailed, Error: ScannerUnavailable}
+	if j.ID == "" || l.st.known(u.UploadID) {
+		return
+	}
+	l.st.Pending = append(l.st.Pending, u)
+	l.log.Info("job refused: scanner not available", "job", j.ID)
+	l.persist()
+}
+
+// flushJobs uploads the pending job updates in order, stopping at the
+// first failure; they are retried next round.
+func (l *Link) flushJobs(ctx context.Context) {
+	for len(l.st.Pending) > 0 {
+		u := l.st.Pending[0]
+		body, err := json.Marshal(u)
+		if err != nil {
+			l.log.Error("encode job update", "upload", u.UploadID, "err", err)
+			return
+		}
+		var resp platformapi.JobUpdateResponse
+		if err := l.post(ctx, l.lastNet, platformapi.PathJobUpdate, body, &resp); err != nil {
+			l.log.Warn("job update upload failed; will retry", "upload", u.UploadID, "err", err)
+			return
+		}
+		l.st.ack(u.UploadID)
+		l.log.Info("job update uploaded", "upload", u.UploadID, "duplicate", resp.Duplicate)
+		l.persist()
+	}
+}

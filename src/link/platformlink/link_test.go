@@ -1,0 +1,293 @@
+package platformlink
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"picket.dev/picket/src/link/platformapi"
+	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/net/netstore"
+	"picket.dev/picket/src/testkit/netbench"
+)
+
+func TestActivationFlow(t *testing.T) {
+	r := newRig(t)
+	l := r.link(t)
+	if got := r.mgr.link(t); got.State != "" {
+		t.Fatalf("link reported %+v before Run", got)
+	}
+	run(t, l)
+	d := r.clock.next(t)
+	if d != 2*time.Second {
+		t.Errorf("wait after a poll with interval 2 s and jitter factor 1: %v", d)
+	}
+	got := r.mgr.link(t)
+	if got.State != netapi.LinkActivation || got.ActivationCode != r.id.Code() || got.LastPoll.IsZero() {
+		t.Fatalf("unactivated: reported %+v, want activation with code %s", got, r.id.Code())
+	}
+	req, _, n := r.plat.lastPoll()
+	if n != 1 {
+		t.Fatalf("%d polls, want 1", n)
+	}
+	if req.Board != "virtual" || req.Versions.Scanner != "1.2.3" || req.Versions.Signatures != SignaturesNone ||
+		req.Capacity.CPUs < 1 || req.Capacity.MemoryMB < 1 || req.Capacity.MaxScans != 0 || req.Capacity.ScannerOnline {
+		t.Errorf("poll request %+v", req)
+	}
+	r.plat.set(func(p *fakePlatform) { p.active, p.name = true, "lab-box" })
+	r.clock.fire <- time.Now()
+	r.clock.next(t)
+	got = r.mgr.link(t)
+	if got.State != netapi.LinkReady || got.Name != "lab-box" || got.ActivationCode != "" {
+		t.Fatalf("activated: reported %+v, want ready with name lab-box", got)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	r := newRig(t)
+	r.plat.set(func(p *fakePlatform) { p.down, p.interval = true, 300 })
+	l := r.link(t)
+	// The default interval (180 s) caps the backoff before the first answer.
+	want := []time.Duration{5, 10, 20, 40, 80, 160, 180, 180}
+	for i, w := range want {
+		if got := l.cycle(context.Background()); got != w*time.Second {
+			t.Errorf("wait after failure %d: %v, want %v", i+1, got, w*time.Second)
+		}
+		got := r.mgr.link(t)
+		if got.State != netapi.LinkCommFailure || !strings.Contains(got.LastError, "down for the test") {
+			t.Fatalf("after failure %d: reported %+v, want comm_failure with the platform's reason", i+1, got)
+		}
+	}
+	r.plat.set(func(p *fakePlatform) { p.down = false })
+	if got := l.cycle(context.Background()); got != 300*time.Second {
+		t.Errorf("wait after recovery: %v, want the platform's 300 s", got)
+	}
+	if got := r.mgr.link(t); got.State != netapi.LinkActivation || got.LastError != "" {
+		t.Fatalf("after recovery: %+v", got)
+	}
+	// With a 10 min+ interval the cap is 10 min, and jitter stays within 10%.
+	r.plat.set(func(p *fakePlatform) { p.down, p.interval = true, 3600 })
+	l.interval = time.Hour
+	l.failures = 20
+	for _, rnd := range []float64{0, 0.5, 0.9999} {
+		r.rand = rnd
+		got := l.cycle(context.Background())
+		if got < 9*time.Minute || got > 11*time.Minute {
+			t.Errorf("rand %v: wait %v, want 10 min ±10%%", rnd, got)
+		}
+	}
+}
+
+func TestSettingsAppliedOnce(t *testing.T) {
+	r := newRig(t)
+	good := func(v int64, vlan int) *platformapi.Settings {
+		return &platformapi.Settings{Version: v, Name: "lab-box", PollIntervalSeconds: 60,
+			ScanVLANs: []netcfg.ScanVLAN{{ID: vlan, Address: netip.MustParsePrefix("10.9.0.2/24")}}}
+	}
+	r.plat.set(func(p *fakePlatform) { p.active, p.name, p.interval, p.settings = true, "lab-box", 0, good(3, 42) })
+	l := r.link(t)
+	ctx := context.Background()
+	if got := l.cycle(ctx); got != 60*time.Second {
+		t.Errorf("wait %v, want the settings' 60 s", got)
+	}
+	l.cycle(ctx)
+	l.cycle(ctx)
+	if n := r.mgr.applyCount(); n != 1 {
+		t.Fatalf("settings version 3 handed to the network manager %d times, want 1", n)
+	}
+	cv, _ := r.mgr.Config(ctx)
+	if len(cv.Config.Platform.ScanVLANs) != 1 || cv.Config.Platform.ScanVLANs[0].ID != 42 {
+		t.Fatalf("network manager's platform settings %+v", cv.Config.Platform)
+	}
+	if req, _, _ := r.plat.lastPoll(); req.SettingsVersion != 3 || req.SettingsError != "" {
+		t.Errorf("poll reports settings %d %q, want 3", req.SettingsVersion, req.SettingsError)
+	}
+	// A restart remembers the version: nothing is applied again.
+	l = r.link(t)
+	l.cycle(ctx)
+	if n := r.mgr.applyCount(); n != 1 {
+		t.Fatalf("after restart: applied %d times, want 1", n)
+	}
+	// A refused version is reported and not retried.
+	r.plat.set(func(p *fakePlatform) { p.settings = good(4, 5000) })
+	l.cycle(ctx)
+	l.cycle(ctx)
+	l.cycle(ctx)
+	if n := r.mgr.applyCount(); n != 2 {
+		t.Fatalf("refused version 4 tried %d times, want once", n-1)
+	}
+	req, _, _ := r.plat.lastPoll()
+	if req.SettingsVersion != 3 || !strings.Contains(req.SettingsError, "version 4") {
+		t.Fatalf("poll reports settings %d %q, want 3 with version 4's refusal", req.SettingsVersion, req.SettingsError)
+	}
+	// A newer version is tried and clears the error.
+	r.plat.set(func(p *fakePlatform) { p.settings = good(5, 43) })
+	l.cycle(ctx)
+	l.cycle(ctx)
+	if n := r.mgr.applyCount(); n != 3 {
+		t.Fatalf("version 5: applied %d times in all, want 3", n)
+	}
+	if req, _, _ := r.plat.lastPoll(); req.SettingsVersion != 5 || req.SettingsError != "" {
+		t.Fatalf("poll reports settings %d %q, want 5 and no error", req.SettingsVersion, req.SettingsError)
+	}
+}
+
+func TestJobFailedOnceAcrossRestart(t *testing.T) {
+	r := newRig(t)
+	r.plat.set(func(p *fakePlatform) {
+		p.active, p.name, p.jobsDown = true, "lab-box", true
+		p.jobs = []platformapi.Job{{ID: "job-1", Targets: []string{"10.0.0.0/24"}, Ports: "1-1024"}}
+		p.update = &platformapi.UpdateNotice{Kind: "software", Version: "2.0"}
+	})
+	ctx := context.Background()
+	l := r.link(t)
+	l.cycle(ctx)
+	l.cycle(ctx)
+	r.plat.mu.Lock()
+	acked := r.plat.uploads["job-1/failed"]
+	r.plat.mu.Unlock()
+	if acked != 0 {
+		t.Fatal("upload acknowledged while job updates are down")
+	}
+	// Restart: the pending update is resumed from the data directory.
+	r.plat.set(func(p *fakePlatform) { p.jobsDown, p.down = false, true })
+	l = r.link(t)
+	l.cycle(ctx) // platform down: nothing happens
+	r.plat.set(func(p *fakePlatform) { p.down, p.jobs = false, nil })
+	l.cycle(ctx) // no jobs listed: the pending update still goes
+	r.plat.set(func(p *fakePlatform) { p.jobs = []platformapi.Job{{ID: "job-1"}} })
+	l.cycle(ctx)
+	l = r.link(t)
+	l.cycle(ctx)
+	r.plat.mu.Lock()
+	defer r.plat.mu.Unlock()
+	if len(r.plat.uploads) != 1 || r.plat.uploads["job-1/failed"] != 1 {
+		t.Fatalf("uploads %v, want job-1/failed once", r.plat.uploads)
+	}
+	u := r.plat.lastUpload["job-1/failed"]
+	if u.JobID != "job-1" || u.State != platformapi.JobFailed || u.Error != ScannerUnavailable {
+		t.Errorf("update %+v", u)
+	}
+	if n := strings.Count(r.log.String(), "updater not available yet"); n < 1 {
+		t.Errorf("update notice not logged")
+	}
+}
+
+// TestSourceBinding: with split networking the link sends from the
+// management source the network manager reports.
+func TestSourceBinding(t *testing.T) {
+	r := newRig(t)
+	l := r.link(t)
+	ctx := context.Background()
+	for _, src := range []string{"127.0.0.2", "127.0.0.3"} {
+		r.mgr.mu.Lock()
+		r.mgr.src = netip.MustParseAddr(src)
+		r.mgr.mu.Unlock()
+		l.cycle(ctx)
+		_, remote, _ := r.plat.lastPoll()
+		host, _, _ := net.SplitHostPort(remote)
+		if host != src {
+			t.Errorf("poll came from %s, want the management source %s", remote, src)
+		}
+	}
+}
+
+// TestPinnedCA: a platform certificate from another CA is refused.
+func TestPinnedCA(t *testing.T) {
+	r := newRig(t)
+	r.ca = netbench.NewCA(t)
+	l := r.link(t)
+	l.cycle(context.Background())
+	got := r.mgr.link(t)
+	if got.State != netapi.LinkCommFailure || !strings.Contains(got.LastError, "certificate") {
+		t.Fatalf("platform with an unknown CA: reported %+v", got)
+	}
+	if n := len(r.plat.polls); n != 0 {
+		t.Fatalf("%d polls reached the platform", n)
+	}
+}
+
+// TestProxy: with a proxy configured the link tunnels through it with the
+// stored password, read from the data partition, and never logs it.
+func TestProxy(t *testing.T) {
+	const user, password = "boxuser", "Pw-s3cret!leak"
+	b := netbench.New(t)
+	ns := b.NS("plink")
+	ns.Run("ip", "addr", "add", "10.77.0.1/24", "dev", "lo")
+	platAddr := "10.77.0.1:8443"
+	netbench.Squid(ns, netbench.SquidOptions{
+		Listen: netip.MustParseAddrPort("10.77.0.1:3128"), Basic: true, User: user, Password: password,
+		ConnectPorts: []int{8443},
+	})
+	r := newRig(t)
+	plat := newFakePlatform(t)
+	r.plat = plat
+	r.ca = serveTLS(t, ns.Listen("tcp", platAddr), plat, "10.77.0.1")
+	r.url = "https://" + platAddr
+	r.dial = func(ctx context.Context, network string, local net.Addr, addr string) (net.Conn, error) {
+		return ns.DialContext(ctx, network, addr)
+	}
+	ctx := context.Background()
+	cfg := netcfg.Default()
+	// First a wrong password is stored: the proxy refuses it.
+	cfg.Proxy = netcfg.Proxy{Host: "10.77.0.1", Port: 3128, User: user, Password: netcfg.NewSecret("wrong-Pw-leak")}
+	if _, err := r.mgr.Apply(ctx, cfg, netapi.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	l := r.link(t)
+	l.cycle(ctx)
+	got := r.mgr.link(t)
+	if got.State != netapi.LinkCommFailure || !strings.Contains(got.LastError, "via proxy 10.77.0.1:3128") || !strings.Contains(got.LastError, "refused the credentials") {
+		t.Fatalf("wrong proxy password: reported %+v", got)
+	}
+	t.Logf("wrong password: %s", got.LastError)
+	// The operator corrects only the password (the proxy in the status
+	// stays the same): the link reads it again after the refusal.
+	cfg.Proxy.Password = netcfg.NewSecret(password)
+	if _, err := r.mgr.Apply(ctx, cfg, netapi.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if loaded := netstore.New(netstore.DirFS(r.dir), rand.Reader).Load(); loaded.Config.Proxy.Password.Reveal() != password {
+		t.Fatal("the password is not in the data directory's store")
+	}
+	l.cycle(ctx)
+	if got = r.mgr.link(t); got.State != netapi.LinkActivation {
+		t.Fatalf("through the proxy: reported %+v", got)
+	}
+	for _, s := range []string{r.log.String(), got.LastError} {
+		if strings.Contains(s, password) || strings.Contains(s, "wrong-Pw-leak") {
+			t.Fatalf("a proxy password leaked: %s", s)
+		}
+	}
+}
+
+// TestTLS13Only: a platform that cannot speak TLS 1.3 is refused.
+func TestTLS13Only(t *testing.T) {
+	r := newRig(t)
+	plat := newFakePlatform(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := netbench.NewCA(t)
+	srv := &http.Server{Handler: plat, TLSConfig: &tls.Config{Certificates: []tls.Certificate{ca.Issue(t, "127.0.0.1")}, MaxVersion: tls.VersionTLS12}}
+	go srv.ServeTLS(ln, "", "")
+	t.Cleanup(func() { srv.Close() })
+	r.plat, r.ca, r.url = plat, ca, "https://"+ln.Addr().String()
+	l := r.link(t)
+	l.cycle(context.Background())
+	got := r.mgr.link(t)
+	if got.State != netapi.LinkCommFailure || !strings.Contains(got.LastError, "version") {
+		t.Fatalf("TLS 1.2 platform: reported %+v", got)
+	}
+	if len(plat.polls) != 0 {
+		t.Fatal("a poll reached a TLS 1.2 platform")
+	}
+}

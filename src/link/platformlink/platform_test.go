@@ -1,0 +1,285 @@
+package platformlink
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"picket.dev/picket/src/link/boxid"
+	"picket.dev/picket/src/link/platformapi"
+	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/net/netstore"
+	"picket.dev/picket/src/testkit/netbench"
+)
+
+func TestMain(m *testing.M) {
+	netbench.RunHelperIfAsked()
+	os.Exit(m.Run())
+}
+
+// fakePlatform is the platform side, minimally: it verifies every
+// request's signature and answers polls from its fields.
+type fakePlatform struct {
+	t      *testing.T
+	nonces platformapi.NonceCache
+
+	mu         sync.Mutex
+	down       bool // answer 503
+	jobsDown   bool // answer 503 to job updates
+	active     bool
+	name       string
+	interval   int
+	settings   *platformapi.Settings
+	jobs       []platformapi.Job
+	update     *platformapi.UpdateNotice
+	polls      []platformapi.PollRequest
+	remotes    []string
+	keys       map[string]bool
+	uploads    map[string]int // acknowledged UploadID -> times received
+	lastUpload map[string]platformapi.JobUpdate
+}
+
+func newFakePlatform(t *testing.T) *fakePlatform {
+	return &fakePlatform{t: t, interval: 2, keys: map[string]bool{}, uploads: map[string]int{}, lastUpload: map[string]platformapi.JobUpdate{}}
+}
+
+func (p *fakePlatform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, platformapi.MaxBody))
+	pub, err := platformapi.Verify(r, body, time.Now(), &p.nonces)
+	if err != nil {
+		p.t.Errorf("platform: unverified request to %s: %v", r.URL.Path, err)
+		w.WriteHeader(http.StatusUnauthorized)
+		json.NewEncoder(w).Encode(err)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.keys[platformapi.EncodeKey(pub)] = true
+	if p.down {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		json.NewEncoder(w).Encode(platformapi.Error{Code: platformapi.ErrInternal, Message: "down for the test"})
+		return
+	}
+	switch r.URL.Path {
+	case platformapi.PathPoll:
+		var req platformapi.PollRequest
+		if err := json.Unmarshal(body, &req); err != nil {
+			p.t.Errorf("platform: poll body: %v", err)
+		}
+		p.polls = append(p.polls, req)
+		p.remotes = append(p.remotes, r.RemoteAddr)
+		resp := platformapi.PollResponse{State: platformapi.StateUnactivated, PollIntervalSeconds: p.interval}
+		if p.active {
+			resp.State, resp.Name, resp.Settings, resp.Jobs, resp.Update = platformapi.StateActive, p.name, p.settings, p.jobs, p.update
+		}
+		json.NewEncoder(w).Encode(resp)
+	case platformapi.PathJobUpdate:
+		if p.jobsDown {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			json.NewEncoder(w).Encode(platformapi.Error{Code: platformapi.ErrInternal, Message: "job updates down for the test"})
+			return
+		}
+		var u platformapi.JobUpdate
+		if err := json.Unmarshal(body, &u); err != nil {
+			p.t.Errorf("platform: job update body: %v", err)
+		}
+		p.uploads[u.UploadID]++
+		p.lastUpload[u.UploadID] = u
+		json.NewEncoder(w).Encode(platformapi.JobUpdateResponse{Duplicate: p.uploads[u.UploadID] > 1})
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (p *fakePlatform) set(f func(p *fakePlatform)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f(p)
+}
+
+func (p *fakePlatform) lastPoll() (platformapi.PollRequest, string, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.polls) == 0 {
+		return platformapi.PollRequest{}, "", 0
+	}
+	return p.polls[len(p.polls)-1], p.remotes[len(p.remotes)-1], len(p.polls)
+}
+
+// serveTLS serves p over TLS 1.3 on addr with a certificate for names
+// from a new CA; it returns the CA.
+func serveTLS(t *testing.T, l net.Listener, h http.Handler, names ...string) *netbench.CA {
+	ca := netbench.NewCA(t)
+	ts := httptest.NewUnstartedServer(h)
+	ts.Listener.Close()
+	ts.Listener = l
+	ts.TLS = &tls.Config{Certificates: []tls.Certificate{ca.Issue(t, names...)}, MinVersion: tls.VersionTLS13}
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	return ca
+}
+
+// fakeClock gives the real time (signatures stay valid) but lets the test
+// decide when a wait ends, and records what was waited for.
+type fakeClock struct {
+	waits chan time.Duration
+	fire  chan time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{waits: make(chan time.Duration, 100), fire: make(chan time.Time)}
+}
+
+func (c *fakeClock) Now() time.Time { return time.Now() }
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.waits <- d
+	return c.fire
+}
+
+// next waits for the link to start waiting, returns how long it asked for.
+func (c *fakeClock) next(t *testing.T) time.Duration {
+	t.Helper()
+	select {
+	case d := <-c.waits:
+		return d
+	case <-time.After(60 * time.Second):
+		t.Fatal("the link did not wait for its next poll")
+		return 0
+	}
+}
+
+// manager wraps the in-memory network manager: it can report a
+// management source and counts ApplyPlatform calls.
+type manager struct {
+	netapi.Manager
+	mu      sync.Mutex
+	src     netip.Addr
+	applied int
+}
+
+func (m *manager) Status(ctx context.Context) (netapi.Status, error) {
+	st, err := m.Manager.Status(ctx)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.src.IsValid() {
+		st.ManagementSource = m.src
+	}
+	return st, err
+}
+
+func (m *manager) ApplyPlatform(ctx context.Context, p netcfg.Platform) (netapi.Result, error) {
+	m.mu.Lock()
+	m.applied++
+	m.mu.Unlock()
+	return m.Manager.ApplyPlatform(ctx, p)
+}
+
+func (m *manager) applyCount() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.applied
+}
+
+func (m *manager) link(t *testing.T) netapi.PlatformLink {
+	t.Helper()
+	st, err := m.Manager.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Platform == nil {
+		return netapi.PlatformLink{}
+	}
+	return *st.Platform
+}
+
+// syncBuffer collects the log.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// rig is a link, its data directory, its manager and its platform.
+type rig struct {
+	dir   string
+	id    *boxid.Identity
+	mgr   *manager
+	plat  *fakePlatform
+	url   string
+	ca    *netbench.CA
+	clock *fakeClock
+	log   *syncBuffer
+	rand  float64
+	dial  DialFunc
+}
+
+// newRig serves a fake platform on 127.0.0.1.
+func newRig(t *testing.T) *rig {
+	dir := t.TempDir()
+	id, _, err := boxid.LoadOrCreate(dir, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := netstore.New(netstore.DirFS(dir), rand.Reader)
+	mem := netapi.NewMemory(store, time.Now, nil)
+	plat := newFakePlatform(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := serveTLS(t, l, plat, "127.0.0.1")
+	return &rig{dir: dir, id: id, mgr: &manager{Manager: mem}, plat: plat, url: "https://" + l.Addr().String(), ca: ca, clock: newFakeClock(), log: &syncBuffer{}, rand: 0.5}
+}
+
+func (r *rig) link(t *testing.T) *Link {
+	t.Helper()
+	l, err := New(Config{
+		Platform: r.url, RootCAs: r.ca.Pool, Identity: r.id, Manager: r.mgr, DataDir: r.dir,
+		Board: "virtual", Version: "1.2.3", Clock: r.clock, Rand: func() float64 { return r.rand },
+		Log: slog.New(slog.NewTextHandler(r.log, nil)), Dial: r.dial, RequestTimeout: 20 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// run starts l.Run and stops it at cleanup.
+func run(t *testing.T, l *Link) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -1,0 +1,130 @@
+package platformlink
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"picket.dev/picket/src/link/platformapi"
+)
+
+// StateFile is where the link's state is kept under the data partition.
+const StateFile = "platformlink/state.json"
+
+// maxDone bounds the remembered acknowledged uploads; the platform keeps
+// sending a job only until it has its final update, so a short memory is
+// enough to avoid re-queueing it.
+const maxDone = 1000
+
+// state is what survives a restart.
+type state struct {
+	// SettingsVersion is the last settings version applied (0: none).
+	SettingsVersion int64 `json:"settings_version"`
+	// PollIntervalSeconds is from the last settings applied.
+	PollIntervalSeconds int `json:"poll_interval_seconds,omitempty"`
+	// RefusedVersion is a newer version the network manager refused, with
+	// why: it is reported and not retried; a newer version is.
+	RefusedVersion int64  `json:"refused_version,omitempty"`
+	SettingsError  string `json:"settings_error,omitempty"`
+	// Pending are job updates not yet acknowledged, oldest first.
+	Pending []platformapi.JobUpdate `json:"pending,omitempty"`
+	// Done are the UploadIDs acknowledged, oldest first.
+	Done []string `json:"done,omitempty"`
+}
+
+func (s *state) known(uploadID string) bool {
+	for _, u := range s.Pending {
+		if u.UploadID == uploadID {
+			return true
+		}
+	}
+	for _, d := range s.Done {
+		if d == uploadID {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *state) ack(uploadID string) {
+	for i, u := range s.Pending {
+		if u.UploadID == uploadID {
+			s.Pending = append(s.Pending[:i:i], s.Pending[i+1:]...)
+			break
+		}
+	}
+	s.Done = append(s.Done, uploadID)
+	if len(s.Done) > maxDone {
+		s.Done = s.Done[len(s.Done)-maxDone:]
+	}
+}
+
+func loadState(dataDir string) (state, error) {
+	var s state
+	path := filepath.Join(dataDir, StateFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return s, fmt.Errorf("read platform link state %s: %w", path, err)
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return state{}, fmt.Errorf("platform link state %s is not valid JSON: %w", path, err)
+	}
+	return s, nil
+}
+
+func saveState(dataDir string, s state) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode platform link state: %w", err)
+	}
+	path := filepath.Join(dataDir, StateFile)
+	if err := writeAtomic(path, data); err != nil {
+		return fmt.Errorf("store platform link state %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeAtomic writes data so that a power cut leaves the old or the new
+// file, never a torn one: temp file, fsync, rename, fsync of the directory.
+func writeAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,228 @@
+package netapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/net/netstore"
+)
+
+// testPassword is distinctive, so finding it anywhere is a leak.
+const testPassword = "Zq7-x!PW#leak42"
+
+func fixedClock() time.Time { return time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC) }
+
+func newStore(t *testing.T) (*netstore.Store, string) {
+	t.Helper()
+	dir := t.TempDir()
+	return netstore.New(netstore.DirFS(dir), rand.Reader), dir
+}
+
+// fakeCanceler is a ScanCanceler that records its calls.
+type fakeCanceler struct {
+	mu       sync.Mutex
+	calls    int
+	running  bool
+	err      error
+	reasons  []string
+	released chan struct{} // if not nil, CancelScan waits for it
+}
+
+func (f *fakeCanceler) CancelScan(ctx context.Context, reason string) (bool, error) {
+	if f.released != nil {
+		<-f.released
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	f.reasons = append(f.reasons, reason)
+	if f.err != nil {
+		return false, f.err
+	}
+	was := f.running
+	f.running = false
+	return was, nil
+}
+
+func (f *fakeCanceler) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
+}
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// served is a manager behind a server on a real unix socket.
+type served struct {
+	path string
+	srv  *Server
+	log  *syncBuffer
+	done chan error // Serve's result
+}
+
+// serve starts a server for m on a socket in a fresh temporary directory
+// and shuts it down at the end of the test.
+func serve(t *testing.T, m Manager, opts ...Option) *served {
+	t.Helper()
+	s := &served{path: filepath.Join(t.TempDir(), "netmgr.sock"), log: &syncBuffer{}, done: make(chan error, 1)}
+	l, err := Listen(s.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s.srv = NewServer(m, append([]Option{WithLogger(logger)}, opts...)...)
+	go func() { s.done <- s.srv.Serve(l) }()
+	t.Cleanup(func() {
+		if err := s.srv.Shutdown(context.Background()); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		if err := <-s.done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return s
+}
+
+// dial returns a client of s, closed at the end of the test.
+func (s *served) dial(t *testing.T) *Client {
+	t.Helper()
+	c := Dial(s.path)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// recorder keeps a copy of every response body a client receives.
+type recorder struct {
+	base http.RoundTripper
+	mu   sync.Mutex
+	all  []*syncBuffer
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.base.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	b := &syncBuffer{}
+	r.mu.Lock()
+	r.all = append(r.all, b)
+	r.mu.Unlock()
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.TeeReader(resp.Body, b), resp.Body}
+	return resp, nil
+}
+
+func (r *recorder) bodies() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, b := range r.all {
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// recv returns the next status, failing the test if the channel closes.
+// The guard against a hang is generous; it is not a timing assertion.
+func recv(t *testing.T, ch <-chan Status) Status {
+	t.Helper()
+	select {
+	case st, ok := <-ch:
+		if !ok {
+			t.Fatal("subscription closed early")
+		}
+		return st
+	case <-time.After(time.Minute):
+		t.Fatal("no status within a minute")
+	}
+	return Status{}
+}
+
+// closed waits until ch is closed, draining it.
+func closed(t *testing.T, ch <-chan Status) {
+	t.Helper()
+	guard := time.After(time.Minute)
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+		case <-guard:
+			t.Fatal("subscription not closed within a minute")
+		}
+	}
+}
+
+func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+func mustAddr(s string) netip.Addr     { return netip.MustParseAddr(s) }
+
+func staticLAN() netcfg.Config {
+	c := netcfg.Default()
+	c.LAN = netcfg.LAN{
+		Method:  netcfg.IPv4Static,
+		Address: mustPrefix("192.0.2.10/24"),
+		Gateway: mustAddr("192.0.2.1"),
+		DNS1:    mustAddr("192.0.2.53"),
+		DNS2:    mustAddr("192.0.2.54"),
+	}
+	return c
+}
+
+func withProxy(c netcfg.Config, password string) netcfg.Config {
+	c.Proxy = netcfg.Proxy{Host: "proxy.example.com", Port: 3128, User: "scan", Password: netcfg.NewSecret(password)}
+	return c
+}
+
+// invalidConfig has three independent problems.
+func invalidCfg() netcfg.Config {
+	c := staticLAN()
+	c.LAN.Gateway = mustAddr("198.51.100.1") // outside the subnet
+	c.VLAN = 5000                            // out of range
+	c.Proxy = netcfg.Proxy{Host: "proxy.example.com", Port: 0}
+	return c
+}
+
+func kindOf(t *testing.T, err error) Kind {
+	t.Helper()
+	var e *Error
+	if err != nil && !errors.As(err, &e) {
+		t.Errorf("error %v (%T) is not an *Error", err, err)
+	}
+	return KindOf(err)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

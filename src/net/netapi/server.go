@@ -1,0 +1,347 @@
+package netapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"picket.dev/picket/src/net/netcfg"
+)
+
+// SocketMode is the mode of the socket Listen creates: the owner and the
+// group that the daemons needing the API share; the server also checks
+// each caller's uid.
+const SocketMode fs.FileMode = 0o660
+
+// shutdownGrace is how long Serve lets requests in flight finish after its
+// context ends.
+const shutdownGrace = 5 * time.Second
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithAllowedUIDs sets the uids that may use the API. The default is the
+// server's own uid and root.
+func WithAllowedUIDs(uids ...uint32) Option {
+	return func(s *Server) {
+		s.allowed = make(map[uint32]bool, len(uids))
+		for _, u := range uids {
+			s.allowed[u] = true
+		}
+	}
+}
+
+// WithLogger sets where the server logs each request (method, path, caller,
+// outcome; never a body). The default logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Server) { s.log = l }
+}
+
+// Server serves a Manager over HTTP+JSON on a unix socket.
+type Server struct {
+	m       Manager
+	allowed map[uint32]bool
+	log     *slog.Logger
+	hs      *http.Server
+	mux     *http.ServeMux
+	// streams ends every Subscribe stream when the server shuts down:
+	// http.Server.Shutdown waits for handlers, and a stream never ends by
+	// itself.
+	streams     context.Context
+	stopStreams context.CancelFunc
+}
+
+type peerKey struct{}
+
+// NewServer returns a server for m.
+func NewServer(m Manager, opts ...Option) *Server {
+	s := &Server{
+		m:       m,
+		allowed: map[uint32]bool{uint32(os.Getuid()): true, 0: true},
+		log:     slog.New(slog.DiscardHandler),
+		mux:     http.NewServeMux(),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.streams, s.stopStreams = context.WithCancel(context.Background())
+	s.routes()
+	s.hs = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		// No write timeout: Subscribe streams for as long as the caller
+		// listens.
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, peerKey{}, peerCred(c))
+		},
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+// Serve accepts connections on l until Shutdown or Close; it returns nil
+// after those, else the error that stopped it.
+func (s *Server) Serve(l net.Listener) error {
+	if err := s.hs.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("netapi: serve %s: %w", l.Addr(), err)
+	}
+	return nil
+}
+
+// Shutdown stops accepting, ends every Subscribe stream, and waits for the
+// other requests to finish until ctx ends, when it closes what remains.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopStreams()
+	if err := s.hs.Shutdown(ctx); err != nil {
+		return errors.Join(fmt.Errorf("netapi: shutdown: %w", err), s.Close())
+	}
+	return nil
+}
+
+// Close closes the listener and every connection at once.
+func (s *Server) Close() error {
+	s.stopStreams()
+	if err := s.hs.Close(); err != nil {
+		return fmt.Errorf("netapi: close: %w", err)
+	}
+	return nil
+}
+
+// Serve serves m on l until ctx ends, then shuts down gracefully (Subscribe
+// streams end at once; other requests get a few seconds to finish).
+func Serve(ctx context.Context, l net.Listener, m Manager, opts ...Option) error {
+	srv := NewServer(m, opts...)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	serr := srv.Shutdown(sctx)
+	return errors.Join(<-errc, serr)
+}
+
+// Listen creates the unix socket at path with mode SocketMode. A stale
+// socket left by a previous run is replaced; a socket some server still
+// answers on, or a file that is not a socket, is an error.
+func Listen(path string) (*net.UnixListener, error) {
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&fs.ModeSocket == 0 {
+			return nil, fmt.Errorf("netapi: listen %s: exists and is not a socket", path)
+		}
+		if c, err := net.Dial("unix", path); err == nil {
+			c.Close()
+			return nil, fmt.Errorf("netapi: listen %s: another server answers on it", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("netapi: listen %s: remove stale socket: %w", path, err)
+		}
+	}
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("netapi: listen: %w", err)
+	}
+	// The socket is created under the process umask; until this chmod it
+	// can only be narrower than SocketMode, never wider (a connect needs
+	// write permission), and the uid check applies regardless.
+	if err := os.Chmod(path, SocketMode); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("netapi: listen %s: %w", path, err)
+	}
+	return l, nil
+}
+
+// ServeHTTP checks the caller's credentials, then routes the request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p, ok := r.Context().Value(peerKey{}).(peer)
+	switch {
+	case !ok:
+		p.err = errors.New("peer credentials: not a connection of this server")
+		fallthrough
+	case p.err != nil:
+		s.fail(w, r, p, &Error{Kind: KindPermissionDenied, Message: "netapi: caller not identified: " + p.err.Error(), Err: p.err})
+		return
+	case !s.allowed[p.uid]:
+		s.fail(w, r, p, &Error{Kind: KindPermissionDenied, Message: fmt.Sprintf("netapi: uid %d may not use the network manager API", p.uid)})
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) routes() {
+	s.handle("GET", pathConfig, func(r *http.Request) (any, error) {
+		return s.m.Config(r.Context())
+	})
+	s.handle("GET", pathStatus, func(r *http.Request) (any, error) {
+		return s.m.Status(r.Context())
+	})
+	s.handle("POST", pathApply, func(r *http.Request) (any, error) {
+		var req applyRequest
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		cfg := req.Config
+		if req.ProxyPassword != "" {
+			cfg.Proxy.Password = netcfg.NewSecret(req.ProxyPassword)
+		}
+		return s.m.Apply(r.Context(), cfg, ApplyOptions{KeepProxyPassword: req.KeepProxyPassword})
+	})
+	s.handle("POST", pathRenew, func(r *http.Request) (any, error) {
+		var req renewRequest
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return struct{}{}, s.m.Renew(r.Context(), req.Iface)
+	})
+	s.handle("POST", pathReset, func(r *http.Request) (any, error) {
+		return s.m.Reset(r.Context())
+	})
+	s.handle("POST", pathMode, func(r *http.Request) (any, error) {
+		var req modeRequest
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return s.m.SwitchMode(r.Context(), req.Mode)
+	})
+	s.handle("POST", pathTest, func(r *http.Request) (any, error) {
+		return s.m.TestConnectivity(r.Context())
+	})
+	s.handle("POST", pathPlatform, func(r *http.Request) (any, error) {
+		var p netcfg.Platform
+		if err := decode(r, &p); err != nil {
+			return nil, err
+		}
+		return s.m.ApplyPlatform(r.Context(), p)
+	})
+	s.handle("POST", pathLink, func(r *http.Request) (any, error) {
+		var l PlatformLink
+		if err := decode(r, &l); err != nil {
+			return nil, err
+		}
+		return struct{}{}, s.m.ReportPlatform(r.Context(), l)
+	})
+	s.mux.HandleFunc("GET "+pathSubscribe, s.subscribe)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, peerOf(r), &Error{Kind: KindInvalidRequest, Message: fmt.Sprintf("netapi: no route %s %s", r.Method, r.URL.Path)})
+	})
+}
+
+func peerOf(r *http.Request) peer {
+	p, _ := r.Context().Value(peerKey{}).(peer)
+	return p
+}
+
+// handle routes method and path to h, which returns the response value or
+// an error.
+func (s *Server) handle(method, path string, h func(*http.Request) (any, error)) {
+	s.mux.HandleFunc(method+" "+path, func(w http.ResponseWriter, r *http.Request) {
+		v, err := h(r)
+		if err != nil {
+			s.fail(w, r, peerOf(r), err)
+			return
+		}
+		// Marshal before writing, so a value that refuses to marshal (a set
+		// netcfg.Secret that should have been cleared) is an error, not a
+		// partial body.
+		body, err := json.Marshal(v)
+		if err != nil {
+			s.fail(w, r, peerOf(r), &Error{Kind: KindInternal, Message: "netapi: encode response: " + err.Error(), Err: err})
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		w.Write(append(body, '\n'))
+		attrs := []any{"method", r.Method, "path", r.URL.Path, "uid", peerOf(r).uid, "pid", peerOf(r).pid, "status", http.StatusOK}
+		if res, ok := v.(Result); ok {
+			changes := make([]string, len(res.Changes))
+			for i, c := range res.Changes {
+				changes[i] = c.String() // a secret shows as redacted
+			}
+			attrs = append(attrs, "changes", changes, "scan_canceled", res.ScanCanceled)
+		}
+		s.log.Info("netapi request", attrs...)
+	})
+}
+
+// fail sends err as {"error": ...} and logs it (its message never holds a
+// secret).
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, p peer, err error) {
+	we := toWire(err)
+	code := httpStatus(we.Kind)
+	body, merr := json.Marshal(errorResponse{Error: we})
+	if merr != nil {
+		body = []byte(`{"error":{"kind":"internal","message":"netapi: encode error"}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(append(body, '\n'))
+	s.log.Warn("netapi request failed", "method", r.Method, "path", r.URL.Path, "uid", p.uid, "pid", p.pid,
+		"status", code, "kind", string(we.Kind), "error", we.Message)
+}
+
+// decode reads a JSON request body into v.
+func decode(r *http.Request, v any) error {
+	body := http.MaxBytesReader(nil, r.Body, maxBody)
+	if err := json.NewDecoder(body).Decode(v); err != nil {
+		return &Error{Kind: KindInvalidRequest, Message: fmt.Sprintf("netapi: decode %s request: %s", r.URL.Path, describeJSONError(err))}
+	}
+	return nil
+}
+
+// subscribe streams each status as one JSON line until the caller goes
+// away, the manager closes the channel, or the server shuts down.
+func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(s.streams, cancel)()
+	ch, err := s.m.Subscribe(ctx)
+	if err != nil {
+		s.fail(w, r, peerOf(r), err)
+		return
+	}
+	p := peerOf(r)
+	s.log.Info("netapi subscription started", "uid", p.uid, "pid", p.pid)
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", contentNDJSON)
+	w.WriteHeader(http.StatusOK)
+	if err := rc.Flush(); err != nil {
+		s.log.Warn("netapi subscription: flush", "error", err.Error())
+		return
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for {
+		select {
+		case <-ctx.Done():
+			s.log.Info("netapi subscription ended", "uid", p.uid, "pid", p.pid, "why", context.Cause(ctx).Error())
+			return
+		case st, ok := <-ch:
+			if !ok {
+				s.log.Info("netapi subscription ended", "uid", p.uid, "pid", p.pid, "why", "manager closed it")
+				return
+			}
+			buf.Reset()
+			if err := enc.Encode(st); err != nil {
+				s.log.Warn("netapi subscription: encode status", "error", err.Error())
+				return
+			}
+			if _, err := w.Write(buf.Bytes()); err != nil {
+				return
+			}
+			if err := rc.Flush(); err != nil {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,76 @@
+package netapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"picket.dev/picket/src/net/netcfg"
+)
+
+// The routes, all under /v1/. Reads are GET, changes POST with a JSON body;
+// every response is JSON (an error is {"error": Error}), and Subscribe is a
+// long-lived response of newline-delimited Status objects.
+const (
+	pathConfig    = "/v1/config"    // GET: ConfigView
+	pathStatus    = "/v1/status"    // GET: Status
+	pathApply     = "/v1/apply"     // POST applyRequest: Result
+	pathRenew     = "/v1/renew"     // POST renewRequest: {}
+	pathReset     = "/v1/reset"     // POST: Result
+	pathMode      = "/v1/mode"      // POST modeRequest: Result
+	pathTest      = "/v1/test"      // POST: ConnTest
+	pathSubscribe = "/v1/subscribe" // GET: stream of Status, one per line
+	pathPlatform  = "/v1/platform"  // POST netcfg.Platform: Result
+	pathLink      = "/v1/link"      // POST PlatformLink: {}
+)
+
+func strconvQuote(s string) string { return strconv.Quote(s) }
+
+// contentNDJSON is the media type of the Subscribe stream.
+const contentNDJSON = "application/x-ndjson"
+
+// maxBody bounds a request or response body (a configuration with every
+// scanning VLAN and route is well under 1 MiB).
+const maxBody = 4 << 20
+
+// applyRequest is Apply on the wire. The password travels beside the
+// configuration, because netcfg refuses to marshal a set Secret; it only
+// ever travels towards the manager.
+type applyRequest struct {
+	Config            netcfg.Config `json:"config"`
+	ProxyPassword     string        `json:"proxy_password,omitempty"`
+	KeepProxyPassword bool          `json:"keep_proxy_password,omitempty"`
+}
+
+type renewRequest struct {
+	Iface Iface `json:"iface"`
+}
+
+type modeRequest struct {
+	Mode netcfg.Mode `json:"mode"`
+}
+
+type errorResponse struct {
+	Error *Error `json:"error"`
+}
+
+// describeJSONError says what is wrong with a request body without quoting
+// it: a body may carry the proxy password.
+func describeJSONError(err error) string {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+		big *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("malformed JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %q: a JSON %s cannot be a %s", typ.Field, typ.Value, typ.Type)
+	case errors.As(err, &big):
+		return fmt.Sprintf("body larger than %d bytes", big.Limit)
+	}
+	return err.Error()
+}

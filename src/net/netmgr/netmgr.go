@@ -1,0 +1,499 @@
+// Package netmgr is the network manager's core, the real implementation of
+// netapi.Manager that netmgrd serves: it applies the configuration to the
+// kernel (links, addresses, routes, 802.1Q VLANs, policy routing, sysctls
+// through package netapply; Ethernet link modes through package ethlink),
+// runs the DHCPv4 clients of LAN and WAN and the DHCPv6 information client
+// of IPv6-only automatic mode, writes the box's resolver configuration,
+// tests the path to the platform (package conncheck) and keeps the
+// configuration on the data partition (package netstore).
+//
+// It works on the network namespace it runs in: netmgrd on a box, or a
+// netmgrd started under "ip netns exec" by a test bench. It never touches
+// an interface other than the board's LAN and WAN ports and the VLANs it
+// creates on LAN.
+//
+// Every change follows the network spec's order: validate the whole new
+// configuration (refused: nothing changes), cancel a running scan, set the
+// link modes, apply the kernel state as a diff (a failure restores the
+// previous state and link modes), obtain leases, write the resolver
+// configuration, test the path to the platform, persist (atomically) and,
+// if the test passed, keep the configuration as last-known-good.
+package netmgr
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"picket.dev/picket/src/net/conncheck"
+	"picket.dev/picket/src/net/ethlink"
+	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/net/netapply"
+	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/net/netstore"
+)
+
+// Backend is Status.Backend for this manager.
+const Backend = "netmgr"
+
+// LinkModes sets and reads Ethernet link modes (ethlink.Conn).
+type LinkModes interface {
+	Get(ifname string) (ethlink.Settings, error)
+	Set(ifname string, mode netcfg.LinkMode) error
+}
+
+// Options configure a Manager. Ports and Store are required.
+type Options struct {
+	// Ports names the board's LAN and (optional) WAN interfaces.
+	Ports netapply.Ports
+	// Store keeps the configuration on the data partition.
+	Store *netstore.Store
+	// Now is the clock of statuses and tests; nil is time.Now.
+	Now func() time.Time
+	// Canceler is the scanner's cancel hook; nil means no scanner.
+	Canceler netapi.ScanCanceler
+	// Platform is the platform's host:port, the target of the path test,
+	// and RootCAs its pinned CA (the only trusted root).
+	Platform string
+	RootCAs  *x509.CertPool
+	// ProcSys is where the network namespace's sysctls are; "" is /proc/sys.
+	ProcSys string
+	// ResolvConf is the resolver configuration file to keep; "" keeps none.
+	ResolvConf string
+	// LinkModes sets link modes; nil opens the kernel's (ethlink).
+	LinkModes LinkModes
+	// Logger defaults to discarding.
+	Logger *slog.Logger
+	// LeaseWait bounds how long a change waits for the leases (or router
+	// advertisement) it needs before it tests the path; default 20 s.
+	LeaseWait time.Duration
+	// DHCPRetryMin and DHCPRetryMax bound the DHCPv4 clients' back-off
+	// between failed attempts (dhcp.Config); zero takes its defaults.
+	DHCPRetryMin, DHCPRetryMax time.Duration
+}
+
+// Manager is the network manager. Create it with New and start it with
+// Run; its netapi.Manager methods are safe for concurrent use.
+type Manager struct {
+	opt     Options
+	log     *slog.Logger
+	nl      *netlink.Handle
+	checker conncheck.Checker
+
+	change sync.Mutex // serializes Apply, Reset, SwitchMode, TestConnectivity and boot
+	kmu    sync.Mutex // serializes kernel applies (changes and lease events)
+	kick   chan struct{}
+
+	mu       sync.Mutex // guards the fields below
+	runCtx   context.Context
+	cfg      netcfg.Config  // the configuration in force: applied and stored
+	kcfg     netcfg.Config  // the configuration the kernel is being brought to
+	applied  netapply.State // the last state applied
+	leases   leases
+	source   netapi.ConfigSource
+	fallback string // why the configuration in force is a fallback
+	applyErr string // why the last kernel apply outside a change failed
+	lkgErr   string
+	lastTest *netapi.ConnTest
+	link     *netapi.PlatformLink
+	seq      uint64
+	updated  time.Time
+	last     netapi.Status
+	hub      netapi.Hub
+}
+
+var _ netapi.Manager = (*Manager)(nil)
+
+// New returns a manager for the configuration the store holds (or its
+// fallback). It changes nothing until Run.
+func New(opt Options) (*Manager, error) {
+	if opt.Ports.LAN == "" {
+		return nil, errors.New("netmgr: no LAN interface name")
+	}
+	if opt.Store == nil {
+		return nil, errors.New("netmgr: no configuration store")
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.ProcSys == "" {
+		opt.ProcSys = "/proc/sys"
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.LeaseWait <= 0 {
+		opt.LeaseWait = 20 * time.Second
+	}
+	if opt.LinkModes == nil {
+		c, err := openEthlink()
+		if err != nil {
+			return nil, fmt.Errorf("netmgr: %w", err)
+		}
+		opt.LinkModes = c
+	}
+	// Route netlink only: with no family the library also opens XFRM and
+	// netfilter sockets, which a kernel with those as unloaded modules
+	// (the boxes' Debian kernel) refuses with EPROTONOSUPPORT.
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("netmgr: netlink: %w", err)
+	}
+	ld := opt.Store.Load()
+	m := &Manager{
+		opt:     opt,
+		log:     opt.Logger,
+		nl:      h,
+		checker: conncheck.Checker{Now: opt.Now},
+		kick:    make(chan struct{}, 1),
+		cfg:     ld.Config,
+		kcfg:    ld.Config.Clone(),
+		source:  netapi.SourceOf(ld),
+		seq:     1,
+		updated: opt.Now(),
+	}
+	m.leases.init()
+	if ld.Source != netstore.FromStored && !ld.FirstBoot {
+		m.fallback = "running on the " + ld.Source.String() + ": " + ld.Reason.Error()
+	}
+	return m, nil
+}
+
+// Run applies the configuration in force, keeps the leases and the status
+// up to date, and returns when ctx is done, after stopping the DHCP
+// clients (which release their leases).
+func (m *Manager) Run(ctx context.Context) error {
+	m.mu.Lock()
+	m.runCtx = ctx
+	m.mu.Unlock()
+
+	updates := make(chan struct{}, 1)
+	done := make(chan struct{})
+	if err := m.watchKernel(updates, done); err != nil {
+		m.log.Warn("watching links and addresses; status follows changes only on events of its own", "err", err)
+	}
+	// Lease events are applied by this loop, so it runs before boot, which
+	// waits for them.
+	loopDone := make(chan struct{})
+	go func() {
+		defer close(loopDone)
+		tick := time.NewTicker(30 * time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-m.kick:
+				m.reconcile()
+			case <-updates:
+				m.publish()
+			case <-tick.C:
+				// Lease times and link speeds change without events.
+				m.publish()
+			}
+		}
+	}()
+	m.boot(ctx)
+	<-ctx.Done()
+	// Stop the clients first: their releases are applied by the loop.
+	m.change.Lock()
+	m.leases.stopAll()
+	m.change.Unlock()
+	close(done)
+	<-loopDone
+	m.nl.Close()
+	return nil
+}
+
+// boot applies the loaded configuration; if the kernel refuses it, the
+// defaults of its mode are applied instead and the health says why.
+func (m *Manager) boot(ctx context.Context) {
+	m.change.Lock()
+	defer m.change.Unlock()
+	cfg := m.current()
+	err := m.bring(ctx, netcfg.Config{}, cfg, true)
+	if err != nil {
+		def := cfg.Reset()
+		m.log.Error("applying the configuration at boot failed; applying the defaults", "err", err)
+		if err2 := m.bring(ctx, netcfg.Config{}, def, true); err2 != nil {
+			m.log.Error("applying the defaults failed too", "err", err2)
+		}
+		m.mu.Lock()
+		m.cfg, m.kcfg = def, def.Clone()
+		m.fallback = "the stored configuration could not be applied (" + err.Error() + "); running the defaults"
+		m.mu.Unlock()
+	}
+	m.waitAddress(ctx)
+	m.runTest(ctx, "boot")
+}
+
+// current is the configuration the kernel is (being) brought to, which
+// the status and the path test describe.
+func (m *Manager) current() netcfg.Config {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.kcfg.Clone()
+}
+
+// committed is the configuration in force: applied and stored.
+func (m *Manager) committed() netcfg.Config {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cfg.Clone()
+}
+
+// Config implements netapi.Manager.
+func (m *Manager) Config(ctx context.Context) (netapi.ConfigView, error) {
+	if err := ctx.Err(); err != nil {
+		return netapi.ConfigView{}, netapi.Canceled("config", err)
+	}
+	return netapi.View(m.committed()), nil
+}
+
+// Status implements netapi.Manager.
+func (m *Manager) Status(ctx context.Context) (netapi.Status, error) {
+	if err := ctx.Err(); err != nil {
+		return netapi.Status{}, netapi.Canceled("status", err)
+	}
+	return m.publish(), nil
+}
+
+// Subscribe implements netapi.Manager.
+func (m *Manager) Subscribe(ctx context.Context) (<-chan netapi.Status, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, netapi.Canceled("subscribe", err)
+	}
+	st := m.publish()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.hub.Subscribe(ctx, st), nil
+}
+
+// publish computes the status and, if it differs from the last one
+// published, gives it a new Seq and hands it to the subscribers. It
+// returns the current status.
+func (m *Manager) publish() netapi.Status {
+	st := m.observeStatus()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	prev := m.last
+	prev.Seq, prev.Updated = 0, time.Time{}
+	if m.seq > 1 && reflect.DeepEqual(prev, st) {
+		st.Seq, st.Updated = m.last.Seq, m.last.Updated
+		return st
+	}
+	m.seq++
+	m.updated = m.opt.Now()
+	st.Seq, st.Updated = m.seq, m.updated
+	m.last = st
+	m.hub.Publish(st)
+	return st
+}
+
+// Apply implements netapi.Manager.
+func (m *Manager) Apply(ctx context.Context, cfg netcfg.Config, opts netapi.ApplyOptions) (netapi.Result, error) {
+	m.change.Lock()
+	defer m.change.Unlock()
+	cur := m.committed()
+	next := cfg.Clone()
+	if opts.KeepProxyPassword && next.Proxy.Password.IsZero() && next.Proxy.Enabled() && next.Proxy.User != "" {
+		next.Proxy.Password = cur.Proxy.Password
+	}
+	return m.changeTo(ctx, "apply", cur, next, m.opt.Store.Save)
+}
+
+// ApplyPlatform implements netapi.Manager.
+func (m *Manager) ApplyPlatform(ctx context.Context, p netcfg.Platform) (netapi.Result, error) {
+	m.change.Lock()
+	defer m.change.Unlock()
+	cur := m.committed()
+	next := cur.Clone()
+	next.Platform = p.Clone()
+	return m.changeTo(ctx, "apply platform settings", cur, next, m.opt.Store.Save)
+}
+
+// ReportPlatform implements netapi.Manager.
+func (m *Manager) ReportPlatform(ctx context.Context, l netapi.PlatformLink) error {
+	if err := ctx.Err(); err != nil {
+		return netapi.Canceled("report platform", err)
+	}
+	if err := l.Valid(); err != nil {
+		return err
+	}
+	if l.Reported.IsZero() {
+		l.Reported = m.opt.Now()
+	}
+	m.mu.Lock()
+	m.link = &l
+	m.mu.Unlock()
+	m.publish()
+	return nil
+}
+
+// Reset implements netapi.Manager.
+func (m *Manager) Reset(ctx context.Context) (netapi.Result, error) {
+	m.change.Lock()
+	defer m.change.Unlock()
+	cur := m.committed()
+	return m.changeTo(ctx, "reset", cur, cur.Reset(), m.opt.Store.Reset)
+}
+
+// SwitchMode implements netapi.Manager.
+func (m *Manager) SwitchMode(ctx context.Context, mode netcfg.Mode) (netapi.Result, error) {
+	if mode != netcfg.ModeDual && mode != netcfg.ModeIPv6Only {
+		return netapi.Result{}, &netapi.Error{Kind: netapi.KindInvalidRequest, Message: fmt.Sprintf("switch mode: unknown mode %d; allowed: %s, %s", mode, netcfg.ModeDual, netcfg.ModeIPv6Only)}
+	}
+	m.change.Lock()
+	defer m.change.Unlock()
+	cur := m.committed()
+	return m.changeTo(ctx, "switch mode", cur, cur.SwitchMode(mode), m.opt.Store.Reset)
+}
+
+// changeTo is the change pipeline. The caller holds m.change.
+func (m *Manager) changeTo(ctx context.Context, op string, cur, next netcfg.Config, persist func(netcfg.Config) error) (netapi.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return netapi.Result{}, netapi.Canceled(op, err)
+	}
+	if err := next.Validate(); err != nil {
+		return netapi.Result{}, netapi.InvalidConfig(op, err)
+	}
+	changes := netcfg.Diff(cur, next)
+	if len(changes) == 0 {
+		return netapi.Result{}, nil
+	}
+	res := netapi.Result{Changes: changes}
+	if m.opt.Canceler != nil {
+		c, err := m.opt.Canceler.CancelScan(ctx, op+" network settings")
+		if err != nil {
+			return netapi.Result{}, &netapi.Error{Kind: netapi.KindScanCancel, Message: fmt.Sprintf("%s: cancel the running scan: %v; nothing was changed", op, err), Err: err}
+		}
+		res.ScanCanceled = c
+	}
+	// From here the change runs to its end whatever ctx does: stopping
+	// halfway would leave the scan cancelled for nothing.
+	bg := context.WithoutCancel(ctx)
+	if err := m.bring(bg, cur, next, false); err != nil {
+		return netapi.Result{}, &netapi.Error{Kind: netapi.KindApplyFailed, Message: fmt.Sprintf("%s: %v; the previous configuration stays in force", op, err), Err: err}
+	}
+	if err := persist(next); err != nil {
+		// Not stored means not in force: a reboot would bring back cur.
+		if rerr := m.bring(bg, next, cur, false); rerr != nil {
+			m.log.Error("restoring the previous configuration after a failed store", "err", rerr)
+		}
+		return netapi.Result{}, &netapi.Error{Kind: netapi.KindInternal, Message: fmt.Sprintf("%s: store the configuration: %v; the previous configuration stays in force", op, err), Err: err}
+	}
+	m.mu.Lock()
+	m.cfg = next.Clone()
+	m.fallback = ""
+	m.mu.Unlock()
+	m.waitAddress(bg)
+	test := m.runTest(bg, op)
+	res.Test = &test
+	return res, nil
+}
+
+// TestConnectivity implements netapi.Manager.
+func (m *Manager) TestConnectivity(ctx context.Context) (netapi.ConnTest, error) {
+	if err := ctx.Err(); err != nil {
+		return netapi.ConnTest{}, netapi.Canceled("test connectivity", err)
+	}
+	m.change.Lock()
+	defer m.change.Unlock()
+	return m.runTest(ctx, "test connectivity"), nil
+}
+
+// runTest tests the path to the platform, records the result and, if it
+// passed, keeps the configuration in force as last-known-good.
+func (m *Manager) runTest(ctx context.Context, op string) netapi.ConnTest {
+	in := m.checkInput()
+	test := m.checker.Run(ctx, in)
+	cfg := m.committed()
+	var lkgErr string
+	marked := false
+	if test.OK {
+		marked = true
+		if err := m.opt.Store.MarkGood(cfg); err != nil {
+			lkgErr = fmt.Sprintf("%s: record last-known-good: %v", op, err)
+		}
+	}
+	if f, failed := test.FirstFailure(); failed {
+		m.log.Warn("connectivity test failed", "op", op, "step", f.Name, "reason", f.Panel, "detail", f.Detail)
+	} else {
+		m.log.Info("connectivity test passed", "op", op)
+	}
+	m.mu.Lock()
+	t := netapi.CloneTest(test)
+	m.lastTest = &t
+	if marked {
+		m.lkgErr = lkgErr
+	}
+	m.mu.Unlock()
+	m.publish()
+	return test
+}
+
+// waitAddress waits, up to LeaseWait, until every port management uses
+// has an address, so that the test after a change does not fail on a
+// lease still on its way.
+func (m *Manager) waitAddress(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, m.opt.LeaseWait)
+	defer cancel()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		in := m.checkInput()
+		ready := len(in.Ports) > 0
+		for _, p := range in.Ports {
+			if len(p.Addrs) == 0 {
+				ready = false
+			}
+		}
+		if ready {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Renew implements netapi.Manager.
+func (m *Manager) Renew(ctx context.Context, iface netapi.Iface) error {
+	if err := ctx.Err(); err != nil {
+		return netapi.Canceled("renew", err)
+	}
+	c := m.committed()
+	switch iface {
+	case netapi.LAN:
+		switch {
+		case c.Mode == netcfg.ModeDual && c.LAN.Method == netcfg.IPv4DHCP:
+		case c.Mode == netcfg.ModeIPv6Only && c.LANv6.Method == netcfg.IPv6Auto:
+			if err := m.solicitRouters(c); err != nil {
+				m.log.Warn("router solicitation", "err", err)
+			}
+		default:
+			return &netapi.Error{Kind: netapi.KindNotApplicable, Message: "renew lan: the LAN has a static address; there is no lease to renew"}
+		}
+	case netapi.WAN:
+		if c.WAN.Method != netcfg.WANDHCP {
+			return &netapi.Error{Kind: netapi.KindNotApplicable, Message: fmt.Sprintf("renew wan: the WAN is %s, not DHCP; there is no lease to renew", c.WAN.Method)}
+		}
+	default:
+		return &netapi.Error{Kind: netapi.KindInvalidRequest, Message: fmt.Sprintf("renew: unknown interface %q; allowed: %s, %s", iface, netapi.LAN, netapi.WAN)}
+	}
+	if !m.leases.renew(iface) {
+		return &netapi.Error{Kind: netapi.KindNotApplicable, Message: fmt.Sprintf("renew %s: no DHCP client is running on it", iface)}
+	}
+	m.publish()
+	return nil
+}

@@ -1,0 +1,317 @@
+package netmgr
+
+import (
+	"net"
+	"net/netip"
+	"slices"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"picket.dev/picket/src/net/conncheck"
+	"picket.dev/picket/src/net/dhcp"
+	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/net/netapply"
+	"picket.dev/picket/src/net/netcfg"
+)
+
+// resolverSet is the resolver configuration for management lookups.
+type resolverSet struct {
+	dns    []netip.Addr
+	domain string
+	wins   []netip.Addr
+}
+
+func (r resolverSet) search() []string {
+	if r.domain == "" {
+		return nil
+	}
+	return []string{r.domain}
+}
+
+// resolvers returns the resolvers management traffic uses: those of the
+// port it leaves by (WAN with split networking), static or learned.
+func (m *Manager) resolvers(cfg netcfg.Config) resolverSet {
+	var r resolverSet
+	switch {
+	case cfg.Mode == netcfg.ModeIPv6Only:
+		// Manual resolvers take precedence over those DHCPv6 tells.
+		r.dns = valid(cfg.LANv6.DNS1, cfg.LANv6.DNS2)
+		if info, ok := m.leases.info6(); ok {
+			if len(r.dns) == 0 {
+				r.dns = info.DNS
+			}
+			if len(info.Domains) > 0 {
+				r.domain = info.Domains[0]
+			}
+		}
+	case cfg.WAN.Method == netcfg.WANStatic:
+		r.dns = valid(cfg.WAN.DNS1, cfg.WAN.DNS2)
+	case cfg.WAN.Method == netcfg.WANDHCP:
+		if l, _, _, _ := m.leases.lease4Of(netapi.WAN); l != nil {
+			r.dns, r.domain = l.DNS, l.Domain
+		}
+	case cfg.LAN.Method == netcfg.IPv4Static:
+		r.dns = valid(cfg.LAN.DNS1, cfg.LAN.DNS2)
+		r.domain = cfg.LAN.Domain
+	default:
+		if l, _, _, _ := m.leases.lease4Of(netapi.LAN); l != nil {
+			r.dns, r.domain = l.DNS, l.Domain
+		}
+	}
+	// WINS serve scans, which leave by LAN.
+	switch {
+	case cfg.Mode == netcfg.ModeDual && cfg.LAN.Method == netcfg.IPv4Static:
+		r.wins = valid(cfg.LAN.WINS1, cfg.LAN.WINS2)
+		if cfg.WAN.Split() {
+			r.domain = cfg.LAN.Domain
+		}
+	case cfg.Mode == netcfg.ModeDual:
+		if l, _, _, _ := m.leases.lease4Of(netapi.LAN); l != nil {
+			r.wins = l.WINS
+		}
+	}
+	return r
+}
+
+func valid(as ...netip.Addr) []netip.Addr {
+	var out []netip.Addr
+	for _, a := range as {
+		if a.IsValid() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// observeStatus builds the status from the kernel, the leases and the
+// configuration in force.
+func (m *Manager) observeStatus() netapi.Status {
+	cfg := m.current()
+	m.mu.Lock()
+	st := netapi.Status{
+		Backend: Backend,
+		Mode:    cfg.Mode,
+		Split:   cfg.WAN.Split(),
+		Proxy: netapi.ProxyStatus{
+			Enabled: cfg.Proxy.Enabled(),
+			Host:    cfg.Proxy.Host,
+			Port:    cfg.Proxy.Port,
+			User:    cfg.Proxy.User,
+		},
+		Config: m.source,
+		Health: m.healthLocked(),
+	}
+	if m.lastTest != nil {
+		t := netapi.CloneTest(*m.lastTest)
+		st.LastTest = &t
+	}
+	if m.link != nil {
+		l := *m.link
+		st.Platform = &l
+	}
+	m.mu.Unlock()
+
+	ports := m.opt.Ports
+	lanDev := netapply.LANDevice(cfg, ports)
+	lan := m.iface(netapi.LAN, ports.LAN, lanDev, cfg.Link.LAN)
+	lan.VLAN = cfg.VLAN
+	if cfg.Mode == netcfg.ModeIPv6Only {
+		lan.IPv4 = netapi.Family{Method: netapi.MethodOff}
+		lan.IPv6 = m.family6(lanDev, cfg.LANv6.Method == netcfg.IPv6Static, cfg.LANv6.Gateway, true)
+	} else {
+		lan.IPv4 = m.family4(netapi.LAN, lanDev, cfg.LAN.Method == netcfg.IPv4Static, cfg.LAN.Gateway)
+		switch cfg.Platform.ScanIPv6.Method {
+		case netcfg.ScanIPv6Off:
+			lan.IPv6 = netapi.Family{Method: netapi.MethodOff}
+		default:
+			lan.IPv6 = m.family6(lanDev, cfg.Platform.ScanIPv6.Method == netcfg.ScanIPv6Static, cfg.Platform.ScanIPv6.Gateway, false)
+		}
+	}
+	st.Interfaces = []netapi.Interface{lan}
+	if cfg.Mode == netcfg.ModeDual && cfg.WAN.Split() && ports.WAN != "" {
+		wan := m.iface(netapi.WAN, ports.WAN, ports.WAN, cfg.Link.WAN)
+		wan.IPv4 = m.family4(netapi.WAN, ports.WAN, cfg.WAN.Method == netcfg.WANStatic, cfg.WAN.Gateway)
+		wan.IPv6 = netapi.Family{Method: netapi.MethodOff}
+		st.Interfaces = append(st.Interfaces, wan)
+		if len(wan.IPv4.Addresses) > 0 {
+			st.ManagementSource = wan.IPv4.Addresses[0].Addr()
+		}
+	}
+	r := m.resolvers(cfg)
+	st.DNS, st.Domain, st.WINS = r.dns, r.domain, r.wins
+	return st
+}
+
+func (m *Manager) healthLocked() netapi.Health {
+	for _, reason := range []string{m.fallback, m.applyErr, m.lkgErr} {
+		if reason != "" {
+			return netapi.Health{State: netapi.HealthDegraded, Reason: reason}
+		}
+	}
+	return netapi.Health{State: netapi.HealthOK}
+}
+
+// iface reads a port's link from the kernel. dev is where its addresses
+// live (the VLAN device for LAN with a panel VLAN).
+func (m *Manager) iface(name netapi.Iface, port, dev string, mode netcfg.LinkMode) netapi.Interface {
+	out := netapi.Interface{Name: name, Device: dev, Link: netapi.LinkState{Mode: mode}}
+	l, err := m.nl.LinkByName(port)
+	if err != nil {
+		return out
+	}
+	out.MAC = l.Attrs().HardwareAddr.String()
+	out.Link.Up = carrier(l)
+	if d, err := m.nl.LinkByName(dev); err == nil && dev != port {
+		out.Link.Up = out.Link.Up && carrier(d)
+	}
+	if out.Link.Up {
+		if s, err := m.opt.LinkModes.Get(port); err == nil {
+			out.Link.SpeedMbps = s.SpeedMbps
+			out.Link.FullDuplex = s.Duplex.String() == "full"
+		}
+	}
+	return out
+}
+
+// carrier reports whether the link is administratively up and has
+// carrier.
+func carrier(l netlink.Link) bool {
+	a := l.Attrs()
+	return a.Flags&net.FlagUp != 0 && a.RawFlags&unix.IFF_LOWER_UP != 0 &&
+		(a.OperState == netlink.OperUp || a.OperState == netlink.OperUnknown)
+}
+
+// addrs lists dev's global addresses of a family (unix.AF_INET/AF_INET6).
+func (m *Manager) addrs(dev string, family int) []netip.Prefix {
+	l, err := m.nl.LinkByName(dev)
+	if err != nil {
+		return nil
+	}
+	as, err := m.nl.AddrList(l, family)
+	if err != nil {
+		return nil
+	}
+	var out []netip.Prefix
+	for _, a := range as {
+		ip, ok := netip.AddrFromSlice(a.IP)
+		if !ok || ip.IsLinkLocalUnicast() || a.Flags&unix.IFA_F_TENTATIVE != 0 {
+			continue
+		}
+		ones, _ := a.Mask.Size()
+		out = append(out, netip.PrefixFrom(ip.Unmap(), ones))
+	}
+	slices.SortFunc(out, func(a, b netip.Prefix) int { return a.Addr().Compare(b.Addr()) })
+	return out
+}
+
+func (m *Manager) family4(iface netapi.Iface, dev string, static bool, gw netip.Addr) netapi.Family {
+	f := netapi.Family{Method: netapi.MethodStatic, Addresses: m.addrs(dev, unix.AF_INET), Gateway: gw}
+	if static {
+		return f
+	}
+	f.Method, f.Gateway = netapi.MethodDHCP, netip.Addr{}
+	lease, cst, running, note := m.leases.lease4Of(iface)
+	if lease == nil {
+		f.Note = note
+		ls := &netapi.Lease{State: netapi.LeaseNone}
+		if running && cst.State == dhcp.StateInit && note != "" && note != "no lease yet" {
+			ls.State = netapi.LeaseExpired
+		}
+		f.Lease = ls
+		return f
+	}
+	if len(lease.Routers) > 0 {
+		f.Gateway = lease.Routers[0]
+	}
+	state := netapi.LeaseBound
+	switch cst.State {
+	case dhcp.StateRenewing:
+		state = netapi.LeaseRenewing
+	case dhcp.StateRebinding:
+		state = netapi.LeaseRebinding
+	}
+	f.Lease = &netapi.Lease{
+		State:    state,
+		Server:   lease.ServerID,
+		Address:  lease.Address,
+		Obtained: lease.Obtained,
+		T1:       lease.RenewAt(),
+		T2:       lease.RebindAt(),
+		Expiry:   lease.ExpiresAt(),
+	}
+	return f
+}
+
+// family6 is the IPv6 status of dev: static, or automatic with the router
+// the advertisements named (unless gw overrides it).
+func (m *Manager) family6(dev string, static bool, gw netip.Addr, management bool) netapi.Family {
+	f := netapi.Family{Method: netapi.MethodStatic, Addresses: m.addrs(dev, unix.AF_INET6), Gateway: gw}
+	if static {
+		return f
+	}
+	f.Method = netapi.MethodAuto
+	if !gw.IsValid() {
+		f.Gateway = m.raRouter(dev)
+	}
+	if len(f.Addresses) == 0 {
+		f.Note = "no router advertisement yet"
+		if management {
+			f.Note = "no IPv6 address from router advertisements yet"
+		}
+	}
+	return f
+}
+
+// raRouter is the default router the kernel learned from advertisements.
+func (m *Manager) raRouter(dev string) netip.Addr {
+	l, err := m.nl.LinkByName(dev)
+	if err != nil {
+		return netip.Addr{}
+	}
+	rs, err := m.nl.RouteList(l, unix.AF_INET6)
+	if err != nil {
+		return netip.Addr{}
+	}
+	for _, r := range rs {
+		if (r.Dst == nil || r.Dst.IP.IsUnspecified()) && r.Gw != nil {
+			if a, ok := netip.AddrFromSlice(r.Gw); ok {
+				return a
+			}
+		}
+	}
+	return netip.Addr{}
+}
+
+// checkInput is the path test's view of the box now: the port management
+// leaves by, its address, gateway and resolvers, and the proxy.
+func (m *Manager) checkInput() conncheck.Input {
+	cfg := m.current()
+	st := m.observeStatus()
+	port := st.Interfaces[0]
+	if st.Split && len(st.Interfaces) > 1 {
+		port = st.Interfaces[1]
+	}
+	fam := port.IPv4
+	if cfg.Mode == netcfg.ModeIPv6Only {
+		fam = port.IPv6
+	}
+	in := conncheck.Input{
+		Ports: []conncheck.Port{{
+			Name:    port.Name,
+			Device:  port.Device,
+			Carrier: port.Link.Up,
+			Addrs:   fam.Addresses,
+			Method:  fam.Method,
+		}},
+		IPv6Only:      cfg.Mode == netcfg.ModeIPv6Only,
+		Gateway:       fam.Gateway,
+		GatewayDevice: port.Device,
+		Source:        st.ManagementSource,
+		DNS:           st.DNS,
+		Platform:      m.opt.Platform,
+		RootCAs:       m.opt.RootCAs,
+		Proxy:         cfg.Proxy,
+	}
+	return in
+}

@@ -1,0 +1,203 @@
+// Package panel is the loop shared by the LCD and console daemons. It
+// reads the configuration and status the network manager reports on its
+// local API, feeds the operator's keys to the menu engine, hands every frame
+// to a display, and carries each confirmed change back: network changes to
+// the network manager, reboot and shutdown to the power control.
+//
+// It owns the menu; the daemons own the devices.
+package loop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/panel/frame"
+	"picket.dev/picket/src/panel/keyevent"
+	"picket.dev/picket/src/panel/menu"
+)
+
+// Display shows frames: the LCD, or the VT100 console.
+type Display interface {
+	Draw(frame.Frame) error
+}
+
+// Power reboots or powers off the box. On the box it is the init's path;
+// on a development host, a logged no-op.
+type Power interface {
+	Reboot(ctx context.Context) error
+	Shutdown(ctx context.Context) error
+}
+
+// Panel is one front end (LCD or console) on the menu. It is not safe for
+// concurrent use: Run owns it.
+type Panel struct {
+	mgr     netapi.Manager
+	power   Power
+	log     *slog.Logger
+	version string
+
+	menu *menu.Menu
+	view netapi.ConfigView
+	st   netapi.Status
+	test menu.TestReport
+}
+
+// New reads the configuration and status in force and returns a panel
+// showing the idle screen for geometry g. version is the software version
+// shown in SHOW STATUS.
+func New(ctx context.Context, mgr netapi.Manager, power Power, g frame.Geometry, version string, log *slog.Logger) (*Panel, error) {
+	view, err := mgr.Config(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read configuration from the network manager: %w", err)
+	}
+	st, err := mgr.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read status from the network manager: %w", err)
+	}
+	p := &Panel{mgr: mgr, power: power, log: log, version: version, view: view, st: st}
+	p.test = testReport(st.LastTest)
+	p.menu = menu.New(g, p.state())
+	return p, nil
+}
+
+// TextEditing reports whether the operator is editing a text field, where
+// held UP/DOWN keys auto-repeat.
+func (p *Panel) TextEditing() bool { return p.menu.TextEditing() }
+
+// Frame is what the display should show now.
+func (p *Panel) Frame() frame.Frame { return p.menu.Render() }
+
+// Status gives the panel a new status from the network manager.
+func (p *Panel) Status(ctx context.Context, st netapi.Status) {
+	p.st = st
+	if st.LastTest != nil {
+		p.test = testReport(st.LastTest)
+	}
+	// A change made elsewhere (the other front end, the platform) shows up
+	// as a new status: read the configuration it put in force.
+	if view, err := p.mgr.Config(ctx); err == nil {
+		p.view = view
+	} else {
+		p.log.Warn("read configuration", "err", err)
+	}
+	p.menu.Update(p.state())
+}
+
+// Key applies one key, and carries out the change it confirmed, if any.
+func (p *Panel) Key(ctx context.Context, ev keyevent.Event) {
+	res := p.menu.Handle(ev)
+	if res.Request == nil {
+		return
+	}
+	if err := p.perform(ctx, *res.Request); err != nil {
+		p.log.Warn("request failed", "action", res.Request.Action.String(), "err", err)
+		p.menu.Failed(shortReason(err))
+		return
+	}
+	p.refresh(ctx)
+}
+
+func (p *Panel) perform(ctx context.Context, req menu.Request) error {
+	p.log.Info("operator request", "action", req.Action.String())
+	switch req.Action {
+	case menu.ActionApply:
+		cfg := req.Config
+		// The panel never sees the stored proxy password; an empty one with
+		// a proxy still configured means "keep what is stored".
+		keep := cfg.Proxy.Password.Reveal() == "" && cfg.Proxy.Host != "" && cfg.Proxy.User != ""
+		_, err := p.mgr.Apply(ctx, cfg, netapi.ApplyOptions{KeepProxyPassword: keep})
+		return err
+	case menu.ActionReset:
+		_, err := p.mgr.Reset(ctx)
+		return err
+	case menu.ActionSwitchMode:
+		_, err := p.mgr.SwitchMode(ctx, req.Config.Mode)
+		return err
+	case menu.ActionRenewLAN:
+		return p.mgr.Renew(ctx, netapi.LAN)
+	case menu.ActionRenewWAN:
+		return p.mgr.Renew(ctx, netapi.WAN)
+	case menu.ActionTest:
+		p.test = menu.TestReport{State: menu.TestRunning}
+		p.menu.Update(p.state())
+		t, err := p.mgr.TestConnectivity(ctx)
+		if err != nil {
+			p.test = menu.TestReport{}
+			return err
+		}
+		p.test = testReport(&t)
+		return nil
+	case menu.ActionReboot:
+		return p.power.Reboot(ctx)
+	case menu.ActionShutdown:
+		return p.power.Shutdown(ctx)
+	}
+	return fmt.Errorf("unknown request %v", req.Action)
+}
+
+// refresh reads back what the network manager put in force, so the menu's
+// next candidate is built on it.
+func (p *Panel) refresh(ctx context.Context) {
+	if view, err := p.mgr.Config(ctx); err == nil {
+		p.view = view
+	} else {
+		p.log.Warn("read configuration", "err", err)
+	}
+	if st, err := p.mgr.Status(ctx); err == nil {
+		p.st = st
+	} else {
+		p.log.Warn("read status", "err", err)
+	}
+	p.menu.Update(p.state())
+}
+
+// shortReason is the part of an error an operator can act on, for the
+// REQUEST FAILED screen: the first problem of a refused configuration, or
+// the error's own message.
+func shortReason(err error) string {
+	var apiErr *netapi.Error
+	if errors.As(err, &apiErr) && len(apiErr.Problems) > 0 {
+		return apiErr.Problems[0].Problem
+	}
+	return err.Error()
+}
+
+// Run shows the panel on d and serves it until ctx ends: keys from keyc,
+// status changes from the network manager's subscription. It returns
+// ctx's error, or the display's or the subscription's if they fail.
+func Run(ctx context.Context, p *Panel, keyc <-chan keyevent.Event, d Display) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sub, err := p.mgr.Subscribe(ctx)
+	if err != nil {
+		return fmt.Errorf("subscribe to network status: %w", err)
+	}
+	if err := d.Draw(p.Frame()); err != nil {
+		return fmt.Errorf("draw: %w", err)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case ev, ok := <-keyc:
+			if !ok {
+				return errors.New("key input closed")
+			}
+			p.Key(ctx, ev)
+		case st, ok := <-sub:
+			if !ok {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return errors.New("network manager closed the status subscription")
+			}
+			p.Status(ctx, st)
+		}
+		if err := d.Draw(p.Frame()); err != nil {
+			return fmt.Errorf("draw: %w", err)
+		}
+	}
+}

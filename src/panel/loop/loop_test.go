@@ -1,0 +1,208 @@
+package loop
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/net/netstore"
+	"picket.dev/picket/src/panel/frame"
+	"picket.dev/picket/src/panel/keyevent"
+)
+
+func newMemory(t *testing.T) *netapi.Memory {
+	t.Helper()
+	store := netstore.New(netstore.DirFS(t.TempDir()), rand.Reader)
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	return netapi.NewMemory(store, func() time.Time { return now }, nil)
+}
+
+func script(t *testing.T, s string) []keyevent.Event {
+	t.Helper()
+	evs, err := keyevent.ParseScript(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+type power struct{ reboots, shutdowns int }
+
+func (p *power) Reboot(context.Context) error   { p.reboots++; return nil }
+func (p *power) Shutdown(context.Context) error { p.shutdowns++; return nil }
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// The operator's walk ends in the network manager: what the menu commits
+// is what the manager then has in force.
+func TestWalksReachTheManager(t *testing.T) {
+	tests := []struct {
+		name  string
+		keys  string
+		check func(t *testing.T, c netcfg.Config, pw *power)
+	}{
+		{
+			name: "enable VLAN 20",
+			keys: `ENTER ENTER ENTER CLEAR "20" ENTER ENTER`,
+			check: func(t *testing.T, c netcfg.Config, _ *power) {
+				if c.VLAN != 20 {
+					t.Errorf("VLAN = %d, want 20", c.VLAN)
+				}
+			},
+		},
+		{
+			name: "static LAN typed on the console",
+			keys: `ENTER ENTER DOWN DOWN ENTER ENTER CLEAR "10.1.2.3" ENTER DOWN*8 ENTER ` +
+				`CLEAR "10.1.0.1" ENTER CLEAR "10.1.0.2" ENTER ENTER ENTER ENTER "corp.example" ENTER ENTER ENTER`,
+			check: func(t *testing.T, c netcfg.Config, _ *power) {
+				if c.LAN.Method != netcfg.IPv4Static || c.LAN.Address.Addr() != netip.MustParseAddr("10.1.2.3") ||
+					c.LAN.Gateway != netip.MustParseAddr("10.1.0.1") || c.LAN.DNS1 != netip.MustParseAddr("10.1.0.2") {
+					t.Errorf("LAN = %+v, want static 10.1.2.3 gw 10.1.0.1 dns 10.1.0.2", c.LAN)
+				}
+			},
+		},
+		{
+			name: "backing out at REALLY changes nothing",
+			keys: `ENTER ENTER ENTER CLEAR "20" ENTER UP`,
+			check: func(t *testing.T, c netcfg.Config, _ *power) {
+				if !netcfg.Equal(c, netcfg.Default()) {
+					t.Errorf("config changed: %v", netcfg.Diff(netcfg.Default(), c))
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			mem := newMemory(t)
+			pw := &power{}
+			p, err := New(ctx, mem, pw, frame.LCD16x2(), "test", quiet())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ev := range script(t, tt.keys) {
+				p.Key(ctx, ev)
+				if f := p.Frame(); !f.Fits(frame.LCD16x2()) {
+					t.Fatalf("frame does not fit 16x2:\n%s", f)
+				}
+			}
+			view, err := mem.Config(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, view.Config, pw)
+		})
+	}
+}
+
+// failing refuses every change, as a network manager would refuse one it
+// cannot apply.
+type failing struct{ *netapi.Memory }
+
+func (f failing) Apply(context.Context, netcfg.Config, netapi.ApplyOptions) (netapi.Result, error) {
+	return netapi.Result{}, &netapi.Error{Kind: netapi.KindInvalidConfig, Message: "refused",
+		Problems: []netapi.Problem{{Field: "vlan", Problem: "VLAN 20 is used by the platform"}}}
+}
+
+func TestRefusedChangeIsShown(t *testing.T) {
+	ctx := context.Background()
+	p, err := New(ctx, failing{newMemory(t)}, &power{}, frame.LCD20x4(), "test", quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range script(t, `ENTER ENTER ENTER CLEAR "20" ENTER ENTER`) {
+		p.Key(ctx, ev)
+	}
+	got := p.Frame().String()
+	if !strings.Contains(got, "REQUEST FAILED") || !strings.Contains(got, "VLAN 20") {
+		t.Fatalf("screen after a refused change:\n%s\nwant REQUEST FAILED and the problem", got)
+	}
+}
+
+func TestRebootGoesToPowerControl(t *testing.T) {
+	ctx := context.Background()
+	pw := &power{}
+	p, err := New(ctx, newMemory(t), pw, frame.LCD16x2(), "test", quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Walk down the main menu to SYSTEM REBOOT whatever its position: the
+	// menu shows it by name.
+	p.Key(ctx, keyevent.Press(keyevent.Enter))
+	for i := 0; i < 20 && !strings.Contains(p.Frame().String(), "REBOOT"); i++ {
+		p.Key(ctx, keyevent.Press(keyevent.Down))
+	}
+	if !strings.Contains(p.Frame().String(), "REBOOT") {
+		t.Fatalf("no REBOOT item in the main menu:\n%s", p.Frame())
+	}
+	p.Key(ctx, keyevent.Press(keyevent.Enter)) // REALLY REBOOT SYSTEM?
+	p.Key(ctx, keyevent.Press(keyevent.Enter))
+	if pw.reboots != 1 || pw.shutdowns != 0 {
+		t.Fatalf("reboots %d shutdowns %d, want 1 and 0; screen:\n%s", pw.reboots, pw.shutdowns, p.Frame())
+	}
+}
+
+type recorder struct{ frames chan frame.Frame }
+
+func (r recorder) Draw(f frame.Frame) error { r.frames <- f; return nil }
+
+// Run follows the status subscription: a change made by another front end
+// reaches this one's screen.
+func TestRunFollowsStatus(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	mem := newMemory(t)
+	p, err := New(ctx, mem, &power{}, frame.LCD16x2(), "test", quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := recorder{frames: make(chan frame.Frame, 100)}
+	keyc := make(chan keyevent.Event)
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, p, keyc, rec) }()
+	<-rec.frames // the first draw
+
+	// Another front end sets VLAN 7; this panel's menu must now offer
+	// CHANGE VLAN instead of ENABLE VLAN.
+	c := netcfg.Default()
+	c.VLAN = 7
+	if _, err := mem.Apply(ctx, c, netapi.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Open SETUP NETWORK. Whether the status arrives before or after the
+	// keys, the list is built (or rebuilt) from the new configuration.
+	keyc <- keyevent.Press(keyevent.Enter)
+	keyc <- keyevent.Press(keyevent.Enter)
+	guard := time.After(30 * time.Second) // a hang guard, not a timing assertion
+	var last frame.Frame
+	for !strings.Contains(last.String(), "CHANGE VLAN") {
+		select {
+		case last = <-rec.frames:
+		case <-guard:
+			t.Fatalf("after another front end enabled a VLAN the menu shows:\n%s\nwant CHANGE VLAN", last)
+		}
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v, want context.Canceled", err)
+	}
+}
+
+func TestPowerNamed(t *testing.T) {
+	for _, name := range []string{"log", "kernel"} {
+		if _, err := PowerNamed(name, quiet()); err != nil {
+			t.Errorf("PowerNamed(%q): %v", name, err)
+		}
+	}
+	if _, err := PowerNamed("halt", quiet()); err == nil || !strings.Contains(err.Error(), `"halt"`) || !strings.Contains(err.Error(), "kernel") {
+		t.Errorf("PowerNamed(halt) = %v, want an error naming it and the choices", err)
+	}
+}

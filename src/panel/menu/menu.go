@@ -1,0 +1,424 @@
+// Package menu is the front-panel menu engine of a Picket box: the screens
+// and menu tree of the spec front-panel.md, shared by the LCD daemon and
+// the serial console. It takes key events (package keyevent) and snapshots of
+// the box's state (the network configuration in force and a Status from
+// the daemons), and produces frames (package frame) and, when the operator
+// confirms a REALLY ...? prompt, a change request for the daemons.
+//
+// The menu does no I/O, starts no goroutines and reads no clock: the panel
+// loop feeds it keys and state and carries its requests to netmgrd and
+// init. The field editors themselves are package fieldedit; this package
+// walks them in the spec's order, pre-filled with the values in force, and
+// turns what they yield into a complete candidate netcfg.Config.
+//
+// A request to apply a configuration (also reset and mode switch) always
+// carries a configuration that passes netcfg's Validate. When the entries
+// would not, the menu shows the first problem in two short lines naming the
+// field and what is wrong, goes back to that field when the procedure has
+// it, and emits nothing.
+//
+// # Behaviour the spec leaves open, as decided here
+//
+//   - ENTER on an idle screen opens the main menu, at SETUP NETWORK. UP on
+//     the first item of a submenu goes back to the item that opened it;
+//     the main menu does not wrap and is left with EXIT THIS MENU.
+//   - UP at a REALLY ...? prompt of a network change, and at the intro
+//     prompts (CFG LAN STATIC NETWORK PARAMS?, CONFIG PROXY PARAMETERS),
+//     goes back to the main menu at SETUP NETWORK. UP at REALLY REBOOT
+//     SYSTEM? and REALLY SHUTDOWN SYSTEM? goes back to that item instead:
+//     they are not network changes.
+//   - Field editors have no way out but ENTER (UP and DOWN change values);
+//     a procedure is abandoned at its REALLY ...? prompt.
+//   - Every network change is confirmed, including the VLAN (REALLY SET
+//     LAN VLAN TO n? / REALLY DISABLE LAN VLAN?), DISABLE WAN INTERFACE
+//     and the renewals, because the spec says every change ends at a
+//     REALLY ...? prompt.
+//   - WAN: with the WAN port off the item ENABLE WAN INTERFACE opens ENABLE
+//     DHCP ON WAN and ENABLE STATIC IP ON WAN; with it on, the item is
+//     CHANGE STATIC IP ON WAN or RENEW DHCP ON WAN, beside DISABLE WAN
+//     INTERFACE (switching between DHCP and static goes through disable).
+//     Disabling the WAN port also returns its link setting to AUTO, which
+//     netcfg requires.
+//   - In IPv6-only mode the automatic item is RENEW AUTO IPv6 ON LAN? while
+//     automatic IPv6 is in force and ENABLE AUTO IPv6 ON LAN? otherwise;
+//     the static item is ENABLE or CHANGE STATIC IPv6 ON LAN?. Auto GATEWAY
+//     is pre-filled with the gateway override in force (empty: the router
+//     the advertisements name); the read-only address and prefix length
+//     come from Status.
+//   - A static LAN or WAN procedure started while DHCP is in force is
+//     pre-filled from the lease (Status), as the values in force.
+//   - After a commit the screen shows a follow-up message: CANCELING THE
+//     ONGOING SCAN when a scan runs, ENABLING PROXY SUPPORT for a proxy,
+//     otherwise what is being done. It stays until a key is pressed or an
+//     Update brings a Status different from the one at the commit; then
+//     the idle screen shows the daemons' view again. Ethernet link changes
+//     return to the port link screen, so the WAN port can be set next.
+//   - After REALLY REBOOT/SHUTDOWN the menu shows REBOOTING SYSTEM or
+//     SHUTTING DOWN SYSTEM and ignores keys, until Status says the box is
+//     halted (safe to unplug) or the panel reports the request failed
+//     (Failed).
+//   - TEST CONNECTIVITY starts at ENTER without a prompt (it changes
+//     nothing) and shows the step-by-step result when Status reports it.
+//   - The platform indicator on the NAME-IP screen is a '*' in the
+//     lower-right cell.
+//   - A configuration error and long status values scroll a page at a time
+//     with LEFT/RIGHT under a fixed first line.
+//   - Screens are laid out for any geometry: text is word-wrapped beside
+//     the navigation indicators, with shorter wordings for a 16x2 panel
+//     where the full one does not fit.
+package menu
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/panel/fieldedit"
+	"picket.dev/picket/src/panel/frame"
+	"picket.dev/picket/src/panel/keyevent"
+)
+
+// State is what the menu shows and edits: the configuration in force and
+// the status of the box.
+type State struct {
+	Config netcfg.Config
+	Status Status
+}
+
+// Phase is where the box is in its life, for the boot and shutdown
+// messages. The menu opens only in PhaseRunning.
+type Phase uint8
+
+const (
+	PhaseWelcome      Phase = iota // Welcome to Picket
+	PhaseStarting                  // Picket scanner is starting up...
+	PhaseFsck                      // Filesystem check in progress...
+	PhaseComingUp                  // Picket scanner is coming up...
+	PhaseRunning                   // daemons up: the platform screens and the menu
+	PhaseRebooting                 // REBOOTING SYSTEM
+	PhaseShuttingDown              // SHUTTING DOWN SYSTEM
+	PhaseHalted                    // It's now safe to unplug the box
+)
+
+// Platform is the state of the link to the Picket platform (scannerd).
+type Platform uint8
+
+const (
+	PlatformContacting  Platform = iota // CONTACTING PLATFORM
+	PlatformActivation                  // ACTIVATION CODE and Status.ActivationCode
+	PlatformReady                       // <NAME>-<IP> with the platform indicator
+	PlatformCommFailure                 // COMMUNICATION FAILURE after a failed poll
+	PlatformConfigError                 // the path test failed: Status.Failure says where
+)
+
+// Step is a step of the connectivity test, in the order it runs them.
+type Step uint8
+
+const (
+	StepLink Step = iota
+	StepAddress
+	StepGateway
+	StepDNS
+	StepProxy
+	StepTLS
+	StepPlatform
+	numSteps
+)
+
+func (s Step) String() string {
+	if s < numSteps {
+		return [...]string{"LINK", "ADDRESS", "GATEWAY", "DNS", "PROXY", "TLS", "PLATFORM"}[s]
+	}
+	return fmt.Sprintf("STEP %d", uint8(s))
+}
+
+// Failure is the first failing step of the path test and why, in short
+// upper-case words meant for the screen (NO DHCP LEASE ON LAN, GATEWAY
+// UNREACHABLE, PROXY AUTH FAILED, TLS INTERCEPTED BY PROXY, ...).
+type Failure struct {
+	Step   Step
+	Reason string
+}
+
+// TestState is the state of the last connectivity test asked for with
+// TEST CONNECTIVITY.
+type TestState uint8
+
+const (
+	TestNone    TestState = iota // none ran since start
+	TestRunning                  // running now
+	TestPassed                   // every step passed
+	TestFailed                   // Test.Failure says where it stopped
+)
+
+// TestReport is the result of the last connectivity test.
+type TestReport struct {
+	State   TestState
+	Failure Failure // when State is TestFailed
+}
+
+// IPv4Addrs are addresses a port has now (leased or static).
+type IPv4Addrs struct {
+	Address      netip.Prefix
+	Gateway      netip.Addr
+	DNS1, DNS2   netip.Addr
+	WINS1, WINS2 netip.Addr // from the lease (option 44), informational
+	Domain       string     // from the lease, informational
+}
+
+// IPv6Addrs are the LAN's IPv6 addresses now (IPv6-only mode).
+type IPv6Addrs struct {
+	Address    netip.Prefix
+	Gateway    netip.Addr
+	DNS1, DNS2 netip.Addr
+}
+
+// Status is what the daemons report that the screens need. It is
+// comparable, so the menu can tell when it changed.
+type Status struct {
+	Phase          Phase
+	Platform       Platform
+	ActivationCode string  // PlatformActivation
+	Name           string  // the box's name on the platform (PlatformReady)
+	Failure        Failure // PlatformConfigError
+
+	ScanRunning   bool // LED S1
+	Canceling     bool // a network change is canceling the running scan
+	UpdateRunning bool // LED S2
+
+	MAC  string    // the LAN port's MAC address
+	LAN  IPv4Addrs // LAN IPv4 now (IPv4+v6 mode)
+	WAN  IPv4Addrs // WAN IPv4 now (split networking)
+	LAN6 IPv6Addrs // LAN IPv6 now (IPv6-only mode)
+
+	Software   string    // software version, for SHOW STATUS
+	Signatures string    // signature set version
+	LastPoll   time.Time // zero: never
+	LastError  string    // last error talking to the platform, "" if none
+
+	Test TestReport // the last TEST CONNECTIVITY
+}
+
+// Action is what a change request asks for.
+type Action uint8
+
+const (
+	ActionNone       Action = iota
+	ActionApply             // put Request.Config in force
+	ActionRenewLAN          // renew the DHCP lease on LAN
+	ActionRenewWAN          // renew the DHCP lease on WAN
+	ActionReset             // RESET NETWORK SETTINGS: Request.Config is the reset configuration
+	ActionSwitchMode        // reset into the other mode: Request.Config is its defaults
+	ActionTest              // run the connectivity test
+	ActionReboot            // SYSTEM REBOOT
+	ActionShutdown          // SYSTEM SHUTDOWN
+)
+
+func (a Action) String() string {
+	names := [...]string{"none", "apply", "renew-lan", "renew-wan", "reset", "switch-mode", "test", "reboot", "shutdown"}
+	if int(a) < len(names) {
+		return names[a]
+	}
+	return fmt.Sprintf("action(%d)", uint8(a))
+}
+
+// HasConfig reports whether requests of this action carry a Config.
+func (a Action) HasConfig() bool {
+	return a == ActionApply || a == ActionReset || a == ActionSwitchMode
+}
+
+// Request is a change the operator confirmed.
+type Request struct {
+	Action Action
+	// Config is the complete configuration to put in force, for the
+	// actions where HasConfig is true; it has passed Validate. It is the
+	// zero Config otherwise. The proxy password in it prints redacted.
+	Config netcfg.Config
+}
+
+// Result is what a key did.
+type Result struct {
+	// Request is set when the key committed a change, nil otherwise.
+	Request *Request
+}
+
+// Menu is the menu state machine. It is not safe for concurrent use; the
+// panel loop owns it.
+type Menu struct {
+	geo frame.Geometry
+	st  State
+	scr screen
+
+	// notice is the follow-up message after a commit, shown on the idle
+	// screen until a key or an Update with a different Status.
+	notice *notice
+	// down is ActionReboot or ActionShutdown once one was committed; keys
+	// are ignored until the panel reports failure.
+	down Action
+}
+
+type notice struct {
+	text  []string // the wordings, longest first
+	since Status
+}
+
+// New returns a menu for a display of geometry g (clamped to what frame
+// supports), showing the idle screen for st.
+func New(g frame.Geometry, st State) *Menu {
+	m := &Menu{geo: g.Normalize(), st: cloneState(st)}
+	m.scr = &idleScreen{}
+	return m
+}
+
+func cloneState(st State) State {
+	st.Config = st.Config.Clone()
+	return st
+}
+
+// Geometry returns the display size the menu renders for.
+func (m *Menu) Geometry() frame.Geometry { return m.geo }
+
+// State returns the state the menu last received.
+func (m *Menu) State() State { return cloneState(m.st) }
+
+// Update gives the menu a new state from the daemons. Screens that list
+// items are rebuilt from it (names and visibility follow the config in
+// force); a procedure under way keeps what the operator entered, and its
+// candidate is rebuilt on this state at the commit.
+func (m *Menu) Update(st State) {
+	m.st = cloneState(st)
+	if m.notice != nil && m.notice.since != st.Status {
+		m.notice = nil
+	}
+	switch st.Status.Phase {
+	case PhaseRunning:
+	case PhaseRebooting, PhaseShuttingDown, PhaseHalted:
+		// The box is going down: whatever was on screen is abandoned.
+		m.scr, m.notice = &idleScreen{}, nil
+	default:
+		m.scr, m.notice, m.down = &idleScreen{}, nil, ActionNone
+	}
+}
+
+// Failed tells the menu that the daemon refused or failed the last
+// request; reason is shown (cut to fit) until the next key. It also ends
+// the wait after a reboot or shutdown request.
+func (m *Menu) Failed(reason string) {
+	m.down = ActionNone
+	m.notice = nil
+	m.scr = &messageScreen{lines: []string{"REQUEST FAILED", reason}, next: func(m *Menu) { m.scr = &idleScreen{} }}
+}
+
+// Handle applies one key and says whether it committed a change. Events
+// no driver produces (None, unknown keys) are ignored.
+func (m *Menu) Handle(ev keyevent.Event) Result {
+	if ev.Key == keyevent.None || ev.Key > keyevent.Char {
+		return Result{}
+	}
+	if m.st.Status.Phase != PhaseRunning || m.down != ActionNone {
+		return Result{}
+	}
+	req := m.scr.handle(m, ev)
+	if req == nil {
+		return Result{}
+	}
+	return Result{Request: req}
+}
+
+// TextEditing reports whether a text field (a character ring: names,
+// hosts, users, passwords) is being edited, the only place where held
+// UP/DOWN keys should auto-repeat.
+func (m *Menu) TextEditing() bool {
+	s, ok := m.scr.(*procScreen)
+	if !ok || s.msg != nil {
+		return false
+	}
+	switch s.ed.(type) {
+	case *fieldedit.Text, *fieldedit.Password:
+		return true
+	}
+	return false
+}
+
+// Render draws the current screen, with the LEDs.
+func (m *Menu) Render() frame.Frame {
+	var f frame.Frame
+	switch {
+	case m.st.Status.Phase != PhaseRunning:
+		f = m.phaseFrame()
+	case m.down == ActionReboot:
+		f = textFrame(m.geo, frame.Nav{}, "REBOOTING SYSTEM")
+	case m.down == ActionShutdown:
+		f = textFrame(m.geo, frame.Nav{}, "SHUTTING DOWN SYSTEM")
+	default:
+		f = m.scr.render(m)
+	}
+	f.SetLEDs(frame.LEDs{S1: m.st.Status.ScanRunning, S2: m.st.Status.UpdateRunning})
+	return f
+}
+
+func (m *Menu) phaseFrame() frame.Frame {
+	switch m.st.Status.Phase {
+	case PhaseWelcome:
+		return textFrame(m.geo, frame.Nav{}, "Welcome to Picket")
+	case PhaseStarting:
+		return textFrame(m.geo, frame.Nav{}, "Picket scanner is starting up...", "Picket scanner starting up...")
+	case PhaseFsck:
+		return textFrame(m.geo, frame.Nav{}, "Filesystem check in progress...")
+	case PhaseComingUp:
+		return textFrame(m.geo, frame.Nav{}, "Picket scanner is coming up...")
+	case PhaseRebooting:
+		return textFrame(m.geo, frame.Nav{}, "REBOOTING SYSTEM")
+	case PhaseShuttingDown:
+		return textFrame(m.geo, frame.Nav{}, "SHUTTING DOWN SYSTEM")
+	case PhaseHalted:
+		return textFrame(m.geo, frame.Nav{}, "It's now safe to unplug the box")
+	}
+	return textFrame(m.geo, frame.Nav{}, "Picket scanner is starting up...", "Picket scanner starting up...")
+}
+
+// screen is one kind of screen. handle returns a request when the key
+// committed one.
+type screen interface {
+	handle(m *Menu, ev keyevent.Event) *Request
+	render(m *Menu) frame.Frame
+}
+
+// commit checks a request and, when it is good, shows the follow-up
+// screen. A configuration that does not pass Validate is not sent: the
+// first problem is shown and the menu goes back to SETUP NETWORK.
+func (m *Menu) commit(req Request, follow []string) *Request {
+	if req.Action.HasConfig() {
+		req.Config = req.Config.Clone()
+		if err := req.Config.Validate(); err != nil {
+			msg := problemMessage(err, "")
+			m.scr = &messageScreen{lines: []string{msg.Line1, msg.Line2}, next: (*Menu).toSetup}
+			return nil
+		}
+	} else {
+		req.Config = netcfg.Config{}
+	}
+	switch req.Action {
+	case ActionReboot, ActionShutdown:
+		m.down = req.Action
+		m.scr = &idleScreen{}
+	case ActionTest:
+		m.scr = &testScreen{before: m.st.Status.Test}
+	default:
+		if m.st.Status.ScanRunning {
+			follow = []string{"CANCELING THE ONGOING SCAN"}
+		}
+		if follow != nil {
+			m.notice = &notice{text: follow, since: m.st.Status}
+			m.scr = &idleScreen{}
+		}
+	}
+	return &req
+}
+
+// toSetup goes back to the main menu at SETUP NETWORK.
+func (m *Menu) toSetup() { m.scr = &listScreen{kind: listMain, sel: "setup"} }
+
+// toIdle leaves the menu.
+func (m *Menu) toIdle() { m.scr = &idleScreen{} }

@@ -1,0 +1,599 @@
+package menu
+
+import (
+	"fmt"
+	"strings"
+
+	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/panel/fieldedit"
+	"picket.dev/picket/src/panel/frame"
+	"picket.dev/picket/src/panel/keyevent"
+)
+
+// idleScreen shows the box's status: the follow-up notice after a commit,
+// a scan being canceled, or the platform link. ENTER opens the main menu.
+type idleScreen struct {
+	off int // page of a configuration error
+}
+
+func (s *idleScreen) handle(m *Menu, ev keyevent.Event) *Request {
+	if m.notice != nil {
+		// Any key takes the notice away; the next one acts on the screen
+		// below, so the operator sees what the daemons say before acting.
+		m.notice = nil
+		return nil
+	}
+	switch ev.Key {
+	case keyevent.Enter:
+		m.scr = &listScreen{kind: listMain, sel: "setup"}
+	case keyevent.Left, keyevent.Right:
+		if head, body, ok := m.errorLines(); ok {
+			_ = head
+			dir := 1
+			if ev.Key == keyevent.Left {
+				dir = -1
+			}
+			scroll(m.geo, &s.off, len(body), dir)
+		}
+	}
+	return nil
+}
+
+// errorLines returns the configuration error screen's lines when the idle
+// screen shows one.
+func (m *Menu) errorLines() (head string, body []string, ok bool) {
+	st := m.st.Status
+	if m.notice != nil || st.Canceling || st.Platform != PlatformConfigError {
+		return "", nil, false
+	}
+	return "CONFIG ERROR", failureLines(st.Failure, m.geo.Cols), true
+}
+
+func failureLines(f Failure, cols int) []string {
+	body := wrapAll("STEP: "+f.Step.String(), cols)
+	reason := strings.TrimSpace(f.Reason)
+	if reason == "" {
+		reason = "NO DETAILS"
+	}
+	return append(body, wrapAll(reason, cols)...)
+}
+
+func (s *idleScreen) render(m *Menu) frame.Frame {
+	st := m.st.Status
+	enter := frame.Nav{Enter: true}
+	if m.notice != nil {
+		return textFrame(m.geo, enter, m.notice.text...)
+	}
+	if st.Canceling {
+		return textFrame(m.geo, enter, "CANCELING THE ONGOING SCAN")
+	}
+	switch st.Platform {
+	case PlatformActivation:
+		f := frame.Blank(m.geo)
+		f.SetLine(0, "ACTIVATION CODE")
+		for i, l := range wrapAll(st.ActivationCode, m.geo.Cols) {
+			f.SetLine(1+i, l)
+		}
+		f.SetNav(enter)
+		return f
+	case PlatformReady:
+		return m.nameIPFrame()
+	case PlatformCommFailure:
+		return textFrame(m.geo, enter, "COMMUNICATION FAILURE")
+	case PlatformConfigError:
+		head, body, _ := m.errorLines()
+		s.off = min(s.off, max(0, len(body)-1))
+		return linesFrame(m.geo, enter, head, body, s.off)
+	}
+	return textFrame(m.geo, enter, "CONTACTING PLATFORM")
+}
+
+// nameIPFrame is the ready screen: <NAME>-<IP>, on one line when it fits,
+// else the name on the first and the address on the second, and the
+// platform indicator in the lower-right cell.
+func (m *Menu) nameIPFrame() frame.Frame {
+	st := m.st.Status
+	g := m.geo
+	ip := "NO IP"
+	if m.st.Config.Mode == netcfg.ModeIPv6Only {
+		if st.LAN6.Address.IsValid() {
+			ip = st.LAN6.Address.Addr().String()
+		}
+	} else if st.LAN.Address.IsValid() {
+		ip = st.LAN.Address.Addr().String()
+	}
+	name := st.Name
+	if name == "" {
+		name = "picket"
+	}
+	f := frame.Blank(g)
+	nav := frame.Nav{Enter: true}
+	if full := name + "-" + ip; runeLen(full) <= g.Cols-nav.Width() {
+		f.SetLine(0, full)
+	} else {
+		f.SetLine(0, clip(name+"-", g.Cols-nav.Width()))
+		// The address may need more than one row (IPv6 on 16 columns).
+		lines := wrapAll(ip, g.Cols-1)
+		for i := 0; i < len(lines) && 1+i < g.Rows; i++ {
+			f.SetLine(1+i, lines[i])
+		}
+	}
+	f.WriteAt(g.Rows-1, g.Cols-1, "*")
+	f.SetNav(nav)
+	return f
+}
+
+// messageScreen shows a message (a refusal, a failure) until a key other
+// than a LEFT/RIGHT that scrolls it, then calls next.
+type messageScreen struct {
+	lines []string // the first stays on the top row, the rest scroll
+	next  func(m *Menu)
+	off   int
+}
+
+func (s *messageScreen) handle(m *Menu, ev keyevent.Event) *Request {
+	switch ev.Key {
+	case keyevent.Left, keyevent.Right:
+		dir := 1
+		if ev.Key == keyevent.Left {
+			dir = -1
+		}
+		if scroll(m.geo, &s.off, len(s.body(m)), dir) {
+			return nil
+		}
+	}
+	s.next(m)
+	return nil
+}
+
+func (s *messageScreen) body(m *Menu) []string {
+	var body []string
+	for _, l := range s.lines[1:] {
+		body = append(body, wrapAll(l, m.geo.Cols)...)
+	}
+	return body
+}
+
+func (s *messageScreen) render(m *Menu) frame.Frame {
+	return linesFrame(m.geo, frame.Nav{Enter: true}, s.lines[0], s.body(m), s.off)
+}
+
+// listKind is one of the menus of the tree.
+type listKind uint8
+
+const (
+	listMain listKind = iota
+	listSetup
+	listWAN
+	listReset
+)
+
+// item is one entry of a menu list. id stays the same when the label
+// changes with the state, so the selection survives an Update.
+type item struct {
+	id    string
+	label string
+	open  func(m *Menu) *Request
+}
+
+// listScreen is a menu: one item per screen, UP/DOWN move, ENTER opens.
+type listScreen struct {
+	kind listKind
+	sel  string
+}
+
+func (s *listScreen) items(m *Menu) []item {
+	switch s.kind {
+	case listSetup:
+		return m.setupItems()
+	case listWAN:
+		return m.wanItems()
+	case listReset:
+		return m.resetItems()
+	}
+	return m.mainItems()
+}
+
+// index returns the selected item's position, falling back to the first
+// when the item is gone (hidden by a state change).
+func (s *listScreen) index(items []item) int {
+	for i, it := range items {
+		if it.id == s.sel {
+			return i
+		}
+	}
+	return 0
+}
+
+func (s *listScreen) handle(m *Menu, ev keyevent.Event) *Request {
+	items := s.items(m)
+	i := s.index(items)
+	switch ev.Key {
+	case keyevent.Up:
+		switch {
+		case s.kind == listReset:
+			m.toSetup()
+		case i > 0:
+			s.sel = items[i-1].id
+		case s.kind == listSetup:
+			m.toSetup()
+		case s.kind == listWAN:
+			m.scr = &listScreen{kind: listSetup, sel: "wan"}
+		}
+	case keyevent.Down:
+		if i+1 < len(items) {
+			s.sel = items[i+1].id
+		}
+	case keyevent.Enter:
+		s.sel = items[i].id
+		return items[i].open(m)
+	}
+	return nil
+}
+
+func (s *listScreen) render(m *Menu) frame.Frame {
+	items := s.items(m)
+	i := s.index(items)
+	nav := frame.Nav{Up: i > 0 || s.kind != listMain, Down: i+1 < len(items), Enter: true}
+	return textFrame(m.geo, nav, items[i].label)
+}
+
+// confirmScreen is a REALLY ...? prompt or an intro prompt: ENTER goes on,
+// UP backs out.
+type confirmScreen struct {
+	text  []string // wordings, the full one first
+	enter func(m *Menu) *Request
+	up    func(m *Menu)
+}
+
+func (s *confirmScreen) handle(m *Menu, ev keyevent.Event) *Request {
+	switch ev.Key {
+	case keyevent.Enter:
+		return s.enter(m)
+	case keyevent.Up:
+		s.up(m)
+	}
+	return nil
+}
+
+func (s *confirmScreen) render(m *Menu) frame.Frame {
+	return textFrame(m.geo, frame.Nav{Up: true, Enter: true}, s.text...)
+}
+
+// statusScreen is SHOW STATUS: one entry per screen, UP/DOWN move, LEFT/
+// RIGHT scroll a long value, ENTER (or UP on the first) goes back.
+type statusScreen struct {
+	i, off int
+}
+
+type statusEntry struct{ title, value string }
+
+func (s *statusScreen) handle(m *Menu, ev keyevent.Event) *Request {
+	es := m.statusEntries()
+	s.i = min(s.i, len(es)-1)
+	switch ev.Key {
+	case keyevent.Up:
+		if s.i == 0 {
+			m.scr = &listScreen{kind: listMain, sel: "status"}
+			return nil
+		}
+		s.i, s.off = s.i-1, 0
+	case keyevent.Down:
+		if s.i+1 < len(es) {
+			s.i, s.off = s.i+1, 0
+		}
+	case keyevent.Left, keyevent.Right:
+		dir := 1
+		if ev.Key == keyevent.Left {
+			dir = -1
+		}
+		scroll(m.geo, &s.off, len(wrapAll(es[s.i].value, m.geo.Cols)), dir)
+	case keyevent.Enter:
+		m.scr = &listScreen{kind: listMain, sel: "status"}
+	}
+	return nil
+}
+
+func (s *statusScreen) render(m *Menu) frame.Frame {
+	es := m.statusEntries()
+	s.i = min(s.i, len(es)-1)
+	e := es[s.i]
+	body := wrapAll(e.value, m.geo.Cols)
+	s.off = min(s.off, max(0, len(body)-1))
+	return linesFrame(m.geo, frame.Nav{Up: true, Down: s.i+1 < len(es), Enter: true}, e.title, body, s.off)
+}
+
+func (m *Menu) statusEntries() []statusEntry {
+	c, st := m.st.Config, m.st.Status
+	var es []statusEntry
+	add := func(title, value string) { es = append(es, statusEntry{title, value}) }
+	addr := func(a fmt.Stringer, valid bool) string {
+		if !valid {
+			return "NONE"
+		}
+		return a.String()
+	}
+	if c.Mode == netcfg.ModeIPv6Only {
+		add("NETWORK MODE", "IPv6-ONLY")
+		method := "AUTO"
+		if c.LANv6.Method == netcfg.IPv6Static {
+			method = "STATIC"
+		}
+		add("LAN IPv6 "+method, addr(st.LAN6.Address, st.LAN6.Address.IsValid()))
+		add("IPv6 GATEWAY", addr(st.LAN6.Gateway, st.LAN6.Gateway.IsValid()))
+		add("IPv6 DNS", strings.TrimSpace(addr(st.LAN6.DNS1, st.LAN6.DNS1.IsValid())+" "+optAddr(st.LAN6.DNS2.String(), st.LAN6.DNS2.IsValid())))
+	} else {
+		add("NETWORK MODE", "IPv4+v6")
+		method := "DHCP"
+		if c.LAN.Method == netcfg.IPv4Static {
+			method = "STATIC"
+		}
+		add("LAN "+method, addr(st.LAN.Address, st.LAN.Address.IsValid()))
+		add("LAN GATEWAY", addr(st.LAN.Gateway, st.LAN.Gateway.IsValid()))
+		add("LAN DNS", strings.TrimSpace(addr(st.LAN.DNS1, st.LAN.DNS1.IsValid())+" "+optAddr(st.LAN.DNS2.String(), st.LAN.DNS2.IsValid())))
+		switch c.WAN.Method {
+		case netcfg.WANOff:
+			add("WAN", "OFF")
+		case netcfg.WANDHCP:
+			add("WAN DHCP", addr(st.WAN.Address, st.WAN.Address.IsValid()))
+		default:
+			add("WAN STATIC", addr(st.WAN.Address, st.WAN.Address.IsValid()))
+		}
+	}
+	if c.VLAN == 0 {
+		add("LAN VLAN", "NONE")
+	} else {
+		add("LAN VLAN", fmt.Sprint(c.VLAN))
+	}
+	if c.Proxy.Enabled() {
+		v := fmt.Sprintf("%s PORT %d", c.Proxy.Host, c.Proxy.Port)
+		if c.Proxy.User != "" {
+			v += " USER " + c.Proxy.User
+		}
+		add("PROXY", v)
+	} else {
+		add("PROXY", "OFF")
+	}
+	add("LAN PORT LINK", c.Link.LAN.String())
+	if c.WAN.Split() {
+		add("WAN PORT LINK", c.Link.WAN.String())
+	}
+	add("MAC ADDRESS", orNone(st.MAC))
+	add("SOFTWARE", orNone(st.Software))
+	add("SIGNATURES", orNone(st.Signatures))
+	if st.LastPoll.IsZero() {
+		add("LAST POLL", "NEVER")
+	} else {
+		add("LAST POLL", st.LastPoll.UTC().Format("2006-01-02 15:04:05 UTC"))
+	}
+	add("LAST ERROR", orNone(st.LastError))
+	return es
+}
+
+func optAddr(s string, valid bool) string {
+	if !valid {
+		return ""
+	}
+	return s
+}
+
+func orNone(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "NONE"
+	}
+	return s
+}
+
+// testScreen is TEST CONNECTIVITY after ENTER: running, then the steps
+// that passed and the one that failed. ENTER or UP goes back.
+type testScreen struct {
+	before TestReport // the report in Status when the test was asked for
+	seen   bool       // Status changed since, so the report is this test's
+	off    int
+}
+
+func (s *testScreen) report(m *Menu) (TestReport, bool) {
+	t := m.st.Status.Test
+	if t != s.before || t.State == TestRunning {
+		s.seen = true
+	}
+	if !s.seen || t.State == TestRunning || t.State == TestNone {
+		return t, false
+	}
+	return t, true
+}
+
+// lines lists the failing step and why first, then the steps that passed.
+func (s *testScreen) lines(m *Menu) []string {
+	t, done := s.report(m)
+	if !done {
+		return nil
+	}
+	var out []string
+	last := StepPlatform
+	if t.State == TestFailed {
+		last = t.Failure.Step
+		out = append(out, last.String()+" FAILED")
+		if r := strings.TrimSpace(t.Failure.Reason); r != "" {
+			out = append(out, wrapAll(r, m.geo.Cols)...)
+		}
+	}
+	for st := StepLink; st < numSteps && st <= last; st++ {
+		if t.State == TestFailed && st == last {
+			break
+		}
+		if st == StepProxy && !m.st.Config.Proxy.Enabled() {
+			continue // the proxy step runs only with a proxy
+		}
+		out = append(out, st.String()+" OK")
+	}
+	return out
+}
+
+func (s *testScreen) handle(m *Menu, ev keyevent.Event) *Request {
+	switch ev.Key {
+	case keyevent.Enter, keyevent.Up:
+		m.scr = &listScreen{kind: listMain, sel: "test"}
+	case keyevent.Left, keyevent.Right:
+		dir := 1
+		if ev.Key == keyevent.Left {
+			dir = -1
+		}
+		scroll(m.geo, &s.off, len(s.lines(m)), dir)
+	}
+	return nil
+}
+
+func (s *testScreen) render(m *Menu) frame.Frame {
+	t, done := s.report(m)
+	nav := frame.Nav{Up: true, Enter: true}
+	if !done {
+		return textFrame(m.geo, nav, "TESTING CONNECTIVITY...")
+	}
+	head := "TEST PASSED"
+	if t.State == TestFailed {
+		head = "TEST FAILED"
+	}
+	body := s.lines(m)
+	s.off = min(s.off, max(0, len(body)-1))
+	return linesFrame(m.geo, nav, head, body, s.off)
+}
+
+// procScreen walks a procedure: the intro prompt, then each field with
+// its editor, then the REALLY ...? prompt.
+type procScreen struct {
+	p   *proc
+	i   int // -1: intro; 0..len(fields)-1: a field; len(fields): REALLY
+	ed  fieldedit.Editor
+	msg *fieldedit.Message // a problem Validate found, shown over the editor
+}
+
+func (m *Menu) startProc(p *proc) {
+	s := &procScreen{p: p, i: -1}
+	if p.intro == nil {
+		s.enterField(0)
+	}
+	m.scr = s
+}
+
+func (s *procScreen) enterField(i int) {
+	s.i, s.ed, s.msg = i, nil, nil
+	if i < len(s.p.fields) {
+		s.ed = s.p.fields[i].make(&s.p.w)
+	}
+}
+
+func (s *procScreen) handle(m *Menu, ev keyevent.Event) *Request {
+	switch {
+	case s.i < 0:
+		switch ev.Key {
+		case keyevent.Enter:
+			s.enterField(0)
+		case keyevent.Up:
+			s.p.back(m)
+		}
+		return nil
+	case s.i >= len(s.p.fields):
+		switch ev.Key {
+		case keyevent.Enter:
+			return s.p.commit(m)
+		case keyevent.Up:
+			s.p.back(m)
+		}
+		return nil
+	}
+	s.msg = nil
+	if s.ed.Handle(ev).Status != fieldedit.Accepted {
+		return nil
+	}
+	s.p.fields[s.i].take(s.ed, &s.p.w)
+	if s.i+1 < len(s.p.fields) {
+		s.enterField(s.i + 1)
+		return nil
+	}
+	// The last field: check the whole candidate before asking REALLY, so a
+	// problem can be corrected in the field that has it.
+	if err := s.p.candidate(m).Validate(); err != nil {
+		pr := firstProblem(err)
+		for i, f := range s.p.fields {
+			if f.owns(pr.Field) {
+				s.enterField(i)
+				s.msg = problemMessage(err, f.label)
+				return nil
+			}
+		}
+		msg := problemMessage(err, "")
+		m.scr = &messageScreen{lines: []string{msg.Line1, msg.Line2}, next: (*Menu).toSetup}
+		return nil
+	}
+	s.enterField(len(s.p.fields))
+	return nil
+}
+
+func (s *procScreen) render(m *Menu) frame.Frame {
+	switch {
+	case s.i < 0:
+		return textFrame(m.geo, frame.Nav{Up: true, Enter: true}, s.p.intro...)
+	case s.i >= len(s.p.fields):
+		return textFrame(m.geo, frame.Nav{Up: true, Enter: true}, s.p.really(s.p.w)...)
+	}
+	return overlay(s.ed.Render(m.geo), s.msg)
+}
+
+// linkScreen is ETHERNET PORT SETTINGS: LAN PORT LINK and, with split
+// networking, WAN PORT LINK below it. LEFT/RIGHT cycle the value, ENTER
+// asks REALLY SET LAN TO <value>?, UP goes back.
+type linkScreen struct {
+	wan   bool
+	lan   *fieldedit.Choice
+	wanCh *fieldedit.Choice
+}
+
+func newLinkScreen(c netcfg.Config, onWAN bool) *linkScreen {
+	return &linkScreen{
+		wan:   onWAN && c.WAN.Split(),
+		lan:   fieldedit.NewLinkMode("LAN PORT LINK", c.Link.LAN.String()),
+		wanCh: fieldedit.NewLinkMode("WAN PORT LINK", c.Link.WAN.String()),
+	}
+}
+
+func (s *linkScreen) handle(m *Menu, ev keyevent.Event) *Request {
+	split := m.st.Config.WAN.Split()
+	if !split {
+		s.wan = false
+	}
+	ch := s.lan
+	if s.wan {
+		ch = s.wanCh
+	}
+	switch ev.Key {
+	case keyevent.Up:
+		if s.wan {
+			s.wan = false
+		} else {
+			m.scr = &listScreen{kind: listSetup, sel: "ethernet"}
+		}
+		return nil
+	case keyevent.Down:
+		if split {
+			s.wan = true
+		}
+		return nil
+	}
+	if ch.Handle(ev).Status != fieldedit.Accepted {
+		return nil
+	}
+	m.confirmLink(s.wan, ch.Value())
+	return nil
+}
+
+func (s *linkScreen) render(m *Menu) frame.Frame {
+	split := m.st.Config.WAN.Split()
+	ch := s.lan
+	if s.wan && split {
+		ch = s.wanCh
+	}
+	f := ch.Render(m.geo)
+	f.SetNav(frame.Nav{Up: true, Down: split && !(s.wan && split), Left: true, Right: true, Enter: true})
+	return f
+}

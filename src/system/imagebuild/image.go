@@ -1,0 +1,265 @@
+package imagebuild
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/binary"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"picket.dev/picket/src/system/cpio"
+	"picket.dev/picket/src/system/manifest"
+)
+
+// Partition names and sizes of the boot design.
+const (
+	PartBoot    = "boot"
+	PartRootfsA = "rootfs_a"
+	PartRootfsB = "rootfs_b"
+	PartData    = "data"
+
+	DefaultESPSize  = 64 << 20
+	DefaultSlotSize = 256 << 20
+	DefaultDataSize = 64 << 20
+
+	// ReleasePubPath is where the initramfs finds the trusted key.
+	ReleasePubPath = "etc/picket/release.pub"
+	// BoardPath holds the board name the manifests must carry.
+	BoardPath = "etc/picket/board"
+	// ModulesListPath lists the initramfs's modules to load.
+	ModulesListPath = "etc/picket/modules"
+)
+
+// MountPoints are the directories Build adds to every rootfs: the
+// squashfs is read-only, so init cannot create them at boot. boot is where
+// init mounts the ESP to mark the slot good.
+var MountPoints = []string{"boot", "data", "dev", "proc", "run", "sys", "tmp"}
+
+// Config is everything a disk image is made from.
+type Config struct {
+	Board, Version string
+	Kernel         string // vmlinuz
+	Initrd         string // the initramfs; the release key is appended to it
+	// InitramfsInit, instead of Initrd, is a PID 1 binary that Build
+	// wraps in an initramfs (see Initramfs) with InitramfsModules.
+	InitramfsInit    string
+	InitramfsModules []string
+	Rootfs           []File // files of the root filesystem (both slots)
+	Key              ed25519.PrivateKey
+	// GOARCH is the CPU the image boots on (see Target); "" is amd64.
+	GOARCH string
+	// GrubDir holds GRUB's modules for the target's EFI platform; ""
+	// is the target's default (the host's /usr/lib/grub/<platform>).
+	GrubDir string
+	// ESPFiles are further files for the boot partition, such as a
+	// board firmware's own boot files; they may not replace the ones
+	// Build writes.
+	ESPFiles []File
+	// Sizes in bytes (multiples of 1 MiB); zero means the default.
+	ESPSize, SlotSize, DataSize int64
+	// WorkDir holds intermediate files; "" makes (and removes) a temp dir.
+	WorkDir string
+}
+
+// Result says what Build wrote.
+type Result struct {
+	Layout   Layout
+	Manifest manifest.Manifest // of the rootfs image in both slots
+	Rootfs   int64             // squashfs size in bytes
+}
+
+// Build writes the disk image out: ESP (GRUB, grub.cfg, grubenv with
+// slot A active, kernel, initramfs with the release public key appended,
+// signed manifests for both slots), the rootfs squashfs in slots A and B,
+// and an empty ext4 data partition.
+func Build(ctx context.Context, out string, c Config) (Result, error) {
+	var res Result
+	if c.Board == "" || c.Version == "" {
+		return res, fmt.Errorf("build image: board %q, version %q; both are required", c.Board, c.Version)
+	}
+	if c.Key == nil {
+		return res, fmt.Errorf("build image: no signing key")
+	}
+	target, err := TargetFor(c.GOARCH)
+	if err != nil {
+		return res, fmt.Errorf("build image for board %s: %w", c.Board, err)
+	}
+	if c.ESPSize == 0 {
+		c.ESPSize = DefaultESPSize
+	}
+	if c.SlotSize == 0 {
+		c.SlotSize = DefaultSlotSize
+	}
+	if c.DataSize == 0 {
+		c.DataSize = DefaultDataSize
+	}
+	work := c.WorkDir
+	if work == "" {
+		d, err := os.MkdirTemp("", "picket-image-")
+		if err != nil {
+			return res, err
+		}
+		defer os.RemoveAll(d)
+		work = d
+	}
+	seed := c.Board + "\x00" + c.Version
+
+	rootfs := filepath.Join(work, "rootfs.squashfs")
+	files := append([]File{}, c.Rootfs...)
+	have := map[string]bool{}
+	for _, f := range files {
+		have[strings.Trim(f.Name, "/")] = true
+	}
+	for _, d := range MountPoints {
+		if !have[d] {
+			files = append(files, File{Name: d, Dir: true})
+		}
+	}
+	if err := BuildSquashfs(ctx, rootfs, files); err != nil {
+		return res, err
+	}
+	f, err := os.Open(rootfs)
+	if err != nil {
+		return res, err
+	}
+	m, err := manifest.Describe(f, c.Board, c.Version)
+	f.Close()
+	if err != nil {
+		return res, fmt.Errorf("describe rootfs: %w", err)
+	}
+	if m.Size > c.SlotSize {
+		return res, fmt.Errorf("rootfs is %d bytes, more than a slot's %d; raise the slot size", m.Size, c.SlotSize)
+	}
+	signed, err := manifest.Sign(m, c.Key)
+	if err != nil {
+		return res, err
+	}
+	signedBytes, err := signed.Encode()
+	if err != nil {
+		return res, err
+	}
+	res.Manifest, res.Rootfs = m, m.Size
+
+	var initrd []byte
+	switch {
+	case (c.Initrd == "") == (c.InitramfsInit == ""):
+		return res, fmt.Errorf("build image: give either an initramfs or an initramfs init binary, not both or neither")
+	case c.Initrd != "":
+		if initrd, err = os.ReadFile(c.Initrd); err != nil {
+			return res, fmt.Errorf("read initramfs: %w", err)
+		}
+	default:
+		if initrd, err = Initramfs(c.InitramfsInit, c.InitramfsModules); err != nil {
+			return res, err
+		}
+	}
+	keyCpio, err := keyArchive(c.Key.Public().(ed25519.PublicKey), c.Board)
+	if err != nil {
+		return res, err
+	}
+	// The kernel unpacks concatenated archives in turn; the appended one
+	// adds the key to whatever initramfs we were given. Archives must
+	// start 4-byte aligned.
+	for len(initrd)%4 != 0 {
+		initrd = append(initrd, 0)
+	}
+	initrd = append(initrd, keyCpio...)
+
+	grubEFI := filepath.Join(work, target.EFIName)
+	if err := target.BuildGrubEFI(ctx, grubEFI, c.GrubDir); err != nil {
+		return res, err
+	}
+	env, err := GrubEnv("a", "", 0)
+	if err != nil {
+		return res, err
+	}
+	espFiles := []File{
+		{Name: target.EFIPath(), Source: grubEFI},
+		{Name: "EFI/BOOT/grub.cfg", Data: target.GrubConfig()},
+		{Name: "grubenv", Data: env},
+		{Name: "vmlinuz", Source: c.Kernel},
+		{Name: "initrd.img", Data: initrd},
+		{Name: "slot-a.manifest", Data: signedBytes},
+		{Name: "slot-b.manifest", Data: signedBytes},
+	}
+	ours := map[string]bool{}
+	for _, f := range espFiles {
+		ours[strings.ToLower(f.Name)] = true
+	}
+	for _, f := range c.ESPFiles {
+		// FAT names are case-insensitive.
+		if ours[strings.ToLower(strings.Trim(f.Name, "/"))] {
+			return res, fmt.Errorf("build image: extra boot partition file %q would replace one the image build writes (%s)", f.Name, strings.Join(espNames(espFiles), ", "))
+		}
+		espFiles = append(espFiles, f)
+	}
+	esp := filepath.Join(work, "esp.img")
+	if err := BuildFAT(ctx, esp, FAT{Size: c.ESPSize, VolumeID: volumeID(seed, PartBoot), Label: "PICKETBOOT", FAT32: true,
+		Files: espFiles}); err != nil {
+		return res, fmt.Errorf("boot partition: %w", err)
+	}
+	data := filepath.Join(work, "data.img")
+	if err := BuildExt4(ctx, data, c.DataSize, "PICKETDATA", DeriveGUID(seed, "data-fs")); err != nil {
+		return res, fmt.Errorf("data partition: %w", err)
+	}
+	l, err := Write(out, seed, []Part{
+		{Name: PartBoot, Type: TypeESP, Size: c.ESPSize, Source: esp},
+		{Name: PartRootfsA, Type: TypeLinux, Size: c.SlotSize, Source: rootfs},
+		{Name: PartRootfsB, Type: TypeLinux, Size: c.SlotSize, Source: rootfs},
+		{Name: PartData, Type: TypeLinux, Size: c.DataSize, Source: data},
+	})
+	res.Layout = l
+	return res, err
+}
+
+func espNames(files []File) []string {
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Name)
+	}
+	return names
+}
+
+// volumeID derives a FAT volume id from the seed, fixed per board+version.
+func volumeID(seed, name string) uint32 {
+	sum := sha256.Sum256([]byte("picket-fat\x00" + seed + "\x00" + name))
+	return binary.BigEndian.Uint32(sum[:4])
+}
+
+// keyArchive is a gzip'd cpio holding the release public key at
+// ReleasePubPath and the board at BoardPath, to append to an initramfs.
+func keyArchive(pub ed25519.PublicKey, board string) ([]byte, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, fmt.Errorf("encode release public key: %w", err)
+	}
+	// The same PEM "PUBLIC KEY" form imgtool keygen writes and
+	// manifest.ParsePublicKey reads.
+	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	w := cpio.NewWriter(zw)
+	for _, step := range []func() error{
+		func() error { return w.Dir("etc", 0o755) },
+		func() error { return w.Dir("etc/picket", 0o755) },
+		func() error { return w.File(ReleasePubPath, 0o644, pubPEM) },
+		func() error { return w.File(BoardPath, 0o644, []byte(board+"\n")) },
+		w.Close,
+		zw.Close,
+	} {
+		if err := step(); err != nil {
+			return nil, fmt.Errorf("initramfs key archive: %w", err)
+		}
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,137 @@
+package linuxsys
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// recSystem records the calls a Shutdown or MountAll makes.
+type recSystem struct {
+	calls   []string
+	busy    map[string]bool
+	modules map[string]error
+}
+
+func (r *recSystem) Mount(source, target, fstype string, flags uintptr, data string) error {
+	r.calls = append(r.calls, fmt.Sprintf("mount %s %s %s %#x", source, target, fstype, flags))
+	return nil
+}
+func (r *recSystem) Unmount(target string, flags int) error {
+	r.calls = append(r.calls, "umount "+target)
+	if r.busy[target] {
+		return unix.EBUSY
+	}
+	return nil
+}
+func (r *recSystem) Sync() { r.calls = append(r.calls, "sync") }
+func (r *recSystem) Reboot(cmd int) error {
+	r.calls = append(r.calls, fmt.Sprintf("reboot %#x", cmd))
+	return nil
+}
+func (r *recSystem) Sethostname(string) error { return nil }
+func (r *recSystem) LoadModule(path, params string) error {
+	r.calls = append(r.calls, "insmod "+path)
+	return r.modules[path]
+}
+
+func TestShutdown(t *testing.T) {
+	mounted := []Mount{{Target: "/proc"}, {Target: "/data"}, {Target: "/run"}}
+	tests := []struct {
+		name    string
+		action  Action
+		busy    map[string]bool
+		want    []string
+		console string
+	}{
+		{"poweroff", PowerOff, nil, []string{"sync", "umount /run", "umount /data", "umount /proc", "sync", fmt.Sprintf("reboot %#x", unix.LINUX_REBOOT_CMD_POWER_OFF)}, SafeMessage + "\n"},
+		{"reboot with busy data", Reboot, map[string]bool{"/data": true}, []string{"sync", "umount /run", "umount /data", fmt.Sprintf("mount  /data  %#x", unix.MS_REMOUNT|unix.MS_RDONLY), "umount /proc", "sync", fmt.Sprintf("reboot %#x", unix.LINUX_REBOOT_CMD_RESTART)}, "init: rebooting\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sys := &recSystem{busy: tt.busy}
+			var console bytes.Buffer
+			if err := Shutdown(sys, mounted, tt.action, &console); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(sys.calls, "\n"); got != strings.Join(tt.want, "\n") {
+				t.Fatalf("calls:\n%s\nwant:\n%s", got, strings.Join(tt.want, "\n"))
+			}
+			if console.String() != tt.console {
+				t.Fatalf("console %q, want %q", console.String(), tt.console)
+			}
+		})
+	}
+}
+
+func TestLoadModules(t *testing.T) {
+	sys := &recSystem{modules: map[string]error{"/m/loaded.ko": unix.EEXIST, "/m/bad.ko": unix.ENOEXEC}}
+	if err := LoadModules(sys, []string{"/m/a.ko", "/m/loaded.ko"}); err != nil {
+		t.Fatalf("already loaded module: %v", err)
+	}
+	err := LoadModules(sys, []string{"/m/bad.ko", "/m/never.ko"})
+	if !errors.Is(err, unix.ENOEXEC) || !strings.Contains(err.Error(), "/m/bad.ko") {
+		t.Fatalf("err = %v, want ENOEXEC naming the module", err)
+	}
+	if sys.calls[len(sys.calls)-1] != "insmod /m/bad.ko" {
+		t.Fatalf("went on after a failed module: %v", sys.calls)
+	}
+}
+
+func TestMountAll(t *testing.T) {
+	dir := t.TempDir()
+	sys := &recSystem{}
+	done, err := MountAll(sys, []Mount{{"proc", filepath.Join(dir, "proc"), "proc", 0, ""}, {"tmpfs", filepath.Join(dir, "run", "x"), "tmpfs", 0, ""}})
+	if err != nil || len(done) != 2 {
+		t.Fatalf("MountAll = %v, %v", done, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "run", "x")); err != nil {
+		t.Fatalf("target not created: %v", err)
+	}
+}
+
+func TestCmdlineValue(t *testing.T) {
+	tests := []struct {
+		cmdline, key, want string
+		ok                 bool
+	}{
+		{"console=ttyS0 picket.slot=b quiet\n", "picket.slot", "b", true},
+		{"console=ttyS0 quiet", "picket.slot", "", false},
+		{"xpicket.slot=a picket.slot=a", "picket.slot", "a", true},
+	}
+	for _, tt := range tests {
+		got, ok := CmdlineValue(tt.cmdline, tt.key)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("CmdlineValue(%q, %q) = %q, %v; want %q, %v", tt.cmdline, tt.key, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestFindPartition(t *testing.T) {
+	dir := t.TempDir()
+	dev := func(name, uevent string) {
+		os.MkdirAll(filepath.Join(dir, name), 0o755)
+		os.WriteFile(filepath.Join(dir, name, "uevent"), []byte(uevent), 0o644)
+	}
+	dev("vda", "MAJOR=254\nMINOR=0\nDEVNAME=vda\nDEVTYPE=disk\n")
+	dev("vda2", "MAJOR=254\nMINOR=2\nDEVNAME=vda2\nDEVTYPE=partition\nPARTN=2\nPARTNAME=rootfs_a\n")
+	dev("vda3", "DEVNAME=vda3\nPARTNAME=rootfs_b\n")
+	dev("vdb3", "DEVNAME=vdb3\nPARTNAME=rootfs_b\n")
+	tests := []struct{ name, want, wantErr string }{
+		{"rootfs_a", "/dev/vda2", ""},
+		{"data", "", "no block device"},
+		{"rootfs_b", "", "refusing to guess"},
+	}
+	for _, tt := range tests {
+		got, err := FindPartition(dir, tt.name)
+		if got != tt.want || (tt.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("FindPartition(%q) = %q, %v; want %q, error %q", tt.name, got, err, tt.want, tt.wantErr)
+		}
+	}
+}

@@ -1,0 +1,76 @@
+package pid1
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRingLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	r, err := OpenRingLog(path, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all string
+	for i := 0; i < 50; i++ {
+		line := fmt.Sprintf("line %02d\n", i)
+		all += line
+		if _, err := r.Write([]byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Close()
+	got, err := ReadRingLog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) > 100 || len(got) < 50 {
+		t.Fatalf("ring holds %d bytes, want between half and all of 100", len(got))
+	}
+	if !strings.HasSuffix(all, string(got)) {
+		t.Fatalf("ring holds %q, want the newest lines of the log", got)
+	}
+	// Reopening continues the same ring.
+	r, _ = OpenRingLog(path, 100)
+	r.Write([]byte("after reopen\n"))
+	r.Close()
+	got, _ = ReadRingLog(path)
+	if !strings.HasSuffix(string(got), "line 49\nafter reopen\n") || len(got) > 100 {
+		t.Fatalf("after reopen: %q", got)
+	}
+}
+
+func TestLoadBootConfig(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct{ name, json, wantErr string }{
+		{"ok", `{"hostname":"picket","modules":["/lib/modules/e1000.ko"],"services":[{"name":"netmgrd","path":"/usr/sbin/netmgrd"},{"name":"consoled","path":"/usr/sbin/consoled","console":"/dev/ttyS0"}],"stable_seconds":20}`, ""},
+		{"unknown field", `{"hostname":"p","shell":"/bin/sh"}`, "unknown field"},
+		{"no hostname", `{}`, "no hostname"},
+		{"trial not longer than stable period", `{"hostname":"p","stable_seconds":20,"trial_seconds":20}`, "trial_seconds 20 must be longer than the stable period"},
+		{"trial not longer than default stable period", `{"hostname":"p","trial_seconds":30}`, "must be longer than the stable period"},
+		{"negative trial", `{"hostname":"p","trial_seconds":-1}`, "must not be negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, tt.name)
+			os.WriteFile(p, []byte(tt.json), 0o644)
+			c, err := LoadBootConfig(p)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := c.ServiceList()
+			if len(s) != 2 || s[1].Console != "/dev/ttyS0" || c.StableSeconds != 20 || c.TrialSeconds != DefaultTrialSeconds {
+				t.Fatalf("config %+v services %+v", c, s)
+			}
+		})
+	}
+}
