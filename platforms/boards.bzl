@@ -103,10 +103,14 @@ GO_SETTINGS = {
     "@io_bazel_rules_go//go/private:request_nogo": True,
 }
 
-def _to_boards_impl(_settings, _attr):
+def _to_boards_impl(_settings, attr):
+    # Every board, or only those the target names (tools/up builds the one
+    # board it runs). The settings are the same either way, so a board's
+    # binaries are the same actions (and cache entries) in both.
     return {
         board: dict(GO_SETTINGS, **{"//command_line_option:platforms": "//platforms:" + board})
         for board in BOARDS
+        if not attr.boards or board in attr.boards
     }
 
 _to_boards = transition(
@@ -153,9 +157,10 @@ def _all_boards_impl(ctx):
 
 all_boards = rule(
     implementation = _all_boards_impl,
-    doc = "Builds every binary for every board into <name>/<board>/<binary>.",
+    doc = "Builds every binary for every board (or the boards named) into <name>/<board>/<binary>.",
     attrs = {
         "binaries": attr.label_list(cfg = _to_boards, mandatory = True),
+        "boards": attr.string_list(doc = "Only these boards (default: every board)."),
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
         ),
