@@ -25,6 +25,7 @@ import (
 	"picket.dev/picket/src/system/imagebuild"
 	"picket.dev/picket/src/system/manifest"
 	"picket.dev/picket/src/system/slots"
+	"picket.dev/picket/tests/testinput"
 )
 
 // modules the initramfs loads for the virtio disk, the ESP and squashfs,
@@ -41,28 +42,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func moduleRoot(t *testing.T) string {
-	dir, _ := os.Getwd()
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if d == filepath.Dir(d) {
-			t.Fatalf("no go.mod above %s", dir)
-		}
-	}
-}
-
-func goBuild(t *testing.T, root, pkg, out string) {
-	t.Helper()
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
-	}
-}
-
 type fixture struct {
 	dir, kernel, initrd string
 	priv                ed25519.PrivateKey
@@ -71,39 +50,30 @@ type fixture struct {
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
-	root := moduleRoot(t)
-	kdir := filepath.Join(root, "third_party/_fetched/kernel-amd64")
-	debs, _ := filepath.Glob(filepath.Join(root, "third_party/_fetched/debs/linux-image-*_amd64.deb"))
-	if len(debs) != 1 {
-		t.Fatalf("want one kernel package in third_party/_fetched/debs (run tools/fetch), found %v", debs)
-	}
-	for _, tool := range []string{"qemu-system-x86_64", "mksquashfs", "mkfs.vfat", "mcopy", "dpkg-deb"} {
+	for _, tool := range []string{"qemu-system-x86_64", "mksquashfs", "mkfs.vfat", "mcopy"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is needed: %v", tool, err)
 		}
 	}
-	f := &fixture{dir: t.TempDir(), kernel: filepath.Join(kdir, "vmlinuz")}
-	// The modules, out of the kernel package.
-	mdir := filepath.Join(f.dir, "deb")
-	os.MkdirAll(mdir, 0o755)
-	kvers, _ := filepath.Glob(filepath.Join(kdir, "lib/modules/*"))
+	// The kernel and its modules (Bazel: @kernel_amd64; go test: what
+	// tools/fetch unpacked), the initramfs and init (Bazel: the built
+	// binaries; go test: built here).
+	f := &fixture{dir: t.TempDir()}
+	f.kernel = testinput.Path(t, "PICKET_KERNEL", func() string { return testinput.Fetched(t, "kernel-amd64/vmlinuz") })
+	kvers, _ := filepath.Glob(filepath.Join(filepath.Dir(f.kernel), "lib/modules/*"))
 	if len(kvers) != 1 {
-		t.Fatalf("want one kernel version under %s/lib/modules, found %v", kdir, kvers)
+		t.Fatalf("want one kernel version under %s/lib/modules, found %v", filepath.Dir(f.kernel), kvers)
 	}
-	kver := filepath.Base(kvers[0])
-	var members, kos []string
+	var kos []string
 	for _, m := range modules {
-		members = append(members, "./lib/modules/"+kver+"/kernel/"+m+".ko")
-		kos = append(kos, filepath.Join(mdir, "lib/modules", kver, "kernel", m+".ko"))
+		ko := filepath.Join(kvers[0], "kernel", m+".ko")
+		if _, err := os.Stat(ko); err != nil {
+			t.Fatalf("module %s: %v (tools/fetch unpacks it: kmods_amd64)", m, err)
+		}
+		kos = append(kos, ko)
 	}
-	sh := exec.Command("sh", append([]string{"-c", `deb=$0 dir=$1; shift; dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir" "$@"`, debs[0], mdir}, members...)...)
-	if b, err := sh.CombinedOutput(); err != nil {
-		t.Fatalf("unpack modules: %v\n%s", err, b)
-	}
-	initramfsBin := filepath.Join(f.dir, "initramfs")
-	goBuild(t, root, "./src/cmd/initramfs", initramfsBin)
-	f.init = filepath.Join(f.dir, "init")
-	goBuild(t, root, "./src/cmd/init", f.init)
+	initramfsBin := testinput.Path(t, "PICKET_INITRAMFS", func() string { return testinput.GoBuild(t, "./src/cmd/initramfs", "amd64", "") })
+	f.init = testinput.Path(t, "PICKET_INIT", func() string { return testinput.GoBuild(t, "./src/cmd/init", "amd64", "") })
 	initrd, err := imagebuild.Initramfs(initramfsBin, kos)
 	if err != nil {
 		t.Fatal(err)
