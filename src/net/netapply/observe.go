@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-
 )
 
 // LinkNames returns the names of the links s mentions (links and VLANs),

@@ -63,14 +63,14 @@ type Stage string
 // The stages of a change. A change that is refused or fails stops at the
 // stage before the one that failed.
 const (
-	StageValidated   Stage = "validated"       // the new configuration is valid and differs
-	StageScanCancel  Stage = "scan canceled"   // the running scan, if any, is cancelled
-	StageLinkModes   Stage = "link modes set"  // Ethernet link modes are set
-	StageApplied     Stage = "applied"         // the kernel state is applied, DHCP clients run
-	StageLeases      Stage = "leases obtained" // the addresses management needs are there (or the wait ended)
-	StageTested      Stage = "tested"          // the path to the platform is tested
-	StageStored      Stage = "stored"          // the configuration is persisted
-	StageMarkedGood  Stage = "last-known-good" // the tested configuration is kept as last-known-good
+	StageValidated  Stage = "validated"       // the new configuration is valid and differs
+	StageScanCancel Stage = "scan canceled"   // the running scan, if any, is cancelled
+	StageLinkModes  Stage = "link modes set"  // Ethernet link modes are set
+	StageApplied    Stage = "applied"         // the kernel state is applied, DHCP clients run
+	StageLeases     Stage = "leases obtained" // the addresses management needs are there (or the wait ended)
+	StageTested     Stage = "tested"          // the path to the platform is tested
+	StageStored     Stage = "stored"          // the configuration is persisted
+	StageMarkedGood Stage = "last-known-good" // the tested configuration is kept as last-known-good
 )
 
 // Options configure a Manager. Ports, Store, Kernel and LinkModes are
@@ -99,6 +99,9 @@ type Options struct {
 	// Simulated says the network reached is simulated: every test result
 	// says so (netapi.ConnTest.Simulated).
 	Simulated bool
+	// StepTimeout bounds each step of the connectivity test; 0 is
+	// conncheck's default.
+	StepTimeout time.Duration
 	// OnStage is called as a change (Apply, ApplyPlatform, Reset,
 	// SwitchMode) reaches each stage, with the operation's name; nil is
 	// none. It runs on the change's goroutine, which it holds up.

@@ -303,6 +303,7 @@ func (m *Manager) checkInput() conncheck.Input {
 		Platform:      m.opt.Platform,
 		RootCAs:       m.opt.RootCAs,
 		Proxy:         cfg.Proxy,
+		StepTimeout:   m.opt.StepTimeout,
 	}
 	return in
 }

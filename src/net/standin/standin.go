@@ -28,9 +28,13 @@ import (
 // Backend is Status.Backend for the stand-in.
 const Backend = "in-memory stand-in (simulated kernel and network; configures nothing)"
 
-// leaseWait bounds a change's wait for leases: on the simulated network a
-// lease comes at once or not at all.
-const leaseWait = 2 * time.Second
+// leaseWait bounds a change's wait for leases, and stepTimeout each step of
+// the connectivity test: on the simulated network an answer comes at once
+// or not at all.
+const (
+	leaseWait   = 2 * time.Second
+	stepTimeout = 500 * time.Millisecond
+)
 
 // Options configure a stand-in. Store and Rand are required.
 type Options struct {
@@ -85,22 +89,23 @@ func Start(opt Options) (*StandIn, error) {
 		return nil, fmt.Errorf("standin: %w", err)
 	}
 	m, err := netmgr.New(netmgr.Options{
-		Ports:     netapply.Ports{LAN: cfg.LAN, WAN: cfg.WAN},
-		Store:     opt.Store,
-		Kernel:    sn.Kernel(),
-		LinkModes: sn.NICs(),
-		DHCP4:     sn.DHCP4,
-		DHCP6:     sn.DHCP6,
-		Network:   sn.Sockets(),
-		Backend:   Backend,
-		Simulated: true,
-		OnStage:   opt.OnStage,
-		Now:       opt.Now,
-		Canceler:  opt.Canceler,
-		Platform:  sn.Platform(),
-		RootCAs:   sn.PlatformCA(),
-		Logger:    opt.Logger,
-		LeaseWait: leaseWait,
+		Ports:       netapply.Ports{LAN: cfg.LAN, WAN: cfg.WAN},
+		Store:       opt.Store,
+		Kernel:      sn.Kernel(),
+		LinkModes:   sn.NICs(),
+		DHCP4:       sn.DHCP4,
+		DHCP6:       sn.DHCP6,
+		Network:     sn.Sockets(),
+		Backend:     Backend,
+		Simulated:   true,
+		OnStage:     opt.OnStage,
+		Now:         opt.Now,
+		Canceler:    opt.Canceler,
+		Platform:    sn.Platform(),
+		RootCAs:     sn.PlatformCA(),
+		Logger:      opt.Logger,
+		LeaseWait:   leaseWait,
+		StepTimeout: stepTimeout,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("standin: %w", err)
