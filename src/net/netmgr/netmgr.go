@@ -137,6 +137,7 @@ type Manager struct {
 	change sync.Mutex // serializes Apply, Reset, SwitchMode, TestConnectivity and boot
 	kmu    sync.Mutex // serializes kernel applies (changes and lease events)
 	kick   chan struct{}
+	booted chan struct{} // closed once boot has applied and tested
 
 	mu       sync.Mutex // guards the fields below
 	runCtx   context.Context
@@ -192,6 +193,7 @@ func New(opt Options) (*Manager, error) {
 		nl:      opt.Kernel,
 		checker: conncheck.Checker{Now: opt.Now, Neighbours: opt.Kernel, Network: opt.Network},
 		kick:    make(chan struct{}, 1),
+		booted:  make(chan struct{}),
 		cfg:     ld.Config,
 		kcfg:    ld.Config.Clone(),
 		source:  netapi.SourceOf(ld),
@@ -270,7 +272,12 @@ func (m *Manager) boot(ctx context.Context) {
 	}
 	m.waitAddress(ctx)
 	m.runTest(ctx, "boot")
+	close(m.booted)
 }
+
+// Booted is closed once Run has applied the configuration it started with
+// and tested the path to the platform.
+func (m *Manager) Booted() <-chan struct{} { return m.booted }
 
 // current is the configuration the kernel is (being) brought to, which
 // the status and the path test describe.

@@ -234,15 +234,17 @@ func (k *Kernel) ProbeNeighbour(link string, n netapply.Neighbour) error {
 }
 
 // resolved records that the box resolved ip on link (a ping or a
-// connection to it), as ARP or NDP would. The caller holds k.mu.
+// connection to it), as ARP or NDP would. The entry is STALE, as a
+// kernel's is once its reachable time has passed, which the simulation
+// does not count: it shows REACHABLE only after a probe.
 func (k *Kernel) resolved(link string, ip netip.Addr, mac string) {
 	for i, e := range k.neigh {
 		if e.Link == link && e.IP == ip {
-			k.neigh[i].State, k.neigh[i].MAC = netapply.NeighReachable, mac
+			k.neigh[i].MAC = mac
 			return
 		}
 	}
-	k.neigh = append(k.neigh, netapply.Neighbour{Link: link, IP: ip, MAC: mac, State: netapply.NeighReachable})
+	k.neigh = append(k.neigh, netapply.Neighbour{Link: link, IP: ip, MAC: mac, State: netapply.NeighStale})
 }
 
 // SetLinkUp implements netapply.Kernel. Taking a link down drops the

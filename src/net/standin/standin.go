@@ -67,9 +67,9 @@ type StandIn struct {
 
 var _ netapi.Manager = (*StandIn)(nil)
 
-// Start builds the simulated network and starts the manager on it; it
-// applies the stored configuration (or the defaults) as netmgrd does at
-// boot. Stop it with Stop.
+// Start builds the simulated network and starts the manager on it, and
+// returns once it has applied the stored configuration (or the defaults)
+// and tested it, as netmgrd does at boot. Stop it with Stop.
 func Start(opt Options) (*StandIn, error) {
 	if opt.Store == nil {
 		return nil, errors.New("standin: no configuration store")
@@ -113,6 +113,11 @@ func Start(opt Options) (*StandIn, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	s := &StandIn{Manager: m, Net: sn, stop: stop, done: make(chan error, 1)}
 	go func() { s.done <- m.Run(ctx) }()
+	select {
+	case <-m.Booted():
+	case err := <-s.done:
+		return nil, fmt.Errorf("standin: the manager stopped while booting: %w", err)
+	}
 	return s, nil
 }
 
