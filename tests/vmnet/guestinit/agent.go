@@ -125,6 +125,12 @@ func (a *agent) dispatch(cmd string, raw json.RawMessage) (any, error) {
 			return nil, err
 		}
 		return linkSettings(s), nil
+	case "ethtool-regs":
+		var args struct{ Ifname string }
+		if err := decode(raw, &args); err != nil {
+			return nil, err
+		}
+		return ethtoolRegs(args.Ifname)
 	case "ethtool-set":
 		var args struct {
 			Ifname string
@@ -159,7 +165,7 @@ func (a *agent) dispatch(cmd string, raw json.RawMessage) (any, error) {
 	case "poweroff":
 		return struct{}{}, nil
 	}
-	return nil, fmt.Errorf("unknown command %q; allowed: apply, links, link-set, addrs, routes, ping, ethtool-get, ethtool-set, measure, poweroff", cmd)
+	return nil, fmt.Errorf("unknown command %q; allowed: apply, links, link-set, addrs, routes, ping, ethtool-get, ethtool-regs, ethtool-set, measure, poweroff", cmd)
 }
 
 func decode(raw json.RawMessage, v any) error {
