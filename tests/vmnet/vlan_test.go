@@ -418,6 +418,7 @@ func checkForced(t *testing.T, vm *VM, mode netcfg.LinkMode) {
 		t.Fatalf("%s is not a forced mode", mode)
 	}
 	ctrl := e1000Ctrl(t, vm)
+	t.Logf("%s: e1000 CTRL %#08x", mode, ctrl)
 	var wantSpeed uint32
 	if mbps == 100 {
 		wantSpeed = e1000CtrlSpd100
