@@ -183,14 +183,18 @@ func (e *env) platformHandler(side string) http.Handler {
 }
 
 // start runs netmgrd in the box namespace.
-func (e *env) start(wanIf string) {
+func (e *env) start(wanIf string) { e.startEnv(wanIf) }
+
+// startEnv runs netmgrd in the box namespace with environment variables
+// ("NAME=value") added to its environment.
+func (e *env) startEnv(wanIf string, vars ...string) {
 	e.t.Helper()
 	os.Remove(e.socket)
-	e.netmgrd = e.box.Start("netmgrd", netmgrdPath(e.t),
+	e.netmgrd = e.box.Start("netmgrd", append(append([]string{"env"}, vars...), netmgrdPath(e.t),
 		"-socket", e.socket, "-data", e.data, "-lan", "eth0", "-wan", wanIf,
 		"-platform", platform+":443", "-platform-ca", e.caFile,
 		"-resolv", filepath.Join(e.dir, "resolv.conf"),
-		"-lease-wait", "15s", "-dhcp-retry-min", "2s", "-dhcp-retry-max", "5s")
+		"-lease-wait", "15s", "-dhcp-retry-min", "2s", "-dhcp-retry-max", "5s")...)
 	e.mgr = netapi.Dial(e.socket)
 	e.waitFor("netmgrd to serve its socket", 20*time.Second, func(netapi.Status) bool { return true })
 }

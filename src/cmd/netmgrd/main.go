@@ -3,9 +3,15 @@
 // the netapi local API the front panel and the other daemons use.
 //
 // It configures the board's LAN and WAN ports in the network namespace it
-// runs in (package netmgr). On a development machine run it inside a
-// namespace of its own (tools/up does), never on the host's interfaces;
-// -backend=memory serves the in-memory stand-in, which configures nothing.
+// runs in (package netmgr, on the kernel handles opened here). On a
+// development machine run it inside a namespace of its own (tools/up
+// does), never on the host's interfaces; -backend=memory serves the
+// in-memory stand-in (package standin: the same core on a simulated kernel
+// and network), which configures nothing.
+//
+// It logs each stage a change reaches ("change stage"). For power-cut
+// tests, PICKET_NETMGRD_PAUSE_AT=<stage> (a netmgr.Stage) makes it stop
+// there, after logging "paused at change stage", until it is killed.
 package main
 
 import (
@@ -23,11 +29,16 @@ import (
 	"time"
 
 	"picket.dev/picket/src/base/version"
+	"picket.dev/picket/src/net/ethlink"
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/net/netapply"
 	"picket.dev/picket/src/net/netmgr"
 	"picket.dev/picket/src/net/netstore"
+	"picket.dev/picket/src/net/standin"
 )
+
+// pauseEnv names the stage at which a change stops, for power-cut tests.
+const pauseEnv = "PICKET_NETMGRD_PAUSE_AT"
 
 func main() {
 	if err := run(); err != nil {
@@ -69,21 +80,40 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
+	onStage := stageHook(log, os.Getenv(pauseEnv))
 	var mgr netapi.Manager
 	runErr := make(chan error, 1)
 	switch *backend {
 	case "memory":
-		log.Info("starting", "version", info.Version, "board", info.Board, "backend", "memory (stand-in: nothing is applied to interfaces)")
-		mgr = netapi.NewMemory(store, time.Now, nil)
+		log.Info("starting", "version", info.Version, "board", info.Board, "backend", "memory (stand-in: the network manager on a simulated kernel and network; nothing is applied to interfaces)")
+		s, err := standin.Start(standin.Options{Store: store, Rand: rand.Reader, Logger: log, OnStage: onStage})
+		if err != nil {
+			return err
+		}
+		mgr = s
+		go func() { <-ctx.Done(); runErr <- s.Stop() }()
 	case "kernel":
 		roots, err := loadCA(*platformCA)
 		if err != nil {
 			return err
 		}
 		log.Info("starting", "version", info.Version, "board", info.Board, "backend", "kernel", "lan", *lan, "wan", *wan)
+		kernel, err := netapply.Open("")
+		if err != nil {
+			return err
+		}
+		defer kernel.Close()
+		eth, err := ethlink.Open()
+		if err != nil {
+			return err
+		}
+		defer eth.Close()
 		m, err := netmgr.New(netmgr.Options{
 			Ports:        netapply.Ports{LAN: *lan, WAN: *wan},
 			Store:        store,
+			Kernel:       kernel,
+			LinkModes:    eth,
+			OnStage:      onStage,
 			Platform:     *platform,
 			RootCAs:      roots,
 			ResolvConf:   *resolvConf,
@@ -109,17 +139,28 @@ func run() error {
 	}
 	log.Info("serving", "socket", *socket)
 	err = netapi.Serve(ctx, l, mgr, netapi.WithLogger(log))
-	if *backend == "kernel" {
-		// Run releases the leases before it returns.
-		if rerr := <-runErr; rerr != nil {
-			err = errors.Join(err, rerr)
-		}
+	// Run releases the leases before it returns.
+	if rerr := <-runErr; rerr != nil {
+		err = errors.Join(err, rerr)
 	}
 	if errors.Is(err, context.Canceled) || err == nil {
 		log.Info("stopped")
 		return nil
 	}
 	return err
+}
+
+// stageHook logs each stage a change reaches and, if pauseAt names one,
+// stops the change there for good: a power-cut test kills the process
+// while it waits.
+func stageHook(log *slog.Logger, pauseAt string) func(op string, s netmgr.Stage) {
+	return func(op string, s netmgr.Stage) {
+		log.Info("change stage", "op", op, "stage", string(s))
+		if pauseAt != "" && string(s) == pauseAt {
+			log.Warn("paused at change stage", "op", op, "stage", string(s), "env", pauseEnv)
+			select {}
+		}
+	}
 }
 
 // loadCA reads the platform CA; without one nothing verifies and the TLS

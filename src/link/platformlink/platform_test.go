@@ -23,6 +23,7 @@ import (
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/net/netcfg"
 	"picket.dev/picket/src/net/netstore"
+	"picket.dev/picket/src/net/standin"
 	"picket.dev/picket/src/testkit/netbench"
 )
 
@@ -246,7 +247,11 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	store := netstore.New(netstore.DirFS(dir), rand.Reader)
-	mem := netapi.NewMemory(store, time.Now, nil)
+	mem, err := standin.Start(standin.Options{Store: store, Rand: rand.Reader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mem.Stop() })
 	plat := newFakePlatform(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

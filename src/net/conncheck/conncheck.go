@@ -8,7 +8,13 @@
 // network: ICMP and neighbour lookups in the caller's network namespace,
 // DNS through the configured resolvers only, TLS against the pinned
 // platform CA only. It changes nothing, except that it asks the kernel to
-// re-verify a stale neighbour entry of the gateway at once.
+// re-verify a stale neighbour entry of the gateway at once. It reaches the
+// kernel only through what the caller gives it (Checker): the neighbour
+// table through package netapply, and its sockets through a Network, so
+// the network manager's stand-in can run it on a simulated network.
+//
+// Its result (Result) is its own; the network manager turns it into the
+// local API's.
 package conncheck
 
 import (
@@ -19,16 +25,82 @@ import (
 	"net/netip"
 	"time"
 
-	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/net/netapply"
 	"picket.dev/picket/src/net/netcfg"
 )
 
 // DefaultStepTimeout bounds each step when Input.StepTimeout is zero.
 const DefaultStepTimeout = 5 * time.Second
 
+// StepName names a step of the test, in the order they run.
+type StepName string
+
+// The steps of the path test to the platform.
+const (
+	StepLink    StepName = "link"    // carrier on the ports in use
+	StepAddress StepName = "address" // an address (lease, static, RA) on them
+	StepGateway StepName = "gateway" // the default gateway answers
+	StepDNS     StepName = "dns"     // the platform (or proxy) host resolves
+	StepProxy   StepName = "proxy"   // the proxy accepts CONNECT and the credentials
+	StepTLS     StepName = "tls"     // TLS to the platform with the pinned CA
+)
+
+// Outcome is how a step ended.
+type Outcome string
+
+// Step outcomes.
+const (
+	Passed  Outcome = "passed"
+	Failed  Outcome = "failed"
+	Skipped Outcome = "skipped" // does not apply (no proxy configured)
+	NotRun  Outcome = "not_run" // an earlier step failed
+)
+
+// Step is one step of a test.
+type Step struct {
+	Name    StepName
+	Outcome Outcome
+	// Detail says what was checked or what went wrong, in words.
+	Detail string
+	// Panel is the short upper-case reason of a failed step for the front
+	// panel; at most PanelReasonMax characters.
+	Panel string
+}
+
+// PanelReasonMax is the longest Step.Panel: the front panel's two
+// 16-column lines.
+const PanelReasonMax = 32
+
+// Result is the result of a test.
+type Result struct {
+	Started, Finished time.Time
+	// Steps lists every step in order; after the first failure the rest
+	// are NotRun.
+	Steps []Step
+	// OK says no step failed.
+	OK bool
+}
+
+// FirstFailure returns the first failed step, if any.
+func (r Result) FirstFailure() (Step, bool) {
+	for _, s := range r.Steps {
+		if s.Outcome == Failed {
+			return s, true
+		}
+	}
+	return Step{}, false
+}
+
+// Address methods, as Port.Method says them.
+const (
+	MethodDHCP   = "dhcp"
+	MethodStatic = "static"
+	MethodAuto   = "auto" // IPv6 router advertisement
+)
+
 // Port is one port management traffic uses.
 type Port struct {
-	Name netapi.Iface // netapi.LAN or netapi.WAN
+	Name string // "lan" or "wan"
 	// Device is the kernel name that carries the address (eth0, eth0.20).
 	Device string
 	// Carrier says the link has carrier (OperState up / IFF_LOWER_UP).
@@ -36,7 +108,7 @@ type Port struct {
 	// Addrs are the usable addresses on Device; IPv4 link-local and IPv6
 	// link-local addresses are ignored if present.
 	Addrs []netip.Prefix
-	// Method is netapi.MethodDHCP, MethodStatic or MethodAuto; it words
+	// Method is MethodDHCP, MethodStatic or MethodAuto; it words
 	// the address failure (NO DHCP LEASE ON LAN vs NO IP ADDRESS ON LAN).
 	Method string
 }
@@ -68,14 +140,24 @@ type Input struct {
 	StepTimeout time.Duration
 }
 
-// Checker runs connectivity tests. The zero value is ready to use and
-// works on the real network.
+// Checker runs connectivity tests.
 type Checker struct {
-	// Now is the clock for ConnTest.Started and Finished; nil is time.Now.
+	// Now is the clock for Result.Started and Finished; nil is time.Now.
 	Now func() time.Time
+	// Neighbours is the neighbour table the gateway step reads (a
+	// netapply.Kernel of the namespace the test runs in). Required.
+	Neighbours Neighbours
+	// Network opens the test's sockets; nil is the kernel's (Kernel).
+	Network Network
 }
 
-// Panel reasons. Each fits netapi.PanelReasonMax; the front-panel spec
+// Neighbours is the kernel's neighbour table (netapply.Kernel has it).
+type Neighbours interface {
+	Neighbours(link string, v6 bool) ([]netapply.Neighbour, error)
+	ProbeNeighbour(link string, n netapply.Neighbour) error
+}
+
+// Panel reasons. Each fits PanelReasonMax; the front-panel spec
 // gives the wording.
 const (
 	PanelNoGateway          = "NO DEFAULT GATEWAY"
@@ -96,41 +178,45 @@ const (
 	PanelCanceled           = "TEST CANCELED"
 )
 
-// outcome is how one step ended, before it becomes a netapi.Step.
+// outcome is how one step ended, before it becomes a Step.
 type outcome struct {
-	result netapi.StepResult
+	result Outcome
 	detail string
 	panel  string
 }
 
 func passed(format string, a ...any) outcome {
-	return outcome{result: netapi.StepPassed, detail: fmt.Sprintf(format, a...)}
+	return outcome{result: Passed, detail: fmt.Sprintf(format, a...)}
 }
 
 func skipped(format string, a ...any) outcome {
-	return outcome{result: netapi.StepSkipped, detail: fmt.Sprintf(format, a...)}
+	return outcome{result: Skipped, detail: fmt.Sprintf(format, a...)}
 }
 
 func failed(panel, format string, a ...any) outcome {
-	return outcome{result: netapi.StepFailed, panel: panel, detail: fmt.Sprintf(format, a...)}
+	return outcome{result: Failed, panel: panel, detail: fmt.Sprintf(format, a...)}
 }
 
 // step is one step of the test as Run runs it.
 type step struct {
-	name netapi.StepName
+	name StepName
 	run  func(ctx context.Context) outcome
 }
 
 // Run tests the path to the platform described by in and returns the
 // result. It never fails as a call: everything that goes wrong is a failed
 // step. ctx bounds the whole test; each step also has in.StepTimeout.
-func (c *Checker) Run(ctx context.Context, in Input) netapi.ConnTest {
+func (c *Checker) Run(ctx context.Context, in Input) Result {
 	now := c.Now
 	if now == nil {
 		now = time.Now
 	}
 	started := now()
-	r := &run{in: in, resolved: map[string][]netip.Addr{}}
+	nw := c.Network
+	if nw == nil {
+		nw = Kernel{}
+	}
+	r := &run{in: in, resolved: map[string][]netip.Addr{}, neigh: c.Neighbours, net: nw}
 	defer r.close()
 	test := shape(ctx, r.steps(), in.timeout())
 	test.Started, test.Finished = started, now()
@@ -146,13 +232,13 @@ func (in Input) timeout() time.Duration {
 
 // shape runs steps in order, each under its own timeout, and turns them
 // into a ConnTest: after the first failure the rest are not run.
-func shape(ctx context.Context, steps []step, timeout time.Duration) netapi.ConnTest {
-	var t netapi.ConnTest
-	var failedAt netapi.StepName
+func shape(ctx context.Context, steps []step, timeout time.Duration) Result {
+	var t Result
+	var failedAt StepName
 	for _, s := range steps {
 		if failedAt != "" {
-			t.Steps = append(t.Steps, netapi.Step{
-				Name: s.name, Result: netapi.StepNotRun,
+			t.Steps = append(t.Steps, Step{
+				Name: s.name, Outcome: NotRun,
 				Detail: fmt.Sprintf("not run: step %s failed", failedAt),
 			})
 			continue
@@ -164,14 +250,14 @@ func shape(ctx context.Context, steps []step, timeout time.Duration) netapi.Conn
 			sctx, cancel := context.WithTimeout(ctx, timeout)
 			o = s.run(sctx)
 			cancel()
-			if o.result == netapi.StepFailed && ctx.Err() != nil {
+			if o.result == Failed && ctx.Err() != nil {
 				// The caller gave up (shutdown); the step's own reason
 				// would blame the network for it.
 				o = failed(PanelCanceled, "test canceled during step %s: %v (%s)", s.name, ctx.Err(), o.detail)
 			}
 		}
-		st := netapi.Step{Name: s.name, Result: o.result, Detail: o.detail}
-		if o.result == netapi.StepFailed {
+		st := Step{Name: s.name, Outcome: o.result, Detail: o.detail}
+		if o.result == Failed {
 			st.Panel = panelText(o.panel)
 			failedAt = s.name
 		}
@@ -187,8 +273,8 @@ func panelText(s string) string {
 	if s == "" {
 		s = "CONNECTIVITY TEST FAILED"
 	}
-	if len(s) > netapi.PanelReasonMax {
-		s = s[:netapi.PanelReasonMax]
+	if len(s) > PanelReasonMax {
+		s = s[:PanelReasonMax]
 	}
 	return s
 }
@@ -203,16 +289,18 @@ type run struct {
 	resolved map[string][]netip.Addr
 	// tunnel is the CONNECT tunnel step proxy opened, for step tls.
 	tunnel net.Conn
+	neigh  Neighbours
+	net    Network
 }
 
 func (r *run) steps() []step {
 	return []step{
-		{netapi.StepLink, r.link},
-		{netapi.StepAddress, r.address},
-		{netapi.StepGateway, r.gateway},
-		{netapi.StepDNS, r.dns},
-		{netapi.StepProxy, r.proxy},
-		{netapi.StepTLS, r.tls},
+		{StepLink, r.link},
+		{StepAddress, r.address},
+		{StepGateway, r.gateway},
+		{StepDNS, r.dns},
+		{StepProxy, r.proxy},
+		{StepTLS, r.tls},
 	}
 }
 
@@ -233,15 +321,15 @@ func (in Input) family() string {
 
 func portLabel(p Port) string {
 	if p.Device == "" {
-		return string(p.Name)
+		return p.Name
 	}
 	return fmt.Sprintf("%s (%s)", p.Name, p.Device)
 }
 
 func portPanel(p Port) string {
-	n := string(p.Name)
+	n := p.Name
 	if n == "" {
-		n = string(netapi.LAN)
+		n = "lan"
 	}
 	return upper(n)
 }
@@ -296,7 +384,7 @@ func (r *run) address(context.Context) outcome {
 			switch {
 			case r.in.IPv6Only:
 				panel = "NO IPv6 ADDRESS ON " + portPanel(p)
-			case p.Method == netapi.MethodDHCP:
+			case p.Method == MethodDHCP:
 				panel = "NO DHCP LEASE ON " + portPanel(p)
 			default:
 				panel = "NO IP ADDRESS ON " + portPanel(p)
@@ -307,9 +395,9 @@ func (r *run) address(context.Context) outcome {
 			}
 			how := ""
 			switch p.Method {
-			case netapi.MethodDHCP:
+			case MethodDHCP:
 				how = " (no DHCP lease)"
-			case netapi.MethodAuto:
+			case MethodAuto:
 				how = " (no router advertisement gave one)"
 			}
 			global := ""

@@ -46,7 +46,7 @@ func (r *run) dns(ctx context.Context) outcome {
 		if i == len(r.in.DNS)-1 {
 			sctx, cancel = context.WithCancel(ctx)
 		}
-		addrs, err := lookup(sctx, srv, r.in.Source, network, host)
+		addrs, err := lookup(sctx, r.net, srv, r.in.Source, network, host)
 		cancel()
 		if err == nil {
 			r.resolved[host] = addrs
@@ -67,19 +67,17 @@ func (r *run) dns(ctx context.Context) outcome {
 // ip6). The Go resolver sends UDP and retries over TCP when the answer is
 // truncated; both are sent from src when it is valid. The name is made
 // absolute so that no search domain is appended.
-func lookup(ctx context.Context, srv, src netip.Addr, network, host string) ([]netip.Addr, error) {
+func lookup(ctx context.Context, nw Network, srv, src netip.Addr, network, host string) ([]netip.Addr, error) {
 	server := netip.AddrPortFrom(srv, 53).String()
 	res := &net.Resolver{
 		PreferGo: true,
 		Dial: func(ctx context.Context, proto, _ string) (net.Conn, error) {
-			d := net.Dialer{}
+			laddr := localTCP(src)
 			switch proto {
 			case "udp", "udp4", "udp6":
-				d.LocalAddr = localUDP(src)
-			default:
-				d.LocalAddr = localTCP(src)
+				laddr = localUDP(src)
 			}
-			return d.DialContext(ctx, proto, server)
+			return nw.Dial(ctx, proto, laddr, server)
 		},
 	}
 	name := host

@@ -9,11 +9,11 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
-	"golang.org/x/sys/unix"
+
+	"picket.dev/picket/src/net/netapply"
 )
 
 // pingInterval is how often the gateway step sends an echo request.
@@ -56,7 +56,7 @@ func (r *run) gateway(ctx context.Context) outcome {
 	}
 	pingc, neighc := make(chan answer, 1), make(chan answer, 1)
 	go func() {
-		n, err := ping(ctx, gw, r.in.Source)
+		n, err := ping(ctx, r.net, gw, r.in.Source)
 		if err != nil {
 			pingc <- answer{err: err}
 			return
@@ -64,7 +64,7 @@ func (r *run) gateway(ctx context.Context) outcome {
 		pingc <- answer{how: fmt.Sprintf("answered ping (echo reply to request %d)", n)}
 	}()
 	go func() {
-		err := waitReachable(ctx, gw, dev)
+		err := waitReachable(ctx, r.neigh, gw, dev)
 		if err != nil {
 			neighc <- answer{err: err}
 			return
@@ -97,7 +97,7 @@ func (r *run) gateway(ctx context.Context) outcome {
 // ping sends ICMP echo requests to gw every pingInterval until one is
 // answered or ctx ends, and returns the sequence number answered. It uses
 // a privileged raw socket, bound to src when valid.
-func ping(ctx context.Context, gw, src netip.Addr) (int, error) {
+func ping(ctx context.Context, nw Network, gw, src netip.Addr) (int, error) {
 	network, laddr, proto := "ip4:icmp", "0.0.0.0", 1
 	var reqType, replyType icmp.Type = ipv4.ICMPTypeEcho, ipv4.ICMPTypeEchoReply
 	if gw.Is6() {
@@ -107,7 +107,7 @@ func ping(ctx context.Context, gw, src netip.Addr) (int, error) {
 	if src.IsValid() {
 		laddr = src.String()
 	}
-	pc, err := icmp.ListenPacket(network, laddr)
+	pc, err := nw.ListenICMP(network, laddr)
 	if err != nil {
 		return 0, fmt.Errorf("open ICMP socket (%s on %s): %w", network, laddr, err)
 	}
@@ -175,18 +175,9 @@ func ping(ctx context.Context, gw, src netip.Addr) (int, error) {
 
 // waitReachable polls the neighbour table until gw's entry is REACHABLE
 // or ctx ends. dev restricts the entry to that device when set.
-func waitReachable(ctx context.Context, gw netip.Addr, dev string) error {
-	family := netlink.FAMILY_V4
-	if gw.Is6() {
-		family = netlink.FAMILY_V6
-	}
-	index := 0
-	if dev != "" {
-		l, err := netlink.LinkByName(dev)
-		if err != nil {
-			return fmt.Errorf("find device %s: %w", dev, err)
-		}
-		index = l.Attrs().Index
+func waitReachable(ctx context.Context, nt Neighbours, gw netip.Addr, dev string) error {
+	if nt == nil {
+		return errors.New("no neighbour table to read")
 	}
 	want := gw.WithZone("").Unmap()
 	last := "no entry"
@@ -194,29 +185,26 @@ func waitReachable(ctx context.Context, gw netip.Addr, dev string) error {
 	t := time.NewTicker(neighbourPoll)
 	defer t.Stop()
 	for {
-		ns, err := netlink.NeighList(index, family)
+		ns, err := nt.Neighbours(dev, want.Is6())
 		if err != nil {
 			return fmt.Errorf("read neighbour table: %w", err)
 		}
 		for _, n := range ns {
-			a, ok := netip.AddrFromSlice(n.IP)
-			if !ok || a.Unmap() != want {
+			if n.IP.WithZone("").Unmap() != want {
 				continue
 			}
-			if n.State&unix.NUD_REACHABLE != 0 {
+			if n.State&netapply.NeighReachable != 0 {
 				return nil
 			}
-			last = "entry " + nudName(n.State)
+			last = "entry " + n.State.String()
 			// A STALE entry would wait delay_first_probe_time (5 s)
 			// in DELAY before the kernel probes the gateway, longer
 			// than the step. Setting it to PROBE makes the kernel send
 			// its unicast probe now; only an answer makes the entry
 			// REACHABLE, so this proves nothing by itself.
-			if !nudged && n.State&(unix.NUD_STALE|unix.NUD_DELAY) != 0 && len(n.HardwareAddr) > 0 {
+			if !nudged && n.State&(netapply.NeighStale|netapply.NeighDelay) != 0 && n.MAC != "" {
 				nudged = true
-				p := n
-				p.State = unix.NUD_PROBE
-				if err := netlink.NeighSet(&p); err != nil {
+				if err := nt.ProbeNeighbour(n.Link, n); err != nil {
 					last += fmt.Sprintf(" (asking the kernel to probe it failed: %v)", err)
 				}
 			}
@@ -227,29 +215,4 @@ func waitReachable(ctx context.Context, gw netip.Addr, dev string) error {
 		case <-t.C:
 		}
 	}
-}
-
-// nudName names neighbour states as ip-neigh(8) does.
-func nudName(s int) string {
-	names := []struct {
-		bit  int
-		name string
-	}{
-		{unix.NUD_INCOMPLETE, "INCOMPLETE"}, {unix.NUD_REACHABLE, "REACHABLE"},
-		{unix.NUD_STALE, "STALE"}, {unix.NUD_DELAY, "DELAY"}, {unix.NUD_PROBE, "PROBE"},
-		{unix.NUD_FAILED, "FAILED"}, {unix.NUD_NOARP, "NOARP"}, {unix.NUD_PERMANENT, "PERMANENT"},
-	}
-	out := ""
-	for _, n := range names {
-		if s&n.bit != 0 {
-			if out != "" {
-				out += "|"
-			}
-			out += n.name
-		}
-	}
-	if out == "" {
-		return "NONE"
-	}
-	return out
 }

@@ -39,7 +39,7 @@ import (
 	"testing"
 	"time"
 
-	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/net/netapply"
 	"picket.dev/picket/src/net/netcfg"
 	"picket.dev/picket/src/testkit/netbench"
 )
@@ -353,7 +353,7 @@ func (bn *bench) port(t *testing.T, method string) Port {
 	if err := json.Unmarshal([]byte(bn.box.Run("ip", "-j", "addr", "show", "dev", "eth0")), &addrs); err != nil || len(addrs) != 1 {
 		t.Fatalf("ip -j addr show: %v %+v", err, addrs)
 	}
-	p := Port{Name: netapi.LAN, Device: "eth0", Method: method, Carrier: slices.Contains(links[0].Flags, "LOWER_UP")}
+	p := Port{Name: "lan", Device: "eth0", Method: method, Carrier: slices.Contains(links[0].Flags, "LOWER_UP")}
 	for _, a := range addrs[0].AddrInfo {
 		if a.Scope == "link" {
 			continue
@@ -372,7 +372,7 @@ type helperInput struct {
 }
 
 // check runs the checker in the box namespace and returns its result.
-func (bn *bench) check(t *testing.T, in Input) netapi.ConnTest {
+func (bn *bench) check(t *testing.T, in Input) Result {
 	t.Helper()
 	hi := helperInput{Input: in, CAPEM: bn.ca.pem, ProxyPassword: in.Proxy.Password.Reveal()}
 	hi.Input.RootCAs = nil
@@ -395,7 +395,7 @@ func (bn *bench) check(t *testing.T, in Input) netapi.ConnTest {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("checker child in %s: %v\n%s", bn.box.Name, err, out)
 	}
-	var got netapi.ConnTest
+	var got Result
 	b, err = os.ReadFile(outFile)
 	if err == nil {
 		err = json.Unmarshal(b, &got)
@@ -404,7 +404,7 @@ func (bn *bench) check(t *testing.T, in Input) netapi.ConnTest {
 		t.Fatalf("checker child result: %v", err)
 	}
 	for _, s := range got.Steps {
-		t.Logf("%-8s %-8s %-26q %s", s.Name, s.Result, s.Panel, s.Detail)
+		t.Logf("%-8s %-8s %-26q %s", s.Name, s.Outcome, s.Panel, s.Detail)
 	}
 	if pw := in.Proxy.Password.Reveal(); pw != "" && strings.Contains(string(b), pw) {
 		t.Errorf("the result contains the proxy password:\n%s", b)
@@ -435,7 +435,14 @@ func TestHelperCheck(t *testing.T) {
 	in.Proxy.Password = netcfg.NewSecret(hi.ProxyPassword)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	got := (&Checker{}).Run(ctx, in)
+	// The child runs in the box namespace: the kernel's netlink and
+	// sockets there.
+	k, err := netapply.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	got := (&Checker{Neighbours: k}).Run(ctx, in)
 	b, err = json.Marshal(got)
 	if err != nil {
 		t.Fatal(err)
@@ -465,30 +472,30 @@ func TestNetwork(t *testing.T) {
 		edit   func(*Input)
 		// fail is the step that must fail ("" = all pass), with its panel
 		// and a part of its detail.
-		fail   netapi.StepName
+		fail   StepName
 		panel  string
 		detail string
 		// pass are parts of the details of passing steps.
-		pass map[netapi.StepName]string
+		pass map[StepName]string
 		// verify checks the bench after the test.
 		verify func(*testing.T, *bench)
 	}{
 		{
 			name: "all pass",
-			pass: map[netapi.StepName]string{
-				netapi.StepLink:    "carrier on lan (eth0)",
-				netapi.StepAddress: "10.77.0.2/24",
+			pass: map[StepName]string{
+				StepLink:    "carrier on lan (eth0)",
+				StepAddress: "10.77.0.2/24",
 				// By ping or ARP, whichever is seen first.
-				netapi.StepGateway: "gateway 10.77.0.1 answered",
-				netapi.StepDNS:     "platform platform.bench.test is 10.77.1.10 (A record from 10.77.0.1)",
-				netapi.StepProxy:   "no proxy",
-				netapi.StepTLS:     "TLS 1.3 with platform.bench.test:8443 directly; certificate CN=platform.bench.test issued by CN=Picket Test Platform CA",
+				StepGateway: "gateway 10.77.0.1 answered",
+				StepDNS:     "platform platform.bench.test is 10.77.1.10 (A record from 10.77.0.1)",
+				StepProxy:   "no proxy",
+				StepTLS:     "TLS 1.3 with platform.bench.test:8443 directly; certificate CN=platform.bench.test issued by CN=Picket Test Platform CA",
 			},
 		},
 		{
 			name: "bound to source", opts: benchOpts{second: netip.MustParsePrefix("10.77.0.3/24")},
 			edit: func(in *Input) { in.Source = netip.MustParseAddr("10.77.0.3") },
-			pass: map[netapi.StepName]string{netapi.StepTLS: "TLS 1.3"},
+			pass: map[StepName]string{StepTLS: "TLS 1.3"},
 			verify: func(t *testing.T, bn *bench) {
 				if got := bn.peers.list(); !slices.Equal(got, []netip.Addr{netip.MustParseAddr("10.77.0.3")}) {
 					t.Errorf("platform connected from %v, want only the source 10.77.0.3", got)
@@ -503,118 +510,118 @@ func TestNetwork(t *testing.T) {
 		},
 		{
 			name: "platform IP literal", edit: func(in *Input) { in.Platform = fmt.Sprintf("%s:%d", plat4, platformPort) },
-			pass: map[netapi.StepName]string{netapi.StepTLS: "TLS 1.3", netapi.StepDNS: "10.77.1.10 is an IP address"},
+			pass: map[StepName]string{StepTLS: "TLS 1.3", StepDNS: "10.77.1.10 is an IP address"},
 		},
 		{
 			name: "link down", opts: benchOpts{peerDown: true},
-			fail: netapi.StepLink, panel: "NO LINK ON LAN", detail: "lan (eth0) has no carrier",
+			fail: StepLink, panel: "NO LINK ON LAN", detail: "lan (eth0) has no carrier",
 		},
 		{
-			name: "no address", opts: benchOpts{noIPv4: true}, method: netapi.MethodDHCP,
-			fail: netapi.StepAddress, panel: "NO DHCP LEASE ON LAN", detail: "no IPv4 address (no DHCP lease): only fd77::2/64",
+			name: "no address", opts: benchOpts{noIPv4: true}, method: MethodDHCP,
+			fail: StepAddress, panel: "NO DHCP LEASE ON LAN", detail: "no IPv4 address (no DHCP lease): only fd77::2/64",
 		},
 		{
 			name: "gateway nobody has", edit: func(in *Input) { in.Gateway = netip.MustParseAddr("10.77.0.99") },
-			fail: netapi.StepGateway, panel: PanelGatewayUnreachable, detail: "gateway 10.77.0.99 does not answer",
+			fail: StepGateway, panel: PanelGatewayUnreachable, detail: "gateway 10.77.0.99 does not answer",
 		},
 		{
 			name: "gateway drops ping", opts: benchOpts{icmpIgnore: true},
-			pass: map[netapi.StepName]string{netapi.StepGateway: "gateway 10.77.0.1 answered ARP (neighbour entry REACHABLE)"},
+			pass: map[StepName]string{StepGateway: "gateway 10.77.0.1 answered ARP (neighbour entry REACHABLE)"},
 		},
 		{
 			name: "gateway answers ping", opts: benchOpts{permanentGateway: true},
-			pass: map[netapi.StepName]string{netapi.StepGateway: "gateway 10.77.0.1 answered ping (echo reply to request 1)"},
+			pass: map[StepName]string{StepGateway: "gateway 10.77.0.1 answered ping (echo reply to request 1)"},
 		},
 		{
-			name: "IPv6-only gateway answers ping", opts: benchOpts{permanentGateway: true}, method: netapi.MethodAuto,
+			name: "IPv6-only gateway answers ping", opts: benchOpts{permanentGateway: true}, method: MethodAuto,
 			edit: func(in *Input) { in.IPv6Only, in.Gateway, in.DNS = true, gw6, []netip.Addr{gw6} },
-			pass: map[netapi.StepName]string{netapi.StepGateway: "gateway fd77::1 answered ping (echo reply to request 1)"},
+			pass: map[StepName]string{StepGateway: "gateway fd77::1 answered ping (echo reply to request 1)"},
 		},
 		{
 			name: "gateway drops ping, stale neighbour", opts: benchOpts{icmpIgnore: true, staleGateway: true},
-			pass: map[netapi.StepName]string{netapi.StepGateway: "gateway 10.77.0.1 answered ARP (neighbour entry REACHABLE)"},
+			pass: map[StepName]string{StepGateway: "gateway 10.77.0.1 answered ARP (neighbour entry REACHABLE)"},
 		},
 		{
-			name: "IPv6-only gateway drops ping, stale neighbour", opts: benchOpts{icmpIgnore: true, staleGateway: true}, method: netapi.MethodAuto,
+			name: "IPv6-only gateway drops ping, stale neighbour", opts: benchOpts{icmpIgnore: true, staleGateway: true}, method: MethodAuto,
 			edit: func(in *Input) { in.IPv6Only, in.Gateway, in.DNS = true, gw6, []netip.Addr{gw6} },
-			pass: map[netapi.StepName]string{netapi.StepGateway: "gateway fd77::1 answered NDP (neighbour entry REACHABLE)"},
+			pass: map[StepName]string{StepGateway: "gateway fd77::1 answered NDP (neighbour entry REACHABLE)"},
 		},
 		{
 			name: "DNS server down", opts: benchOpts{noDNS: true},
-			fail: netapi.StepDNS, panel: PanelDNSFailed, detail: "cannot resolve platform platform.bench.test (A) with 10.77.0.1: 10.77.0.1:",
+			fail: StepDNS, panel: PanelDNSFailed, detail: "cannot resolve platform platform.bench.test (A) with 10.77.0.1: 10.77.0.1:",
 		},
 		{
 			name: "DNS server silent", edit: func(in *Input) { in.DNS = []netip.Addr{netip.MustParseAddr("10.77.0.53")} },
-			fail: netapi.StepDNS, panel: PanelDNSFailed, detail: "10.77.0.53: timeout",
+			fail: StepDNS, panel: PanelDNSFailed, detail: "10.77.0.53: timeout",
 		},
 		{
 			name: "second DNS server answers", edit: func(in *Input) { in.DNS = []netip.Addr{netip.MustParseAddr("10.77.0.53"), gw4} },
-			pass: map[netapi.StepName]string{netapi.StepDNS: "A record from 10.77.0.1"},
+			pass: map[StepName]string{StepDNS: "A record from 10.77.0.1"},
 		},
 		{
 			name: "unknown name", edit: func(in *Input) { in.Platform = "nosuch.bench.test:8443" },
-			fail: netapi.StepDNS, panel: PanelDNSFailed, detail: "NXDOMAIN: nosuch.bench.test does not exist",
+			fail: StepDNS, panel: PanelDNSFailed, detail: "NXDOMAIN: nosuch.bench.test does not exist",
 		},
 		{
 			name: "platform certificate from another CA", opts: benchOpts{otherCA: true},
-			fail: netapi.StepTLS, panel: PanelTLSFailure, detail: `issued by "CN=Some Other CA,O=Picket tests", which the pinned platform CA did not issue`,
+			fail: StepTLS, panel: PanelTLSFailure, detail: `issued by "CN=Some Other CA,O=Picket tests", which the pinned platform CA did not issue`,
 		},
 		{
 			name: "platform certificate for another name", edit: func(in *Input) { in.Platform = fmt.Sprintf("alias.bench.test:%d", platformPort) },
-			fail: netapi.StepTLS, panel: PanelTLSFailure, detail: "not alias.bench.test",
+			fail: StepTLS, panel: PanelTLSFailure, detail: "not alias.bench.test",
 		},
 		{
 			name: "platform port closed", edit: func(in *Input) { in.Platform = fmt.Sprintf("%s:%d", platformName, closedPort) },
-			fail: netapi.StepTLS, panel: PanelPlatformUnreach, detail: "connection refused",
+			fail: StepTLS, panel: PanelPlatformUnreach, detail: "connection refused",
 		},
 		{
-			name: "IPv6-only", method: netapi.MethodAuto,
+			name: "IPv6-only", method: MethodAuto,
 			edit: func(in *Input) { in.IPv6Only, in.Gateway, in.DNS = true, gw6, []netip.Addr{gw6} },
-			pass: map[netapi.StepName]string{
-				netapi.StepAddress: "fd77::2/64",
-				netapi.StepGateway: "gateway fd77::1 answered",
-				netapi.StepDNS:     "is fd77:1::10 (AAAA record from fd77::1)",
-				netapi.StepTLS:     "TLS 1.3",
+			pass: map[StepName]string{
+				StepAddress: "fd77::2/64",
+				StepGateway: "gateway fd77::1 answered",
+				StepDNS:     "is fd77:1::10 (AAAA record from fd77::1)",
+				StepTLS:     "TLS 1.3",
 			},
 		},
 		{
-			name: "IPv6-only link-local gateway", method: netapi.MethodAuto,
+			name: "IPv6-only link-local gateway", method: MethodAuto,
 			edit: func(in *Input) {
 				in.IPv6Only, in.DNS = true, []netip.Addr{gw6}
 				in.Gateway, in.GatewayDevice = netip.MustParseAddr("fe80::1"), "eth0"
 			},
-			pass: map[netapi.StepName]string{netapi.StepGateway: "gateway fe80::1%eth0 on eth0 answered"},
+			pass: map[StepName]string{StepGateway: "gateway fe80::1%eth0 on eth0 answered"},
 		},
 		{
-			name: "IPv6-only link-local gateway nobody has", method: netapi.MethodAuto,
+			name: "IPv6-only link-local gateway nobody has", method: MethodAuto,
 			edit: func(in *Input) {
 				in.IPv6Only, in.DNS = true, []netip.Addr{gw6}
 				in.Gateway, in.GatewayDevice = netip.MustParseAddr("fe80::99"), "eth0"
 			},
-			fail: netapi.StepGateway, panel: PanelGatewayUnreachable, detail: "gateway fe80::99%eth0 on eth0 does not answer",
+			fail: StepGateway, panel: PanelGatewayUnreachable, detail: "gateway fe80::99%eth0 on eth0 does not answer",
 		},
 		{
 			name: "TLS-terminating proxy", opts: benchOpts{mitm: true},
 			edit: func(in *Input) { in.Proxy = netcfg.Proxy{Host: benchProxy, Port: mitmPort} },
-			fail: netapi.StepTLS, panel: PanelTLSIntercepted, detail: `proxy proxy.bench.test:3129 terminates TLS: it presented certificate "CN=platform.bench.test" issued by "CN=Corporate MITM CA,O=Picket tests"`,
-			pass: map[netapi.StepName]string{
-				netapi.StepDNS:   "proxy proxy.bench.test is 10.77.0.1",
-				netapi.StepProxy: "proxy proxy.bench.test:3129 opened a CONNECT tunnel to platform.bench.test:8443",
+			fail: StepTLS, panel: PanelTLSIntercepted, detail: `proxy proxy.bench.test:3129 terminates TLS: it presented certificate "CN=platform.bench.test" issued by "CN=Corporate MITM CA,O=Picket tests"`,
+			pass: map[StepName]string{
+				StepDNS:   "proxy proxy.bench.test is 10.77.0.1",
+				StepProxy: "proxy proxy.bench.test:3129 opened a CONNECT tunnel to platform.bench.test:8443",
 			},
 		},
 		{
 			name: "proxy unreachable", edit: func(in *Input) { in.Proxy = netcfg.Proxy{Host: "10.77.0.1", Port: 3999} },
-			fail: netapi.StepProxy, panel: PanelProxyUnreachable, detail: "CONNECT platform.bench.test:8443 through proxy 10.77.0.1:3999",
-			pass: map[netapi.StepName]string{netapi.StepDNS: "proxy 10.77.0.1 is an IP address"},
+			fail: StepProxy, panel: PanelProxyUnreachable, detail: "CONNECT platform.bench.test:8443 through proxy 10.77.0.1:3999",
+			pass: map[StepName]string{StepDNS: "proxy 10.77.0.1 is an IP address"},
 		},
 		{
 			name: "squid Basic", opts: benchOpts{squid: &netbench.SquidOptions{Basic: true, User: "scanner", Password: "s3cret-pw", ConnectPorts: []int{platformPort}}},
 			edit: func(in *Input) {
 				in.Proxy = netcfg.Proxy{Host: benchProxy, Port: squidPort, User: "scanner", Password: netcfg.NewSecret("s3cret-pw")}
 			},
-			pass: map[netapi.StepName]string{
-				netapi.StepProxy: "proxy proxy.bench.test:3128 as user scanner opened a CONNECT tunnel",
-				netapi.StepTLS:   "TLS 1.3 with platform.bench.test:8443 through proxy proxy.bench.test:3128 as user scanner",
+			pass: map[StepName]string{
+				StepProxy: "proxy proxy.bench.test:3128 as user scanner opened a CONNECT tunnel",
+				StepTLS:   "TLS 1.3 with platform.bench.test:8443 through proxy proxy.bench.test:3128 as user scanner",
 			},
 		},
 		{
@@ -622,21 +629,21 @@ func TestNetwork(t *testing.T) {
 			edit: func(in *Input) {
 				in.Proxy = netcfg.Proxy{Host: benchProxy, Port: squidPort, User: "scanner", Password: netcfg.NewSecret("wrong-pw")}
 			},
-			fail: netapi.StepProxy, panel: PanelProxyAuthFailed, detail: "proxy proxy.bench.test:3128 as user scanner",
+			fail: StepProxy, panel: PanelProxyAuthFailed, detail: "proxy proxy.bench.test:3128 as user scanner",
 		},
 		{
 			name: "squid Basic without credentials", opts: benchOpts{squid: &netbench.SquidOptions{Basic: true, User: "scanner", Password: "s3cret-pw", ConnectPorts: []int{platformPort}}},
 			edit: func(in *Input) { in.Proxy = netcfg.Proxy{Host: benchProxy, Port: squidPort} },
-			fail: netapi.StepProxy, panel: PanelProxyAuthFailed, detail: "the proxy requires credentials",
+			fail: StepProxy, panel: PanelProxyAuthFailed, detail: "the proxy requires credentials",
 		},
 		{
 			name: "squid NTLM", opts: benchOpts{squid: &netbench.SquidOptions{NTLM: true, Domain: "CORP", User: "scanner", Password: "nt-s3cret", ConnectPorts: []int{platformPort}}},
 			edit: func(in *Input) {
 				in.Proxy = netcfg.Proxy{Host: benchProxy, Port: squidPort, User: `CORP\scanner`, Password: netcfg.NewSecret("nt-s3cret")}
 			},
-			pass: map[netapi.StepName]string{
-				netapi.StepProxy: `proxy proxy.bench.test:3128 as user CORP\scanner opened a CONNECT tunnel`,
-				netapi.StepTLS:   "TLS 1.3 with platform.bench.test:8443 through proxy",
+			pass: map[StepName]string{
+				StepProxy: `proxy proxy.bench.test:3128 as user CORP\scanner opened a CONNECT tunnel`,
+				StepTLS:   "TLS 1.3 with platform.bench.test:8443 through proxy",
 			},
 		},
 		{
@@ -644,12 +651,12 @@ func TestNetwork(t *testing.T) {
 			edit: func(in *Input) {
 				in.Proxy = netcfg.Proxy{Host: benchProxy, Port: squidPort, User: `CORP\scanner`, Password: netcfg.NewSecret("nt-wrong")}
 			},
-			fail: netapi.StepProxy, panel: PanelProxyAuthFailed, detail: "the proxy rejected the user name or password",
+			fail: StepProxy, panel: PanelProxyAuthFailed, detail: "the proxy rejected the user name or password",
 		},
 		{
 			name: "squid refuses the port", opts: benchOpts{squid: &netbench.SquidOptions{ConnectPorts: []int{443}}},
 			edit: func(in *Input) { in.Proxy = netcfg.Proxy{Host: benchProxy, Port: squidPort} },
-			fail: netapi.StepProxy, panel: PanelProxyRefused, detail: "the proxy refused to tunnel to the platform",
+			fail: StepProxy, panel: PanelProxyRefused, detail: "the proxy refused to tunnel to the platform",
 		},
 	}
 	for _, tc := range tests {
@@ -658,7 +665,7 @@ func TestNetwork(t *testing.T) {
 			bn := newBench(t, tc.opts)
 			method := tc.method
 			if method == "" {
-				method = netapi.MethodStatic
+				method = MethodStatic
 			}
 			in := input4(bn.port(t, method))
 			if tc.edit != nil {

@@ -16,23 +16,23 @@ import (
 // configured resolvers said. A host it has no addresses for is dialled as
 // given.
 type resolvedDialer struct {
+	net      Network
 	src      netip.Addr
 	resolved map[string][]netip.Addr
 }
 
 func (d *resolvedDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	nd := net.Dialer{LocalAddr: localTCP(d.src)}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
 	addrs := d.resolved[host]
 	if len(addrs) == 0 {
-		return nd.DialContext(ctx, network, addr)
+		return d.net.Dial(ctx, network, localTCP(d.src), addr)
 	}
 	var errs []error
 	for _, a := range addrs {
-		c, err := nd.DialContext(ctx, network, net.JoinHostPort(a.String(), port))
+		c, err := d.net.Dial(ctx, network, localTCP(d.src), net.JoinHostPort(a.String(), port))
 		if err == nil {
 			return c, nil
 		}
@@ -59,7 +59,7 @@ func (r *run) tls(ctx context.Context) outcome {
 	conn, via := r.tunnel, "through proxy "+proxyName(r.in.Proxy)
 	if conn == nil {
 		via = "directly"
-		d := &resolvedDialer{src: r.in.Source, resolved: r.resolved}
+		d := &resolvedDialer{net: r.net, src: r.in.Source, resolved: r.resolved}
 		conn, err = d.DialContext(ctx, "tcp", r.in.Platform)
 		if err != nil {
 			return failed(PanelPlatformUnreach, "connect to platform %s: %v", r.in.Platform, err)

@@ -31,7 +31,7 @@ func (r *run) proxy(ctx context.Context) outcome {
 		return failed(PanelBadPlatform, "%v", err)
 	}
 	// The proxy is reached from Source at the address step dns found.
-	d := &proxy.Dialer{Proxy: p, Forward: &resolvedDialer{src: r.in.Source, resolved: r.resolved}}
+	d := &proxy.Dialer{Proxy: p, Forward: &resolvedDialer{net: r.net, src: r.in.Source, resolved: r.resolved}}
 	conn, err := d.DialContext(ctx, "tcp", r.in.Platform)
 	if err != nil {
 		panel, why := proxyFailure(err)

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/net/proxy"
 )
 
@@ -23,22 +22,22 @@ func TestShapeFirstFailureStopsTheRest(t *testing.T) {
 	bad := func(context.Context) outcome {
 		return failed(PanelGatewayUnreachable, "gateway 192.0.2.1 does not answer")
 	}
-	ran := map[netapi.StepName]bool{}
-	track := func(n netapi.StepName, f func(context.Context) outcome) step {
+	ran := map[StepName]bool{}
+	track := func(n StepName, f func(context.Context) outcome) step {
 		return step{n, func(ctx context.Context) outcome { ran[n] = true; return f(ctx) }}
 	}
 	tests := []struct {
 		name  string
 		steps []step
-		want  []netapi.StepResult
+		want  []Outcome
 		ok    bool
 	}{
 		{"all pass", []step{track("a", ok), track("b", skip), track("c", ok)},
-			[]netapi.StepResult{netapi.StepPassed, netapi.StepSkipped, netapi.StepPassed}, true},
+			[]Outcome{Passed, Skipped, Passed}, true},
 		{"middle fails", []step{track("a", ok), track("b", bad), track("c", ok), track("d", skip)},
-			[]netapi.StepResult{netapi.StepPassed, netapi.StepFailed, netapi.StepNotRun, netapi.StepNotRun}, false},
+			[]Outcome{Passed, Failed, NotRun, NotRun}, false},
 		{"first fails", []step{track("a", bad), track("b", bad)},
-			[]netapi.StepResult{netapi.StepFailed, netapi.StepNotRun}, false},
+			[]Outcome{Failed, NotRun}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,18 +50,18 @@ func TestShapeFirstFailureStopsTheRest(t *testing.T) {
 				t.Fatalf("%d steps, want %d: %+v", len(got.Steps), len(tc.want), got.Steps)
 			}
 			for i, s := range got.Steps {
-				if s.Name != tc.steps[i].name || s.Result != tc.want[i] {
-					t.Errorf("step %d = %s %s, want %s %s", i, s.Name, s.Result, tc.steps[i].name, tc.want[i])
+				if s.Name != tc.steps[i].name || s.Outcome != tc.want[i] {
+					t.Errorf("step %d = %s %s, want %s %s", i, s.Name, s.Outcome, tc.steps[i].name, tc.want[i])
 				}
-				if s.Result == netapi.StepNotRun && ran[s.Name] {
+				if s.Outcome == NotRun && ran[s.Name] {
 					t.Errorf("step %s ran after a failure", s.Name)
 				}
-				if (s.Result == netapi.StepFailed) != (s.Panel != "") {
-					t.Errorf("step %s (%s) panel %q: only failed steps have one", s.Name, s.Result, s.Panel)
+				if (s.Outcome == Failed) != (s.Panel != "") {
+					t.Errorf("step %s (%s) panel %q: only failed steps have one", s.Name, s.Outcome, s.Panel)
 				}
 			}
-			if f, failed := got.FirstFailure(); failed && got.Reason() != PanelGatewayUnreachable {
-				t.Errorf("Reason = %q (first failure %+v)", got.Reason(), f)
+			if f, failed := got.FirstFailure(); failed && f.Panel != PanelGatewayUnreachable {
+				t.Errorf("first failure %+v, want panel %q", f, PanelGatewayUnreachable)
 			}
 		})
 	}
@@ -75,7 +74,7 @@ func TestShapeCanceled(t *testing.T) {
 		t.Error("a step ran under a canceled context")
 		return passed("")
 	}}}, time.Second)
-	if got.OK || got.Steps[0].Result != netapi.StepFailed || got.Steps[0].Panel != PanelCanceled {
+	if got.OK || got.Steps[0].Outcome != Failed || got.Steps[0].Panel != PanelCanceled {
 		t.Errorf("got %+v, want a failed first step with %q", got, PanelCanceled)
 	}
 }
@@ -101,17 +100,17 @@ func TestPanelTextsFit(t *testing.T) {
 		PanelProxyFailed, PanelTLSIntercepted, PanelPlatformUnreach, PanelTLSFailure,
 		PanelNoPlatformCA, PanelNoPort, PanelCanceled,
 	}
-	for _, iface := range []netapi.Iface{netapi.LAN, netapi.WAN} {
+	for _, iface := range []string{"lan", "wan"} {
 		p := portPanel(Port{Name: iface})
 		texts = append(texts, "NO LINK ON "+p, "NO DHCP LEASE ON "+p, "NO IP ADDRESS ON "+p, "NO IPv6 ADDRESS ON "+p)
 	}
 	for _, s := range texts {
-		if len(s) > netapi.PanelReasonMax {
-			t.Errorf("panel text %q is %d characters, more than %d", s, len(s), netapi.PanelReasonMax)
+		if len(s) > PanelReasonMax {
+			t.Errorf("panel text %q is %d characters, more than %d", s, len(s), PanelReasonMax)
 		}
 	}
 	long := strings.Repeat("X", 40)
-	if got := panelText(long); len(got) != netapi.PanelReasonMax {
+	if got := panelText(long); len(got) != PanelReasonMax {
 		t.Errorf("panelText(%d chars) = %d chars", len(long), len(got))
 	}
 }
@@ -121,37 +120,37 @@ func TestPanelTextsFit(t *testing.T) {
 func TestLinkAndAddress(t *testing.T) {
 	pfx := netip.MustParsePrefix
 	lan := func(carrier bool, method string, addrs ...netip.Prefix) Port {
-		return Port{Name: netapi.LAN, Device: "eth0", Carrier: carrier, Method: method, Addrs: addrs}
+		return Port{Name: "lan", Device: "eth0", Carrier: carrier, Method: method, Addrs: addrs}
 	}
 	wan := func(carrier bool, method string, addrs ...netip.Prefix) Port {
-		return Port{Name: netapi.WAN, Device: "eth1", Carrier: carrier, Method: method, Addrs: addrs}
+		return Port{Name: "wan", Device: "eth1", Carrier: carrier, Method: method, Addrs: addrs}
 	}
 	tests := []struct {
 		name   string
 		in     Input
-		step   netapi.StepName
+		step   StepName
 		panel  string
 		detail string
 	}{
-		{"no ports", Input{}, netapi.StepLink, PanelNoPort, "no port"},
-		{"no carrier on LAN", Input{Ports: []Port{lan(false, netapi.MethodDHCP)}},
-			netapi.StepLink, "NO LINK ON LAN", "lan (eth0) has no carrier"},
-		{"no carrier on WAN", Input{Ports: []Port{wan(false, netapi.MethodStatic, pfx("192.0.2.2/24"))}},
-			netapi.StepLink, "NO LINK ON WAN", "wan (eth1) has no carrier"},
-		{"no lease", Input{Ports: []Port{lan(true, netapi.MethodDHCP)}},
-			netapi.StepAddress, "NO DHCP LEASE ON LAN", "lan (eth0) has no IPv4 address (no DHCP lease): no address"},
-		{"only IPv4 link-local", Input{Ports: []Port{lan(true, netapi.MethodDHCP, pfx("169.254.3.4/16"))}},
-			netapi.StepAddress, "NO DHCP LEASE ON LAN", "only 169.254.3.4/16"},
-		{"static without address", Input{Ports: []Port{lan(true, netapi.MethodStatic, pfx("2001:db8::5/64"))}},
-			netapi.StepAddress, "NO IP ADDRESS ON LAN", "no IPv4 address: only 2001:db8::5/64"},
-		{"WAN without lease", Input{Ports: []Port{wan(true, netapi.MethodDHCP)}},
-			netapi.StepAddress, "NO DHCP LEASE ON WAN", "wan (eth1)"},
-		{"IPv6-only with only link-local", Input{IPv6Only: true, Ports: []Port{lan(true, netapi.MethodAuto, pfx("fe80::1/64"), pfx("192.0.2.2/24"))}},
-			netapi.StepAddress, "NO IPv6 ADDRESS ON LAN", "no global IPv6 address (no router advertisement gave one)"},
-		{"no gateway", Input{Ports: []Port{lan(true, netapi.MethodStatic, pfx("192.0.2.2/24"))}},
-			netapi.StepGateway, PanelNoGateway, "no default gateway"},
-		{"IPv6 gateway in IPv4 mode", Input{Gateway: netip.MustParseAddr("2001:db8::1"), Ports: []Port{lan(true, netapi.MethodStatic, pfx("192.0.2.2/24"))}},
-			netapi.StepGateway, PanelNoGateway, "not an IPv4 address"},
+		{"no ports", Input{}, StepLink, PanelNoPort, "no port"},
+		{"no carrier on LAN", Input{Ports: []Port{lan(false, MethodDHCP)}},
+			StepLink, "NO LINK ON LAN", "lan (eth0) has no carrier"},
+		{"no carrier on WAN", Input{Ports: []Port{wan(false, MethodStatic, pfx("192.0.2.2/24"))}},
+			StepLink, "NO LINK ON WAN", "wan (eth1) has no carrier"},
+		{"no lease", Input{Ports: []Port{lan(true, MethodDHCP)}},
+			StepAddress, "NO DHCP LEASE ON LAN", "lan (eth0) has no IPv4 address (no DHCP lease): no address"},
+		{"only IPv4 link-local", Input{Ports: []Port{lan(true, MethodDHCP, pfx("169.254.3.4/16"))}},
+			StepAddress, "NO DHCP LEASE ON LAN", "only 169.254.3.4/16"},
+		{"static without address", Input{Ports: []Port{lan(true, MethodStatic, pfx("2001:db8::5/64"))}},
+			StepAddress, "NO IP ADDRESS ON LAN", "no IPv4 address: only 2001:db8::5/64"},
+		{"WAN without lease", Input{Ports: []Port{wan(true, MethodDHCP)}},
+			StepAddress, "NO DHCP LEASE ON WAN", "wan (eth1)"},
+		{"IPv6-only with only link-local", Input{IPv6Only: true, Ports: []Port{lan(true, MethodAuto, pfx("fe80::1/64"), pfx("192.0.2.2/24"))}},
+			StepAddress, "NO IPv6 ADDRESS ON LAN", "no global IPv6 address (no router advertisement gave one)"},
+		{"no gateway", Input{Ports: []Port{lan(true, MethodStatic, pfx("192.0.2.2/24"))}},
+			StepGateway, PanelNoGateway, "no default gateway"},
+		{"IPv6 gateway in IPv4 mode", Input{Gateway: netip.MustParseAddr("2001:db8::1"), Ports: []Port{lan(true, MethodStatic, pfx("192.0.2.2/24"))}},
+			StepGateway, PanelNoGateway, "not an IPv4 address"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -169,9 +168,9 @@ func TestLinkAndAddress(t *testing.T) {
 // checkFailure checks that got failed at step with panel and a detail
 // containing detail, that the steps before passed or were skipped and
 // that the rest were not run.
-func checkFailure(t *testing.T, got netapi.ConnTest, step netapi.StepName, panel, detail string) {
+func checkFailure(t *testing.T, got Result, step StepName, panel, detail string) {
 	t.Helper()
-	order := []netapi.StepName{netapi.StepLink, netapi.StepAddress, netapi.StepGateway, netapi.StepDNS, netapi.StepProxy, netapi.StepTLS}
+	order := []StepName{StepLink, StepAddress, StepGateway, StepDNS, StepProxy, StepTLS}
 	if len(got.Steps) != len(order) {
 		t.Fatalf("%d steps, want %d: %+v", len(got.Steps), len(order), got.Steps)
 	}
@@ -183,24 +182,24 @@ func checkFailure(t *testing.T, got netapi.ConnTest, step netapi.StepName, panel
 		switch {
 		case s.Name == step:
 			seen = true
-			if s.Result != netapi.StepFailed || s.Panel != panel || !strings.Contains(s.Detail, detail) {
-				t.Errorf("step %s = %s %q %q; want failed %q with detail containing %q", s.Name, s.Result, s.Panel, s.Detail, panel, detail)
+			if s.Outcome != Failed || s.Panel != panel || !strings.Contains(s.Detail, detail) {
+				t.Errorf("step %s = %s %q %q; want failed %q with detail containing %q", s.Name, s.Outcome, s.Panel, s.Detail, panel, detail)
 			}
 		case seen:
-			if s.Result != netapi.StepNotRun {
-				t.Errorf("step %s after the failure = %s %q, want not_run", s.Name, s.Result, s.Detail)
+			if s.Outcome != NotRun {
+				t.Errorf("step %s after the failure = %s %q, want not_run", s.Name, s.Outcome, s.Detail)
 			}
 		default:
-			if s.Result != netapi.StepPassed && s.Result != netapi.StepSkipped {
-				t.Errorf("step %s before the failure = %s %q %q", s.Name, s.Result, s.Panel, s.Detail)
+			if s.Outcome != Passed && s.Outcome != Skipped {
+				t.Errorf("step %s before the failure = %s %q %q", s.Name, s.Outcome, s.Panel, s.Detail)
 			}
 		}
 	}
 	if got.OK {
 		t.Errorf("OK is true for a failed test")
 	}
-	if got.Reason() != panel {
-		t.Errorf("Reason() = %q, want %q", got.Reason(), panel)
+	if f, _ := got.FirstFailure(); f.Panel != panel {
+		t.Errorf("first failure's panel = %q, want %q", f.Panel, panel)
 	}
 }
 
@@ -217,7 +216,7 @@ func TestShapeCanceledDuringStep(t *testing.T) {
 	if s := got.Steps[0]; s.Panel != PanelCanceled || !strings.Contains(s.Detail, "test canceled during step a") {
 		t.Errorf("step a = %+v; a step cut short by the caller must say the test was canceled", s)
 	}
-	if got.Steps[1].Result != netapi.StepNotRun {
+	if got.Steps[1].Outcome != NotRun {
 		t.Errorf("step b = %+v, want not_run", got.Steps[1])
 	}
 }

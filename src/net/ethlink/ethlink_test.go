@@ -300,9 +300,25 @@ func TestSetFake(t *testing.T) {
 		f := e1000()
 		f.legacy = legacy
 		c := &Conn{fd: -1, ethtool: f.ethtool}
+		// What the driver must hold after each set, in the ethtool ABI's
+		// values (include/uapi/linux/ethtool.h: AUTONEG_DISABLE 0,
+		// AUTONEG_ENABLE 1, DUPLEX_HALF 0, DUPLEX_FULL 1, speed in Mb/s):
+		// a forced mode is autoneg off with exactly its speed and duplex.
+		held := map[netcfg.LinkMode][3]uint32{
+			netcfg.Link100Half:  {0, 100, 0},
+			netcfg.Link10Full:   {0, 10, 1},
+			netcfg.Link1000Full: {0, 1000, 1},
+		}
 		for _, m := range []netcfg.LinkMode{netcfg.Link100Half, netcfg.Link10Full, netcfg.Link1000Full, netcfg.LinkAuto} {
 			if err := c.Set("eth0", m); err != nil {
 				t.Fatalf("legacy=%v: Set(%v): %v", legacy, m, err)
+			}
+			st := f.state()
+			if want, forced := held[m]; forced && [3]uint32{st[0], st[1], st[2]} != want {
+				t.Errorf("legacy=%v: after Set(%v) the driver holds autoneg %d, speed %d, duplex %d; want %v", legacy, m, st[0], st[1], st[2], want)
+			}
+			if m == netcfg.LinkAuto && (st[0] != 1 || st[3] != 0x2ef) {
+				t.Errorf("legacy=%v: after Set(AUTO) the driver holds autoneg %d advertising %#x; want 1 advertising every supported mode %#x", legacy, st[0], st[3], 0x2ef)
 			}
 			s, err := c.Get("eth0")
 			if err != nil {

@@ -1,4 +1,4 @@
-package netapi
+package netapi_test
 
 import (
 	"bytes"
@@ -11,18 +11,76 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/net/netcfg"
 	"picket.dev/picket/src/net/netstore"
+	"picket.dev/picket/src/net/standin"
 )
 
 // testPassword is distinctive, so finding it anywhere is a leak.
 const testPassword = "Zq7-x!PW#leak42"
 
 func fixedClock() time.Time { return time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC) }
+
+// newManager starts the network manager on a simulated kernel and network
+// (the stand-in), stopped when the test ends. canceler may be nil.
+func newManager(t *testing.T, store *netstore.Store, canceler netapi.ScanCanceler) *standin.StandIn {
+	t.Helper()
+	opt := standin.Options{Store: store, Rand: rand.Reader, Now: fixedClock}
+	if canceler != nil {
+		opt.Canceler = canceler
+	}
+	s, err := standin.Start(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Stop() })
+	return s
+}
+
+// settled is v with what depends on timing cleared: the status sequence
+// number, the lease times the DHCP clients take from the real clock, and
+// how the gateway answered (ping and neighbour table race).
+func settled(v any) any {
+	if r, ok := v.(netapi.Result); ok && r.Test != nil {
+		ct := settled(*r.Test).(netapi.ConnTest)
+		r.Test = &ct
+		return r
+	}
+	if ct, ok := v.(netapi.ConnTest); ok {
+		ct.Steps = slices.Clone(ct.Steps)
+		for i, s := range ct.Steps {
+			if before, _, ok := strings.Cut(s.Detail, " answered "); ok && s.Name == netapi.StepGateway {
+				ct.Steps[i].Detail = before + " answered"
+			}
+		}
+		return ct
+	}
+	st, ok := v.(netapi.Status)
+	if !ok {
+		return v
+	}
+	st.Seq = 0
+	if st.LastTest != nil {
+		ct := settled(*st.LastTest).(netapi.ConnTest)
+		st.LastTest = &ct
+	}
+	st.Interfaces = slices.Clone(st.Interfaces)
+	for i, ifc := range st.Interfaces {
+		if l := ifc.IPv4.Lease; l != nil {
+			cp := *l
+			cp.Obtained, cp.T1, cp.T2, cp.Expiry, cp.Requested = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
+			st.Interfaces[i].IPv4.Lease = &cp
+		}
+	}
+	return st
+}
 
 func newStore(t *testing.T) (*netstore.Store, string) {
 	t.Helper()
@@ -83,22 +141,22 @@ func (b *syncBuffer) String() string {
 // served is a manager behind a server on a real unix socket.
 type served struct {
 	path string
-	srv  *Server
+	srv  *netapi.Server
 	log  *syncBuffer
 	done chan error // Serve's result
 }
 
 // serve starts a server for m on a socket in a fresh temporary directory
 // and shuts it down at the end of the test.
-func serve(t *testing.T, m Manager, opts ...Option) *served {
+func serve(t *testing.T, m netapi.Manager, opts ...netapi.Option) *served {
 	t.Helper()
 	s := &served{path: filepath.Join(t.TempDir(), "netmgr.sock"), log: &syncBuffer{}, done: make(chan error, 1)}
-	l, err := Listen(s.path)
+	l, err := netapi.Listen(s.path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s.srv = NewServer(m, append([]Option{WithLogger(logger)}, opts...)...)
+	s.srv = netapi.NewServer(m, append([]netapi.Option{netapi.WithLogger(logger)}, opts...)...)
 	go func() { s.done <- s.srv.Serve(l) }()
 	t.Cleanup(func() {
 		if err := s.srv.Shutdown(context.Background()); err != nil {
@@ -112,9 +170,9 @@ func serve(t *testing.T, m Manager, opts ...Option) *served {
 }
 
 // dial returns a client of s, closed at the end of the test.
-func (s *served) dial(t *testing.T) *Client {
+func (s *served) dial(t *testing.T) *netapi.Client {
 	t.Helper()
-	c := Dial(s.path)
+	c := netapi.Dial(s.path)
 	t.Cleanup(func() { c.Close() })
 	return c
 }
@@ -154,7 +212,7 @@ func (r *recorder) bodies() []string {
 
 // recv returns the next status, failing the test if the channel closes.
 // The guard against a hang is generous; it is not a timing assertion.
-func recv(t *testing.T, ch <-chan Status) Status {
+func recv(t *testing.T, ch <-chan netapi.Status) netapi.Status {
 	t.Helper()
 	select {
 	case st, ok := <-ch:
@@ -165,11 +223,11 @@ func recv(t *testing.T, ch <-chan Status) Status {
 	case <-time.After(time.Minute):
 		t.Fatal("no status within a minute")
 	}
-	return Status{}
+	return netapi.Status{}
 }
 
 // closed waits until ch is closed, draining it.
-func closed(t *testing.T, ch <-chan Status) {
+func closed(t *testing.T, ch <-chan netapi.Status) {
 	t.Helper()
 	guard := time.After(time.Minute)
 	for {
@@ -191,10 +249,10 @@ func staticLAN() netcfg.Config {
 	c := netcfg.Default()
 	c.LAN = netcfg.LAN{
 		Method:  netcfg.IPv4Static,
-		Address: mustPrefix("192.0.2.10/24"),
-		Gateway: mustAddr("192.0.2.1"),
-		DNS1:    mustAddr("192.0.2.53"),
-		DNS2:    mustAddr("192.0.2.54"),
+		Address: mustPrefix("192.168.77.10/24"),
+		Gateway: mustAddr("192.168.77.1"),
+		DNS1:    mustAddr("192.168.77.1"),
+		DNS2:    mustAddr("192.168.77.54"),
 	}
 	return c
 }
@@ -213,13 +271,13 @@ func invalidCfg() netcfg.Config {
 	return c
 }
 
-func kindOf(t *testing.T, err error) Kind {
+func kindOf(t *testing.T, err error) netapi.Kind {
 	t.Helper()
-	var e *Error
+	var e *netapi.Error
 	if err != nil && !errors.As(err, &e) {
 		t.Errorf("error %v (%T) is not an *Error", err, err)
 	}
-	return KindOf(err)
+	return netapi.KindOf(err)
 }
 
 func fileExists(path string) bool {

@@ -1,4 +1,4 @@
-package netapi
+package netapi_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"picket.dev/picket/src/net/netapi"
 	"reflect"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 
 	"picket.dev/picket/src/net/netcfg"
 	"picket.dev/picket/src/net/netstore"
+	"picket.dev/picket/src/net/standin"
 )
 
 // TestRoundTrip runs the same sequence of calls on a Memory directly and on
@@ -25,57 +27,57 @@ import (
 // problems.
 func TestRoundTrip(t *testing.T) {
 	directStore, _ := newStore(t)
-	direct := NewMemory(directStore, fixedClock, &fakeCanceler{running: true})
+	direct := newManager(t, directStore, &fakeCanceler{running: true})
 	remoteStore, _ := newStore(t)
-	s := serve(t, NewMemory(remoteStore, fixedClock, &fakeCanceler{running: true}))
+	s := serve(t, newManager(t, remoteStore, &fakeCanceler{running: true}))
 	remote := s.dial(t)
 	ctx := t.Context()
 
 	split := staticLAN()
-	split.WAN = netcfg.WAN{Method: netcfg.WANStatic, Address: mustPrefix("203.0.113.10/24"), Gateway: mustAddr("203.0.113.1"), DNS1: mustAddr("203.0.113.53")}
+	split.WAN = netcfg.WAN{Method: netcfg.WANStatic, Address: mustPrefix("198.51.100.10/24"), Gateway: mustAddr("198.51.100.1"), DNS1: mustAddr("198.51.100.1")}
 	split.Link = netcfg.Links{LAN: netcfg.Link100Full, WAN: netcfg.Link10Half}
-	split.Platform.Routes = []netcfg.Route{{Name: "lab", Destination: mustPrefix("10.20.0.0/16"), Gateway: mustAddr("192.0.2.254")}}
+	split.Platform.Routes = []netcfg.Route{{Name: "lab", Destination: mustPrefix("10.20.0.0/16"), Gateway: mustAddr("192.168.77.254")}}
 	v6 := netcfg.DefaultFor(netcfg.ModeIPv6Only)
 	v6.LANv6 = netcfg.LANv6{Method: netcfg.IPv6Static, Address: mustPrefix("2001:db8::10/64"), Gateway: mustAddr("2001:db8::1"), DNS1: mustAddr("2001:db8::53")}
 
 	steps := []struct {
 		name string
-		call func(Manager) (any, error)
-		kind Kind // the error kind expected, "" for success
+		call func(netapi.Manager) (any, error)
+		kind netapi.Kind // the error kind expected, "" for success
 		// localMessage: the client refuses before sending, so only the
 		// kind is the same.
 		localMessage bool
 	}{
-		{"config at start", func(m Manager) (any, error) { return m.Config(ctx) }, "", false},
-		{"status at start", func(m Manager) (any, error) { return m.Status(ctx) }, "", false},
-		{"renew lan dhcp", func(m Manager) (any, error) { return nil, m.Renew(ctx, LAN) }, "", false},
-		{"renew wan off", func(m Manager) (any, error) { return nil, m.Renew(ctx, WAN) }, KindNotApplicable, false},
-		{"renew unknown", func(m Manager) (any, error) { return nil, m.Renew(ctx, "eth9") }, KindInvalidRequest, false},
-		{"test on dhcp", func(m Manager) (any, error) { return m.TestConnectivity(ctx) }, "", false},
-		{"apply static", func(m Manager) (any, error) { return m.Apply(ctx, staticLAN(), ApplyOptions{}) }, "", false},
-		{"apply same again", func(m Manager) (any, error) { return m.Apply(ctx, staticLAN(), ApplyOptions{}) }, "", false},
-		{"apply proxy", func(m Manager) (any, error) {
-			return m.Apply(ctx, withProxy(staticLAN(), testPassword), ApplyOptions{})
+		{"config at start", func(m netapi.Manager) (any, error) { return m.Config(ctx) }, "", false},
+		{"status at start", func(m netapi.Manager) (any, error) { return m.Status(ctx) }, "", false},
+		{"renew lan dhcp", func(m netapi.Manager) (any, error) { return nil, m.Renew(ctx, netapi.LAN) }, "", false},
+		{"renew wan off", func(m netapi.Manager) (any, error) { return nil, m.Renew(ctx, netapi.WAN) }, netapi.KindNotApplicable, false},
+		{"renew unknown", func(m netapi.Manager) (any, error) { return nil, m.Renew(ctx, "eth9") }, netapi.KindInvalidRequest, false},
+		{"test on dhcp", func(m netapi.Manager) (any, error) { return m.TestConnectivity(ctx) }, "", false},
+		{"apply static", func(m netapi.Manager) (any, error) { return m.Apply(ctx, staticLAN(), netapi.ApplyOptions{}) }, "", false},
+		{"apply same again", func(m netapi.Manager) (any, error) { return m.Apply(ctx, staticLAN(), netapi.ApplyOptions{}) }, "", false},
+		{"apply proxy", func(m netapi.Manager) (any, error) {
+			return m.Apply(ctx, withProxy(staticLAN(), testPassword), netapi.ApplyOptions{})
 		}, "", false},
-		{"config with proxy", func(m Manager) (any, error) { return m.Config(ctx) }, "", false},
-		{"apply split", func(m Manager) (any, error) { return m.Apply(ctx, split, ApplyOptions{}) }, "", false},
-		{"status split", func(m Manager) (any, error) { return m.Status(ctx) }, "", false},
-		{"renew lan static", func(m Manager) (any, error) { return nil, m.Renew(ctx, LAN) }, KindNotApplicable, false},
-		{"apply invalid", func(m Manager) (any, error) { return m.Apply(ctx, invalidCfg(), ApplyOptions{}) }, KindInvalidConfig, false},
-		{"test", func(m Manager) (any, error) { return m.TestConnectivity(ctx) }, "", false},
-		{"reset", func(m Manager) (any, error) { return m.Reset(ctx) }, "", false},
-		{"switch mode", func(m Manager) (any, error) { return m.SwitchMode(ctx, netcfg.ModeIPv6Only) }, "", false},
-		{"switch unknown mode", func(m Manager) (any, error) { return m.SwitchMode(ctx, netcfg.Mode(9)) }, KindInvalidRequest, true},
-		{"renew v6 auto", func(m Manager) (any, error) { return nil, m.Renew(ctx, LAN) }, "", false},
-		{"apply v6 static", func(m Manager) (any, error) { return m.Apply(ctx, v6, ApplyOptions{}) }, "", false},
-		{"config at end", func(m Manager) (any, error) { return m.Config(ctx) }, "", false},
-		{"status at end", func(m Manager) (any, error) { return m.Status(ctx) }, "", false},
+		{"config with proxy", func(m netapi.Manager) (any, error) { return m.Config(ctx) }, "", false},
+		{"apply split", func(m netapi.Manager) (any, error) { return m.Apply(ctx, split, netapi.ApplyOptions{}) }, "", false},
+		{"status split", func(m netapi.Manager) (any, error) { return m.Status(ctx) }, "", false},
+		{"renew lan static", func(m netapi.Manager) (any, error) { return nil, m.Renew(ctx, netapi.LAN) }, netapi.KindNotApplicable, false},
+		{"apply invalid", func(m netapi.Manager) (any, error) { return m.Apply(ctx, invalidCfg(), netapi.ApplyOptions{}) }, netapi.KindInvalidConfig, false},
+		{"test", func(m netapi.Manager) (any, error) { return m.TestConnectivity(ctx) }, "", false},
+		{"reset", func(m netapi.Manager) (any, error) { return m.Reset(ctx) }, "", false},
+		{"switch mode", func(m netapi.Manager) (any, error) { return m.SwitchMode(ctx, netcfg.ModeIPv6Only) }, "", false},
+		{"switch unknown mode", func(m netapi.Manager) (any, error) { return m.SwitchMode(ctx, netcfg.Mode(9)) }, netapi.KindInvalidRequest, true},
+		{"renew v6 auto", func(m netapi.Manager) (any, error) { return nil, m.Renew(ctx, netapi.LAN) }, "", false},
+		{"apply v6 static", func(m netapi.Manager) (any, error) { return m.Apply(ctx, v6, netapi.ApplyOptions{}) }, "", false},
+		{"config at end", func(m netapi.Manager) (any, error) { return m.Config(ctx) }, "", false},
+		{"status at end", func(m netapi.Manager) (any, error) { return m.Status(ctx) }, "", false},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			want, werr := st.call(direct)
 			got, gerr := st.call(remote)
-			if k := KindOf(werr); k != st.kind {
+			if k := netapi.KindOf(werr); k != st.kind {
 				t.Fatalf("direct: error kind %q (%v), want %q", k, werr, st.kind)
 			}
 			if k := kindOf(t, gerr); k != st.kind {
@@ -90,7 +92,7 @@ func TestRoundTrip(t *testing.T) {
 				}
 				return
 			}
-			if !reflect.DeepEqual(got, want) {
+			if !reflect.DeepEqual(settled(got), settled(want)) {
 				t.Errorf("result differs:\nremote %+v\ndirect %+v", got, want)
 			}
 		})
@@ -103,17 +105,26 @@ func TestRoundTrip(t *testing.T) {
 func TestApplyInvalidRefused(t *testing.T) {
 	store, dir := newStore(t)
 	canc := &fakeCanceler{running: true}
-	mem := NewMemory(store, fixedClock, canc)
+	mem := newManager(t, store, canc)
 	c := serve(t, mem).dial(t)
 	ctx := t.Context()
 	before, err := c.Status(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	files := func() map[string]string {
+		out := map[string]string{}
+		for _, f := range []string{netstore.ConfigFile, netstore.LastKnownGoodFile} {
+			b, _ := os.ReadFile(filepath.Join(dir, f))
+			out[f] = string(b)
+		}
+		return out
+	}
+	stored := files()
 
-	_, err = c.Apply(ctx, invalidCfg(), ApplyOptions{})
-	if k := kindOf(t, err); k != KindInvalidConfig {
-		t.Fatalf("kind %q (%v), want %q", k, err, KindInvalidConfig)
+	_, err = c.Apply(ctx, invalidCfg(), netapi.ApplyOptions{})
+	if k := kindOf(t, err); k != netapi.KindInvalidConfig {
+		t.Fatalf("kind %q (%v), want %q", k, err, netapi.KindInvalidConfig)
 	}
 	var fields []string
 	for _, p := range netcfg.Problems(err) {
@@ -135,10 +146,8 @@ func TestApplyInvalidRefused(t *testing.T) {
 	if n := canc.count(); n != 0 {
 		t.Errorf("scan cancel hook called %d times for a refused change", n)
 	}
-	for _, f := range []string{netstore.ConfigFile, netstore.LastKnownGoodFile} {
-		if fileExists(filepath.Join(dir, f)) {
-			t.Errorf("%s written for a refused change", f)
-		}
+	if now := files(); !reflect.DeepEqual(now, stored) {
+		t.Errorf("store written for a refused change:\nbefore %q\nafter  %q", stored, now)
 	}
 	cv, err := c.Config(ctx)
 	if err != nil {
@@ -160,24 +169,25 @@ func TestApplyInvalidRefused(t *testing.T) {
 // after a passing test only, Reset dropping last-known-good.
 func TestApplyPersists(t *testing.T) {
 	store, _ := newStore(t)
-	mem := NewMemory(store, fixedClock, nil)
+	mem := newManager(t, store, nil)
 	ctx := t.Context()
 
-	// DHCP with no lease: stored, test fails, not last-known-good.
+	// DHCP on a VLAN: the simulated network leases an address on it, the
+	// test passes; stored and last-known-good.
 	dhcpVLAN := netcfg.Default()
 	dhcpVLAN.VLAN = 20
-	res, err := mem.Apply(ctx, dhcpVLAN, ApplyOptions{})
+	res, err := mem.Apply(ctx, dhcpVLAN, netapi.ApplyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Test == nil || res.Test.OK || res.Test.Reason() != "NO DHCP LEASE ON LAN" {
+	if res.Test == nil || !res.Test.OK {
 		t.Fatalf("test after DHCP change: %+v", res.Test)
 	}
 	if ld := store.Load(); ld.Source != netstore.FromStored || ld.Config.VLAN != 20 {
 		t.Fatalf("stored: %+v", ld)
 	}
-	// Static: passes (simulated) and becomes last-known-good.
-	if _, err := mem.Apply(ctx, withProxy(staticLAN(), testPassword), ApplyOptions{}); err != nil {
+	// Static: passes and becomes last-known-good.
+	if _, err := mem.Apply(ctx, withProxy(staticLAN(), testPassword), netapi.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	ld := store.Load()
@@ -185,7 +195,7 @@ func TestApplyPersists(t *testing.T) {
 		t.Error("password not stored")
 	}
 	// A fresh manager on the same store starts from what was stored.
-	again := NewMemory(store, fixedClock, nil)
+	again := newManager(t, store, nil)
 	cv, err := again.Config(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +204,7 @@ func TestApplyPersists(t *testing.T) {
 		t.Errorf("restarted manager's config: %+v", cv)
 	}
 	st, _ := again.Status(ctx)
-	if st.Config.Source != SourceStored || st.Health.State != HealthOK {
+	if st.Config.Source != netapi.SourceStored || st.Health.State != netapi.HealthOK {
 		t.Errorf("restarted manager's source/health: %+v %+v", st.Config, st.Health)
 	}
 	// Reset drops last-known-good and the proxy with its password.
@@ -224,9 +234,9 @@ func TestProxyPasswordKeep(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store, _ := newStore(t)
-			c := serve(t, NewMemory(store, fixedClock, nil)).dial(t)
+			c := serve(t, newManager(t, store, nil)).dial(t)
 			ctx := t.Context()
-			if _, err := c.Apply(ctx, withProxy(staticLAN(), testPassword), ApplyOptions{}); err != nil {
+			if _, err := c.Apply(ctx, withProxy(staticLAN(), testPassword), netapi.ApplyOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			cv, err := c.Config(ctx)
@@ -241,7 +251,7 @@ func TestProxyPasswordKeep(t *testing.T) {
 			if !tt.proxy {
 				next.Proxy = netcfg.Proxy{}
 			}
-			if _, err := c.Apply(ctx, next, ApplyOptions{KeepProxyPassword: tt.keep}); err != nil {
+			if _, err := c.Apply(ctx, next, netapi.ApplyOptions{KeepProxyPassword: tt.keep}); err != nil {
 				t.Fatal(err)
 			}
 			if got := store.Load().Config.Proxy.Password.Reveal(); got != tt.want {
@@ -268,21 +278,21 @@ func TestScanCancelHook(t *testing.T) {
 		cfg         netcfg.Config
 		wantCalls   int
 		wantCancel  bool
-		wantKind    Kind
+		wantKind    netapi.Kind
 		wantApplied bool
 	}{
 		{"scan running", true, nil, staticLAN(), 1, true, "", true},
 		{"no scan", false, nil, staticLAN(), 1, false, "", true},
-		{"hook fails", true, errors.New("scanner stuck"), staticLAN(), 1, false, KindScanCancel, false},
-		{"invalid change", true, nil, invalidCfg(), 0, false, KindInvalidConfig, false},
+		{"hook fails", true, errors.New("scanner stuck"), staticLAN(), 1, false, netapi.KindScanCancel, false},
+		{"invalid change", true, nil, invalidCfg(), 0, false, netapi.KindInvalidConfig, false},
 		{"no change", true, nil, netcfg.Default(), 0, false, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store, dir := newStore(t)
 			canc := &fakeCanceler{running: tt.running, err: tt.hookErr}
-			c := serve(t, NewMemory(store, fixedClock, canc)).dial(t)
-			res, err := c.Apply(t.Context(), tt.cfg, ApplyOptions{})
+			c := serve(t, newManager(t, store, canc)).dial(t)
+			res, err := c.Apply(t.Context(), tt.cfg, netapi.ApplyOptions{})
 			if k := kindOf(t, err); k != tt.wantKind {
 				t.Fatalf("kind %q (%v), want %q", k, err, tt.wantKind)
 			}
@@ -306,11 +316,13 @@ func TestScanCancelHook(t *testing.T) {
 	}
 }
 
-// TestStatusFollowsConfig checks the stand-in's status and test against
-// the configuration.
+// TestStatusFollowsConfig checks the status and test against the
+// configuration, on the stand-in's simulated network (simnet.Default: LAN
+// 192.168.77.0/24 with DHCP, router and DNS at .1, IPv6 router
+// advertising fd77::/64; WAN 198.51.100.0/24 with DHCP; no proxy).
 func TestStatusFollowsConfig(t *testing.T) {
 	v6auto := netcfg.DefaultFor(netcfg.ModeIPv6Only)
-	v6auto.LANv6.DNS1 = mustAddr("2001:db8::53")
+	v6auto.LANv6.DNS1 = mustAddr("fd77::1")
 	splitDHCP := staticLAN()
 	splitDHCP.WAN = netcfg.WAN{Method: netcfg.WANDHCP}
 	proxied := withProxy(staticLAN(), testPassword)
@@ -328,23 +340,24 @@ func TestStatusFollowsConfig(t *testing.T) {
 		split      bool
 		proxy      bool
 		panel      string // the test's failure, "" for a pass
-		link       LinkState
+		link       netapi.LinkState
 		vlan       int
-		leaseState LeaseState
+		leaseState netapi.LeaseState
 	}{
-		{"dhcp", netcfg.Default(), 1, "", "no lease yet", "", false, false, "NO DHCP LEASE ON LAN", LinkState{true, netcfg.LinkAuto, 1000, true}, 0, LeaseNone},
-		{"static", staticLAN(), 1, "192.0.2.10/24", "", "192.0.2.53 192.0.2.54", false, false, "", LinkState{true, netcfg.LinkAuto, 1000, true}, 0, ""},
-		{"forced link vlan", forced, 1, "192.0.2.10/24", "", "192.0.2.53 192.0.2.54", false, false, "", LinkState{true, netcfg.Link100Half, 100, false}, 42, ""},
-		{"split dhcp", splitDHCP, 2, "192.0.2.10/24", "", "", true, false, "NO DHCP LEASE ON WAN", LinkState{true, netcfg.LinkAuto, 1000, true}, 0, ""},
-		{"proxy", proxied, 1, "192.0.2.10/24", "", "192.0.2.53 192.0.2.54", false, true, "", LinkState{true, netcfg.LinkAuto, 1000, true}, 0, ""},
-		{"ipv6 auto", v6auto, 1, "", "", "2001:db8::53", false, false, "NO IPv6 ADDRESS ON LAN", LinkState{true, netcfg.LinkAuto, 1000, true}, 0, ""},
+		{"dhcp", netcfg.Default(), 1, "192.168.77.100/24", "", "192.168.77.1", false, false, "", netapi.LinkState{true, netcfg.LinkAuto, 1000, true}, 0, netapi.LeaseBound},
+		{"static", staticLAN(), 1, "192.168.77.10/24", "", "192.168.77.1 192.168.77.54", false, false, "", netapi.LinkState{true, netcfg.LinkAuto, 1000, true}, 0, ""},
+		{"forced link vlan", forced, 1, "192.168.77.10/24", "", "192.168.77.1 192.168.77.54", false, false, "", netapi.LinkState{true, netcfg.Link100Half, 100, false}, 42, ""},
+		{"split dhcp", splitDHCP, 2, "192.168.77.10/24", "", "198.51.100.1", true, false, "", netapi.LinkState{true, netcfg.LinkAuto, 1000, true}, 0, ""},
+		// The simulated network has no proxy: its name does not resolve.
+		{"proxy", proxied, 1, "192.168.77.10/24", "", "192.168.77.1 192.168.77.54", false, true, "DNS LOOKUP FAILED", netapi.LinkState{true, netcfg.LinkAuto, 1000, true}, 0, ""},
+		{"ipv6 auto", v6auto, 1, "", "", "fd77::1", false, false, "", netapi.LinkState{true, netcfg.LinkAuto, 1000, true}, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store, _ := newStore(t)
-			m := NewMemory(store, fixedClock, nil)
+			m := newManager(t, store, nil)
 			ctx := t.Context()
-			if _, err := m.Apply(ctx, tt.cfg, ApplyOptions{}); err != nil {
+			if _, err := m.Apply(ctx, tt.cfg, netapi.ApplyOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := m.TestConnectivity(ctx); err != nil {
@@ -354,7 +367,7 @@ func TestStatusFollowsConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(st.Interfaces) != tt.ifaces || st.Interfaces[0].Name != LAN {
+			if len(st.Interfaces) != tt.ifaces || st.Interfaces[0].Name != netapi.LAN {
 				t.Fatalf("interfaces %+v", st.Interfaces)
 			}
 			lan := st.Interfaces[0]
@@ -373,7 +386,7 @@ func TestStatusFollowsConfig(t *testing.T) {
 			if st.Split != tt.split || st.Proxy.Enabled != tt.proxy || lan.Link != tt.link || lan.VLAN != tt.vlan {
 				t.Errorf("split %v proxy %v link %+v vlan %d", st.Split, st.Proxy.Enabled, lan.Link, lan.VLAN)
 			}
-			if st.Mode != tt.cfg.Mode || st.Backend != MemoryBackend || lan.MAC == "" {
+			if st.Mode != tt.cfg.Mode || st.Backend != standin.Backend || lan.MAC == "" {
 				t.Errorf("mode %v backend %q mac %q", st.Mode, st.Backend, lan.MAC)
 			}
 			if st.LastTest == nil {
@@ -389,9 +402,9 @@ func TestStatusFollowsConfig(t *testing.T) {
 
 // checkTestShape checks the step list: every step in order, nothing run
 // after the first failure, panel texts short.
-func checkTestShape(t *testing.T, ct ConnTest) {
+func checkTestShape(t *testing.T, ct netapi.ConnTest) {
 	t.Helper()
-	order := []StepName{StepLink, StepAddress, StepGateway, StepDNS, StepProxy, StepTLS}
+	order := []netapi.StepName{netapi.StepLink, netapi.StepAddress, netapi.StepGateway, netapi.StepDNS, netapi.StepProxy, netapi.StepTLS}
 	if len(ct.Steps) != len(order) {
 		t.Fatalf("steps %+v", ct.Steps)
 	}
@@ -400,12 +413,12 @@ func checkTestShape(t *testing.T, ct ConnTest) {
 		if s.Name != order[i] {
 			t.Errorf("step %d is %s, want %s", i, s.Name, order[i])
 		}
-		if failed && s.Result != StepNotRun {
+		if failed && s.Result != netapi.StepNotRun {
 			t.Errorf("step %s %s after a failure", s.Name, s.Result)
 		}
-		if s.Result == StepFailed {
+		if s.Result == netapi.StepFailed {
 			failed = true
-			if s.Panel == "" || len(s.Panel) > PanelReasonMax || strings.ToUpper(s.Panel) != s.Panel && !strings.Contains(s.Panel, "IPv6") {
+			if s.Panel == "" || len(s.Panel) > netapi.PanelReasonMax || strings.ToUpper(s.Panel) != s.Panel && !strings.Contains(s.Panel, "IPv6") {
 				t.Errorf("panel text %q", s.Panel)
 			}
 		}
@@ -430,10 +443,10 @@ func TestFallbackShownInStatus(t *testing.T) {
 		name       string
 		corrupt    bool
 		wantSource string
-		wantHealth HealthState
+		wantHealth netapi.HealthState
 	}{
-		{"first boot", false, SourceDefaults, HealthOK},
-		{"corrupt file", true, SourceDefaults, HealthDegraded},
+		{"first boot", false, netapi.SourceDefaults, netapi.HealthOK},
+		{"corrupt file", true, netapi.SourceDefaults, netapi.HealthDegraded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -446,7 +459,7 @@ func TestFallbackShownInStatus(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			c := serve(t, NewMemory(store, fixedClock, nil)).dial(t)
+			c := serve(t, newManager(t, store, nil)).dial(t)
 			st, err := c.Status(t.Context())
 			if err != nil {
 				t.Fatal(err)
@@ -458,10 +471,10 @@ func TestFallbackShownInStatus(t *testing.T) {
 				t.Errorf("reason not given: %+v %+v", st.Config, st.Health)
 			}
 			// A stored change ends the fallback.
-			if _, err := c.Apply(t.Context(), staticLAN(), ApplyOptions{}); err != nil {
+			if _, err := c.Apply(t.Context(), staticLAN(), netapi.ApplyOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			if st, _ = c.Status(t.Context()); st.Health.State != HealthOK {
+			if st, _ = c.Status(t.Context()); st.Health.State != netapi.HealthOK {
 				t.Errorf("health after a stored change: %+v", st.Health)
 			}
 		})
@@ -475,7 +488,7 @@ func TestSubscribe(t *testing.T) {
 	for _, remote := range []bool{false, true} {
 		t.Run(fmt.Sprintf("remote=%v", remote), func(t *testing.T) {
 			store, _ := newStore(t)
-			var m Manager = NewMemory(store, fixedClock, nil)
+			var m netapi.Manager = newManager(t, store, nil)
 			if remote {
 				m = serve(t, m).dial(t)
 			}
@@ -485,10 +498,10 @@ func TestSubscribe(t *testing.T) {
 				t.Fatal(err)
 			}
 			first := recv(t, ch)
-			if first.Interfaces[0].IPv4.Method != MethodDHCP {
+			if first.Interfaces[0].IPv4.Method != netapi.MethodDHCP {
 				t.Fatalf("first status %+v", first)
 			}
-			if _, err := m.Apply(t.Context(), staticLAN(), ApplyOptions{}); err != nil {
+			if _, err := m.Apply(t.Context(), staticLAN(), netapi.ApplyOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			// Statuses arrive in order; wait for the one after the change.
@@ -496,25 +509,27 @@ func TestSubscribe(t *testing.T) {
 				if st.Seq <= first.Seq {
 					t.Fatalf("seq went from %d to %d", first.Seq, st.Seq)
 				}
-				if st.Interfaces[0].IPv4.Method == MethodStatic {
-					if join(st.Interfaces[0].IPv4.Addresses) != "192.0.2.10/24" || st.LastTest == nil {
+				if st.Interfaces[0].IPv4.Method == netapi.MethodStatic {
+					if join(st.Interfaces[0].IPv4.Addresses) != "192.168.77.10/24" || st.LastTest == nil {
 						t.Errorf("status after apply %+v", st)
 					}
 					break
 				}
 			}
-			if err := m.Renew(t.Context(), LAN); KindOf(err) != KindNotApplicable {
+			if err := m.Renew(t.Context(), netapi.LAN); netapi.KindOf(err) != netapi.KindNotApplicable {
 				t.Fatalf("renew on static: %v", err)
 			}
 			if _, err := m.TestConnectivity(t.Context()); err != nil {
 				t.Fatal(err)
 			}
-			if st := recv(t, ch); st.LastTest == nil || !st.LastTest.OK {
-				t.Errorf("status after test %+v", st.LastTest)
+			// A test with the same result changes no status, so none is
+			// waited for.
+			if st, err := m.Status(t.Context()); err != nil || st.LastTest == nil || !st.LastTest.OK {
+				t.Errorf("status after test %+v (%v)", st.LastTest, err)
 			}
 			cancel()
 			closed(t, ch)
-			if _, err := m.Subscribe(ctx); KindOf(err) != KindCanceled {
+			if _, err := m.Subscribe(ctx); netapi.KindOf(err) != netapi.KindCanceled {
 				t.Errorf("subscribe with a done context: %v", err)
 			}
 		})
@@ -528,7 +543,7 @@ func TestPeerCredentialsRejected(t *testing.T) {
 	store, dir := newStore(t)
 	canc := &fakeCanceler{}
 	other := uint32(os.Getuid()) + 4242
-	s := serve(t, NewMemory(store, fixedClock, canc), WithAllowedUIDs(other))
+	s := serve(t, newManager(t, store, canc), netapi.WithAllowedUIDs(other))
 	c := s.dial(t)
 	ctx := t.Context()
 	calls := []struct {
@@ -537,8 +552,8 @@ func TestPeerCredentialsRejected(t *testing.T) {
 	}{
 		{"config", func() error { _, err := c.Config(ctx); return err }},
 		{"status", func() error { _, err := c.Status(ctx); return err }},
-		{"apply", func() error { _, err := c.Apply(ctx, staticLAN(), ApplyOptions{}); return err }},
-		{"renew", func() error { return c.Renew(ctx, LAN) }},
+		{"apply", func() error { _, err := c.Apply(ctx, staticLAN(), netapi.ApplyOptions{}); return err }},
+		{"renew", func() error { return c.Renew(ctx, netapi.LAN) }},
 		{"reset", func() error { _, err := c.Reset(ctx); return err }},
 		{"mode", func() error { _, err := c.SwitchMode(ctx, netcfg.ModeIPv6Only); return err }},
 		{"test", func() error { _, err := c.TestConnectivity(ctx); return err }},
@@ -547,8 +562,8 @@ func TestPeerCredentialsRejected(t *testing.T) {
 	for _, tt := range calls {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.call()
-			if k := kindOf(t, err); k != KindPermissionDenied {
-				t.Fatalf("kind %q (%v), want %q", k, err, KindPermissionDenied)
+			if k := kindOf(t, err); k != netapi.KindPermissionDenied {
+				t.Fatalf("kind %q (%v), want %q", k, err, netapi.KindPermissionDenied)
 			}
 			if want := fmt.Sprintf("uid %d", os.Getuid()); !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q does not name the caller's %s", err, want)
@@ -567,10 +582,10 @@ func TestPeerCredentialsRejected(t *testing.T) {
 // checks every response body and the server log for it.
 func TestPasswordNeverLeaks(t *testing.T) {
 	store, _ := newStore(t)
-	s := serve(t, NewMemory(store, fixedClock, &fakeCanceler{running: true}))
+	s := serve(t, newManager(t, store, &fakeCanceler{running: true}))
 	c := s.dial(t)
-	rec := &recorder{base: c.tr}
-	c.hc.Transport = rec
+	var rec *recorder
+	c.WrapTransport(func(base http.RoundTripper) http.RoundTripper { rec = &recorder{base: base}; return rec })
 	ctx := t.Context()
 
 	subCtx, cancel := context.WithCancel(ctx)
@@ -580,32 +595,32 @@ func TestPasswordNeverLeaks(t *testing.T) {
 	}
 	recv(t, ch)
 	withPW := withProxy(staticLAN(), testPassword)
-	if _, err := c.Apply(ctx, withPW, ApplyOptions{}); err != nil {
+	if _, err := c.Apply(ctx, withPW, netapi.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	recv(t, ch)
 	// A change of password only, and one kept.
-	if _, err := c.Apply(ctx, withProxy(staticLAN(), testPassword+"2"), ApplyOptions{}); err != nil {
+	if _, err := c.Apply(ctx, withProxy(staticLAN(), testPassword+"2"), netapi.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	noPW := withProxy(staticLAN(), "")
 	noPW.VLAN = 7
-	if _, err := c.Apply(ctx, noPW, ApplyOptions{KeepProxyPassword: true}); err != nil {
+	if _, err := c.Apply(ctx, noPW, netapi.ApplyOptions{KeepProxyPassword: true}); err != nil {
 		t.Fatal(err)
 	}
 	// A refused change that carries the password.
 	bad := withPW
 	bad.VLAN = 9999
-	if _, err := c.Apply(ctx, bad, ApplyOptions{}); KindOf(err) != KindInvalidConfig {
+	if _, err := c.Apply(ctx, bad, netapi.ApplyOptions{}); netapi.KindOf(err) != netapi.KindInvalidConfig {
 		t.Fatalf("bad apply: %v", err)
 	}
 	c.Config(ctx)
 	c.Status(ctx)
 	c.TestConnectivity(ctx)
-	c.Renew(ctx, LAN)
+	c.Renew(ctx, netapi.LAN)
 	// A malformed body that carries the password.
 	raw := &http.Client{Transport: rec}
-	resp, err := raw.Post("http://netmgr"+pathApply, "application/json", strings.NewReader(`{"proxy_password":"`+testPassword+`", x}`))
+	resp, err := raw.Post("http://netmgr"+"/v1/apply", "application/json", strings.NewReader(`{"proxy_password":"`+testPassword+`", x}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -644,7 +659,7 @@ func TestPasswordNeverLeaks(t *testing.T) {
 func TestConcurrentClients(t *testing.T) {
 	store, _ := newStore(t)
 	canc := &fakeCanceler{}
-	s := serve(t, NewMemory(store, fixedClock, canc))
+	s := serve(t, newManager(t, store, canc))
 	const clients = 8
 	ctx := t.Context()
 
@@ -663,11 +678,11 @@ func TestConcurrentClients(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := Dial(s.path)
+			c := netapi.Dial(s.path)
 			defer c.Close()
 			cfg := staticLAN()
 			cfg.VLAN = 100 + i
-			if _, err := c.Apply(ctx, cfg, ApplyOptions{}); err != nil {
+			if _, err := c.Apply(ctx, cfg, netapi.ApplyOptions{}); err != nil {
 				errs <- fmt.Errorf("client %d apply: %w", i, err)
 			}
 			if _, err := c.Status(ctx); err != nil {
@@ -719,17 +734,17 @@ func TestConcurrentClients(t *testing.T) {
 func TestShutdownEndsSubscriptions(t *testing.T) {
 	store, _ := newStore(t)
 	path := filepath.Join(t.TempDir(), "netmgr.sock")
-	l, err := Listen(path)
+	l, err := netapi.Listen(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := NewServer(NewMemory(store, fixedClock, nil))
+	srv := netapi.NewServer(newManager(t, store, nil))
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(l) }()
 
-	var chans []<-chan Status
+	var chans []<-chan netapi.Status
 	for range 3 {
-		c := Dial(path)
+		c := netapi.Dial(path)
 		defer c.Close()
 		ch, err := c.Subscribe(t.Context())
 		if err != nil {
@@ -747,7 +762,7 @@ func TestShutdownEndsSubscriptions(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("serve: %v", err)
 	}
-	if _, err := Dial(path).Status(t.Context()); KindOf(err) != KindUnavailable {
+	if _, err := netapi.Dial(path).Status(t.Context()); netapi.KindOf(err) != netapi.KindUnavailable {
 		t.Errorf("status after shutdown: %v", err)
 	}
 }
@@ -756,14 +771,14 @@ func TestShutdownEndsSubscriptions(t *testing.T) {
 func TestServeUntilContextDone(t *testing.T) {
 	store, _ := newStore(t)
 	path := filepath.Join(t.TempDir(), "netmgr.sock")
-	l, err := Listen(path)
+	l, err := netapi.Listen(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, l, NewMemory(store, fixedClock, nil)) }()
-	c := Dial(path)
+	go func() { done <- netapi.Serve(ctx, l, newManager(t, store, nil)) }()
+	c := netapi.Dial(path)
 	defer c.Close()
 	ch, err := c.Subscribe(t.Context())
 	if err != nil {
@@ -781,7 +796,7 @@ func TestServeUntilContextDone(t *testing.T) {
 func TestListen(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "netmgr.sock")
-	l, err := Listen(path)
+	l, err := netapi.Listen(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -789,8 +804,8 @@ func TestListen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi.Mode().Perm() != SocketMode {
-		t.Errorf("socket mode %v, want %v", fi.Mode().Perm(), SocketMode)
+	if fi.Mode().Perm() != netapi.SocketMode {
+		t.Errorf("socket mode %v, want %v", fi.Mode().Perm(), netapi.SocketMode)
 	}
 	go func() {
 		for {
@@ -801,13 +816,13 @@ func TestListen(t *testing.T) {
 			c.Close()
 		}
 	}()
-	if _, err := Listen(path); err == nil || !strings.Contains(err.Error(), "another server") {
+	if _, err := netapi.Listen(path); err == nil || !strings.Contains(err.Error(), "another server") {
 		t.Errorf("listen on a live socket: %v", err)
 	}
 	// A stale socket (its listener gone, the file left) is replaced.
 	l.SetUnlinkOnClose(false)
 	l.Close()
-	l2, err := Listen(path)
+	l2, err := netapi.Listen(path)
 	if err != nil {
 		t.Fatalf("listen over a stale socket: %v", err)
 	}
@@ -816,7 +831,7 @@ func TestListen(t *testing.T) {
 	if err := os.WriteFile(regular, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Listen(regular); err == nil || !strings.Contains(err.Error(), "not a socket") {
+	if _, err := netapi.Listen(regular); err == nil || !strings.Contains(err.Error(), "not a socket") {
 		t.Errorf("listen over a regular file: %v", err)
 	}
 }
@@ -824,7 +839,7 @@ func TestListen(t *testing.T) {
 // TestWireErrors checks requests that are wrong at the HTTP level.
 func TestWireErrors(t *testing.T) {
 	store, _ := newStore(t)
-	s := serve(t, NewMemory(store, fixedClock, nil))
+	s := serve(t, newManager(t, store, nil))
 	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "unix", s.path)
@@ -832,17 +847,17 @@ func TestWireErrors(t *testing.T) {
 	defer hc.CloseIdleConnections()
 	tests := []struct {
 		name, method, path, body string
-		kind                     Kind
+		kind                     netapi.Kind
 		code                     int
 	}{
-		{"unknown route", "GET", "/v1/nothing", "", KindInvalidRequest, 400},
-		{"wrong version", "GET", "/v2/status", "", KindInvalidRequest, 400},
-		{"malformed json", "POST", pathApply, `{"config": [}`, KindInvalidRequest, 400},
-		{"wrong type", "POST", pathApply, `{"keep_proxy_password": "yes"}`, KindInvalidRequest, 400},
-		{"unknown mode", "POST", pathMode, `{"mode": "ipx"}`, KindInvalidRequest, 400},
-		{"bad address", "POST", pathApply, `{"config": {"lan": {"method": "static", "address": "300.1.1.1/24"}}}`, KindInvalidRequest, 400},
-		{"invalid config", "POST", pathApply, `{"config": {"vlan": 5000}}`, KindInvalidConfig, 400},
-		{"renew static wan", "POST", pathRenew, `{"iface": "wan"}`, KindNotApplicable, 409},
+		{"unknown route", "GET", "/v1/nothing", "", netapi.KindInvalidRequest, 400},
+		{"wrong version", "GET", "/v2/status", "", netapi.KindInvalidRequest, 400},
+		{"malformed json", "POST", "/v1/apply", `{"config": [}`, netapi.KindInvalidRequest, 400},
+		{"wrong type", "POST", "/v1/apply", `{"keep_proxy_password": "yes"}`, netapi.KindInvalidRequest, 400},
+		{"unknown mode", "POST", "/v1/mode", `{"mode": "ipx"}`, netapi.KindInvalidRequest, 400},
+		{"bad address", "POST", "/v1/apply", `{"config": {"lan": {"method": "static", "address": "300.1.1.1/24"}}}`, netapi.KindInvalidRequest, 400},
+		{"invalid config", "POST", "/v1/apply", `{"config": {"vlan": 5000}}`, netapi.KindInvalidConfig, 400},
+		{"renew static wan", "POST", "/v1/renew", `{"iface": "wan"}`, netapi.KindNotApplicable, 409},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -855,7 +870,9 @@ func TestWireErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer resp.Body.Close()
-			var er errorResponse
+			var er struct {
+				Error *netapi.Error `json:"error"`
+			}
 			if err := json.NewDecoder(resp.Body).Decode(&er); err != nil {
 				t.Fatal(err)
 			}
@@ -868,15 +885,15 @@ func TestWireErrors(t *testing.T) {
 
 // TestUnavailable checks the client's error when nothing serves the path.
 func TestUnavailable(t *testing.T) {
-	c := Dial(filepath.Join(t.TempDir(), "absent.sock"))
+	c := netapi.Dial(filepath.Join(t.TempDir(), "absent.sock"))
 	defer c.Close()
 	_, err := c.Status(t.Context())
-	if k := kindOf(t, err); k != KindUnavailable {
+	if k := kindOf(t, err); k != netapi.KindUnavailable {
 		t.Errorf("kind %q (%v)", k, err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := c.Config(ctx); KindOf(err) != KindCanceled {
+	if _, err := c.Config(ctx); netapi.KindOf(err) != netapi.KindCanceled {
 		t.Errorf("done context: %v", err)
 	}
 }

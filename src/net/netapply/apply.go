@@ -4,11 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
-
-	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 )
 
 // Option changes how Apply works.
@@ -37,9 +33,8 @@ type step struct {
 	do, undo func() error
 }
 
-// Apply changes the kernel state reached through handle (and the sysctls
-// under procSys, of the same network namespace) from cur, the state in
-// force as Observe reads it, to want. It changes only what differs and
+// Apply changes the kernel state of k from cur, the state in force as
+// Observe reads it, to want. It changes only what differs and
 // returns a description of each change made; applying a State already in
 // force returns no change. Links named in want must exist (or be VLANs in
 // want, with WithVLANs). cur should be read for the links of both the
@@ -49,12 +44,12 @@ type step struct {
 // If a change fails, Apply undoes the changes it made, in reverse order,
 // and returns the error; the state is then cur again. If undoing fails
 // too, the error says so.
-func Apply(handle *netlink.Handle, procSys string, cur, want State, opts ...Option) ([]string, error) {
+func Apply(k Kernel, cur, want State, opts ...Option) ([]string, error) {
 	var o options
 	for _, f := range opts {
 		f(&o)
 	}
-	steps, err := plan(handle, procSys, cur, want, o)
+	steps, err := plan(k, cur, want, o)
 	if err != nil {
 		return nil, fmt.Errorf("apply: %w", err)
 	}
@@ -91,7 +86,7 @@ func Apply(handle *netlink.Handle, procSys string, cur, want State, opts ...Opti
 // make reachable; old rules and routes out before new ones go in; old
 // addresses after that, since removing a link's last address makes the
 // kernel flush the routes on that link; then links down and VLANs out.
-func plan(h *netlink.Handle, procSys string, cur, want State, o options) ([]step, error) {
+func plan(k Kernel, cur, want State, o options) ([]step, error) {
 	var steps []step
 	add := func(desc string, do, undo func() error) { steps = append(steps, step{desc, do, undo}) }
 
@@ -135,7 +130,7 @@ func plan(h *netlink.Handle, procSys string, cur, want State, o options) ([]step
 	}
 
 	for _, v := range newVLANs {
-		add("add "+v.String(), func() error { return addVLAN(h, v) }, func() error { return delLink(h, v.Name) })
+		add("add "+v.String(), func() error { return k.AddVLAN(v) }, func() error { return k.DeleteLink(v.Name) })
 	}
 	// Links to bring up come first; links to take down come last, since
 	// taking a link down makes the kernel drop the routes through it.
@@ -148,7 +143,7 @@ func plan(h *netlink.Handle, procSys string, cur, want State, o options) ([]step
 			downs = append(downs, l)
 			continue
 		}
-		add("set link "+l.String(), func() error { return setLink(h, l.Name, true) }, func() error { return setLink(h, l.Name, false) })
+		add("set link "+l.String(), func() error { return k.SetLinkUp(l.Name, true) }, func() error { return k.SetLinkUp(l.Name, false) })
 	}
 	for _, key := range sortedKeys(want.Sysctls) {
 		v := want.Sysctls[key]
@@ -160,17 +155,17 @@ func plan(h *netlink.Handle, procSys string, cur, want State, o options) ([]step
 		var old string
 		add(fmt.Sprintf("set sysctl %s=%s", key, v), func() error {
 			var err error
-			if old, err = readSysctl(procSys, key); err != nil {
+			if old, err = k.ReadSysctl(key); err != nil {
 				return err
 			}
-			return writeSysctl(procSys, key, v)
-		}, func() error { return writeSysctl(procSys, key, old) })
+			return k.WriteSysctl(key, v)
+		}, func() error { return k.WriteSysctl(key, old) })
 	}
 	for _, a := range diff(want.Addrs, cur.Addrs) {
-		add("add "+a.String(), func() error { return addrOp(h, a, true) }, func() error { return addrOp(h, a, false) })
+		add("add "+a.String(), func() error { return k.AddAddr(a) }, func() error { return k.DeleteAddr(a) })
 	}
 	for _, r := range diff(cur.Rules, want.Rules) {
-		add("delete "+r.String(), func() error { return ruleOp(h, r, false) }, func() error { return ruleOp(h, r, true) })
+		add("delete "+r.String(), func() error { return k.DeleteRule(r) }, func() error { return k.AddRule(r) })
 	}
 	// On-link routes go in before the routes whose gateways they make
 	// reachable (the management table's gateway is reachable only through
@@ -180,28 +175,28 @@ func plan(h *netlink.Handle, procSys string, cur, want State, o options) ([]step
 	slices.SortStableFunc(dels, onLinkLast)
 	slices.SortStableFunc(adds, func(a, b Route) int { return onLinkLast(b, a) })
 	for _, r := range dels {
-		add("delete "+r.String(), func() error { return routeOp(h, r, false) }, func() error { return routeOp(h, r, true) })
+		add("delete "+r.String(), func() error { return k.DeleteRoute(r) }, func() error { return k.AddRoute(r) })
 	}
 	for _, r := range adds {
-		add("add "+r.String(), func() error { return routeOp(h, r, true) }, func() error { return routeOp(h, r, false) })
+		add("add "+r.String(), func() error { return k.AddRoute(r) }, func() error { return k.DeleteRoute(r) })
 	}
 	for _, r := range diff(want.Rules, cur.Rules) {
-		add("add "+r.String(), func() error { return ruleOp(h, r, true) }, func() error { return ruleOp(h, r, false) })
+		add("add "+r.String(), func() error { return k.AddRule(r) }, func() error { return k.DeleteRule(r) })
 	}
 	for _, a := range diff(cur.Addrs, want.Addrs) {
-		add("delete "+a.String(), func() error { return addrOp(h, a, false) }, func() error { return addrOp(h, a, true) })
+		add("delete "+a.String(), func() error { return k.DeleteAddr(a) }, func() error { return k.AddAddr(a) })
 	}
 	for _, l := range downs {
-		add("set link "+l.String(), func() error { return setLink(h, l.Name, false) }, func() error { return setLink(h, l.Name, true) })
+		add("set link "+l.String(), func() error { return k.SetLinkUp(l.Name, false) }, func() error { return k.SetLinkUp(l.Name, true) })
 	}
 	for _, v := range oldVLANs {
 		wasUp := curLinks[v.Name].Up
-		add("delete "+v.String(), func() error { return delLink(h, v.Name) }, func() error {
-			if err := addVLAN(h, v); err != nil {
+		add("delete "+v.String(), func() error { return k.DeleteLink(v.Name) }, func() error {
+			if err := k.AddVLAN(v); err != nil {
 				return err
 			}
 			if wasUp {
-				return setLink(h, v.Name, true)
+				return k.SetLinkUp(v.Name, true)
 			}
 			return nil
 		})
@@ -234,131 +229,4 @@ func sortedKeys(m map[string]string) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-func linkByName(h *netlink.Handle, name string) (netlink.Link, error) {
-	l, err := h.LinkByName(name)
-	if err != nil {
-		return nil, fmt.Errorf("link %s: %w", name, err)
-	}
-	return l, nil
-}
-
-func setLink(h *netlink.Handle, name string, up bool) error {
-	l, err := linkByName(h, name)
-	if err != nil {
-		return err
-	}
-	if up {
-		return h.LinkSetUp(l)
-	}
-	return h.LinkSetDown(l)
-}
-
-func addVLAN(h *netlink.Handle, v VLAN) error {
-	parent, err := linkByName(h, v.Parent)
-	if err != nil {
-		return err
-	}
-	err = h.LinkAdd(&netlink.Vlan{
-		LinkAttrs: netlink.LinkAttrs{Name: v.Name, ParentIndex: parent.Attrs().Index},
-		VlanId:    v.ID,
-	})
-	// With no "vlan" link type registered (no 8021q, and no module
-	// loading), rtnetlink answers EOPNOTSUPP.
-	if errors.Is(err, unix.EOPNOTSUPP) {
-		return fmt.Errorf("%w: %w", ErrNoVLANSupport, err)
-	}
-	return err
-}
-
-func delLink(h *netlink.Handle, name string) error {
-	l, err := linkByName(h, name)
-	if err != nil {
-		return err
-	}
-	return h.LinkDel(l)
-}
-
-func addrOp(h *netlink.Handle, a Addr, add bool) error {
-	l, err := linkByName(h, a.Link)
-	if err != nil {
-		return err
-	}
-	na := &netlink.Addr{IPNet: ipNet(a.Prefix)}
-	if a.NoPrefixRoute {
-		na.Flags = unix.IFA_F_NOPREFIXROUTE
-	}
-	if a.Prefix.Addr().Is6() {
-		// No duplicate address detection: the address is usable (not
-		// tentative) at once, so the routes through it go in right after
-		// and the connection test that follows an apply can use it. A
-		// configured address is the operator's promise that it is the
-		// box's; a conflict shows in the connection test instead.
-		na.Flags |= unix.IFA_F_NODAD
-	}
-	if add {
-		return h.AddrAdd(l, na)
-	}
-	return h.AddrDel(l, na)
-}
-
-func routeOp(h *netlink.Handle, r Route, add bool) error {
-	l, err := linkByName(h, r.Link)
-	if err != nil {
-		return err
-	}
-	nr := &netlink.Route{
-		LinkIndex: l.Attrs().Index,
-		Dst:       ipNet(r.Dst),
-		Table:     r.Table,
-		Protocol:  unix.RTPROT_STATIC, // not "kernel", so Observe sees it as ours
-		Scope:     netlink.SCOPE_UNIVERSE,
-		Family:    netlink.FAMILY_V4,
-		Priority:  r.Metric,
-	}
-	if r.Dst.Addr().Is6() {
-		nr.Family = netlink.FAMILY_V6
-	}
-	switch {
-	case r.Gateway.IsValid() && nr.Family == netlink.FAMILY_V6 && add:
-		nr.Gw = net.IP(r.Gateway.AsSlice())
-		// An IPv6 gateway is a neighbour on Link by definition, but the
-		// kernel refuses it unless some route already says so. In
-		// automatic mode the only such route comes from the router
-		// advertisement, which arrives only after this apply has set
-		// accept_ra: without onlink the configured gateway would fail
-		// the apply that makes the advertisement possible.
-		nr.Flags = int(netlink.FLAG_ONLINK)
-	case r.Gateway.IsValid():
-		nr.Gw = net.IP(r.Gateway.AsSlice())
-	case nr.Family == netlink.FAMILY_V4:
-		// IPv6 has no route scopes; an IPv4 on-link route is scope link.
-		nr.Scope = netlink.SCOPE_LINK
-	}
-	if add {
-		return h.RouteAdd(nr)
-	}
-	// Delete by table, destination, gateway, link and metric only: the
-	// route in force may have been made by someone else (another protocol)
-	// and its scope is whatever the kernel chose. The metric matters for
-	// IPv6, where a router advertisement's ::/0 (metric 1024) may sit next
-	// to ours through the same router.
-	nr.Protocol = 0
-	nr.Scope = netlink.SCOPE_NOWHERE
-	return h.RouteDel(nr)
-}
-
-func ruleOp(h *netlink.Handle, r Rule, add bool) error {
-	nr := netlink.NewRule()
-	nr.Family = netlink.FAMILY_V4
-	nr.Priority = r.Priority
-	nr.Table = r.Table
-	if r.Src.Bits() > 0 {
-		nr.Src = ipNet(r.Src)
-	}
-	if add {
-		return h.RuleAdd(nr)
-	}
-	return h.RuleDel(nr)
 }

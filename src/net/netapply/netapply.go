@@ -43,6 +43,8 @@ const (
 	// that WAN-sourced traffic never reaches the LAN default route.
 	ManagementRulePriority = 1000
 	mainTable              = 254
+	tableLocal             = 255
+	tableDefault           = 253
 )
 
 // ErrNoVLANSupport is returned (wrapped) when the kernel cannot create an

@@ -109,11 +109,15 @@ func (b *box) inNS(t *testing.T, f func()) {
 
 var links = []string{"lan0", "wan0"}
 
+// kernel is the box's Kernel; its sysctls are read through /proc/sys, so
+// it is used inside inNS.
+func (b *box) kernel() Kernel { return NewNetlink(b.h, "/proc/sys") }
+
 func (b *box) observe(t *testing.T) State {
 	t.Helper()
 	var s State
 	var err error
-	b.inNS(t, func() { s, err = Observe(b.h, "/proc/sys", links) })
+	b.inNS(t, func() { s, err = Observe(b.kernel(), links) })
 	if err != nil {
 		t.Fatalf("Observe: %v", err)
 	}
@@ -125,7 +129,7 @@ func (b *box) apply(t *testing.T, want State, opts ...Option) ([]string, error) 
 	cur := b.observe(t)
 	var changes []string
 	var err error
-	b.inNS(t, func() { changes, err = Apply(b.h, "/proc/sys", cur, want, opts...) })
+	b.inNS(t, func() { changes, err = Apply(b.kernel(), cur, want, opts...) })
 	return changes, err
 }
 
@@ -536,7 +540,7 @@ func (b *box) observeWith(t *testing.T, names []string) State {
 	t.Helper()
 	var s State
 	var err error
-	b.inNS(t, func() { s, err = Observe(b.h, "/proc/sys", names) })
+	b.inNS(t, func() { s, err = Observe(b.kernel(), names) })
 	if err != nil {
 		t.Fatalf("Observe: %v", err)
 	}

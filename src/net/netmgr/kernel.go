@@ -9,21 +9,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/vishvananda/netlink"
-
-	"picket.dev/picket/src/net/ethlink"
 	"picket.dev/picket/src/net/netapply"
 	"picket.dev/picket/src/net/netcfg"
 	"picket.dev/picket/src/net/resolv"
 )
-
-func openEthlink() (*ethlink.Conn, error) {
-	c, err := ethlink.Open()
-	if err != nil {
-		return nil, fmt.Errorf("open ethtool socket: %w", err)
-	}
-	return c, nil
-}
 
 // portModes lists each port's link mode in cfg, WAN only if the board has
 // one.
@@ -72,11 +61,15 @@ func mapsKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
 // bring moves the box from cur to next: link modes, DHCP clients, kernel
 // state and resolver. If the kernel refuses next, cur's link modes, clients
 // and kernel state (netapply rolls back) are restored and the error says
-// what was refused.
-func (m *Manager) bring(ctx context.Context, cur, next netcfg.Config, boot bool) error {
+// what was refused. stage, if not nil, is told of the stages reached.
+func (m *Manager) bring(ctx context.Context, cur, next netcfg.Config, boot bool, stage func(Stage)) error {
+	if stage == nil {
+		stage = func(Stage) {}
+	}
 	if err := m.setModes(cur, next, boot); err != nil {
 		return err
 	}
+	stage(StageLinkModes)
 	want := m.leases.wanted(next, m.opt.Ports)
 	m.leases.stopExcept(want)
 
@@ -103,6 +96,7 @@ func (m *Manager) bring(ctx context.Context, cur, next netcfg.Config, boot bool)
 	m.leases.ensure(m.runContext(), want, m.dhcpOptions())
 	m.writeResolv()
 	m.publish()
+	stage(StageApplied)
 	return nil
 }
 
@@ -145,11 +139,11 @@ func (m *Manager) applyKernel(cfg netcfg.Config, dyn netapply.Dynamic) error {
 	// VLANs left on LAN by an earlier run (a crash, an older version) are
 	// ours to remove too.
 	names = append(names, m.lanVLANs()...)
-	cur, err := netapply.Observe(m.nl, m.opt.ProcSys, names)
+	cur, err := netapply.Observe(m.nl, names)
 	if err != nil {
 		return fmt.Errorf("read the state in force: %w", err)
 	}
-	changes, err := netapply.Apply(m.nl, m.opt.ProcSys, cur, want, netapply.WithVLANs())
+	changes, err := netapply.Apply(m.nl, cur, want, netapply.WithVLANs())
 	if err != nil {
 		return err
 	}
@@ -162,18 +156,14 @@ func (m *Manager) applyKernel(cfg netcfg.Config, dyn netapply.Dynamic) error {
 
 // lanVLANs lists the 802.1Q links whose parent is the LAN port.
 func (m *Manager) lanVLANs() []string {
-	lan, err := m.nl.LinkByName(m.opt.Ports.LAN)
-	if err != nil {
-		return nil
-	}
-	links, err := m.nl.LinkList()
+	links, err := m.nl.Links()
 	if err != nil {
 		return nil
 	}
 	var out []string
 	for _, l := range links {
-		if v, ok := l.(*netlink.Vlan); ok && v.Attrs().ParentIndex == lan.Attrs().Index {
-			out = append(out, v.Attrs().Name)
+		if l.VLAN != 0 && l.Parent == m.opt.Ports.LAN {
+			out = append(out, l.Name)
 		}
 	}
 	return out
@@ -205,11 +195,11 @@ func (m *Manager) writeResolv() {
 // which sends router solicitations at once.
 func (m *Manager) solicitRouters(cfg netcfg.Config) error {
 	dev := netapply.LANDevice(cfg, m.opt.Ports)
-	key := filepath.Join(m.opt.ProcSys, "net/ipv6/conf", dev, "disable_ipv6")
-	if err := os.WriteFile(key, []byte("1"), 0o644); err != nil {
+	key := "net/ipv6/conf/" + dev + "/disable_ipv6"
+	if err := m.nl.WriteSysctl(key, "1"); err != nil {
 		return fmt.Errorf("solicit routers on %s: %w", dev, err)
 	}
-	if err := os.WriteFile(key, []byte("0"), 0o644); err != nil {
+	if err := m.nl.WriteSysctl(key, "0"); err != nil {
 		return fmt.Errorf("solicit routers on %s: %w", dev, err)
 	}
 	// Static IPv6 addresses go with disable_ipv6; put them back.
@@ -222,47 +212,4 @@ func (m *Manager) requestReconcile() {
 	case m.kick <- struct{}{}:
 	default:
 	}
-}
-
-// watchKernel signals updates on each link, address or route change in the
-// namespace, until done is closed.
-func (m *Manager) watchKernel(updates chan<- struct{}, done chan struct{}) error {
-	signal := func() {
-		select {
-		case updates <- struct{}{}:
-		default:
-		}
-	}
-	lch := make(chan netlink.LinkUpdate, 64)
-	if err := netlink.LinkSubscribe(lch, done); err != nil {
-		return fmt.Errorf("subscribe to links: %w", err)
-	}
-	ach := make(chan netlink.AddrUpdate, 64)
-	if err := netlink.AddrSubscribe(ach, done); err != nil {
-		return fmt.Errorf("subscribe to addresses: %w", err)
-	}
-	rch := make(chan netlink.RouteUpdate, 64)
-	if err := netlink.RouteSubscribe(rch, done); err != nil {
-		return fmt.Errorf("subscribe to routes: %w", err)
-	}
-	go func() {
-		for {
-			select {
-			case _, ok := <-lch:
-				if !ok {
-					return
-				}
-			case _, ok := <-ach:
-				if !ok {
-					return
-				}
-			case _, ok := <-rch:
-				if !ok {
-					return
-				}
-			}
-			signal()
-		}
-	}()
-	return nil
 }

@@ -25,10 +25,15 @@ type dhcpOpts struct {
 	log                *slog.Logger
 	retryMin, retryMax time.Duration
 	kick               func()
+	// open4 and open6 open a client's transport on a device; nil lets the
+	// client open the kernel's socket.
+	open4 func(dev string) (dhcp.Transport, error)
+	open6 func(dev string) (dhcp6.Transport, error)
 }
 
 func (m *Manager) dhcpOptions() dhcpOpts {
-	return dhcpOpts{log: m.log, retryMin: m.opt.DHCPRetryMin, retryMax: m.opt.DHCPRetryMax, kick: m.requestReconcile}
+	return dhcpOpts{log: m.log, retryMin: m.opt.DHCPRetryMin, retryMax: m.opt.DHCPRetryMax, kick: m.requestReconcile,
+		open4: m.opt.DHCP4, open6: m.opt.DHCP6}
 }
 
 // client4 is a running DHCPv4 client and what it learned.
@@ -121,8 +126,19 @@ func (l *leases) ensure(ctx context.Context, w want, o dhcpOpts) {
 		}
 		c := &client4{dev: dev, done: make(chan struct{}), note: "no lease yet"}
 		iface := iface
+		var tr dhcp.Transport
+		if o.open4 != nil {
+			t, err := o.open4(dev)
+			if err != nil {
+				o.log.Error("start DHCP client", "iface", iface, "dev", dev, "err", err)
+				l.notes[iface] = "DHCP client could not start: " + err.Error()
+				continue
+			}
+			tr = t
+		}
 		cl, err := dhcp.New(dhcp.Config{
 			Interface: dev,
+			Transport: tr,
 			Logger:    o.log,
 			RetryMin:  o.retryMin,
 			RetryMax:  o.retryMax,
@@ -145,8 +161,19 @@ func (l *leases) ensure(ctx context.Context, w want, o dhcpOpts) {
 	}
 	if w.v6 != "" && (l.v6 == nil || l.v6.dev != w.v6) {
 		c := &client6{dev: w.v6, done: make(chan struct{})}
+		var tr dhcp6.Transport
+		if o.open6 != nil {
+			t, err := o.open6(w.v6)
+			if err != nil {
+				o.log.Error("start DHCPv6 client", "dev", w.v6, "err", err)
+				l.notes[netapi.LAN] = "DHCPv6 client could not start: " + err.Error()
+				return
+			}
+			tr = t
+		}
 		cl, err := dhcp6.New(dhcp6.Config{
 			Interface: w.v6,
+			Transport: tr,
 			Logger:    o.log,
 			OnInfo: func(info dhcp6.Info) {
 				l.mu.Lock()

@@ -1,4 +1,4 @@
-// Package netmgr is the network manager's core, the real implementation of
+// Package netmgr is the network manager's core, the implementation of
 // netapi.Manager that netmgrd serves: it applies the configuration to the
 // kernel (links, addresses, routes, 802.1Q VLANs, policy routing, sysctls
 // through package netapply; Ethernet link modes through package ethlink),
@@ -7,17 +7,24 @@
 // tests the path to the platform (package conncheck) and keeps the
 // configuration on the data partition (package netstore).
 //
-// It works on the network namespace it runs in: netmgrd on a box, or a
-// netmgrd started under "ip netns exec" by a test bench. It never touches
-// an interface other than the board's LAN and WAN ports and the VLANs it
-// creates on LAN.
+// It reaches the kernel only through the handles its caller gives it
+// (Options): the netlink and sysctls of one network namespace
+// (netapply.Kernel), the ports' ethtool (LinkModes), the DHCP clients'
+// sockets and the connectivity test's. netmgrd gives it the kernel's, in
+// the namespace it runs in; the in-memory stand-in (package standin) gives
+// it a simulated kernel and network (package simnet), and so do its unit
+// tests. It never touches an interface other than the board's LAN and WAN
+// ports and the VLANs it creates on LAN.
 //
-// Every change follows the network spec's order: validate the whole new
-// configuration (refused: nothing changes), cancel a running scan, set the
-// link modes, apply the kernel state as a diff (a failure restores the
-// previous state and link modes), obtain leases, write the resolver
-// configuration, test the path to the platform, persist (atomically) and,
-// if the test passed, keep the configuration as last-known-good.
+// Every change follows the network spec's order (the Stage constants):
+// validate the whole new configuration (refused: nothing changes), cancel a
+// running scan, set the link modes, apply the kernel state as a diff (a
+// failure restores the previous state and link modes), obtain leases and
+// write the resolver configuration, test the path to the platform, persist
+// (atomically; a failure restores the previous configuration) and, if the
+// test passed, keep the configuration as last-known-good. A change that
+// fails or is cut off before it is stored leaves the previous
+// configuration the one in force after a restart.
 package netmgr
 
 import (
@@ -30,10 +37,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
-
 	"picket.dev/picket/src/net/conncheck"
+	"picket.dev/picket/src/net/dhcp"
+	"picket.dev/picket/src/net/dhcp6"
 	"picket.dev/picket/src/net/ethlink"
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/net/netapply"
@@ -50,12 +56,56 @@ type LinkModes interface {
 	Set(ifname string, mode netcfg.LinkMode) error
 }
 
-// Options configure a Manager. Ports and Store are required.
+// Stage is a step of the change pipeline, in the order a change reaches
+// them.
+type Stage string
+
+// The stages of a change. A change that is refused or fails stops at the
+// stage before the one that failed.
+const (
+	StageValidated  Stage = "validated"       // the new configuration is valid and differs
+	StageScanCancel Stage = "scan canceled"   // the running scan, if any, is cancelled
+	StageLinkModes  Stage = "link modes set"  // Ethernet link modes are set
+	StageApplied    Stage = "applied"         // the kernel state is applied, DHCP clients run
+	StageLeases     Stage = "leases obtained" // the addresses management needs are there (or the wait ended)
+	StageTested     Stage = "tested"          // the path to the platform is tested
+	StageStored     Stage = "stored"          // the configuration is persisted
+	StageMarkedGood Stage = "last-known-good" // the tested configuration is kept as last-known-good
+)
+
+// Options configure a Manager. Ports, Store, Kernel and LinkModes are
+// required.
 type Options struct {
 	// Ports names the board's LAN and (optional) WAN interfaces.
 	Ports netapply.Ports
 	// Store keeps the configuration on the data partition.
 	Store *netstore.Store
+	// Kernel is the network namespace's netlink and sysctls: netapply.Open
+	// in netmgrd, a simulated kernel in the stand-in and tests. The caller
+	// closes it after Run returns.
+	Kernel netapply.Kernel
+	// LinkModes sets and reads the ports' link modes: an ethlink.Conn in
+	// netmgrd, a simulated one in the stand-in and tests.
+	LinkModes LinkModes
+	// DHCP4 and DHCP6 open a DHCP client's transport on a device; nil
+	// opens the kernel's sockets (dhcp.NewNClient, dhcp6.Listen).
+	DHCP4 func(dev string) (dhcp.Transport, error)
+	DHCP6 func(dev string) (dhcp6.Transport, error)
+	// Network opens the connectivity test's sockets; nil is the kernel's
+	// (conncheck.Kernel).
+	Network conncheck.Network
+	// Backend names the implementation in Status.Backend; "" is Backend.
+	Backend string
+	// Simulated says the network reached is simulated: every test result
+	// says so (netapi.ConnTest.Simulated).
+	Simulated bool
+	// StepTimeout bounds each step of the connectivity test; 0 is
+	// conncheck's default.
+	StepTimeout time.Duration
+	// OnStage is called as a change (Apply, ApplyPlatform, Reset,
+	// SwitchMode) reaches each stage, with the operation's name; nil is
+	// none. It runs on the change's goroutine, which it holds up.
+	OnStage func(op string, s Stage)
 	// Now is the clock of statuses and tests; nil is time.Now.
 	Now func() time.Time
 	// Canceler is the scanner's cancel hook; nil means no scanner.
@@ -64,12 +114,8 @@ type Options struct {
 	// and RootCAs its pinned CA (the only trusted root).
 	Platform string
 	RootCAs  *x509.CertPool
-	// ProcSys is where the network namespace's sysctls are; "" is /proc/sys.
-	ProcSys string
 	// ResolvConf is the resolver configuration file to keep; "" keeps none.
 	ResolvConf string
-	// LinkModes sets link modes; nil opens the kernel's (ethlink).
-	LinkModes LinkModes
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 	// LeaseWait bounds how long a change waits for the leases (or router
@@ -85,12 +131,13 @@ type Options struct {
 type Manager struct {
 	opt     Options
 	log     *slog.Logger
-	nl      *netlink.Handle
+	nl      netapply.Kernel
 	checker conncheck.Checker
 
 	change sync.Mutex // serializes Apply, Reset, SwitchMode, TestConnectivity and boot
 	kmu    sync.Mutex // serializes kernel applies (changes and lease events)
 	kick   chan struct{}
+	booted chan struct{} // closed once boot has applied and tested
 
 	mu       sync.Mutex // guards the fields below
 	runCtx   context.Context
@@ -121,11 +168,17 @@ func New(opt Options) (*Manager, error) {
 	if opt.Store == nil {
 		return nil, errors.New("netmgr: no configuration store")
 	}
+	if opt.Kernel == nil {
+		return nil, errors.New("netmgr: no kernel handle (netapply.Kernel)")
+	}
+	if opt.LinkModes == nil {
+		return nil, errors.New("netmgr: no link mode handle (LinkModes)")
+	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.ProcSys == "" {
-		opt.ProcSys = "/proc/sys"
+	if opt.Backend == "" {
+		opt.Backend = Backend
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -133,27 +186,14 @@ func New(opt Options) (*Manager, error) {
 	if opt.LeaseWait <= 0 {
 		opt.LeaseWait = 20 * time.Second
 	}
-	if opt.LinkModes == nil {
-		c, err := openEthlink()
-		if err != nil {
-			return nil, fmt.Errorf("netmgr: %w", err)
-		}
-		opt.LinkModes = c
-	}
-	// Route netlink only: with no family the library also opens XFRM and
-	// netfilter sockets, which a kernel with those as unloaded modules
-	// (the boxes' Debian kernel) refuses with EPROTONOSUPPORT.
-	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
-	if err != nil {
-		return nil, fmt.Errorf("netmgr: netlink: %w", err)
-	}
 	ld := opt.Store.Load()
 	m := &Manager{
 		opt:     opt,
 		log:     opt.Logger,
-		nl:      h,
-		checker: conncheck.Checker{Now: opt.Now},
+		nl:      opt.Kernel,
+		checker: conncheck.Checker{Now: opt.Now, Neighbours: opt.Kernel, Network: opt.Network},
 		kick:    make(chan struct{}, 1),
+		booted:  make(chan struct{}),
 		cfg:     ld.Config,
 		kcfg:    ld.Config.Clone(),
 		source:  netapi.SourceOf(ld),
@@ -175,9 +215,9 @@ func (m *Manager) Run(ctx context.Context) error {
 	m.runCtx = ctx
 	m.mu.Unlock()
 
-	updates := make(chan struct{}, 1)
 	done := make(chan struct{})
-	if err := m.watchKernel(updates, done); err != nil {
+	updates, err := m.nl.Watch(done)
+	if err != nil {
 		m.log.Warn("watching links and addresses; status follows changes only on events of its own", "err", err)
 	}
 	// Lease events are applied by this loop, so it runs before boot, which
@@ -209,7 +249,6 @@ func (m *Manager) Run(ctx context.Context) error {
 	m.change.Unlock()
 	close(done)
 	<-loopDone
-	m.nl.Close()
 	return nil
 }
 
@@ -219,11 +258,11 @@ func (m *Manager) boot(ctx context.Context) {
 	m.change.Lock()
 	defer m.change.Unlock()
 	cfg := m.current()
-	err := m.bring(ctx, netcfg.Config{}, cfg, true)
+	err := m.bring(ctx, netcfg.Config{}, cfg, true, nil)
 	if err != nil {
 		def := cfg.Reset()
 		m.log.Error("applying the configuration at boot failed; applying the defaults", "err", err)
-		if err2 := m.bring(ctx, netcfg.Config{}, def, true); err2 != nil {
+		if err2 := m.bring(ctx, netcfg.Config{}, def, true, nil); err2 != nil {
 			m.log.Error("applying the defaults failed too", "err", err2)
 		}
 		m.mu.Lock()
@@ -233,7 +272,12 @@ func (m *Manager) boot(ctx context.Context) {
 	}
 	m.waitAddress(ctx)
 	m.runTest(ctx, "boot")
+	close(m.booted)
 }
+
+// Booted is closed once Run has applied the configuration it started with
+// and tested the path to the platform.
+func (m *Manager) Booted() <-chan struct{} { return m.booted }
 
 // current is the configuration the kernel is (being) brought to, which
 // the status and the path test describe.
@@ -359,6 +403,11 @@ func (m *Manager) SwitchMode(ctx context.Context, mode netcfg.Mode) (netapi.Resu
 
 // changeTo is the change pipeline. The caller holds m.change.
 func (m *Manager) changeTo(ctx context.Context, op string, cur, next netcfg.Config, persist func(netcfg.Config) error) (netapi.Result, error) {
+	stage := func(s Stage) {
+		if m.opt.OnStage != nil {
+			m.opt.OnStage(op, s)
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return netapi.Result{}, netapi.Canceled(op, err)
 	}
@@ -369,6 +418,7 @@ func (m *Manager) changeTo(ctx context.Context, op string, cur, next netcfg.Conf
 	if len(changes) == 0 {
 		return netapi.Result{}, nil
 	}
+	stage(StageValidated)
 	res := netapi.Result{Changes: changes}
 	if m.opt.Canceler != nil {
 		c, err := m.opt.Canceler.CancelScan(ctx, op+" network settings")
@@ -377,25 +427,34 @@ func (m *Manager) changeTo(ctx context.Context, op string, cur, next netcfg.Conf
 		}
 		res.ScanCanceled = c
 	}
+	stage(StageScanCancel)
 	// From here the change runs to its end whatever ctx does: stopping
 	// halfway would leave the scan cancelled for nothing.
 	bg := context.WithoutCancel(ctx)
-	if err := m.bring(bg, cur, next, false); err != nil {
+	if err := m.bring(bg, cur, next, false, stage); err != nil {
 		return netapi.Result{}, &netapi.Error{Kind: netapi.KindApplyFailed, Message: fmt.Sprintf("%s: %v; the previous configuration stays in force", op, err), Err: err}
 	}
+	m.waitAddress(bg)
+	stage(StageLeases)
+	test := m.check(bg, op)
+	stage(StageTested)
 	if err := persist(next); err != nil {
 		// Not stored means not in force: a reboot would bring back cur.
-		if rerr := m.bring(bg, next, cur, false); rerr != nil {
+		if rerr := m.bring(bg, next, cur, false, nil); rerr != nil {
 			m.log.Error("restoring the previous configuration after a failed store", "err", rerr)
 		}
+		m.waitAddress(bg)
+		m.publish()
 		return netapi.Result{}, &netapi.Error{Kind: netapi.KindInternal, Message: fmt.Sprintf("%s: store the configuration: %v; the previous configuration stays in force", op, err), Err: err}
 	}
 	m.mu.Lock()
 	m.cfg = next.Clone()
 	m.fallback = ""
 	m.mu.Unlock()
-	m.waitAddress(bg)
-	test := m.runTest(bg, op)
+	stage(StageStored)
+	if m.record(op, next, test) {
+		stage(StageMarkedGood)
+	}
 	res.Test = &test
 	return res, nil
 }
@@ -413,31 +472,43 @@ func (m *Manager) TestConnectivity(ctx context.Context) (netapi.ConnTest, error)
 // runTest tests the path to the platform, records the result and, if it
 // passed, keeps the configuration in force as last-known-good.
 func (m *Manager) runTest(ctx context.Context, op string) netapi.ConnTest {
-	in := m.checkInput()
-	test := m.checker.Run(ctx, in)
-	cfg := m.committed()
-	var lkgErr string
-	marked := false
-	if test.OK {
-		marked = true
-		if err := m.opt.Store.MarkGood(cfg); err != nil {
-			lkgErr = fmt.Sprintf("%s: record last-known-good: %v", op, err)
-		}
-	}
+	test := m.check(ctx, op)
+	m.record(op, m.committed(), test)
+	return test
+}
+
+// check tests the path to the platform of the configuration the kernel is
+// brought to.
+func (m *Manager) check(ctx context.Context, op string) netapi.ConnTest {
+	test := connTest(m.checker.Run(ctx, m.checkInput()), m.opt.Simulated)
 	if f, failed := test.FirstFailure(); failed {
 		m.log.Warn("connectivity test failed", "op", op, "step", f.Name, "reason", f.Panel, "detail", f.Detail)
 	} else {
 		m.log.Info("connectivity test passed", "op", op)
 	}
+	return test
+}
+
+// record makes test the last test and, if it passed, keeps cfg (the
+// configuration in force) as last-known-good; it reports whether it did.
+func (m *Manager) record(op string, cfg netcfg.Config, test netapi.ConnTest) (marked bool) {
+	var lkgErr string
+	if test.OK {
+		if err := m.opt.Store.MarkGood(cfg); err != nil {
+			lkgErr = fmt.Sprintf("%s: record last-known-good: %v", op, err)
+		} else {
+			marked = true
+		}
+	}
 	m.mu.Lock()
 	t := netapi.CloneTest(test)
 	m.lastTest = &t
-	if marked {
+	if test.OK {
 		m.lkgErr = lkgErr
 	}
 	m.mu.Unlock()
 	m.publish()
-	return test
+	return marked
 }
 
 // waitAddress waits, up to LeaseWait, until every port management uses

@@ -1,12 +1,8 @@
 package netmgr
 
 import (
-	"net"
 	"net/netip"
 	"slices"
-
-	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 
 	"picket.dev/picket/src/net/conncheck"
 	"picket.dev/picket/src/net/dhcp"
@@ -90,7 +86,7 @@ func (m *Manager) observeStatus() netapi.Status {
 	cfg := m.current()
 	m.mu.Lock()
 	st := netapi.Status{
-		Backend: Backend,
+		Backend: m.opt.Backend,
 		Mode:    cfg.Mode,
 		Split:   cfg.WAN.Split(),
 		Proxy: netapi.ProxyStatus{
@@ -112,26 +108,27 @@ func (m *Manager) observeStatus() netapi.Status {
 	}
 	m.mu.Unlock()
 
+	k := m.snapshot()
 	ports := m.opt.Ports
 	lanDev := netapply.LANDevice(cfg, ports)
-	lan := m.iface(netapi.LAN, ports.LAN, lanDev, cfg.Link.LAN)
+	lan := m.iface(k, netapi.LAN, ports.LAN, lanDev, cfg.Link.LAN)
 	lan.VLAN = cfg.VLAN
 	if cfg.Mode == netcfg.ModeIPv6Only {
 		lan.IPv4 = netapi.Family{Method: netapi.MethodOff}
-		lan.IPv6 = m.family6(lanDev, cfg.LANv6.Method == netcfg.IPv6Static, cfg.LANv6.Gateway, true)
+		lan.IPv6 = k.family6(lanDev, cfg.LANv6.Method == netcfg.IPv6Static, cfg.LANv6.Gateway, true)
 	} else {
-		lan.IPv4 = m.family4(netapi.LAN, lanDev, cfg.LAN.Method == netcfg.IPv4Static, cfg.LAN.Gateway)
+		lan.IPv4 = m.family4(k, netapi.LAN, lanDev, cfg.LAN.Method == netcfg.IPv4Static, cfg.LAN.Gateway)
 		switch cfg.Platform.ScanIPv6.Method {
 		case netcfg.ScanIPv6Off:
 			lan.IPv6 = netapi.Family{Method: netapi.MethodOff}
 		default:
-			lan.IPv6 = m.family6(lanDev, cfg.Platform.ScanIPv6.Method == netcfg.ScanIPv6Static, cfg.Platform.ScanIPv6.Gateway, false)
+			lan.IPv6 = k.family6(lanDev, cfg.Platform.ScanIPv6.Method == netcfg.ScanIPv6Static, cfg.Platform.ScanIPv6.Gateway, false)
 		}
 	}
 	st.Interfaces = []netapi.Interface{lan}
 	if cfg.Mode == netcfg.ModeDual && cfg.WAN.Split() && ports.WAN != "" {
-		wan := m.iface(netapi.WAN, ports.WAN, ports.WAN, cfg.Link.WAN)
-		wan.IPv4 = m.family4(netapi.WAN, ports.WAN, cfg.WAN.Method == netcfg.WANStatic, cfg.WAN.Gateway)
+		wan := m.iface(k, netapi.WAN, ports.WAN, ports.WAN, cfg.Link.WAN)
+		wan.IPv4 = m.family4(k, netapi.WAN, ports.WAN, cfg.WAN.Method == netcfg.WANStatic, cfg.WAN.Gateway)
 		wan.IPv6 = netapi.Family{Method: netapi.MethodOff}
 		st.Interfaces = append(st.Interfaces, wan)
 		if len(wan.IPv4.Addresses) > 0 {
@@ -152,18 +149,38 @@ func (m *Manager) healthLocked() netapi.Health {
 	return netapi.Health{State: netapi.HealthOK}
 }
 
+// kernelView is the kernel's links, addresses and routes read once for
+// a status; what could not be read is missing.
+type kernelView struct {
+	links    map[string]netapply.KernelLink
+	addrList []netapply.KernelAddr
+	routes   []netapply.KernelRoute
+}
+
+func (m *Manager) snapshot() kernelView {
+	k := kernelView{links: map[string]netapply.KernelLink{}}
+	if links, err := m.nl.Links(); err == nil {
+		for _, l := range links {
+			k.links[l.Name] = l
+		}
+	}
+	k.addrList, _ = m.nl.Addrs()
+	k.routes, _ = m.nl.Routes()
+	return k
+}
+
 // iface reads a port's link from the kernel. dev is where its addresses
 // live (the VLAN device for LAN with a panel VLAN).
-func (m *Manager) iface(name netapi.Iface, port, dev string, mode netcfg.LinkMode) netapi.Interface {
+func (m *Manager) iface(k kernelView, name netapi.Iface, port, dev string, mode netcfg.LinkMode) netapi.Interface {
 	out := netapi.Interface{Name: name, Device: dev, Link: netapi.LinkState{Mode: mode}}
-	l, err := m.nl.LinkByName(port)
-	if err != nil {
+	l, ok := k.links[port]
+	if !ok {
 		return out
 	}
-	out.MAC = l.Attrs().HardwareAddr.String()
-	out.Link.Up = carrier(l)
-	if d, err := m.nl.LinkByName(dev); err == nil && dev != port {
-		out.Link.Up = out.Link.Up && carrier(d)
+	out.MAC = l.MAC
+	out.Link.Up = l.Carrier
+	if d, ok := k.links[dev]; ok && dev != port {
+		out.Link.Up = out.Link.Up && d.Carrier
 	}
 	if out.Link.Up {
 		if s, err := m.opt.LinkModes.Get(port); err == nil {
@@ -174,39 +191,23 @@ func (m *Manager) iface(name netapi.Iface, port, dev string, mode netcfg.LinkMod
 	return out
 }
 
-// carrier reports whether the link is administratively up and has
-// carrier.
-func carrier(l netlink.Link) bool {
-	a := l.Attrs()
-	return a.Flags&net.FlagUp != 0 && a.RawFlags&unix.IFF_LOWER_UP != 0 &&
-		(a.OperState == netlink.OperUp || a.OperState == netlink.OperUnknown)
-}
-
-// addrs lists dev's global addresses of a family (unix.AF_INET/AF_INET6).
-func (m *Manager) addrs(dev string, family int) []netip.Prefix {
-	l, err := m.nl.LinkByName(dev)
-	if err != nil {
-		return nil
-	}
-	as, err := m.nl.AddrList(l, family)
-	if err != nil {
-		return nil
-	}
+// addrs lists dev's usable global addresses of a family: not link-local,
+// not tentative.
+func (k kernelView) addrs(dev string, v6 bool) []netip.Prefix {
 	var out []netip.Prefix
-	for _, a := range as {
-		ip, ok := netip.AddrFromSlice(a.IP)
-		if !ok || ip.IsLinkLocalUnicast() || a.Flags&unix.IFA_F_TENTATIVE != 0 {
+	for _, a := range k.addrList {
+		ip := a.Prefix.Addr()
+		if a.Link != dev || ip.Is6() != v6 || ip.IsLinkLocalUnicast() || a.Tentative {
 			continue
 		}
-		ones, _ := a.Mask.Size()
-		out = append(out, netip.PrefixFrom(ip.Unmap(), ones))
+		out = append(out, netip.PrefixFrom(ip.Unmap(), a.Prefix.Bits()))
 	}
 	slices.SortFunc(out, func(a, b netip.Prefix) int { return a.Addr().Compare(b.Addr()) })
 	return out
 }
 
-func (m *Manager) family4(iface netapi.Iface, dev string, static bool, gw netip.Addr) netapi.Family {
-	f := netapi.Family{Method: netapi.MethodStatic, Addresses: m.addrs(dev, unix.AF_INET), Gateway: gw}
+func (m *Manager) family4(k kernelView, iface netapi.Iface, dev string, static bool, gw netip.Addr) netapi.Family {
+	f := netapi.Family{Method: netapi.MethodStatic, Addresses: k.addrs(dev, false), Gateway: gw}
 	if static {
 		return f
 	}
@@ -245,14 +246,14 @@ func (m *Manager) family4(iface netapi.Iface, dev string, static bool, gw netip.
 
 // family6 is the IPv6 status of dev: static, or automatic with the router
 // the advertisements named (unless gw overrides it).
-func (m *Manager) family6(dev string, static bool, gw netip.Addr, management bool) netapi.Family {
-	f := netapi.Family{Method: netapi.MethodStatic, Addresses: m.addrs(dev, unix.AF_INET6), Gateway: gw}
+func (k kernelView) family6(dev string, static bool, gw netip.Addr, management bool) netapi.Family {
+	f := netapi.Family{Method: netapi.MethodStatic, Addresses: k.addrs(dev, true), Gateway: gw}
 	if static {
 		return f
 	}
 	f.Method = netapi.MethodAuto
 	if !gw.IsValid() {
-		f.Gateway = m.raRouter(dev)
+		f.Gateway = k.raRouter(dev)
 	}
 	if len(f.Addresses) == 0 {
 		f.Note = "no router advertisement yet"
@@ -264,20 +265,10 @@ func (m *Manager) family6(dev string, static bool, gw netip.Addr, management boo
 }
 
 // raRouter is the default router the kernel learned from advertisements.
-func (m *Manager) raRouter(dev string) netip.Addr {
-	l, err := m.nl.LinkByName(dev)
-	if err != nil {
-		return netip.Addr{}
-	}
-	rs, err := m.nl.RouteList(l, unix.AF_INET6)
-	if err != nil {
-		return netip.Addr{}
-	}
-	for _, r := range rs {
-		if (r.Dst == nil || r.Dst.IP.IsUnspecified()) && r.Gw != nil {
-			if a, ok := netip.AddrFromSlice(r.Gw); ok {
-				return a
-			}
+func (k kernelView) raRouter(dev string) netip.Addr {
+	for _, r := range k.routes {
+		if r.Link == dev && r.Dst.Addr().Is6() && r.Dst.Bits() == 0 && r.Gateway.IsValid() {
+			return r.Gateway
 		}
 	}
 	return netip.Addr{}
@@ -298,11 +289,11 @@ func (m *Manager) checkInput() conncheck.Input {
 	}
 	in := conncheck.Input{
 		Ports: []conncheck.Port{{
-			Name:    port.Name,
+			Name:    string(port.Name),
 			Device:  port.Device,
 			Carrier: port.Link.Up,
 			Addrs:   fam.Addresses,
-			Method:  fam.Method,
+			Method:  fam.Method, // netapi's method names are conncheck's
 		}},
 		IPv6Only:      cfg.Mode == netcfg.ModeIPv6Only,
 		Gateway:       fam.Gateway,
@@ -312,6 +303,7 @@ func (m *Manager) checkInput() conncheck.Input {
 		Platform:      m.opt.Platform,
 		RootCAs:       m.opt.RootCAs,
 		Proxy:         cfg.Proxy,
+		StepTimeout:   m.opt.StepTimeout,
 	}
 	return in
 }

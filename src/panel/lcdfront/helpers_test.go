@@ -16,6 +16,7 @@ import (
 	"picket.dev/picket/platforms/board"
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/net/netstore"
+	"picket.dev/picket/src/net/standin"
 )
 
 // waitLimit bounds every wait for the daemon: only a broken build gets
@@ -45,11 +46,16 @@ func (w tWriter) Write(p []byte) (int, error) {
 
 // newMemory is a fresh in-memory network manager with its store in a
 // temporary directory.
-func newMemory(t *testing.T) *netapi.Memory {
+func newMemory(t *testing.T) *standin.StandIn {
 	t.Helper()
 	store := netstore.New(netstore.DirFS(t.TempDir()), rand.Reader)
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	return netapi.NewMemory(store, func() time.Time { return now }, nil)
+	m, err := standin.Start(standin.Options{Store: store, Rand: rand.Reader, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Stop() })
+	return m
 }
 
 // socketPath is where the test's network manager listens. Unix socket

@@ -14,15 +14,21 @@ import (
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/net/netcfg"
 	"picket.dev/picket/src/net/netstore"
+	"picket.dev/picket/src/net/standin"
 	"picket.dev/picket/src/panel/frame"
 	"picket.dev/picket/src/panel/keyevent"
 )
 
-func newMemory(t *testing.T) *netapi.Memory {
+func newMemory(t *testing.T) *standin.StandIn {
 	t.Helper()
 	store := netstore.New(netstore.DirFS(t.TempDir()), rand.Reader)
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	return netapi.NewMemory(store, func() time.Time { return now }, nil)
+	m, err := standin.Start(standin.Options{Store: store, Rand: rand.Reader, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Stop() })
+	return m
 }
 
 func script(t *testing.T, s string) []keyevent.Event {
@@ -105,7 +111,7 @@ func TestWalksReachTheManager(t *testing.T) {
 
 // failing refuses every change, as a network manager would refuse one it
 // cannot apply.
-type failing struct{ *netapi.Memory }
+type failing struct{ netapi.Manager }
 
 func (f failing) Apply(context.Context, netcfg.Config, netapi.ApplyOptions) (netapi.Result, error) {
 	return netapi.Result{}, &netapi.Error{Kind: netapi.KindInvalidConfig, Message: "refused",

@@ -25,7 +25,10 @@ import (
 // put in force, so the next apply also observes (and so removes) the links
 // that state named, as netmgrd does.
 type agent struct {
+	// h reads the kernel for the test, independently of netapply; k is
+	// netapply's handle, as netmgrd opens it.
 	h    *netlink.Handle
+	k    *netapply.Netlink
 	prev netapply.State
 	// eth is kept for the whole session, as netmgrd keeps one: it
 	// remembers the modes it set, which a refused change must restore.
@@ -41,6 +44,7 @@ func (a *agent) serve(r *bufio.Reader, w io.Writer, hello any) error {
 	}
 	defer h.Close()
 	a.h = h
+	a.k = netapply.NewNetlink(h, "/proc/sys")
 	eth, err := ethlink.Open()
 	if err != nil {
 		return fmt.Errorf("ethtool socket: %w", err)
@@ -121,6 +125,12 @@ func (a *agent) dispatch(cmd string, raw json.RawMessage) (any, error) {
 			return nil, err
 		}
 		return linkSettings(s), nil
+	case "ethtool-regs":
+		var args struct{ Ifname string }
+		if err := decode(raw, &args); err != nil {
+			return nil, err
+		}
+		return ethtoolRegs(args.Ifname)
 	case "ethtool-set":
 		var args struct {
 			Ifname string
@@ -155,7 +165,7 @@ func (a *agent) dispatch(cmd string, raw json.RawMessage) (any, error) {
 	case "poweroff":
 		return struct{}{}, nil
 	}
-	return nil, fmt.Errorf("unknown command %q; allowed: apply, links, link-set, addrs, routes, ping, ethtool-get, ethtool-set, measure, poweroff", cmd)
+	return nil, fmt.Errorf("unknown command %q; allowed: apply, links, link-set, addrs, routes, ping, ethtool-get, ethtool-regs, ethtool-set, measure, poweroff", cmd)
 }
 
 func decode(raw json.RawMessage, v any) error {
@@ -200,7 +210,7 @@ func (a *agent) apply(args applyArgs) (any, error) {
 	var cur netapply.State
 	retries := 0
 	for {
-		cur, err = netapply.Observe(a.h, "/proc/sys", names)
+		cur, err = netapply.Observe(a.k, names)
 		if !errors.Is(err, netlink.ErrDumpInterrupted) || retries == maxObserveRetries {
 			break
 		}
@@ -210,7 +220,7 @@ func (a *agent) apply(args applyArgs) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("after %d retries: %w", retries, err)
 	}
-	changes, err := netapply.Apply(a.h, "/proc/sys", cur, want, netapply.WithVLANs())
+	changes, err := netapply.Apply(a.k, cur, want, netapply.WithVLANs())
 	if err != nil {
 		return nil, err
 	}
