@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"picket.dev/picket/src/base/atomicfile"
 	"picket.dev/picket/src/net/netcfg"
 	"picket.dev/picket/src/testkit/crashfs"
 )
@@ -309,7 +310,8 @@ func TestFactoryReset(t *testing.T) {
 	m := crashfs.New()
 	s := New(m, testRand(1))
 	must(t, s.Save(cfgA()), s.MarkGood(cfgA()))
-	put(t, m, ConfigFile+".tmp", []byte("leftover"))
+	put(t, m, atomicfile.TempName(ConfigFile), []byte("leftover"))
+	put(t, m, atomicfile.TempName(KeyFile), []byte("leftover key"))
 	must(t, s.FactoryReset())
 	if names := m.Names(); len(names) != 0 {
 		t.Errorf("files left after factory reset: %v", names)
