@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"picket.dev/picket/src/base/clock"
 	"picket.dev/picket/src/base/version"
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/panel/console"
@@ -60,7 +61,7 @@ func run() error {
 			break
 		}
 		log.Warn("waiting for the network manager", "socket", *socket, "err", err)
-		if err := serial.SleepContext(ctx, delay); err != nil {
+		if err := clock.Sleep(ctx, clock.System{}, delay); err != nil {
 			return nil
 		}
 	}
@@ -69,8 +70,7 @@ func run() error {
 		Panel:   p,
 		Manager: mgr,
 		Log:     log,
-		Sleep:   serial.SleepContext,
-		Now:     time.Now,
+		Clock:   clock.System{},
 	}
 	log.Info("serving the console", "version", info.Version, "board", info.Board, "device", *device)
 	if err := c.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {

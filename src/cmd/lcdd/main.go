@@ -57,7 +57,6 @@ func run() error {
 		Power:   pw,
 		Version: info.Version,
 		Log:     log,
-		Clock:   lcdfront.SystemClock{},
 		Stdin:   os.Stdin,
 		Stdout:  os.Stdout,
 	})

@@ -85,7 +85,7 @@ func saveState(dataDir string, s state) error {
 		return fmt.Errorf("encode platform link state: %w", err)
 	}
 	path := filepath.Join(dataDir, StateFile)
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("store platform link state: %w", err)
 	}
 	if err := atomicfile.Write(path, data, 0o600); err != nil {

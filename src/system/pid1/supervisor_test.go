@@ -11,6 +11,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"picket.dev/picket/src/base/clock"
+	"picket.dev/picket/src/testkit/fakeclock"
 )
 
 // The test binary doubles as the fake daemons: with PID1_FAKE set it
@@ -41,55 +44,6 @@ func fakeDaemon(mode string) {
 		}
 	}
 	os.Exit(99)
-}
-
-// fakeClock fires After channels only when the test advances it.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []fakeTimer
-}
-
-type fakeTimer struct {
-	at time.Time
-	c  chan time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	if d <= 0 {
-		ch <- c.now
-		return ch
-	}
-	c.timers = append(c.timers, fakeTimer{c.now.Add(d), ch})
-	return ch
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	kept := c.timers[:0]
-	for _, t := range c.timers {
-		if !t.at.After(c.now) {
-			t.c <- c.now
-		} else {
-			kept = append(kept, t)
-		}
-	}
-	c.timers = kept
 }
 
 // syncBuffer is a log the test can wait on.
@@ -124,7 +78,7 @@ func (b *syncBuffer) waitFor(t *testing.T, s string) {
 
 type harness struct {
 	t      *testing.T
-	clock  *fakeClock
+	clock  *fakeclock.Clock
 	log    *syncBuffer
 	events chan Event
 	cancel context.CancelFunc
@@ -143,7 +97,7 @@ func fake(name, mode string) Service {
 
 func startSupervisor(t *testing.T, cfg Config) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: newFakeClock(), log: &syncBuffer{}, events: make(chan Event, 1000), done: make(chan struct{}), marks: make(chan struct{}, 10)}
+	h := &harness{t: t, clock: fakeclock.New(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), log: &syncBuffer{}, events: make(chan Event, 1000), done: make(chan struct{}), marks: make(chan struct{}, 10)}
 	cfg.Clock, cfg.Log = h.clock, h.log
 	cfg.Observe = func(e Event) { h.events <- e }
 	if cfg.MarkGood == nil {
@@ -347,8 +301,8 @@ func TestNewRefuses(t *testing.T) {
 		want string
 	}{
 		{"no clock", Config{}, "no clock"},
-		{"no path", Config{Clock: RealClock{}, Services: []Service{{Name: "x"}}}, "want a name and a program path"},
-		{"twice", Config{Clock: RealClock{}, Services: []Service{{Name: "x", Path: "/x"}, {Name: "x", Path: "/y"}}}, "listed twice"},
+		{"no path", Config{Clock: clock.System{}, Services: []Service{{Name: "x"}}}, "want a name and a program path"},
+		{"twice", Config{Clock: clock.System{}, Services: []Service{{Name: "x", Path: "/x"}, {Name: "x", Path: "/y"}}}, "listed twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
