@@ -1,7 +1,6 @@
 package platformlink
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -25,6 +24,7 @@ import (
 	"picket.dev/picket/src/net/netstore"
 	"picket.dev/picket/src/testkit/fakeclock"
 	"picket.dev/picket/src/testkit/netbench"
+	"picket.dev/picket/src/testkit/syncbuf"
 )
 
 func TestMain(m *testing.M) {
@@ -178,24 +178,6 @@ func (m *manager) link(t *testing.T) netapi.PlatformLink {
 	return *st.Platform
 }
 
-// syncBuffer collects the log.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // rig is a link, its data directory, its manager and its platform.
 type rig struct {
 	dir   string
@@ -205,7 +187,7 @@ type rig struct {
 	url   string
 	ca    *netbench.CA
 	clock *fakeclock.Clock
-	log   *syncBuffer
+	log   *syncbuf.Buffer
 	rand  float64
 	dial  DialFunc
 }
@@ -225,7 +207,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	ca := serveTLS(t, l, plat, "127.0.0.1")
-	return &rig{dir: dir, id: id, mgr: &manager{Manager: mem}, plat: plat, url: "https://" + l.Addr().String(), ca: ca, clock: fakeclock.New(t, time.Now()), log: &syncBuffer{}, rand: 0.5}
+	return &rig{dir: dir, id: id, mgr: &manager{Manager: mem}, plat: plat, url: "https://" + l.Addr().String(), ca: ca, clock: fakeclock.New(t, time.Now()), log: &syncbuf.Buffer{}, rand: 0.5}
 }
 
 func (r *rig) link(t *testing.T) *Link {

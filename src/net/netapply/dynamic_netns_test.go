@@ -5,18 +5,17 @@ package netapply
 // real router (dnsmasq) next to netapply's own state.
 
 import (
-	"bytes"
 	"maps"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/testkit/syncbuf"
 )
 
 // TestMain puts the system directories on PATH: Bazel runs tests with a
@@ -255,24 +254,6 @@ func TestApplyIPv6Static(t *testing.T) {
 	}
 }
 
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startRouter runs dnsmasq as an IPv6 router (router advertisements only,
 // for prefix fd42:1::/64) on lanp in peerNS.
 func startRouter(t *testing.T, peerNS string) {
@@ -283,7 +264,7 @@ func startRouter(t *testing.T, peerNS string) {
 	}
 	run(t, "ip", "-n", peerNS, "addr", "add", "fd42:1::1/64", "dev", "lanp", "nodad")
 	dir := t.TempDir()
-	log := &lockedBuffer{}
+	log := &syncbuf.Buffer{}
 	cmd := exec.Command("ip", "netns", "exec", peerNS, dnsmasq,
 		"--no-daemon", "--conf-file=/dev/null", "--port=0", "--user=root",
 		"--interface=lanp", "--bind-interfaces",
