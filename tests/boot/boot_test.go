@@ -25,6 +25,7 @@ import (
 	"picket.dev/picket/src/system/imagebuild"
 	"picket.dev/picket/src/system/manifest"
 	"picket.dev/picket/src/system/slots"
+	"picket.dev/picket/src/testkit/testinput"
 )
 
 // modules the initramfs loads for the virtio disk, the ESP and squashfs,
@@ -41,28 +42,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func moduleRoot(t *testing.T) string {
-	dir, _ := os.Getwd()
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if d == filepath.Dir(d) {
-			t.Fatalf("no go.mod above %s", dir)
-		}
-	}
-}
-
-func goBuild(t *testing.T, root, pkg, out string) {
-	t.Helper()
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
-	}
-}
-
 type fixture struct {
 	dir, kernel, initrd string
 	priv                ed25519.PrivateKey
@@ -71,7 +50,7 @@ type fixture struct {
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
-	root := moduleRoot(t)
+	root := testinput.ModuleRoot(t)
 	kdir := filepath.Join(root, "third_party/_fetched/kernel-amd64")
 	debs, _ := filepath.Glob(filepath.Join(root, "third_party/_fetched/debs/linux-image-*_amd64.deb"))
 	if len(debs) != 1 {
@@ -100,10 +79,8 @@ func setup(t *testing.T) *fixture {
 	if b, err := sh.CombinedOutput(); err != nil {
 		t.Fatalf("unpack modules: %v\n%s", err, b)
 	}
-	initramfsBin := filepath.Join(f.dir, "initramfs")
-	goBuild(t, root, "./src/cmd/initramfs", initramfsBin)
-	f.init = filepath.Join(f.dir, "init")
-	goBuild(t, root, "./src/cmd/init", f.init)
+	initramfsBin := testinput.GoBuild(t, "./src/cmd/initramfs", "amd64", "")
+	f.init = testinput.GoBuild(t, "./src/cmd/init", "amd64", "")
 	initrd, err := imagebuild.Initramfs(initramfsBin, kos)
 	if err != nil {
 		t.Fatal(err)
