@@ -23,9 +23,10 @@ import (
 
 // box is a namespace under test and a netlink handle bound to it.
 type box struct {
-	ns   string
-	peer string // the peer namespace, where lanp and wanp are
-	h    *netlink.Handle
+	ns     string
+	peer   string       // the peer namespace, where lanp and wanp are
+	peerNS *netbench.NS // the same, for netbench's servers
+	h      *netlink.Handle
 }
 
 func run(t *testing.T, args ...string) string {
@@ -37,18 +38,15 @@ func run(t *testing.T, args ...string) string {
 	return string(out)
 }
 
-// newNS makes a namespace for the test (netbench fails the test without
-// root: a skip would hide that nothing was tested).
-func newNS(t *testing.T, role string) string {
-	t.Helper()
-	return netbench.New(t).NS("netapply-" + role).Name
-}
-
 // newBox makes the box and peer namespaces and the two veth pairs. The
 // box's links start down, as at boot; the peers are up.
 func newBox(t *testing.T) *box {
 	t.Helper()
-	bn, pn := newNS(t, "box"), newNS(t, "peer")
+	// netbench fails the test without root: a skip would hide that
+	// nothing was tested.
+	bench := netbench.New(t)
+	pns := bench.NS("netapply-peer")
+	bn, pn := bench.NS("netapply-box").Name, pns.Name
 	for _, p := range [][2]string{{"lan0", "lanp"}, {"wan0", "wanp"}} {
 		run(t, "ip", "-n", bn, "link", "add", p[0], "type", "veth", "peer", "name", p[1], "netns", pn)
 		run(t, "ip", "-n", pn, "link", "set", p[1], "up")
@@ -63,7 +61,7 @@ func newBox(t *testing.T) *box {
 		t.Fatalf("netlink handle in %s: %v", bn, err)
 	}
 	t.Cleanup(h.Delete)
-	return &box{ns: bn, peer: pn, h: h}
+	return &box{ns: bn, peer: pn, peerNS: pns, h: h}
 }
 
 // inNS runs f on an OS thread in the box's namespace, so that
