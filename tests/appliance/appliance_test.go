@@ -45,7 +45,7 @@ import (
 	"picket.dev/picket/src/system/pid1"
 	"picket.dev/picket/src/system/slots"
 	"picket.dev/picket/src/testkit/netbench"
-	"picket.dev/picket/tests/testinput"
+	"picket.dev/picket/src/testkit/testinput"
 )
 
 func TestMain(m *testing.M) {
@@ -76,7 +76,7 @@ func newBuilder(t *testing.T) *builder {
 	t.Helper()
 	dir := t.TempDir()
 	b := &builder{dir: dir, bins: map[string]string{}}
-	b.imgtool = testinput.Path(t, "PICKET_IMGTOOL", func() string { return testinput.GoBuild(t, "./src/cmd/imgtool", "amd64", "") })
+	b.imgtool = testinput.Command(t, "imgtool")
 	for _, name := range []string{"init", "initramfs", "netmgrd", "consoled"} {
 		b.bins[name] = testinput.Path(t, "PICKET_"+strings.ToUpper(name), func() string { return testinput.GoBuild(t, "./src/cmd/"+name, "amd64", "") })
 	}

@@ -37,7 +37,7 @@ import (
 	"time"
 
 	"picket.dev/picket/src/system/imagebuild"
-	"picket.dev/picket/tests/testinput"
+	"picket.dev/picket/src/testkit/testinput"
 )
 
 func TestMain(m *testing.M) {
@@ -106,7 +106,7 @@ func upper(s string) string { return strings.ToUpper(s) }
 func buildImage(t *testing.T, b board) string {
 	t.Helper()
 	env := "PICKET_" + upper(b.name) + "_"
-	imgtool := testinput.Path(t, "PICKET_IMGTOOL", func() string { return testinput.GoBuild(t, "./src/cmd/imgtool", "amd64", "") })
+	imgtool := testinput.Command(t, "imgtool")
 	kernel := testinput.Path(t, env+"KERNEL", func() string { return filepath.Join(testinput.Fetched(t, b.kernelDir), "vmlinuz") })
 	grub := filepath.Dir(testinput.Path(t, env+"GRUB", func() string { return filepath.Join(testinput.Fetched(t, b.grubDir), "linux.mod") }))
 	initramfs := testinput.Path(t, env+"INITRAMFS", func() string { return testinput.GoBuild(t, "./src/cmd/initramfs", b.goarch, b.goarm) })

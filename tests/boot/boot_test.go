@@ -25,7 +25,7 @@ import (
 	"picket.dev/picket/src/system/imagebuild"
 	"picket.dev/picket/src/system/manifest"
 	"picket.dev/picket/src/system/slots"
-	"picket.dev/picket/tests/testinput"
+	"picket.dev/picket/src/testkit/testinput"
 )
 
 // modules the initramfs loads for the virtio disk, the ESP and squashfs,
@@ -72,8 +72,8 @@ func setup(t *testing.T) *fixture {
 		}
 		kos = append(kos, ko)
 	}
-	initramfsBin := testinput.Path(t, "PICKET_INITRAMFS", func() string { return testinput.GoBuild(t, "./src/cmd/initramfs", "amd64", "") })
-	f.init = testinput.Path(t, "PICKET_INIT", func() string { return testinput.GoBuild(t, "./src/cmd/init", "amd64", "") })
+	initramfsBin := testinput.Command(t, "initramfs")
+	f.init = testinput.Command(t, "init")
 	initrd, err := imagebuild.Initramfs(initramfsBin, kos)
 	if err != nil {
 		t.Fatal(err)

@@ -30,21 +30,13 @@ import (
 	"picket.dev/picket/src/panel/keyevent"
 	"picket.dev/picket/src/panel/serial"
 	"picket.dev/picket/src/panel/vt100input"
+	"picket.dev/picket/src/testkit/testinput"
 )
 
 // daemons returns the paths of the netmgrd and consoled binaries.
 func daemons(t *testing.T) (netmgrd, consoled string) {
 	t.Helper()
-	if srcdir := os.Getenv("TEST_SRCDIR"); srcdir != "" {
-		root := filepath.Join(srcdir, os.Getenv("TEST_WORKSPACE"), "src", "cmd")
-		return filepath.Join(root, "netmgrd", "netmgrd_", "netmgrd"), filepath.Join(root, "consoled", "consoled_", "consoled")
-	}
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", dir+"/", "picket.dev/picket/src/cmd/netmgrd", "picket.dev/picket/src/cmd/consoled")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return filepath.Join(dir, "netmgrd"), filepath.Join(dir, "consoled")
+	return testinput.Command(t, "netmgrd"), testinput.Command(t, "consoled")
 }
 
 // start runs a daemon until the test ends, with its output in the test log

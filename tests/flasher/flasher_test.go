@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"picket.dev/picket/src/system/flash"
+	"picket.dev/picket/src/testkit/testinput"
 )
 
 func TestMain(m *testing.M) {
@@ -33,16 +34,7 @@ func TestMain(m *testing.M) {
 // commands returns the paths of the imgtool and flasher binaries.
 func commands(t *testing.T) (imgtool, flasher string) {
 	t.Helper()
-	if srcdir := os.Getenv("TEST_SRCDIR"); srcdir != "" {
-		root := filepath.Join(srcdir, os.Getenv("TEST_WORKSPACE"), "src", "cmd")
-		return filepath.Join(root, "imgtool", "imgtool_", "imgtool"), filepath.Join(root, "flasher", "flasher_", "flasher")
-	}
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", dir+"/", "picket.dev/picket/src/cmd/imgtool", "picket.dev/picket/src/cmd/flasher")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return filepath.Join(dir, "imgtool"), filepath.Join(dir, "flasher")
+	return testinput.Command(t, "imgtool"), testinput.Command(t, "flasher")
 }
 
 // result is how a command ended.

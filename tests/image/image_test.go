@@ -23,7 +23,7 @@ import (
 
 	"picket.dev/picket/src/system/cpio"
 	"picket.dev/picket/src/system/imagebuild"
-	"picket.dev/picket/tests/testinput"
+	"picket.dev/picket/src/testkit/testinput"
 )
 
 func TestMain(m *testing.M) {
@@ -41,7 +41,7 @@ func newFixture(t *testing.T) fixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := fixture{
-		imgtool: testinput.Path(t, "PICKET_IMGTOOL", func() string { return testinput.GoBuild(t, "./src/cmd/imgtool", "amd64", "") }),
+		imgtool: testinput.Command(t, "imgtool"),
 		kernel: testinput.Path(t, "PICKET_KERNEL", func() string {
 			return filepath.Join(testinput.ModuleRoot(t), "third_party", "_fetched", "kernel-amd64", "vmlinuz")
 		}),

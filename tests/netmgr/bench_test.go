@@ -13,52 +13,20 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/net/netcfg"
 	"picket.dev/picket/src/testkit/netbench"
+	"picket.dev/picket/src/testkit/testinput"
 )
 
 func TestMain(m *testing.M) {
 	netbench.RunHelperIfAsked()
 	os.Exit(m.Run())
-}
-
-var (
-	buildOnce sync.Once
-	built     string
-	buildErr  error
-)
-
-// netmgrdPath returns the netmgrd binary: Bazel's data dependency, or one
-// the go command builds once per test binary.
-func netmgrdPath(t *testing.T) string {
-	t.Helper()
-	if srcdir := os.Getenv("TEST_SRCDIR"); srcdir != "" {
-		return filepath.Join(srcdir, os.Getenv("TEST_WORKSPACE"), "src", "cmd", "netmgrd", "netmgrd_", "netmgrd")
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "picket-netmgrd-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		out, err := exec.Command("go", "build", "-o", dir+"/netmgrd", "picket.dev/picket/src/cmd/netmgrd").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build netmgrd: %v\n%s", err, out)
-		}
-		built = dir + "/netmgrd"
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return built
 }
 
 // Addresses of the bench. The LAN side network (namespace "net") is the
@@ -190,7 +158,7 @@ func (e *env) start(wanIf string) { e.startEnv(wanIf) }
 func (e *env) startEnv(wanIf string, vars ...string) {
 	e.t.Helper()
 	os.Remove(e.socket)
-	e.netmgrd = e.box.Start("netmgrd", append(append([]string{"env"}, vars...), netmgrdPath(e.t),
+	e.netmgrd = e.box.Start("netmgrd", append(append([]string{"env"}, vars...), testinput.Command(e.t, "netmgrd"),
 		"-socket", e.socket, "-data", e.data, "-lan", "eth0", "-wan", wanIf,
 		"-platform", platform+":443", "-platform-ca", e.caFile,
 		"-resolv", filepath.Join(e.dir, "resolv.conf"),

@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -29,43 +28,12 @@ import (
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/net/netcfg"
 	"picket.dev/picket/src/testkit/netbench"
+	"picket.dev/picket/src/testkit/testinput"
 )
 
 func TestMain(m *testing.M) {
 	netbench.RunHelperIfAsked()
 	os.Exit(m.Run())
-}
-
-var (
-	buildOnce sync.Once
-	binDir    string
-	buildErr  error
-)
-
-// binary returns the path of a daemon: Bazel's data dependency, or one the
-// go command builds once per test binary.
-func binary(t *testing.T, name string) string {
-	t.Helper()
-	if srcdir := os.Getenv("TEST_SRCDIR"); srcdir != "" {
-		return filepath.Join(srcdir, os.Getenv("TEST_WORKSPACE"), "src", "cmd", name, name+"_", name)
-	}
-	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "picket-platformlink-e2e-")
-		if buildErr != nil {
-			return
-		}
-		for _, n := range []string{"netmgrd", "scannerd", "platformd"} {
-			out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, n), "picket.dev/picket/src/cmd/"+n).CombinedOutput()
-			if err != nil {
-				buildErr = fmt.Errorf("go build %s: %v\n%s", n, err, out)
-				return
-			}
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return filepath.Join(binDir, name)
 }
 
 var (
@@ -223,7 +191,7 @@ func newEnvWith(t *testing.T, startPlatform func(e *env)) *env {
 	}
 	e.socket = filepath.Join(e.dir, "netmgr.sock")
 	e.data = filepath.Join(e.dir, "data")
-	e.netmgrd = e.box.Start("netmgrd", binary(t, "netmgrd"),
+	e.netmgrd = e.box.Start("netmgrd", testinput.Command(t, "netmgrd"),
 		"-socket", e.socket, "-data", e.data, "-lan", "eth0", "-wan", "",
 		"-platform", platHost+":443", "-platform-ca", e.caFile,
 		"-resolv", filepath.Join(e.dir, "resolv.conf"),
@@ -233,7 +201,7 @@ func newEnvWith(t *testing.T, startPlatform func(e *env)) *env {
 	e.waitFor("a DHCP lease on LAN", 60*time.Second, func(st netapi.Status) bool {
 		return len(st.Interfaces) > 0 && len(st.Interfaces[0].IPv4.Addresses) > 0 && len(st.DNS) > 0
 	})
-	e.scannerd = e.box.Start("scannerd", binary(t, "scannerd"),
+	e.scannerd = e.box.Start("scannerd", testinput.Command(t, "scannerd"),
 		"-data", e.data, "-netmgr", e.socket, "-platform", "https://"+platHost, "-platform-ca", e.caFile)
 	return e
 }
@@ -302,7 +270,7 @@ func TestActivationOutageRecovery(t *testing.T) {
 
 	// A restart keeps the identity: the platform still knows the box.
 	e.scannerd.Stop()
-	e.scannerd = e.box.Start("scannerd-2", binary(t, "scannerd"),
+	e.scannerd = e.box.Start("scannerd-2", testinput.Command(t, "scannerd"),
 		"-data", e.data, "-netmgr", e.socket, "-platform", "https://"+platHost, "-platform-ca", e.caFile)
 	if err := e.scannerd.WaitOutput("scannerd to start", 30*time.Second, func(s string) bool { return strings.Contains(s, "new_identity=false") }); err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/testkit/netbench"
+	"picket.dev/picket/src/testkit/testinput"
 )
 
 // platformd is the real platform server in the LAN side namespace, and a
@@ -53,7 +54,7 @@ func startPlatformd(t *testing.T, e *env) *platformd {
 			t.Fatal(err)
 		}
 	}
-	if out, err := e.net.Try(binary(t, "platformd"), "-data", p.dir, "-create-user", webUser, "-password-file", pwFile); err != nil {
+	if out, err := e.net.Try(testinput.Command(t, "platformd"), "-data", p.dir, "-create-user", webUser, "-password-file", pwFile); err != nil {
 		t.Fatalf("platformd -create-user: %v\n%s", err, out)
 	}
 	p.args = []string{"-data", p.dir, "-listen", lanGW.String() + ":443", "-cert", certFile, "-key", keyFile}
@@ -87,7 +88,7 @@ func caPool(t *testing.T, e *env) *x509.CertPool {
 // side's port 443 (it keeps its database across restarts).
 func (p *platformd) start() {
 	p.t.Helper()
-	p.proc = p.e.net.Start("platformd", append([]string{binary(p.t, "platformd")}, p.args...)...)
+	p.proc = p.e.net.Start("platformd", append([]string{testinput.Command(p.t, "platformd")}, p.args...)...)
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		c, err := p.e.net.Dial("tcp", lanGW.String()+":443")

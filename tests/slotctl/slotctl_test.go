@@ -21,31 +21,8 @@ import (
 	"picket.dev/picket/src/system/imagebuild"
 	"picket.dev/picket/src/system/manifest"
 	"picket.dev/picket/src/system/slots"
-	"picket.dev/picket/tests/testinput"
+	"picket.dev/picket/src/testkit/testinput"
 )
-
-// binary returns slotctl: $PICKET_SLOTCTL under Bazel (a runfiles path),
-// else built with go build.
-func binary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("PICKET_SLOTCTL"); p != "" {
-		if src := os.Getenv("TEST_SRCDIR"); src != "" && !filepath.IsAbs(p) {
-			p = filepath.Join(src, os.Getenv("TEST_WORKSPACE"), p)
-		}
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return abs
-	}
-	out := filepath.Join(t.TempDir(), "slotctl")
-	cmd := exec.Command("go", "build", "-o", out, "./src/cmd/slotctl")
-	cmd.Dir = testinput.ModuleRoot(t)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build slotctl: %v\n%s", err, b)
-	}
-	return out
-}
 
 // result is one slotctl run.
 type result struct {
@@ -210,7 +187,7 @@ type step struct {
 }
 
 func TestDisk(t *testing.T) {
-	bin := binary(t)
+	bin := testinput.Command(t, "slotctl")
 	dir := t.TempDir()
 	k := makeKeys(t, dir)
 	d := makeDisk(t, dir, k, "")
@@ -271,7 +248,7 @@ func checkRun(t *testing.T, s step, r result) {
 }
 
 func TestKey(t *testing.T) {
-	bin := binary(t)
+	bin := testinput.Command(t, "slotctl")
 	dir := t.TempDir()
 	k := makeKeys(t, dir)
 	d := makeDisk(t, dir, k, "")
@@ -302,7 +279,7 @@ func TestKey(t *testing.T) {
 }
 
 func TestESPAndGrubenv(t *testing.T) {
-	bin := binary(t)
+	bin := testinput.Command(t, "slotctl")
 	dir := t.TempDir()
 	k := makeKeys(t, dir)
 	rootfs := filepath.Join(dir, "rootfs.img")
@@ -382,7 +359,7 @@ func TestESPAndGrubenv(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
-	bin := binary(t)
+	bin := testinput.Command(t, "slotctl")
 	dir := t.TempDir()
 	env, err := imagebuild.GrubEnv("a", "", 0)
 	if err != nil {
@@ -437,7 +414,7 @@ func TestUsage(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	bin := binary(t)
+	bin := testinput.Command(t, "slotctl")
 	dir := t.TempDir()
 	notGPT := filepath.Join(dir, "not-gpt.img")
 	if err := os.WriteFile(notGPT, bytes.Repeat([]byte("x"), 1<<20), 0o644); err != nil {
@@ -504,7 +481,7 @@ func TestMounted(t *testing.T) {
 		tools[i] = p
 	}
 	losetup, mount, umount := tools[0], tools[1], tools[2]
-	bin := binary(t)
+	bin := testinput.Command(t, "slotctl")
 	dir := t.TempDir()
 	k := makeKeys(t, dir)
 	data := filepath.Join(dir, "data.img")

@@ -36,6 +36,7 @@ import (
 
 	"picket.dev/picket/src/system/cpio"
 	"picket.dev/picket/src/system/kmod"
+	"picket.dev/picket/src/testkit/syncbuf"
 )
 
 // Options configure Start.
@@ -80,7 +81,7 @@ type VM struct {
 	done chan struct{} // closed when qemu has exited
 	werr error         // qemu's exit, valid after done
 
-	console *lockedBuffer
+	console *syncbuf.Buffer
 
 	mu      sync.Mutex // serialises Calls
 	conn    net.Conn
@@ -143,7 +144,7 @@ func Start(opts Options) (vm *VM, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("temp dir: %w", err)
 	}
-	vm = &VM{dir: dir, console: &lockedBuffer{}, timeout: opts.CallTimeout, done: make(chan struct{})}
+	vm = &VM{dir: dir, console: &syncbuf.Buffer{}, timeout: opts.CallTimeout, done: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			if cerr := vm.Close(); cerr != nil {
@@ -499,22 +500,4 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// lockedBuffer collects qemu's output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -5,15 +5,12 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
+	"picket.dev/picket/platforms/board"
+	"picket.dev/picket/src/base/clock"
+	"picket.dev/picket/src/base/command"
 	"picket.dev/picket/src/base/version"
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/panel/console"
@@ -23,35 +20,25 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "consoled:", err)
-		os.Exit(1)
-	}
+	p := command.New("consoled")
+	b, boardErr := p.Info.Hardware()
+	device := p.Flags.String("device", b.Console.Device, "serial device or pty to serve the console on")
+	socket := p.Flags.String("netmgr", "/run/picket/netmgr.sock", "network manager's local API socket")
+	power := p.Flags.String("power", "log", "reboot/shutdown: "+loop.PowerNames)
+	p.Main(func(ctx context.Context, log *slog.Logger) error {
+		if boardErr != nil {
+			return boardErr
+		}
+		return serve(ctx, p.Info, b, *device, *socket, *power, log)
+	})
 }
 
-func run() error {
-	info := version.Get("consoled")
-	b, err := info.Hardware()
+func serve(ctx context.Context, info version.Info, b board.Board, device, socket, power string, log *slog.Logger) error {
+	pw, err := loop.PowerNamed(power, log)
 	if err != nil {
 		return err
 	}
-	device := flag.String("device", b.Console.Device, "serial device or pty to serve the console on")
-	socket := flag.String("netmgr", "/run/picket/netmgr.sock", "network manager's local API socket")
-	power := flag.String("power", "log", "reboot/shutdown: "+loop.PowerNames)
-	showVersion := flag.Bool("version", false, "print the version line and exit")
-	flag.Parse()
-	if *showVersion {
-		return info.Fprint(os.Stdout)
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	pw, err := loop.PowerNamed(*power, log)
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-
-	mgr := netapi.Dial(*socket)
+	mgr := netapi.Dial(socket)
 	var p *loop.Panel
 	// The network manager may start after us: wait for it rather than exit.
 	for delay := 250 * time.Millisecond; ; delay = min(2*delay, 8*time.Second) {
@@ -59,22 +46,18 @@ func run() error {
 		if err == nil {
 			break
 		}
-		log.Warn("waiting for the network manager", "socket", *socket, "err", err)
-		if err := serial.SleepContext(ctx, delay); err != nil {
+		log.Warn("waiting for the network manager", "socket", socket, "err", err)
+		if err := clock.Sleep(ctx, clock.System{}, delay); err != nil {
 			return nil
 		}
 	}
 	c := console.Console{
-		Open:    func() (*serial.Port, error) { return serial.Open(*device, serial.FromBoard(b.Console)) },
+		Open:    func() (*serial.Port, error) { return serial.Open(device, serial.FromBoard(b.Console)) },
 		Panel:   p,
 		Manager: mgr,
 		Log:     log,
-		Sleep:   serial.SleepContext,
-		Now:     time.Now,
+		Clock:   clock.System{},
 	}
-	log.Info("serving the console", "version", info.Version, "board", info.Board, "device", *device)
-	if err := c.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	return nil
+	log.Info("serving the console", "version", info.Version, "board", info.Board, "device", device)
+	return c.Run(ctx)
 }

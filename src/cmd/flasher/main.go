@@ -11,14 +11,12 @@ package main
 
 import (
 	"crypto/ed25519"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
-	"picket.dev/picket/src/base/version"
+	"picket.dev/picket/src/base/command"
 	"picket.dev/picket/src/system/flash"
 	"picket.dev/picket/src/system/manifest"
 )
@@ -27,42 +25,20 @@ func main() {
 	os.Exit(run(os.Args[1:], flash.System(os.Stdin, os.Stdout), os.Stderr))
 }
 
-// stringList is a flag that may be given several times.
-type stringList []string
-
-func (l *stringList) String() string { return strings.Join(*l, ",") }
-func (l *stringList) Set(s string) error {
-	*l = append(*l, s)
-	return nil
-}
-
 // run runs the flasher and returns the exit status: 0 written and
 // verified, 1 refused or failed, 2 called wrongly.
 func run(args []string, env flash.Env, stderr io.Writer) int {
-	fs := flag.NewFlagSet("flasher", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	p := command.NewWith("flasher", env.Stdout, stderr)
+	fs := p.Flags
 	image := fs.String("image", "", "disk image to write")
 	man := fs.String("manifest", "", "its signed manifest (default IMAGE.manifest)")
-	var pubs stringList
+	var pubs command.Strings
 	fs.Var(&pubs, "pub", "trusted release public key (PEM); may be given several times")
 	target := fs.String("target", "", "block device (/dev/sdX, /dev/disk/by-id/...) or file to write")
 	force := fs.Bool("force", false, "do not ask for confirmation (the safety checks still apply)")
-	showVersion := fs.Bool("version", false, "print the version line and exit")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if *showVersion {
-		if err := version.Get("flasher").Fprint(env.Stdout); err != nil {
-			return 1
-		}
-		return 0
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "flasher: unexpected argument %q (all inputs are flags)\n", fs.Arg(0))
-		return 2
+	// No signal context: an interrupted flash should stop at once.
+	if status, done := p.Parse(args); done {
+		return status
 	}
 	var missing []string
 	if *image == "" {

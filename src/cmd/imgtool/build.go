@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"picket.dev/picket/platforms/board"
+	"picket.dev/picket/src/base/command"
 	"picket.dev/picket/src/system/imagebuild"
 	"picket.dev/picket/src/system/kmod"
 	"picket.dev/picket/src/system/manifest"
@@ -25,18 +26,18 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 	kernel := fs.String("kernel", "", "the kernel (vmlinuz)")
 	initrd := fs.String("initrd", "", "the initramfs (the release public key is appended to it)")
 	initInit := fs.String("initramfs-init", "", "instead of -initrd: PID 1 binary to wrap in an initramfs")
-	var initMods stringList
+	var initMods command.Strings
 	fs.Var(&initMods, "initramfs-module", "with -initramfs-init: a .ko file for the initramfs, dependencies first; repeatable")
 	kmodDir := fs.String("kernel-modules", "", "unpacked kernel package (lib/modules/*/modules.dep) to take modules from: the board's (platforms/board Modules) unless -initramfs-modules or -rootfs-modules name others")
 	initModNames := fs.String("initramfs-modules", "", "with -initramfs-init and -kernel-modules: comma-separated module names for the initramfs (disk, squashfs, FAT); dependencies are added")
 	rootfsModNames := fs.String("rootfs-modules", "", "with -kernel-modules: comma-separated module names the init loads (NICs, data file system); dependencies are added")
 	rootfsDir := fs.String("rootfs-dir", "", "directory whose files make the rootfs")
-	var rootfsFiles stringList
+	var rootfsFiles command.Strings
 	fs.Var(&rootfsFiles, "rootfs-file", "DEST=SRC: put file SRC at DEST in the rootfs (executable if SRC is); repeatable")
-	var rootfsData stringList
+	var rootfsData command.Strings
 	fs.Var(&rootfsData, "rootfs-data", "DEST=SRC: like -rootfs-file, but never executable (mode 0644); repeatable")
 	grubDir := fs.String("grub-dir", "", "GRUB's modules for the board's EFI platform (default: the host's /usr/lib/grub/<platform>)")
-	var espFiles stringList
+	var espFiles command.Strings
 	fs.Var(&espFiles, "esp-file", "DEST=SRC: put file SRC at DEST on the boot partition too (board firmware files); repeatable")
 	keyPath := fs.String("key", "", "release private key (PEM, from imgtool keygen)")
 	out := fs.String("out", "", "disk image to write")

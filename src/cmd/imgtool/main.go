@@ -22,17 +22,17 @@ import (
 	"picket.dev/picket/src/base/version"
 )
 
-// command is one subcommand. run gets the arguments after the
+// subcommand is one subcommand. run gets the arguments after the
 // subcommand's name; it returns errUsage (wrapped) for bad arguments.
-type command struct {
+type subcommand struct {
 	name    string
 	summary string
 	run     func(args []string, stdout, stderr io.Writer) error
 }
 
 // commands lists the subcommands, in the order usage shows them.
-func commands() []command {
-	return []command{
+func commands() []subcommand {
+	return []subcommand{
 		{"keygen", "create a release key pair (release.key, release.pub)", runKeygen},
 		{"sign", "write the signed manifest of an image", runSign},
 		{"verify", "check an image against its signed manifest", runVerify},
@@ -124,14 +124,5 @@ func parse(fs *flag.FlagSet, args []string, required ...string) error {
 	if len(missing) > 0 {
 		return fmt.Errorf("%w: missing %s", errUsage, strings.Join(missing, ", "))
 	}
-	return nil
-}
-
-// stringList is a flag that may be given several times.
-type stringList []string
-
-func (l *stringList) String() string { return strings.Join(*l, ",") }
-func (l *stringList) Set(s string) error {
-	*l = append(*l, s)
 	return nil
 }

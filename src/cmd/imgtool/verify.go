@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"picket.dev/picket/src/base/command"
 	"picket.dev/picket/src/system/manifest"
 )
 
@@ -13,7 +14,7 @@ import (
 // image against the manifest.
 func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("verify", stderr)
-	var pubs stringList
+	var pubs command.Strings
 	fs.Var(&pubs, "pub", "trusted release public key (PEM); may be given several times")
 	image := fs.String("image", "", "the image to check")
 	man := fs.String("manifest", "", "its signed manifest (default IMAGE.manifest)")

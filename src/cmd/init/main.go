@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"picket.dev/picket/src/base/clock"
 	"picket.dev/picket/src/system/linuxsys"
 	"picket.dev/picket/src/system/pid1"
 	"picket.dev/picket/src/system/slots"
@@ -131,7 +132,7 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 	}
 	sup, err := pid1.New(pid1.Config{
 		Services:     cfg.ServiceList(),
-		Clock:        pid1.RealClock{},
+		Clock:        clock.System{},
 		Log:          logw,
 		StablePeriod: time.Duration(cfg.StableSeconds) * time.Second,
 		MarkGood: func() error {

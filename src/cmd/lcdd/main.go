@@ -5,60 +5,41 @@ package main
 
 import (
 	"context"
-	"flag"
-	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
-	"picket.dev/picket/src/base/version"
+	"picket.dev/picket/src/base/command"
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/panel/lcdfront"
 	"picket.dev/picket/src/panel/loop"
 )
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "lcdd:", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	socket := flag.String("netmgr", "/run/picket/netmgr.sock", "network manager's local API socket")
-	power := flag.String("power", "log", "reboot/shutdown: "+loop.PowerNames)
-	display := flag.String("display", lcdfront.DisplayAuto, "front panel: auto (the board's) or terminal (drawn on stdout, keys from stdin)")
-	showVersion := flag.Bool("version", false, "print the version line and exit")
-	flag.Parse()
-	info := version.Get("lcdd")
-	if *showVersion {
-		return info.Fprint(os.Stdout)
-	}
-	b, err := info.Hardware()
-	if err != nil {
-		return err
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	pw, err := loop.PowerNamed(*power, log)
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-
-	mgr := netapi.Dial(*socket)
-	defer mgr.Close()
-	log.Info("starting", "version", info.Version, "board", info.Board, "netmgr", *socket, "display", *display)
-	return lcdfront.Run(ctx, lcdfront.Options{
-		Board:   b,
-		Display: *display,
-		Manager: mgr,
-		Power:   pw,
-		Version: info.Version,
-		Log:     log,
-		Clock:   lcdfront.SystemClock{},
-		Stdin:   os.Stdin,
-		Stdout:  os.Stdout,
+	p := command.New("lcdd")
+	socket := p.Flags.String("netmgr", "/run/picket/netmgr.sock", "network manager's local API socket")
+	power := p.Flags.String("power", "log", "reboot/shutdown: "+loop.PowerNames)
+	display := p.Flags.String("display", lcdfront.DisplayAuto, "front panel: auto (the board's) or terminal (drawn on stdout, keys from stdin)")
+	p.Main(func(ctx context.Context, log *slog.Logger) error {
+		b, err := p.Info.Hardware()
+		if err != nil {
+			return err
+		}
+		pw, err := loop.PowerNamed(*power, log)
+		if err != nil {
+			return err
+		}
+		mgr := netapi.Dial(*socket)
+		defer mgr.Close()
+		log.Info("starting", "version", p.Info.Version, "board", p.Info.Board, "netmgr", *socket, "display", *display)
+		return lcdfront.Run(ctx, lcdfront.Options{
+			Board:   b,
+			Display: *display,
+			Manager: mgr,
+			Power:   pw,
+			Version: p.Info.Version,
+			Log:     log,
+			Stdin:   os.Stdin,
+			Stdout:  os.Stdout,
+		})
 	})
 }

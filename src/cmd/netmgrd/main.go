@@ -19,16 +19,13 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
-	"picket.dev/picket/src/base/version"
+	"picket.dev/picket/src/base/command"
 	"picket.dev/picket/src/net/ethlink"
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/net/netapply"
@@ -41,113 +38,101 @@ import (
 const pauseEnv = "PICKET_NETMGRD_PAUSE_AT"
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "netmgrd:", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	info := version.Get("netmgrd")
+	p := command.New("netmgrd")
+	info := p.Info
 	hw, hwErr := info.Hardware()
-	socket := flag.String("socket", "/run/picket/netmgr.sock", "unix socket to serve the local API on")
-	data := flag.String("data", "/data", "data partition: the configuration is kept under it")
-	backend := flag.String("backend", "kernel", "kernel: configure the ports (netmgr); memory: the in-memory stand-in, which configures nothing")
-	lan := flag.String("lan", hw.LAN, "LAN interface (default: the board's)")
-	wan := flag.String("wan", hw.WAN, "WAN interface for split networking (default: the board's; empty: none)")
-	platform := flag.String("platform", "platform.picket.invalid:443", "platform host:port, the target of the connectivity test")
-	platformCA := flag.String("platform-ca", "", "PEM file of the platform's CA, the only root trusted for it")
-	resolvConf := flag.String("resolv", "/run/picket/resolv.conf", "resolver configuration to keep (empty: none)")
-	leaseWait := flag.Duration("lease-wait", 20*time.Second, "how long a change waits for its leases before testing the path")
-	retryMin := flag.Duration("dhcp-retry-min", 0, "shortest wait between failed DHCP attempts (0: 10 s)")
-	retryMax := flag.Duration("dhcp-retry-max", 0, "longest wait between failed DHCP attempts (0: 2 min)")
-	showVersion := flag.Bool("version", false, "print the version line and exit")
-	flag.Parse()
-	if *showVersion {
-		return info.Fprint(os.Stdout)
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if hwErr != nil && *lan == "" {
-		return fmt.Errorf("board %q: %w; give -lan", info.Board, hwErr)
-	}
-	if err := os.MkdirAll(*data, 0o700); err != nil {
-		return fmt.Errorf("data partition: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(*socket), 0o755); err != nil {
-		return fmt.Errorf("socket directory: %w", err)
-	}
-	store := netstore.New(netstore.DirFS(*data), rand.Reader)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
+	socket := p.Flags.String("socket", "/run/picket/netmgr.sock", "unix socket to serve the local API on")
+	data := p.Flags.String("data", "/data", "data partition: the configuration is kept under it")
+	backend := p.Flags.String("backend", "kernel", "kernel: configure the ports (netmgr); memory: the in-memory stand-in, which configures nothing")
+	lan := p.Flags.String("lan", hw.LAN, "LAN interface (default: the board's)")
+	wan := p.Flags.String("wan", hw.WAN, "WAN interface for split networking (default: the board's; empty: none)")
+	platform := p.Flags.String("platform", "platform.picket.invalid:443", "platform host:port, the target of the connectivity test")
+	platformCA := p.Flags.String("platform-ca", "", "PEM file of the platform's CA, the only root trusted for it")
+	resolvConf := p.Flags.String("resolv", "/run/picket/resolv.conf", "resolver configuration to keep (empty: none)")
+	leaseWait := p.Flags.Duration("lease-wait", 20*time.Second, "how long a change waits for its leases before testing the path")
+	retryMin := p.Flags.Duration("dhcp-retry-min", 0, "shortest wait between failed DHCP attempts (0: 10 s)")
+	retryMax := p.Flags.Duration("dhcp-retry-max", 0, "longest wait between failed DHCP attempts (0: 2 min)")
+	p.Main(func(ctx context.Context, log *slog.Logger) error {
+		if hwErr != nil && *lan == "" {
+			return fmt.Errorf("board %q: %w; give -lan", info.Board, hwErr)
+		}
+		if err := os.MkdirAll(*data, 0o700); err != nil {
+			return fmt.Errorf("data partition: %w", err)
+		}
+		if err := os.MkdirAll(filepath.Dir(*socket), 0o755); err != nil {
+			return fmt.Errorf("socket directory: %w", err)
+		}
+		store := netstore.New(netstore.DirFS(*data), rand.Reader)
 
-	onStage := stageHook(log, os.Getenv(pauseEnv))
-	var mgr netapi.Manager
-	runErr := make(chan error, 1)
-	switch *backend {
-	case "memory":
-		log.Info("starting", "version", info.Version, "board", info.Board, "backend", "memory (stand-in: the network manager on a simulated kernel and network; nothing is applied to interfaces)")
-		s, err := standin.Start(standin.Options{Store: store, Rand: rand.Reader, Logger: log, OnStage: onStage})
+		onStage := stageHook(log, os.Getenv(pauseEnv))
+		var mgr netapi.Manager
+		runErr := make(chan error, 1)
+		switch *backend {
+		case "memory":
+			log.Info("starting", "version", info.Version, "board", info.Board, "backend", "memory (stand-in: the network manager on a simulated kernel and network; nothing is applied to interfaces)")
+			s, err := standin.Start(standin.Options{Store: store, Rand: rand.Reader, Logger: log, OnStage: onStage})
+			if err != nil {
+				return err
+			}
+			mgr = s
+			go func() { <-ctx.Done(); runErr <- s.Stop() }()
+		case "kernel":
+			roots, err := loadCA(*platformCA)
+			if err != nil {
+				return err
+			}
+			log.Info("starting", "version", info.Version, "board", info.Board, "backend", "kernel", "lan", *lan, "wan", *wan)
+			kernel, err := netapply.Open("")
+			if err != nil {
+				return err
+			}
+			defer kernel.Close()
+			eth, err := ethlink.Open()
+			if err != nil {
+				return err
+			}
+			defer eth.Close()
+			m, err := netmgr.New(netmgr.Options{
+				Ports:        netapply.Ports{LAN: *lan, WAN: *wan},
+				Store:        store,
+				Kernel:       kernel,
+				LinkModes:    eth,
+				OnStage:      onStage,
+				Platform:     *platform,
+				RootCAs:      roots,
+				ResolvConf:   *resolvConf,
+				Logger:       log,
+				LeaseWait:    *leaseWait,
+				DHCPRetryMin: *retryMin,
+				DHCPRetryMax: *retryMax,
+			})
+			if err != nil {
+				return err
+			}
+			mgr = m
+			go func() { runErr <- m.Run(ctx) }()
+		default:
+			return fmt.Errorf("-backend %q: allowed: kernel, memory", *backend)
+		}
+		if st, err := mgr.Status(ctx); err == nil {
+			log.Info("configuration loaded", "source", st.Config.Source, "reason", st.Config.Reason)
+		}
+		l, err := netapi.Listen(*socket)
 		if err != nil {
 			return err
 		}
-		mgr = s
-		go func() { <-ctx.Done(); runErr <- s.Stop() }()
-	case "kernel":
-		roots, err := loadCA(*platformCA)
-		if err != nil {
-			return err
+		log.Info("serving", "socket", *socket)
+		err = netapi.Serve(ctx, l, mgr, netapi.WithLogger(log))
+		// Run releases the leases before it returns.
+		if rerr := <-runErr; rerr != nil {
+			err = errors.Join(err, rerr)
 		}
-		log.Info("starting", "version", info.Version, "board", info.Board, "backend", "kernel", "lan", *lan, "wan", *wan)
-		kernel, err := netapply.Open("")
-		if err != nil {
-			return err
+		if errors.Is(err, context.Canceled) || err == nil {
+			log.Info("stopped")
+			return nil
 		}
-		defer kernel.Close()
-		eth, err := ethlink.Open()
-		if err != nil {
-			return err
-		}
-		defer eth.Close()
-		m, err := netmgr.New(netmgr.Options{
-			Ports:        netapply.Ports{LAN: *lan, WAN: *wan},
-			Store:        store,
-			Kernel:       kernel,
-			LinkModes:    eth,
-			OnStage:      onStage,
-			Platform:     *platform,
-			RootCAs:      roots,
-			ResolvConf:   *resolvConf,
-			Logger:       log,
-			LeaseWait:    *leaseWait,
-			DHCPRetryMin: *retryMin,
-			DHCPRetryMax: *retryMax,
-		})
-		if err != nil {
-			return err
-		}
-		mgr = m
-		go func() { runErr <- m.Run(ctx) }()
-	default:
-		return fmt.Errorf("-backend %q: allowed: kernel, memory", *backend)
-	}
-	if st, err := mgr.Status(ctx); err == nil {
-		log.Info("configuration loaded", "source", st.Config.Source, "reason", st.Config.Reason)
-	}
-	l, err := netapi.Listen(*socket)
-	if err != nil {
 		return err
-	}
-	log.Info("serving", "socket", *socket)
-	err = netapi.Serve(ctx, l, mgr, netapi.WithLogger(log))
-	// Run releases the leases before it returns.
-	if rerr := <-runErr; rerr != nil {
-		err = errors.Join(err, rerr)
-	}
-	if errors.Is(err, context.Canceled) || err == nil {
-		log.Info("stopped")
-		return nil
-	}
-	return err
+	})
 }
 
 // stageHook logs each stage a change reaches and, if pauseAt names one,

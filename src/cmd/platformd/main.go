@@ -33,18 +33,15 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
-	"picket.dev/picket/src/base/version"
+	"picket.dev/picket/src/base/command"
 	"picket.dev/picket/src/platform/boxapi"
 	"picket.dev/picket/src/platform/devcert"
 	"picket.dev/picket/src/platform/server"
@@ -56,8 +53,8 @@ func main() {
 }
 
 func run(args []string, stdin io.Reader, stderr io.Writer) int {
-	fs := flag.NewFlagSet("platformd", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	p := command.NewWith("platformd", os.Stdout, stderr)
+	fs := p.Flags
 	var cfg server.Config
 	fs.StringVar(&cfg.DataDir, "data", "/var/lib/picket-platform", "data directory holding platform.db")
 	fs.StringVar(&cfg.Listen, "listen", ":8443", "HTTPS address of the box API (and of the web UI unless -web-listen is set)")
@@ -70,47 +67,26 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 	account := fs.String("account", "default", "account (organisation) of the new user")
 	groups := fs.String("asset-groups", "", "comma-separated asset groups a unit manager is limited to")
 	pwFile := fs.String("password-file", "", "read the new user's password from this file instead of standard input")
-	showVersion := fs.Bool("version", false, "print the version line and exit")
 	devHosts := fs.String("dev-cert", "", "comma-separated host names/addresses: without -cert and -key, use (and make on first start) a throwaway CA and certificate for them in -data (dev-ca.pem is what boxes pin); for development and demonstrations only")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if *showVersion {
-		if err := version.Get("platformd").Fprint(os.Stdout); err != nil {
-			return 1
+	return p.Run(args, func(ctx context.Context, log *slog.Logger) error {
+		if *createUser != "" {
+			if err := addUser(cfg.DataDir, server.NewUser{Name: *createUser, Role: *role, Account: *account,
+				AssetGroups: strings.Split(*groups, ",")}, *pwFile, stdin); err != nil {
+				return fmt.Errorf("create user: %w", err)
+			}
+			fmt.Fprintf(stderr, "platformd: user %s (%s) created\n", *createUser, *role)
+			return nil
 		}
-		return 0
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "platformd: unexpected arguments %q\n", fs.Args())
-		return 2
-	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	if *createUser != "" {
-		if err := addUser(cfg.DataDir, server.NewUser{Name: *createUser, Role: *role, Account: *account,
-			AssetGroups: strings.Split(*groups, ",")}, *pwFile, stdin); err != nil {
-			fmt.Fprintf(stderr, "platformd: create user: %v\n", err)
-			return 1
+		if *devHosts != "" && cfg.CertFile == "" && cfg.KeyFile == "" {
+			cert, key, err := devcert.Ensure(cfg.DataDir, strings.Split(*devHosts, ","), time.Now())
+			if err != nil {
+				return err
+			}
+			cfg.CertFile, cfg.KeyFile = cert, key
+			log.Warn("running with a throwaway development certificate", "ca", filepath.Join(cfg.DataDir, devcert.CAFile))
 		}
-		fmt.Fprintf(stderr, "platformd: user %s (%s) created\n", *createUser, *role)
-		return 0
-	}
-	if *devHosts != "" && cfg.CertFile == "" && cfg.KeyFile == "" {
-		cert, key, err := devcert.Ensure(cfg.DataDir, strings.Split(*devHosts, ","), time.Now())
-		if err != nil {
-			fmt.Fprintf(stderr, "platformd: %v\n", err)
-			return 1
-		}
-		cfg.CertFile, cfg.KeyFile = cert, key
-		log.Warn("running with a throwaway development certificate", "ca", filepath.Join(cfg.DataDir, devcert.CAFile))
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := server.Run(ctx, cfg, log); err != nil {
-		fmt.Fprintf(stderr, "platformd: %v\n", err)
-		return 1
-	}
-	return 0
+		return server.Run(ctx, cfg, log)
+	})
 }
 
 func addUser(dataDir string, nu server.NewUser, pwFile string, stdin io.Reader) error {

@@ -9,67 +9,50 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/x509"
-	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
-	"picket.dev/picket/src/base/version"
+	"picket.dev/picket/src/base/command"
 	"picket.dev/picket/src/link/boxid"
 	"picket.dev/picket/src/link/platformlink"
 	"picket.dev/picket/src/net/netapi"
 )
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "scannerd:", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	info := version.Get("scannerd")
-	data := flag.String("data", "/data", "data partition: the box identity and the link's state are kept under it; the network configuration (proxy password) is read from it")
-	socket := flag.String("netmgr", "/run/picket/netmgr.sock", "the network manager's unix socket")
-	platform := flag.String("platform", "https://platform.picket.invalid", "platform base URL, https://host[:port]")
-	platformCA := flag.String("platform-ca", "", "PEM file of the platform's CA, the only root trusted for it")
-	showVersion := flag.Bool("version", false, "print the version line and exit")
-	flag.Parse()
-	if *showVersion {
-		return info.Fprint(os.Stdout)
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	roots, err := loadCA(*platformCA)
-	if err != nil {
+	p := command.New("scannerd")
+	data := p.Flags.String("data", "/data", "data partition: the box identity and the link's state are kept under it; the network configuration (proxy password) is read from it")
+	socket := p.Flags.String("netmgr", "/run/picket/netmgr.sock", "the network manager's unix socket")
+	platform := p.Flags.String("platform", "https://platform.picket.invalid", "platform base URL, https://host[:port]")
+	platformCA := p.Flags.String("platform-ca", "", "PEM file of the platform's CA, the only root trusted for it")
+	p.Main(func(ctx context.Context, log *slog.Logger) error {
+		roots, err := loadCA(*platformCA)
+		if err != nil {
+			return err
+		}
+		id, created, err := boxid.LoadOrCreate(*data, rand.Reader)
+		if err != nil {
+			return err
+		}
+		log.Info("starting", "version", p.Info.Version, "board", p.Info.Board, "identity", id.String(), "new_identity", created, "platform", *platform)
+		mgr := netapi.Dial(*socket)
+		defer mgr.Close()
+		link, err := platformlink.New(platformlink.Config{
+			Platform: *platform, RootCAs: roots, Identity: id, Manager: mgr, DataDir: *data,
+			Board: p.Info.Board, Version: p.Info.Version, Log: log,
+		})
+		if err != nil {
+			return err
+		}
+		err = link.Run(ctx)
+		log.Info("stopped")
 		return err
-	}
-	id, created, err := boxid.LoadOrCreate(*data, rand.Reader)
-	if err != nil {
-		return err
-	}
-	log.Info("starting", "version", info.Version, "board", info.Board, "identity", id.String(), "new_identity", created, "platform", *platform)
-	mgr := netapi.Dial(*socket)
-	defer mgr.Close()
-	link, err := platformlink.New(platformlink.Config{
-		Platform: *platform, RootCAs: roots, Identity: id, Manager: mgr, DataDir: *data,
-		Board: info.Board, Version: info.Version, Log: log,
 	})
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	err = link.Run(ctx)
-	log.Info("stopped")
-	return err
 }
 
 func loadCA(path string) (*x509.CertPool, error) {
 	if path == "" {
-		return nil, errors.New("-platform-ca is required: the platform's CA is the only root trusted for it")
+		return nil, command.Usagef("-platform-ca is required: the platform's CA is the only root trusted for it")
 	}
 	pem, err := os.ReadFile(path)
 	if err != nil {

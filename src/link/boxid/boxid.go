@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"picket.dev/picket/src/base/atomicfile"
 	"picket.dev/picket/src/link/platformapi"
 )
 
@@ -75,7 +76,12 @@ func LoadOrCreate(dataDir string, rand io.Reader) (id *Identity, created bool, e
 		return nil, false, fmt.Errorf("generate box identity: %w", err)
 	}
 	block := pem.EncodeToMemory(&pem.Block{Type: pemType, Bytes: seed})
-	if err := writeAtomic(path, block); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, false, fmt.Errorf("store box identity: %w", err)
+	}
+	// WriteNew: a power cut leaves no file or the whole one, and an
+	// identity is never replaced, even by a racing second start.
+	if err := atomicfile.WriteNew(path, block, 0o600); err != nil {
 		return nil, false, fmt.Errorf("store box identity %s: %w", path, err)
 	}
 	id, err = parse(block)
@@ -108,48 +114,4 @@ func trimSpace(b []byte) []byte {
 		b = b[1:]
 	}
 	return b
-}
-
-// writeAtomic writes data to path with mode 0600 so that a power cut
-// leaves either no file or the whole file: temp file, fsync, rename, fsync
-// of the directory.
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".box.key-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

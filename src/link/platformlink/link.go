@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"picket.dev/picket/src/base/clock"
 	"picket.dev/picket/src/link/boxid"
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/net/netapi"
@@ -51,17 +52,6 @@ const SignaturesNone = "none"
 // no scan engine.
 const ScannerUnavailable = "scanner not available"
 
-// Clock is the time source; tests pass a fake one.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
 // Config is what a Link needs.
 type Config struct {
 	// Platform is the platform's base URL, https://host[:port].
@@ -78,7 +68,7 @@ type Config struct {
 	// Board and Version are reported to the platform.
 	Board, Version string
 	// Clock: nil means the real time.
-	Clock Clock
+	Clock clock.Clock
 	// Rand returns a number in [0,1) for jitter; nil means math/rand/v2.
 	Rand func() float64
 	// Log: nil discards.
@@ -100,7 +90,7 @@ type Link struct {
 	cfg     Config
 	base    *url.URL
 	host    string
-	clock   Clock
+	clock   clock.Clock
 	rand    func() float64
 	log     *slog.Logger
 	timeout time.Duration
@@ -138,7 +128,7 @@ func New(cfg Config) (*Link, error) {
 		updates: map[string]bool{},
 	}
 	if l.clock == nil {
-		l.clock = realClock{}
+		l.clock = clock.System{}
 	}
 	if l.rand == nil {
 		l.rand = mrand.Float64

@@ -25,7 +25,7 @@ func TestActivationFlow(t *testing.T) {
 		t.Fatalf("link reported %+v before Run", got)
 	}
 	run(t, l)
-	d := r.clock.next(t)
+	d := r.clock.WaitTimers(1)[0]
 	if d != 2*time.Second {
 		t.Errorf("wait after a poll with interval 2 s and jitter factor 1: %v", d)
 	}
@@ -42,8 +42,8 @@ func TestActivationFlow(t *testing.T) {
 		t.Errorf("poll request %+v", req)
 	}
 	r.plat.set(func(p *fakePlatform) { p.active, p.name = true, "lab-box" })
-	r.clock.fire <- time.Now()
-	r.clock.next(t)
+	r.clock.Fire()
+	r.clock.WaitTimers(1)
 	got = r.mgr.link(t)
 	if got.State != netapi.LinkReady || got.Name != "lab-box" || got.ActivationCode != "" {
 		t.Fatalf("activated: reported %+v, want ready with name lab-box", got)

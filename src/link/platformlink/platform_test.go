@@ -1,7 +1,6 @@
 package platformlink
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -24,7 +23,9 @@ import (
 	"picket.dev/picket/src/net/netcfg"
 	"picket.dev/picket/src/net/netstore"
 	"picket.dev/picket/src/net/standin"
+	"picket.dev/picket/src/testkit/fakeclock"
 	"picket.dev/picket/src/testkit/netbench"
+	"picket.dev/picket/src/testkit/syncbuf"
 )
 
 func TestMain(m *testing.M) {
@@ -134,35 +135,6 @@ func serveTLS(t *testing.T, l net.Listener, h http.Handler, names ...string) *ne
 	return ca
 }
 
-// fakeClock gives the real time (signatures stay valid) but lets the test
-// decide when a wait ends, and records what was waited for.
-type fakeClock struct {
-	waits chan time.Duration
-	fire  chan time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{waits: make(chan time.Duration, 100), fire: make(chan time.Time)}
-}
-
-func (c *fakeClock) Now() time.Time { return time.Now() }
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.waits <- d
-	return c.fire
-}
-
-// next waits for the link to start waiting, returns how long it asked for.
-func (c *fakeClock) next(t *testing.T) time.Duration {
-	t.Helper()
-	select {
-	case d := <-c.waits:
-		return d
-	case <-time.After(60 * time.Second):
-		t.Fatal("the link did not wait for its next poll")
-		return 0
-	}
-}
-
 // manager wraps the in-memory network manager: it can report a
 // management source and counts ApplyPlatform calls.
 type manager struct {
@@ -207,24 +179,6 @@ func (m *manager) link(t *testing.T) netapi.PlatformLink {
 	return *st.Platform
 }
 
-// syncBuffer collects the log.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // rig is a link, its data directory, its manager and its platform.
 type rig struct {
 	dir   string
@@ -233,8 +187,8 @@ type rig struct {
 	plat  *fakePlatform
 	url   string
 	ca    *netbench.CA
-	clock *fakeClock
-	log   *syncBuffer
+	clock *fakeclock.Clock
+	log   *syncbuf.Buffer
 	rand  float64
 	dial  DialFunc
 }
@@ -258,7 +212,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	ca := serveTLS(t, l, plat, "127.0.0.1")
-	return &rig{dir: dir, id: id, mgr: &manager{Manager: mem}, plat: plat, url: "https://" + l.Addr().String(), ca: ca, clock: newFakeClock(), log: &syncBuffer{}, rand: 0.5}
+	return &rig{dir: dir, id: id, mgr: &manager{Manager: mem}, plat: plat, url: "https://" + l.Addr().String(), ca: ca, clock: fakeclock.New(t, time.Now()), log: &syncbuf.Buffer{}, rand: 0.5}
 }
 
 func (r *rig) link(t *testing.T) *Link {

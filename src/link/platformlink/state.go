@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"picket.dev/picket/src/base/atomicfile"
 	"picket.dev/picket/src/link/platformapi"
 )
 
@@ -84,47 +85,11 @@ func saveState(dataDir string, s state) error {
 		return fmt.Errorf("encode platform link state: %w", err)
 	}
 	path := filepath.Join(dataDir, StateFile)
-	if err := writeAtomic(path, data); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("store platform link state: %w", err)
+	}
+	if err := atomicfile.Write(path, data, 0o600); err != nil {
 		return fmt.Errorf("store platform link state %s: %w", path, err)
 	}
 	return nil
-}
-
-// writeAtomic writes data so that a power cut leaves the old or the new
-// file, never a torn one: temp file, fsync, rename, fsync of the directory.
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

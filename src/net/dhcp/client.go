@@ -17,33 +17,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"picket.dev/picket/src/base/clock"
 )
-
-// Clock is the client's source of time. SystemClock is the real one.
-type Clock interface {
-	Now() time.Time
-	NewTimer(d time.Duration) Timer
-}
-
-// Timer is a one-shot timer from a Clock.
-type Timer interface {
-	C() <-chan time.Time
-	Stop() bool
-}
-
-// SystemClock is the wall clock.
-type SystemClock struct{}
-
-// Now implements Clock.
-func (SystemClock) Now() time.Time { return time.Now() }
-
-// NewTimer implements Clock.
-func (SystemClock) NewTimer(d time.Duration) Timer { return sysTimer{time.NewTimer(d)} }
-
-type sysTimer struct{ t *time.Timer }
-
-func (s sysTimer) C() <-chan time.Time { return s.t.C }
-func (s sysTimer) Stop() bool          { return s.t.Stop() }
 
 // State is where the lease machine is (RFC 2131 figure 5, plus Stopped).
 type State int
@@ -134,8 +110,8 @@ type Config struct {
 	// Transport carries the exchanges; nil opens NewNClient(Interface).
 	// The client closes it when Run returns.
 	Transport Transport
-	// Clock defaults to SystemClock.
-	Clock Clock
+	// Clock defaults to clock.System.
+	Clock clock.Clock
 	// OnEvent receives every lease change, synchronously from Run's
 	// goroutine, in order. It must not call back into a blocking Client
 	// method; Renew and Status are safe.
@@ -155,7 +131,7 @@ type Config struct {
 type Client struct {
 	cfg     Config
 	tr      Transport
-	clk     Clock
+	clk     clock.Clock
 	log     *slog.Logger
 	renew   chan struct{}
 	running atomic.Bool
@@ -176,7 +152,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("dhcp: new client on %s: no OnEvent", cfg.Interface)
 	}
 	if cfg.Clock == nil {
-		cfg.Clock = SystemClock{}
+		cfg.Clock = clock.System{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -311,7 +287,7 @@ func (c *Client) extend(ctx context.Context, rebinding bool) {
 			l.Address, c.cfg.Interface, deadline.UTC().Format(time.RFC3339), c.Status().LastError))
 		return
 	}
-	// The transport times out in real time; with SystemClock this stops an
+	// The transport times out in real time; with the system clock this stops an
 	// attempt at the deadline.
 	actx, cancel := context.WithTimeout(ctx, deadline.Sub(now))
 	ack, err := c.tr.Extend(actx, l.ack, server)

@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
+
+	"picket.dev/picket/src/testkit/fakeclock"
 )
 
 func sec(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 type harness struct {
-	clk    *fakeClock
+	clk    *fakeclock.Clock
 	tr     *fakeTransport
 	rec    *recorder
 	c      *Client
@@ -23,7 +25,7 @@ type harness struct {
 }
 
 // start runs a Client on tr; the test's cleanup stops it and waits for Run.
-func start(t *testing.T, clk *fakeClock, tr *fakeTransport) *harness {
+func start(t *testing.T, clk *fakeclock.Clock, tr *fakeTransport) *harness {
 	t.Helper()
 	h := &harness{clk: clk, tr: tr, rec: newRecorder(), done: make(chan error, 1)}
 	c, err := New(Config{Interface: "lan0", Transport: tr, Clock: clk, OnEvent: h.rec.on})
@@ -208,7 +210,7 @@ func TestLeaseLifecycle(t *testing.T) {
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			clk := newFakeClock()
+			clk := fakeclock.New(t, epoch)
 			tr := &fakeTransport{clk: clk}
 			var mu sync.Mutex
 			nDiscover := 0
@@ -228,17 +230,17 @@ func TestLeaseLifecycle(t *testing.T) {
 			tr.extend = func(n int, s netip.Addr) (*dhcpv4.DHCPv4, error) { return tc.extend(t, n, s) }
 			h := start(t, clk, tr)
 			for {
-				clk.waitTimer(t)
+				nextTimer(clk)
 				if len(h.rec.all()) >= len(tc.wantEvents) {
 					break
 				}
-				clk.fire(t)
+				clk.Fire()
 			}
 			checkEvents(t, h.rec.all(), tc.wantEvents)
 			checkCalls(t, tr.recorded(), tc.wantCalls)
 			if tc.thenCall != nil {
-				clk.fire(t)
-				clk.waitTimer(t) // the Extend has been made once the client waits again
+				clk.Fire()
+				nextTimer(clk) // the Extend has been made once the client waits again
 				calls := tr.recorded()
 				if got := calls[len(calls)-1]; got != *tc.thenCall {
 					t.Errorf("next call: got %+v, want %+v", got, *tc.thenCall)
@@ -273,7 +275,7 @@ func TestLeaseLifecycle(t *testing.T) {
 // TestAcquireRetries: failures to get a lease back off 10, 20, 40 s; a NAK
 // to the request starts over from discovery.
 func TestAcquireRetries(t *testing.T) {
-	clk := newFakeClock()
+	clk := fakeclock.New(t, epoch)
 	tr := &fakeTransport{clk: clk}
 	var mu sync.Mutex
 	var discoverAt []time.Duration
@@ -298,14 +300,14 @@ func TestAcquireRetries(t *testing.T) {
 	}
 	h := start(t, clk, tr)
 	for {
-		clk.waitTimer(t)
+		nextTimer(clk)
 		if len(h.rec.all()) > 0 {
 			break
 		}
 		if st := h.c.Status(); st.State != StateInit || st.LastError == "" {
 			t.Errorf("retrying: status %+v, want init with LastError", st)
 		}
-		clk.fire(t)
+		clk.Fire()
 	}
 	// 3 lost, then NAK (back-off 80 s), then bound.
 	want := []time.Duration{0, sec(10), sec(30), sec(70), sec(150)}
@@ -330,7 +332,7 @@ func TestAcquireRetries(t *testing.T) {
 // TestRenewOnDemand: RENEW from the panel renews at once with the server,
 // from bound and while waiting to retry.
 func TestRenewOnDemand(t *testing.T) {
-	clk := newFakeClock()
+	clk := fakeclock.New(t, epoch)
 	tr := &fakeTransport{clk: clk}
 	server(t, tr, serverA, addr1, 1000)
 	var mu sync.Mutex
@@ -345,18 +347,18 @@ func TestRenewOnDemand(t *testing.T) {
 	}
 	h := start(t, clk, tr)
 	h.rec.waitN(t, 1)
-	if at := clk.waitTimer(t); at.Sub(epoch) != sec(500) {
+	if at := nextTimer(clk); at.Sub(epoch) != sec(500) {
 		t.Fatalf("bound: waiting until %v, want T1 500s", at.Sub(epoch))
 	}
-	clk.advance(sec(100))
+	clk.Advance(sec(100))
 	h.c.Renew() // bound → renewing now; the server is silent
 	// After the lost renewal at 100 s the next try waits half the time
 	// left to T2: (875-100)/2.
-	waitFor(t, "retry timer at 487.5s", func() bool { return clk.waitTimer(t).Sub(epoch) == sec(487.5) })
+	waitFor(t, "retry timer at 487.5s", func() bool { return nextTimer(clk).Sub(epoch) == sec(487.5) })
 	mu.Lock()
 	fail = false
 	mu.Unlock()
-	clk.advance(sec(5))
+	clk.Advance(sec(5))
 	h.c.Renew() // retry now instead of at 487.5
 	ev := h.rec.waitN(t, 2)
 	checkEvents(t, ev, []wantEvent{
@@ -364,7 +366,7 @@ func TestRenewOnDemand(t *testing.T) {
 		{kind: EventRenewed, at: sec(105), addr: addr1, server: serverA},
 	})
 	checkCalls(t, tr.recorded(), []call{{Op: "extend", At: sec(100), Server: serverA}, {Op: "extend", At: sec(105), Server: serverA}})
-	if at := clk.waitTimer(t).Sub(epoch); at != sec(605) {
+	if at := nextTimer(clk).Sub(epoch); at != sec(605) {
 		t.Errorf("renewed at 105s: next T1 at %v, want 605s", at)
 	}
 	if st := h.c.Status(); st.Lease.Obtained.Sub(epoch) != sec(105) || st.Lease.RenewAt().Sub(epoch) != sec(605) {
@@ -374,11 +376,11 @@ func TestRenewOnDemand(t *testing.T) {
 
 // TestStopWithoutLease: stopping before a lease sends no release and no event.
 func TestStopWithoutLease(t *testing.T) {
-	clk := newFakeClock()
+	clk := fakeclock.New(t, epoch)
 	tr := &fakeTransport{clk: clk}
 	tr.discover = func() (*dhcpv4.DHCPv4, error) { return nil, errLost }
 	h := start(t, clk, tr)
-	clk.waitTimer(t)
+	nextTimer(clk)
 	h.stop(t)
 	if ev := h.rec.all(); len(ev) != 0 {
 		t.Errorf("events: %+v", ev)

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
+
+	"picket.dev/picket/src/testkit/fakeclock"
 )
 
 // guard bounds every wait on the client goroutine; it is never reached in a
@@ -18,92 +19,6 @@ import (
 const guard = 10 * time.Second
 
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// fakeClock is a Clock whose time moves only when the test says so.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []*fakeTimer
-}
-
-type fakeTimer struct {
-	clk *fakeClock
-	at  time.Time
-	ch  chan time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: epoch} }
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeClock) NewTimer(d time.Duration) Timer {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	t := &fakeTimer{clk: f, at: f.now.Add(d), ch: make(chan time.Time, 1)}
-	f.timers = append(f.timers, t)
-	return t
-}
-
-func (t *fakeTimer) C() <-chan time.Time { return t.ch }
-
-func (t *fakeTimer) Stop() bool {
-	t.clk.mu.Lock()
-	defer t.clk.mu.Unlock()
-	for i, x := range t.clk.timers {
-		if x == t {
-			t.clk.timers = append(t.clk.timers[:i], t.clk.timers[i+1:]...)
-			return true
-		}
-	}
-	return false
-}
-
-// waitTimer waits until the client is waiting on a timer and returns its
-// deadline. A client only creates a timer when it is about to block.
-func (f *fakeClock) waitTimer(t *testing.T) time.Time {
-	t.Helper()
-	end := time.Now().Add(guard)
-	for time.Now().Before(end) {
-		f.mu.Lock()
-		if len(f.timers) > 0 {
-			sort.Slice(f.timers, func(i, j int) bool { return f.timers[i].at.Before(f.timers[j].at) })
-			at := f.timers[0].at
-			f.mu.Unlock()
-			return at
-		}
-		f.mu.Unlock()
-		time.Sleep(time.Millisecond)
-	}
-	t.Fatalf("client never waited on a timer within %v", guard)
-	return time.Time{}
-}
-
-// fire moves the clock to the earliest timer and fires it; it returns the
-// offset from epoch it fired at.
-func (f *fakeClock) fire(t *testing.T) time.Duration {
-	t.Helper()
-	f.waitTimer(t)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	tm := f.timers[0]
-	f.timers = f.timers[1:]
-	if tm.at.After(f.now) {
-		f.now = tm.at
-	}
-	tm.ch <- f.now
-	return f.now.Sub(epoch)
-}
-
-// advance moves the clock without firing anything.
-func (f *fakeClock) advance(d time.Duration) {
-	f.mu.Lock()
-	f.now = f.now.Add(d)
-	f.mu.Unlock()
-}
 
 // call is one Extend or Release seen by the fake transport.
 type call struct {
@@ -114,7 +29,7 @@ type call struct {
 
 // fakeTransport answers from funcs the test sets and records every call.
 type fakeTransport struct {
-	clk      *fakeClock
+	clk      *fakeclock.Clock
 	discover func() (*dhcpv4.DHCPv4, error)
 	request  func(offer *dhcpv4.DHCPv4) (*dhcpv4.DHCPv4, error)
 	extend   func(n int, server netip.Addr) (*dhcpv4.DHCPv4, error)
@@ -237,4 +152,11 @@ func (r *recorder) waitN(t *testing.T, n int) []Event {
 			t.Fatalf("got %d events within %v, want %d: %+v", len(r.all()), guard, n, r.all())
 		}
 	}
+}
+
+// nextTimer waits until the client waits on a timer (it arms one only
+// when about to block) and returns the soonest deadline.
+func nextTimer(clk *fakeclock.Clock) time.Time {
+	p := clk.WaitTimers(1)
+	return clk.Now().Add(p[0])
 }

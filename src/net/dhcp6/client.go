@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
+
+	"picket.dev/picket/src/base/clock"
 )
 
 // RFC 8415 section 7.6 transmission parameters of Information-request,
@@ -38,32 +40,6 @@ const (
 	MinimumRefresh      = 600 * time.Second   // IRT_MINIMUM: shorter option 32 values are raised to it
 	maxElapsedTimeValue = 0xffff              // centiseconds; the option's value saturates
 )
-
-// Clock is the client's source of time. SystemClock is the real one.
-type Clock interface {
-	Now() time.Time
-	NewTimer(d time.Duration) Timer
-}
-
-// Timer is a one-shot timer from a Clock.
-type Timer interface {
-	C() <-chan time.Time
-	Stop() bool
-}
-
-// SystemClock is the wall clock.
-type SystemClock struct{}
-
-// Now implements Clock.
-func (SystemClock) Now() time.Time { return time.Now() }
-
-// NewTimer implements Clock.
-func (SystemClock) NewTimer(d time.Duration) Timer { return sysTimer{time.NewTimer(d)} }
-
-type sysTimer struct{ t *time.Timer }
-
-func (s sysTimer) C() <-chan time.Time { return s.t.C }
-func (s sysTimer) Stop() bool          { return s.t.Stop() }
 
 // Info is what a server's Reply told.
 type Info struct {
@@ -106,8 +82,8 @@ type Config struct {
 	// ClientID goes in every request when set (RFC 8415 says SHOULD);
 	// DUIDFromMAC makes one from the interface's hardware address.
 	ClientID dhcpv6.DUID
-	// Clock defaults to SystemClock.
-	Clock Clock
+	// Clock defaults to clock.System.
+	Clock clock.Clock
 	// Rand returns numbers in [0, 1) for the RFC's randomisation of
 	// delays; it defaults to math/rand/v2. Tests fix it.
 	Rand func() float64
@@ -123,7 +99,7 @@ type Config struct {
 // goroutine.
 type Client struct {
 	cfg     Config
-	clk     Clock
+	clk     clock.Clock
 	log     *slog.Logger
 	renew   chan struct{}
 	running atomic.Bool
@@ -141,7 +117,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("dhcp6: new client on %s: no OnInfo", cfg.Interface)
 	}
 	if cfg.Clock == nil {
-		cfg.Clock = SystemClock{}
+		cfg.Clock = clock.System{}
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Float64

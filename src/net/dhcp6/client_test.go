@@ -11,12 +11,14 @@ import (
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
 	"github.com/insomniacslk/dhcp/iana"
+
+	"picket.dev/picket/src/testkit/fakeclock"
 )
 
 var server = netip.MustParseAddr("fe80::1")
 
 type harness struct {
-	clk   *fakeClock
+	clk   *fakeclock.Clock
 	tr    *fakeTransport
 	c     *Client
 	infos chan Info
@@ -27,7 +29,7 @@ type harness struct {
 // RFC's RAND zero, so every delay is exact.
 func start(t *testing.T, rnd float64) *harness {
 	t.Helper()
-	clk := newFakeClock()
+	clk := fakeclock.New(t, epoch)
 	h := &harness{clk: clk, tr: newFakeTransport(clk), infos: make(chan Info, 16), done: make(chan error, 1)}
 	c, err := New(Config{
 		Interface: "lan0", Transport: h.tr, Clock: clk,
@@ -87,7 +89,7 @@ func dnsOpt(addrs ...string) dhcpv6.Option {
 
 func TestRequestContents(t *testing.T) {
 	h := start(t, 0.5)
-	h.clk.fire(t)
+	h.clk.Fire()
 	s := h.tr.next(t)
 	m := s.m
 	if m.MessageType != dhcpv6.MessageTypeInformationRequest {
@@ -119,7 +121,7 @@ func TestRetransmitBackoff(t *testing.T) {
 	var at []time.Duration
 	var first *dhcpv6.Message
 	for i := 0; i < 16; i++ {
-		h.clk.fire(t)
+		h.clk.Fire()
 		s := h.tr.next(t)
 		at = append(at, s.at)
 		if first == nil {
@@ -160,7 +162,7 @@ func TestRetransmitRandomization(t *testing.T) {
 		h := start(t, tc.rnd)
 		var at []time.Duration
 		for range 4 {
-			h.clk.fire(t)
+			h.clk.Fire()
 			at = append(at, h.tr.next(t).at)
 		}
 		for i, w := range tc.want {
@@ -173,9 +175,9 @@ func TestRetransmitRandomization(t *testing.T) {
 
 func TestReplyAndRefresh(t *testing.T) {
 	h := start(t, 0.5)
-	h.clk.fire(t)
+	h.clk.Fire()
 	req := h.tr.next(t).m
-	h.clk.fire(t) // one retransmission before the answer
+	h.clk.Fire() // one retransmission before the answer
 	h.tr.next(t)
 
 	// Not ours: wrong transaction, wrong type. Both ignored.
@@ -208,11 +210,11 @@ func TestReplyAndRefresh(t *testing.T) {
 		t.Errorf("Info() = %+v, %v", i, ok)
 	}
 	// Only the refresh timer is left: no more retransmissions.
-	if p := h.clk.pending(); !reflect.DeepEqual(p, []time.Duration{1500*time.Millisecond + 2*time.Hour}) {
+	if p := pending(h.clk); !reflect.DeepEqual(p, []time.Duration{1500*time.Millisecond + 2*time.Hour}) {
 		t.Errorf("pending timers %v, want only the refresh at obtained+2h", p)
 	}
 	// At refresh: a new transaction.
-	h.clk.fire(t)
+	h.clk.Fire()
 	s := h.tr.next(t)
 	if s.at != 1500*time.Millisecond+2*time.Hour || s.m.TransactionID == req.TransactionID {
 		t.Errorf("refresh at %v with transaction %v; want at obtained+2h with a new transaction", s.at, s.m.TransactionID)
@@ -236,13 +238,13 @@ func TestRefreshTimeDefaultAndMinimum(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := start(t, 0.5)
-			h.clk.fire(t)
+			h.clk.Fire()
 			req := h.tr.next(t).m
 			h.tr.deliver(t, reply(t, req, append(tc.opts, dnsOpt("fd42::53"))...), server)
 			if got := h.info(t).Refresh; got != tc.want {
 				t.Errorf("Refresh = %v, want %v", got, tc.want)
 			}
-			if p := h.clk.pending(); len(p) != 1 || p[0] != 500*time.Millisecond+tc.want {
+			if p := pending(h.clk); len(p) != 1 || p[0] != 500*time.Millisecond+tc.want {
 				t.Errorf("pending timers %v, want one at %v", p, 500*time.Millisecond+tc.want)
 			}
 		})
@@ -253,7 +255,7 @@ func TestRefreshTimeDefaultAndMinimum(t *testing.T) {
 // was waiting to refresh or retransmitting.
 func TestRenew(t *testing.T) {
 	h := start(t, 0.5)
-	h.clk.fire(t)
+	h.clk.Fire()
 	req := h.tr.next(t).m
 	h.tr.deliver(t, reply(t, req, dnsOpt("fd42::53")), server)
 	h.info(t)
@@ -267,7 +269,7 @@ func TestRenew(t *testing.T) {
 	waitPending(t, h.clk, []time.Duration{1500 * time.Millisecond})
 
 	// Renew while retransmitting: restart at once with IRT.
-	h.clk.fire(t)
+	h.clk.Fire()
 	h.tr.next(t)
 	h.c.Renew()
 	s2 := h.tr.next(t)
@@ -282,19 +284,19 @@ func TestRenew(t *testing.T) {
 	}
 }
 
-func waitPending(t *testing.T, clk *fakeClock, want []time.Duration) {
+func waitPending(t *testing.T, clk *fakeclock.Clock, want []time.Duration) {
 	t.Helper()
 	end := time.Now().Add(guard)
-	for !reflect.DeepEqual(clk.pending(), want) {
+	for !reflect.DeepEqual(pending(clk), want) {
 		if time.Now().After(end) {
-			t.Fatalf("pending timers %v, want %v", clk.pending(), want)
+			t.Fatalf("pending timers %v, want %v", pending(clk), want)
 		}
 		time.Sleep(time.Millisecond)
 	}
 }
 
 func TestTransportFailureEndsRun(t *testing.T) {
-	clk := newFakeClock()
+	clk := fakeclock.New(t, epoch)
 	tr := newFakeTransport(clk)
 	c, err := New(Config{Interface: "lan0", Transport: tr, Clock: clk, OnInfo: func(Info) {}})
 	if err != nil {

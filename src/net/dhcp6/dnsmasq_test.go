@@ -1,87 +1,32 @@
 package dhcp6
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netns"
+	"picket.dev/picket/src/testkit/netbench"
 )
-
-// TestMain puts the system directories on PATH: Bazel runs tests with a
-// bare environment, and ip and dnsmasq live in /usr/sbin.
-func TestMain(m *testing.M) {
-	os.Setenv("PATH", os.Getenv("PATH")+":/usr/sbin:/sbin")
-	os.Exit(m.Run())
-}
 
 // TestDnsmasq runs the Client against Debian's real dnsmasq as a stateless
 // DHCPv6 server, across a veth pair between two network namespaces the
 // test creates: the DNS server and search domain arrive, and RENEW asks
 // again. It needs root, ip and dnsmasq; without them it fails.
 func TestDnsmasq(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Fatal("TestDnsmasq needs root to create network namespaces (run the tests as root)")
-	}
-	for _, tool := range []string{"ip", "dnsmasq"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("TestDnsmasq needs %s (apt-get install iproute2 dnsmasq): %v", tool, err)
-		}
-	}
-	b := make([]byte, 4)
-	rand.Read(b)
-	sfx := hex.EncodeToString(b)
-	srvNS, cliNS := "picket-dhcp6-srv-"+sfx, "picket-dhcp6-cli-"+sfx
-	srvIf, cliIf := "p6s"+sfx, "p6c"+sfx
-	for _, ns := range []string{srvNS, cliNS} {
-		run(t, "ip", "netns", "add", ns)
-		t.Cleanup(func() {
-			if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
-				t.Errorf("cleanup: ip netns del %s: %v: %s", ns, err, out)
-			}
-		})
-	}
-	run(t, "ip", "link", "add", srvIf, "netns", srvNS, "type", "veth", "peer", "name", cliIf, "netns", cliNS)
-	run(t, "ip", "-n", srvNS, "addr", "add", "fd42:1::1/64", "dev", srvIf, "nodad")
-	run(t, "ip", "-n", srvNS, "link", "set", srvIf, "up")
-	run(t, "ip", "-n", cliNS, "link", "set", cliIf, "up")
-
-	dir := t.TempDir()
-	log := &lockedBuffer{}
-	srv := exec.Command("ip", "netns", "exec", srvNS, "dnsmasq",
-		"--no-daemon", "--conf-file=/dev/null", "--port=0", "--user=root",
-		"--interface="+srvIf, "--bind-interfaces",
-		"--enable-ra", "--dhcp-range=::,constructor:"+srvIf+",ra-stateless",
-		"--dhcp-option=option6:dns-server,[fd42:1::53]",
-		"--dhcp-option=option6:domain-search,bench.test",
-		"--dhcp-leasefile="+filepath.Join(dir, "leases"),
-		"--pid-file="+filepath.Join(dir, "dnsmasq.pid"),
-		"--log-dhcp", "--log-facility=-")
-	srv.Stdout, srv.Stderr = log, log
-	if err := srv.Start(); err != nil {
-		t.Fatalf("start dnsmasq: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = srv.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = srv.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("dnsmasq log:\n%s", log.String())
-		}
+	b := netbench.New(t) // fails the test without root or ip
+	srvNS, cliNS := b.NS("dhcp6-srv"), b.NS("dhcp6-cli")
+	const srvIf, cliIf = "srv0", "cli0"
+	b.Veth(srvNS, srvIf, cliNS, cliIf)
+	srvNS.Run("ip", "addr", "add", "fd42:1::1/64", "dev", srvIf, "nodad")
+	srvNS.Run("ip", "link", "set", srvIf, "up")
+	cliNS.Run("ip", "link", "set", cliIf, "up")
+	d := netbench.Dnsmasq(srvNS, netbench.DnsmasqOptions{
+		Interface: srvIf, RA: true, DHCPv6Stateless: true,
+		DNS6: []netip.Addr{netip.MustParseAddr("fd42:1::53")}, Domain: "bench.test",
 	})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -146,7 +91,7 @@ func TestDnsmasq(t *testing.T) {
 	if !second.Obtained.After(first.Obtained) {
 		t.Errorf("renewed information obtained at %v, not after %v", second.Obtained, first.Obtained)
 	}
-	requests := func() int { return strings.Count(log.String(), "DHCPINFORMATION-REQUEST("+srvIf+")") }
+	requests := func() int { return strings.Count(d.Log(), "DHCPINFORMATION-REQUEST("+srvIf+")") }
 	end := time.Now().Add(30 * time.Second)
 	for requests() < 2 && time.Now().Before(end) {
 		time.Sleep(10 * time.Millisecond)
@@ -156,18 +101,9 @@ func TestDnsmasq(t *testing.T) {
 	}
 }
 
-func run(t *testing.T, args ...string) string {
+func hwAddr(t *testing.T, ns *netbench.NS, ifname string) net.HardwareAddr {
 	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-func hwAddr(t *testing.T, ns, ifname string) net.HardwareAddr {
-	t.Helper()
-	f := strings.Fields(run(t, "ip", "-n", ns, "-o", "link", "show", ifname))
+	f := strings.Fields(ns.Run("ip", "-o", "link", "show", ifname))
 	for i := range f[:len(f)-1] {
 		if f[i] == "link/ether" {
 			mac, err := net.ParseMAC(f[i+1])
@@ -182,62 +118,18 @@ func hwAddr(t *testing.T, ns, ifname string) net.HardwareAddr {
 }
 
 // listenInNetns opens the UDP transport on ifname inside namespace ns. The
-// socket stays in ns after the thread goes back to its own namespace.
-func listenInNetns(t *testing.T, ctx context.Context, ns, ifname string) *UDP {
+// socket stays in ns.
+func listenInNetns(t *testing.T, ctx context.Context, ns *netbench.NS, ifname string) *UDP {
 	t.Helper()
-	type result struct {
-		tr  *UDP
-		err error
+	var tr *UDP
+	err := ns.Do(func() error {
+		var err error
+		tr, err = Listen(ctx, ifname)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("listen in %s: %v", ns.Name, err)
 	}
-	res := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			res <- result{err: fmt.Errorf("current netns: %w", err)}
-			return
-		}
-		defer orig.Close()
-		target, err := netns.GetFromName(ns)
-		if err != nil {
-			res <- result{err: fmt.Errorf("netns %s: %w", ns, err)}
-			return
-		}
-		defer target.Close()
-		if err := netns.Set(target); err != nil {
-			res <- result{err: fmt.Errorf("enter netns %s: %w", ns, err)}
-			return
-		}
-		tr, err := Listen(ctx, ifname)
-		// Back home before the thread is reused; if that fails the thread
-		// stays locked and ends with this goroutine.
-		if netns.Set(orig) == nil {
-			runtime.UnlockOSThread()
-		}
-		res <- result{tr, err}
-	}()
-	r := <-res
-	if r.err != nil {
-		t.Fatalf("listen in %s: %v", ns, r.err)
-	}
-	t.Cleanup(func() { r.tr.Close() })
-	return r.tr
-}
-
-// lockedBuffer collects dnsmasq's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	t.Cleanup(func() { tr.Close() })
+	return tr
 }

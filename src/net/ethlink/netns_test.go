@@ -14,13 +14,13 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
 	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/testkit/netbench"
 )
 
 func run(t *testing.T, args ...string) string {
@@ -38,62 +38,22 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// newNS creates a network namespace, deleted when the test ends.
+// newNS creates a network namespace, deleted when the test ends
+// (netbench fails the test without root: a skip would hide that nothing
+// was tested).
 func newNS(t *testing.T) string {
 	t.Helper()
-	// Without root there is nothing real to test; a skip would hide that.
-	if os.Geteuid() != 0 {
-		t.Fatalf("ethlink tests create network namespaces, tap and veth devices and need root (CAP_NET_ADMIN, CAP_SYS_ADMIN); run them as root (uid is %d)", os.Geteuid())
-	}
 	if _, err := exec.LookPath("ethtool"); err != nil {
 		t.Fatalf("ethlink tests check the kernel's state with ethtool(8), which is not installed (apt-get install ethtool; listed in third_party/inputs.lock): %v", err)
 	}
-	name := "picket-ethlink-" + randHex(4)
-	run(t, "ip", "netns", "add", name)
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
-			t.Errorf("delete namespace %s: %v\n%s", name, err, out)
-		}
-	})
-	return name
+	return netbench.New(t).NS("ethlink").Name
 }
 
-// inNS runs f on a locked OS thread switched into namespace ns, then
-// switches the thread back. Should that fail, the thread stays locked and
-// the runtime discards it when the goroutine ends, so no other goroutine
-// runs in the wrong namespace. f must not call t.Fatal (other goroutine).
+// inNS runs f on an OS thread in namespace ns (netbench.Enter). f must not
+// call t.Fatal (other goroutine).
 func inNS(t *testing.T, ns string, f func()) {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			done <- fmt.Errorf("open current namespace: %w", err)
-			return
-		}
-		defer orig.Close()
-		target, err := netns.GetFromName(ns)
-		if err != nil {
-			done <- fmt.Errorf("open namespace %s: %w", ns, err)
-			return
-		}
-		defer target.Close()
-		if err := netns.Set(target); err != nil {
-			done <- fmt.Errorf("enter namespace %s: %w", ns, err)
-			return
-		}
-		defer func() {
-			if err := netns.Set(orig); err != nil {
-				done <- fmt.Errorf("return from namespace %s: %w", ns, err)
-				return
-			}
-			runtime.UnlockOSThread()
-			done <- nil
-		}()
-		f()
-	}()
-	if err := <-done; err != nil {
+	if err := netbench.Enter(ns, func() error { f(); return nil }); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,7 +1,6 @@
 package netapi_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -21,6 +20,7 @@ import (
 	"picket.dev/picket/src/net/netcfg"
 	"picket.dev/picket/src/net/netstore"
 	"picket.dev/picket/src/net/standin"
+	"picket.dev/picket/src/testkit/syncbuf"
 )
 
 // testPassword is distinctive, so finding it anywhere is a leak.
@@ -120,29 +120,11 @@ func (f *fakeCanceler) count() int {
 	return f.calls
 }
 
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // served is a manager behind a server on a real unix socket.
 type served struct {
 	path string
 	srv  *netapi.Server
-	log  *syncBuffer
+	log  *syncbuf.Buffer
 	done chan error // Serve's result
 }
 
@@ -150,7 +132,7 @@ type served struct {
 // and shuts it down at the end of the test.
 func serve(t *testing.T, m netapi.Manager, opts ...netapi.Option) *served {
 	t.Helper()
-	s := &served{path: filepath.Join(t.TempDir(), "netmgr.sock"), log: &syncBuffer{}, done: make(chan error, 1)}
+	s := &served{path: filepath.Join(t.TempDir(), "netmgr.sock"), log: &syncbuf.Buffer{}, done: make(chan error, 1)}
 	l, err := netapi.Listen(s.path)
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +163,7 @@ func (s *served) dial(t *testing.T) *netapi.Client {
 type recorder struct {
 	base http.RoundTripper
 	mu   sync.Mutex
-	all  []*syncBuffer
+	all  []*syncbuf.Buffer
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -189,7 +171,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return resp, err
 	}
-	b := &syncBuffer{}
+	b := &syncbuf.Buffer{}
 	r.mu.Lock()
 	r.all = append(r.all, b)
 	r.mu.Unlock()

@@ -5,18 +5,15 @@ package netapply
 // real router (dnsmasq) next to netapply's own state.
 
 import (
-	"bytes"
 	"maps"
 	"net/netip"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/testkit/netbench"
 )
 
 // TestMain puts the system directories on PATH: Bazel runs tests with a
@@ -255,55 +252,12 @@ func TestApplyIPv6Static(t *testing.T) {
 	}
 }
 
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startRouter runs dnsmasq as an IPv6 router (router advertisements only,
-// for prefix fd42:1::/64) on lanp in peerNS.
-func startRouter(t *testing.T, peerNS string) {
+// for prefix fd42:1::/64) on lanp in peer.
+func startRouter(t *testing.T, peer *netbench.NS) {
 	t.Helper()
-	dnsmasq, err := exec.LookPath("dnsmasq")
-	if err != nil {
-		t.Fatalf("dnsmasq is needed as the test's IPv6 router: %v", err)
-	}
-	run(t, "ip", "-n", peerNS, "addr", "add", "fd42:1::1/64", "dev", "lanp", "nodad")
-	dir := t.TempDir()
-	log := &lockedBuffer{}
-	cmd := exec.Command("ip", "netns", "exec", peerNS, dnsmasq,
-		"--no-daemon", "--conf-file=/dev/null", "--port=0", "--user=root",
-		"--interface=lanp", "--bind-interfaces",
-		"--enable-ra", "--dhcp-range=fd42:1::,ra-only,64,10m",
-		"--pid-file="+filepath.Join(dir, "dnsmasq.pid"),
-		"--dhcp-leasefile="+filepath.Join(dir, "leases"),
-		"--log-dhcp", "--log-facility=-")
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start dnsmasq: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("dnsmasq log:\n%s", log.String())
-		}
-	})
+	peer.Run("ip", "addr", "add", "fd42:1::1/64", "dev", "lanp", "nodad")
+	netbench.Dnsmasq(peer, netbench.DnsmasqOptions{Interface: "lanp", RA: true})
 }
 
 // waitFor polls cond until it holds; the timeout only keeps a broken
@@ -324,7 +278,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // leave both alone, applying again and switching to manual.
 func TestApplySLAAC(t *testing.T) {
 	b := newBox(t)
-	startRouter(t, b.peer)
+	startRouter(t, b.peerNS)
 
 	auto := netcfg.DefaultFor(netcfg.ModeIPv6Only)
 	b.mustApply(t, desired(t, auto))

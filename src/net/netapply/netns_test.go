@@ -6,29 +6,27 @@ package netapply
 // leaves those namespaces.
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/netip"
-	"os"
 	"os/exec"
 	"reflect"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+
 	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/testkit/netbench"
 )
 
 // box is a namespace under test and a netlink handle bound to it.
 type box struct {
-	ns   string
-	peer string // the peer namespace, where lanp and wanp are
-	h    *netlink.Handle
+	ns     string
+	peer   string       // the peer namespace, where lanp and wanp are
+	peerNS *netbench.NS // the same, for netbench's servers
+	h      *netlink.Handle
 }
 
 func run(t *testing.T, args ...string) string {
@@ -40,30 +38,15 @@ func run(t *testing.T, args ...string) string {
 	return string(out)
 }
 
-func newNS(t *testing.T, role string) string {
-	t.Helper()
-	// The tests need real namespaces; without root they cannot test
-	// anything, and a skip would hide that.
-	if os.Geteuid() != 0 {
-		t.Fatalf("netapply tests create network namespaces and need root (CAP_NET_ADMIN, CAP_SYS_ADMIN); run them as root (uid is %d)", os.Geteuid())
-	}
-	var b [4]byte
-	rand.Read(b[:])
-	name := "picket-netapply-" + role + "-" + hex.EncodeToString(b[:])
-	run(t, "ip", "netns", "add", name)
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
-			t.Errorf("delete namespace %s: %v\n%s", name, err, out)
-		}
-	})
-	return name
-}
-
 // newBox makes the box and peer namespaces and the two veth pairs. The
 // box's links start down, as at boot; the peers are up.
 func newBox(t *testing.T) *box {
 	t.Helper()
-	bn, pn := newNS(t, "box"), newNS(t, "peer")
+	// netbench fails the test without root: a skip would hide that
+	// nothing was tested.
+	bench := netbench.New(t)
+	pns := bench.NS("netapply-peer")
+	bn, pn := bench.NS("netapply-box").Name, pns.Name
 	for _, p := range [][2]string{{"lan0", "lanp"}, {"wan0", "wanp"}} {
 		run(t, "ip", "-n", bn, "link", "add", p[0], "type", "veth", "peer", "name", p[1], "netns", pn)
 		run(t, "ip", "-n", pn, "link", "set", p[1], "up")
@@ -78,31 +61,14 @@ func newBox(t *testing.T) *box {
 		t.Fatalf("netlink handle in %s: %v", bn, err)
 	}
 	t.Cleanup(h.Delete)
-	return &box{ns: bn, peer: pn, h: h}
+	return &box{ns: bn, peer: pn, peerNS: pns, h: h}
 }
 
-// inNS runs f on an OS thread switched into the box's namespace, so that
-// /proc/sys/net shows the box's sysctls. The thread is never switched back
-// or unlocked: when the goroutine ends the Go runtime discards it, so no
-// other goroutine ever runs in the wrong namespace.
+// inNS runs f on an OS thread in the box's namespace, so that
+// /proc/sys/net shows the box's sysctls (netbench.Enter).
 func (b *box) inNS(t *testing.T, f func()) {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		nsh, err := netns.GetFromName(b.ns)
-		if err == nil {
-			err = netns.Set(nsh)
-			nsh.Close()
-		}
-		if err != nil {
-			done <- fmt.Errorf("enter namespace %s: %w", b.ns, err)
-			return
-		}
-		defer func() { done <- nil }()
-		f()
-	}()
-	if err := <-done; err != nil {
+	if err := netbench.Enter(b.ns, func() error { f(); return nil }); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -71,13 +71,17 @@ func (m *Manager) bring(ctx context.Context, cur, next netcfg.Config, boot bool,
 	}
 	stage(StageLinkModes)
 	want := m.leases.wanted(next, m.opt.Ports)
-	m.leases.stopExcept(want)
 
+	// The clients next does not want keep running until the kernel has
+	// taken next: if it refuses, cur's leases are still held and the
+	// rolled-back state is whole at once (stopping them first would drop
+	// the lease, and its address and routes, until a new one came). next's
+	// kernel state uses only the leases of clients it keeps.
 	m.kmu.Lock()
 	m.mu.Lock()
 	m.kcfg = next.Clone()
 	m.mu.Unlock()
-	err := m.applyKernel(next, m.leases.dynamic())
+	err := m.applyKernel(next, m.leases.dynamicFor(want))
 	if err != nil {
 		m.mu.Lock()
 		m.kcfg = cur.Clone()
@@ -88,11 +92,9 @@ func (m *Manager) bring(ctx context.Context, cur, next netcfg.Config, boot bool,
 		if rerr := m.setModes(next, cur, false); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
-		if !boot {
-			m.leases.ensure(m.runContext(), m.leases.wanted(cur, m.opt.Ports), m.dhcpOptions())
-		}
 		return err
 	}
+	m.leases.stopExcept(want)
 	m.leases.ensure(m.runContext(), want, m.dhcpOptions())
 	m.writeResolv()
 	m.publish()

@@ -220,11 +220,26 @@ func (l *leases) event(iface netapi.Iface, c *client4, e dhcp.Event) {
 func (l *leases) dynamic() netapply.Dynamic {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.dynamicLocked(nil)
+}
+
+// dynamicFor is dynamic with only the leases of clients w keeps (the same
+// interface on the same device): a client about to stop contributes none.
+func (l *leases) dynamicFor(w want) netapply.Dynamic {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.dynamicLocked(&w)
+}
+
+func (l *leases) dynamicLocked(w *want) netapply.Dynamic {
 	var d netapply.Dynamic
-	if c := l.v4[netapi.LAN]; c != nil && c.lease != nil {
+	keep := func(iface netapi.Iface, c *client4) bool {
+		return c != nil && c.lease != nil && (w == nil || w.v4[iface] == c.dev)
+	}
+	if c := l.v4[netapi.LAN]; keep(netapi.LAN, c) {
 		d.LAN4 = lease4(c.lease)
 	}
-	if c := l.v4[netapi.WAN]; c != nil && c.lease != nil {
+	if c := l.v4[netapi.WAN]; keep(netapi.WAN, c) {
 		d.WAN4 = lease4(c.lease)
 	}
 	return d

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/testkit/crashfs"
 )
 
 func testRand(seed byte) *rand.ChaCha8 { return rand.NewChaCha8([32]byte{seed}) }
@@ -126,45 +127,45 @@ func TestPowerCut(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			// A clean run gives the number of steps of op.
-			m := newMemFS()
+			m := crashfs.New()
 			s := New(m, testRand(1))
 			if err := tc.setup(s); err != nil {
 				t.Fatal(err)
 			}
-			start := m.ops
+			start := m.Ops
 			if err := tc.op(s); err != nil {
 				t.Fatal(err)
 			}
-			steps := m.ops - start
+			steps := m.Ops - start
 			if steps < 5 {
-				t.Fatalf("op took %d steps (%v); the test would prove little", steps, m.log[start:])
+				t.Fatalf("op took %d steps (%v); the test would prove little", steps, m.Log[start:])
 			}
 			allowed := append([]state{tc.before, tc.after}, tc.between...)
 			seen := map[state]bool{}
 			// k = steps+1 cuts the power just after op returned.
 			for k := 1; k <= steps+1; k++ {
-				m := newMemFS()
+				m := crashfs.New()
 				s := New(m, testRand(1))
 				if err := tc.setup(s); err != nil {
 					t.Fatal(err)
 				}
-				m.failAt = m.ops + k
+				m.FailAt = m.Ops + k
 				err := tc.op(s)
 				if k <= steps {
-					if !errors.Is(err, errCrash) || !strings.HasPrefix(err.Error(), tc.prefix) {
-						t.Fatalf("cut at step %d (%s): err = %v, want a %q error wrapping the cut", k, m.log[len(m.log)-1], err, tc.prefix)
+					if !errors.Is(err, crashfs.ErrCrash) || !strings.HasPrefix(err.Error(), tc.prefix) {
+						t.Fatalf("cut at step %d (%s): err = %v, want a %q error wrapping the cut", k, m.Log[len(m.Log)-1], err, tc.prefix)
 					}
 				} else if err != nil {
 					t.Fatalf("op failed without a cut: %v", err)
 				}
-				for _, v := range crashVariants {
-					rec := m.afterPowerCut(v)
+				for _, v := range crashfs.Variants {
+					rec := m.AfterPowerCut(v)
 					s2 := New(rec, testRand(2))
 					got := state{fileState(s2, ConfigFile, known), fileState(s2, LastKnownGoodFile, known)}
 					seen[got] = true
-					where := fmt.Sprintf("cut after op returned, %+v, files %v", v, rec.names())
+					where := fmt.Sprintf("cut after op returned, %+v, files %v", v, rec.Names())
 					if k <= steps {
-						where = fmt.Sprintf("cut at step %d of %d (%s), %+v, files %v", k, steps, m.log[len(m.log)-1], v, rec.names())
+						where = fmt.Sprintf("cut at step %d of %d (%s), %+v, files %v", k, steps, m.Log[len(m.Log)-1], v, rec.Names())
 					}
 					if !slices.Contains(allowed, got) || slices.Contains(tc.never, got) {
 						t.Errorf("%s: files read back as %+v; allowed %+v", where, got, allowed)

@@ -21,6 +21,7 @@ import (
 	"io"
 	"sync"
 
+	"picket.dev/picket/src/base/atomicfile"
 	"picket.dev/picket/src/net/netcfg"
 )
 
@@ -189,7 +190,8 @@ func (s *Store) FactoryReset() error {
 	defer s.mu.Unlock()
 	// The configuration first: the key goes last, so no configuration that
 	// needs it outlives it.
-	for _, name := range []string{ConfigFile + ".tmp", LastKnownGoodFile + ".tmp", LastKnownGoodFile, ConfigFile, KeyFile + ".tmp", KeyFile} {
+	tmp := atomicfile.TempName // what a write cut short leaves behind
+	for _, name := range []string{tmp(ConfigFile), tmp(LastKnownGoodFile), LastKnownGoodFile, ConfigFile, tmp(KeyFile), KeyFile} {
 		if err := removeDurably(s.fsys, name); err != nil {
 			return fmt.Errorf("factory reset: %w", err)
 		}

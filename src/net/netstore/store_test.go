@@ -12,11 +12,13 @@ import (
 	"strings"
 	"testing"
 
+	"picket.dev/picket/src/base/atomicfile"
 	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/testkit/crashfs"
 )
 
 // put writes a file into m directly, as durable content.
-func put(t *testing.T, m *memFS, name string, data []byte) {
+func put(t *testing.T, m *crashfs.FS, name string, data []byte) {
 	t.Helper()
 	if err := writeAtomic(m, name, data, 0o600); err != nil {
 		t.Fatal(err)
@@ -33,7 +35,7 @@ func mustRead(t *testing.T, fsys FS, name string) []byte {
 }
 
 // sealedFor seals pw with the key of the box whose data partition is m.
-func sealedFor(t *testing.T, m *memFS, pw string) string {
+func sealedFor(t *testing.T, m *crashfs.FS, pw string) string {
 	t.Helper()
 	key, err := loadKey(m, testRand(3), true)
 	if err != nil {
@@ -49,25 +51,25 @@ func sealedFor(t *testing.T, m *memFS, pw string) string {
 func TestLoadFallback(t *testing.T) {
 	tests := []struct {
 		name    string
-		prepare func(t *testing.T, m *memFS, s *Store)
+		prepare func(t *testing.T, m *crashfs.FS, s *Store)
 		source  Source
 		config  netcfg.Config
 		reasons []string // parts of Loaded.Reason, in order
 	}{
 		{
 			name:    "nothing stored",
-			prepare: func(*testing.T, *memFS, *Store) {},
+			prepare: func(*testing.T, *crashfs.FS, *Store) {},
 			source:  FromDefaults, config: netcfg.Default(),
 			reasons: []string{"config/network.json: not stored yet", "config/network.json.lkg: not stored yet"},
 		},
 		{
 			name:    "stored",
-			prepare: func(t *testing.T, _ *memFS, s *Store) { must(t, s.Save(cfgA()), s.MarkGood(cfgB())) },
+			prepare: func(t *testing.T, _ *crashfs.FS, s *Store) { must(t, s.Save(cfgA()), s.MarkGood(cfgB())) },
 			source:  FromStored, config: cfgA(),
 		},
 		{
 			name: "stored file torn, last-known-good used",
-			prepare: func(t *testing.T, m *memFS, s *Store) {
+			prepare: func(t *testing.T, m *crashfs.FS, s *Store) {
 				must(t, s.Save(cfgA()), s.MarkGood(cfgB()))
 				b := mustRead(t, m, ConfigFile)
 				put(t, m, ConfigFile, b[:len(b)/2])
@@ -77,7 +79,7 @@ func TestLoadFallback(t *testing.T) {
 		},
 		{
 			name: "stored config invalid",
-			prepare: func(t *testing.T, m *memFS, s *Store) {
+			prepare: func(t *testing.T, m *crashfs.FS, s *Store) {
 				must(t, s.MarkGood(cfgB()))
 				put(t, m, ConfigFile, []byte(`{"version":2,"config":{"vlan":5000}}`))
 			},
@@ -86,7 +88,7 @@ func TestLoadFallback(t *testing.T) {
 		},
 		{
 			name: "newer version",
-			prepare: func(t *testing.T, m *memFS, s *Store) {
+			prepare: func(t *testing.T, m *crashfs.FS, s *Store) {
 				must(t, s.MarkGood(cfgB()))
 				put(t, m, ConfigFile, []byte(`{"version":3,"config":{}}`))
 			},
@@ -95,7 +97,7 @@ func TestLoadFallback(t *testing.T) {
 		},
 		{
 			name: "no version, unknown version",
-			prepare: func(t *testing.T, m *memFS, s *Store) {
+			prepare: func(t *testing.T, m *crashfs.FS, s *Store) {
 				put(t, m, ConfigFile, []byte(`{"config":{}}`))
 				put(t, m, LastKnownGoodFile, []byte(`{"version":0}`))
 			},
@@ -104,7 +106,7 @@ func TestLoadFallback(t *testing.T) {
 		},
 		{
 			name: "unknown enum name",
-			prepare: func(t *testing.T, m *memFS, s *Store) {
+			prepare: func(t *testing.T, m *crashfs.FS, s *Store) {
 				put(t, m, ConfigFile, []byte(`{"version":2,"config":{"mode":"ipv5"}}`))
 			},
 			source: FromDefaults, config: netcfg.Default(),
@@ -112,7 +114,7 @@ func TestLoadFallback(t *testing.T) {
 		},
 		{
 			name: "key lost: neither copy usable",
-			prepare: func(t *testing.T, m *memFS, s *Store) {
+			prepare: func(t *testing.T, m *crashfs.FS, s *Store) {
 				must(t, s.Save(cfgA()), s.MarkGood(cfgA()), m.Remove(KeyFile))
 			},
 			source: FromDefaults, config: netcfg.Default(),
@@ -120,7 +122,7 @@ func TestLoadFallback(t *testing.T) {
 		},
 		{
 			name: "key of the wrong size",
-			prepare: func(t *testing.T, m *memFS, s *Store) {
+			prepare: func(t *testing.T, m *crashfs.FS, s *Store) {
 				must(t, s.Save(cfgA()))
 				put(t, m, KeyFile, []byte("short"))
 			},
@@ -129,7 +131,7 @@ func TestLoadFallback(t *testing.T) {
 		},
 		{
 			name: "sealed password tampered with",
-			prepare: func(t *testing.T, m *memFS, s *Store) {
+			prepare: func(t *testing.T, m *crashfs.FS, s *Store) {
 				must(t, s.Save(cfgA()), s.MarkGood(cfgB()))
 				var doc map[string]any
 				must(t, json.Unmarshal(mustRead(t, m, ConfigFile), &doc))
@@ -144,7 +146,7 @@ func TestLoadFallback(t *testing.T) {
 		},
 		{
 			name: "password in clear in the file",
-			prepare: func(t *testing.T, m *memFS, s *Store) {
+			prepare: func(t *testing.T, m *crashfs.FS, s *Store) {
 				put(t, m, ConfigFile, []byte(`{"version":2,"config":{"proxy":{"host":"p","port":1,"user":"u","password":"Hunter2Hunter2"}}}`))
 			},
 			source: FromDefaults, config: netcfg.Default(),
@@ -152,8 +154,8 @@ func TestLoadFallback(t *testing.T) {
 		},
 		{
 			name: "sealed by another box",
-			prepare: func(t *testing.T, m *memFS, s *Store) {
-				other := newMemFS()
+			prepare: func(t *testing.T, m *crashfs.FS, s *Store) {
+				other := crashfs.New()
 				must(t, New(other, testRand(9)).Save(cfgA()))
 				must(t, s.Save(cfgB())) // this box's own key
 				put(t, m, ConfigFile, mustRead(t, other, ConfigFile))
@@ -164,7 +166,7 @@ func TestLoadFallback(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m := newMemFS()
+			m := crashfs.New()
 			s := New(m, testRand(1))
 			tc.prepare(t, m, s)
 			l := s.Load()
@@ -208,11 +210,11 @@ func must(t *testing.T, errs ...error) {
 }
 
 func TestSaveRefusesInvalid(t *testing.T) {
-	m := newMemFS()
+	m := crashfs.New()
 	s := New(m, testRand(1))
 	must(t, s.Save(cfgA()))
 	before := mustRead(t, m, ConfigFile)
-	ops := m.ops
+	ops := m.Ops
 	bad := cfgA()
 	bad.VLAN = 4095
 	bad.Proxy.Scheme = "socks5"
@@ -224,7 +226,7 @@ func TestSaveRefusesInvalid(t *testing.T) {
 	if len(netcfg.Problems(err)) != 2 {
 		t.Errorf("problems = %v, want 2", netcfg.Problems(err))
 	}
-	if m.ops != ops || !bytes.Equal(mustRead(t, m, ConfigFile), before) {
+	if m.Ops != ops || !bytes.Equal(mustRead(t, m, ConfigFile), before) {
 		t.Error("an invalid config touched the filesystem")
 	}
 	if err := s.MarkGood(bad); err == nil {
@@ -236,7 +238,7 @@ func TestSaveRefusesInvalid(t *testing.T) {
 }
 
 func TestPasswordSealedAtRest(t *testing.T) {
-	m := newMemFS()
+	m := crashfs.New()
 	s := New(m, testRand(1))
 	must(t, s.Save(cfgA()), s.MarkGood(cfgA()))
 	for _, name := range []string{ConfigFile, LastKnownGoodFile} {
@@ -262,7 +264,7 @@ func TestPasswordSealedAtRest(t *testing.T) {
 }
 
 func TestKeyCreatedOnFirstUse(t *testing.T) {
-	m := newMemFS()
+	m := crashfs.New()
 	s := New(m, testRand(1))
 	noPW := cfgA()
 	noPW.Proxy = netcfg.Proxy{}
@@ -272,8 +274,8 @@ func TestKeyCreatedOnFirstUse(t *testing.T) {
 	}
 	must(t, s.Save(cfgA()))
 	key := mustRead(t, m, KeyFile)
-	if len(key) != 32 || m.live[KeyFile].mode != 0o600 {
-		t.Errorf("key: %d bytes, mode %v", len(key), m.live[KeyFile].mode)
+	if mode, _ := m.Mode(KeyFile); len(key) != 32 || mode != 0o600 {
+		t.Errorf("key: %d bytes, mode %v", len(key), mode)
 	}
 	// Later writes reuse it.
 	must(t, s.Save(cfgB()), s.MarkGood(cfgA()))
@@ -283,7 +285,7 @@ func TestKeyCreatedOnFirstUse(t *testing.T) {
 }
 
 func TestResetDropsLastKnownGood(t *testing.T) {
-	m := newMemFS()
+	m := crashfs.New()
 	s := New(m, testRand(1))
 	must(t, s.Save(cfgA()), s.MarkGood(cfgA()))
 	key := mustRead(t, m, KeyFile)
@@ -305,12 +307,13 @@ func TestResetDropsLastKnownGood(t *testing.T) {
 }
 
 func TestFactoryReset(t *testing.T) {
-	m := newMemFS()
+	m := crashfs.New()
 	s := New(m, testRand(1))
 	must(t, s.Save(cfgA()), s.MarkGood(cfgA()))
-	put(t, m, ConfigFile+".tmp", []byte("leftover"))
+	put(t, m, atomicfile.TempName(ConfigFile), []byte("leftover"))
+	put(t, m, atomicfile.TempName(KeyFile), []byte("leftover key"))
 	must(t, s.FactoryReset())
-	if names := m.names(); len(names) != 0 {
+	if names := m.Names(); len(names) != 0 {
 		t.Errorf("files left after factory reset: %v", names)
 	}
 	if l := s.Load(); l.Source != FromDefaults || !netcfg.Equal(l.Config, netcfg.Default()) {
@@ -323,20 +326,20 @@ func TestFactoryReset(t *testing.T) {
 func TestMigrateV1(t *testing.T) {
 	tests := []struct {
 		name   string
-		file   func(t *testing.T, m *memFS) string
+		file   func(t *testing.T, m *crashfs.FS) string
 		want   netcfg.Config
 		reason string // when it cannot be migrated
 	}{
 		{
 			name: "DHCP, VLAN, link",
-			file: func(*testing.T, *memFS) string {
+			file: func(*testing.T, *crashfs.FS) string {
 				return `{"version":1,"lan":{"dhcp":true},"vlan":7,"link":"10baseT/Half"}`
 			},
 			want: netcfg.Config{VLAN: 7, Link: netcfg.Links{LAN: netcfg.Link10Half}},
 		},
 		{
 			name: "static with lists and a sealed proxy password",
-			file: func(t *testing.T, m *memFS) string {
+			file: func(t *testing.T, m *crashfs.FS) string {
 				return `{"version":1,"lan":{"dhcp":false,"ip":"192.0.2.10","netmask":"255.255.255.128","gateway":"192.0.2.1",` +
 					`"dns":["192.0.2.53","192.0.2.54"],"wins":["192.0.2.60"],"domain":"CORP"},` +
 					`"proxy":{"enabled":true,"host":"proxy.example.com","port":8080,"user":"CORP\\alice","password_sealed":"` +
@@ -351,26 +354,26 @@ func TestMigrateV1(t *testing.T) {
 		},
 		{
 			name: "disabled proxy drops its stale settings",
-			file: func(*testing.T, *memFS) string {
+			file: func(*testing.T, *crashfs.FS) string {
 				return `{"version":1,"lan":{"dhcp":true},"proxy":{"enabled":false,"host":"old.example","port":80,"user":"x","password_sealed":"x1:garbage"}}`
 			},
 			want: netcfg.Config{},
 		},
 		{
 			name: "IPv6-only meant automatic",
-			file: func(*testing.T, *memFS) string { return `{"version":1,"ipv6_only":true,"lan":{"dhcp":true}}` },
+			file: func(*testing.T, *crashfs.FS) string { return `{"version":1,"ipv6_only":true,"lan":{"dhcp":true}}` },
 			want: netcfg.DefaultFor(netcfg.ModeIPv6Only),
 		},
 		{
 			name: "netmask not contiguous",
-			file: func(*testing.T, *memFS) string {
+			file: func(*testing.T, *crashfs.FS) string {
 				return `{"version":1,"lan":{"dhcp":false,"ip":"192.0.2.10","netmask":"255.0.255.0","gateway":"192.0.2.1","dns":["192.0.2.53"]}}`
 			},
 			reason: "migrate version 1: netmask 255.0.255.0 is not contiguous",
 		},
 		{
 			name: "three DNS servers",
-			file: func(*testing.T, *memFS) string {
+			file: func(*testing.T, *crashfs.FS) string {
 				return `{"version":1,"lan":{"dhcp":false,"ip":"192.0.2.10","netmask":"255.255.255.0","gateway":"192.0.2.1","dns":["192.0.2.53","192.0.2.54","192.0.2.55"]}}`
 			},
 			reason: "3 DNS and 0 WINS servers; at most 2 of each",
@@ -378,7 +381,7 @@ func TestMigrateV1(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m := newMemFS()
+			m := crashfs.New()
 			s := New(m, testRand(1))
 			put(t, m, ConfigFile, []byte(tc.file(t, m)))
 			l := s.Load()

@@ -11,8 +11,9 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"picket.dev/picket/src/base/atomicfile"
 )
 
 // MaxServers is how many nameserver lines the C library reads
@@ -177,58 +178,8 @@ func Write(path string, data []byte) (changed bool, err error) {
 	case err != nil && !errors.Is(err, os.ErrNotExist):
 		return false, fmt.Errorf("write resolver config: read %s: %w", path, err)
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return false, fmt.Errorf("write resolver config %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			os.Remove(tmp)
-		}
-	}()
-	if err := writeSync(f, data); err != nil {
-		return false, fmt.Errorf("write resolver config %s: temporary file: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return false, fmt.Errorf("write resolver config %s: %w", path, err)
-	}
-	// The rename is durable only once the directory is synced.
-	if err := syncDir(dir); err != nil {
-		return true, fmt.Errorf("write resolver config %s: %w", path, err)
+	if err := atomicfile.Write(path, data, 0o644); err != nil {
+		return false, fmt.Errorf("write resolver config: %w", err)
 	}
 	return true, nil
-}
-
-func writeSync(f *os.File, data []byte) error {
-	_, err := f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync directory: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("sync directory %s: %w", dir, err)
-	}
-	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"time"
 
+	"picket.dev/picket/src/base/clock"
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/panel/keyevent"
 	"picket.dev/picket/src/panel/loop"
@@ -36,9 +37,8 @@ type Console struct {
 	// Manager is asked for the LAN MAC address shown after ENTER.
 	Manager netapi.Manager
 	Log     *slog.Logger
-	// Sleep and Now are the clock of the reopen backoff.
-	Sleep func(ctx context.Context, d time.Duration) error
-	Now   func() time.Time
+	// Clock times the reopen backoff.
+	Clock clock.Clock
 }
 
 // Run serves the console until ctx ends, reopening the device whenever it
@@ -46,8 +46,7 @@ type Console struct {
 func (c *Console) Run(ctx context.Context) error {
 	r := serial.Reopener{
 		Open:  c.Open,
-		Sleep: c.Sleep,
-		Now:   c.Now,
+		Clock: c.Clock,
 		Report: func(e serial.Event) {
 			switch e.Kind {
 			case serial.Opened:

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"picket.dev/picket/platforms/board"
+	"picket.dev/picket/src/base/clock"
 	"picket.dev/picket/src/panel/frame"
 	"picket.dev/picket/src/panel/keyevent"
 	"picket.dev/picket/src/panel/keypad"
@@ -197,13 +198,13 @@ func openLEDs(b board.Board, pins lcd.PinLookup, f *front) (*leds.LEDs, error) {
 
 // keyReader samples the keys every keypad.PollEvery. The display turns
 // auto-repeat on while a text field is edited (display.Draw).
-func keyReader(c Clock, s keypad.Sampler, d *display) reader {
+func keyReader(c clock.Clock, s keypad.Sampler, d *display) reader {
 	kp := keypad.New(s, keypad.DefaultConfig())
 	d.setRepeat = kp.SetRepeat
 	return func(ctx context.Context, emit func(keyevent.Event)) error {
-		ticks, stop := c.Tick(keypad.PollEvery)
-		defer stop()
-		if err := kp.Run(ctx, ticks, emit); err != nil {
+		ticker := c.NewTicker(keypad.PollEvery)
+		defer ticker.Stop()
+		if err := kp.Run(ctx, ticker.C(), emit); err != nil {
 			return fmt.Errorf("lcdfront: read the keys: %w", err)
 		}
 		return nil

@@ -165,7 +165,7 @@ func TestGPIOKeyReachesTheMenu(t *testing.T) {
 	serve(t, mem, sock)
 	client := netapi.Dial(sock)
 	t.Cleanup(func() { client.Close() })
-	clock := newFakeClock()
+	clock := newFakeClock(t)
 	r := start(t, Options{
 		Board: b, Manager: client, Power: &power{}, Version: "test",
 		Log: testLog(t), Clock: clock,
@@ -179,17 +179,8 @@ func TestGPIOKeyReachesTheMenu(t *testing.T) {
 
 	// Hold ENTER (active low) for 50 ms of ticks, then let go: longer than
 	// the debounce, shorter than anything a held key would do.
-	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	tick := func(n int) {
-		for range n {
-			now = now.Add(keypad.PollEvery)
-			select {
-			case clock.ticks <- now:
-			case <-time.After(waitLimit):
-				t.Fatal("the key reader stopped taking ticks")
-			}
-		}
-	}
+	// Advance hands each tick over and waits until the key reader took it.
+	tick := func(n int) { clock.Advance(time.Duration(n) * keypad.PollEvery) }
 	tick(2)
 	enter := hw.pins[b.Keys.Enter]
 	setLevel(enter, gpio.Low)

@@ -17,6 +17,7 @@ import (
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/net/netstore"
 	"picket.dev/picket/src/net/standin"
+	"picket.dev/picket/src/testkit/fakeclock"
 )
 
 // waitLimit bounds every wait for the daemon: only a broken build gets
@@ -82,24 +83,11 @@ func serve(t *testing.T, m netapi.Manager, path string) {
 	})
 }
 
-// fakeClock times nothing by itself: the test ticks the keys and fires
-// the retry timers.
-type fakeClock struct {
-	ticks  chan time.Time
-	afters chan chan time.Time // each After's channel, for the test to fire
+// newFakeClock is a clock that moves only when the test advances it or
+// fires its timers (the retry waits).
+func newFakeClock(t *testing.T) *fakeclock.Clock {
+	return fakeclock.New(t, time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
 }
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{ticks: make(chan time.Time), afters: make(chan chan time.Time, 16)}
-}
-
-func (c *fakeClock) After(time.Duration) <-chan time.Time {
-	ch := make(chan time.Time, 1)
-	c.afters <- ch
-	return ch
-}
-
-func (c *fakeClock) Tick(time.Duration) (<-chan time.Time, func()) { return c.ticks, func() {} }
 
 type power struct {
 	mu                 sync.Mutex

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"picket.dev/picket/platforms/board"
+	"picket.dev/picket/src/base/clock"
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/panel/frame"
 	"picket.dev/picket/src/panel/keyevent"
@@ -68,8 +69,8 @@ type Options struct {
 	Version string
 	// Log receives what the daemon does; nil discards it.
 	Log *slog.Logger
-	// Clock times the retries and the key sampling; nil is SystemClock.
-	Clock Clock
+	// Clock times the retries and the key sampling; nil is clock.System.
+	Clock clock.Clock
 
 	// Stdin and Stdout are the terminal backend's keyboard and screen.
 	// When Stdin is a terminal it is put in raw mode while Run runs.
@@ -82,26 +83,6 @@ type Options struct {
 	Pins func() (lcd.PinLookup, error)
 	// LCD tunes the HD44780 driver; tests pass a Sleep that does not wait.
 	LCD lcd.Options
-}
-
-// Clock is the time Run depends on, passed in so tests drive it by hand.
-type Clock interface {
-	// After is time.After.
-	After(d time.Duration) <-chan time.Time
-	// Tick returns a channel ticking every d and a function stopping it.
-	Tick(d time.Duration) (ticks <-chan time.Time, stop func())
-}
-
-// SystemClock is the Clock of the running system.
-type SystemClock struct{}
-
-// After implements Clock.
-func (SystemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
-// Tick implements Clock.
-func (SystemClock) Tick(d time.Duration) (<-chan time.Time, func()) {
-	t := time.NewTicker(d)
-	return t.C, t.Stop
 }
 
 // errQuit ends Run without an error: the person at the terminal pressed
@@ -121,7 +102,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if o.Clock == nil {
-		o.Clock = SystemClock{}
+		o.Clock = clock.System{}
 	}
 	geo := geometry(o.Board)
 	f, err := open(o, geo)

@@ -54,7 +54,7 @@ func TestTerminalRawModeAndCtrlC(t *testing.T) {
 	go func() {
 		done <- Run(context.Background(), Options{
 			Board: lookupBoard(t, "virtual"), Manager: client, Power: &power{},
-			Version: "test", Log: testLog(t), Clock: newFakeClock(),
+			Version: "test", Log: testLog(t), Clock: newFakeClock(t),
 			Stdin: tty, Stdout: out,
 		})
 	}()

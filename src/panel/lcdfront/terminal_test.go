@@ -5,7 +5,6 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
 
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/panel/keyevent"
@@ -50,7 +49,7 @@ func TestTerminalEnablesVLAN(t *testing.T) {
 			r := start(t, Options{
 				Board: lookupBoard(t, tt.board), Display: tt.display,
 				Manager: client, Power: &power{}, Version: "test",
-				Log: testLog(t), Clock: newFakeClock(),
+				Log: testLog(t), Clock: newFakeClock(t),
 				Stdin: keysIn, Stdout: out,
 			})
 
@@ -88,7 +87,7 @@ func TestWaitsForTheNetworkManager(t *testing.T) {
 	sock := socketPath(t)
 	client := netapi.Dial(sock)
 	t.Cleanup(func() { client.Close() })
-	clock := newFakeClock()
+	clock := newFakeClock(t)
 	out := newScreen()
 	keysIn, typing := io.Pipe()
 	t.Cleanup(func() { typing.Close() })
@@ -100,23 +99,18 @@ func TestWaitsForTheNetworkManager(t *testing.T) {
 
 	// Two failed attempts: the panel shows it is starting up and waits
 	// on its clock.
-	var fire chan time.Time
 	for attempt := range 3 {
-		select {
-		case fire = <-clock.afters:
-		case <-time.After(waitLimit):
-			t.Fatalf("Run never waited for retry %d", attempt+1)
-		}
+		clock.WaitTimers(1)
 		if s := out.String(); !strings.Contains(s, "Picket scanner") || strings.Contains(s, "CONTACTING") {
 			t.Fatalf("while waiting, stdout is:\n%s", s)
 		}
 		if attempt < 2 {
-			fire <- time.Time{}
+			clock.Fire()
 		}
 	}
 	// The manager appears; the next attempt finds it.
 	serve(t, newMemory(t), sock)
-	fire <- time.Time{}
+	clock.Fire()
 	waitUntil(t, "the idle screen", out.changed,
 		func() bool { return strings.Contains(out.String(), "CONTACTING") }, out.String)
 	stopBeforeServer(t, r, client)
@@ -138,7 +132,7 @@ func TestReconnectsWhenTheNetworkManagerRestarts(t *testing.T) {
 
 	client := netapi.Dial(sock)
 	t.Cleanup(func() { client.Close() })
-	clock := newFakeClock()
+	clock := newFakeClock(t)
 	out := newScreen()
 	r := start(t, Options{
 		Board: lookupBoard(t, "virtual"), Manager: client, Power: &power{},
@@ -149,19 +143,14 @@ func TestReconnectsWhenTheNetworkManagerRestarts(t *testing.T) {
 
 	stopServer()
 	<-served
-	var fire chan time.Time
-	select {
-	case fire = <-clock.afters:
-	case <-time.After(waitLimit):
-		t.Fatalf("Run never waited to reconnect; stdout:\n%s", out.String())
-	}
+	clock.WaitTimers(1) // Run waits to reconnect
 	s := out.String()
 	if i := strings.LastIndex(s, "CONTACTING"); !strings.Contains(s[i:], "Picket scanner") {
 		t.Errorf("the panel does not say it is starting up again:\n%s", s)
 	}
 	mark := len(s)
 	serve(t, newMemory(t), sock)
-	fire <- time.Time{}
+	clock.Fire()
 	waitUntil(t, "the idle screen again", out.changed,
 		func() bool { return strings.Contains(out.String()[mark:], "CONTACTING") }, out.String)
 	stopBeforeServer(t, r, client)

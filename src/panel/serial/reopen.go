@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"picket.dev/picket/src/base/clock"
 )
 
 // Backoff defaults: the first retry comes soon, because a USB adapter that
@@ -52,19 +54,15 @@ type Event struct {
 }
 
 // Reopener keeps a console session running on a serial device that may go
-// away and come back. Open, Sleep and Now must be set; the rest is
-// optional.
+// away and come back. Open and Clock must be set; the rest is optional.
 type Reopener struct {
 	// Open opens and sets the device. It is called for the first open
 	// and for every reopen, so it may also pick a different path.
 	Open func() (*Port, error)
-	// Sleep waits for d, or until ctx is done and then returns
-	// ctx.Err(). SleepContext is the real one.
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Now reads the clock. It tells a session that ran long enough to
-	// count as healthy, after which the backoff starts again from
-	// MinDelay.
-	Now func() time.Time
+	// Clock times the backoff waits, and tells a session that ran long
+	// enough to count as healthy, after which the backoff starts again
+	// from MinDelay.
+	Clock clock.Clock
 	// MinDelay and MaxDelay bound the backoff; zero means the default.
 	MinDelay, MaxDelay time.Duration
 	// Report, if set, is told about every open, loss and failed open.
@@ -72,7 +70,7 @@ type Reopener struct {
 }
 
 // errConfig reports a Reopener used without its clock or opener.
-var errConfig = errors.New("serial: Reopener needs Open, Sleep and Now")
+var errConfig = errors.New("serial: Reopener needs Open and Clock")
 
 // Run opens the device and calls session with it until the session
 // returns. A session that returns nil ends Run with nil. A session that
@@ -85,7 +83,7 @@ var errConfig = errors.New("serial: Reopener needs Open, Sleep and Now")
 // The session should treat its port as gone once it returns, and start
 // afresh on the next one: the terminal may have been swapped.
 func (r *Reopener) Run(ctx context.Context, session func(ctx context.Context, p *Port) error) error {
-	if r.Open == nil || r.Sleep == nil || r.Now == nil {
+	if r.Open == nil || r.Clock == nil {
 		return errConfig
 	}
 	minDelay, maxDelay := r.MinDelay, r.MaxDelay
@@ -102,7 +100,7 @@ func (r *Reopener) Run(ctx context.Context, session func(ctx context.Context, p 
 	}
 	delay := minDelay
 	wait := func() error {
-		err := r.Sleep(ctx, delay)
+		err := clock.Sleep(ctx, r.Clock, delay)
 		delay = min(2*delay, maxDelay)
 		return err
 	}
@@ -119,7 +117,7 @@ func (r *Reopener) Run(ctx context.Context, session func(ctx context.Context, p 
 			continue
 		}
 		report(Event{Kind: Opened, Path: p.Path(), Settings: p.Settings()})
-		start := r.Now()
+		start := r.Clock.Now()
 		err = runSession(ctx, p, session)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -127,7 +125,7 @@ func (r *Reopener) Run(ctx context.Context, session func(ctx context.Context, p 
 		if err == nil {
 			return nil
 		}
-		if r.Now().Sub(start) >= maxDelay {
+		if r.Clock.Now().Sub(start) >= maxDelay {
 			// The line worked for a while: this is a new outage, not
 			// the same one flapping.
 			delay = minDelay
@@ -148,17 +146,4 @@ func runSession(ctx context.Context, p *Port, session func(ctx context.Context, 
 		p.Close()
 	}()
 	return session(ctx, p)
-}
-
-// SleepContext waits for d or until ctx is done; it is the Sleep a daemon
-// gives a Reopener.
-func SleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

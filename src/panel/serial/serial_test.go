@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"picket.dev/picket/platforms/board"
+	"picket.dev/picket/src/testkit/fakeclock"
 )
 
 // guard bounds every blocking step so a broken test fails instead of
@@ -201,26 +202,21 @@ func TestGone(t *testing.T) {
 	}
 }
 
-// reopenHarness drives a Reopener through channels: every Report and
-// every Sleep call is handed to the test, and a Sleep returns only when
-// the test releases it.
+// reopenHarness drives a Reopener: every Report is handed to the test,
+// and its backoff waits on a fake clock the test fires.
 type reopenHarness struct {
 	events chan Event
-	sleeps chan time.Duration
-	wake   chan struct{}
+	clk    *fakeclock.Clock
 
 	mu   sync.Mutex
 	path string // what Open opens; the test "plugs in" a new device by changing it
-	now  time.Time
 }
 
-func newHarness(path string) *reopenHarness {
+func newHarness(t *testing.T, path string) *reopenHarness {
 	return &reopenHarness{
 		events: make(chan Event, 16),
-		sleeps: make(chan time.Duration),
-		wake:   make(chan struct{}),
+		clk:    fakeclock.New(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
 		path:   path,
-		now:    time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 	}
 }
 
@@ -230,11 +226,7 @@ func (h *reopenHarness) setPath(p string) {
 	h.path = p
 }
 
-func (h *reopenHarness) advance(d time.Duration) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.now = h.now.Add(d)
-}
+func (h *reopenHarness) advance(d time.Duration) { h.clk.Advance(d) }
 
 func (h *reopenHarness) reopener() *Reopener {
 	return &Reopener{
@@ -244,24 +236,7 @@ func (h *reopenHarness) reopener() *Reopener {
 			h.mu.Unlock()
 			return Open(p, Console())
 		},
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			select {
-			case h.sleeps <- d:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			select {
-			case <-h.wake:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		},
-		Now: func() time.Time {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			return h.now
-		},
+		Clock:    h.clk,
 		MinDelay: time.Second,
 		MaxDelay: 4 * time.Second,
 		Report:   func(e Event) { h.events <- e },
@@ -282,25 +257,18 @@ func (h *reopenHarness) event(t *testing.T, kind EventKind) Event {
 	return Event{}
 }
 
+// sleep waits until the Reopener waits, and checks for how long.
 func (h *reopenHarness) sleep(t *testing.T, want time.Duration) {
 	t.Helper()
-	select {
-	case d := <-h.sleeps:
-		if d != want {
-			t.Fatalf("backoff sleep %v, want %v", d, want)
-		}
-	case <-time.After(guard):
-		t.Fatalf("no sleep of %v", want)
+	if p := h.clk.WaitTimers(1); len(p) != 1 || p[0] != want {
+		t.Fatalf("backoff waits %v, want one of %v", p, want)
 	}
 }
 
+// release ends the wait.
 func (h *reopenHarness) release(t *testing.T) {
 	t.Helper()
-	select {
-	case h.wake <- struct{}{}:
-	case <-time.After(guard):
-		t.Fatal("nobody sleeping")
-	}
+	h.clk.Fire()
 }
 
 // echoSession greets with the port's path, then forwards what it reads
@@ -349,7 +317,7 @@ func expectData(t *testing.T, got <-chan string, want string) {
 
 func TestReopenerSurvivesUnplug(t *testing.T) {
 	m1, path1 := newPTY(t)
-	h := newHarness(path1)
+	h := newHarness(t, path1)
 	got := make(chan string, 16)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -429,7 +397,7 @@ func TestReopenerSurvivesUnplug(t *testing.T) {
 
 func TestReopenerCancelDuringSession(t *testing.T) {
 	_, path := newPTY(t)
-	h := newHarness(path)
+	h := newHarness(t, path)
 	got := make(chan string, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -450,7 +418,7 @@ func TestReopenerCancelDuringSession(t *testing.T) {
 
 func TestReopenerSessionEnds(t *testing.T) {
 	_, path := newPTY(t)
-	h := newHarness(path)
+	h := newHarness(t, path)
 	var port *Port
 	err := h.reopener().Run(context.Background(), func(ctx context.Context, p *Port) error {
 		port = p
@@ -466,17 +434,6 @@ func TestReopenerSessionEnds(t *testing.T) {
 
 func TestReopenerNeedsClock(t *testing.T) {
 	if err := (&Reopener{}).Run(context.Background(), nil); err == nil {
-		t.Error("Run without Open/Sleep/Now succeeded")
-	}
-}
-
-func TestSleepContext(t *testing.T) {
-	if err := SleepContext(context.Background(), 0); err != nil {
-		t.Errorf("SleepContext(0) = %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := SleepContext(ctx, time.Hour); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled SleepContext = %v", err)
+		t.Error("Run without Open and Clock succeeded")
 	}
 }

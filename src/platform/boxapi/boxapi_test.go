@@ -19,19 +19,8 @@ import (
 	"picket.dev/picket/src/platform/boxapi"
 	"picket.dev/picket/src/platform/fleet"
 	"picket.dev/picket/src/platform/store"
+	"picket.dev/picket/src/testkit/fakeclock"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 type syncBuf struct {
 	mu sync.Mutex
@@ -43,7 +32,7 @@ func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(
 
 type bench struct {
 	st    store.Store
-	clock *clock
+	clock *fakeclock.Clock
 	api   *boxapi.Server
 	h     http.Handler
 	log   *syncBuf
@@ -56,7 +45,7 @@ func newBench(t *testing.T) *bench {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	c := &clock{t: time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)}
+	c := fakeclock.New(t, time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC))
 	lb := &syncBuf{}
 	api := boxapi.New(st, c.Now, slog.New(slog.NewTextHandler(lb, nil)))
 	t.Cleanup(func() { api.Close() })
@@ -185,7 +174,7 @@ func TestActivePoll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.clock.Add(time.Minute)
+	b.clock.Advance(time.Minute)
 	code, resp, e := b.poll(t, key, platformapi.PollRequest{})
 	if code != http.StatusOK {
 		t.Fatalf("poll: %d %+v", code, e)
@@ -385,7 +374,7 @@ func TestPendingCap(t *testing.T) {
 		t.Errorf("known pending box refused at the cap: %d", code)
 	}
 	// Pending boxes gone quiet for a day make room.
-	b.clock.Add(25 * time.Hour)
+	b.clock.Advance(25 * time.Hour)
 	if code, _, e := b.poll(t, keys[3], platformapi.PollRequest{}); code != 200 {
 		t.Fatalf("after the others went quiet: %d %+v", code, e)
 	}
@@ -406,7 +395,7 @@ func TestNewBoxRateLimit(t *testing.T) {
 			t.Fatalf("new box %d: %d %+v, want %d", i, code, e, want)
 		}
 	}
-	b.clock.Add(time.Minute)
+	b.clock.Advance(time.Minute)
 	if code, _, e := b.poll(t, newKey(t), platformapi.PollRequest{}); code != 200 {
 		t.Fatalf("after the window: %d %+v", code, e)
 	}
@@ -420,7 +409,7 @@ func TestHeartbeatWriteBehind(t *testing.T) {
 	key := newKey(t)
 	box := b.activate(t, key, alice)
 	b.api.Flush()
-	b.clock.Add(time.Minute)
+	b.clock.Advance(time.Minute)
 	b.poll(t, key, platformapi.PollRequest{Board: "rpi4", Versions: platformapi.Versions{Scanner: "2.0"}, SettingsVersion: 1})
 	var stored store.Box
 	b.st.View(func(tx store.Tx) error { stored, _ = tx.Box(box.ID); return nil })

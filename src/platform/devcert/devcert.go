@@ -18,6 +18,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"picket.dev/picket/src/base/atomicfile"
 )
 
 // Files Ensure writes in its directory.
@@ -101,7 +103,7 @@ func Ensure(dir string, hosts []string, now time.Time) (cert, key string, err er
 		{cert, "CERTIFICATE", der, 0o644},
 		{ca, "CERTIFICATE", caDER, 0o644},
 	} {
-		if err := os.WriteFile(f.path, pem.EncodeToMemory(&pem.Block{Type: f.typ, Bytes: f.der}), f.mode); err != nil {
+		if err := atomicfile.Write(f.path, pem.EncodeToMemory(&pem.Block{Type: f.typ, Bytes: f.der}), f.mode); err != nil {
 			return "", "", fmt.Errorf("dev certificate: %w", err)
 		}
 	}

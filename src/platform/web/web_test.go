@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,19 +20,8 @@ import (
 	"picket.dev/picket/src/platform/auth"
 	"picket.dev/picket/src/platform/store"
 	"picket.dev/picket/src/platform/web"
+	"picket.dev/picket/src/testkit/fakeclock"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // Cheap hashing parameters keep the tests fast; the format is the same.
 var testParams = auth.Params{Memory: 64, Time: 1, Threads: 1}
@@ -42,7 +30,7 @@ const password = "correct horse battery"
 
 type bench struct {
 	st    store.Store
-	clock *clock
+	clock *fakeclock.Clock
 	srv   *httptest.Server
 	w     *web.Server
 }
@@ -57,7 +45,7 @@ func newBench(t *testing.T) *bench {
 	// The server's clock starts at the real time: the client's cookie jar
 	// expires cookies by the real clock, so a fixed date would make the
 	// test fail once its sessions would have expired.
-	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	c := fakeclock.New(t, time.Now().UTC().Truncate(time.Second))
 	w := web.New(st, c.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv := httptest.NewTLSServer(w.Handler())
 	t.Cleanup(srv.Close)
@@ -204,7 +192,7 @@ func TestLoginLogout(t *testing.T) {
 	// Sessions expire.
 	br2 := b.browser(t)
 	br2.loggedIn("alice")
-	b.clock.Add(web.DefaultSessionTTL + time.Second)
+	b.clock.Advance(web.DefaultSessionTTL + time.Second)
 	if resp, _ := br2.get("/appliances"); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("appliances after the session expired: %s", resp.Status)
 	}
@@ -258,7 +246,7 @@ func TestLoginRateLimit(t *testing.T) {
 	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "too many failed logins") {
 		t.Fatalf("right password while locked: %s, want 429", resp.Status)
 	}
-	b.clock.Add(61 * time.Second)
+	b.clock.Advance(61 * time.Second)
 	if resp, _ := br.login("alice", password); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("after the lock: %s", resp.Status)
 	}

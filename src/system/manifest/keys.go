@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+
+	"picket.dev/picket/src/base/atomicfile"
 )
 
 // PEM block types of key files: PKCS#8 for private keys, PKIX for public
@@ -112,76 +113,19 @@ func LoadPublicKey(path string) (ed25519.PublicKey, error) {
 }
 
 // WriteNewFile writes data to path with the given mode, atomically and
-// without ever replacing an existing file: the data goes to a temporary
-// file in the same directory, is synced, and is then hard-linked into
-// place, which fails if path exists. A reader never sees a partial key.
+// without ever replacing an existing file (atomicfile.WriteNew): a reader
+// never sees a partial key, and a key is never overwritten.
 func WriteNewFile(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := atomicfile.WriteNew(path, data, mode); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	// CreateTemp makes the file 0600 already; Chmod states the mode
-	// explicitly (and applies it regardless of the umask).
-	if err := tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if os.IsExist(err) {
-			return fmt.Errorf("write %s: file exists; refusing to overwrite it", path)
-		}
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return syncDir(dir)
+	return nil
 }
 
-// WriteFile replaces path with data atomically (temporary file, sync,
-// rename).
+// WriteFile replaces path with data atomically (atomicfile.Write).
 func WriteFile(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := atomicfile.Write(path, data, mode); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	if err := tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync directory %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync directory %s: %w", dir, err)
 	}
 	return nil
 }

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"picket.dev/picket/src/base/clock"
 )
 
 // Service is one daemon the init runs.
@@ -40,7 +42,7 @@ var DefaultEnv = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 // Config configures a Supervisor. Zero durations take the defaults below.
 type Config struct {
 	Services []Service
-	Clock    Clock
+	Clock    clock.Clock
 	// Log receives each output line of each daemon as
 	// "<time> <name>: <line>\n", and the supervisor's own messages.
 	Log io.Writer

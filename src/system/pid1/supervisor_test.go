@@ -1,16 +1,18 @@
 package pid1
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"picket.dev/picket/src/base/clock"
+	"picket.dev/picket/src/testkit/fakeclock"
+	"picket.dev/picket/src/testkit/syncbuf"
 )
 
 // The test binary doubles as the fake daemons: with PID1_FAKE set it
@@ -43,89 +45,10 @@ func fakeDaemon(mode string) {
 	os.Exit(99)
 }
 
-// fakeClock fires After channels only when the test advances it.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []fakeTimer
-}
-
-type fakeTimer struct {
-	at time.Time
-	c  chan time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	if d <= 0 {
-		ch <- c.now
-		return ch
-	}
-	c.timers = append(c.timers, fakeTimer{c.now.Add(d), ch})
-	return ch
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	kept := c.timers[:0]
-	for _, t := range c.timers {
-		if !t.at.After(c.now) {
-			t.c <- c.now
-		} else {
-			kept = append(kept, t)
-		}
-	}
-	c.timers = kept
-}
-
-// syncBuffer is a log the test can wait on.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// waitFor waits for s in the log; the timeout only prevents a hang.
-func (b *syncBuffer) waitFor(t *testing.T, s string) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !strings.Contains(b.String(), s) {
-		if time.Now().After(deadline) {
-			t.Fatalf("log never showed %q; log:\n%s", s, b.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 type harness struct {
 	t      *testing.T
-	clock  *fakeClock
-	log    *syncBuffer
+	clock  *fakeclock.Clock
+	log    *syncbuf.Buffer
 	events chan Event
 	cancel context.CancelFunc
 	done   chan struct{} // closed when Run returned
@@ -143,7 +66,7 @@ func fake(name, mode string) Service {
 
 func startSupervisor(t *testing.T, cfg Config) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: newFakeClock(), log: &syncBuffer{}, events: make(chan Event, 1000), done: make(chan struct{}), marks: make(chan struct{}, 10)}
+	h := &harness{t: t, clock: fakeclock.New(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), log: &syncbuf.Buffer{}, events: make(chan Event, 1000), done: make(chan struct{}), marks: make(chan struct{}, 10)}
 	cfg.Clock, cfg.Log = h.clock, h.log
 	cfg.Observe = func(e Event) { h.events <- e }
 	if cfg.MarkGood == nil {
@@ -228,7 +151,7 @@ func TestRestartBackoff(t *testing.T) {
 			if fmt.Sprint(delays) != fmt.Sprint(want) {
 				t.Fatalf("backoff delays %v, want %v", delays, want)
 			}
-			h.log.waitFor(t, "crashy: hello from fake")
+			h.log.WaitFor(t, "crashy: hello from fake", time.Minute)
 			h.stop()
 		})
 	}
@@ -257,7 +180,7 @@ func TestMarkGood(t *testing.T) {
 	})
 	a := h.expect(Started, "a")
 	h.expect(Started, "b")
-	h.log.waitFor(t, "a: up")
+	h.log.WaitFor(t, "a: up", time.Minute)
 	h.clock.Advance(29 * time.Second)
 	// a dies before the period is over: not marked yet (the next event is
 	// the exit, not a mark), and a restarts after the minimum backoff.
@@ -299,7 +222,7 @@ func TestMarkGoodError(t *testing.T) {
 	if e := h.expect(MarkGoodFailed, ""); !strings.Contains(e.Err.Error(), "read-only") {
 		t.Fatalf("event %v", e)
 	}
-	h.log.waitFor(t, "mark good failed: grubenv is read-only")
+	h.log.WaitFor(t, "mark good failed: grubenv is read-only", time.Minute)
 	h.stop()
 }
 
@@ -309,7 +232,7 @@ func TestStopOrder(t *testing.T) {
 	h := startSupervisor(t, Config{Services: []Service{fake("one", "run"), fake("two", "run"), fake("three", "run")}})
 	for _, n := range []string{"one", "two", "three"} {
 		h.expect(Started, n)
-		h.log.waitFor(t, n+": up")
+		h.log.WaitFor(t, n+": up", time.Minute)
 	}
 	h.cancel()
 	for _, n := range []string{"three", "two", "one"} {
@@ -320,7 +243,7 @@ func TestStopOrder(t *testing.T) {
 	}
 	h.stop()
 	for _, n := range []string{"one", "two", "three"} {
-		h.log.waitFor(t, n+": bye")
+		h.log.WaitFor(t, n+": bye", time.Minute)
 	}
 }
 
@@ -328,10 +251,10 @@ func TestStopOrder(t *testing.T) {
 func TestStopKill(t *testing.T) {
 	h := startSupervisor(t, Config{Services: []Service{fake("stubborn", "stubborn")}, StopTimeout: 10 * time.Second})
 	h.expect(Started, "stubborn")
-	h.log.waitFor(t, "stubborn: up")
+	h.log.WaitFor(t, "stubborn: up", time.Minute)
 	h.cancel()
 	h.expect(Stopping, "stubborn")
-	h.log.waitFor(t, "stubborn: ignoring SIGTERM")
+	h.log.WaitFor(t, "stubborn: ignoring SIGTERM", time.Minute)
 	h.clock.Advance(10 * time.Second)
 	h.expect(Killed, "stubborn")
 	if e := h.expect(Stopped, "stubborn"); !e.Status.Signaled() || e.Status.Signal() != syscall.SIGKILL {
@@ -347,8 +270,8 @@ func TestNewRefuses(t *testing.T) {
 		want string
 	}{
 		{"no clock", Config{}, "no clock"},
-		{"no path", Config{Clock: RealClock{}, Services: []Service{{Name: "x"}}}, "want a name and a program path"},
-		{"twice", Config{Clock: RealClock{}, Services: []Service{{Name: "x", Path: "/x"}, {Name: "x", Path: "/y"}}}, "listed twice"},
+		{"no path", Config{Clock: clock.System{}, Services: []Service{{Name: "x"}}}, "want a name and a program path"},
+		{"twice", Config{Clock: clock.System{}, Services: []Service{{Name: "x", Path: "/x"}, {Name: "x", Path: "/y"}}}, "listed twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,8 +18,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"picket.dev/picket/src/base/atomicfile"
 )
 
 // BlockSize is the size of a GRUB environment block file.
@@ -150,31 +151,10 @@ func WriteEnv(path string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("write grubenv %s: %w", path, err)
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".grubenv-*")
-	if err != nil {
+	// 0644 as grub-editenv makes it; on FAT the mount options decide
+	// and the chmod is accepted.
+	if err := atomicfile.Write(path, b, 0o644); err != nil {
 		return fmt.Errorf("write grubenv: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write grubenv %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sync grubenv %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write grubenv %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("replace grubenv: %w", err)
-	}
-	// Sync the directory so the rename itself is on disk before we go on
-	// (the init reboots right after marking a slot good).
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

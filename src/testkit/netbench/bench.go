@@ -66,6 +66,8 @@ import (
 	"time"
 
 	"github.com/vishvananda/netns"
+
+	"picket.dev/picket/src/testkit/syncbuf"
 )
 
 // RegistryDir holds one file per live bench: the test binary's pid on the
@@ -261,30 +263,36 @@ func (n *NS) Try(args ...string) (string, error) {
 	return string(out), nil
 }
 
-// Do runs f on an OS thread switched into the namespace: sockets f opens
+// Do runs f on an OS thread switched into the namespace (see Enter).
+func (n *NS) Do(f func() error) error { return Enter(n.Name, f) }
+
+// Enter runs f on an OS thread switched into the named network namespace
+// (one of a bench, or one a test made with ip netns add): sockets f opens
 // (net.Listen, net.Dial...) belong to the namespace and keep belonging to
-// it after Do returns. The thread is never switched back: when f returns,
-// its goroutine ends locked and the Go runtime discards the thread, so no
-// other goroutine ever runs in the wrong namespace. Do returns f's error,
-// or the error entering the namespace (or a panic of f, as an error).
-// Libraries that open sockets from goroutines of their own (net.Resolver)
-// escape the namespace: give them NS.DialContext as their dialer instead.
-func (n *NS) Do(f func() error) error {
+// it after Enter returns, and /proc/sys/net shows the namespace's
+// settings. The thread is never switched back: when f returns, its
+// goroutine ends locked and the Go runtime discards the thread, so no
+// other goroutine ever runs in the wrong namespace. Enter returns f's
+// error, or the error entering the namespace (or a panic of f, as an
+// error). Libraries that open sockets from goroutines of their own
+// (net.Resolver) escape the namespace: give them NS.DialContext as their
+// dialer instead.
+func Enter(name string, f func() error) error {
 	done := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		h, err := netns.GetFromName(n.Name)
+		h, err := netns.GetFromName(name)
 		if err == nil {
 			err = netns.Set(h)
 			h.Close()
 		}
 		if err != nil {
-			done <- fmt.Errorf("netbench: enter namespace %s: %w", n.Name, err)
+			done <- fmt.Errorf("netbench: enter namespace %s: %w", name, err)
 			return
 		}
 		defer func() {
 			if r := recover(); r != nil {
-				done <- fmt.Errorf("netbench: panic inside namespace %s: %v", n.Name, r)
+				done <- fmt.Errorf("netbench: panic inside namespace %s: %v", name, r)
 			}
 		}()
 		done <- f()
@@ -296,7 +304,7 @@ func (n *NS) Do(f func() error) error {
 type Proc struct {
 	Name string
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *syncbuf.Buffer
 	done chan struct{}
 	err  error
 	mu   sync.Mutex
@@ -322,7 +330,7 @@ func (n *NS) Start(name string, args ...string) *Proc {
 }
 
 func startProc(cmd *exec.Cmd, name string) (*Proc, error) {
-	p := &Proc{Name: name, cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
+	p := &Proc{Name: name, cmd: cmd, out: &syncbuf.Buffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	// Own process group so Stop reaches helpers the process forked.
 	if cmd.SysProcAttr == nil {
@@ -429,23 +437,6 @@ func spawn(cmd *exec.Cmd) error {
 	j := spawnJob{cmd: cmd, done: make(chan error, 1)}
 	spawner() <- j
 	return <-j.done
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // Switch is a Linux bridge in a namespace of its own, to join several

@@ -19,6 +19,7 @@ import (
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/net/netcfg"
 	"picket.dev/picket/src/testkit/netbench"
+	"picket.dev/picket/src/testkit/testinput"
 )
 
 func TestMain(m *testing.M) {
@@ -99,7 +100,7 @@ func newEnv(b *testing.B) *env {
 	b.Helper()
 	bench := netbench.New(b)
 	e := &env{b: b, dir: b.TempDir()}
-	e.netmgrd = netmgrdBinary(b, e.dir)
+	e.netmgrd = testinput.Command(b, "netmgrd")
 	e.box, e.net = bench.NS("box"), bench.NS("net")
 	bench.Veth(e.box, "eth0", e.net, "lan0")
 	e.net.Run("ip", "addr", "add", lanGW.String()+"/24", "dev", "lan0")
@@ -125,18 +126,6 @@ func newEnv(b *testing.B) *env {
 // acks counts the DHCPACKs in dnsmasq's log: how many leases were
 // granted (a client that reuses its lease without asking sends nothing).
 func (e *env) acks() int { return strings.Count(e.dhcp.Log(), "DHCPACK(") }
-
-// netmgrdBinary is $PICKET_NETMGRD, or netmgrd built into dir.
-func netmgrdBinary(b *testing.B, dir string) string {
-	if p := os.Getenv("PICKET_NETMGRD"); p != "" {
-		return p
-	}
-	out := filepath.Join(dir, "netmgrd")
-	if o, err := exec.Command("go", "build", "-o", out, "picket.dev/picket/src/cmd/netmgrd").CombinedOutput(); err != nil {
-		b.Fatalf("go build netmgrd (or set PICKET_NETMGRD to a built one): %v\n%s", err, o)
-	}
-	return out
-}
 
 // resetLink takes eth0 back to a box just powered on: down, no address,
 // no route.

@@ -1,13 +1,15 @@
-// Package testinput finds what the image and boot tests work on: a file
-// Bazel hands the test through an environment variable (a runfiles path),
-// or, under plain go test, a binary built with the go command or a file
-// tools/fetch put into the checkout.
+// Package testinput finds what the end-to-end tests work on: a file Bazel
+// hands the test through an environment variable (a runfiles path) or its
+// runfiles, or, under plain go test, a binary built with the go command or
+// a file tools/fetch put into the checkout. It is the one place tests find
+// or build the programs they run. It is test-only.
 package testinput
 
 import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -70,6 +72,22 @@ func GoBuild(t testing.TB, pkg, goarch, goarm string) string {
 		t.Fatalf("go build %s (GOARCH=%s GOARM=%s): %v\n%s", pkg, goarch, goarm, err, b)
 	}
 	return out
+}
+
+// Command returns the path of the program src/cmd/NAME for this machine:
+// under Bazel the file $PICKET_<NAME> names, or else the go_binary in the
+// test's runfiles (a data dependency); under go test it is built with the
+// go command into a temporary directory of the test (the go build cache
+// makes a rebuild of unchanged sources a link only, and a changed daemon is
+// always rebuilt, never a stale copy).
+func Command(t testing.TB, name string) string {
+	t.Helper()
+	return Path(t, "PICKET_"+strings.ToUpper(name), func() string {
+		if src := os.Getenv("TEST_SRCDIR"); src != "" {
+			return filepath.Join(src, os.Getenv("TEST_WORKSPACE"), "src", "cmd", name, name+"_", name)
+		}
+		return GoBuild(t, "./src/cmd/"+name, runtime.GOARCH, "")
+	})
 }
 
 // Run runs a command and returns its combined output, failing the test
