@@ -364,16 +364,16 @@ func TestRulesCatch(t *testing.T) {
 		wantBad bool
 	}{
 		{p("src/panel/menu", "src/panel/fieldedit", "src/net/netcfg"), false},
-		{p("src/panel/menu", "os"), true},                        // menu does no I/O
-		{p("src/panel/fieldedit", "net"), true},                  // nor the field editors
-		{p("src/panel/menu", "src/net/netapi"), true},            // a package that does I/O
-		{p("src/net/netcfg", "src/net/netmgr"), true},            // upward
-		{p("src/net/netmgr", "src/link/platformlink"), true},     // service to service
-		{p("src/net/netmgr", "src/cmd/netmgrd"), true},           // a main
-		{p("src/net/conncheck", "src/net/netapi"), true},         // forbidden edge
-		{p("src/link/platformlink", "src/net/netstore"), true},   // forbidden edge
-		{p("src/platform/web", "src/net/netmgr"), true},          // platform confined
-		{p("src/platform/fleet", "src/net/netcfg"), false},       // config validation is shared
+		{p("src/panel/menu", "os"), true},                      // menu does no I/O
+		{p("src/panel/fieldedit", "net"), true},                // nor the field editors
+		{p("src/panel/menu", "src/net/netapi"), true},          // a package that does I/O
+		{p("src/net/netcfg", "src/net/netmgr"), true},          // upward
+		{p("src/net/netmgr", "src/link/platformlink"), true},   // service to service
+		{p("src/net/netmgr", "src/cmd/netmgrd"), true},         // a main
+		{p("src/net/conncheck", "src/net/netapi"), true},       // forbidden edge
+		{p("src/link/platformlink", "src/net/netstore"), true}, // forbidden edge
+		{p("src/platform/web", "src/net/netmgr"), true},        // platform confined
+		{p("src/platform/fleet", "src/net/netcfg"), false},     // config validation is shared
 		{p("src/net/netmgr", "github.com/vishvananda/netlink"), true},
 		{p("src/net/netapply", "github.com/vishvananda/netlink"), false},
 		{p("src/net/proxy", "src/testkit/netbench"), true}, // test-only
