@@ -46,6 +46,7 @@ import (
 	"picket.dev/picket/src/system/slots"
 	"picket.dev/picket/src/testkit/netbench"
 	"picket.dev/picket/src/testkit/testinput"
+	"picket.dev/picket/tests/qemuboot"
 )
 
 func TestMain(m *testing.M) {
@@ -234,6 +235,7 @@ type console struct {
 	seen bytes.Buffer
 	more chan struct{}
 	conn net.Conn
+	log  *qemuboot.Console // the same bytes, printed if the test fails
 }
 
 func (c *console) read(conn net.Conn) {
@@ -244,6 +246,7 @@ func (c *console) read(conn net.Conn) {
 			c.mu.Lock()
 			c.seen.Write(buf[:n])
 			c.mu.Unlock()
+			c.log.Write(buf[:n])
 			select {
 			case c.more <- struct{}{}:
 			default:
@@ -304,42 +307,28 @@ type box struct {
 	done chan struct{}
 }
 
-func powerOn(t *testing.T, ns *netbench.NS, disk string) *box {
+func powerOn(t *testing.T, boots *qemuboot.Boots, ns *netbench.NS, disk string) *box {
 	t.Helper()
-	// Not t.TempDir: qemu reads commas in paths as option separators, and
-	// subtest names become part of that path.
-	dir, err := os.MkdirTemp("", "picket-appliance-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	vars, err := os.ReadFile("/usr/share/OVMF/OVMF_VARS.fd")
-	if err != nil {
-		t.Fatalf("OVMF: %v (install ovmf)", err)
-	}
-	varsCopy := filepath.Join(dir, "OVMF_VARS.fd")
-	if err := os.WriteFile(varsCopy, vars, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := qemuboot.Dir(t)
 	sock := filepath.Join(dir, "console.sock")
 	ln, err := net.Listen("unix", sock)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	b := &box{con: &console{more: make(chan struct{}, 1)}, done: make(chan struct{})}
+	b := &box{con: &console{more: make(chan struct{}, 1), log: boots.New(t.Name())}, done: make(chan struct{})}
 	var log bytes.Buffer
 	// No -no-reboot: the box's own reboots (trial deadline, refused slot)
 	// happen inside this power-on, as on hardware.
-	b.cmd = ns.Command("qemu-system-x86_64", "-machine", "q35", "-cpu", "max", "-m", "512",
+	args := []string{"-machine", "q35", "-cpu", "max", "-m", "512",
 		"-display", "none", "-monitor", "none", "-nodefaults",
-		"-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd",
-		"-drive", "if=pflash,format=raw,file="+varsCopy,
-		"-drive", "file="+disk+",format=raw,if=virtio",
 		"-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
-		"-device", "virtio-net-pci,netdev=n0,mac="+mac,
-		"-chardev", "socket,id=con,path="+sock,
-		"-serial", "chardev:con")
+		"-device", qemuboot.NICDevice("virtio-net-pci", "n0", mac),
+		"-chardev", "socket,id=con,path=" + sock,
+		"-serial", "chardev:con"}
+	args = append(args, qemuboot.Firmware(t, dir, "/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd")...)
+	args = append(args, qemuboot.DiskDevice(disk, false)...)
+	b.cmd = ns.Command(append([]string{"qemu-system-x86_64"}, args...)...)
 	b.cmd.Stdout, b.cmd.Stderr = &log, &log
 	if err := b.cmd.Start(); err != nil {
 		t.Fatalf("start qemu: %v", err)
@@ -385,6 +374,7 @@ func TestApplianceLife(t *testing.T) {
 	}
 	bld := newBuilder(t)
 	disk := bld.build(t, "1.0.0-test", productServices)
+	boots := qemuboot.Keep(t)
 
 	bench := netbench.New(t)
 	ns := bench.NS("app")
@@ -398,7 +388,7 @@ func TestApplianceLife(t *testing.T) {
 	})
 
 	t.Run("first boot: console menu and DHCP and slot A good", func(t *testing.T) {
-		b := powerOn(t, ns, disk)
+		b := powerOn(t, boots, ns, disk)
 		c := b.con
 		at := c.waitFor(t, 0, "picket: booting slot a")
 		at = c.waitFor(t, at, "picket: slot a: virtual 1.0.0-test")
@@ -452,7 +442,7 @@ func TestApplianceLife(t *testing.T) {
 	t.Run("update that never comes up: back on slot A by itself", func(t *testing.T) {
 		install(t, disk, bld.build(t, "1.0.1-broken", brokenServices), "b")
 		setBootState(t, disk, slots.State{Active: "a", Trying: "b", Tries: 2})
-		b := powerOn(t, ns, disk)
+		b := powerOn(t, boots, ns, disk)
 		c := b.con
 		at := 0
 		for try := 1; try <= 2; try++ {
@@ -473,7 +463,7 @@ func TestApplianceLife(t *testing.T) {
 	t.Run("good update in slot B comes up and becomes active", func(t *testing.T) {
 		install(t, disk, bld.build(t, "1.1.0-test", productServices), "b")
 		setBootState(t, disk, slots.State{Active: "a", Trying: "b", Tries: 3})
-		b := powerOn(t, ns, disk)
+		b := powerOn(t, boots, ns, disk)
 		c := b.con
 		at := c.waitFor(t, 0, "picket: booting slot b")
 		at = c.waitFor(t, at, "picket: slot b: virtual 1.1.0-test")
@@ -505,7 +495,7 @@ func TestApplianceLife(t *testing.T) {
 		}
 		f.Close()
 		setBootState(t, disk, slots.State{Active: "b", Trying: "a", Tries: 1})
-		b := powerOn(t, ns, disk)
+		b := powerOn(t, boots, ns, disk)
 		c := b.con
 		i := c.waitFor(t, 0, "picket: booting slot a")
 		i = c.waitFor(t, i, "picket: slot a refused: ")

@@ -11,9 +11,9 @@
 // Each board's test builds an image of its own with imgtool (no daemons,
 // so the init marks the slot good after its stable period) and boots it
 // three times (see TestBootSlots); a boot takes 15 to 20 s of TCG, both
-// boards run at once. Under Bazel it also boots the Bazel-built product
+// boards run at once. It also boots the Bazel-built product
 // image (//rootfs:image_<board>) from slot A up to the init starting its
-// daemons.
+// daemons (under go test from bazel-bin: build the images first).
 //
 // Under "go test" the test builds what it needs (imgtool for the host,
 // initramfs and init with GOARCH=arm64 or GOARCH=arm GOARM=7) and reads
@@ -22,7 +22,6 @@
 package armimage
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
@@ -32,12 +31,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"picket.dev/picket/src/system/imagebuild"
 	"picket.dev/picket/src/testkit/testinput"
+	"picket.dev/picket/tests/qemuboot"
 )
 
 func TestMain(m *testing.M) {
@@ -184,79 +183,37 @@ func readEnv(t *testing.T, disk string) string {
 	return strings.Join(regexp.MustCompile(`picket_\w+=\w*`).FindAllString(string(b), -1), " ")
 }
 
-// console collects qemu's serial output and signals when a line shows.
-type console struct {
-	mu   sync.Mutex
-	buf  bytes.Buffer
-	want string
-	hit  chan struct{}
-	done bool
-}
-
-func (c *console) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.buf.Write(p)
-	if !c.done && strings.Contains(c.buf.String(), c.want) {
-		c.done = true
-		close(c.hit)
-	}
-	return len(p), nil
-}
-
-func (c *console) String() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return strings.ReplaceAll(c.buf.String(), "\r", "")
-}
-
 // boot runs the disk in qemu's virt machine under EDK2 until wantLine
 // shows on the serial console (then qemu is stopped: the init never
-// powers off by itself) and returns the console. snapshot keeps the disk
-// unchanged (writes go to a temporary file).
-func boot(t *testing.T, b board, disk string, snapshot bool, wantLine string) string {
+// powers off by itself) and returns the console, which boots keeps.
+// snapshot keeps the disk unchanged (writes go to a temporary file).
+func boot(t *testing.T, boots *qemuboot.Boots, b board, disk string, snapshot bool, wantLine string) string {
 	t.Helper()
-	vars, err := os.ReadFile(b.vars)
-	if err != nil {
-		t.Fatalf("UEFI variable store: %v (install qemu-efi-aarch64 and qemu-efi-arm)", err)
-	}
-	varsCopy := filepath.Join(t.TempDir(), "vars.fd")
-	if err := os.WriteFile(varsCopy, vars, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	drive := "file=" + disk + ",format=raw,if=none,id=disk"
-	if snapshot {
-		drive += ",snapshot=on"
-	}
 	// Emulated arm is slow, and the tests of both boards run at once on
-	// a 2-core machine; a boot takes well under a minute.
+	// a 2-core machine; a boot takes well under a minute. The bound is a
+	// hang guard, not a timing assertion.
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, b.qemu, "-M", "virt", "-cpu", b.cpu, "-m", "1024",
-		"-display", "none", "-monitor", "none", "-nic", "none", "-no-reboot",
-		"-drive", "if=pflash,format=raw,readonly=on,file="+b.code,
-		"-drive", "if=pflash,format=raw,file="+varsCopy,
-		"-drive", drive, "-device", "virtio-blk-pci,drive=disk",
-		"-serial", "stdio")
-	out := &console{want: wantLine, hit: make(chan struct{})}
+	args := []string{"-M", "virt", "-cpu", b.cpu, "-m", "1024",
+		"-display", "none", "-monitor", "none", "-nic", "none", "-no-reboot", "-serial", "stdio"}
+	args = append(args, qemuboot.Firmware(t, qemuboot.Dir(t), b.code, b.vars)...)
+	args = append(args, qemuboot.DiskDevice(disk, snapshot)...)
+	cmd := exec.Command(b.qemu, args...)
+	out := boots.New(fmt.Sprintf("%s, until %q", b.name, wantLine))
 	cmd.Stdout, cmd.Stderr = out, out
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("%s: %v", b.qemu, err)
 	}
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-	select {
-	case <-out.hit:
-		t.Logf("%s: %q after %s", b.name, wantLine, time.Since(start).Round(100*time.Millisecond))
-		cmd.Process.Kill()
-		<-waited
-	case err := <-waited:
-		t.Fatalf("%s ended (%v) before %q; console:\n%s", b.qemu, err, wantLine, out.String())
-	case <-ctx.Done():
-		<-waited
-		t.Fatalf("%s: no %q within %s; console:\n%s", b.qemu, wantLine, time.Since(start).Round(time.Second), out.String())
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	_, err := out.Wait(ctx, exited, 0, wantLine)
+	cmd.Process.Kill()
+	<-exited
+	if err != nil {
+		t.Fatalf("%v after %s (the console of every boot follows)", err, time.Since(start).Round(time.Second))
 	}
+	t.Logf("%s: %q after %s", b.name, wantLine, time.Since(start).Round(100*time.Millisecond))
 	return out.String()
 }
 
@@ -264,7 +221,7 @@ func wantLines(t *testing.T, console string, lines ...string) {
 	t.Helper()
 	for _, w := range lines {
 		if !strings.Contains(console, w) {
-			t.Errorf("console lacks %q; console:\n%s", w, console)
+			t.Errorf("console lacks %q", w)
 		}
 	}
 }
@@ -281,6 +238,7 @@ func TestBootSlots(t *testing.T) {
 		b := b
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
+			boots := qemuboot.Keep(t)
 			disk := buildImage(t, b)
 			if got, err := imagebuild.ReadFAT(context.Background(), esp(t, disk), b.efi); err != nil || len(got) == 0 {
 				t.Fatalf("%s on the ESP: %d bytes, %v", b.efi, len(got), err)
@@ -304,7 +262,7 @@ func TestBootSlots(t *testing.T) {
 				if step.set != nil {
 					step.set()
 				}
-				console := boot(t, b, disk, false, "init: marked good")
+				console := boot(t, boots, b, disk, false, "init: marked good")
 				wantLines(t, console, append([]string{
 					"picket: booting slot " + step.wantSlot,
 					"picket: slot " + step.wantSlot + ": " + b.name + " 1.0.0-armtest, ",
@@ -326,18 +284,15 @@ func TestBootSlots(t *testing.T) {
 
 // TestProductImageBoots boots the Bazel-built //rootfs:image_<board> (a
 // snapshot: the image stays as built) from slot A until its init starts
-// the board's daemons. Only under Bazel, which builds the images.
+// the board's daemons. Under go test the image comes from bazel-bin (the
+// test fails, saying how to build it, when it is absent).
 func TestProductImageBoots(t *testing.T) {
 	for _, b := range boards {
 		b := b
 		t.Run(b.name, func(t *testing.T) {
-			env := "PICKET_" + upper(b.name) + "_IMAGE"
-			if os.Getenv(env) == "" {
-				t.Skipf("%s not set: the Bazel-built image is booted by bazel test //tests/armimage", env)
-			}
 			t.Parallel()
-			disk := testinput.Path(t, env, nil)
-			console := boot(t, b, disk, true, "init: slot a, starting ")
+			disk := testinput.Built(t, "PICKET_"+upper(b.name)+"_IMAGE", "rootfs/image_"+b.name+".img", "//rootfs:image_"+b.name)
+			console := boot(t, qemuboot.Keep(t), b, disk, true, "init: slot a, starting ")
 			wantLines(t, console, "picket: booting slot a", "picket: slot a: "+b.name+" ", "picket: slot a verified")
 		})
 	}

@@ -14,6 +14,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +28,7 @@ import (
 	"picket.dev/picket/src/system/manifest"
 	"picket.dev/picket/src/system/slots"
 	"picket.dev/picket/src/testkit/testinput"
+	"picket.dev/picket/tests/qemuboot"
 )
 
 // modules the initramfs loads for the virtio disk, the ESP and squashfs,
@@ -172,7 +175,10 @@ func (f *fixture) boot(t *testing.T, disk, slot, wantLine string) string {
 		"-drive", "file="+disk+",format=raw,if=virtio")
 	var out syncBuf
 	out.want, out.hit = wantLine, make(chan struct{})
-	cmd.Stdout, cmd.Stderr = &out, &out
+	// The boot's console is printed with the others if the test fails.
+	log := qemuboot.Keep(t).New(fmt.Sprintf("slot %s, until %q", slot, wantLine))
+	cmd.Stdout = io.MultiWriter(&out, log)
+	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

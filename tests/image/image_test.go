@@ -24,6 +24,7 @@ import (
 	"picket.dev/picket/src/system/cpio"
 	"picket.dev/picket/src/system/imagebuild"
 	"picket.dev/picket/src/testkit/testinput"
+	"picket.dev/picket/tests/qemuboot"
 )
 
 func TestMain(m *testing.M) {
@@ -163,38 +164,29 @@ func readEnv(t *testing.T, disk string) string {
 }
 
 // boot runs the disk under qemu (TCG) + OVMF until the guest powers off,
-// and returns the serial console.
-func boot(t *testing.T, disk string) string {
+// and returns the serial console, which boots keeps.
+func boot(t *testing.T, boots *qemuboot.Boots, disk string) string {
 	t.Helper()
-	code := "/usr/share/OVMF/OVMF_CODE.fd"
-	vars, err := os.ReadFile("/usr/share/OVMF/OVMF_VARS.fd")
-	if err != nil {
-		t.Fatalf("OVMF: %v (install ovmf)", err)
-	}
-	varsCopy := filepath.Join(t.TempDir(), "OVMF_VARS.fd")
-	if err := os.WriteFile(varsCopy, vars, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", "-machine", "q35", "-cpu", "max", "-m", "512",
-		"-display", "none", "-monitor", "none", "-nic", "none", "-no-reboot",
-		"-drive", "if=pflash,format=raw,readonly=on,file="+code,
-		"-drive", "if=pflash,format=raw,file="+varsCopy,
-		"-drive", "file="+disk+",format=raw,if=virtio",
-		"-serial", "stdio")
-	out, err := cmd.CombinedOutput()
-	console := strings.ReplaceAll(string(out), "\r", "")
-	if err != nil {
-		t.Fatalf("qemu: %v; console:\n%s", err, console)
+	args := []string{"-machine", "q35", "-cpu", "max", "-m", "512",
+		"-display", "none", "-monitor", "none", "-nic", "none", "-no-reboot", "-serial", "stdio"}
+	args = append(args, qemuboot.Firmware(t, qemuboot.Dir(t), "/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd")...)
+	args = append(args, qemuboot.DiskDevice(disk, false)...)
+	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
+	out := boots.New(t.Name())
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("qemu: %v (the console of every boot follows)", err)
 	}
-	return console
+	return out.String()
 }
 
 func TestBootSlots(t *testing.T) {
 	f := newFixture(t)
 	disk := filepath.Join(t.TempDir(), "disk.img")
 	f.build(t, disk)
+	boots := qemuboot.Keep(t)
 
 	for _, step := range []struct {
 		name      string
@@ -215,7 +207,7 @@ func TestBootSlots(t *testing.T) {
 			if step.set != nil {
 				step.set()
 			}
-			console := boot(t, disk)
+			console := boot(t, boots, disk)
 			want := append([]string{
 				"picket: booting slot " + step.wantSlot,
 				"picket-testinit: Linux version ",
@@ -224,7 +216,7 @@ func TestBootSlots(t *testing.T) {
 			}, step.wantLines...)
 			for _, w := range want {
 				if !strings.Contains(console, w) {
-					t.Errorf("console lacks %q; console:\n%s", w, console)
+					t.Errorf("console lacks %q", w)
 				}
 			}
 			if got := readEnv(t, disk); got != step.wantEnv {

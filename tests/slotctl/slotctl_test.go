@@ -467,16 +467,17 @@ func TestErrors(t *testing.T) {
 // slotctl edits an unmounted block device, and refuses a mounted one and
 // an image file a mounted loop device reads. It needs root and loop
 // devices (and ext4: the kernel here may lack vfat, so the ext4 data
-// partition is what gets mounted).
+// partition is what gets mounted); without them it fails, as the test
+// command runs as root.
 func TestMounted(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("needs root to attach loop devices and mount")
+		t.Fatal("needs root to attach loop devices and mount: run the test as root")
 	}
 	var tools [3]string
 	for i, name := range []string{"losetup", "mount", "umount"} {
 		p, err := imagebuild.Tool(name)
 		if err != nil {
-			t.Skip(err)
+			t.Fatalf("%s is needed: %v", name, err)
 		}
 		tools[i] = p
 	}
@@ -493,7 +494,7 @@ func TestMounted(t *testing.T) {
 		t.Helper()
 		out, err := exec.Command(losetup, append([]string{"-f", "--show"}, args...)...).CombinedOutput()
 		if err != nil {
-			t.Skipf("no loop device: losetup: %v: %s", err, out)
+			t.Fatalf("no loop device: losetup: %v: %s", err, out)
 		}
 		loop := strings.TrimSpace(string(out))
 		t.Cleanup(func() {
@@ -527,7 +528,7 @@ func TestMounted(t *testing.T) {
 	part := attach("-o", strconv.FormatInt(dp.Offset(), 10), "--sizelimit", strconv.FormatInt(dp.Size(), 10), d.path)
 	mnt := t.TempDir()
 	if out, err := exec.Command(mount, "-t", "ext4", "-o", "ro", part, mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount %s: %v: %s", part, err, out)
+		t.Fatalf("cannot mount %s: %v: %s", part, err, out)
 	}
 	t.Cleanup(func() {
 		if out, err := exec.Command(umount, mnt).CombinedOutput(); err != nil {

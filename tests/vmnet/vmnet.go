@@ -118,6 +118,9 @@ func Boot(t testing.TB, opts Options) *VM {
 		if err := vm.Close(); err != nil {
 			t.Errorf("vmnet: %v", err)
 		}
+		if t.Failed() {
+			t.Logf("console of guest %s:\n%s\n--- end of guest %s", vm.NS, vm.Console(), vm.NS)
+		}
 	})
 	return vm
 }
@@ -189,7 +192,8 @@ func Start(opts Options) (vm *VM, err error) {
 		"-chardev", "socket,id=agent,path=" + sock,
 		"-serial", "chardev:agent",
 		"-netdev", "tap,id=n0,ifname=" + TapName + ",script=no,downscript=no",
-		"-device", "e1000,netdev=n0,mac=" + opts.MAC,
+		// No option ROM: nothing but the -kernel boot is ever tried.
+		"-device", "e1000,netdev=n0,mac=" + opts.MAC + ",romfile=",
 	}
 	vm.cmd = exec.Command("ip", args...)
 	vm.cmd.Stdout = vm.console

@@ -11,36 +11,75 @@ import (
 	"time"
 )
 
+// crockford is Crockford's base32 alphabet and its check symbols, written
+// out from the spec (https://www.crockford.com/base32.html) rather than
+// taken from the package.
+const (
+	crockford      = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+	crockfordCheck = crockford + "*~$=U"
+)
+
+// TestActivationCode checks 2000 generated keys' codes: form, uniqueness,
+// a check symbol computed here from Crockford's definition (the digits'
+// value mod 37), and that every single-character substitution is refused:
+// each of the ten digits replaced by each of the 31 other code characters,
+// and the check symbol by each of the 36 other check symbols.
 func TestActivationCode(t *testing.T) {
+	const keys = 2000
 	seen := map[string]bool{}
-	for i := 0; i < 2000; i++ {
-		pub, _, _ := ed25519.GenerateKey(nil)
+	substitutions := 0
+	for i := 0; i < keys; i++ {
+		pub, _, err := ed25519.GenerateKey(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		c := ActivationCode(pub)
 		if len(c) != 13 || c[4] != '-' || c[9] != '-' {
 			t.Fatalf("code %q: want XXXX-XXXX-XXX", c)
 		}
 		if seen[c] {
-			t.Fatalf("code %q twice in 2000 keys", c)
+			t.Fatalf("code %q twice in %d keys", c, keys)
 		}
 		seen[c] = true
+		digits := c[:4] + c[5:9] + c[10:12]
+		var mod int
+		for _, d := range digits {
+			v := strings.IndexRune(crockford, d)
+			if v < 0 {
+				t.Fatalf("code %q: %q is not a Crockford base32 digit", c, d)
+			}
+			mod = (mod*32 + v) % 37
+		}
+		if c[12] != crockfordCheck[mod] {
+			t.Fatalf("code %q: check symbol %q, want %q (digits mod 37 = %d)", c, c[12], crockfordCheck[mod], mod)
+		}
 		n, err := NormalizeCode(strings.ToLower(strings.ReplaceAll(c, "-", " ")))
 		if err != nil || n != c {
 			t.Fatalf("normalize %q: %q, %v", c, n, err)
 		}
-		// Any single wrong character is caught by the check symbol.
 		for pos := 0; pos < 13; pos++ {
 			if c[pos] == '-' {
 				continue
 			}
-			b := []byte(c)
-			b[pos] = codeAlphabet[(strings.IndexByte(codeAlphabet, b[pos])+1)%32]
+			alphabet := crockford
 			if pos == 12 {
-				b[pos] = checkSymbols[(strings.IndexByte(checkSymbols, c[pos])+1)%37]
+				alphabet = crockfordCheck
 			}
-			if _, err := NormalizeCode(string(b)); err == nil && i < 50 {
-				t.Fatalf("%q (one character changed from %q) was accepted", b, c)
+			for k := 0; k < len(alphabet); k++ {
+				if alphabet[k] == c[pos] {
+					continue
+				}
+				b := []byte(c)
+				b[pos] = alphabet[k]
+				substitutions++
+				if got, err := NormalizeCode(string(b)); err == nil {
+					t.Fatalf("%q (position %d changed from %q) was accepted as %q", b, pos, c, got)
+				}
 			}
 		}
+	}
+	if want := keys * (10*31 + 36); substitutions != want {
+		t.Fatalf("tried %d substitutions, want %d", substitutions, want)
 	}
 	for _, bad := range []string{"", "ABCD-EFGH", "ABCD-EFGH-JKMN", "ABCD-EFGH-J!0", "UUUU-UUUU-UU0"} {
 		if _, err := NormalizeCode(bad); err == nil {

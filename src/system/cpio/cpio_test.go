@@ -77,12 +77,12 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// TestGNUCpio lists the archive with GNU cpio, an independent reader, when
-// it is installed (it is not part of the build's inputs).
+// TestGNUCpio lists the archive with GNU cpio, an independent reader
+// (tools/fetch installs it: third_party/inputs.lock).
 func TestGNUCpio(t *testing.T) {
 	path, err := exec.LookPath("cpio")
 	if err != nil {
-		t.Skip("GNU cpio not installed; the round trip through Read covers the format")
+		t.Fatalf("GNU cpio is needed as the independent reader of the archive (tools/fetch installs it): %v", err)
 	}
 	cmd := exec.Command(path, "-t", "--quiet")
 	cmd.Stdin = bytes.NewReader(build(t))

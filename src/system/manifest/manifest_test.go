@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -324,4 +325,57 @@ func ecdsaPublicPEM(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+}
+
+// TestDescribeHashIsSHA256 checks Describe's size and digest against
+// sources that share no code with it: the FIPS 180-2 test vectors, and
+// GNU coreutils' sha256sum over the test image written to a file. It then
+// checks that VerifyImage and Sum accept exactly that digest.
+func TestDescribeHashIsSHA256(t *testing.T) {
+	million := bytes.Repeat([]byte("a"), 1_000_000)
+	img := testImage()
+	path := filepath.Join(t.TempDir(), "image")
+	if err := os.WriteFile(path, img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("sha256sum", path).Output()
+	if err != nil {
+		t.Fatalf("sha256sum (coreutils) is needed as the independent hash: %v", err)
+	}
+	fields := strings.Fields(string(out))
+	if len(fields) != 2 || len(fields[0]) != 64 {
+		t.Fatalf("sha256sum printed %q", out)
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		// FIPS 180-2, appendix B.1 and B.3; the empty message from NIST's
+		// example values.
+		{"empty", nil, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+		{"abc", []byte("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+		{"a million a", million, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"},
+		{"test image (sha256sum)", img, fields[0]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// One byte at a time: the digest must not depend on how the
+			// reader splits the image.
+			m, err := Describe(iotest.OneByteReader(bytes.NewReader(tc.data)), "virtual", "1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.SHA256 != tc.want || m.Size != int64(len(tc.data)) {
+				t.Fatalf("Describe = size %d sha256 %s, want size %d sha256 %s", m.Size, m.SHA256, len(tc.data), tc.want)
+			}
+			if err := VerifyImage(bytes.NewReader(tc.data), m); err != nil {
+				t.Fatalf("VerifyImage of the described image: %v", err)
+			}
+			sum := NewSum()
+			sum.Write(tc.data)
+			if err := sum.Check(m); err != nil {
+				t.Fatalf("Sum.Check with the reference digest: %v", err)
+			}
+		})
+	}
 }

@@ -100,3 +100,19 @@ func Run(t testing.TB, name string, args ...string) string {
 	}
 	return string(b)
 }
+
+// Built returns a Bazel build output the test works on: under Bazel the
+// runfiles path env names; under go test the file rel (like
+// "rootfs/image_virtual.img") under the workspace's bazel-bin, which
+// `tools/offline bazel build target` writes. It fails the test, saying
+// that, when the file is absent.
+func Built(t testing.TB, env, rel, target string) string {
+	t.Helper()
+	return Path(t, env, func() string {
+		p := filepath.Join(ModuleRoot(t), "bazel-bin", rel)
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("%s is not set and the Bazel output is absent (%v): build it first with tools/offline bazel build %s, or run this test with bazel test", env, err, target)
+		}
+		return p
+	})
+}
