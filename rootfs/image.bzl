@@ -1,7 +1,7 @@
 """Disk images per board: `bazel build //rootfs:image_<board>`.
 
 picket_image builds the board's daemons (and init) for the board's platform
-and runs `imgtool build` (src/imagebuild) as one Bazel action: GPT disk with
+and runs `imgtool build` (src/system/imagebuild) as one Bazel action: GPT disk with
 an ESP (GRUB, kernel, initramfs, signed slot manifests), the squashfs rootfs
 in slots A and B, and a data partition. The output is reproducible: the
 same sources, version and key give the same bytes.
@@ -132,7 +132,7 @@ def _picket_image_impl(ctx):
             name = "init" if dest == "sbin/" else t.label.name
             args += ["-rootfs-file", "%s%s=%s" % (dest, name, exe.path)]
 
-    # The init's configuration (src/pid1 BootConfig at /etc/picket/init.json).
+    # The init's configuration (src/system/pid1 BootConfig at /etc/picket/init.json).
     # Services run in the order of daemons; $PLATFORM, $PLATFORM_URL and
     # $PLATFORM_CA in their args are the platform the image is built for.
     # Without a platform CA (--//rootfs:platform_ca) a service that needs
