@@ -174,7 +174,8 @@ type env struct {
 	box, net *netbench.NS
 	plat     *testPlatform
 	dir      string
-	data     string
+	data     string // netmgrd's data partition
+	linkData string // scannerd's, apart: the link has no business with netmgrd's store
 	socket   string
 	caFile   string
 	netmgrd  *netbench.Proc
@@ -223,6 +224,7 @@ func newEnvWith(t *testing.T, startPlatform func(e *env)) *env {
 	}
 	e.socket = filepath.Join(e.dir, "netmgr.sock")
 	e.data = filepath.Join(e.dir, "data")
+	e.linkData = filepath.Join(e.dir, "scanner-data")
 	e.netmgrd = e.box.Start("netmgrd", binary(t, "netmgrd"),
 		"-socket", e.socket, "-data", e.data, "-lan", "eth0", "-wan", "",
 		"-platform", platHost+":443", "-platform-ca", e.caFile,
@@ -233,9 +235,15 @@ func newEnvWith(t *testing.T, startPlatform func(e *env)) *env {
 	e.waitFor("a DHCP lease on LAN", 60*time.Second, func(st netapi.Status) bool {
 		return len(st.Interfaces) > 0 && len(st.Interfaces[0].IPv4.Addresses) > 0 && len(st.DNS) > 0
 	})
-	e.scannerd = e.box.Start("scannerd", binary(t, "scannerd"),
-		"-data", e.data, "-netmgr", e.socket, "-platform", "https://"+platHost, "-platform-ca", e.caFile)
+	e.startScannerd("scannerd")
 	return e
+}
+
+// startScannerd starts scannerd (the platform link) as name.
+func (e *env) startScannerd(name string) {
+	e.t.Helper()
+	e.scannerd = e.box.Start(name, binary(e.t, "scannerd"),
+		"-data", e.linkData, "-netmgr", e.socket, "-platform", "https://"+platHost, "-platform-ca", e.caFile)
 }
 
 // waitFor polls netmgrd's status until cond holds; the timeout only
@@ -302,8 +310,7 @@ func TestActivationOutageRecovery(t *testing.T) {
 
 	// A restart keeps the identity: the platform still knows the box.
 	e.scannerd.Stop()
-	e.scannerd = e.box.Start("scannerd-2", binary(t, "scannerd"),
-		"-data", e.data, "-netmgr", e.socket, "-platform", "https://"+platHost, "-platform-ca", e.caFile)
+	e.startScannerd("scannerd-2")
 	if err := e.scannerd.WaitOutput("scannerd to start", 30*time.Second, func(s string) bool { return strings.Contains(s, "new_identity=false") }); err != nil {
 		t.Fatal(err)
 	}
@@ -340,6 +347,11 @@ func TestThroughProxy(t *testing.T) {
 	}
 	if out := e.netmgrd.Output(); strings.Contains(out, proxyPass) {
 		t.Errorf("netmgrd logged the proxy password")
+	}
+	// scannerd's data partition is not netmgrd's: the password reached
+	// squid through the management path of the local API.
+	if out := e.netmgrd.Output(); !strings.Contains(out, "path=/v1/management") {
+		t.Errorf("netmgrd never served the management path:\n%s", out)
 	}
 }
 
