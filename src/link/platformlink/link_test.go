@@ -291,6 +291,40 @@ func TestManagementPathRefused(t *testing.T) {
 	}
 }
 
+// TestManagementPathKeptWhileUnavailable: when the network manager cannot
+// answer (it restarts), the link polls along the last path it was given;
+// before it was given any, it cannot poll.
+func TestManagementPathKeptWhileUnavailable(t *testing.T) {
+	r := newRig(t)
+	unavailable := &netapi.Error{Kind: netapi.KindUnavailable, Message: "netmgrd restarting for the test"}
+	r.mgr.mu.Lock()
+	r.mgr.pathErr = unavailable
+	r.mgr.mu.Unlock()
+	l := r.link(t)
+	ctx := context.Background()
+	l.cycle(ctx)
+	if got := r.mgr.link(t); got.State != netapi.LinkCommFailure || !strings.Contains(got.LastError, "restarting for the test") {
+		t.Fatalf("no management path yet: reported %+v, want comm_failure with the manager's error", got)
+	}
+	r.mgr.mu.Lock()
+	r.mgr.pathErr = nil
+	r.mgr.mu.Unlock()
+	l.cycle(ctx)
+	r.mgr.mu.Lock()
+	r.mgr.pathErr = unavailable
+	r.mgr.mu.Unlock()
+	l.cycle(ctx)
+	if _, _, n := r.plat.lastPoll(); n != 2 {
+		t.Fatalf("%d polls reached the platform, want 2: with the path, then with the last one", n)
+	}
+	if got := r.mgr.link(t); got.State != netapi.LinkActivation {
+		t.Fatalf("with the last path: reported %+v", got)
+	}
+	if !strings.Contains(r.log.String(), "using the last one") {
+		t.Errorf("the fallback is not logged:\n%s", r.log)
+	}
+}
+
 // TestTLS13Only: a platform that cannot speak TLS 1.3 is refused.
 func TestTLS13Only(t *testing.T) {
 	r := newRig(t)

@@ -172,6 +172,7 @@ type manager struct {
 	netapi.Manager
 	mu      sync.Mutex
 	src     netip.Addr
+	pathErr error // ManagementPath fails with it (the manager restarting)
 	applied int
 }
 
@@ -179,6 +180,9 @@ func (m *manager) ManagementPath(ctx context.Context) (netapi.ManagementPath, er
 	p, err := m.Manager.ManagementPath(ctx)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.pathErr != nil {
+		return netapi.ManagementPath{}, m.pathErr
+	}
 	if m.src.IsValid() {
 		p.Source = m.src
 	}
