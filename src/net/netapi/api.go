@@ -8,7 +8,8 @@
 //     it speaks (ConfigView, Status, ConnTest, Result, Error);
 //   - the server adapter (Server, Serve, Listen): HTTP/1.1 with JSON bodies
 //     under /v1/ on a unix socket created with mode 0660, which checks each
-//     caller's uid with SO_PEERCRED against an allowed set;
+//     caller's uid with SO_PEERCRED against an allowed set, and against a
+//     narrower secret set for the management path;
 //   - the client (Dial), which implements Manager over that socket, with
 //     Subscribe carried by a long-lived newline-delimited JSON response;
 //   - Memory, an in-memory Manager that keeps the configuration through
