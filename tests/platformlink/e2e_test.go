@@ -19,6 +19,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -43,6 +44,11 @@ var (
 	proxyUser = "scanbox"
 	proxyPass = "Sq-pw!e2e-leak"
 )
+
+// linkUID is the uid scannerd runs as, as it will once it has a uid of its
+// own: netmgrd names it with -link-uid, the only way it gets the
+// management path (and the API at all). No account needs to exist for it.
+const linkUID = 4242
 
 // testPlatform is the platform side, minimally: it verifies signatures
 // and activates a box when asked to by its activation code.
@@ -142,7 +148,9 @@ type env struct {
 	box, net *netbench.NS
 	plat     *testPlatform
 	dir      string
-	data     string
+	run      string // what scannerd reaches as linkUID: the socket, its binary, the CA
+	data     string // netmgrd's data partition
+	linkData string // scannerd's, apart: the link has no business with netmgrd's store
 	socket   string
 	caFile   string
 	netmgrd  *netbench.Proc
@@ -176,8 +184,9 @@ func newEnvWith(t *testing.T, startPlatform func(e *env)) *env {
 			{Name: proxyHost, Addrs: []netip.Addr{lanGW}},
 		},
 	})
+	e.run = sharedDir(t)
 	ca := netbench.NewCA(t)
-	e.caFile = filepath.Join(e.dir, "platform-ca.pem")
+	e.caFile = filepath.Join(e.run, "platform-ca.pem")
 	if err := os.WriteFile(e.caFile, ca.PEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -189,21 +198,70 @@ func newEnvWith(t *testing.T, startPlatform func(e *env)) *env {
 		e.plat.start()
 		t.Cleanup(e.plat.stop)
 	}
-	e.socket = filepath.Join(e.dir, "netmgr.sock")
+	e.socket = filepath.Join(e.run, "netmgr.sock")
 	e.data = filepath.Join(e.dir, "data")
+	e.linkData = filepath.Join(e.run, "scanner-data")
+	if err := os.Mkdir(e.linkData, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(e.linkData, linkUID, linkUID); err != nil {
+		t.Fatal(err)
+	}
 	e.netmgrd = e.box.Start("netmgrd", testinput.Command(t, "netmgrd"),
 		"-socket", e.socket, "-data", e.data, "-lan", "eth0", "-wan", "",
 		"-platform", platHost+":443", "-platform-ca", e.caFile,
 		"-resolv", filepath.Join(e.dir, "resolv.conf"),
-		"-lease-wait", "15s", "-dhcp-retry-min", "2s", "-dhcp-retry-max", "5s")
+		"-lease-wait", "15s", "-dhcp-retry-min", "2s", "-dhcp-retry-max", "5s",
+		"-link-uid", strconv.Itoa(linkUID))
 	e.mgr = netapi.Dial(e.socket)
 	t.Cleanup(func() { e.mgr.Close() })
 	e.waitFor("a DHCP lease on LAN", 60*time.Second, func(st netapi.Status) bool {
 		return len(st.Interfaces) > 0 && len(st.Interfaces[0].IPv4.Addresses) > 0 && len(st.DNS) > 0
 	})
-	e.scannerd = e.box.Start("scannerd", testinput.Command(t, "scannerd"),
-		"-data", e.data, "-netmgr", e.socket, "-platform", "https://"+platHost, "-platform-ca", e.caFile)
+	// The socket is netmgrd's (mode 0660); its group is the one the
+	// daemons that use the API share, here scannerd's.
+	if err := os.Chown(e.socket, -1, linkUID); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(e.run, "scannerd")
+	copyFile(t, testinput.Command(t, "scannerd"), bin, 0o755)
+	e.startScannerd("scannerd")
 	return e
+}
+
+// startScannerd starts scannerd (the platform link) as name, as linkUID.
+func (e *env) startScannerd(name string) {
+	e.t.Helper()
+	e.scannerd = e.box.Start(name, "setpriv", "--reuid", strconv.Itoa(linkUID), "--regid", strconv.Itoa(linkUID), "--clear-groups", "--",
+		filepath.Join(e.run, "scannerd"),
+		"-data", e.linkData, "-netmgr", e.socket, "-platform", "https://"+platHost, "-platform-ca", e.caFile)
+}
+
+// sharedDir is a directory that linkUID can reach, under /tmp: the
+// test's own temporary directory may sit under one only root can enter
+// (Bazel's output base in /root).
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/tmp", "picket-plink-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o711); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func copyFile(t *testing.T, from, to string, mode os.FileMode) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, mode); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // waitFor polls netmgrd's status until cond holds; the timeout only
@@ -270,8 +328,7 @@ func TestActivationOutageRecovery(t *testing.T) {
 
 	// A restart keeps the identity: the platform still knows the box.
 	e.scannerd.Stop()
-	e.scannerd = e.box.Start("scannerd-2", testinput.Command(t, "scannerd"),
-		"-data", e.data, "-netmgr", e.socket, "-platform", "https://"+platHost, "-platform-ca", e.caFile)
+	e.startScannerd("scannerd-2")
 	if err := e.scannerd.WaitOutput("scannerd to start", 30*time.Second, func(s string) bool { return strings.Contains(s, "new_identity=false") }); err != nil {
 		t.Fatal(err)
 	}
@@ -308,6 +365,11 @@ func TestThroughProxy(t *testing.T) {
 	}
 	if out := e.netmgrd.Output(); strings.Contains(out, proxyPass) {
 		t.Errorf("netmgrd logged the proxy password")
+	}
+	// scannerd's data partition is not netmgrd's: the password reached
+	// squid through the management path of the local API.
+	if want := fmt.Sprintf("path=/v1/management uid=%d", linkUID); !strings.Contains(e.netmgrd.Output(), want) {
+		t.Errorf("netmgrd never served the management path to scannerd's uid (%q):\n%s", want, e.netmgrd.Output())
 	}
 }
 

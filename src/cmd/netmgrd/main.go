@@ -9,6 +9,10 @@
 // in-memory stand-in (package standin: the same core on a simulated kernel
 // and network), which configures nothing.
 //
+// The local API is open to root and netmgrd's own uid, which may also read
+// the management path with the proxy password; -link-uid adds the
+// platform link's (scannerd's) uid to both.
+//
 // It logs each stage a change reaches ("change stage"). For power-cut
 // tests, PICKET_NETMGRD_PAUSE_AT=<stage> (a netmgr.Stage) makes it stop
 // there, after logging "paused at change stage", until it is killed.
@@ -21,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -52,7 +57,12 @@ func main() {
 	leaseWait := p.Flags.Duration("lease-wait", 20*time.Second, "how long a change waits for its leases before testing the path")
 	retryMin := p.Flags.Duration("dhcp-retry-min", 0, "shortest wait between failed DHCP attempts (0: 10 s)")
 	retryMax := p.Flags.Duration("dhcp-retry-max", 0, "longest wait between failed DHCP attempts (0: 2 min)")
+	linkUID := p.Flags.Int64("link-uid", -1, "uid of the platform link (scannerd): it may use the API and read the management path with the proxy password (-1: none; root and netmgrd's own uid always may)")
 	p.Main(func(ctx context.Context, log *slog.Logger) error {
+		apiOpts, err := apiOptions(log, *linkUID)
+		if err != nil {
+			return err
+		}
 		if hwErr != nil && *lan == "" {
 			return fmt.Errorf("board %q: %w; give -lan", info.Board, hwErr)
 		}
@@ -122,7 +132,7 @@ func main() {
 			return err
 		}
 		log.Info("serving", "socket", *socket)
-		err = netapi.Serve(ctx, l, mgr, netapi.WithLogger(log))
+		err = netapi.Serve(ctx, l, mgr, apiOpts...)
 		// Run releases the leases before it returns.
 		if rerr := <-runErr; rerr != nil {
 			err = errors.Join(err, rerr)
@@ -133,6 +143,22 @@ func main() {
 		}
 		return err
 	})
+}
+
+// apiOptions are the local API server's options: root and netmgrd's own
+// uid may use the API and read the management path, whose proxy password
+// is the API's one secret; so may the platform link's uid, when given.
+// Root is in the secret set because it can read the sealed store anyway.
+func apiOptions(log *slog.Logger, linkUID int64) ([]netapi.Option, error) {
+	uids := []uint32{0, uint32(os.Getuid())}
+	switch {
+	case linkUID > math.MaxUint32 || linkUID < -1:
+		return nil, fmt.Errorf("-link-uid %d: not a uid (-1 for none)", linkUID)
+	case linkUID >= 0:
+		uids = append(uids, uint32(linkUID))
+	}
+	log.Info("local API access", "uids", uids, "management_path_uids", uids)
+	return []netapi.Option{netapi.WithLogger(log), netapi.WithAllowedUIDs(uids...), netapi.WithSecretUIDs(uids...)}, nil
 }
 
 // stageHook logs each stage a change reaches and, if pauseAt names one,

@@ -1,8 +1,10 @@
 // Command scannerd is the scanner engine and the platform link. For now it
 // runs the platform link only (package platformlink): it makes or loads the
-// box's identity, polls the platform, reports the link's state to the
-// network manager for the front panel, and answers jobs with "scanner not
-// available" until the scan engine exists.
+// box's identity, polls the platform along the management path the network
+// manager gives it (proxy password included: netmgrd must name scannerd's
+// uid with -link-uid unless it runs as root), reports the link's state to
+// the network manager for the front panel, and answers jobs with "scanner
+// not available" until the scan engine exists.
 package main
 
 import (
@@ -21,7 +23,7 @@ import (
 
 func main() {
 	p := command.New("scannerd")
-	data := p.Flags.String("data", "/data", "data partition: the box identity and the link's state are kept under it; the network configuration (proxy password) is read from it")
+	data := p.Flags.String("data", "/data", "data partition: the box identity and the link's state are kept under it")
 	socket := p.Flags.String("netmgr", "/run/picket/netmgr.sock", "the network manager's unix socket")
 	platform := p.Flags.String("platform", "https://platform.picket.invalid", "platform base URL, https://host[:port]")
 	platformCA := p.Flags.String("platform-ca", "", "PEM file of the platform's CA, the only root trusted for it")

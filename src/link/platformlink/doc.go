@@ -7,24 +7,23 @@
 // # Network path
 //
 // The platform is reached only over TLS 1.3 with the pinned platform CA as
-// the only root. Management traffic follows the network manager's status:
-// connections (and the DNS queries that resolve the platform's or the
-// proxy's name) are bound to Status.ManagementSource when it is valid, so
-// that split networking routes them out of WAN, and names are resolved
-// with the management resolvers in Status.DNS, never /etc/resolv.conf. With
-// a proxy configured the platform is reached through an HTTP CONNECT
-// tunnel (package proxy, Basic or NTLM).
+// the only root. Management traffic follows the management path the
+// network manager gives (netapi.Manager.ManagementPath): connections (and
+// the DNS queries that resolve the platform's or the proxy's name) are
+// bound to its source address when it is valid, so that split networking
+// routes them out of WAN, and names are resolved with its management
+// resolvers, never /etc/resolv.conf. With a proxy configured the platform
+// is reached through an HTTP CONNECT tunnel (package proxy, Basic or NTLM).
 //
 // # The proxy password
 //
-// The network manager's API never gives out the proxy password, yet the
-// link must authenticate to the proxy. scannerd runs on the same box with
-// the same data partition, so the link reads the stored configuration
-// directly with package netstore, which opens the sealed password with the
-// per-box key. It reads it again when the proxy in Status.Proxy (host,
-// port, user) changes, and after the proxy refused the credentials (the
-// operator may have changed only the password). The password is used only
-// for the proxy handshake: it is never logged nor reported.
+// The management path carries the proxy password: netmgrd gives it only
+// to the uids of its secret set (the platform link's, netmgrd -link-uid;
+// root and its own by default), and the link never reads the network
+// manager's store. The link asks for the path before every poll, so a
+// password the operator changed is used from the next poll on. The
+// password is used only for the proxy handshake: it is never logged nor
+// reported.
 //
 // # Polling
 //

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -19,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,8 +28,6 @@ import (
 	"picket.dev/picket/src/link/boxid"
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/net/netapi"
-	"picket.dev/picket/src/net/netcfg"
-	"picket.dev/picket/src/net/netstore"
 	"picket.dev/picket/src/net/proxy"
 )
 
@@ -60,10 +58,11 @@ type Config struct {
 	RootCAs *x509.CertPool
 	// Identity signs the requests.
 	Identity *boxid.Identity
-	// Manager is the network manager (netapi.Dial in scannerd).
+	// Manager is the network manager (netapi.Dial in scannerd). The link
+	// asks it for the management path, proxy password included, so its
+	// uid must be in the server's secret set (netmgrd -link-uid).
 	Manager netapi.Manager
-	// DataDir is the data partition: state is kept under it, and the
-	// proxy password is read from the stored network configuration there.
+	// DataDir is where the link's state is kept (the data partition).
 	DataDir string
 	// Board and Version are reported to the platform.
 	Board, Version string
@@ -73,9 +72,6 @@ type Config struct {
 	Rand func() float64
 	// Log: nil discards.
 	Log *slog.Logger
-	// LoadProxy returns the stored proxy configuration with its password;
-	// nil reads it with netstore from DataDir.
-	LoadProxy func() netcfg.Proxy
 	// MemInfo is the meminfo file; empty means /proc/meminfo.
 	MemInfo string
 	// RequestTimeout bounds one request; 0 means 30 s.
@@ -97,11 +93,10 @@ type Link struct {
 
 	mu       sync.Mutex
 	st       state
-	netKey   string
 	client   *http.Client
-	proxySt  netapi.ProxyStatus
-	proxyCfg netcfg.Proxy
-	reload   bool // read the proxy password again before the next dial
+	clientOf netapi.ManagementPath // the path client was built for
+	path     netapi.ManagementPath // the last path the manager gave
+	havePath bool
 	lastNet  netapi.Status
 	failures int
 	interval time.Duration
@@ -124,7 +119,7 @@ func New(cfg Config) (*Link, error) {
 	}
 	l := &Link{
 		cfg: cfg, base: u, host: u.Hostname(), clock: cfg.Clock, rand: cfg.Rand, log: cfg.Log,
-		timeout: cfg.RequestTimeout, reload: true, interval: platformapi.DefaultPollInterval,
+		timeout: cfg.RequestTimeout, interval: platformapi.DefaultPollInterval,
 		updates: map[string]bool{},
 	}
 	if l.clock == nil {
@@ -138,12 +133,6 @@ func New(cfg Config) (*Link, error) {
 	}
 	if l.timeout == 0 {
 		l.timeout = 30 * time.Second
-	}
-	if l.cfg.LoadProxy == nil {
-		dir := cfg.DataDir
-		l.cfg.LoadProxy = func() netcfg.Proxy {
-			return netstore.New(netstore.DirFS(dir), rand.Reader).Load().Config.Proxy
-		}
 	}
 	if l.cfg.Dial == nil {
 		l.cfg.Dial = netDial
@@ -251,14 +240,17 @@ func (l *Link) report(ctx context.Context) {
 
 // poll sends one signed poll and returns the platform's answer.
 func (l *Link) poll(ctx context.Context) (*platformapi.PollResponse, error) {
-	st := l.netStatus(ctx)
-	req := l.pollRequest(st)
+	path, err := l.mgmtPath(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req := l.pollRequest(l.netStatus(ctx))
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, fmt.Errorf("encode poll: %w", err)
 	}
 	var resp platformapi.PollResponse
-	if err := l.post(ctx, st, platformapi.PathPoll, body, &resp); err != nil {
+	if err := l.post(ctx, path, platformapi.PathPoll, body, &resp); err != nil {
 		return nil, err
 	}
 	switch resp.State {
@@ -267,6 +259,26 @@ func (l *Link) poll(ctx context.Context) (*platformapi.PollResponse, error) {
 		return nil, fmt.Errorf("poll: platform answered state %q; want %q or %q", resp.State, platformapi.StateActive, platformapi.StateUnactivated)
 	}
 	return &resp, nil
+}
+
+// mgmtPath asks the network manager, before each poll, for the path
+// management traffic takes (source, resolvers, proxy with its password),
+// so a changed password is used from the next poll on. When the manager
+// cannot be reached the last path it gave is used; a refusal (the link's
+// uid is not in netmgrd's secret set) is an error the poll reports.
+func (l *Link) mgmtPath(ctx context.Context) (netapi.ManagementPath, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	p, err := l.cfg.Manager.ManagementPath(ctx)
+	if err == nil {
+		l.path, l.havePath = p, true
+		return p, nil
+	}
+	if !l.havePath || netapi.KindOf(err) == netapi.KindPermissionDenied {
+		return netapi.ManagementPath{}, fmt.Errorf("management path from the network manager: %w", err)
+	}
+	l.log.Warn("management path from the network manager; using the last one", "err", err)
+	return l.path, nil
 }
 
 // netStatus returns the network manager's status, or the last one known
@@ -328,8 +340,8 @@ func memoryMB(path string) int {
 
 // post sends a signed POST of body to path and decodes a 200 answer into
 // out; any other answer is a *platformapi.Error when the platform said why.
-func (l *Link) post(ctx context.Context, st netapi.Status, path string, body []byte, out any) error {
-	client := l.httpClient(st)
+func (l *Link) post(ctx context.Context, mp netapi.ManagementPath, path string, body []byte, out any) error {
+	client := l.httpClient(mp)
 	ctx, cancel := context.WithTimeout(ctx, l.timeout)
 	defer cancel()
 	u := l.base.JoinPath(path).String()
@@ -343,12 +355,7 @@ func (l *Link) post(ctx context.Context, st netapi.Status, path string, body []b
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		if errors.Is(err, proxy.ErrAuthFailed) || errors.Is(err, proxy.ErrAuthRequired) {
-			l.mu.Lock()
-			l.reload = true // the password may have changed alone
-			l.mu.Unlock()
-		}
-		return fmt.Errorf("%s %s: %w", path, via(st), unwrapURL(err))
+		return fmt.Errorf("%s %s: %w", path, via(mp), unwrapURL(err))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, platformapi.MaxBody+1))
@@ -371,9 +378,9 @@ func (l *Link) post(ctx context.Context, st netapi.Status, path string, body []b
 	return nil
 }
 
-func via(st netapi.Status) string {
-	if st.Proxy.Enabled {
-		return "via proxy " + net.JoinHostPort(st.Proxy.Host, strconv.Itoa(st.Proxy.Port))
+func via(mp netapi.ManagementPath) string {
+	if mp.Proxy.Enabled() {
+		return "via proxy " + net.JoinHostPort(mp.Proxy.Host, strconv.Itoa(mp.Proxy.Port))
 	}
 	return "direct"
 }
@@ -388,27 +395,19 @@ func unwrapURL(err error) error {
 	return err
 }
 
-// httpClient returns the client for the network status st, building a new
-// one when the management source, resolvers or proxy changed.
-func (l *Link) httpClient(st netapi.Status) *http.Client {
+// httpClient returns the client for the management path mp, building a
+// new one when the source, the resolvers or the proxy (its password
+// included) changed.
+func (l *Link) httpClient(mp netapi.ManagementPath) *http.Client {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if st.Proxy != l.proxySt {
-		l.proxySt, l.reload = st.Proxy, true
-	}
-	if st.Proxy.Enabled && l.reload {
-		l.proxyCfg = l.cfg.LoadProxy()
-		l.netKey = "" // rebuild with the password read again
-	}
-	l.reload = false
-	key := fmt.Sprint(st.ManagementSource, st.DNS, st.Proxy)
-	if l.client != nil && key == l.netKey {
+	if l.client != nil && samePath(mp, l.clientOf) {
 		return l.client
 	}
 	if l.client != nil {
 		l.client.CloseIdleConnections()
 	}
-	base := &mgmtDialer{src: st.ManagementSource, dns: st.DNS, dial: l.cfg.Dial}
+	base := &mgmtDialer{src: mp.Source, dns: mp.DNS, dial: l.cfg.Dial}
 	tr := &http.Transport{
 		Proxy:               nil, // never the environment's proxy
 		DialContext:         base.DialContext,
@@ -417,25 +416,20 @@ func (l *Link) httpClient(st netapi.Status) *http.Client {
 		IdleConnTimeout:     90 * time.Second,
 		MaxIdleConns:        2,
 	}
-	if st.Proxy.Enabled {
-		tr.DialContext = (&proxy.Dialer{Proxy: l.proxyFor(st.Proxy), Forward: base}).DialContext
+	if mp.Proxy.Enabled() {
+		tr.DialContext = (&proxy.Dialer{Proxy: mp.Proxy, Forward: base}).DialContext
 	}
 	l.client = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return errors.New("the platform answered with a redirect, which the box does not follow")
 	}}
-	l.netKey = key
+	l.clientOf = mp
 	return l.client
 }
 
-// proxyFor is the proxy in force as the network manager reports it, with
-// the stored password when the stored proxy is the same one (same host and
-// user): a configuration the manager has not stored yet gets none.
-func (l *Link) proxyFor(ps netapi.ProxyStatus) netcfg.Proxy {
-	p := netcfg.Proxy{Scheme: l.proxyCfg.Scheme, Host: ps.Host, Port: ps.Port, User: ps.User}
-	if strings.EqualFold(l.proxyCfg.Host, ps.Host) && l.proxyCfg.User == ps.User {
-		p.Password = l.proxyCfg.Password
-	}
-	return p
+// samePath reports whether a client built for b serves a: same source,
+// resolvers and proxy, password included.
+func samePath(a, b netapi.ManagementPath) bool {
+	return a.Source == b.Source && slices.Equal(a.DNS, b.DNS) && a.Proxy == b.Proxy
 }
 
 // applySettings hands a newer settings version to the network manager.
@@ -493,7 +487,7 @@ func (l *Link) flushJobs(ctx context.Context) {
 			return
 		}
 		var resp platformapi.JobUpdateResponse
-		if err := l.post(ctx, l.lastNet, platformapi.PathJobUpdate, body, &resp); err != nil {
+		if err := l.post(ctx, l.path, platformapi.PathJobUpdate, body, &resp); err != nil {
 			l.log.Warn("job update upload failed; will retry", "upload", u.UploadID, "err", err)
 			return
 		}

@@ -2,11 +2,12 @@ package platformlink
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,6 @@ import (
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/net/netcfg"
-	"picket.dev/picket/src/net/netstore"
 	"picket.dev/picket/src/testkit/netbench"
 )
 
@@ -215,7 +215,9 @@ func TestPinnedCA(t *testing.T) {
 }
 
 // TestProxy: with a proxy configured the link tunnels through it with the
-// stored password, read from the data partition, and never logs it.
+// password the network manager gives in the management path, over the
+// local API's socket (the link has no other way to it: the manager keeps
+// its store in a directory of its own), and never logs it.
 func TestProxy(t *testing.T) {
 	const user, password = "boxuser", "Pw-s3cret!leak"
 	b := netbench.New(t)
@@ -249,22 +251,77 @@ func TestProxy(t *testing.T) {
 	}
 	t.Logf("wrong password: %s", got.LastError)
 	// The operator corrects only the password (the proxy in the status
-	// stays the same): the link reads it again after the refusal.
+	// stays the same): the next poll uses it.
 	cfg.Proxy.Password = netcfg.NewSecret(password)
 	if _, err := r.mgr.Apply(ctx, cfg, netapi.ApplyOptions{}); err != nil {
 		t.Fatal(err)
-	}
-	if loaded := netstore.New(netstore.DirFS(r.dir), rand.Reader).Load(); loaded.Config.Proxy.Password.Reveal() != password {
-		t.Fatal("the password is not in the data directory's store")
 	}
 	l.cycle(ctx)
 	if got = r.mgr.link(t); got.State != netapi.LinkActivation {
 		t.Fatalf("through the proxy: reported %+v", got)
 	}
-	for _, s := range []string{r.log.String(), got.LastError} {
+	if n := len(r.plat.polls); n != 1 {
+		t.Fatalf("%d polls reached the platform through the proxy, want 1", n)
+	}
+	// The password came over the socket, asked by the link's uid.
+	if want := fmt.Sprintf("path=/v1/management uid=%d", os.Getuid()); strings.Count(r.apiLog.String(), want) != 2 {
+		t.Errorf("the local API did not serve the management path once per poll (%q):\n%s", want, r.apiLog)
+	}
+	for _, s := range []string{r.log.String(), got.LastError, r.apiLog.String()} {
 		if strings.Contains(s, password) || strings.Contains(s, "wrong-Pw-leak") {
 			t.Fatalf("a proxy password leaked: %s", s)
 		}
+	}
+}
+
+// TestManagementPathRefused: a link whose uid is not in the network
+// manager's secret set gets no management path, so it sends nothing to
+// the platform, and says why in the state the panel shows.
+func TestManagementPathRefused(t *testing.T) {
+	r := newRig(t)
+	r.serve(t, netapi.WithSecretUIDs(uint32(os.Getuid())+4242))
+	l := r.link(t)
+	l.cycle(context.Background())
+	got := r.mgr.link(t)
+	if got.State != netapi.LinkCommFailure || !strings.Contains(got.LastError, "management path") || !strings.Contains(got.LastError, "proxy password") {
+		t.Fatalf("refused management path: reported %+v, want comm_failure saying why", got)
+	}
+	if n := len(r.plat.polls); n != 0 {
+		t.Fatalf("%d polls reached the platform without a management path", n)
+	}
+}
+
+// TestManagementPathKeptWhileUnavailable: when the network manager cannot
+// answer (it restarts), the link polls along the last path it was given;
+// before it was given any, it cannot poll.
+func TestManagementPathKeptWhileUnavailable(t *testing.T) {
+	r := newRig(t)
+	unavailable := &netapi.Error{Kind: netapi.KindUnavailable, Message: "netmgrd restarting for the test"}
+	r.mgr.mu.Lock()
+	r.mgr.pathErr = unavailable
+	r.mgr.mu.Unlock()
+	l := r.link(t)
+	ctx := context.Background()
+	l.cycle(ctx)
+	if got := r.mgr.link(t); got.State != netapi.LinkCommFailure || !strings.Contains(got.LastError, "restarting for the test") {
+		t.Fatalf("no management path yet: reported %+v, want comm_failure with the manager's error", got)
+	}
+	r.mgr.mu.Lock()
+	r.mgr.pathErr = nil
+	r.mgr.mu.Unlock()
+	l.cycle(ctx)
+	r.mgr.mu.Lock()
+	r.mgr.pathErr = unavailable
+	r.mgr.mu.Unlock()
+	l.cycle(ctx)
+	if _, _, n := r.plat.lastPoll(); n != 2 {
+		t.Fatalf("%d polls reached the platform, want 2: with the path, then with the last one", n)
+	}
+	if got := r.mgr.link(t); got.State != netapi.LinkActivation {
+		t.Fatalf("with the last path: reported %+v", got)
+	}
+	if !strings.Contains(r.log.String(), "using the last one") {
+		t.Errorf("the fallback is not logged:\n%s", r.log)
 	}
 }
 

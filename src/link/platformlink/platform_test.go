@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +22,6 @@ import (
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/net/netcfg"
-	"picket.dev/picket/src/net/netstore"
 	"picket.dev/picket/src/net/standin"
 	"picket.dev/picket/src/testkit/fakeclock"
 	"picket.dev/picket/src/testkit/netbench"
@@ -135,23 +135,30 @@ func serveTLS(t *testing.T, l net.Listener, h http.Handler, names ...string) *ne
 	return ca
 }
 
-// manager wraps the in-memory network manager: it can report a
-// management source and counts ApplyPlatform calls.
+// manager wraps the network manager's stand-in (the real core on a
+// simulated network): it can give a management source of the test's
+// choice (the simulated network's addresses are not the host's) and
+// counts ApplyPlatform calls. The link reaches it through the local API's
+// server and client on a unix socket, as scannerd reaches netmgrd.
 type manager struct {
 	netapi.Manager
 	mu      sync.Mutex
 	src     netip.Addr
+	pathErr error // ManagementPath fails with it (the manager restarting)
 	applied int
 }
 
-func (m *manager) Status(ctx context.Context) (netapi.Status, error) {
-	st, err := m.Manager.Status(ctx)
+func (m *manager) ManagementPath(ctx context.Context) (netapi.ManagementPath, error) {
+	p, err := m.Manager.ManagementPath(ctx)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.src.IsValid() {
-		st.ManagementSource = m.src
+	if m.pathErr != nil {
+		return netapi.ManagementPath{}, m.pathErr
 	}
-	return st, err
+	if m.src.IsValid() {
+		p.Source = m.src
+	}
+	return p, err
 }
 
 func (m *manager) ApplyPlatform(ctx context.Context, p netcfg.Platform) (netapi.Result, error) {
@@ -181,27 +188,31 @@ func (m *manager) link(t *testing.T) netapi.PlatformLink {
 
 // rig is a link, its data directory, its manager and its platform.
 type rig struct {
-	dir   string
-	id    *boxid.Identity
-	mgr   *manager
-	plat  *fakePlatform
-	url   string
-	ca    *netbench.CA
-	clock *fakeclock.Clock
-	log   *syncbuf.Buffer
-	rand  float64
-	dial  DialFunc
+	dir    string
+	id     *boxid.Identity
+	mgr    *manager
+	sock   string          // where the manager is served
+	apiLog *syncbuf.Buffer // the local API server's log
+	plat   *fakePlatform
+	url    string
+	ca     *netbench.CA
+	clock  *fakeclock.Clock
+	log    *syncbuf.Buffer
+	rand   float64
+	dial   DialFunc
 }
 
-// newRig serves a fake platform on 127.0.0.1.
+// newRig serves a fake platform on 127.0.0.1, and the network manager's
+// stand-in on a unix socket with the local API's default uids. The
+// manager keeps its configuration in a directory of its own, apart from
+// the link's data directory.
 func newRig(t *testing.T) *rig {
 	dir := t.TempDir()
 	id, _, err := boxid.LoadOrCreate(dir, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := netstore.New(netstore.DirFS(dir), rand.Reader)
-	mem, err := standin.Start(standin.Options{Store: store, Rand: rand.Reader})
+	mem, err := standin.Start(standin.Options{Dir: t.TempDir(), Rand: rand.Reader})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,13 +223,41 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	ca := serveTLS(t, l, plat, "127.0.0.1")
-	return &rig{dir: dir, id: id, mgr: &manager{Manager: mem}, plat: plat, url: "https://" + l.Addr().String(), ca: ca, clock: fakeclock.New(t, time.Now()), log: &syncbuf.Buffer{}, rand: 0.5}
+	r := &rig{dir: dir, id: id, mgr: &manager{Manager: mem}, plat: plat, url: "https://" + l.Addr().String(), ca: ca, clock: fakeclock.New(t, time.Now()), log: &syncbuf.Buffer{}, rand: 0.5}
+	r.serve(t)
+	return r
+}
+
+// serve serves the manager on a new socket with opts, which the links
+// made from then on dial.
+func (r *rig) serve(t *testing.T, opts ...netapi.Option) {
+	t.Helper()
+	r.sock = filepath.Join(t.TempDir(), "netmgr.sock")
+	ln, err := netapi.Listen(r.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.apiLog = &syncbuf.Buffer{}
+	opts = append([]netapi.Option{netapi.WithLogger(slog.New(slog.NewTextHandler(r.apiLog, nil)))}, opts...)
+	srv := netapi.NewServer(r.mgr, opts...)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		if err := srv.Shutdown(context.Background()); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
 }
 
 func (r *rig) link(t *testing.T) *Link {
 	t.Helper()
+	c := netapi.Dial(r.sock)
+	t.Cleanup(func() { c.Close() })
 	l, err := New(Config{
-		Platform: r.url, RootCAs: r.ca.Pool, Identity: r.id, Manager: r.mgr, DataDir: r.dir,
+		Platform: r.url, RootCAs: r.ca.Pool, Identity: r.id, Manager: c, DataDir: r.dir,
 		Board: "virtual", Version: "1.2.3", Clock: r.clock, Rand: func() float64 { return r.rand },
 		Log: slog.New(slog.NewTextHandler(r.log, nil)), Dial: r.dial, RequestTimeout: 20 * time.Second,
 	})

@@ -2,24 +2,27 @@
 // netmgrd and its callers (lcdd, consoled, and later scannerd) and its
 // transport over netmgrd's unix socket.
 //
-// It holds four things:
+// It holds three things:
 //
 //   - Manager, the Go interface every caller programs against, and the types
 //     it speaks (ConfigView, Status, ConnTest, Result, Error);
 //   - the server adapter (Server, Serve, Listen): HTTP/1.1 with JSON bodies
 //     under /v1/ on a unix socket created with mode 0660, which checks each
-//     caller's uid with SO_PEERCRED against an allowed set;
+//     caller's uid with SO_PEERCRED against an allowed set, and against a
+//     narrower secret set for the management path;
 //   - the client (Dial), which implements Manager over that socket, with
-//     Subscribe carried by a long-lived newline-delimited JSON response;
-//   - Memory, an in-memory Manager that keeps the configuration through
-//     package netstore and fakes a status consistent with it. Memory is the
-//     stand-in that issue 3's panel runs against until the real network
-//     manager (issue 4, package netmgr) replaces it: it configures nothing.
+//     Subscribe carried by a long-lived newline-delimited JSON response.
 //
-// The proxy password never crosses the socket in a response: ConfigView
-// carries only whether one is set, and Apply keeps the stored one when asked
-// to (ApplyOptions.KeepProxyPassword). Nothing in this package logs a request
-// body, and errors never contain the password.
+// The real manager is package netmgr; package standin runs it on a
+// simulated kernel and network (netmgrd -backend=memory, tests).
+//
+// The proxy password crosses the socket in one response only: the
+// management path (Manager.ManagementPath), which the server gives only to
+// the uids of its secret set (WithSecretUIDs), the platform link's.
+// ConfigView carries only whether a password is set, Status carries the
+// proxy without it, and Apply keeps the stored one when asked to
+// (ApplyOptions.KeepProxyPassword). Nothing in this package logs a request
+// or response body, and errors never contain the password.
 package netapi
 
 import (
@@ -30,9 +33,9 @@ import (
 	"picket.dev/picket/src/net/netcfg"
 )
 
-// Manager is the network manager as its callers see it. The in-memory
-// stand-in (Memory), the real netmgrd core (issue 4) and the socket client
-// (Client) all implement it, and Server serves any implementation.
+// Manager is the network manager as its callers see it. The netmgrd core
+// (netmgr, also behind the stand-in) and the socket client (Client)
+// implement it, and Server serves any implementation.
 //
 // Every change (Apply, Reset, SwitchMode) follows the spec's order: the
 // whole new configuration is validated (a refused change leaves the previous
@@ -73,6 +76,14 @@ type Manager interface {
 	// platform link (scannerd) sees it, for the front panel: it shows in
 	// Status.Platform. It is not a configuration change.
 	ReportPlatform(ctx context.Context, link PlatformLink) error
+	// ManagementPath returns the path management traffic (to the platform,
+	// its proxy, and the DNS lookups for those) must take, proxy password
+	// included: what the platform link needs to reach the platform. It is
+	// the only answer of the API that carries the password, so the server
+	// gives it only to the uids of its secret set (WithSecretUIDs: the
+	// platform link's) and refuses every other caller with
+	// KindPermissionDenied.
+	ManagementPath(ctx context.Context) (ManagementPath, error)
 	// Subscribe returns a channel that first carries the current status and
 	// then each changed status. A slow reader is not queued for: it gets the
 	// latest status (Status.Seq shows what it skipped). The channel is closed
@@ -208,6 +219,29 @@ func (l PlatformLink) Valid() error {
 		return nil
 	}
 	return &Error{Kind: KindInvalidRequest, Message: "report platform: unknown state " + strconvQuote(l.State) + "; allowed: contacting, activation, ready, comm_failure"}
+}
+
+// ManagementPath is how management traffic must leave the box, in the
+// configuration the kernel is brought to: the same source and resolvers as
+// the Status of that moment, and the proxy of that configuration with its
+// password. It never crosses the socket as JSON itself (netcfg refuses to
+// marshal a set password); the wire form carries the password beside it.
+type ManagementPath struct {
+	// Interface is the port management traffic leaves by: WAN with split
+	// networking, else LAN; Device is its kernel name (the VLAN device for
+	// LAN with a panel VLAN), empty when unknown.
+	Interface Iface
+	Device    string
+	// Source is Status.ManagementSource: the address to send from, the
+	// WAN address with split networking (policy routing sends it out of
+	// WAN). Invalid when the kernel's choice is right.
+	Source netip.Addr
+	// DNS is Status.DNS: the resolvers for management lookups, in order.
+	DNS []netip.Addr
+	// Proxy is the proxy in force, with its password; a zero Proxy (not
+	// Enabled) means management traffic goes direct. The password is a
+	// netcfg.Secret: it prints redacted.
+	Proxy netcfg.Proxy
 }
 
 // ProxyStatus is the proxy in force, without its password.

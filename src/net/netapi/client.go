@@ -103,6 +103,16 @@ func (c *Client) TestConnectivity(ctx context.Context) (ConnTest, error) {
 	return v, c.call(ctx, http.MethodPost, pathTest, struct{}{}, &v)
 }
 
+// ManagementPath implements Manager. A caller outside the server's secret
+// set gets an *Error of KindPermissionDenied.
+func (c *Client) ManagementPath(ctx context.Context) (ManagementPath, error) {
+	var v managementResponse
+	if err := c.call(ctx, http.MethodGet, pathManagement, nil, &v); err != nil {
+		return ManagementPath{}, err
+	}
+	return v.path(), nil
+}
+
 // Subscribe implements Manager. The channel is closed when ctx ends, or
 // when the stream ends (the server shut down or failed); a refused
 // subscription (permission denied) is returned as the error.

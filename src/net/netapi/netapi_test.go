@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"picket.dev/picket/src/net/netapi"
@@ -60,8 +61,10 @@ func TestRoundTrip(t *testing.T) {
 			return m.Apply(ctx, withProxy(staticLAN(), testPassword), netapi.ApplyOptions{})
 		}, "", false},
 		{"config with proxy", func(m netapi.Manager) (any, error) { return m.Config(ctx) }, "", false},
+		{"management path with proxy", func(m netapi.Manager) (any, error) { return m.ManagementPath(ctx) }, "", false},
 		{"apply split", func(m netapi.Manager) (any, error) { return m.Apply(ctx, split, netapi.ApplyOptions{}) }, "", false},
 		{"status split", func(m netapi.Manager) (any, error) { return m.Status(ctx) }, "", false},
+		{"management path split", func(m netapi.Manager) (any, error) { return m.ManagementPath(ctx) }, "", false},
 		{"renew lan static", func(m netapi.Manager) (any, error) { return nil, m.Renew(ctx, netapi.LAN) }, netapi.KindNotApplicable, false},
 		{"apply invalid", func(m netapi.Manager) (any, error) { return m.Apply(ctx, invalidCfg(), netapi.ApplyOptions{}) }, netapi.KindInvalidConfig, false},
 		{"test", func(m netapi.Manager) (any, error) { return m.TestConnectivity(ctx) }, "", false},
@@ -558,6 +561,7 @@ func TestPeerCredentialsRejected(t *testing.T) {
 		{"mode", func() error { _, err := c.SwitchMode(ctx, netcfg.ModeIPv6Only); return err }},
 		{"test", func() error { _, err := c.TestConnectivity(ctx); return err }},
 		{"subscribe", func() error { _, err := c.Subscribe(ctx); return err }},
+		{"management path", func() error { _, err := c.ManagementPath(ctx); return err }},
 	}
 	for _, tt := range calls {
 		t.Run(tt.name, func(t *testing.T) {
@@ -576,6 +580,115 @@ func TestPeerCredentialsRejected(t *testing.T) {
 	if !strings.Contains(s.log.String(), "permission_denied") {
 		t.Errorf("refusals not logged:\n%s", s.log)
 	}
+}
+
+// TestManagementPathSecretUIDs: the management path, the one answer with
+// the proxy password, goes to a caller of the secret set (by default the
+// server's own uid and root) intact, and an allowed caller outside that
+// set is refused with KindPermissionDenied and the reason, while its other
+// calls still work. The password shows in no log line and in no other
+// answer, the status stream included.
+func TestManagementPathSecretUIDs(t *testing.T) {
+	store, _ := newStore(t)
+	m := newManager(t, store, nil)
+	ctx := t.Context()
+	split := withProxy(staticLAN(), testPassword)
+	split.WAN = netcfg.WAN{Method: netcfg.WANStatic, Address: mustPrefix("198.51.100.10/24"), Gateway: mustAddr("198.51.100.1"), DNS1: mustAddr("198.51.100.53")}
+	if _, err := m.Apply(ctx, split, netapi.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	direct, err := m.ManagementPath(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the configuration says, independently of the manager's answer.
+	want := netapi.ManagementPath{Interface: netapi.WAN, Device: "eth1", Source: mustAddr("198.51.100.10"),
+		DNS: []netip.Addr{mustAddr("198.51.100.53")}, Proxy: split.Proxy}
+	if !reflect.DeepEqual(direct, want) {
+		t.Fatalf("manager's management path %+v, want %+v", direct, want)
+	}
+
+	t.Run("default secret set", func(t *testing.T) {
+		s := serve(t, m)
+		c := s.dial(t)
+		var rec *recorder
+		c.WrapTransport(func(base http.RoundTripper) http.RoundTripper { rec = &recorder{base: base}; return rec })
+		sub, cancel := context.WithCancel(ctx)
+		ch, err := c.Subscribe(sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recv(t, ch)
+		got, err := c.ManagementPath(ctx)
+		if err != nil {
+			t.Fatalf("the server's own uid %d: %v", os.Getuid(), err)
+		}
+		if !reflect.DeepEqual(got, want) || got.Proxy.Password.Reveal() != testPassword {
+			t.Fatalf("through the socket %+v, want %+v", got, want)
+		}
+		// A status change while subscribed (the link's report) crosses the
+		// stream too.
+		if err := c.ReportPlatform(ctx, netapi.PlatformLink{State: netapi.LinkContacting}); err != nil {
+			t.Fatal(err)
+		}
+		recv(t, ch)
+		c.Status(ctx)
+		c.Config(ctx)
+		cancel()
+		closed(t, ch)
+		bodies := rec.bodies()
+		withPW := 0
+		for _, b := range bodies {
+			if strings.Contains(b, testPassword) {
+				withPW++
+				if !strings.Contains(b, `"proxy_password"`) {
+					t.Errorf("the password in an answer that is not the management path: %s", b)
+				}
+			}
+		}
+		if withPW != 1 {
+			t.Errorf("%d of %d answers carry the password, want only the management path's", withPW, len(bodies))
+		}
+		if log := s.log.String(); strings.Contains(log, testPassword) || !strings.Contains(log, "/v1/management") {
+			t.Errorf("server log carries the password or does not record the request:\n%s", log)
+		}
+	})
+
+	t.Run("caller outside the set", func(t *testing.T) {
+		s := serve(t, m, netapi.WithSecretUIDs(uint32(os.Getuid())+4242))
+		c := s.dial(t)
+		var rec *recorder
+		c.WrapTransport(func(base http.RoundTripper) http.RoundTripper { rec = &recorder{base: base}; return rec })
+		got, err := c.ManagementPath(ctx)
+		if k := kindOf(t, err); k != netapi.KindPermissionDenied {
+			t.Fatalf("management path: %+v, %v; want %s", got, err, netapi.KindPermissionDenied)
+		}
+		for _, want := range []string{fmt.Sprintf("uid %d", os.Getuid()), "proxy password"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not say %q", err, want)
+			}
+		}
+		if _, err := c.Status(ctx); err != nil {
+			t.Errorf("the same caller's status: %v; it is allowed the rest of the API", err)
+		}
+		for _, b := range rec.bodies() {
+			if strings.Contains(b, testPassword) {
+				t.Errorf("a refused caller got the password: %s", b)
+			}
+		}
+		if log := s.log.String(); strings.Contains(log, testPassword) || !strings.Contains(log, "permission_denied") {
+			t.Errorf("server log carries the password or not the refusal:\n%s", log)
+		}
+	})
+
+	t.Run("secret set without the API", func(t *testing.T) {
+		// The secret set does not open the API: a uid must be allowed too.
+		own := uint32(os.Getuid())
+		s := serve(t, m, netapi.WithAllowedUIDs(own+1), netapi.WithSecretUIDs(own))
+		if _, err := s.dial(t).ManagementPath(ctx); kindOf(t, err) != netapi.KindPermissionDenied {
+			t.Fatalf("a uid of the secret set that is not allowed: %v, want %s", err, netapi.KindPermissionDenied)
+		}
+	})
 }
 
 // TestPasswordNeverLeaks drives every route with a proxy password set and

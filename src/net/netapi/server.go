@@ -39,6 +39,21 @@ func WithAllowedUIDs(uids ...uint32) Option {
 	}
 }
 
+// WithSecretUIDs sets the uids that may read the management path
+// (Manager.ManagementPath), the one answer that carries the proxy
+// password: the platform link's. The default is the server's own uid and
+// root, which can read the stored password anyway. A uid given here must
+// also be allowed (WithAllowedUIDs) to reach the API at all; an allowed
+// caller outside this set is refused with KindPermissionDenied.
+func WithSecretUIDs(uids ...uint32) Option {
+	return func(s *Server) {
+		s.secret = make(map[uint32]bool, len(uids))
+		for _, u := range uids {
+			s.secret[u] = true
+		}
+	}
+}
+
 // WithLogger sets where the server logs each request (method, path, caller,
 // outcome; never a body). The default logs nothing.
 func WithLogger(l *slog.Logger) Option {
@@ -49,6 +64,7 @@ func WithLogger(l *slog.Logger) Option {
 type Server struct {
 	m       Manager
 	allowed map[uint32]bool
+	secret  map[uint32]bool // may read the management path
 	log     *slog.Logger
 	hs      *http.Server
 	mux     *http.ServeMux
@@ -66,6 +82,7 @@ func NewServer(m Manager, opts ...Option) *Server {
 	s := &Server{
 		m:       m,
 		allowed: map[uint32]bool{uint32(os.Getuid()): true, 0: true},
+		secret:  map[uint32]bool{uint32(os.Getuid()): true, 0: true},
 		log:     slog.New(slog.DiscardHandler),
 		mux:     http.NewServeMux(),
 	}
@@ -230,6 +247,16 @@ func (s *Server) routes() {
 			return nil, err
 		}
 		return struct{}{}, s.m.ReportPlatform(r.Context(), l)
+	})
+	s.handle("GET", pathManagement, func(r *http.Request) (any, error) {
+		if p := peerOf(r); !s.secret[p.uid] {
+			return nil, &Error{Kind: KindPermissionDenied, Message: fmt.Sprintf("netapi: management path: uid %d may use the network manager API but not read the proxy password; only the platform link's uid may", p.uid)}
+		}
+		mp, err := s.m.ManagementPath(r.Context())
+		if err != nil {
+			return nil, err
+		}
+		return toManagementResponse(mp), nil
 	})
 	s.mux.HandleFunc("GET "+pathSubscribe, s.subscribe)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strconv"
 
 	"picket.dev/picket/src/net/netcfg"
@@ -24,6 +25,8 @@ const (
 	pathSubscribe = "/v1/subscribe" // GET: stream of Status, one per line
 	pathPlatform  = "/v1/platform"  // POST netcfg.Platform: Result
 	pathLink      = "/v1/link"      // POST PlatformLink: {}
+	// GET: managementResponse; only for the uids of the secret set.
+	pathManagement = "/v1/management"
 )
 
 func strconvQuote(s string) string { return strconv.Quote(s) }
@@ -42,6 +45,30 @@ type applyRequest struct {
 	Config            netcfg.Config `json:"config"`
 	ProxyPassword     string        `json:"proxy_password,omitempty"`
 	KeepProxyPassword bool          `json:"keep_proxy_password,omitempty"`
+}
+
+// managementResponse is ManagementPath on the wire: the password travels
+// beside the proxy, as in applyRequest, and only towards a caller of the
+// secret set.
+type managementResponse struct {
+	Interface     Iface        `json:"interface"`
+	Device        string       `json:"device,omitempty"`
+	Source        netip.Addr   `json:"source,omitzero"`
+	DNS           []netip.Addr `json:"dns,omitempty"`
+	Proxy         netcfg.Proxy `json:"proxy"` // password cleared
+	ProxyPassword string       `json:"proxy_password,omitempty"`
+}
+
+func toManagementResponse(p ManagementPath) managementResponse {
+	r := managementResponse{Interface: p.Interface, Device: p.Device, Source: p.Source, DNS: p.DNS, Proxy: p.Proxy, ProxyPassword: p.Proxy.Password.Reveal()}
+	r.Proxy.Password = netcfg.Secret{}
+	return r
+}
+
+func (r managementResponse) path() ManagementPath {
+	p := ManagementPath{Interface: r.Interface, Device: r.Device, Source: r.Source, DNS: r.DNS, Proxy: r.Proxy}
+	p.Proxy.Password = netcfg.NewSecret(r.ProxyPassword)
+	return p
 }
 
 type renewRequest struct {

@@ -310,6 +310,15 @@ func (m *Manager) Status(ctx context.Context) (netapi.Status, error) {
 	return m.publish(), nil
 }
 
+// ManagementPath implements netapi.Manager. It carries the proxy
+// password; the server decides who may ask (netapi.WithSecretUIDs).
+func (m *Manager) ManagementPath(ctx context.Context) (netapi.ManagementPath, error) {
+	if err := ctx.Err(); err != nil {
+		return netapi.ManagementPath{}, netapi.Canceled("management path", err)
+	}
+	return m.managementPath(), nil
+}
+
 // Subscribe implements netapi.Manager.
 func (m *Manager) Subscribe(ctx context.Context) (<-chan netapi.Status, error) {
 	if err := ctx.Err(); err != nil {

@@ -523,3 +523,79 @@ func TestBootFallsBackWhenTheKernelRefuses(t *testing.T) {
 		t.Errorf("LAN addresses %v, want the defaults' lease %s", got, leased)
 	}
 }
+
+// The management path is the route management traffic takes in the
+// configuration in force: LAN and its lease's resolver by default, WAN's
+// address and resolver with split networking (network spec: split
+// networking carries management out of WAN), and the proxy with the
+// password the store keeps sealed, which no other answer carries.
+func TestManagementPath(t *testing.T) {
+	const stored, changed = "Pw-sealed-st0re", "Pw-changed-ap1"
+	proxy := netcfg.Proxy{Host: "proxy.example.com", Port: 3128, User: `LAB\scan`}
+	r := newRig(t, rigOptions{beforeRun: func(r *rig) {
+		c := netcfg.Default()
+		c.Proxy = proxy
+		c.Proxy.Password = netcfg.NewSecret(stored)
+		if err := r.store.Save(c); err != nil {
+			t.Fatal(err)
+		}
+	}})
+	ctx := t.Context()
+	if b := r.files()[netstore.ConfigFile]; !strings.Contains(b, "sealed") || strings.Contains(b, stored) {
+		t.Fatalf("the store file does not hold the password sealed:\n%s", b)
+	}
+	mp, err := r.m.ManagementPath(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := proxy
+	want.Password = netcfg.NewSecret(stored)
+	if mp.Interface != netapi.LAN || mp.Device != "eth0" || mp.Source.IsValid() ||
+		!reflect.DeepEqual(mp.DNS, []netip.Addr{router}) || mp.Proxy != want {
+		t.Fatalf("management path at boot %+v (password %q), want LAN eth0, no source, DNS %s, the stored proxy with its password",
+			mp, mp.Proxy.Password.Reveal(), router)
+	}
+	if view, _ := r.m.Config(ctx); !view.Config.Proxy.Password.IsZero() || !view.ProxyPasswordSet {
+		t.Errorf("Config carries the password or does not say one is set: %+v", view)
+	}
+
+	// Split networking: WAN takes a lease on its own network (simnet's WAN:
+	// 198.51.100.0/24, router and DNS at .1); the password is kept.
+	split := netcfg.Default()
+	split.WAN = netcfg.WAN{Method: netcfg.WANDHCP}
+	split.Proxy = proxy
+	if _, err := r.m.Apply(ctx, split, netapi.ApplyOptions{KeepProxyPassword: true}); err != nil {
+		t.Fatal(err)
+	}
+	mp, err = r.m.ManagementPath(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wanNet, wanDNS := netip.MustParsePrefix("198.51.100.0/24"), netip.MustParseAddr("198.51.100.1")
+	if mp.Interface != netapi.WAN || mp.Device != "eth1" || !wanNet.Contains(mp.Source) || mp.Source == wanDNS ||
+		!reflect.DeepEqual(mp.DNS, []netip.Addr{wanDNS}) || mp.Proxy.Password.Reveal() != stored {
+		t.Fatalf("management path with split networking %+v, want WAN eth1 from a lease in %s, DNS %s, the password kept", mp, wanNet, wanDNS)
+	}
+	if st, _ := r.m.Status(ctx); st.ManagementSource != mp.Source || !reflect.DeepEqual(st.DNS, mp.DNS) {
+		t.Errorf("status says source %s DNS %v, the management path %s %v", st.ManagementSource, st.DNS, mp.Source, mp.DNS)
+	}
+
+	split.Proxy.Password = netcfg.NewSecret(changed)
+	if _, err := r.m.Apply(ctx, split, netapi.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if mp, _ = r.m.ManagementPath(ctx); mp.Proxy.Password.Reveal() != changed {
+		t.Errorf("after a change of password the path has %q, want %q", mp.Proxy.Password.Reveal(), changed)
+	}
+	if _, err := r.m.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if mp, _ = r.m.ManagementPath(ctx); mp.Proxy != (netcfg.Proxy{}) || mp.Interface != netapi.LAN {
+		t.Errorf("after a reset the path is %+v, want LAN with no proxy", mp)
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := r.m.ManagementPath(done); kindOf(err) != netapi.KindCanceled {
+		t.Errorf("management path with a done context: %v, want %s", err, netapi.KindCanceled)
+	}
+}

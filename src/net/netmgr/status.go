@@ -83,7 +83,12 @@ func valid(as ...netip.Addr) []netip.Addr {
 // observeStatus builds the status from the kernel, the leases and the
 // configuration in force.
 func (m *Manager) observeStatus() netapi.Status {
-	cfg := m.current()
+	return m.observeStatusOf(m.current())
+}
+
+// observeStatusOf builds the status of cfg, the configuration the kernel
+// is brought to, so that a caller that needs both sees them agree.
+func (m *Manager) observeStatusOf(cfg netcfg.Config) netapi.Status {
 	m.mu.Lock()
 	st := netapi.Status{
 		Backend: m.opt.Backend,
@@ -278,11 +283,8 @@ func (k kernelView) raRouter(dev string) netip.Addr {
 // leaves by, its address, gateway and resolvers, and the proxy.
 func (m *Manager) checkInput() conncheck.Input {
 	cfg := m.current()
-	st := m.observeStatus()
-	port := st.Interfaces[0]
-	if st.Split && len(st.Interfaces) > 1 {
-		port = st.Interfaces[1]
-	}
+	st := m.observeStatusOf(cfg)
+	port := managementPort(st)
 	fam := port.IPv4
 	if cfg.Mode == netcfg.ModeIPv6Only {
 		fam = port.IPv6
@@ -306,4 +308,30 @@ func (m *Manager) checkInput() conncheck.Input {
 		StepTimeout:   m.opt.StepTimeout,
 	}
 	return in
+}
+
+// managementPort is the port management traffic leaves by in st: WAN with
+// split networking, else LAN.
+func managementPort(st netapi.Status) netapi.Interface {
+	if st.Split && len(st.Interfaces) > 1 {
+		return st.Interfaces[1]
+	}
+	return st.Interfaces[0]
+}
+
+// managementPath is the management path of the configuration the kernel is
+// brought to: the port, source and resolvers of its status, and its proxy
+// with the password (kept unsealed in memory since netstore.Load or the
+// Apply that set it).
+func (m *Manager) managementPath() netapi.ManagementPath {
+	cfg := m.current()
+	st := m.observeStatusOf(cfg)
+	port := managementPort(st)
+	return netapi.ManagementPath{
+		Interface: port.Name,
+		Device:    port.Device,
+		Source:    st.ManagementSource,
+		DNS:       st.DNS,
+		Proxy:     cfg.Proxy,
+	}
 }

@@ -36,10 +36,14 @@ const (
 	stepTimeout = 500 * time.Millisecond
 )
 
-// Options configure a stand-in. Store and Rand are required.
+// Options configure a stand-in. Store or Dir, and Rand, are required.
 type Options struct {
 	// Store keeps the configuration (netstore, on a real directory).
 	Store *netstore.Store
+	// Dir, when Store is nil, is the directory a store is made on (with
+	// Rand for its per-box key), for callers that have no business with
+	// the store's format: the platform link's tests.
+	Dir string
 	// Rand is the randomness of the simulated platform's keys.
 	Rand io.Reader
 	// Now is the clock of statuses and tests; nil is time.Now.
@@ -71,8 +75,11 @@ var _ netapi.Manager = (*StandIn)(nil)
 // returns once it has applied the stored configuration (or the defaults)
 // and tested it, as netmgrd does at boot. Stop it with Stop.
 func Start(opt Options) (*StandIn, error) {
+	if opt.Store == nil && opt.Dir != "" && opt.Rand != nil {
+		opt.Store = netstore.New(netstore.DirFS(opt.Dir), opt.Rand)
+	}
 	if opt.Store == nil {
-		return nil, errors.New("standin: no configuration store")
+		return nil, errors.New("standin: no configuration store (Store, or Dir and Rand)")
 	}
 	cfg := simnet.Default(opt.Rand)
 	if opt.Network != nil {
