@@ -71,7 +71,32 @@ func GoBuild(t testing.TB, pkg, goarch, goarm string) string {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s (GOARCH=%s GOARM=%s): %v\n%s", pkg, goarch, goarm, err, b)
 	}
+	declareSources(t, cmd.Dir, cmd.Env, pkg)
 	return out
+}
+
+// declareSources opens every source file the binary was built from (the
+// package, its non-standard dependencies, go.mod), so that go test counts
+// them among the test's inputs: go's test cache records the files a test
+// opens and replays a result only while they are unchanged. Without this a
+// suite that builds a daemon would be replayed after the daemon changed.
+func declareSources(t testing.TB, dir string, env []string, pkg string) {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{$d := .Dir}}{{range .GoFiles}}{{$d}}/{{.}}\n{{end}}{{range .EmbedFiles}}{{$d}}/{{.}}\n{{end}}{{end}}", pkg)
+	cmd.Dir = dir
+	cmd.Env = env
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v", pkg, err)
+	}
+	files := append(strings.Fields(string(b)), filepath.Join(dir, "go.mod"), filepath.Join(dir, "go.sum"))
+	for _, f := range files {
+		r, err := os.Open(f)
+		if err != nil {
+			t.Fatalf("source of %s: %v", pkg, err)
+		}
+		r.Close()
+	}
 }
 
 // Command returns the path of the program src/cmd/NAME for this machine:
