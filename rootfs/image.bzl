@@ -4,7 +4,10 @@ picket_image builds the board's daemons (and init) for the board's platform
 and runs `imgtool build` (src/imagebuild) as one Bazel action: GPT disk with
 an ESP (GRUB, kernel, initramfs, signed slot manifests), the squashfs rootfs
 in slots A and B, and a data partition. The output is reproducible: the
-same sources, version and key give the same bytes.
+same sources, version and key give the same bytes. The platform and its CA
+come from the flags --//rootfs:platform and --//rootfs:platform_ca unless
+the target sets the platform and platform_ca attributes (tests/product).
+rootfs/products.bzl says what goes into each board's image.
 """
 
 load("//platforms:boards.bzl", "BOARDS", "GO_SETTINGS")
