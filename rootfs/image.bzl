@@ -4,7 +4,10 @@ picket_image builds the board's daemons (and init) for the board's platform
 and runs `imgtool build` (src/system/imagebuild) as one Bazel action: GPT disk with
 an ESP (GRUB, kernel, initramfs, signed slot manifests), the squashfs rootfs
 in slots A and B, and a data partition. The output is reproducible: the
-same sources, version and key give the same bytes.
+same sources, version and key give the same bytes. The platform and its CA
+come from the flags --//rootfs:platform and --//rootfs:platform_ca unless
+the target sets the platform and platform_ca attributes (tests/product).
+rootfs/products.bzl says what goes into each board's image.
 """
 
 load("//platforms:boards.bzl", "BOARDS", "GO_SETTINGS")
@@ -137,8 +140,14 @@ def _picket_image_impl(ctx):
     # $PLATFORM_CA in their args are the platform the image is built for.
     # Without a platform CA (--//rootfs:platform_ca) a service that needs
     # it is left out: the box then runs without a platform link.
-    platform = ctx.attr._platform[PlatformInfo].address
+    # The platform_ca attribute (a file of the build, such as a test's
+    # throwaway CA) takes the place of the flag's path.
+    platform = ctx.attr.platform or ctx.attr._platform[PlatformInfo].address
     ca = ctx.attr._platform_ca[PlatformInfo].address
+    ca_file = ctx.file.platform_ca
+    if ca_file:
+        ca = ca_file.path
+        inputs.append(ca_file)
     subst = {
         "$PLATFORM_URL": "https://" + platform,
         "$PLATFORM_CA": "/etc/picket/platform-ca.pem",
@@ -192,6 +201,7 @@ def _picket_image_impl(ctx):
         outputs = [img],
         command = """set -eu
 key="$1"; shift; info="$1"; shift; imgtool="$1"; shift; anchor="$1"; shift; ca="$1"; shift
+ca_input="$1"; shift
 grub="$1"; shift; nfetched="$1"; shift
 # The workspace: anchor is a source file of this package, linked into the
 # exec root.
@@ -214,6 +224,9 @@ if [ -n "$grub" ]; then need "$grub"; extra="$extra -grub-dir $ws/$grub"; fi
 # shellcheck disable=SC2086 # extra holds whole flags; paths have no spaces
 set -- $extra "$@"
 if [ -n "$ca" ]; then
+  # A flag's path is relative to the workspace, an input's to the exec
+  # root (this directory).
+  if [ "$ca_input" = 1 ]; then ca="$PWD/$ca"; fi
   case "$ca" in /*) ;; *) ca="$ws/$ca" ;; esac
   [ -f "$ca" ] || { echo "picket_image: --//rootfs:platform_ca=$ca: no such file" >&2; exit 1; }
   set -- "$@" -rootfs-data "etc/picket/platform-ca.pem=$ca"
@@ -230,7 +243,7 @@ version=$(sed -n 's/^STABLE_PICKET_VERSION //p' "$info")
 [ -n "$version" ] || { echo "picket_image: no STABLE_PICKET_VERSION in $info (tools/workspace-status)" >&2; exit 1; }
 exec "$imgtool" build -key "$key" -version "$version" "$@" >/dev/null
 """,
-        arguments = [key, ctx.info_file.path, imgtool.path, ctx.file._anchor.path, ca] + fetched[:1] + [str(len(fetched) - 1)] + fetched[1:] + args,
+        arguments = [key, ctx.info_file.path, imgtool.path, ctx.file._anchor.path, ca, "1" if ca_file else "0"] + fetched[:1] + [str(len(fetched) - 1)] + fetched[1:] + args,
         mnemonic = "PicketImage",
         progress_message = "Building disk image %s for board %s" % (img.short_path, board),
         # The key is read from outside the build (it must never be a
@@ -260,6 +273,8 @@ picket_image = rule(
         "grub_dir": attr.string(doc = "workspace path of GRUB's modules for the board's EFI platform, as tools/fetch unpacks them (default: the host's /usr/lib/grub/<platform>)"),
         "fetched_esp_files": attr.string_dict(doc = "boot partition name -> workspace path of a file tools/fetch unpacks (board firmware)"),
         "esp_files": attr.label_keyed_string_dict(allow_files = True, doc = "file -> its name on the boot partition"),
+        "platform": attr.string(doc = "HOST:PORT of the platform the image is built for, instead of --//rootfs:platform"),
+        "platform_ca": attr.label(allow_single_file = True, doc = "PEM of the platform's CA, instead of --//rootfs:platform_ca"),
         "slot_mib": attr.int(default = 256, doc = "size of each rootfs slot in MiB"),
         "_imgtool": attr.label(default = "//src/cmd/imgtool", cfg = _to_host),
         "_release_key": attr.label(default = "//rootfs:release_key"),

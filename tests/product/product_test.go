@@ -1,0 +1,463 @@
+// Package product_test boots the product image as Bazel builds it, once,
+// and walks what an operator meets on a new box: the virtual board's image
+// made by the same rule and the same lists as //rootfs:image_virtual
+// (rootfs/products.bzl), signed with the same key, for the platform
+// platform.picket.test:8443 and a throwaway CA that a build step makes
+// (tests/product/devca), so scannerd is in it. It boots in qemu (TCG) under
+// OVMF, its NIC on a tap in a network namespace where dnsmasq serves DHCP
+// and DNS and the real platformd serves the box API at the address the
+// image's platform name resolves to, with the certificate and key the
+// same build step made for that CA.
+//
+// From the console: GRUB and the initramfs boot slot A and verify it, the
+// init starts the image's three daemons (netmgrd, consoled, scannerd), the
+// console menu comes up on ENTER, shows the box's MAC address and then the
+// activation code. From dnsmasq: the box's lease. From the platform's web
+// UI, as a manager uses it: the code on the console activates a pending
+// box (so scannerd reached the platform), the box page shows the board,
+// the scanner's version and the leased address the box reported, and the
+// console then shows the name the platform gave the box, with its address.
+//
+// Under Bazel the image, the CA and the platform's certificate and key are
+// data of the test (BUILD.bazel); under go test they are read from
+// bazel-bin, built by `tools/offline bazel build //tests/product:all`.
+package product_test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/netip"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"picket.dev/picket/src/link/platformapi"
+	"picket.dev/picket/src/panel/keyevent"
+	"picket.dev/picket/src/panel/vt100input"
+	"picket.dev/picket/src/system/imagebuild"
+	"picket.dev/picket/src/system/manifest"
+	"picket.dev/picket/src/testkit/netbench"
+	"picket.dev/picket/src/testkit/testinput"
+	"picket.dev/picket/tests/qemuboot"
+)
+
+func TestMain(m *testing.M) {
+	// Bazel runs tests with a bare PATH; dnsmasq and mcopy's friends live
+	// in sbin and bin.
+	os.Setenv("PATH", os.Getenv("PATH")+":/usr/sbin:/sbin:/usr/bin:/bin")
+	os.Exit(m.Run())
+}
+
+const (
+	// defaultPlatform is what tests/product/BUILD.bazel builds the image
+	// for (PICKET_PLATFORM under Bazel).
+	defaultPlatform = "platform.picket.test:8443"
+	mac             = "52:54:00:5a:03:01"
+	webListen       = "127.0.0.1:8444"
+	webUser         = "admin"
+	webPass         = "product-e2e-Admin-1"
+	// guard bounds every wait: a hang guard, not a timing assertion (TCG
+	// on a busy 2-core machine is slow).
+	guard = 6 * time.Minute
+)
+
+var (
+	gw         = netip.MustParseAddr("10.98.0.1")
+	rangeFrom  = netip.MustParseAddr("10.98.0.50")
+	rangeTo    = netip.MustParseAddr("10.98.0.60")
+	codeRE     = regexp.MustCompile(`\|([0-9A-Z*~$=]{4}-[0-9A-Z*~$=]{4}-[0-9A-Z*~$=]{3}) `)
+	csrfRE     = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	nameRE     = regexp.MustCompile(`id="name" value="([^"]*)"`)
+	boardRE    = regexp.MustCompile(`<th>Board</th><td>([^<]*)</td>`)
+	lanRE      = regexp.MustCompile(`<th>LAN</th><td>([^<]*)</td>`)
+	versionsRE = regexp.MustCompile(`<th>Versions</th><td>scanner ([^,<]*),`)
+	escapeRE   = regexp.MustCompile("\x1b\\[[0-9;?]*[A-Za-z]")
+)
+
+// inputs are the build outputs the test boots and serves.
+type inputs struct {
+	image, ca, cert, key, platformd string
+	host, port                      string
+}
+
+func findInputs(t *testing.T) inputs {
+	t.Helper()
+	for _, tool := range []string{"qemu-system-x86_64", "dnsmasq", "mcopy"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is needed (tools/fetch installs it): %v", tool, err)
+		}
+	}
+	platform := os.Getenv("PICKET_PLATFORM")
+	if platform == "" {
+		platform = defaultPlatform
+	}
+	host, port, err := net.SplitHostPort(platform)
+	if err != nil {
+		t.Fatalf("platform %q: %v", platform, err)
+	}
+	const target = "//tests/product:all"
+	return inputs{
+		image:     testinput.Built(t, "PICKET_PRODUCT_IMAGE", "tests/product/image_virtual.img", target),
+		ca:        testinput.Built(t, "PICKET_PLATFORM_CA", "tests/product/ca/dev-ca.pem", target),
+		cert:      testinput.Built(t, "PICKET_PLATFORM_CERT", "tests/product/ca/dev-cert.pem", target),
+		key:       testinput.Built(t, "PICKET_PLATFORM_KEY", "tests/product/ca/dev-key.pem", target),
+		platformd: testinput.Command(t, "platformd"),
+		host:      host, port: port,
+	}
+}
+
+// imageVersion is the board and version the image's signed manifest for
+// slot A names (read as data: the box verifies the signature itself).
+func imageVersion(t *testing.T, image string) manifest.Manifest {
+	t.Helper()
+	f, err := os.Open(image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, err := imagebuild.ReadPartitions(f)
+	f.Close()
+	if err != nil {
+		t.Fatalf("%s: %v", image, err)
+	}
+	var esp string
+	for _, p := range parts {
+		if p.Name == imagebuild.PartBoot {
+			esp = fmt.Sprintf("%s@@%d", image, p.Offset())
+		}
+	}
+	if esp == "" {
+		t.Fatalf("no %s partition in %s: %v", imagebuild.PartBoot, image, parts)
+	}
+	b, err := imagebuild.ReadFAT(context.Background(), esp, "slot-a.manifest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var signed manifest.SignedManifest
+	var m manifest.Manifest
+	if err := json.Unmarshal(b, &signed); err != nil {
+		t.Fatalf("slot-a.manifest: %v", err)
+	}
+	if err := json.Unmarshal(signed.Manifest, &m); err != nil {
+		t.Fatalf("slot-a.manifest: %v", err)
+	}
+	return m
+}
+
+// platform is the real platformd in the LAN namespace and a manager's
+// browser session on its web UI (on the namespace's loopback).
+type platform struct {
+	t    *testing.T
+	proc *netbench.Proc
+	web  *http.Client
+	csrf string
+}
+
+func startPlatform(t *testing.T, ns *netbench.NS, in inputs) *platform {
+	t.Helper()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "platform")
+	pw := filepath.Join(dir, "admin.pw")
+	if err := os.WriteFile(pw, []byte(webPass+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := ns.Try(in.platformd, "-data", data, "-create-user", webUser, "-password-file", pw); err != nil {
+		t.Fatalf("platformd -create-user: %v\n%s", err, out)
+	}
+	p := &platform{t: t}
+	p.proc = ns.Start("platformd", in.platformd, "-data", data,
+		"-listen", net.JoinHostPort(gw.String(), in.port), "-web-listen", webListen,
+		"-cert", in.cert, "-key", in.key)
+	pem, err := os.ReadFile(in.ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		t.Fatalf("%s: no certificate", in.ca)
+	}
+	jar, _ := cookiejar.New(nil)
+	p.web = &http.Client{
+		Jar: jar,
+		// The web UI's certificate is the one the box checks, for the
+		// platform's name, issued by the CA in the image.
+		Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{ServerName: in.host, RootCAs: roots},
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return ns.DialContext(ctx, network, webListen)
+			},
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       30 * time.Second,
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, addr := range []string{net.JoinHostPort(gw.String(), in.port), webListen} {
+		for {
+			c, err := ns.Dial("tcp", addr)
+			if err == nil {
+				c.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("platformd does not listen on %s:\n%s", addr, p.proc.Output())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	return p
+}
+
+// do sends a web request; form, when not nil, is posted with the CSRF
+// token of the last page.
+func (p *platform) do(method, path string, form url.Values) (*http.Response, string) {
+	p.t.Helper()
+	var body io.Reader
+	if form != nil {
+		form.Set("csrf", p.csrf)
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, "https://platform"+path, body)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := p.web.Do(req)
+	if err != nil {
+		p.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if m := csrfRE.FindSubmatch(b); m != nil {
+		p.csrf = string(m[1])
+	}
+	return resp, string(b)
+}
+
+func (p *platform) login() {
+	p.t.Helper()
+	p.do("GET", "/login", nil)
+	if resp, body := p.do("POST", "/login", url.Values{"username": {webUser}, "password": {webPass}}); resp.StatusCode != http.StatusSeeOther {
+		p.t.Fatalf("login: HTTP %d\n%s", resp.StatusCode, body)
+	}
+	p.do("GET", "/activate", nil)
+}
+
+// activate activates the box by the code it shows and returns its page's
+// path.
+func (p *platform) activate(code string) string {
+	p.t.Helper()
+	resp, body := p.do("POST", "/activate", url.Values{"code": {code}})
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/appliances/") {
+		p.t.Fatalf("activate %s: HTTP %d %s (no pending box with that code?)\n%s\nplatformd:\n%s", code, resp.StatusCode, loc, body, p.proc.Output())
+	}
+	return strings.SplitN(loc, "?", 2)[0]
+}
+
+// serial is the box's serial console: qemu's stdio.
+type serial struct {
+	con  *qemuboot.Console
+	in   io.Writer
+	done chan struct{} // closed when qemu exits
+}
+
+func (s *serial) wait(t *testing.T, from int, text string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	at, err := s.con.Wait(ctx, s.done, from, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at
+}
+
+// screen is what the console printed after from, without the terminal's
+// escape sequences: the text of each row drawn, one after the other.
+func (s *serial) screen(from int) string {
+	out := s.con.String()
+	return escapeRE.ReplaceAllString(out[min(from, len(out)):], "")
+}
+
+// waitScreen waits until re matches the screen after from and returns
+// the match.
+func (s *serial) waitScreen(t *testing.T, from int, what string, re *regexp.Regexp) []string {
+	t.Helper()
+	deadline := time.Now().Add(guard)
+	for {
+		if m := re.FindStringSubmatch(s.screen(from)); m != nil {
+			return m
+		}
+		select {
+		case <-s.done:
+			t.Fatalf("qemu exited before the console showed %s", what)
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the console never showed %s", what)
+		}
+	}
+}
+
+func (s *serial) press(t *testing.T, script string) {
+	t.Helper()
+	evs, err := keyevent.ParseScript(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.in.Write(vt100input.Encode(evs)); err != nil {
+		t.Fatalf("type on the console: %v", err)
+	}
+}
+
+// powerOn boots image in qemu (writes go to a temporary snapshot: the
+// build output stays as built), its NIC on tap0 of ns.
+func powerOn(t *testing.T, ns *netbench.NS, image string) *serial {
+	t.Helper()
+	dir := qemuboot.Dir(t)
+	s := &serial{con: qemuboot.Keep(t).New("product image, first boot"), done: make(chan struct{})}
+	args := []string{"qemu-system-x86_64", "-machine", "q35", "-cpu", "max", "-m", "512",
+		"-display", "none", "-monitor", "none", "-nodefaults", "-no-reboot",
+		"-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
+		"-device", qemuboot.NICDevice("virtio-net-pci", "n0", mac),
+		"-serial", "stdio"}
+	args = append(args, qemuboot.Firmware(t, dir, "/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd")...)
+	args = append(args, qemuboot.DiskDevice(image, true)...)
+	cmd := ns.Command(args...)
+	cmd.Stdout, cmd.Stderr = s.con, s.con
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.in = in
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start qemu: %v", err)
+	}
+	go func() { cmd.Wait(); close(s.done) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-s.done
+	})
+	return s
+}
+
+func TestProductImage(t *testing.T) {
+	start := time.Now()
+	in := findInputs(t)
+	m := imageVersion(t, in.image)
+	if m.Board != "virtual" {
+		t.Fatalf("the image's manifest is for board %q, want virtual", m.Board)
+	}
+
+	bench := netbench.New(t)
+	ns := bench.NS("lan")
+	ns.Run("ip", "link", "set", "lo", "up")
+	ns.Run("ip", "tuntap", "add", "dev", "tap0", "mode", "tap")
+	ns.Run("ip", "addr", "add", gw.String()+"/24", "dev", "tap0")
+	ns.Run("ip", "link", "set", "tap0", "up")
+	dhcp := netbench.Dnsmasq(ns, netbench.DnsmasqOptions{
+		Interface:  "tap0",
+		Range4From: rangeFrom, Range4To: rangeTo,
+		LeaseTime: time.Hour,
+		Router:    gw,
+		DNS:       []netip.Addr{gw},
+		Domain:    "picket.test",
+		DNSPort:   53,
+		// The name the image is built for, at the platform's address.
+		HostRecords: []netbench.HostRecord{{Name: in.host, Addrs: []netip.Addr{gw}}},
+	})
+	plat := startPlatform(t, ns, in)
+	plat.login()
+
+	boot := time.Now()
+	con := powerOn(t, ns, in.image)
+	at := con.wait(t, 0, "picket: booting slot a")
+	at = con.wait(t, at, "picket: slot a: virtual "+m.Version)
+	at = con.wait(t, at, "signature and contents verified")
+	// The product's services for the virtual board: netmgrd, consoled and
+	// scannerd (the image has a platform CA, so scannerd is in it).
+	at = con.wait(t, at, "init: slot a, starting 3 daemons")
+	at = con.wait(t, at, "Press ENTER to start")
+	toMenu := time.Since(boot)
+	con.press(t, "ENTER")
+	at = con.wait(t, at, "MAC address of LAN: "+mac)
+	con.press(t, "ENTER")
+
+	// The idle screen: the activation code, once scannerd has reached the
+	// platform (the code is derived from the box's own key, so the
+	// platform knows it only from the box's polls).
+	at = con.wait(t, at, "ACTIVATION CODE")
+	code := con.waitScreen(t, at, "an activation code", codeRE)[1]
+	if _, err := platformapi.NormalizeCode(code); err != nil {
+		t.Fatalf("the console shows activation code %q: %v", code, err)
+	}
+	toCode := time.Since(boot)
+
+	if err := dhcp.WaitLog("DHCPACK", guard); err != nil {
+		t.Fatalf("no DHCP lease: %v\n%s", err, dhcp.Log())
+	}
+	var lease string
+	for _, l := range strings.Split(dhcp.Leases(), "\n") {
+		if f := strings.Fields(l); len(f) >= 3 && strings.EqualFold(f[1], mac) {
+			lease = f[2]
+		}
+	}
+	if lease == "" {
+		t.Fatalf("no lease for %s in:\n%s", mac, dhcp.Leases())
+	}
+
+	// The manager types the code into the platform's web UI: it names a
+	// box waiting for activation.
+	box := plat.activate(code)
+	_, page := plat.do("GET", box, nil)
+	name := nameRE.FindStringSubmatch(page)
+	if name == nil || name[1] == "" {
+		t.Fatalf("the activated box's page has no name:\n%s", page)
+	}
+	boxName := html.UnescapeString(name[1])
+	// The box learns it is active at its next poll (15 s while waiting
+	// for activation) and shows its name and address: <NAME>-<IP>, on one
+	// row or two.
+	con.waitScreen(t, at, "the name "+boxName+" and the address "+lease,
+		regexp.MustCompile(regexp.QuoteMeta(boxName)+`-(?:[^|\n]*\|[ ]*\|)?`+regexp.QuoteMeta(lease)+`[ |]`))
+	toActive := time.Since(boot)
+
+	// What the box reported to the platform.
+	deadline := time.Now().Add(guard)
+	for {
+		_, page = plat.do("GET", box, nil)
+		board, lan, ver := boardRE.FindStringSubmatch(page), lanRE.FindStringSubmatch(page), versionsRE.FindStringSubmatch(page)
+		if board != nil && lan != nil && ver != nil && strings.Contains(lan[1], lease) {
+			if board[1] != "virtual" {
+				t.Errorf("the platform says the box is board %q, want virtual", board[1])
+			}
+			if ver[1] != m.Version {
+				t.Errorf("the platform says the scanner is version %q, want the image's %q", ver[1], m.Version)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the platform never showed the box's LAN address %s:\n%s", lease, page)
+		}
+		time.Sleep(time.Second)
+	}
+
+	// Every daemon stayed up for the init's stable period.
+	con.wait(t, 0, "init: marked good")
+	t.Logf("boot to the console prompt %v, to the activation code %v, to active %v; whole test %v",
+		toMenu.Round(time.Second), toCode.Round(time.Second), toActive.Round(time.Second), time.Since(start).Round(time.Second))
+}
