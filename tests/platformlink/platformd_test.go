@@ -2,17 +2,12 @@ package platformlink_test
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
-	"io"
 	"net"
-	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +15,7 @@ import (
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/testkit/netbench"
 	"picket.dev/picket/src/testkit/testinput"
+	"picket.dev/picket/src/testkit/webui"
 )
 
 // platformd is the real platform server in the LAN side namespace, and a
@@ -30,8 +26,7 @@ type platformd struct {
 	dir  string
 	args []string // platformd's serving flags
 	proc *netbench.Proc
-	web  *http.Client
-	csrf string
+	web  *webui.Session
 }
 
 const webUser, webPass = "admin", "e2e-Admin-pw-1"
@@ -59,18 +54,9 @@ func startPlatformd(t *testing.T, e *env) *platformd {
 	}
 	p.args = []string{"-data", p.dir, "-listen", lanGW.String() + ":443", "-cert", certFile, "-key", keyFile}
 	p.start()
-	jar, _ := cookiejar.New(nil)
-	p.web = &http.Client{
-		Jar: jar,
-		Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{ServerName: platHost, RootCAs: caPool(t, e)},
-			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-				return e.net.DialContext(ctx, network, lanGW.String()+":443")
-			},
-		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Timeout:       30 * time.Second,
-	}
+	p.web = webui.New(t, platHost, caPool(t, e), func(ctx context.Context, network string) (net.Conn, error) {
+		return e.net.DialContext(ctx, network, lanGW.String()+":443")
+	})
 	return p
 }
 
@@ -101,66 +87,6 @@ func (p *platformd) start() {
 	p.t.Fatalf("platformd does not listen:\n%s", p.proc.Output())
 }
 
-var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-// do sends a web request; form, when not nil, is posted with the CSRF
-// token of the last page.
-func (p *platformd) do(method, path string, form url.Values) (*http.Response, string) {
-	p.t.Helper()
-	var body io.Reader
-	if form != nil {
-		form.Set("csrf", p.csrf)
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, "https://"+platHost+path, body)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := p.web.Do(req)
-	if err != nil {
-		p.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if m := csrfRE.FindSubmatch(b); m != nil {
-		p.csrf = string(m[1])
-	}
-	return resp, string(b)
-}
-
-func (p *platformd) login() {
-	p.t.Helper()
-	p.do("GET", "/login", nil)
-	resp, body := p.do("POST", "/login", url.Values{"username": {webUser}, "password": {webPass}})
-	if resp.StatusCode != http.StatusSeeOther {
-		p.t.Fatalf("login: HTTP %d\n%s", resp.StatusCode, body)
-	}
-	p.do("GET", "/appliances", nil)
-}
-
-// activate activates the box by code and returns its page's path.
-func (p *platformd) activate(code string) string {
-	p.t.Helper()
-	resp, body := p.do("POST", "/activate", url.Values{"code": {code}})
-	loc := resp.Header.Get("Location")
-	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/appliances/") {
-		p.t.Fatalf("activate %s: HTTP %d %s\n%s", code, resp.StatusCode, loc, body)
-	}
-	return strings.SplitN(loc, "?", 2)[0]
-}
-
-func (p *platformd) post(path string, form url.Values) {
-	p.t.Helper()
-	p.do("GET", strings.TrimSuffix(strings.TrimSuffix(path, "/settings"), "/jobs"), nil)
-	resp, body := p.do("POST", path, form)
-	if resp.StatusCode != http.StatusSeeOther {
-		p.t.Fatalf("POST %s: HTTP %d\n%s", path, resp.StatusCode, body)
-	}
-}
-
 // TestRealPlatformd runs the box against the real platform server: the
 // operator activates it by the code on its panel in the web UI, sets its
 // name and a 10 s poll interval, launches a scan job (which the box,
@@ -170,19 +96,22 @@ func (p *platformd) post(path string, form url.Values) {
 func TestRealPlatformd(t *testing.T) {
 	var pd *platformd
 	e := newEnvWith(t, func(e *env) { pd = startPlatformd(t, e) })
-	pd.login()
+	pd.web.Login(webUser, webPass, "/appliances")
 	st := e.waitFor("ACTIVATION CODE", 60*time.Second, linkState(netapi.LinkActivation))
-	box := pd.activate(st.Platform.ActivationCode)
-	pd.post(box+"/settings", url.Values{"name": {"lab-real"}, "poll_interval": {"10"}, "vlans": {""}, "routes": {""}, "ipv6_method": {"off"}})
+	box, err := pd.web.Activate(st.Platform.ActivationCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pd.web.Post(box, box+"/settings", url.Values{"name": {"lab-real"}, "poll_interval": {"10"}, "vlans": {""}, "routes": {""}, "ipv6_method": {"off"}})
 	// Within one unactivated poll interval (15 s ±10%), with margin.
 	st = e.waitFor("NAME-IP after activation", 45*time.Second, linkState(netapi.LinkReady))
 	if st.Platform.Name != "lab-real" {
 		t.Fatalf("ready as %q, want lab-real", st.Platform.Name)
 	}
-	pd.post(box+"/jobs", url.Values{"targets": {"10.50.0.1"}, "ports": {"1-1024"}})
+	pd.web.Post(box, box+"/jobs", url.Values{"targets": {"10.50.0.1"}, "ports": {"1-1024"}})
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		_, page := pd.do("GET", box, nil)
+		_, page := pd.web.Do("GET", box, nil)
 		if strings.Contains(page, "scanner not available") {
 			break
 		}

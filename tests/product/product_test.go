@@ -25,17 +25,13 @@ package product_test
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"html"
 	"io"
 	"net"
-	"net/http"
-	"net/http/cookiejar"
 	"net/netip"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,6 +47,7 @@ import (
 	"picket.dev/picket/src/system/manifest"
 	"picket.dev/picket/src/testkit/netbench"
 	"picket.dev/picket/src/testkit/testinput"
+	"picket.dev/picket/src/testkit/webui"
 	"picket.dev/picket/tests/qemuboot"
 )
 
@@ -79,7 +76,6 @@ var (
 	rangeFrom  = netip.MustParseAddr("10.98.0.50")
 	rangeTo    = netip.MustParseAddr("10.98.0.60")
 	codeRE     = regexp.MustCompile(`\|([0-9A-Z*~$=]{4}-[0-9A-Z*~$=]{4}-[0-9A-Z*~$=]{3}) `)
-	csrfRE     = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 	nameRE     = regexp.MustCompile(`id="name" value="([^"]*)"`)
 	boardRE    = regexp.MustCompile(`<th>Board</th><td>([^<]*)</td>`)
 	lanRE      = regexp.MustCompile(`<th>LAN</th><td>([^<]*)</td>`)
@@ -161,8 +157,7 @@ func imageVersion(t *testing.T, image string) manifest.Manifest {
 type platform struct {
 	t    *testing.T
 	proc *netbench.Proc
-	web  *http.Client
-	csrf string
+	web  *webui.Session
 }
 
 func startPlatform(t *testing.T, ns *netbench.NS, in inputs) *platform {
@@ -188,20 +183,11 @@ func startPlatform(t *testing.T, ns *netbench.NS, in inputs) *platform {
 	if !roots.AppendCertsFromPEM(pem) {
 		t.Fatalf("%s: no certificate", in.ca)
 	}
-	jar, _ := cookiejar.New(nil)
-	p.web = &http.Client{
-		Jar: jar,
-		// The web UI's certificate is the one the box checks, for the
-		// platform's name, issued by the CA in the image.
-		Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{ServerName: in.host, RootCAs: roots},
-			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-				return ns.DialContext(ctx, network, webListen)
-			},
-		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Timeout:       30 * time.Second,
-	}
+	// The web UI's certificate is the one the box checks, for the
+	// platform's name, issued by the CA in the image.
+	p.web = webui.New(t, in.host, roots, func(ctx context.Context, network string) (net.Conn, error) {
+		return ns.DialContext(ctx, network, webListen)
+	})
 	deadline := time.Now().Add(30 * time.Second)
 	for _, addr := range []string{net.JoinHostPort(gw.String(), in.port), webListen} {
 		for {
@@ -219,53 +205,15 @@ func startPlatform(t *testing.T, ns *netbench.NS, in inputs) *platform {
 	return p
 }
 
-// do sends a web request; form, when not nil, is posted with the CSRF
-// token of the last page.
-func (p *platform) do(method, path string, form url.Values) (*http.Response, string) {
-	p.t.Helper()
-	var body io.Reader
-	if form != nil {
-		form.Set("csrf", p.csrf)
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, "https://platform"+path, body)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := p.web.Do(req)
-	if err != nil {
-		p.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if m := csrfRE.FindSubmatch(b); m != nil {
-		p.csrf = string(m[1])
-	}
-	return resp, string(b)
-}
-
-func (p *platform) login() {
-	p.t.Helper()
-	p.do("GET", "/login", nil)
-	if resp, body := p.do("POST", "/login", url.Values{"username": {webUser}, "password": {webPass}}); resp.StatusCode != http.StatusSeeOther {
-		p.t.Fatalf("login: HTTP %d\n%s", resp.StatusCode, body)
-	}
-	p.do("GET", "/activate", nil)
-}
-
 // activate activates the box by the code it shows and returns its page's
 // path.
 func (p *platform) activate(code string) string {
 	p.t.Helper()
-	resp, body := p.do("POST", "/activate", url.Values{"code": {code}})
-	loc := resp.Header.Get("Location")
-	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/appliances/") {
-		p.t.Fatalf("activate %s: HTTP %d %s (no pending box with that code?)\n%s\nplatformd:\n%s", code, resp.StatusCode, loc, body, p.proc.Output())
+	box, err := p.web.Activate(code)
+	if err != nil {
+		p.t.Fatalf("%v\nplatformd:\n%s", err, p.proc.Output())
 	}
-	return strings.SplitN(loc, "?", 2)[0]
+	return box
 }
 
 // serial is the box's serial console: qemu's stdio.
@@ -381,7 +329,7 @@ func TestProductImage(t *testing.T) {
 		HostRecords: []netbench.HostRecord{{Name: in.host, Addrs: []netip.Addr{gw}}},
 	})
 	plat := startPlatform(t, ns, in)
-	plat.login()
+	plat.web.Login(webUser, webPass, "/activate")
 
 	boot := time.Now()
 	con := powerOn(t, ns, in.image)
@@ -423,7 +371,7 @@ func TestProductImage(t *testing.T) {
 	// The manager types the code into the platform's web UI: it names a
 	// box waiting for activation.
 	box := plat.activate(code)
-	_, page := plat.do("GET", box, nil)
+	_, page := plat.web.Do("GET", box, nil)
 	name := nameRE.FindStringSubmatch(page)
 	if name == nil || name[1] == "" {
 		t.Fatalf("the activated box's page has no name:\n%s", page)
@@ -439,7 +387,7 @@ func TestProductImage(t *testing.T) {
 	// What the box reported to the platform.
 	deadline := time.Now().Add(guard)
 	for {
-		_, page = plat.do("GET", box, nil)
+		_, page = plat.web.Do("GET", box, nil)
 		board, lan, ver := boardRE.FindStringSubmatch(page), lanRE.FindStringSubmatch(page), versionsRE.FindStringSubmatch(page)
 		if board != nil && lan != nil && ver != nil && strings.Contains(lan[1], lease) {
 			if board[1] != "virtual" {

@@ -1,0 +1,121 @@
+// Package webui is a person's session on the platform server's web UI, for
+// end-to-end tests: a cookie jar, the CSRF token of the last page, logging
+// in, activating a box by its code and posting a form, as a browser
+// without JavaScript does (the UI has none).
+package webui
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Session is one person's session. Its methods fail the test on a transport
+// error; what the server answered is for the caller to judge.
+type Session struct {
+	t    testing.TB
+	base string
+	web  *http.Client
+	csrf string
+}
+
+// Dial opens a connection to the web UI's listener (a network namespace's
+// dialer, say); the address a request names is not used.
+type Dial func(ctx context.Context, network string) (net.Conn, error)
+
+// New returns a session on the web UI served as https://serverName with a
+// certificate from roots, reached through dial. Redirects are not
+// followed: the caller sees the 303 and its Location.
+func New(t testing.TB, serverName string, roots *x509.CertPool, dial Dial) *Session {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Session{t: t, base: "https://" + serverName, web: &http.Client{
+		Jar: jar,
+		Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{ServerName: serverName, RootCAs: roots},
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return dial(ctx, network)
+			},
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       30 * time.Second,
+	}}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// Do sends a request; form, when not nil, is posted with the CSRF token of
+// the last page. It returns the response (body closed) and its body.
+func (s *Session) Do(method, path string, form url.Values) (*http.Response, string) {
+	s.t.Helper()
+	var body io.Reader
+	if form != nil {
+		form.Set("csrf", s.csrf)
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, s.base+path, body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := s.web.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatalf("%s %s: reading the answer: %v", method, path, err)
+	}
+	if m := csrfRE.FindSubmatch(b); m != nil {
+		s.csrf = string(m[1])
+	}
+	return resp, string(b)
+}
+
+// Login logs in as user and then opens page (which gives the next form's
+// CSRF token).
+func (s *Session) Login(user, password, page string) {
+	s.t.Helper()
+	s.Do("GET", "/login", nil)
+	if resp, body := s.Do("POST", "/login", url.Values{"username": {user}, "password": {password}}); resp.StatusCode != http.StatusSeeOther {
+		s.t.Fatalf("login as %s: HTTP %d\n%s", user, resp.StatusCode, body)
+	}
+	s.Do("GET", page, nil)
+}
+
+// Activate activates the box that shows code and returns the path of its
+// page. The session must be on a page with a form (the CSRF token).
+func (s *Session) Activate(code string) (string, error) {
+	s.t.Helper()
+	resp, body := s.Do("POST", "/activate", url.Values{"code": {code}})
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/appliances/") {
+		return "", fmt.Errorf("activate %s: HTTP %d, Location %q (no pending box with that code?)\n%s", code, resp.StatusCode, loc, body)
+	}
+	return strings.SplitN(loc, "?", 2)[0], nil
+}
+
+// Post opens page (for its CSRF token) and posts form to path, which must
+// answer 303 See Other as the UI does after a change it accepted.
+func (s *Session) Post(page, path string, form url.Values) {
+	s.t.Helper()
+	s.Do("GET", page, nil)
+	if resp, body := s.Do("POST", path, form); resp.StatusCode != http.StatusSeeOther {
+		s.t.Fatalf("POST %s: HTTP %d\n%s", path, resp.StatusCode, body)
+	}
+}
