@@ -176,6 +176,10 @@ func (m *Manager) writeResolv() {
 	if m.opt.ResolvConf == "" {
 		return
 	}
+	// Changes and lease events both write it; atomicfile takes one writer
+	// per file at a time (its temporary name is fixed).
+	m.rmu.Lock()
+	defer m.rmu.Unlock()
 	r := m.resolvers(m.current())
 	data := resolv.Render(resolv.Config{Servers: r.dns, Search: r.search()})
 	if err := os.MkdirAll(filepath.Dir(m.opt.ResolvConf), 0o755); err != nil {

@@ -274,6 +274,13 @@ func (l *leases) lease4Of(iface netapi.Iface) (lease *dhcp.Lease, st dhcp.Status
 	return lease, st, true, note
 }
 
+// v6Pending reports whether a DHCPv6 client runs and has not answered yet.
+func (l *leases) v6Pending() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.v6 != nil && l.v6.info == nil
+}
+
 // info6 returns what DHCPv6 told, if anything.
 func (l *leases) info6() (dhcp6.Info, bool) {
 	l.mu.Lock()

@@ -136,6 +136,7 @@ type Manager struct {
 
 	change sync.Mutex // serializes Apply, Reset, SwitchMode, TestConnectivity and boot
 	kmu    sync.Mutex // serializes kernel applies (changes and lease events)
+	rmu    sync.Mutex // serializes resolv.conf writes (one writer per file: atomicfile)
 	kick   chan struct{}
 	booted chan struct{} // closed once boot has applied and tested
 
@@ -535,6 +536,11 @@ func (m *Manager) waitAddress(ctx context.Context) {
 			if len(p.Addrs) == 0 {
 				ready = false
 			}
+		}
+		// In IPv6-only automatic mode the DNS servers come from DHCPv6,
+		// after the SLAAC address: testing before its answer fails at DNS.
+		if m.leases.v6Pending() {
+			ready = false
 		}
 		if ready {
 			return
