@@ -81,12 +81,17 @@ def picket_binary(name, x_defs = {}, **kwargs):
     )
 
 # The Go settings rules_go's own transitions write, with the values every
-# board is built with. Writing all of them here, not only the platform, makes
-# every path to a board's binaries (top level, or as a test's data) end in
-# the same configuration: Bazel 4 names a configuration after the set of
-# settings transitions ever touched, so otherwise the same settings reached
-# by two paths compile the standard library twice. rootfs/image.bzl's
-# transitions write them too.
+# board is built with. Bazel 4 names a configuration after the set of
+# settings that transitions ever touched on the way to it (the "ST-" hash),
+# not only after their values, so the same settings reached by two paths
+# compile the standard library and every package twice. Every transition of
+# the project therefore writes exactly the settings a go_test's own
+# go_transition writes (the platform and these), with the same values: a
+# board's binaries are then one configuration whether built top level, as a
+# test's data or into an image, and the host's tools share the tests'
+# configuration. Do not add other settings to a transition (rootfs/image.bzl
+# once reset its image flags in its transitions, which doubled every
+# configuration).
 GO_SETTINGS = {
     "@io_bazel_rules_go//go/config:static": False,
     "@io_bazel_rules_go//go/config:msan": False,
@@ -103,12 +108,30 @@ GO_SETTINGS = {
     "@io_bazel_rules_go//go/private:request_nogo": True,
 }
 
+# The settings every transition of the project writes: the platform and
+# GO_SETTINGS. Host tools take no transition at all: built from the top
+# level, they are in the tests' own configuration (rules_go's go_transition
+# is a no-op there), so the packages a test and a host tool share compile
+# once.
+TRANSITION_KEYS = ["//command_line_option:platforms"] + GO_SETTINGS.keys()
+
+def board_settings(board):
+    """The settings of a transition to a board's configuration.
+
+    Args:
+      board: a key of BOARDS.
+
+    Returns:
+      a dict over TRANSITION_KEYS.
+    """
+    return dict(GO_SETTINGS, **{"//command_line_option:platforms": "//platforms:" + board})
+
 def _to_boards_impl(_settings, attr):
     # Every board, or only those the target names (tools/up builds the one
     # board it runs). The settings are the same either way, so a board's
     # binaries are the same actions (and cache entries) in both.
     return {
-        board: dict(GO_SETTINGS, **{"//command_line_option:platforms": "//platforms:" + board})
+        board: board_settings(board)
         for board in BOARDS
         if not attr.boards or board in attr.boards
     }
@@ -116,16 +139,7 @@ def _to_boards_impl(_settings, attr):
 _to_boards = transition(
     implementation = _to_boards_impl,
     inputs = [],
-    outputs = ["//command_line_option:platforms"] + GO_SETTINGS.keys(),
-)
-
-def _to_host_impl(_settings, _attr):
-    return GO_SETTINGS
-
-_to_host = transition(
-    implementation = _to_host_impl,
-    inputs = [],
-    outputs = GO_SETTINGS.keys(),
+    outputs = TRANSITION_KEYS,
 )
 
 def _collect(ctx, dirs_and_targets):
@@ -145,10 +159,7 @@ host_tools = rule(
     implementation = _host_tools_impl,
     doc = "Builds host tools for the build machine into <name>/<binary>.",
     attrs = {
-        "binaries": attr.label_list(cfg = _to_host, mandatory = True),
-        "_allowlist_function_transition": attr.label(
-            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
-        ),
+        "binaries": attr.label_list(mandatory = True),
     },
 )
 

@@ -10,36 +10,21 @@ the target sets the platform and platform_ca attributes (tests/product).
 rootfs/products.bzl says what goes into each board's image.
 """
 
-load("//platforms:boards.bzl", "BOARDS", "GO_SETTINGS")
+load("//platforms:boards.bzl", "BOARDS", "TRANSITION_KEYS", "board_settings")
 
-# The image flags (release key, platform and its CA) only matter to the
-# image action: the transitions reset them to their defaults, so building
-# with other values does not rebuild every binary (a Starlark flag is part
-# of the configuration of everything below it).
-_IMAGE_FLAGS = {
-    "//rootfs:release_key": "",
-    "//rootfs:platform": "platform.picket.test:8443",
-    "//rootfs:platform_ca": "",
-}
-
+# The transitions write the settings every transition of the project writes
+# (platforms/boards.bzl): a board's binaries in an image are the same
+# configuration, actions and cache entries as everywhere else. The image
+# flags (release key, platform and its CA) are not reset here: setting them
+# on the command line does not change the binaries' output directory or
+# actions, so they are not rebuilt.
 def _to_board_impl(_settings, attr):
-    return dict(GO_SETTINGS, **dict(_IMAGE_FLAGS, **{
-        "//command_line_option:platforms": "//platforms:" + attr.board,
-    }))
+    return board_settings(attr.board)
 
 _to_board = transition(
     implementation = _to_board_impl,
     inputs = [],
-    outputs = ["//command_line_option:platforms"] + _IMAGE_FLAGS.keys() + GO_SETTINGS.keys(),
-)
-
-def _to_host_impl(_settings, _attr):
-    return dict(GO_SETTINGS, **_IMAGE_FLAGS)
-
-_to_host = transition(
-    implementation = _to_host_impl,
-    inputs = [],
-    outputs = _IMAGE_FLAGS.keys() + GO_SETTINGS.keys(),
+    outputs = TRANSITION_KEYS,
 )
 
 PlatformInfo = provider(
@@ -98,7 +83,7 @@ def _picket_image_impl(ctx):
     if board not in BOARDS:
         fail("board %r is not in platforms/boards.bzl BOARDS" % board)
     img = ctx.actions.declare_file(ctx.label.name + ".img")
-    imgtool = _exe(ctx.attr._imgtool[0])
+    imgtool = _exe(ctx.attr._imgtool)
     kernel = ctx.file.kernel
     init = _exe(ctx.attr.initramfs_init[0])
     inputs = [ctx.info_file, imgtool, kernel, init, ctx.file._anchor] + ctx.files.kernel_files
@@ -276,7 +261,9 @@ picket_image = rule(
         "platform": attr.string(doc = "HOST:PORT of the platform the image is built for, instead of --//rootfs:platform"),
         "platform_ca": attr.label(allow_single_file = True, doc = "PEM of the platform's CA, instead of --//rootfs:platform_ca"),
         "slot_mib": attr.int(default = 256, doc = "size of each rootfs slot in MiB"),
-        "_imgtool": attr.label(default = "//src/cmd/imgtool", cfg = _to_host),
+        # The image rule is built from the top level on the host, so its
+        # target configuration is the host's (and the tests'): no transition.
+        "_imgtool": attr.label(default = "//src/cmd/imgtool", cfg = "target"),
         "_release_key": attr.label(default = "//rootfs:release_key"),
         "_platform": attr.label(default = "//rootfs:platform"),
         "_platform_ca": attr.label(default = "//rootfs:platform_ca"),
