@@ -566,6 +566,7 @@ func (v *checker) platform(c Config) {
 		if seen[sv.ID] == 0 {
 			seen[sv.ID] = i + 1
 		}
+		v.name(field+".name", sv.Name)
 		var ok bool
 		switch {
 		case sv.Address == (netip.Prefix{}):
@@ -601,6 +602,7 @@ func (v *checker) platform(c Config) {
 		if d.IsValid() && dests[d] == 0 {
 			dests[d] = i + 1
 		}
+		v.name(field+".name", r.Name)
 		switch gw := r.Gateway; {
 		case !gw.IsValid():
 			v.add(field+".gateway", "required; give the router's address")
@@ -630,6 +632,22 @@ func (v *checker) platform(c Config) {
 		}
 	default:
 		v.add("platform.scan_ipv6.method", "unknown method %d; allowed: %s", s.Method, strings.Join(scanIPv6MethodNames, ", "))
+	}
+}
+
+// name checks a scanning VLAN's or a route's name: optional, at most
+// MaxNameLen letters, digits and NameChars. The message never repeats the
+// name, which may be long.
+func (v *checker) name(field, n string) {
+	if len(n) > MaxNameLen {
+		v.add(field, "%d bytes; at most %d characters allowed", len(n), MaxNameLen)
+		return
+	}
+	for i, r := range n {
+		if !(isLetter(r) || isDigit(r) || strings.ContainsRune(NameChars, r)) {
+			v.add(field, "character %+q at position %d is not allowed; allowed: letters, digits, _, - and .", r, i+1)
+			return
+		}
 	}
 }
 
