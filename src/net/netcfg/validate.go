@@ -351,8 +351,11 @@ func badV6(a netip.Addr, linkLocalOK bool) string {
 	switch {
 	case a.Is4() || a.Is4In6():
 		return fmt.Sprintf("%s is an IPv4 address; an IPv6 address is needed here", a)
-	case a.Zone() != "":
+	case a.Zone() != "" && len(a.Zone()) <= 16:
 		return fmt.Sprintf("%s has a zone (%%%s); give it without one, the LAN interface is implied", a, a.Zone())
+	case a.Zone() != "":
+		// Not repeated: a message stays short whatever was typed.
+		return fmt.Sprintf("%s has a zone of %d bytes; give it without one, the LAN interface is implied", a.WithZone(""), len(a.Zone()))
 	case a.IsUnspecified():
 		return ":: is not a usable address; give a unicast IPv6 address"
 	case a.IsLoopback():
