@@ -29,6 +29,8 @@ type heartbeat struct {
 	Capacity        platformapi.Capacity
 	SettingsVersion int64
 	SettingsError   string
+	PollFailures    int
+	PollError       string
 	RemoteAddr      string
 	At              time.Time
 }
@@ -40,6 +42,7 @@ func (h heartbeat) applyTo(b *store.Box) {
 	}
 	b.LANv4, b.LANv6, b.Board, b.Versions, b.Capacity = h.LANv4, h.LANv6, h.Board, h.Versions, h.Capacity
 	b.SettingsError, b.RemoteAddr = h.SettingsError, h.RemoteAddr
+	b.PollFailures, b.PollError = h.PollFailures, h.PollError
 	b.LastPoll = h.At
 	if h.At.After(b.LastSeen) {
 		b.LastSeen = h.At
