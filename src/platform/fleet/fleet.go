@@ -550,6 +550,12 @@ func jobOf(tx store.Tx, u store.User, boxID, jobID string) (store.Job, error) {
 	return j, nil
 }
 
+// Ended reports whether a job in state has ended: done, failed or
+// canceled.
+func Ended(state string) bool {
+	return state == platformapi.JobDone || state == platformapi.JobFailed || state == platformapi.JobCanceled
+}
+
 // CancelJob cancels a job that has not ended: a pending job is never
 // sent; a box that already has it hears "canceled" at its next update of
 // it (platformapi.JobUpdateResponse.Canceled).
@@ -560,8 +566,7 @@ func CancelJob(st store.Store, boxID, jobID string, u store.User, now time.Time)
 		if j, err = jobOf(tx, u, boxID, jobID); err != nil {
 			return err
 		}
-		switch j.State {
-		case platformapi.JobDone, platformapi.JobFailed, platformapi.JobCanceled:
+		if Ended(j.State) {
 			return userErr("job %s has already ended (%s); nothing to cancel", j.ID, j.State)
 		}
 		j.State, j.CanceledBy, j.Updated = platformapi.JobCanceled, u.Name, now
