@@ -190,9 +190,11 @@ func ClipText(s string, max int) string {
 	return s[:cut]
 }
 
+// clipText is ClipText for a message: valid UTF-8, with "…" when cut.
 func clipText(s string, max int) string {
-	if c := ClipText(s, max); len(c) < len(s) {
+	c := ClipText(s, max)
+	if len(c) < len(strings.ToValidUTF8(s, "\uFFFD")) {
 		return c + "…"
 	}
-	return s
+	return c
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"picket.dev/picket/src/net/netcfg"
 )
@@ -33,7 +34,7 @@ func worstPollResponse() PollResponse {
 	for i := 0; i < MaxJobTargets; i++ {
 		targets = append(targets, strings.Repeat("a", MaxJobTargetsLen/MaxJobTargets))
 	}
-	created := time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.FixedZone("", -(11*3600 + 59*60)))
+	created := time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.FixedZone("", -(11*3600+59*60)))
 	resp := PollResponse{State: StateUnactivated, Name: name, PollIntervalSeconds: math.MinInt, Settings: s,
 		Update: &UpdateNotice{Kind: strings.Repeat("<", MaxUpdateKindLen), Version: strings.Repeat("<", MaxUpdateVersionLen),
 			URL: strings.Repeat("&", MaxUpdateURLLen), SHA256: strings.Repeat(">", MaxUpdateSHA256Len)}}
@@ -101,6 +102,9 @@ func TestChecks(t *testing.T) {
 		{"job", CheckJob(okJob), ""},
 		{"no target", CheckJob(Job{ID: "j", Ports: "1"}), "0 targets"},
 		{"zoned target", CheckTarget("fe80::1%eth0"), "zone"},
+		// Found by FuzzParseJob: the zone was quoted as typed, invalid
+		// UTF-8 and all.
+		{"zone of invalid UTF-8", CheckTarget("::%\xdd"), "zone (%\ufffd)"},
 		{"long target", CheckTarget(strings.Repeat("a", 254)), "254 characters"},
 		{"odd target", CheckTarget("a_b"), `"a_b" is not`},
 		{"ports", CheckJob(Job{ID: "j", Targets: []string{"h"}, Ports: strings.Repeat("1,", 1025)}), "ports: 1 to 2048"},
@@ -109,6 +113,9 @@ func TestChecks(t *testing.T) {
 		{"job id", CheckJob(Job{ID: strings.Repeat("j", 65), Targets: []string{"h"}, Ports: "1"}), "job id"},
 		{"update", CheckUpdate(UpdateNotice{URL: strings.Repeat("u", 2049)}), "url"},
 	} {
+		if tc.err != nil && !utf8.ValidString(tc.err.Error()) {
+			t.Errorf("%s: message is not valid UTF-8: %q", tc.name, tc.err)
+		}
 		switch {
 		case tc.want == "" && tc.err != nil:
 			t.Errorf("%s: refused: %v", tc.name, tc.err)
