@@ -179,7 +179,9 @@ func TestRealPlatformdAtLimits(t *testing.T) {
 	case strings.Contains(out, "platform settings applied"):
 		t.Log("netmgrd applied the settings at their limits")
 	case strings.Contains(out, "platform settings refused"):
-		t.Log("netmgrd refused the settings at their limits; the box reported it and kept polling")
+		i := strings.Index(out, "platform settings refused")
+		line, _, _ := strings.Cut(out[i:], "\n")
+		t.Logf("netmgrd refused the settings at their limits; the box reported it and kept polling: %.600s", line)
 	default:
 		t.Errorf("the settings were neither applied nor refused:\n%s", out)
 	}
