@@ -138,7 +138,9 @@ func (p *fleetPlatform) fleetNewBox() *fleetBox {
 }
 
 // code is the box's activation code.
-func (b *fleetBox) code() string { return platformapi.ActivationCode(b.key.Public().(ed25519.PublicKey)) }
+func (b *fleetBox) code() string {
+	return platformapi.ActivationCode(b.key.Public().(ed25519.PublicKey))
+}
 
 // post sends a signed request as the box does and returns the status and
 // the raw answer, read as the box reads it: at most MaxBody+1 bytes.
