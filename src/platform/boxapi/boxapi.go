@@ -62,6 +62,7 @@ type Server struct {
 	FlushEvery time.Duration
 	hbMu       sync.Mutex
 	hbs        map[string]heartbeat // box id → latest unwritten heartbeat
+	flushing   map[string]heartbeat // those being written by Flush
 	flusher    sync.Once
 	closeOnce  sync.Once
 	stop       chan struct{}

@@ -71,10 +71,15 @@ func (s *Server) record(id string, h heartbeat) {
 	s.flusher.Do(func() { go s.flushLoop() })
 }
 
-// Fresh applies b's unwritten heartbeat to b, for display.
+// Fresh applies b's unwritten heartbeat to b, for display: the latest
+// one, or the one being written (a reader of the store does not see it
+// before its transaction commits).
 func (s *Server) Fresh(b *store.Box) {
 	s.hbMu.Lock()
 	h, ok := s.hbs[b.ID]
+	if !ok {
+		h, ok = s.flushing[b.ID]
+	}
 	s.hbMu.Unlock()
 	if ok {
 		h.applyTo(b)
@@ -105,8 +110,13 @@ func (s *Server) flushLoop() {
 func (s *Server) Flush() error {
 	s.hbMu.Lock()
 	pending := s.hbs
-	s.hbs = nil
+	s.hbs, s.flushing = nil, pending
 	s.hbMu.Unlock()
+	defer func() {
+		s.hbMu.Lock()
+		s.flushing = nil
+		s.hbMu.Unlock()
+	}()
 	if len(pending) == 0 {
 		return nil
 	}
