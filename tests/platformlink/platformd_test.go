@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/testkit/netbench"
 	"picket.dev/picket/src/testkit/testinput"
@@ -130,4 +131,61 @@ func TestRealPlatformd(t *testing.T) {
 	e.waitFor("recovery once platformd is back", 2*time.Minute, func(st netapi.Status) bool {
 		return st.Platform != nil && st.Platform.State == netapi.LinkReady && st.Platform.Name == "lab-real"
 	})
+}
+
+// TestRealPlatformdAtLimits: the real box against the real platform with
+// every field a person can set at its limit: the settings form's (a
+// 64-byte name of characters JSON escapes, 4094 scanning VLANs and 99
+// routes with the longest addresses and names) and the most jobs waiting
+// (8, each with 4096 targets and 2048 characters of ports). In issue 12
+// less than that made every poll of scannerd fail (COMMUNICATION
+// FAILURE). The box keeps polling: it shows the new name, never reports
+// a failed poll, hands the settings to netmgrd (applied or refused, it
+// answers) and fails all 8 jobs (it has no scan engine), which the
+// platform shows.
+func TestRealPlatformdAtLimits(t *testing.T) {
+	var pd *platformd
+	e := newEnvWith(t, func(e *env) { pd = startPlatformd(t, e) })
+	pd.web.Login(webUser, webPass, "/appliances")
+	st := e.waitFor("ACTIVATION CODE", 60*time.Second, linkState(netapi.LinkActivation))
+	box, err := pd.web.Activate(st.Platform.ActivationCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limits := webui.LimitSettings()
+	pd.web.Post(box, box+"/settings", limits)
+	for i := 0; i < platformapi.MaxPendingJobs; i++ {
+		pd.web.Post(box, box+"/jobs", webui.LimitJob())
+	}
+	e.waitFor("NAME-IP with every field at its limit", 90*time.Second, func(st netapi.Status) bool {
+		return st.Platform != nil && st.Platform.State == netapi.LinkReady && st.Platform.Name == limits.Get("name")
+	})
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		_, page := pd.web.Do("GET", box, nil)
+		if n := strings.Count(page, "scanner not available"); n == platformapi.MaxPendingJobs {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the %d jobs' failures never all showed on the platform:\nscannerd:\n%s", platformapi.MaxPendingJobs, e.scannerd.Output())
+		}
+		time.Sleep(2 * time.Second)
+	}
+	out := e.scannerd.Output()
+	if strings.Contains(out, "poll failed") {
+		t.Errorf("a poll failed with every field at its limit:\n%s", out)
+	}
+	switch {
+	case strings.Contains(out, "platform settings applied"):
+		t.Log("netmgrd applied the settings at their limits")
+	case strings.Contains(out, "platform settings refused"):
+		i := strings.Index(out, "platform settings refused")
+		line, _, _ := strings.Cut(out[i:], "\n")
+		t.Logf("netmgrd refused the settings at their limits; the box reported it and kept polling: %.600s", line)
+	default:
+		t.Errorf("the settings were neither applied nor refused:\n%s", out)
+	}
+	if st := e.waitFor("still ready", 30*time.Second, linkState(netapi.LinkReady)); st.Platform.LastError != "" {
+		t.Errorf("link error %q", st.Platform.LastError)
+	}
 }

@@ -42,7 +42,7 @@ const DefaultPollInterval = 180 * time.Second
 // manager entering its code (the spec: "within one poll").
 const ActivationPollInterval = 15 * time.Second
 
-// Limits of what the platform accepts from or sends to a box.
+// Limits of the poll interval and of a body (more in limits.go).
 const (
 	MinPollInterval = 10 * time.Second
 	MaxPollInterval = 24 * time.Hour
@@ -81,6 +81,13 @@ type PollRequest struct {
 	// SettingsError says why the last settings could not be applied (the
 	// network manager refused them), for the platform to show.
 	SettingsError string `json:"settings_error,omitempty"`
+	// PollFailures is the number of polls in a row before this one whose
+	// answer the box could not use (no answer, an error status, an answer
+	// too large or not valid), and PollError the last one's error: a
+	// platform that hears a box at all learns that its answers fail, and
+	// shows the box as failing rather than online.
+	PollFailures int    `json:"poll_failures,omitempty"`
+	PollError    string `json:"poll_error,omitempty"`
 }
 
 // PollResponse is the platform's answer to a poll.
@@ -147,6 +154,10 @@ type JobUpdate struct {
 type JobUpdateResponse struct {
 	// Duplicate says this UploadID was already recorded.
 	Duplicate bool `json:"duplicate,omitempty"`
+	// Canceled says a person canceled or deleted the job on the
+	// platform: the update was not recorded, the box stops the job and
+	// sends no more updates for it.
+	Canceled bool `json:"canceled,omitempty"`
 }
 
 // UpdateNotice announces a signed package for the updater.

@@ -303,6 +303,11 @@ func (l *Link) pollRequest(st netapi.Status) platformapi.PollRequest {
 		SettingsVersion: l.st.SettingsVersion,
 		SettingsError:   l.st.SettingsError,
 	}
+	if l.failures > 0 {
+		// The platform hears the request even when the box cannot use
+		// the answer: it shows the box as failing, and why.
+		req.PollFailures, req.PollError = l.failures, platformapi.ClipText(l.link.LastError, platformapi.MaxReportLen)
+	}
 	for _, ifc := range st.Interfaces {
 		if ifc.Name != netapi.LAN {
 			continue
@@ -368,14 +373,32 @@ func (l *Link) post(ctx context.Context, mp netapi.ManagementPath, path string, 
 	if resp.StatusCode != http.StatusOK {
 		var pe platformapi.Error
 		if json.Unmarshal(data, &pe) == nil && pe.Code != "" {
-			return fmt.Errorf("%s: HTTP %d: %w", path, resp.StatusCode, &pe)
+			return &statusError{resp.StatusCode, fmt.Errorf("%s: HTTP %d: %w", path, resp.StatusCode, &pe)}
 		}
-		return fmt.Errorf("%s: platform answered HTTP %d", path, resp.StatusCode)
+		return &statusError{resp.StatusCode, fmt.Errorf("%s: platform answered HTTP %d", path, resp.StatusCode)}
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("%s: answer is not valid JSON: %w", path, err)
 	}
 	return nil
+}
+
+// statusError is an answer of the platform other than 200 OK.
+type statusError struct {
+	status int
+	err    error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
+
+// refusedForGood reports whether err is the platform's refusal of a job
+// update that no retry can change: the job is not this box's (403), not
+// there (404: a person deleted it) or already final (409). Such an update
+// is dropped; retrying it would hold every later update behind it.
+func refusedForGood(err error) bool {
+	var se *statusError
+	return errors.As(err, &se) && (se.status == http.StatusForbidden || se.status == http.StatusNotFound || se.status == http.StatusConflict)
 }
 
 func via(mp netapi.ManagementPath) string {
@@ -487,12 +510,19 @@ func (l *Link) flushJobs(ctx context.Context) {
 			return
 		}
 		var resp platformapi.JobUpdateResponse
-		if err := l.post(ctx, l.path, platformapi.PathJobUpdate, body, &resp); err != nil {
+		err = l.post(ctx, l.path, platformapi.PathJobUpdate, body, &resp)
+		switch {
+		case refusedForGood(err):
+			l.log.Warn("job update refused by the platform for good; dropped", "upload", u.UploadID, "err", err)
+		case err != nil:
 			l.log.Warn("job update upload failed; will retry", "upload", u.UploadID, "err", err)
 			return
+		case resp.Canceled:
+			l.log.Info("job canceled on the platform; update not recorded", "upload", u.UploadID, "job", u.JobID)
+		default:
+			l.log.Info("job update uploaded", "upload", u.UploadID, "duplicate", resp.Duplicate)
 		}
 		l.st.ack(u.UploadID)
-		l.log.Info("job update uploaded", "upload", u.UploadID, "duplicate", resp.Duplicate)
 		l.persist()
 	}
 }

@@ -180,6 +180,81 @@ func TestJobFailedOnceAcrossRestart(t *testing.T) {
 	}
 }
 
+// TestPollFailuresReported: a poll whose answer the box cannot use (here
+// one larger than it reads) is reported in the next poll, which the
+// platform hears even when its answers fail: the failures in a row and
+// the last error. A good answer clears the report.
+func TestPollFailuresReported(t *testing.T) {
+	r := newRig(t)
+	r.plat.set(func(p *fakePlatform) { p.active, p.name, p.oversize = true, "lab-box", true })
+	l := r.link(t)
+	ctx := context.Background()
+	l.cycle(ctx)
+	if req, _, _ := r.plat.lastPoll(); req.PollFailures != 0 || req.PollError != "" {
+		t.Fatalf("first poll reports failures %d %q", req.PollFailures, req.PollError)
+	}
+	if got := r.mgr.link(t); got.State != netapi.LinkCommFailure {
+		t.Fatalf("oversized answer: link %+v, want comm_failure", got)
+	}
+	l.cycle(ctx)
+	l.cycle(ctx)
+	req, _, _ := r.plat.lastPoll()
+	if req.PollFailures != 2 || !strings.Contains(req.PollError, fmt.Sprintf("answer larger than %d bytes", platformapi.MaxBody)) {
+		t.Fatalf("third poll reports failures %d %q; want 2 with the size error", req.PollFailures, req.PollError)
+	}
+	if len(req.PollError) > platformapi.MaxReportLen {
+		t.Errorf("reported error of %d bytes; at most %d", len(req.PollError), platformapi.MaxReportLen)
+	}
+	r.plat.set(func(p *fakePlatform) { p.oversize = false })
+	l.cycle(ctx)
+	l.cycle(ctx)
+	if req, _, _ := r.plat.lastPoll(); req.PollFailures != 0 || req.PollError != "" {
+		t.Fatalf("after recovery the poll reports failures %d %q", req.PollFailures, req.PollError)
+	}
+}
+
+// TestJobUpdateRefusedForGood: an update the platform refuses for good
+// (404: a person deleted the job; 409: it is final) or answers
+// "canceled" is dropped, not retried for ever ahead of later updates.
+func TestJobUpdateRefusedForGood(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		status   int
+		canceled bool
+		dropped  bool
+	}{
+		{"deleted", http.StatusNotFound, false, true},
+		{"final", http.StatusConflict, false, true},
+		{"canceled", 0, true, true},
+		{"unavailable", http.StatusServiceUnavailable, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			r.plat.set(func(p *fakePlatform) {
+				p.active, p.name, p.jobStatus, p.canceled = true, "lab-box", tc.status, tc.canceled
+				p.jobs = []platformapi.Job{{ID: "job-1", Targets: []string{"10.0.0.0/24"}, Ports: "1-1024"}}
+			})
+			l := r.link(t)
+			ctx := context.Background()
+			l.cycle(ctx)
+			l.cycle(ctx)
+			r.plat.mu.Lock()
+			sent := r.plat.uploads["job-1/failed"]
+			r.plat.mu.Unlock()
+			want := 1
+			if !tc.dropped {
+				want = 2 // retried
+			}
+			if sent != want {
+				t.Fatalf("update sent %d times, want %d", sent, want)
+			}
+			if got := len(l.st.Pending); (got == 0) != tc.dropped {
+				t.Fatalf("%d updates still pending; dropped: %v", got, tc.dropped)
+			}
+		})
+	}
+}
+
 // TestSourceBinding: with split networking the link sends from the
 // management source the network manager reports.
 func TestSourceBinding(t *testing.T) {

@@ -42,6 +42,9 @@ type fakePlatform struct {
 	mu         sync.Mutex
 	down       bool // answer 503
 	jobsDown   bool // answer 503 to job updates
+	oversize   bool // answer polls with more than MaxBody bytes
+	jobStatus  int  // when not 0, answer job updates with this status
+	canceled   bool // answer job updates "canceled"
 	active     bool
 	name       string
 	interval   int
@@ -88,6 +91,9 @@ func (p *fakePlatform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if p.active {
 			resp.State, resp.Name, resp.Settings, resp.Jobs, resp.Update = platformapi.StateActive, p.name, p.settings, p.jobs, p.update
 		}
+		if p.oversize {
+			resp.Name = strings.Repeat("x", platformapi.MaxBody)
+		}
 		json.NewEncoder(w).Encode(resp)
 	case platformapi.PathJobUpdate:
 		if p.jobsDown {
@@ -101,7 +107,12 @@ func (p *fakePlatform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		p.uploads[u.UploadID]++
 		p.lastUpload[u.UploadID] = u
-		json.NewEncoder(w).Encode(platformapi.JobUpdateResponse{Duplicate: p.uploads[u.UploadID] > 1})
+		if p.jobStatus != 0 {
+			w.WriteHeader(p.jobStatus)
+			json.NewEncoder(w).Encode(platformapi.Error{Code: platformapi.ErrBadRequest, Message: "refused for the test"})
+			return
+		}
+		json.NewEncoder(w).Encode(platformapi.JobUpdateResponse{Duplicate: p.uploads[u.UploadID] > 1, Canceled: p.canceled})
 	default:
 		http.NotFound(w, r)
 	}

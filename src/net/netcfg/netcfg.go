@@ -133,7 +133,16 @@ type Links struct {
 const (
 	MaxScanVLANs = 4094
 	MaxRoutes    = 99
+	// MaxNameLen bounds a scanning VLAN's or a static route's name, in
+	// characters of NameChars: the platform sends every VLAN in one poll
+	// answer, which must fit what the box reads (platformapi.MaxBody).
+	MaxNameLen = 32
 )
+
+// NameChars are the characters of a scanning VLAN's or a route's name
+// besides ASCII letters and digits: none needs escaping in JSON, so a
+// name's encoded size is its length.
+const NameChars = "_-."
 
 // Platform is what the platform pushes. It is stored with the rest but the
 // panel cannot edit it, and a reset keeps it (it is platform-owned).
@@ -150,16 +159,16 @@ type Platform struct {
 
 // ScanVLAN is one scanning VLAN and the box's address on it.
 type ScanVLAN struct {
-	ID      int          `json:"id"` // 1-4094
-	Name    string       `json:"name,omitempty"`
+	ID      int          `json:"id"`             // 1-4094
+	Name    string       `json:"name,omitempty"` // optional; see MaxNameLen
 	Address netip.Prefix `json:"address"`
 }
 
 // Route is a static route for scan traffic.
 type Route struct {
-	Name        string       `json:"name,omitempty"`
-	Destination netip.Prefix `json:"destination"` // masked, not a default route
-	Gateway     netip.Addr   `json:"gateway"`     // same family as Destination
+	Name        string       `json:"name,omitempty"` // optional; see MaxNameLen
+	Destination netip.Prefix `json:"destination"`    // masked, not a default route
+	Gateway     netip.Addr   `json:"gateway"`        // same family as Destination
 }
 
 // ScanIPv6 is the platform's IPv6-for-scanning setting (IPv4+v6 mode).

@@ -351,8 +351,11 @@ func badV6(a netip.Addr, linkLocalOK bool) string {
 	switch {
 	case a.Is4() || a.Is4In6():
 		return fmt.Sprintf("%s is an IPv4 address; an IPv6 address is needed here", a)
-	case a.Zone() != "":
+	case a.Zone() != "" && len(a.Zone()) <= 16:
 		return fmt.Sprintf("%s has a zone (%%%s); give it without one, the LAN interface is implied", a, a.Zone())
+	case a.Zone() != "":
+		// Not repeated: a message stays short whatever was typed.
+		return fmt.Sprintf("%s has a zone of %d bytes; give it without one, the LAN interface is implied", a.WithZone(""), len(a.Zone()))
 	case a.IsUnspecified():
 		return ":: is not a usable address; give a unicast IPv6 address"
 	case a.IsLoopback():
@@ -566,6 +569,7 @@ func (v *checker) platform(c Config) {
 		if seen[sv.ID] == 0 {
 			seen[sv.ID] = i + 1
 		}
+		v.name(field+".name", sv.Name)
 		var ok bool
 		switch {
 		case sv.Address == (netip.Prefix{}):
@@ -601,6 +605,7 @@ func (v *checker) platform(c Config) {
 		if d.IsValid() && dests[d] == 0 {
 			dests[d] = i + 1
 		}
+		v.name(field+".name", r.Name)
 		switch gw := r.Gateway; {
 		case !gw.IsValid():
 			v.add(field+".gateway", "required; give the router's address")
@@ -630,6 +635,22 @@ func (v *checker) platform(c Config) {
 		}
 	default:
 		v.add("platform.scan_ipv6.method", "unknown method %d; allowed: %s", s.Method, strings.Join(scanIPv6MethodNames, ", "))
+	}
+}
+
+// name checks a scanning VLAN's or a route's name: optional, at most
+// MaxNameLen letters, digits and NameChars. The message never repeats the
+// name, which may be long.
+func (v *checker) name(field, n string) {
+	if len(n) > MaxNameLen {
+		v.add(field, "%d bytes; at most %d characters allowed", len(n), MaxNameLen)
+		return
+	}
+	for i, r := range n {
+		if !(isLetter(r) || isDigit(r) || strings.ContainsRune(NameChars, r)) {
+			v.add(field, "character %+q at position %d is not allowed; allowed: letters, digits, _, - and .", r, i+1)
+			return
+		}
 	}
 }
 

@@ -282,6 +282,25 @@ func TestValidate(t *testing.T) {
 		{name: "IPv6 scanning VLAN on the IPv6-only LAN subnet", base: fullV6, mod: func(c *Config) {
 			c.Platform.ScanVLANs = []ScanVLAN{{ID: 7, Address: pfx("2001:db8::99/64")}}
 		}, want: []want{{"platform.scan_vlans[0].address", "overlaps the LAN subnet (2001:db8::/64)"}}},
+		// The box reads every name in one poll answer (issue 12: a
+		// 180,000-character name locked a box out): names are bounded.
+		{name: "longest names", base: fullDual, mod: func(c *Config) {
+			c.Platform.ScanVLANs[0].Name = strings.Repeat("v", 32)
+			c.Platform.Routes[0].Name = "A-z_0.9" + strings.Repeat("r", 25)
+		}},
+		{name: "scanning VLAN and route names too long or with odd characters", base: fullDual, mod: func(c *Config) {
+			c.Platform.ScanVLANs[0].Name = strings.Repeat("v", 33)
+			c.Platform.ScanVLANs[1].Name = strings.Repeat("x", 9000)
+			c.Platform.ScanVLANs[2].Name = "lab<script>"
+			c.Platform.Routes[0].Name = strings.Repeat("r", 33)
+			c.Platform.Routes[1].Name = "caf\xc3"
+		}, want: []want{
+			{"platform.scan_vlans[0].name", "33 bytes; at most 32 characters allowed"},
+			{"platform.scan_vlans[1].name", "9000 bytes; at most 32"},
+			{"platform.scan_vlans[2].name", "character '<' at position 4 is not allowed"},
+			{"platform.routes[0].name", "33 bytes; at most 32"},
+			{"platform.routes[1].name", "character '\\ufffd' at position 4 is not allowed"},
+		}},
 		{name: "100 routes", base: fullDual, mod: func(c *Config) { c.Platform.Routes = manyRoutes(100) },
 			want: []want{{"platform.routes", "100 routes; at most 99"}}},
 		{name: "bad routes", base: fullDual, mod: func(c *Config) {

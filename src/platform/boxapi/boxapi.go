@@ -62,6 +62,7 @@ type Server struct {
 	FlushEvery time.Duration
 	hbMu       sync.Mutex
 	hbs        map[string]heartbeat // box id → latest unwritten heartbeat
+	flushing   map[string]heartbeat // those being written by Flush
 	flusher    sync.Once
 	closeOnce  sync.Once
 	stop       chan struct{}
@@ -188,15 +189,9 @@ func (s *Server) allowNew(addr string, now time.Time) bool {
 	return true
 }
 
-// maxLen bounds what a box reports for display.
-const maxLen = 200
-
-func clip(s string) string {
-	if len(s) > maxLen {
-		return s[:maxLen]
-	}
-	return s
-}
+// clip bounds what a box reports for display, at a character boundary
+// (a cut in the middle of one would store invalid UTF-8).
+func clip(s string) string { return platformapi.ClipText(s, platformapi.MaxReportLen) }
 
 func clipList(l []string) []string {
 	if len(l) > 16 {
@@ -224,7 +219,10 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request) {
 	hb := heartbeat{LANv4: clipList(req.LANv4), LANv6: clipList(req.LANv6), Board: clip(req.Board),
 		Versions: platformapi.Versions{Scanner: clip(req.Versions.Scanner), Signatures: clip(req.Versions.Signatures)},
 		Capacity: req.Capacity, SettingsVersion: req.SettingsVersion, SettingsError: clip(req.SettingsError),
-		RemoteAddr: clientAddr(r), At: now}
+		PollFailures: max(0, req.PollFailures), PollError: clip(req.PollError), RemoteAddr: clientAddr(r), At: now}
+	if hb.PollFailures > 0 && hb.PollError == "" {
+		hb.PollError = "(the box gave no reason)"
+	}
 	b, err := s.findOrCreate(r, key, now)
 	if err != nil {
 		s.fail(w, r, key, err)
@@ -266,7 +264,52 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request) {
 			resp.Update = s.Update(b)
 		}
 	}
+	s.fit(b.ID, &resp)
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// fit keeps a poll answer within what the box reads. What the web UI
+// stores is within platformapi's limits, under which an answer cannot be
+// too large (platformapi.MaxPollResponse); this is the guard for what
+// does not come from there (records written before the limits, an
+// update notice): jobs beyond the limits are not sent, and an answer
+// still too large loses its settings (within the limits they cannot make
+// it so), then jobs, rather than lock the box out. Each cut is logged.
+func (s *Server) fit(boxID string, resp *platformapi.PollResponse) {
+	if n := resp.Update; n != nil {
+		if err := platformapi.CheckUpdate(*n); err != nil {
+			s.Log.Error("box api: update notice not sent", "box", boxID, "err", err)
+			resp.Update = nil
+		}
+	}
+	jobs := resp.Jobs[:0]
+	for _, j := range resp.Jobs {
+		if err := platformapi.CheckJob(j); err != nil {
+			s.Log.Error("box api: job beyond the limits not sent", "box", boxID, "job", platformapi.ClipText(j.ID, 64), "err", err)
+			continue
+		}
+		if len(jobs) == platformapi.MaxPendingJobs {
+			break
+		}
+		jobs = append(jobs, j)
+	}
+	resp.Jobs = jobs
+	for {
+		data, err := json.Marshal(resp)
+		if err == nil && len(data) < platformapi.MaxPollResponse {
+			return
+		}
+		switch {
+		case resp.Settings != nil:
+			resp.Settings = nil
+		case len(resp.Jobs) > 0:
+			resp.Jobs = resp.Jobs[:len(resp.Jobs)-1]
+		default:
+			s.Log.Error("box api: poll answer too large even bare", "box", boxID, "bytes", len(data), "err", err)
+			return
+		}
+		s.Log.Error("box api: poll answer over the box's limit; cut", "box", boxID, "bytes", len(data), "limit", platformapi.MaxPollResponse, "err", err)
+	}
 }
 
 // findOrCreate returns the box of key, recording a new pending box when
@@ -378,10 +421,10 @@ func (s *Server) jobUpdate(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case u.UploadID == "" || len(u.UploadID) > 128:
 		err = refuse(http.StatusBadRequest, platformapi.ErrBadRequest, "upload_id is required, at most 128 characters")
-	case u.JobID == "":
-		err = refuse(http.StatusBadRequest, platformapi.ErrBadRequest, "job_id is required")
+	case u.JobID == "" || len(u.JobID) > platformapi.MaxJobIDLen:
+		err = refuse(http.StatusBadRequest, platformapi.ErrBadRequest, "job_id is required, at most %d characters", platformapi.MaxJobIDLen)
 	case !jobStates[u.State]:
-		err = refuse(http.StatusBadRequest, platformapi.ErrBadRequest, "state %q; allowed: accepted, running, done, failed, canceled", u.State)
+		err = refuse(http.StatusBadRequest, platformapi.ErrBadRequest, "state %q; allowed: accepted, running, done, failed, canceled", clip(u.State))
 	}
 	if err != nil {
 		s.fail(w, r, key, err)
@@ -416,6 +459,12 @@ func (s *Server) jobUpdate(w http.ResponseWriter, r *http.Request) {
 		}
 		if j.BoxID != b.ID {
 			return refuse(http.StatusForbidden, platformapi.ErrForbidden, "job %q is not this box's", u.JobID)
+		}
+		if j.CanceledBy != "" {
+			// A person canceled it: the box hears so and stops; what it
+			// reports of the job is not recorded.
+			resp.Canceled = true
+			return nil
 		}
 		if Final(j.State) {
 			return refuse(http.StatusConflict, platformapi.ErrBadRequest, "job %q is already %s; no further updates", j.ID, j.State)

@@ -15,11 +15,16 @@ import (
 	"testing"
 	"time"
 
+	"fmt"
+	"net/netip"
 	"picket.dev/picket/src/link/platformapi"
+	"picket.dev/picket/src/net/netcfg"
 	"picket.dev/picket/src/platform/boxapi"
 	"picket.dev/picket/src/platform/fleet"
 	"picket.dev/picket/src/platform/store"
 	"picket.dev/picket/src/testkit/fakeclock"
+	"picket.dev/picket/src/testkit/webui"
+	"unicode/utf8"
 )
 
 type syncBuf struct {
@@ -269,7 +274,13 @@ func TestSecondActivationRefused(t *testing.T) {
 	box := b.activate(t, key, alice)
 	code := platformapi.ActivationCode(key.Public().(ed25519.PublicKey))
 	mallory := store.User{Name: "mallory", Role: store.RoleManager, Account: "evil"}
+	// Another account hears nothing of the code (issue 12: "already
+	// activated" told that it exists); the box's own account hears it.
 	_, err := fleet.Activate(b.st, strings.ToLower(code), mallory, "", b.clock.Now())
+	if err == nil || !strings.Contains(err.Error(), "no box is waiting with code") {
+		t.Fatalf("second activation by another account: %v, want no box waiting", err)
+	}
+	_, err = fleet.Activate(b.st, code, alice, "", b.clock.Now())
 	if err == nil || !strings.Contains(err.Error(), "already activated") {
 		t.Fatalf("second activation: %v, want already activated", err)
 	}
@@ -433,5 +444,172 @@ func TestHeartbeatWriteBehind(t *testing.T) {
 	b.st.View(func(tx store.Tx) error { stored, _ = tx.Box(box.ID); return nil })
 	if stored.Versions.Scanner != "2.0" || stored.Board != "rpi4" || stored.Name != "renamed" || stored.Settings.Version != 2 || stored.AppliedVer != 1 {
 		t.Errorf("after Close: %+v", stored)
+	}
+}
+
+// rawPoll polls and returns the status and the raw answer.
+func (b *bench) rawPoll(t *testing.T, key ed25519.PrivateKey, req platformapi.PollRequest) (int, []byte) {
+	t.Helper()
+	w := httptest.NewRecorder()
+	b.h.ServeHTTP(w, request(t, platformapi.PathPoll, key, req, b.clock.Now()))
+	return w.Code, w.Body.Bytes()
+}
+
+// TestPollAtEveryLimit: a box whose settings are all at the web form's
+// limits, with the most jobs waiting, each at its limits, gets a poll
+// answer within what it reads, with everything in it.
+func TestPollAtEveryLimit(t *testing.T) {
+	b := newBench(t)
+	key := newKey(t)
+	box := b.activate(t, key, alice)
+	f := webui.LimitSettings()
+	box, err := fleet.SaveSettings(b.st, box.ID, alice, fleet.Edit{Name: f.Get("name"), PollInterval: f.Get("poll_interval"),
+		VLANs: f.Get("vlans"), Routes: f.Get("routes"), IPv6Method: f.Get("ipv6_method"), IPv6Address: f.Get("ipv6_address"), IPv6Gateway: f.Get("ipv6_gateway")})
+	if err != nil {
+		t.Fatalf("settings at the limits: %v", err)
+	}
+	j := webui.LimitJob()
+	for i := 0; i < platformapi.MaxPendingJobs; i++ {
+		if _, err := fleet.LaunchJob(b.st, box.ID, alice, j.Get("targets"), j.Get("ports"), b.clock.Now()); err != nil {
+			t.Fatalf("job %d at the limits: %v", i+1, err)
+		}
+	}
+	code, body := b.rawPoll(t, key, platformapi.PollRequest{})
+	if code != http.StatusOK {
+		t.Fatalf("poll: %d %s", code, body)
+	}
+	t.Logf("poll answer at every limit: %d bytes; the box reads %d", len(body), platformapi.MaxBody)
+	if len(body) > platformapi.MaxPollResponse || len(body) > platformapi.MaxBody {
+		t.Fatalf("answer of %d bytes; the bound is %d, the box reads %d", len(body), platformapi.MaxPollResponse, platformapi.MaxBody)
+	}
+	var resp platformapi.PollResponse
+	if err := json.Unmarshal(body, &resp); err != nil {
+		t.Fatal(err)
+	}
+	if resp.Settings == nil || len(resp.Settings.ScanVLANs) != 4094 || len(resp.Settings.Routes) != 99 || len(resp.Jobs) != platformapi.MaxPendingJobs || resp.Name != f.Get("name") {
+		t.Fatalf("answer cut: settings %v, %d jobs, name %q", resp.Settings != nil, len(resp.Jobs), resp.Name)
+	}
+}
+
+// TestOversizedRecordsCut: records beyond the limits (written before
+// them, as in issue 12: a 180,000-character VLAN name, jobs with 300 kB
+// port lists) never make an answer the box cannot read: jobs beyond the
+// limits are held back, and settings too large are left out, logged.
+func TestOversizedRecordsCut(t *testing.T) {
+	b := newBench(t)
+	key := newKey(t)
+	box := b.activate(t, key, alice)
+	err := b.st.Update(func(tx store.Tx) error {
+		bx, err := tx.Box(box.ID)
+		if err != nil {
+			return err
+		}
+		bx.Settings.Version++
+		bx.Settings.ScanVLANs = []netcfg.ScanVLAN{{ID: 100, Name: strings.Repeat("v", 180000), Address: netip.MustParsePrefix("10.1.0.5/24")}}
+		for i := 0; i < 4; i++ {
+			bx.Settings.Routes = append(bx.Settings.Routes, netcfg.Route{Name: strings.Repeat("<", 100000)})
+		}
+		if err := tx.PutBox(bx); err != nil {
+			return err
+		}
+		for i := 0; i < 4; i++ {
+			if err := tx.PutJob(store.Job{ID: fmt.Sprintf("job-big-%d", i), BoxID: box.ID, Targets: []string{"10.0.0.1"},
+				Ports: strings.Repeat("80,", 100000), State: store.JobPending, Created: b.clock.Now()}); err != nil {
+				return err
+			}
+		}
+		return tx.PutJob(store.Job{ID: "job-ok", BoxID: box.ID, Targets: []string{"10.0.0.1"}, Ports: "80", State: store.JobPending, Created: b.clock.Now()})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body := b.rawPoll(t, key, platformapi.PollRequest{})
+	if code != http.StatusOK || len(body) > platformapi.MaxBody {
+		t.Fatalf("poll: HTTP %d, %d bytes; want 200 within %d", code, len(body), platformapi.MaxBody)
+	}
+	var resp platformapi.PollResponse
+	if err := json.Unmarshal(body, &resp); err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Jobs) != 1 || resp.Jobs[0].ID != "job-ok" || resp.Settings != nil || resp.Name != "pk_alice" {
+		t.Fatalf("answer: %d jobs, settings %v; want job-ok alone and no settings", len(resp.Jobs), resp.Settings != nil)
+	}
+	if !strings.Contains(b.log.String(), "job beyond the limits not sent") || !strings.Contains(b.log.String(), "poll answer over the box's limit") {
+		t.Errorf("cuts not logged:\n%s", b.log)
+	}
+}
+
+// TestPollFailuresShown: a box that reports failed polls shows as
+// failing, with its error cut at a character boundary.
+func TestPollFailuresShown(t *testing.T) {
+	b := newBench(t)
+	key := newKey(t)
+	box := b.activate(t, key, alice)
+	long := strings.Repeat("é", 150) // 300 bytes: cut within a character at 200
+	if code, _, e := b.poll(t, key, platformapi.PollRequest{PollFailures: 4, PollError: long}); code != http.StatusOK {
+		t.Fatalf("poll: %d %+v", code, e)
+	}
+	if err := b.api.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	b.st.View(func(tx store.Tx) error {
+		got, _ := tx.Box(box.ID)
+		if st := fleet.Status(got, b.clock.Now()); st != fleet.StatusFailing || got.PollFailures != 4 {
+			t.Errorf("status %q with %d failures, want %q", st, got.PollFailures, fleet.StatusFailing)
+		}
+		if !utf8.ValidString(got.PollError) || len(got.PollError) != 200 {
+			t.Errorf("poll error stored as %d bytes, valid UTF-8 %v", len(got.PollError), utf8.ValidString(got.PollError))
+		}
+		return nil
+	})
+	b.poll(t, key, platformapi.PollRequest{})
+	b.api.Flush()
+	b.st.View(func(tx store.Tx) error {
+		got, _ := tx.Box(box.ID)
+		if st := fleet.Status(got, b.clock.Now()); st != "online" || got.PollError != "" {
+			t.Errorf("after a good poll: status %q, error %q", st, got.PollError)
+		}
+		return nil
+	})
+}
+
+// TestCanceledAndDeletedJobs: the box hears "canceled" for a job a
+// person canceled (200, not recorded) and "no job" for one deleted.
+func TestCanceledAndDeletedJobs(t *testing.T) {
+	b := newBench(t)
+	key := newKey(t)
+	box := b.activate(t, key, alice)
+	j1, _ := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.1", "80", b.clock.Now())
+	j2, _ := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.2", "80", b.clock.Now())
+	if _, resp, _ := b.poll(t, key, platformapi.PollRequest{}); len(resp.Jobs) != 2 {
+		t.Fatalf("%d jobs sent, want 2", len(resp.Jobs))
+	}
+	if _, err := fleet.CancelJob(b.st, box.ID, j1.ID, alice, b.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fleet.DeleteJob(b.st, box.ID, j2.ID, alice); err != nil {
+		t.Fatal(err)
+	}
+	if _, resp, _ := b.poll(t, key, platformapi.PollRequest{}); len(resp.Jobs) != 0 {
+		t.Fatalf("canceled or deleted jobs sent: %+v", resp.Jobs)
+	}
+	code, r, e := b.update(t, key, platformapi.JobUpdate{UploadID: "u1", JobID: j1.ID, State: platformapi.JobRunning})
+	if code != http.StatusOK || !r.Canceled {
+		t.Fatalf("update of a canceled job: %d %+v %+v; want 200 canceled", code, r, e)
+	}
+	b.st.View(func(tx store.Tx) error {
+		got, _ := tx.Job(j1.ID)
+		if got.State != platformapi.JobCanceled || got.CanceledBy != "alice" {
+			t.Errorf("canceled job now %+v", got)
+		}
+		return nil
+	})
+	if code, _, _ := b.update(t, key, platformapi.JobUpdate{UploadID: "u2", JobID: j2.ID, State: platformapi.JobRunning}); code != http.StatusNotFound {
+		t.Fatalf("update of a deleted job: %d, want 404", code)
+	}
+	// Long fields are refused before they are echoed.
+	code, _, e = b.update(t, key, platformapi.JobUpdate{UploadID: "u3", JobID: strings.Repeat("x", 500000), State: "x"})
+	if code != http.StatusBadRequest || len(e.Message) > 300 {
+		t.Fatalf("500 kB job id: %d, message of %d bytes", code, len(e.Message))
 	}
 }

@@ -29,6 +29,8 @@ type heartbeat struct {
 	Capacity        platformapi.Capacity
 	SettingsVersion int64
 	SettingsError   string
+	PollFailures    int
+	PollError       string
 	RemoteAddr      string
 	At              time.Time
 }
@@ -40,6 +42,7 @@ func (h heartbeat) applyTo(b *store.Box) {
 	}
 	b.LANv4, b.LANv6, b.Board, b.Versions, b.Capacity = h.LANv4, h.LANv6, h.Board, h.Versions, h.Capacity
 	b.SettingsError, b.RemoteAddr = h.SettingsError, h.RemoteAddr
+	b.PollFailures, b.PollError = h.PollFailures, h.PollError
 	b.LastPoll = h.At
 	if h.At.After(b.LastSeen) {
 		b.LastSeen = h.At
@@ -68,10 +71,15 @@ func (s *Server) record(id string, h heartbeat) {
 	s.flusher.Do(func() { go s.flushLoop() })
 }
 
-// Fresh applies b's unwritten heartbeat to b, for display.
+// Fresh applies b's unwritten heartbeat to b, for display: the latest
+// one, or the one being written (a reader of the store does not see it
+// before its transaction commits).
 func (s *Server) Fresh(b *store.Box) {
 	s.hbMu.Lock()
 	h, ok := s.hbs[b.ID]
+	if !ok {
+		h, ok = s.flushing[b.ID]
+	}
 	s.hbMu.Unlock()
 	if ok {
 		h.applyTo(b)
@@ -102,8 +110,13 @@ func (s *Server) flushLoop() {
 func (s *Server) Flush() error {
 	s.hbMu.Lock()
 	pending := s.hbs
-	s.hbs = nil
+	s.hbs, s.flushing = nil, pending
 	s.hbMu.Unlock()
+	defer func() {
+		s.hbMu.Lock()
+		s.flushing = nil
+		s.hbMu.Unlock()
+	}()
 	if len(pending) == 0 {
 		return nil
 	}

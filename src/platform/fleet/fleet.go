@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/net/netcfg"
@@ -35,48 +37,62 @@ func Visible(u store.User, b store.Box) bool {
 
 // UserError is a refusal to show the person as is (bad input, unknown
 // code); other errors are internal.
-type UserError struct{ Msg string }
+type UserError struct {
+	Msg string
+	// Guess marks a refused activation code (malformed, unknown, or not
+	// the person's to see): what a rate limit on code guessing counts.
+	Guess bool
+}
 
 func (e *UserError) Error() string { return e.Msg }
 
-func userErr(format string, args ...any) error { return &UserError{fmt.Sprintf(format, args...)} }
+func userErr(format string, args ...any) error { return &UserError{Msg: fmt.Sprintf(format, args...)} }
 
 // Activate binds the pending box whose code is typed to u's account, in
 // asset group group, named pk_<user> (made unique with _2, _3...). Unit
 // managers must give a group (one of theirs, if they have a list).
 func Activate(st store.Store, typed string, u store.User, group string, now time.Time) (store.Box, error) {
 	group = strings.TrimSpace(group)
-	if len(group) > 64 {
-		return store.Box{}, userErr("asset group: at most 64 characters")
+	if err := checkText(group, MaxGroupLen); err != nil {
+		return store.Box{}, userErr("asset group: %v", err)
 	}
 	if u.Role == store.RoleUnitManager {
 		if group == "" {
 			return store.Box{}, userErr("asset group: required; as a unit manager you must choose the asset group the box belongs to")
 		}
 		if len(u.AssetGroups) > 0 && !slices.Contains(u.AssetGroups, group) {
-			return store.Box{}, userErr("asset group %q: not one of yours (%s)", group, strings.Join(u.AssetGroups, ", "))
+			return store.Box{}, userErr("asset group %s: not one of yours (%s)", quoted(group), strings.Join(u.AssetGroups, ", "))
 		}
+	}
+	if len(typed) > 64 {
+		return store.Box{}, &UserError{Msg: "activation code: want 13 characters (XXXX-XXXX-XXX)", Guess: true}
 	}
 	code, err := platformapi.NormalizeCode(typed)
 	if err != nil {
-		return store.Box{}, &UserError{err.Error()}
+		return store.Box{}, &UserError{Msg: err.Error(), Guess: true}
 	}
 	var b store.Box
 	err = st.Update(func(tx store.Tx) error {
 		var err error
 		b, err = tx.BoxByCode(code)
+		notFound := &UserError{Msg: fmt.Sprintf("no box is waiting with code %s: check the code on the box's screen", code), Guess: true}
 		if errors.Is(err, store.ErrNotFound) {
-			return userErr("no box is waiting with code %s: check the code on the box's screen", code)
+			return notFound
 		}
 		if err != nil {
 			return err
 		}
 		if b.State == store.BoxActive {
 			// The key stays bound to its account: no takeover by a second
-			// activation, whoever tries.
-			return userErr("the box with code %s is already activated; a box is activated once (ask its account's manager)", code)
+			// activation, whoever tries. Only those who can see the box
+			// hear that it exists; to anyone else a code in another
+			// account (or asset group) is like no code at all.
+			if !Visible(u, b) {
+				return notFound
+			}
+			return &UserError{Msg: fmt.Sprintf("the box with code %s is already activated (it is %s); a box is activated once", code, b.Name), Guess: true}
 		}
-		b.Name, err = uniqueName(tx, "pk_"+u.Name)
+		b.Name, err = uniqueName(tx, defaultName(u.Name))
 		if err != nil {
 			return err
 		}
@@ -86,6 +102,36 @@ func Activate(st store.Store, typed string, u store.User, group string, now time
 		return tx.PutBox(b)
 	})
 	return b, err
+}
+
+// MaxGroupLen bounds an asset group's name, in bytes.
+const MaxGroupLen = 64
+
+// checkText checks a one-line text a person typed: valid UTF-8, at most
+// max bytes, printable characters only.
+func checkText(s string, max int) error {
+	switch {
+	case !utf8.ValidString(s):
+		return errors.New("not valid UTF-8 text")
+	case len(s) > max:
+		return fmt.Errorf("%d bytes; at most %d allowed", len(s), max)
+	}
+	for i, r := range s {
+		if !unicode.IsPrint(r) {
+			return fmt.Errorf("character %+q at position %d is not allowed", r, i+1)
+		}
+	}
+	return nil
+}
+
+// defaultName is a new box's name, pk_<user>, cut so that uniqueName's
+// suffix still fits platformapi.MaxNameLen.
+func defaultName(user string) string {
+	base := "pk_" + user
+	if max := platformapi.MaxNameLen - len("_99999"); len(base) > max {
+		base = platformapi.ClipText(base, max)
+	}
+	return base
 }
 
 func uniqueName(tx store.Tx, base string) (string, error) {
@@ -107,7 +153,10 @@ func uniqueName(tx store.Tx, base string) (string, error) {
 
 // Status is the box's state in the appliances list: "online" when it
 // polled within 1.5 intervals, "heartbeat missed N" for N missed
-// intervals, "offline" after OfflineAfter missed ones.
+// intervals, "offline" after OfflineAfter missed ones. A box that polls
+// but reports that it could not use the answers to its last polls (its
+// PollFailures) is "polls failing" however recently it polled: it
+// reaches the platform, but the platform does not reach it.
 func Status(b store.Box, now time.Time) string {
 	if b.LastPoll.IsZero() {
 		return "never seen"
@@ -118,6 +167,9 @@ func Status(b store.Box, now time.Time) string {
 	}
 	since := now.Sub(b.LastPoll)
 	if since <= iv*3/2 {
+		if b.PollFailures > 0 {
+			return StatusFailing
+		}
 		return "online"
 	}
 	missed := int(since / iv)
@@ -129,6 +181,10 @@ func Status(b store.Box, now time.Time) string {
 
 // OfflineAfter is the number of missed polls after which a box is offline.
 const OfflineAfter = 5
+
+// StatusFailing is the status of a box that polls but cannot use the
+// answers.
+const StatusFailing = "polls failing"
 
 // Edit is a settings form as typed.
 type Edit struct {
@@ -169,8 +225,26 @@ func EditOf(b store.Box) Edit {
 // ipv6) to its problems.
 type FieldErrors map[string][]string
 
+// maxFieldErrors bounds the messages kept per field: a form of 4,000
+// bad lines gets the first ones and a count, not a page of megabytes.
+const maxFieldErrors = 10
+
 func (f FieldErrors) add(field, format string, args ...any) {
-	f[field] = append(f[field], fmt.Sprintf(format, args...))
+	switch n := len(f[field]); {
+	case n < maxFieldErrors:
+		f[field] = append(f[field], fmt.Sprintf(format, args...))
+	case n == maxFieldErrors:
+		f[field] = append(f[field], "and more problems: correct these first")
+	}
+}
+
+// quoted is s for an error message: quoted, cut to a few dozen characters.
+func quoted(s string) string {
+	const max = 40
+	if len(s) > max {
+		return strconv.Quote(platformapi.ClipText(s, max)) + "…"
+	}
+	return strconv.Quote(s)
 }
 
 func (f FieldErrors) Error() string {
@@ -200,17 +274,17 @@ func ParseVLANs(text string, errs FieldErrors) (out []netcfg.ScanVLAN, lineOf []
 			continue
 		}
 		if len(f) < 2 || len(f) > 3 {
-			errs.add("vlans", "line %d: %q: want \"id address/prefix [name]\", e.g. \"100 10.100.0.5/24 lab\"", i+1, l)
+			errs.add("vlans", "line %d: %s: want \"id address/prefix [name]\", e.g. \"100 10.100.0.5/24 lab\"", i+1, quoted(l))
 			continue
 		}
 		id, err := strconv.Atoi(f[0])
 		if err != nil {
-			errs.add("vlans", "line %d: VLAN id %q is not a number; allowed: 1-4094", i+1, f[0])
+			errs.add("vlans", "line %d: VLAN id %s is not a number; allowed: 1-4094", i+1, quoted(f[0]))
 			continue
 		}
 		addr, err := netip.ParsePrefix(f[1])
 		if err != nil {
-			errs.add("vlans", "line %d: %q is not an address with prefix length, e.g. 10.100.0.5/24", i+1, f[1])
+			errs.add("vlans", "line %d: %s is not an address with prefix length, e.g. 10.100.0.5/24", i+1, quoted(f[1]))
 			continue
 		}
 		v := netcfg.ScanVLAN{ID: id, Address: addr}
@@ -230,17 +304,17 @@ func ParseRoutes(text string, errs FieldErrors) (out []netcfg.Route, lineOf []in
 			continue
 		}
 		if len(f) < 2 || len(f) > 3 {
-			errs.add("routes", "line %d: %q: want \"destination gateway [name]\", e.g. \"10.20.0.0/16 10.0.0.1 branch\"", i+1, l)
+			errs.add("routes", "line %d: %s: want \"destination gateway [name]\", e.g. \"10.20.0.0/16 10.0.0.1 branch\"", i+1, quoted(l))
 			continue
 		}
 		dst, err := netip.ParsePrefix(f[0])
 		if err != nil {
-			errs.add("routes", "line %d: destination %q is not a network with prefix length, e.g. 10.20.0.0/16", i+1, f[0])
+			errs.add("routes", "line %d: destination %s is not a network with prefix length, e.g. 10.20.0.0/16", i+1, quoted(f[0]))
 			continue
 		}
 		gw, err := netip.ParseAddr(f[1])
 		if err != nil {
-			errs.add("routes", "line %d: gateway %q is not an IP address", i+1, f[1])
+			errs.add("routes", "line %d: gateway %s is not an IP address", i+1, quoted(f[1]))
 			continue
 		}
 		r := netcfg.Route{Destination: dst, Gateway: gw}
@@ -258,19 +332,14 @@ func (e Edit) Validate() (platformapi.Settings, error) {
 	errs := FieldErrors{}
 	var s platformapi.Settings
 	s.Name = strings.TrimSpace(e.Name)
-	switch {
-	case s.Name == "":
-		errs.add("name", "required")
-	case len(s.Name) > 64:
-		errs.add("name", "at most 64 characters")
-	case strings.ContainsFunc(s.Name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		errs.add("name", "control characters are not allowed")
+	if err := platformapi.CheckName(s.Name); err != nil {
+		errs.add("name", "%v", err)
 	}
 	iv, err := strconv.Atoi(strings.TrimSpace(e.PollInterval))
 	min, max := int(platformapi.MinPollInterval/time.Second), int(platformapi.MaxPollInterval/time.Second)
 	switch {
 	case err != nil:
-		errs.add("poll_interval", "%q is not a number of seconds; allowed: %d-%d", e.PollInterval, min, max)
+		errs.add("poll_interval", "%s is not a number of seconds; allowed: %d-%d", quoted(e.PollInterval), min, max)
 	case iv < min || iv > max:
 		errs.add("poll_interval", "%d seconds is out of range; allowed: %d (10 s) to %d (24 h)", iv, min, max)
 	}
@@ -286,19 +355,19 @@ func (e Edit) Validate() (platformapi.Settings, error) {
 	case "static":
 		s.ScanIPv6.Method = netcfg.ScanIPv6Static
 	default:
-		errs.add("ipv6", "method %q; allowed: off, auto, static", e.IPv6Method)
+		errs.add("ipv6", "method %s; allowed: off, auto, static", quoted(e.IPv6Method))
 	}
 	if a := strings.TrimSpace(e.IPv6Address); a != "" {
 		p, err := netip.ParsePrefix(a)
 		if err != nil {
-			errs.add("ipv6", "address %q is not an IPv6 address with prefix length, e.g. 2001:db8::10/64", a)
+			errs.add("ipv6", "address %s is not an IPv6 address with prefix length, e.g. 2001:db8::10/64", quoted(a))
 		}
 		s.ScanIPv6.Address = p
 	}
 	if g := strings.TrimSpace(e.IPv6Gateway); g != "" {
 		a, err := netip.ParseAddr(g)
 		if err != nil {
-			errs.add("ipv6", "gateway %q is not an IPv6 address", g)
+			errs.add("ipv6", "gateway %s is not an IPv6 address", quoted(g))
 		}
 		s.ScanIPv6.Gateway = a
 	}
@@ -358,7 +427,7 @@ func SaveSettings(st store.Store, boxID string, u store.User, e Edit) (store.Box
 		var err error
 		b, err = tx.Box(boxID)
 		if err != nil || !Visible(u, b) {
-			return userErr("no appliance %q", boxID)
+			return userErr("no appliance %s", quoted(boxID))
 		}
 		if s.Name != b.Name {
 			if o, err := tx.BoxByName(s.Name); err == nil && o.ID != b.ID {
@@ -381,34 +450,35 @@ func NewJobID() (string, error) {
 	return "job-" + hex.EncodeToString(b[:]), nil
 }
 
-// MaxTargets bounds a job's target list.
-const MaxTargets = 4096
-
 // ParseJob checks a job's targets (addresses, CIDRs or host names,
-// separated by spaces, commas or lines) and ports ("22,80,443", "1-1024").
+// separated by spaces, commas or lines) and ports ("22,80,443",
+// "1-1024") against platformapi's limits.
 func ParseJob(targets, ports string) ([]string, string, error) {
 	errs := FieldErrors{}
 	ts := strings.FieldsFunc(targets, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
 	if len(ts) == 0 {
 		errs.add("targets", "required: give addresses, networks (CIDR) or host names")
 	}
-	if len(ts) > MaxTargets {
-		errs.add("targets", "%d targets; at most %d", len(ts), MaxTargets)
+	if len(ts) > platformapi.MaxJobTargets {
+		errs.add("targets", "%d targets; at most %d", len(ts), platformapi.MaxJobTargets)
 	}
+	total := 0
 	for _, t := range ts {
-		if _, err := netip.ParseAddr(t); err == nil {
-			continue
+		total += len(t)
+		if err := platformapi.CheckTarget(t); err != nil {
+			errs.add("targets", "%v", err)
 		}
-		if _, err := netip.ParsePrefix(t); err == nil {
-			continue
-		}
-		if !hostName(t) {
-			errs.add("targets", "%q is not an address, a network (CIDR) or a host name", t)
-		}
+	}
+	if total > platformapi.MaxJobTargetsLen {
+		errs.add("targets", "%d characters of targets in all; at most %d (use networks, e.g. 10.1.0.0/16, rather than long lists)", total, platformapi.MaxJobTargetsLen)
 	}
 	ports = strings.ReplaceAll(strings.TrimSpace(ports), " ", "")
-	if ports == "" {
+	switch {
+	case ports == "":
 		errs.add("ports", "required, e.g. 22,80,443 or 1-1024")
+	case len(ports) > platformapi.MaxPortsLen:
+		errs.add("ports", "%d characters; at most %d (use ranges, e.g. 1-1024)", len(ports), platformapi.MaxPortsLen)
+		ports = ""
 	}
 	for _, p := range strings.Split(ports, ",") {
 		if ports == "" {
@@ -421,8 +491,9 @@ func ParseJob(targets, ports string) ([]string, string, error) {
 		if isRange {
 			b, err2 = strconv.Atoi(hi)
 		}
-		if err1 != nil || err2 != nil || a < 1 || b > 65535 || a > b {
-			errs.add("ports", "%q: want a port or range within 1-65535, e.g. 443 or 1-1024", p)
+		// Digits only: Atoi takes a sign, which the port list does not.
+		if err1 != nil || err2 != nil || strings.ContainsAny(p, "+") || strings.Count(p, "-") > 1 || a < 1 || b > 65535 || a > b {
+			errs.add("ports", "%s: want a port or range within 1-65535, e.g. 443 or 1-1024", quoted(p))
 		}
 	}
 	if len(errs) > 0 {
@@ -431,25 +502,8 @@ func ParseJob(targets, ports string) ([]string, string, error) {
 	return ts, ports, nil
 }
 
-func hostName(s string) bool {
-	if len(s) == 0 || len(s) > 253 {
-		return false
-	}
-	for _, label := range strings.Split(s, ".") {
-		if len(label) == 0 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for _, r := range label {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // LaunchJob records a new pending job on the box; the box gets it at its
-// next poll.
+// next poll. A box has at most platformapi.MaxPendingJobs jobs waiting.
 func LaunchJob(st store.Store, boxID string, u store.User, targets, ports string, now time.Time) (store.Job, error) {
 	ts, ps, err := ParseJob(targets, ports)
 	if err != nil {
@@ -463,9 +517,75 @@ func LaunchJob(st store.Store, boxID string, u store.User, targets, ports string
 	err = st.Update(func(tx store.Tx) error {
 		b, err := tx.Box(boxID)
 		if err != nil || !Visible(u, b) {
-			return userErr("no appliance %q", boxID)
+			return userErr("no appliance %s", quoted(boxID))
+		}
+		jobs, err := tx.JobsOf(boxID)
+		if err != nil {
+			return err
+		}
+		waiting := 0
+		for _, o := range jobs {
+			if o.State == store.JobPending {
+				waiting++
+			}
+		}
+		if waiting >= platformapi.MaxPendingJobs {
+			return FieldErrors{"targets": {fmt.Sprintf("the box already has %d jobs it has not picked up, the most it can be sent at once; wait for its next poll or cancel one", waiting)}}
 		}
 		return tx.PutJob(j)
+	})
+	return j, err
+}
+
+// jobOf returns the job id of box boxID, if u may see the box.
+func jobOf(tx store.Tx, u store.User, boxID, jobID string) (store.Job, error) {
+	b, err := tx.Box(boxID)
+	if err != nil || !Visible(u, b) {
+		return store.Job{}, userErr("no appliance %s", quoted(boxID))
+	}
+	j, err := tx.Job(jobID)
+	if err != nil || j.BoxID != b.ID {
+		return store.Job{}, userErr("no job %s on this appliance", quoted(jobID))
+	}
+	return j, nil
+}
+
+// Ended reports whether a job in state has ended: done, failed or
+// canceled.
+func Ended(state string) bool {
+	return state == platformapi.JobDone || state == platformapi.JobFailed || state == platformapi.JobCanceled
+}
+
+// CancelJob cancels a job that has not ended: a pending job is never
+// sent; a box that already has it hears "canceled" at its next update of
+// it (platformapi.JobUpdateResponse.Canceled).
+func CancelJob(st store.Store, boxID, jobID string, u store.User, now time.Time) (store.Job, error) {
+	var j store.Job
+	err := st.Update(func(tx store.Tx) error {
+		var err error
+		if j, err = jobOf(tx, u, boxID, jobID); err != nil {
+			return err
+		}
+		if Ended(j.State) {
+			return userErr("job %s has already ended (%s); nothing to cancel", j.ID, j.State)
+		}
+		j.State, j.CanceledBy, j.Updated = platformapi.JobCanceled, u.Name, now
+		return tx.PutJob(j)
+	})
+	return j, err
+}
+
+// DeleteJob removes a job and its result. A job that had not ended is
+// never sent again; a box that has it hears "no such job" and drops its
+// updates.
+func DeleteJob(st store.Store, boxID, jobID string, u store.User) (store.Job, error) {
+	var j store.Job
+	err := st.Update(func(tx store.Tx) error {
+		var err error
+		if j, err = jobOf(tx, u, boxID, jobID); err != nil {
+			return err
+		}
+		return tx.DeleteJob(j.ID)
 	})
 	return j, err
 }

@@ -1,8 +1,11 @@
 package fleet
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"path/filepath"
@@ -13,6 +16,7 @@ import (
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/net/netcfg"
 	"picket.dev/picket/src/platform/store"
+	"picket.dev/picket/src/testkit/webui"
 )
 
 var t0 = time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)
@@ -124,5 +128,242 @@ func TestActivateNamesAndGroups(t *testing.T) {
 	limited := store.User{Name: "lim", Role: store.RoleUnitManager, Account: "acme", AssetGroups: []string{"office"}}
 	if Visible(limited, b) || !Visible(alice, b) || Visible(store.User{Account: "other"}, b) {
 		t.Error("visibility of a lab box: want alice yes, office-only unit manager no, other account no")
+	}
+}
+
+func openStore(t *testing.T) store.Store {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// activeBox stores an active box of u's account and returns it with its
+// code.
+func activeBox(t *testing.T, st store.Store, u store.User, group string) store.Box {
+	t.Helper()
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	b := store.Box{ID: store.BoxID(pub), Key: platformapi.EncodeKey(pub), Code: platformapi.ActivationCode(pub), State: store.BoxPending}
+	if err := st.Update(func(tx store.Tx) error { return tx.PutBox(b) }); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Activate(st, b.Code, u, group, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestStatusPollsFailing(t *testing.T) {
+	b := store.Box{LastPoll: t0, PollIntervalSeconds: 180, PollFailures: 3, PollError: "answer larger than 1048576 bytes"}
+	if got := Status(b, t0.Add(10*time.Second)); got != "polls failing" {
+		t.Errorf("a box polling but failing its answers: %q, want polls failing", got)
+	}
+	if got := Status(b, t0.Add(time.Hour)); got != "offline" {
+		t.Errorf("a failing box that stopped polling: %q, want offline", got)
+	}
+}
+
+// TestEditLimits: every field of the settings form is bounded to what the
+// box takes (issue 12), and invalid UTF-8 is refused, not stored.
+func TestEditLimits(t *testing.T) {
+	base := Edit{Name: "b", PollInterval: "180", IPv6Method: "off"}
+	for _, tc := range []struct {
+		name  string
+		edit  func(*Edit)
+		field string
+		want  string // "" = accepted
+	}{
+		{"name of 64 bytes", func(e *Edit) { e.Name = strings.Repeat("é", 32) }, "", ""},
+		{"name of 65 bytes", func(e *Edit) { e.Name = strings.Repeat("a", 65) }, "name", "65 bytes; at most 64"},
+		{"name with invalid UTF-8", func(e *Edit) { e.Name = "lab\xff\xfe" }, "name", "not valid UTF-8"},
+		{"name with a bidi override", func(e *Edit) { e.Name = "lab\u202e1" }, "name", `'\u202e'`},
+		{"name with an escape", func(e *Edit) { e.Name = "lab\x1b[2J" }, "name", `'\x1b'`},
+		{"VLAN name of 32", func(e *Edit) { e.VLANs = "100 10.1.0.5/24 " + strings.Repeat("v", 32) }, "", ""},
+		{"VLAN name of 180,000", func(e *Edit) { e.VLANs = "100 10.1.0.5/24 " + strings.Repeat("v", 180000) }, "vlans", "line 1 (name): 180000 bytes; at most 32"},
+		{"VLAN name with invalid UTF-8", func(e *Edit) { e.VLANs = "100 10.1.0.5/24 l\xffb" }, "vlans", "line 1 (name)"},
+		{"route name of 33", func(e *Edit) { e.Routes = "10.9.0.0/16 10.0.0.1 " + strings.Repeat("r", 33) }, "routes", "line 1 (name): 33 bytes"},
+		{"route gateway with a zone", func(e *Edit) { e.Routes = "2001:db8:9::/48 fe80::1%" + strings.Repeat("z", 1000) }, "routes", "zone"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := base
+			tc.edit(&e)
+			_, err := e.Validate()
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			fe, _ := err.(FieldErrors)
+			if got := strings.Join(fe[tc.field], "\n"); !strings.Contains(got, tc.want) {
+				t.Fatalf("errors %v; want %q on %s", err, tc.want, tc.field)
+			}
+			if len(err.Error()) > 2000 {
+				t.Errorf("error of %d bytes: messages must not repeat long input", len(err.Error()))
+			}
+		})
+	}
+	// 4000 bad lines: the first few are named, not all 4000.
+	bad := strings.Repeat(strings.Repeat("x", 1000)+"\n", 4000)
+	_, err := Edit{Name: "b", PollInterval: "60", VLANs: bad, Routes: bad}.Validate()
+	fe, _ := err.(FieldErrors)
+	if n := len(fe["vlans"]); n != maxFieldErrors+1 || len(err.Error()) > 10000 {
+		t.Errorf("4000 bad lines: %d messages on vlans, %d bytes in all; want %d and a few kB", n, len(err.Error()), maxFieldErrors+1)
+	}
+}
+
+// TestEditAtEveryLimit: the largest settings the form accepts (4094
+// VLANs and 99 routes, names at their limits) validate, and are within
+// the poll answer's budget (platformapi's limits).
+func TestEditAtEveryLimit(t *testing.T) {
+	f := webui.LimitSettings()
+	e := Edit{Name: f.Get("name"), PollInterval: f.Get("poll_interval"), VLANs: f.Get("vlans"), Routes: f.Get("routes"),
+		IPv6Method: f.Get("ipv6_method"), IPv6Address: f.Get("ipv6_address"), IPv6Gateway: f.Get("ipv6_gateway")}
+	s, err := e.Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.ScanVLANs) != netcfg.MaxScanVLANs || len(s.Routes) != netcfg.MaxRoutes || len(s.Name) != platformapi.MaxNameLen {
+		t.Fatalf("%d VLANs, %d routes, name of %d bytes", len(s.ScanVLANs), len(s.Routes), len(s.Name))
+	}
+	for _, v := range s.ScanVLANs {
+		if len(v.Name) != netcfg.MaxNameLen {
+			t.Fatalf("VLAN %d named %q", v.ID, v.Name)
+		}
+	}
+	j := webui.LimitJob()
+	ts, ps, err := ParseJob(j.Get("targets"), j.Get("ports"))
+	if err != nil || len(ts) != platformapi.MaxJobTargets || len(ps) != platformapi.MaxPortsLen {
+		t.Fatalf("job at the limits: %d targets, %d characters of ports, %v", len(ts), len(ps), err)
+	}
+	// The poll answer of a box with these settings and the most jobs
+	// waiting, as the platform encodes it, fits what the box reads.
+	resp := platformapi.PollResponse{State: platformapi.StateActive, Name: s.Name, PollIntervalSeconds: s.PollIntervalSeconds, Settings: &s}
+	for i := 0; i < platformapi.MaxPendingJobs; i++ {
+		resp.Jobs = append(resp.Jobs, platformapi.Job{ID: "job-0123456789abcdef", Targets: ts, Ports: ps, Created: t0})
+	}
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(resp); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("poll answer at the form's limits: %d bytes (bound %d, the box reads %d)", buf.Len(), platformapi.MaxPollResponse, platformapi.MaxBody)
+	if buf.Len() > platformapi.MaxPollResponse {
+		t.Errorf("%d bytes; over the bound %d", buf.Len(), platformapi.MaxPollResponse)
+	}
+}
+
+func TestParseJobLimits(t *testing.T) {
+	var at []string
+	for i := 0; i < platformapi.MaxJobTargets; i++ {
+		at = append(at, fmt.Sprintf("h%06d", i)) // 7 characters: 28 kB in all
+	}
+	if ts, _, err := ParseJob(strings.Join(at, " "), strings.Repeat("1,", 1023)+"1"); err != nil || len(ts) != platformapi.MaxJobTargets {
+		t.Fatalf("job at the limits: %d targets, %v", len(ts), err)
+	}
+	for _, tc := range []struct {
+		name, targets, ports, field, want string
+	}{
+		{"4097 targets", strings.Join(append(at, "h"), " "), "1", "targets", "4097 targets; at most 4096"},
+		{"targets of 40 kB", strings.Repeat(strings.Repeat("a.", 99)+"aa ", 200), "1", "targets", "40000 characters of targets in all"},
+		{"zone", "fe80::1%eth0", "1", "targets", "zone"},
+		{"300 kB of ports", "10.0.0.1", strings.Repeat("80,", 100000), "ports", "300000 characters; at most 2048"},
+		{"signed port", "10.0.0.1", "+80", "ports", `"+80"`},
+		{"invalid UTF-8 target", "host\xff", "1", "targets", "is not an address"},
+		{"long target", strings.Repeat("a", 300), "1", "targets", "300 characters; at most 253"},
+	} {
+		_, _, err := ParseJob(tc.targets, tc.ports)
+		fe, _ := err.(FieldErrors)
+		if got := strings.Join(fe[tc.field], "\n"); !strings.Contains(got, tc.want) {
+			t.Errorf("%s: errors %v; want %q on %s", tc.name, err, tc.want, tc.field)
+		}
+		if err != nil && len(err.Error()) > 2000 {
+			t.Errorf("%s: error of %d bytes", tc.name, len(err.Error()))
+		}
+	}
+}
+
+func TestJobsWaitingCapCancelDelete(t *testing.T) {
+	st := openStore(t)
+	alice := store.User{Name: "alice", Role: store.RoleManager, Account: "acme"}
+	b := activeBox(t, st, alice, "")
+	var jobs []store.Job
+	for i := 0; i < platformapi.MaxPendingJobs; i++ {
+		j, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", t0)
+		if err != nil {
+			t.Fatalf("job %d: %v", i+1, err)
+		}
+		jobs = append(jobs, j)
+	}
+	if _, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", t0); err == nil || !strings.Contains(err.Error(), "8 jobs it has not picked up") {
+		t.Fatalf("job %d: %v; want the cap", platformapi.MaxPendingJobs+1, err)
+	}
+	// Someone of another account sees neither the box nor its jobs.
+	mallory := store.User{Name: "mallory", Role: store.RoleManager, Account: "evil"}
+	if _, err := CancelJob(st, b.ID, jobs[0].ID, mallory, t0); err == nil || !strings.Contains(err.Error(), "no appliance") {
+		t.Errorf("cancel by another account: %v", err)
+	}
+	if _, err := DeleteJob(st, b.ID, jobs[0].ID, mallory); err == nil {
+		t.Error("delete by another account accepted")
+	}
+	other := activeBox(t, st, alice, "")
+	if _, err := CancelJob(st, other.ID, jobs[0].ID, alice, t0); err == nil || !strings.Contains(err.Error(), "no job") {
+		t.Errorf("cancel through another box: %v", err)
+	}
+	j, err := CancelJob(st, b.ID, jobs[0].ID, alice, t0.Add(time.Minute))
+	if err != nil || j.State != platformapi.JobCanceled || j.CanceledBy != "alice" {
+		t.Fatalf("cancel: %+v %v", j, err)
+	}
+	if _, err := CancelJob(st, b.ID, jobs[0].ID, alice, t0); err == nil || !strings.Contains(err.Error(), "already ended") {
+		t.Errorf("second cancel: %v", err)
+	}
+	if _, err := DeleteJob(st, b.ID, jobs[1].ID, alice); err != nil {
+		t.Fatal(err)
+	}
+	// Two places free again.
+	for i := 0; i < 2; i++ {
+		if _, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", t0); err != nil {
+			t.Fatalf("after cancel and delete, job %d: %v", i+1, err)
+		}
+	}
+	st.View(func(tx store.Tx) error {
+		all, _ := tx.JobsOf(b.ID)
+		if len(all) != platformapi.MaxPendingJobs+1 {
+			t.Errorf("%d jobs; want %d (one canceled, one deleted)", len(all), platformapi.MaxPendingJobs+1)
+		}
+		return nil
+	})
+}
+
+// TestActivateOtherAccountsCode: a code bound in another account (or an
+// asset group the person cannot see) reads as unknown; only those who
+// can see the box hear that it is already activated.
+func TestActivateOtherAccountsCode(t *testing.T) {
+	st := openStore(t)
+	alice := store.User{Name: "alice", Role: store.RoleManager, Account: "acme"}
+	b := activeBox(t, st, alice, "lab")
+	_, unknownErr := Activate(st, "0000-0000-000", store.User{Name: "bob", Role: store.RoleManager, Account: "other"}, "", t0)
+	for _, u := range []store.User{
+		{Name: "bob", Role: store.RoleManager, Account: "other"},
+		{Name: "lim", Role: store.RoleUnitManager, Account: "acme", AssetGroups: []string{"office"}},
+	} {
+		_, err := Activate(st, b.Code, u, "office", t0)
+		var ue *UserError
+		if !errors.As(err, &ue) || !ue.Guess || !strings.Contains(ue.Msg, "no box is waiting with code "+b.Code) || strings.Contains(ue.Msg, "activated") {
+			t.Errorf("%s: %v; want the unknown code's message (%v)", u.Name, err, unknownErr)
+		}
+	}
+	_, err := Activate(st, b.Code, alice, "", t0)
+	if err == nil || !strings.Contains(err.Error(), "already activated (it is pk_alice)") {
+		t.Errorf("alice: %v; want already activated", err)
+	}
+	if _, err := Activate(st, strings.Repeat("A", 100000), alice, "", t0); err == nil || len(err.Error()) > 200 {
+		t.Errorf("a 100 kB code: %v", err)
+	}
+	if _, err := Activate(st, b.Code, alice, "g\xff", t0); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
+		t.Errorf("invalid UTF-8 group: %v", err)
 	}
 }

@@ -46,7 +46,22 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.Box.Register(mux)
 	s.Web.Register(mux)
-	return mux
+	return HSTS(mux)
+}
+
+// HSTSValue is the Strict-Transport-Security header of every answer:
+// the platform is HTTPS only, and a browser that has been there once
+// goes on HTTPS for a year even when a link or a typed address says
+// http (no downgrade by someone on the path). Without includeSubDomains:
+// the platform does not speak for other hosts of its domain.
+const HSTSValue = "max-age=31536000"
+
+// HSTS sets the Strict-Transport-Security header on every answer of h.
+func HSTS(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", HSTSValue)
+		h.ServeHTTP(w, r)
+	})
 }
 
 // TLSConfig is the listeners' TLS: version 1.3 only.
@@ -106,7 +121,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		bm, wm := http.NewServeMux(), http.NewServeMux()
 		p.Box.Register(bm)
 		p.Web.Register(wm)
-		srvs = []srv{{cfg.Listen, bm, "box API"}, {cfg.WebListen, wm, "web UI"}}
+		srvs = []srv{{cfg.Listen, HSTS(bm), "box API"}, {cfg.WebListen, HSTS(wm), "web UI"}}
 	}
 	errc := make(chan error, len(srvs))
 	var hs []*http.Server

@@ -81,10 +81,21 @@ func TestHandler(t *testing.T) {
 	if json.Unmarshal(w.Body.Bytes(), &resp); w.Code != 200 || resp.State != platformapi.StateUnactivated {
 		t.Errorf("poll: %d %s", w.Code, w.Body)
 	}
+	// HSTS on every answer (issue 12: none): a year, as RFC 6797 writes it.
+	if got := w.Header().Get("Strict-Transport-Security"); got != "max-age=31536000" {
+		t.Errorf("poll: Strict-Transport-Security %q", got)
+	}
 	w = httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/login", nil))
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `id="login-form"`) {
 		t.Errorf("login page: %d", w.Code)
+	}
+	for _, path := range []string{"/login", "/no-such-page", "/static/style.css", "/appliances"} {
+		w = httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		if got := w.Header().Get("Strict-Transport-Security"); got != "max-age=31536000" {
+			t.Errorf("GET %s (%d): Strict-Transport-Security %q", path, w.Code, got)
+		}
 	}
 	if err := p.Close(); err != nil {
 		t.Fatal(err)

@@ -243,6 +243,20 @@ func (t boltTx) PutJob(j Job) error {
 	return put(t, bJobs, j.ID, j)
 }
 
+func (t boltTx) DeleteJob(id string) error {
+	j, err := t.Job(id)
+	if err != nil {
+		return err
+	}
+	if err := t.tx.Bucket(bBoxJobs).Delete([]byte(boxJobKey(j))); err != nil {
+		return fmt.Errorf("delete job %s: index: %w", id, err)
+	}
+	if err := t.tx.Bucket(bJobs).Delete([]byte(id)); err != nil {
+		return fmt.Errorf("delete job %s: %w", id, err)
+	}
+	return nil
+}
+
 func (t boltTx) JobsOf(boxID string) ([]Job, error) {
 	var out []Job
 	prefix := []byte(boxID + "/")

@@ -56,6 +56,11 @@ type Box struct {
 	AppliedVer    int64                `json:"applied_settings_version"`
 	SettingsError string               `json:"settings_error,omitempty"`
 	RemoteAddr    string               `json:"remote_addr,omitempty"`
+	// PollFailures and PollError are what the box said of its polls
+	// before the last one (platformapi.PollRequest): failures in a row
+	// whose answer it could not use, and the last one's error.
+	PollFailures int    `json:"poll_failures,omitempty"`
+	PollError    string `json:"poll_error,omitempty"`
 
 	// PollIntervalSeconds is the interval the box polls at: the one in
 	// the settings it applied (the default until then).
@@ -96,16 +101,19 @@ const (
 
 // Job is a scan job launched on a box.
 type Job struct {
-	ID        string          `json:"id"`
-	BoxID     string          `json:"box_id"`
-	Targets   []string        `json:"targets"`
-	Ports     string          `json:"ports"`
-	State     string          `json:"state"`
-	Error     string          `json:"error,omitempty"`
-	Result    json.RawMessage `json:"result,omitempty"`
-	CreatedBy string          `json:"created_by"`
-	Created   time.Time       `json:"created"`
-	Updated   time.Time       `json:"updated"`
+	ID      string          `json:"id"`
+	BoxID   string          `json:"box_id"`
+	Targets []string        `json:"targets"`
+	Ports   string          `json:"ports"`
+	State   string          `json:"state"`
+	Error   string          `json:"error,omitempty"`
+	Result  json.RawMessage `json:"result,omitempty"`
+	// CanceledBy is the person who canceled the job on the platform (the
+	// State is then canceled); the box's later updates are not recorded.
+	CanceledBy string    `json:"canceled_by,omitempty"`
+	CreatedBy  string    `json:"created_by"`
+	Created    time.Time `json:"created"`
+	Updated    time.Time `json:"updated"`
 }
 
 // Upload records one applied JobUpdate, by the box's upload id.
@@ -168,6 +176,9 @@ type Tx interface {
 	// JobsOf returns the jobs of a box, oldest first.
 	JobsOf(boxID string) ([]Job, error)
 	PutJob(j Job) error
+	// DeleteJob removes a job (its upload records stay, so a box that
+	// repeats an update hears "duplicate").
+	DeleteJob(id string) error
 
 	Upload(boxID, uploadID string) (Upload, error)
 	PutUpload(u Upload) error

@@ -136,6 +136,18 @@ func TestJobsUploadsSessions(t *testing.T) {
 		if len(jobs) != 3 || jobs[0].ID != "job-b" || jobs[2].ID != "job-c" {
 			t.Errorf("jobs of box1 %+v, want b, a, c (oldest first)", jobs)
 		}
+		if err := tx.DeleteJob("job-a"); err != nil {
+			return err
+		}
+		if _, err := tx.Job("job-a"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("deleted job: %v", err)
+		}
+		if jobs, err := tx.JobsOf("box1"); err != nil || len(jobs) != 2 || jobs[0].ID != "job-b" || jobs[1].ID != "job-c" {
+			t.Errorf("jobs of box1 after deleting job-a: %+v, %v; want b, c", jobs, err)
+		}
+		if err := tx.DeleteJob("job-a"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("deleting a deleted job: %v", err)
+		}
 		if err := tx.PutUpload(store.Upload{BoxID: "box1", UploadID: "u1", JobID: "job-b"}); err != nil {
 			return err
 		}

@@ -62,7 +62,7 @@ const boxPage = `{{template "top" .}}
 {{with .Data}}
 <table class="facts" id="facts">
 <tr><th>ID</th><td id="box-id">{{.Box.ID}}</td></tr>
-<tr><th>Status</th><td id="box-status">{{.Status}}</td></tr>
+<tr><th>Status</th><td id="box-status">{{.Status}}{{if .Box.PollFailures}}: <span class="error" id="poll-error">the box could not use the answers to its last {{.Box.PollFailures}} polls: {{.Box.PollError}}</span>{{end}}</td></tr>
 <tr><th>Account / asset group</th><td>{{.Box.Account}} / {{.Box.AssetGroup}}</td></tr>
 <tr><th>Board</th><td>{{.Box.Board}}</td></tr>
 <tr><th>LAN</th><td>{{range .Box.LANv4}}{{.}} {{end}}{{range .Box.LANv6}}{{.}} {{end}}</td></tr>
@@ -95,9 +95,11 @@ const boxPage = `{{template "top" .}}
 <label>Ports <input name="ports" id="ports" value="{{.JobPorts}}"></label>{{template "ferr" index .Errors "ports"}}
 <button type="submit" id="launch">Launch scan</button>
 </form>
-{{if .Jobs}}<table id="jobs"><thead><tr><th>Job</th><th>Targets</th><th>Ports</th><th>State</th><th>Launched</th><th>Updated</th></tr></thead><tbody>
+{{if .Jobs}}<table id="jobs"><thead><tr><th>Job</th><th>Targets</th><th>Ports</th><th>State</th><th>Launched</th><th>Updated</th><th></th></tr></thead><tbody>
 {{range .Jobs}}<tr id="{{.ID}}"><td>{{.ID}}</td><td>{{range .Targets}}{{.}} {{end}}</td><td>{{.Ports}}</td>
-<td class="job-state">{{.State}}{{if .Error}}: <span class="error">{{.Error}}</span>{{end}}</td><td>{{.CreatedBy}}, {{fmtTime .Created}}</td><td>{{fmtTime .Updated}}</td></tr>
+<td class="job-state">{{.State}}{{if .CanceledBy}} by {{.CanceledBy}}{{end}}{{if .Error}}: <span class="error">{{.Error}}</span>{{end}}</td><td>{{.CreatedBy}}, {{fmtTime .Created}}</td><td>{{fmtTime .Updated}}</td>
+<td class="job-actions">{{if not (ended .State)}}<form method="post" action="/appliances/{{$.Data.Box.ID}}/jobs/{{.ID}}/cancel" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><button type="submit" class="cancel-job">Cancel</button></form>{{end}}
+<form method="post" action="/appliances/{{$.Data.Box.ID}}/jobs/{{.ID}}/delete" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><button type="submit" class="delete-job">Delete</button></form></td></tr>
 {{end}}</tbody></table>{{end}}
 {{end}}
 {{template "bottom" .}}`
@@ -110,4 +112,5 @@ header a{color:#fff}.brand{font-weight:bold}.logout{margin-left:auto}
 main{padding:1em}label{display:block;margin:.5em 0}textarea{width:40em;max-width:100%}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}
 .error,.ferr{color:#a00}.notice{color:#060}.status-online{color:#060}.status-offline{color:#a00}.status-missed{color:#a60}
+.status-failing{color:#a00;font-weight:bold}form.inline{display:inline}
 `

@@ -1,14 +1,16 @@
 // Package web is the platform's web UI for managers and unit managers:
 // log in and out, the appliances list, activating a box by its code,
-// editing a box's settings and launching scan jobs. Pages are rendered on
-// the server (html/template), with no JavaScript.
+// editing a box's settings, launching scan jobs and canceling or deleting
+// them. Pages are rendered on the server (html/template), with no
+// JavaScript.
 //
 // Security: server-side sessions (random 256-bit cookie values, stored by
 // hash, with expiry) in Secure, HttpOnly, SameSite=Strict cookies; a
 // per-session CSRF token on every POST form (login included, through a
 // pre-login session); login rate limiting per account and per client
-// address; CSP default-src 'self', X-Frame-Options DENY and no-store on
-// every page.
+// address, and likewise for wrong activation codes; notices shown only
+// from a fixed set (the query names one, it never carries text); CSP
+// default-src 'self', X-Frame-Options DENY and no-store on every page.
 package web
 
 import (
@@ -45,19 +47,38 @@ type Server struct {
 	// client address.
 	Accounts *auth.Limiter
 	Addrs    *auth.Limiter
+	// CodeUsers and CodeAddrs limit wrong activation codes per user and
+	// per client address (guessing a waiting box's code).
+	CodeUsers *auth.Limiter
+	CodeAddrs *auth.Limiter
 	// Fresh, when set, brings a box read from the store up to date with
 	// what is not written yet (the box API's write-behind heartbeats).
 	Fresh func(*store.Box)
 
 	tmpl map[string]*template.Template
+	// activateMu makes checking the code limits, trying the code and
+	// counting a failure one step, so parallel guesses cannot all pass
+	// the check before the first failure counts.
+	activateMu sync.Mutex
 }
+
+// Activation code limits: MaxCodeFailures wrong codes in a row lock the
+// user, or the address, for CodeLock.
+const (
+	MaxCodeFailures = 10
+	CodeLock        = time.Minute
+)
 
 // New returns a Server with the default session lifetime and login limits
 // (5 failures → 1 minute lock).
 func New(st store.Store, now func() time.Time, log *slog.Logger) *Server {
 	s := &Server{Store: st, Now: now, Log: log, SessionTTL: DefaultSessionTTL,
 		Accounts: auth.NewLimiter(now), Addrs: auth.NewLimiter(now), tmpl: map[string]*template.Template{}}
-	funcs := template.FuncMap{"fmtTime": fmtTime}
+	s.CodeUsers, s.CodeAddrs = auth.NewLimiter(now), auth.NewLimiter(now)
+	for _, l := range []*auth.Limiter{s.CodeUsers, s.CodeAddrs} {
+		l.MaxFailures, l.Lock = MaxCodeFailures, CodeLock
+	}
+	funcs := template.FuncMap{"fmtTime": fmtTime, "ended": fleet.Ended}
 	for name, page := range map[string]string{"login": loginPage, "appliances": appliancesPage, "activate": activatePage, "box": boxPage, "error": errorPage} {
 		s.tmpl[name] = template.Must(template.Must(template.New(name).Funcs(funcs).Parse(layout)).Parse(page))
 	}
@@ -91,7 +112,21 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /appliances/{id}", s.user(s.box))
 	mux.HandleFunc("POST /appliances/{id}/settings", s.user(s.saveSettings))
 	mux.HandleFunc("POST /appliances/{id}/jobs", s.user(s.launchJob))
+	mux.HandleFunc("POST /appliances/{id}/jobs/{job}/cancel", s.user(s.cancelJob))
+	mux.HandleFunc("POST /appliances/{id}/jobs/{job}/delete", s.user(s.deleteJob))
 }
+
+// notices are the only messages a page shows from its query (?notice=
+// names one): a link someone else made cannot put text on the page.
+var notices = map[string]string{
+	"activated": "Box activated. It gets its name and settings at its next poll.",
+	"saved":     "Settings saved. The box applies them at its next poll.",
+	"launched":  "Scan job launched. The box picks it up at its next poll.",
+	"canceled":  "Scan job canceled. The box is told when it next reports on it.",
+	"deleted":   "Scan job deleted.",
+}
+
+func notice(r *http.Request) string { return notices[r.URL.Query().Get("notice")] }
 
 // Handler returns the UI alone.
 func (s *Server) Handler() http.Handler {
@@ -387,8 +422,11 @@ func (s *Server) appliances(w http.ResponseWriter, r *http.Request, sess *store.
 		s.fresh(&b)
 		st := fleet.Status(b, now)
 		class := st
-		if strings.HasPrefix(st, "heartbeat missed") {
+		switch {
+		case strings.HasPrefix(st, "heartbeat missed"):
 			class = "missed"
+		case st == fleet.StatusFailing:
+			class = "failing"
 		}
 		c := b.Capacity
 		capacity := fmt.Sprintf("%d/%d scans, %d CPUs, %d MB", c.RunningScans, c.MaxScans, c.CPUs, c.MemoryMB)
@@ -399,7 +437,7 @@ func (s *Server) appliances(w http.ResponseWriter, r *http.Request, sess *store.
 			LastPoll: fmtTime(b.LastPoll), Status: st, StatusClass: strings.ReplaceAll(class, " ", "-"), Capacity: capacity})
 	}
 	slices.SortFunc(rows, func(a, b row) int { return strings.Compare(a.Name, b.Name) })
-	s.render(w, http.StatusOK, "appliances", page{Title: "Appliances", User: &u, CSRF: sess.CSRF, Notice: r.URL.Query().Get("notice"), Data: rows})
+	s.render(w, http.StatusOK, "appliances", page{Title: "Appliances", User: &u, CSRF: sess.CSRF, Notice: notice(r), Data: rows})
 }
 
 type activateData struct {
@@ -415,9 +453,31 @@ func (s *Server) activateForm(w http.ResponseWriter, r *http.Request, sess *stor
 
 func (s *Server) activate(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
 	d := activateData{Code: r.PostFormValue("code"), Group: r.PostFormValue("group"), Groups: u.AssetGroups, GroupRequired: u.Role == store.RoleUnitManager}
+	addr := clientAddr(r)
+	s.activateMu.Lock()
+	for _, k := range []struct {
+		l         *auth.Limiter
+		key, what string
+	}{{s.CodeAddrs, addr, "from your address"}, {s.CodeUsers, u.Name, "for your account"}} {
+		if locked, until := k.l.Locked(k.key); locked {
+			s.activateMu.Unlock()
+			s.Log.Warn("web: activation refused: rate limited", "user", u.Name, "remote", addr, "until", until)
+			s.render(w, http.StatusTooManyRequests, "activate", page{Title: "Activate a box", User: &u, CSRF: sess.CSRF,
+				Error: fmt.Sprintf("too many wrong activation codes %s: try again after %s", k.what, fmtTime(until)), Data: d})
+			return
+		}
+	}
 	b, err := fleet.Activate(s.Store, d.Code, u, d.Group, s.Now())
 	var ue *fleet.UserError
-	if errors.As(err, &ue) {
+	switch {
+	case errors.As(err, &ue) && ue.Guess:
+		s.CodeAddrs.Fail(addr)
+		s.CodeUsers.Fail(u.Name)
+	case err == nil:
+		s.CodeUsers.Succeed(u.Name)
+	}
+	s.activateMu.Unlock()
+	if ue != nil {
 		s.Log.Warn("web: activation refused", "user", u.Name, "remote", r.RemoteAddr, "reason", ue.Msg)
 		s.render(w, http.StatusBadRequest, "activate", page{Title: "Activate a box", User: &u, CSRF: sess.CSRF, Error: ue.Msg, Data: d})
 		return
@@ -481,16 +541,7 @@ func (s *Server) renderBox(w http.ResponseWriter, r *http.Request, status int, s
 		d.JobPorts = "1-1024"
 	}
 	d.IPv6Methods = []string{"off", "auto", "static"}
-	notice := ""
-	switch r.URL.Query().Get("notice") {
-	case "activated":
-		notice = "Box activated. It gets its name and settings at its next poll."
-	case "saved":
-		notice = "Settings saved. The box applies them at its next poll."
-	case "launched":
-		notice = "Scan job launched. The box picks it up at its next poll."
-	}
-	s.render(w, status, "box", page{Title: "Appliance " + b.Name, User: &u, CSRF: sess.CSRF, Error: msg, Notice: notice, Data: d})
+	s.render(w, status, "box", page{Title: "Appliance " + b.Name, User: &u, CSRF: sess.CSRF, Error: msg, Notice: notice(r), Data: d})
 }
 
 func (s *Server) box(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
@@ -536,4 +587,34 @@ func (s *Server) launchJob(w http.ResponseWriter, r *http.Request, sess *store.S
 		headers(w)
 		http.Redirect(w, r, "/appliances/"+j.BoxID+"?notice=launched", http.StatusSeeOther)
 	}
+}
+
+// jobAction cancels or deletes a job and goes back to the box's page.
+func (s *Server) jobAction(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User, what string,
+	act func(boxID, jobID string) (store.Job, error)) {
+	j, err := act(r.PathValue("id"), r.PathValue("job"))
+	var ue *fleet.UserError
+	switch {
+	case errors.As(err, &ue):
+		s.Log.Warn("web: job "+what+" refused", "user", u.Name, "box", r.PathValue("id"), "job", r.PathValue("job"), "reason", ue.Msg)
+		s.renderBox(w, r, http.StatusBadRequest, sess, u, boxData{}, ue.Msg)
+	case err != nil:
+		s.internal(w, r, err)
+	default:
+		s.Log.Info("web: job "+what, "user", u.Name, "box", j.BoxID, "job", j.ID)
+		headers(w)
+		http.Redirect(w, r, "/appliances/"+j.BoxID+"?notice="+what, http.StatusSeeOther)
+	}
+}
+
+func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
+	s.jobAction(w, r, sess, u, "canceled", func(boxID, jobID string) (store.Job, error) {
+		return fleet.CancelJob(s.Store, boxID, jobID, u, s.Now())
+	})
+}
+
+func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
+	s.jobAction(w, r, sess, u, "deleted", func(boxID, jobID string) (store.Job, error) {
+		return fleet.DeleteJob(s.Store, boxID, jobID, u)
+	})
 }

@@ -3,6 +3,7 @@ package web_test
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -384,4 +386,221 @@ func manyRoutes(n int) string {
 		s.WriteString("10." + strconv.Itoa(i) + ".0.0/16 10.100.0.1\n")
 	}
 	return s.String()
+}
+
+// activeBox activates a pending box as the browser's user and returns it.
+func (b *bench) activeBox(t *testing.T, br *browser, token string) store.Box {
+	t.Helper()
+	code, box := b.pendingBox(t)
+	if resp, body := br.post("/activate", url.Values{"csrf": {token}, "code": {code}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("activate: %s\n%s", resp.Status, body)
+	}
+	return box
+}
+
+// TestNoticeFixed: the notice shown comes from a fixed set; the query
+// only names it (issue 12: any text was shown).
+func TestNoticeFixed(t *testing.T) {
+	b := newBench(t)
+	br := b.browser(t)
+	br.loggedIn("alice")
+	box := b.activeBox(t, br, csrf(t, func() string { _, p := br.get("/appliances"); return p }()))
+	for _, path := range []string{"/appliances", "/appliances/" + box.ID} {
+		_, page := br.get(path + "?notice=" + url.QueryEscape("Your session expired: log in at evil.example"))
+		if strings.Contains(page, "evil.example") || strings.Contains(page, `id="notice"`) {
+			t.Errorf("%s shows a notice from the query:\n%s", path, page)
+		}
+		_, page = br.get(path + "?notice=saved")
+		if !strings.Contains(page, `<p class="notice" id="notice">Settings saved. The box applies them at its next poll.</p>`) {
+			t.Errorf("%s: the fixed notice 'saved' not shown:\n%s", path, page)
+		}
+	}
+}
+
+// TestActivationCodeRateLimit: wrong activation codes lock the user and
+// the address; guesses sent in parallel are counted before they are
+// tried, so no more than the limit get an answer.
+func TestActivationCodeRateLimit(t *testing.T) {
+	b := newBench(t)
+	br := b.browser(t)
+	token := br.loggedIn("alice")
+	code, _ := b.pendingBox(t)
+	const parallel = 40
+	statuses := make(chan int, parallel)
+	var wg sync.WaitGroup
+	for i := range parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Valid check symbols, unknown codes: what a guesser sends.
+			guess := guessCode(i)
+			resp, _ := br.post("/activate", url.Values{"csrf": {token}, "code": {guess}})
+			statuses <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	if count[http.StatusBadRequest] != web.MaxCodeFailures || count[http.StatusTooManyRequests] != parallel-web.MaxCodeFailures {
+		t.Fatalf("%d parallel guesses answered %v; want %d tried (400), the rest 429", parallel, count, web.MaxCodeFailures)
+	}
+	// Locked: even the right code waits.
+	resp, body := br.post("/activate", url.Values{"csrf": {token}, "code": {code}})
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "too many wrong activation codes") {
+		t.Fatalf("right code while locked: %s", resp.Status)
+	}
+	// Per address: another user from the same address is locked too.
+	uma := b.browser(t)
+	ut := uma.loggedIn("uma")
+	if resp, body := uma.post("/activate", url.Values{"csrf": {ut}, "code": {code}, "group": {"lab"}}); resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "from your address") {
+		t.Fatalf("another user from the locked address: %s", resp.Status)
+	}
+	b.clock.Advance(web.CodeLock + time.Second)
+	if resp, body := br.post("/activate", url.Values{"csrf": {token}, "code": {code}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after the lock: %s\n%s", resp.Status, body)
+	}
+	// Per user: failures from many addresses lock the user (the test has
+	// one address: lock the user through the limiter).
+	for range web.MaxCodeFailures {
+		b.w.CodeUsers.Fail("uma")
+	}
+	if resp, body := uma.post("/activate", url.Values{"csrf": {ut}, "code": {"0000-0000-000"}, "group": {"lab"}}); resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "for your account") {
+		t.Fatalf("locked user: %s", resp.Status)
+	}
+}
+
+// guessCode is the i-th code with a valid check symbol, as
+// platformapi.NormalizeCode accepts.
+func guessCode(i int) string {
+	for n := i * 37; ; n++ {
+		c := fmt.Sprintf("%010d", n)
+		for _, check := range "0123456789ABCDEFGHJKMNPQRSTVWXYZ*~$=U" {
+			if got, err := platformapi.NormalizeCode(c + string(check)); err == nil {
+				return got
+			}
+		}
+	}
+}
+
+// TestActivatedElsewhereIsNotFound: a code bound in another account reads
+// as unknown (issue 12: "already activated" told that it exists).
+func TestActivatedElsewhereIsNotFound(t *testing.T) {
+	b := newBench(t)
+	alice := b.browser(t)
+	box := b.activeBox(t, alice, alice.loggedIn("alice"))
+	b.addUser(t, store.User{Name: "eve", Role: store.RoleManager, Account: "other"})
+	eve := b.browser(t)
+	resp, body := eve.post("/activate", url.Values{"csrf": {eve.loggedIn("eve")}, "code": {box.Code}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "no box is waiting with code "+box.Code) || strings.Contains(body, "already") {
+		t.Fatalf("another account's code: %s\n%s", resp.Status, body)
+	}
+}
+
+// TestCancelDeleteJob: a person cancels and deletes jobs from the box's
+// page (forms with the CSRF token); nobody else can.
+func TestCancelDeleteJob(t *testing.T) {
+	b := newBench(t)
+	br := b.browser(t)
+	token := br.loggedIn("alice")
+	box := b.activeBox(t, br, token)
+	jobs := "/appliances/" + box.ID + "/jobs"
+	for range 2 {
+		if resp, _ := br.post(jobs, url.Values{"csrf": {token}, "targets": {"10.0.0.1"}, "ports": {"80"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("launch: %s", resp.Status)
+		}
+	}
+	var ids []string
+	b.st.View(func(tx store.Tx) error {
+		js, _ := tx.JobsOf(box.ID)
+		for _, j := range js {
+			ids = append(ids, j.ID)
+		}
+		return nil
+	})
+	_, page := br.get("/appliances/" + box.ID)
+	for _, id := range ids {
+		for _, act := range []string{"cancel", "delete"} {
+			if !strings.Contains(page, `action="/appliances/`+box.ID+`/jobs/`+id+`/`+act+`"`) {
+				t.Fatalf("no %s form for %s:\n%s", act, id, page)
+			}
+		}
+	}
+	cancel := jobs + "/" + ids[0] + "/cancel"
+	if resp, _ := br.post(cancel, url.Values{}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cancel without CSRF token: %s, want 403", resp.Status)
+	}
+	b.addUser(t, store.User{Name: "eve", Role: store.RoleManager, Account: "other"})
+	eve := b.browser(t)
+	et := eve.loggedIn("eve")
+	for _, act := range []string{"cancel", "delete"} {
+		if resp, _ := eve.post(jobs+"/"+ids[0]+"/"+act, url.Values{"csrf": {et}}); resp.StatusCode == http.StatusSeeOther {
+			t.Errorf("another account's %s: %s", act, resp.Status)
+		}
+	}
+	resp, _ := br.post(cancel, url.Values{"csrf": {token}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/appliances/"+box.ID+"?notice=canceled" {
+		t.Fatalf("cancel: %s %s", resp.Status, resp.Header.Get("Location"))
+	}
+	if resp, body := br.post(cancel, url.Values{"csrf": {token}}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "already ended") {
+		t.Errorf("second cancel: %s", resp.Status)
+	}
+	if resp, _ := br.post(jobs+"/"+ids[1]+"/delete", url.Values{"csrf": {token}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %s", resp.Status)
+	}
+	b.st.View(func(tx store.Tx) error {
+		j0, err0 := tx.Job(ids[0])
+		_, err1 := tx.Job(ids[1])
+		if err0 != nil || j0.State != platformapi.JobCanceled || j0.CanceledBy != "alice" || err1 == nil {
+			t.Errorf("after cancel and delete: %+v %v; deleted: %v", j0, err0, err1)
+		}
+		return nil
+	})
+	_, page = br.get("/appliances/" + box.ID + "?notice=canceled")
+	if !strings.Contains(page, "canceled by alice") || strings.Contains(page, ids[1]) || strings.Contains(page, `/jobs/`+ids[0]+`/cancel`) {
+		t.Errorf("page after cancel and delete:\n%s", page)
+	}
+}
+
+// TestInvalidUTF8Refused: a name that is not valid UTF-8 is refused,
+// not stored (issue 12: stored and shown as U+FFFD).
+func TestInvalidUTF8Refused(t *testing.T) {
+	b := newBench(t)
+	br := b.browser(t)
+	token := br.loggedIn("alice")
+	box := b.activeBox(t, br, token)
+	resp, body := br.post("/appliances/"+box.ID+"/settings", url.Values{"csrf": {token}, "name": {"lab\xff\xfe"}, "poll_interval": {"60"}, "ipv6_method": {"off"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "not valid UTF-8") {
+		t.Fatalf("invalid UTF-8 name: %s\n%s", resp.Status, body)
+	}
+	b.st.View(func(tx store.Tx) error {
+		got, _ := tx.Box(box.ID)
+		if got.Name != "pk_alice" {
+			t.Errorf("name stored as %q", got.Name)
+		}
+		return nil
+	})
+}
+
+// TestPollFailingShown: a box that reports failed polls is shown failing
+// in the list and on its page, with its error.
+func TestPollFailingShown(t *testing.T) {
+	b := newBench(t)
+	br := b.browser(t)
+	box := b.activeBox(t, br, br.loggedIn("alice"))
+	b.st.Update(func(tx store.Tx) error {
+		bx, _ := tx.Box(box.ID)
+		bx.LastPoll, bx.PollFailures, bx.PollError = b.clock.Now(), 3, "answer larger than 1048576 bytes"
+		return tx.PutBox(bx)
+	})
+	_, page := br.get("/appliances")
+	if !strings.Contains(page, `class="status status-failing">polls failing<`) {
+		t.Errorf("list:\n%s", page)
+	}
+	_, page = br.get("/appliances/" + box.ID)
+	if !strings.Contains(page, "polls failing") || !strings.Contains(page, "last 3 polls: answer larger than 1048576 bytes") {
+		t.Errorf("box page:\n%s", page)
+	}
 }

@@ -119,3 +119,41 @@ func (s *Session) Post(page, path string, form url.Values) {
 		s.t.Fatalf("POST %s: HTTP %d\n%s", path, resp.StatusCode, body)
 	}
 }
+
+// LimitSettings is the box settings form with every field at the limit
+// the platform accepts (platformapi and netcfg's limits): a 64-byte name
+// of the characters JSON escapes longest, 4094 scanning VLANs on IPv6
+// /112 subnets written at full length, each with a 32-character name, 99
+// static routes to /128 destinations through a gateway on one of those
+// VLANs, and static IPv6 for scanning. Written out here, not taken from
+// the limits' constants, so that a change of them shows in the tests.
+func LimitSettings() url.Values {
+	var vlans, routes strings.Builder
+	for i := 1; i <= 4094; i++ {
+		fmt.Fprintf(&vlans, "%d 2a01:fdb8:aaaa:%04x:ffff:ffff:ffff:fffe/112 v%031d\n", i, 0x1000+i, i)
+	}
+	for i := 1; i <= 99; i++ {
+		fmt.Fprintf(&routes, "2a01:fdb8:bbbb:ffff:ffff:ffff:ffff:%04x/128 2a01:fdb8:aaaa:%04x:ffff:ffff:ffff:fffd r%031d\n", 0x1000+i, 0x1000+i, i)
+	}
+	return url.Values{
+		"name":          {strings.Repeat("<&>", 21) + "x"},
+		"poll_interval": {"10"},
+		"vlans":         {vlans.String()},
+		"routes":        {routes.String()},
+		"ipv6_method":   {"static"},
+		"ipv6_address":  {"2a01:fdb8:cccc:ffff:ffff:ffff:ffff:fffe/112"},
+		"ipv6_gateway":  {"2a01:fdb8:cccc:ffff:ffff:ffff:ffff:fffd"},
+	}
+}
+
+// LimitJob is the scan job form at the limits: 4096 targets of 8
+// characters (32 KiB in all) and 2048 characters of ports. The platform
+// takes at most 8 such jobs waiting for a box.
+func LimitJob() url.Values {
+	targets := make([]string, 4096)
+	for i := range targets {
+		targets[i] = fmt.Sprintf("10.0.%d.%d", i/256%10, i%10) // 8 characters
+	}
+	ports := strings.Repeat("1,", 1023) + "11"
+	return url.Values{"targets": {strings.Join(targets, " ")}, "ports": {ports}}
+}
