@@ -133,6 +133,9 @@ type Links struct {
 const (
 	MaxScanVLANs = 4094
 	MaxRoutes    = 99
+	// MaxNameLen bounds the name of a scanning VLAN or a route, in bytes
+	// of UTF-8: a label for people, shown and logged, not a document.
+	MaxNameLen = 64
 )
 
 // Platform is what the platform pushes. It is stored with the rest but the

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // FieldError is one problem Validate found: the field (as named in JSON,
@@ -527,6 +528,17 @@ func (v *checker) links(l Links, w WAN) {
 	}
 }
 
+// name checks the name of a scanning VLAN or route: a short label in
+// UTF-8. The message never repeats the name, which may be huge.
+func (v *checker) name(field, n string) {
+	switch {
+	case len(n) > MaxNameLen:
+		v.add(field, "%d bytes long; at most %d allowed", len(n), MaxNameLen)
+	case !utf8.ValidString(n):
+		v.add(field, "not valid UTF-8")
+	}
+}
+
 // subnetEntry is one subnet the box has an address on, for the overlap
 // check between scanning VLANs and the static LAN and WAN.
 type subnetEntry struct {
@@ -566,6 +578,7 @@ func (v *checker) platform(c Config) {
 		if seen[sv.ID] == 0 {
 			seen[sv.ID] = i + 1
 		}
+		v.name(field+".name", sv.Name)
 		var ok bool
 		switch {
 		case sv.Address == (netip.Prefix{}):
@@ -587,6 +600,7 @@ func (v *checker) platform(c Config) {
 	dests := make(map[netip.Prefix]int, len(p.Routes))
 	for i, r := range p.Routes {
 		field := fmt.Sprintf("platform.routes[%d]", i)
+		v.name(field+".name", r.Name)
 		d := r.Destination
 		switch {
 		case !d.IsValid():

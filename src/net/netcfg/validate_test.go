@@ -282,6 +282,15 @@ func TestValidate(t *testing.T) {
 		{name: "IPv6 scanning VLAN on the IPv6-only LAN subnet", base: fullV6, mod: func(c *Config) {
 			c.Platform.ScanVLANs = []ScanVLAN{{ID: 7, Address: pfx("2001:db8::99/64")}}
 		}, want: []want{{"platform.scan_vlans[0].address", "overlaps the LAN subnet (2001:db8::/64)"}}},
+		// A 9,000-character name was stored (issue 12): names are labels.
+		{name: "scanning VLAN name too long", base: fullDual, mod: func(c *Config) { c.Platform.ScanVLANs[1].Name = strings.Repeat("v", 9000) },
+			want: []want{{"platform.scan_vlans[1].name", "9000 bytes long; at most 64 allowed"}}},
+		{name: "scanning VLAN name of 64 bytes", base: fullDual, mod: func(c *Config) { c.Platform.ScanVLANs[1].Name = strings.Repeat("é", 32) }},
+		{name: "scanning VLAN name not UTF-8", base: fullDual, mod: func(c *Config) { c.Platform.ScanVLANs[0].Name = "lab\xff" },
+			want: []want{{"platform.scan_vlans[0].name", "not valid UTF-8"}}},
+		{name: "route name too long", base: fullDual, mod: func(c *Config) {
+			c.Platform.Routes = []Route{{Name: strings.Repeat("r", 65), Destination: pfx("10.40.0.0/16"), Gateway: addr("10.30.0.1")}}
+		}, want: []want{{"platform.routes[0].name", "65 bytes long; at most 64 allowed"}}},
 		{name: "100 routes", base: fullDual, mod: func(c *Config) { c.Platform.Routes = manyRoutes(100) },
 			want: []want{{"platform.routes", "100 routes; at most 99"}}},
 		{name: "bad routes", base: fullDual, mod: func(c *Config) {
