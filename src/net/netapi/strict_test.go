@@ -100,7 +100,7 @@ func TestStrictRequests(t *testing.T) {
 	if code, apiErr := rawPost(t, s, "/v1/apply", static); code != http.StatusOK {
 		t.Errorf("well-formed apply: HTTP %d %+v", code, apiErr)
 	}
-	if code, apiErr := rawPost(t, s, "/v1/platform", `{"scan_vlans":[{"id":7,"name":"`+strings.Repeat("v", 64)+`","address":"10.7.0.2/24"}]}`); code != http.StatusOK {
+	if code, apiErr := rawPost(t, s, "/v1/platform", `{"scan_vlans":[{"id":7,"name":"`+strings.Repeat("v", netcfg.MaxNameLen)+`","address":"10.7.0.2/24"}]}`); code != http.StatusOK {
 		t.Errorf("platform with a 64-byte name: HTTP %d %+v", code, apiErr)
 	}
 }
@@ -112,7 +112,7 @@ func TestStrictRequests(t *testing.T) {
 func TestStalledBodyTimesOut(t *testing.T) {
 	const readTimeout = 500 * time.Millisecond
 	store, dir := newStore(t)
-	s := serve(t, newManager(t, store, nil), netapi.WithLogger(nil))
+	s := serve(t, newManager(t, store, nil), netapi.WithTimeouts(0, readTimeout, 0))
 	conn, err := net.Dial("unix", s.path)
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +154,7 @@ func TestReadTimeoutSparesLongCalls(t *testing.T) {
 	const readTimeout = 300 * time.Millisecond
 	store, _ := newStore(t)
 	canc := &fakeCanceler{released: make(chan struct{})}
-	s := serve(t, newManager(t, store, canc), netapi.WithLogger(nil))
+	s := serve(t, newManager(t, store, canc), netapi.WithTimeouts(readTimeout, readTimeout, readTimeout))
 	c := s.dial(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
