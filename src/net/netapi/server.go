@@ -31,8 +31,8 @@ const shutdownGrace = 5 * time.Second
 // a request (under maxBody) at once, so a request that takes longer to
 // arrive is stalled or malicious and must not hold a connection and a
 // goroutine for ever. Once a request has arrived, its handler runs without
-// a read deadline: an Apply may run the connectivity test, and a Subscribe
-// lasts as long as its caller wants.
+// a read deadline (net/http lifts it): an Apply may run the connectivity
+// test, and a Subscribe lasts as long as its caller wants.
 const (
 	// DefaultReadHeaderTimeout bounds the request line and headers.
 	DefaultReadHeaderTimeout = 10 * time.Second
@@ -363,10 +363,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, p peer, err error)
 }
 
 // readBody reads the whole request body (at most maxBody) within the
-// server's ReadTimeout, then lifts the read deadline: the handler may run
-// longer than that (an Apply runs the connectivity test), and net/http
-// cancels a request's context when its connection's background read hits
-// the deadline.
+// server's ReadTimeout, before the handler runs. (Once the body is read,
+// net/http lifts the read deadline for its background read, so a handler
+// may run longer than ReadTimeout: TestReadTimeoutSparesLongCalls.)
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
@@ -377,9 +376,6 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		// A stalled body ends at the read deadline; say so without
 		// echoing anything that did arrive.
 		return nil, &Error{Kind: KindInvalidRequest, Message: fmt.Sprintf("netapi: %s request: body not received in full: %s", r.URL.Path, readFailure(err)), Err: err}
-	}
-	if err := http.NewResponseController(w).SetReadDeadline(time.Time{}); err != nil {
-		return nil, &Error{Kind: KindInternal, Message: "netapi: lift the read deadline: " + err.Error(), Err: err}
 	}
 	return body, nil
 }
@@ -409,12 +405,6 @@ func decode(r *http.Request, body []byte, v any) error {
 // subscribe streams each status as one JSON line until the caller goes
 // away, the manager closes the channel, or the server shuts down.
 func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
-	// No read deadline on a stream: net/http would cancel its context when
-	// the connection's background read hit one.
-	if err := http.NewResponseController(w).SetReadDeadline(time.Time{}); err != nil {
-		s.fail(w, r, peerOf(r), &Error{Kind: KindInternal, Message: "netapi: lift the read deadline: " + err.Error(), Err: err})
-		return
-	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	defer context.AfterFunc(s.streams, cancel)()

@@ -147,13 +147,14 @@ func TestStalledBodyTimesOut(t *testing.T) {
 }
 
 // TestReadTimeoutSparesLongCalls: the read timeout bounds how long a
-// request takes to arrive, not how long it runs. net/http cancels a
-// request's context when the connection's read deadline passes; an Apply
-// held up by the scan-cancel hook, and a subscription, must outlive it.
+// request takes to arrive, not how long it runs: an Apply held up by the
+// scan-cancel hook (which watches its context), and a subscription, must
+// outlive it. (net/http lifts the read deadline once a body is read; a
+// request context canceled at the deadline would refuse the change.)
 func TestReadTimeoutSparesLongCalls(t *testing.T) {
 	const readTimeout = 300 * time.Millisecond
 	store, _ := newStore(t)
-	canc := &fakeCanceler{released: make(chan struct{})}
+	canc := &ctxCanceler{released: make(chan struct{})}
 	s := serve(t, newManager(t, store, canc), netapi.WithTimeouts(readTimeout, readTimeout, readTimeout))
 	c := s.dial(t)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -177,5 +178,18 @@ func TestReadTimeoutSparesLongCalls(t *testing.T) {
 		if st.Seq > first.Seq && st.Interfaces[0].IPv4.Method == netapi.MethodStatic {
 			break
 		}
+	}
+}
+
+// ctxCanceler is a ScanCanceler that holds a change until released, or
+// fails it when the request's context ends first.
+type ctxCanceler struct{ released chan struct{} }
+
+func (c *ctxCanceler) CancelScan(ctx context.Context, _ string) (bool, error) {
+	select {
+	case <-c.released:
+		return false, nil
+	case <-ctx.Done():
+		return false, context.Cause(ctx)
 	}
 }
