@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"time"
 
 	"picket.dev/picket/src/net/netcfg"
 )
@@ -25,6 +26,10 @@ type Client struct {
 
 var _ Manager = (*Client)(nil)
 
+// clientIdleTimeout is how long the client keeps an idle connection: less
+// than the server's DefaultIdleTimeout, so the client closes it first.
+const clientIdleTimeout = time.Minute
+
 // Dial returns a client for the server on the unix socket at socketPath.
 // It connects lazily, at the first call, and again after a server restart.
 func Dial(socketPath string) *Client {
@@ -34,6 +39,7 @@ func Dial(socketPath string) *Client {
 			return d.DialContext(ctx, "unix", socketPath)
 		},
 		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     clientIdleTimeout,
 		DisableCompression:  true,
 	}
 	// No client timeout: calls are bounded by their context, and Subscribe

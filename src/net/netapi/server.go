@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"time"
 
+	"picket.dev/picket/src/base/strictjson"
 	"picket.dev/picket/src/net/netcfg"
 )
 
@@ -24,6 +26,24 @@ const SocketMode fs.FileMode = 0o660
 // shutdownGrace is how long Serve lets requests in flight finish after its
 // context ends.
 const shutdownGrace = 5 * time.Second
+
+// Default time limits of a connection. Callers are local daemons that send
+// a request (under maxBody) at once, so a request that takes longer to
+// arrive is stalled or malicious and must not hold a connection and a
+// goroutine for ever. Once a request has arrived, its handler runs without
+// a read deadline (net/http lifts it): an Apply may run the connectivity
+// test, and a Subscribe lasts as long as its caller wants.
+const (
+	// DefaultReadHeaderTimeout bounds the request line and headers.
+	DefaultReadHeaderTimeout = 10 * time.Second
+	// DefaultReadTimeout bounds the whole request, body included.
+	DefaultReadTimeout = 15 * time.Second
+	// DefaultIdleTimeout closes a kept-alive connection with no request.
+	// It is longer than the client's idle limit (clientIdleTimeout), so
+	// the client, not the server, closes an idle connection and never
+	// sends a request on one the server is closing.
+	DefaultIdleTimeout = 2 * time.Minute
+)
 
 // Option configures a Server.
 type Option func(*Server)
@@ -50,6 +70,24 @@ func WithSecretUIDs(uids ...uint32) Option {
 		s.secret = make(map[uint32]bool, len(uids))
 		for _, u := range uids {
 			s.secret[u] = true
+		}
+	}
+}
+
+// WithTimeouts sets the connection time limits: for the headers, for the
+// whole request, and for an idle kept-alive connection. Zero keeps a
+// default (DefaultReadHeaderTimeout, DefaultReadTimeout,
+// DefaultIdleTimeout). Tests shorten them.
+func WithTimeouts(header, request, idle time.Duration) Option {
+	return func(s *Server) {
+		if header > 0 {
+			s.hs.ReadHeaderTimeout = header
+		}
+		if request > 0 {
+			s.hs.ReadTimeout = request
+		}
+		if idle > 0 {
+			s.hs.IdleTimeout = idle
 		}
 	}
 }
@@ -86,21 +124,23 @@ func NewServer(m Manager, opts ...Option) *Server {
 		log:     slog.New(slog.DiscardHandler),
 		mux:     http.NewServeMux(),
 	}
-	for _, o := range opts {
-		o(s)
-	}
-	s.streams, s.stopStreams = context.WithCancel(context.Background())
-	s.routes()
 	s.hs = &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: DefaultReadHeaderTimeout,
+		ReadTimeout:       DefaultReadTimeout,
+		IdleTimeout:       DefaultIdleTimeout,
 		// No write timeout: Subscribe streams for as long as the caller
 		// listens.
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return context.WithValue(ctx, peerKey{}, peerCred(c))
 		},
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.hs.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
+	s.streams, s.stopStreams = context.WithCancel(context.Background())
+	s.routes()
 	return s
 }
 
@@ -197,15 +237,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) routes() {
-	s.handle("GET", pathConfig, func(r *http.Request) (any, error) {
+	s.handle("GET", pathConfig, func(r *http.Request, _ []byte) (any, error) {
 		return s.m.Config(r.Context())
 	})
-	s.handle("GET", pathStatus, func(r *http.Request) (any, error) {
+	s.handle("GET", pathStatus, func(r *http.Request, _ []byte) (any, error) {
 		return s.m.Status(r.Context())
 	})
-	s.handle("POST", pathApply, func(r *http.Request) (any, error) {
+	s.handle("POST", pathApply, func(r *http.Request, body []byte) (any, error) {
 		var req applyRequest
-		if err := decode(r, &req); err != nil {
+		if err := decode(r, body, &req); err != nil {
 			return nil, err
 		}
 		cfg := req.Config
@@ -214,41 +254,41 @@ func (s *Server) routes() {
 		}
 		return s.m.Apply(r.Context(), cfg, ApplyOptions{KeepProxyPassword: req.KeepProxyPassword})
 	})
-	s.handle("POST", pathRenew, func(r *http.Request) (any, error) {
+	s.handle("POST", pathRenew, func(r *http.Request, body []byte) (any, error) {
 		var req renewRequest
-		if err := decode(r, &req); err != nil {
+		if err := decode(r, body, &req); err != nil {
 			return nil, err
 		}
 		return struct{}{}, s.m.Renew(r.Context(), req.Iface)
 	})
-	s.handle("POST", pathReset, func(r *http.Request) (any, error) {
+	s.handle("POST", pathReset, func(r *http.Request, _ []byte) (any, error) {
 		return s.m.Reset(r.Context())
 	})
-	s.handle("POST", pathMode, func(r *http.Request) (any, error) {
+	s.handle("POST", pathMode, func(r *http.Request, body []byte) (any, error) {
 		var req modeRequest
-		if err := decode(r, &req); err != nil {
+		if err := decode(r, body, &req); err != nil {
 			return nil, err
 		}
 		return s.m.SwitchMode(r.Context(), req.Mode)
 	})
-	s.handle("POST", pathTest, func(r *http.Request) (any, error) {
+	s.handle("POST", pathTest, func(r *http.Request, _ []byte) (any, error) {
 		return s.m.TestConnectivity(r.Context())
 	})
-	s.handle("POST", pathPlatform, func(r *http.Request) (any, error) {
+	s.handle("POST", pathPlatform, func(r *http.Request, body []byte) (any, error) {
 		var p netcfg.Platform
-		if err := decode(r, &p); err != nil {
+		if err := decode(r, body, &p); err != nil {
 			return nil, err
 		}
 		return s.m.ApplyPlatform(r.Context(), p)
 	})
-	s.handle("POST", pathLink, func(r *http.Request) (any, error) {
+	s.handle("POST", pathLink, func(r *http.Request, body []byte) (any, error) {
 		var l PlatformLink
-		if err := decode(r, &l); err != nil {
+		if err := decode(r, body, &l); err != nil {
 			return nil, err
 		}
 		return struct{}{}, s.m.ReportPlatform(r.Context(), l)
 	})
-	s.handle("GET", pathManagement, func(r *http.Request) (any, error) {
+	s.handle("GET", pathManagement, func(r *http.Request, _ []byte) (any, error) {
 		if p := peerOf(r); !s.secret[p.uid] {
 			return nil, &Error{Kind: KindPermissionDenied, Message: fmt.Sprintf("netapi: management path: uid %d may use the network manager API but not read the proxy password; only the platform link's uid may", p.uid)}
 		}
@@ -271,9 +311,14 @@ func peerOf(r *http.Request) peer {
 
 // handle routes method and path to h, which returns the response value or
 // an error.
-func (s *Server) handle(method, path string, h func(*http.Request) (any, error)) {
+func (s *Server) handle(method, path string, h func(r *http.Request, body []byte) (any, error)) {
 	s.mux.HandleFunc(method+" "+path, func(w http.ResponseWriter, r *http.Request) {
-		v, err := h(r)
+		in, err := readBody(w, r)
+		if err != nil {
+			s.fail(w, r, peerOf(r), err)
+			return
+		}
+		v, err := h(r, in)
 		if err != nil {
 			s.fail(w, r, peerOf(r), err)
 			return
@@ -317,11 +362,42 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, p peer, err error)
 		"status", code, "kind", string(we.Kind), "error", we.Message)
 }
 
-// decode reads a JSON request body into v.
-func decode(r *http.Request, v any) error {
-	body := http.MaxBytesReader(nil, r.Body, maxBody)
-	if err := json.NewDecoder(body).Decode(v); err != nil {
-		return &Error{Kind: KindInvalidRequest, Message: fmt.Sprintf("netapi: decode %s request: %s", r.URL.Path, describeJSONError(err))}
+// readBody reads the whole request body (at most maxBody) within the
+// server's ReadTimeout, before the handler runs. (Once the body is read,
+// net/http lifts the read deadline for its background read, so a handler
+// may run longer than ReadTimeout: TestReadTimeoutSparesLongCalls.)
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var big *http.MaxBytesError
+		if errors.As(err, &big) {
+			return nil, &Error{Kind: KindInvalidRequest, Message: fmt.Sprintf("netapi: %s request: body larger than %d bytes", r.URL.Path, big.Limit), Err: err}
+		}
+		// A stalled body ends at the read deadline; say so without
+		// echoing anything that did arrive.
+		return nil, &Error{Kind: KindInvalidRequest, Message: fmt.Sprintf("netapi: %s request: body not received in full: %s", r.URL.Path, readFailure(err)), Err: err}
+	}
+	return body, nil
+}
+
+// readFailure says why a body read failed, in words.
+func readFailure(err error) string {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timed out"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed early"
+	}
+	return "read failed"
+}
+
+// decode decodes a JSON request body into v strictly: one JSON document,
+// no unknown field (a misspelt field would otherwise be dropped silently,
+// and a change applied without it).
+func decode(r *http.Request, body []byte, v any) error {
+	if err := strictjson.Unmarshal(body, v); err != nil {
+		return &Error{Kind: KindInvalidRequest, Message: fmt.Sprintf("netapi: decode %s request: %s", r.URL.Path, describeJSONError(err)), Err: err}
 	}
 	return nil
 }

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/netip"
 	"strconv"
 
+	"picket.dev/picket/src/base/strictjson"
 	"picket.dev/picket/src/net/netcfg"
 )
 
@@ -83,21 +83,27 @@ type errorResponse struct {
 	Error *Error `json:"error"`
 }
 
-// describeJSONError says what is wrong with a request body without quoting
-// it: a body may carry the proxy password.
+// describeJSONError says what is wrong with a request body, naming the
+// field and the reason, without quoting the body beyond a short excerpt:
+// a body may be megabytes long, or carry the proxy password.
 func describeJSONError(err error) string {
 	var (
 		syn *json.SyntaxError
 		typ *json.UnmarshalTypeError
-		big *http.MaxBytesError
+		unk *strictjson.UnknownFieldError
+		fld *strictjson.FieldError
 	)
 	switch {
 	case errors.As(err, &syn):
 		return fmt.Sprintf("malformed JSON at byte %d", syn.Offset)
 	case errors.As(err, &typ):
-		return fmt.Sprintf("field %q: a JSON %s cannot be a %s", typ.Field, typ.Value, typ.Type)
-	case errors.As(err, &big):
-		return fmt.Sprintf("body larger than %d bytes", big.Limit)
+		return fmt.Sprintf("field %s: a JSON %s cannot be a %s", strictjson.Quote(typ.Field), typ.Value, typ.Type)
+	case errors.As(err, &unk):
+		return fmt.Sprintf("unknown field %s; the API has no such field (misspelt?)", strictjson.Quote(unk.Field))
+	case errors.As(err, &fld):
+		return fmt.Sprintf("field %s: %s", strictjson.Quote(fld.Field), fld.Reason())
+	case errors.Is(err, strictjson.ErrTrailingData):
+		return "trailing data after the JSON document; send exactly one JSON object"
 	}
-	return err.Error()
+	return strictjson.ClipQuoted(err.Error())
 }

@@ -161,5 +161,5 @@ func enumUnmarshal[T ~uint8](what string, names []string, v *T, b []byte) error 
 			return nil
 		}
 	}
-	return fmt.Errorf("netcfg: unknown %s %q; allowed: %s", what, b, strings.Join(names, ", "))
+	return fmt.Errorf("netcfg: unknown %s %q; allowed: %s", what, clipQuoted(string(b)), strings.Join(names, ", "))
 }

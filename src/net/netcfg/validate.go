@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // FieldError is one problem Validate found: the field (as named in JSON,
@@ -103,6 +104,23 @@ type checker struct{ errs []error }
 
 func (v *checker) add(field, format string, args ...any) {
 	v.errs = append(v.errs, &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
+}
+
+// maxQuoted is the most bytes of a value a message repeats.
+const maxQuoted = 64
+
+// clipQuoted cuts s to maxQuoted bytes on a rune boundary, marking the cut.
+// A value quoted back in a message (a proxy host, a label, an enumeration
+// name) goes through it: it came from a caller and may be megabytes long.
+func clipQuoted(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 func (v *checker) lan(l LAN) {
@@ -396,7 +414,7 @@ func (v *checker) proxy(p Proxy, mode Mode) {
 	case strings.HasPrefix(s, "socks"):
 		v.add("proxy.scheme", "SOCKS proxies are not supported; use an HTTP proxy that tunnels TLS with CONNECT")
 	default:
-		v.add("proxy.scheme", "scheme %q is not supported; only an HTTP proxy that tunnels TLS with CONNECT (scheme http)", p.Scheme)
+		v.add("proxy.scheme", "scheme %q is not supported; only an HTTP proxy that tunnels TLS with CONNECT (scheme http)", clipQuoted(p.Scheme))
 	}
 	v.proxyHost(p.Host, mode)
 	if p.Port < 1 || p.Port > 65535 {
@@ -410,9 +428,9 @@ func (v *checker) proxyHost(h string, mode Mode) {
 	const field = "proxy.host"
 	if i := strings.Index(h, "://"); i >= 0 {
 		if strings.HasPrefix(strings.ToLower(h[:i]), "socks") {
-			v.add(field, "SOCKS proxies are not supported (%q); use an HTTP proxy that tunnels TLS with CONNECT", h)
+			v.add(field, "SOCKS proxies are not supported (%q); use an HTTP proxy that tunnels TLS with CONNECT", clipQuoted(h))
 		} else {
-			v.add(field, "%q has a scheme; give the host alone (an FQDN or IP address)", h)
+			v.add(field, "%q has a scheme; give the host alone (an FQDN or IP address)", clipQuoted(h))
 		}
 		return
 	}
@@ -430,7 +448,7 @@ func (v *checker) proxyHost(h string, mode Mode) {
 		return
 	}
 	if strings.ContainsAny(h, ":[]") {
-		v.add(field, "%q is not a valid host; give an FQDN or an IP address alone, without brackets or port (the port has its own field)", h)
+		v.add(field, "%q is not a valid host; give an FQDN or an IP address alone, without brackets or port (the port has its own field)", clipQuoted(h))
 		return
 	}
 	if len(h) > 253 {
@@ -448,7 +466,7 @@ func (v *checker) proxyHost(h string, mode Mode) {
 		}
 	}
 	if numeric {
-		v.add(field, "%q looks like an IPv4 address but is not one; write four numbers 0-255 without leading zeros, e.g. 192.0.2.1", h)
+		v.add(field, "%q looks like an IPv4 address but is not one; write four numbers 0-255 without leading zeros, e.g. 192.0.2.1", clipQuoted(h))
 		return
 	}
 	for i, r := range h {
@@ -460,13 +478,13 @@ func (v *checker) proxyHost(h string, mode Mode) {
 	for _, l := range labels {
 		switch {
 		case l == "":
-			v.add(field, "%q has an empty label (two dots in a row, or a leading dot)", h)
+			v.add(field, "%q has an empty label (two dots in a row, or a leading dot)", clipQuoted(h))
 			return
 		case len(l) > 63:
-			v.add(field, "label %q is longer than 63 characters", l)
+			v.add(field, "label %q is longer than 63 characters", clipQuoted(l))
 			return
 		case l[0] == '-' || l[len(l)-1] == '-':
-			v.add(field, "label %q starts or ends with -, which an FQDN does not allow", l)
+			v.add(field, "label %q starts or ends with -, which an FQDN does not allow", clipQuoted(l))
 			return
 		}
 	}
@@ -591,6 +609,7 @@ func (v *checker) platform(c Config) {
 	dests := make(map[netip.Prefix]int, len(p.Routes))
 	for i, r := range p.Routes {
 		field := fmt.Sprintf("platform.routes[%d]", i)
+		v.name(field+".name", r.Name)
 		d := r.Destination
 		switch {
 		case !d.IsValid():
@@ -605,7 +624,6 @@ func (v *checker) platform(c Config) {
 		if d.IsValid() && dests[d] == 0 {
 			dests[d] = i + 1
 		}
-		v.name(field+".name", r.Name)
 		switch gw := r.Gateway; {
 		case !gw.IsValid():
 			v.add(field+".gateway", "required; give the router's address")

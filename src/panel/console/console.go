@@ -3,6 +3,11 @@
 // through unplugs, waits for ENTER, shows the box's MAC address, then runs
 // the shared panel loop with the VT100 screen as its display and the
 // decoded terminal input as its keys.
+//
+// The input goes through vt100input's Guard: keys reach the menu only from
+// clean bursts, and while the line carries noise the console ignores it,
+// shows LINE NOISE on the screen, and abandons the procedure on screen, so
+// that no REALLY ...? prompt noise walked to can be confirmed afterwards.
 package console
 
 import (
@@ -12,10 +17,12 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sync"
 	"time"
 
 	"picket.dev/picket/src/base/clock"
 	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/panel/frame"
 	"picket.dev/picket/src/panel/keyevent"
 	"picket.dev/picket/src/panel/loop"
 	"picket.dev/picket/src/panel/serial"
@@ -23,11 +30,8 @@ import (
 	"picket.dev/picket/src/panel/vt100screen"
 )
 
-// escapeWait is how long an open escape sequence may wait for its next
-// byte before it is taken as a lone ESC and dropped: far longer than
-// bytes of one sequence are apart at 9600 baud, far shorter than a person
-// types.
-const escapeWait = 50 * time.Millisecond
+// NoiseNotice is shown over the screen while line noise is ignored.
+const NoiseNotice = "LINE NOISE - input ignored until the line is quiet"
 
 // Console is one serial console. Panel is shared across sessions, so the
 // operator comes back to the screen they left after a reconnect.
@@ -64,10 +68,11 @@ func (c *Console) Run(ctx context.Context) error {
 func (c *Console) session(ctx context.Context, port *serial.Port) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	scr := vt100screen.New(port, vt100screen.Options{})
+	scr := &screen{scr: vt100screen.New(port, vt100screen.Options{})}
 	keyc := make(chan keyevent.Event)
+	abandon := make(chan struct{})
 	readErr := make(chan error, 1)
-	go func() { readErr <- readKeys(ctx, port, keyc) }()
+	go func() { readErr <- c.readKeys(ctx, port, scr, keyc, abandon) }()
 
 	waitEnter := func() error {
 		for {
@@ -76,6 +81,7 @@ func (c *Console) session(ctx context.Context, port *serial.Port) error {
 				return ctx.Err()
 			case err := <-readErr:
 				return err
+			case <-abandon:
 			case ev := <-keyc:
 				if ev.Key == keyevent.Enter {
 					return nil
@@ -97,7 +103,7 @@ func (c *Console) session(ctx context.Context, port *serial.Port) error {
 	}
 	scr.Invalidate()
 	runErr := make(chan error, 1)
-	go func() { runErr <- loop.Run(ctx, c.Panel, keyc, scr) }()
+	go func() { runErr <- loop.Serve(ctx, c.Panel, loop.Inputs{Keys: keyc, Abandon: abandon}, scr) }()
 	select {
 	case err := <-readErr:
 		cancel()
@@ -123,36 +129,114 @@ func (c *Console) lanMAC(ctx context.Context) net.HardwareAddr {
 	return nil
 }
 
-// readKeys decodes the terminal's bytes into keys and hands every one on,
-// in order: a pasted burst blocks the reader rather than losing a key. It
-// returns when the port fails (the device went away) or ctx ends.
-func readKeys(ctx context.Context, port *serial.Port, keyc chan<- keyevent.Event) error {
-	dec := vt100input.New()
+// screen is the VT100 screen shared by the session (prompts), the panel
+// loop (frames) and the reader (the noise notice).
+type screen struct {
+	mu  sync.Mutex
+	scr *vt100screen.Screen
+}
+
+func (s *screen) Prompt() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.scr.Prompt()
+}
+
+func (s *screen) MAC(label string, mac net.HardwareAddr) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.scr.MAC(label, mac)
+}
+
+func (s *screen) Invalidate() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scr.Invalidate()
+}
+
+// Draw implements loop.Display.
+func (s *screen) Draw(f frame.Frame) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.scr.Draw(f)
+}
+
+func (s *screen) SetNotice(text string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.scr.SetNotice(text)
+}
+
+// readKeys reads the terminal's bytes through the noise guard and hands
+// every key it releases on, in order: a pasted burst blocks the reader
+// rather than losing a key. When noise starts it shows the notice and
+// sends on abandon; when it ends it clears the notice. It returns when the
+// port fails (the device went away) or ctx ends.
+func (c *Console) readKeys(ctx context.Context, port *serial.Port, scr *screen, keyc chan<- keyevent.Event, abandon chan<- struct{}) error {
+	g := vt100input.NewGuard(vt100input.GuardConfig{Marked: port.Settings().MarksErrors})
 	buf := make([]byte, 256)
-	var evs []keyevent.Event
-	for {
-		deadline := time.Time{}
-		if dec.Pending() {
-			deadline = time.Now().Add(escapeWait)
-		}
-		if err := port.SetReadDeadline(deadline); err != nil {
-			return fmt.Errorf("console read deadline: %w", err)
-		}
-		n, err := port.Read(buf)
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			dec.Flush()
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("console read: %w", err)
-		}
-		evs = dec.Feed(evs[:0], buf[:n])
+	send := func(evs []keyevent.Event) error {
 		for _, ev := range evs {
 			select {
 			case keyc <- ev:
 			case <-ctx.Done():
 				return ctx.Err()
 			}
+		}
+		return nil
+	}
+	handle := func(r vt100input.Report) error {
+		if err := send(r.Keys); err != nil {
+			return err
+		}
+		switch {
+		case r.NoiseStarted:
+			c.Log.Warn("line noise on the console: input ignored", "why", r.Reason, "keys_dropped", r.Dropped)
+			if err := scr.SetNotice(NoiseNotice); err != nil {
+				return fmt.Errorf("console notice: %w", err)
+			}
+			select {
+			case abandon <- struct{}{}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		case r.NoiseEnded:
+			c.Log.Info("line noise on the console ended", "bytes_ignored", r.Ignored)
+			if err := scr.SetNotice(""); err != nil {
+				return fmt.Errorf("console notice: %w", err)
+			}
+		}
+		return nil
+	}
+	for {
+		deadline := g.Deadline()
+		if !deadline.IsZero() && !c.Clock.Now().Before(deadline) {
+			// Due, but only if the line is really quiet: bytes may have
+			// queued while this goroutine was not running.
+			n, err := port.Buffered()
+			if err != nil {
+				return fmt.Errorf("console read: %w", err)
+			}
+			if n == 0 {
+				if err := handle(g.Tick(c.Clock.Now())); err != nil {
+					return err
+				}
+				continue
+			}
+			deadline = time.Time{} // read what waits first
+		}
+		if err := port.SetReadDeadline(deadline); err != nil {
+			return fmt.Errorf("console read deadline: %w", err)
+		}
+		n, err := port.Read(buf)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("console read: %w", err)
+		}
+		if err := handle(g.Feed(c.Clock.Now(), buf[:n])); err != nil {
+			return err
 		}
 	}
 }

@@ -86,6 +86,10 @@ func (p *Panel) Status(ctx context.Context, st netapi.Status) {
 	p.menu.Update(p.state())
 }
 
+// Abandon drops the procedure on screen and shows the idle screen
+// (menu.Abandon), for input that could not be trusted.
+func (p *Panel) Abandon() { p.menu.Abandon() }
+
 // Key applies one key, and carries out the change it confirmed, if any.
 func (p *Panel) Key(ctx context.Context, ev keyevent.Event) {
 	res := p.menu.Handle(ev)
@@ -169,6 +173,21 @@ func shortReason(err error) string {
 // status changes from the network manager's subscription. It returns
 // ctx's error, or the display's or the subscription's if they fail.
 func Run(ctx context.Context, p *Panel, keyc <-chan keyevent.Event, d Display) error {
+	return Serve(ctx, p, Inputs{Keys: keyc}, d)
+}
+
+// Inputs are what a front end feeds the panel.
+type Inputs struct {
+	Keys <-chan keyevent.Event
+	// Abandon, when it delivers, drops the procedure on screen
+	// (Panel.Abandon); nil for none. The console sends on it when line
+	// noise reached it, after the last key it sent before.
+	Abandon <-chan struct{}
+}
+
+// Serve is Run with every input.
+func Serve(ctx context.Context, p *Panel, in Inputs, d Display) error {
+	keyc := in.Keys
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sub, err := p.mgr.Subscribe(ctx)
@@ -187,6 +206,8 @@ func Run(ctx context.Context, p *Panel, keyc <-chan keyevent.Event, d Display) e
 				return errors.New("key input closed")
 			}
 			p.Key(ctx, ev)
+		case <-in.Abandon:
+			p.Abandon()
 		case st, ok := <-sub:
 			if !ok {
 				if ctx.Err() != nil {

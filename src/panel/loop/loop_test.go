@@ -212,3 +212,50 @@ func TestPowerNamed(t *testing.T) {
 		t.Errorf("PowerNamed(halt) = %v, want an error naming it and the choices", err)
 	}
 }
+
+// TestServeAbandon: when the console reports line noise, a REALLY ...?
+// prompt on screen is dropped, so the next ENTER cannot confirm what the
+// noise may have walked to; keys sent before the abandon are applied
+// first.
+func TestServeAbandon(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	mem := newMemory(t)
+	p, err := New(ctx, mem, &power{}, frame.LCD16x2(), "test", quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := recorder{frames: make(chan frame.Frame, 1000)}
+	keyc := make(chan keyevent.Event)
+	abandon := make(chan struct{})
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, p, Inputs{Keys: keyc, Abandon: abandon}, rec) }()
+	guard := time.After(30 * time.Second) // a hang guard
+	waitFrame := func(want func(string) bool, what string) {
+		t.Helper()
+		var last string
+		for !want(last) {
+			select {
+			case f := <-rec.frames:
+				last = f.String()
+			case <-guard:
+				t.Fatalf("never showed %s; last frame:\n%s", what, last)
+			}
+		}
+	}
+	// SETUP NETWORK, ENABLE VLAN ON LAN, 0042: REALLY SET LAN VLAN TO 42?
+	for _, ev := range script(t, `ENTER ENTER ENTER "0042" ENTER`) {
+		keyc <- ev
+	}
+	waitFrame(func(f string) bool { return strings.Contains(f, "REALLY") }, "the REALLY prompt")
+	abandon <- struct{}{}
+	waitFrame(func(f string) bool { return f != "" && !strings.Contains(f, "REALLY") }, "the idle screen")
+	keyc <- keyevent.Press(keyevent.Enter) // from idle: the main menu, no commit
+	waitFrame(func(f string) bool { return strings.Contains(f, "SETUP NETWORK") }, "the main menu")
+	cv, err := mem.Config(ctx)
+	if err != nil || cv.Config.VLAN != 0 {
+		t.Errorf("VLAN in force %d (%v), want 0: the abandoned prompt was confirmed", cv.Config.VLAN, err)
+	}
+	cancel()
+	<-done
+}

@@ -310,6 +310,16 @@ func (m *Menu) Failed(reason string) {
 	m.scr = &messageScreen{lines: []string{"REQUEST FAILED", reason}, next: func(m *Menu) { m.scr = &idleScreen{} }}
 }
 
+// Abandon drops the procedure or prompt on screen, with whatever was
+// entered, and shows the idle screen, as EXIT THIS MENU would. The console
+// calls it when line noise reached it: a REALLY ...? prompt that noise may
+// have walked to must not be there for the next ENTER to confirm. A
+// reboot or shutdown under way, and the follow-up message of a commit,
+// are kept.
+func (m *Menu) Abandon() {
+	m.scr = &idleScreen{}
+}
+
 // Handle applies one key and says whether it committed a change. Events
 // no driver produces (None, unknown keys) are ignored.
 func (m *Menu) Handle(ev keyevent.Event) Result {

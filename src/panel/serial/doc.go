@@ -8,8 +8,10 @@
 // setting, normally 9600 8N2 from the board. It puts the line in raw mode
 // with no flow control: every byte the terminal sends reaches the decoder
 // unchanged (no CR/LF translation, no echo, no signals from Ctrl-C, no
-// XON/XOFF swallowed), and every byte the screen renderer writes goes out
-// unchanged. It reads the settings back from the kernel and reports them,
+// XON/XOFF swallowed), but for the kernel's marks of bytes received with a
+// framing or parity error and of breaks (PARMRK), which tell line noise
+// from a person's terminal; and every byte the screen renderer writes goes
+// out unchanged. It reads the settings back from the kernel and reports them,
 // so the daemon logs what is really in force rather than what it asked for.
 //
 // A Reopener runs a console session on the port and, when the device goes

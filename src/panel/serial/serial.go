@@ -52,16 +52,29 @@ type Settings struct {
 	Raw bool
 	// FlowControl is "none", "xon/xoff", "rts/cts" or both joined by "+".
 	FlowControl string
+	// MarksErrors is true when the kernel marks bytes received with a
+	// framing or parity error, and breaks, in the input (PARMRK with
+	// INPCK, no IGNPAR, IGNBRK, BRKINT or ISTRIP): a bad byte c reads as
+	// 0xff 0x00 c, a break as 0xff 0x00 0x00, and a real 0xff as 0xff
+	// 0xff. The console's noise guard (vt100input.Guard, Marked) undoes
+	// the marks and takes a marked byte as line noise. A pseudo-terminal
+	// has no UART: it never reports an error or a break, but doubles
+	// 0xff all the same.
+	MarksErrors bool
 }
 
 // String describes the settings for the log, such as
-// "9600 8N2 raw, flow control none".
+// "9600 8N2 raw, flow control none, line errors marked".
 func (s Settings) String() string {
 	mode := "raw"
 	if !s.Raw {
 		mode = "not raw"
 	}
-	return fmt.Sprintf("%v %s, flow control %s", s.Config, mode, s.FlowControl)
+	marks := "line errors marked"
+	if !s.MarksErrors {
+		marks = "line errors not marked"
+	}
+	return fmt.Sprintf("%v %s, flow control %s, %s", s.Config, mode, s.FlowControl, marks)
 }
 
 // speedCode is the termios code of a supported rate. A console outside
@@ -127,7 +140,8 @@ type Port struct {
 }
 
 // Open opens the tty at path and sets it to cfg, raw, with no flow
-// control. It fails if path is not a terminal or if the kernel's settings
+// control, and with framing and parity errors and breaks marked in the
+// input (Settings.MarksErrors). It fails if path is not a terminal or if the kernel's settings
 // read back differ from what was asked (ErrSettings).
 func Open(path string, cfg Config) (*Port, error) {
 	speed, ok := speedCode(cfg.Baud)
@@ -159,12 +173,16 @@ func setup(fd int, speed, size uint32, cfg Config) (Settings, error) {
 	if err != nil {
 		return Settings{}, fmt.Errorf("not a terminal: %w", err)
 	}
-	// Raw input: no break or parity marking, no stripping to 7 bits, no
-	// CR/LF translation (the decoder pairs CR LF itself), no XON/XOFF
-	// (nothing to pause on our side, and a stray Ctrl-S from the terminal
-	// must not freeze the console's output).
-	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR |
-		unix.IGNCR | unix.ICRNL | unix.IXON | unix.IXOFF | unix.IXANY | unix.IMAXBEL | unix.INPCK | unix.IGNPAR
+	// Raw input: no stripping to 7 bits, no CR/LF translation (the
+	// decoder pairs CR LF itself), no XON/XOFF (nothing to pause on our
+	// side, and a stray Ctrl-S from the terminal must not freeze the
+	// console's output). Bytes received with a framing or parity error,
+	// and breaks, are kept and marked (PARMRK, INPCK; not ignored with
+	// IGNPAR or IGNBRK, no signal with BRKINT): a person's terminal never
+	// causes them, line noise does, and the console's guard must see them.
+	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.ISTRIP | unix.INLCR |
+		unix.IGNCR | unix.ICRNL | unix.IXON | unix.IXOFF | unix.IXANY | unix.IMAXBEL | unix.IGNPAR
+	t.Iflag |= unix.PARMRK | unix.INPCK
 	// Raw output: the renderer's bytes go out exactly as written.
 	t.Oflag &^= unix.OPOST
 	// No line editing, echo or signals: Ctrl-C, Ctrl-Z and Ctrl-\ are
@@ -177,10 +195,8 @@ func setup(fd int, speed, size uint32, cfg Config) (Settings, error) {
 	switch cfg.Parity {
 	case "even":
 		t.Cflag |= unix.PARENB
-		t.Iflag |= unix.INPCK | unix.IGNPAR // drop bytes with parity errors
 	case "odd":
 		t.Cflag |= unix.PARENB | unix.PARODD
-		t.Iflag |= unix.INPCK | unix.IGNPAR
 	}
 	if cfg.StopBits == 2 {
 		t.Cflag |= unix.CSTOPB
@@ -198,8 +214,8 @@ func setup(fd int, speed, size uint32, cfg Config) (Settings, error) {
 		return Settings{}, fmt.Errorf("read back termios: %w", err)
 	}
 	s := decode(back)
-	if s.Config != cfg || !s.Raw || s.FlowControl != "none" {
-		return s, fmt.Errorf("%w: asked %v raw, flow control none; have %v", ErrSettings, cfg, s)
+	if s.Config != cfg || !s.Raw || s.FlowControl != "none" || !s.MarksErrors {
+		return s, fmt.Errorf("%w: asked %v raw, flow control none, line errors marked; have %v", ErrSettings, cfg, s)
 	}
 	return s, nil
 }
@@ -225,7 +241,9 @@ func decode(t *unix.Termios) Settings {
 	if t.Cflag&unix.CSTOPB != 0 {
 		s.StopBits = 2
 	}
-	s.Raw = t.Iflag&(unix.BRKINT|unix.PARMRK|unix.ISTRIP|unix.INLCR|unix.IGNCR|unix.ICRNL) == 0 &&
+	s.MarksErrors = t.Iflag&(unix.PARMRK|unix.INPCK) == unix.PARMRK|unix.INPCK &&
+		t.Iflag&(unix.IGNPAR|unix.IGNBRK|unix.BRKINT|unix.ISTRIP) == 0
+	s.Raw = t.Iflag&(unix.BRKINT|unix.ISTRIP|unix.INLCR|unix.IGNCR|unix.ICRNL) == 0 &&
 		t.Oflag&unix.OPOST == 0 &&
 		t.Lflag&(unix.ECHO|unix.ECHONL|unix.ICANON|unix.ISIG|unix.IEXTEN) == 0 &&
 		t.Cflag&unix.CREAD != 0 && t.Cc[unix.VMIN] == 1 && t.Cc[unix.VTIME] == 0
@@ -253,6 +271,25 @@ func (p *Port) Write(b []byte) (int, error) { return p.f.Write(b) }
 
 // Close closes the line; a Read or Write blocked on it returns.
 func (p *Port) Close() error { return p.f.Close() }
+
+// Buffered is how many received bytes wait in the kernel to be read
+// (TIOCINQ). The console asks before it takes a timed-out read for a quiet
+// line: bytes may have queued while it was not running.
+func (p *Port) Buffered() (int, error) {
+	rc, err := p.f.SyscallConn()
+	if err != nil {
+		return 0, fmt.Errorf("serial: %s: %w", p.path, err)
+	}
+	var n int
+	var ierr error
+	if err := rc.Control(func(fd uintptr) { n, ierr = unix.IoctlGetInt(int(fd), unix.TIOCINQ) }); err != nil {
+		return 0, fmt.Errorf("serial: %s: %w", p.path, err)
+	}
+	if ierr != nil {
+		return 0, fmt.Errorf("serial: %s: bytes waiting (TIOCINQ): %w", p.path, ierr)
+	}
+	return n, nil
+}
 
 // SetReadDeadline makes a blocked Read return os.ErrDeadlineExceeded at t;
 // the console uses it to notice a pause after a partial escape sequence.

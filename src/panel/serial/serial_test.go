@@ -59,7 +59,7 @@ func TestOpenSets8N2Raw(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	if got, want := p.Settings().String(), "9600 8N2 raw, flow control none"; got != want {
+	if got, want := p.Settings().String(), "9600 8N2 raw, flow control none, line errors marked"; got != want {
 		t.Errorf("Settings() = %q, want %q", got, want)
 	}
 	if p.Path() != path {
@@ -97,6 +97,10 @@ func TestOpenSets8N2Raw(t *testing.T) {
 		{"ICRNL clear", tio.Iflag&unix.ICRNL == 0},
 		{"ISTRIP clear", tio.Iflag&unix.ISTRIP == 0},
 		{"VMIN 1", tio.Cc[unix.VMIN] == 1},
+		// Line errors marked, not dropped or turned into signals: the
+		// console's noise guard needs them (issue 12).
+		{"PARMRK and INPCK set", tio.Iflag&(unix.PARMRK|unix.INPCK) == unix.PARMRK|unix.INPCK},
+		{"IGNPAR, IGNBRK and BRKINT clear", tio.Iflag&(unix.IGNPAR|unix.IGNBRK|unix.BRKINT) == 0},
 		{"VTIME 0", tio.Cc[unix.VTIME] == 0},
 	}
 	for _, c := range checks {
@@ -105,19 +109,32 @@ func TestOpenSets8N2Raw(t *testing.T) {
 				c.what, tio.Iflag, tio.Oflag, tio.Cflag, tio.Lflag)
 		}
 	}
-	if s := decode(tio); s.Config != Console() || !s.Raw || s.FlowControl != "none" {
+	if s := decode(tio); s.Config != Console() || !s.Raw || s.FlowControl != "none" || !s.MarksErrors {
 		t.Errorf("decode = %v", s)
 	}
 
 	// The line is raw both ways. Master to slave: CR, Ctrl-C, Ctrl-S,
 	// Ctrl-Z, DEL and 8-bit bytes arrive unchanged (no ICRNL, no signal,
-	// no XON/XOFF, no stripping).
+	// no XON/XOFF, no stripping), but for 0xff, which PARMRK doubles so
+	// that it cannot be taken for the start of an error mark.
 	in := []byte("a\r\n\x03\x13\x11\x1a\x7f\x1b[A\xff\x80z")
+	want := bytes.ReplaceAll(in, []byte{0xff}, []byte{0xff, 0xff})
 	if _, err := m.Write(in); err != nil {
 		t.Fatal(err)
 	}
-	if got := readN(t, p, len(in)); !bytes.Equal(got, in) {
-		t.Errorf("slave read %q, want %q", got, in)
+	// The bytes are waiting for the reader.
+	guard := time.Now().Add(10 * time.Second)
+	for n, err := p.Buffered(); n != len(want); n, err = p.Buffered() {
+		if err != nil || time.Now().After(guard) {
+			t.Fatalf("Buffered() = %d, %v; want %d", n, err, len(want))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := readN(t, p, len(want)); !bytes.Equal(got, want) {
+		t.Errorf("slave read %q, want %q", got, want)
+	}
+	if n, err := p.Buffered(); n != 0 || err != nil {
+		t.Errorf("Buffered() after reading = %d, %v", n, err)
 	}
 	// Slave to master: LF stays LF (no OPOST/ONLCR), and nothing typed
 	// was echoed before it (no ECHO).
@@ -324,7 +341,7 @@ func TestReopenerSurvivesUnplug(t *testing.T) {
 	go func() { done <- h.reopener().Run(ctx, echoSession(got)) }()
 
 	e := h.event(t, Opened)
-	if e.Path != path1 || e.Settings.String() != "9600 8N2 raw, flow control none" {
+	if e.Path != path1 || e.Settings.String() != "9600 8N2 raw, flow control none, line errors marked" {
 		t.Errorf("opened %q with %v", e.Path, e.Settings)
 	}
 	expectGreeting(t, m1, path1)

@@ -18,6 +18,11 @@
 // not, and 8-bit C1 controls) and line noise. The menu's character sets are
 // ASCII, so nothing typed outside ASCII could be accepted anyway.
 //
+// Line noise is a different matter: random bytes contain valid keys, so a
+// console must not feed the line to a Decoder directly but through a Guard
+// (guard.go), which holds each burst's keys until the burst ends clean and
+// tells noise from a person by what a person's terminal never sends.
+//
 // The decoder is a small state machine that never buffers input, so a
 // sequence split across reads decodes exactly as if it arrived in one read
 // and no input, however long, makes it grow. It has no timers: a lone ESC
@@ -55,6 +60,8 @@ const (
 	sub  = 0x1a // likewise
 	bel  = 0x07 // ends an OSC string in xterm practice
 	del  = 0x7f
+	bs   = 0x08 // Backspace on many terminals
+	tab  = 0x09
 	csiB = '['
 	ss3B = 'O'
 )
@@ -73,6 +80,7 @@ const (
 	ss3Param                // inside an SS3 with parameters (old xterm modifiers): ignored
 	ctrlStr                 // inside a control string (DCS, OSC, ...), until ST or BEL
 	ctrlStrEs               // inside a control string just after ESC: '\' makes ST
+	utf8Seq                 // inside a UTF-8 sequence: not a key, but what a person's terminal sends
 )
 
 // Decoder is the decoding state of one console. The zero value is ready to
@@ -83,6 +91,14 @@ type Decoder struct {
 	// afterCR is set right after a CR, so that the LF of a CR LF pair is
 	// swallowed instead of giving a second ENTER.
 	afterCR bool
+	// utf8Need is how many continuation bytes the open UTF-8 sequence
+	// still needs, utf8Lo and utf8Hi the range of the next one, utf8Got
+	// how many bytes it has so far.
+	utf8Need, utf8Got uint8
+	utf8Lo, utf8Hi    byte
+	// junk counts the bytes so far that no terminal sends for a key a
+	// person pressed (see Junk).
+	junk int
 }
 
 // New returns a decoder in its initial state.
@@ -110,14 +126,29 @@ func (d *Decoder) Pending() bool { return d.st != ground }
 // pairs with a following LF. It reports whether a sequence was dropped.
 func (d *Decoder) Flush() (dropped bool) {
 	dropped = d.st != ground
+	if d.st == utf8Seq {
+		d.junk += int(d.utf8Got) // a UTF-8 sequence cut short
+	}
 	d.st = ground
 	d.afterCR = false
 	return dropped
 }
 
 // Reset returns the decoder to its initial state, for a new session on a
-// reopened device.
-func (d *Decoder) Reset() { *d = Decoder{} }
+// reopened device. The junk count is kept.
+func (d *Decoder) Reset() { *d = Decoder{junk: d.junk} }
+
+// Junk is how many of the bytes fed so far no terminal sends when a person
+// presses a key: C0 controls other than CR, LF, ESC, BS, TAB and Ctrl-U;
+// bytes from 0x80 up that are not well-formed UTF-8; 8-bit bytes and
+// controls inside a control string; and each escape sequence broken off by
+// a byte that cannot continue it. Printable ASCII, DEL, BS, TAB, complete
+// escape sequences (function keys, Alt+key), a lone ESC and well-formed
+// UTF-8 are what a person's terminal sends, even where they are no panel
+// key, and are not junk. Line noise is mostly junk (random bytes about 60
+// per cent); a person's typing almost never. Guard uses it to tell them
+// apart.
+func (d *Decoder) Junk() int { return d.junk }
 
 // step consumes one byte.
 func (d *Decoder) step(dst []keyevent.Event, b byte) []keyevent.Event {
@@ -195,10 +226,28 @@ func (d *Decoder) step(dst []keyevent.Event, b byte) []keyevent.Event {
 		}
 
 	case ctrlStr:
-		switch b {
-		case esc:
+		switch {
+		case b == esc:
 			d.st = ctrlStrEs
-		case bel, can, sub:
+		case b == bel || b == can || b == sub:
+			d.st = ground
+		case b < 0x20 || b >= 0x80:
+			// A terminal's reports are printable; 8-bit bytes and other
+			// controls inside a string are noise.
+			d.junk++
+		}
+
+	case utf8Seq:
+		if b < d.utf8Lo || b > d.utf8Hi {
+			// Broken off: the bytes so far are junk, and b is decoded
+			// afresh (an ENTER right after stays an ENTER).
+			d.junk += int(d.utf8Got)
+			d.st = ground
+			return d.ground(dst, b, afterCR)
+		}
+		d.utf8Got++
+		d.utf8Lo, d.utf8Hi = 0x80, 0xbf
+		if d.utf8Need--; d.utf8Need == 0 {
 			d.st = ground
 		}
 
@@ -221,6 +270,7 @@ func (d *Decoder) step(dst []keyevent.Event, b byte) []keyevent.Event {
 // line noise still counts.
 func (d *Decoder) abort(dst []keyevent.Event, b byte, afterCR bool) []keyevent.Event {
 	d.st = ground
+	d.junk++ // the broken sequence
 	if b == can || b == sub {
 		return dst
 	}
@@ -243,9 +293,44 @@ func (d *Decoder) ground(dst []keyevent.Event, b byte, afterCR bool) []keyevent.
 		dst = append(dst, keyevent.Press(keyevent.Clear))
 	case b >= 0x20 && b < del:
 		dst = append(dst, keyevent.Type(rune(b)))
+	case b == del || b == bs || b == tab:
+		// Backspace, Delete and Tab: keys a person may press, no panel
+		// key.
+	case b >= 0x80:
+		d.utf8Start(b)
+	default:
+		d.junk++
 	}
 	// Other C0 controls, DEL and every byte from 0x80 up are dropped.
 	return dst
+}
+
+// utf8Start opens a UTF-8 sequence at lead byte b, or counts b as junk if
+// it cannot start one. The ranges are those of RFC 3629 (no overlong
+// forms, no surrogates, nothing above U+10FFFF).
+func (d *Decoder) utf8Start(b byte) {
+	lo, hi := byte(0x80), byte(0xbf)
+	var need uint8
+	switch {
+	case b >= 0xc2 && b <= 0xdf:
+		need = 1
+	case b == 0xe0:
+		need, lo = 2, 0xa0
+	case b == 0xed:
+		need, hi = 2, 0x9f
+	case b >= 0xe1 && b <= 0xef:
+		need = 2
+	case b == 0xf0:
+		need, lo = 3, 0x90
+	case b == 0xf4:
+		need, hi = 3, 0x8f
+	case b >= 0xf1 && b <= 0xf3:
+		need = 3
+	default:
+		d.junk++
+		return
+	}
+	d.st, d.utf8Need, d.utf8Got, d.utf8Lo, d.utf8Hi = utf8Seq, need, 1, lo, hi
 }
 
 // appendArrow appends the arrow key for the final byte of a plain CSI or

@@ -41,6 +41,9 @@ const (
 // Layout of the frame screen (1-based terminal rows and columns).
 const (
 	headerRow = 1
+	// NoticeRow is where SetNotice's text is shown, in reverse video: a
+	// row that every screen leaves blank.
+	NoticeRow = 2
 	boxTop    = 3 // top border; frame rows start below it
 	boxLeft   = 3 // left border column
 	helpRow   = Rows
@@ -83,6 +86,10 @@ type Screen struct {
 	// cursor is the terminal cursor position (1-based) as last sent.
 	cursor [2]int
 	drawn  bool
+	// notice is shown on NoticeRow over every screen; last is the page
+	// last shown, without it, for SetNotice to show again.
+	notice string
+	last   page
 }
 
 // New returns a Screen that writes to w, normally the serial port. The
@@ -105,6 +112,18 @@ func New(w io.Writer, o Options) *Screen {
 // behind the Screen's back: after the device was reopened, or when the
 // operator asks for a repaint.
 func (s *Screen) Invalidate() { s.drawn = false }
+
+// SetNotice shows text on NoticeRow of every screen until it is set to ""
+// (the console's LINE NOISE while it ignores input), and sends it at once
+// over what the terminal shows.
+func (s *Screen) SetNotice(text string) error {
+	s.notice = clip(ascii(text), Cols-1)
+	if !s.drawn {
+		return nil
+	}
+	p := s.last
+	return s.show(&p)
+}
 
 // Prompt shows the screen the console starts with: nothing but the header
 // and a request to press ENTER.
@@ -242,6 +261,10 @@ func (p *page) set(row int, s string) {
 // show sends p: everything after a clear on the first draw, afterwards
 // only the rows that differ and the cursor if it moved.
 func (s *Screen) show(p *page) error {
+	s.last = *p
+	if s.notice != "" {
+		p.rows[NoticeRow-1] = sgrReverse + s.notice + sgrOff
+	}
 	var b bytes.Buffer
 	full := !s.drawn
 	if full {

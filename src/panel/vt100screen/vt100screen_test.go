@@ -430,3 +430,47 @@ func FuzzDraw(f *testing.F) {
 		}
 	})
 }
+
+// TestNotice: the console's LINE NOISE is shown at once over the screen
+// in place, in reverse video on the otherwise blank NoticeRow, stays over
+// later frames, and goes when cleared, leaving the screen as it was.
+func TestNotice(t *testing.T) {
+	var buf bytes.Buffer
+	s := New(&buf, Options{})
+	em := newTerm()
+	step := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		em.feed(t, buf.Bytes())
+		buf.Reset()
+	}
+	row := func(r int) string { return strings.TrimRight(string(em.cells[r-1][:]), " ") }
+	step("notice before anything is drawn", s.SetNotice("LINE NOISE"))
+	step("prompt", s.Prompt())
+	if got := row(NoticeRow); got != "LINE NOISE" || !em.rev[NoticeRow-1][0] {
+		t.Errorf("notice row on the prompt %q (reverse %v)", got, em.rev[NoticeRow-1][0])
+	}
+	step("clear", s.SetNotice(""))
+	if got := row(NoticeRow); got != "" {
+		t.Errorf("notice row after clearing %q", got)
+	}
+	step("frame", s.Draw(menuFrame()))
+	before := em.dump()
+	step("notice over a frame", s.SetNotice("LINE NOISE - input ignored"))
+	if got := row(NoticeRow); got != "LINE NOISE - input ignored" {
+		t.Errorf("notice row over a frame %q", got)
+	}
+	f := menuFrame()
+	f.SetLine(1, "TEST CONNECTIVITY")
+	step("next frame", s.Draw(f))
+	if got := row(NoticeRow); got != "LINE NOISE - input ignored" || !strings.Contains(em.dump(), "TEST CONNECTIVIT") {
+		t.Errorf("notice not kept over the next frame:\n%s", em.dump())
+	}
+	step("frame back", s.Draw(menuFrame()))
+	step("clear", s.SetNotice(""))
+	if got := em.dump(); got != before {
+		t.Errorf("screen after the notice:\n%s\nwant:\n%s", got, before)
+	}
+}

@@ -18,6 +18,8 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+
+	"picket.dev/picket/src/base/strictjson"
 )
 
 // FormatVersion is the manifest format this package writes and accepts.
@@ -83,13 +85,8 @@ func (m Manifest) Marshal() ([]byte, error) {
 // has exactly one signed form.
 func parse(b []byte) (Manifest, error) {
 	var m Manifest
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
+	if err := strictjson.Unmarshal(b, &m); err != nil {
 		return Manifest{}, fmt.Errorf("decode manifest: %w", err)
-	}
-	if dec.More() {
-		return Manifest{}, errors.New("decode manifest: trailing data after the manifest")
 	}
 	canon, err := m.Marshal()
 	if err != nil {

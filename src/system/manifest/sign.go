@@ -1,7 +1,6 @@
 package manifest
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"picket.dev/picket/src/base/strictjson"
 )
 
 // SignedManifest is the on-disk form of a signed manifest (a
@@ -87,14 +88,11 @@ func VerifyKey(signed []byte, trusted []ed25519.PublicKey) (Manifest, ed25519.Pu
 	if len(signed) > MaxSignedSize {
 		return Manifest{}, nil, fmt.Errorf("verify manifest: file is %d bytes, at most %d allowed", len(signed), MaxSignedSize)
 	}
+	// Strictly one document: a json.Decoder's More let a trailing '}' or
+	// ']' through, so two different files verified as the same.
 	var s SignedManifest
-	dec := json.NewDecoder(bytes.NewReader(signed))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
+	if err := strictjson.Unmarshal(signed, &s); err != nil {
 		return Manifest{}, nil, fmt.Errorf("verify manifest: not a signed manifest file: %w", err)
-	}
-	if dec.More() {
-		return Manifest{}, nil, errors.New("verify manifest: trailing data after the signed manifest")
 	}
 	if s.Format != FormatVersion {
 		return Manifest{}, nil, fmt.Errorf("verify manifest: signed manifest format %d, only %d is supported", s.Format, FormatVersion)

@@ -1,10 +1,10 @@
 package pid1
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
+
+	"picket.dev/picket/src/base/strictjson"
 )
 
 // BootConfig is the board's init configuration, a JSON file in the rootfs
@@ -46,9 +46,7 @@ func LoadBootConfig(path string) (BootConfig, error) {
 		return BootConfig{}, fmt.Errorf("read init config: %w", err)
 	}
 	var c BootConfig
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
+	if err := strictjson.Unmarshal(b, &c); err != nil {
 		return BootConfig{}, fmt.Errorf("init config %s: %w", path, err)
 	}
 	if c.Hostname == "" {

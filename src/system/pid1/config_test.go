@@ -48,6 +48,9 @@ func TestLoadBootConfig(t *testing.T) {
 	tests := []struct{ name, json, wantErr string }{
 		{"ok", `{"hostname":"picket","modules":["/lib/modules/e1000.ko"],"services":[{"name":"netmgrd","path":"/usr/sbin/netmgrd"},{"name":"consoled","path":"/usr/sbin/consoled","console":"/dev/ttyS0"}],"stable_seconds":20}`, ""},
 		{"unknown field", `{"hostname":"p","shell":"/bin/sh"}`, "unknown field"},
+		// One document only: a second one (two configs concatenated by a
+		// build step) was read as the first alone.
+		{"trailing data", `{"hostname":"p"}{"hostname":"q"}`, "trailing data"},
 		{"no hostname", `{}`, "no hostname"},
 		{"trial not longer than stable period", `{"hostname":"p","stable_seconds":20,"trial_seconds":20}`, "trial_seconds 20 must be longer than the stable period"},
 		{"trial not longer than default stable period", `{"hostname":"p","trial_seconds":30}`, "must be longer than the stable period"},
