@@ -194,16 +194,7 @@ func (t boltTx) PutBox(b Box) error {
 	return put(t, bBoxes, b.ID, b)
 }
 
-// PendingCount walks the pending index's keys (Bucket.Stats does not see
-// this transaction's uncommitted changes).
-func (t boltTx) PendingCount() (int, error) {
-	n := 0
-	c := t.tx.Bucket(bPending).Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		n++
-	}
-	return n, nil
-}
+func (t boltTx) PendingCount() (int, error) { return count(t, bPending), nil }
 
 func (t boltTx) DeleteBox(id string) error {
 	b, err := t.Box(id)
@@ -276,4 +267,17 @@ func (t boltTx) DeleteExpiredSessions(now time.Time) error {
 		}
 	}
 	return nil
+}
+
+func (t boltTx) SessionCount() (int, error) { return count(t, bSessions), nil }
+
+// count walks a bucket's keys (Bucket.Stats does not see this
+// transaction's uncommitted changes).
+func count(t boltTx, bucket []byte) int {
+	n := 0
+	c := t.tx.Bucket(bucket).Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+	}
+	return n
 }
