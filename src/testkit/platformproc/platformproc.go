@@ -206,8 +206,10 @@ func (p *Proc) Client(src netip.Addr, conns int) *http.Client {
 	return &http.Client{
 		Jar: jar,
 		Transport: &http.Transport{
-			TLSClientConfig:     &tls.Config{RootCAs: p.ca, ServerName: "127.0.0.1"},
-			DialContext:         func(ctx context.Context, network, _ string) (net.Conn, error) { return d.DialContext(ctx, network, p.Addr) },
+			TLSClientConfig: &tls.Config{RootCAs: p.ca, ServerName: "127.0.0.1"},
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return d.DialContext(ctx, network, p.Addr)
+			},
 			MaxIdleConnsPerHost: conns,
 			MaxConnsPerHost:     conns,
 		},
