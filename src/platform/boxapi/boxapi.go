@@ -66,7 +66,7 @@ type Server struct {
 
 	buckets buckets
 	mu      sync.Mutex
-	news   map[string]*window // client address → new boxes in the window
+	news    map[string]*window // client address → new boxes in the window
 	// lastPrune is when pending boxes were last pruned.
 	lastPrune time.Time
 
