@@ -40,8 +40,9 @@ type fakePlatform struct {
 	nonces platformapi.NonceCache
 
 	mu         sync.Mutex
-	down       bool // answer 503
-	jobsDown   bool // answer 503 to job updates
+	down       bool   // answer 503
+	limited    string // answer 429 with this Retry-After ("-": none)
+	jobsDown   bool   // answer 503 to job updates
 	active     bool
 	name       string
 	interval   int
@@ -71,6 +72,14 @@ func (p *fakePlatform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.keys[platformapi.EncodeKey(pub)] = true
+	if p.limited != "" {
+		if p.limited != "-" {
+			w.Header().Set("Retry-After", p.limited)
+		}
+		w.WriteHeader(http.StatusTooManyRequests)
+		json.NewEncoder(w).Encode(platformapi.Error{Code: platformapi.ErrRateLimited, Message: "slow down for the test"})
+		return
+	}
 	if p.down {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		json.NewEncoder(w).Encode(platformapi.Error{Code: platformapi.ErrInternal, Message: "down for the test"})
