@@ -172,6 +172,9 @@ type UpdateNotice struct {
 type Error struct {
 	Code    string `json:"code"` // machine-readable: see the Err* codes
 	Message string `json:"message"`
+	// RetryAfterSeconds, with ErrRateLimited (HTTP 429, whose Retry-After
+	// header says the same), is how long to wait before the next request.
+	RetryAfterSeconds int `json:"retry_after_seconds,omitempty"`
 }
 
 // Error codes.

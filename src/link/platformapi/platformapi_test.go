@@ -140,3 +140,94 @@ func TestVerify(t *testing.T) {
 		}
 	}
 }
+
+// TestKeySpelling: a box key has one text. Base64 leaves the low bits of
+// the last character unused; a decoder that ignores them reads four
+// spellings of one key, and the nonce cache, keyed on the text, took a
+// replay with another spelling for a new request (found by FuzzVerify).
+func TestKeySpelling(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	now := time.Unix(1_800_000_000, 0)
+	body := `{"board":"virtual"}`
+	r := signed(t, key, body, now)
+	var nc NonceCache
+	if _, err := Verify(r, []byte(body), now, &nc); err != nil {
+		t.Fatal(err)
+	}
+	k := r.Header.Get(HeaderKey)
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, k[len(k)-1])
+	for low := 1; low < 4; low++ { // the two unused bits of the last character
+		alt := k[:len(k)-1] + string(alphabet[last^low])
+		if _, err := DecodeKey(alt); err == nil {
+			t.Errorf("DecodeKey accepted %q, a second spelling of %q", alt, k)
+		}
+		r2 := r.Clone(r.Context())
+		r2.Header.Set(HeaderKey, alt)
+		if _, err := Verify(r2, []byte(body), now, &nc); err == nil {
+			t.Errorf("replay with the key spelled %q accepted", alt)
+		}
+	}
+}
+
+// TestNonceCacheBounded: one key sending fresh nonces as fast as it can
+// fills its share and is then refused (ErrRateLimited, with the time
+// until its oldest nonce expires) while every nonce it sent is still
+// refused as a replay; the cache's total is bounded too, and expired
+// nonces free their places. Before, the cache kept every nonce for ten
+// minutes, without bound.
+func TestNonceCacheBounded(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	nc := NonceCache{PerKey: 50, Max: 120}
+	_, key, _ := ed25519.GenerateKey(nil)
+	body := []byte("{}")
+	var reqs []*http.Request
+	refused := 0
+	for i := range 1000 {
+		r := signed(t, key, string(body), now.Add(time.Duration(i)*time.Millisecond))
+		_, err := Verify(r, body, now.Add(time.Duration(i)*time.Millisecond), &nc)
+		var e *Error
+		switch {
+		case err == nil:
+			reqs = append(reqs, r)
+		case errors.As(err, &e) && e.Code == ErrRateLimited && e.RetryAfterSeconds >= 1 && e.RetryAfterSeconds <= int(SkewWindow/time.Second)+1:
+			refused++
+		default:
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if len(reqs) != 50 || refused != 950 || nc.Len() != 50 {
+		t.Fatalf("accepted %d, refused %d, cache holds %d; want 50, 950, 50", len(reqs), refused, nc.Len())
+	}
+	for i, r := range reqs {
+		if _, err := Verify(r, body, now.Add(time.Minute), &nc); err == nil || !strings.Contains(err.Error(), ErrReplay) {
+			t.Fatalf("replay %d while the key is full: %v, want %s", i, err, ErrReplay)
+		}
+	}
+	// Other keys fill the cache to Max; then a new key is refused.
+	for k := range 3 {
+		_, other, _ := ed25519.GenerateKey(nil)
+		for i := range 50 {
+			_, err := Verify(signed(t, other, "{}", now), body, now, &nc)
+			if want := k*50+i+50 < 120; (err == nil) != want {
+				t.Fatalf("key %d request %d with %d held: %v", k, i, nc.Len(), err)
+			}
+		}
+	}
+	if nc.Len() != 120 {
+		t.Fatalf("cache holds %d, want its Max 120", nc.Len())
+	}
+	// Once the requests' time has left the window, their nonces go: the
+	// first key may send again, and its old requests are refused by their
+	// time.
+	later := now.Add(SkewWindow + 2*time.Second)
+	if _, err := Verify(signed(t, key, "{}", later), body, later, &nc); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+	if _, err := Verify(reqs[0], body, later, &nc); err == nil || !strings.Contains(err.Error(), ErrClockSkew) {
+		t.Fatalf("old request after the window: %v, want %s", err, ErrClockSkew)
+	}
+	if nc.Len() > 50 {
+		t.Errorf("cache holds %d after the window, want the expired ones gone", nc.Len())
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -69,9 +70,13 @@ func Sign(req *http.Request, body []byte, key ed25519.PrivateKey, now time.Time)
 // EncodeKey is the text form of a box's public key.
 func EncodeKey(pub ed25519.PublicKey) string { return base64.RawURLEncoding.EncodeToString(pub) }
 
-// DecodeKey parses EncodeKey's form.
+// DecodeKey parses EncodeKey's form, and only it: strict base64, whose
+// unused low bits of the last character must be zero, so that one key has
+// one text (the nonce cache and the box indexes key on it; a second
+// spelling of a key would be a second box, and was a replay the nonce
+// cache did not know).
 func DecodeKey(s string) (ed25519.PublicKey, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	if err != nil || len(b) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("box key %q: want %d bytes, base64url without padding", s, ed25519.PublicKeySize)
 	}
@@ -83,71 +88,203 @@ var (
 	errMissing = errors.New("missing signature header")
 )
 
-// Verify checks a signed request whose body (already read, at most
-// MaxBody) is body: the key, the signature over Canonical, the time within
-// SkewWindow of now and a nonce not seen before. It returns the box's
-// public key, or an *Error saying what was wrong.
-func Verify(r *http.Request, body []byte, now time.Time, nonces *NonceCache) (ed25519.PublicKey, error) {
+// Signed is what a verified request's signature vouches for.
+type Signed struct {
+	Key     ed25519.PublicKey
+	KeyText string // Key in EncodeKey's form
+	Nonce   string // 32 hex digits
+	At      time.Time
+}
+
+// VerifySignature checks a signed request whose body (already read, at
+// most MaxBody) is body: the key, the signature over Canonical and the
+// time within SkewWindow of now. It does not look at the nonce's
+// freshness: the caller records it (NonceCache.Add) once it decided to
+// serve the request. It returns an *Error saying what was wrong.
+func VerifySignature(r *http.Request, body []byte, now time.Time) (Signed, error) {
 	keyS, msS, nonce, sigS := r.Header.Get(HeaderKey), r.Header.Get(HeaderTime), r.Header.Get(HeaderNonce), r.Header.Get(HeaderSignature)
 	if keyS == "" || msS == "" || nonce == "" || sigS == "" {
-		return nil, &Error{Code: ErrBadSignature, Message: fmt.Sprintf("%v: %s, %s, %s and %s are required", errMissing, HeaderKey, HeaderTime, HeaderNonce, HeaderSignature)}
+		return Signed{}, &Error{Code: ErrBadSignature, Message: fmt.Sprintf("%v: %s, %s, %s and %s are required", errMissing, HeaderKey, HeaderTime, HeaderNonce, HeaderSignature)}
 	}
 	pub, err := DecodeKey(keyS)
 	if err != nil {
-		return nil, &Error{Code: ErrBadSignature, Message: err.Error()}
+		return Signed{}, &Error{Code: ErrBadSignature, Message: err.Error()}
 	}
 	ms, err := strconv.ParseInt(msS, 10, 64)
 	if err != nil {
-		return nil, &Error{Code: ErrBadSignature, Message: fmt.Sprintf("%s %q is not a Unix time in milliseconds", HeaderTime, msS)}
+		return Signed{}, &Error{Code: ErrBadSignature, Message: fmt.Sprintf("%s %q is not a Unix time in milliseconds", HeaderTime, msS)}
 	}
-	if len(nonce) != 32 {
-		return nil, &Error{Code: ErrBadSignature, Message: fmt.Sprintf("%s must be 32 hex digits", HeaderNonce)}
-	}
-	if _, err := hex.DecodeString(nonce); err != nil {
-		return nil, &Error{Code: ErrBadSignature, Message: fmt.Sprintf("%s must be 32 hex digits", HeaderNonce)}
+	if _, err := parseNonce(nonce); err != nil {
+		return Signed{}, &Error{Code: ErrBadSignature, Message: err.Error()}
 	}
 	sig, err := base64.RawURLEncoding.DecodeString(sigS)
 	if err != nil || len(sig) != ed25519.SignatureSize {
-		return nil, &Error{Code: ErrBadSignature, Message: fmt.Sprintf("%s is not a base64url ed25519 signature", HeaderSignature)}
+		return Signed{}, &Error{Code: ErrBadSignature, Message: fmt.Sprintf("%s is not a base64url ed25519 signature", HeaderSignature)}
 	}
 	if !ed25519.Verify(pub, Canonical(r.Method, r.URL.RequestURI(), ms, nonce, body), sig) {
-		return nil, &Error{Code: ErrBadSignature, Message: "the signature does not match the request"}
+		return Signed{}, &Error{Code: ErrBadSignature, Message: "the signature does not match the request"}
 	}
 	at := time.UnixMilli(ms)
 	if d := now.Sub(at); d > SkewWindow || d < -SkewWindow {
-		return nil, &Error{Code: ErrClockSkew, Message: fmt.Sprintf("request signed at %s, platform time %s: more than %s apart", at.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), SkewWindow)}
+		return Signed{}, &Error{Code: ErrClockSkew, Message: fmt.Sprintf("request signed at %s, platform time %s: more than %s apart", at.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), SkewWindow)}
 	}
-	if nonces != nil && !nonces.Add(keyS+"/"+nonce, now) {
-		return nil, &Error{Code: ErrReplay, Message: "this request was already received (nonce reused)"}
-	}
-	return pub, nil
+	return Signed{Key: pub, KeyText: EncodeKey(pub), Nonce: nonce, At: at}, nil
 }
 
-// NonceCache remembers nonces for 2×SkewWindow. Its zero value is ready.
+// parseNonce reads a nonce: exactly 32 hex digits (either case).
+func parseNonce(s string) ([16]byte, error) {
+	var n [16]byte
+	if len(s) != 32 {
+		return n, fmt.Errorf("%s must be 32 hex digits", HeaderNonce)
+	}
+	if _, err := hex.Decode(n[:], []byte(s)); err != nil {
+		return n, fmt.Errorf("%s must be 32 hex digits", HeaderNonce)
+	}
+	return n, nil
+}
+
+// Verify is VerifySignature and then nonces.Add (when nonces is not nil):
+// a nonce seen before is a replay. It returns the box's public key.
+func Verify(r *http.Request, body []byte, now time.Time, nonces *NonceCache) (ed25519.PublicKey, error) {
+	sg, err := VerifySignature(r, body, now)
+	if err != nil {
+		return nil, err
+	}
+	if nonces != nil {
+		if err := nonces.Add(sg, now); err != nil {
+			return nil, err
+		}
+	}
+	return sg.Key, nil
+}
+
+// Defaults of NonceCache's bounds.
+const (
+	// DefaultNoncesPerKey is more than a box polling every MinPollInterval
+	// and uploading job updates sends in 2×SkewWindow.
+	DefaultNoncesPerKey = 256
+	// DefaultMaxNonces bounds the whole cache (24 bytes a nonce, besides
+	// the per-key bookkeeping): 110,000 boxes polling every 3 minutes, the
+	// platform's measured capacity, hold about 370,000.
+	DefaultMaxNonces = 1 << 20
+)
+
+// NonceCache remembers the nonce of every request served until the
+// request's time leaves the skew window (so that a replay inside the
+// window is caught by its nonce and one outside it by its time), per box
+// key. It is bounded: a key holds at most PerKey nonces and the cache Max
+// in all. When a key's nonces (or the cache) are full it refuses new
+// requests, with ErrRateLimited and the time until a place frees up,
+// rather than forget a nonce whose replay would then pass. Its zero value
+// is ready, with the default bounds.
 type NonceCache struct {
-	mu   sync.Mutex
-	seen map[string]time.Time
-	last time.Time // last sweep
+	PerKey int // 0: DefaultNoncesPerKey
+	Max    int // 0: DefaultMaxNonces
+
+	mu        sync.Mutex
+	keys      map[string]*keyNonces
+	total     int
+	lastSweep time.Time
 }
 
-// Add records key; false if it was already there (a replay).
-func (c *NonceCache) Add(key string, now time.Time) bool {
+// keyNonces are one key's nonces, unordered: at most PerKey, so a scan is
+// cheaper than a map's overhead.
+type keyNonces struct {
+	list []nonceEntry
+}
+
+type nonceEntry struct {
+	nonce   [16]byte
+	expires int64 // Unix ms: the request's time + SkewWindow
+}
+
+// Len is the number of nonces held.
+func (c *NonceCache) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.seen == nil {
-		c.seen = map[string]time.Time{}
+	return c.total
+}
+
+// Add records the nonce of the verified request sg at now. It returns an
+// *Error: ErrReplay when the key already sent that nonce, ErrRateLimited
+// (with RetryAfterSeconds) when the key's nonces or the cache are full.
+func (c *NonceCache) Add(sg Signed, now time.Time) error {
+	nonce, err := parseNonce(sg.Nonce)
+	if err != nil {
+		return &Error{Code: ErrBadSignature, Message: err.Error()}
 	}
-	if now.Sub(c.last) > SkewWindow {
-		for k, t := range c.seen {
-			if now.Sub(t) > 2*SkewWindow {
-				delete(c.seen, k)
+	perKey, maxAll := c.PerKey, c.Max
+	if perKey <= 0 {
+		perKey = DefaultNoncesPerKey
+	}
+	if maxAll <= 0 {
+		maxAll = DefaultMaxNonces
+	}
+	nowMs := now.UnixMilli()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.keys == nil {
+		c.keys = map[string]*keyNonces{}
+	}
+	// Sweep the keys that sent nothing lately every SkewWindow, or once
+	// a second while the cache is full.
+	if d := now.Sub(c.lastSweep); d > SkewWindow || c.total >= maxAll && d > time.Second {
+		for k, kn := range c.keys {
+			c.total -= kn.expire(nowMs)
+			if len(kn.list) == 0 {
+				delete(c.keys, k)
 			}
 		}
-		c.last = now
+		c.lastSweep = now
 	}
-	if _, dup := c.seen[key]; dup {
-		return false
+	kn := c.keys[sg.KeyText]
+	if kn == nil {
+		kn = &keyNonces{}
+	} else {
+		c.total -= kn.expire(nowMs)
 	}
-	c.seen[key] = now
-	return true
+	for _, e := range kn.list {
+		if e.nonce == nonce {
+			return &Error{Code: ErrReplay, Message: "this request was already received (nonce reused)"}
+		}
+	}
+	if len(kn.list) >= perKey {
+		wait := kn.list[0].expires
+		for _, e := range kn.list {
+			wait = min(wait, e.expires)
+		}
+		return RateLimited(time.Duration(wait-nowMs)*time.Millisecond,
+			"this box sent %d requests in the last %s, the most the platform remembers; slow down", len(kn.list), 2*SkewWindow)
+	}
+	if c.total >= maxAll {
+		return RateLimited(time.Second, "the platform is receiving too many requests; try again later")
+	}
+	kn.list = append(kn.list, nonceEntry{nonce: nonce, expires: sg.At.Add(SkewWindow).UnixMilli()})
+	c.keys[sg.KeyText] = kn
+	c.total++
+	return nil
+}
+
+// expire drops the nonces expired at nowMs and returns how many.
+func (kn *keyNonces) expire(nowMs int64) int {
+	kept := kn.list[:0]
+	for _, e := range kn.list {
+		if e.expires >= nowMs {
+			kept = append(kept, e)
+		}
+	}
+	n := len(kn.list) - len(kept)
+	clear(kn.list[len(kept):])
+	kn.list = kept
+	if cap(kn.list) > 16 && len(kn.list) < cap(kn.list)/4 {
+		kn.list = slices.Clip(slices.Clone(kn.list)) // give back a burst's memory
+	}
+	return n
+}
+
+// RateLimited is an ErrRateLimited *Error asking to retry after d,
+// rounded up to whole seconds (at least one).
+func RateLimited(d time.Duration, format string, args ...any) *Error {
+	return &Error{Code: ErrRateLimited, Message: fmt.Sprintf(format, args...),
+		RetryAfterSeconds: max(1, int((d+time.Second-1)/time.Second))}
 }

@@ -33,7 +33,10 @@
 // together spread out. A failed poll is retried after an exponential
 // backoff (5 s doubling, capped at 10 min or the poll interval, whichever
 // is shorter, with the same jitter) and the link reports COMMUNICATION
-// FAILURE until a poll succeeds again.
+// FAILURE until a poll succeeds again. A 429 answer (the platform's
+// per-box rate limit or its cap on boxes waiting for activation) waits at
+// least its Retry-After, at most 10 min; a job update refused so waits for
+// the next round.
 //
 // # State kept on the data partition
 //

@@ -174,7 +174,14 @@ func (l *Link) cycle(ctx context.Context) time.Duration {
 		l.link.LastError = err.Error()
 		l.log.Warn("poll failed", "failures", l.failures, "err", err)
 		l.report(ctx)
-		return l.backoff()
+		wait := l.backoff()
+		var rl *rateLimited
+		if errors.As(err, &rl) && rl.wait > wait {
+			// The platform asked for more time (its per-box rate limit, or
+			// its pending cap): at least that, within BackoffMax.
+			wait = min(rl.wait, BackoffMax)
+		}
+		return wait
 	}
 	l.failures = 0
 	l.link.LastPoll = l.clock.Now()
@@ -372,10 +379,14 @@ func (l *Link) post(ctx context.Context, mp netapi.ManagementPath, path string, 
 	}
 	if resp.StatusCode != http.StatusOK {
 		var pe platformapi.Error
+		err := fmt.Errorf("%s: platform answered HTTP %d", path, resp.StatusCode)
 		if json.Unmarshal(data, &pe) == nil && pe.Code != "" {
-			return &statusError{resp.StatusCode, fmt.Errorf("%s: HTTP %d: %w", path, resp.StatusCode, &pe)}
+			err = fmt.Errorf("%s: HTTP %d: %w", path, resp.StatusCode, &pe)
 		}
-		return &statusError{resp.StatusCode, fmt.Errorf("%s: platform answered HTTP %d", path, resp.StatusCode)}
+		if resp.StatusCode == http.StatusTooManyRequests {
+			err = &rateLimited{err: err, wait: retryAfter(resp.Header.Get("Retry-After"), l.clock.Now())}
+		}
+		return &statusError{resp.StatusCode, err}
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("%s: answer is not valid JSON: %w", path, err)
@@ -525,4 +536,34 @@ func (l *Link) flushJobs(ctx context.Context) {
 		l.st.ack(u.UploadID)
 		l.persist()
 	}
+}
+
+// rateLimited is a 429 answer: the platform asks the box to wait.
+type rateLimited struct {
+	err  error
+	wait time.Duration // from Retry-After; 0 when it gave none
+}
+
+func (e *rateLimited) Error() string { return e.err.Error() }
+func (e *rateLimited) Unwrap() error { return e.err }
+
+// retryAfter reads a Retry-After header (RFC 9110 section 10.2.3:
+// delay-seconds or an HTTP date) at now; 0 when absent or unreadable.
+func retryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if s, err := strconv.ParseInt(h, 10, 64); err == nil {
+		switch {
+		case s < 0:
+			return 0
+		case s > int64(platformapi.MaxPollInterval/time.Second):
+			return platformapi.MaxPollInterval // the caller caps it lower; no overflow
+		}
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
 }

@@ -85,6 +85,41 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
+// TestRetryAfter: a 429 answer's Retry-After (RFC 9110 section 10.2.3:
+// delay-seconds or an HTTP date) is the least the link waits before its
+// next request, capped at BackoffMax so that a platform cannot silence a
+// box for long; without one, the usual backoff applies.
+func TestRetryAfter(t *testing.T) {
+	r := newRig(t)
+	l := r.link(t)
+	ctx := context.Background()
+	date := r.clock.Now().Add(7 * time.Minute)
+	for _, tc := range []struct {
+		header string
+		want   time.Duration
+	}{
+		{"120", 120 * time.Second}, // longer than the 5 s backoff: honoured
+		{"2", 10 * time.Second},    // shorter than the backoff after two failures: the backoff
+		{"86400", BackoffMax},      // a day: capped
+		{"-", 40 * time.Second},    // none: the backoff
+		{"soon", 80 * time.Second}, // unreadable: the backoff
+		{"-5", 160 * time.Second},  // negative: the backoff
+		{date.UTC().Format(http.TimeFormat), date.Truncate(time.Second).Sub(r.clock.Now())}, // a date, 7 min away, over the 180 s backoff
+	} {
+		r.plat.set(func(p *fakePlatform) { p.limited = tc.header })
+		if got := l.cycle(ctx); got != tc.want {
+			t.Errorf("Retry-After %q after %d failures: wait %v, want %v", tc.header, l.failures, got, tc.want)
+		}
+		if got := r.mgr.link(t); got.State != netapi.LinkCommFailure || !strings.Contains(got.LastError, "rate_limited") {
+			t.Errorf("Retry-After %q: reported %+v", tc.header, got)
+		}
+	}
+	r.plat.set(func(p *fakePlatform) { p.limited = "" })
+	if got := l.cycle(ctx); got != 2*time.Second {
+		t.Errorf("after the platform served again: wait %v, want its 2 s interval", got)
+	}
+}
+
 func TestSettingsAppliedOnce(t *testing.T) {
 	r := newRig(t)
 	good := func(v int64, vlan int) *platformapi.Settings {

@@ -40,11 +40,12 @@ type fakePlatform struct {
 	nonces platformapi.NonceCache
 
 	mu         sync.Mutex
-	down       bool // answer 503
-	jobsDown   bool // answer 503 to job updates
-	oversize   bool // answer polls with more than MaxBody bytes
-	jobStatus  int  // when not 0, answer job updates with this status
-	canceled   bool // answer job updates "canceled"
+	down       bool   // answer 503
+	limited    string // answer 429 with this Retry-After ("-": none)
+	jobsDown   bool   // answer 503 to job updates
+	oversize   bool   // answer polls with more than MaxBody bytes
+	jobStatus  int    // when not 0, answer job updates with this status
+	canceled   bool   // answer job updates "canceled"
 	active     bool
 	name       string
 	interval   int
@@ -74,6 +75,14 @@ func (p *fakePlatform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.keys[platformapi.EncodeKey(pub)] = true
+	if p.limited != "" {
+		if p.limited != "-" {
+			w.Header().Set("Retry-After", p.limited)
+		}
+		w.WriteHeader(http.StatusTooManyRequests)
+		json.NewEncoder(w).Encode(platformapi.Error{Code: platformapi.ErrRateLimited, Message: "slow down for the test"})
+		return
+	}
 	if p.down {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		json.NewEncoder(w).Encode(platformapi.Error{Code: platformapi.ErrInternal, Message: "down for the test"})

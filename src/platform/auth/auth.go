@@ -1,15 +1,19 @@
 // Package auth holds the web UI's credentials logic: argon2id password
 // hashes (salted, parameters in the hash string so they can be raised
-// later), the login rate limiter (per account and per client address) and
-// random tokens for session ids and CSRF tokens.
+// later), the bound on password checks running at once (each holds
+// argon2id's memory), the login rate limiter (per account and per client
+// address, counting an attempt before its password is checked) and random
+// tokens for session ids and CSRF tokens.
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -98,7 +102,8 @@ func TokenID(token string) string {
 func Equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 
 // Limiter locks a key (an account name or a client address) for Lock after
-// MaxFailures failed logins in a row. Its clock is Now, for tests.
+// MaxFailures login attempts in a row without a success. Its clock is
+// Now, for tests.
 type Limiter struct {
 	MaxFailures int
 	Lock        time.Duration
@@ -133,8 +138,13 @@ func (l *Limiter) Locked(key string) (bool, time.Time) {
 	return false, time.Time{}
 }
 
-// Fail records a failed login for key; the MaxFailures-th locks it.
-func (l *Limiter) Fail(key string) {
+// Attempt records a login attempt for key before its password is
+// checked, and reports whether the attempt may go on: false, with the time
+// the lock ends, when key is locked. The MaxFailures-th attempt in a row
+// locks key, whatever its outcome, so that attempts running in parallel
+// cannot all pass a check made before any of them failed; a successful
+// login (Succeed) forgets them.
+func (l *Limiter) Attempt(key string) (bool, time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.Now()
@@ -147,7 +157,10 @@ func (l *Limiter) Fail(key string) {
 		e = &limitEntry{}
 		l.keys[key] = e
 	}
-	if !e.until.IsZero() && !now.Before(e.until) {
+	if now.Before(e.until) {
+		return false, e.until
+	}
+	if !e.until.IsZero() {
 		e.failures, e.until = 0, time.Time{} // the lock ran out: start over
 	}
 	e.failures++
@@ -155,6 +168,7 @@ func (l *Limiter) Fail(key string) {
 	if e.failures >= l.MaxFailures {
 		e.until = now.Add(l.Lock)
 	}
+	return true, time.Time{}
 }
 
 // Succeed forgets key's failures.
@@ -174,5 +188,71 @@ func (l *Limiter) sweep(now time.Time) {
 		if now.Sub(e.last) > 10*l.Lock && now.After(e.until) {
 			delete(l.keys, k)
 		}
+	}
+}
+
+// DefaultChecks is how many password checks a Checker runs at once by
+// default: 4 × 19 MiB of argon2id memory with the Default parameters,
+// about 80 logins a second on one core each.
+const DefaultChecks = 4
+
+// DefaultCheckQueue is how many checks may wait for a free slot by
+// default; more are refused at once.
+const DefaultCheckQueue = 32
+
+// ErrBusy is Checker.Check's answer when no slot is free in time: the
+// password was not checked, try again shortly.
+var ErrBusy = errors.New("too many password checks at once; try again in a moment")
+
+// Checker bounds the password checks running at once in the whole server,
+// and so the memory they hold (argon2id allocates its whole memory
+// parameter for each check): a flood of logins waits for a slot in a
+// bounded queue, for as long as the caller's context allows, and is
+// refused with ErrBusy beyond that, rather than each running its own
+// check in parallel.
+type Checker struct {
+	slots chan struct{}
+	queue chan struct{}
+	// check is CheckPassword; tests replace it to watch the checks.
+	check func(hash, password string) (bool, error)
+}
+
+// NewChecker returns a Checker running at most slots checks at once with
+// at most queue more waiting.
+func NewChecker(slots, queue int) *Checker {
+	return &Checker{slots: make(chan struct{}, max(1, slots)), queue: make(chan struct{}, max(0, queue)), check: CheckPassword}
+}
+
+// Check is CheckPassword in one of the checker's slots (Acquire).
+func (c *Checker) Check(ctx context.Context, hash, password string) (bool, error) {
+	release, err := c.Acquire(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	return c.check(hash, password)
+}
+
+// Acquire takes a slot: at once when one is free, else after waiting in
+// the queue while ctx lasts; ErrBusy when the queue is full or ctx ends
+// first. The caller must call release once done.
+func (c *Checker) Acquire(ctx context.Context) (release func(), err error) {
+	release = func() { <-c.slots }
+	select {
+	case c.slots <- struct{}{}:
+		return release, nil
+	default:
+	}
+	select {
+	case c.queue <- struct{}{}:
+	default:
+		return nil, ErrBusy
+	}
+	defer func() { <-c.queue }()
+	select {
+	case c.slots <- struct{}{}:
+		return release, nil
+	case <-ctx.Done():
+		return nil, ErrBusy
 	}
 }

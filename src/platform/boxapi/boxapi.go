@@ -1,11 +1,16 @@
 // Package boxapi is the box-facing HTTPS API of the platform server
-// (platformapi.PathPoll and PathJobUpdate). Every request is verified with
-// platformapi.Verify; an unknown key becomes a pending box (capped and
-// rate-limited, so nobody can fill the database); a pending box hears
-// "unactivated"; an active one gets its name, poll interval, newer
-// settings and unacknowledged jobs. A box can touch only its own jobs.
-// Every refusal is logged with its reason and answered with a
-// platformapi.Error body. A poll's report (versions, addresses, last
+// (platformapi.PathPoll and PathJobUpdate). Every request's signature and
+// time are verified (platformapi.VerifySignature); an unknown key becomes
+// a pending box (rate-limited per client address, and capped on every
+// request, so nobody can fill the database); each box's requests are
+// rate-limited by a token bucket (rate.go), and only then is the request's
+// nonce recorded (platformapi.NonceCache, bounded): what a box can make
+// the platform remember is bounded by its bucket, and a replay of a
+// request served is always refused. A pending box hears "unactivated";
+// an active one gets its name, poll interval, newer settings and
+// unacknowledged jobs. A box can touch only its own jobs. Every refusal
+// is logged with its reason and answered with a platformapi.Error body;
+// a 429 carries Retry-After, which the box honours. A poll's report (versions, addresses, last
 // seen) is written behind, once a second for all boxes (heartbeat.go), so
 // a poll costs no synced write; job updates are written before the answer.
 package boxapi
@@ -18,6 +23,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -51,10 +57,16 @@ type Server struct {
 	// Update, when set, returns the update notice to send to an active
 	// box (nil: none).
 	Update func(store.Box) *platformapi.UpdateNotice
+	// Burst and Every are each box's token bucket: Burst requests at
+	// once, then one per Every.
+	Burst int
+	Every time.Duration
+	// Nonces remembers the nonces of requests served (bounded).
+	Nonces platformapi.NonceCache
 
-	nonces platformapi.NonceCache
-	mu     sync.Mutex
-	news   map[string]*window // client address → new boxes in the window
+	buckets buckets
+	mu      sync.Mutex
+	news    map[string]*window // client address → new boxes in the window
 	// lastPrune is when pending boxes were last pruned.
 	lastPrune time.Time
 
@@ -78,6 +90,7 @@ type window struct {
 func New(st store.Store, now func() time.Time, log *slog.Logger) *Server {
 	return &Server{Store: st, Now: now, Log: log, MaxPending: DefaultMaxPending, PendingTTL: DefaultPendingTTL,
 		NewPerAddr: DefaultNewPerAddr, NewWindow: DefaultNewWindow, FlushEvery: DefaultFlushEvery,
+		Burst: DefaultBurst, Every: DefaultEvery,
 		stop: make(chan struct{}), stopped: make(chan struct{})}
 }
 
@@ -115,6 +128,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, key string, err er
 		s.Log.Warn("box api: refused", "path", r.URL.Path, "remote", r.RemoteAddr, "box_key", key,
 			"status", ae.status, "code", ae.body.Code, "reason", ae.body.Message)
 	}
+	if ae.body.RetryAfterSeconds > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(ae.body.RetryAfterSeconds))
+	}
 	writeJSON(w, ae.status, ae.body)
 }
 
@@ -125,27 +141,50 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// authenticate reads the body (at most MaxBody) and verifies the signature.
-func (s *Server) authenticate(r *http.Request) (key string, body []byte, err error) {
+// authenticate reads the body (at most MaxBody), verifies the signature
+// and the time, finds the key's box (creating a pending one when create is
+// set and the limits allow; refusing an unknown key otherwise), takes a
+// token from the box's bucket and only then records the nonce.
+func (s *Server) authenticate(r *http.Request, create bool) (key string, b store.Box, body []byte, err error) {
 	if r.Method != http.MethodPost {
-		return "", nil, refuse(http.StatusMethodNotAllowed, platformapi.ErrBadRequest, "method %s; the box API takes POST only", r.Method)
+		return "", b, nil, refuse(http.StatusMethodNotAllowed, platformapi.ErrBadRequest, "method %s; the box API takes POST only", r.Method)
 	}
 	body, err = io.ReadAll(io.LimitReader(r.Body, platformapi.MaxBody+1))
 	if err != nil {
-		return "", nil, refuse(http.StatusBadRequest, platformapi.ErrBadRequest, "reading the body: %v", err)
+		return "", b, nil, refuse(http.StatusBadRequest, platformapi.ErrBadRequest, "reading the body: %v", err)
 	}
 	if len(body) > platformapi.MaxBody {
-		return "", nil, refuse(http.StatusRequestEntityTooLarge, platformapi.ErrBadRequest, "body larger than %d bytes", platformapi.MaxBody)
+		return "", b, nil, refuse(http.StatusRequestEntityTooLarge, platformapi.ErrBadRequest, "body larger than %d bytes", platformapi.MaxBody)
 	}
-	pub, err := platformapi.Verify(r, body, s.Now(), &s.nonces)
+	now := s.Now()
+	sg, err := platformapi.VerifySignature(r, body, now)
 	if err != nil {
-		var pe *platformapi.Error
-		if errors.As(err, &pe) {
-			return "", nil, &apiError{http.StatusUnauthorized, *pe}
-		}
-		return "", nil, refuse(http.StatusUnauthorized, platformapi.ErrBadSignature, "%v", err)
+		return "", b, nil, verifyError(err)
 	}
-	return platformapi.EncodeKey(pub), body, nil
+	key = sg.KeyText
+	if b, err = s.find(r, sg, create, now); err != nil {
+		return key, b, nil, err
+	}
+	if wait, ok := s.buckets.take(key, now, s.Burst, s.Every); !ok {
+		return key, b, nil, &apiError{http.StatusTooManyRequests, *platformapi.RateLimited(wait,
+			"more than %d requests at once or one per %s from this box; slow down", s.Burst, s.Every)}
+	}
+	if err := s.Nonces.Add(sg, now); err != nil {
+		return key, b, nil, verifyError(err)
+	}
+	return key, b, body, nil
+}
+
+// verifyError turns a platformapi refusal into its HTTP answer.
+func verifyError(err error) error {
+	var pe *platformapi.Error
+	if !errors.As(err, &pe) {
+		return refuse(http.StatusUnauthorized, platformapi.ErrBadSignature, "%v", err)
+	}
+	if pe.Code == platformapi.ErrRateLimited {
+		return &apiError{http.StatusTooManyRequests, *pe}
+	}
+	return &apiError{http.StatusUnauthorized, *pe}
 }
 
 func decode(body []byte, v any) error {
@@ -205,7 +244,7 @@ func clipList(l []string) []string {
 }
 
 func (s *Server) poll(w http.ResponseWriter, r *http.Request) {
-	key, body, err := s.authenticate(r)
+	key, b, body, err := s.authenticate(r, true)
 	if err != nil {
 		s.fail(w, r, key, err)
 		return
@@ -222,11 +261,6 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request) {
 		PollFailures: max(0, req.PollFailures), PollError: clip(req.PollError), RemoteAddr: clientAddr(r), At: now}
 	if hb.PollFailures > 0 && hb.PollError == "" {
 		hb.PollError = "(the box gave no reason)"
-	}
-	b, err := s.findOrCreate(r, key, now)
-	if err != nil {
-		s.fail(w, r, key, err)
-		return
 	}
 	var jobs []store.Job
 	if b.State == store.BoxActive {
@@ -312,10 +346,12 @@ func (s *Server) fit(boxID string, resp *platformapi.PollResponse) {
 	}
 }
 
-// findOrCreate returns the box of key, recording a new pending box when
-// the key is unknown and the limits allow it.
-func (s *Server) findOrCreate(r *http.Request, key string, now time.Time) (store.Box, error) {
+// find returns the box of the verified request sg. An unknown key is
+// refused unless create is set; then it becomes a pending box when the
+// client address's window and the pending cap allow.
+func (s *Server) find(r *http.Request, sg platformapi.Signed, create bool, now time.Time) (store.Box, error) {
 	var b store.Box
+	key := sg.KeyText
 	err := s.Store.View(func(tx store.Tx) error {
 		var err error
 		b, err = tx.BoxByKey(key)
@@ -327,20 +363,22 @@ func (s *Server) findOrCreate(r *http.Request, key string, now time.Time) (store
 	if !errors.Is(err, store.ErrNotFound) {
 		return b, err
 	}
+	if !create {
+		return b, refuse(http.StatusForbidden, platformapi.ErrNotActivated, "this box is not activated; it has no jobs")
+	}
 	addr := clientAddr(r)
 	if !s.allowNew(addr, now) {
-		return b, refuse(http.StatusTooManyRequests, platformapi.ErrRateLimited,
-			"too many new boxes from %s (at most %d per %s); poll again later", addr, s.NewPerAddr, s.NewWindow)
-	}
-	pub, err := platformapi.DecodeKey(key)
-	if err != nil {
-		return b, refuse(http.StatusBadRequest, platformapi.ErrBadSignature, "%v", err)
+		return b, &apiError{http.StatusTooManyRequests, *platformapi.RateLimited(s.NewWindow,
+			"too many new boxes from %s (at most %d per %s); poll again later", addr, s.NewPerAddr, s.NewWindow)}
 	}
 	err = s.Store.Update(func(tx store.Tx) error {
 		var err error
 		if b, err = tx.BoxByKey(key); err == nil {
 			return nil // created meanwhile by a concurrent poll
 		}
+		// The cap holds on every request: pruning (at most once a
+		// minute) may make room, but a request that finds the cap
+		// reached and no room is refused whether or not it pruned.
 		n, err := tx.PendingCount()
 		if err != nil {
 			return err
@@ -352,12 +390,12 @@ func (s *Server) findOrCreate(r *http.Request, key string, now time.Time) (store
 			if n, err = tx.PendingCount(); err != nil {
 				return err
 			}
-			if n >= s.MaxPending {
-				return refuse(http.StatusTooManyRequests, platformapi.ErrRateLimited,
-					"the platform holds %d boxes waiting for activation, its limit; poll again later", n)
-			}
 		}
-		b = store.Box{ID: store.BoxID(pub), Key: key, Code: platformapi.ActivationCode(pub), State: store.BoxPending,
+		if n >= s.MaxPending {
+			return &apiError{http.StatusTooManyRequests, *platformapi.RateLimited(platformapi.ActivationPollInterval,
+				"the platform holds %d boxes waiting for activation, its limit; poll again later", n)}
+		}
+		b = store.Box{ID: store.BoxID(sg.Key), Key: key, Code: platformapi.ActivationCode(sg.Key), State: store.BoxPending,
 			PollIntervalSeconds: int(platformapi.DefaultPollInterval / time.Second), FirstSeen: now, LastSeen: now}
 		if err := tx.PutBox(b); err != nil {
 			return fmt.Errorf("record pending box: %w", err)
@@ -408,7 +446,7 @@ func Final(state string) bool {
 }
 
 func (s *Server) jobUpdate(w http.ResponseWriter, r *http.Request) {
-	key, body, err := s.authenticate(r)
+	key, _, body, err := s.authenticate(r, false)
 	if err != nil {
 		s.fail(w, r, key, err)
 		return

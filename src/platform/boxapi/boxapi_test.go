@@ -5,18 +5,20 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
-	"fmt"
-	"net/netip"
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/net/netcfg"
 	"picket.dev/picket/src/platform/boxapi"
@@ -24,7 +26,6 @@ import (
 	"picket.dev/picket/src/platform/store"
 	"picket.dev/picket/src/testkit/fakeclock"
 	"picket.dev/picket/src/testkit/webui"
-	"unicode/utf8"
 )
 
 type syncBuf struct {
@@ -384,6 +385,23 @@ func TestPendingCap(t *testing.T) {
 	if code, _, _ := b.poll(t, keys[0], platformapi.PollRequest{}); code != 200 {
 		t.Errorf("known pending box refused at the cap: %d", code)
 	}
+	// Right after that refusal pruned, more new keys (from other
+	// addresses, past the per-address window) are refused too: the cap
+	// held only on the requests that pruned, and every other request in
+	// the minute after stored its box (4,519 with a cap of 1,000).
+	for i := range 10 {
+		r := request(t, platformapi.PathPoll, newKey(t), platformapi.PollRequest{}, b.clock.Now())
+		r.RemoteAddr = fmt.Sprintf("198.51.100.%d:40000", i+1)
+		if code, e := b.do(t, r, nil); code != http.StatusTooManyRequests || e.Code != platformapi.ErrRateLimited || e.RetryAfterSeconds < 1 {
+			t.Fatalf("new box %d after a prune: %d %+v, want 429 rate_limited with a retry time", i, code, e)
+		}
+	}
+	b.st.View(func(tx store.Tx) error {
+		if n, _ := tx.PendingCount(); n != 3 {
+			t.Errorf("%d pending boxes with a cap of 3", n)
+		}
+		return nil
+	})
 	// Pending boxes gone quiet for a day make room.
 	b.clock.Advance(25 * time.Hour)
 	if code, _, e := b.poll(t, keys[3], platformapi.PollRequest{}); code != 200 {
@@ -611,5 +629,69 @@ func TestCanceledAndDeletedJobs(t *testing.T) {
 	code, _, e = b.update(t, key, platformapi.JobUpdate{UploadID: "u3", JobID: strings.Repeat("x", 500000), State: "x"})
 	if code != http.StatusBadRequest || len(e.Message) > 300 {
 		t.Fatalf("500 kB job id: %d, message of %d bytes", code, len(e.Message))
+	}
+}
+
+// TestPollRateLimit: one box key sending fresh-nonce polls as fast as it
+// can gets its bucket's burst, then 429s with Retry-After, and the nonces
+// the platform holds for it stay within what the bucket let through; as
+// time passes it gets one request per Every. Every replay of a served
+// request is still refused. Before, every such poll was served and its
+// nonce kept for ten minutes (5,074 polls/s, +50 MB in 30 s).
+func TestPollRateLimit(t *testing.T) {
+	b := newBench(t)
+	key := newKey(t)
+	var served []*http.Request
+	status := map[int]int{}
+	for range 500 {
+		r := request(t, platformapi.PathPoll, key, platformapi.PollRequest{}, b.clock.Now())
+		keep := r.Clone(r.Context())
+		body, _ := io.ReadAll(r.Body)
+		r.Body, keep.Body = io.NopCloser(bytes.NewReader(body)), io.NopCloser(bytes.NewReader(body))
+		w := httptest.NewRecorder()
+		b.h.ServeHTTP(w, r)
+		status[w.Code]++
+		switch w.Code {
+		case http.StatusOK:
+			served = append(served, keep)
+		case http.StatusTooManyRequests:
+			if ra, err := strconv.Atoi(w.Header().Get("Retry-After")); err != nil || ra < 1 || ra > 3 {
+				t.Fatalf("429 with Retry-After %q, want 1-3 s (one token)", w.Header().Get("Retry-After"))
+			}
+		default:
+			t.Fatalf("poll: %d %s", w.Code, w.Body)
+		}
+	}
+	if status[200] != boxapi.DefaultBurst || status[429] != 500-boxapi.DefaultBurst {
+		t.Fatalf("500 polls at once: %v, want %d served and the rest 429", status, boxapi.DefaultBurst)
+	}
+	if n := b.api.Nonces.Len(); n != boxapi.DefaultBurst {
+		t.Fatalf("nonce cache holds %d, want the %d served", n, boxapi.DefaultBurst)
+	}
+	// A minute later: 60 s / 3 s = 20 more tokens, and no more.
+	b.clock.Advance(time.Minute)
+	ok := 0
+	for range 100 {
+		if code, _, _ := b.poll(t, key, platformapi.PollRequest{}); code == 200 {
+			ok++
+		}
+	}
+	if ok != 20 {
+		t.Errorf("a minute later: %d polls served, want 20", ok)
+	}
+	// Another box is not slowed by this one.
+	if code, _, e := b.poll(t, newKey(t), platformapi.PollRequest{}); code != 200 {
+		t.Errorf("another box: %d %+v", code, e)
+	}
+	// Replays of served requests are refused as replays once the bucket
+	// has refilled.
+	b.clock.Advance(2 * time.Minute)
+	for i, r := range served[:5] {
+		if code, e := b.do(t, r, nil); code != http.StatusUnauthorized || e.Code != platformapi.ErrReplay {
+			t.Fatalf("replay %d: %d %+v, want 401 replay", i, code, e)
+		}
+	}
+	if n := b.api.Nonces.Len(); n > 2*boxapi.DefaultBurst+1+5 {
+		t.Errorf("nonce cache holds %d", n)
 	}
 }

@@ -35,7 +35,11 @@ var (
 	bBoxJobs  = []byte("box_jobs") // box id + "/" + created (ns, 20 digits) + "/" + job id
 	bUploads  = []byte("uploads")  // box id + "/" + upload id
 	bSessions = []byte("sessions")
-	allBucket = [][]byte{bBoxes, bBoxKey, bBoxCode, bBoxName, bPending, bUsers, bJobs, bBoxJobs, bUploads, bSessions}
+	// bSessionExp orders sessions by expiry: expires (ns, 20 digits) +
+	// "/" + id, so that expired sessions are found without reading the
+	// others.
+	bSessionExp = []byte("session_expiry")
+	allBucket   = [][]byte{bBoxes, bBoxKey, bBoxCode, bBoxName, bPending, bUsers, bJobs, bBoxJobs, bUploads, bSessions, bSessionExp}
 )
 
 // Bolt is the embedded Store: one bbolt file.
@@ -48,10 +52,14 @@ func Open(path string) (*Bolt, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
+		indexSessions := tx.Bucket(bSessionExp) == nil
 		for _, b := range allBucket {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("create bucket %s: %w", b, err)
 			}
+		}
+		if indexSessions {
+			return indexAllSessions(tx)
 		}
 		return nil
 	})
@@ -117,8 +125,6 @@ func (t boltTx) User(name string) (User, error)     { return get[User](t, bUsers
 func (t boltTx) Job(id string) (Job, error)         { return get[Job](t, bJobs, id, "job") }
 func (t boltTx) Session(id string) (Session, error) { return get[Session](t, bSessions, id, "session") }
 func (t boltTx) PutUser(u User) error               { return put(t, bUsers, u.Name, u) }
-func (t boltTx) PutSession(s Session) error         { return put(t, bSessions, s.ID, s) }
-func (t boltTx) DeleteSession(id string) error      { return t.tx.Bucket(bSessions).Delete([]byte(id)) }
 func (t boltTx) PutUpload(u Upload) error           { return put(t, bUploads, u.BoxID+"/"+u.UploadID, u) }
 func (t boltTx) Upload(box, id string) (Upload, error) {
 	return get[Upload](t, bUploads, box+"/"+id, "upload")
@@ -194,16 +200,7 @@ func (t boltTx) PutBox(b Box) error {
 	return put(t, bBoxes, b.ID, b)
 }
 
-// PendingCount walks the pending index's keys (Bucket.Stats does not see
-// this transaction's uncommitted changes).
-func (t boltTx) PendingCount() (int, error) {
-	n := 0
-	c := t.tx.Bucket(bPending).Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		n++
-	}
-	return n, nil
-}
+func (t boltTx) PendingCount() (int, error) { return count(t, bPending), nil }
 
 func (t boltTx) DeleteBox(id string) error {
 	b, err := t.Box(id)
@@ -271,23 +268,98 @@ func (t boltTx) JobsOf(boxID string) ([]Job, error) {
 	return out, nil
 }
 
-func (t boltTx) DeleteExpiredSessions(now time.Time) error {
-	var dead [][]byte
-	b := t.tx.Bucket(bSessions)
-	err := b.ForEach(func(k, v []byte) error {
-		var s Session
-		if json.Unmarshal(v, &s) != nil || !now.Before(s.Expires) {
-			dead = append(dead, slices.Clone(k))
+func sessionExpKey(s Session) []byte {
+	return fmt.Appendf(nil, "%020d/%s", max(0, s.Expires.UnixNano()), s.ID)
+}
+
+func (t boltTx) PutSession(s Session) error {
+	if s.ID == "" {
+		return errors.New("session: id is required")
+	}
+	if old, err := t.Session(s.ID); err == nil {
+		if err := t.tx.Bucket(bSessionExp).Delete(sessionExpKey(old)); err != nil {
+			return fmt.Errorf("session: expiry index: %w", err)
 		}
+	}
+	if err := t.tx.Bucket(bSessionExp).Put(sessionExpKey(s), nil); err != nil {
+		return fmt.Errorf("session: expiry index: %w", err)
+	}
+	return put(t, bSessions, s.ID, s)
+}
+
+func (t boltTx) DeleteSession(id string) error {
+	old, err := t.Session(id)
+	if errors.Is(err, ErrNotFound) {
 		return nil
-	})
-	if err != nil {
-		return err
+	}
+	if err == nil {
+		if err := t.tx.Bucket(bSessionExp).Delete(sessionExpKey(old)); err != nil {
+			return fmt.Errorf("delete session: expiry index: %w", err)
+		}
+	}
+	// An undecodable record goes too; its index entry, if any, is
+	// removed when it expires.
+	if err := t.tx.Bucket(bSessions).Delete([]byte(id)); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+// DeleteExpiredSessions walks the expiry index from its start up to now
+// (a session expiring at now is expired): it reads only what it deletes.
+func (t boltTx) DeleteExpiredSessions(now time.Time) error {
+	limit := fmt.Appendf(nil, "%020d/", max(0, now.UnixNano()+1))
+	idx, sessions := t.tx.Bucket(bSessionExp), t.tx.Bucket(bSessions)
+	var dead [][]byte
+	c := idx.Cursor()
+	for k, _ := c.First(); k != nil && bytes.Compare(k, limit) < 0; k, _ = c.Next() {
+		dead = append(dead, slices.Clone(k))
 	}
 	for _, k := range dead {
-		if err := b.Delete(k); err != nil {
+		id := k[bytes.IndexByte(k, '/')+1:]
+		if err := sessions.Delete(id); err != nil {
 			return fmt.Errorf("delete session: %w", err)
+		}
+		if err := idx.Delete(k); err != nil {
+			return fmt.Errorf("delete session: expiry index: %w", err)
 		}
 	}
 	return nil
+}
+
+// indexAllSessions builds the expiry index of a database written before
+// it existed, once, at open; undecodable sessions are dropped.
+func indexAllSessions(tx *bolt.Tx) error {
+	sessions, idx := tx.Bucket(bSessions), tx.Bucket(bSessionExp)
+	var bad [][]byte
+	err := sessions.ForEach(func(k, v []byte) error {
+		var s Session
+		if json.Unmarshal(v, &s) != nil || s.ID != string(k) {
+			bad = append(bad, slices.Clone(k))
+			return nil
+		}
+		return idx.Put(sessionExpKey(s), nil)
+	})
+	if err != nil {
+		return fmt.Errorf("index sessions by expiry: %w", err)
+	}
+	for _, k := range bad {
+		if err := sessions.Delete(k); err != nil {
+			return fmt.Errorf("index sessions by expiry: %w", err)
+		}
+	}
+	return nil
+}
+
+func (t boltTx) SessionCount() (int, error) { return count(t, bSessions), nil }
+
+// count walks a bucket's keys (Bucket.Stats does not see this
+// transaction's uncommitted changes).
+func count(t boltTx, bucket []byte) int {
+	n := 0
+	c := t.tx.Bucket(bucket).Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+	}
+	return n
 }

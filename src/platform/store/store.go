@@ -188,4 +188,6 @@ type Tx interface {
 	DeleteSession(id string) error
 	// DeleteExpiredSessions removes sessions expired at now.
 	DeleteExpiredSessions(now time.Time) error
+	// SessionCount is the number of sessions stored, expired or not.
+	SessionCount() (int, error)
 }

@@ -3,10 +3,14 @@ package store_test
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/platform/store"
@@ -176,4 +180,99 @@ func TestJobsUploadsSessions(t *testing.T) {
 	if err := st.View(func(tx store.Tx) error { return tx.PutUser(store.User{Name: "x"}) }); err == nil {
 		t.Error("write in a read-only transaction succeeded")
 	}
+}
+
+// TestSessionExpiry: expired sessions go by their expiry index, also
+// after a session's expiry changed or it was deleted, and the index of a
+// database written before it existed is built when it is opened.
+func TestSessionExpiry(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.db")
+	st := open(t, path)
+	err := st.Update(func(tx store.Tx) error {
+		for i := range 50 {
+			s := store.Session{ID: fmt.Sprintf("s%02d", i), User: "alice", Expires: t0.Add(time.Duration(i) * time.Minute)}
+			if err := tx.PutSession(s); err != nil {
+				return err
+			}
+		}
+		// s00 is extended past everything; s01 is deleted.
+		if err := tx.PutSession(store.Session{ID: "s00", User: "alice", Expires: t0.Add(time.Hour)}); err != nil {
+			return err
+		}
+		if err := tx.DeleteSession("s01"); err != nil {
+			return err
+		}
+		if err := tx.DeleteSession("never-there"); err != nil {
+			return fmt.Errorf("deleting an unknown session: %w", err)
+		}
+		return tx.DeleteExpiredSessions(t0.Add(10 * time.Minute))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.View(func(tx store.Tx) error {
+		// Left: s00 (extended) and s11..s49 (expiring after now; s10
+		// expires at now).
+		if n, _ := tx.SessionCount(); n != 40 {
+			t.Errorf("%d sessions left, want 40", n)
+		}
+		for _, id := range []string{"s00", "s11", "s49"} {
+			if _, err := tx.Session(id); err != nil {
+				t.Errorf("session %s: %v", id, err)
+			}
+		}
+		for _, id := range []string{"s01", "s02", "s10"} {
+			if _, err := tx.Session(id); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("session %s: %v, want deleted", id, err)
+			}
+		}
+		return nil
+	})
+	if err := st.Update(func(tx store.Tx) error { return tx.DeleteExpiredSessions(t0.Add(2 * time.Hour)) }); err != nil {
+		t.Fatal(err)
+	}
+	st.View(func(tx store.Tx) error {
+		if n, _ := tx.SessionCount(); n != 0 {
+			t.Errorf("%d sessions left after all expired, want 0", n)
+		}
+		return nil
+	})
+	st.Close()
+
+	// A database of before the index: its sessions are indexed at open.
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket([]byte("session_expiry")); err != nil {
+			return err
+		}
+		b := tx.Bucket([]byte("sessions"))
+		for i, exp := range []time.Time{t0, t0.Add(time.Hour)} {
+			raw, _ := json.Marshal(store.Session{ID: fmt.Sprint("old", i), Expires: exp})
+			if err := b.Put(fmt.Append(nil, "old", i), raw); err != nil {
+				return err
+			}
+		}
+		return b.Put([]byte("garbage"), []byte("{"))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st = open(t, path)
+	defer st.Close()
+	if err := st.Update(func(tx store.Tx) error { return tx.DeleteExpiredSessions(t0.Add(time.Minute)) }); err != nil {
+		t.Fatal(err)
+	}
+	st.View(func(tx store.Tx) error {
+		if n, _ := tx.SessionCount(); n != 1 {
+			t.Errorf("%d sessions after migration and expiry, want 1 (old1)", n)
+		}
+		if _, err := tx.Session("old1"); err != nil {
+			t.Errorf("old1: %v", err)
+		}
+		return nil
+	})
 }

@@ -5,15 +5,27 @@
 // JavaScript.
 //
 // Security: server-side sessions (random 256-bit cookie values, stored by
-// hash, with expiry) in Secure, HttpOnly, SameSite=Strict cookies; a
-// per-session CSRF token on every POST form (login included, through a
-// pre-login session); login rate limiting per account and per client
-// address, and likewise for wrong activation codes; notices shown only
-// from a fixed set (the query names one, it never carries text); CSP
+// hash, with expiry) in Secure, HttpOnly, SameSite=Strict cookies, created
+// only by a successful login; a per-session CSRF token on every POST form
+// and, on the login form, a signed double-submit token (a random login
+// cookie and the form's MAC of it under a key of the process), so that a
+// visitor who has not logged in costs no database write; login rate
+// limiting per account and per client address, each attempt counted
+// before its password is checked; password checks bounded for the whole
+// server (auth.Checker), answered 429 with Retry-After when busy; wrong
+// activation codes limited likewise per user and per address; notices
+// shown only from a fixed set (the query names one, it never carries
+// text); CSP
 // default-src 'self', X-Frame-Options DENY and no-store on every page.
 package web
 
 import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"html/template"
@@ -21,6 +33,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -34,8 +47,19 @@ import (
 // insist on Secure, Path=/ and no Domain.
 const CookieName = "__Host-picket-session"
 
+// LoginCookieName is the login form's CSRF cookie (see loginToken).
+const LoginCookieName = "__Host-picket-login"
+
 // DefaultSessionTTL is how long a login lasts.
 const DefaultSessionTTL = 12 * time.Hour
+
+// loginFormTTL is how long a login form may be posted after it was
+// served.
+const loginFormTTL = time.Hour
+
+// DefaultCheckWait is how long a login waits for a free password check
+// slot before it is answered 429.
+const DefaultCheckWait = 5 * time.Second
 
 // Server serves the web UI.
 type Server struct {
@@ -51,6 +75,10 @@ type Server struct {
 	// per client address (guessing a waiting box's code).
 	CodeUsers *auth.Limiter
 	CodeAddrs *auth.Limiter
+	// Passwords bounds the password checks running at once (and their
+	// memory); a login waits for one at most CheckWait.
+	Passwords *auth.Checker
+	CheckWait time.Duration
 	// Fresh, when set, brings a box read from the store up to date with
 	// what is not written yet (the box API's write-behind heartbeats).
 	Fresh func(*store.Box)
@@ -60,6 +88,8 @@ type Server struct {
 	// counting a failure one step, so parallel guesses cannot all pass
 	// the check before the first failure counts.
 	activateMu sync.Mutex
+	// loginKey signs login form tokens; it lives as long as the process.
+	loginKey []byte
 }
 
 // Activation code limits: MaxCodeFailures wrong codes in a row lock the
@@ -70,10 +100,14 @@ const (
 )
 
 // New returns a Server with the default session lifetime and login limits
-// (5 failures → 1 minute lock).
+// (5 attempts without success → 1 minute lock; auth.DefaultChecks password
+// checks at once).
 func New(st store.Store, now func() time.Time, log *slog.Logger) *Server {
 	s := &Server{Store: st, Now: now, Log: log, SessionTTL: DefaultSessionTTL,
-		Accounts: auth.NewLimiter(now), Addrs: auth.NewLimiter(now), tmpl: map[string]*template.Template{}}
+		Accounts: auth.NewLimiter(now), Addrs: auth.NewLimiter(now),
+		Passwords: auth.NewChecker(auth.DefaultChecks, auth.DefaultCheckQueue), CheckWait: DefaultCheckWait,
+		tmpl: map[string]*template.Template{}, loginKey: make([]byte, 32)}
+	rand.Read(s.loginKey) // never fails (crypto/rand)
 	s.CodeUsers, s.CodeAddrs = auth.NewLimiter(now), auth.NewLimiter(now)
 	for _, l := range []*auth.Limiter{s.CodeUsers, s.CodeAddrs} {
 		l.MaxFailures, l.Lock = MaxCodeFailures, CodeLock
@@ -200,8 +234,9 @@ func (s *Server) session(r *http.Request) *store.Session {
 	return &sess
 }
 
-// newSession stores a session for user ("" before login) and sets its
-// cookie.
+// newSession stores a session for user, who has just logged in, and sets
+// its cookie. Expired sessions are removed on the way (by their expiry
+// index: the cost is the number removed, not the number stored).
 func (s *Server) newSession(w http.ResponseWriter, user string) (*store.Session, error) {
 	token, err := auth.Token()
 	if err != nil {
@@ -212,11 +247,7 @@ func (s *Server) newSession(w http.ResponseWriter, user string) (*store.Session,
 		return nil, err
 	}
 	now := s.Now()
-	ttl := s.SessionTTL
-	if user == "" {
-		ttl = time.Hour
-	}
-	sess := store.Session{ID: auth.TokenID(token), User: user, CSRF: csrf, Created: now, Expires: now.Add(ttl)}
+	sess := store.Session{ID: auth.TokenID(token), User: user, CSRF: csrf, Created: now, Expires: now.Add(s.SessionTTL)}
 	err = s.Store.Update(func(tx store.Tx) error {
 		if err := tx.DeleteExpiredSessions(now); err != nil {
 			return err
@@ -231,9 +262,52 @@ func (s *Server) newSession(w http.ResponseWriter, user string) (*store.Session,
 	return &sess, nil
 }
 
-func clearCookie(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1,
+func clearCookie(w http.ResponseWriter, name string) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1,
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+}
+
+// The login form's CSRF protection stores nothing: the login cookie holds
+// an expiry and 128 random bits, and the form's token is the HMAC-SHA256
+// of the cookie under loginKey. A POST /login must carry both, matching
+// and unexpired. Another site can neither read the cookie nor compute the
+// token, and the __Host- prefix keeps a neighbouring host from planting a
+// cookie of its own.
+
+// loginCookie returns the request's login cookie value when it is one of
+// ours and unexpired, else "".
+func (s *Server) loginCookie(r *http.Request) string {
+	c, err := r.Cookie(LoginCookieName)
+	if err != nil {
+		return ""
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil || len(raw) != 8+16 {
+		return ""
+	}
+	if exp := time.Unix(int64(binary.BigEndian.Uint64(raw)), 0); !s.Now().Before(exp) {
+		return ""
+	}
+	return c.Value
+}
+
+// loginToken is the form token that goes with login cookie value v.
+func (s *Server) loginToken(v string) string {
+	m := hmac.New(sha256.New, s.loginKey)
+	m.Write([]byte("picket-login-csrf\n" + v))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// newLoginCookie sets a fresh login cookie and returns its form token.
+func (s *Server) newLoginCookie(w http.ResponseWriter) string {
+	raw := make([]byte, 8+16)
+	exp := s.Now().Add(loginFormTTL).Truncate(time.Second)
+	binary.BigEndian.PutUint64(raw, uint64(exp.Unix()))
+	rand.Read(raw[8:]) // never fails (crypto/rand)
+	v := base64.RawURLEncoding.EncodeToString(raw)
+	http.SetCookie(w, &http.Cookie{Name: LoginCookieName, Value: v, Path: "/", Expires: exp,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	return s.loginToken(v)
 }
 
 // maxForm bounds a form body (4094 VLAN lines fit easily).
@@ -298,21 +372,23 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
+// loginForm serves the login page. A visitor without a session costs no
+// database access: the form's CSRF protection is the login cookie.
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
-	sess := s.session(r)
-	if sess != nil && sess.User != "" {
-		headers(w)
-		http.Redirect(w, r, "/appliances", http.StatusSeeOther)
-		return
-	}
-	if sess == nil {
-		var err error
-		if sess, err = s.newSession(w, ""); err != nil {
-			s.internal(w, r, err)
+	if _, err := r.Cookie(CookieName); err == nil {
+		if sess := s.session(r); sess != nil && sess.User != "" {
+			headers(w)
+			http.Redirect(w, r, "/appliances", http.StatusSeeOther)
 			return
 		}
 	}
-	s.render(w, http.StatusOK, "login", page{Title: "Log in", CSRF: sess.CSRF, Data: ""})
+	token := ""
+	if v := s.loginCookie(r); v != "" {
+		token = s.loginToken(v) // another tab's form stays valid
+	} else {
+		token = s.newLoginCookie(w)
+	}
+	s.render(w, http.StatusOK, "login", page{Title: "Log in", CSRF: token, Data: ""})
 }
 
 // dummyHash is checked for unknown user names so that a login takes as
@@ -323,23 +399,28 @@ var dummyHash = sync.OnceValue(func() string {
 })
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	sess := s.session(r)
-	if !s.checkCSRF(w, r, sess) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	cookie := s.loginCookie(r)
+	if r.ParseForm() != nil || cookie == "" || !auth.Equal(r.PostFormValue("csrf"), s.loginToken(cookie)) {
 		s.fail(w, r, http.StatusForbidden, nil, nil, csrfMsg)
 		return
 	}
+	token := s.loginToken(cookie)
 	name := strings.TrimSpace(r.PostFormValue("username"))
 	password := r.PostFormValue("password")
 	addr := clientAddr(r)
 	again := func(status int, msg string) {
-		s.render(w, status, "login", page{Title: "Log in", CSRF: sess.CSRF, Error: msg, Data: name})
+		s.render(w, status, "login", page{Title: "Log in", CSRF: token, Error: msg, Data: name})
 	}
+	// The attempt counts before the password is checked: attempts sent in
+	// parallel cannot all pass the limit before the first one fails.
 	for _, k := range []struct {
 		l         *auth.Limiter
 		key, what string
 	}{{s.Addrs, addr, "from your address"}, {s.Accounts, name, "for this account"}} {
-		if locked, until := k.l.Locked(k.key); locked {
+		if ok, until := k.l.Attempt(k.key); !ok {
 			s.Log.Warn("web: login refused: rate limited", "user", name, "remote", addr, "until", until)
+			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(until.Sub(s.Now()).Seconds()+0.999))))
 			again(http.StatusTooManyRequests, fmt.Sprintf("too many failed logins %s: try again after %s", k.what, fmtTime(until)))
 			return
 		}
@@ -354,29 +435,38 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		hash = dummyHash()
 	}
-	ok, herr := auth.CheckPassword(hash, password)
+	ctx, cancel := context.WithTimeout(r.Context(), s.CheckWait)
+	ok, herr := s.Passwords.Check(ctx, hash, password)
+	cancel()
+	if errors.Is(herr, auth.ErrBusy) {
+		s.Log.Warn("web: login refused: password checks busy", "user", name, "remote", addr)
+		w.Header().Set("Retry-After", "1")
+		again(http.StatusTooManyRequests, "the server is busy checking other logins: try again in a moment")
+		return
+	}
 	if herr != nil {
 		s.Log.Error("web: password hash unreadable", "user", name, "err", herr)
 	}
 	if err != nil || !ok {
-		s.Addrs.Fail(addr)
-		s.Accounts.Fail(name)
 		s.Log.Warn("web: login failed", "user", name, "remote", addr, "known_user", err == nil)
 		again(http.StatusUnauthorized, "wrong user name or password")
 		return
 	}
 	s.Addrs.Succeed(addr)
 	s.Accounts.Succeed(name)
-	// A fresh session id at login: a pre-login id someone planted is
-	// worth nothing afterwards.
-	if err := s.Store.Update(func(tx store.Tx) error { return tx.DeleteSession(sess.ID) }); err != nil {
-		s.internal(w, r, err)
-		return
+	// A session someone was logged in with on this browser ends: one
+	// browser, one session. The new session id is fresh.
+	if old := s.session(r); old != nil {
+		if err := s.Store.Update(func(tx store.Tx) error { return tx.DeleteSession(old.ID) }); err != nil {
+			s.internal(w, r, err)
+			return
+		}
 	}
 	if _, err := s.newSession(w, u.Name); err != nil {
 		s.internal(w, r, err)
 		return
 	}
+	clearCookie(w, LoginCookieName)
 	s.Log.Info("web: login", "user", u.Name, "remote", addr)
 	headers(w)
 	http.Redirect(w, r, "/appliances", http.StatusSeeOther)
@@ -387,7 +477,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess *store.Sess
 		s.internal(w, r, err)
 		return
 	}
-	clearCookie(w)
+	clearCookie(w, CookieName)
 	s.Log.Info("web: logout", "user", u.Name)
 	headers(w)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -459,7 +549,9 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, sess *store.Se
 		l         *auth.Limiter
 		key, what string
 	}{{s.CodeAddrs, addr, "from your address"}, {s.CodeUsers, u.Name, "for your account"}} {
-		if locked, until := k.l.Locked(k.key); locked {
+		// Every try counts before the code is looked at (Attempt): the
+		// MaxCodeFailures-th in a row locks, a good code forgets them.
+		if ok, until := k.l.Attempt(k.key); !ok {
 			s.activateMu.Unlock()
 			s.Log.Warn("web: activation refused: rate limited", "user", u.Name, "remote", addr, "until", until)
 			s.render(w, http.StatusTooManyRequests, "activate", page{Title: "Activate a box", User: &u, CSRF: sess.CSRF,
@@ -471,8 +563,6 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, sess *store.Se
 	var ue *fleet.UserError
 	switch {
 	case errors.As(err, &ue) && ue.Guess:
-		s.CodeAddrs.Fail(addr)
-		s.CodeUsers.Fail(u.Name)
 	case err == nil:
 		s.CodeUsers.Succeed(u.Name)
 	}

@@ -1,11 +1,13 @@
 package web_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -248,6 +250,9 @@ func TestLoginRateLimit(t *testing.T) {
 	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "too many failed logins") {
 		t.Fatalf("right password while locked: %s, want 429", resp.Status)
 	}
+	if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 60 {
+		t.Errorf("Retry-After %q while locked for a minute", resp.Header.Get("Retry-After"))
+	}
 	b.clock.Advance(61 * time.Second)
 	if resp, _ := br.login("alice", password); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("after the lock: %s", resp.Status)
@@ -256,7 +261,7 @@ func TestLoginRateLimit(t *testing.T) {
 	// test has one address, so lock the account through the limiter and
 	// check the address is not what is locked.
 	for range 5 {
-		b.w.Accounts.Fail("uma")
+		b.w.Accounts.Attempt("uma")
 	}
 	resp, body = b.browser(t).login("uma", password)
 	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "for this account") {
@@ -465,7 +470,7 @@ func TestActivationCodeRateLimit(t *testing.T) {
 	// Per user: failures from many addresses lock the user (the test has
 	// one address: lock the user through the limiter).
 	for range web.MaxCodeFailures {
-		b.w.CodeUsers.Fail("uma")
+		b.w.CodeUsers.Attempt("uma")
 	}
 	if resp, body := uma.post("/activate", url.Values{"csrf": {ut}, "code": {"0000-0000-000"}, "group": {"lab"}}); resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "for your account") {
 		t.Fatalf("locked user: %s", resp.Status)
@@ -602,5 +607,118 @@ func TestPollFailingShown(t *testing.T) {
 	_, page = br.get("/appliances/" + box.ID)
 	if !strings.Contains(page, "polls failing") || !strings.Contains(page, "last 3 polls: answer larger than 1048576 bytes") {
 		t.Errorf("box page:\n%s", page)
+	}
+}
+
+// from returns a browser whose connections come from the loopback
+// address src (the server sees another client address).
+func (b *bench) from(t *testing.T, src string) *browser {
+	br := b.browser(t)
+	tr := b.srv.Client().Transport.(*http.Transport).Clone()
+	tr.DialContext = (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}).DialContext
+	br.c.Transport = tr
+	return br
+}
+
+// TestLoginFlood: wrong logins sent in parallel from one address are
+// counted before their password is checked, so at most the limiter's
+// five are checked (401) and the rest are refused unchecked (429), and a
+// person's login from another address still goes through. Before, the
+// lock was checked before and the failure recorded after the check: all
+// of them were checked, each holding argon2id's 19 MiB.
+func TestLoginFlood(t *testing.T) {
+	b := newBench(t)
+	attacker := b.from(t, "127.0.0.2")
+	_, page := attacker.get("/login")
+	token := csrf(t, page)
+	const n = 60
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := attacker.c.PostForm(attacker.base+"/login", url.Values{"csrf": {token}, "username": {"mallory"}, "password": {"wrong"}})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if count[http.StatusUnauthorized] > b.w.Addrs.MaxFailures || count[http.StatusUnauthorized]+count[http.StatusTooManyRequests] != n {
+		t.Errorf("answers to %d parallel wrong logins: %v; want at most %d checked (401), the rest refused (429)", n, count, b.w.Addrs.MaxFailures)
+	}
+	if resp, body := b.from(t, "127.0.0.3").login("alice", password); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a good login from another address during the lock: %s\n%s", resp.Status, body)
+	}
+}
+
+// TestLoginBusy: with every password check slot taken and no room to
+// wait, a login is answered 429 with Retry-After, unchecked; once a slot
+// is free it is checked.
+func TestLoginBusy(t *testing.T) {
+	b := newBench(t)
+	b.w.Passwords = auth.NewChecker(1, 0)
+	release, err := b.w.Passwords.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := b.browser(t)
+	resp, body := br.login("alice", password)
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "1" || !strings.Contains(body, "busy") {
+		t.Fatalf("login with no password check slot: %s, Retry-After %q, want 429 and 1\n%s", resp.Status, resp.Header.Get("Retry-After"), body)
+	}
+	release()
+	if resp, _ := br.login("alice", password); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login with a free slot: %s", resp.Status)
+	}
+}
+
+// TestLoginFormStoresNothing: the login page (GET /login without a
+// cookie) writes no session: a flood of visitors costs no database
+// write, and sessions exist only for people who logged in. Before, each
+// visit stored a pre-login session and scanned all of them.
+func TestLoginFormStoresNothing(t *testing.T) {
+	b := newBench(t)
+	for range 50 {
+		if resp, _ := b.srv.Client().Get(b.srv.URL + "/login"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /login: %s", resp.Status)
+		}
+	}
+	sessions := func() int {
+		n := 0
+		b.st.View(func(tx store.Tx) error {
+			n, _ = tx.SessionCount()
+			return nil
+		})
+		return n
+	}
+	if n := sessions(); n != 0 {
+		t.Fatalf("%d sessions stored after 50 visits of the login page, want 0", n)
+	}
+	br := b.browser(t)
+	br.loggedIn("alice")
+	if n := sessions(); n != 1 {
+		t.Errorf("%d sessions stored after one login, want 1", n)
+	}
+	// The login form's token is bound to its browser's cookie and expires.
+	other := b.browser(t)
+	_, page := other.get("/login")
+	mine := b.browser(t)
+	mine.get("/login")
+	if resp, _ := mine.post("/login", url.Values{"csrf": {csrf(t, page)}, "username": {"alice"}, "password": {password}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("login with another browser's form token: %s, want 403", resp.Status)
+	}
+	b.clock.Advance(2 * time.Hour)
+	if resp, _ := other.post("/login", url.Values{"csrf": {csrf(t, page)}, "username": {"alice"}, "password": {password}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("login with a two-hour-old form: %s, want 403", resp.Status)
 	}
 }
