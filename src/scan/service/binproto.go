@@ -301,7 +301,10 @@ type smbAnswer struct {
 // parseSMBNegotiate reads a direct-TCP framed SMB2 NEGOTIATE response (or any SMB1
 // answer, from servers that speak only SMB1).
 func parseSMBNegotiate(b []byte) (*smbAnswer, error) {
-	if len(b) < 4 || b[0] != 0 {
+	if len(b) < 4 {
+		return nil, errShort
+	}
+	if b[0] != 0 {
 		return nil, errors.New("smb: not a direct-TCP frame")
 	}
 	n := int(b[1])<<16 | int(b[2])<<8 | int(b[3])

@@ -100,7 +100,10 @@ type productRule struct {
 	os string
 }
 
-func applyRules(s *result.Service, text string, rules []productRule) {
+// applyRules sets the product (version, extra, OS) of the first rule that matches
+// text and says whether one did.
+func applyRules(s *result.Service, text string, rules []productRule) bool {
+	matched := false
 	for _, r := range rules {
 		m := r.re.FindStringSubmatch(text)
 		if m == nil {
@@ -116,6 +119,7 @@ func applyRules(s *result.Service, text string, rules []productRule) {
 		if r.os != "" {
 			s.OS = r.os
 		}
+		matched = true
 		break
 	}
 	if s.OS == "" {
@@ -126,6 +130,7 @@ func applyRules(s *result.Service, text string, rules []productRule) {
 			}
 		}
 	}
+	return matched
 }
 
 var ftpRules = []productRule{
@@ -160,7 +165,7 @@ var imapRules = []productRule{
 }
 
 var (
-	ftpWord  = regexp.MustCompile(`(?i)\bftp`)
+	ftpWord  = regexp.MustCompile(`(?i)ftp`)
 	smtpWord = regexp.MustCompile(`(?i)\b(e?smtp|mail)\b|postfix|exim|sendmail`)
 )
 
@@ -173,13 +178,20 @@ func codeGreeting(b []byte) (s *result.Service, ambiguous, ok bool) {
 	}
 	text := strings.Join(lines, "\n")
 	s = &result.Service{Banner: printable(lines[0]), Method: "banner"}
+	// A product both names the protocol and wins over the words.
+	if applyRules(s, text, ftpRules) {
+		s.Name = "ftp"
+		return s, false, true
+	}
+	if applyRules(s, text, smtpRules) {
+		s.Name = "smtp"
+		return s, false, true
+	}
 	switch {
 	case smtpWord.MatchString(text) && !ftpWord.MatchString(text):
 		s.Name = "smtp"
-		applyRules(s, text, smtpRules)
 	case ftpWord.MatchString(text):
 		s.Name = "ftp"
-		applyRules(s, text, ftpRules)
 	default:
 		return s, true, true
 	}

@@ -58,8 +58,8 @@ var tcpProbes = []tcpProbe{
 
 // probeHints are the probes a port number suggests, tried first.
 var probeHints = map[uint16]string{
-	443: "tls", 465: "tls", 636: "tls", 853: "tls", 993: "tls", 995: "tls", 4443: "tls", 8443: "tls", 9443: "tls", 10443: "tls",
-	80: "http", 81: "http", 591: "http", 8000: "http", 8008: "http", 8080: "http", 8081: "http", 8888: "http", 9000: "http",
+	443: "tls", 465: "tls", 636: "tls", 853: "tls", 993: "tls", 995: "tls", 4443: "tls", 8443: "tls", 9443: "tls",
+	80: "http", 81: "http", 591: "http", 8000: "http", 8008: "http", 8080: "http", 8888: "http", 9000: "http",
 	3389: "rdp", 139: "smb", 445: "smb", 389: "ldap", 3268: "ldap", 6379: "redis", 5432: "postgresql", 53: "dns",
 }
 
