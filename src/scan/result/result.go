@@ -108,7 +108,7 @@ type Service struct {
 	HTTP *HTTPFacts `json:"http,omitempty"`
 	SSH  *SSHFacts  `json:"ssh,omitempty"`
 	// Facts are further service-specific facts, keyed by a dotted name documented in
-	// docs/scan-output.md, e.g. "snmp.sysdescr", "snmp.community", "dns.version_bind",
+	// docs/service-detection.md, e.g. "snmp.sysdescr", "snmp.community", "dns.version_bind",
 	// "dns.recursion", "ftp.anonymous", "ntp.version".
 	Facts map[string]string `json:"facts,omitempty"`
 }

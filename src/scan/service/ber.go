@@ -122,20 +122,25 @@ func berOIDString(c []byte) (string, error) {
 	if len(c) == 0 {
 		return "", fmt.Errorf("%w: empty OID", errBER)
 	}
-	first := int(c[0])
-	parts := []string{strconv.Itoa(min(first/40, 2)), strconv.Itoa(first - 40*min(first/40, 2))}
+	// Subidentifiers in base 128 (X.690 8.19.2); the first packs two arcs.
+	var subs []uint64
 	var v uint64
-	for i, x := range c[1:] {
+	for i, x := range c {
 		v = v<<7 | uint64(x&0x7f)
 		if v > 1<<32 {
 			return "", fmt.Errorf("%w: OID arc too large", errBER)
 		}
 		if x&0x80 == 0 {
-			parts = append(parts, strconv.FormatUint(v, 10))
+			subs = append(subs, v)
 			v = 0
-		} else if i == len(c)-2 {
+		} else if i == len(c)-1 {
 			return "", fmt.Errorf("%w: OID ends inside an arc", errBER)
 		}
+	}
+	first := min(subs[0]/40, 2)
+	parts := []string{strconv.FormatUint(first, 10), strconv.FormatUint(subs[0]-40*first, 10)}
+	for _, s := range subs[1:] {
+		parts = append(parts, strconv.FormatUint(s, 10))
 	}
 	return strings.Join(parts, "."), nil
 }

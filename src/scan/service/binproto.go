@@ -202,7 +202,8 @@ func parseRedisInfo(b []byte) (map[string]string, error) {
 		return nil, errors.New("redis: INFO answer is not a bulk string")
 	}
 	kv := map[string]string{}
-	for _, line := range strings.Split(string(b[len(l)+2:]), "\n") {
+	nl := bytes.IndexByte(b, '\n')
+	for _, line := range strings.Split(string(b[nl+1:]), "\n") {
 		k, v, ok := strings.Cut(strings.TrimRight(line, "\r"), ":")
 		if ok && !strings.HasPrefix(k, "#") {
 			kv[k] = v

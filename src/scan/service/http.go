@@ -115,7 +115,7 @@ func serverProduct(s *result.Service, server string) {
 		name, ver, _ := strings.Cut(tok, "/")
 		s.Product, s.Version = name, ver
 	}
-	if m := serverComment.FindStringSubmatch(server); m != nil {
+	if m := serverComment.FindStringSubmatch(server); m != nil && m[1] != s.Version {
 		s.Extra = m[1]
 		for _, os := range []string{"Debian", "Ubuntu", "Red Hat", "CentOS", "FreeBSD", "Win32", "Win64"} {
 			if strings.Contains(m[1], os) {
