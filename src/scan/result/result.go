@@ -108,7 +108,7 @@ type Service struct {
 	HTTP *HTTPFacts `json:"http,omitempty"`
 	SSH  *SSHFacts  `json:"ssh,omitempty"`
 	// Facts are further service-specific facts, keyed by a dotted name documented in
-	// docs/scan-output.md, e.g. "snmp.sysdescr", "snmp.community", "dns.version_bind",
+	// docs/service-detection.md, e.g. "snmp.sysdescr", "snmp.community", "dns.version_bind",
 	// "dns.recursion", "ftp.anonymous", "ntp.version".
 	Facts map[string]string `json:"facts,omitempty"`
 }
@@ -123,6 +123,8 @@ type TLSFacts struct {
 	// Chain is the certificate chain as served, leaf first.
 	Chain      []Cert `json:"chain,omitempty"`
 	SelfSigned bool   `json:"self_signed"`
+	// Expired: the scan time is outside the leaf certificate's validity.
+	Expired bool `json:"expired"`
 	// STARTTLS names the protocol upgraded to TLS ("smtp", "imap", "pop3", "ftp"), if any.
 	STARTTLS string `json:"starttls,omitempty"`
 }
@@ -157,6 +159,10 @@ type SSHFacts struct {
 	Banner      string   `json:"banner"`
 	Kex         []string `json:"kex,omitempty"`
 	HostKeyAlgs []string `json:"host_key_algs,omitempty"`
-	Ciphers     []string `json:"ciphers,omitempty"`
-	MACs        []string `json:"macs,omitempty"`
+	// Ciphers and MACs are the server-to-client lists (the server offers the
+	// same both ways in practice).
+	Ciphers []string `json:"ciphers,omitempty"`
+	MACs    []string `json:"macs,omitempty"`
+	// Compression are the server-to-client compression methods.
+	Compression []string `json:"compression,omitempty"`
 }

@@ -1,0 +1,384 @@
+// Package svcbench is a bench of real services for the service detection tests:
+// Debian's openssh-server, nginx (plain HTTP, a self-signed, an expired and a
+// TLS 1.0-enabled HTTPS site), vsftpd with anonymous login and AUTH TLS, snmpd
+// (community public), dnsmasq answering version.bind and redis-server, each run
+// in the foreground without systemd inside a server network namespace made with
+// netbench, with its configuration in the test's temporary directory. Protocols
+// whose Debian servers would be heavy to set up (SMTP, POP3, IMAP, Telnet, NTP,
+// MySQL, PostgreSQL, SMB, RDP, LDAP) are answered by small Go listeners of this
+// package (listeners.go) that speak the first exchange of each protocol as its
+// specification has it.
+//
+// Services also run on non-standard ports (sshd on 2222, nginx on 8081) so that
+// tests see detection by probing rather than by port number. A client namespace
+// is joined to the server one by a veth pair; Dial dials from it.
+//
+// Everything is stopped and removed at the test's cleanup, also on failure. The
+// Debian packages come from tools/fetch (third_party/inputs.lock); a missing one
+// fails the test.
+package svcbench
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"picket.dev/picket/src/testkit/netbench"
+)
+
+// Addresses of the bench: the client (scanner) side and the server side.
+var (
+	ClientAddr = netip.MustParseAddr("10.77.0.1")
+	ServerAddr = netip.MustParseAddr("10.77.0.2")
+)
+
+// Ports of the bench's services.
+const (
+	FTP        = 21
+	SSH        = 22
+	SSHAlt     = 2222 // the same sshd on a port no probe hints at
+	Telnet     = 23
+	SMTP       = 25
+	DNS        = 53 // udp and tcp, dnsmasq
+	HTTP       = 80
+	HTTPAlt    = 8081
+	POP3       = 110
+	NTP        = 123 // udp
+	IMAP       = 143
+	SNMP       = 161 // udp
+	LDAP       = 389
+	HTTPS      = 443 // self-signed certificate, TLS 1.2 and 1.3
+	SMB        = 445
+	MySQL      = 3306
+	RDP        = 3389
+	PostgreSQL = 5432
+	Redis      = 6379
+	HTTPSOld   = 10443 // certificate issued by the bench CA, TLS 1.0, 1.1 and 1.2
+	HTTPSExp   = 8443  // expired certificate issued by the bench CA
+	Silent     = 7777  // accepts and says nothing
+)
+
+// Page titles of the nginx sites: the index of port 80 redirects to /home/.
+const (
+	TitleHome  = "svcbench home"
+	TitleAlt   = "svcbench alt"
+	TitleTLS   = "svcbench tls"
+	TitleOld   = "svcbench legacy tls"
+	TitleExp   = "svcbench expired"
+	RedirectTo = "/home/"
+)
+
+// Certificate subjects (common names) of the HTTPS sites and the bench CA.
+const (
+	CNSelfSigned = "selfsigned.svcbench.test"
+	CNExpired    = "expired.svcbench.test"
+	CNOld        = "legacy.svcbench.test"
+	CNCA         = "svcbench CA"
+)
+
+// Bench is a running set of services.
+type Bench struct {
+	t      testing.TB
+	NB     *netbench.Bench
+	Client *netbench.NS // the scanner's side
+	Server *netbench.NS // where the services listen on ServerAddr
+	dir    string
+	// Certs are the certificates served on the HTTPS ports (leaf first).
+	Certs map[int][]*x509.Certificate
+	// ExpiredAt is the NotAfter of the expired certificate.
+	ExpiredAt time.Time
+}
+
+// Start builds the namespaces and starts every service; it returns once all
+// listen.
+func Start(t testing.TB) *Bench {
+	t.Helper()
+	nb := netbench.New(t)
+	b := &Bench{t: t, NB: nb, Client: nb.NS("svcc"), Server: nb.NS("svcs"), dir: t.TempDir(), Certs: map[int][]*x509.Certificate{}}
+	// Daemons that drop privileges (sshd's privilege separation, nginx and
+	// vsftpd workers) must be able to reach their files.
+	if err := os.Chmod(b.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	nb.Veth(b.Client, "eth0", b.Server, "eth0")
+	b.Client.Run("ip", "addr", "add", ClientAddr.String()+"/24", "dev", "eth0")
+	b.Client.Run("ip", "link", "set", "eth0", "up")
+	b.Server.Run("ip", "addr", "add", ServerAddr.String()+"/24", "dev", "eth0")
+	b.Server.Run("ip", "link", "set", "eth0", "up")
+	for _, tool := range []string{"/usr/sbin/sshd", "ssh-keygen", "nginx", "vsftpd", "snmpd", "dnsmasq", "redis-server"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("svcbench: %s is missing (tools/fetch installs its Debian package): %v", tool, err)
+		}
+	}
+	b.startSSHD()
+	b.startNginx()
+	b.startVsftpd()
+	b.startSnmpd()
+	b.startRedis()
+	netbench.Dnsmasq(b.Server, netbench.DnsmasqOptions{Interface: "eth0", DNSPort: DNS,
+		HostRecords: []netbench.HostRecord{{Name: "srv.svcbench.test", Addrs: []netip.Addr{ServerAddr}}}})
+	b.startListeners()
+	for _, p := range []int{SSH, SSHAlt, HTTP, HTTPAlt, HTTPS, HTTPSOld, HTTPSExp, FTP, Redis, DNS} {
+		b.waitTCP(p)
+	}
+	return b
+}
+
+// Dial dials from the client namespace; a *Bench is a service.Dialer.
+func (b *Bench) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return b.Client.DialContext(ctx, network, addr)
+}
+
+func (b *Bench) path(name string) string { return filepath.Join(b.dir, name) }
+
+func (b *Bench) write(name, body string, mode os.FileMode) string {
+	p := b.path(name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(body), mode); err != nil {
+		b.t.Fatal(err)
+	}
+	return p
+}
+
+func (b *Bench) waitTCP(port int) {
+	b.t.Helper()
+	addr := netip.AddrPortFrom(ServerAddr, uint16(port)).String()
+	end := time.Now().Add(15 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		c, err := b.Client.DialContext(ctx, "tcp", addr)
+		cancel()
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(end) {
+			b.t.Fatalf("svcbench: nothing listens on %s: %v", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// startSSHD runs Debian's sshd on ports 22 and 2222. Its privilege separation
+// needs the sshd user (made by the package) and /run/sshd, made here if missing
+// (an empty root-owned directory, as the package's service would make it).
+func (b *Bench) startSSHD() {
+	t := b.t
+	if _, err := exec.Command("id", "sshd").Output(); err != nil {
+		t.Fatal("svcbench: the sshd user is missing (made by the openssh-server package)")
+	}
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+		t.Fatalf("svcbench: /run/sshd: %v", err)
+	}
+	key := b.path("ssh_host_ed25519_key")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key).CombinedOutput(); err != nil {
+		t.Fatalf("svcbench: ssh-keygen: %v: %s", err, out)
+	}
+	cfg := b.write("sshd_config", fmt.Sprintf(`Port %d
+Port %d
+ListenAddress %s
+HostKey %s
+PidFile %s
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin no
+`, SSH, SSHAlt, ServerAddr, key, b.path("sshd.pid")), 0o644)
+	// sshd must be started by its absolute path (it re-executes itself).
+	b.Server.Start("sshd", "/usr/sbin/sshd", "-D", "-e", "-f", cfg)
+}
+
+// startNginx runs nginx with four sites: HTTP on 80 (redirecting / to /home/) and
+// 8081, HTTPS on 443 (self-signed RSA certificate, TLS 1.2 and 1.3), 8443 (an
+// expired ECDSA certificate of the bench CA) and 10443 (TLS 1.0 to 1.2, RSA
+// certificate of the bench CA, security level 0 so OpenSSL 3 agrees to TLS 1.0).
+func (b *Bench) startNginx() {
+	now := time.Now()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: CNCA, Organization: []string{"Picket"}},
+		NotBefore: now.Add(-72 * time.Hour), NotAfter: now.Add(72 * time.Hour),
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true,
+	}
+	ca := b.makeCert(caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	self := b.makeCert(&x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: CNSelfSigned},
+		Issuer:    pkix.Name{CommonName: CNSelfSigned},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(365 * 24 * time.Hour),
+		DNSNames: []string{CNSelfSigned}, IPAddresses: []net.IP{ServerAddr.AsSlice()},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}, nil, &rsaKey.PublicKey, rsaKey)
+	expKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	b.ExpiredAt = now.Add(-24 * time.Hour).Truncate(time.Second)
+	exp := b.makeCert(&x509.Certificate{
+		SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: CNExpired},
+		NotBefore: now.Add(-48 * time.Hour), NotAfter: b.ExpiredAt,
+		DNSNames: []string{CNExpired}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		KeyUsage: x509.KeyUsageDigitalSignature,
+	}, ca, &expKey.PublicKey, caKey)
+	oldKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	old := b.makeCert(&x509.Certificate{
+		SerialNumber: big.NewInt(4), Subject: pkix.Name{CommonName: CNOld},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		DNSNames: []string{CNOld}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+	}, ca, &oldKey.PublicKey, caKey)
+	b.Certs[HTTPS] = []*x509.Certificate{self}
+	b.Certs[HTTPSExp] = []*x509.Certificate{exp, ca}
+	b.Certs[HTTPSOld] = []*x509.Certificate{old, ca}
+	b.writePEM("self.crt", self)
+	b.writeKey("self.key", rsaKey)
+	b.writePEM("exp.crt", exp, ca)
+	b.writeKey("exp.key", expKey)
+	b.writePEM("old.crt", old, ca)
+	b.writeKey("old.key", oldKey)
+
+	for dir, title := range map[string]string{"www/home": TitleHome, "www/alt": TitleAlt, "www/tls": TitleTLS, "www/old": TitleOld, "www/exp": TitleExp} {
+		b.write(dir+"/index.html", "<!doctype html>\n<html><head><title>"+title+"</title></head><body>svcbench</body></html>\n", 0o644)
+	}
+	site := func(port int, tlsLines, root, extra string) string {
+		return fmt.Sprintf(`	server {
+		listen %s:%d%s;
+		root %s;
+%s%s	}
+`, ServerAddr, port, map[bool]string{true: " ssl", false: ""}[tlsLines != ""], b.path(root), tlsLines, extra)
+	}
+	tlsCfg := func(cert, key, protocols, ciphers string) string {
+		return fmt.Sprintf("\t\tssl_certificate %s;\n\t\tssl_certificate_key %s;\n\t\tssl_protocols %s;\n\t\tssl_ciphers %s;\n",
+			b.path(cert), b.path(key), protocols, ciphers)
+	}
+	conf := fmt.Sprintf(`user root;
+worker_processes 1;
+pid %[1]s/nginx.pid;
+error_log stderr info;
+daemon off;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path %[1]s/tmp/body;
+	proxy_temp_path %[1]s/tmp/proxy;
+	fastcgi_temp_path %[1]s/tmp/fastcgi;
+	uwsgi_temp_path %[1]s/tmp/uwsgi;
+	scgi_temp_path %[1]s/tmp/scgi;
+	default_type text/html;
+`, b.dir) +
+		site(HTTP, "", "www", "\t\tlocation = / { return 301 "+RedirectTo+"; }\n\t\tlocation /home/ { alias "+b.path("www/home")+"/; }\n") +
+		site(HTTPAlt, "", "www/alt", "") +
+		site(HTTPS, tlsCfg("self.crt", "self.key", "TLSv1.2 TLSv1.3", "HIGH:!aNULL"), "www/tls", "") +
+		site(HTTPSExp, tlsCfg("exp.crt", "exp.key", "TLSv1.2 TLSv1.3", "HIGH:!aNULL"), "www/exp", "") +
+		site(HTTPSOld, tlsCfg("old.crt", "old.key", "TLSv1 TLSv1.1 TLSv1.2", "DEFAULT:@SECLEVEL=0"), "www/old", "") +
+		"}\n"
+	if err := os.MkdirAll(b.path("tmp"), 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	cfg := b.write("nginx.conf", conf, 0o644)
+	b.Server.Start("nginx", "nginx", "-c", cfg, "-p", b.dir, "-e", "stderr")
+}
+
+func (b *Bench) makeCert(tmpl, parent *x509.Certificate, pub, priv any) *x509.Certificate {
+	if parent == nil {
+		parent = tmpl
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, priv)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return c
+}
+
+func (b *Bench) writePEM(name string, certs ...*x509.Certificate) {
+	var buf bytes.Buffer
+	for _, c := range certs {
+		pem.Encode(&buf, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+	}
+	b.write(name, buf.String(), 0o644)
+}
+
+func (b *Bench) writeKey(name string, key any) {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.write(name, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), 0o600)
+}
+
+// startVsftpd runs vsftpd in the foreground (listen=YES, background=NO) with
+// anonymous login into an empty root and AUTH TLS with the self-signed
+// certificate.
+func (b *Bench) startVsftpd() {
+	for _, d := range []string{"ftproot", "ftpempty"} {
+		if err := os.MkdirAll(b.path(d), 0o555); err != nil {
+			b.t.Fatal(err)
+		}
+		os.Chmod(b.path(d), 0o555)
+	}
+	b.write("ftproot/README", "svcbench\n", 0o644)
+	cfg := b.write("vsftpd.conf", fmt.Sprintf(`listen=YES
+listen_ipv6=NO
+background=NO
+listen_address=%s
+listen_port=%d
+anonymous_enable=YES
+anon_root=%s
+no_anon_password=NO
+local_enable=NO
+write_enable=NO
+secure_chroot_dir=%s
+nopriv_user=nobody
+ftp_username=ftp
+seccomp_sandbox=NO
+pam_service_name=vsftpd
+xferlog_enable=NO
+ssl_enable=YES
+allow_anon_ssl=YES
+force_anon_logins_ssl=NO
+force_anon_data_ssl=NO
+force_local_logins_ssl=NO
+force_local_data_ssl=NO
+require_ssl_reuse=NO
+ssl_tlsv1=YES
+rsa_cert_file=%s
+rsa_private_key_file=%s
+`, ServerAddr, FTP, b.path("ftproot"), b.path("ftpempty"), b.path("self.crt"), b.path("self.key")), 0o600)
+	b.Server.Start("vsftpd", "vsftpd", cfg)
+}
+
+// startSnmpd runs net-snmp's agent in the foreground with community public
+// (read-only) and no other configuration file.
+func (b *Bench) startSnmpd() {
+	cfg := b.write("snmpd.conf", fmt.Sprintf("agentAddress udp:%s:%d\nrocommunity public default\nsysLocation svcbench\nsysContact svcbench@example.invalid\nmaster no\n", ServerAddr, SNMP), 0o600)
+	p := b.Server.Start("snmpd", "env", "SNMP_PERSISTENT_DIR="+b.path("snmp"), "MIBS=", "snmpd", "-f", "-Lo", "-C", "-c", cfg, "-p", b.path("snmpd.pid"))
+	if err := p.WaitOutput("snmpd start", 10*time.Second, func(s string) bool { return strings.Contains(s, "NET-SNMP version") }); err != nil {
+		b.t.Fatalf("svcbench: %v", err)
+	}
+}
+
+// startRedis runs redis-server without persistence, reachable from the client.
+func (b *Bench) startRedis() {
+	b.Server.Start("redis", "redis-server", "--bind", ServerAddr.String(), "--port", fmt.Sprint(Redis),
+		"--protected-mode", "no", "--save", "", "--appendonly", "no", "--daemonize", "no",
+		"--dir", b.dir, "--logfile", "")
+}
