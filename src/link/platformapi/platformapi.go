@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/scan/result"
 )
 
 // Paths of the box API, all POST with JSON bodies, all signed.
@@ -142,12 +143,59 @@ const (
 // JobUpdate reports a job's progress or result. The platform applies each
 // UploadID once: a box that retries after a failure sends the same
 // UploadID and gets the same answer, so nothing is recorded twice.
+//
+// A scan's results travel in batches: each running update may carry the
+// hosts finished since the one before (Hosts, under its own UploadID, so a
+// batch is stored once however often it is retried), and its progress; the
+// last update (done, failed or canceled) carries the rest and the Summary.
+// The box keeps every update's encoded size within MaxJobUpdate, splitting
+// hosts over more updates when needed.
 type JobUpdate struct {
 	UploadID string          `json:"upload_id"`
 	JobID    string          `json:"job_id"`
 	State    string          `json:"state"`
 	Error    string          `json:"error,omitempty"`
 	Result   json.RawMessage `json:"result,omitempty"`
+	// Progress is where a running job is; on the last update, where it
+	// ended.
+	Progress *JobProgress `json:"progress,omitempty"`
+	// Hosts are hosts finished since the previous update (up hosts only,
+	// with their open ports, services and facts).
+	Hosts []result.Host `json:"hosts,omitempty"`
+	// Summary comes with the last update.
+	Summary *ScanSummary `json:"summary,omitempty"`
+}
+
+// MaxJobUpdate bounds a JobUpdate's encoded size, below MaxBody so that
+// the signature headers and any growth of the envelope still fit.
+const MaxJobUpdate = 768 << 10
+
+// JobProgress is how far a scan has come.
+type JobProgress struct {
+	// Phase is "resolving", "discovery", "portscan", "services" or "done".
+	Phase string `json:"phase"`
+	// TargetsTotal is the number of target addresses after exclusions;
+	// TargetsDone those whose scan has ended.
+	TargetsTotal uint64 `json:"targets_total"`
+	TargetsDone  uint64 `json:"targets_done"`
+	HostsUp      int    `json:"hosts_up"`
+	OpenPorts    int    `json:"open_ports"`
+	// PacketsSent counts probe packets (and connection attempts).
+	PacketsSent uint64 `json:"packets_sent"`
+}
+
+// ScanSummary ends a scan's results.
+type ScanSummary struct {
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	// Interface is the interface the scan's packets left through (the
+	// LAN's, or a scanning VLAN's), and Method "syn" or "connect".
+	Interface    string `json:"interface,omitempty"`
+	Method       string `json:"method,omitempty"`
+	TargetsTotal uint64 `json:"targets_total"`
+	HostsUp      int    `json:"hosts_up"`
+	OpenPorts    int    `json:"open_ports"`
+	PacketsSent  uint64 `json:"packets_sent"`
 }
 
 // JobUpdateResponse acknowledges a JobUpdate.
