@@ -13,27 +13,23 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"picket.dev/picket/src/link/platformapi"
-	"picket.dev/picket/src/testkit/netbench"
-	"picket.dev/picket/src/testkit/syncbuf"
+	"picket.dev/picket/src/testkit/platformproc"
 	"picket.dev/picket/src/testkit/testinput"
 	"picket.dev/picket/src/testkit/webui"
 )
 
 // fleetHost is the name platformd's certificate is for; connections go
 // to its loopback port whatever the name.
-const fleetHost = "platform.attack.test"
+const fleetHost = platformproc.Host
 
 // fleetPassword is every account's password in these tests.
 const fleetPassword = "attack-Fleet-pw-1"
@@ -43,68 +39,31 @@ type fleetPlatform struct {
 	t    *testing.T
 	addr string // 127.0.0.1:port
 	pool *x509.CertPool
-	out  *syncbuf.Buffer // its log
 }
 
-// fleetStart runs the real platformd on a free loopback port with a new
-// data directory, after creating the accounts users (name → account).
+// fleetStart runs the real platformd (testkit/platformproc) on a free
+// loopback port with a new data directory, after creating the accounts
+// users (name → account).
 func fleetStart(t *testing.T, users map[string]string) *fleetPlatform {
 	t.Helper()
 	bin := testinput.Command(t, "platformd")
-	dir := t.TempDir()
-	ca := netbench.NewCA(t)
-	cert := ca.Issue(t, fleetHost)
-	var chain []byte
-	for _, der := range cert.Certificate {
-		chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
-	}
-	key, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile, pwFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), filepath.Join(dir, "pw")
-	for f, data := range map[string][]byte{certFile: chain, keyFile: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), pwFile: []byte(fleetPassword + "\n")} {
-		if err := os.WriteFile(f, data, 0o600); err != nil {
+	dir := filepath.Join(t.TempDir(), "data")
+	for name, account := range users {
+		if err := platformproc.CreateUser(bin, dir, name, account, fleetPassword); err != nil {
 			t.Fatal(err)
 		}
 	}
-	data := filepath.Join(dir, "data")
-	for name, account := range users {
-		if out, err := exec.Command(bin, "-data", data, "-create-user", name, "-account", account, "-password-file", pwFile).CombinedOutput(); err != nil {
-			t.Fatalf("platformd -create-user %s: %v\n%s", name, err, out)
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	proc, err := platformproc.Start(bin, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
-	p := &fleetPlatform{t: t, addr: addr, pool: ca.Pool, out: &syncbuf.Buffer{}}
-	cmd := exec.Command(bin, "-data", data, "-listen", addr, "-cert", certFile, "-key", keyFile)
-	cmd.Stdout, cmd.Stderr = p.out, p.out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		proc.Kill()
 		if t.Failed() {
-			t.Logf("platformd:\n%s", p.out)
+			t.Logf("platformd:\n%s", proc.Output())
 		}
 	})
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("platformd does not listen on %s:\n%s", addr, p.out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return p
+	return &fleetPlatform{t: t, addr: proc.Addr, pool: proc.CA()}
 }
 
 // fleetSession logs user in on p's web UI and opens /appliances.

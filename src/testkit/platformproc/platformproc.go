@@ -57,6 +57,30 @@ type Proc struct {
 	ca   *x509.CertPool
 }
 
+// Host is the name platformd's development certificate (-dev-cert) is
+// for: clients connect to Addr and check the certificate against it.
+const Host = "127.0.0.1"
+
+// CreateUser adds the user name to account in the data directory dir with
+// password, through platformd's own -create-user (before Start, or
+// between runs).
+func CreateUser(bin, dir, name, account, password string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	pw := filepath.Join(dir, name+".pw")
+	if err := os.WriteFile(pw, []byte(password+"\n"), 0o600); err != nil {
+		return err
+	}
+	if out, err := exec.Command(bin, "-data", dir, "-create-user", name, "-account", account, "-password-file", pw).CombinedOutput(); err != nil {
+		return fmt.Errorf("platformd -create-user %s: %w\n%s", name, err, out)
+	}
+	return nil
+}
+
+// CA is the pool holding platformd's development CA, for clients.
+func (p *Proc) CA() *x509.CertPool { return p.ca }
+
 // Start creates dir's account and runs bin (platformd) on a free loopback
 // port with -dev-cert and the extra flags args. It waits until the
 // listener accepts connections.
@@ -78,7 +102,7 @@ func Start(bin, dir string, args ...string) (*Proc, error) {
 	addr := ln.Addr().String()
 	ln.Close()
 	p := &Proc{Dir: dir, Addr: addr, out: &syncbuf.Buffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(bin, append([]string{"-data", dir, "-listen", addr, "-dev-cert", "127.0.0.1"}, args...)...)
+	p.cmd = exec.Command(bin, append([]string{"-data", dir, "-listen", addr, "-dev-cert", Host}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start platformd: %w", err)
@@ -206,7 +230,7 @@ func (p *Proc) Client(src netip.Addr, conns int) *http.Client {
 	return &http.Client{
 		Jar: jar,
 		Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{RootCAs: p.ca, ServerName: "127.0.0.1"},
+			TLSClientConfig: &tls.Config{RootCAs: p.ca, ServerName: Host},
 			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
 				return d.DialContext(ctx, network, p.Addr)
 			},
