@@ -1,7 +1,7 @@
 """platform_ca: a throwaway platform CA made at build time by devca."""
 
 def _platform_ca_impl(ctx):
-    outs = [ctx.actions.declare_file("ca/" + f) for f in ["dev-ca.pem", "dev-cert.pem", "dev-key.pem"]]
+    outs = [ctx.outputs.ca, ctx.outputs.cert, ctx.outputs.key]
     ctx.actions.run(
         executable = ctx.executable._devca,
         arguments = ["-out", outs[0].dirname, "-host", ctx.attr.host],
@@ -18,6 +18,13 @@ def _platform_ca_impl(ctx):
 platform_ca = rule(
     implementation = _platform_ca_impl,
     doc = "Writes ca/dev-ca.pem, ca/dev-cert.pem and ca/dev-key.pem: a CA and a server certificate for host.",
+    # Predeclared, so that other targets of the package name them
+    # (ca/dev-ca.pem) as they would a genrule's outputs.
+    outputs = {
+        "ca": "ca/dev-ca.pem",
+        "cert": "ca/dev-cert.pem",
+        "key": "ca/dev-key.pem",
+    },
     attrs = {
         "host": attr.string(mandatory = True, doc = "the platform's host name"),
         "_devca": attr.label(
