@@ -27,7 +27,7 @@ func (b *bench) hostsOf(t *testing.T, jobID string) (store.Job, []result.Host) {
 		if j, err = tx.Job(jobID); err != nil {
 			return err
 		}
-		return tx.EachHost(jobID, func(h result.Host) error { hosts = append(hosts, h); return nil })
+		return tx.EachHost(jobID, 0, func(h result.Host) error { hosts = append(hosts, h); return nil })
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -309,10 +309,10 @@ func (t boltTx) AppendHosts(jobID string, hosts []result.Host) (Job, error) {
 	return j, full
 }
 
-func (t boltTx) EachHost(jobID string, fn func(result.Host) error) error {
+func (t boltTx) EachHost(jobID string, from int, fn func(result.Host) error) error {
 	prefix := []byte(jobID + "/")
 	c := t.tx.Bucket(bJobHosts).Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+	for k, v := c.Seek(fmt.Appendf(nil, "%s/%010d", jobID, max(0, from))); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		var h result.Host
 		if err := json.Unmarshal(v, &h); err != nil {
 			return fmt.Errorf("decode host %q: %w", k, err)

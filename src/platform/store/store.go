@@ -215,8 +215,10 @@ type Tx interface {
 	// usable, so the caller may record the rest of an update.
 	AppendHosts(jobID string, hosts []result.Host) (Job, error)
 	// EachHost calls fn with the job's hosts in the order they were
-	// appended, until fn returns an error (returned as is).
-	EachHost(jobID string, fn func(result.Host) error) error
+	// appended, from the from-th (0: the first), until fn returns an
+	// error (returned as is). Hosts are only ever appended, so a reader
+	// can go through many in chunks, one short transaction each.
+	EachHost(jobID string, from int, fn func(result.Host) error) error
 
 	Upload(boxID, uploadID string) (Upload, error)
 	PutUpload(u Upload) error

@@ -322,7 +322,7 @@ func TestJobHosts(t *testing.T) {
 	defer st.Close()
 	var got []string
 	err = st.View(func(tx store.Tx) error {
-		return tx.EachHost("job-1", func(h result.Host) error {
+		return tx.EachHost("job-1", 0, func(h result.Host) error {
 			got = append(got, h.Addr.String())
 			if len(h.Ports) != 1 || h.Ports[0].Service == nil || h.Ports[0].Service.Product != "OpenSSH" {
 				t.Errorf("host %s read back as %+v", h.Addr, h)
@@ -332,6 +332,13 @@ func TestJobHosts(t *testing.T) {
 	})
 	if err != nil || fmt.Sprint(got) != "[10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4 10.0.0.5]" {
 		t.Errorf("hosts of job-1 after reopening: %v, %v", got, err)
+	}
+	got = nil
+	err = st.View(func(tx store.Tx) error {
+		return tx.EachHost("job-1", 3, func(h result.Host) error { got = append(got, h.Addr.String()); return nil })
+	})
+	if err != nil || fmt.Sprint(got) != "[10.0.0.4 10.0.0.5]" {
+		t.Errorf("hosts of job-1 from the 4th: %v, %v", got, err)
 	}
 	// By bytes: one host's encoding is about 150 bytes.
 	st.Limits = store.Limits{JobHosts: 1000, JobBytes: 400}
@@ -344,11 +351,11 @@ func TestJobHosts(t *testing.T) {
 			return err
 		}
 		n := 0
-		if err := tx.EachHost("job-10", func(result.Host) error { n++; return nil }); err != nil || n != 0 {
+		if err := tx.EachHost("job-10", 0, func(result.Host) error { n++; return nil }); err != nil || n != 0 {
 			t.Errorf("hosts of a deleted job: %d, %v", n, err)
 		}
 		n = 0
-		if err := tx.EachHost("job-1", func(result.Host) error { n++; return nil }); err != nil || n != 5 {
+		if err := tx.EachHost("job-1", 0, func(result.Host) error { n++; return nil }); err != nil || n != 5 {
 			t.Errorf("deleting job-10 touched job-1's hosts: %d left, %v", n, err)
 		}
 		return nil
