@@ -13,6 +13,9 @@
 // a 429 carries Retry-After, which the box honours. A poll's report (versions, addresses, last
 // seen) is written behind, once a second for all boxes (heartbeat.go), so
 // a poll costs no synced write; job updates are written before the answer.
+// A job update's scan results (progress, host batches, summary) are
+// checked and cleaned (results.go) and stored with the update, once per
+// upload id; a job's stored hosts are bounded by the store's Limits.
 package boxapi
 
 import (
@@ -451,6 +454,11 @@ func (s *Server) jobUpdate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, key, err)
 		return
 	}
+	if len(body) > platformapi.MaxJobUpdate {
+		s.fail(w, r, key, refuse(http.StatusRequestEntityTooLarge, platformapi.ErrBadRequest,
+			"job update of %d bytes; at most %d (split the hosts over more updates)", len(body), platformapi.MaxJobUpdate))
+		return
+	}
 	var u platformapi.JobUpdate
 	if err := decode(body, &u); err != nil {
 		s.fail(w, r, key, err)
@@ -463,6 +471,8 @@ func (s *Server) jobUpdate(w http.ResponseWriter, r *http.Request) {
 		err = refuse(http.StatusBadRequest, platformapi.ErrBadRequest, "job_id is required, at most %d characters", platformapi.MaxJobIDLen)
 	case !jobStates[u.State]:
 		err = refuse(http.StatusBadRequest, platformapi.ErrBadRequest, "state %q; allowed: accepted, running, done, failed, canceled", clip(u.State))
+	default:
+		err = checkResults(&u)
 	}
 	if err != nil {
 		s.fail(w, r, key, err)
@@ -506,6 +516,24 @@ func (s *Server) jobUpdate(w http.ResponseWriter, r *http.Request) {
 		}
 		if Final(j.State) {
 			return refuse(http.StatusConflict, platformapi.ErrBadRequest, "job %q is already %s; no further updates", j.ID, j.State)
+		}
+		if len(u.Hosts) > 0 {
+			// Past the job's limits the hosts that fit are kept and the
+			// job is marked truncated; the update is recorded all the
+			// same (its state and summary matter, and a box that heard
+			// an error would only retry the same batch).
+			j, err = tx.AppendHosts(j.ID, u.Hosts)
+			if errors.Is(err, store.ErrJobFull) {
+				s.Log.Warn("box api: job results over the limit; hosts refused", "box", b.ID, "job", j.ID, "err", err)
+			} else if err != nil {
+				return err
+			}
+		}
+		if u.Progress != nil {
+			j.Progress = u.Progress
+		}
+		if u.Summary != nil {
+			j.Summary = u.Summary
 		}
 		j.State, j.Error, j.Updated = u.State, clip(u.Error), now
 		if len(u.Result) > 0 {

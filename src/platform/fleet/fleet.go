@@ -550,6 +550,19 @@ func jobOf(tx store.Tx, u store.User, boxID, jobID string) (store.Job, error) {
 	return j, nil
 }
 
+// ViewJob runs fn in a read transaction with the job jobID of box boxID,
+// if u may see the box (Visible); otherwise it returns a UserError, the
+// same whether the box or job does not exist or is not u's to see.
+func ViewJob(st store.Store, boxID, jobID string, u store.User, fn func(tx store.Tx, j store.Job) error) error {
+	return st.View(func(tx store.Tx) error {
+		j, err := jobOf(tx, u, boxID, jobID)
+		if err != nil {
+			return err
+		}
+		return fn(tx, j)
+	})
+}
+
 // Ended reports whether a job in state has ended: done, failed or
 // canceled.
 func Ended(state string) bool {

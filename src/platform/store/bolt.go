@@ -12,6 +12,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"picket.dev/picket/src/scan/result"
 )
 
 // BoxID is the id of the box with public key pub: 16 hex digits of a
@@ -25,25 +27,32 @@ func BoxID(pub ed25519.PublicKey) string {
 // Buckets of the bbolt file. Records are JSON; the index buckets map a
 // key, code or name to a box id.
 var (
-	bBoxes    = []byte("boxes")
-	bBoxKey   = []byte("box_key")
-	bBoxCode  = []byte("box_code")
-	bBoxName  = []byte("box_name")
-	bPending  = []byte("pending")
-	bUsers    = []byte("users")
-	bJobs     = []byte("jobs")
-	bBoxJobs  = []byte("box_jobs") // box id + "/" + created (ns, 20 digits) + "/" + job id
-	bUploads  = []byte("uploads")  // box id + "/" + upload id
+	bBoxes   = []byte("boxes")
+	bBoxKey  = []byte("box_key")
+	bBoxCode = []byte("box_code")
+	bBoxName = []byte("box_name")
+	bPending = []byte("pending")
+	bUsers   = []byte("users")
+	bJobs    = []byte("jobs")
+	bBoxJobs = []byte("box_jobs") // box id + "/" + created (ns, 20 digits) + "/" + job id
+	bUploads = []byte("uploads")  // box id + "/" + upload id
+	// bJobHosts holds each job's hosts: job id + "/" + index (10 digits).
+	bJobHosts = []byte("job_hosts")
 	bSessions = []byte("sessions")
 	// bSessionExp orders sessions by expiry: expires (ns, 20 digits) +
 	// "/" + id, so that expired sessions are found without reading the
 	// others.
 	bSessionExp = []byte("session_expiry")
-	allBucket   = [][]byte{bBoxes, bBoxKey, bBoxCode, bBoxName, bPending, bUsers, bJobs, bBoxJobs, bUploads, bSessions, bSessionExp}
+	allBucket   = [][]byte{bBoxes, bBoxKey, bBoxCode, bBoxName, bPending, bUsers, bJobs, bBoxJobs, bUploads, bSessions, bSessionExp, bJobHosts}
 )
 
 // Bolt is the embedded Store: one bbolt file.
-type Bolt struct{ db *bolt.DB }
+type Bolt struct {
+	db *bolt.DB
+	// Limits bound each job's results (DefaultLimits unless changed
+	// before use).
+	Limits Limits
+}
 
 // Open opens (creating if needed) the bbolt database at path.
 func Open(path string) (*Bolt, error) {
@@ -67,24 +76,27 @@ func Open(path string) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	return &Bolt{db: db}, nil
+	return &Bolt{db: db, Limits: DefaultLimits}, nil
 }
 
 func (s *Bolt) View(fn func(Tx) error) error {
-	return s.db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+	return s.db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx, s.Limits}) })
 }
 
 func (s *Bolt) Update(fn func(Tx) error) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+	return s.db.Update(func(tx *bolt.Tx) error { return fn(boltTx{tx, s.Limits}) })
 }
 
 func (s *Bolt) Batch(fn func(Tx) error) error {
-	return s.db.Batch(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+	return s.db.Batch(func(tx *bolt.Tx) error { return fn(boltTx{tx, s.Limits}) })
 }
 
 func (s *Bolt) Close() error { return s.db.Close() }
 
-type boltTx struct{ tx *bolt.Tx }
+type boltTx struct {
+	tx  *bolt.Tx
+	lim Limits
+}
 
 func get[T any](t boltTx, bucket []byte, key string, what string) (T, error) {
 	var v T
@@ -250,6 +262,64 @@ func (t boltTx) DeleteJob(id string) error {
 	}
 	if err := t.tx.Bucket(bJobs).Delete([]byte(id)); err != nil {
 		return fmt.Errorf("delete job %s: %w", id, err)
+	}
+	hosts := t.tx.Bucket(bJobHosts)
+	prefix := []byte(id + "/")
+	var keys [][]byte
+	c := hosts.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		keys = append(keys, slices.Clone(k))
+	}
+	for _, k := range keys {
+		if err := hosts.Delete(k); err != nil {
+			return fmt.Errorf("delete job %s: hosts: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func (t boltTx) AppendHosts(jobID string, hosts []result.Host) (Job, error) {
+	j, err := t.Job(jobID)
+	if err != nil {
+		return j, err
+	}
+	bucket := t.tx.Bucket(bJobHosts)
+	var full error
+	for i, h := range hosts {
+		raw, err := json.Marshal(h)
+		if err != nil {
+			return j, fmt.Errorf("job %s: encode host %s: %w", jobID, h.Addr, err)
+		}
+		if j.Hosts >= t.lim.JobHosts || j.HostBytes+int64(len(raw)) > t.lim.JobBytes {
+			full = fmt.Errorf("job %s: %d hosts (%d bytes) stored, the limit is %d hosts or %d bytes; %d more refused: %w",
+				jobID, j.Hosts, j.HostBytes, t.lim.JobHosts, t.lim.JobBytes, len(hosts)-i, ErrJobFull)
+			j.Truncated = fmt.Sprintf("the results reached the platform's limit of %d hosts or %d bytes per job; later hosts were not stored",
+				t.lim.JobHosts, t.lim.JobBytes)
+			break
+		}
+		if err := bucket.Put(fmt.Appendf(nil, "%s/%010d", jobID, j.Hosts), raw); err != nil {
+			return j, fmt.Errorf("job %s: write host: %w", jobID, err)
+		}
+		j.Hosts++
+		j.HostBytes += int64(len(raw))
+	}
+	if err := t.PutJob(j); err != nil {
+		return j, err
+	}
+	return j, full
+}
+
+func (t boltTx) EachHost(jobID string, from int, fn func(result.Host) error) error {
+	prefix := []byte(jobID + "/")
+	c := t.tx.Bucket(bJobHosts).Cursor()
+	for k, v := c.Seek(fmt.Appendf(nil, "%s/%010d", jobID, max(0, from))); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var h result.Host
+		if err := json.Unmarshal(v, &h); err != nil {
+			return fmt.Errorf("decode host %q: %w", k, err)
+		}
+		if err := fn(h); err != nil {
+			return err
+		}
 	}
 	return nil
 }

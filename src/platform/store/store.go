@@ -1,6 +1,7 @@
 // Package store is the persistence of the Picket platform server: boxes,
-// user accounts, scan jobs, the upload ids of job updates and web
-// sessions, behind the Store interface. Open gives the embedded
+// user accounts, scan jobs with their progress and results (the hosts a
+// box uploaded, bounded per job: see Limits), the upload ids of job
+// updates and web sessions, behind the Store interface. Open gives the embedded
 // implementation (a bbolt file); another database can stand behind the
 // same interface.
 //
@@ -15,13 +16,31 @@ import (
 	"time"
 
 	"picket.dev/picket/src/link/platformapi"
+	"picket.dev/picket/src/scan/result"
 )
 
 // Errors of Tx methods; test them with errors.Is.
 var (
 	ErrNotFound = errors.New("not found")
 	ErrExists   = errors.New("already exists")
+	// ErrJobFull: a job's results reached the store's Limits; the hosts
+	// beyond them were not stored and the job is marked Truncated.
+	ErrJobFull = errors.New("job results full")
 )
+
+// Limits bound what one job's results take in the store, so that a box
+// (or many) cannot fill the platform's disk: past either limit a job's
+// further hosts are refused (ErrJobFull) and the job is marked
+// Truncated. The defaults allow a /16 with a few open ports per host.
+type Limits struct {
+	// JobHosts is the most hosts stored for one job.
+	JobHosts int
+	// JobBytes is the most bytes of encoded hosts stored for one job.
+	JobBytes int64
+}
+
+// DefaultLimits are the limits Open sets.
+var DefaultLimits = Limits{JobHosts: 65536, JobBytes: 64 << 20}
 
 // Box states.
 const (
@@ -110,10 +129,20 @@ type Job struct {
 	Result  json.RawMessage `json:"result,omitempty"`
 	// CanceledBy is the person who canceled the job on the platform (the
 	// State is then canceled); the box's later updates are not recorded.
-	CanceledBy string    `json:"canceled_by,omitempty"`
-	CreatedBy  string    `json:"created_by"`
-	Created    time.Time `json:"created"`
-	Updated    time.Time `json:"updated"`
+	CanceledBy string `json:"canceled_by,omitempty"`
+	// Progress is the box's last report of where the scan is, Summary
+	// its final account (with the last update).
+	Progress *platformapi.JobProgress `json:"progress,omitempty"`
+	Summary  *platformapi.ScanSummary `json:"summary,omitempty"`
+	// Hosts and HostBytes count the hosts stored for the job
+	// (AppendHosts) and their encoded size; Truncated says why hosts
+	// were refused (the job reached the Limits), empty when none were.
+	Hosts     int       `json:"hosts,omitempty"`
+	HostBytes int64     `json:"host_bytes,omitempty"`
+	Truncated string    `json:"truncated,omitempty"`
+	CreatedBy string    `json:"created_by"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
 }
 
 // Upload records one applied JobUpdate, by the box's upload id.
@@ -176,9 +205,20 @@ type Tx interface {
 	// JobsOf returns the jobs of a box, oldest first.
 	JobsOf(boxID string) ([]Job, error)
 	PutJob(j Job) error
-	// DeleteJob removes a job (its upload records stay, so a box that
-	// repeats an update hears "duplicate").
+	// DeleteJob removes a job and its hosts (its upload records stay, so
+	// a box that repeats an update hears "duplicate").
 	DeleteJob(id string) error
+	// AppendHosts stores hosts after the job's others, in order, and
+	// returns the job with its counts updated (written). Past the store's
+	// Limits it stores the hosts that fit, marks the job Truncated and
+	// returns it with an error wrapping ErrJobFull; the transaction stays
+	// usable, so the caller may record the rest of an update.
+	AppendHosts(jobID string, hosts []result.Host) (Job, error)
+	// EachHost calls fn with the job's hosts in the order they were
+	// appended, from the from-th (0: the first), until fn returns an
+	// error (returned as is). Hosts are only ever appended, so a reader
+	// can go through many in chunks, one short transaction each.
+	EachHost(jobID string, from int, fn func(result.Host) error) error
 
 	Upload(boxID, uploadID string) (Upload, error)
 	PutUpload(u Upload) error

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/platform/store"
+	"picket.dev/picket/src/scan/result"
 )
 
 func open(t *testing.T, path string) *store.Bolt {
@@ -275,4 +277,90 @@ func TestSessionExpiry(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestJobHosts: hosts append in order across batches, survive a reopen,
+// go with their job, and a job stops taking hosts at the limits (by count
+// and by bytes) with ErrJobFull, keeping what fit and saying so.
+func TestJobHosts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.db")
+	st := open(t, path)
+	st.Limits = store.Limits{JobHosts: 5, JobBytes: 1 << 20}
+	host := func(i int) result.Host {
+		return result.Host{Addr: netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), Up: true,
+			Ports: []result.Port{{Proto: result.TCP, Port: 22, State: result.Open, Service: &result.Service{Name: "ssh", Product: "OpenSSH"}}}}
+	}
+	err := st.Update(func(tx store.Tx) error {
+		for _, id := range []string{"job-1", "job-10"} {
+			if err := tx.PutJob(store.Job{ID: id, BoxID: "box1", Created: t0}); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.AppendHosts("job-none", []result.Host{host(1)}); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("hosts of a job that does not exist: %v", err)
+		}
+		if j, err := tx.AppendHosts("job-1", []result.Host{host(1), host(2)}); err != nil || j.Hosts != 2 || j.HostBytes == 0 || j.Truncated != "" {
+			t.Errorf("first batch: %+v, %v", j, err)
+		}
+		if _, err := tx.AppendHosts("job-10", []result.Host{host(9)}); err != nil {
+			return err
+		}
+		j, err := tx.AppendHosts("job-1", []result.Host{host(3), host(4), host(5), host(6)})
+		if !errors.Is(err, store.ErrJobFull) || j.Hosts != 5 || j.Truncated == "" {
+			t.Errorf("batch past the limit: %+v, %v; want 5 hosts, truncated, ErrJobFull", j, err)
+		}
+		if j2, _ := tx.Job("job-1"); j2.Hosts != 5 || j2.Truncated == "" {
+			t.Errorf("job record after the limit: %+v", j2)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st = open(t, path)
+	defer st.Close()
+	var got []string
+	err = st.View(func(tx store.Tx) error {
+		return tx.EachHost("job-1", 0, func(h result.Host) error {
+			got = append(got, h.Addr.String())
+			if len(h.Ports) != 1 || h.Ports[0].Service == nil || h.Ports[0].Service.Product != "OpenSSH" {
+				t.Errorf("host %s read back as %+v", h.Addr, h)
+			}
+			return nil
+		})
+	})
+	if err != nil || fmt.Sprint(got) != "[10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4 10.0.0.5]" {
+		t.Errorf("hosts of job-1 after reopening: %v, %v", got, err)
+	}
+	got = nil
+	err = st.View(func(tx store.Tx) error {
+		return tx.EachHost("job-1", 3, func(h result.Host) error { got = append(got, h.Addr.String()); return nil })
+	})
+	if err != nil || fmt.Sprint(got) != "[10.0.0.4 10.0.0.5]" {
+		t.Errorf("hosts of job-1 from the 4th: %v, %v", got, err)
+	}
+	// By bytes: one host's encoding is about 150 bytes.
+	st.Limits = store.Limits{JobHosts: 1000, JobBytes: 400}
+	err = st.Update(func(tx store.Tx) error {
+		j, err := tx.AppendHosts("job-10", []result.Host{host(10), host(11), host(12)})
+		if !errors.Is(err, store.ErrJobFull) || j.Hosts != 2 || j.HostBytes > 400 {
+			t.Errorf("byte limit: %+v, %v; want 2 hosts within 400 bytes", j, err)
+		}
+		if err := tx.DeleteJob("job-10"); err != nil {
+			return err
+		}
+		n := 0
+		if err := tx.EachHost("job-10", 0, func(result.Host) error { n++; return nil }); err != nil || n != 0 {
+			t.Errorf("hosts of a deleted job: %d, %v", n, err)
+		}
+		n = 0
+		if err := tx.EachHost("job-1", 0, func(result.Host) error { n++; return nil }); err != nil || n != 5 {
+			t.Errorf("deleting job-10 touched job-1's hosts: %d left, %v", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -9,6 +9,7 @@ const layout = `{{define "top"}}<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} — Picket platform</title>
 <link rel="stylesheet" href="/static/style.css">
+{{if .Refresh}}<meta http-equiv="refresh" content="{{.Refresh}}">{{end}}
 </head><body>
 <header><span class="brand">Picket platform</span>
 {{if .User}}<nav><a href="/appliances" id="nav-appliances">Appliances</a> <a href="/activate" id="nav-activate">Activate</a></nav>
@@ -96,11 +97,48 @@ const boxPage = `{{template "top" .}}
 <button type="submit" id="launch">Launch scan</button>
 </form>
 {{if .Jobs}}<table id="jobs"><thead><tr><th>Job</th><th>Targets</th><th>Ports</th><th>State</th><th>Launched</th><th>Updated</th><th></th></tr></thead><tbody>
-{{range .Jobs}}<tr id="{{.ID}}"><td>{{.ID}}</td><td>{{range .Targets}}{{.}} {{end}}</td><td>{{.Ports}}</td>
+{{range .Jobs}}<tr id="{{.ID}}"><td><a href="/appliances/{{$.Data.Box.ID}}/jobs/{{.ID}}" class="job-link">{{.ID}}</a></td><td>{{range .Targets}}{{.}} {{end}}</td><td>{{.Ports}}</td>
 <td class="job-state">{{.State}}{{if .CanceledBy}} by {{.CanceledBy}}{{end}}{{if .Error}}: <span class="error">{{.Error}}</span>{{end}}</td><td>{{.CreatedBy}}, {{fmtTime .Created}}</td><td>{{fmtTime .Updated}}</td>
 <td class="job-actions">{{if not (ended .State)}}<form method="post" action="/appliances/{{$.Data.Box.ID}}/jobs/{{.ID}}/cancel" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><button type="submit" class="cancel-job">Cancel</button></form>{{end}}
 <form method="post" action="/appliances/{{$.Data.Box.ID}}/jobs/{{.ID}}/delete" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><button type="submit" class="delete-job">Delete</button></form></td></tr>
 {{end}}</tbody></table>{{end}}
+{{end}}
+{{template "bottom" .}}`
+
+const jobPage = `{{template "top" .}}
+{{with .Data}}{{$job := .Job}}
+<p><a href="/appliances/{{.BoxID}}" id="back">Back to the appliance</a> ·
+<a href="/appliances/{{.BoxID}}/jobs/{{$job.ID}}.json" id="export-json">Export JSON</a> ·
+<a href="/appliances/{{.BoxID}}/jobs/{{$job.ID}}.csv" id="export-csv">Export CSV</a></p>
+<table class="facts" id="job-facts">
+<tr><th>State</th><td id="job-state">{{$job.State}}{{if $job.CanceledBy}} by {{$job.CanceledBy}}{{end}}{{if $job.Error}}: <span class="error">{{$job.Error}}</span>{{end}}</td></tr>
+<tr><th>Targets</th><td>{{range $job.Targets}}{{.}} {{end}}</td></tr>
+<tr><th>Ports</th><td>{{$job.Ports}}</td></tr>
+<tr><th>Launched / updated</th><td>{{$job.CreatedBy}}, {{fmtTime $job.Created}} / {{fmtTime $job.Updated}}</td></tr>
+{{with $job.Progress}}<tr><th>Phase</th><td id="phase">{{.Phase}}</td></tr>
+<tr><th>Targets done</th><td id="targets-done">{{.TargetsDone}} of {{.TargetsTotal}}</td></tr>
+<tr><th>Hosts up / open ports</th><td id="hosts-up">{{.HostsUp}} hosts up, {{.OpenPorts}} open ports</td></tr>
+<tr><th>Packets sent</th><td>{{.PacketsSent}}</td></tr>{{end}}
+{{with $job.Summary}}<tr><th>Scan</th><td id="summary">{{fmtTime .Started}} to {{fmtTime .Finished}}{{if .Interface}}, interface {{.Interface}}{{end}}{{if .Method}}, {{.Method}} scan{{end}}: {{.TargetsTotal}} targets, {{.HostsUp}} hosts up, {{.OpenPorts}} open ports</td></tr>{{end}}
+</table>
+{{if $job.Truncated}}<p class="error" id="truncated">{{$job.Truncated}}.</p>{{end}}
+{{if not .Ended}}<p class="notice">The scan has not ended: this page reloads itself every few seconds.</p>{{end}}
+
+<h2>Hosts ({{$job.Hosts}})</h2>
+{{if lt (len .Hosts) $job.Hosts}}<p id="hosts-cut">The first {{len .Hosts}} hosts are shown; the exports have them all.</p>{{end}}
+{{if .Hosts}}<table id="hosts"><thead><tr><th>Host</th><th>Port</th><th>State</th><th>Service</th><th>Product</th><th>Version</th><th>Facts</th></tr></thead><tbody>
+{{range .Hosts}}{{$h := .}}<tr class="host" id="host-{{.Addr}}"><td class="addr" rowspan="{{rows (len .Ports)}}">{{.Addr}}{{range .Names}}<br>{{.}}{{end}}{{if .MAC}}<br>{{.MAC}}{{if .Vendor}} ({{.Vendor}}){{end}}{{end}}</td>
+{{range $i, $p := .Ports}}{{if $i}}<tr class="port">{{end}}<td class="port">{{.Port}}/{{.Proto}}</td><td class="state">{{.State}}</td>
+{{with .Service}}<td class="service">{{.Name}}</td><td class="product">{{.Product}}</td><td class="version">{{.Version}}{{if .Extra}} {{.Extra}}{{end}}</td>
+<td class="svcfacts">{{if .Banner}}<div class="banner">banner: <code>{{.Banner}}</code></div>{{end}}{{if .OS}}<div>OS: {{.OS}}</div>{{end}}
+{{with .TLS}}<div class="tls">TLS {{range .Versions}}{{.}} {{end}}{{if .CipherSuite}}({{.CipherSuite}}){{end}}{{if .STARTTLS}} after STARTTLS ({{.STARTTLS}}){{end}}{{if .SelfSigned}} <span class="error">self-signed</span>{{end}}{{if .Expired}} <span class="error">expired</span>{{end}}
+{{range $k, $c := .Chain}}<div class="cert">{{if $k}}chain {{$k}}{{else}}certificate{{end}}: subject {{.Subject}}; issuer {{.Issuer}}{{if .SANs}}; SANs {{range .SANs}}{{.}} {{end}}{{end}}; valid {{fmtTime .NotBefore}} to {{fmtTime .NotAfter}}; {{.KeyType}} {{.KeyBits}} bits{{if .SigAlg}}, {{.SigAlg}}{{end}}</div>{{end}}</div>{{end}}
+{{with .HTTP}}<div class="http">HTTP {{.Status}}{{if .Server}}, server {{.Server}}{{end}}{{if .Title}}, title “{{.Title}}”{{end}}{{range .Redirects}}<br>redirect to {{.}}{{end}}</div>{{end}}
+{{with .SSH}}<div class="ssh">SSH {{.Banner}}{{if .Kex}}<br>kex: {{range .Kex}}{{.}} {{end}}{{end}}{{if .HostKeyAlgs}}<br>host keys: {{range .HostKeyAlgs}}{{.}} {{end}}{{end}}{{if .Ciphers}}<br>ciphers: {{range .Ciphers}}{{.}} {{end}}{{end}}{{if .MACs}}<br>MACs: {{range .MACs}}{{.}} {{end}}{{end}}</div>{{end}}
+{{range $k, $v := .Facts}}<div class="fact">{{$k}}: {{$v}}</div>{{end}}</td>
+{{else}}<td></td><td></td><td></td><td></td>{{end}}</tr>
+{{else}}<td class="port" colspan="6">no open ports reported</td></tr>{{end}}
+{{end}}</tbody></table>{{else}}<p id="no-hosts">No hosts reported yet.</p>{{end}}
 {{end}}
 {{template "bottom" .}}`
 
@@ -113,4 +151,5 @@ main{padding:1em}label{display:block;margin:.5em 0}textarea{width:40em;max-width
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}
 .error,.ferr{color:#a00}.notice{color:#060}.status-online{color:#060}.status-offline{color:#a00}.status-missed{color:#a60}
 .status-failing{color:#a00;font-weight:bold}form.inline{display:inline}
+td.svcfacts{font-size:.9em}td.svcfacts code{white-space:pre-wrap;word-break:break-all}
 `

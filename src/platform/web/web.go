@@ -1,7 +1,8 @@
 // Package web is the platform's web UI for managers and unit managers:
 // log in and out, the appliances list, activating a box by its code,
 // editing a box's settings, launching scan jobs and canceling or deleting
-// them. Pages are rendered on the server (html/template), with no
+// them, a job's page (progress, hosts, ports, services and their facts)
+// and its JSON and CSV exports. Pages are rendered on the server (html/template), with no
 // JavaScript.
 //
 // Security: server-side sessions (random 256-bit cookie values, stored by
@@ -112,8 +113,8 @@ func New(st store.Store, now func() time.Time, log *slog.Logger) *Server {
 	for _, l := range []*auth.Limiter{s.CodeUsers, s.CodeAddrs} {
 		l.MaxFailures, l.Lock = MaxCodeFailures, CodeLock
 	}
-	funcs := template.FuncMap{"fmtTime": fmtTime, "ended": fleet.Ended}
-	for name, page := range map[string]string{"login": loginPage, "appliances": appliancesPage, "activate": activatePage, "box": boxPage, "error": errorPage} {
+	funcs := template.FuncMap{"fmtTime": fmtTime, "ended": fleet.Ended, "rows": func(n int) int { return max(1, n) }}
+	for name, page := range map[string]string{"login": loginPage, "appliances": appliancesPage, "activate": activatePage, "box": boxPage, "job": jobPage, "error": errorPage} {
 		s.tmpl[name] = template.Must(template.Must(template.New(name).Funcs(funcs).Parse(layout)).Parse(page))
 	}
 	return s
@@ -146,6 +147,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /appliances/{id}", s.user(s.box))
 	mux.HandleFunc("POST /appliances/{id}/settings", s.user(s.saveSettings))
 	mux.HandleFunc("POST /appliances/{id}/jobs", s.user(s.launchJob))
+	mux.HandleFunc("GET /appliances/{id}/jobs/{job}", s.user(s.job))
 	mux.HandleFunc("POST /appliances/{id}/jobs/{job}/cancel", s.user(s.cancelJob))
 	mux.HandleFunc("POST /appliances/{id}/jobs/{job}/delete", s.user(s.deleteJob))
 }
@@ -185,7 +187,10 @@ type page struct {
 	CSRF   string
 	Error  string
 	Notice string
-	Data   any
+	// Refresh, when set, makes the page reload itself every Refresh
+	// seconds (a meta refresh: the CSP allows no inline script).
+	Refresh int
+	Data    any
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, p page) {
