@@ -4,10 +4,11 @@
 //
 //	scan -targets 10.0.0.0/24,fd00::/120 [-exclude 10.0.0.1] \
 //	     [-ports 1-1024,U:53,161] [-iface eth0] [-rate 20000] [-retries 2] \
-//	     [-connect] [-Pn] [-all] [-dns 10.0.0.53] [-o json|text]
+//	     [-connect] [-Pn] [-all] [-no-services] [-dns 10.0.0.53] [-o json|text]
 //
 // It prints one JSON object per host found up (result.Host, see
-// docs/scan-output.md), then a summary line {"summary": {...}}. Bad
+// docs/scan-output.md) with the services found on its open ports (package
+// service, through scanner.NewServices), then a summary line {"summary": {...}}. Bad
 // targets or ports: a message naming the bad token, exit status 2.
 // Ctrl-C stops it at once; it prints what it found so far (the summary
 // says "cancelled": true) and exits 130.
@@ -52,8 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	all := p.Flags.Bool("all", false, "list every scanned port of a host, not only the open ones")
 	dns := p.Flags.String("dns", "", "DNS servers to resolve hostnames with (comma-separated; default the system's)")
 	out := p.Flags.String("o", "json", "output: json (one object per host and a summary line) or text")
-	// Service detection plugs in here (src/scan/service); none yet.
-	var services scanner.ServiceDetector
+	noServices := p.Flags.Bool("no-services", false, "no service and version detection on the open ports")
 
 	var cancelled bool
 	status := p.Run(args, func(ctx context.Context, log *slog.Logger) error {
@@ -88,6 +88,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 				return command.Usagef("%v", err)
 			}
 			return err
+		}
+		var services scanner.ServiceDetector
+		if !*noServices {
+			sd, err := scanner.NewServices(scanner.ServiceOptions{Iface: *iface})
+			if err != nil {
+				return err
+			}
+			services = sd
 		}
 		var key [16]byte
 		if _, err := rand.Read(key[:]); err != nil {
@@ -149,7 +157,16 @@ func print(w io.Writer, format string, hosts []result.Host, sum scanner.Summary)
 			}
 			fmt.Fprintln(w)
 			for _, p := range h.Ports {
-				fmt.Fprintf(w, "  %d/%s %s (%s)\n", p.Port, p.Proto, p.State, p.Reason)
+				fmt.Fprintf(w, "  %d/%s %s (%s)", p.Port, p.Proto, p.State, p.Reason)
+				if sv := p.Service; sv != nil {
+					fmt.Fprintf(w, " %s", sv.Name)
+					for _, f := range []string{sv.Product, sv.Version} {
+						if f != "" {
+							fmt.Fprintf(w, " %s", f)
+						}
+					}
+				}
+				fmt.Fprintln(w)
 			}
 		}
 		_, err := fmt.Fprintf(w, "%d targets, %d up, %d open ports, %d probes, %.2fs, %s scan%s\n",

@@ -57,6 +57,14 @@ type Config struct {
 	Clock    clock.Clock
 	Log      *slog.Logger
 	Services ServiceDetector
+	// Progress, when set, is kept up to date while the scan runs (read
+	// it with Snapshot from another goroutine).
+	Progress *Progress
+	// HostDone, when set, is called with each host once nothing more
+	// will be added to it (after its service detection), from the
+	// scan's goroutines one at a time, so a job can upload hosts in
+	// batches while the scan goes on.
+	HostDone func(result.Host)
 }
 
 // DefaultRetries is the retransmissions of an unanswered probe.
@@ -92,6 +100,10 @@ func Scan(ctx context.Context, cfg Config) ([]result.Host, Summary, error) {
 	if cfg.Rate <= 0 {
 		cfg.Rate = 10000
 	}
+	if cfg.Progress == nil {
+		cfg.Progress = &Progress{}
+	}
+	cfg.Progress.set(func(p *ProgressSnapshot) { p.Phase, p.TargetsTotal = PhaseDiscovery, cfg.Targets.Len() })
 	start := cfg.Clock.Now()
 	sum := Summary{Targets: cfg.Targets.Len(), Method: "syn"}
 	var hosts []result.Host
@@ -114,6 +126,7 @@ func Scan(ctx context.Context, cfg Config) ([]result.Host, Summary, error) {
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		sum.Cancelled, err = true, nil
 	}
+	cfg.Progress.set(func(p *ProgressSnapshot) { p.Phase = PhaseDone; p.sent = nil; p.Sent = sum.Sent })
 	sum.Elapsed = cfg.Clock.Now().Sub(start)
 	sum.ElapsedMS = sum.Elapsed.Milliseconds()
 	for _, h := range hosts {
@@ -193,6 +206,7 @@ func rawScan(ctx context.Context, cfg Config, sock *rawsock.Socket, sum *Summary
 	}
 	eng := portscan.Options{Rate: cfg.Rate, Retries: cfg.Retries, Key: cfg.Key, Guard: cfg.Targets.MaySend, Clock: cfg.Clock, Stats: &portscan.Stats{}}
 	pn := portscan.Net{Conn: sock, Link: link, MACFor: nw.macFor, OnLink: nw.onLink, Drops: sock.Drops}
+	cfg.Progress.set(func(p *ProgressSnapshot) { p.sent = &eng.Stats.Sent })
 	defer func() {
 		sum.Sent += eng.Stats.Sent.Load()
 		sum.Refused += eng.Stats.Refused.Load()
@@ -218,6 +232,7 @@ func rawScan(ctx context.Context, cfg Config, sock *rawsock.Socket, sum *Summary
 		hostOf[hosts[i].Addr] = &hosts[i]
 	}
 	cfg.Log.Info("discovery done", "up", len(hosts), "targets", cfg.Targets.Len())
+	cfg.Progress.set(func(p *ProgressSnapshot) { p.Phase, p.HostsUp = PhasePortscan, len(hosts) })
 	if derr != nil {
 		return hosts, derr
 	}
@@ -304,20 +319,64 @@ func countProto(seen map[uint32]bool, p result.Proto) int {
 	return n
 }
 
-// finish runs service detection on hosts with open ports.
+// hostWorkers bounds the hosts whose services are detected at once (each
+// host's ports are detected concurrently as well).
+const hostWorkers = 8
+
+// finish runs service detection on hosts with open ports, several hosts
+// at once, and hands every host to HostDone once it is complete.
 func finish(ctx context.Context, cfg Config, hosts []result.Host) error {
-	for i := range hosts {
-		h := &hosts[i]
-		if cfg.Services != nil && len(h.Ports) > 0 {
-			if err := cfg.Services.Detect(ctx, h); err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				cfg.Log.Warn("service detection failed", "host", h.Addr, "err", err)
+	open := 0
+	for _, h := range hosts {
+		for _, p := range h.Ports {
+			if p.State == result.Open {
+				open++
 			}
 		}
 	}
-	return nil
+	cfg.Progress.set(func(p *ProgressSnapshot) {
+		p.Phase, p.HostsUp, p.OpenPorts = PhaseServices, len(hosts), open
+		// The targets not up are done; each host up is when finished.
+		p.TargetsDone = p.TargetsTotal - min(p.TargetsTotal, uint64(len(hosts)))
+	})
+	var mu sync.Mutex // serialises HostDone and progress
+	done := func(h *result.Host) {
+		mu.Lock()
+		defer mu.Unlock()
+		cfg.Progress.set(func(p *ProgressSnapshot) { p.TargetsDone++ })
+		if cfg.HostDone != nil {
+			cfg.HostDone(*h)
+		}
+	}
+	sem := make(chan struct{}, hostWorkers)
+	var wg sync.WaitGroup
+	for i := range hosts {
+		h := &hosts[i]
+		if cfg.Services == nil || len(h.Ports) == 0 {
+			done(h)
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return ctx.Err()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := cfg.Services.Detect(ctx, h); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				cfg.Log.Warn("service detection failed", "host", h.Addr, "err", err)
+			}
+			done(h)
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
 }
 
 func connectScan(ctx context.Context, cfg Config, sum *Summary) ([]result.Host, error) {
@@ -334,6 +393,7 @@ func connectScan(ctx context.Context, cfg Config, sum *Summary) ([]result.Host, 
 		}
 		return serr
 	}}
+	cfg.Progress.set(func(p *ProgressSnapshot) { p.Phase = PhasePortscan })
 	found, err := portscan.ConnectScan(ctx, d, cfg.Targets, ports, portscan.ConnectOptions{
 		Rate: cfg.Rate, Retries: 1, Key: cfg.Key, Guard: cfg.Targets.MaySend, Clock: cfg.Clock,
 	})
