@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"picket.dev/picket/src/scan/result"
+	"picket.dev/picket/src/testkit/netbench"
 	"picket.dev/picket/src/testkit/scanbench"
 	"picket.dev/picket/src/testkit/testinput"
 )
@@ -235,6 +236,23 @@ func TestScan(t *testing.T) {
 		}
 		if bad := e.b.Outside(lines, func(a netip.Addr) bool { return prefix.Contains(a) && !excluded(a) }); len(bad) > 0 {
 			t.Errorf("%d frames to excluded or outside addresses, e.g.:\n%s", len(bad), strings.Join(bad[:min(10, len(bad))], "\n"))
+		}
+	})
+
+	t.Run("Hostname", func(t *testing.T) {
+		// Resolved through the DNS server given (the LAN's), both families.
+		tg := e.b.Targets[1]
+		netbench.Dnsmasq(e.b.Router, netbench.DnsmasqOptions{Interface: "s0", DNSPort: 53,
+			HostRecords: []netbench.HostRecord{{Name: "web.scan.test", Addrs: []netip.Addr{tg.Addrs[5], tg.Addrs6[5]}}}})
+		out, _ := e.run(t, "-targets", "web.scan.test", "-dns", e.b.Gateway.String(), "-ports", fmt.Sprint(scanbench.PortAll), "-iface", "eth0")
+		for _, a := range []netip.Addr{tg.Addrs[5], tg.Addrs6[5]} {
+			h := out.hosts[a]
+			if !slices.Equal(h.Names, []string{"web.scan.test"}) || !slices.Equal(portsOf(h, result.Open), []string{fmt.Sprintf("%d/tcp", scanbench.PortAll)}) {
+				t.Errorf("%s: %+v, want web.scan.test with port %d open", a, h, scanbench.PortAll)
+			}
+		}
+		if len(out.hosts) != 2 {
+			t.Errorf("%d hosts, want the name's 2 addresses", len(out.hosts))
 		}
 	})
 

@@ -102,6 +102,9 @@ type Options struct {
 	Clock clock.Clock
 	// HostLevel: one answer of any probe settles the host (discovery).
 	HostLevel bool
+	// KeepAll keeps every answered port in Found.Ports (Scan), not only
+	// the open ones.
+	KeepAll bool
 	// Stats, if set, is updated as the run goes.
 	Stats *Stats
 }

@@ -151,7 +151,7 @@ func TestScanFindsPortsThroughLoss(t *testing.T) {
 		hosts = append(hosts, set.At(i))
 	}
 	var st Stats
-	found, err := Scan(context.Background(), testNet(w), hosts, ports, Options{Rate: 50000, Retries: 2, Key: [16]byte{3}, Guard: set.MaySend, Stats: &st})
+	found, err := Scan(context.Background(), testNet(w), hosts, ports, Options{Rate: 50000, Retries: 2, Key: [16]byte{3}, Guard: set.MaySend, Stats: &st, KeepAll: true})
 	if err != nil {
 		t.Fatal(err)
 	}

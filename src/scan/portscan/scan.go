@@ -24,14 +24,17 @@ import (
 	"picket.dev/picket/src/scan/targets"
 )
 
-// Found is what a scan learned about one host: every port that answered
-// (open, closed, or filtered by an ICMP error) and the smallest round
-// trip measured. Ports that never answered are not listed: a TCP port
-// with no answer is filtered, a UDP one open|filtered.
+// Found is what a scan learned about one host: the ports that answered
+// (the open ones; with Options.KeepAll the closed and ICMP-filtered ones
+// too, which otherwise are only counted in Counts, so that a /16 of
+// hosts with a thousand closed ports each costs no memory per port) and
+// the smallest round trip measured. Ports that never answered are not
+// listed: a TCP port with no answer is filtered, a UDP one open|filtered.
 type Found struct {
-	Addr  netip.Addr
-	Ports []result.Port
-	RTT   time.Duration
+	Addr   netip.Addr
+	Ports  []result.Port
+	Counts map[result.Proto]map[result.State]int
+	RTT    time.Duration
 }
 
 // Probes returns the engine's probes for ports: a SYN per TCP port and a
@@ -63,7 +66,17 @@ func Scan(ctx context.Context, nw Net, hosts Hosts, ports targets.Ports, opt Opt
 			f = &Found{Addr: a.Addr}
 			found[a.Host] = f
 		}
-		f.Ports = append(f.Ports, port)
+		if port.State == result.Open || opt.KeepAll {
+			f.Ports = append(f.Ports, port)
+		} else {
+			if f.Counts == nil {
+				f.Counts = map[result.Proto]map[result.State]int{}
+			}
+			if f.Counts[port.Proto] == nil {
+				f.Counts[port.Proto] = map[result.State]int{}
+			}
+			f.Counts[port.Proto][port.State]++
+		}
 		if a.RTT > 0 && (f.RTT == 0 || a.RTT < f.RTT) {
 			f.RTT = a.RTT
 		}

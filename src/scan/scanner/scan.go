@@ -238,19 +238,22 @@ func rawScan(ctx context.Context, cfg Config, sock *rawsock.Socket, sum *Summary
 	}
 
 	// Port scan of the hosts up.
+	eng.KeepAll = cfg.ReportAll
 	found, perr := portscan.Scan(ctx, pn, list, cfg.Ports, eng)
+	counts := map[netip.Addr]map[result.Proto]map[result.State]int{}
 	for _, f := range found {
 		h := hostOf[f.Addr]
 		if h == nil {
 			continue
 		}
 		h.Ports = f.Ports
+		counts[f.Addr] = f.Counts
 		if h.RTTMicros == 0 && f.RTT > 0 {
 			h.RTTMicros = f.RTT.Microseconds()
 		}
 	}
 	for i := range hosts {
-		fill(&hosts[i], cfg.Ports, cfg.ReportAll)
+		fill(&hosts[i], counts[hosts[i].Addr], cfg.Ports, cfg.ReportAll)
 	}
 	if perr != nil {
 		return hosts, perr
@@ -260,8 +263,9 @@ func rawScan(ctx context.Context, cfg Config, sock *rawsock.Socket, sum *Summary
 
 // fill completes a host's ports: the unanswered ones get their state
 // (filtered for TCP, open|filtered for UDP), and unless ReportAll only
-// open ports stay listed; the rest are counted in NotShown.
-func fill(h *result.Host, ports targets.Ports, all bool) {
+// open ports stay listed; the rest are counted in NotShown (counted: the
+// answered ports the scan did not keep, by protocol and state).
+func fill(h *result.Host, counted map[result.Proto]map[result.State]int, ports targets.Ports, all bool) {
 	seen := map[uint32]bool{}
 	for _, p := range h.Ports {
 		seen[key(p.Proto, p.Port)] = true
@@ -281,8 +285,10 @@ func fill(h *result.Host, ports targets.Ports, all bool) {
 		return
 	}
 	counts := map[result.State]int{}
+	answered := map[result.Proto]int{}
 	kept := h.Ports[:0]
 	for _, p := range h.Ports {
+		answered[p.Proto]++
 		if p.State == result.Open {
 			kept = append(kept, p)
 		} else {
@@ -290,8 +296,14 @@ func fill(h *result.Host, ports targets.Ports, all bool) {
 		}
 	}
 	h.Ports = kept
-	counts[result.Filtered] += len(ports.TCP) - countProto(seen, result.TCP)
-	counts[result.OpenFiltered] += len(ports.UDP) - countProto(seen, result.UDP)
+	for proto, m := range counted {
+		for s, n := range m {
+			counts[s] += n
+			answered[proto] += n
+		}
+	}
+	counts[result.Filtered] += len(ports.TCP) - answered[result.TCP]
+	counts[result.OpenFiltered] += len(ports.UDP) - answered[result.UDP]
 	for s, n := range counts {
 		if n > 0 {
 			if h.NotShown == nil {
@@ -401,7 +413,7 @@ func connectScan(ctx context.Context, cfg Config, sum *Summary) ([]result.Host, 
 	var hosts []result.Host
 	for _, f := range found {
 		h := result.Host{Addr: f.Addr, Names: cfg.Targets.Names(f.Addr), Up: true, UpReason: f.Ports[0].Reason, RTTMicros: f.RTT.Microseconds(), Ports: f.Ports}
-		fill(&h, targets.Ports{TCP: ports}, cfg.ReportAll)
+		fill(&h, nil, targets.Ports{TCP: ports}, cfg.ReportAll)
 		hosts = append(hosts, h)
 	}
 	if err != nil {

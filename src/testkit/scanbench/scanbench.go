@@ -368,9 +368,9 @@ func (b *Bench) TxPackets() uint64 {
 
 // Outside returns the captured frames (CaptureSession.Stop's lines) that
 // went to an address that is not allowed: every IP packet's destination
-// must satisfy allowed; an ARP request or neighbour solicitation may
-// also ask for the gateway (next-hop resolution). Frames it cannot
-// read are returned too.
+// must satisfy allowed; neighbour protocol frames (ARP, NDP) may also
+// go to or ask for the gateway (next-hop resolution), and the kernel's
+// MLD reports to ff02::16 pass. Frames it cannot read are returned too.
 func (b *Bench) Outside(lines []string, allowed func(netip.Addr) bool) []string {
 	var bad []string
 	for _, l := range lines {
@@ -380,6 +380,12 @@ func (b *Bench) Outside(lines []string, allowed func(netip.Addr) bool) []string 
 			continue
 		}
 		if allowed(dst) {
+			continue
+		}
+		// The kernel's multicast listener reports (MLDv2, to ff02::16,
+		// the link's multicast routers) follow the link coming up and
+		// are no packet to a host.
+		if dst == netip.MustParseAddr("ff02::16") && strings.Contains(l, "multicast listener report") {
 			continue
 		}
 		// Neighbour protocol with the next hop (ours or the kernel's:
