@@ -5,6 +5,8 @@ go 1.26.0
 require (
 	github.com/Azure/go-ntlmssp v0.1.1
 	github.com/chromedp/chromedp v0.23.0
+	github.com/dchest/siphash v1.2.3
+	github.com/gopacket/gopacket v1.7.7
 	github.com/insomniacslk/dhcp v0.0.0-20260901064844-234b97448fae
 	github.com/mdlayher/packet v1.1.2
 	github.com/vishvananda/netlink v1.3.1

@@ -13,11 +13,13 @@ BOARDS = {
     "armv7": "@platforms//cpu:arm",
 }
 
-# The daemons that run on a box, built for every board.
+# The daemons that run on a box, built for every board, and the box's
+# command-line scan tool (src/cmd/scan).
 DAEMONS = [
     "//src/cmd/consoled",
     "//src/cmd/lcdd",
     "//src/cmd/netmgrd",
+    "//src/cmd/scan",
     "//src/cmd/scannerd",
     "//src/cmd/updaterd",
 ]

@@ -8,7 +8,8 @@ load(":image.bzl", "picket_image")
 
 # Every daemon of the boards goes into /usr/bin; the init runs those in
 # the services dicts below, in this order. updaterd is not run yet (it is
-# a placeholder that exits); slotctl is the on-box A/B state tool.
+# a placeholder that exits); slotctl is the on-box A/B state tool, scan
+# the command-line scan.
 DAEMONS = [
     "//src/cmd/netmgrd",
     "//src/cmd/consoled",
@@ -16,6 +17,7 @@ DAEMONS = [
     "//src/cmd/scannerd",
     "//src/cmd/updaterd",
     "//src/cmd/slotctl",
+    "//src/cmd/scan",
 ]
 
 _COMMON_SERVICES = {

@@ -22,7 +22,7 @@ import (
 )
 
 // daemons must match DAEMONS in platforms/boards.bzl.
-var daemons = []string{"consoled", "lcdd", "netmgrd", "scannerd", "updaterd"}
+var daemons = []string{"consoled", "lcdd", "netmgrd", "scan", "scannerd", "updaterd"}
 
 type arch struct {
 	class   elf.Class
@@ -62,7 +62,7 @@ func TestEveryDaemonForEveryBoard(t *testing.T) {
 }
 
 // hostTools are built for the build machine, not per board (//:host_tools).
-var hostTools = []string{"flasher", "imgtool", "platformd", "slotctl"}
+var hostTools = []string{"flasher", "imgtool", "platformd", "scan", "slotctl"}
 
 func TestHostTools(t *testing.T) {
 	for _, tool := range hostTools {

@@ -234,7 +234,8 @@ func (e *env) startScannerd(name string) {
 	e.t.Helper()
 	e.scannerd = e.box.Start(name, "setpriv", "--reuid", strconv.Itoa(linkUID), "--regid", strconv.Itoa(linkUID), "--clear-groups", "--",
 		filepath.Join(e.run, "scannerd"),
-		"-data", e.linkData, "-netmgr", e.socket, "-platform", "https://"+platHost, "-platform-ca", e.caFile)
+		"-data", e.linkData, "-netmgr", e.socket, "-socket", filepath.Join(e.linkData, "scanner.sock"),
+		"-platform", "https://"+platHost, "-platform-ca", e.caFile)
 }
 
 // sharedDir is a directory that linkUID can reach, under /tmp: the

@@ -37,6 +37,7 @@ import (
 	"picket.dev/picket/src/net/netmgr"
 	"picket.dev/picket/src/net/netstore"
 	"picket.dev/picket/src/net/standin"
+	"picket.dev/picket/src/scan/scanapi"
 )
 
 // pauseEnv names the stage at which a change stops, for power-cut tests.
@@ -58,7 +59,14 @@ func main() {
 	retryMin := p.Flags.Duration("dhcp-retry-min", 0, "shortest wait between failed DHCP attempts (0: 10 s)")
 	retryMax := p.Flags.Duration("dhcp-retry-max", 0, "longest wait between failed DHCP attempts (0: 2 min)")
 	linkUID := p.Flags.Int64("link-uid", -1, "uid of the platform link (scannerd): it may use the API and read the management path with the proxy password (-1: none; root and netmgrd's own uid always may)")
+	scannerSock := p.Flags.String("scanner", scanapi.DefaultSocket, "the scanner's unix socket (scanner.sock): a running scan is canceled there before a change is applied (empty: no scanner)")
 	p.Main(func(ctx context.Context, log *slog.Logger) error {
+		var canceler netapi.ScanCanceler
+		if *scannerSock != "" {
+			sc := scanapi.Dial(*scannerSock)
+			defer sc.Close()
+			canceler = sc
+		}
 		apiOpts, err := apiOptions(log, *linkUID)
 		if err != nil {
 			return err
@@ -80,7 +88,7 @@ func main() {
 		switch *backend {
 		case "memory":
 			log.Info("starting", "version", info.Version, "board", info.Board, "backend", "memory (stand-in: the network manager on a simulated kernel and network; nothing is applied to interfaces)")
-			s, err := standin.Start(standin.Options{Store: store, Rand: rand.Reader, Logger: log, OnStage: onStage})
+			s, err := standin.Start(standin.Options{Store: store, Rand: rand.Reader, Logger: log, OnStage: onStage, Canceler: canceler})
 			if err != nil {
 				return err
 			}
@@ -115,6 +123,7 @@ func main() {
 				LeaseWait:    *leaseWait,
 				DHCPRetryMin: *retryMin,
 				DHCPRetryMax: *retryMax,
+				Canceler:     canceler,
 			})
 			if err != nil {
 				return err

@@ -79,6 +79,26 @@ type Config struct {
 	// Dial opens the connections (platform, proxy, DNS); nil means the
 	// kernel's sockets in the current network namespace.
 	Dial DialFunc
+	// Jobs runs the platform's scan jobs (the scan engine's job runner);
+	// nil means there is no scanner: every job is answered "scanner not
+	// available".
+	Jobs JobRunner
+}
+
+// JobRunner runs scan jobs. The link hands it the jobs the platform
+// sends, tells it the jobs a person canceled, and reports its capacity
+// in the heartbeat; the runner sends its job updates through
+// Link.Enqueue.
+type JobRunner interface {
+	// Offer hands over a job the box has not answered yet. It returns
+	// false when the runner is full: the job stays unanswered and the
+	// platform sends it again with a later poll.
+	Offer(j platformapi.Job) bool
+	// Cancel stops a job the platform says was canceled.
+	Cancel(jobID string)
+	// Capacity is how many jobs the runner takes at once and how many
+	// run now.
+	Capacity() (max, running int)
 }
 
 // Link is the box's link to the platform. Run drives it.
@@ -98,6 +118,11 @@ type Link struct {
 	path     netapi.ManagementPath // the last path the manager gave
 	havePath bool
 	lastNet  netapi.Status
+	// stMu guards st against Enqueue, called from the job runner's
+	// goroutines; the rest of st is written by Run's goroutine only.
+	stMu sync.Mutex
+	// kick asks Run to upload the pending job updates now.
+	kick     chan struct{}
 	failures int
 	interval time.Duration
 	link     netapi.PlatformLink
@@ -120,7 +145,7 @@ func New(cfg Config) (*Link, error) {
 	l := &Link{
 		cfg: cfg, base: u, host: u.Hostname(), clock: cfg.Clock, rand: cfg.Rand, log: cfg.Log,
 		timeout: cfg.RequestTimeout, interval: platformapi.DefaultPollInterval,
-		updates: map[string]bool{},
+		updates: map[string]bool{}, kick: make(chan struct{}, 1),
 	}
 	if l.clock == nil {
 		l.clock = clock.System{}
@@ -156,12 +181,56 @@ func (l *Link) Run(ctx context.Context) error {
 	l.report(ctx)
 	for {
 		wait := l.cycle(ctx)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-l.clock.After(wait):
+		next := l.clock.After(wait)
+	waiting:
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-next:
+				break waiting
+			case <-l.kick:
+				// A job update was queued: upload it now rather than
+				// at the next poll, once a poll has given the path.
+				if l.havePath {
+					l.flushJobs(ctx)
+				}
+			}
 		}
 	}
+}
+
+// Enqueue queues a job update for upload and stores the queue before it
+// returns, so the update survives a restart; it is uploaded at once (and
+// retried every round until the platform acknowledges it). A progress
+// update (running, no hosts, no summary) replaces the job's earlier one
+// still waiting, so a link that is down does not pile them up.
+func (l *Link) Enqueue(u platformapi.JobUpdate) error {
+	if u.UploadID == "" || u.JobID == "" {
+		return errors.New("job update: upload id and job id are required")
+	}
+	l.stMu.Lock()
+	if l.st.known(u.UploadID) {
+		l.stMu.Unlock()
+		return nil
+	}
+	if progressOnly(u) {
+		l.st.Pending = slices.DeleteFunc(l.st.Pending, func(p platformapi.JobUpdate) bool {
+			return p.JobID == u.JobID && progressOnly(p)
+		})
+	}
+	l.st.Pending = append(l.st.Pending, u)
+	err := saveState(l.cfg.DataDir, l.st)
+	l.stMu.Unlock()
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+	return err
+}
+
+func progressOnly(u platformapi.JobUpdate) bool {
+	return u.State == platformapi.JobRunning && len(u.Hosts) == 0 && u.Summary == nil && len(u.Result) == 0
 }
 
 // cycle is one round: poll, apply, queue and upload job updates, report.
@@ -309,6 +378,10 @@ func (l *Link) pollRequest(st netapi.Status) platformapi.PollRequest {
 		Capacity:        platformapi.Capacity{CPUs: runtime.NumCPU(), MemoryMB: memoryMB(l.cfg.MemInfo)},
 		SettingsVersion: l.st.SettingsVersion,
 		SettingsError:   l.st.SettingsError,
+	}
+	if l.cfg.Jobs != nil {
+		req.Capacity.MaxScans, req.Capacity.RunningScans = l.cfg.Jobs.Capacity()
+		req.Capacity.ScannerOnline = true
 	}
 	if l.failures > 0 {
 		// The platform hears the request even when the box cannot use
@@ -478,7 +551,9 @@ func (l *Link) applySettings(ctx context.Context, s platformapi.Settings) {
 		switch netapi.KindOf(err) {
 		case netapi.KindInvalidConfig, netapi.KindInvalidRequest, netapi.KindApplyFailed, netapi.KindNotApplicable:
 			// Refused: retrying the same version would fail the same way.
+			l.stMu.Lock()
 			l.st.RefusedVersion, l.st.SettingsError = s.Version, fmt.Sprintf("settings version %d refused: %v", s.Version, err)
+			l.stMu.Unlock()
 			l.log.Warn("platform settings refused by the network manager", "version", s.Version, "err", err)
 			l.persist()
 		default:
@@ -486,26 +561,49 @@ func (l *Link) applySettings(ctx context.Context, s platformapi.Settings) {
 		}
 		return
 	}
+	l.stMu.Lock()
 	l.st.SettingsVersion, l.st.RefusedVersion, l.st.SettingsError = s.Version, 0, ""
 	l.st.PollIntervalSeconds = s.PollIntervalSeconds
+	l.stMu.Unlock()
 	l.log.Info("platform settings applied", "version", s.Version)
 	l.persist()
 }
 
 func (l *Link) persist() {
+	l.stMu.Lock()
+	defer l.stMu.Unlock()
 	if err := saveState(l.cfg.DataDir, l.st); err != nil {
 		l.log.Error("persist platform link state", "err", err)
 	}
 }
 
-// queueJob queues the update for a job the box has not answered yet. With
-// no scan engine, every job fails at once.
+// AcceptedUploadID is the upload id of a job's first update from a job
+// runner, "accepted": a job whose accepted update is queued or was
+// acknowledged is not offered to the runner again.
+func AcceptedUploadID(jobID string) string { return jobID + "/" + platformapi.JobAccepted }
+
+// queueJob hands a job the box has not answered yet to the job runner;
+// with none, the job fails at once.
 func (l *Link) queueJob(j platformapi.Job) {
-	u := platformapi.JobUpdate{UploadID: j.ID + "/" + platformapi.JobFailed, JobID: j.ID, State: platformapi.JobFailed, Error: ScannerUnavailable}
-	if j.ID == "" || l.st.known(u.UploadID) {
+	if j.ID == "" {
 		return
 	}
+	l.stMu.Lock()
+	seen := l.st.known(AcceptedUploadID(j.ID)) || l.st.known(j.ID+"/"+platformapi.JobFailed)
+	l.stMu.Unlock()
+	if seen {
+		return
+	}
+	if l.cfg.Jobs != nil {
+		if !l.cfg.Jobs.Offer(j) {
+			l.log.Info("job waits: the scanner is busy", "job", j.ID)
+		}
+		return
+	}
+	u := platformapi.JobUpdate{UploadID: j.ID + "/" + platformapi.JobFailed, JobID: j.ID, State: platformapi.JobFailed, Error: ScannerUnavailable}
+	l.stMu.Lock()
 	l.st.Pending = append(l.st.Pending, u)
+	l.stMu.Unlock()
 	l.log.Info("job refused: scanner not available", "job", j.ID)
 	l.persist()
 }
@@ -513,8 +611,14 @@ func (l *Link) queueJob(j platformapi.Job) {
 // flushJobs uploads the pending job updates in order, stopping at the
 // first failure; they are retried next round.
 func (l *Link) flushJobs(ctx context.Context) {
-	for len(l.st.Pending) > 0 {
+	for {
+		l.stMu.Lock()
+		if len(l.st.Pending) == 0 {
+			l.stMu.Unlock()
+			return
+		}
 		u := l.st.Pending[0]
+		l.stMu.Unlock()
 		body, err := json.Marshal(u)
 		if err != nil {
 			l.log.Error("encode job update", "upload", u.UploadID, "err", err)
@@ -530,10 +634,22 @@ func (l *Link) flushJobs(ctx context.Context) {
 			return
 		case resp.Canceled:
 			l.log.Info("job canceled on the platform; update not recorded", "upload", u.UploadID, "job", u.JobID)
+			if l.cfg.Jobs != nil {
+				l.cfg.Jobs.Cancel(u.JobID)
+			}
+			// The platform records nothing more of the job: its other
+			// updates waiting are dropped.
+			l.stMu.Lock()
+			l.st.Pending = slices.DeleteFunc(l.st.Pending, func(p platformapi.JobUpdate) bool {
+				return p.JobID == u.JobID && p.UploadID != u.UploadID
+			})
+			l.stMu.Unlock()
 		default:
-			l.log.Info("job update uploaded", "upload", u.UploadID, "duplicate", resp.Duplicate)
+			l.log.Debug("job update uploaded", "upload", u.UploadID, "duplicate", resp.Duplicate)
 		}
+		l.stMu.Lock()
 		l.st.ack(u.UploadID)
+		l.stMu.Unlock()
 		l.persist()
 	}
 }

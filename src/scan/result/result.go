@@ -72,6 +72,10 @@ type Host struct {
 	// RTT is the round-trip time measured to the host, in microseconds.
 	RTTMicros int64  `json:"rtt_us,omitempty"`
 	Ports     []Port `json:"ports,omitempty"`
+	// NotShown counts the scanned ports left out of Ports, by state (a
+	// scan lists open ports unless asked for all), as nmap's "Not shown:
+	// 997 closed ports".
+	NotShown map[State]int `json:"not_shown,omitempty"`
 }
 
 // Port is one scanned port of a host. Scans report open ports (and closed or filtered

@@ -1,6 +1,7 @@
 package netbench
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,23 @@ type CaptureSession struct {
 // the pcap filter (empty: all) to a file, and waits until it listens. Stop
 // it to read what it caught.
 func Capture(ns *NS, iface, filter string) *CaptureSession {
+	ns.b.t.Helper()
+	return CaptureWith(ns, iface, filter, CaptureOptions{})
+}
+
+// CaptureOptions tune a capture.
+type CaptureOptions struct {
+	// Snaplen keeps only the first Snaplen bytes of each frame (tcpdump
+	// -s; 0: whole frames). A capture of thousands of frames a second
+	// needs a small one: in immediate mode libpcap gives every frame a
+	// ring slot of the snapshot length, so whole frames (256 KiB slots)
+	// fill the 32 MiB ring after about a hundred and the kernel drops the
+	// rest.
+	Snaplen int
+}
+
+// CaptureWith is Capture with options.
+func CaptureWith(ns *NS, iface, filter string, opt CaptureOptions) *CaptureSession {
 	t := ns.b.t
 	t.Helper()
 	file := filepath.Join(t.TempDir(), iface+".pcap")
@@ -28,7 +46,12 @@ func Capture(ns *NS, iface, filter string) *CaptureSession {
 	// write into the test's temp dir.
 	// --immediate-mode: without it frames wait in the kernel's ring
 	// buffer block and are lost when the capture stops.
-	args := []string{"tcpdump", "-i", iface, "-nn", "-e", "-U", "--immediate-mode", "-Z", "root", "-w", file}
+	// -B: a 32 MiB kernel buffer, so a burst (a port scan's thousands
+	// of frames a second) is not dropped before tcpdump writes it.
+	args := []string{"tcpdump", "-i", iface, "-nn", "-e", "-U", "--immediate-mode", "-B", "32768", "-Z", "root", "-w", file}
+	if opt.Snaplen > 0 {
+		args = append(args, "-s", fmt.Sprint(opt.Snaplen))
+	}
 	if filter != "" {
 		args = append(args, filter)
 	}
@@ -95,6 +118,20 @@ func (c *CaptureSession) settle() {
 		last = size
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// Dropped is the number of frames tcpdump reported lost ("packets
+// dropped by kernel": its buffer overflowed), read after Stop; ok is
+// false when tcpdump did not say.
+func (c *CaptureSession) Dropped() (n int, ok bool) {
+	for _, l := range strings.Split(c.proc.Output(), "\n") {
+		if strings.HasSuffix(strings.TrimSpace(l), "packets dropped by kernel") {
+			if _, err := fmt.Sscan(l, &n); err == nil {
+				return n, true
+			}
+		}
+	}
+	return 0, false
 }
 
 // File is the pcap file (complete after Stop).
