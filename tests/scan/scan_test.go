@@ -239,6 +239,25 @@ func TestScan(t *testing.T) {
 		}
 	})
 
+	t.Run("OnLink", func(t *testing.T) {
+		// The router's addresses on the scanner's own segment: found by
+		// ARP and NDP, with their MAC address.
+		out, _ := e.run(t, "-targets", strings.Join([]string{e.b.OnLink.String(), e.b.OnLink6.String(), e.b.Gateway.String(), e.b.Gateway6.String()}, ","),
+			"-ports", fmt.Sprint(scanbench.PortClosed), "-iface", "eth0", "-all")
+		for _, a := range []netip.Addr{e.b.OnLink, e.b.OnLink6, e.b.Gateway, e.b.Gateway6} {
+			h := out.hosts[a]
+			// The gateways' MACs the scan learnt first (a ping may answer
+			// before ARP or NDP); the others only ARP and NDP can find.
+			reason := map[bool]result.Reason{true: result.ReasonARP, false: result.ReasonNDP}[a.Is4()]
+			if !h.Up || h.MAC != e.b.RouterMAC || (a == e.b.OnLink || a == e.b.OnLink6) && h.UpReason != reason {
+				t.Errorf("%s: up %v (%s) with MAC %q, want the router's %s (by %s)", a, h.Up, h.UpReason, h.MAC, e.b.RouterMAC, reason)
+			}
+			if len(h.Ports) != 1 || h.Ports[0].State != result.Closed {
+				t.Errorf("%s: ports %+v, want %d/tcp closed (probes reach an on-link host)", a, h.Ports, scanbench.PortClosed)
+			}
+		}
+	})
+
 	t.Run("Hostname", func(t *testing.T) {
 		// Resolved through the DNS server given (the LAN's), both families.
 		tg := e.b.Targets[1]

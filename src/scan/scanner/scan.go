@@ -219,6 +219,11 @@ func rawScan(ctx context.Context, cfg Config, sock *rawsock.Socket, sum *Summary
 	var hosts []result.Host
 	for _, u := range up {
 		h := result.Host{Addr: u.Addr, Names: cfg.Targets.Names(u.Addr), Up: true, UpReason: u.Reason, RTTMicros: u.RTT}
+		if u.MAC == nil && nw.onLink(u.Addr) {
+			// An on-link host whose MAC was known before (a gateway) may
+			// answer a ping before its ARP or NDP answer.
+			u.MAC = nw.macs[u.Addr]
+		}
 		if u.MAC != nil {
 			nw.mu.Lock()
 			nw.macs[u.Addr] = u.MAC

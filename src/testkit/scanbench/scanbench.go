@@ -72,8 +72,11 @@ type Bench struct {
 	// link.
 	ScannerAddr, ScannerAddr6 netip.Addr
 	Gateway, Gateway6         netip.Addr
-	ScannerMAC, RouterMAC     string
-	expected                  map[netip.Addr][]Port
+	// OnLink and OnLink6 are more addresses of the router on the
+	// scanner's segment: on-link targets that are not the gateway.
+	OnLink, OnLink6       netip.Addr
+	ScannerMAC, RouterMAC string
+	expected              map[netip.Addr][]Port
 }
 
 // Target is one target namespace.
@@ -140,6 +143,9 @@ func New(t testing.TB, opt Options) *Bench {
 	b.Router.Run("sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1")
 	b.Router.Run("ip", "addr", "add", b.Gateway.String()+"/24", "dev", "s0")
 	b.Router.Run("ip", "addr", "add", b.Gateway6.String()+"/64", "dev", "s0", "nodad")
+	b.OnLink, b.OnLink6 = netip.MustParseAddr(fmt.Sprintf("10.%d.0.5", n)), netip.MustParseAddr(fmt.Sprintf("fd%02x::5", n))
+	b.Router.Run("ip", "addr", "add", b.OnLink.String()+"/24", "dev", "s0")
+	b.Router.Run("ip", "addr", "add", b.OnLink6.String()+"/64", "dev", "s0", "nodad")
 	b.Router.Run("ip", "link", "set", "s0", "up")
 	for i := 1; i <= opt.Targets; i++ {
 		tg := &Target{NS: nb.NS(fmt.Sprintf("tgt%d", i))}
