@@ -155,14 +155,19 @@ type env struct {
 	caFile   string
 	netmgrd  *netbench.Proc
 	scannerd *netbench.Proc
-	mgr      *netapi.Client
-	cert     tls.Certificate // the platform's
+	// scannerArgs are more flags for scannerd (set before it starts, by
+	// newEnvWith's startPlatform).
+	scannerArgs []string
+	mgr         *netapi.Client
+	cert        tls.Certificate // the platform's
 }
 
 func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
 
 // newEnvWith starts the bench; startPlatform, when not nil, starts the
-// platform instead of the in-test one.
+// platform instead of the in-test one (before the box's daemons start).
+// netmgrd cancels scannerd's running scan through its scanner.sock
+// before it applies a change.
 func newEnvWith(t *testing.T, startPlatform func(e *env)) *env {
 	t.Helper()
 	b := netbench.New(t)
@@ -212,7 +217,7 @@ func newEnvWith(t *testing.T, startPlatform func(e *env)) *env {
 		"-platform", platHost+":443", "-platform-ca", e.caFile,
 		"-resolv", filepath.Join(e.dir, "resolv.conf"),
 		"-lease-wait", "15s", "-dhcp-retry-min", "2s", "-dhcp-retry-max", "5s",
-		"-link-uid", strconv.Itoa(linkUID))
+		"-link-uid", strconv.Itoa(linkUID), "-scanner", e.scannerSocket())
 	e.mgr = netapi.Dial(e.socket)
 	t.Cleanup(func() { e.mgr.Close() })
 	e.waitFor("a DHCP lease on LAN", 60*time.Second, func(st netapi.Status) bool {
@@ -232,11 +237,14 @@ func newEnvWith(t *testing.T, startPlatform func(e *env)) *env {
 // startScannerd starts scannerd (the platform link) as name, as linkUID.
 func (e *env) startScannerd(name string) {
 	e.t.Helper()
-	e.scannerd = e.box.Start(name, "setpriv", "--reuid", strconv.Itoa(linkUID), "--regid", strconv.Itoa(linkUID), "--clear-groups", "--",
+	e.scannerd = e.box.Start(name, append([]string{"setpriv", "--reuid", strconv.Itoa(linkUID), "--regid", strconv.Itoa(linkUID), "--clear-groups", "--",
 		filepath.Join(e.run, "scannerd"),
-		"-data", e.linkData, "-netmgr", e.socket, "-socket", filepath.Join(e.linkData, "scanner.sock"),
-		"-platform", "https://"+platHost, "-platform-ca", e.caFile)
+		"-data", e.linkData, "-netmgr", e.socket, "-socket", e.scannerSocket(),
+		"-platform", "https://" + platHost, "-platform-ca", e.caFile}, e.scannerArgs...)...)
 }
+
+// scannerSocket is scannerd's scanner.sock.
+func (e *env) scannerSocket() string { return filepath.Join(e.linkData, "scanner.sock") }
 
 // sharedDir is a directory that linkUID can reach, under /tmp: the
 // test's own temporary directory may sit under one only root can enter

@@ -17,6 +17,7 @@ import (
 	"picket.dev/picket/src/panel/frame"
 	"picket.dev/picket/src/panel/loop"
 	"picket.dev/picket/src/panel/serial"
+	"picket.dev/picket/src/scan/scanapi"
 )
 
 func main() {
@@ -25,15 +26,16 @@ func main() {
 	device := p.Flags.String("device", b.Console.Device, "serial device or pty to serve the console on")
 	socket := p.Flags.String("netmgr", "/run/picket/netmgr.sock", "network manager's local API socket")
 	power := p.Flags.String("power", "log", "reboot/shutdown: "+loop.PowerNames)
+	scanner := p.Flags.String("scanner", scanapi.DefaultSocket, "the scanner's unix socket (scanner.sock): LED S1 lights while a scan runs (empty: none)")
 	p.Main(func(ctx context.Context, log *slog.Logger) error {
 		if boardErr != nil {
 			return boardErr
 		}
-		return serve(ctx, p.Info, b, *device, *socket, *power, log)
+		return serve(ctx, p.Info, b, *device, *socket, *scanner, *power, log)
 	})
 }
 
-func serve(ctx context.Context, info version.Info, b board.Board, device, socket, power string, log *slog.Logger) error {
+func serve(ctx context.Context, info version.Info, b board.Board, device, socket, scanner, power string, log *slog.Logger) error {
 	pw, err := loop.PowerNamed(power, log)
 	if err != nil {
 		return err
@@ -50,6 +52,11 @@ func serve(ctx context.Context, info version.Info, b board.Board, device, socket
 		if err := clock.Sleep(ctx, clock.System{}, delay); err != nil {
 			return nil
 		}
+	}
+	if scanner != "" {
+		sc := scanapi.Dial(scanner)
+		defer sc.Close()
+		p.WatchScanner(sc, clock.System{})
 	}
 	c := console.Console{
 		Open:    func() (*serial.Port, error) { return serial.Open(device, serial.FromBoard(b.Console)) },

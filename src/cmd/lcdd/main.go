@@ -12,12 +12,14 @@ import (
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/panel/lcdfront"
 	"picket.dev/picket/src/panel/loop"
+	"picket.dev/picket/src/scan/scanapi"
 )
 
 func main() {
 	p := command.New("lcdd")
 	socket := p.Flags.String("netmgr", "/run/picket/netmgr.sock", "network manager's local API socket")
 	power := p.Flags.String("power", "log", "reboot/shutdown: "+loop.PowerNames)
+	scanner := p.Flags.String("scanner", scanapi.DefaultSocket, "the scanner's unix socket (scanner.sock): LED S1 lights while a scan runs (empty: none)")
 	display := p.Flags.String("display", lcdfront.DisplayAuto, "front panel: auto (the board's) or terminal (drawn on stdout, keys from stdin)")
 	p.Main(func(ctx context.Context, log *slog.Logger) error {
 		b, err := p.Info.Hardware()
@@ -30,8 +32,15 @@ func main() {
 		}
 		mgr := netapi.Dial(*socket)
 		defer mgr.Close()
-		log.Info("starting", "version", p.Info.Version, "board", p.Info.Board, "netmgr", *socket, "display", *display)
+		var sc loop.ScanSource
+		if *scanner != "" {
+			c := scanapi.Dial(*scanner)
+			defer c.Close()
+			sc = c
+		}
+		log.Info("starting", "version", p.Info.Version, "board", p.Info.Board, "netmgr", *socket, "scanner", *scanner, "display", *display)
 		return lcdfront.Run(ctx, lcdfront.Options{
+			Scanner: sc,
 			Board:   b,
 			Display: *display,
 			Manager: mgr,

@@ -65,6 +65,9 @@ type Options struct {
 	Manager netapi.Manager
 	// Power carries out SYSTEM REBOOT and SHUTDOWN.
 	Power loop.Power
+	// Scanner, when not nil, is the scanner's state (scanapi.Dial of
+	// scanner.sock): LED S1 lights while a scan runs.
+	Scanner loop.ScanSource
 	// Version is the software version SHOW STATUS shows.
 	Version string
 	// Log receives what the daemon does; nil discards it.
@@ -176,6 +179,9 @@ func (s *server) serve(ctx context.Context) error {
 			return err
 		}
 		s.disp.textEditing = p.TextEditing
+		if s.o.Scanner != nil {
+			p.WatchScanner(s.o.Scanner, s.o.Clock)
+		}
 		err = loop.Run(ctx, p, s.keyc, s.disp)
 		switch {
 		case ctx.Err() != nil:

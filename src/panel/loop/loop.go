@@ -2,7 +2,8 @@
 // reads the configuration and status the network manager reports on its
 // local API, feeds the operator's keys to the menu engine, hands every frame
 // to a display, and carries each confirmed change back: network changes to
-// the network manager, reboot and shutdown to the power control.
+// the network manager, reboot and shutdown to the power control. It polls
+// the scanner's state (scanner.sock) to light LED S1 while a scan runs.
 //
 // It owns the menu; the daemons own the devices.
 package loop
@@ -12,11 +13,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
+	"picket.dev/picket/src/base/clock"
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/panel/frame"
 	"picket.dev/picket/src/panel/keyevent"
 	"picket.dev/picket/src/panel/menu"
+	"picket.dev/picket/src/scan/scanapi"
 )
 
 // Display shows frames: the LCD, or the VT100 console.
@@ -43,6 +47,39 @@ type Panel struct {
 	view netapi.ConfigView
 	st   netapi.Status
 	test menu.TestReport
+
+	scanner  ScanSource
+	clock    clock.Clock
+	scanning bool // a scan job runs: LED S1
+}
+
+// ScanSource is the scanner's state: scanapi.Client on scanner.sock.
+type ScanSource interface {
+	State(ctx context.Context) (scanapi.State, error)
+}
+
+// ScanPollEvery is how often Serve asks the scanner whether a job runs.
+// The API has no subscription; a second is what a person notices of a
+// light.
+const ScanPollEvery = time.Second
+
+// WatchScanner makes Serve poll s every ScanPollEvery (timed by c, nil:
+// the system clock) and light S1 while it says a job runs. A scanner that
+// does not answer (scannerd not running, or not yet) runs no scan.
+func (p *Panel) WatchScanner(s ScanSource, c clock.Clock) {
+	if c == nil {
+		c = clock.System{}
+	}
+	p.scanner, p.clock = s, c
+}
+
+// ScanRunning tells the panel whether a scan runs (LED S1).
+func (p *Panel) ScanRunning(running bool) {
+	if p.scanning == running {
+		return
+	}
+	p.scanning = running
+	p.menu.Update(p.state())
 }
 
 // New reads the configuration and status in force and returns a panel
@@ -194,6 +231,11 @@ func Serve(ctx context.Context, p *Panel, in Inputs, d Display) error {
 	if err != nil {
 		return fmt.Errorf("subscribe to network status: %w", err)
 	}
+	var scanc chan bool // nil without a scanner: never ready
+	if p.scanner != nil {
+		scanc = make(chan bool)
+		go pollScanner(ctx, p.scanner, p.clock, p.log, scanc)
+	}
 	if err := d.Draw(p.Frame()); err != nil {
 		return fmt.Errorf("draw: %w", err)
 	}
@@ -208,6 +250,8 @@ func Serve(ctx context.Context, p *Panel, in Inputs, d Display) error {
 			p.Key(ctx, ev)
 		case <-in.Abandon:
 			p.Abandon()
+		case running := <-scanc:
+			p.ScanRunning(running)
 		case st, ok := <-sub:
 			if !ok {
 				if ctx.Err() != nil {
@@ -219,6 +263,44 @@ func Serve(ctx context.Context, p *Panel, in Inputs, d Display) error {
 		}
 		if err := d.Draw(p.Frame()); err != nil {
 			return fmt.Errorf("draw: %w", err)
+		}
+	}
+}
+
+// pollScanner sends on out whether a scan runs, at once and then at each
+// change, asking src every ScanPollEvery until ctx ends.
+func pollScanner(ctx context.Context, src ScanSource, c clock.Clock, log *slog.Logger, out chan<- bool) {
+	tick := c.NewTicker(ScanPollEvery)
+	defer tick.Stop()
+	last, reachable, first := false, true, true
+	for {
+		qctx, cancel := context.WithTimeout(ctx, ScanPollEvery)
+		st, err := src.State(qctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		if (err == nil) != reachable {
+			reachable = err == nil
+			if reachable {
+				log.Info("scanner reachable")
+			} else {
+				log.Info("scanner not reachable: no scan shown as running", "err", err)
+			}
+		}
+		running := err == nil && st.Running
+		if first || running != last {
+			select {
+			case out <- running:
+			case <-ctx.Done():
+				return
+			}
+			first, last = false, running
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C():
 		}
 	}
 }

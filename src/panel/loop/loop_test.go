@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,8 @@ import (
 	"picket.dev/picket/src/net/standin"
 	"picket.dev/picket/src/panel/frame"
 	"picket.dev/picket/src/panel/keyevent"
+	"picket.dev/picket/src/scan/scanapi"
+	"picket.dev/picket/src/testkit/fakeclock"
 )
 
 func newMemory(t *testing.T) *standin.StandIn {
@@ -258,4 +261,74 @@ func TestServeAbandon(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// fakeScanner is scanner.sock's state as the test sets it.
+type fakeScanner struct {
+	mu  sync.Mutex
+	st  scanapi.State
+	err error
+}
+
+func (f *fakeScanner) State(context.Context) (scanapi.State, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.st, f.err
+}
+
+func (f *fakeScanner) set(st scanapi.State, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.st, f.err = st, err
+}
+
+// S1 is lit while the scanner says a job runs, and dark when it says
+// none runs or does not answer (scannerd absent or gone).
+func TestScanLightsS1(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p, err := New(ctx, newMemory(t), &power{}, frame.LCD16x2(), "test", quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := fakeclock.New(t, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+	sc := &fakeScanner{err: scanapi.ErrUnavailable}
+	p.WatchScanner(sc, clk)
+	rec := recorder{frames: make(chan frame.Frame, 100)}
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, p, Inputs{Keys: make(chan keyevent.Event)}, rec) }()
+	if f := <-rec.frames; f.LEDs().S1 {
+		t.Fatalf("S1 lit at the start with no scanner:\n%s", f)
+	}
+	running := scanapi.State{Running: true, JobID: "job-1", MaxJobs: 1}
+	for _, step := range []struct {
+		what string
+		st   scanapi.State
+		err  error
+		s1   bool
+	}{
+		{"a job runs", running, nil, true},
+		{"the job ended", scanapi.State{MaxJobs: 1}, nil, false},
+		{"another job runs", running, nil, true},
+		{"scannerd is gone", running, scanapi.ErrUnavailable, false},
+	} {
+		sc.set(step.st, step.err)
+		clk.Advance(ScanPollEvery)
+		guard := time.After(fakeclock.Guard) // a hang guard, not a timing assertion
+		for {
+			var f frame.Frame
+			select {
+			case f = <-rec.frames:
+			case <-guard:
+				t.Fatalf("%s: S1 never became %v", step.what, step.s1)
+			}
+			if f.LEDs().S1 == step.s1 {
+				break
+			}
+		}
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Serve = %v, want context.Canceled", err)
+	}
 }

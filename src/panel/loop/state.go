@@ -14,10 +14,11 @@ import (
 // first failing step of the last connectivity test.
 func (p *Panel) state() menu.State {
 	st := menu.Status{
-		Phase:    menu.PhaseRunning,
-		Platform: menu.PlatformContacting,
-		Software: p.version,
-		Test:     p.test,
+		Phase:       menu.PhaseRunning,
+		Platform:    menu.PlatformContacting,
+		Software:    p.version,
+		Test:        p.test,
+		ScanRunning: p.scanning,
 	}
 	var failure *netapi.Step
 	if p.st.LastTest != nil {

@@ -101,27 +101,8 @@ func (p Port) String() string { return fmt.Sprintf("%d/%s %s", p.Port, p.Proto, 
 // New builds the bench.
 func New(t testing.TB, opt Options) *Bench {
 	t.Helper()
-	if opt.Targets == 0 {
-		opt.Targets = 2
-	}
-	if opt.Addrs == 0 {
-		opt.Addrs = 130
-	}
-	if opt.Addrs6 == 0 {
-		opt.Addrs6 = 16
-	}
-	if opt.Net == 0 {
-		opt.Net = 61
-	}
-	if opt.Addrs > 240 || opt.Targets > 200 {
-		t.Fatalf("scanbench: at most 240 addresses per namespace and 200 namespaces")
-	}
+	opt = opt.withDefaults(t)
 	nb := netbench.New(t)
-	if !opt.NoListeners {
-		if _, err := exec.LookPath("nft"); err != nil {
-			t.Fatalf("scanbench: nft (Debian package nftables) is needed for the firewall: %v", err)
-		}
-	}
 	b := &Bench{B: nb, expected: map[netip.Addr][]Port{}}
 	b.Scanner, b.Router = nb.NS("scan"), nb.NS("srtr")
 	nb.Veth(b.Scanner, "eth0", b.Router, "s0")
@@ -147,6 +128,59 @@ func New(t testing.TB, opt Options) *Bench {
 	b.Router.Run("ip", "addr", "add", b.OnLink.String()+"/24", "dev", "s0")
 	b.Router.Run("ip", "addr", "add", b.OnLink6.String()+"/64", "dev", "s0", "nodad")
 	b.Router.Run("ip", "link", "set", "s0", "up")
+	b.addTargets(t, opt)
+	b.ScannerMAC = strings.TrimSpace(b.Scanner.Run("cat", "/sys/class/net/eth0/address"))
+	b.RouterMAC = strings.TrimSpace(b.Router.Run("cat", "/sys/class/net/s0/address"))
+	return b
+}
+
+// Behind builds only the bench's targets, cabled to router, a namespace
+// of nb that forwards between them and a scanner of the caller's (a box
+// under test with its own link, addresses and daemons): the targets'
+// subnets are routed through router, which the scanner must use as its
+// gateway. gateway is router's address on the scanner's link and
+// routerIf its interface there, for Outside's neighbour frames. Scanner,
+// ScannerAddr and ScannerMAC are left zero; the caller captures on its
+// own scanner's link (netbench.CaptureWith) and checks with Outside.
+func Behind(t testing.TB, nb *netbench.Bench, router *netbench.NS, gateway netip.Addr, routerIf string, opt Options) *Bench {
+	t.Helper()
+	opt = opt.withDefaults(t)
+	b := &Bench{B: nb, Router: router, Gateway: gateway, expected: map[netip.Addr][]Port{}}
+	router.Run("sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1")
+	b.addTargets(t, opt)
+	b.RouterMAC = strings.TrimSpace(router.Run("cat", "/sys/class/net/"+routerIf+"/address"))
+	return b
+}
+
+func (opt Options) withDefaults(t testing.TB) Options {
+	t.Helper()
+	if opt.Targets == 0 {
+		opt.Targets = 2
+	}
+	if opt.Addrs == 0 {
+		opt.Addrs = 130
+	}
+	if opt.Addrs6 == 0 {
+		opt.Addrs6 = 16
+	}
+	if opt.Net == 0 {
+		opt.Net = 61
+	}
+	if opt.Addrs > 240 || opt.Targets > 200 {
+		t.Fatalf("scanbench: at most 240 addresses per namespace and 200 namespaces")
+	}
+	if !opt.NoListeners {
+		if _, err := exec.LookPath("nft"); err != nil {
+			t.Fatalf("scanbench: nft (Debian package nftables) is needed for the firewall: %v", err)
+		}
+	}
+	return opt
+}
+
+// addTargets builds opt.Targets target namespaces cabled to b.Router.
+func (b *Bench) addTargets(t testing.TB, opt Options) {
+	t.Helper()
+	nb, n := b.B, opt.Net
 	for i := 1; i <= opt.Targets; i++ {
 		tg := &Target{NS: nb.NS(fmt.Sprintf("tgt%d", i))}
 		quietIPv6(tg.NS)
@@ -190,9 +224,6 @@ func New(t testing.TB, opt Options) *Bench {
 		b.Targets = append(b.Targets, tg)
 	}
 	b.Router.Run("sysctl", "-qw", "net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0")
-	b.ScannerMAC = strings.TrimSpace(b.Scanner.Run("cat", "/sys/class/net/eth0/address"))
-	b.RouterMAC = strings.TrimSpace(b.Router.Run("cat", "/sys/class/net/s0/address"))
-	return b
 }
 
 // quietIPv6 turns off, for the interfaces a namespace gets after it,
