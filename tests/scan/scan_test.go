@@ -81,6 +81,10 @@ type env struct {
 
 func (e *env) run(t *testing.T, args ...string) (output, string) {
 	t.Helper()
+	// The packet engine is what this suite checks: service detection has
+	// tests/service, and scannerd's jobs run both (tests/platformlink). With
+	// it, the bench's silent listeners cost seconds of probing each.
+	args = append([]string{"-no-services"}, args...)
 	cmd := e.b.Scanner.Command(append([]string{e.bin}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -279,7 +283,7 @@ func TestScan(t *testing.T) {
 		// Root without CAP_NET_RAW may not open an AF_PACKET socket: the
 		// command falls back to connect().
 		a := e.b.Targets[1].Addrs[0] // k=0: PortBase listener
-		args := []string{"setpriv", "--bounding-set=-net_raw", "--inh-caps=-net_raw", e.bin,
+		args := []string{"setpriv", "--bounding-set=-net_raw", "--inh-caps=-net_raw", e.bin, "-no-services",
 			"-targets", a.String(), "-ports", fmt.Sprintf("200-400,%d,%d,%d", scanbench.PortDrop, scanbench.PortReset, scanbench.PortClosed), "-iface", "eth0", "-all"}
 		cmd := e.b.Scanner.Command(args...)
 		var stdout, stderr bytes.Buffer
@@ -328,7 +332,7 @@ func TestScan(t *testing.T) {
 	t.Run("Interrupt", func(t *testing.T) {
 		// A scan of a minute and more (every address, 1024 ports, at 2000
 		// probes a second), interrupted after discovery.
-		cmd := e.b.Scanner.Command(e.bin, "-targets", e.b.TargetSpec(), "-ports", "1-1024", "-iface", "eth0", "-rate", "2000")
+		cmd := e.b.Scanner.Command(e.bin, "-no-services", "-targets", e.b.TargetSpec(), "-ports", "1-1024", "-iface", "eth0", "-rate", "2000")
 		var stdout bytes.Buffer
 		stderr := &lockedBuf{}
 		cmd.Stdout, cmd.Stderr = &stdout, stderr
