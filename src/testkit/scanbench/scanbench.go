@@ -101,8 +101,10 @@ func (p Port) String() string { return fmt.Sprintf("%d/%s %s", p.Port, p.Proto, 
 // New builds the bench.
 func New(t testing.TB, opt Options) *Bench {
 	t.Helper()
-	opt = opt.withDefaults(t)
+	// netbench.New first: it puts /usr/sbin on PATH (Bazel runs tests
+	// with a minimal one), where nft is.
 	nb := netbench.New(t)
+	opt = opt.withDefaults(t)
 	b := &Bench{B: nb, expected: map[netip.Addr][]Port{}}
 	b.Scanner, b.Router = nb.NS("scan"), nb.NS("srtr")
 	nb.Veth(b.Scanner, "eth0", b.Router, "s0")
