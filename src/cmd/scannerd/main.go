@@ -4,9 +4,9 @@
 // management path the network manager gives it (proxy password included:
 // netmgrd must name scannerd's uid with -link-uid unless it runs as root),
 // reports the link's state to the network manager for the front panel,
-// runs the platform's scan jobs one at a time on the LAN interface (raw
-// sockets; a TCP connect scan when they are not permitted) and uploads
-// their progress and results, and serves scanner.sock (package scanapi):
+// runs the platform's scan jobs one at a time on the LAN interface or on
+// the scanning VLAN a job names (raw sockets; a TCP connect scan when they
+// are not permitted) and uploads their progress and results, and serves scanner.sock (package scanapi):
 // the running job for LED S1, and the cancel the network manager calls
 // before it applies a change (netmgrd -scanner).
 package main
@@ -18,8 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/netip"
 	"net/url"
 	"os"
 	"time"
@@ -68,7 +66,9 @@ func main() {
 		var link *platformlink.Link
 		runner, err := scanner.NewRunner(scanner.RunnerConfig{
 			Uploader: uploader{&link}, Rate: *rate, ProgressEvery: *progress, Connect: *connect, Root: "/", Log: log,
-			Env: func(ctx context.Context) (scanner.Env, error) { return jobEnv(ctx, mgr, *iface, pu.Hostname()) },
+			Env: func(ctx context.Context, vlan int) (scanner.Env, error) {
+				return scanner.NetEnv(ctx, mgr, scanner.NetEnvOptions{Iface: *iface, PlatformHost: pu.Hostname()}, vlan)
+			},
 		})
 		if err != nil {
 			return err
@@ -106,73 +106,6 @@ func main() {
 type uploader struct{ link **platformlink.Link }
 
 func (u uploader) Enqueue(up platformapi.JobUpdate) error { return (*u.link).Enqueue(up) }
-
-// jobEnv asks the network manager for what a job needs: the LAN's device,
-// the management path's addresses (never scanned unless targeted) and the
-// resolvers names are looked up with.
-func jobEnv(ctx context.Context, mgr *netapi.Client, iface, platformHost string) (scanner.Env, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	st, err := mgr.Status(ctx)
-	if err != nil {
-		return scanner.Env{}, fmt.Errorf("network status: %w", err)
-	}
-	mp, err := mgr.ManagementPath(ctx)
-	if err != nil {
-		return scanner.Env{}, fmt.Errorf("management path: %w", err)
-	}
-	env := scanner.Env{Iface: iface, Management: append([]netip.Addr(nil), mp.DNS...)}
-	if env.Iface == "" {
-		for _, ifc := range st.Interfaces {
-			if ifc.Name == netapi.LAN {
-				env.Iface = ifc.Device
-			}
-		}
-	}
-	if env.Iface == "" {
-		return scanner.Env{}, errors.New("the network manager reports no LAN device; give scannerd -iface")
-	}
-	res := resolver(mp.DNS)
-	env.Resolver = res
-	hosts := []string{platformHost}
-	if mp.Proxy.Enabled() {
-		hosts = append(hosts, mp.Proxy.Host)
-	}
-	for _, h := range hosts {
-		if a, err := netip.ParseAddr(h); err == nil {
-			env.Management = append(env.Management, a.Unmap())
-			continue
-		}
-		addrs, err := res.LookupNetIP(ctx, "ip", h)
-		if err != nil {
-			// Not knowing an address of the path does not stop the job;
-			// the targets are what gets packets, and these are named.
-			continue
-		}
-		for _, a := range addrs {
-			env.Management = append(env.Management, a.Unmap())
-		}
-	}
-	return env, nil
-}
-
-// resolver asks the management resolvers (the LAN's DNS servers).
-func resolver(servers []netip.Addr) *net.Resolver {
-	if len(servers) == 0 {
-		return &net.Resolver{}
-	}
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
-		var err error
-		for _, a := range servers {
-			var c net.Conn
-			if c, err = d.DialContext(ctx, network, netip.AddrPortFrom(a, 53).String()); err == nil {
-				return c, nil
-			}
-		}
-		return nil, err
-	}}
-}
 
 func loadCA(path string) (*x509.CertPool, error) {
 	if path == "" {

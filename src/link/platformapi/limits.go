@@ -38,6 +38,9 @@ const (
 	// MaxJobIDLen bounds a job id (the platform makes them, "job-" and
 	// 16 hexadecimal digits).
 	MaxJobIDLen = 64
+	// MaxVLANID bounds a job's VLAN: 0 is the LAN, 1 to MaxVLANID an
+	// 802.1Q id (4095 is reserved).
+	MaxVLANID = 4094
 	// MaxReportLen bounds a text a box reports (an error, a version), in
 	// bytes; the platform cuts longer ones.
 	MaxReportLen = 200
@@ -66,7 +69,7 @@ const (
 	maxScanIPv6JSON = len(`{"method":"static","address":"","gateway":""}`) + maxPrefixText + maxAddrText
 	maxSettingsJSON = len(`{"version":,"name":,"poll_interval_seconds":,"scan_vlans":[],"routes":[],"scan_ipv6":}`) +
 		2*maxIntText + maxNameJSON + netcfg.MaxScanVLANs*maxVLANJSON + netcfg.MaxRoutes*maxRouteJSON + maxScanIPv6JSON
-	maxJobJSON = len(`{"id":"","targets":[],"ports":"","created":},`) + escapedMax*MaxJobIDLen +
+	maxJobJSON = len(`{"id":"","targets":[],"ports":"","vlan":4094,"created":},`) + escapedMax*MaxJobIDLen +
 		MaxJobTargets*len(`"",`) + MaxJobTargetsLen + MaxPortsLen + maxTimeText
 	maxUpdateJSON = len(`{"kind":"","version":"","url":"","sha256":""}`) +
 		escapedMax*(MaxUpdateKindLen+MaxUpdateVersionLen+MaxUpdateURLLen+MaxUpdateSHA256Len)
@@ -121,6 +124,9 @@ func CheckJob(j Job) error {
 	}
 	if len(j.Ports) == 0 || len(j.Ports) > MaxPortsLen || strings.Trim(j.Ports, "0123456789,-") != "" {
 		return fmt.Errorf("job %s: ports: 1 to %d characters of digits, ',' and '-'", j.ID, MaxPortsLen)
+	}
+	if j.VLAN < 0 || j.VLAN > MaxVLANID {
+		return fmt.Errorf("job %s: VLAN %d: 0 (the LAN) or a scanning VLAN's id, 1-%d", j.ID, j.VLAN, MaxVLANID)
 	}
 	return nil
 }

@@ -40,7 +40,7 @@ func worstPollResponse() PollResponse {
 			URL: strings.Repeat("&", MaxUpdateURLLen), SHA256: strings.Repeat(">", MaxUpdateSHA256Len)}}
 	for i := 0; i < MaxPendingJobs; i++ {
 		resp.Jobs = append(resp.Jobs, Job{ID: strings.Repeat("<", MaxJobIDLen), Targets: targets,
-			Ports: strings.Repeat("1", MaxPortsLen), Created: created})
+			Ports: strings.Repeat("1", MaxPortsLen), VLAN: MaxVLANID, Created: created})
 	}
 	return resp
 }
@@ -86,7 +86,7 @@ func TestPollResponseBound(t *testing.T) {
 }
 
 func TestChecks(t *testing.T) {
-	okJob := Job{ID: "job-0123456789abcdef", Targets: []string{"10.0.0.0/24", "2001:db8::1", "host.example.com"}, Ports: "22,80,1-1024"}
+	okJob := Job{ID: "job-0123456789abcdef", Targets: []string{"10.0.0.0/24", "2001:db8::1", "host.example.com"}, Ports: "22,80,1-1024", VLAN: 4094}
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -110,6 +110,8 @@ func TestChecks(t *testing.T) {
 		{"ports", CheckJob(Job{ID: "j", Targets: []string{"h"}, Ports: strings.Repeat("1,", 1025)}), "ports: 1 to 2048"},
 		{"ports alphabet", CheckJob(Job{ID: "j", Targets: []string{"h"}, Ports: "22;80"}), "ports"},
 		{"targets total", CheckJob(Job{ID: "j", Targets: manyTargets(200, 200), Ports: "1"}), "40000 characters in all"},
+		{"vlan", CheckJob(Job{ID: "j", Targets: []string{"h"}, Ports: "1", VLAN: 4095}), "VLAN 4095: 0 (the LAN) or a scanning VLAN's id, 1-4094"},
+		{"negative vlan", CheckJob(Job{ID: "j", Targets: []string{"h"}, Ports: "1", VLAN: -1}), "VLAN -1"},
 		{"job id", CheckJob(Job{ID: strings.Repeat("j", 65), Targets: []string{"h"}, Ports: "1"}), "job id"},
 		{"update", CheckUpdate(UpdateNotice{URL: strings.Repeat("u", 2049)}), "url"},
 	} {

@@ -125,9 +125,14 @@ func (s Settings) Platform() netcfg.Platform {
 
 // Job is a scan job.
 type Job struct {
-	ID      string    `json:"id"`
-	Targets []string  `json:"targets"` // addresses, CIDRs or names
-	Ports   string    `json:"ports"`   // "22,80,443" or "1-1024"
+	ID      string   `json:"id"`
+	Targets []string `json:"targets"` // addresses, CIDRs or names
+	Ports   string   `json:"ports"`   // "22,80,443" or "1-1024"
+	// VLAN is the interface the job's packets leave through: 0 for the
+	// LAN, else the 802.1Q id of one of the scanning VLANs the platform
+	// pushed to the box (Settings.ScanVLANs), whose interface sends them
+	// tagged.
+	VLAN    int       `json:"vlan,omitempty"`
 	Created time.Time `json:"created"`
 }
 

@@ -164,6 +164,9 @@ type Status struct {
 	Proxy ProxyStatus `json:"proxy"`
 	// Interfaces lists LAN, then WAN when split networking is on.
 	Interfaces []Interface `json:"interfaces"`
+	// ScanVLANs are the scanning VLANs the platform pushed, as the kernel
+	// has them: where a scan job on one of them sends its packets.
+	ScanVLANs []ScanVLAN `json:"scan_vlans,omitempty"`
 	// DNS lists the resolvers in use for management traffic, in order.
 	DNS []netip.Addr `json:"dns,omitempty"`
 	// Domain is the DNS search domain in force (static, or from the lease).
@@ -264,6 +267,21 @@ type Interface struct {
 	VLAN int    `json:"vlan,omitempty"`
 	IPv4 Family `json:"ipv4"`
 	IPv6 Family `json:"ipv6"`
+}
+
+// ScanVLAN is one of the platform's scanning VLANs on the box.
+type ScanVLAN struct {
+	// ID is the 802.1Q tag; Name the platform's name for it, if any.
+	ID   int    `json:"id"`
+	Name string `json:"name,omitempty"`
+	// Device is the kernel's name for the VLAN's link (eth0.20), whose
+	// frames leave the LAN port tagged with ID.
+	Device string `json:"device"`
+	// Up says the link exists and is up with carrier.
+	Up bool `json:"up"`
+	// Addresses are the link's usable global addresses (not tentative):
+	// the VLAN's address once applied.
+	Addresses []netip.Prefix `json:"addresses,omitempty"`
 }
 
 // LinkState is a port's Ethernet link.

@@ -209,6 +209,11 @@ func LANDevice(cfg netcfg.Config, ports Ports) string {
 	return ports.LAN
 }
 
+// ScanVLANDevice is the device of the platform's scanning VLAN id: an
+// 802.1Q sub-interface "<lan>.<id>" of the LAN port (not of a panel
+// VLAN's device), where the VLAN's address lives.
+func ScanVLANDevice(ports Ports, id int) string { return vlanName(ports.LAN, id) }
+
 // lanIPv6 is what a configuration asks of IPv6 on the LAN device.
 type lanIPv6 struct {
 	used bool         // IPv6 is used (else link-local only)
@@ -335,7 +340,7 @@ func Desired(cfg netcfg.Config, ports Ports, dyn Dynamic) (State, error) {
 	}
 
 	for _, v := range cfg.Platform.ScanVLANs {
-		name := vlanName(lan, v.ID)
+		name := ScanVLANDevice(ports, v.ID)
 		s.VLANs = append(s.VLANs, VLAN{Name: name, Parent: lan, ID: v.ID})
 		lanLink(name)
 		s.Addrs = append(s.Addrs, Addr{Link: name, Prefix: v.Address})

@@ -599,3 +599,42 @@ func TestManagementPath(t *testing.T) {
 		t.Errorf("management path with a done context: %v, want %s", err, netapi.KindCanceled)
 	}
 }
+
+// The status names each scanning VLAN the platform pushed with the
+// device netapply made for it (802.1Q on the LAN port, not on a panel
+// VLAN), whether it is up, and its address: what a scan job on the VLAN
+// sends through.
+func TestStatusScanVLANs(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	ctx := t.Context()
+	c := static(staticIP, router)
+	c.VLAN = 30 // the panel's VLAN: LAN's addresses move to eth0.30
+	if _, err := r.m.Apply(ctx, c, netapi.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := r.m.Status(ctx); len(st.ScanVLANs) != 0 {
+		t.Fatalf("no VLAN pushed, status lists %+v", st.ScanVLANs)
+	}
+	v20 := netip.MustParsePrefix("10.20.0.5/24")
+	v21 := netip.MustParsePrefix("fd00:21::5/64")
+	if _, err := r.m.ApplyPlatform(ctx, netcfg.Platform{
+		ScanVLANs: []netcfg.ScanVLAN{{ID: 20, Name: "lab", Address: v20}, {ID: 21, Address: v21}},
+		ScanIPv6:  netcfg.ScanIPv6{Method: netcfg.ScanIPv6Auto},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := r.m.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []netapi.ScanVLAN{
+		{ID: 20, Name: "lab", Device: "eth0.20", Up: true, Addresses: []netip.Prefix{v20}},
+		{ID: 21, Device: "eth0.21", Up: true, Addresses: []netip.Prefix{v21}},
+	}
+	if !reflect.DeepEqual(st.ScanVLANs, want) {
+		t.Fatalf("scan VLANs in status\n%+v\nwant\n%+v", st.ScanVLANs, want)
+	}
+	if lan := st.Interfaces[0]; lan.Device != "eth0.30" {
+		t.Errorf("LAN device %s, want the panel VLAN's eth0.30", lan.Device)
+	}
+}

@@ -131,6 +131,15 @@ func (m *Manager) observeStatusOf(cfg netcfg.Config) netapi.Status {
 		}
 	}
 	st.Interfaces = []netapi.Interface{lan}
+	for _, v := range cfg.Platform.ScanVLANs {
+		dev := netapply.ScanVLANDevice(ports, v.ID)
+		sv := netapi.ScanVLAN{ID: v.ID, Name: v.Name, Device: dev}
+		if l, ok := k.links[dev]; ok {
+			sv.Up = l.Carrier
+		}
+		sv.Addresses = append(k.addrs(dev, false), k.addrs(dev, true)...)
+		st.ScanVLANs = append(st.ScanVLANs, sv)
+	}
 	if cfg.Mode == netcfg.ModeDual && cfg.WAN.Split() && ports.WAN != "" {
 		wan := m.iface(k, netapi.WAN, ports.WAN, ports.WAN, cfg.Link.WAN)
 		wan.IPv4 = m.family4(k, netapi.WAN, ports.WAN, cfg.WAN.Method == netcfg.WANStatic, cfg.WAN.Gateway)

@@ -294,7 +294,7 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, j := range jobs {
 			if j.State == store.JobPending {
-				resp.Jobs = append(resp.Jobs, platformapi.Job{ID: j.ID, Targets: j.Targets, Ports: j.Ports, Created: j.Created})
+				resp.Jobs = append(resp.Jobs, platformapi.Job{ID: j.ID, Targets: j.Targets, Ports: j.Ports, VLAN: j.VLAN, Created: j.Created})
 			}
 		}
 		if s.Update != nil {

@@ -502,9 +502,36 @@ func ParseJob(targets, ports string) ([]string, string, error) {
 	return ts, ports, nil
 }
 
-// LaunchJob records a new pending job on the box; the box gets it at its
-// next poll. A box has at most platformapi.MaxPendingJobs jobs waiting.
-func LaunchJob(st store.Store, boxID string, u store.User, targets, ports string, now time.Time) (store.Job, error) {
+// ParseJobVLAN reads the job form's interface: "" or "0" is the LAN,
+// else a scanning VLAN's 802.1Q id, which must be one of those the box's
+// settings give it (vlans).
+func ParseJobVLAN(vlan string, vlans []netcfg.ScanVLAN) (int, error) {
+	vlan = strings.TrimSpace(vlan)
+	if vlan == "" || vlan == "0" {
+		return 0, nil
+	}
+	id, err := strconv.Atoi(vlan)
+	if err != nil || strings.ContainsAny(vlan, "+-") || id < 1 || id > platformapi.MaxVLANID {
+		return 0, FieldErrors{"vlan": {fmt.Sprintf("%s: want the LAN or a scanning VLAN's id, 1-%d", quoted(vlan), platformapi.MaxVLANID)}}
+	}
+	var have []string
+	for _, v := range vlans {
+		if v.ID == id {
+			return id, nil
+		}
+		have = append(have, strconv.Itoa(v.ID))
+	}
+	if len(have) == 0 {
+		return 0, FieldErrors{"vlan": {fmt.Sprintf("VLAN %d is not one of this appliance's scanning VLANs: it has none; add it in the settings first, or scan on the LAN", id)}}
+	}
+	return 0, FieldErrors{"vlan": {fmt.Sprintf("VLAN %d is not one of this appliance's scanning VLANs (%s); add it in the settings first, or pick one of those", id, strings.Join(have, ", "))}}
+}
+
+// LaunchJob records a new pending job on the box, to scan through vlan
+// (the form's value: "" or "0" the LAN, else one of the box's scanning
+// VLANs, ParseJobVLAN); the box gets it at its next poll. A box has at
+// most platformapi.MaxPendingJobs jobs waiting.
+func LaunchJob(st store.Store, boxID string, u store.User, targets, ports, vlan string, now time.Time) (store.Job, error) {
 	ts, ps, err := ParseJob(targets, ports)
 	if err != nil {
 		return store.Job{}, err
@@ -518,6 +545,9 @@ func LaunchJob(st store.Store, boxID string, u store.User, targets, ports string
 		b, err := tx.Box(boxID)
 		if err != nil || !Visible(u, b) {
 			return userErr("no appliance %s", quoted(boxID))
+		}
+		if j.VLAN, err = ParseJobVLAN(vlan, b.Settings.ScanVLANs); err != nil {
+			return err
 		}
 		jobs, err := tx.JobsOf(boxID)
 		if err != nil {

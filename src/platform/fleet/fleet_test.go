@@ -292,13 +292,13 @@ func TestJobsWaitingCapCancelDelete(t *testing.T) {
 	b := activeBox(t, st, alice, "")
 	var jobs []store.Job
 	for i := 0; i < platformapi.MaxPendingJobs; i++ {
-		j, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", t0)
+		j, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", "", t0)
 		if err != nil {
 			t.Fatalf("job %d: %v", i+1, err)
 		}
 		jobs = append(jobs, j)
 	}
-	if _, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", t0); err == nil || !strings.Contains(err.Error(), "8 jobs it has not picked up") {
+	if _, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", "", t0); err == nil || !strings.Contains(err.Error(), "8 jobs it has not picked up") {
 		t.Fatalf("job %d: %v; want the cap", platformapi.MaxPendingJobs+1, err)
 	}
 	// Someone of another account sees neither the box nor its jobs.
@@ -325,7 +325,7 @@ func TestJobsWaitingCapCancelDelete(t *testing.T) {
 	}
 	// Two places free again.
 	for i := 0; i < 2; i++ {
-		if _, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", t0); err != nil {
+		if _, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", "", t0); err != nil {
 			t.Fatalf("after cancel and delete, job %d: %v", i+1, err)
 		}
 	}
@@ -365,5 +365,37 @@ func TestActivateOtherAccountsCode(t *testing.T) {
 	}
 	if _, err := Activate(st, b.Code, alice, "g\xff", t0); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
 		t.Errorf("invalid UTF-8 group: %v", err)
+	}
+}
+
+// ParseJobVLAN takes the LAN or one of the box's scanning VLANs; anything
+// else is refused on the form's "vlan" field, naming the VLANs it has.
+func TestParseJobVLAN(t *testing.T) {
+	vlans := []netcfg.ScanVLAN{{ID: 20, Address: netip.MustParsePrefix("10.20.0.5/24")}, {ID: 4094, Address: netip.MustParsePrefix("10.94.0.5/24")}}
+	for _, tc := range []struct {
+		in    string
+		vlans []netcfg.ScanVLAN
+		want  int
+		err   string
+	}{
+		{"", vlans, 0, ""},
+		{"0", nil, 0, ""},
+		{" 20 ", vlans, 20, ""},
+		{"4094", vlans, 4094, ""},
+		{"21", vlans, 0, "VLAN 21 is not one of this appliance's scanning VLANs (20, 4094)"},
+		{"20", nil, 0, "VLAN 20 is not one of this appliance's scanning VLANs: it has none"},
+		{"4095", vlans, 0, `"4095": want the LAN or a scanning VLAN's id, 1-4094`},
+		{"+20", vlans, 0, `"+20"`},
+		{"-1", vlans, 0, `"-1"`},
+		{"0x14", vlans, 0, `"0x14"`},
+	} {
+		got, err := ParseJobVLAN(tc.in, tc.vlans)
+		var fe FieldErrors
+		switch {
+		case tc.err == "" && (err != nil || got != tc.want):
+			t.Errorf("%q: %d %v; want %d", tc.in, got, err, tc.want)
+		case tc.err != "" && (!errors.As(err, &fe) || len(fe["vlan"]) != 1 || !strings.Contains(fe["vlan"][0], tc.err)):
+			t.Errorf("%q: %v; want a vlan field error with %q", tc.in, err, tc.err)
+		}
 	}
 }

@@ -120,13 +120,16 @@ const (
 
 // Job is a scan job launched on a box.
 type Job struct {
-	ID      string          `json:"id"`
-	BoxID   string          `json:"box_id"`
-	Targets []string        `json:"targets"`
-	Ports   string          `json:"ports"`
-	State   string          `json:"state"`
-	Error   string          `json:"error,omitempty"`
-	Result  json.RawMessage `json:"result,omitempty"`
+	ID      string   `json:"id"`
+	BoxID   string   `json:"box_id"`
+	Targets []string `json:"targets"`
+	Ports   string   `json:"ports"`
+	// VLAN is the interface the job scans through: 0 the box's LAN,
+	// else one of its scanning VLANs (platformapi.Job.VLAN).
+	VLAN   int             `json:"vlan,omitempty"`
+	State  string          `json:"state"`
+	Error  string          `json:"error,omitempty"`
+	Result json.RawMessage `json:"result,omitempty"`
 	// CanceledBy is the person who canceled the job on the platform (the
 	// State is then canceled); the box's later updates are not recorded.
 	CanceledBy string `json:"canceled_by,omitempty"`

@@ -143,6 +143,7 @@ type jobHead struct {
 	BoxID     string   `json:"box_id"`
 	Targets   []string `json:"targets"`
 	Ports     string   `json:"ports"`
+	VLAN      int      `json:"vlan,omitempty"`
 	State     string   `json:"state"`
 	Error     string   `json:"error,omitempty"`
 	Truncated string   `json:"truncated,omitempty"`
@@ -154,7 +155,7 @@ func (jsonExport) contentType() string { return "application/json" }
 func (jsonExport) ext() string         { return "json" }
 
 func (jsonExport) head(w http.ResponseWriter, j store.Job) error {
-	head := jobHead{ID: j.ID, BoxID: j.BoxID, Targets: j.Targets, Ports: j.Ports, State: j.State, Error: j.Error,
+	head := jobHead{ID: j.ID, BoxID: j.BoxID, Targets: j.Targets, Ports: j.Ports, VLAN: j.VLAN, State: j.State, Error: j.Error,
 		Truncated: j.Truncated, Created: j.Created.UTC().Format(timeJSON), Updated: j.Updated.UTC().Format(timeJSON)}
 	var parts []string
 	for _, kv := range []struct {

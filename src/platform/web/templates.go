@@ -94,10 +94,11 @@ const boxPage = `{{template "top" .}}
 <input type="hidden" name="csrf" value="{{$.CSRF}}">
 <label>Targets (addresses, networks or host names) <input name="targets" id="targets" value="{{.JobTargets}}"></label>{{template "ferr" index .Errors "targets"}}
 <label>Ports <input name="ports" id="ports" value="{{.JobPorts}}"></label>{{template "ferr" index .Errors "ports"}}
+<label>Interface <select name="vlan" id="vlan"><option value="0">LAN</option>{{range .Box.Settings.ScanVLANs}}<option value="{{.ID}}"{{if eq (print .ID) $.Data.JobVLAN}} selected{{end}}>VLAN {{.ID}}{{if .Name}} ({{.Name}}){{end}}, {{.Address}}</option>{{end}}</select></label>{{template "ferr" index .Errors "vlan"}}
 <button type="submit" id="launch">Launch scan</button>
 </form>
-{{if .Jobs}}<table id="jobs"><thead><tr><th>Job</th><th>Targets</th><th>Ports</th><th>State</th><th>Launched</th><th>Updated</th><th></th></tr></thead><tbody>
-{{range .Jobs}}<tr id="{{.ID}}"><td><a href="/appliances/{{$.Data.Box.ID}}/jobs/{{.ID}}" class="job-link">{{.ID}}</a></td><td>{{range .Targets}}{{.}} {{end}}</td><td>{{.Ports}}</td>
+{{if .Jobs}}<table id="jobs"><thead><tr><th>Job</th><th>Targets</th><th>Ports</th><th>Interface</th><th>State</th><th>Launched</th><th>Updated</th><th></th></tr></thead><tbody>
+{{range .Jobs}}<tr id="{{.ID}}"><td><a href="/appliances/{{$.Data.Box.ID}}/jobs/{{.ID}}" class="job-link">{{.ID}}</a></td><td>{{range .Targets}}{{.}} {{end}}</td><td>{{.Ports}}</td><td class="job-vlan">{{if .VLAN}}VLAN {{.VLAN}}{{else}}LAN{{end}}</td>
 <td class="job-state">{{.State}}{{if .CanceledBy}} by {{.CanceledBy}}{{end}}{{if .Error}}: <span class="error">{{.Error}}</span>{{end}}</td><td>{{.CreatedBy}}, {{fmtTime .Created}}</td><td>{{fmtTime .Updated}}</td>
 <td class="job-actions">{{if not (ended .State)}}<form method="post" action="/appliances/{{$.Data.Box.ID}}/jobs/{{.ID}}/cancel" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><button type="submit" class="cancel-job">Cancel</button></form>{{end}}
 <form method="post" action="/appliances/{{$.Data.Box.ID}}/jobs/{{.ID}}/delete" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><button type="submit" class="delete-job">Delete</button></form></td></tr>
@@ -114,6 +115,7 @@ const jobPage = `{{template "top" .}}
 <tr><th>State</th><td id="job-state">{{$job.State}}{{if $job.CanceledBy}} by {{$job.CanceledBy}}{{end}}{{if $job.Error}}: <span class="error">{{$job.Error}}</span>{{end}}</td></tr>
 <tr><th>Targets</th><td>{{range $job.Targets}}{{.}} {{end}}</td></tr>
 <tr><th>Ports</th><td>{{$job.Ports}}</td></tr>
+<tr><th>Interface</th><td id="job-vlan">{{if $job.VLAN}}VLAN {{$job.VLAN}}{{else}}LAN{{end}}</td></tr>
 <tr><th>Launched / updated</th><td>{{$job.CreatedBy}}, {{fmtTime $job.Created}} / {{fmtTime $job.Updated}}</td></tr>
 {{with $job.Progress}}<tr><th>Phase</th><td id="phase">{{.Phase}}</td></tr>
 <tr><th>Targets done</th><td id="targets-done">{{.TargetsDone}} of {{.TargetsTotal}}</td></tr>

@@ -596,6 +596,9 @@ type boxData struct {
 	Jobs                []store.Job
 	JobTargets          string
 	JobPorts            string
+	// JobVLAN is the job form's interface: "0" the LAN, else a scanning
+	// VLAN's id (the box's settings list the choices).
+	JobVLAN string
 }
 
 func (s *Server) loadBox(r *http.Request, u store.User) (store.Box, []store.Job, error) {
@@ -666,19 +669,19 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request, sess *stor
 }
 
 func (s *Server) launchJob(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
-	targets, ports := r.PostFormValue("targets"), r.PostFormValue("ports")
-	j, err := fleet.LaunchJob(s.Store, r.PathValue("id"), u, targets, ports, s.Now())
+	targets, ports, vlan := r.PostFormValue("targets"), r.PostFormValue("ports"), r.PostFormValue("vlan")
+	j, err := fleet.LaunchJob(s.Store, r.PathValue("id"), u, targets, ports, vlan, s.Now())
 	var fe fleet.FieldErrors
 	var ue *fleet.UserError
 	switch {
 	case errors.As(err, &fe):
-		s.renderBox(w, r, http.StatusBadRequest, sess, u, boxData{Errors: fe, JobTargets: targets, JobPorts: ports}, "The scan job was not launched: correct the fields marked below.")
+		s.renderBox(w, r, http.StatusBadRequest, sess, u, boxData{Errors: fe, JobTargets: targets, JobPorts: ports, JobVLAN: vlan}, "The scan job was not launched: correct the fields marked below.")
 	case errors.As(err, &ue):
 		s.fail(w, r, http.StatusNotFound, sess, &u, ue.Msg)
 	case err != nil:
 		s.internal(w, r, err)
 	default:
-		s.Log.Info("web: job launched", "user", u.Name, "box", j.BoxID, "job", j.ID)
+		s.Log.Info("web: job launched", "user", u.Name, "box", j.BoxID, "job", j.ID, "vlan", j.VLAN)
 		headers(w)
 		http.Redirect(w, r, "/appliances/"+j.BoxID+"?notice=launched", http.StatusSeeOther)
 	}

@@ -722,3 +722,76 @@ func TestLoginFormStoresNothing(t *testing.T) {
 		t.Errorf("login with a two-hour-old form: %s, want 403", resp.Status)
 	}
 }
+
+// TestJobOnScanningVLAN: the job form offers the LAN and the box's
+// scanning VLANs; a VLAN the box was not given is refused with a clear
+// message; the job is stored and shown with its VLAN.
+func TestJobOnScanningVLAN(t *testing.T) {
+	b := newBench(t)
+	br := b.browser(t)
+	token := br.loggedIn("alice")
+	box := b.activeBox(t, br, token)
+	path := "/appliances/" + box.ID
+	jobs := path + "/jobs"
+	if resp, body := br.post(jobs, url.Values{"csrf": {token}, "targets": {"10.20.0.0/24"}, "ports": {"22"}, "vlan": {"20"}}); resp.StatusCode != http.StatusBadRequest ||
+		!strings.Contains(body, "VLAN 20 is not one of this appliance&#39;s scanning VLANs: it has none") {
+		t.Errorf("job on a VLAN of a box with none: %s, want 400 naming VLAN 20:\n%s", resp.Status, body)
+	}
+	if resp, body := br.post(path+"/settings", url.Values{"csrf": {token}, "name": {"lab-box"}, "poll_interval": {"60"}, "ipv6_method": {"off"},
+		"vlans": {"20 10.20.0.5/24 lab\n30 10.30.0.5/24"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("settings: %s\n%s", resp.Status, body)
+	}
+	_, page := br.get(path)
+	for _, want := range []string{`<select name="vlan" id="vlan"><option value="0">LAN</option>`,
+		`<option value="20">VLAN 20 (lab), 10.20.0.5/24</option>`, `<option value="30">VLAN 30, 10.30.0.5/24</option>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("job form lacks %s:\n%s", want, page)
+		}
+	}
+	for _, tc := range []struct{ vlan, want string }{
+		{"40", "VLAN 40 is not one of this appliance&#39;s scanning VLANs (20, 30); add it in the settings first"},
+		{"4095", "&#34;4095&#34;: want the LAN or a scanning VLAN&#39;s id, 1-4094"},
+		{"-20", "&#34;-20&#34;: want the LAN"},
+		{"lab", "&#34;lab&#34;: want the LAN"},
+	} {
+		resp, body := br.post(jobs, url.Values{"csrf": {token}, "targets": {"10.20.0.0/24"}, "ports": {"22"}, "vlan": {tc.vlan}})
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, tc.want) {
+			t.Errorf("VLAN %q: %s, want 400 with %q:\n%s", tc.vlan, resp.Status, tc.want, body)
+		}
+		// The refused form keeps what was typed.
+		if tc.vlan == "40" && !strings.Contains(body, `value="10.20.0.0/24"`) {
+			t.Errorf("refused form lost its targets")
+		}
+	}
+	if resp, _ := br.post(jobs, url.Values{"csrf": {token}, "targets": {"10.30.0.0/24"}, "ports": {"22"}, "vlan": {"30"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("launch on VLAN 30: %s", resp.Status)
+	}
+	if resp, _ := br.post(jobs, url.Values{"csrf": {token}, "targets": {"192.168.1.0/24"}, "ports": {"22"}, "vlan": {"0"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("launch on the LAN: %s", resp.Status)
+	}
+	vlanOf := map[string]int{}
+	var vlanJob string
+	b.st.View(func(tx store.Tx) error {
+		js, _ := tx.JobsOf(box.ID)
+		for _, j := range js {
+			vlanOf[j.Targets[0]] = j.VLAN
+			if j.VLAN == 30 {
+				vlanJob = j.ID
+			}
+		}
+		return nil
+	})
+	if len(vlanOf) != 2 || vlanOf["10.30.0.0/24"] != 30 || vlanOf["192.168.1.0/24"] != 0 {
+		t.Fatalf("stored jobs' VLANs %v; want 10.30.0.0/24 on 30, 192.168.1.0/24 on the LAN (0)", vlanOf)
+	}
+	_, page = br.get(path)
+	if !strings.Contains(page, `<td class="job-vlan">VLAN 30</td>`) || !strings.Contains(page, `<td class="job-vlan">LAN</td>`) {
+		t.Errorf("job list does not show the interfaces:\n%s", page)
+	}
+	if _, page = br.get(jobs + "/" + vlanJob); !strings.Contains(page, `<td id="job-vlan">VLAN 30</td>`) {
+		t.Errorf("job page does not show VLAN 30:\n%s", page)
+	}
+	if _, js := br.get(jobs + "/" + vlanJob + ".json"); !strings.Contains(js, `"vlan":30`) {
+		t.Errorf("JSON export lacks the VLAN:\n%.400s", js)
+	}
+}

@@ -28,10 +28,17 @@ type Uploader interface {
 
 // Env is what a job needs of the box's network when it starts.
 type Env struct {
-	// Iface is the interface the job's packets leave through.
+	// VLAN is the job's scanning VLAN (0: the LAN).
+	VLAN int
+	// Iface is the interface the job's packets leave through: the LAN's
+	// device, or the scanning VLAN's 802.1Q link, which tags them.
 	Iface string
 	// Source, when valid, is the address service detection binds to.
 	Source netip.Addr
+	// Subnets, on a scanning VLAN, are the VLAN's subnets: the platform
+	// gives a scanning VLAN no gateway, so a target on none of them
+	// cannot be reached through it and the job is refused.
+	Subnets []netip.Prefix
 	// Management are the management path's addresses (platform, proxy,
 	// DNS): they get no packet unless they are targets.
 	Management []netip.Addr
@@ -42,8 +49,9 @@ type Env struct {
 // RunnerConfig is what a Runner needs.
 type RunnerConfig struct {
 	Uploader Uploader
-	// Env describes the network at the start of each job.
-	Env func(ctx context.Context) (Env, error)
+	// Env describes the network at the start of each job, for the job's
+	// VLAN (platformapi.Job.VLAN; 0 the LAN): NetEnv on a box.
+	Env func(ctx context.Context, vlan int) (Env, error)
 	// Rate caps each job's probes per second (default 10000).
 	Rate int
 	// ProgressEvery is how often a running job reports its progress and
@@ -220,7 +228,7 @@ func (r *Runner) run(ctx context.Context, j platformapi.Job, cur *job, up *uploa
 		fail(err)
 		return
 	}
-	env, err := r.cfg.Env(ctx)
+	env, err := r.cfg.Env(ctx, j.VLAN)
 	if err != nil {
 		fail(fmt.Errorf("network: %w", err))
 		return
@@ -229,6 +237,12 @@ func (r *Runner) run(ctx context.Context, j platformapi.Job, cur *job, up *uploa
 	if err != nil {
 		fail(err)
 		return
+	}
+	if env.VLAN != 0 {
+		if a, ok := set.Outside(env.Subnets); ok {
+			fail(fmt.Errorf("target %s is not on VLAN %d's subnet (%s): a scanning VLAN reaches only its own subnet", a, env.VLAN, prefixes(env.Subnets)))
+			return
+		}
 	}
 	sd, err := r.cfg.Services(env)
 	if err != nil {
@@ -240,7 +254,7 @@ func (r *Runner) run(ctx context.Context, j platformapi.Job, cur *job, up *uploa
 		fail(fmt.Errorf("scan key: %w", err))
 		return
 	}
-	log.Info("job started", "targets", set.Len(), "iface", env.Iface)
+	log.Info("job started", "targets", set.Len(), "iface", env.Iface, "vlan", env.VLAN)
 	up.progress(cur.progress.Snapshot())
 
 	// Finished hosts wait in batch until the next progress tick.
@@ -312,6 +326,14 @@ func (r *Runner) run(ctx context.Context, j platformapi.Job, cur *job, up *uploa
 	}
 	log.Info("job ended", "state", state, "hosts_up", sum.Up, "open_ports", sum.Open, "err", err)
 	up.hosts(rest, p, state, summary, msg)
+}
+
+func prefixes(ps []netip.Prefix) string {
+	var s []string
+	for _, p := range ps {
+		s = append(s, p.String())
+	}
+	return strings.Join(s, ", ")
 }
 
 func progressOf(s ProgressSnapshot) platformapi.JobProgress {

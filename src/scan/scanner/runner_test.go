@@ -46,7 +46,7 @@ func newRunner(t *testing.T, link *fakeLink, scan func(context.Context, Config) 
 	t.Helper()
 	r, err := NewRunner(RunnerConfig{
 		Uploader: link, ProgressEvery: 20 * time.Millisecond, Scan: scan,
-		Env: func(context.Context) (Env, error) {
+		Env: func(context.Context, int) (Env, error) {
 			return Env{Iface: "eth0", Management: []netip.Addr{netip.MustParseAddr("10.0.0.53")}}, nil
 		},
 		Services: func(Env) (ServiceDetector, error) { return nil, nil },

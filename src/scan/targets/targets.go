@@ -202,22 +202,7 @@ func parseToken(ctx context.Context, kind, tok string, res Resolver, names map[n
 		if p.Addr().Is4In6() && p.Bits() >= 96 { // an IPv4-mapped prefix is the IPv4 one
 			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 		}
-		p = p.Masked()
-		a := p.Addr()
-		v4 := a.Is4()
-		lo := toU(a)
-		hostBits := a.BitLen() - p.Bits()
-		hi := lo
-		if hostBits >= 64 {
-			hi.lo = ^uint64(0)
-			hi.hi |= (uint64(1) << (hostBits - 64)) - 1
-			if hostBits == 128 {
-				hi.hi = ^uint64(0)
-			}
-		} else {
-			hi.lo |= (uint64(1) << hostBits) - 1
-		}
-		return []span{{lo, hi, v4}}, nil
+		return []span{prefixSpan(p)}, nil
 	}
 	if a, err := netip.ParseAddr(tok); err == nil {
 		a = a.Unmap()
@@ -284,6 +269,26 @@ func validHostname(s string) bool {
 	}
 	// All digits and dots is a mistyped address, not a name.
 	return strings.Trim(s, "0123456789.") != ""
+}
+
+// prefixSpan is the addresses of p (IPv4-mapped prefixes given as the
+// IPv4 ones).
+func prefixSpan(p netip.Prefix) span {
+	p = p.Masked()
+	a := p.Addr()
+	lo := toU(a)
+	hostBits := a.BitLen() - p.Bits()
+	hi := lo
+	if hostBits >= 64 {
+		hi.lo = ^uint64(0)
+		hi.hi |= (uint64(1) << (hostBits - 64)) - 1
+		if hostBits == 128 {
+			hi.hi = ^uint64(0)
+		}
+	} else {
+		hi.lo |= (uint64(1) << hostBits) - 1
+	}
+	return span{lo, hi, a.Is4()}
 }
 
 // merge sorts spans and joins overlapping or adjacent ones of one family.
@@ -376,6 +381,25 @@ func (s *Set) IsManagement(a netip.Addr) bool { return slices.Contains(s.mgmt, a
 
 // Names returns the hostnames that resolved to a.
 func (s *Set) Names(a netip.Addr) []string { return s.names[a.Unmap()] }
+
+// Outside returns the lowest target on none of prefixes, and whether
+// there is one: a job on a scanning VLAN reaches only the VLAN's subnets.
+func (s *Set) Outside(prefixes []netip.Prefix) (netip.Addr, bool) {
+	var in []span
+	for _, p := range prefixes {
+		if p.IsValid() {
+			if p.Addr().Is4In6() && p.Bits() >= 96 {
+				p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+			}
+			in = append(in, prefixSpan(p))
+		}
+	}
+	rest := subtract(s.spans, merge(in))
+	if len(rest) == 0 {
+		return netip.Addr{}, false
+	}
+	return rest[0].lo.addr(rest[0].v4), true
+}
 
 // Has4 and Has6 report whether the set holds IPv4 / IPv6 addresses.
 func (s *Set) Has4() bool { return slices.ContainsFunc(s.spans, func(sp span) bool { return sp.v4 }) }

@@ -197,3 +197,38 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// Outside finds the lowest target a set of subnets does not cover (a
+// scanning VLAN's job reaches only the VLAN's subnets).
+func TestOutside(t *testing.T) {
+	subnets := []netip.Prefix{netip.MustParsePrefix("10.20.0.5/24"), netip.MustParsePrefix("fd00:20::5/64")}
+	for _, tc := range []struct {
+		spec string
+		want string // "" none outside
+	}{
+		{"10.20.0.0/24", ""},
+		{"10.20.0.1-10.20.0.254,fd00:20::1-fd00:20::ff", ""},
+		{"10.20.0.0/23", "10.20.1.0"},
+		{"10.19.255.255-10.20.0.3", "10.19.255.255"},
+		{"10.20.0.9,192.168.1.1", "192.168.1.1"},
+		{"fd00:20:0:0:ffff:ffff:ffff:fff0-fd00:20:0:1::3", "fd00:20:0:1::"},
+		{"10.20.0.7,fd00:21::1", "fd00:21::1"},
+	} {
+		s, err := Parse(context.Background(), tc.spec, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, ok := s.Outside(subnets)
+		got := ""
+		if ok {
+			got = a.String()
+		}
+		if got != tc.want {
+			t.Errorf("%s outside %v: %q, want %q", tc.spec, subnets, got, tc.want)
+		}
+	}
+	s, _ := Parse(context.Background(), "10.20.0.1", Options{})
+	if a, ok := s.Outside(nil); !ok || a.String() != "10.20.0.1" {
+		t.Errorf("no subnet: %v %v, want 10.20.0.1 outside", a, ok)
+	}
+}
