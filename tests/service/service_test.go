@@ -232,23 +232,33 @@ func TestServices(t *testing.T) {
 		t.Errorf("redis: facts %v", s.Facts)
 	}
 
-	// The Go listeners.
+	// Exim, Dovecot (POP3 and IMAP) and inetutils' telnetd, with STARTTLS.
+	eximUp, _ := debVersion(t, "exim4-daemon-light")
 	for _, w := range []struct {
-		p        uint16
-		name     string
-		starttls string
-	}{{svcbench.SMTP, "smtp", "smtp"}, {svcbench.POP3, "pop3", "pop3"}, {svcbench.IMAP, "imap", "imap"}} {
+		p                uint16
+		name, starttls   string
+		product, version string
+	}{
+		{svcbench.SMTP, "smtp", "smtp", "Exim", eximUp},
+		// Dovecot's greeting names it but not its version.
+		{svcbench.POP3, "pop3", "pop3", "Dovecot", ""},
+		{svcbench.IMAP, "imap", "imap", "Dovecot", ""},
+	} {
 		s := svc(result.TCP, w.p)
-		expect(s, w.name, w.name, "", "")
-		if s.TLS == nil || s.TLS.STARTTLS != w.starttls || len(s.TLS.Chain) != 1 || s.TLS.Chain[0].Subject != "CN="+svcbench.ListenerCN ||
-			!slices.Equal(s.TLS.Versions, []string{"TLSv1.2", "TLSv1.3"}) {
+		expect(s, w.name, w.name, w.product, w.version)
+		if s.TLS == nil || s.TLS.STARTTLS != w.starttls || len(s.TLS.Chain) != 1 || s.TLS.Chain[0].Subject != "CN="+svcbench.MailCN ||
+			!slices.Contains(s.TLS.Versions, "TLSv1.2") {
 			t.Errorf("%s: STARTTLS facts %+v", w.name, s.TLS)
 		}
 	}
+	if s := svc(result.TCP, svcbench.POP3); s.OS != "Debian" {
+		t.Errorf("pop3: os %q, want Debian (\"Dovecot (Debian) ready.\")", s.OS)
+	}
 	s = svc(result.TCP, svcbench.Telnet)
-	if s.Name != "telnet" || !strings.Contains(s.Banner, "svcbench login:") {
+	if s.Name != "telnet" || !strings.Contains(s.Banner, "login:") {
 		t.Errorf("telnet: %+v", s)
 	}
+	// The Go listeners.
 	expect(svc(result.TCP, svcbench.MySQL), "mysql", "mysql", "MySQL", svcbench.ListenerMySQLVersion)
 	s = svc(result.TCP, svcbench.PostgreSQL)
 	expect(s, "postgresql", "postgresql", "PostgreSQL", "")

@@ -1,16 +1,11 @@
 package svcbench
 
 import (
-	"bufio"
-	"crypto/tls"
 	"encoding/binary"
 	"io"
 	"net"
 	"net/netip"
-	"strings"
 	"time"
-
-	"picket.dev/picket/src/testkit/netbench"
 )
 
 // The Go listeners: each speaks the opening exchange of its protocol as the
@@ -21,17 +16,7 @@ import (
 // ListenerMySQLVersion is the server version the MySQL listener's handshake says.
 const ListenerMySQLVersion = "8.0.36"
 
-// ListenerCN is the common name of the certificate of the listeners' STARTTLS.
-const ListenerCN = "mail.svcbench.test"
-
 func (b *Bench) startListeners() {
-	ca := netbench.NewCA(b.t)
-	cert := ca.Issue(b.t, ListenerCN)
-	tcfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	b.serve(SMTP, func(c net.Conn) { smtpSession(c, tcfg) })
-	b.serve(POP3, func(c net.Conn) { pop3Session(c, tcfg) })
-	b.serve(IMAP, func(c net.Conn) { imapSession(c, tcfg) })
-	b.serve(Telnet, telnetSession)
 	b.serve(MySQL, mysqlSession)
 	b.serve(PostgreSQL, pgSession)
 	b.serve(SMB, smbSession)
@@ -58,151 +43,6 @@ func (b *Bench) serve(port int, h func(net.Conn)) {
 			}()
 		}
 	}()
-}
-
-// lineConn reads CRLF lines and writes replies; STARTTLS swaps the connection.
-type lineConn struct {
-	c  net.Conn
-	br *bufio.Reader
-}
-
-func newLineConn(c net.Conn) *lineConn { return &lineConn{c: c, br: bufio.NewReader(c)} }
-
-func (l *lineConn) say(s string) bool {
-	_, err := io.WriteString(l.c, s)
-	return err == nil
-}
-
-func (l *lineConn) read() (string, bool) {
-	s, err := l.br.ReadString('\n')
-	if err != nil {
-		return "", false
-	}
-	return strings.TrimRight(s, "\r\n"), true
-}
-
-func (l *lineConn) startTLS(cfg *tls.Config) bool {
-	tc := tls.Server(l.c, cfg)
-	if tc.Handshake() != nil {
-		return false
-	}
-	l.c, l.br = tc, bufio.NewReader(tc)
-	return true
-}
-
-// smtpSession: RFC 5321 greeting, EHLO with STARTTLS (RFC 3207), QUIT.
-func smtpSession(c net.Conn, cfg *tls.Config) {
-	l := newLineConn(c)
-	l.say("220 svcbench.test ESMTP service ready\r\n")
-	tlsOn := false
-	for {
-		cmd, ok := l.read()
-		if !ok {
-			return
-		}
-		verb := strings.ToUpper(strings.Fields(cmd + " x")[0])
-		switch verb {
-		case "EHLO":
-			ext := "250-STARTTLS\r\n"
-			if tlsOn {
-				ext = ""
-			}
-			l.say("250-svcbench.test greets you\r\n250-PIPELINING\r\n" + ext + "250-SIZE 10240000\r\n250 8BITMIME\r\n")
-		case "HELO":
-			l.say("250 svcbench.test\r\n")
-		case "STARTTLS":
-			if tlsOn {
-				l.say("503 5.5.1 TLS already active\r\n")
-				continue
-			}
-			l.say("220 2.0.0 Ready to start TLS\r\n")
-			if !l.startTLS(cfg) {
-				return
-			}
-			tlsOn = true
-		case "QUIT":
-			l.say("221 2.0.0 Bye\r\n")
-			return
-		case "NOOP", "RSET":
-			l.say("250 2.0.0 OK\r\n")
-		default:
-			l.say("502 5.5.2 Command not recognized\r\n")
-		}
-	}
-}
-
-// pop3Session: RFC 1939 greeting, CAPA (RFC 2449), STLS (RFC 2595), QUIT.
-func pop3Session(c net.Conn, cfg *tls.Config) {
-	l := newLineConn(c)
-	l.say("+OK svcbench POP3 server ready\r\n")
-	for {
-		cmd, ok := l.read()
-		if !ok {
-			return
-		}
-		switch strings.ToUpper(strings.Fields(cmd + " x")[0]) {
-		case "CAPA":
-			l.say("+OK Capability list follows\r\nTOP\r\nUIDL\r\nSTLS\r\nUSER\r\n.\r\n")
-		case "STLS":
-			l.say("+OK Begin TLS negotiation\r\n")
-			if !l.startTLS(cfg) {
-				return
-			}
-		case "QUIT":
-			l.say("+OK Bye\r\n")
-			return
-		default:
-			l.say("-ERR Unknown command\r\n")
-		}
-	}
-}
-
-// imapSession: RFC 9051 greeting, CAPABILITY, STARTTLS, LOGOUT.
-func imapSession(c net.Conn, cfg *tls.Config) {
-	l := newLineConn(c)
-	const caps = "IMAP4rev1 STARTTLS LOGINDISABLED"
-	l.say("* OK [CAPABILITY " + caps + "] svcbench IMAP server ready\r\n")
-	for {
-		line, ok := l.read()
-		if !ok {
-			return
-		}
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			l.say("* BAD Missing command\r\n")
-			continue
-		}
-		tag := f[0]
-		switch strings.ToUpper(f[1]) {
-		case "CAPABILITY":
-			l.say("* CAPABILITY " + caps + "\r\n" + tag + " OK CAPABILITY completed\r\n")
-		case "STARTTLS":
-			l.say(tag + " OK Begin TLS negotiation now\r\n")
-			if !l.startTLS(cfg) {
-				return
-			}
-		case "LOGOUT":
-			l.say("* BYE Logging out\r\n" + tag + " OK LOGOUT completed\r\n")
-			return
-		case "NOOP":
-			l.say(tag + " OK NOOP completed\r\n")
-		default:
-			l.say(tag + " BAD Unknown command\r\n")
-		}
-	}
-}
-
-// telnetSession: option negotiation (RFC 854, 857, 858, 1091), then a login
-// prompt.
-func telnetSession(c net.Conn) {
-	// IAC DO TERMINAL-TYPE, IAC WILL ECHO, IAC WILL SUPPRESS-GO-AHEAD.
-	c.Write([]byte{255, 253, 24, 255, 251, 1, 255, 251, 3})
-	buf := make([]byte, 512)
-	c.SetReadDeadline(time.Now().Add(2 * time.Second))
-	c.Read(buf)
-	c.SetReadDeadline(time.Now().Add(30 * time.Second))
-	io.WriteString(c, "\r\nsvcbench login: ")
-	io.Copy(io.Discard, c)
 }
 
 // mysqlSession: the Initial Handshake packet, protocol version 10 (MySQL client/

@@ -3,8 +3,9 @@
 // TLS 1.0-enabled HTTPS site), vsftpd with anonymous login and AUTH TLS, snmpd
 // (community public), dnsmasq answering version.bind and redis-server, each run
 // in the foreground without systemd inside a server network namespace made with
-// netbench, with its configuration in the test's temporary directory. Protocols
-// whose Debian servers would be heavy to set up (SMTP, POP3, IMAP, Telnet, NTP,
+// netbench, with its configuration in the test's temporary directory; Exim
+// (SMTP), Dovecot (POP3, IMAP) and inetutils' telnetd likewise (debian.go).
+// Protocols whose Debian servers would be heavy to set up or do not exist (NTP,
 // MySQL, PostgreSQL, SMB, RDP, LDAP) are answered by small Go listeners of this
 // package (listeners.go) that speak the first exchange of each protocol as its
 // specification has it.
@@ -113,15 +114,20 @@ func Start(t testing.TB) *Bench {
 	b := &Bench{t: t, NB: nb, Client: nb.NS("svcc"), Server: nb.NS("svcs"), dir: t.TempDir(), Certs: map[int][]*x509.Certificate{}}
 	// Daemons that drop privileges (sshd's privilege separation, nginx and
 	// vsftpd workers) must be able to reach their files.
-	if err := os.Chmod(b.dir, 0o755); err != nil {
-		t.Fatal(err)
+	// Exim and Dovecot's helpers run as their own users and must also pass
+	// through the testing package's directory above it.
+	for _, d := range []string{b.dir, filepath.Dir(b.dir)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	nb.Veth(b.Client, "eth0", b.Server, "eth0")
 	b.Client.Run("ip", "addr", "add", ClientAddr.String()+"/24", "dev", "eth0")
 	b.Client.Run("ip", "link", "set", "eth0", "up")
 	b.Server.Run("ip", "addr", "add", ServerAddr.String()+"/24", "dev", "eth0")
 	b.Server.Run("ip", "link", "set", "eth0", "up")
-	for _, tool := range []string{"/usr/sbin/sshd", "ssh-keygen", "nginx", "vsftpd", "snmpd", "dnsmasq", "redis-server"} {
+	for _, tool := range []string{"/usr/sbin/sshd", "ssh-keygen", "nginx", "vsftpd", "snmpd", "dnsmasq", "redis-server",
+		"exim4", "dovecot", "/usr/sbin/telnetd"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("svcbench: %s is missing (tools/fetch installs its Debian package): %v", tool, err)
 		}
@@ -131,10 +137,16 @@ func Start(t testing.TB) *Bench {
 	b.startVsftpd()
 	b.startSnmpd()
 	b.startRedis()
+	// Exim gives up root before it binds (startExim).
+	b.Server.Run("sysctl", "-q", "-w", "net.ipv4.ip_unprivileged_port_start=0")
+	cert, key := b.mailCert()
+	b.startExim(cert, key)
+	b.startDovecot(cert, key)
+	b.startTelnetd()
 	netbench.Dnsmasq(b.Server, netbench.DnsmasqOptions{Interface: "eth0", DNSPort: DNS,
 		HostRecords: []netbench.HostRecord{{Name: "srv.svcbench.test", Addrs: []netip.Addr{ServerAddr}}}})
 	b.startListeners()
-	for _, p := range []int{SSH, SSHAlt, HTTP, HTTPAlt, HTTPS, HTTPSOld, HTTPSExp, FTP, Redis, DNS} {
+	for _, p := range []int{SSH, SSHAlt, HTTP, HTTPAlt, HTTPS, HTTPSOld, HTTPSExp, FTP, Redis, DNS, SMTP, POP3, IMAP} {
 		b.waitTCP(p)
 	}
 	return b
