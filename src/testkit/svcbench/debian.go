@@ -9,14 +9,16 @@ import (
 	"os/exec"
 	"os/user"
 	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	"picket.dev/picket/src/testkit/netbench"
 )
 
 // The Debian servers that replaced Go listeners: Exim (SMTP), Dovecot (POP3 and
-// IMAP) and inetutils' telnetd, each with its configuration in the bench's
-// directory. Their STARTTLS certificate is one of a netbench CA for MailCN.
+// IMAP), inetutils' telnetd, NTPsec and PostgreSQL, each with its configuration
+// in the bench's directory. Their STARTTLS certificate is one of a netbench CA for MailCN.
 
 // MailCN is the common name of the certificate Exim and Dovecot offer after
 // STARTTLS/STLS.
@@ -178,4 +180,59 @@ func (b *Bench) startTelnetd() {
 			}()
 		}
 	}()
+}
+
+// startNTPsec runs NTPsec's ntpd in the foreground (-n) with no time source:
+// it answers clients as a server that has not synchronised yet, and mode 6
+// READVAR queries (restrict default allows them; nomodify refuses writes).
+// The clock is not namespaced, so ntpd runs without CAP_SYS_TIME (setpriv drops
+// it from the bounding set): it can never adjust the machine's clock, and says
+// "ntp_adjtime: Operation not permitted" when it tries.
+func (b *Bench) startNTPsec() {
+	cfg := b.write("ntp.conf", fmt.Sprintf(`driftfile %[1]s/ntp.drift
+statsdir %[1]s/
+disable kernel
+restrict default
+restrict 10.77.0.0 mask 255.255.255.0 nomodify
+`, b.dir), 0o644)
+	p := b.Server.Start("ntpd", "setpriv", "--bounding-set=-sys_time", "--", "ntpd", "-n", "-c", cfg)
+	if err := p.WaitOutput("ntpd start", 10*time.Second, func(s string) bool {
+		return strings.Contains(s, "Listen normally on") && strings.Contains(s, ServerAddr.String()+":123")
+	}); err != nil {
+		b.t.Fatalf("svcbench: %v", err)
+	}
+}
+
+// PostgreSQLBin is where Debian's postgresql package puts the server's programs.
+const PostgreSQLBin = "/usr/lib/postgresql/15/bin"
+
+// initPostgreSQL runs initdb (as the postgres user: the server refuses root)
+// in the background; startPostgreSQL waits for it. Its pg_hba.conf lets no one
+// in (-A reject): a client from the client namespace gets "no pg_hba.conf
+// entry", as a scanner meets a server it has no account on.
+func (b *Bench) initPostgreSQL() <-chan error {
+	dir := b.path("pg")
+	b.chownTo(dir, "postgres")
+	done := make(chan error, 1)
+	go func() {
+		out, err := exec.Command("runuser", "-u", "postgres", "--", PostgreSQLBin+"/initdb", "-D", dir+"/data",
+			"--no-sync", "-A", "reject", "-U", "postgres", "--no-instructions").CombinedOutput()
+		if err != nil {
+			err = fmt.Errorf("initdb: %v: %s", err, out)
+		}
+		done <- err
+	}()
+	return done
+}
+
+// startPostgreSQL runs the server in the foreground on ServerAddr, its Unix
+// socket in the bench's directory, without SSL.
+func (b *Bench) startPostgreSQL(initdb <-chan error) {
+	if err := <-initdb; err != nil {
+		b.t.Fatalf("svcbench: %v", err)
+	}
+	dir := b.path("pg")
+	b.Server.Start("postgres", "runuser", "-u", "postgres", "--", PostgreSQLBin+"/postgres", "-D", dir+"/data",
+		"-c", "listen_addresses="+ServerAddr.String(), "-p", fmt.Sprint(PostgreSQL),
+		"-c", "unix_socket_directories="+dir, "-c", "ssl=off", "-c", "fsync=off")
 }

@@ -18,12 +18,10 @@ const ListenerMySQLVersion = "8.0.36"
 
 func (b *Bench) startListeners() {
 	b.serve(MySQL, mysqlSession)
-	b.serve(PostgreSQL, pgSession)
 	b.serve(SMB, smbSession)
 	b.serve(RDP, rdpSession)
 	b.serve(LDAP, ldapSession)
 	b.serve(Silent, func(c net.Conn) { io.Copy(io.Discard, c) })
-	b.serveNTP()
 }
 
 // serve accepts on ServerAddr:port in the server namespace, one goroutine per
@@ -67,39 +65,6 @@ func mysqlSession(c net.Conn) {
 	hdr := []byte{byte(len(p)), byte(len(p) >> 8), byte(len(p) >> 16), 0}
 	c.Write(append(hdr, p...))
 	io.Copy(io.Discard, c)
-}
-
-// pgSession: SSLRequest answered 'N', a StartupMessage answered with the
-// ErrorResponse a server without a matching pg_hba.conf entry sends.
-func pgSession(c net.Conn) {
-	for {
-		var hdr [4]byte
-		if _, err := io.ReadFull(c, hdr[:]); err != nil {
-			return
-		}
-		n := int(binary.BigEndian.Uint32(hdr[:]))
-		if n < 8 || n > 10000 {
-			return
-		}
-		body := make([]byte, n-4)
-		if _, err := io.ReadFull(c, body); err != nil {
-			return
-		}
-		code := binary.BigEndian.Uint32(body)
-		if code == 80877103 { // SSLRequest
-			c.Write([]byte{'N'})
-			continue
-		}
-		var e []byte
-		for _, f := range []string{"SFATAL", "VFATAL", "C28000", `Mno pg_hba.conf entry for host "10.77.0.1", user "picket", database "picket", no encryption`} {
-			e = append(e, f...)
-			e = append(e, 0)
-		}
-		e = append(e, 0)
-		msg := append([]byte{'E'}, binary.BigEndian.AppendUint32(nil, uint32(4+len(e)))...)
-		c.Write(append(msg, e...))
-		return
-	}
 }
 
 // smbSession answers a NEGOTIATE (MS-SMB2 2.2.4): dialect 3.0.2 to an SMB2
@@ -218,43 +183,4 @@ func tlv(tag byte, v []byte) []byte {
 	default:
 		return append([]byte{tag, 0x82, byte(n >> 8), byte(n)}, v...)
 	}
-}
-
-// serveNTP answers client requests (mode 3) as a stratum 2 server would (RFC 5905
-// 7.3): version echoed, mode 4, the client's transmit time as origin.
-func (b *Bench) serveNTP() {
-	var pc net.PacketConn
-	err := b.Server.Do(func() error {
-		var err error
-		pc, err = net.ListenPacket("udp", netip.AddrPortFrom(ServerAddr, NTP).String())
-		return err
-	})
-	if err != nil {
-		b.t.Fatalf("svcbench: ntp listener: %v", err)
-	}
-	b.t.Cleanup(func() { pc.Close() })
-	go func() {
-		buf := make([]byte, 1024)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if n < 48 || buf[0]&7 != 3 {
-				continue
-			}
-			r := make([]byte, 48)
-			r[0] = buf[0]&0x38 | 4
-			r[1] = 2    // stratum
-			r[2] = 6    // poll
-			r[3] = 0xec // precision
-			copy(r[12:16], []byte{10, 77, 0, 254})
-			copy(r[24:32], buf[40:48])
-			now := uint64(time.Now().Unix()+2208988800) << 32
-			binary.BigEndian.PutUint64(r[16:], now)
-			binary.BigEndian.PutUint64(r[32:], now)
-			binary.BigEndian.PutUint64(r[40:], now)
-			pc.WriteTo(r, from)
-		}
-	}()
 }
