@@ -17,8 +17,8 @@ import (
 )
 
 // The Debian servers that replaced Go listeners: Exim (SMTP), Dovecot (POP3 and
-// IMAP), inetutils' telnetd, NTPsec and PostgreSQL, each with its configuration
-// in the bench's directory. Their STARTTLS certificate is one of a netbench CA for MailCN.
+// IMAP), inetutils' telnetd, NTPsec, PostgreSQL and OpenLDAP's slapd, each with
+// its configuration in the bench's directory. Their STARTTLS certificate is one of a netbench CA for MailCN.
 
 // MailCN is the common name of the certificate Exim and Dovecot offer after
 // STARTTLS/STLS.
@@ -235,4 +235,29 @@ func (b *Bench) startPostgreSQL(initdb <-chan error) {
 	b.Server.Start("postgres", "runuser", "-u", "postgres", "--", PostgreSQLBin+"/postgres", "-D", dir+"/data",
 		"-c", "listen_addresses="+ServerAddr.String(), "-p", fmt.Sprint(PostgreSQL),
 		"-c", "unix_socket_directories="+dir, "-c", "ssl=off", "-c", "fsync=off")
+}
+
+// LDAPSuffix is the naming context of the bench's slapd.
+const LDAPSuffix = "dc=svcbench,dc=test"
+
+// startSlapd runs OpenLDAP's slapd in the foreground (-d 0) with a slapd.conf
+// of its own: one empty mdb database for LDAPSuffix, anonymous reads of the
+// root DSE as slapd allows them by default.
+func (b *Bench) startSlapd() {
+	db := b.path("ldap")
+	if err := os.MkdirAll(db, 0o700); err != nil {
+		b.t.Fatal(err)
+	}
+	cfg := b.write("slapd.conf", fmt.Sprintf(`include /etc/ldap/schema/core.schema
+modulepath /usr/lib/ldap
+moduleload back_mdb
+pidfile %[1]s/slapd.pid
+argsfile %[1]s/slapd.args
+database mdb
+maxsize 10485760
+suffix "%[2]s"
+rootdn "cn=admin,%[2]s"
+directory %[3]s
+`, b.dir, LDAPSuffix, db), 0o644)
+	b.Server.Start("slapd", "slapd", "-d", "0", "-f", cfg, "-h", fmt.Sprintf("ldap://%s:%d/", ServerAddr, LDAP))
 }

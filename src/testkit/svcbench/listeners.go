@@ -20,7 +20,6 @@ func (b *Bench) startListeners() {
 	b.serve(MySQL, mysqlSession)
 	b.serve(SMB, smbSession)
 	b.serve(RDP, rdpSession)
-	b.serve(LDAP, ldapSession)
 	b.serve(Silent, func(c net.Conn) { io.Copy(io.Discard, c) })
 }
 
@@ -129,58 +128,4 @@ func rdpSession(c net.Conn) {
 		return
 	}
 	c.Write([]byte{3, 0, 0, 19, 14, 0xd0, 0, 0, 0x12, 0x34, 0, 2, 0x1f, 8, 0, 1, 0, 0, 0})
-}
-
-// ldapSession answers a search of the root DSE (RFC 4511 4.5.2, RFC 4512 5.1)
-// with one entry and success, whatever the search; anything else is closed.
-func ldapSession(c net.Conn) {
-	for {
-		hdr := make([]byte, 2)
-		if _, err := io.ReadFull(c, hdr); err != nil || hdr[0] != 0x30 {
-			return
-		}
-		n := int(hdr[1])
-		if n&0x80 != 0 {
-			k := n & 0x7f
-			lb := make([]byte, k)
-			if _, err := io.ReadFull(c, lb); err != nil || k > 2 {
-				return
-			}
-			n = 0
-			for _, x := range lb {
-				n = n<<8 | int(x)
-			}
-		}
-		body := make([]byte, n)
-		if _, err := io.ReadFull(c, body); err != nil || len(body) < 3 || body[0] != 2 {
-			return
-		}
-		id := body[2 : 2+int(body[1])]
-		if 2+int(body[1]) >= len(body) || body[2+int(body[1])] != 0x63 {
-			return
-		}
-		attr := func(name string, vals ...string) []byte {
-			var set []byte
-			for _, v := range vals {
-				set = append(set, tlv(0x04, []byte(v))...)
-			}
-			return tlv(0x30, append(tlv(0x04, []byte(name)), tlv(0x31, set)...))
-		}
-		attrs := append(attr("namingContexts", "dc=svcbench,dc=test"), attr("supportedLDAPVersion", "3")...)
-		entry := tlv(0x64, append(tlv(0x04, nil), tlv(0x30, attrs)...))
-		done := tlv(0x65, append(append(tlv(0x0a, []byte{0}), tlv(0x04, nil)...), tlv(0x04, nil)...))
-		msgID := tlv(0x02, id)
-		c.Write(append(tlv(0x30, append(append([]byte{}, msgID...), entry...)), tlv(0x30, append(append([]byte{}, msgID...), done...))...))
-	}
-}
-
-func tlv(tag byte, v []byte) []byte {
-	switch n := len(v); {
-	case n < 0x80:
-		return append([]byte{tag, byte(n)}, v...)
-	case n < 0x100:
-		return append([]byte{tag, 0x81, byte(n)}, v...)
-	default:
-		return append([]byte{tag, 0x82, byte(n >> 8), byte(n)}, v...)
-	}
 }
