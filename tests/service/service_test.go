@@ -259,7 +259,13 @@ func TestServices(t *testing.T) {
 		t.Errorf("telnet: %+v", s)
 	}
 	// The Go listeners.
-	expect(svc(result.TCP, svcbench.MySQL), "mysql", "mysql", "MySQL", svcbench.ListenerMySQLVersion)
+	// MariaDB's greeting: "5.5.5-<version>-MariaDB-<Debian revision>".
+	myUp, myRev := debVersion(t, "mariadb-server")
+	s = svc(result.TCP, svcbench.MySQL)
+	expect(s, "mysql", "mysql", "MariaDB", myUp)
+	if s.Extra != myRev {
+		t.Errorf("mysql: extra %q, want the Debian revision %q", s.Extra, myRev)
+	}
 	// PostgreSQL says its version only after a login (ParameterStatus
 	// server_version): a scanner without an account learns none.
 	s = svc(result.TCP, svcbench.PostgreSQL)

@@ -17,8 +17,8 @@ import (
 )
 
 // The Debian servers that replaced Go listeners: Exim (SMTP), Dovecot (POP3 and
-// IMAP), inetutils' telnetd, NTPsec, PostgreSQL and OpenLDAP's slapd, each with
-// its configuration in the bench's directory. Their STARTTLS certificate is one of a netbench CA for MailCN.
+// IMAP), inetutils' telnetd, NTPsec, PostgreSQL, MariaDB and OpenLDAP's slapd,
+// each with its configuration in the bench's directory. Their STARTTLS certificate is one of a netbench CA for MailCN.
 
 // MailCN is the common name of the certificate Exim and Dovecot offer after
 // STARTTLS/STLS.
@@ -260,4 +260,20 @@ rootdn "cn=admin,%[2]s"
 directory %[3]s
 `, b.dir, LDAPSuffix, db), 0o644)
 	b.Server.Start("slapd", "slapd", "-d", "0", "-f", cfg, "-h", fmt.Sprintf("ldap://%s:%d/", ServerAddr, LDAP))
+}
+
+// startMariaDB runs MariaDB's server (mariadb-server) in the foreground as
+// the mysql user on an empty data directory: without grant tables
+// (--skip-grant-tables) it needs no mariadb-install-db and listens within a
+// second, and its greeting (the Initial Handshake) is what any client sees
+// first. InnoDB's files are kept small.
+func (b *Bench) startMariaDB() {
+	dir := b.path("mariadb")
+	b.chownTo(dir, "mysql")
+	b.chownTo(dir+"/data", "mysql")
+	b.Server.Start("mariadb", "mariadbd", "--no-defaults", "--user=mysql", "--datadir="+dir+"/data",
+		"--socket="+dir+"/mysqld.sock", "--pid-file="+dir+"/mysqld.pid",
+		"--bind-address="+ServerAddr.String(), fmt.Sprintf("--port=%d", MySQL), "--skip-grant-tables", "--skip-log-bin",
+		"--innodb-log-file-size=4M", "--innodb-buffer-pool-size=8M", "--innodb-data-file-path=ibdata1:4M:autoextend",
+		"--innodb-undo-tablespaces=0", "--innodb-temp-data-file-path=ibtmp1:4M:autoextend")
 }

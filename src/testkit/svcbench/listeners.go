@@ -10,14 +10,9 @@ import (
 
 // The Go listeners: each speaks the opening exchange of its protocol as the
 // specification has it, with greetings that name no product ("svcbench"), so a
-// detector has to know the protocol, not a product's wording. MySQL is the
-// exception: its greeting carries a server version by definition (ListenerMySQL).
-
-// ListenerMySQLVersion is the server version the MySQL listener's handshake says.
-const ListenerMySQLVersion = "8.0.36"
+// detector has to know the protocol, not a product's wording.
 
 func (b *Bench) startListeners() {
-	b.serve(MySQL, mysqlSession)
 	b.serve(SMB, smbSession)
 	b.serve(RDP, rdpSession)
 	b.serve(Silent, func(c net.Conn) { io.Copy(io.Discard, c) })
@@ -40,30 +35,6 @@ func (b *Bench) serve(port int, h func(net.Conn)) {
 			}()
 		}
 	}()
-}
-
-// mysqlSession: the Initial Handshake packet, protocol version 10 (MySQL client/
-// server protocol, "Connection Phase").
-func mysqlSession(c net.Conn) {
-	p := []byte{10}
-	p = append(p, ListenerMySQLVersion...)
-	p = append(p, 0)
-	p = binary.LittleEndian.AppendUint32(p, 42)     // connection id
-	p = append(p, "abcdefgh"...)                    // auth-plugin-data part 1
-	p = append(p, 0)                                // filler
-	p = binary.LittleEndian.AppendUint16(p, 0xffff) // capabilities (lower)
-	p = append(p, 0xff)                             // character set utf8mb4_0900_ai_ci
-	p = binary.LittleEndian.AppendUint16(p, 2)      // status: autocommit
-	p = binary.LittleEndian.AppendUint16(p, 0xdfff) // capabilities (upper)
-	p = append(p, 21)                               // auth-plugin-data length
-	p = append(p, make([]byte, 10)...)              // reserved
-	p = append(p, "ijklmnopqrst"...)                // auth-plugin-data part 2
-	p = append(p, 0)
-	p = append(p, "caching_sha2_password"...)
-	p = append(p, 0)
-	hdr := []byte{byte(len(p)), byte(len(p) >> 8), byte(len(p) >> 16), 0}
-	c.Write(append(hdr, p...))
-	io.Copy(io.Discard, c)
 }
 
 // smbSession answers a NEGOTIATE (MS-SMB2 2.2.4): dialect 3.0.2 to an SMB2

@@ -4,11 +4,10 @@
 // (community public), dnsmasq answering version.bind and redis-server, each run
 // in the foreground without systemd inside a server network namespace made with
 // netbench, with its configuration in the test's temporary directory; Exim
-// (SMTP), Dovecot (POP3, IMAP), inetutils' telnetd, NTPsec, PostgreSQL and
-// OpenLDAP's slapd likewise (debian.go). Protocols whose Debian servers would
-// be heavy to set up or do not exist (MySQL, SMB, RDP) are answered by small Go listeners of this
-// package (listeners.go) that speak the first exchange of each protocol as its
-// specification has it.
+// (SMTP), Dovecot (POP3, IMAP), inetutils' telnetd, NTPsec, PostgreSQL, MariaDB
+// and OpenLDAP's slapd likewise (debian.go). SMB and RDP are still answered by
+// small Go listeners of this package (listeners.go) that speak the first
+// exchange of each protocol as its specification has it.
 //
 // Services also run on non-standard ports (sshd on 2222, nginx on 8081) so that
 // tests see detection by probing rather than by port number. A client namespace
@@ -127,7 +126,7 @@ func Start(t testing.TB) *Bench {
 	b.Server.Run("ip", "addr", "add", ServerAddr.String()+"/24", "dev", "eth0")
 	b.Server.Run("ip", "link", "set", "eth0", "up")
 	for _, tool := range []string{"/usr/sbin/sshd", "ssh-keygen", "nginx", "vsftpd", "snmpd", "dnsmasq", "redis-server",
-		"exim4", "dovecot", "/usr/sbin/telnetd", "ntpd", "setpriv", PostgreSQLBin + "/postgres", "slapd"} {
+		"exim4", "dovecot", "/usr/sbin/telnetd", "ntpd", "setpriv", PostgreSQLBin + "/postgres", "slapd", "mariadbd"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("svcbench: %s is missing (tools/fetch installs its Debian package): %v", tool, err)
 		}
@@ -146,11 +145,12 @@ func Start(t testing.TB) *Bench {
 	b.startTelnetd()
 	b.startNTPsec()
 	b.startSlapd()
+	b.startMariaDB()
 	b.startPostgreSQL(pgInit)
 	netbench.Dnsmasq(b.Server, netbench.DnsmasqOptions{Interface: "eth0", DNSPort: DNS,
 		HostRecords: []netbench.HostRecord{{Name: "srv.svcbench.test", Addrs: []netip.Addr{ServerAddr}}}})
 	b.startListeners()
-	for _, p := range []int{SSH, SSHAlt, HTTP, HTTPAlt, HTTPS, HTTPSOld, HTTPSExp, FTP, Redis, DNS, SMTP, POP3, IMAP, PostgreSQL, LDAP} {
+	for _, p := range []int{SSH, SSHAlt, HTTP, HTTPAlt, HTTPS, HTTPSOld, HTTPSExp, FTP, Redis, DNS, SMTP, POP3, IMAP, PostgreSQL, LDAP, MySQL} {
 		b.waitTCP(p)
 	}
 	return b
