@@ -110,16 +110,20 @@ type Bench struct {
 func Start(t testing.TB) *Bench {
 	t.Helper()
 	nb := netbench.New(t)
-	b := &Bench{t: t, NB: nb, Client: nb.NS("svcc"), Server: nb.NS("svcs"), dir: t.TempDir(), Certs: map[int][]*x509.Certificate{}}
-	// Daemons that drop privileges (sshd's privilege separation, nginx and
-	// vsftpd workers) must be able to reach their files.
-	// Exim and Dovecot's helpers run as their own users and must also pass
-	// through the testing package's directory above it.
-	for _, d := range []string{b.dir, filepath.Dir(b.dir)} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
+	// The daemons that drop privileges (sshd's privilege separation, Exim,
+	// Dovecot, PostgreSQL, MariaDB) must reach their files as their own users,
+	// so the bench's directory is a world-searchable one under /tmp rather than
+	// t.TempDir(), whose parents (under Bazel, in root's home) may not be. It is
+	// removed after every daemon has stopped (cleanups run last-in first-out).
+	dir, err := os.MkdirTemp("/tmp", "svcbench-")
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b := &Bench{t: t, NB: nb, Client: nb.NS("svcc"), Server: nb.NS("svcs"), dir: dir, Certs: map[int][]*x509.Certificate{}}
 	nb.Veth(b.Client, "eth0", b.Server, "eth0")
 	b.Client.Run("ip", "addr", "add", ClientAddr.String()+"/24", "dev", "eth0")
 	b.Client.Run("ip", "link", "set", "eth0", "up")
