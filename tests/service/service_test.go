@@ -232,24 +232,42 @@ func TestServices(t *testing.T) {
 		t.Errorf("redis: facts %v", s.Facts)
 	}
 
-	// The Go listeners.
+	// Exim, Dovecot (POP3 and IMAP) and inetutils' telnetd, with STARTTLS.
+	eximUp, _ := debVersion(t, "exim4-daemon-light")
 	for _, w := range []struct {
-		p        uint16
-		name     string
-		starttls string
-	}{{svcbench.SMTP, "smtp", "smtp"}, {svcbench.POP3, "pop3", "pop3"}, {svcbench.IMAP, "imap", "imap"}} {
+		p                uint16
+		name, starttls   string
+		product, version string
+	}{
+		{svcbench.SMTP, "smtp", "smtp", "Exim", eximUp},
+		// Dovecot's greeting names it but not its version.
+		{svcbench.POP3, "pop3", "pop3", "Dovecot", ""},
+		{svcbench.IMAP, "imap", "imap", "Dovecot", ""},
+	} {
 		s := svc(result.TCP, w.p)
-		expect(s, w.name, w.name, "", "")
-		if s.TLS == nil || s.TLS.STARTTLS != w.starttls || len(s.TLS.Chain) != 1 || s.TLS.Chain[0].Subject != "CN="+svcbench.ListenerCN ||
-			!slices.Equal(s.TLS.Versions, []string{"TLSv1.2", "TLSv1.3"}) {
+		expect(s, w.name, w.name, w.product, w.version)
+		if s.TLS == nil || s.TLS.STARTTLS != w.starttls || len(s.TLS.Chain) != 1 || s.TLS.Chain[0].Subject != "CN="+svcbench.MailCN ||
+			!slices.Contains(s.TLS.Versions, "TLSv1.2") {
 			t.Errorf("%s: STARTTLS facts %+v", w.name, s.TLS)
 		}
 	}
+	if s := svc(result.TCP, svcbench.POP3); s.OS != "Debian" {
+		t.Errorf("pop3: os %q, want Debian (\"Dovecot (Debian) ready.\")", s.OS)
+	}
 	s = svc(result.TCP, svcbench.Telnet)
-	if s.Name != "telnet" || !strings.Contains(s.Banner, "svcbench login:") {
+	if s.Name != "telnet" || !strings.Contains(s.Banner, "login:") {
 		t.Errorf("telnet: %+v", s)
 	}
-	expect(svc(result.TCP, svcbench.MySQL), "mysql", "mysql", "MySQL", svcbench.ListenerMySQLVersion)
+	// The Go listeners.
+	// MariaDB's greeting: "5.5.5-<version>-MariaDB-<Debian revision>".
+	myUp, myRev := debVersion(t, "mariadb-server")
+	s = svc(result.TCP, svcbench.MySQL)
+	expect(s, "mysql", "mysql", "MariaDB", myUp)
+	if s.Extra != myRev {
+		t.Errorf("mysql: extra %q, want the Debian revision %q", s.Extra, myRev)
+	}
+	// PostgreSQL says its version only after a login (ParameterStatus
+	// server_version): a scanner without an account learns none.
 	s = svc(result.TCP, svcbench.PostgreSQL)
 	expect(s, "postgresql", "postgresql", "PostgreSQL", "")
 	if s.Facts["postgresql.ssl"] != "false" || !strings.HasPrefix(s.Facts["postgresql.error"], "28000 no pg_hba.conf entry") {
@@ -263,13 +281,23 @@ func TestServices(t *testing.T) {
 	if s.Name != "ms-wbt-server" || s.Facts["rdp.protocol"] != "tls" {
 		t.Errorf("rdp: %+v", s)
 	}
+	// slapd: its root DSE names it by its object class, not its version.
 	s = svc(result.TCP, svcbench.LDAP)
-	if s.Name != "ldap" || s.Facts["ldap.namingcontexts"] != "dc=svcbench,dc=test" || s.Facts["ldap.supportedldapversion"] != "3" {
-		t.Errorf("ldap: %+v", s)
+	expect(s, "ldap", "ldap", "OpenLDAP", "")
+	if s.Facts["ldap.namingcontexts"] != svcbench.LDAPSuffix || s.Facts["ldap.supportedldapversion"] != "3" {
+		t.Errorf("ldap: facts %v", s.Facts)
 	}
+	// NTPsec without a time source: its mode 4 answer is that of a server not
+	// yet synchronised (RFC 5905 7.3/7.4: leap 3, stratum 0, kiss code INIT);
+	// its mode 6 READVAR names it. Debian's "+dfsg1" marks a repacked tarball,
+	// not the upstream version.
+	ntpUp, _ := debVersion(t, "ntpsec")
+	ntpUp, _, _ = strings.Cut(ntpUp, "+")
 	s = svc(result.UDP, svcbench.NTP)
-	if s.Name != "ntp" || s.Facts["ntp.stratum"] != "2" || s.Facts["ntp.refid"] != "10.77.0.254" || s.Facts["ntp.version"] != "4" {
-		t.Errorf("ntp: %+v", s)
+	expect(s, "ntp", "ntp", "NTPsec", ntpUp)
+	if s.Facts["ntp.version"] != "4" || s.Facts["ntp.leap"] != "3" || s.Facts["ntp.stratum"] != "0" || s.Facts["ntp.refid"] != "INIT" ||
+		s.Facts["ntp.daemon"] != "ntpd ntpsec-"+ntpUp {
+		t.Errorf("ntp: facts %v", s.Facts)
 	}
 	if s := got[port{result.TCP, svcbench.Silent}]; s != nil {
 		t.Errorf("silent port: %+v, want nothing", s)

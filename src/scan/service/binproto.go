@@ -151,7 +151,8 @@ func telnetRefuse(b []byte) (answer []byte, text string) {
 			i++
 		}
 	}
-	return answer, strings.TrimSpace(printable(string(t)))
+	// Lines become spaces: a banner and a prompt read as one line.
+	return answer, strings.Join(strings.Fields(printable(strings.NewReplacer("\r", " ", "\n", " ").Replace(string(t)))), " ")
 }
 
 // VNC (RFB, RFC 6143 section 7.1.1): "RFB 003.008\n".

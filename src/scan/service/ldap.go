@@ -13,7 +13,7 @@ import (
 var ldapRootDSEAttrs = []string{
 	"namingContexts", "supportedLDAPVersion", "supportedSASLMechanisms",
 	"vendorName", "vendorVersion", "dnsHostName", "serverName",
-	"defaultNamingContext", "forestFunctionality",
+	"defaultNamingContext", "forestFunctionality", "objectClass",
 }
 
 func ldapRootDSESearch(msgID int64) []byte {
@@ -120,6 +120,10 @@ func ldapService(a *ldapAnswer) *result.Service {
 		}
 	} else if len(a.Attrs["forestFunctionality"]) > 0 {
 		s.Product, s.OS = "Microsoft Windows Active Directory LDAP", "Windows"
+	} else if containsFold(a.Attrs["objectClass"], "OpenLDAProotDSE") {
+		// slapd's root DSE is of its own object class; OpenLDAP says no
+		// version there (only in cn=monitor, which needs a bind).
+		s.Product = "OpenLDAP"
 	}
 	return s
 }

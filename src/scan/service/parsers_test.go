@@ -403,7 +403,7 @@ func TestGreetings(t *testing.T) {
 		t.Errorf("vnc: %+v", s)
 	}
 	ans, text := telnetRefuse([]byte("\xff\xfd\x18\xff\xfb\x01\xff\xfa\x18\x01\xff\xf0Debian GNU/Linux 12\r\nlogin: "))
-	if !bytes.Equal(ans, []byte{255, 252, 24, 255, 254, 1}) || text != "Debian GNU/Linux 12login:" {
+	if !bytes.Equal(ans, []byte{255, 252, 24, 255, 254, 1}) || text != "Debian GNU/Linux 12 login:" {
 		t.Errorf("telnet: answer %x text %q", ans, text)
 	}
 }

@@ -160,12 +160,7 @@ func (t *target) fromGreeting(ctx context.Context, b []byte, c net.Conn) *result
 	if isTelnet(b) {
 		s := &result.Service{Name: "telnet", Method: "banner"}
 		if c != nil {
-			ans, text := telnetRefuse(b)
-			c.SetWriteDeadline(time.Now().Add(t.d.o.ReadTimeout))
-			c.Write(ans)
-			more, _ := readSome(c, t.d.o.BannerWait/2, 16<<10)
-			_, text2 := telnetRefuse(more)
-			s.Banner = printable(strings.TrimSpace(text + " " + text2))
+			s.Banner = t.telnetNegotiate(c, b)
 			c.Close()
 		}
 		return s
@@ -430,4 +425,35 @@ func identifyDNSTCP(_ context.Context, _ *target, b []byte) *result.Service {
 		return nil
 	}
 	return dnsService(a, "probe:dns-tcp")
+}
+
+// telnetNegotiate refuses every option the server asks for, round after round
+// (inetutils' telnetd negotiates in three before it prints its banner and
+// login's prompt), until a prompt ends the text, the server stops sending or
+// BannerWait has passed, and returns the text seen.
+func (t *target) telnetNegotiate(c net.Conn, first []byte) string {
+	end := time.Now().Add(t.d.o.BannerWait)
+	var text []string
+	b := first
+	for round := 0; round < 8 && len(b) > 0; round++ {
+		ans, tx := telnetRefuse(b)
+		if tx != "" {
+			text = append(text, tx)
+		}
+		if strings.HasSuffix(tx, ":") {
+			break // a prompt (login:, Password:) waits for us
+		}
+		if len(ans) > 0 {
+			c.SetWriteDeadline(time.Now().Add(t.d.o.ReadTimeout))
+			if _, err := c.Write(ans); err != nil {
+				break
+			}
+		}
+		wait := time.Until(end)
+		if wait <= 0 {
+			break
+		}
+		b, _ = readSome(c, wait, 16<<10)
+	}
+	return printable(strings.Join(text, " "))
 }

@@ -3,11 +3,11 @@
 // TLS 1.0-enabled HTTPS site), vsftpd with anonymous login and AUTH TLS, snmpd
 // (community public), dnsmasq answering version.bind and redis-server, each run
 // in the foreground without systemd inside a server network namespace made with
-// netbench, with its configuration in the test's temporary directory. Protocols
-// whose Debian servers would be heavy to set up (SMTP, POP3, IMAP, Telnet, NTP,
-// MySQL, PostgreSQL, SMB, RDP, LDAP) are answered by small Go listeners of this
-// package (listeners.go) that speak the first exchange of each protocol as its
-// specification has it.
+// netbench, with its configuration in the test's temporary directory; Exim
+// (SMTP), Dovecot (POP3, IMAP), inetutils' telnetd, NTPsec, PostgreSQL, MariaDB
+// and OpenLDAP's slapd likewise (debian.go). SMB and RDP are still answered by
+// small Go listeners of this package (listeners.go) that speak the first
+// exchange of each protocol as its specification has it.
 //
 // Services also run on non-standard ports (sshd on 2222, nginx on 8081) so that
 // tests see detection by probing rather than by port number. A client namespace
@@ -110,31 +110,51 @@ type Bench struct {
 func Start(t testing.TB) *Bench {
 	t.Helper()
 	nb := netbench.New(t)
-	b := &Bench{t: t, NB: nb, Client: nb.NS("svcc"), Server: nb.NS("svcs"), dir: t.TempDir(), Certs: map[int][]*x509.Certificate{}}
-	// Daemons that drop privileges (sshd's privilege separation, nginx and
-	// vsftpd workers) must be able to reach their files.
-	if err := os.Chmod(b.dir, 0o755); err != nil {
+	// The daemons that drop privileges (sshd's privilege separation, Exim,
+	// Dovecot, PostgreSQL, MariaDB) must reach their files as their own users,
+	// so the bench's directory is a world-searchable one under /tmp rather than
+	// t.TempDir(), whose parents (under Bazel, in root's home) may not be. It is
+	// removed after every daemon has stopped (cleanups run last-in first-out).
+	dir, err := os.MkdirTemp("/tmp", "svcbench-")
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b := &Bench{t: t, NB: nb, Client: nb.NS("svcc"), Server: nb.NS("svcs"), dir: dir, Certs: map[int][]*x509.Certificate{}}
 	nb.Veth(b.Client, "eth0", b.Server, "eth0")
 	b.Client.Run("ip", "addr", "add", ClientAddr.String()+"/24", "dev", "eth0")
 	b.Client.Run("ip", "link", "set", "eth0", "up")
 	b.Server.Run("ip", "addr", "add", ServerAddr.String()+"/24", "dev", "eth0")
 	b.Server.Run("ip", "link", "set", "eth0", "up")
-	for _, tool := range []string{"/usr/sbin/sshd", "ssh-keygen", "nginx", "vsftpd", "snmpd", "dnsmasq", "redis-server"} {
+	for _, tool := range []string{"/usr/sbin/sshd", "ssh-keygen", "nginx", "vsftpd", "snmpd", "dnsmasq", "redis-server",
+		"exim4", "dovecot", "/usr/sbin/telnetd", "ntpd", "setpriv", PostgreSQLBin + "/postgres", "slapd", "mariadbd"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("svcbench: %s is missing (tools/fetch installs its Debian package): %v", tool, err)
 		}
 	}
+	pgInit := b.initPostgreSQL() // the slowest start: initdb runs meanwhile
 	b.startSSHD()
 	b.startNginx()
 	b.startVsftpd()
 	b.startSnmpd()
 	b.startRedis()
+	// Exim gives up root before it binds (startExim).
+	b.Server.Run("sysctl", "-q", "-w", "net.ipv4.ip_unprivileged_port_start=0")
+	cert, key := b.mailCert()
+	b.startExim(cert, key)
+	b.startDovecot(cert, key)
+	b.startTelnetd()
+	b.startNTPsec()
+	b.startSlapd()
+	b.startMariaDB()
+	b.startPostgreSQL(pgInit)
 	netbench.Dnsmasq(b.Server, netbench.DnsmasqOptions{Interface: "eth0", DNSPort: DNS,
 		HostRecords: []netbench.HostRecord{{Name: "srv.svcbench.test", Addrs: []netip.Addr{ServerAddr}}}})
 	b.startListeners()
-	for _, p := range []int{SSH, SSHAlt, HTTP, HTTPAlt, HTTPS, HTTPSOld, HTTPSExp, FTP, Redis, DNS} {
+	for _, p := range []int{SSH, SSHAlt, HTTP, HTTPAlt, HTTPS, HTTPSOld, HTTPSExp, FTP, Redis, DNS, SMTP, POP3, IMAP, PostgreSQL, LDAP, MySQL} {
 		b.waitTCP(p)
 	}
 	return b

@@ -69,6 +69,26 @@ func BenchmarkCaptureFixtures(tb *testing.B) {
 	// and sysObjectID.0 (RFC 3416 3, BER by hand).
 	s, _ := hex.DecodeString("303702010104067075626c6963a02a020401020304020100020100301c300c06082b060102010101000500300c06082b060102010102000500")
 	ask("snmp-netsnmp-response.bin", "udp", svcbench.SNMP, s, 3*time.Second)
+	ask("smtp-exim-greeting.bin", "tcp", svcbench.SMTP, nil, 2*time.Second)
+	ask("smtp-exim-ehlo.bin", "tcp", svcbench.SMTP, []byte("EHLO capture.test\r\n"), 2*time.Second)
+	ask("pop3-dovecot-capa.bin", "tcp", svcbench.POP3, []byte("CAPA\r\n"), 2*time.Second)
+	ask("imap-dovecot-capability.bin", "tcp", svcbench.IMAP, []byte("a1 CAPABILITY\r\n"), 2*time.Second)
+	ask("telnet-inetutils-first.bin", "tcp", svcbench.Telnet, nil, 2*time.Second)
+	ask("mysql-mariadb-greeting.bin", "tcp", svcbench.MySQL, nil, 2*time.Second)
+	// StartupMessage, protocol 3.0, user and database picket (PostgreSQL
+	// protocol, "Message Formats").
+	ask("postgresql-startup-refused.bin", "tcp", svcbench.PostgreSQL,
+		[]byte("\x00\x00\x00\x25\x00\x03\x00\x00user\x00picket\x00database\x00picket\x00\x00"), 2*time.Second)
+	// NTP client request, version 4, mode 3 (RFC 5905 7.3), and a mode 6
+	// READVAR of the system variables, version 2, sequence 1 (RFC 9327 2.2).
+	ask("ntp-ntpsec-reply.bin", "udp", svcbench.NTP, append([]byte{0x23}, make([]byte, 47)...), 2*time.Second)
+	ask("ntp-ntpsec-readvar.bin", "udp", svcbench.NTP, []byte{0x16, 0x02, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}, 2*time.Second)
+	// LDAP root DSE search (RFC 4511 4.5.1), message id 1, base "", scope base,
+	// (objectClass=*), attributes namingContexts, supportedLDAPVersion and
+	// objectClass, BER by hand.
+	ldapQ, _ := hex.DecodeString("3058020101635304000a01000a0100020100020100010100870b6f626a656374436c6173733033" +
+		"040e6e616d696e67436f6e74657874730414737570706f727465644c44415056657273696f6e040b6f626a656374436c617373")
+	ask("ldap-slapd-rootdse.bin", "tcp", svcbench.LDAP, ldapQ, 2*time.Second)
 	// openssl s_client's TLS 1.0 ClientHello, caught on a listener of ours.
 	l := b.Client.Listen("tcp", "127.0.0.1:14433")
 	got := make(chan []byte, 1)

@@ -70,8 +70,9 @@ func sameName(nmapName, tunnel, ours string) bool {
 }
 
 // sameProduct says whether nmap's product a and ours b are one product: equal
-// after case folding, or one's first word is the other's ("Redis key-value store",
-// "Redis"; "Exim smtpd", "Exim").
+// after case folding, or with the same first word ("Redis key-value store",
+// "Redis"; "Exim smtpd", "Exim"). Whole words only: nmap's protocol label "NTP"
+// is not the product "NTPsec".
 func sameProduct(a, b string) bool {
 	a, b = strings.ToLower(a), strings.ToLower(b)
 	if a == b {
@@ -80,8 +81,7 @@ func sameProduct(a, b string) bool {
 	if a == "" || b == "" {
 		return false
 	}
-	fa, fb := strings.Fields(a)[0], strings.Fields(b)[0]
-	if fa == fb || strings.HasPrefix(a, fb) || strings.HasPrefix(b, fa) {
+	if strings.Fields(a)[0] == strings.Fields(b)[0] {
 		return true
 	}
 	// nmap joins what several probes found ("SNMPv1 server; net-snmp SNMPv3
@@ -137,7 +137,7 @@ func BenchmarkNmapComparison(tb *testing.B) {
 	}
 	nv, _ := exec.Command("nmap", "--version").Output()
 	fmt.Printf("nmap: %s", strings.SplitN(string(nv), "\n", 2)[0]+"\n")
-	fmt.Printf("%-9s | %-42s | %-42s | %s\n", "port", "nmap -sV: name product version", "picket: name product version", "agree")
+	fmt.Printf("%-9s | %-48s | %-42s | %s\n", "port", "nmap -sV: name product version", "picket: name product version", "agree")
 	fmt.Printf("%s\n", strings.Repeat("-", 110))
 	agree, versions, versionsBoth := 0, 0, 0
 	for i, p := range comparedPorts {
@@ -146,6 +146,13 @@ func BenchmarkNmapComparison(tb *testing.B) {
 			if np.Protocol == string(p.proto) && np.PortID == int(p.port) {
 				nName, nTunnel, nProduct, nVersion = np.Service.Name, np.Service.Tunnel, np.Service.Product, np.Service.Version
 			}
+		}
+		// nmap 7.93 calls MariaDB "MySQL" and puts the server's version string
+		// in its version ("5.5.5-10.11.19-MariaDB-0+deb12u1"): the product is
+		// what that string names, the version its part after 5.5.5-.
+		nShown := strings.TrimSpace(nProduct + " " + nVersion)
+		if nProduct == "MySQL" && strings.Contains(nVersion, "-MariaDB") {
+			nProduct, nVersion = "MariaDB", strings.TrimPrefix(nVersion, "5.5.5-")
 		}
 		s := ours[i]
 		if s == nil {
@@ -170,8 +177,8 @@ func BenchmarkNmapComparison(tb *testing.B) {
 		if nTunnel != "" {
 			nn = nTunnel + "/" + nName
 		}
-		fmt.Printf("%-9s | %-42.42s | %-42.42s | %v\n", fmt.Sprintf("%d/%s", p.port, p.proto),
-			strings.TrimSpace(nn+" "+nProduct+" "+nVersion), strings.TrimSpace(s.Name+" "+s.Product+" "+s.Version), map[bool]string{true: "yes", false: "NO"}[ok])
+		fmt.Printf("%-9s | %-48.48s | %-42.42s | %v\n", fmt.Sprintf("%d/%s", p.port, p.proto),
+			strings.TrimSpace(nn+" "+nShown), strings.TrimSpace(s.Name+" "+s.Product+" "+s.Version), map[bool]string{true: "yes", false: "NO"}[ok])
 	}
 	pct := 100 * float64(agree) / float64(len(comparedPorts))
 	fmt.Printf("agreement: %d of %d services (%.1f %%); versions equal where both name one: %d of %d\n", agree, len(comparedPorts), pct, versions, versionsBoth)
