@@ -25,10 +25,12 @@ run() { # name, extra env...
 	local name=$1 dir=$work/$1 t0 rc
 	shift
 	git clone -q "$top" "$dir"
+	local commit
+	commit=$(git -C "$dir" rev-parse --short HEAD)
 	t0=$(date +%s)
 	(cd "$dir" && env "$@" .ci/run) >"$work/$name.log" 2>&1 && rc=0 || rc=$?
 	local t=$(($(date +%s) - t0))
-	printf '\n== %s: %d min %d s (exit %d), commit %s\n' "$name" $((t / 60)) $((t % 60)) "$rc" "$(git -C "$top" rev-parse --short HEAD)"
+	printf '\n== %s: %d min %d s (exit %d), commit %s\n' "$name" $((t / 60)) $((t % 60)) "$rc" "$commit"
 	sed -n '/^=== all passed/,$p' "$work/$name.log" | sed 1d
 	if [ "$rc" -ne 0 ]; then
 		tail -40 "$work/$name.log"
