@@ -22,6 +22,7 @@ import (
 	"picket.dev/picket/src/scan/result"
 	"picket.dev/picket/src/testkit/netbench"
 	"picket.dev/picket/src/testkit/scanbench"
+	"picket.dev/picket/src/testkit/syncbuf"
 	"picket.dev/picket/src/testkit/testinput"
 )
 
@@ -334,7 +335,7 @@ func TestScan(t *testing.T) {
 		// probes a second), interrupted after discovery.
 		cmd := e.b.Scanner.Command(e.bin, "-no-services", "-targets", e.b.TargetSpec(), "-ports", "1-1024", "-iface", "eth0", "-rate", "2000")
 		var stdout bytes.Buffer
-		stderr := &lockedBuf{}
+		stderr := &syncbuf.Buffer{}
 		cmd.Stdout, cmd.Stderr = &stdout, stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

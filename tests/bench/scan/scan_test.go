@@ -10,12 +10,12 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"picket.dev/picket/src/scan/result"
 	"picket.dev/picket/src/testkit/scanbench"
+	"picket.dev/picket/src/testkit/syncbuf"
 	"picket.dev/picket/src/testkit/testinput"
 )
 
@@ -120,7 +120,7 @@ func measure(b *testing.B, sb *scanbench.Bench, tool, name string, args ...strin
 	cmd := sb.Scanner.Command(append([]string{name}, args...)...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout bytes.Buffer
-	stderr := &lockedBuf{}
+	stderr := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = &stdout, stderr
 	tx0 := sb.TxPackets()
 	start := time.Now()
@@ -237,25 +237,6 @@ func measure(b *testing.B, sb *scanbench.Bench, tool, name string, args ...strin
 	}
 	b.Logf("%s: %.2fs, %d frames, %d open", tool, r.wall.Seconds(), r.sent, len(r.found))
 	return r
-}
-
-// lockedBuf is a buffer a running command writes while the test reads.
-type lockedBuf struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b = append(l.b, p...)
-	return len(p), nil
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return string(l.b)
 }
 
 func vmHWM(pid int) int64 {
