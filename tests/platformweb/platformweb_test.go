@@ -12,7 +12,6 @@ package platformweb_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -146,35 +145,15 @@ func TestActivateAndConfigureInBrowser(t *testing.T) {
 	code := platformapi.ActivationCode(key.Public().(ed25519.PublicKey))
 	boxID := store.BoxID(key.Public().(ed25519.PublicKey))
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.NoSandbox, // the test runs as root
-		chromedp.UserDataDir(filepath.Join(dir, "chromium")),
-		chromedp.Flag("ignore-certificate-errors", true), // the throwaway CA; this test only
-		chromedp.Flag("headless", true),
-	)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelA()
-	bctx, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
-
-	c := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	bctx := startChrome(t, chromium, dir, 90*time.Second)
+	c := css
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(bctx, steps...); err != nil {
-			html, _ := chromedp.Run(bctx, chromedp.OuterHTML(c("html")))
-			t.Fatalf("%s: %v\npage:\n%s", what, err, html)
-		}
+		chromeDo(t, bctx, what, steps...)
 	}
 	text := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Text(c(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
+		return chromeText(t, bctx, sel)
 	}
 	do("log in",
 		chromedp.Navigate(base+"/login"),
