@@ -3,11 +3,13 @@ package platformapi
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/scan/result"
 )
 
 // Limits of what the platform accepts from a person and sends to a box.
@@ -69,9 +71,10 @@ const (
 	maxScanIPv6JSON = len(`{"method":"static","address":"","gateway":""}`) + maxPrefixText + maxAddrText
 	maxSettingsJSON = len(`{"version":,"name":,"poll_interval_seconds":,"scan_vlans":[],"routes":[],"scan_ipv6":}`) +
 		2*maxIntText + maxNameJSON + netcfg.MaxScanVLANs*maxVLANJSON + netcfg.MaxRoutes*maxRouteJSON + maxScanIPv6JSON
-	maxJobJSON = len(`{"id":"","targets":[],"ports":"","vlan":4094,"created":},`) + escapedMax*MaxJobIDLen +
-		MaxJobTargets*len(`"",`) + MaxJobTargetsLen + MaxPortsLen + maxTimeText
-	maxUpdateJSON = len(`{"kind":"","version":"","url":"","sha256":""}`) +
+	maxJobJSON = len(`{"id":"","targets":[],"ports":"","vlan":4094,"checks_off":[],"created":},`) + escapedMax*MaxJobIDLen +
+		MaxJobTargets*len(`"",`) + MaxJobTargetsLen + MaxPortsLen + maxTimeText + maxChecksOffJSON
+	maxChecksOffJSON = len(result.CheckClasses) * len(`"exposed",`)
+	maxUpdateJSON    = len(`{"kind":"","version":"","url":"","sha256":""}`) +
 		escapedMax*(MaxUpdateKindLen+MaxUpdateVersionLen+MaxUpdateURLLen+MaxUpdateSHA256Len)
 
 	// MaxPollResponse bounds the encoded size of a PollResponse (with the
@@ -127,6 +130,14 @@ func CheckJob(j Job) error {
 	}
 	if j.VLAN < 0 || j.VLAN > MaxVLANID {
 		return fmt.Errorf("job %s: VLAN %d: 0 (the LAN) or a scanning VLAN's id, 1-%d", j.ID, j.VLAN, MaxVLANID)
+	}
+	if len(j.ChecksOff) > len(result.CheckClasses) {
+		return fmt.Errorf("job %s: %d check classes off; there are %d", j.ID, len(j.ChecksOff), len(result.CheckClasses))
+	}
+	for _, c := range j.ChecksOff {
+		if !slices.Contains(result.CheckClasses[:], result.CheckClass(c)) {
+			return fmt.Errorf("job %s: check class %.32q: not one of %v", j.ID, c, result.CheckClasses)
+		}
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/scan/result"
 )
 
 // worstPollResponse is a poll answer with every field at its limit, each
@@ -38,9 +39,13 @@ func worstPollResponse() PollResponse {
 	resp := PollResponse{State: StateUnactivated, Name: name, PollIntervalSeconds: math.MinInt, Settings: s,
 		Update: &UpdateNotice{Kind: strings.Repeat("<", MaxUpdateKindLen), Version: strings.Repeat("<", MaxUpdateVersionLen),
 			URL: strings.Repeat("&", MaxUpdateURLLen), SHA256: strings.Repeat(">", MaxUpdateSHA256Len)}}
+	var checksOff []string
+	for _, c := range result.CheckClasses {
+		checksOff = append(checksOff, string(c))
+	}
 	for i := 0; i < MaxPendingJobs; i++ {
 		resp.Jobs = append(resp.Jobs, Job{ID: strings.Repeat("<", MaxJobIDLen), Targets: targets,
-			Ports: strings.Repeat("1", MaxPortsLen), VLAN: MaxVLANID, Created: created})
+			Ports: strings.Repeat("1", MaxPortsLen), VLAN: MaxVLANID, ChecksOff: checksOff, Created: created})
 	}
 	return resp
 }
@@ -112,6 +117,8 @@ func TestChecks(t *testing.T) {
 		{"targets total", CheckJob(Job{ID: "j", Targets: manyTargets(200, 200), Ports: "1"}), "40000 characters in all"},
 		{"vlan", CheckJob(Job{ID: "j", Targets: []string{"h"}, Ports: "1", VLAN: 4095}), "VLAN 4095: 0 (the LAN) or a scanning VLAN's id, 1-4094"},
 		{"negative vlan", CheckJob(Job{ID: "j", Targets: []string{"h"}, Ports: "1", VLAN: -1}), "VLAN -1"},
+		{"check class", CheckJob(Job{ID: "j", Targets: []string{"h"}, Ports: "1", ChecksOff: []string{"exploit"}}), `check class "exploit": not one of`},
+		{"check classes", CheckJob(Job{ID: "j", Targets: []string{"h"}, Ports: "1", ChecksOff: make([]string, 9)}), "9 check classes off"},
 		{"job id", CheckJob(Job{ID: strings.Repeat("j", 65), Targets: []string{"h"}, Ports: "1"}), "job id"},
 		{"update", CheckUpdate(UpdateNotice{URL: strings.Repeat("u", 2049)}), "url"},
 	} {

@@ -132,8 +132,11 @@ type Job struct {
 	// LAN, else the 802.1Q id of one of the scanning VLANs the platform
 	// pushed to the box (Settings.ScanVLANs), whose interface sends them
 	// tagged.
-	VLAN    int       `json:"vlan,omitempty"`
-	Created time.Time `json:"created"`
+	VLAN int `json:"vlan,omitempty"`
+	// ChecksOff are check classes (result.CheckClass) the platform
+	// switched off for this job; every other class runs.
+	ChecksOff []string  `json:"checks_off,omitempty"`
+	Created   time.Time `json:"created"`
 }
 
 // Job states in JobUpdate.State.
@@ -201,6 +204,11 @@ type ScanSummary struct {
 	HostsUp      int    `json:"hosts_up"`
 	OpenPorts    int    `json:"open_ports"`
 	PacketsSent  uint64 `json:"packets_sent"`
+	// Signatures is the version of the signature database the checks ran
+	// with (one database for the whole scan), "none" when none was loaded.
+	Signatures string `json:"signatures,omitempty"`
+	// Findings counts the job's findings by severity.
+	Findings map[result.Severity]int `json:"findings,omitempty"`
 }
 
 // JobUpdateResponse acknowledges a JobUpdate.

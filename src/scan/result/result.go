@@ -76,6 +76,9 @@ type Host struct {
 	// scan lists open ports unless asked for all), as nmap's "Not shown:
 	// 997 closed ports".
 	NotShown map[State]int `json:"not_shown,omitempty"`
+	// Findings are the vulnerability checks that matched the host or
+	// one of its ports (the signature database's, see docs/signatures.md).
+	Findings []Finding `json:"findings,omitempty"`
 }
 
 // Port is one scanned port of a host. Scans report open ports (and closed or filtered
@@ -169,4 +172,83 @@ type SSHFacts struct {
 	MACs    []string `json:"macs,omitempty"`
 	// Compression are the server-to-client compression methods.
 	Compression []string `json:"compression,omitempty"`
+}
+
+// Severity is a finding's rating, from its CVSS v3.1 base score as the
+// CVSS v3.1 specification (section 5) names the ranges.
+type Severity string
+
+// Severities, most severe first.
+const (
+	Critical Severity = "critical" // 9.0-10.0
+	High     Severity = "high"     // 7.0-8.9
+	Medium   Severity = "medium"   // 4.0-6.9
+	Low      Severity = "low"      // 0.1-3.9
+	Info     Severity = "info"     // 0.0
+)
+
+// Severities lists every severity, most severe first (for tables and
+// charts that show them in order).
+var Severities = [...]Severity{Critical, High, Medium, Low, Info}
+
+// SeverityOf rates a CVSS v3.1 base score.
+func SeverityOf(score float64) Severity {
+	switch {
+	case score >= 9.0:
+		return Critical
+	case score >= 7.0:
+		return High
+	case score >= 4.0:
+		return Medium
+	case score > 0:
+		return Low
+	}
+	return Info
+}
+
+// CheckClass groups checks by what they do on the wire, so that a job can
+// switch a class off (platformapi.Job.ChecksOff).
+type CheckClass string
+
+// Check classes. Passive classes only read what the scan already saw;
+// the others send requests of their own, each of them safe (no exploit
+// payload, no login beyond anonymous FTP and public SNMP communities).
+const (
+	ClassVersion CheckClass = "version" // product and version ranges (passive)
+	ClassBanner  CheckClass = "banner"  // banner patterns (passive)
+	ClassTLS     CheckClass = "tls"     // TLS versions and certificates (passive)
+	ClassSSH     CheckClass = "ssh"     // SSH algorithms (passive)
+	ClassExposed CheckClass = "exposed" // a service that should not be reachable (passive)
+	ClassHTTP    CheckClass = "http"    // HTTP requests of a check's own
+	ClassUDP     CheckClass = "udp"     // SNMP public, NTP monlist, DNS recursion
+	ClassFTP     CheckClass = "ftp"     // anonymous FTP login
+)
+
+// CheckClasses lists every check class.
+var CheckClasses = [...]CheckClass{ClassVersion, ClassBanner, ClassTLS, ClassSSH, ClassExposed, ClassHTTP, ClassUDP, ClassFTP}
+
+// Finding is one signature that matched: what is wrong, where, how bad,
+// the evidence the scan saw and what to do about it.
+type Finding struct {
+	// ID is the signature's id (e.g. "PKT-SSH-0001"); with the host and
+	// port it identifies a finding across scans (first seen, fixed).
+	ID    string     `json:"id"`
+	Title string     `json:"title"`
+	Class CheckClass `json:"class"`
+	// Severity follows from CVSS, the CVSS v3.1 base score; Vector is its
+	// vector string ("CVSS:3.1/AV:N/AC:L/...").
+	Severity Severity `json:"severity"`
+	CVSS     float64  `json:"cvss"`
+	Vector   string   `json:"cvss_vector,omitempty"`
+	CVEs     []string `json:"cves,omitempty"`
+	CWEs     []string `json:"cwes,omitempty"`
+	// Proto and Port locate the finding; Port 0 means the host as a whole.
+	Proto Proto  `json:"proto,omitempty"`
+	Port  uint16 `json:"port,omitempty"`
+	// Evidence is what the scan saw that matched (a version, a banner
+	// line, a response status), at most 512 bytes of printable text.
+	Evidence    string `json:"evidence"`
+	Remediation string `json:"remediation"`
+	// References are advisory URLs.
+	References []string `json:"references,omitempty"`
 }
