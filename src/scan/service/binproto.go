@@ -39,6 +39,12 @@ func parseMySQLGreeting(b []byte) (*result.Service, bool) {
 		}
 		s.Banner = ver
 		s.Product, s.Version, s.Extra = mysqlVersion(ver)
+		// After the version: connection id (4), auth-plugin-data part 1
+		// (8), a filler (1), then the lower two bytes of the capability
+		// flags, where CLIENT_SSL says the server can switch to TLS.
+		if caps := 1 + end + 1 + 4 + 8 + 1; len(p) >= caps+2 {
+			setFact(s, "mysql.ssl", fmt.Sprint(binary.LittleEndian.Uint16(p[caps:])&mysqlClientSSL != 0))
+		}
 		return s, true
 	case 0xff:
 		// ERR: code(2), then (protocol 4.1) "#" + 5-char sqlstate, then message.
@@ -64,6 +70,10 @@ func parseMySQLGreeting(b []byte) (*result.Service, bool) {
 	}
 	return nil, false
 }
+
+// mysqlClientSSL is the CLIENT_SSL capability flag (0x800) of the client/server
+// protocol: set in a server's handshake when it accepts an SSL request.
+const mysqlClientSSL = 0x0800
 
 var mysqlVer = regexp.MustCompile(`^(?:5\.5\.5-)?(\d+\.\d+\.\d+)(?:-(.*))?$`)
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"picket.dev/picket/src/scan/result"
 )
@@ -26,6 +27,34 @@ func dnsVersionQuery(id uint16) []byte {
 	return append(q, 0, 16, 0, 3) // TXT, CH
 }
 
+// ResolverProbeName is the name of the open-resolver question: a query for its
+// A record with recursion desired. example.com is reserved by RFC 2606 and
+// delegated on the Internet, and no server the scanner meets is authoritative
+// for it, so an answer to it is one the server recursed (or forwarded) for.
+const ResolverProbeName = "example.com"
+
+// dnsQuery encodes a query for name (dotted, no trailing dot), type qtype,
+// class IN, with recursion desired.
+func dnsQuery(id uint16, name string, qtype uint16) []byte {
+	q := binary.BigEndian.AppendUint16(nil, id)
+	q = append(q, 0x01, 0x00) // RD
+	q = append(q, 0, 1, 0, 0, 0, 0, 0, 0)
+	for _, l := range strings.Split(name, ".") {
+		q = append(q, byte(len(l)))
+		q = append(q, l...)
+	}
+	q = append(q, 0)
+	q = binary.BigEndian.AppendUint16(q, qtype)
+	return append(q, 0, 1) // IN
+}
+
+// openResolver says whether a's answer to the ResolverProbeName question
+// shows recursion for anyone: recursion available, no error, and at least one
+// answer record.
+func openResolver(a *dnsAnswer) bool {
+	return a.RA && a.Rcode == 0 && a.Answers > 0
+}
+
 // dnsAnswer is what a DNS response said.
 type dnsAnswer struct {
 	ID    uint16
@@ -33,6 +62,8 @@ type dnsAnswer struct {
 	AA    bool
 	Rcode int
 	TXT   []string
+	// Answers is the number of records in the answer section.
+	Answers int
 }
 
 // parseDNSResponse reads a DNS response message (RFC 1035 section 4.1) and the TXT
@@ -91,6 +122,7 @@ func parseDNSResponse(b []byte) (*dnsAnswer, error) {
 			a.TXT = append(a.TXT, string(txt))
 		}
 		off += rdl
+		a.Answers++
 	}
 	return a, nil
 }

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -154,6 +155,44 @@ func FuzzBinary(f *testing.F) {
 		parseNTPControl(b)
 		if len(b) > 0 {
 			berOIDString(b)
+		}
+	})
+}
+
+// FuzzNTPMonlist: the mode 7 monitor-list answer. An answer taken must
+// account for the entries it claims (no error: nitems × itemsize fits).
+func FuzzNTPMonlist(f *testing.F) {
+	f.Add(ntpMonlistAnswer)
+	f.Add(ntpMonlistEmpty)
+	f.Add(ntpMonlistRefused)
+	f.Add(ntpMonlistRequest())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := parseNTPMonlist(b)
+		if err != nil {
+			return
+		}
+		if m.Items < 0 || m.Items > 0xfff || m.Err == 0 && m.Items*m.ItemSize > len(b)-8 {
+			t.Fatalf("%+v from %d bytes", m, len(b))
+		}
+	})
+}
+
+// FuzzMySQLHandshake: the Initial Handshake with its capability flags. A
+// greeting taken either says nothing about TLS or says true or false.
+func FuzzMySQLHandshake(f *testing.F) {
+	seed(f, "mysql-mariadb-greeting.bin")
+	f.Add(mysqlDocHandshake)
+	withSSL := bytes.Clone(mysqlDocHandshake)
+	withSSL[bytes.IndexByte(withSSL[5:], 0)+5+1+4+8+1+1] = 0xff
+	f.Add(withSSL)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, ok := parseMySQLGreeting(b)
+		if !ok {
+			return
+		}
+		checkService(t, s)
+		if v, set := s.Facts["mysql.ssl"]; set && v != "true" && v != "false" {
+			t.Fatalf("mysql.ssl %q", v)
 		}
 	})
 }

@@ -113,7 +113,9 @@ var ntpdVersion = []productRule{
 }
 
 // ntpService describes an NTP server.
-func ntpService(a *ntpAnswer, vars map[string]string) *result.Service {
+// A nil monlist (no mode 7 answer) and one with an error code or no entries
+// both give ntp.monlist false.
+func ntpService(a *ntpAnswer, vars map[string]string, monlist *ntpMonlist) *result.Service {
 	s := &result.Service{Name: "ntp", Method: "probe:ntp"}
 	setFact(s, "ntp.version", fmt.Sprint(a.Version))
 	setFact(s, "ntp.stratum", fmt.Sprint(a.Stratum))
@@ -129,5 +131,62 @@ func ntpService(a *ntpAnswer, vars map[string]string) *result.Service {
 	if v := vars["system"]; v != "" {
 		setFact(s, "ntp.system", printable(v))
 	}
+	setFact(s, "ntp.monlist", fmt.Sprint(monlist != nil && monlist.Err == 0 && monlist.Items > 0))
 	return s
+}
+
+// NTP mode 7 ("private" mode of the reference implementation, ntpd's
+// ntp_request.h): the REQ_MON_GETLIST_1 request of implementation IMPL_XNTPD
+// asks the server for its monitor list, the addresses that sent it traffic
+// lately. It is a read-only query (ntpdc -c monlist); a server that answers it
+// with entries can be made to reflect a 48-byte request as a reply of up to
+// 100 datagrams of 440 bytes at a spoofed victim (CVE-2013-5211). ntpd 4.2.7p26
+// and later, and NTPsec, do not answer it.
+const (
+	ntpModePrivate   = 7
+	ntpImplXNTPD     = 3
+	ntpReqMonGetlist = 42 // REQ_MON_GETLIST_1
+)
+
+// ntpMonlistRequest is the request: version 2, mode 7, sequence 0, no items,
+// padded to 48 bytes (the size of the data area older servers insist on).
+func ntpMonlistRequest() []byte {
+	b := make([]byte, 48)
+	b[0] = 2<<3 | ntpModePrivate
+	b[2] = ntpImplXNTPD
+	b[3] = ntpReqMonGetlist
+	return b
+}
+
+// ntpMonlist is what a mode 7 answer to REQ_MON_GETLIST_1 carried.
+type ntpMonlist struct {
+	// Err is the answer's error code (0: none; 1 IMPL, 2 REQ, 3 FMT, 4 NODATA,
+	// 7 AUTH in ntpd's INFO_ERR_ codes).
+	Err      int
+	Items    int // entries in this datagram
+	ItemSize int
+	More     bool // more datagrams follow
+}
+
+// parseNTPMonlist reads a mode 7 response to the monitor-list request:
+// byte 0 response and more bits, version and mode; byte 1 the sequence;
+// implementation and request code; then err<<12|nitems and mbz<<12|itemsize,
+// and nitems entries of itemsize bytes.
+func parseNTPMonlist(b []byte) (*ntpMonlist, error) {
+	if len(b) < 8 {
+		return nil, errors.New("ntp mode 7: shorter than its header")
+	}
+	if b[0]&7 != ntpModePrivate || b[0]&0x80 == 0 {
+		return nil, errors.New("ntp mode 7: not a mode 7 response")
+	}
+	if b[2] != ntpImplXNTPD && b[2] != 2 || b[3] != ntpReqMonGetlist {
+		return nil, fmt.Errorf("ntp mode 7: implementation %d request %d is not the monitor list", b[2], b[3])
+	}
+	en := binary.BigEndian.Uint16(b[4:])
+	ms := binary.BigEndian.Uint16(b[6:])
+	m := &ntpMonlist{Err: int(en >> 12), Items: int(en & 0xfff), ItemSize: int(ms & 0xfff), More: b[0]&0x40 != 0}
+	if m.Err == 0 && m.Items*m.ItemSize > len(b)-8 {
+		return nil, fmt.Errorf("ntp mode 7: %d items of %d bytes overrun the datagram", m.Items, m.ItemSize)
+	}
+	return m, nil
 }

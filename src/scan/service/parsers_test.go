@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"math/big"
@@ -67,6 +68,28 @@ var (
 	rfcNTPReply = mustHex(`240203e900000b1e00000e2ac0a80101e9f0e1a2000000001122334455667788e9f0e1a310000000e9f0e1a310001000`)
 	// RFC 9327 (mode 6): the READVAR answer of ntpd 4.2.8p15, sequence 7.
 	ntpControlExample = mustHex(`16820007061500000000008976657273696f6e3d226e74706420342e322e3870313540312e333732382d6f20576564205365702032332031313a34363a333820555443203230323020283129222c2070726f636573736f723d227838365f3634222c2073797374656d3d224c696e75782f352e31302e302d32382d616d643634222c206c6561703d30302c207374726174756d3d32000000`)
+	// ntpd's ntp_request.h: the answer of ntpd 4.2.6 to REQ_MON_GETLIST_1 —
+	// response and more bits, version 2, mode 7 (0xd7); sequence 0;
+	// implementation 3 (XNTPD); request 42; no error, 6 items of 72 bytes
+	// (struct info_monitor_1); 432 bytes of entries, 440 in all. Each entry
+	// here is a client 192.0.2.N:123, mode 3, version 4, count N.
+	ntpMonlistAnswer = func() []byte {
+		b := []byte{0xd7, 0x00, 0x03, 0x2a, 0x00, 0x06, 0x00, 0x48}
+		for i := 1; i <= 6; i++ {
+			e := make([]byte, 72)
+			binary.BigEndian.PutUint32(e[12:], uint32(i)) // count
+			copy(e[16:], []byte{192, 0, 2, byte(i)})      // addr
+			copy(e[20:], []byte{198, 51, 100, 1})         // daddr
+			binary.BigEndian.PutUint16(e[28:], 123)       // port
+			e[30], e[31] = 3, 4                           // mode, version
+			b = append(b, e...)
+		}
+		return b
+	}()
+	// The same server's answer when its monitor list is empty, and an
+	// error answer (INFO_ERR_REQ: request not implemented, no items).
+	ntpMonlistEmpty   = []byte{0x97, 0x00, 0x03, 0x2a, 0x00, 0x00, 0x00, 0x48}
+	ntpMonlistRefused = []byte{0x97, 0x00, 0x03, 0x2a, 0x20, 0x00, 0x00, 0x00}
 	// The MySQL internals manual's example Initial Handshake Packet (server
 	// version "5.5.2-m2").
 	mysqlDocHandshake = mustHex(`36 00 00 00 0a 35 2e 35 2e 32 2d 6d 32 00 0b 00 00 00 64 76 48 40 49 2d 43 4a 00 ff f7 08 02 00 00 00
@@ -413,6 +436,25 @@ func TestMySQL(t *testing.T) {
 	if !ok || s.Product != "MySQL" || s.Version != "5.5.2" || s.Extra != "m2" {
 		t.Errorf("doc example: %+v", s)
 	}
+	// Its capability flags, 0xf7ff, lack CLIENT_SSL (0x0800); with the
+	// flag set the same greeting says the server offers TLS.
+	if s.Facts["mysql.ssl"] != "false" {
+		t.Errorf("doc example: facts %v, want mysql.ssl false", s.Facts)
+	}
+	withSSL := bytes.Clone(mysqlDocHandshake)
+	capsAt := bytes.IndexByte(withSSL[5:], 0) + 5 + 1 + 4 + 8 + 1
+	if withSSL[capsAt] != 0xff || withSSL[capsAt+1] != 0xf7 {
+		t.Fatalf("capability flags not at %d: % x", capsAt, withSSL[capsAt:capsAt+2])
+	}
+	withSSL[capsAt+1] = 0xff
+	if s, ok := parseMySQLGreeting(withSSL); !ok || s.Facts["mysql.ssl"] != "true" {
+		t.Errorf("CLIENT_SSL set: %v %+v", ok, s)
+	}
+	// A greeting cut before the capability flags says nothing about TLS.
+	short := append([]byte{byte(capsAt - 4), 0, 0, 0}, mysqlDocHandshake[4:capsAt]...)
+	if s, ok := parseMySQLGreeting(short); !ok || s.Facts["mysql.ssl"] != "" {
+		t.Errorf("short greeting: %v %+v", ok, s)
+	}
 	for _, c := range []struct{ in, product, version, extra string }{
 		{"10.11.6-MariaDB-0+deb12u1", "MariaDB", "10.11.6", "0+deb12u1"},
 		{"5.5.5-10.3.39-MariaDB-0+deb10u2", "MariaDB", "10.3.39", "0+deb10u2"},
@@ -480,12 +522,108 @@ func TestBinaryProtocols(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns := ntpService(na, vars)
+	ns := ntpService(na, vars, nil)
 	if ns.Product != "ntpd" || ns.Version != "4.2.8p15@1.3728-o" && ns.Version != "4.2.8p15" || vars["system"] != "Linux/5.10.0-28-amd64" {
 		t.Errorf("ntp control: %v %+v", vars, ns)
+	}
+	if ns.Facts["ntp.monlist"] != "false" {
+		t.Errorf("ntp without a mode 7 answer: monlist %q", ns.Facts["ntp.monlist"])
 	}
 	kv, err := parseRedisInfo(readTestdata(t, "redis-info.bin"))
 	if err != nil || kv["redis_version"] != "7.0.15" || kv["redis_mode"] != "standalone" {
 		t.Errorf("redis INFO: %v %v", kv, err)
+	}
+}
+
+func TestNTPMonlist(t *testing.T) {
+	if len(ntpMonlistAnswer) != 440 {
+		t.Fatalf("answer of %d bytes, want 440", len(ntpMonlistAnswer))
+	}
+	req := ntpMonlistRequest()
+	// ntpdc's monlist request: 0x17 (version 2, mode 7), sequence 0,
+	// implementation 3, request 42.
+	if len(req) != 48 || !bytes.Equal(req[:8], []byte{0x17, 0, 3, 42, 0, 0, 0, 0}) {
+		t.Errorf("request % x", req)
+	}
+	na, err := parseNTPReply(rfcNTPReply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		in   []byte
+		err  bool
+		want string
+	}{
+		{"entries", ntpMonlistAnswer, false, "true"},
+		{"empty list", ntpMonlistEmpty, false, "false"},
+		{"error answer", ntpMonlistRefused, false, "false"},
+		{"truncated entries", ntpMonlistAnswer[:400], true, ""},
+		{"header only", ntpMonlistAnswer[:7], true, ""},
+		{"request echoed", req, true, ""},
+		{"other request code", append([]byte{0xd7, 0, 3, 1}, ntpMonlistAnswer[4:]...), true, ""},
+		{"mode 6", ntpControlExample, true, ""},
+	} {
+		m, err := parseNTPMonlist(c.in)
+		if (err != nil) != c.err {
+			t.Errorf("%s: %+v %v, want error %v", c.name, m, err, c.err)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		if got := ntpService(na, nil, m).Facts["ntp.monlist"]; got != c.want {
+			t.Errorf("%s: %+v gives ntp.monlist %q, want %q", c.name, m, got, c.want)
+		}
+	}
+	if m, _ := parseNTPMonlist(ntpMonlistAnswer); m.Items != 6 || m.ItemSize != 72 || !m.More {
+		t.Errorf("entries: %+v", m)
+	}
+}
+
+func TestOpenResolver(t *testing.T) {
+	q := dnsQuery(0xbeef, ResolverProbeName, 1)
+	// RFC 1035 4.1: id, flags 0x0100 (RD), one question, example.com A IN.
+	want := mustHex(`beef01000001000000000000076578616d706c6503636f6d0000010001`)
+	if !bytes.Equal(q, want) {
+		t.Fatalf("query % x, want % x", q, want)
+	}
+	answer := func(flags uint16, records int) []byte {
+		b := binary.BigEndian.AppendUint16(nil, 0xbeef)
+		b = binary.BigEndian.AppendUint16(b, flags)
+		b = append(b, 0, 1, 0, byte(records), 0, 0, 0, 0)
+		b = append(b, q[12:]...)
+		for i := 0; i < records; i++ {
+			// Name pointer to the question, A IN, TTL 300, 4 bytes.
+			b = append(b, 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 1, 0x2c, 0, 4, 192, 0, 2, byte(i+1))
+		}
+		return b
+	}
+	for _, c := range []struct {
+		name  string
+		in    []byte
+		open  bool
+		count int
+	}{
+		{"recursed answer (QR RD RA)", answer(0x8180, 1), true, 1},
+		{"two records", answer(0x8180, 2), true, 2},
+		{"no recursion available", answer(0x8500, 1), false, 1},
+		{"refused (rcode 5) with RA", answer(0x8185, 0), false, 0},
+		{"servfail (rcode 2)", answer(0x8182, 0), false, 0},
+		{"nxdomain", answer(0x8183, 0), false, 0},
+		{"RA, no answer records", answer(0x8180, 0), false, 0},
+	} {
+		a, err := parseDNSResponse(c.in)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if a.Answers != c.count || openResolver(a) != c.open {
+			t.Errorf("%s: %d answers, open %v; want %d, %v", c.name, a.Answers, openResolver(a), c.count, c.open)
+		}
+	}
+	// version.bind answers are counted too.
+	if a, err := parseDNSResponse(rfcDNSAnswer); err != nil || a.Answers != 1 {
+		t.Errorf("version.bind: %+v %v", a, err)
 	}
 }

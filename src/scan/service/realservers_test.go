@@ -55,7 +55,7 @@ func TestTelnetdNegotiation(t *testing.T) {
 func TestMariaDBGreeting(t *testing.T) {
 	s, ok := parseMySQLGreeting(readTestdata(t, "mysql-mariadb-greeting.bin"))
 	if !ok || s.Name != "mysql" || s.Product != "MariaDB" || s.Version != "10.11.19" || s.Extra != "0+deb12u1" ||
-		s.Banner != "5.5.5-10.11.19-MariaDB-0+deb12u1" {
+		s.Banner != "5.5.5-10.11.19-MariaDB-0+deb12u1" || s.Facts["mysql.ssl"] != "false" {
 		t.Errorf("mariadb: %v %+v", ok, s)
 	}
 }
@@ -90,13 +90,14 @@ func TestNTPsecAnswers(t *testing.T) {
 	if vars["version"] != "ntpd ntpsec-1.2.2" || vars["system"] != "Linux/6.18.44-fc-v1272" || vars["stratum"] != "16" {
 		t.Errorf("ntpsec READVAR: %q", vars)
 	}
-	s := ntpService(a, vars)
-	if s.Name != "ntp" || s.Product != "NTPsec" || s.Version != "1.2.2" || s.Facts["ntp.refid"] != "INIT" {
+	// NTPsec has no mode 7: the monitor list request goes unanswered.
+	s := ntpService(a, vars, nil)
+	if s.Name != "ntp" || s.Product != "NTPsec" || s.Version != "1.2.2" || s.Facts["ntp.refid"] != "INIT" || s.Facts["ntp.monlist"] != "false" {
 		t.Errorf("ntpsec: %+v", s)
 	}
 	// Without the READVAR answer (chrony, or ntpd with noquery) only the
 	// protocol is known.
-	if s := ntpService(a, nil); s.Product != "" || s.Version != "" || s.Facts["ntp.version"] != "4" {
+	if s := ntpService(a, nil, nil); s.Product != "" || s.Version != "" || s.Facts["ntp.version"] != "4" {
 		t.Errorf("ntp without READVAR: %+v", s)
 	}
 }

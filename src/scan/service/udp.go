@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"syscall"
@@ -104,7 +105,23 @@ func (t *target) udpDNS(ctx context.Context) (*result.Service, error) {
 	if a == nil {
 		return nil, err
 	}
-	return dnsService(a, "probe:dns"), nil
+	s := dnsService(a, "probe:dns")
+	// Does it recurse for us? Asked over UDP, where an open resolver is
+	// the reflector of amplification attacks.
+	rid := t.queryID()
+	var r *dnsAnswer
+	t.udpAsk(ctx, dnsQuery(rid, ResolverProbeName, 1), func(b []byte) bool {
+		x, err := parseDNSResponse(b)
+		if err != nil || x.ID != rid {
+			return false
+		}
+		r = x
+		return true
+	})
+	if r != nil {
+		setFact(s, "dns.open_resolver", fmt.Sprint(openResolver(r)))
+	}
+	return s, nil
 }
 
 func (t *target) udpSNMP(ctx context.Context) (*result.Service, error) {
@@ -150,6 +167,21 @@ func (t *target) udpNTP(ctx context.Context) (*result.Service, error) {
 	if a == nil {
 		return nil, err
 	}
+	// ntpd answers READVAR and (before 4.2.7p26) the monitor list; a server
+	// that answers neither costs one read timeout, not two.
+	var mon *ntpMonlist
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t.udpAsk(ctx, ntpMonlistRequest(), func(b []byte) bool {
+			m, err := parseNTPMonlist(b)
+			if err != nil {
+				return false
+			}
+			mon = m
+			return true
+		})
+	}()
 	seq := t.queryID()
 	var vars map[string]string
 	t.udpAsk(ctx, ntpReadVar(seq), func(b []byte) bool {
@@ -160,5 +192,6 @@ func (t *target) udpNTP(ctx context.Context) (*result.Service, error) {
 		vars = v
 		return true
 	})
-	return ntpService(a, vars), nil
+	<-done
+	return ntpService(a, vars, mon), nil
 }
