@@ -41,6 +41,19 @@ func (b *Bench) mailCert() (certPath, keyPath string) {
 	return b.path("mail.crt"), b.path("mail.key")
 }
 
+// chownFile gives the file p to the named user and its primary group.
+func (b *Bench) chownFile(p, name string) {
+	u, err := user.Lookup(name)
+	if err != nil {
+		b.t.Fatalf("svcbench: user %s (made by its Debian package): %v", name, err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	if err := os.Chown(p, uid, gid); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
 // chownTo makes dir (created if missing) belong to the named user and its
 // primary group.
 func (b *Bench) chownTo(dir, name string) {
@@ -232,9 +245,29 @@ func (b *Bench) startPostgreSQL(initdb <-chan error) {
 		b.t.Fatalf("svcbench: %v", err)
 	}
 	dir := b.path("pg")
+	// The TLS twin starts from a copy of the fresh cluster (no second
+	// initdb), its certificate and key the postgres user's own.
+	if out, err := exec.Command("cp", "-a", dir+"/data", dir+"/data-tls").CombinedOutput(); err != nil {
+		b.t.Fatalf("svcbench: copy the PostgreSQL cluster: %v: %s", err, out)
+	}
 	b.Server.Start("postgres", "runuser", "-u", "postgres", "--", PostgreSQLBin+"/postgres", "-D", dir+"/data",
 		"-c", "listen_addresses="+ServerAddr.String(), "-p", fmt.Sprint(PostgreSQL),
 		"-c", "unix_socket_directories="+dir, "-c", "ssl=off", "-c", "fsync=off")
+	for _, f := range []string{"good.crt", "good.key"} {
+		body, err := os.ReadFile(b.path(f))
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		p := dir + "/data-tls/" + f
+		if err := os.WriteFile(p, body, 0o600); err != nil {
+			b.t.Fatal(err)
+		}
+		b.chownFile(p, "postgres")
+	}
+	b.Server.Start("postgres-tls", "runuser", "-u", "postgres", "--", PostgreSQLBin+"/postgres", "-D", dir+"/data-tls",
+		"-c", "listen_addresses="+ServerAddr.String(), "-p", fmt.Sprint(PostgreSQLTLS),
+		"-c", "unix_socket_directories="+dir, "-c", "ssl=on", "-c", "ssl_cert_file="+dir+"/data-tls/good.crt",
+		"-c", "ssl_key_file="+dir+"/data-tls/good.key", "-c", "fsync=off")
 }
 
 // LDAPSuffix is the naming context of the bench's slapd.
@@ -267,13 +300,22 @@ directory %[3]s
 // (--skip-grant-tables) it needs no mariadb-install-db and listens within a
 // second, and its greeting (the Initial Handshake) is what any client sees
 // first. InnoDB's files are kept small.
-func (b *Bench) startMariaDB() {
-	dir := b.path("mariadb")
+func (b *Bench) startMariaDB() { b.mariaDB("mariadb", MySQL) }
+
+// mariaDB runs one server on port in a data directory of its own; the
+// second one (MySQLTLS) has a certificate, so its greeting offers TLS
+// (CLIENT_SSL).
+func (b *Bench) mariaDB(name string, port int) {
+	dir := b.path(name)
 	b.chownTo(dir, "mysql")
 	b.chownTo(dir+"/data", "mysql")
-	b.Server.Start("mariadb", "mariadbd", "--no-defaults", "--user=mysql", "--datadir="+dir+"/data",
-		"--socket="+dir+"/mysqld.sock", "--pid-file="+dir+"/mysqld.pid",
-		"--bind-address="+ServerAddr.String(), fmt.Sprintf("--port=%d", MySQL), "--skip-grant-tables", "--skip-log-bin",
+	args := []string{"--no-defaults", "--user=mysql", "--datadir=" + dir + "/data",
+		"--socket=" + dir + "/mysqld.sock", "--pid-file=" + dir + "/mysqld.pid",
+		"--bind-address=" + ServerAddr.String(), fmt.Sprintf("--port=%d", port), "--skip-grant-tables", "--skip-log-bin",
 		"--innodb-log-file-size=4M", "--innodb-buffer-pool-size=8M", "--innodb-data-file-path=ibdata1:4M:autoextend",
-		"--innodb-undo-tablespaces=0", "--innodb-temp-data-file-path=ibtmp1:4M:autoextend")
+		"--innodb-undo-tablespaces=0", "--innodb-temp-data-file-path=ibtmp1:4M:autoextend"}
+	if port == MySQLTLS {
+		args = append(args, "--ssl-cert="+b.path("mail.crt"), "--ssl-key="+b.path("mail.key"))
+	}
+	b.Server.Start(name, append([]string{"mariadbd"}, args...)...)
 }

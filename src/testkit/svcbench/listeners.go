@@ -39,7 +39,11 @@ func (b *Bench) serve(port int, h func(net.Conn)) {
 
 // smbSession answers a NEGOTIATE (MS-SMB2 2.2.4): dialect 3.0.2 to an SMB2
 // request, the wildcard 2.??? (0x02ff) to an SMB1 one, as Windows does.
-func smbSession(c net.Conn) {
+func smbSession(c net.Conn) { smbNegotiateLoop(c, 1) }
+
+// smbNegotiateLoop answers NEGOTIATEs with the SecurityMode mode (1: signing
+// enabled, 3: enabled and required).
+func smbNegotiateLoop(c net.Conn, mode uint16) {
 	for {
 		var hdr [4]byte
 		if _, err := io.ReadFull(c, hdr[:]); err != nil {
@@ -74,7 +78,7 @@ func smbSession(c net.Conn) {
 		binary.LittleEndian.PutUint64(h[24:], msgID)
 		r := make([]byte, 65)
 		binary.LittleEndian.PutUint16(r[0:], 65)
-		binary.LittleEndian.PutUint16(r[2:], 1) // signing enabled, not required
+		binary.LittleEndian.PutUint16(r[2:], mode)
 		binary.LittleEndian.PutUint16(r[4:], dialect)
 		copy(r[8:24], "svcbench-guid-01")
 		binary.LittleEndian.PutUint32(r[24:], 0x7f)  // capabilities

@@ -9,6 +9,11 @@
 // small Go listeners of this package (listeners.go) that speak the first
 // exchange of each protocol as its specification has it.
 //
+// For the vulnerability checks (tests/vuln) the bench also runs twins of
+// those services with one setting changed, and Apache httpd (vulnsvc.go), and
+// Go listeners that say what old releases said on the wire (vulnlisteners.go):
+// each check has a positive and a negative port here.
+//
 // Services also run on non-standard ports (sshd on 2222, nginx on 8081) so that
 // tests see detection by probing rather than by port number. A client namespace
 // is joined to the server one by a veth pair; Dial dials from it.
@@ -72,6 +77,22 @@ const (
 	HTTPSOld   = 10443 // certificate issued by the bench CA, TLS 1.0, 1.1 and 1.2
 	HTTPSExp   = 8443  // expired certificate issued by the bench CA
 	Silent     = 7777  // accepts and says nothing
+	// Second instances and extra sites of the Debian services, the negative
+	// (or positive) twins of the ports above for the vulnerability checks
+	// (vulnsvc.go).
+	HTTPApache    = 8082  // Apache httpd, TraceEnable on, mod_ssl loaded, ServerTokens Full
+	HTTPIndex     = 8084  // nginx, autoindex on over a directory without index
+	HTTPNoIndex   = 8085  // nginx, autoindex off over the same directory
+	HTTPSGood     = 9443  // nginx, RSA 2048 certificate of the bench CA, TLS 1.2 and 1.3
+	HTTPSWeakKey  = 10445 // nginx, RSA 1024 certificate of the bench CA
+	HTTPSSHA1     = 10446 // nginx, RSA 2048 certificate the bench CA signed with ECDSA-SHA1
+	FTPNoAnon     = 2121  // vsftpd without anonymous login
+	SNMPPrivate   = 1161  // udp, snmpd answering a private community only
+	DNSOpen       = 5300  // udp and tcp, dnsmasq forwarding example.com: an open resolver
+	DNSUpstream   = 5301  // dnsmasq standing in for example.com's authoritative servers
+	RedisAuth     = 6380  // redis-server with requirepass
+	PostgreSQLTLS = 5433  // PostgreSQL with ssl=on
+	MySQLTLS      = 3307  // MariaDB with a certificate (CLIENT_SSL)
 )
 
 // Page titles of the nginx sites: the index of port 80 redirects to /home/.
@@ -90,6 +111,9 @@ const (
 	CNExpired    = "expired.svcbench.test"
 	CNOld        = "legacy.svcbench.test"
 	CNCA         = "svcbench CA"
+	CNGood       = "good.svcbench.test"
+	CNWeakKey    = "weakkey.svcbench.test"
+	CNSHA1       = "sha1.svcbench.test"
 )
 
 // Bench is a running set of services.
@@ -130,7 +154,7 @@ func Start(t testing.TB) *Bench {
 	b.Server.Run("ip", "addr", "add", ServerAddr.String()+"/24", "dev", "eth0")
 	b.Server.Run("ip", "link", "set", "eth0", "up")
 	for _, tool := range []string{"/usr/sbin/sshd", "ssh-keygen", "nginx", "vsftpd", "snmpd", "dnsmasq", "redis-server",
-		"exim4", "dovecot", "/usr/sbin/telnetd", "ntpd", "setpriv", PostgreSQLBin + "/postgres", "slapd", "mariadbd"} {
+		"exim4", "dovecot", "/usr/sbin/telnetd", "ntpd", "setpriv", PostgreSQLBin + "/postgres", "slapd", "mariadbd", "apache2"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("svcbench: %s is missing (tools/fetch installs its Debian package): %v", tool, err)
 		}
@@ -153,8 +177,11 @@ func Start(t testing.TB) *Bench {
 	b.startPostgreSQL(pgInit)
 	netbench.Dnsmasq(b.Server, netbench.DnsmasqOptions{Interface: "eth0", DNSPort: DNS,
 		HostRecords: []netbench.HostRecord{{Name: "srv.svcbench.test", Addrs: []netip.Addr{ServerAddr}}}})
+	b.startVulnServices()
 	b.startListeners()
-	for _, p := range []int{SSH, SSHAlt, HTTP, HTTPAlt, HTTPS, HTTPSOld, HTTPSExp, FTP, Redis, DNS, SMTP, POP3, IMAP, PostgreSQL, LDAP, MySQL} {
+	b.startVulnListeners()
+	for _, p := range []int{SSH, SSHAlt, HTTP, HTTPAlt, HTTPS, HTTPSOld, HTTPSExp, FTP, Redis, DNS, SMTP, POP3, IMAP, PostgreSQL, LDAP, MySQL,
+		HTTPApache, HTTPIndex, HTTPNoIndex, HTTPSGood, HTTPSWeakKey, HTTPSSHA1, FTPNoAnon, DNSOpen, DNSUpstream, RedisAuth, PostgreSQLTLS, MySQLTLS} {
 		b.waitTCP(p)
 	}
 	return b
@@ -226,7 +253,7 @@ PermitRootLogin no
 	b.Server.Start("sshd", "/usr/sbin/sshd", "-D", "-e", "-f", cfg)
 }
 
-// startNginx runs nginx with four sites: HTTP on 80 (redirecting / to /home/) and
+// startNginx runs nginx with these sites and those of vulnsvc.go's ports: HTTP on 80 (redirecting / to /home/) and
 // 8081, HTTPS on 443 (self-signed RSA certificate, TLS 1.2 and 1.3), 8443 (an
 // expired ECDSA certificate of the bench CA) and 10443 (TLS 1.0 to 1.2, RSA
 // certificate of the bench CA, security level 0 so OpenSSL 3 agrees to TLS 1.0).
@@ -262,6 +289,30 @@ func (b *Bench) startNginx() {
 		DNSNames: []string{CNOld}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 	}, ca, &oldKey.PublicKey, caKey)
+	leaf := func(serial int64, cn string, pub any, sig x509.SignatureAlgorithm) *x509.Certificate {
+		return b.makeCert(&x509.Certificate{
+			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
+			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(30 * 24 * time.Hour),
+			DNSNames: []string{cn}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+			KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, SignatureAlgorithm: sig,
+		}, ca, pub, caKey)
+	}
+	goodKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	good := leaf(5, CNGood, &goodKey.PublicKey, 0)
+	weakKey, _ := rsa.GenerateKey(rand.Reader, 1024)
+	weak := leaf(6, CNWeakKey, &weakKey.PublicKey, 0)
+	sha1Key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	sha1 := leaf(7, CNSHA1, &sha1Key.PublicKey, x509.ECDSAWithSHA1)
+	b.Certs[HTTPSGood] = []*x509.Certificate{good, ca}
+	b.Certs[HTTPSWeakKey] = []*x509.Certificate{weak, ca}
+	b.Certs[HTTPSSHA1] = []*x509.Certificate{sha1, ca}
+	b.writePEM("good.crt", good, ca)
+	b.writeKey("good.key", goodKey)
+	b.writePEM("weak.crt", weak, ca)
+	b.writeKey("weak.key", weakKey)
+	b.writePEM("sha1.crt", sha1, ca)
+	b.writeKey("sha1.key", sha1Key)
+	b.writePEM("ca.crt", ca)
 	b.Certs[HTTPS] = []*x509.Certificate{self}
 	b.Certs[HTTPSExp] = []*x509.Certificate{exp, ca}
 	b.Certs[HTTPSOld] = []*x509.Certificate{old, ca}
@@ -275,6 +326,9 @@ func (b *Bench) startNginx() {
 	for dir, title := range map[string]string{"www/home": TitleHome, "www/alt": TitleAlt, "www/tls": TitleTLS, "www/old": TitleOld, "www/exp": TitleExp} {
 		b.write(dir+"/index.html", "<!doctype html>\n<html><head><title>"+title+"</title></head><body>svcbench</body></html>\n", 0o644)
 	}
+	// A directory without an index page, for the autoindex on/off pair.
+	b.write("www/files/report-2026.txt", "svcbench\n", 0o644)
+	b.write("www/files/backup/README", "svcbench\n", 0o644)
 	site := func(port int, tlsLines, root, extra string) string {
 		return fmt.Sprintf(`	server {
 		listen %s:%d%s;
@@ -306,6 +360,13 @@ http {
 		site(HTTPS, tlsCfg("self.crt", "self.key", "TLSv1.2 TLSv1.3", "HIGH:!aNULL"), "www/tls", "") +
 		site(HTTPSExp, tlsCfg("exp.crt", "exp.key", "TLSv1.2 TLSv1.3", "HIGH:!aNULL"), "www/exp", "") +
 		site(HTTPSOld, tlsCfg("old.crt", "old.key", "TLSv1 TLSv1.1 TLSv1.2", "DEFAULT:@SECLEVEL=0"), "www/old", "") +
+		site(HTTPIndex, "", "www/files", "\t\tautoindex on;\n") +
+		site(HTTPNoIndex, "", "www/files", "\t\tautoindex off;\n") +
+		site(HTTPSGood, tlsCfg("good.crt", "good.key", "TLSv1.2 TLSv1.3", "HIGH:!aNULL"), "www/tls", "") +
+		// OpenSSL's default security level refuses a 1024-bit key and a
+		// SHA-1 signature in the served chain; level 0 lets nginx serve them.
+		site(HTTPSWeakKey, tlsCfg("weak.crt", "weak.key", "TLSv1.2 TLSv1.3", "DEFAULT:@SECLEVEL=0"), "www/tls", "") +
+		site(HTTPSSHA1, tlsCfg("sha1.crt", "sha1.key", "TLSv1.2 TLSv1.3", "DEFAULT:@SECLEVEL=0"), "www/tls", "") +
 		"}\n"
 	if err := os.MkdirAll(b.path("tmp"), 0o755); err != nil {
 		b.t.Fatal(err)
@@ -348,7 +409,12 @@ func (b *Bench) writeKey(name string, key any) {
 // startVsftpd runs vsftpd in the foreground (listen=YES, background=NO) with
 // anonymous login into an empty root and AUTH TLS with the self-signed
 // certificate.
-func (b *Bench) startVsftpd() {
+func (b *Bench) startVsftpd() { b.vsftpd("vsftpd", FTP, true) }
+
+// vsftpd runs one vsftpd on port, with anonymous login or without (then
+// local users may log in, through PAM, as vsftpd refuses to run with
+// neither; the bench has no passwords, so no login succeeds).
+func (b *Bench) vsftpd(name string, port int, anon bool) {
 	for _, d := range []string{"ftproot", "ftpempty"} {
 		if err := os.MkdirAll(b.path(d), 0o555); err != nil {
 			b.t.Fatal(err)
@@ -356,15 +422,15 @@ func (b *Bench) startVsftpd() {
 		os.Chmod(b.path(d), 0o555)
 	}
 	b.write("ftproot/README", "svcbench\n", 0o644)
-	cfg := b.write("vsftpd.conf", fmt.Sprintf(`listen=YES
+	cfg := b.write(name+".conf", fmt.Sprintf(`listen=YES
 listen_ipv6=NO
 background=NO
 listen_address=%s
 listen_port=%d
-anonymous_enable=YES
+anonymous_enable=%s
 anon_root=%s
 no_anon_password=NO
-local_enable=NO
+local_enable=%s
 write_enable=NO
 secure_chroot_dir=%s
 nopriv_user=nobody
@@ -382,16 +448,19 @@ require_ssl_reuse=NO
 ssl_tlsv1=YES
 rsa_cert_file=%s
 rsa_private_key_file=%s
-`, ServerAddr, FTP, b.path("ftproot"), b.path("ftpempty"), b.path("self.crt"), b.path("self.key")), 0o600)
-	b.Server.Start("vsftpd", "vsftpd", cfg)
+`, ServerAddr, port, map[bool]string{true: "YES", false: "NO"}[anon], b.path("ftproot"), map[bool]string{true: "NO", false: "YES"}[anon], b.path("ftpempty"), b.path("self.crt"), b.path("self.key")), 0o600)
+	b.Server.Start(name, "vsftpd", cfg)
 }
 
 // startSnmpd runs net-snmp's agent in the foreground with community public
 // (read-only) and no other configuration file.
-func (b *Bench) startSnmpd() {
-	cfg := b.write("snmpd.conf", fmt.Sprintf("agentAddress udp:%s:%d\nrocommunity public default\nsysLocation svcbench\nsysContact svcbench@example.invalid\nmaster no\n", ServerAddr, SNMP), 0o600)
-	p := b.Server.Start("snmpd", "env", "SNMP_PERSISTENT_DIR="+b.path("snmp"), "MIBS=", "snmpd", "-f", "-Lo", "-C", "-c", cfg, "-p", b.path("snmpd.pid"))
-	if err := p.WaitOutput("snmpd start", 10*time.Second, func(s string) bool { return strings.Contains(s, "NET-SNMP version") }); err != nil {
+func (b *Bench) startSnmpd() { b.snmpd("snmpd", SNMP, "public") }
+
+// snmpd runs one agent on udp port with the one read-only community.
+func (b *Bench) snmpd(name string, port int, community string) {
+	cfg := b.write(name+".conf", fmt.Sprintf("agentAddress udp:%s:%d\nrocommunity %s default\nsysLocation svcbench\nsysContact svcbench@example.invalid\nmaster no\n", ServerAddr, port, community), 0o600)
+	p := b.Server.Start(name, "env", "SNMP_PERSISTENT_DIR="+b.path(name), "MIBS=", "snmpd", "-f", "-Lo", "-C", "-c", cfg, "-p", b.path(name+".pid"))
+	if err := p.WaitOutput(name+" start", 10*time.Second, func(s string) bool { return strings.Contains(s, "NET-SNMP version") }); err != nil {
 		b.t.Fatalf("svcbench: %v", err)
 	}
 }

@@ -1,0 +1,92 @@
+package svcbench
+
+import (
+	"fmt"
+	"os"
+)
+
+// The Debian services' second instances and extra sites, each the twin of a
+// first one with one setting changed, so that a vulnerability check has a
+// real positive and a real negative case (tests/vuln): Apache httpd with TRACE
+// on (nginx answers TRACE with 405), vsftpd without anonymous login, snmpd
+// with a private community, a dnsmasq that forwards (an open resolver) and
+// its upstream, redis-server with a password, PostgreSQL and MariaDB with TLS.
+// The nginx sites (autoindex on/off, a good certificate, a 1024-bit key, a
+// SHA-1 signature) are in startNginx; MariaDB and PostgreSQL's twins in
+// debian.go.
+
+// Community of the private snmpd (not guessable, not "public").
+const SNMPPrivateCommunity = "svcbench-7d3f9a1c"
+
+// RedisPassword is the password of the RedisAuth server.
+const RedisPassword = "svcbench-redis-4e1b"
+
+// ExampleAddr is the address the bench's stand-in for example.com's servers
+// gives for it (RFC 5737 documentation range).
+const ExampleAddr = "192.0.2.80"
+
+func (b *Bench) startVulnServices() {
+	b.startApache()
+	b.vsftpd("vsftpd-noanon", FTPNoAnon, false)
+	b.snmpd("snmpd-private", SNMPPrivate, SNMPPrivateCommunity)
+	b.Server.Start("redis-auth", "redis-server", "--bind", ServerAddr.String(), "--port", fmt.Sprint(RedisAuth),
+		"--protected-mode", "no", "--save", "", "--appendonly", "no", "--daemonize", "no",
+		"--dir", b.dir, "--logfile", "", "--requirepass", RedisPassword)
+	b.mariaDB("mariadb-tls", MySQLTLS)
+	// The open resolver: a dnsmasq that forwards example.com to the
+	// upstream one (the bench has no Internet); the bench's first dnsmasq
+	// (port 53) has no upstream and is the negative case.
+	dns := func(name string, port int, extra ...string) {
+		args := append([]string{"--conf-file=/dev/null", "--no-daemon", "--bind-interfaces",
+			"--listen-address=" + ServerAddr.String(), fmt.Sprintf("--port=%d", port), "--no-resolv", "--no-hosts",
+			"--user=root", "--group=root", "--log-facility=-", "--log-queries", "--pid-file=" + b.path(name+".pid")}, extra...)
+		p := b.Server.Start(name, append([]string{"dnsmasq"}, args...)...)
+		b.t.Cleanup(func() {
+			if b.t.Failed() {
+				b.t.Logf("%s: %s", name, p.Output())
+			}
+		})
+	}
+	dns("dnsmasq-upstream", DNSUpstream, "--address=/example.com/"+ExampleAddr)
+	dns("dnsmasq-open", DNSOpen, fmt.Sprintf("--server=/example.com/%s#%d", ServerAddr, DNSUpstream))
+}
+
+// startApache runs Debian's Apache httpd in the foreground on HTTPApache with
+// a configuration of its own: TRACE on (the Apache default, which Debian's
+// security.conf turns off), ServerTokens Full with mod_ssl loaded, so its
+// Server header names the OpenSSL it is built with, as many servers' do.
+func (b *Bench) startApache() {
+	run := b.path("apache-run")
+	if err := os.MkdirAll(run, 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	b.write("www/apache/index.html", "<!doctype html>\n<html><head><title>svcbench apache</title></head><body>svcbench</body></html>\n", 0o644)
+	mods := "/usr/lib/apache2/modules"
+	cfg := b.write("apache2.conf", fmt.Sprintf(`ServerRoot %[1]s
+DefaultRuntimeDir %[1]s
+PidFile %[1]s/apache2.pid
+Mutex file:%[1]s default
+LoadModule mpm_event_module %[2]s/mod_mpm_event.so
+LoadModule authz_core_module %[2]s/mod_authz_core.so
+LoadModule dir_module %[2]s/mod_dir.so
+LoadModule mime_module %[2]s/mod_mime.so
+LoadModule socache_shmcb_module %[2]s/mod_socache_shmcb.so
+LoadModule ssl_module %[2]s/mod_ssl.so
+User www-data
+Group www-data
+ServerName apache.svcbench.test
+Listen %[3]s:%[4]d
+ErrorLog /dev/stderr
+LogLevel warn
+ServerTokens Full
+ServerSignature Off
+TraceEnable on
+TypesConfig /etc/mime.types
+DocumentRoot %[5]s
+DirectoryIndex index.html
+<Directory />
+	Require all granted
+</Directory>
+`, run, mods, ServerAddr, HTTPApache, b.path("www/apache")), 0o644)
+	b.Server.Start("apache2", "apache2", "-f", cfg, "-DFOREGROUND")
+}
