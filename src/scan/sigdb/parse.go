@@ -173,8 +173,6 @@ type dbHeader struct {
 	version, date, description string
 }
 
-
-
 // splitList splits a comma-separated list, trimming spaces; an empty item
 // is an error.
 func splitList(s string) ([]string, error) {
