@@ -528,3 +528,24 @@ func (s *sig) finding(v *view, evidence string) result.Finding {
 		Evidence: evidence, Remediation: s.remediation, References: slices.Clip(s.refs),
 	}
 }
+
+// MatchLinear is the naive matcher: every passive signature against every
+// open port, no index, the same findings as Match with no class off. The
+// benchmark (tests/bench/sigmatch) compares the two; the fuzz test checks
+// that they agree.
+func (db *DB) MatchLinear(h *result.Host) []result.Finding {
+	var out []result.Finding
+	for pi := range h.Ports {
+		p := &h.Ports[pi]
+		if p.State != result.Open {
+			continue
+		}
+		v := newView(p)
+		for _, s := range db.sigs { // sorted by id
+			if s.http == nil && s.passive(&v, nil) {
+				out = append(out, s.finding(&v, s.evidenceOf(&v, nil)))
+			}
+		}
+	}
+	return out
+}
