@@ -51,6 +51,12 @@ import (
 var (
 	ClientAddr = netip.MustParseAddr("10.77.0.1")
 	ServerAddr = netip.MustParseAddr("10.77.0.2")
+	// ServerAddr2 is a second host in the server namespace (a second
+	// address of its eth0, vulnsvc.go): the UDP twins that must sit on
+	// their standard ports, since a UDP port scan finds a service only by
+	// the request its port number calls for (DNSOpen, SNMPPrivate,
+	// NTPMonlist).
+	ServerAddr2 = netip.MustParseAddr("10.77.0.3")
 )
 
 // Ports of the bench's services.
@@ -87,8 +93,9 @@ const (
 	HTTPSWeakKey  = 10445 // nginx, RSA 1024 certificate of the bench CA
 	HTTPSSHA1     = 10446 // nginx, RSA 2048 certificate the bench CA signed with ECDSA-SHA1
 	FTPNoAnon     = 2121  // vsftpd without anonymous login
-	SNMPPrivate   = 1161  // udp, snmpd answering a private community only
-	DNSOpen       = 5300  // udp and tcp, dnsmasq forwarding example.com: an open resolver
+	SNMPPrivate   = 161   // udp on ServerAddr2: snmpd answering a private community only
+	DNSOpen       = 53    // udp and tcp on ServerAddr2: dnsmasq forwarding example.com, an open resolver
+	NTPMonlist    = 123   // udp on ServerAddr2: ntpd 4.2.6p5 answering the monitor list (vulnlisteners.go)
 	DNSUpstream   = 5301  // dnsmasq standing in for example.com's authoritative servers
 	RedisAuth     = 6380  // redis-server with requirepass
 	PostgreSQLTLS = 5433  // PostgreSQL with ssl=on
@@ -154,7 +161,7 @@ func Start(t testing.TB) *Bench {
 	b.Server.Run("ip", "addr", "add", ServerAddr.String()+"/24", "dev", "eth0")
 	b.Server.Run("ip", "link", "set", "eth0", "up")
 	for _, tool := range []string{"/usr/sbin/sshd", "ssh-keygen", "nginx", "vsftpd", "snmpd", "dnsmasq", "redis-server",
-		"exim4", "dovecot", "/usr/sbin/telnetd", "ntpd", "setpriv", PostgreSQLBin + "/postgres", "slapd", "mariadbd", "apache2"} {
+		"exim4", "dovecot", "/usr/sbin/telnetd", "ntpd", "setpriv", PostgreSQLBin + "/postgres", "slapd", "mariadbd", "apache2", "nft"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("svcbench: %s is missing (tools/fetch installs its Debian package): %v", tool, err)
 		}
@@ -181,9 +188,10 @@ func Start(t testing.TB) *Bench {
 	b.startListeners()
 	b.startVulnListeners()
 	for _, p := range []int{SSH, SSHAlt, HTTP, HTTPAlt, HTTPS, HTTPSOld, HTTPSExp, FTP, Redis, DNS, SMTP, POP3, IMAP, PostgreSQL, LDAP, MySQL,
-		HTTPApache, HTTPIndex, HTTPNoIndex, HTTPSGood, HTTPSWeakKey, HTTPSSHA1, FTPNoAnon, DNSOpen, DNSUpstream, RedisAuth, PostgreSQLTLS, MySQLTLS} {
+		HTTPApache, HTTPIndex, HTTPNoIndex, HTTPSGood, HTTPSWeakKey, HTTPSSHA1, FTPNoAnon, DNSUpstream, RedisAuth, PostgreSQLTLS, MySQLTLS} {
 		b.waitTCP(p)
 	}
+	b.waitTCPAt(ServerAddr2, DNSOpen)
 	return b
 }
 
@@ -205,9 +213,11 @@ func (b *Bench) write(name, body string, mode os.FileMode) string {
 	return p
 }
 
-func (b *Bench) waitTCP(port int) {
+func (b *Bench) waitTCP(port int) { b.t.Helper(); b.waitTCPAt(ServerAddr, port) }
+
+func (b *Bench) waitTCPAt(host netip.Addr, port int) {
 	b.t.Helper()
-	addr := netip.AddrPortFrom(ServerAddr, uint16(port)).String()
+	addr := netip.AddrPortFrom(host, uint16(port)).String()
 	end := time.Now().Add(15 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -454,11 +464,11 @@ rsa_private_key_file=%s
 
 // startSnmpd runs net-snmp's agent in the foreground with community public
 // (read-only) and no other configuration file.
-func (b *Bench) startSnmpd() { b.snmpd("snmpd", SNMP, "public") }
+func (b *Bench) startSnmpd() { b.snmpd("snmpd", ServerAddr, SNMP, "public") }
 
-// snmpd runs one agent on udp port with the one read-only community.
-func (b *Bench) snmpd(name string, port int, community string) {
-	cfg := b.write(name+".conf", fmt.Sprintf("agentAddress udp:%s:%d\nrocommunity %s default\nsysLocation svcbench\nsysContact svcbench@example.invalid\nmaster no\n", ServerAddr, port, community), 0o600)
+// snmpd runs one agent on udp addr:port with the one read-only community.
+func (b *Bench) snmpd(name string, addr netip.Addr, port int, community string) {
+	cfg := b.write(name+".conf", fmt.Sprintf("agentAddress udp:%s:%d\nrocommunity %s default\nsysLocation svcbench\nsysContact svcbench@example.invalid\nmaster no\n", addr, port, community), 0o600)
 	p := b.Server.Start(name, "env", "SNMP_PERSISTENT_DIR="+b.path(name), "MIBS=", "snmpd", "-f", "-Lo", "-C", "-c", cfg, "-p", b.path(name+".pid"))
 	if err := p.WaitOutput(name+" start", 10*time.Second, func(s string) bool { return strings.Contains(s, "NET-SNMP version") }); err != nil {
 		b.t.Fatalf("svcbench: %v", err)

@@ -32,7 +32,6 @@ const (
 	HTTPNginxOld   = 8091  // Server: nginx/1.16.1
 	HTTPApacheOld  = 8092  // Server: Apache/2.4.49 (Unix)
 	HTTPOpenSSLOld = 8093  // Server: Apache/2.4.7 (Ubuntu) OpenSSL/1.0.1f
-	NTPMonlist     = 1123  // udp: ntpd 4.2.6p5 answering the monitor list
 	SSLv3Only      = 10447 // answers every ClientHello with an SSLv3 ServerHello
 	SMBSigned      = 1445  // SMB2 with signing required
 )
@@ -262,7 +261,11 @@ func sslv3Session(c net.Conn, chain []*x509.Certificate) {
 	io.Copy(io.Discard, c)
 }
 
-// serveNTPMonlist answers NTP on udp NTPMonlist as ntpd 4.2.6p5 would with
+// ntpMonlistLocal is where the monlist listener binds; the bench forwards
+// udp ServerAddr2:NTPMonlist to it (vulnsvc.go).
+const ntpMonlistLocal = 1123
+
+// serveNTPMonlist answers NTP on udp ServerAddr2:NTPMonlist as ntpd 4.2.6p5 would with
 // its default configuration: a mode 4 reply to a client request (RFC 5905),
 // its system variables to a mode 6 READVAR, and to the mode 7 monitor-list
 // request (implementation 3, request 42) the list of the hosts that sent it
@@ -272,7 +275,7 @@ func (b *Bench) serveNTPMonlist() {
 	var pc net.PacketConn
 	if err := b.Server.Do(func() error {
 		var err error
-		pc, err = net.ListenPacket("udp", netip.AddrPortFrom(ServerAddr, NTPMonlist).String())
+		pc, err = net.ListenPacket("udp", netip.AddrPortFrom(ServerAddr, ntpMonlistLocal).String())
 		return err
 	}); err != nil {
 		b.t.Fatalf("svcbench: ntp monlist listener: %v", err)

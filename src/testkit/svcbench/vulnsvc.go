@@ -2,6 +2,7 @@ package svcbench
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 )
 
@@ -26,9 +27,20 @@ const RedisPassword = "svcbench-redis-4e1b"
 const ExampleAddr = "192.0.2.80"
 
 func (b *Bench) startVulnServices() {
+	// The second address comes after the first dnsmasq bound its sockets
+	// (--bind-interfaces binds the addresses eth0 has at start only), so
+	// that dnsmasq-open can have port 53 of it. Port 123 of every address
+	// is ntpd's (its wildcard socket, which NTPsec 1.2.2's interface rules
+	// cannot leave out without leaving out eth0 too): udp ServerAddr2:123
+	// is forwarded (DNAT) to the monlist listener on ServerAddr:1123.
+	b.Server.Run("ip", "addr", "add", ServerAddr2.String()+"/32", "dev", "eth0")
+	b.Server.Run("nft", "add", "table", "ip", "svcbench")
+	b.Server.Run("nft", "add", "chain", "ip", "svcbench", "pre", "{ type nat hook prerouting priority -100; }")
+	b.Server.Run("nft", "add", "rule", "ip", "svcbench", "pre", "ip", "daddr", ServerAddr2.String(), "udp", "dport", fmt.Sprint(NTPMonlist),
+		"dnat", "to", fmt.Sprintf("%s:%d", ServerAddr, ntpMonlistLocal))
 	b.startApache()
 	b.vsftpd("vsftpd-noanon", FTPNoAnon, false)
-	b.snmpd("snmpd-private", SNMPPrivate, SNMPPrivateCommunity)
+	b.snmpd("snmpd-private", ServerAddr2, SNMPPrivate, SNMPPrivateCommunity)
 	b.Server.Start("redis-auth", "redis-server", "--bind", ServerAddr.String(), "--port", fmt.Sprint(RedisAuth),
 		"--protected-mode", "no", "--save", "", "--appendonly", "no", "--daemonize", "no",
 		"--dir", b.dir, "--logfile", "", "--requirepass", RedisPassword)
@@ -36,9 +48,9 @@ func (b *Bench) startVulnServices() {
 	// The open resolver: a dnsmasq that forwards example.com to the
 	// upstream one (the bench has no Internet); the bench's first dnsmasq
 	// (port 53) has no upstream and is the negative case.
-	dns := func(name string, port int, extra ...string) {
+	dns := func(name string, addr netip.Addr, port int, extra ...string) {
 		args := append([]string{"--conf-file=/dev/null", "--no-daemon", "--bind-interfaces",
-			"--listen-address=" + ServerAddr.String(), fmt.Sprintf("--port=%d", port), "--no-resolv", "--no-hosts",
+			"--listen-address=" + addr.String(), fmt.Sprintf("--port=%d", port), "--no-resolv", "--no-hosts",
 			"--user=root", "--group=root", "--log-facility=-", "--log-queries", "--pid-file=" + b.path(name+".pid")}, extra...)
 		p := b.Server.Start(name, append([]string{"dnsmasq"}, args...)...)
 		b.t.Cleanup(func() {
@@ -47,8 +59,8 @@ func (b *Bench) startVulnServices() {
 			}
 		})
 	}
-	dns("dnsmasq-upstream", DNSUpstream, "--address=/example.com/"+ExampleAddr)
-	dns("dnsmasq-open", DNSOpen, fmt.Sprintf("--server=/example.com/%s#%d", ServerAddr, DNSUpstream))
+	dns("dnsmasq-upstream", ServerAddr, DNSUpstream, "--address=/example.com/"+ExampleAddr)
+	dns("dnsmasq-open", ServerAddr2, DNSOpen, fmt.Sprintf("--server=/example.com/%s#%d", ServerAddr, DNSUpstream))
 }
 
 // startApache runs Debian's Apache httpd in the foreground on HTTPApache with
