@@ -211,6 +211,11 @@ func TestServices(t *testing.T) {
 		if s.Facts["dns.version_bind"] != "dnsmasq-"+dnsUp {
 			t.Errorf("dns/%s: facts %v", p, s.Facts)
 		}
+		// Without an upstream it recurses for no one (the open-resolver
+		// question is asked over UDP only).
+		if p == result.UDP && s.Facts["dns.open_resolver"] != "false" {
+			t.Errorf("dns/udp: facts %v, want dns.open_resolver false", s.Facts)
+		}
 	}
 
 	// snmpd: sysDescr is what uname says (net-snmp builds it from uname).
@@ -266,6 +271,10 @@ func TestServices(t *testing.T) {
 	if s.Extra != myRev {
 		t.Errorf("mysql: extra %q, want the Debian revision %q", s.Extra, myRev)
 	}
+	// The bench's MariaDB has no certificate: its handshake lacks CLIENT_SSL.
+	if s.Facts["mysql.ssl"] != "false" {
+		t.Errorf("mysql: facts %v, want mysql.ssl false", s.Facts)
+	}
 	// PostgreSQL says its version only after a login (ParameterStatus
 	// server_version): a scanner without an account learns none.
 	s = svc(result.TCP, svcbench.PostgreSQL)
@@ -296,7 +305,7 @@ func TestServices(t *testing.T) {
 	s = svc(result.UDP, svcbench.NTP)
 	expect(s, "ntp", "ntp", "NTPsec", ntpUp)
 	if s.Facts["ntp.version"] != "4" || s.Facts["ntp.leap"] != "3" || s.Facts["ntp.stratum"] != "0" || s.Facts["ntp.refid"] != "INIT" ||
-		s.Facts["ntp.daemon"] != "ntpd ntpsec-"+ntpUp {
+		s.Facts["ntp.daemon"] != "ntpd ntpsec-"+ntpUp || s.Facts["ntp.monlist"] != "false" {
 		t.Errorf("ntp: facts %v", s.Facts)
 	}
 	if s := got[port{result.TCP, svcbench.Silent}]; s != nil {
