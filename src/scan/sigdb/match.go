@@ -77,7 +77,7 @@ func (db *DB) Check(ctx context.Context, h *result.Host, o CheckOptions) ([]resu
 		start := len(out)
 		for _, i := range cand {
 			s := db.sigs[i]
-			if off&(1<<classBit(s.class)) != 0 || !s.passive(&v, nil) {
+			if off&s.bit != 0 || !s.passive(&v, nil) {
 				continue
 			}
 			if s.http != nil {
@@ -99,11 +99,11 @@ func (db *DB) Check(ctx context.Context, h *result.Host, o CheckOptions) ([]resu
 	return out, ctx.Err()
 }
 
-func classBit(c result.CheckClass) int {
+func classBit(c result.CheckClass) uint32 {
 	if k := slices.Index(result.CheckClasses[:], c); k >= 0 {
-		return k
+		return 1 << k
 	}
-	return 31
+	return 1 << 31
 }
 
 // runHTTP sends the distinct requests of the signatures web on one port
@@ -221,14 +221,14 @@ func (s *sig) passive(v *view, ev *[]string) bool {
 		if !v.hasVer {
 			return false
 		}
-		var hit *vercmp.Range
+		hit := -1
 		for k := range s.ranges {
 			if s.ranges[k].Contains(v.ver) {
-				hit = &s.ranges[k]
+				hit = k
 				break
 			}
 		}
-		if hit == nil {
+		if hit < 0 {
 			return false
 		}
 		fixedRev, fixed := s.backported(v)
@@ -236,7 +236,7 @@ func (s *sig) passive(v *view, ev *[]string) bool {
 			return false
 		}
 		if ev != nil {
-			e := fmt.Sprintf("version %s in %s", sv.Version, hit)
+			e := "version " + sv.Version + " in " + s.rangeText[hit]
 			if fixedRev != "" {
 				e += fmt.Sprintf(" (%s revision %s, fixed in %s)", v.distroAs, v.revision, fixedRev)
 			}
