@@ -55,7 +55,8 @@ func (db *DB) Match(h *result.Host, off []result.CheckClass) []result.Finding {
 // then, for the HTTP checks whose passive conditions hold, their requests
 // through o.HTTP, each distinct method and path once per port. Findings
 // are ordered by port (as in h.Ports), then id. A request that fails makes
-// its checks not match; the error is only ctx's, when it ends early.
+// its checks not match, and the port gets no further requests; the error
+// is only ctx's, when it ends early.
 func (db *DB) Check(ctx context.Context, h *result.Host, o CheckOptions) ([]result.Finding, error) {
 	var off uint32
 	for _, c := range o.Off {
@@ -115,6 +116,10 @@ func (db *DB) runHTTP(ctx context.Context, h *result.Host, v *view, web []int32,
 	}
 	answers := map[string]answer{}
 	useTLS := v.sv != nil && (v.sv.TLS != nil || v.sv.Name == "https")
+	// After one failed request (refused, reset, timed out) the port gets
+	// no more: a port that holds connections open without answering
+	// would otherwise cost the doer's timeout once per distinct request.
+	dead := false
 	for _, i := range web {
 		s := db.sigs[i]
 		var ev []string
@@ -122,11 +127,16 @@ func (db *DB) runHTTP(ctx context.Context, h *result.Host, v *view, web []int32,
 		for _, hc := range s.http {
 			key := hc.method + " " + hc.path
 			a, done := answers[key]
+			if !done && dead {
+				ok = false
+				break
+			}
 			if !done {
 				if ctx.Err() != nil {
 					return out
 				}
 				resp, err := doer.Do(ctx, h, v.p, HTTPRequest{Method: hc.method, Path: hc.path, TLS: useTLS})
+				dead = err != nil
 				if len(resp.Body) > MaxBodyBytes {
 					resp.Body = resp.Body[:MaxBodyBytes]
 				}
