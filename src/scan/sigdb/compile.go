@@ -40,6 +40,7 @@ type sig struct {
 	id, title   string
 	line        int
 	class       result.CheckClass
+	bit         uint32 // 1 << the class's index in result.CheckClasses
 	score       float64
 	vector      string
 	cves, cwes  []string
@@ -47,18 +48,19 @@ type sig struct {
 	remediation string
 	evidence    []tmplPart
 
-	services []string
-	products []string // lower case
-	ranges   []vercmp.Range
-	fixed    map[string][]vercmp.Version // distro → fixed package versions
-	ports    []portSpan
-	proto    result.Proto
-	banner   *regexp.Regexp
-	extra    *regexp.Regexp
-	facts    []factCond
-	tls      []tlsCond
-	ssh      []sshCond
-	http     []httpCheck
+	services  []string
+	products  []string // lower case
+	ranges    []vercmp.Range
+	rangeText []string                    // ranges[i].String(), for evidence
+	fixed     map[string][]vercmp.Version // distro → fixed package versions
+	ports     []portSpan
+	proto     result.Proto
+	banner    *pattern
+	extra     *pattern
+	facts     []factCond
+	tls       []tlsCond
+	ssh       []sshCond
+	http      []httpCheck
 }
 
 type portSpan struct{ lo, hi uint16 }
@@ -66,7 +68,7 @@ type portSpan struct{ lo, hi uint16 }
 // factCond is a `fact:` condition.
 type factCond struct {
 	key, op, val string
-	re           *regexp.Regexp
+	re           *pattern
 }
 
 // tlsCond is a `tls:` condition.
@@ -87,13 +89,13 @@ type httpCheck struct {
 	method, path string
 	status       []int
 	headers      []headerCond
-	body         []*regexp.Regexp
+	body         []*pattern
 }
 
 type headerCond struct {
 	name string // canonical
 	op   string // "~", "exists", "absent"
-	re   *regexp.Regexp
+	re   *pattern
 }
 
 // tmplPart is a piece of an evidence template: literal text, or a
@@ -275,6 +277,7 @@ func parseSig(st stanza, e *errs) *sig {
 				bad(f, "%v", err)
 			}
 			s.ranges = append(s.ranges, r)
+			s.rangeText = append(s.rangeText, r.String())
 		case "fixed-debian", "fixed-ubuntu":
 			items, err := splitList(f.val)
 			if err != nil {
@@ -386,8 +389,43 @@ func parseSig(st stanza, e *errs) *sig {
 	return s
 }
 
+// pattern is a compiled regular expression and, when it is anchored at
+// the start, the literal text it starts with: most banner patterns are
+// "^product/1\.2", and a prefix test rejects most services before the
+// regexp machine starts.
+type pattern struct {
+	re     *regexp.Regexp
+	prefix string
+}
+
+// MatchString reports whether the pattern matches somewhere in s.
+func (p *pattern) MatchString(s string) bool {
+	return strings.HasPrefix(s, p.prefix) && p.re.MatchString(s)
+}
+
+// Match is MatchString for bytes.
+func (p *pattern) Match(b []byte) bool {
+	return len(b) >= len(p.prefix) && string(b[:len(p.prefix)]) == p.prefix && p.re.Match(b)
+}
+
+// anchoredPrefix is the literal text a pattern anchored at the start of
+// the text (^ without the m flag) must begin with; "" if none.
+func anchoredPrefix(re *syntax.Regexp) string {
+	if re.Op != syntax.OpConcat || len(re.Sub) < 2 || re.Sub[0].Op != syntax.OpBeginText {
+		return ""
+	}
+	var b strings.Builder
+	for _, sub := range re.Sub[1:] {
+		if sub.Op != syntax.OpLiteral || sub.Flags&syntax.FoldCase != 0 {
+			break
+		}
+		b.WriteString(string(sub.Rune))
+	}
+	return b.String()
+}
+
 // compileRE compiles a pattern within the size bounds.
-func compileRE(p string) (*regexp.Regexp, error) {
+func compileRE(p string) (*pattern, error) {
 	if len(p) > MaxRegexpBytes {
 		return nil, fmt.Errorf("regular expression of %d bytes, more than %d", len(p), MaxRegexpBytes)
 	}
@@ -402,7 +440,11 @@ func compileRE(p string) (*regexp.Regexp, error) {
 	if len(prog.Inst) > MaxRegexpInsts {
 		return nil, fmt.Errorf("regular expression compiles to %d instructions, more than %d", len(prog.Inst), MaxRegexpInsts)
 	}
-	return regexp.Compile(p)
+	c, err := regexp.Compile(p)
+	if err != nil {
+		return nil, fmt.Errorf("regular expression: %w", err)
+	}
+	return &pattern{re: c, prefix: anchoredPrefix(re)}, nil
 }
 
 func parsePorts(s string) ([]portSpan, error) {

@@ -117,6 +117,7 @@ func Compile(src []byte) (*DB, error) {
 // port, else a required fact, else TLS/SSH, else the HTTP default (web
 // ports), else every port.
 func (db *DB) index(i int32, s *sig) {
+	s.bit = classBit(s.class)
 	s.products = dedupe(s.products)
 	s.services = dedupe(s.services)
 	switch {

@@ -55,7 +55,8 @@ func (db *DB) Match(h *result.Host, off []result.CheckClass) []result.Finding {
 // then, for the HTTP checks whose passive conditions hold, their requests
 // through o.HTTP, each distinct method and path once per port. Findings
 // are ordered by port (as in h.Ports), then id. A request that fails makes
-// its checks not match; the error is only ctx's, when it ends early.
+// its checks not match, and the port gets no further requests; the error
+// is only ctx's, when it ends early.
 func (db *DB) Check(ctx context.Context, h *result.Host, o CheckOptions) ([]result.Finding, error) {
 	var off uint32
 	for _, c := range o.Off {
@@ -77,7 +78,7 @@ func (db *DB) Check(ctx context.Context, h *result.Host, o CheckOptions) ([]resu
 		start := len(out)
 		for _, i := range cand {
 			s := db.sigs[i]
-			if off&(1<<classBit(s.class)) != 0 || !s.passive(&v, nil) {
+			if off&s.bit != 0 || !s.passive(&v, nil) {
 				continue
 			}
 			if s.http != nil {
@@ -99,11 +100,11 @@ func (db *DB) Check(ctx context.Context, h *result.Host, o CheckOptions) ([]resu
 	return out, ctx.Err()
 }
 
-func classBit(c result.CheckClass) int {
+func classBit(c result.CheckClass) uint32 {
 	if k := slices.Index(result.CheckClasses[:], c); k >= 0 {
-		return k
+		return 1 << k
 	}
-	return 31
+	return 1 << 31
 }
 
 // runHTTP sends the distinct requests of the signatures web on one port
@@ -115,6 +116,10 @@ func (db *DB) runHTTP(ctx context.Context, h *result.Host, v *view, web []int32,
 	}
 	answers := map[string]answer{}
 	useTLS := v.sv != nil && (v.sv.TLS != nil || v.sv.Name == "https")
+	// After one failed request (refused, reset, timed out) the port gets
+	// no more: a port that holds connections open without answering
+	// would otherwise cost the doer's timeout once per distinct request.
+	dead := false
 	for _, i := range web {
 		s := db.sigs[i]
 		var ev []string
@@ -122,11 +127,16 @@ func (db *DB) runHTTP(ctx context.Context, h *result.Host, v *view, web []int32,
 		for _, hc := range s.http {
 			key := hc.method + " " + hc.path
 			a, done := answers[key]
+			if !done && dead {
+				ok = false
+				break
+			}
 			if !done {
 				if ctx.Err() != nil {
 					return out
 				}
 				resp, err := doer.Do(ctx, h, v.p, HTTPRequest{Method: hc.method, Path: hc.path, TLS: useTLS})
+				dead = err != nil
 				if len(resp.Body) > MaxBodyBytes {
 					resp.Body = resp.Body[:MaxBodyBytes]
 				}
@@ -221,14 +231,14 @@ func (s *sig) passive(v *view, ev *[]string) bool {
 		if !v.hasVer {
 			return false
 		}
-		var hit *vercmp.Range
+		hit := -1
 		for k := range s.ranges {
 			if s.ranges[k].Contains(v.ver) {
-				hit = &s.ranges[k]
+				hit = k
 				break
 			}
 		}
-		if hit == nil {
+		if hit < 0 {
 			return false
 		}
 		fixedRev, fixed := s.backported(v)
@@ -236,7 +246,7 @@ func (s *sig) passive(v *view, ev *[]string) bool {
 			return false
 		}
 		if ev != nil {
-			e := fmt.Sprintf("version %s in %s", sv.Version, hit)
+			e := "version " + sv.Version + " in " + s.rangeText[hit]
 			if fixedRev != "" {
 				e += fmt.Sprintf(" (%s revision %s, fixed in %s)", v.distroAs, v.revision, fixedRev)
 			}

@@ -572,3 +572,114 @@ func TestGlob(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckHTTPStopsOnADeadPort(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(header)
+	for i := range 5 {
+		fmt.Fprintf(&b, "id: PKT-D-%d\ntitle: t\nclass: http\ncvss: 5.3 CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N\nhttp: GET /p%d\nhttp-status: 200\nremediation: r\n\n", i, i)
+	}
+	db, err := Compile([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &fakeDoer{answers: map[string]HTTPResponse{"81 GET /p1 tls=false": {Status: 200}}}
+	h := hostWith(
+		result.Port{Proto: result.TCP, Port: 80, State: result.Open, Service: &result.Service{Name: "http"}},
+		result.Port{Proto: result.TCP, Port: 81, State: result.Open, Service: &result.Service{Name: "http"}},
+	)
+	// Port 80 answers nothing (every request fails): one request, then no
+	// more. Port 81 answers every request (404, 200, 500: HTTP answers,
+	// not failures), so all five go out and /p1's 200 matches.
+	d.answers["81 GET /p0 tls=false"] = HTTPResponse{Status: 404}
+	for i := 2; i < 5; i++ {
+		d.answers[fmt.Sprintf("81 GET /p%d tls=false", i)] = HTTPResponse{Status: 500}
+	}
+	fs, err := db.Check(context.Background(), h, CheckOptions{HTTP: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(fs); !slices.Equal(got, []string{"PKT-D-1@81"}) {
+		t.Errorf("findings %v", got)
+	}
+	want := []string{"80 GET /p0 tls=false", "81 GET /p0 tls=false", "81 GET /p1 tls=false", "81 GET /p2 tls=false", "81 GET /p3 tls=false", "81 GET /p4 tls=false"}
+	if !slices.Equal(d.calls, want) {
+		t.Errorf("requests\n got  %v\n want %v", d.calls, want)
+	}
+}
+
+func TestMatchMoreConditions(t *testing.T) {
+	src := header + `id: PKT-U-1
+title: ubuntu backport
+class: version
+cvss: 7.5 CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N
+product: OpenSSH
+version: < 9.3p2
+fixed-ubuntu: 1:8.9p1-3ubuntu0.3
+remediation: r
+
+id: PKT-X-1
+title: extra and proto
+class: banner
+cvss: 5.3 CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N
+extra: ^protocol 1\.99
+proto: tcp
+remediation: r
+
+id: PKT-F-1
+title: facts
+class: exposed
+cvss: 5.3 CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N
+fact: redis.mode exists
+fact: redis.auth_required absent
+fact: redis.os ~ ^Linux
+fact: redis.version !~ ^7\.
+remediation: r
+
+id: PKT-W-1
+title: wide port range
+class: exposed
+cvss: 5.3 CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N
+port: 6000-6100
+proto: udp
+remediation: r
+
+id: PKT-P-1
+title: any tls
+class: tls
+cvss: 0.0 CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N
+tls: present
+port: 8443
+remediation: r
+`
+	db, err := Compile([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	redis := func(port uint16, f map[string]string) result.Port {
+		return result.Port{Proto: result.TCP, Port: port, State: result.Open, Service: &result.Service{Name: "redis", Facts: f}}
+	}
+	h := hostWith(
+		sshPort(22, "8.9p1", "Ubuntu 3ubuntu0.3"),
+		sshPort(23, "8.9p1", "Ubuntu 3ubuntu0.1"),
+		sshPort(24, "8.9p1", "Debian 3ubuntu0.1"), // a Debian revision is not checked against Ubuntu's list... and is below anyway
+		result.Port{Proto: result.TCP, Port: 25, State: result.Open, Service: &result.Service{Name: "ssh", Extra: "protocol 1.99"}},
+		result.Port{Proto: result.UDP, Port: 26, State: result.Open, Service: &result.Service{Name: "ssh", Extra: "protocol 1.99"}},
+		redis(6379, map[string]string{"redis.mode": "standalone", "redis.os": "Linux 6.1", "redis.version": "6.0.16"}),
+		redis(6380, map[string]string{"redis.mode": "standalone", "redis.os": "Linux 6.1", "redis.version": "7.0.15"}),
+		redis(6381, map[string]string{"redis.mode": "standalone", "redis.os": "Linux 6.1", "redis.auth_required": "true"}),
+		redis(6382, map[string]string{"redis.mode": "standalone", "redis.os": "FreeBSD"}),
+		result.Port{Proto: result.UDP, Port: 6050, State: result.Open},
+		result.Port{Proto: result.UDP, Port: 6051, State: result.OpenFiltered},
+		result.Port{Proto: result.TCP, Port: 6052, State: result.Open},
+		result.Port{Proto: result.TCP, Port: 8443, State: result.Open, Service: &result.Service{Name: "https", TLS: &result.TLSFacts{Versions: []string{"TLSv1.3"}}}},
+		result.Port{Proto: result.TCP, Port: 8444, State: result.Open, Service: &result.Service{Name: "https", TLS: &result.TLSFacts{Versions: []string{"TLSv1.3"}}}},
+	)
+	want := []string{"PKT-U-1@23", "PKT-U-1@24", "PKT-X-1@25", "PKT-F-1@6379", "PKT-W-1@6050", "PKT-P-1@8443"}
+	if got := ids(db.Match(h, nil)); !slices.Equal(got, want) {
+		t.Errorf("findings\n got  %v\n want %v", got, want)
+	}
+	if got := ids(db.MatchLinear(h)); !slices.Equal(got, want) {
+		t.Errorf("linear findings\n got  %v\n want %v", got, want)
+	}
+}
