@@ -89,9 +89,9 @@ const (
 	HTTPApache    = 8082  // Apache httpd, TraceEnable on, mod_ssl loaded, ServerTokens Full
 	HTTPIndex     = 8084  // nginx, autoindex on over a directory without index
 	HTTPNoIndex   = 8085  // nginx, autoindex off over the same directory
-	HTTPSGood     = 9443  // nginx, RSA 2048 certificate of the bench CA, TLS 1.2 and 1.3
+	HTTPSGood     = 9443  // nginx, ECDSA P-256 certificate of the bench CA, TLS 1.2 and 1.3
 	HTTPSWeakKey  = 10445 // nginx, RSA 1024 certificate of the bench CA
-	HTTPSSHA1     = 10446 // nginx, RSA 2048 certificate the bench CA signed with ECDSA-SHA1
+	HTTPSSHA1     = 10446 // nginx, ECDSA P-256 certificate the bench CA signed with ECDSA-SHA1
 	FTPNoAnon     = 2121  // vsftpd without anonymous login
 	SNMPPrivate   = 161   // udp on ServerAddr2: snmpd answering a private community only
 	DNSOpen       = 53    // udp and tcp on ServerAddr2: dnsmasq forwarding example.com, an open resolver
@@ -134,6 +134,9 @@ type Bench struct {
 	Certs map[int][]*x509.Certificate
 	// ExpiredAt is the NotAfter of the expired certificate.
 	ExpiredAt time.Time
+	// waits are run at the end of Start: readiness checks of daemons
+	// started without waiting, so that they start side by side.
+	waits []func()
 }
 
 // Start builds the namespaces and starts every service; it returns once all
@@ -181,6 +184,7 @@ func Start(t testing.TB) *Bench {
 	b.startNTPsec()
 	b.startSlapd()
 	b.startMariaDB()
+	b.startVulnTwins()
 	b.startPostgreSQL(pgInit)
 	netbench.Dnsmasq(b.Server, netbench.DnsmasqOptions{Interface: "eth0", DNSPort: DNS,
 		HostRecords: []netbench.HostRecord{{Name: "srv.svcbench.test", Addrs: []netip.Addr{ServerAddr}}}})
@@ -192,6 +196,9 @@ func Start(t testing.TB) *Bench {
 		b.waitTCP(p)
 	}
 	b.waitTCPAt(ServerAddr2, DNSOpen)
+	for _, w := range b.waits {
+		w()
+	}
 	return b
 }
 
@@ -307,11 +314,13 @@ func (b *Bench) startNginx() {
 			KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, SignatureAlgorithm: sig,
 		}, ca, pub, caKey)
 	}
-	goodKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	// ECDSA keys but for the weak one: RSA key generation is what makes
+	// the bench's start slow.
+	goodKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	good := leaf(5, CNGood, &goodKey.PublicKey, 0)
 	weakKey, _ := rsa.GenerateKey(rand.Reader, 1024)
 	weak := leaf(6, CNWeakKey, &weakKey.PublicKey, 0)
-	sha1Key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	sha1Key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	sha1 := leaf(7, CNSHA1, &sha1Key.PublicKey, x509.ECDSAWithSHA1)
 	b.Certs[HTTPSGood] = []*x509.Certificate{good, ca}
 	b.Certs[HTTPSWeakKey] = []*x509.Certificate{weak, ca}
@@ -470,9 +479,11 @@ func (b *Bench) startSnmpd() { b.snmpd("snmpd", ServerAddr, SNMP, "public") }
 func (b *Bench) snmpd(name string, addr netip.Addr, port int, community string) {
 	cfg := b.write(name+".conf", fmt.Sprintf("agentAddress udp:%s:%d\nrocommunity %s default\nsysLocation svcbench\nsysContact svcbench@example.invalid\nmaster no\n", addr, port, community), 0o600)
 	p := b.Server.Start(name, "env", "SNMP_PERSISTENT_DIR="+b.path(name), "MIBS=", "snmpd", "-f", "-Lo", "-C", "-c", cfg, "-p", b.path(name+".pid"))
-	if err := p.WaitOutput(name+" start", 10*time.Second, func(s string) bool { return strings.Contains(s, "NET-SNMP version") }); err != nil {
-		b.t.Fatalf("svcbench: %v", err)
-	}
+	b.waits = append(b.waits, func() {
+		if err := p.WaitOutput(name+" start", 10*time.Second, func(s string) bool { return strings.Contains(s, "NET-SNMP version") }); err != nil {
+			b.t.Fatalf("svcbench: %v", err)
+		}
+	})
 }
 
 // startRedis runs redis-server without persistence, reachable from the client.

@@ -26,6 +26,18 @@ const RedisPassword = "svcbench-redis-4e1b"
 // gives for it (RFC 5737 documentation range).
 const ExampleAddr = "192.0.2.80"
 
+// startVulnTwins starts the twins that need nothing of the others.
+func (b *Bench) startVulnTwins() {
+	b.startApache()
+	b.vsftpd("vsftpd-noanon", FTPNoAnon, false)
+	b.Server.Start("redis-auth", "redis-server", "--bind", ServerAddr.String(), "--port", fmt.Sprint(RedisAuth),
+		"--protected-mode", "no", "--save", "", "--appendonly", "no", "--daemonize", "no",
+		"--dir", b.dir, "--logfile", "", "--requirepass", RedisPassword)
+	b.mariaDB("mariadb-tls", MySQLTLS)
+}
+
+// startVulnServices starts those of ServerAddr2 and the DNS pair, after the
+// bench's first dnsmasq.
 func (b *Bench) startVulnServices() {
 	// The second address comes after the first dnsmasq bound its sockets
 	// (--bind-interfaces binds the addresses eth0 has at start only), so
@@ -38,13 +50,7 @@ func (b *Bench) startVulnServices() {
 	b.Server.Run("nft", "add", "chain", "ip", "svcbench", "pre", "{ type nat hook prerouting priority -100; }")
 	b.Server.Run("nft", "add", "rule", "ip", "svcbench", "pre", "ip", "daddr", ServerAddr2.String(), "udp", "dport", fmt.Sprint(NTPMonlist),
 		"dnat", "to", fmt.Sprintf("%s:%d", ServerAddr, ntpMonlistLocal))
-	b.startApache()
-	b.vsftpd("vsftpd-noanon", FTPNoAnon, false)
 	b.snmpd("snmpd-private", ServerAddr2, SNMPPrivate, SNMPPrivateCommunity)
-	b.Server.Start("redis-auth", "redis-server", "--bind", ServerAddr.String(), "--port", fmt.Sprint(RedisAuth),
-		"--protected-mode", "no", "--save", "", "--appendonly", "no", "--daemonize", "no",
-		"--dir", b.dir, "--logfile", "", "--requirepass", RedisPassword)
-	b.mariaDB("mariadb-tls", MySQLTLS)
 	// The open resolver: a dnsmasq that forwards example.com to the
 	// upstream one (the bench has no Internet); the bench's first dnsmasq
 	// (port 53) has no upstream and is the negative case.
