@@ -12,7 +12,11 @@
 // For the vulnerability checks (tests/vuln) the bench also runs twins of
 // those services with one setting changed, and Apache httpd (vulnsvc.go), and
 // Go listeners that say what old releases said on the wire (vulnlisteners.go):
-// each check has a positive and a negative port here.
+// each check has a positive and a negative port here. The UDP twins sit on
+// their standard ports of a second address, ServerAddr2 (a UDP port scan
+// finds a service only by the request its port number calls for); port 123
+// of it is forwarded by an nftables DNAT rule to the NTP listener, since
+// ntpd's wildcard socket holds 123 on every address.
 //
 // Services also run on non-standard ports (sshd on 2222, nginx on 8081) so that
 // tests see detection by probing rather than by port number. A client namespace
