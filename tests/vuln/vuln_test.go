@@ -185,43 +185,12 @@ func TestStarterChecksOnTheBench(t *testing.T) {
 	if err := os.WriteFile(src, starter.Source(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{bin, "-targets", svcbench.ServerAddr.String() + "," + svcbench.ServerAddr2.String(), "-ports", scannedPorts(), "-iface", "eth0",
-		"-sigs-source", src, "-o", "json"}
-	cmd := b.Client.Command(args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	targets := svcbench.ServerAddr.String() + "," + svcbench.ServerAddr2.String()
 	scanStart := time.Now()
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s: %v\nstderr:\n%s", strings.Join(args, " "), err, stderr.String())
-	}
+	hosts, summary, stderr := runScan(t, b, bin, "-targets", targets, "-ports", scannedPorts(), "-sigs-source", src)
 	t.Logf("scan of %s took %v", scannedPorts(), time.Since(scanStart).Round(time.Millisecond))
-
-	var hosts []result.Host
-	var summary struct {
-		Summary struct {
-			Open       int                     `json:"open_ports"`
-			Signatures string                  `json:"signatures"`
-			Findings   map[result.Severity]int `json:"findings"`
-		} `json:"summary"`
-	}
-	sc := bufio.NewScanner(&stdout)
-	sc.Buffer(nil, 16<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
-		if bytes.HasPrefix(line, []byte(`{"summary"`)) {
-			if err := json.Unmarshal(line, &summary); err != nil {
-				t.Fatalf("summary %s: %v", line, err)
-			}
-			continue
-		}
-		var h result.Host
-		if err := json.Unmarshal(line, &h); err != nil {
-			t.Fatalf("host line %s: %v", line, err)
-		}
-		hosts = append(hosts, h)
-	}
 	if len(hosts) != 2 || hosts[0].Addr != svcbench.ServerAddr || hosts[1].Addr != svcbench.ServerAddr2 {
-		t.Fatalf("hosts %+v, want %s and %s\nstderr:\n%s", hosts, svcbench.ServerAddr, svcbench.ServerAddr2, stderr.String())
+		t.Fatalf("hosts %+v, want %s and %s\nstderr:\n%s", hosts, svcbench.ServerAddr, svcbench.ServerAddr2, stderr)
 	}
 	db, err := sigdb.Compile(starter.Source())
 	if err != nil {
@@ -279,8 +248,67 @@ func TestStarterChecksOnTheBench(t *testing.T) {
 				t.Logf("%s port %s", h.Addr, js)
 			}
 		}
-		t.Logf("stderr:\n%s", stderr.String())
+		t.Logf("stderr:\n%s", stderr)
 	}
+
+	// A job's classes switched off: the same database, the HTTP, UDP and
+	// version classes off. Their findings go; the others stay.
+	off := []result.CheckClass{result.ClassHTTP, result.ClassUDP, result.ClassVersion}
+	hosts, _, _ = runScan(t, b, bin, "-targets", svcbench.ServerAddr.String(), "-ports",
+		fmt.Sprintf("T:%d,%d,%d,%d,U:%d", svcbench.HTTPApache, svcbench.HTTPIndex, svcbench.HTTPApacheOld, svcbench.SSHOld, svcbench.SNMP),
+		"-sigs-source", src, "-checks-off", "http,udp,version")
+	var left []string
+	for _, h := range hosts {
+		for _, f := range h.Findings {
+			if slices.Contains(off, f.Class) {
+				t.Errorf("-checks-off http,udp,version: %s (class %s) found on %d/%s", f.ID, f.Class, f.Port, f.Proto)
+			}
+			left = append(left, f.ID)
+		}
+	}
+	if !slices.Contains(left, "PKT-SSH-0010") || !slices.Contains(left, "PKT-SSH-0014") {
+		t.Errorf("-checks-off http,udp,version: findings %v, want the ssh class's PKT-SSH-0010 and PKT-SSH-0014 still", left)
+	}
+}
+
+type summaryLine struct {
+	Summary struct {
+		Open       int                     `json:"open_ports"`
+		Signatures string                  `json:"signatures"`
+		Findings   map[result.Severity]int `json:"findings"`
+	} `json:"summary"`
+}
+
+// runScan runs the scan command from the bench's client namespace (SYN scan
+// on its eth0, JSON output) and returns the hosts, the summary and stderr.
+func runScan(t *testing.T, b *svcbench.Bench, bin string, args ...string) ([]result.Host, summaryLine, string) {
+	t.Helper()
+	args = append([]string{bin, "-iface", "eth0", "-o", "json"}, args...)
+	cmd := b.Client.Command(args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s: %v\nstderr:\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	var hosts []result.Host
+	var summary summaryLine
+	sc := bufio.NewScanner(&stdout)
+	sc.Buffer(nil, 16<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if bytes.HasPrefix(line, []byte(`{"summary"`)) {
+			if err := json.Unmarshal(line, &summary); err != nil {
+				t.Fatalf("summary %s: %v", line, err)
+			}
+			continue
+		}
+		var h result.Host
+		if err := json.Unmarshal(line, &h); err != nil {
+			t.Fatalf("host line %s: %v", line, err)
+		}
+		hosts = append(hosts, h)
+	}
+	return hosts, summary, stderr.String()
 }
 
 func keys(m map[where]result.Finding) []string {
