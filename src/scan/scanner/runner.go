@@ -44,6 +44,10 @@ type Env struct {
 	Management []netip.Addr
 	// Resolver resolves hostname targets (the LAN's DNS servers).
 	Resolver targets.Resolver
+	// NoIPv4 and NoIPv6 say why that family is not scanned on the job's
+	// interface ("" when it is): IPv6 scanning is the platform's setting,
+	// IPv4 is off in IPv6-only mode. Targets of it are refused.
+	NoIPv4, NoIPv6 string
 }
 
 // RunnerConfig is what a Runner needs.
@@ -233,7 +237,7 @@ func (r *Runner) run(ctx context.Context, j platformapi.Job, cur *job, up *uploa
 		fail(fmt.Errorf("network: %w", err))
 		return
 	}
-	set, err := targets.Parse(ctx, strings.Join(j.Targets, ","), targets.Options{Resolver: env.Resolver, Management: env.Management})
+	set, err := targets.Parse(ctx, strings.Join(j.Targets, ","), targets.Options{Resolver: env.Resolver, Management: env.Management, NoIPv4: env.NoIPv4, NoIPv6: env.NoIPv6})
 	if err != nil {
 		fail(err)
 		return
