@@ -50,6 +50,12 @@ const SignaturesNone = "none"
 // no scan engine.
 const ScannerUnavailable = "scanner not available"
 
+// Interrupted is the error of a job that was running when the scanner
+// stopped (a power cut, a crash, a restart): the hosts uploaded before
+// stand; the job is not run again, since a rerun's batches would reuse
+// the upload ids of the first run's and be taken for duplicates.
+const Interrupted = "the scanner stopped while this job ran (restart or power cut); the results uploaded before stand — launch the job again for the rest"
+
 // Config is what a Link needs.
 type Config struct {
 	// Platform is the platform's base URL, https://host[:port].
@@ -171,6 +177,16 @@ func New(cfg Config) (*Link, error) {
 	}
 	if s := l.st.PollIntervalSeconds; s > 0 {
 		l.interval = clampInterval(s)
+	}
+	if ids := l.st.interrupted(); len(ids) > 0 {
+		for _, id := range ids {
+			l.log.Warn("job interrupted by a restart; reported failed", "job", id)
+			l.st.Pending = append(l.st.Pending, platformapi.JobUpdate{
+				UploadID: id + "/" + platformapi.JobFailed, JobID: id, State: platformapi.JobFailed, Error: Interrupted})
+		}
+		if err := saveState(cfg.DataDir, l.st); err != nil {
+			return nil, err
+		}
 	}
 	l.link = netapi.PlatformLink{State: netapi.LinkContacting}
 	return l, nil
