@@ -1,7 +1,8 @@
 // Package store is the persistence of the Picket platform server: boxes,
 // user accounts, scan jobs with their progress and results (the hosts a
-// box uploaded, bounded per job: see Limits), the upload ids of job
-// updates and web sessions, behind the Store interface. Open gives the embedded
+// box uploaded, with their findings, bounded per job: see Limits), each
+// done job's findings tracking record (package findings), the upload ids
+// of job updates and web sessions, behind the Store interface. Open gives the embedded
 // implementation (a bbolt file); another database can stand behind the
 // same interface.
 //

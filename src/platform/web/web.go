@@ -1,9 +1,11 @@
 // Package web is the platform's web UI for managers and unit managers:
 // log in and out, the appliances list, activating a box by its code,
 // editing a box's settings, launching scan jobs and canceling or deleting
-// them, a job's page (progress, hosts, ports, services and their facts)
-// and its JSON and CSV exports. Pages are rendered on the server (html/template), with no
-// JavaScript.
+// them (with check classes switched off), a job's page (progress, hosts,
+// ports, services and their facts, findings with severity counts, filters
+// and new/fixed tracking) with its JSON and CSV exports, and a job's
+// printable findings report with an SVG severity chart. Pages are rendered
+// on the server (html/template), with no JavaScript.
 //
 // Security: server-side sessions (random 256-bit cookie values, stored by
 // hash, with expiry) in Secure, HttpOnly, SameSite=Strict cookies, created
