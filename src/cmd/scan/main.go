@@ -4,11 +4,15 @@
 //
 //	scan -targets 10.0.0.0/24,fd00::/120 [-exclude 10.0.0.1] \
 //	     [-ports 1-1024,U:53,161] [-iface eth0] [-rate 20000] [-retries 2] \
-//	     [-connect] [-Pn] [-all] [-no-services] [-dns 10.0.0.53] [-o json|text]
+//	     [-connect] [-Pn] [-all] [-no-services] [-dns 10.0.0.53] [-o json|text] \
+//	     [-sigs-source FILE] [-checks-off http,udp]
 //
 // It prints one JSON object per host found up (result.Host, see
 // docs/scan-output.md) with the services found on its open ports (package
-// service, through scanner.NewServices), then a summary line {"summary": {...}}. Bad
+// service, through scanner.NewServices) and, with -sigs-source, the
+// vulnerability checks' findings (a plain-text signature source,
+// docs/signatures.md; the box itself loads the signed package), then a
+// summary line {"summary": {...}}. Bad
 // targets or ports: a message naming the bad token, exit status 2.
 // Ctrl-C stops it at once; it prints what it found so far (the summary
 // says "cancelled": true) and exits 130.
@@ -25,11 +29,13 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 
 	"picket.dev/picket/src/base/command"
 	"picket.dev/picket/src/scan/result"
 	"picket.dev/picket/src/scan/scanner"
+	"picket.dev/picket/src/scan/sigdb"
 	"picket.dev/picket/src/scan/targets"
 )
 
@@ -54,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	dns := p.Flags.String("dns", "", "DNS servers to resolve hostnames with (comma-separated; default the system's)")
 	out := p.Flags.String("o", "json", "output: json (one object per host and a summary line) or text")
 	noServices := p.Flags.Bool("no-services", false, "no service and version detection on the open ports")
+	sigsSource := p.Flags.String("sigs-source", "", "run the vulnerability checks of this plain-text (unsigned) signature source file (docs/signatures.md)")
+	checksOff := p.Flags.String("checks-off", "", "check classes to switch off, comma-separated: "+classList())
 
 	var cancelled bool
 	status := p.Run(args, func(ctx context.Context, log *slog.Logger) error {
@@ -89,6 +97,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 			return err
 		}
+		off, err := parseClasses(*checksOff)
+		if err != nil {
+			return command.Usagef("%v", err)
+		}
+		var db *sigdb.DB
+		if *sigsSource != "" {
+			src, err := os.ReadFile(*sigsSource)
+			if err != nil {
+				return fmt.Errorf("signatures: %w", err)
+			}
+			if db, err = sigdb.Compile(src); err != nil {
+				return fmt.Errorf("signatures %s: %w", *sigsSource, err)
+			}
+		}
 		var services scanner.ServiceDetector
 		if !*noServices {
 			sd, err := scanner.NewServices(scanner.ServiceOptions{Iface: *iface})
@@ -104,6 +126,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		hosts, sum, err := scanner.Scan(ctx, scanner.Config{
 			Targets: set, Ports: pp, Iface: *iface, Rate: *rate, Retries: *retries,
 			Connect: *connect, AllUp: *allUp, ReportAll: *all, Key: key, Log: log, Services: services,
+			Checks: db, ChecksOff: off, CheckHTTP: scanner.NewCheckHTTP(scanner.ServiceOptions{Iface: *iface}),
 		})
 		if werr := print(stdout, *out, hosts, sum); werr != nil && err == nil {
 			err = werr
@@ -120,6 +143,30 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 130
 	}
 	return status
+}
+
+func classList() string {
+	var s []string
+	for _, c := range result.CheckClasses {
+		s = append(s, string(c))
+	}
+	return strings.Join(s, ", ")
+}
+
+// parseClasses reads the -checks-off list.
+func parseClasses(list string) ([]result.CheckClass, error) {
+	var out []result.CheckClass
+	if list == "" {
+		return nil, nil
+	}
+	for _, c := range strings.Split(list, ",") {
+		cc := result.CheckClass(strings.TrimSpace(c))
+		if !slices.Contains(result.CheckClasses[:], cc) {
+			return nil, fmt.Errorf("-checks-off: %q is not a check class (%s)", c, classList())
+		}
+		out = append(out, cc)
+	}
+	return out, nil
 }
 
 // resolver is the system's resolver, or one asking the given servers.
@@ -168,9 +215,25 @@ func print(w io.Writer, format string, hosts []result.Host, sum scanner.Summary)
 				}
 				fmt.Fprintln(w)
 			}
+			for _, f := range h.Findings {
+				fmt.Fprintf(w, "  ! %d/%s %s %.1f %s: %s (%s)\n", f.Port, f.Proto, f.Severity, f.CVSS, f.ID, f.Title, f.Evidence)
+			}
 		}
-		_, err := fmt.Fprintf(w, "%d targets, %d up, %d open ports, %d probes, %.2fs, %s scan%s\n",
-			sum.Targets, sum.Up, sum.Open, sum.Sent, sum.Elapsed.Seconds(), sum.Method, map[bool]string{true: ", cancelled"}[sum.Cancelled])
+		checks := ""
+		if sum.Signatures != "" {
+			var n []string
+			for _, sev := range result.Severities {
+				if sum.Findings[sev] > 0 {
+					n = append(n, fmt.Sprintf("%d %s", sum.Findings[sev], sev))
+				}
+			}
+			if n == nil {
+				n = []string{"no findings"}
+			}
+			checks = fmt.Sprintf(", signatures %s: %s", sum.Signatures, strings.Join(n, ", "))
+		}
+		_, err := fmt.Fprintf(w, "%d targets, %d up, %d open ports, %d probes, %.2fs, %s scan%s%s\n",
+			sum.Targets, sum.Up, sum.Open, sum.Sent, sum.Elapsed.Seconds(), sum.Method, checks, map[bool]string{true: ", cancelled"}[sum.Cancelled])
 		return err
 	}
 	enc := json.NewEncoder(w)

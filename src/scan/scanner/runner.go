@@ -17,6 +17,7 @@ import (
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/scan/result"
 	"picket.dev/picket/src/scan/scanapi"
+	"picket.dev/picket/src/scan/sigdb"
 	"picket.dev/picket/src/scan/targets"
 )
 
@@ -72,6 +73,11 @@ type RunnerConfig struct {
 	Scan func(ctx context.Context, cfg Config) ([]result.Host, Summary, error)
 	// Services makes a job's service detection; nil means NewServices.
 	Services func(Env) (ServiceDetector, error)
+	// Checks returns the signature database in force (nil: none loaded,
+	// no checks). The runner takes it once at the start of each job, so a
+	// database swapped in during a scan applies from the next job on and
+	// a scan runs on one database.
+	Checks func() *sigdb.DB
 }
 
 // Runner runs the platform's scan jobs one at a time: it checks a job's
@@ -253,6 +259,14 @@ func (r *Runner) run(ctx context.Context, j platformapi.Job, cur *job, up *uploa
 		fail(err)
 		return
 	}
+	var db *sigdb.DB
+	if r.cfg.Checks != nil {
+		db = r.cfg.Checks()
+	}
+	off := make([]result.CheckClass, len(j.ChecksOff)) // platformapi.CheckJob validated them
+	for i, c := range j.ChecksOff {
+		off[i] = result.CheckClass(c)
+	}
 	var key [16]byte
 	if _, err := io.ReadFull(r.cfg.Rand, key[:]); err != nil {
 		fail(fmt.Errorf("scan key: %w", err))
@@ -290,6 +304,7 @@ func (r *Runner) run(ctx context.Context, j platformapi.Job, cur *job, up *uploa
 		Targets: set, Ports: ports, Iface: env.Iface, Rate: r.cfg.Rate, Retries: DefaultRetries,
 		Connect: r.cfg.Connect, Key: key, Root: r.cfg.Root, Clock: r.cfg.Clock, Log: log,
 		Services: sd, Progress: &cur.progress,
+		Checks: db, ChecksOff: off, CheckHTTP: NewCheckHTTP(ServiceOptions{Iface: env.Iface, Source: env.Source}),
 		HostDone: func(h result.Host) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -327,6 +342,10 @@ func (r *Runner) run(ctx context.Context, j platformapi.Job, cur *job, up *uploa
 	summary := &platformapi.ScanSummary{
 		Started: started, Finished: r.cfg.Clock.Now(), Interface: env.Iface, Method: sum.Method,
 		TargetsTotal: sum.Targets, HostsUp: sum.Up, OpenPorts: sum.Open, PacketsSent: sum.Sent,
+		Signatures: "none", Findings: sum.Findings,
+	}
+	if db != nil {
+		summary.Signatures = db.Version()
 	}
 	log.Info("job ended", "state", state, "hosts_up", sum.Up, "open_ports", sum.Open, "err", err)
 	up.hosts(rest, p, state, summary, msg)

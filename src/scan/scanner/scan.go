@@ -21,6 +21,7 @@ import (
 	"picket.dev/picket/src/scan/portscan"
 	"picket.dev/picket/src/scan/rawsock"
 	"picket.dev/picket/src/scan/result"
+	"picket.dev/picket/src/scan/sigdb"
 	"picket.dev/picket/src/scan/targets"
 )
 
@@ -57,6 +58,16 @@ type Config struct {
 	Clock    clock.Clock
 	Log      *slog.Logger
 	Services ServiceDetector
+	// Checks is the signature database the vulnerability checks run with
+	// after each host's service detection (one database for the whole
+	// scan); nil: no checks.
+	Checks *sigdb.DB
+	// ChecksOff are check classes switched off for this scan
+	// (platformapi.Job.ChecksOff).
+	ChecksOff []result.CheckClass
+	// CheckHTTP sends the requests of HTTP checks (NewCheckHTTP: bound
+	// like service detection); nil: HTTP checks do not run.
+	CheckHTTP sigdb.HTTPDoer
 	// Progress, when set, is kept up to date while the scan runs (read
 	// it with Snapshot from another goroutine).
 	Progress *Progress
@@ -82,6 +93,11 @@ type Summary struct {
 	Cancelled bool          `json:"cancelled"`
 	// Refused counts frames the target guard stopped (0 unless a bug).
 	Refused uint64 `json:"guard_refused"`
+	// Signatures is the version of the signature database the checks ran
+	// with; empty without checks.
+	Signatures string `json:"signatures,omitempty"`
+	// Findings counts the findings of the hosts by severity.
+	Findings map[result.Severity]int `json:"findings,omitempty"`
 }
 
 // Scan runs the scan. Cancelled, it returns at once the hosts found so
@@ -129,7 +145,14 @@ func Scan(ctx context.Context, cfg Config) ([]result.Host, Summary, error) {
 	cfg.Progress.set(func(p *ProgressSnapshot) { p.Phase = PhaseDone; p.sent = nil; p.Sent = sum.Sent })
 	sum.Elapsed = cfg.Clock.Now().Sub(start)
 	sum.ElapsedMS = sum.Elapsed.Milliseconds()
+	if cfg.Checks != nil {
+		sum.Signatures = cfg.Checks.Version()
+		sum.Findings = map[result.Severity]int{}
+	}
 	for _, h := range hosts {
+		for _, f := range h.Findings {
+			sum.Findings[f.Severity]++
+		}
 		if h.Up {
 			sum.Up++
 		}
@@ -369,7 +392,7 @@ func finish(ctx context.Context, cfg Config, hosts []result.Host) error {
 	var wg sync.WaitGroup
 	for i := range hosts {
 		h := &hosts[i]
-		if cfg.Services == nil || len(h.Ports) == 0 {
+		if (cfg.Services == nil && cfg.Checks == nil) || len(h.Ports) == 0 {
 			done(h)
 			continue
 		}
@@ -383,11 +406,20 @@ func finish(ctx context.Context, cfg Config, hosts []result.Host) error {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := cfg.Services.Detect(ctx, h); err != nil {
-				if ctx.Err() != nil {
-					return
+			if cfg.Services != nil {
+				if err := cfg.Services.Detect(ctx, h); err != nil {
+					if ctx.Err() != nil {
+						return
+					}
+					cfg.Log.Warn("service detection failed", "host", h.Addr, "err", err)
 				}
-				cfg.Log.Warn("service detection failed", "host", h.Addr, "err", err)
+			}
+			if cfg.Checks != nil {
+				fs, err := cfg.Checks.Check(ctx, h, sigdb.CheckOptions{Off: cfg.ChecksOff, HTTP: cfg.CheckHTTP})
+				h.Findings = fs
+				if err != nil {
+					return // cancelled
+				}
 			}
 			done(h)
 		}()

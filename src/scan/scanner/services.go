@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"picket.dev/picket/src/base/clock"
+	"picket.dev/picket/src/scan/checks"
 	"picket.dev/picket/src/scan/result"
 	"picket.dev/picket/src/scan/service"
 )
@@ -42,18 +43,8 @@ type Services struct {
 // NewServices returns service detection with short timeouts, its
 // connections bound to o.Iface (and o.Source).
 func NewServices(o ServiceOptions) (*Services, error) {
-	d := &net.Dialer{Control: func(network, address string, c syscall.RawConn) error {
-		if o.Iface == "" {
-			return nil
-		}
-		var serr error
-		if err := c.Control(func(fd uintptr) { serr = bindToDevice(fd, o.Iface) }); err != nil {
-			return err
-		}
-		return serr
-	}}
 	det, err := service.New(service.Options{
-		Dialer: &sourceDialer{d: d, src: o.Source}, Clock: o.Clock,
+		Dialer: boundDialer(o), Clock: o.Clock,
 		ConnectTimeout: BulkConnectTimeout, BannerWait: BulkBannerWait, ReadTimeout: BulkReadTimeout,
 		Concurrency: o.Concurrency,
 	})
@@ -79,6 +70,28 @@ func (s *Services) Detect(ctx context.Context, h *result.Host) error {
 		}
 	}
 	return ctx.Err()
+}
+
+// NewCheckHTTP returns the sender of HTTP checks' requests, its
+// connections bound as service detection's are (o.Iface, o.Source).
+func NewCheckHTTP(o ServiceOptions) *checks.HTTP {
+	return checks.NewHTTP(boundDialer(o), checks.DefaultTimeout)
+}
+
+// boundDialer is the dialer of every connection a scan opens after the
+// port scan: bound to o.Iface (SO_BINDTODEVICE) and o.Source.
+func boundDialer(o ServiceOptions) *sourceDialer {
+	d := &net.Dialer{Control: func(network, address string, c syscall.RawConn) error {
+		if o.Iface == "" {
+			return nil
+		}
+		var serr error
+		if err := c.Control(func(fd uintptr) { serr = bindToDevice(fd, o.Iface) }); err != nil {
+			return err
+		}
+		return serr
+	}}
+	return &sourceDialer{d: d, src: o.Source}
 }
 
 // sourceDialer binds connections to a source address of the family of
