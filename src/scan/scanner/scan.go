@@ -21,6 +21,7 @@ import (
 	"picket.dev/picket/src/scan/portscan"
 	"picket.dev/picket/src/scan/rawsock"
 	"picket.dev/picket/src/scan/result"
+	"picket.dev/picket/src/scan/sigpkg"
 	"picket.dev/picket/src/scan/targets"
 )
 
@@ -65,7 +66,18 @@ type Config struct {
 	// scan's goroutines one at a time, so a job can upload hosts in
 	// batches while the scan goes on.
 	HostDone func(result.Host)
+	// Signatures is the signature database the scan's checks run on,
+	// taken once when the job started (nil: none in force); a database
+	// installed meanwhile waits for the next scan.
+	Signatures *sigpkg.DB[SigDB]
 }
+
+// SigDB is the compiled signature database the checks match with.
+//
+// MERGE NOTE: a stand-in until the signature compiler (package sigdb,
+// issue 14) lands: it becomes that package's compiled type (*sigdb.DB),
+// and scannerd's compile step sigdb's Compile.
+type SigDB = any
 
 // DefaultRetries is the retransmissions of an unanswered probe.
 const DefaultRetries = 2
