@@ -6,7 +6,10 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -114,5 +117,52 @@ func TestInstallWithoutInstaller(t *testing.T) {
 	defer c.Close()
 	if _, err := c.InstallSignatures(ctx, bytes.Repeat([]byte{1}, 10)); err == nil || !strings.Contains(err.Error(), "HTTP 501") {
 		t.Fatalf("err %v, want HTTP 501", err)
+	}
+}
+
+// TestInstallOnlyRootOrOwnUID: a caller the server admits for the state
+// (the panel daemons' uid) is refused an install, as a real process of
+// another uid (setpriv, curl) meets it.
+func TestInstallOnlyRootOrOwnUID(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Fatal("needs root, to call as another uid (setpriv)")
+	}
+	const other = 65534
+	dir := t.TempDir()
+	// The test's directories are 0700: let the other uid through.
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "scanner.sock")
+	ln, err := scanapi.Listen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The socket's group is the daemons' on a box; here the other uid
+	// reaches it through the mode, and the server's uid check decides.
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go scanapi.NewServer(&installer{}, nil, other).Serve(ctx, ln)
+	curl := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("setpriv", append([]string{"--reuid", strconv.Itoa(other), "--regid", strconv.Itoa(other), "--clear-groups",
+			"curl", "-sS", "--unix-socket", path, "-w", " %{http_code}"}, args...)...)
+		cmd.Stdin = strings.NewReader("PICKETPK not really a package")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("curl %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	if out := curl("http://scanner/v1/state"); !strings.HasSuffix(out, " 200") {
+		t.Fatalf("state as uid %d: %s", other, out)
+	}
+	if out := curl("-X", "POST", "--data-binary", "@-", "http://scanner/v1/signatures"); !strings.HasSuffix(out, " 403") || !strings.Contains(out, "installing signatures is for root and the scanner's own user") {
+		t.Fatalf("install as uid %d: %s", other, out)
 	}
 }
