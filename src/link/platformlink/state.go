@@ -28,6 +28,9 @@ type state struct {
 	SettingsVersion int64 `json:"settings_version"`
 	// PollIntervalSeconds is from the last settings applied.
 	PollIntervalSeconds int `json:"poll_interval_seconds,omitempty"`
+	// SignaturesMaxAgeDays is from the last settings applied (0: the
+	// default).
+	SignaturesMaxAgeDays int `json:"signatures_max_age_days,omitempty"`
 	// RefusedVersion is a newer version the network manager refused, with
 	// why: it is reported and not retried; a newer version is.
 	RefusedVersion int64  `json:"refused_version,omitempty"`
