@@ -174,21 +174,13 @@ def _picket_image_impl(ctx):
     args += ["-rootfs-data", "etc/picket/init.json=" + init_json.path]
 
     # The default signature database (/usr/share/picket/signatures.pkg):
-    # imgtool packs the source and signs it with the release key that
-    # signs the manifests, in the same action (the key never enters the
-    # build's inputs).
+    # imgtool compiles the source (a database that does not compile fails
+    # the build), packs it with the version and date of its header and
+    # signs it with the release key that signs the manifests, in the same
+    # action (the key never enters the build's inputs).
     if ctx.file.signatures:
-        if not ctx.attr.signatures_version or not ctx.attr.signatures_created:
-            fail("signatures needs signatures_version and signatures_created")
         inputs.append(ctx.file.signatures)
-        args += [
-            "-signatures",
-            ctx.file.signatures.path,
-            "-signatures-version",
-            ctx.attr.signatures_version,
-            "-signatures-created",
-            ctx.attr.signatures_created,
-        ]
+        args += ["-signatures", ctx.file.signatures.path]
     args += ["-slot-mib", str(ctx.attr.slot_mib), "-out", img.path]
 
     # Inputs read from third_party/_fetched of the workspace (like the dev
@@ -279,8 +271,6 @@ picket_image = rule(
         "platform_ca": attr.label(allow_single_file = True, doc = "PEM of the platform's CA, instead of --//rootfs:platform_ca"),
         "slot_mib": attr.int(default = 256, doc = "size of each rootfs slot in MiB"),
         "signatures": attr.label(allow_single_file = True, doc = "source of the default signature database; packed and signed with the release key into /usr/share/picket/signatures.pkg"),
-        "signatures_version": attr.string(doc = "the default signature database's version (like 2.2.245-2)"),
-        "signatures_created": attr.string(doc = "the default signature database's creation date, YYYY-MM-DD (fixed, so the image is reproducible)"),
         # The image rule is built from the top level on the host, so its
         # target configuration is the host's (and the tests'): no transition.
         "_imgtool": attr.label(default = "//src/cmd/imgtool", cfg = "target"),

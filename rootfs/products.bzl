@@ -20,16 +20,12 @@ DAEMONS = [
     "//src/cmd/scan",
 ]
 
-# The default signature database every image carries, packed and signed
-# with the release key at image build (/usr/share/picket/signatures.pkg):
-# its source, version and creation date. scannerd falls back to it when
-# the data partition has no valid database, and prefers it when it is
-# newer than the one installed.
-SIGNATURES = {
-    "src": "//rootfs:default-signatures.txt",
-    "version": "0.0.1-1",
-    "created": "2026-12-01",
-}
+# The default signature database every image carries, compiled, packed
+# with the version and date of its header and signed with the release key
+# at image build (/usr/share/picket/signatures.pkg). scannerd falls back
+# to it when the data partition has no valid database, and prefers it
+# when it is newer than the one installed.
+SIGNATURES = "//rootfs:default-signatures.txt"
 
 _COMMON_SERVICES = {
     "netmgrd": [
@@ -116,8 +112,6 @@ def board_image(name, board, **kwargs):
         grub_dir = "third_party/_fetched/grub-%s/usr/lib/grub/%s" % (grub, grub) if grub else None,
         esp_files = b.get("esp_files", {}),
         fetched_esp_files = b.get("fetched_esp_files", {}),
-        signatures = SIGNATURES["src"],
-        signatures_version = SIGNATURES["version"],
-        signatures_created = SIGNATURES["created"],
+        signatures = SIGNATURES,
         **kwargs
     )

@@ -41,9 +41,7 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 	var espFiles command.Strings
 	fs.Var(&espFiles, "esp-file", "DEST=SRC: put file SRC at DEST on the boot partition too (board firmware files); repeatable")
 	keyPath := fs.String("key", "", "release private key (PEM, from imgtool keygen)")
-	sigSrc := fs.String("signatures", "", "a signature database source: packed, signed with -key, as the image's default database (/"+sigpkg.DefaultImagePath[1:]+")")
-	sigVer := fs.String("signatures-version", "", "with -signatures: the database's version")
-	sigCreated := fs.String("signatures-created", "", "with -signatures: the database's creation date (YYYY-MM-DD)")
+	sigSrc := fs.String("signatures", "", "a signature database source: compiled, packed with its own version and date, signed with -key, as the image's default database (/"+sigpkg.DefaultImagePath[1:]+")")
 	out := fs.String("out", "", "disk image to write")
 	espMiB := fs.Int64("esp-mib", imagebuild.DefaultESPSize>>20, "boot partition size in MiB")
 	slotMiB := fs.Int64("slot-mib", imagebuild.DefaultSlotSize>>20, "size of each rootfs slot in MiB")
@@ -132,11 +130,8 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if (*sigSrc == "") != (*sigVer == "") || (*sigSrc == "") != (*sigCreated == "") {
-		return fmt.Errorf("%w: -signatures, -signatures-version and -signatures-created go together", errUsage)
-	}
 	if *sigSrc != "" {
-		pkg, _, err := packSignatures(*sigSrc, *sigVer, *sigCreated, priv)
+		pkg, _, err := packSignatures(*sigSrc, priv)
 		if err != nil {
 			return err
 		}

@@ -6,7 +6,7 @@
 //	imgtool sign -key release.key -board B -version V -image rootfs.img [-out rootfs.img.manifest]
 //	imgtool verify -pub release.pub -image rootfs.img [-manifest rootfs.img.manifest]
 //	imgtool build -board B -version V -kernel vmlinuz -initrd initrd.img -rootfs-dir DIR -key release.key -out disk.img
-//	imgtool sigpack -key release.key -in SOURCE -version V -created YYYY-MM-DD -out signatures.pkg
+//	imgtool sigpack -key release.key -in SOURCE -out signatures.pkg
 //	imgtool -version
 //
 // Each subcommand lives in its own file and is listed in commands; adding

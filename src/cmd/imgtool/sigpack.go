@@ -7,28 +7,30 @@ import (
 	"os"
 	"time"
 
+	"picket.dev/picket/src/scan/sigdb"
 	"picket.dev/picket/src/scan/sigpkg"
 	"picket.dev/picket/src/system/manifest"
 )
 
 // runSigpack writes a signed signature package (package sigpkg) of a
 // signature database source, signed with the release key that signs the
-// images. The output depends only on the source, the flags and the key.
+// images. The source is compiled first (a database that does not compile
+// is never signed), and its header gives the package's version and
+// creation date, so the two cannot disagree. The output depends only on
+// the source and the key.
 func runSigpack(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("sigpack", stderr)
 	keyPath := fs.String("key", "", "release private key (PEM, from imgtool keygen)")
 	src := fs.String("in", "", "the signature database source")
-	ver := fs.String("version", "", "the database's version (like 2.2.245-2)")
-	created := fs.String("created", "", "the database's creation date, YYYY-MM-DD or RFC 3339 (UTC)")
 	out := fs.String("out", "", "package to write")
-	if err := parse(fs, args, "key", "in", "version", "created", "out"); err != nil {
+	if err := parse(fs, args, "key", "in", "out"); err != nil {
 		return err
 	}
 	priv, err := manifest.LoadPrivateKey(*keyPath)
 	if err != nil {
 		return err
 	}
-	b, h, err := packSignatures(*src, *ver, *created, priv)
+	b, h, err := packSignatures(*src, priv)
 	if err != nil {
 		return err
 	}
@@ -40,12 +42,9 @@ func runSigpack(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// packSignatures reads a database source and returns its signed package.
-func packSignatures(src, version, created string, priv ed25519.PrivateKey) ([]byte, sigpkg.Header, error) {
-	when, err := parseCreated(created)
-	if err != nil {
-		return nil, sigpkg.Header{}, err
-	}
+// packSignatures reads and compiles a database source and returns its
+// signed package, with the version and date the source's header states.
+func packSignatures(src string, priv ed25519.PrivateKey) ([]byte, sigpkg.Header, error) {
 	f, err := os.Open(src)
 	if err != nil {
 		return nil, sigpkg.Header{}, fmt.Errorf("signature source: %w", err)
@@ -55,7 +54,11 @@ func packSignatures(src, version, created string, priv ed25519.PrivateKey) ([]by
 	if err != nil {
 		return nil, sigpkg.Header{}, fmt.Errorf("read %s: %w", src, err)
 	}
-	b, err := sigpkg.Pack(version, when, payload, priv)
+	db, err := sigdb.Compile(payload)
+	if err != nil {
+		return nil, sigpkg.Header{}, fmt.Errorf("%s: %w", src, err)
+	}
+	b, err := sigpkg.Pack(db.Version(), db.Date(), payload, priv)
 	if err != nil {
 		return nil, sigpkg.Header{}, fmt.Errorf("%s: %w", src, err)
 	}
@@ -65,15 +68,4 @@ func packSignatures(src, version, created string, priv ed25519.PrivateKey) ([]by
 		return nil, sigpkg.Header{}, err
 	}
 	return b, p.Header, nil
-}
-
-func parseCreated(s string) (time.Time, error) {
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: -created %q: want YYYY-MM-DD or an RFC 3339 time", errUsage, s)
-	}
-	return t.UTC(), nil
 }
