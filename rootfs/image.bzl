@@ -172,6 +172,15 @@ def _picket_image_impl(ctx):
     }) + "\n")
     inputs.append(init_json)
     args += ["-rootfs-data", "etc/picket/init.json=" + init_json.path]
+
+    # The default signature database (/usr/share/picket/signatures.pkg):
+    # imgtool compiles the source (a database that does not compile fails
+    # the build), packs it with the version and date of its header and
+    # signs it with the release key that signs the manifests, in the same
+    # action (the key never enters the build's inputs).
+    if ctx.file.signatures:
+        inputs.append(ctx.file.signatures)
+        args += ["-signatures", ctx.file.signatures.path]
     args += ["-slot-mib", str(ctx.attr.slot_mib), "-out", img.path]
 
     # Inputs read from third_party/_fetched of the workspace (like the dev
@@ -261,6 +270,7 @@ picket_image = rule(
         "platform": attr.string(doc = "HOST:PORT of the platform the image is built for, instead of --//rootfs:platform"),
         "platform_ca": attr.label(allow_single_file = True, doc = "PEM of the platform's CA, instead of --//rootfs:platform_ca"),
         "slot_mib": attr.int(default = 256, doc = "size of each rootfs slot in MiB"),
+        "signatures": attr.label(allow_single_file = True, doc = "source of the default signature database; packed and signed with the release key into /usr/share/picket/signatures.pkg"),
         # The image rule is built from the top level on the host, so its
         # target configuration is the host's (and the tests'): no transition.
         "_imgtool": attr.label(default = "//src/cmd/imgtool", cfg = "target"),

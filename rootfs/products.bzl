@@ -20,6 +20,13 @@ DAEMONS = [
     "//src/cmd/scan",
 ]
 
+# The default signature database every image carries, compiled, packed
+# with the version and date of its header and signed with the release key
+# at image build (/usr/share/picket/signatures.pkg). scannerd falls back
+# to it when the data partition has no valid database, and prefers it
+# when it is newer than the one installed.
+SIGNATURES = "//rootfs:default-signatures.txt"
+
 _COMMON_SERVICES = {
     "netmgrd": [
         "-platform",
@@ -105,5 +112,6 @@ def board_image(name, board, **kwargs):
         grub_dir = "third_party/_fetched/grub-%s/usr/lib/grub/%s" % (grub, grub) if grub else None,
         esp_files = b.get("esp_files", {}),
         fetched_esp_files = b.get("fetched_esp_files", {}),
+        signatures = SIGNATURES,
         **kwargs
     )

@@ -2,6 +2,7 @@ package platformweb_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/tls"
@@ -56,12 +57,20 @@ func (b *box) update(t *testing.T, u platformapi.JobUpdate) platformapi.JobUpdat
 // hostileBanner would add an element to the page if it were not escaped.
 const hostileBanner = `SSH-2.0-OpenSSH_9.2p1 <img src=x id=pwned>`
 
-// TestScanJobInBrowser: a job launched in the UI reaches the box at its
-// poll; the box's updates (progress, host batches, the summary), sent as
-// scannerd sends them, show on the job page as they come, hostile text
-// escaped; the JSON and CSV exports, fetched by the logged-in browser,
-// carry the hosts and ports.
-func TestScanJobInBrowser(t *testing.T) {
+// scanBench is a platformd on a loopback HTTPS port with one manager,
+// alice, a simulated box it knows (one poll), and a chromium logged in as
+// alice that activated the box.
+type scanBench struct {
+	base  string
+	bx    *box
+	boxID string
+	bctx  context.Context
+}
+
+var boxPoll = platformapi.PollRequest{Board: "virtual", Capacity: platformapi.Capacity{CPUs: 2, MaxScans: 1, ScannerOnline: true}}
+
+func newScanBench(t *testing.T) *scanBench {
+	t.Helper()
 	if _, err := os.Stat(chromium); err != nil {
 		t.Fatalf("this test needs Debian's chromium at %s (apt-get install chromium): %v", chromium, err)
 	}
@@ -91,20 +100,12 @@ func TestScanJobInBrowser(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	bx := &box{key: key, base: base, client: &http.Client{Timeout: 30 * time.Second,
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13}}}}
-	bx.poll(t, platformapi.PollRequest{Board: "virtual", Capacity: platformapi.Capacity{CPUs: 2, MaxScans: 1, ScannerOnline: true}})
+	bx.poll(t, boxPoll)
 	code := platformapi.ActivationCode(key.Public().(ed25519.PublicKey))
 
 	bctx := startChrome(t, chromium, dir, 120*time.Second)
 	c := css
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		chromeDo(t, bctx, what, steps...)
-	}
-	text := func(sel string) string {
-		t.Helper()
-		return chromeText(t, bctx, sel)
-	}
-	do("log in and activate",
+	chromeDo(t, bctx, "log in and activate",
 		chromedp.Navigate(base+"/login"),
 		chromedp.WaitVisible(c("#username")),
 		chromedp.SendKeys(c("#username"), "alice"),
@@ -117,6 +118,26 @@ func TestScanJobInBrowser(t *testing.T) {
 		chromedp.Click(c("#activate")),
 		chromedp.WaitVisible(c("#job-form")),
 	)
+	return &scanBench{base: base, bx: bx, boxID: store.BoxID(key.Public().(ed25519.PublicKey)), bctx: bctx}
+}
+
+// TestScanJobInBrowser: a job launched in the UI reaches the box at its
+// poll; the box's updates (progress, host batches, the summary), sent as
+// scannerd sends them, show on the job page as they come, hostile text
+// escaped; the JSON and CSV exports, fetched by the logged-in browser,
+// carry the hosts and ports.
+func TestScanJobInBrowser(t *testing.T) {
+	sb := newScanBench(t)
+	base, bx, bctx := sb.base, sb.bx, sb.bctx
+	c := css
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		chromeDo(t, bctx, what, steps...)
+	}
+	text := func(sel string) string {
+		t.Helper()
+		return chromeText(t, bctx, sel)
+	}
 	do("launch a scan",
 		chromedp.SetValue(c("#targets"), "10.0.0.0/24"),
 		chromedp.SetValue(c("#ports"), "1-9000"),
@@ -126,7 +147,7 @@ func TestScanJobInBrowser(t *testing.T) {
 	if got := text("#notice"); !strings.Contains(got, "Scan job launched") {
 		t.Errorf("notice after launching: %q", got)
 	}
-	resp := bx.poll(t, platformapi.PollRequest{Board: "virtual", Capacity: platformapi.Capacity{CPUs: 2, MaxScans: 1, ScannerOnline: true}})
+	resp := bx.poll(t, boxPoll)
 	if len(resp.Jobs) != 1 || resp.Jobs[0].Targets[0] != "10.0.0.0/24" {
 		t.Fatalf("the box got jobs %+v; want the one launched", resp.Jobs)
 	}
@@ -145,7 +166,7 @@ func TestScanJobInBrowser(t *testing.T) {
 	bx.update(t, batch1) // a retry: stored once
 
 	do("job page while running",
-		chromedp.Navigate(base+"/appliances/"+store.BoxID(key.Public().(ed25519.PublicKey))),
+		chromedp.Navigate(base+"/appliances/"+sb.boxID),
 		chromedp.WaitVisible(c("a.job-link")),
 		chromedp.Click(c("a.job-link")),
 		chromedp.WaitVisible(c("#hosts")),

@@ -15,7 +15,10 @@
 // activation code. From dnsmasq: the box's lease. From the platform's web
 // UI, as a manager uses it: the code on the console activates a pending
 // box (so scannerd reached the platform), the box page shows the board,
-// the scanner's version and the leased address the box reported, and the
+// the scanner's version, the version of the image's default signature
+// database (so scannerd verified the package the image build signed, with
+// the release key the image carries) and the leased address the box
+// reported, and the
 // console then shows the name the platform gave the box, with its address.
 //
 // Under Bazel the image, the CA and the platform's certificate and key are
@@ -79,7 +82,7 @@ var (
 	nameRE     = regexp.MustCompile(`id="name" value="([^"]*)"`)
 	boardRE    = regexp.MustCompile(`<th>Board</th><td>([^<]*)</td>`)
 	lanRE      = regexp.MustCompile(`<th>LAN</th><td>([^<]*)</td>`)
-	versionsRE = regexp.MustCompile(`<th>Versions</th><td>scanner ([^,<]*),`)
+	versionsRE = regexp.MustCompile(`<th>Versions</th><td>scanner ([^,<]*), signatures ([^<]*)</td>`)
 	escapeRE   = regexp.MustCompile("\x1b\\[[0-9;?]*[A-Za-z]")
 )
 
@@ -395,6 +398,11 @@ func TestProductImage(t *testing.T) {
 			}
 			if ver[1] != m.Version {
 				t.Errorf("the platform says the scanner is version %q, want the image's %q", ver[1], m.Version)
+			}
+			// scannerd verified the image's default signature package
+			// with the image's release key and reports its version.
+			if want := os.Getenv("PICKET_SIGNATURES_VERSION"); want == "" || ver[2] != want {
+				t.Errorf("the platform says the signatures are version %q, want the image's default %q (PICKET_SIGNATURES_VERSION)", ver[2], want)
 			}
 			break
 		}

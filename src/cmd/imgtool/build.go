@@ -10,6 +10,7 @@ import (
 
 	"picket.dev/picket/platforms/board"
 	"picket.dev/picket/src/base/command"
+	"picket.dev/picket/src/scan/sigpkg"
 	"picket.dev/picket/src/system/imagebuild"
 	"picket.dev/picket/src/system/kmod"
 	"picket.dev/picket/src/system/manifest"
@@ -40,6 +41,7 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 	var espFiles command.Strings
 	fs.Var(&espFiles, "esp-file", "DEST=SRC: put file SRC at DEST on the boot partition too (board firmware files); repeatable")
 	keyPath := fs.String("key", "", "release private key (PEM, from imgtool keygen)")
+	sigSrc := fs.String("signatures", "", "a signature database source: compiled, packed with its own version and date, signed with -key, as the image's default database (/"+sigpkg.DefaultImagePath[1:]+")")
 	out := fs.String("out", "", "disk image to write")
 	espMiB := fs.Int64("esp-mib", imagebuild.DefaultESPSize>>20, "boot partition size in MiB")
 	slotMiB := fs.Int64("slot-mib", imagebuild.DefaultSlotSize>>20, "size of each rootfs slot in MiB")
@@ -127,6 +129,13 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 	priv, err := manifest.LoadPrivateKey(*keyPath)
 	if err != nil {
 		return err
+	}
+	if *sigSrc != "" {
+		pkg, _, err := packSignatures(*sigSrc, priv)
+		if err != nil {
+			return err
+		}
+		files = append(files, imagebuild.File{Name: sigpkg.DefaultImagePath[1:], Data: pkg})
 	}
 	start := time.Now()
 	res, err := imagebuild.Build(context.Background(), *out, imagebuild.Config{

@@ -1,10 +1,12 @@
 // Command imgtool is the host tool for release images: it creates release
-// key pairs, and signs and verifies rootfs image manifests.
+// key pairs, signs and verifies rootfs image manifests, and packs signature
+// databases into packages signed with the same key.
 //
 //	imgtool keygen -out DIR
 //	imgtool sign -key release.key -board B -version V -image rootfs.img [-out rootfs.img.manifest]
 //	imgtool verify -pub release.pub -image rootfs.img [-manifest rootfs.img.manifest]
 //	imgtool build -board B -version V -kernel vmlinuz -initrd initrd.img -rootfs-dir DIR -key release.key -out disk.img
+//	imgtool sigpack -key release.key -in SOURCE -out signatures.pkg
 //	imgtool -version
 //
 // Each subcommand lives in its own file and is listed in commands; adding
@@ -37,6 +39,7 @@ func commands() []subcommand {
 		{"sign", "write the signed manifest of an image", runSign},
 		{"verify", "check an image against its signed manifest", runVerify},
 		{"build", "build a whole signed A/B disk image", runBuild},
+		{"sigpack", "write the signed package of a signature database", runSigpack},
 	}
 }
 

@@ -9,18 +9,36 @@
 // are not permitted) and uploads their progress and results, and serves scanner.sock (package scanapi):
 // the running job for LED S1, and the cancel the network manager calls
 // before it applies a change (netmgrd -scanner).
+//
+// It keeps the signature database in force (package sigpkg): at start the
+// newest that verifies with the release key (-release-pub, the key the
+// image's manifests are checked with) among those installed under
+// -data/signatures and the image's default (-signatures-default); its
+// version goes in every heartbeat and on scanner.sock. A new package is
+// installed while it runs, without a restart:
+//
+//	scannerd -install-signatures FILE [-socket scanner.sock]
+//
+// sends FILE to the running scannerd (POST /v1/signatures), prints the
+// version then in force, or the reason the package was refused (exit 1);
+// the database in force stays until a package passes every check.
 package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
 	"time"
+
+	"picket.dev/picket/src/base/atomicfile"
 
 	"picket.dev/picket/src/base/command"
 	"picket.dev/picket/src/link/boxid"
@@ -29,6 +47,9 @@ import (
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/scan/scanapi"
 	"picket.dev/picket/src/scan/scanner"
+	"picket.dev/picket/src/scan/sigdb"
+	"picket.dev/picket/src/scan/sigpkg"
+	"picket.dev/picket/src/system/manifest"
 )
 
 func main() {
@@ -43,7 +64,13 @@ func main() {
 	rate := p.Flags.Int("rate", 10000, "cap on a job's probes per second")
 	progress := p.Flags.Duration("progress", 10*time.Second, "how often a running job reports progress and uploads finished hosts")
 	connect := p.Flags.Bool("connect", false, "TCP connect scans only (no raw sockets)")
+	releasePub := p.Flags.String("release-pub", "/etc/picket/release.pub", "the release public key (PEM) signature packages must be signed with; a missing file: no signature database")
+	sigDefault := p.Flags.String("signatures-default", sigpkg.DefaultImagePath, "the image's default signature package (empty: none)")
+	install := p.Flags.String("install-signatures", "", "instead of running: send this signature package to the running scannerd (-socket) and print the version in force")
 	p.Main(func(ctx context.Context, log *slog.Logger) error {
+		if *install != "" {
+			return installSignatures(ctx, *scanSock, *install, p.Stdout)
+		}
 		roots, err := loadCA(*platformCA)
 		if err != nil {
 			return err
@@ -63,9 +90,18 @@ func main() {
 		mgr := netapi.Dial(*socket)
 		defer mgr.Close()
 
+		sigs, err := loadSignatures(*releasePub, *data, *sigDefault, log)
+		if err != nil {
+			return err
+		}
+		var linkSigs platformlink.Signatures // a nil store stays a nil interface
+		if sigs != nil {
+			linkSigs = sigs
+		}
 		var link *platformlink.Link
 		runner, err := scanner.NewRunner(scanner.RunnerConfig{
 			Uploader: uploader{&link}, Rate: *rate, ProgressEvery: *progress, Connect: *connect, Root: "/", Log: log,
+			Signatures: sigs,
 			Env: func(ctx context.Context, vlan int) (scanner.Env, error) {
 				return scanner.NetEnv(ctx, mgr, scanner.NetEnvOptions{Iface: *iface, PlatformHost: pu.Hostname()}, vlan)
 			},
@@ -75,7 +111,7 @@ func main() {
 		}
 		link, err = platformlink.New(platformlink.Config{
 			Platform: *platform, RootCAs: roots, Identity: id, Manager: mgr, DataDir: *data,
-			Board: p.Info.Board, Version: p.Info.Version, Log: log, Jobs: runner,
+			Board: p.Info.Board, Version: p.Info.Version, Log: log, Jobs: runner, Signatures: linkSigs,
 		})
 		if err != nil {
 			return err
@@ -106,6 +142,55 @@ func main() {
 type uploader struct{ link **platformlink.Link }
 
 func (u uploader) Enqueue(up platformapi.JobUpdate) error { return (*u.link).Enqueue(up) }
+
+// loadSignatures makes the signature store and puts the best database
+// found in force. Without the release key (a development run outside an
+// image) there is none: nil, and the heartbeat says "none".
+func loadSignatures(pubPath, data, image string, log *slog.Logger) (*sigpkg.Store[*sigdb.DB], error) {
+	pub, err := manifest.LoadPublicKey(pubPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		log.Warn("no release public key: running without a signature database", "path", pubPath)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("release key: %w", err)
+	}
+	s, err := sigpkg.New(sigpkg.Config[*sigdb.DB]{
+		Trusted: []ed25519.PublicKey{pub}, Compile: sigdb.Compile, VersionOf: (*sigdb.DB).Version,
+		Data: atomicfile.Dir(data), Dir: "signatures", Image: image, Log: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Load(); err != nil {
+		log.Warn("no signature database in force", "err", err)
+	}
+	return s, nil
+}
+
+// installSignatures sends a package to the running scannerd.
+func installSignatures(ctx context.Context, sock, path string, stdout io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, int64(sigpkg.MaxPackage)+1))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(b) > sigpkg.MaxPackage {
+		return fmt.Errorf("%s: %w: more than %d bytes", path, sigpkg.ErrOversize, sigpkg.MaxPackage)
+	}
+	c := scanapi.Dial(sock)
+	defer c.Close()
+	sig, err := c.InstallSignatures(ctx, b)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "signatures %s in force (created %s, from the %s)\n", sig.Version, sig.Created.Format(time.DateOnly), map[string]string{sigpkg.SourceData: "data partition", sigpkg.SourceImage: "image"}[sig.Source])
+	return err
+}
 
 func loadCA(path string) (*x509.CertPool, error) {
 	if path == "" {

@@ -51,6 +51,11 @@ const (
 	MaxUpdateVersionLen = 64
 	MaxUpdateURLLen     = 2048
 	MaxUpdateSHA256Len  = 64
+	// DefaultSignaturesMaxAgeDays is the signatures' age limit of a box
+	// the platform sets none for (Settings.SignaturesMaxAgeDays 0), and
+	// MaxSignaturesMaxAgeDays the largest the platform may set.
+	DefaultSignaturesMaxAgeDays = 7
+	MaxSignaturesMaxAgeDays     = 365
 )
 
 // Upper bounds of the encoded size of each part of a poll answer whose
@@ -69,8 +74,8 @@ const (
 	maxVLANJSON     = len(`{"id":4094,"name":"","address":""},`) + netcfg.MaxNameLen + maxPrefixText
 	maxRouteJSON    = len(`{"name":"","destination":"","gateway":""},`) + netcfg.MaxNameLen + maxPrefixText + maxAddrText
 	maxScanIPv6JSON = len(`{"method":"static","address":"","gateway":""}`) + maxPrefixText + maxAddrText
-	maxSettingsJSON = len(`{"version":,"name":,"poll_interval_seconds":,"scan_vlans":[],"routes":[],"scan_ipv6":}`) +
-		2*maxIntText + maxNameJSON + netcfg.MaxScanVLANs*maxVLANJSON + netcfg.MaxRoutes*maxRouteJSON + maxScanIPv6JSON
+	maxSettingsJSON = len(`{"version":,"name":,"poll_interval_seconds":,"scan_vlans":[],"routes":[],"scan_ipv6":,"signatures_max_age_days":}`) +
+		3*maxIntText + maxNameJSON + netcfg.MaxScanVLANs*maxVLANJSON + netcfg.MaxRoutes*maxRouteJSON + maxScanIPv6JSON
 	maxJobJSON = len(`{"id":"","targets":[],"ports":"","vlan":4094,"checks_off":[],"created":},`) + escapedMax*MaxJobIDLen +
 		MaxJobTargets*len(`"",`) + MaxJobTargetsLen + MaxPortsLen + maxTimeText + maxChecksOffJSON
 	maxChecksOffJSON = len(result.CheckClasses) * len(`"exposed",`)
@@ -140,6 +145,24 @@ func CheckJob(j Job) error {
 		}
 	}
 	return nil
+}
+
+// CheckSignaturesMaxAgeDays checks the signatures' age limit the
+// platform sets: 0 (the box's default) or 1 to MaxSignaturesMaxAgeDays.
+func CheckSignaturesMaxAgeDays(n int) error {
+	if n < 0 || n > MaxSignaturesMaxAgeDays {
+		return fmt.Errorf("signatures max age %d days: 1 to %d, or 0 for the default (%d)", n, MaxSignaturesMaxAgeDays, DefaultSignaturesMaxAgeDays)
+	}
+	return nil
+}
+
+// SignaturesMaxAge is the limit a box applies for the platform's setting
+// n: n itself when valid and set, else the default.
+func SignaturesMaxAge(n int) int {
+	if n <= 0 || CheckSignaturesMaxAgeDays(n) != nil {
+		return DefaultSignaturesMaxAgeDays
+	}
+	return n
 }
 
 // CheckTarget checks one scan target: an address or a network (CIDR)

@@ -21,7 +21,7 @@ func worstPollResponse() PollResponse {
 	name := strings.Repeat("<", MaxNameLen)
 	longV6 := netip.MustParsePrefix("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128")
 	longGW := netip.MustParseAddr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe")
-	s := &Settings{Version: math.MinInt64, Name: name, PollIntervalSeconds: math.MinInt, ScanIPv6: netcfg.ScanIPv6{
+	s := &Settings{Version: math.MinInt64, Name: name, PollIntervalSeconds: math.MinInt, SignaturesMaxAgeDays: math.MinInt, ScanIPv6: netcfg.ScanIPv6{
 		Method: netcfg.ScanIPv6Static, Address: longV6, Gateway: longGW}}
 	for i := 0; i < netcfg.MaxScanVLANs; i++ {
 		s.ScanVLANs = append(s.ScanVLANs, netcfg.ScanVLAN{ID: 4094, Name: strings.Repeat("v", netcfg.MaxNameLen), Address: longV6})
@@ -121,6 +121,10 @@ func TestChecks(t *testing.T) {
 		{"check classes", CheckJob(Job{ID: "j", Targets: []string{"h"}, Ports: "1", ChecksOff: make([]string, 9)}), "9 check classes off"},
 		{"job id", CheckJob(Job{ID: strings.Repeat("j", 65), Targets: []string{"h"}, Ports: "1"}), "job id"},
 		{"update", CheckUpdate(UpdateNotice{URL: strings.Repeat("u", 2049)}), "url"},
+		{"signatures max age", CheckSignaturesMaxAgeDays(30), ""},
+		{"signatures max age unset", CheckSignaturesMaxAgeDays(0), ""},
+		{"signatures max age too long", CheckSignaturesMaxAgeDays(366), "signatures max age 366 days: 1 to 365, or 0 for the default (7)"},
+		{"signatures max age negative", CheckSignaturesMaxAgeDays(-1), "signatures max age -1 days"},
 	} {
 		if tc.err != nil && !utf8.ValidString(tc.err.Error()) {
 			t.Errorf("%s: message is not valid UTF-8: %q", tc.name, tc.err)
@@ -130,6 +134,14 @@ func TestChecks(t *testing.T) {
 			t.Errorf("%s: refused: %v", tc.name, tc.err)
 		case tc.want != "" && (tc.err == nil || !strings.Contains(tc.err.Error(), tc.want)):
 			t.Errorf("%s: error %v; want one containing %q", tc.name, tc.err, tc.want)
+		}
+	}
+}
+
+func TestSignaturesMaxAge(t *testing.T) {
+	for in, want := range map[int]int{0: 7, -3: 7, 1: 1, 30: 30, 365: 365, 366: 7} {
+		if got := SignaturesMaxAge(in); got != want {
+			t.Errorf("SignaturesMaxAge(%d) = %d, want %d", in, got, want)
 		}
 	}
 }

@@ -116,6 +116,10 @@ type Settings struct {
 	ScanVLANs           []netcfg.ScanVLAN `json:"scan_vlans,omitempty"`
 	Routes              []netcfg.Route    `json:"routes,omitempty"`
 	ScanIPv6            netcfg.ScanIPv6   `json:"scan_ipv6"`
+	// SignaturesMaxAgeDays is the age in days past which the box shows
+	// its signature database as stale (SIGS STALE <n>d); 0: the box's
+	// default, DefaultSignaturesMaxAgeDays.
+	SignaturesMaxAgeDays int `json:"signatures_max_age_days,omitempty"`
 }
 
 // Platform returns the network part of s, for the network manager.

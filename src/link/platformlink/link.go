@@ -42,13 +42,19 @@ const (
 	Jitter = 0.1
 )
 
-// SignaturesNone is the signatures version reported until the scan engine
-// exists.
+// SignaturesNone is the signatures version reported while the box has no
+// signature database in force (or no scanner).
 const SignaturesNone = "none"
 
 // ScannerUnavailable is the error of the job updates sent while the box has
 // no scan engine.
 const ScannerUnavailable = "scanner not available"
+
+// Interrupted is the error of a job that was running when the scanner
+// stopped (a power cut, a crash, a restart): the hosts uploaded before
+// stand; the job is not run again, since a rerun's batches would reuse
+// the upload ids of the first run's and be taken for duplicates.
+const Interrupted = "the scanner stopped while this job ran (restart or power cut); the results uploaded before stand — launch the job again for the rest"
 
 // Config is what a Link needs.
 type Config struct {
@@ -83,6 +89,19 @@ type Config struct {
 	// nil means there is no scanner: every job is answered "scanner not
 	// available".
 	Jobs JobRunner
+	// Signatures is the signature database in force (scannerd's
+	// sigpkg.Store): its version goes in every heartbeat, and the
+	// platform's age limit is handed to it. nil: none (SignaturesNone).
+	Signatures Signatures
+}
+
+// Signatures is the signature database as the link sees it.
+type Signatures interface {
+	// Version is the version in force, "" when there is none.
+	Version() string
+	// SetMaxAgeDays sets the age past which the database is stale (the
+	// platform's setting; 0 or less: the default).
+	SetMaxAgeDays(days int)
 }
 
 // JobRunner runs scan jobs. The link hands it the jobs the platform
@@ -171,6 +190,19 @@ func New(cfg Config) (*Link, error) {
 	}
 	if s := l.st.PollIntervalSeconds; s > 0 {
 		l.interval = clampInterval(s)
+	}
+	if ids := l.st.interrupted(); len(ids) > 0 {
+		for _, id := range ids {
+			l.log.Warn("job interrupted by a restart; reported failed", "job", id)
+			l.st.Pending = append(l.st.Pending, platformapi.JobUpdate{
+				UploadID: id + "/" + platformapi.JobFailed, JobID: id, State: platformapi.JobFailed, Error: Interrupted})
+		}
+		if err := saveState(cfg.DataDir, l.st); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Signatures != nil {
+		cfg.Signatures.SetMaxAgeDays(platformapi.SignaturesMaxAge(l.st.SignaturesMaxAgeDays))
 	}
 	l.link = netapi.PlatformLink{State: netapi.LinkContacting}
 	return l, nil
@@ -371,10 +403,21 @@ func (l *Link) netStatus(ctx context.Context) netapi.Status {
 	return st
 }
 
+// signaturesVersion is the heartbeat's signatures version.
+func (l *Link) signaturesVersion() string {
+	if l.cfg.Signatures == nil {
+		return SignaturesNone
+	}
+	if v := l.cfg.Signatures.Version(); v != "" {
+		return platformapi.ClipText(v, platformapi.MaxReportLen)
+	}
+	return SignaturesNone
+}
+
 func (l *Link) pollRequest(st netapi.Status) platformapi.PollRequest {
 	req := platformapi.PollRequest{
 		Board:           l.cfg.Board,
-		Versions:        platformapi.Versions{Scanner: l.cfg.Version, Signatures: SignaturesNone},
+		Versions:        platformapi.Versions{Scanner: l.cfg.Version, Signatures: l.signaturesVersion()},
 		Capacity:        platformapi.Capacity{CPUs: runtime.NumCPU(), MemoryMB: memoryMB(l.cfg.MemInfo)},
 		SettingsVersion: l.st.SettingsVersion,
 		SettingsError:   l.st.SettingsError,
@@ -564,7 +607,11 @@ func (l *Link) applySettings(ctx context.Context, s platformapi.Settings) {
 	l.stMu.Lock()
 	l.st.SettingsVersion, l.st.RefusedVersion, l.st.SettingsError = s.Version, 0, ""
 	l.st.PollIntervalSeconds = s.PollIntervalSeconds
+	l.st.SignaturesMaxAgeDays = s.SignaturesMaxAgeDays
 	l.stMu.Unlock()
+	if l.cfg.Signatures != nil {
+		l.cfg.Signatures.SetMaxAgeDays(platformapi.SignaturesMaxAge(s.SignaturesMaxAgeDays))
+	}
 	l.log.Info("platform settings applied", "version", s.Version)
 	l.persist()
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -212,6 +213,41 @@ func TestJobFailedOnceAcrossRestart(t *testing.T) {
 	}
 	if n := strings.Count(r.log.String(), "updater not available yet"); n < 1 {
 		t.Errorf("update notice not logged")
+	}
+}
+
+// TestJobInterruptedByRestart: a job the runner accepted but never
+// finished when the scanner stopped (its accepted update and a batch of
+// hosts queued or uploaded, no final one) is reported failed, once, at
+// the next start, saying why; a job with its final update is left alone.
+func TestJobInterruptedByRestart(t *testing.T) {
+	r := newRig(t)
+	st := state{
+		Done: []string{"job-5/accepted", "job-6/accepted", "job-6/u1", "job-6/done"},
+		Pending: []platformapi.JobUpdate{
+			{UploadID: "job-7/accepted", JobID: "job-7", State: platformapi.JobAccepted},
+			{UploadID: "job-7/u1", JobID: "job-7", State: platformapi.JobRunning},
+		},
+	}
+	if err := saveState(r.dir, st); err != nil {
+		t.Fatal(err)
+	}
+	r.plat.set(func(p *fakePlatform) { p.active, p.name = true, "lab-box" })
+	ctx := context.Background()
+	l := r.link(t)
+	l.cycle(ctx)
+	l = r.link(t) // a second start finds nothing more to report
+	l.cycle(ctx)
+	r.plat.mu.Lock()
+	defer r.plat.mu.Unlock()
+	want := map[string]int{"job-7/accepted": 1, "job-7/u1": 1, "job-5/failed": 1, "job-7/failed": 1}
+	if !reflect.DeepEqual(r.plat.uploads, want) {
+		t.Fatalf("uploads %v, want %v", r.plat.uploads, want)
+	}
+	for _, id := range []string{"job-5", "job-7"} {
+		if u := r.plat.lastUpload[id+"/failed"]; u.JobID != id || u.State != platformapi.JobFailed || u.Error != Interrupted {
+			t.Errorf("final update of %s: %+v", id, u)
+		}
 	}
 }
 

@@ -220,6 +220,7 @@ type rig struct {
 	log    *syncbuf.Buffer
 	rand   float64
 	dial   DialFunc
+	sigs   Signatures // the link's Config.Signatures
 }
 
 // newRig serves a fake platform on 127.0.0.1, and the network manager's
@@ -280,6 +281,7 @@ func (r *rig) link(t *testing.T) *Link {
 		Platform: r.url, RootCAs: r.ca.Pool, Identity: r.id, Manager: c, DataDir: r.dir,
 		Board: "virtual", Version: "1.2.3", Clock: r.clock, Rand: func() float64 { return r.rand },
 		Log: slog.New(slog.NewTextHandler(r.log, nil)), Dial: r.dial, RequestTimeout: 20 * time.Second,
+		Signatures: r.sigs,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"picket.dev/picket/src/base/atomicfile"
 	"picket.dev/picket/src/link/platformapi"
@@ -26,6 +28,9 @@ type state struct {
 	SettingsVersion int64 `json:"settings_version"`
 	// PollIntervalSeconds is from the last settings applied.
 	PollIntervalSeconds int `json:"poll_interval_seconds,omitempty"`
+	// SignaturesMaxAgeDays is from the last settings applied (0: the
+	// default).
+	SignaturesMaxAgeDays int `json:"signatures_max_age_days,omitempty"`
 	// RefusedVersion is a newer version the network manager refused, with
 	// why: it is reported and not retried; a newer version is.
 	RefusedVersion int64  `json:"refused_version,omitempty"`
@@ -48,6 +53,32 @@ func (s *state) known(uploadID string) bool {
 		}
 	}
 	return false
+}
+
+// interrupted are the jobs a runner accepted that have no final update
+// (done, failed, canceled) queued or acknowledged: at start-up, jobs the
+// scanner was running when it stopped. In order of acceptance.
+func (s *state) interrupted() []string {
+	var out []string
+	check := func(uploadID string) {
+		id, ok := strings.CutSuffix(uploadID, "/"+platformapi.JobAccepted)
+		if !ok || slices.Contains(out, id) {
+			return
+		}
+		for _, final := range []string{platformapi.JobDone, platformapi.JobFailed, platformapi.JobCanceled} {
+			if s.known(id + "/" + final) {
+				return
+			}
+		}
+		out = append(out, id)
+	}
+	for _, d := range s.Done {
+		check(d)
+	}
+	for _, u := range s.Pending {
+		check(u.UploadID)
+	}
+	return out
 }
 
 func (s *state) ack(uploadID string) {

@@ -3,7 +3,9 @@
 // local API, feeds the operator's keys to the menu engine, hands every frame
 // to a display, and carries each confirmed change back: network changes to
 // the network manager, reboot and shutdown to the power control. It polls
-// the scanner's state (scanner.sock) to light LED S1 while a scan runs.
+// the scanner's state (scanner.sock) to light LED S1 while a scan runs and
+// to show the signature database's version and age (SIGS STALE <n>d past
+// the platform's limit).
 //
 // It owns the menu; the daemons own the devices.
 package loop
@@ -48,9 +50,34 @@ type Panel struct {
 	st   netapi.Status
 	test menu.TestReport
 
-	scanner  ScanSource
-	clock    clock.Clock
-	scanning bool // a scan job runs: LED S1
+	scanner ScanSource
+	clock   clock.Clock
+	scan    scanView // what the scanner last said
+}
+
+// scanView is what the screens show of the scanner's state: whether a job
+// runs (LED S1) and the signature database's version and age. It is
+// comparable, so a poll hands it on only when it changed.
+type scanView struct {
+	running          bool
+	sigs             string // version in force, "" none
+	ageDays, maxDays int
+}
+
+// viewOf is what st says at now; a scanner that does not answer runs no
+// scan and has no signatures to show.
+func viewOf(st scanapi.State, err error, now time.Time) scanView {
+	if err != nil {
+		return scanView{}
+	}
+	v := scanView{running: st.Running}
+	if s := st.Signatures; s != nil {
+		v.sigs, v.maxDays = s.Version, s.MaxAgeDays
+		if d := now.Sub(s.Created); d > 0 {
+			v.ageDays = int(d / (24 * time.Hour))
+		}
+	}
+	return v
 }
 
 // ScanSource is the scanner's state: scanapi.Client on scanner.sock.
@@ -58,7 +85,8 @@ type ScanSource interface {
 	State(ctx context.Context) (scanapi.State, error)
 }
 
-// ScanPollEvery is how often Serve asks the scanner whether a job runs.
+// ScanPollEvery is how often Serve asks the scanner whether a job runs
+// (and which signatures it holds).
 // The API has no subscription; a second is what a person notices of a
 // light.
 const ScanPollEvery = time.Second
@@ -75,10 +103,16 @@ func (p *Panel) WatchScanner(s ScanSource, c clock.Clock) {
 
 // ScanRunning tells the panel whether a scan runs (LED S1).
 func (p *Panel) ScanRunning(running bool) {
-	if p.scanning == running {
+	v := p.scan
+	v.running = running
+	p.scanView(v)
+}
+
+func (p *Panel) scanView(v scanView) {
+	if p.scan == v {
 		return
 	}
-	p.scanning = running
+	p.scan = v
 	p.menu.Update(p.state())
 }
 
@@ -231,9 +265,9 @@ func Serve(ctx context.Context, p *Panel, in Inputs, d Display) error {
 	if err != nil {
 		return fmt.Errorf("subscribe to network status: %w", err)
 	}
-	var scanc chan bool // nil without a scanner: never ready
+	var scanc chan scanView // nil without a scanner: never ready
 	if p.scanner != nil {
-		scanc = make(chan bool)
+		scanc = make(chan scanView)
 		go pollScanner(ctx, p.scanner, p.clock, p.log, scanc)
 	}
 	if err := d.Draw(p.Frame()); err != nil {
@@ -250,8 +284,8 @@ func Serve(ctx context.Context, p *Panel, in Inputs, d Display) error {
 			p.Key(ctx, ev)
 		case <-in.Abandon:
 			p.Abandon()
-		case running := <-scanc:
-			p.ScanRunning(running)
+		case v := <-scanc:
+			p.scanView(v)
 		case st, ok := <-sub:
 			if !ok {
 				if ctx.Err() != nil {
@@ -267,12 +301,14 @@ func Serve(ctx context.Context, p *Panel, in Inputs, d Display) error {
 	}
 }
 
-// pollScanner sends on out whether a scan runs, at once and then at each
-// change, asking src every ScanPollEvery until ctx ends.
-func pollScanner(ctx context.Context, src ScanSource, c clock.Clock, log *slog.Logger, out chan<- bool) {
+// pollScanner sends on out what the scanner says (a scan runs, the
+// signatures and their age), at once and then at each change, asking src
+// every ScanPollEvery until ctx ends.
+func pollScanner(ctx context.Context, src ScanSource, c clock.Clock, log *slog.Logger, out chan<- scanView) {
 	tick := c.NewTicker(ScanPollEvery)
 	defer tick.Stop()
-	last, reachable, first := false, true, true
+	var last scanView
+	reachable, first := true, true
 	for {
 		qctx, cancel := context.WithTimeout(ctx, ScanPollEvery)
 		st, err := src.State(qctx)
@@ -288,14 +324,14 @@ func pollScanner(ctx context.Context, src ScanSource, c clock.Clock, log *slog.L
 				log.Info("scanner not reachable: no scan shown as running", "err", err)
 			}
 		}
-		running := err == nil && st.Running
-		if first || running != last {
+		v := viewOf(st, err, c.Now())
+		if first || v != last {
 			select {
-			case out <- running:
+			case out <- v:
 			case <-ctx.Done():
 				return
 			}
-			first, last = false, running
+			first, last = false, v
 		}
 		select {
 		case <-ctx.Done():

@@ -18,7 +18,11 @@ func (p *Panel) state() menu.State {
 		Platform:    menu.PlatformContacting,
 		Software:    p.version,
 		Test:        p.test,
-		ScanRunning: p.scanning,
+		ScanRunning: p.scan.running,
+
+		Signatures:           p.scan.sigs,
+		SignaturesAgeDays:    p.scan.ageDays,
+		SignaturesMaxAgeDays: p.scan.maxDays,
 	}
 	var failure *netapi.Step
 	if p.st.LastTest != nil {

@@ -192,10 +192,15 @@ type Status struct {
 	WAN  IPv4Addrs // WAN IPv4 now (split networking)
 	LAN6 IPv6Addrs // LAN IPv6 now (IPv6-only mode)
 
-	Software   string    // software version, for SHOW STATUS
-	Signatures string    // signature set version
-	LastPoll   time.Time // zero: never
-	LastError  string    // last error talking to the platform, "" if none
+	Software   string // software version, for SHOW STATUS
+	Signatures string // signature set version ("" none)
+	// SignaturesAgeDays is how many whole days old the signature set
+	// is, and SignaturesMaxAgeDays the platform's limit (0: none known):
+	// older than it, the screens say SIGS STALE <n>d.
+	SignaturesAgeDays    int
+	SignaturesMaxAgeDays int
+	LastPoll             time.Time // zero: never
+	LastError            string    // last error talking to the platform, "" if none
 
 	Test TestReport // the last TEST CONNECTIVITY
 }

@@ -118,9 +118,39 @@ func (m *Menu) nameIPFrame() frame.Frame {
 			f.SetLine(1+i, lines[i])
 		}
 	}
+	// Stale signatures take the first free row (always on 20x4; on 16x2
+	// when name and address share the top row); SHOW STATUS says it too.
+	if stale, ok := st.signaturesStale(); ok {
+		for row := 1; row < g.Rows; row++ {
+			if strings.TrimSpace(f.Line(row)) == "" {
+				f.SetLine(row, clip(stale, g.Cols-1))
+				break
+			}
+		}
+	}
 	f.WriteAt(g.Rows-1, g.Cols-1, "*")
 	f.SetNav(nav)
 	return f
+}
+
+// signaturesStale is "SIGS STALE <n>d" when the signature set is older
+// than the platform's limit.
+func (st Status) signaturesStale() (string, bool) {
+	if st.Signatures == "" || st.SignaturesMaxAgeDays <= 0 || st.SignaturesAgeDays <= st.SignaturesMaxAgeDays {
+		return "", false
+	}
+	return fmt.Sprintf("SIGS STALE %dd", st.SignaturesAgeDays), true
+}
+
+// signaturesAge is SHOW STATUS's SIGS AGE: "<n>d", or the stale warning.
+func (st Status) signaturesAge() string {
+	if st.Signatures == "" {
+		return "NONE"
+	}
+	if s, ok := st.signaturesStale(); ok {
+		return s
+	}
+	return fmt.Sprintf("%dd", st.SignaturesAgeDays)
 }
 
 // messageScreen shows a message (a refusal, a failure) until a key other
@@ -361,6 +391,7 @@ func (m *Menu) statusEntries() []statusEntry {
 	add("MAC ADDRESS", orNone(st.MAC))
 	add("SOFTWARE", orNone(st.Software))
 	add("SIGNATURES", orNone(st.Signatures))
+	add("SIGS AGE", st.signaturesAge())
 	if st.LastPoll.IsZero() {
 		add("LAST POLL", "NEVER")
 	} else {

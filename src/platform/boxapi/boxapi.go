@@ -31,7 +31,9 @@ import (
 	"time"
 
 	"picket.dev/picket/src/link/platformapi"
+	"picket.dev/picket/src/platform/findings"
 	"picket.dev/picket/src/platform/store"
+	"picket.dev/picket/src/scan/result"
 )
 
 // Defaults of Server's limits.
@@ -294,7 +296,7 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, j := range jobs {
 			if j.State == store.JobPending {
-				resp.Jobs = append(resp.Jobs, platformapi.Job{ID: j.ID, Targets: j.Targets, Ports: j.Ports, VLAN: j.VLAN, Created: j.Created})
+				resp.Jobs = append(resp.Jobs, platformapi.Job{ID: j.ID, Targets: j.Targets, Ports: j.Ports, VLAN: j.VLAN, ChecksOff: j.ChecksOff, Created: j.Created})
 			}
 		}
 		if s.Update != nil {
@@ -471,8 +473,10 @@ func (s *Server) jobUpdate(w http.ResponseWriter, r *http.Request) {
 		err = refuse(http.StatusBadRequest, platformapi.ErrBadRequest, "job_id is required, at most %d characters", platformapi.MaxJobIDLen)
 	case !jobStates[u.State]:
 		err = refuse(http.StatusBadRequest, platformapi.ErrBadRequest, "state %q; allowed: accepted, running, done, failed, canceled", clip(u.State))
-	default:
-		err = checkResults(&u)
+	}
+	var cut cuts
+	if err == nil {
+		cut, err = checkResults(&u)
 	}
 	if err != nil {
 		s.fail(w, r, key, err)
@@ -536,11 +540,18 @@ func (s *Server) jobUpdate(w http.ResponseWriter, r *http.Request) {
 			j.Summary = u.Summary
 		}
 		j.State, j.Error, j.Updated = u.State, clip(u.Error), now
+		j.FindingsDropped += cut.dropped
+		j.FindingTextsCut += cut.texts
 		if len(u.Result) > 0 {
 			j.Result = u.Result
 		}
 		if err := tx.PutJob(j); err != nil {
 			return err
+		}
+		if u.State == platformapi.JobDone {
+			if err := trackFindings(tx, j); err != nil {
+				return err
+			}
 		}
 		b.LastSeen = now
 		if err := tx.PutBox(b); err != nil {
@@ -553,4 +564,23 @@ func (s *Server) jobUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// trackFindings makes the first-seen and fixed record of job j, just
+// done, against the previous done job of the same targets (see package
+// findings for the rules).
+func trackFindings(tx store.Tx, j store.Job) error {
+	var prev *findings.Tracking
+	p, err := store.PreviousTracking(tx, j)
+	switch {
+	case err == nil:
+		prev = &p
+	case !errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("findings of job %s: %w", j.ID, err)
+	}
+	tr := findings.NewTracker(prev, j.ID, j.Updated, j.ChecksOff)
+	if err := tx.EachHost(j.ID, 0, func(h result.Host) error { tr.Add(h); return nil }); err != nil {
+		return fmt.Errorf("findings of job %s: %w", j.ID, err)
+	}
+	return tx.PutTracking(tr.Done())
 }

@@ -176,7 +176,7 @@ func TestActivePoll(t *testing.T) {
 	if err != nil {
 		t.Fatalf("save settings: %v", err)
 	}
-	job, err := fleet.LaunchJob(b.st, box.ID, alice, "10.100.0.0/24", "22,80", "100", b.clock.Now())
+	job, err := fleet.LaunchJob(b.st, box.ID, alice, "10.100.0.0/24", "22,80", "100", nil, b.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +308,7 @@ func TestOtherBoxJobRefused(t *testing.T) {
 	keyA, keyB := newKey(t), newKey(t)
 	boxA := b.activate(t, keyA, alice)
 	b.activate(t, keyB, alice)
-	job, err := fleet.LaunchJob(b.st, boxA.ID, alice, "10.0.0.1", "80", "", b.clock.Now())
+	job, err := fleet.LaunchJob(b.st, boxA.ID, alice, "10.0.0.1", "80", "", nil, b.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +339,7 @@ func TestIdempotentUpload(t *testing.T) {
 	b := newBench(t)
 	key := newKey(t)
 	box := b.activate(t, key, alice)
-	job, _ := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.1", "80", "", b.clock.Now())
+	job, _ := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.1", "80", "", nil, b.clock.Now())
 	u := platformapi.JobUpdate{UploadID: "up-7", JobID: job.ID, State: platformapi.JobDone, Result: json.RawMessage(`{"hosts":1}`)}
 	for i, wantDup := range []bool{false, true, true} {
 		code, resp, e := b.update(t, key, u)
@@ -348,7 +348,7 @@ func TestIdempotentUpload(t *testing.T) {
 		}
 	}
 	// Same upload id for another job: a conflict, not a silent duplicate.
-	job2, _ := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.2", "80", "", b.clock.Now())
+	job2, _ := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.2", "80", "", nil, b.clock.Now())
 	if code, _, _ := b.update(t, key, platformapi.JobUpdate{UploadID: "up-7", JobID: job2.ID, State: platformapi.JobRunning}); code != http.StatusConflict {
 		t.Errorf("upload id reused for another job: %d, want 409", code)
 	}
@@ -488,7 +488,7 @@ func TestPollAtEveryLimit(t *testing.T) {
 	}
 	j := webui.LimitJob()
 	for i := 0; i < platformapi.MaxPendingJobs; i++ {
-		if _, err := fleet.LaunchJob(b.st, box.ID, alice, j.Get("targets"), j.Get("ports"), "", b.clock.Now()); err != nil {
+		if _, err := fleet.LaunchJob(b.st, box.ID, alice, j.Get("targets"), j.Get("ports"), "", nil, b.clock.Now()); err != nil {
 			t.Fatalf("job %d at the limits: %v", i+1, err)
 		}
 	}
@@ -597,8 +597,8 @@ func TestCanceledAndDeletedJobs(t *testing.T) {
 	b := newBench(t)
 	key := newKey(t)
 	box := b.activate(t, key, alice)
-	j1, _ := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.1", "80", "", b.clock.Now())
-	j2, _ := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.2", "80", "", b.clock.Now())
+	j1, _ := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.1", "80", "", nil, b.clock.Now())
+	j2, _ := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.2", "80", "", nil, b.clock.Now())
 	if _, resp, _ := b.poll(t, key, platformapi.PollRequest{}); len(resp.Jobs) != 2 {
 		t.Fatalf("%d jobs sent, want 2", len(resp.Jobs))
 	}

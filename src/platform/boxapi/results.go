@@ -11,8 +11,10 @@ package boxapi
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
+	"strings"
 
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/scan/result"
@@ -27,7 +29,30 @@ const (
 	maxFacts      = 64
 	maxListItems  = 64 // algorithms, SANs, TLS versions, redirects
 	maxChainCerts = 10
+
+	// Findings: a host's count, and the texts of one (evidence at most
+	// 512 bytes, as result.Finding says the box sends).
+	maxHostFindings = 256
+	maxFindingID    = 64
+	maxEvidence     = 512
+	maxRemediation  = 2048
+	maxFindingRefs  = 16
+	maxFindingIDs   = 64 // CVEs, CWEs
 )
+
+// cuts counts what cleaning left out of an update's findings (the job
+// page says so).
+type cuts struct{ dropped, texts int }
+
+// clipMark is clipN that marks a cut text with "…" and counts it.
+func (c *cuts) clipMark(s string, n int) string {
+	v := clipN(s, n)
+	if len(v) == len(strings.ToValidUTF8(s, "\uFFFD")) {
+		return v
+	}
+	c.texts++
+	return clipN(s, n-len("…")) + "…"
+}
 
 var phases = []string{"", "resolving", "discovery", "portscan", "services", "done"}
 
@@ -57,7 +82,13 @@ func checkSummary(s *platformapi.ScanSummary) error {
 	if s.HostsUp < 0 || s.OpenPorts < 0 {
 		return badResult("summary: negative hosts_up or open_ports")
 	}
+	for sev, n := range s.Findings {
+		if !slices.Contains(result.Severities[:], sev) || n < 0 {
+			return badResult("summary: findings: %q: %d; want counts of critical, high, medium, low, info", clip(string(sev)), n)
+		}
+	}
 	s.Interface, s.Method = clipN(s.Interface, 64), clipN(s.Method, 32)
+	s.Signatures = clipN(s.Signatures, platformapi.MaxReportLen)
 	return nil
 }
 
@@ -73,8 +104,9 @@ func clipAll(l []string, items, n int) []string {
 	return l
 }
 
-// checkHosts validates and cleans the hosts of an update in place.
-func checkHosts(hosts []result.Host) error {
+// checkHosts validates and cleans the hosts of an update in place,
+// counting in c what it left out of their findings.
+func checkHosts(hosts []result.Host, c *cuts) error {
 	for i := range hosts {
 		h := &hosts[i]
 		if !h.Addr.IsValid() {
@@ -104,7 +136,45 @@ func checkHosts(hosts []result.Host) error {
 				cleanService(p.Service)
 			}
 		}
+		if len(h.Findings) > maxHostFindings {
+			c.dropped += len(h.Findings) - maxHostFindings
+			h.Findings = h.Findings[:maxHostFindings]
+		}
+		for k := range h.Findings {
+			if err := cleanFinding(&h.Findings[k], c); err != nil {
+				return badResult("host %s: finding %d: %v", h.Addr, k+1, err)
+			}
+		}
 	}
+	return nil
+}
+
+// cleanFinding refuses a finding the pages could not show or track (no
+// id, a severity, class or protocol outside the model, a CVSS score
+// outside 0-10) and cuts its texts and lists.
+func cleanFinding(f *result.Finding, c *cuts) error {
+	switch {
+	case f.ID == "" || len(f.ID) > maxFindingID:
+		return fmt.Errorf("id %q: required, at most %d bytes", clip(f.ID), maxFindingID)
+	case !slices.Contains(result.Severities[:], f.Severity):
+		return fmt.Errorf("%s: severity %q; allowed: critical, high, medium, low, info", clip(f.ID), clip(string(f.Severity)))
+	case f.Class != "" && !slices.Contains(result.CheckClasses[:], f.Class):
+		return fmt.Errorf("%s: check class %q; allowed: %v", clip(f.ID), clip(string(f.Class)), result.CheckClasses)
+	case math.IsNaN(f.CVSS) || f.CVSS < 0 || f.CVSS > 10:
+		return fmt.Errorf("%s: CVSS score %v; want 0.0 to 10.0", clip(f.ID), f.CVSS)
+	case f.Proto != "" && f.Proto != result.TCP && f.Proto != result.UDP:
+		return fmt.Errorf("%s: protocol %q; allowed: tcp, udp, or none with port 0 (the host)", clip(f.ID), clip(string(f.Proto)))
+	case f.Proto == "" && f.Port != 0:
+		return fmt.Errorf("%s: port %d without a protocol", clip(f.ID), f.Port)
+	}
+	f.ID = strings.ToValidUTF8(f.ID, "\uFFFD")
+	f.Title = c.clipMark(f.Title, maxText)
+	f.Vector = clipN(f.Vector, 128)
+	f.Evidence = c.clipMark(f.Evidence, maxEvidence)
+	f.Remediation = c.clipMark(f.Remediation, maxRemediation)
+	f.CVEs = clipAll(f.CVEs, maxFindingIDs, 32)
+	f.CWEs = clipAll(f.CWEs, maxFindingIDs, 16)
+	f.References = clipAll(f.References, maxFindingRefs, maxLongText)
 	return nil
 }
 
@@ -149,16 +219,18 @@ func cleanService(s *result.Service) {
 	}
 }
 
-// checkResults checks an update's result fields (see the file comment).
-func checkResults(u *platformapi.JobUpdate) error {
+// checkResults checks an update's result fields (see the file comment)
+// and returns what it cut of the findings.
+func checkResults(u *platformapi.JobUpdate) (cuts, error) {
+	var c cuts
 	if err := checkProgress(u.Progress); err != nil {
-		return err
+		return c, err
 	}
 	if err := checkSummary(u.Summary); err != nil {
-		return err
+		return c, err
 	}
-	if err := checkHosts(u.Hosts); err != nil {
-		return fmt.Errorf("hosts: %w", err)
+	if err := checkHosts(u.Hosts, &c); err != nil {
+		return c, fmt.Errorf("hosts: %w", err)
 	}
-	return nil
+	return c, nil
 }

@@ -21,6 +21,7 @@ import (
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/net/netcfg"
 	"picket.dev/picket/src/platform/store"
+	"picket.dev/picket/src/scan/result"
 )
 
 // Visible reports whether u may see and manage b: active boxes of u's
@@ -527,12 +528,35 @@ func ParseJobVLAN(vlan string, vlans []netcfg.ScanVLAN) (int, error) {
 	return 0, FieldErrors{"vlan": {fmt.Sprintf("VLAN %d is not one of this appliance's scanning VLANs (%s); add it in the settings first, or pick one of those", id, strings.Join(have, ", "))}}
 }
 
+// ParseChecksOff checks the check classes a job form switches off (each
+// one of result.CheckClasses) and returns them in that list's order,
+// without duplicates.
+func ParseChecksOff(classes []string) ([]string, error) {
+	var out []string
+	for _, c := range classes {
+		if !slices.Contains(result.CheckClasses[:], result.CheckClass(c)) {
+			return nil, FieldErrors{"checks_off": {fmt.Sprintf("%s is not a check class; the classes are %v", quoted(c), result.CheckClasses)}}
+		}
+	}
+	for _, c := range result.CheckClasses {
+		if slices.Contains(classes, string(c)) {
+			out = append(out, string(c))
+		}
+	}
+	return out, nil
+}
+
 // LaunchJob records a new pending job on the box, to scan through vlan
 // (the form's value: "" or "0" the LAN, else one of the box's scanning
-// VLANs, ParseJobVLAN); the box gets it at its next poll. A box has at
+// VLANs, ParseJobVLAN) with the check classes checksOff switched off
+// (ParseChecksOff); the box gets it at its next poll. A box has at
 // most platformapi.MaxPendingJobs jobs waiting.
-func LaunchJob(st store.Store, boxID string, u store.User, targets, ports, vlan string, now time.Time) (store.Job, error) {
+func LaunchJob(st store.Store, boxID string, u store.User, targets, ports, vlan string, checksOff []string, now time.Time) (store.Job, error) {
 	ts, ps, err := ParseJob(targets, ports)
+	if err != nil {
+		return store.Job{}, err
+	}
+	off, err := ParseChecksOff(checksOff)
 	if err != nil {
 		return store.Job{}, err
 	}
@@ -540,7 +564,7 @@ func LaunchJob(st store.Store, boxID string, u store.User, targets, ports, vlan 
 	if err != nil {
 		return store.Job{}, err
 	}
-	j := store.Job{ID: id, BoxID: boxID, Targets: ts, Ports: ps, State: store.JobPending, CreatedBy: u.Name, Created: now, Updated: now}
+	j := store.Job{ID: id, BoxID: boxID, Targets: ts, Ports: ps, ChecksOff: off, State: store.JobPending, CreatedBy: u.Name, Created: now, Updated: now}
 	err = st.Update(func(tx store.Tx) error {
 		b, err := tx.Box(boxID)
 		if err != nil || !Visible(u, b) {

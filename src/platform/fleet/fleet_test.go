@@ -292,13 +292,13 @@ func TestJobsWaitingCapCancelDelete(t *testing.T) {
 	b := activeBox(t, st, alice, "")
 	var jobs []store.Job
 	for i := 0; i < platformapi.MaxPendingJobs; i++ {
-		j, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", "", t0)
+		j, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", "", nil, t0)
 		if err != nil {
 			t.Fatalf("job %d: %v", i+1, err)
 		}
 		jobs = append(jobs, j)
 	}
-	if _, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", "", t0); err == nil || !strings.Contains(err.Error(), "8 jobs it has not picked up") {
+	if _, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", "", nil, t0); err == nil || !strings.Contains(err.Error(), "8 jobs it has not picked up") {
 		t.Fatalf("job %d: %v; want the cap", platformapi.MaxPendingJobs+1, err)
 	}
 	// Someone of another account sees neither the box nor its jobs.
@@ -325,7 +325,7 @@ func TestJobsWaitingCapCancelDelete(t *testing.T) {
 	}
 	// Two places free again.
 	for i := 0; i < 2; i++ {
-		if _, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", "", t0); err != nil {
+		if _, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", "", nil, t0); err != nil {
 			t.Fatalf("after cancel and delete, job %d: %v", i+1, err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"picket.dev/picket/src/platform/findings"
 	"picket.dev/picket/src/scan/result"
 )
 
@@ -38,12 +39,14 @@ var (
 	bUploads = []byte("uploads")  // box id + "/" + upload id
 	// bJobHosts holds each job's hosts: job id + "/" + index (10 digits).
 	bJobHosts = []byte("job_hosts")
+	// bTracking holds each done job's findings.Tracking, by job id.
+	bTracking = []byte("job_tracking")
 	bSessions = []byte("sessions")
 	// bSessionExp orders sessions by expiry: expires (ns, 20 digits) +
 	// "/" + id, so that expired sessions are found without reading the
 	// others.
 	bSessionExp = []byte("session_expiry")
-	allBucket   = [][]byte{bBoxes, bBoxKey, bBoxCode, bBoxName, bPending, bUsers, bJobs, bBoxJobs, bUploads, bSessions, bSessionExp, bJobHosts}
+	allBucket   = [][]byte{bBoxes, bBoxKey, bBoxCode, bBoxName, bPending, bUsers, bJobs, bBoxJobs, bUploads, bSessions, bSessionExp, bJobHosts, bTracking}
 )
 
 // Bolt is the embedded Store: one bbolt file.
@@ -263,6 +266,9 @@ func (t boltTx) DeleteJob(id string) error {
 	if err := t.tx.Bucket(bJobs).Delete([]byte(id)); err != nil {
 		return fmt.Errorf("delete job %s: %w", id, err)
 	}
+	if err := t.tx.Bucket(bTracking).Delete([]byte(id)); err != nil {
+		return fmt.Errorf("delete job %s: tracking: %w", id, err)
+	}
 	hosts := t.tx.Bucket(bJobHosts)
 	prefix := []byte(id + "/")
 	var keys [][]byte
@@ -302,6 +308,12 @@ func (t boltTx) AppendHosts(jobID string, hosts []result.Host) (Job, error) {
 		}
 		j.Hosts++
 		j.HostBytes += int64(len(raw))
+		for _, f := range h.Findings {
+			if j.Findings == nil {
+				j.Findings = map[result.Severity]int{}
+			}
+			j.Findings[f.Severity]++
+		}
 	}
 	if err := t.PutJob(j); err != nil {
 		return j, err
@@ -310,9 +322,25 @@ func (t boltTx) AppendHosts(jobID string, hosts []result.Host) (Job, error) {
 }
 
 func (t boltTx) EachHost(jobID string, from int, fn func(result.Host) error) error {
+	return t.eachHost(jobID, from, false, fn)
+}
+
+func (t boltTx) EachFindingHost(jobID string, from int, fn func(result.Host) error) error {
+	return t.eachHost(jobID, from, true, fn)
+}
+
+// findingsField is how encoding/json writes a host's non-empty findings
+// list. Inside a JSON string a quote is escaped, so the bytes cannot
+// occur there: a host whose record lacks them has no findings.
+var findingsField = []byte(`"findings":[`)
+
+func (t boltTx) eachHost(jobID string, from int, findingsOnly bool, fn func(result.Host) error) error {
 	prefix := []byte(jobID + "/")
 	c := t.tx.Bucket(bJobHosts).Cursor()
 	for k, v := c.Seek(fmt.Appendf(nil, "%s/%010d", jobID, max(0, from))); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if findingsOnly && !bytes.Contains(v, findingsField) {
+			continue
+		}
 		var h result.Host
 		if err := json.Unmarshal(v, &h); err != nil {
 			return fmt.Errorf("decode host %q: %w", k, err)
@@ -322,6 +350,17 @@ func (t boltTx) EachHost(jobID string, from int, fn func(result.Host) error) err
 		}
 	}
 	return nil
+}
+
+func (t boltTx) Tracking(jobID string) (findings.Tracking, error) {
+	return get[findings.Tracking](t, bTracking, jobID, "findings tracking of job")
+}
+
+func (t boltTx) PutTracking(tr findings.Tracking) error {
+	if _, err := t.Job(tr.Job); err != nil {
+		return fmt.Errorf("findings tracking: %w", err)
+	}
+	return put(t, bTracking, tr.Job, tr)
 }
 
 func (t boltTx) JobsOf(boxID string) ([]Job, error) {

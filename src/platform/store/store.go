@@ -1,7 +1,8 @@
 // Package store is the persistence of the Picket platform server: boxes,
 // user accounts, scan jobs with their progress and results (the hosts a
-// box uploaded, bounded per job: see Limits), the upload ids of job
-// updates and web sessions, behind the Store interface. Open gives the embedded
+// box uploaded, with their findings, bounded per job: see Limits), each
+// done job's findings tracking record (package findings), the upload ids
+// of job updates and web sessions, behind the Store interface. Open gives the embedded
 // implementation (a bbolt file); another database can stand behind the
 // same interface.
 //
@@ -13,9 +14,11 @@ package store
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"picket.dev/picket/src/link/platformapi"
+	"picket.dev/picket/src/platform/findings"
 	"picket.dev/picket/src/scan/result"
 )
 
@@ -126,10 +129,13 @@ type Job struct {
 	Ports   string   `json:"ports"`
 	// VLAN is the interface the job scans through: 0 the box's LAN,
 	// else one of its scanning VLANs (platformapi.Job.VLAN).
-	VLAN   int             `json:"vlan,omitempty"`
-	State  string          `json:"state"`
-	Error  string          `json:"error,omitempty"`
-	Result json.RawMessage `json:"result,omitempty"`
+	VLAN int `json:"vlan,omitempty"`
+	// ChecksOff are the check classes (result.CheckClass) switched off
+	// for the job (platformapi.Job.ChecksOff).
+	ChecksOff []string        `json:"checks_off,omitempty"`
+	State     string          `json:"state"`
+	Error     string          `json:"error,omitempty"`
+	Result    json.RawMessage `json:"result,omitempty"`
 	// CanceledBy is the person who canceled the job on the platform (the
 	// State is then canceled); the box's later updates are not recorded.
 	CanceledBy string `json:"canceled_by,omitempty"`
@@ -140,12 +146,21 @@ type Job struct {
 	// Hosts and HostBytes count the hosts stored for the job
 	// (AppendHosts) and their encoded size; Truncated says why hosts
 	// were refused (the job reached the Limits), empty when none were.
-	Hosts     int       `json:"hosts,omitempty"`
-	HostBytes int64     `json:"host_bytes,omitempty"`
-	Truncated string    `json:"truncated,omitempty"`
-	CreatedBy string    `json:"created_by"`
-	Created   time.Time `json:"created"`
-	Updated   time.Time `json:"updated"`
+	Hosts     int    `json:"hosts,omitempty"`
+	HostBytes int64  `json:"host_bytes,omitempty"`
+	Truncated string `json:"truncated,omitempty"`
+	// Findings counts the findings of the stored hosts by severity
+	// (AppendHosts keeps it).
+	Findings map[result.Severity]int `json:"findings,omitempty"`
+	// FindingsDropped and FindingTextsCut count what the box API left
+	// out of the box's findings to keep them within its bounds: findings
+	// of a host beyond its limit, and texts (evidence, remediation...)
+	// cut short, marked with "…".
+	FindingsDropped int       `json:"findings_dropped,omitempty"`
+	FindingTextsCut int       `json:"finding_texts_cut,omitempty"`
+	CreatedBy       string    `json:"created_by"`
+	Created         time.Time `json:"created"`
+	Updated         time.Time `json:"updated"`
 }
 
 // Upload records one applied JobUpdate, by the box's upload id.
@@ -222,6 +237,13 @@ type Tx interface {
 	// error (returned as is). Hosts are only ever appended, so a reader
 	// can go through many in chunks, one short transaction each.
 	EachHost(jobID string, from int, fn func(result.Host) error) error
+	// EachFindingHost is EachHost for the hosts that have findings
+	// (others are skipped without being decoded).
+	EachFindingHost(jobID string, from int, fn func(result.Host) error) error
+	// Tracking is the first-seen and fixed record of a done job
+	// (package findings); PutTracking stores one (DeleteJob removes it).
+	Tracking(jobID string) (findings.Tracking, error)
+	PutTracking(t findings.Tracking) error
 
 	Upload(boxID, uploadID string) (Upload, error)
 	PutUpload(u Upload) error
@@ -233,4 +255,29 @@ type Tx interface {
 	DeleteExpiredSessions(now time.Time) error
 	// SessionCount is the number of sessions stored, expired or not.
 	SessionCount() (int, error)
+}
+
+// PreviousTracking returns the tracking record of the previous done job
+// of the same targets as j (findings.ScanKey, on the same box, launched
+// before j), or ErrNotFound. Done jobs without a record (ended before
+// the platform kept them) are passed over.
+func PreviousTracking(tx Tx, j Job) (findings.Tracking, error) {
+	jobs, err := tx.JobsOf(j.BoxID)
+	if err != nil {
+		return findings.Tracking{}, err
+	}
+	key := findings.ScanKey(j.Targets, j.Ports, j.VLAN)
+	for i := len(jobs) - 1; i >= 0; i-- { // newest first
+		o := jobs[i]
+		if o.ID == j.ID || o.State != platformapi.JobDone || !o.Created.Before(j.Created) ||
+			findings.ScanKey(o.Targets, o.Ports, o.VLAN) != key {
+			continue
+		}
+		t, err := tx.Tracking(o.ID)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		return t, err
+	}
+	return findings.Tracking{}, fmt.Errorf("previous scan of job %s's targets: %w", j.ID, ErrNotFound)
 }

@@ -6,14 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"picket.dev/picket/src/link/platformapi"
+	"picket.dev/picket/src/platform/findings"
 	"picket.dev/picket/src/platform/store"
 	"picket.dev/picket/src/scan/result"
 )
@@ -357,6 +360,77 @@ func TestJobHosts(t *testing.T) {
 		n = 0
 		if err := tx.EachHost("job-1", 0, func(result.Host) error { n++; return nil }); err != nil || n != 5 {
 			t.Errorf("deleting job-10 touched job-1's hosts: %d left, %v", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestJobFindings: AppendHosts counts findings by severity; EachFindingHost
+// gives the hosts with findings only (a banner spelling the findings
+// field does not fool it), from the from-th; a tracking record is kept
+// for a job that exists, found as the previous scan of a later job of the
+// same targets, and removed with its job.
+func TestJobFindings(t *testing.T) {
+	st := open(t, filepath.Join(t.TempDir(), "p.db"))
+	defer st.Close()
+	f := func(id string, sev result.Severity) result.Finding { return result.Finding{ID: id, Severity: sev} }
+	hosts := []result.Host{
+		{Addr: netip.MustParseAddr("10.0.0.1"), Up: true, Findings: []result.Finding{f("A", result.High), f("B", result.High), f("C", result.Low)}},
+		{Addr: netip.MustParseAddr("10.0.0.2"), Up: true, Ports: []result.Port{{Proto: result.TCP, Port: 22, State: result.Open,
+			Service: &result.Service{Name: "ssh", Banner: `x "findings":[{"id":"Z"}]`}}}},
+		{Addr: netip.MustParseAddr("10.0.0.3"), Up: true, Findings: []result.Finding{f("D", result.Critical)}},
+	}
+	first := store.Job{ID: "job-1", BoxID: "box1", Targets: []string{"10.0.0.0/24"}, Ports: "22", State: platformapi.JobDone, Created: t0}
+	second := store.Job{ID: "job-2", BoxID: "box1", Targets: []string{"10.0.0.1/24"}, Ports: "22", State: platformapi.JobRunning, Created: t0.Add(time.Hour)}
+	other := store.Job{ID: "job-3", BoxID: "box1", Targets: []string{"10.0.0.0/24"}, Ports: "23", State: platformapi.JobRunning, Created: t0.Add(time.Hour)}
+	err := st.Update(func(tx store.Tx) error {
+		for _, j := range []store.Job{first, second, other} {
+			if err := tx.PutJob(j); err != nil {
+				return err
+			}
+		}
+		j, err := tx.AppendHosts("job-1", hosts)
+		if err != nil {
+			return err
+		}
+		if want := map[result.Severity]int{result.High: 2, result.Low: 1, result.Critical: 1}; !maps.Equal(j.Findings, want) {
+			t.Errorf("counts %v; want %v", j.Findings, want)
+		}
+		var got []string
+		if err := tx.EachFindingHost("job-1", 0, func(h result.Host) error { got = append(got, h.Addr.String()); return nil }); err != nil {
+			return err
+		}
+		if want := []string{"10.0.0.1", "10.0.0.3"}; !slices.Equal(got, want) {
+			t.Errorf("hosts with findings %v; want %v", got, want)
+		}
+		got = nil
+		tx.EachFindingHost("job-1", 1, func(h result.Host) error { got = append(got, h.Addr.String()); return nil })
+		if want := []string{"10.0.0.3"}; !slices.Equal(got, want) {
+			t.Errorf("hosts with findings from the second %v; want %v", got, want)
+		}
+		if err := tx.PutTracking(findings.Tracking{Job: "job-none"}); err == nil {
+			t.Errorf("tracking of a job that does not exist stored")
+		}
+		if err := tx.PutTracking(findings.Tracking{Job: "job-1", At: t0}); err != nil {
+			return err
+		}
+		if p, err := store.PreviousTracking(tx, second); err != nil || p.Job != "job-1" {
+			t.Errorf("previous scan of job-2: %+v, %v; want job-1's record", p, err)
+		}
+		if _, err := store.PreviousTracking(tx, other); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("previous scan of job-3 (other ports): %v; want none", err)
+		}
+		if _, err := store.PreviousTracking(tx, first); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("previous scan of job-1 itself: %v; want none", err)
+		}
+		if err := tx.DeleteJob("job-1"); err != nil {
+			return err
+		}
+		if _, err := tx.Tracking("job-1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("tracking of a deleted job: %v", err)
 		}
 		return nil
 	})

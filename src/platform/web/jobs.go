@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -38,6 +39,11 @@ type jobData struct {
 	Job   store.Job
 	Hosts []result.Host
 	Ended bool
+	// F are the job's findings under the page's filter; HostFindings
+	// counts each listed host's findings (all of them).
+	F            findingsView
+	HostFindings map[netip.Addr]int
+	Severities   []result.Severity
 }
 
 // loadJob reads the job of the request's box (if u may see it) and at
@@ -75,6 +81,10 @@ func (s *Server) loadJob(w http.ResponseWriter, r *http.Request, sess *store.Ses
 func (s *Server) job(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
 	id := r.PathValue("job")
 	switch {
+	case strings.HasSuffix(id, ".findings.json"):
+		s.exportFindings(w, r, sess, u, strings.TrimSuffix(id, ".findings.json"), "json")
+	case strings.HasSuffix(id, ".findings.csv"):
+		s.exportFindings(w, r, sess, u, strings.TrimSuffix(id, ".findings.csv"), "csv")
 	case strings.HasSuffix(id, ".json"):
 		s.export(w, r, sess, u, strings.TrimSuffix(id, ".json"), jsonExport{})
 	case strings.HasSuffix(id, ".csv"):
@@ -84,8 +94,16 @@ func (s *Server) job(w http.ResponseWriter, r *http.Request, sess *store.Session
 		if !ok {
 			return
 		}
-		p := page{Title: "Scan job " + j.ID, User: &u, CSRF: sess.CSRF,
-			Data: jobData{BoxID: j.BoxID, Job: j, Hosts: hosts, Ended: fleet.Ended(j.State)}}
+		_, fv, ok := s.loadFindings(w, r, sess, u, id, filterOf(r.URL.Query()), pageFindings)
+		if !ok {
+			return
+		}
+		d := jobData{BoxID: j.BoxID, Job: j, Hosts: hosts, Ended: fleet.Ended(j.State), F: fv,
+			HostFindings: map[netip.Addr]int{}, Severities: result.Severities[:]}
+		for _, h := range hosts {
+			d.HostFindings[h.Addr] = len(h.Findings)
+		}
+		p := page{Title: "Scan job " + j.ID, User: &u, CSRF: sess.CSRF, Data: d}
 		if !fleet.Ended(j.State) {
 			p.Refresh = jobRefresh
 		}
@@ -144,6 +162,7 @@ type jobHead struct {
 	Targets   []string `json:"targets"`
 	Ports     string   `json:"ports"`
 	VLAN      int      `json:"vlan,omitempty"`
+	ChecksOff []string `json:"checks_off,omitempty"`
 	State     string   `json:"state"`
 	Error     string   `json:"error,omitempty"`
 	Truncated string   `json:"truncated,omitempty"`
@@ -155,7 +174,7 @@ func (jsonExport) contentType() string { return "application/json" }
 func (jsonExport) ext() string         { return "json" }
 
 func (jsonExport) head(w http.ResponseWriter, j store.Job) error {
-	head := jobHead{ID: j.ID, BoxID: j.BoxID, Targets: j.Targets, Ports: j.Ports, VLAN: j.VLAN, State: j.State, Error: j.Error,
+	head := jobHead{ID: j.ID, BoxID: j.BoxID, Targets: j.Targets, Ports: j.Ports, VLAN: j.VLAN, ChecksOff: j.ChecksOff, State: j.State, Error: j.Error,
 		Truncated: j.Truncated, Created: j.Created.UTC().Format(timeJSON), Updated: j.Updated.UTC().Format(timeJSON)}
 	var parts []string
 	for _, kv := range []struct {

@@ -95,6 +95,9 @@ const boxPage = `{{template "top" .}}
 <label>Targets (addresses, networks or host names) <input name="targets" id="targets" value="{{.JobTargets}}"></label>{{template "ferr" index .Errors "targets"}}
 <label>Ports <input name="ports" id="ports" value="{{.JobPorts}}"></label>{{template "ferr" index .Errors "ports"}}
 <label>Interface <select name="vlan" id="vlan"><option value="0">LAN</option>{{range .Box.Settings.ScanVLANs}}<option value="{{.ID}}"{{if eq (print .ID) $.Data.JobVLAN}} selected{{end}}>VLAN {{.ID}}{{if .Name}} ({{.Name}}){{end}}, {{.Address}}</option>{{end}}</select></label>{{template "ferr" index .Errors "vlan"}}
+<fieldset id="checks-off"><legend>Check classes to switch off (every other class runs)</legend>
+{{range .CheckClasses}}<label class="inline"><input type="checkbox" name="checks_off" value="{{.}}" id="off-{{.}}"{{if has $.Data.JobChecksOff (print .)}} checked{{end}}> {{.}}</label>
+{{end}}</fieldset>{{template "ferr" index .Errors "checks_off"}}
 <button type="submit" id="launch">Launch scan</button>
 </form>
 {{if .Jobs}}<table id="jobs"><thead><tr><th>Job</th><th>Targets</th><th>Ports</th><th>Interface</th><th>State</th><th>Launched</th><th>Updated</th><th></th></tr></thead><tbody>
@@ -116,20 +119,23 @@ const jobPage = `{{template "top" .}}
 <tr><th>Targets</th><td>{{range $job.Targets}}{{.}} {{end}}</td></tr>
 <tr><th>Ports</th><td>{{$job.Ports}}</td></tr>
 <tr><th>Interface</th><td id="job-vlan">{{if $job.VLAN}}VLAN {{$job.VLAN}}{{else}}LAN{{end}}</td></tr>
+<tr><th>Checks switched off</th><td id="job-checks-off">{{if $job.ChecksOff}}{{join $job.ChecksOff ", "}}{{else}}none{{end}}</td></tr>
 <tr><th>Launched / updated</th><td>{{$job.CreatedBy}}, {{fmtTime $job.Created}} / {{fmtTime $job.Updated}}</td></tr>
 {{with $job.Progress}}<tr><th>Phase</th><td id="phase">{{.Phase}}</td></tr>
 <tr><th>Targets done</th><td id="targets-done">{{.TargetsDone}} of {{.TargetsTotal}}</td></tr>
 <tr><th>Hosts up / open ports</th><td id="hosts-up">{{.HostsUp}} hosts up, {{.OpenPorts}} open ports</td></tr>
 <tr><th>Packets sent</th><td>{{.PacketsSent}}</td></tr>{{end}}
+{{with $job.Summary}}{{if .Signatures}}<tr><th>Signature database</th><td id="job-signatures">{{.Signatures}}</td></tr>{{end}}{{end}}
 {{with $job.Summary}}<tr><th>Scan</th><td id="summary">{{fmtTime .Started}} to {{fmtTime .Finished}}{{if .Interface}}, interface {{.Interface}}{{end}}{{if .Method}}, {{.Method}} scan{{end}}: {{.TargetsTotal}} targets, {{.HostsUp}} hosts up, {{.OpenPorts}} open ports</td></tr>{{end}}
 </table>
 {{if $job.Truncated}}<p class="error" id="truncated">{{$job.Truncated}}.</p>{{end}}
 {{if not .Ended}}<p class="notice">The scan has not ended: this page reloads itself every few seconds.</p>{{end}}
+{{template "findings" .}}
 
 <h2>Hosts ({{$job.Hosts}})</h2>
 {{if lt (len .Hosts) $job.Hosts}}<p id="hosts-cut">The first {{len .Hosts}} hosts are shown; the exports have them all.</p>{{end}}
 {{if .Hosts}}<table id="hosts"><thead><tr><th>Host</th><th>Port</th><th>State</th><th>Service</th><th>Product</th><th>Version</th><th>Facts</th></tr></thead><tbody>
-{{range .Hosts}}{{$h := .}}<tr class="host" id="host-{{.Addr}}"><td class="addr" rowspan="{{rows (len .Ports)}}">{{.Addr}}{{range .Names}}<br>{{.}}{{end}}{{if .MAC}}<br>{{.MAC}}{{if .Vendor}} ({{.Vendor}}){{end}}{{end}}</td>
+{{range .Hosts}}{{$h := .}}<tr class="host" id="host-{{.Addr}}"><td class="addr" rowspan="{{rows (len .Ports)}}">{{.Addr}}{{range .Names}}<br>{{.}}{{end}}{{if .MAC}}<br>{{.MAC}}{{if .Vendor}} ({{.Vendor}}){{end}}{{end}}{{with index $.Data.HostFindings .Addr}}<br><a class="host-findings" href="/appliances/{{$.Data.BoxID}}/jobs/{{$job.ID}}?host={{$h.Addr}}#findings-h">{{.}} findings</a>{{end}}</td>
 {{range $i, $p := .Ports}}{{if $i}}<tr class="port">{{end}}<td class="port">{{.Port}}/{{.Proto}}</td><td class="state">{{.State}}</td>
 {{with .Service}}<td class="service">{{.Name}}</td><td class="product">{{.Product}}</td><td class="version">{{.Version}}{{if .Extra}} {{.Extra}}{{end}}</td>
 <td class="svcfacts">{{if .Banner}}<div class="banner">banner: <code>{{.Banner}}</code></div>{{end}}{{if .OS}}<div>OS: {{.OS}}</div>{{end}}
@@ -144,6 +150,92 @@ const jobPage = `{{template "top" .}}
 {{end}}
 {{template "bottom" .}}`
 
+// findingsPart is the job page's findings section (its data: jobData).
+const findingsPart = `{{define "findings"}}{{$job := .Job}}{{$f := .F}}
+<h2 id="findings-h">Findings ({{$f.Total}})</h2>
+<table id="severity-counts"><thead><tr>{{range $f.Counts}}<th>{{.Severity}}</th>{{end}}<th>all</th></tr></thead>
+<tbody><tr>{{range $f.Counts}}<td class="count sev-{{.Severity}}" id="count-{{.Severity}}">{{.Count}}</td>{{end}}<td id="count-all">{{$f.Total}}</td></tr></tbody></table>
+{{if $job.FindingsDropped}}<p class="error" id="findings-dropped">{{$job.FindingsDropped}} findings were not stored: a host reported more than the platform keeps per host.</p>{{end}}
+{{if $job.FindingTextsCut}}<p class="notice" id="finding-texts-cut">{{$job.FindingTextsCut}} finding texts (titles, evidence, remediation) were longer than the platform keeps; they are cut and end with “…”.</p>{{end}}
+<p id="tracking">{{if not $f.Tracked}}This scan ended before the platform tracked findings across scans.
+{{else if $f.Preview}}The scan has not completed: its findings are compared with {{if $f.Prev}}the last completed scan of the same targets, <a href="/appliances/{{.BoxID}}/jobs/{{$f.Prev}}">{{$f.Prev}}</a>{{else}}no earlier completed scan of the same targets (there is none){{end}}; none is shown fixed until a scan completes.
+{{else if $f.Prev}}Compared with the previous completed scan of the same targets, <a href="/appliances/{{.BoxID}}/jobs/{{$f.Prev}}" id="prev-scan">{{$f.Prev}}</a>: <span id="new-count">{{$f.New}}</span> new, <span id="fixed-count">{{len $f.Fixed}}</span> fixed{{if $f.Filter.Active}} (of those the filter shows){{end}}.
+{{else}}The first completed scan of these targets: every finding is new.{{end}}
+{{if $f.Untracked}} {{$f.Untracked}} findings beyond the tracking limit have no first-seen date.{{end}}</p>
+<form method="get" action="/appliances/{{.BoxID}}/jobs/{{$job.ID}}#findings-h" id="findings-filter">
+<fieldset><legend>Severity</legend>{{range .Severities}}<label class="inline"><input type="checkbox" name="sev" value="{{.}}" id="sev-{{.}}"{{if hasSev $f.Filter.Severities .}} checked{{end}}> {{.}}</label> {{end}}</fieldset>
+<label>Host (address, network or name) <input name="host" id="filter-host" value="{{$f.Filter.Host}}"></label>
+<label>Check (id, title, CVE, CWE or evidence text) <input name="q" id="filter-q" value="{{$f.Filter.Text}}"></label>
+<label><input type="checkbox" name="new" value="1" id="filter-new"{{if $f.Filter.New}} checked{{end}}> new findings only</label>
+<button type="submit" id="filter">Filter</button>{{if $f.Filter.Active}} <a href="/appliances/{{.BoxID}}/jobs/{{$job.ID}}#findings-h" id="filter-clear">Show all</a>{{end}}
+</form>
+<p><a href="/appliances/{{.BoxID}}/jobs/{{$job.ID}}/report{{$f.Query}}" id="report-link">Printable report</a> ·
+<a href="/appliances/{{.BoxID}}/jobs/{{$job.ID}}.findings.json{{$f.Query}}" id="export-findings-json">Export findings JSON</a> ·
+<a href="/appliances/{{.BoxID}}/jobs/{{$job.ID}}.findings.csv{{$f.Query}}" id="export-findings-csv">Export findings CSV</a></p>
+{{if $f.Rows}}<p id="findings-matched">{{$f.Matched}} findings{{if $f.Filter.Active}} match the filter{{end}}{{if lt (len $f.Rows) $f.Matched}}; the {{len $f.Rows}} most severe are listed (the exports and the report have them all){{end}}.</p>
+<table id="findings"><thead><tr><th>Severity</th><th>Host</th><th>Port</th><th>Check</th><th>Title</th><th>CVEs</th><th>Evidence</th><th>Remediation</th><th>Seen</th></tr></thead><tbody>
+{{range $f.Rows}}<tr class="finding sev-{{.F.Severity}}" data-id="{{.F.ID}}" data-host="{{.Addr}}"><td class="severity">{{.F.Severity}} ({{printf "%.1f" .F.CVSS}})</td>
+<td class="host">{{.Addr}}{{range .Names}}<br>{{.}}{{end}}</td><td class="port">{{if .F.Port}}{{.F.Port}}/{{.F.Proto}}{{else}}host{{end}}</td>
+<td class="check">{{.F.ID}}</td><td class="title">{{.F.Title}}</td><td class="cves">{{join .F.CVEs " "}}</td>
+<td class="evidence"><code>{{.F.Evidence}}</code></td><td class="remediation">{{.F.Remediation}}</td>
+<td class="seen">{{if .Status.Known}}{{if .Status.New}}<span class="new">new</span>{{else}}since {{fmtTime .Status.FirstSeen}}{{end}}{{end}}</td></tr>
+{{end}}</tbody></table>{{else}}<p id="no-findings">{{if $f.Filter.Active}}No findings match the filter.{{else}}No findings reported.{{end}}</p>{{end}}
+{{if $f.PerHost}}<h3>Findings by host</h3>
+<table id="findings-hosts"><thead><tr><th>Host</th>{{range .Severities}}<th>{{.}}</th>{{end}}<th>all</th></tr></thead><tbody>
+{{range $f.PerHost}}<tr class="finding-host" data-host="{{.Addr}}"><td><a href="/appliances/{{$.BoxID}}/jobs/{{$job.ID}}?host={{.Addr}}#findings-h">{{.Addr}}</a>{{range .Names}} {{.}}{{end}}</td>{{range .Counts}}<td>{{.}}</td>{{end}}<td>{{.Total}}</td></tr>
+{{end}}</tbody></table>{{if $f.MoreHosts}}<p>and {{$f.MoreHosts}} more hosts.</p>{{end}}{{end}}
+{{if $f.Fixed}}<h3>Fixed since the previous completed scan ({{len $f.Fixed}})</h3>
+<table id="fixed"><thead><tr><th>Severity</th><th>Host</th><th>Port</th><th>Check</th><th>Title</th><th>First seen</th><th>Last seen</th></tr></thead><tbody>
+{{range $f.Fixed}}<tr class="fixed sev-{{.Severity}}" data-id="{{.ID}}" data-host="{{.Addr}}"><td>{{.Severity}}</td><td>{{.Addr}}</td><td>{{if .Port}}{{.Port}}/{{.Proto}}{{else}}host{{end}}</td><td>{{.ID}}</td><td>{{.Title}}</td><td>{{fmtTime .FirstSeen}}</td><td>{{fmtTime .LastSeen}}</td></tr>
+{{end}}</tbody></table>{{end}}
+{{end}}`
+
+// reportPage is a job's findings as a person prints them: a summary, the
+// severity chart (inline SVG made on the server) and the findings by
+// severity, then host, with their remediation. The style sheet hides the
+// navigation in print.
+const reportPage = `{{template "top" .}}
+{{with .Data}}{{$job := .Job}}{{$v := .V}}
+<p class="noprint"><a href="/appliances/{{.BoxID}}/jobs/{{$job.ID}}" id="back">Back to the scan job</a></p>
+<section id="report-summary"><h2>Summary</h2>
+<table class="facts">
+<tr><th>Appliance</th><td id="report-box">{{.BoxName}} ({{.BoxID}})</td></tr>
+<tr><th>Targets</th><td>{{range $job.Targets}}{{.}} {{end}}</td></tr>
+<tr><th>Ports</th><td>{{$job.Ports}}</td></tr>
+<tr><th>Interface</th><td>{{if $job.VLAN}}VLAN {{$job.VLAN}}{{else}}LAN{{end}}</td></tr>
+<tr><th>State</th><td id="report-state">{{$job.State}}</td></tr>
+<tr><th>Launched</th><td>{{$job.CreatedBy}}, {{fmtTime $job.Created}}</td></tr>
+{{with $job.Summary}}<tr><th>Scanned</th><td>{{fmtTime .Started}} to {{fmtTime .Finished}}: {{.TargetsTotal}} targets, {{.HostsUp}} hosts up, {{.OpenPorts}} open ports</td></tr>
+<tr><th>Signature database</th><td id="report-signatures">{{if .Signatures}}{{.Signatures}}{{else}}not reported{{end}}</td></tr>{{end}}
+<tr><th>Checks switched off</th><td>{{if $job.ChecksOff}}{{join $job.ChecksOff ", "}}{{else}}none{{end}}</td></tr>
+{{if $v.Filter.Active}}<tr><th>Filter</th><td id="report-filter">{{if $v.Filter.Severities}}severity {{range $v.Filter.Severities}}{{.}} {{end}}{{end}}{{if $v.Filter.Host}}host “{{$v.Filter.Host}}” {{end}}{{if $v.Filter.Text}}check “{{$v.Filter.Text}}” {{end}}{{if $v.Filter.New}}new only{{end}}</td></tr>{{end}}
+<tr><th>Findings</th><td id="report-total">{{$v.Matched}}{{if $v.Filter.Active}} of {{$v.Total}}{{end}}</td></tr>
+{{if and $v.Tracked (not $v.Preview)}}<tr><th>Since the previous scan</th><td id="report-tracking">{{if $v.Prev}}{{$v.New}} new, {{len $v.Fixed}} fixed (compared with {{$v.Prev}}){{else}}the first completed scan of these targets{{end}}</td></tr>{{end}}
+<tr><th>Report made</th><td>{{.Generated}}</td></tr>
+</table></section>
+<section id="report-chart"><h2>Findings by severity</h2>
+<svg id="severity-chart" xmlns="http://www.w3.org/2000/svg" width="{{chartWidth}}" height="{{.ChartH}}" viewBox="0 0 {{chartWidth}} {{.ChartH}}" role="img" aria-label="Findings by severity">
+{{range .Bars}}<g class="chart-row" data-severity="{{.Severity}}" data-count="{{.Count}}">
+<text class="chart-label" x="0" y="{{add .Y 17}}">{{.Severity}}</text>
+<rect class="bar sev-{{.Severity}}" x="{{chartLabel}}" y="{{.Y}}" width="{{.Width}}" height="24"></rect>
+<text class="chart-count" x="{{add (add chartLabel .Width) 6}}" y="{{add .Y 17}}">{{.Count}}</text></g>
+{{end}}</svg></section>
+{{range .Groups}}<section class="sev-group" id="group-{{.Severity}}"><h2>{{.Severity}}</h2>
+{{range .Hosts}}<h3 class="report-host">{{.Addr}}{{range .Names}} ({{.}}){{end}}</h3>
+{{range .Rows}}<div class="report-finding" data-id="{{.F.ID}}" data-host="{{.Addr}}">
+<h4>{{.F.Title}} <span class="check">[{{.F.ID}}]</span>{{if .Status.Known}}{{if .Status.New}} <span class="new">new</span>{{end}}{{end}}</h4>
+<p>{{if .F.Port}}Port {{.F.Port}}/{{.F.Proto}}{{else}}The host{{end}} · CVSS {{printf "%.1f" .F.CVSS}}{{if .F.Vector}} ({{.F.Vector}}){{end}}{{if .F.CVEs}} · {{join .F.CVEs ", "}}{{end}}{{if .F.CWEs}} · {{join .F.CWEs ", "}}{{end}}{{if .Status.Known}}{{if not .Status.New}} · first seen {{fmtTime .Status.FirstSeen}}{{end}}{{end}}</p>
+<p class="evidence">Evidence: <code>{{.F.Evidence}}</code></p>
+<p class="remediation">Remediation: {{.F.Remediation}}</p>
+{{if .F.References}}<p class="refs">References: {{range .F.References}}<span>{{.}}</span> {{end}}</p>{{end}}
+</div>{{end}}{{end}}</section>
+{{else}}<p id="report-none">{{if $v.Filter.Active}}No findings match the filter.{{else}}No findings reported.{{end}}</p>{{end}}
+{{if $v.Fixed}}<section id="report-fixed"><h2>Fixed since the previous completed scan</h2><ul>
+{{range $v.Fixed}}<li class="fixed" data-id="{{.ID}}" data-host="{{.Addr}}">{{.Severity}}: {{.Addr}}{{if .Port}} port {{.Port}}/{{.Proto}}{{end}}, {{.Title}} [{{.ID}}], first seen {{fmtTime .FirstSeen}}, last seen {{fmtTime .LastSeen}}</li>
+{{end}}</ul></section>{{end}}
+{{end}}
+{{template "bottom" .}}`
+
 const errorPage = `{{template "top" .}}{{template "bottom" .}}`
 
 const styleCSS = `body{font-family:sans-serif;margin:0;color:#222}
@@ -154,4 +246,13 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;tex
 .error,.ferr{color:#a00}.notice{color:#060}.status-online{color:#060}.status-offline{color:#a00}.status-missed{color:#a60}
 .status-failing{color:#a00;font-weight:bold}form.inline{display:inline}
 td.svcfacts{font-size:.9em}td.svcfacts code{white-space:pre-wrap;word-break:break-all}
+label.inline{display:inline;margin-right:1em}fieldset{margin:.5em 0}
+td.evidence code,.report-finding code{white-space:pre-wrap;word-break:break-all}
+.sev-critical{--sev:#7a0019}.sev-high{--sev:#c0392b}.sev-medium{--sev:#d68910}.sev-low{--sev:#2471a3}.sev-info{--sev:#717d7e}
+td.count,tr.finding td.severity{border-left:.4em solid var(--sev)}rect.bar{fill:var(--sev)}
+.chart-label,.chart-count{font:14px sans-serif;fill:#222}span.new{color:#a00;font-weight:bold}
+.report-finding{border-left:.3em solid #ccc;padding-left:.6em;margin:.6em 0}.report-finding h4{margin:.2em 0}
+@media print{header,.noprint,nav,form{display:none}main{padding:0}body{font-size:11pt}
+section{break-inside:auto}.report-finding,tr{break-inside:avoid}h2,h3{break-after:avoid}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 `

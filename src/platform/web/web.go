@@ -1,9 +1,11 @@
 // Package web is the platform's web UI for managers and unit managers:
 // log in and out, the appliances list, activating a box by its code,
 // editing a box's settings, launching scan jobs and canceling or deleting
-// them, a job's page (progress, hosts, ports, services and their facts)
-// and its JSON and CSV exports. Pages are rendered on the server (html/template), with no
-// JavaScript.
+// them (with check classes switched off), a job's page (progress, hosts,
+// ports, services and their facts, findings with severity counts, filters
+// and new/fixed tracking) with its JSON and CSV exports, and a job's
+// printable findings report with an SVG severity chart. Pages are rendered
+// on the server (html/template), with no JavaScript.
 //
 // Security: server-side sessions (random 256-bit cookie values, stored by
 // hash, with expiry) in Secure, HttpOnly, SameSite=Strict cookies, created
@@ -42,6 +44,7 @@ import (
 	"picket.dev/picket/src/platform/auth"
 	"picket.dev/picket/src/platform/fleet"
 	"picket.dev/picket/src/platform/store"
+	"picket.dev/picket/src/scan/result"
 )
 
 // CookieName is the session cookie. The __Host- prefix makes browsers
@@ -113,9 +116,12 @@ func New(st store.Store, now func() time.Time, log *slog.Logger) *Server {
 	for _, l := range []*auth.Limiter{s.CodeUsers, s.CodeAddrs} {
 		l.MaxFailures, l.Lock = MaxCodeFailures, CodeLock
 	}
-	funcs := template.FuncMap{"fmtTime": fmtTime, "ended": fleet.Ended, "rows": func(n int) int { return max(1, n) }}
-	for name, page := range map[string]string{"login": loginPage, "appliances": appliancesPage, "activate": activatePage, "box": boxPage, "job": jobPage, "error": errorPage} {
-		s.tmpl[name] = template.Must(template.Must(template.New(name).Funcs(funcs).Parse(layout)).Parse(page))
+	funcs := template.FuncMap{"fmtTime": fmtTime, "ended": fleet.Ended, "rows": func(n int) int { return max(1, n) },
+		"join": strings.Join, "has": slices.Contains[[]string], "hasSev": slices.Contains[[]result.Severity],
+		"chartWidth": func() int { return chartLabel + chartWidth + 60 }, "chartLabel": func() int { return chartLabel },
+		"add": func(a, b int) int { return a + b }}
+	for name, page := range map[string]string{"login": loginPage, "appliances": appliancesPage, "activate": activatePage, "box": boxPage, "job": jobPage, "report": reportPage, "error": errorPage} {
+		s.tmpl[name] = template.Must(template.Must(template.New(name).Funcs(funcs).Parse(layout + findingsPart)).Parse(page))
 	}
 	return s
 }
@@ -148,6 +154,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /appliances/{id}/settings", s.user(s.saveSettings))
 	mux.HandleFunc("POST /appliances/{id}/jobs", s.user(s.launchJob))
 	mux.HandleFunc("GET /appliances/{id}/jobs/{job}", s.user(s.job))
+	mux.HandleFunc("GET /appliances/{id}/jobs/{job}/report", s.user(s.report))
 	mux.HandleFunc("POST /appliances/{id}/jobs/{job}/cancel", s.user(s.cancelJob))
 	mux.HandleFunc("POST /appliances/{id}/jobs/{job}/delete", s.user(s.deleteJob))
 }
@@ -599,6 +606,10 @@ type boxData struct {
 	// JobVLAN is the job form's interface: "0" the LAN, else a scanning
 	// VLAN's id (the box's settings list the choices).
 	JobVLAN string
+	// CheckClasses are the job form's check classes; JobChecksOff those
+	// ticked off.
+	CheckClasses []result.CheckClass
+	JobChecksOff []string
 }
 
 func (s *Server) loadBox(r *http.Request, u store.User) (store.Box, []store.Job, error) {
@@ -639,6 +650,7 @@ func (s *Server) renderBox(w http.ResponseWriter, r *http.Request, status int, s
 		d.JobPorts = "1-1024"
 	}
 	d.IPv6Methods = []string{"off", "auto", "static"}
+	d.CheckClasses = result.CheckClasses[:]
 	s.render(w, status, "box", page{Title: "Appliance " + b.Name, User: &u, CSRF: sess.CSRF, Error: msg, Notice: notice(r), Data: d})
 }
 
@@ -670,12 +682,12 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request, sess *stor
 
 func (s *Server) launchJob(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
 	targets, ports, vlan := r.PostFormValue("targets"), r.PostFormValue("ports"), r.PostFormValue("vlan")
-	j, err := fleet.LaunchJob(s.Store, r.PathValue("id"), u, targets, ports, vlan, s.Now())
+	j, err := fleet.LaunchJob(s.Store, r.PathValue("id"), u, targets, ports, vlan, r.PostForm["checks_off"], s.Now())
 	var fe fleet.FieldErrors
 	var ue *fleet.UserError
 	switch {
 	case errors.As(err, &fe):
-		s.renderBox(w, r, http.StatusBadRequest, sess, u, boxData{Errors: fe, JobTargets: targets, JobPorts: ports, JobVLAN: vlan}, "The scan job was not launched: correct the fields marked below.")
+		s.renderBox(w, r, http.StatusBadRequest, sess, u, boxData{Errors: fe, JobTargets: targets, JobPorts: ports, JobVLAN: vlan, JobChecksOff: r.PostForm["checks_off"]}, "The scan job was not launched: correct the fields marked below.")
 	case errors.As(err, &ue):
 		s.fail(w, r, http.StatusNotFound, sess, &u, ue.Msg)
 	case err != nil:

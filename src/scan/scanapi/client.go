@@ -45,7 +45,7 @@ var ErrUnavailable = errors.New("scanner not reachable")
 // State returns what the scanner does.
 func (c *Client) State(ctx context.Context) (State, error) {
 	var st State
-	return st, c.call(ctx, http.MethodGet, pathState, nil, &st)
+	return st, c.call(ctx, http.MethodGet, pathState, "", nil, &st)
 }
 
 // CancelScan cancels the running scan and waits until it has stopped. An
@@ -57,14 +57,22 @@ func (c *Client) CancelScan(ctx context.Context, reason string) (bool, error) {
 		return false, err
 	}
 	var resp CancelResponse
-	err = c.call(ctx, http.MethodPost, pathCancel, body, &resp)
+	err = c.call(ctx, http.MethodPost, pathCancel, "application/json", body, &resp)
 	if errors.Is(err, ErrUnavailable) {
 		return false, nil
 	}
 	return resp.Canceled, err
 }
 
-func (c *Client) call(ctx context.Context, method, path string, body []byte, out any) error {
+// InstallSignatures sends a signed signature package (a sigpkg file) to
+// the scanner, which verifies it and puts it in force; it returns the
+// database then in force, or the scanner's reason for refusing it.
+func (c *Client) InstallSignatures(ctx context.Context, pkg []byte) (Signatures, error) {
+	var sig Signatures
+	return sig, c.call(ctx, http.MethodPost, PathSignatures, "application/octet-stream", pkg, &sig)
+}
+
+func (c *Client) call(ctx context.Context, method, path, contentType string, body []byte, out any) error {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -74,7 +82,7 @@ func (c *Client) call(ctx context.Context, method, path string, body []byte, out
 		return fmt.Errorf("scanapi: %s %s: %w", method, path, err)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

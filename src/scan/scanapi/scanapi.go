@@ -4,7 +4,11 @@
 // questions: what the scanner is doing (State: the running job and its
 // progress, which lcdd and consoled read for LED S1), and Cancel, the
 // network manager's ScanCanceler hook, which stops the running scan
-// before a network change, keeping its partial results for upload.
+// before a network change, keeping its partial results for upload. It
+// also reports the signature database in force (version, creation date,
+// the platform's age limit: the status screens' SIGNATURES line) and
+// installs a signed signature package (POST /v1/signatures, the package's
+// bytes; package sigpkg checks it) for root and scannerd's own uid.
 package scanapi
 
 import (
@@ -12,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -22,6 +27,7 @@ import (
 
 	"picket.dev/picket/src/base/strictjson"
 	"picket.dev/picket/src/link/platformapi"
+	"picket.dev/picket/src/scan/sigpkg"
 )
 
 // DefaultSocket is where scannerd serves the API on a box.
@@ -34,7 +40,10 @@ const SocketMode fs.FileMode = 0o660
 const (
 	pathState  = "/v1/state"
 	pathCancel = "/v1/cancel"
-	maxBody    = 64 << 10
+	// PathSignatures takes a signed signature package (sigpkg) as the
+	// body, at most sigpkg.MaxPackage bytes.
+	PathSignatures = "/v1/signatures"
+	maxBody        = 64 << 10
 )
 
 // State is what the scanner does now.
@@ -46,6 +55,29 @@ type State struct {
 	Progress *platformapi.JobProgress `json:"progress,omitempty"`
 	// MaxJobs is how many jobs the scanner runs at once.
 	MaxJobs int `json:"max_jobs"`
+	// Signatures is the signature database in force; nil: none.
+	Signatures *Signatures `json:"signatures,omitempty"`
+}
+
+// Signatures describes the signature database in force.
+type Signatures struct {
+	Version string `json:"version"`
+	// Created is when the database was made: its age is counted from it.
+	Created time.Time `json:"created"`
+	// Source is sigpkg.SourceData (installed) or sigpkg.SourceImage (the
+	// image's default).
+	Source string `json:"source"`
+	// MaxAgeDays is the platform's limit: older, the database is stale
+	// (the panel says SIGS STALE <n>d).
+	MaxAgeDays int `json:"max_age_days"`
+}
+
+// SignatureInstaller installs signature packages. A Scanner that is one
+// (scannerd's runner) serves PathSignatures.
+type SignatureInstaller interface {
+	// InstallSignatures verifies, compiles and puts in force a signed
+	// package, or refuses it (keeping the database in force) with why.
+	InstallSignatures(pkg []byte) (Signatures, error)
 }
 
 // Scanner is what the server serves: scannerd's job runner.
@@ -95,6 +127,7 @@ func NewServer(sc Scanner, log *slog.Logger, uids ...uint32) *Server {
 		writeJSON(w, http.StatusOK, s.sc.State())
 	})
 	mux.HandleFunc("POST "+pathCancel, s.cancel)
+	mux.HandleFunc("POST "+PathSignatures, s.installSignatures)
 	s.hs = &http.Server{
 		Handler:           s.checkPeer(mux),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -133,6 +166,43 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("scan cancel asked", "reason", req.Reason, "canceled", c)
 	writeJSON(w, http.StatusOK, CancelResponse{Canceled: c})
+}
+
+// installSignatures takes a package from root or scannerd's own uid only:
+// the package is checked against the release key whoever sends it, but
+// the panel daemons' uids, which may read the state, have no business
+// installing.
+func (s *Server) installSignatures(w http.ResponseWriter, r *http.Request) {
+	p, _ := r.Context().Value(peerKey{}).(peer)
+	if p.uid != 0 && p.uid != uint32(os.Getuid()) {
+		s.log.Warn("scanapi: signature install refused to caller", "uid", p.uid)
+		writeJSON(w, http.StatusForbidden, errorResponse{Error: "installing signatures is for root and the scanner's own user"})
+		return
+	}
+	in, ok := s.sc.(SignatureInstaller)
+	if !ok {
+		writeJSON(w, http.StatusNotImplemented, errorResponse{Error: "this scanner installs no signatures"})
+		return
+	}
+	// One byte past the cap tells an oversize package from one at it,
+	// without reading the rest.
+	body, err := io.ReadAll(io.LimitReader(r.Body, int64(sigpkg.MaxPackage)+1))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errorResponse{Error: fmt.Sprintf("read package: %v", err)})
+		return
+	}
+	if len(body) > sigpkg.MaxPackage {
+		writeJSON(w, http.StatusRequestEntityTooLarge, errorResponse{Error: fmt.Sprintf("install signatures: %v: more than %d bytes", sigpkg.ErrOversize, sigpkg.MaxPackage)})
+		return
+	}
+	sig, err := in.InstallSignatures(body)
+	if err != nil {
+		s.log.Warn("signature package refused", "err", err)
+		writeJSON(w, http.StatusUnprocessableEntity, errorResponse{Error: err.Error()})
+		return
+	}
+	s.log.Info("signatures installed", "version", sig.Version)
+	writeJSON(w, http.StatusOK, sig)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -7,8 +7,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"slices"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -111,33 +109,24 @@ func TestScanRunsChecksAfterServiceDetection(t *testing.T) {
 // summary uploaded names its version and the finding counts; a database
 // swapped in while the scan runs waits for the next job.
 func TestRunnerTakesTheDatabaseOncePerJob(t *testing.T) {
-	first, err := sigdb.Compile([]byte(checksDB))
-	if err != nil {
+	store, pkg := sigStore(t)
+	if _, err := store.Install(pkg("3.1.7-2")); err != nil {
 		t.Fatal(err)
 	}
-	second, err := sigdb.Compile([]byte(strings.Replace(checksDB, "version: 3.1.7-2", "version: 3.1.8-1", 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	inForce := first
 	link := &fakeLink{}
-	var got []*sigdb.DB
+	var got []string
 	var offs [][]result.CheckClass
 	r, err := NewRunner(RunnerConfig{
-		Uploader: link, ProgressEvery: time.Hour,
+		Uploader: link, ProgressEvery: time.Hour, Signatures: store,
 		Env:      func(context.Context, int) (Env, error) { return Env{Iface: "eth0"}, nil },
 		Services: func(Env) (ServiceDetector, error) { return nil, nil },
-		Checks: func() *sigdb.DB {
-			mu.Lock()
-			defer mu.Unlock()
-			return inForce
-		},
 		Scan: func(ctx context.Context, cfg Config) ([]result.Host, Summary, error) {
-			mu.Lock()
-			inForce = second // swapped during the scan
-			mu.Unlock()
-			got = append(got, cfg.Checks)
+			if len(got) == 0 { // swapped during the first scan
+				if _, err := store.Install(pkg("3.1.8-1")); err != nil {
+					t.Error(err)
+				}
+			}
+			got = append(got, cfg.Checks.Version())
 			offs = append(offs, cfg.ChecksOff)
 			if cfg.CheckHTTP == nil {
 				t.Error("no HTTP doer for the checks")
@@ -157,8 +146,8 @@ func TestRunnerTakesTheDatabaseOncePerJob(t *testing.T) {
 		}
 		waitIdle(t, r)
 	}
-	if len(got) != 2 || got[0] != first || got[1] != second {
-		t.Errorf("databases the scans ran with: %v, want the first then the second", got)
+	if !slices.Equal(got, []string{"3.1.7-2", "3.1.8-1"}) {
+		t.Errorf("databases the scans ran with: %v, want 3.1.7-2 then 3.1.8-1", got)
 	}
 	if !slices.Equal(offs[0], []result.CheckClass{result.ClassHTTP, result.ClassUDP}) || len(offs[1]) != 0 {
 		t.Errorf("classes off %v", offs)

@@ -51,11 +51,18 @@ func NetEnv(ctx context.Context, mgr NetManager, o NetEnvOptions, vlan int) (Env
 	env := Env{VLAN: vlan, Management: append([]netip.Addr(nil), mp.DNS...)}
 	if vlan == 0 {
 		env.Iface = o.Iface
-		if env.Iface == "" {
-			for _, ifc := range st.Interfaces {
-				if ifc.Name == netapi.LAN {
-					env.Iface = ifc.Device
-				}
+		for _, ifc := range st.Interfaces {
+			if ifc.Name != netapi.LAN {
+				continue
+			}
+			if env.Iface == "" {
+				env.Iface = ifc.Device
+			}
+			if ifc.IPv6.Method == netapi.MethodOff {
+				env.NoIPv6 = "IPv6 scanning is off on this box (the platform's IPv6 setting)"
+			}
+			if ifc.IPv4.Method == netapi.MethodOff {
+				env.NoIPv4 = "the box is in IPv6-only mode: no IPv4 on its LAN"
 			}
 		}
 		if env.Iface == "" {

@@ -15,12 +15,20 @@ import (
 // with the LAN on eth0 and the scanning VLANs netmgrd reports.
 type fakeNet struct {
 	vlans []netapi.ScanVLAN
+	// lan6 is the LAN's IPv6 method as netmgrd reports it: "off" unless
+	// the platform turned IPv6 scanning on (default "auto").
+	lan6 string
 }
 
 func (f fakeNet) Status(context.Context) (netapi.Status, error) {
+	lan6 := f.lan6
+	if lan6 == "" {
+		lan6 = netapi.MethodAuto
+	}
 	return netapi.Status{
 		Interfaces: []netapi.Interface{{Name: netapi.LAN, Device: "eth0", Link: netapi.LinkState{Up: true},
-			IPv4: netapi.Family{Method: netapi.MethodStatic, Addresses: []netip.Prefix{netip.MustParsePrefix("192.168.1.10/24")}}}},
+			IPv4: netapi.Family{Method: netapi.MethodStatic, Addresses: []netip.Prefix{netip.MustParsePrefix("192.168.1.10/24")}},
+			IPv6: netapi.Family{Method: lan6}}},
 		ScanVLANs: f.vlans,
 	}, nil
 }
@@ -143,6 +151,50 @@ func TestRunnerScansThroughTheJobsVLAN(t *testing.T) {
 	} {
 		if u := final[id]; u.State != platformapi.JobFailed || !strings.Contains(u.Error, want) {
 			t.Errorf("job %s ended %s %q; want failed with %q", id, u.State, u.Error, want)
+		}
+	}
+}
+
+// With IPv6 scanning off on the LAN (the platform's setting, which
+// netmgrd reports as the LAN's IPv6 method "off"), a LAN job with an IPv6
+// target fails naming the target and the setting, without scanning; an
+// IPv4 job runs; a VLAN job is bound by its VLAN's subnets instead.
+func TestRunnerRefusesIPv6WhenOff(t *testing.T) {
+	link := &fakeLink{}
+	var scanned []string
+	r, err := NewRunner(RunnerConfig{
+		Uploader: link, Scan: func(ctx context.Context, cfg Config) ([]result.Host, Summary, error) {
+			for i := uint64(0); i < cfg.Targets.Len(); i++ {
+				scanned = append(scanned, cfg.Targets.At(i).String())
+			}
+			return nil, Summary{Targets: cfg.Targets.Len(), Method: "syn"}, nil
+		},
+		Env: func(ctx context.Context, vlan int) (Env, error) {
+			return NetEnv(ctx, fakeNet{vlans: boxVLANs, lan6: netapi.MethodOff}, NetEnvOptions{}, vlan)
+		},
+		Services: func(e Env) (ServiceDetector, error) { return nil, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range []platformapi.Job{
+		{ID: "v6", Targets: []string{"192.168.1.7", "2001:db8::7"}, Ports: "22"},
+		{ID: "v4", Targets: []string{"192.168.1.8"}, Ports: "22"},
+		{ID: "vlan6", Targets: []string{"fd00:20::9"}, Ports: "22", VLAN: 20},
+	} {
+		if !r.Offer(j) {
+			t.Fatal("idle runner refused a job")
+		}
+		waitIdle(t, r)
+	}
+	if got := strings.Join(scanned, " "); got != "192.168.1.8 fd00:20::9" {
+		t.Errorf("scanned %q; want only the IPv4 job's and the VLAN job's targets", got)
+	}
+	for _, u := range link.all() {
+		if u.JobID == "v6" && u.State != platformapi.JobAccepted && u.State != platformapi.JobRunning {
+			if want := `target "2001:db8::7": IPv6 scanning is off on this box`; u.State != platformapi.JobFailed || !strings.Contains(u.Error, want) {
+				t.Errorf("job v6 ended %s %q; want failed with %q", u.State, u.Error, want)
+			}
 		}
 	}
 }

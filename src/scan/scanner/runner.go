@@ -18,6 +18,7 @@ import (
 	"picket.dev/picket/src/scan/result"
 	"picket.dev/picket/src/scan/scanapi"
 	"picket.dev/picket/src/scan/sigdb"
+	"picket.dev/picket/src/scan/sigpkg"
 	"picket.dev/picket/src/scan/targets"
 )
 
@@ -45,6 +46,10 @@ type Env struct {
 	Management []netip.Addr
 	// Resolver resolves hostname targets (the LAN's DNS servers).
 	Resolver targets.Resolver
+	// NoIPv4 and NoIPv6 say why that family is not scanned on the job's
+	// interface ("" when it is): IPv6 scanning is the platform's setting,
+	// IPv4 is off in IPv6-only mode. Targets of it are refused.
+	NoIPv4, NoIPv6 string
 }
 
 // RunnerConfig is what a Runner needs.
@@ -69,11 +74,11 @@ type RunnerConfig struct {
 	Scan func(ctx context.Context, cfg Config) ([]result.Host, Summary, error)
 	// Services makes a job's service detection; nil means NewServices.
 	Services func(Env) (ServiceDetector, error)
-	// Checks returns the signature database in force (nil: none loaded,
-	// no checks). The runner takes it once at the start of each job, so a
-	// database swapped in during a scan applies from the next job on and
-	// a scan runs on one database.
-	Checks func() *sigdb.DB
+	// Signatures holds the signature database in force (nil: none, no
+	// checks): a job takes it once at its start and runs on that one to
+	// its end, while an install (scanapi) swaps in a newer one for the
+	// next.
+	Signatures *sigpkg.Store[*sigdb.DB]
 }
 
 // Runner runs the platform's scan jobs one at a time: it checks a job's
@@ -151,12 +156,36 @@ func (r *Runner) State() scanapi.State {
 	r.mu.Lock()
 	cur := r.cur
 	r.mu.Unlock()
-	st := scanapi.State{MaxJobs: MaxJobs}
+	st := scanapi.State{MaxJobs: MaxJobs, Signatures: r.signatures()}
 	if cur != nil {
 		p := progressOf(cur.progress.Snapshot())
 		st.Running, st.JobID, st.Progress = true, cur.id, &p
 	}
 	return st
+}
+
+func (r *Runner) signatures() *scanapi.Signatures {
+	if r.cfg.Signatures == nil {
+		return nil
+	}
+	db := r.cfg.Signatures.Current()
+	if db == nil {
+		return nil
+	}
+	return &scanapi.Signatures{Version: db.Header.Version, Created: db.Header.Created, Source: db.Source, MaxAgeDays: r.cfg.Signatures.MaxAgeDays()}
+}
+
+// InstallSignatures implements scanapi.SignatureInstaller: it verifies,
+// compiles and puts in force a signed signature package (sigpkg.Store's
+// Install); a running job keeps the database it started with.
+func (r *Runner) InstallSignatures(pkg []byte) (scanapi.Signatures, error) {
+	if r.cfg.Signatures == nil {
+		return scanapi.Signatures{}, errors.New("install signatures: this scanner has no signature store")
+	}
+	if _, err := r.cfg.Signatures.Install(pkg); err != nil {
+		return scanapi.Signatures{}, err
+	}
+	return *r.signatures(), nil
 }
 
 // Offer implements platformlink.JobRunner: it starts j unless a job runs.
@@ -224,6 +253,14 @@ func (r *Runner) Wait() { r.wg.Wait() }
 func (r *Runner) run(ctx context.Context, j platformapi.Job, cur *job, up *uploads) {
 	log := r.cfg.Log.With("job", j.ID)
 	started := r.cfg.Clock.Now()
+	// The one database this job runs on, whatever is installed meanwhile.
+	var db *sigdb.DB
+	sigVersion := "none"
+	if r.cfg.Signatures != nil {
+		if sigs := r.cfg.Signatures.Current(); sigs != nil {
+			db, sigVersion = sigs.Compiled, sigs.Header.Version
+		}
+	}
 	fail := func(err error) {
 		log.Warn("job failed", "err", err)
 		up.send(platformapi.JobUpdate{UploadID: j.ID + "/" + platformapi.JobFailed, State: platformapi.JobFailed, Error: platformapi.ClipText(err.Error(), platformapi.MaxReportLen)})
@@ -239,7 +276,7 @@ func (r *Runner) run(ctx context.Context, j platformapi.Job, cur *job, up *uploa
 		fail(fmt.Errorf("network: %w", err))
 		return
 	}
-	set, err := targets.Parse(ctx, strings.Join(j.Targets, ","), targets.Options{Resolver: env.Resolver, Management: env.Management})
+	set, err := targets.Parse(ctx, strings.Join(j.Targets, ","), targets.Options{Resolver: env.Resolver, Management: env.Management, NoIPv4: env.NoIPv4, NoIPv6: env.NoIPv6})
 	if err != nil {
 		fail(err)
 		return
@@ -255,10 +292,6 @@ func (r *Runner) run(ctx context.Context, j platformapi.Job, cur *job, up *uploa
 		fail(err)
 		return
 	}
-	var db *sigdb.DB
-	if r.cfg.Checks != nil {
-		db = r.cfg.Checks()
-	}
 	off := make([]result.CheckClass, len(j.ChecksOff)) // platformapi.CheckJob validated them
 	for i, c := range j.ChecksOff {
 		off[i] = result.CheckClass(c)
@@ -268,7 +301,7 @@ func (r *Runner) run(ctx context.Context, j platformapi.Job, cur *job, up *uploa
 		fail(fmt.Errorf("scan key: %w", err))
 		return
 	}
-	log.Info("job started", "targets", set.Len(), "iface", env.Iface, "vlan", env.VLAN)
+	log.Info("job started", "targets", set.Len(), "iface", env.Iface, "vlan", env.VLAN, "signatures", sigVersion)
 	up.progress(cur.progress.Snapshot())
 
 	// Finished hosts wait in batch until the next progress tick.
@@ -338,10 +371,7 @@ func (r *Runner) run(ctx context.Context, j platformapi.Job, cur *job, up *uploa
 	summary := &platformapi.ScanSummary{
 		Started: started, Finished: r.cfg.Clock.Now(), Interface: env.Iface, Method: sum.Method,
 		TargetsTotal: sum.Targets, HostsUp: sum.Up, OpenPorts: sum.Open, PacketsSent: sum.Sent,
-		Signatures: "none", Findings: sum.Findings,
-	}
-	if db != nil {
-		summary.Signatures = db.Version()
+		Signatures: sigVersion, Findings: sum.Findings,
 	}
 	log.Info("job ended", "state", state, "hosts_up", sum.Up, "open_ports", sum.Open, "err", err)
 	up.hosts(rest, p, state, summary, msg)

@@ -39,6 +39,11 @@ type Options struct {
 	Management []netip.Addr
 	// MaxAddrs bounds the number of addresses (default 1<<32).
 	MaxAddrs uint64
+	// NoIPv4 and NoIPv6, when set, say why that family cannot be scanned
+	// (e.g. "IPv6 scanning is off on this box"): a target of the family
+	// is refused with that reason, and hostnames resolve to the other
+	// family only.
+	NoIPv4, NoIPv6 string
 }
 
 // Error is a bad token of a specification.
@@ -141,14 +146,18 @@ func Parse(ctx context.Context, spec string, opt Options) (*Set, error) {
 		maxN = 1 << 32
 	}
 	names := map[netip.Addr][]string{}
-	inc, err := parseList(ctx, "target", spec, opt.Resolver, names)
+	inc, err := parseList(ctx, "target", spec, opt, names)
 	if err != nil {
 		return nil, err
 	}
 	if len(inc) == 0 {
 		return nil, &Error{Kind: "target", Token: spec, Why: "no targets given"}
 	}
-	exc, err := parseList(ctx, "exclude", strings.Join(opt.Exclude, ","), opt.Resolver, nil)
+	// Exclusions are not refused for their family: excluding what cannot
+	// be scanned anyway is harmless.
+	exOpt := opt
+	exOpt.NoIPv4, exOpt.NoIPv6 = "", ""
+	exc, err := parseList(ctx, "exclude", strings.Join(opt.Exclude, ","), exOpt, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -175,19 +184,34 @@ func splitTokens(spec string) []string {
 	return strings.FieldsFunc(spec, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
 }
 
-func parseList(ctx context.Context, kind, spec string, res Resolver, names map[netip.Addr][]string) ([]span, error) {
+func parseList(ctx context.Context, kind, spec string, opt Options, names map[netip.Addr][]string) ([]span, error) {
 	var out []span
 	for _, tok := range splitTokens(spec) {
-		sp, err := parseToken(ctx, kind, tok, res, names)
+		sp, err := parseToken(ctx, kind, tok, opt, names)
 		if err != nil {
 			return nil, err
+		}
+		for _, x := range sp {
+			if why := familyOff(opt, x.v4); why != "" {
+				return nil, &Error{Kind: kind, Token: tok, Why: why}
+			}
 		}
 		out = append(out, sp...)
 	}
 	return out, nil
 }
 
-func parseToken(ctx context.Context, kind, tok string, res Resolver, names map[netip.Addr][]string) ([]span, error) {
+// familyOff is why addresses of a family (v4 or not) cannot be scanned,
+// "" when they can.
+func familyOff(opt Options, v4 bool) string {
+	if v4 {
+		return opt.NoIPv4
+	}
+	return opt.NoIPv6
+}
+
+func parseToken(ctx context.Context, kind, tok string, opt Options, names map[netip.Addr][]string) ([]span, error) {
+	res := opt.Resolver
 	bad := func(why string, err error) ([]span, error) {
 		return nil, &Error{Kind: kind, Token: tok, Why: why, Err: err}
 	}
@@ -235,10 +259,24 @@ func parseToken(ctx context.Context, kind, tok string, res Resolver, names map[n
 	if res == nil {
 		return bad("hostname given but no DNS resolver", nil)
 	}
-	addrs, err := res.LookupNetIP(ctx, "ip", tok)
+	network := "ip"
+	switch {
+	case opt.NoIPv4 != "" && opt.NoIPv6 != "":
+		return bad("neither IPv4 ("+opt.NoIPv4+") nor IPv6 ("+opt.NoIPv6+") can be scanned", nil)
+	case opt.NoIPv6 != "":
+		network = "ip4"
+	case opt.NoIPv4 != "":
+		network = "ip6"
+	}
+	addrs, err := res.LookupNetIP(ctx, network, tok)
 	if err != nil {
+		if network != "ip" {
+			return bad("hostname has no "+map[string]string{"ip4": "IPv4", "ip6": "IPv6"}[network]+" address ("+familyOff(opt, network == "ip6")+")", err)
+		}
 		return bad("hostname does not resolve", err)
 	}
+	// A resolver may give addresses of both families whatever it is asked.
+	addrs = slices.DeleteFunc(slices.Clone(addrs), func(a netip.Addr) bool { return familyOff(opt, a.Unmap().Is4()) != "" })
 	if len(addrs) == 0 {
 		return bad("hostname has no address", nil)
 	}

@@ -232,3 +232,48 @@ func TestOutside(t *testing.T) {
 		t.Errorf("no subnet: %v %v, want 10.20.0.1 outside", a, ok)
 	}
 }
+
+// TestFamilyOff: with IPv6 scanning off (the platform's setting), an
+// IPv6 target is refused with the reason, a dual-stack name gives its
+// IPv4 addresses only, and an IPv6-only name is refused; the same the
+// other way round in IPv6-only mode.
+func TestFamilyOff(t *testing.T) {
+	res := mapResolver{
+		"dual.lan": {netip.MustParseAddr("10.0.0.80"), netip.MustParseAddr("fd00::80")},
+		"v6.lan":   {netip.MustParseAddr("fd00::6")},
+	}
+	off6 := Options{Resolver: res, NoIPv6: "IPv6 scanning is off on this box"}
+	off4 := Options{Resolver: res, NoIPv4: "the box is in IPv6-only mode"}
+	for _, tc := range []struct {
+		spec    string
+		opt     Options
+		want    string // addresses, or the error's text
+		wantErr bool
+	}{
+		{"10.0.0.1,dual.lan", off6, "10.0.0.1 10.0.0.80", false},
+		{"dual.lan", off4, "fd00::80", false},
+		{"10.0.0.1,fd00::1", off6, `target "fd00::1": IPv6 scanning is off on this box`, true},
+		{"fd00::/120", off6, `target "fd00::/120": IPv6 scanning is off on this box`, true},
+		{"fd00::1-fd00::5", off6, "IPv6 scanning is off", true},
+		{"v6.lan", off6, `target "v6.lan": hostname has no address`, true},
+		{"10.0.0.0/30", off4, `target "10.0.0.0/30": the box is in IPv6-only mode`, true},
+		{"10.0.0.1", Options{NoIPv4: "a", NoIPv6: "b"}, "a", true},
+		// Exclusions of an unscannable family are harmless.
+		{"10.0.0.1", Options{NoIPv6: "off", Exclude: []string{"fd00::/64"}}, "10.0.0.1", false},
+	} {
+		s, err := Parse(context.Background(), tc.spec, tc.opt)
+		if tc.wantErr {
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Parse(%q): %v, want an error with %q", tc.spec, err, tc.want)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("Parse(%q): %v", tc.spec, err)
+			continue
+		}
+		if got := strings.Join(all(s), " "); got != tc.want {
+			t.Errorf("Parse(%q) = %s, want %s", tc.spec, got, tc.want)
+		}
+	}
+}

@@ -29,7 +29,11 @@ const (
 	DefaultSlotSize = 256 << 20
 	DefaultDataSize = 64 << 20
 
-	// ReleasePubPath is where the initramfs finds the trusted key.
+	// ReleasePubPath is where the initramfs finds the trusted key, and
+	// where the rootfs carries the same key for the daemons that check
+	// what the release key signs besides images (scannerd: signature
+	// packages, package sigpkg). The rootfs copy is covered by the slot's
+	// signed manifest.
 	ReleasePubPath = "etc/picket/release.pub"
 	// BoardPath holds the board name the manifests must carry.
 	BoardPath = "etc/picket/board"
@@ -122,6 +126,14 @@ func Build(ctx context.Context, out string, c Config) (Result, error) {
 			files = append(files, File{Name: d, Dir: true})
 		}
 	}
+	if have[ReleasePubPath] {
+		return res, fmt.Errorf("build image: rootfs file %s is the release public key the build writes", ReleasePubPath)
+	}
+	pubPEM, err := releasePubPEM(c.Key.Public().(ed25519.PublicKey))
+	if err != nil {
+		return res, err
+	}
+	files = append(files, File{Name: ReleasePubPath, Data: pubPEM})
 	if err := BuildSquashfs(ctx, rootfs, files); err != nil {
 		return res, err
 	}
@@ -233,16 +245,23 @@ func volumeID(seed, name string) uint32 {
 	return binary.BigEndian.Uint32(sum[:4])
 }
 
-// keyArchive is a gzip'd cpio holding the release public key at
-// ReleasePubPath and the board at BoardPath, to append to an initramfs.
-func keyArchive(pub ed25519.PublicKey, board string) ([]byte, error) {
+// releasePubPEM is the release public key in the PEM "PUBLIC KEY" form
+// imgtool keygen writes and manifest.ParsePublicKey reads.
+func releasePubPEM(pub ed25519.PublicKey) ([]byte, error) {
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		return nil, fmt.Errorf("encode release public key: %w", err)
 	}
-	// The same PEM "PUBLIC KEY" form imgtool keygen writes and
-	// manifest.ParsePublicKey reads.
-	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
+}
+
+// keyArchive is a gzip'd cpio holding the release public key at
+// ReleasePubPath and the board at BoardPath, to append to an initramfs.
+func keyArchive(pub ed25519.PublicKey, board string) ([]byte, error) {
+	pubPEM, err := releasePubPEM(pub)
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 	if err != nil {

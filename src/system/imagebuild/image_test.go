@@ -306,6 +306,15 @@ func TestBuildImage(t *testing.T) {
 			t.Errorf("slot a lacks %q:\n%s", want, ls)
 		}
 	}
+	// The rootfs carries the release public key too (scannerd checks
+	// signature packages with it).
+	ex := filepath.Join(dir, "unsquashed")
+	if out, err := exec.Command(unsq, "-d", ex, sq.Name(), ReleasePubPath).CombinedOutput(); err != nil {
+		t.Fatalf("unsquashfs %s: %v\n%s", ReleasePubPath, err, out)
+	}
+	if k, err := manifest.LoadPublicKey(filepath.Join(ex, ReleasePubPath)); err != nil || !k.Equal(pub) {
+		t.Errorf("rootfs %s: %v; want the release public key", ReleasePubPath, err)
+	}
 	if env := read("grubenv"); !bytes.HasPrefix(env, []byte("# GRUB Environment Block\npicket_active=a\npicket_trying=\npicket_tries=0\n")) || len(env) != GrubEnvSize {
 		t.Errorf("grubenv %q", env)
 	}

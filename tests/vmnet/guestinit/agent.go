@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -19,6 +21,9 @@ import (
 	"picket.dev/picket/src/net/ethlink"
 	"picket.dev/picket/src/net/netapply"
 	"picket.dev/picket/src/net/netcfg"
+	"picket.dev/picket/src/scan/result"
+	"picket.dev/picket/src/scan/scanner"
+	"picket.dev/picket/src/scan/targets"
 )
 
 // agent answers the host's requests. It remembers the state its last apply
@@ -162,10 +167,16 @@ func (a *agent) dispatch(cmd string, raw json.RawMessage) (any, error) {
 			return nil, err
 		}
 		return map[string]any{"elapsed_ms": elapsed.Milliseconds(), "rss_kb": mem["VmRSS"], "hwm_kb": mem["VmHWM"], "result": res}, nil
+	case "scan":
+		var args scanArgs
+		if err := decode(raw, &args); err != nil {
+			return nil, err
+		}
+		return scan(args)
 	case "poweroff":
 		return struct{}{}, nil
 	}
-	return nil, fmt.Errorf("unknown command %q; allowed: apply, links, link-set, addrs, routes, ping, ethtool-get, ethtool-regs, ethtool-set, measure, poweroff", cmd)
+	return nil, fmt.Errorf("unknown command %q; allowed: apply, links, link-set, addrs, routes, ping, ethtool-get, ethtool-regs, ethtool-set, measure, scan, poweroff", cmd)
 }
 
 func decode(raw json.RawMessage, v any) error {
@@ -512,4 +523,43 @@ func memory() (map[string]int, error) {
 		return nil, errors.New("read memory use: no VmRSS in /proc/self/status")
 	}
 	return out, nil
+}
+
+type scanArgs struct {
+	Iface   string `json:"iface"`
+	Targets string `json:"targets"`
+	Ports   string `json:"ports"`
+	Rate    int    `json:"rate"`
+}
+
+type scanResult struct {
+	Hosts   []result.Host   `json:"hosts"`
+	Summary scanner.Summary `json:"summary"`
+}
+
+// scan runs the scan engine as scannerd runs a job on a scanning VLAN:
+// SYN probes over a raw socket on the VLAN's link, which tags them. No
+// service detection: the far side is the test's frame responder, not a
+// service.
+func scan(args scanArgs) (scanResult, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	set, err := targets.Parse(ctx, args.Targets, targets.Options{})
+	if err != nil {
+		return scanResult{}, err
+	}
+	ports, err := targets.ParsePorts(args.Ports)
+	if err != nil {
+		return scanResult{}, err
+	}
+	cfg := scanner.Config{Targets: set, Ports: ports, Iface: args.Iface, Rate: args.Rate,
+		Retries: scanner.DefaultRetries, ReportAll: true, Root: "/"}
+	if _, err := rand.Read(cfg.Key[:]); err != nil {
+		return scanResult{}, err
+	}
+	hosts, sum, err := scanner.Scan(ctx, cfg)
+	if err != nil {
+		return scanResult{}, fmt.Errorf("scan: %w", err)
+	}
+	return scanResult{Hosts: hosts, Summary: sum}, nil
 }
