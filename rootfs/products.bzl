@@ -25,7 +25,7 @@ DAEMONS = [
 # at image build (/usr/share/picket/signatures.pkg). scannerd falls back
 # to it when the data partition has no valid database, and prefers it
 # when it is newer than the one installed.
-SIGNATURES = "//rootfs:default-signatures.txt"
+SIGNATURES = "//src/scan/sigdb/starter:starter.sigs"
 
 _COMMON_SERVICES = {
     "netmgrd": [
