@@ -113,7 +113,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		var services scanner.ServiceDetector
 		if !*noServices {
-			sd, err := scanner.NewServices(scanner.ServiceOptions{Iface: *iface})
+			sd, err := scanner.NewServices(scanner.ServiceOptions{Iface: *iface, ChecksOff: off})
 			if err != nil {
 				return err
 			}

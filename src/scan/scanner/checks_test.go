@@ -115,11 +115,14 @@ func TestRunnerTakesTheDatabaseOncePerJob(t *testing.T) {
 	}
 	link := &fakeLink{}
 	var got []string
-	var offs [][]result.CheckClass
+	var offs, detectOffs [][]result.CheckClass
 	r, err := NewRunner(RunnerConfig{
 		Uploader: link, ProgressEvery: time.Hour, Signatures: store,
 		Env:      func(context.Context, int) (Env, error) { return Env{Iface: "eth0"}, nil },
-		Services: func(Env) (ServiceDetector, error) { return nil, nil },
+		Services: func(_ Env, off []result.CheckClass) (ServiceDetector, error) {
+			detectOffs = append(detectOffs, off)
+			return nil, nil
+		},
 		Scan: func(ctx context.Context, cfg Config) ([]result.Host, Summary, error) {
 			if len(got) == 0 { // swapped during the first scan
 				if _, err := store.Install(pkg("3.1.8-1")); err != nil {
@@ -151,6 +154,11 @@ func TestRunnerTakesTheDatabaseOncePerJob(t *testing.T) {
 	}
 	if !slices.Equal(offs[0], []result.CheckClass{result.ClassHTTP, result.ClassUDP}) || len(offs[1]) != 0 {
 		t.Errorf("classes off %v", offs)
+	}
+	// Service detection gets them too: its anonymous FTP login and UDP
+	// community/monlist/recursion probes are checks of those classes.
+	if len(detectOffs) != 2 || !slices.Equal(detectOffs[0], offs[0]) || len(detectOffs[1]) != 0 {
+		t.Errorf("classes off given to service detection %v, want %v", detectOffs, offs)
 	}
 	var sums []string
 	for _, u := range link.all() {

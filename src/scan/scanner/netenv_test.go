@@ -109,7 +109,7 @@ func TestRunnerScansThroughTheJobsVLAN(t *testing.T) {
 		Env: func(ctx context.Context, vlan int) (Env, error) {
 			return NetEnv(ctx, fakeNet{vlans: boxVLANs}, NetEnvOptions{}, vlan)
 		},
-		Services: func(e Env) (ServiceDetector, error) {
+		Services: func(e Env, _ []result.CheckClass) (ServiceDetector, error) {
 			if e.VLAN == 20 && (e.Iface != "eth0.20" || e.Source.String() != "10.20.0.5") {
 				t.Errorf("service detection for VLAN 20 bound to %s from %s", e.Iface, e.Source)
 			}
@@ -172,7 +172,7 @@ func TestRunnerRefusesIPv6WhenOff(t *testing.T) {
 		Env: func(ctx context.Context, vlan int) (Env, error) {
 			return NetEnv(ctx, fakeNet{vlans: boxVLANs, lan6: netapi.MethodOff}, NetEnvOptions{}, vlan)
 		},
-		Services: func(e Env) (ServiceDetector, error) { return nil, nil },
+		Services: func(e Env, _ []result.CheckClass) (ServiceDetector, error) { return nil, nil },
 	})
 	if err != nil {
 		t.Fatal(err)

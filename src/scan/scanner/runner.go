@@ -72,8 +72,9 @@ type RunnerConfig struct {
 	Rand  io.Reader
 	// Scan runs one scan; nil means Scan. Tests simulate the engine.
 	Scan func(ctx context.Context, cfg Config) ([]result.Host, Summary, error)
-	// Services makes a job's service detection; nil means NewServices.
-	Services func(Env) (ServiceDetector, error)
+	// Services makes a job's service detection for its network and the
+	// check classes it switched off; nil means NewServices.
+	Services func(Env, []result.CheckClass) (ServiceDetector, error)
 	// Signatures holds the signature database in force (nil: none, no
 	// checks): a job takes it once at its start and runs on that one to
 	// its end, while an install (scanapi) swaps in a newer one for the
@@ -131,8 +132,8 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 		cfg.Scan = Scan
 	}
 	if cfg.Services == nil {
-		cfg.Services = func(e Env) (ServiceDetector, error) {
-			return NewServices(ServiceOptions{Iface: e.Iface, Source: e.Source, Clock: cfg.Clock})
+		cfg.Services = func(e Env, off []result.CheckClass) (ServiceDetector, error) {
+			return NewServices(ServiceOptions{Iface: e.Iface, Source: e.Source, Clock: cfg.Clock, ChecksOff: off})
 		}
 	}
 	return &Runner{cfg: cfg}, nil
@@ -287,14 +288,14 @@ func (r *Runner) run(ctx context.Context, j platformapi.Job, cur *job, up *uploa
 			return
 		}
 	}
-	sd, err := r.cfg.Services(env)
-	if err != nil {
-		fail(err)
-		return
-	}
 	off := make([]result.CheckClass, len(j.ChecksOff)) // platformapi.CheckJob validated them
 	for i, c := range j.ChecksOff {
 		off[i] = result.CheckClass(c)
+	}
+	sd, err := r.cfg.Services(env, off)
+	if err != nil {
+		fail(err)
+		return
 	}
 	var key [16]byte
 	if _, err := io.ReadFull(r.cfg.Rand, key[:]); err != nil {

@@ -49,7 +49,7 @@ func newRunner(t *testing.T, link *fakeLink, scan func(context.Context, Config) 
 		Env: func(context.Context, int) (Env, error) {
 			return Env{Iface: "eth0", Management: []netip.Addr{netip.MustParseAddr("10.0.0.53")}}, nil
 		},
-		Services: func(Env) (ServiceDetector, error) { return nil, nil },
+		Services: func(Env, []result.CheckClass) (ServiceDetector, error) { return nil, nil },
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"syscall"
 	"time"
 
@@ -32,6 +33,11 @@ type ServiceOptions struct {
 	Clock  clock.Clock
 	// Concurrency bounds the ports detected at once (default 16).
 	Concurrency int
+	// ChecksOff are the job's check classes switched off: "ftp" leaves
+	// out the anonymous FTP login, "udp" the SNMP community, NTP monitor
+	// list and DNS recursion probes (service.Options NoLogin,
+	// NoUDPChecks), so a class switched off sends nothing of its own.
+	ChecksOff []result.CheckClass
 }
 
 // Services adapts the service detector (package service) to Scan's
@@ -47,6 +53,8 @@ func NewServices(o ServiceOptions) (*Services, error) {
 		Dialer: boundDialer(o), Clock: o.Clock,
 		ConnectTimeout: BulkConnectTimeout, BannerWait: BulkBannerWait, ReadTimeout: BulkReadTimeout,
 		Concurrency: o.Concurrency,
+		NoLogin:     slices.Contains(o.ChecksOff, result.ClassFTP),
+		NoUDPChecks: slices.Contains(o.ChecksOff, result.ClassUDP),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("service detection: %w", err)

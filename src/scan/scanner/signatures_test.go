@@ -52,7 +52,7 @@ func TestSwapDuringScan(t *testing.T) {
 	r, err := NewRunner(RunnerConfig{
 		Uploader: link, ProgressEvery: time.Hour, Signatures: store,
 		Env:      func(context.Context, int) (Env, error) { return Env{Iface: "eth0"}, nil },
-		Services: func(Env) (ServiceDetector, error) { return nil, nil },
+		Services: func(Env, []result.CheckClass) (ServiceDetector, error) { return nil, nil },
 		Scan: func(ctx context.Context, cfg Config) ([]result.Host, Summary, error) {
 			compiled := func() string {
 				if cfg.Checks == nil {

@@ -211,25 +211,25 @@ func (t *target) ftpEnrich(ctx context.Context, s *result.Service, c net.Conn) {
 		return
 	}
 	defer ss.c.Close()
-	if err := ss.send("USER anonymous"); err != nil {
-		return
-	}
-	code, _, err := ss.codeReply()
-	if err != nil {
-		return
-	}
-	anon := false
-	if code == 331 {
-		if ss.send("PASS picket@example.invalid") != nil {
+	if !t.d.o.NoLogin {
+		if err := ss.send("USER anonymous"); err != nil {
 			return
 		}
-		code, _, err = ss.codeReply()
+		code, _, err := ss.codeReply()
 		if err != nil {
 			return
 		}
+		if code == 331 {
+			if ss.send("PASS picket@example.invalid") != nil {
+				return
+			}
+			code, _, err = ss.codeReply()
+			if err != nil {
+				return
+			}
+		}
+		setFact(s, "ftp.anonymous", strconv.FormatBool(code == 230))
 	}
-	anon = code == 230
-	setFact(s, "ftp.anonymous", strconv.FormatBool(anon))
 	if ss.send("FEAT") != nil {
 		return
 	}

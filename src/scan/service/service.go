@@ -54,6 +54,14 @@ type Options struct {
 	ReadTimeout time.Duration
 	// Concurrency bounds the ports DetectAll works on at once (default 16).
 	Concurrency int
+	// NoLogin leaves out the anonymous FTP login (the job switched the
+	// "ftp" check class off): no ftp.anonymous fact.
+	NoLogin bool
+	// NoUDPChecks leaves out the UDP probes that are checks rather than
+	// detection (the job switched the "udp" class off): the SNMP request
+	// with community "public" (SNMP is then named by its port only), the
+	// NTP monitor list and the DNS recursion question.
+	NoUDPChecks bool
 }
 
 // Detector finds the services on open ports. It is safe for concurrent use.

@@ -106,6 +106,9 @@ func (t *target) udpDNS(ctx context.Context) (*result.Service, error) {
 		return nil, err
 	}
 	s := dnsService(a, "probe:dns")
+	if t.d.o.NoUDPChecks {
+		return s, nil
+	}
 	// Does it recurse for us? Asked over UDP, where an open resolver is
 	// the reflector of amplification attacks.
 	rid := t.queryID()
@@ -125,6 +128,9 @@ func (t *target) udpDNS(ctx context.Context) (*result.Service, error) {
 }
 
 func (t *target) udpSNMP(ctx context.Context) (*result.Service, error) {
+	if t.d.o.NoUDPChecks {
+		return nil, nil
+	}
 	for _, v := range []struct {
 		n    int64
 		name string
@@ -173,6 +179,9 @@ func (t *target) udpNTP(ctx context.Context) (*result.Service, error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		if t.d.o.NoUDPChecks {
+			return
+		}
 		t.udpAsk(ctx, ntpMonlistRequest(), func(b []byte) bool {
 			m, err := parseNTPMonlist(b)
 			if err != nil {
@@ -193,5 +202,9 @@ func (t *target) udpNTP(ctx context.Context) (*result.Service, error) {
 		return true
 	})
 	<-done
-	return ntpService(a, vars, mon), nil
+	s := ntpService(a, vars, mon)
+	if t.d.o.NoUDPChecks {
+		delete(s.Facts, "ntp.monlist") // not asked: neither true nor false
+	}
+	return s, nil
 }
