@@ -118,7 +118,7 @@ func TestRunnerTakesTheDatabaseOncePerJob(t *testing.T) {
 	var offs, detectOffs [][]result.CheckClass
 	r, err := NewRunner(RunnerConfig{
 		Uploader: link, ProgressEvery: time.Hour, Signatures: store,
-		Env:      func(context.Context, int) (Env, error) { return Env{Iface: "eth0"}, nil },
+		Env: func(context.Context, int) (Env, error) { return Env{Iface: "eth0"}, nil },
 		Services: func(_ Env, off []result.CheckClass) (ServiceDetector, error) {
 			detectOffs = append(detectOffs, off)
 			return nil, nil
