@@ -422,7 +422,10 @@ func TestProductImage(t *testing.T) {
 // default signature database source (docs/signatures.md), read as text.
 func sourceVersion(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile(os.Getenv("PICKET_SIGNATURES_SOURCE"))
+	src := testinput.Path(t, "PICKET_SIGNATURES_SOURCE", func() string {
+		return filepath.Join(testinput.ModuleRoot(t), "src/scan/sigdb/starter/starter.sigs")
+	})
+	b, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatalf("the image's signature source (PICKET_SIGNATURES_SOURCE): %v", err)
 	}
