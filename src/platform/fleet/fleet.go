@@ -196,6 +196,9 @@ type Edit struct {
 	IPv6Method   string // off, auto, static
 	IPv6Address  string
 	IPv6Gateway  string
+	// SigsMaxAge is the signatures' age limit in days ("" or 0: the
+	// box's default, platformapi.DefaultSignaturesMaxAgeDays).
+	SigsMaxAge string
 }
 
 // EditOf is the form of b's current settings.
@@ -204,6 +207,9 @@ func EditOf(b store.Box) Edit {
 	e := Edit{Name: b.Name, PollInterval: strconv.Itoa(b.PollIntervalSeconds), IPv6Method: s.ScanIPv6.Method.String()}
 	if s.PollIntervalSeconds > 0 {
 		e.PollInterval = strconv.Itoa(s.PollIntervalSeconds)
+	}
+	if s.SignaturesMaxAgeDays > 0 {
+		e.SigsMaxAge = strconv.Itoa(s.SignaturesMaxAgeDays)
 	}
 	var v, r strings.Builder
 	for _, x := range s.ScanVLANs {
@@ -222,8 +228,8 @@ func EditOf(b store.Box) Edit {
 	return e
 }
 
-// FieldErrors maps a form field (name, poll_interval, vlans, routes,
-// ipv6) to its problems.
+// FieldErrors maps a form field (name, poll_interval, sigs_max_age,
+// vlans, routes, ipv6) to its problems.
 type FieldErrors map[string][]string
 
 // maxFieldErrors bounds the messages kept per field: a form of 4,000
@@ -345,6 +351,17 @@ func (e Edit) Validate() (platformapi.Settings, error) {
 		errs.add("poll_interval", "%d seconds is out of range; allowed: %d (10 s) to %d (24 h)", iv, min, max)
 	}
 	s.PollIntervalSeconds = iv
+	if a := strings.TrimSpace(e.SigsMaxAge); a != "" {
+		n, err := strconv.Atoi(a)
+		switch {
+		case err != nil:
+			errs.add("sigs_max_age", "%s is not a number of days; allowed: 1-%d, or empty for the default (%d)", quoted(e.SigsMaxAge), platformapi.MaxSignaturesMaxAgeDays, platformapi.DefaultSignaturesMaxAgeDays)
+		case n < 1 || platformapi.CheckSignaturesMaxAgeDays(n) != nil:
+			errs.add("sigs_max_age", "%d days is out of range; allowed: 1-%d, or empty for the default (%d)", n, platformapi.MaxSignaturesMaxAgeDays, platformapi.DefaultSignaturesMaxAgeDays)
+		default:
+			s.SignaturesMaxAgeDays = n
+		}
+	}
 	var vlanLines, routeLines []int
 	s.ScanVLANs, vlanLines = ParseVLANs(e.VLANs, errs)
 	s.Routes, routeLines = ParseRoutes(e.Routes, errs)

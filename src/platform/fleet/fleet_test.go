@@ -48,18 +48,19 @@ func TestStatus(t *testing.T) {
 
 func TestEditValidate(t *testing.T) {
 	ok := Edit{Name: "b", PollInterval: "180", VLANs: "# comment\n100 10.1.0.5/24 lab\r\n\n200 2001:db8:1::5/64\n",
-		Routes: "10.9.0.0/16 10.1.0.1 far\n", IPv6Method: "static", IPv6Address: "2001:db8::5/64", IPv6Gateway: "fe80::1"}
+		Routes: "10.9.0.0/16 10.1.0.1 far\n", IPv6Method: "static", IPv6Address: "2001:db8::5/64", IPv6Gateway: "fe80::1",
+		SigsMaxAge: " 14 "}
 	s, err := ok.Validate()
 	if err != nil {
 		t.Fatalf("valid edit: %v", err)
 	}
 	want := []netcfg.ScanVLAN{{ID: 100, Name: "lab", Address: netip.MustParsePrefix("10.1.0.5/24")}, {ID: 200, Address: netip.MustParsePrefix("2001:db8:1::5/64")}}
-	if len(s.ScanVLANs) != 2 || s.ScanVLANs[0] != want[0] || s.ScanVLANs[1] != want[1] || s.ScanIPv6.Method != netcfg.ScanIPv6Static || s.Routes[0].Name != "far" {
+	if len(s.ScanVLANs) != 2 || s.ScanVLANs[0] != want[0] || s.ScanVLANs[1] != want[1] || s.ScanIPv6.Method != netcfg.ScanIPv6Static || s.Routes[0].Name != "far" || s.SignaturesMaxAgeDays != 14 {
 		t.Errorf("settings %+v", s)
 	}
 	// Round trip through the form.
 	back, err := EditOf(store.Box{Name: "b", Settings: s}).Validate()
-	if err != nil || len(back.ScanVLANs) != 2 || back.Routes[0] != s.Routes[0] || back.ScanIPv6 != s.ScanIPv6 {
+	if err != nil || len(back.ScanVLANs) != 2 || back.Routes[0] != s.Routes[0] || back.ScanIPv6 != s.ScanIPv6 || back.SignaturesMaxAgeDays != 14 {
 		t.Errorf("round trip: %+v %v", back, err)
 	}
 	for _, tc := range []struct {
@@ -70,6 +71,9 @@ func TestEditValidate(t *testing.T) {
 	}{
 		{"interval 9", func(e *Edit) { e.PollInterval = "9" }, "poll_interval", "out of range"},
 		{"interval 24h+1", func(e *Edit) { e.PollInterval = "86401" }, "poll_interval", "out of range"},
+		{"sigs age 0", func(e *Edit) { e.SigsMaxAge = "0" }, "sigs_max_age", "0 days is out of range; allowed: 1-365, or empty for the default (7)"},
+		{"sigs age 366", func(e *Edit) { e.SigsMaxAge = "366" }, "sigs_max_age", "366 days is out of range"},
+		{"sigs age words", func(e *Edit) { e.SigsMaxAge = "a week" }, "sigs_max_age", `"a week" is not a number of days`},
 		{"VLAN 0", func(e *Edit) { e.VLANs = "0 10.1.0.5/24" }, "vlans", "line 1 (id): 0 is out of range"},
 		{"VLAN network address", func(e *Edit) { e.VLANs = "10 10.1.0.0/24" }, "vlans", "line 1 (address)"},
 		{"VLAN, 4 fields", func(e *Edit) { e.VLANs = "10 10.1.0.5/24 a b" }, "vlans", "want \"id address/prefix [name]\""},
@@ -85,6 +89,10 @@ func TestEditValidate(t *testing.T) {
 				t.Errorf("errors %v, want %q on %s", err, tc.want, tc.field)
 			}
 		})
+	}
+	// Empty: the box's default, sent as 0.
+	if d, err := (Edit{Name: "b", PollInterval: "60"}).Validate(); err != nil || d.SignaturesMaxAgeDays != 0 {
+		t.Errorf("no age limit given: %d, %v; want 0 (the default)", d.SignaturesMaxAgeDays, err)
 	}
 	var many strings.Builder
 	for i := 1; i <= 4095; i++ {

@@ -77,6 +77,7 @@ const boxPage = `{{template "top" .}}
 <input type="hidden" name="csrf" value="{{$.CSRF}}">
 <label>Name <input name="name" id="name" value="{{.Edit.Name}}"></label>{{template "ferr" index .Errors "name"}}
 <label>Polling interval (seconds, 10 to 86400) <input name="poll_interval" id="poll_interval" value="{{.Edit.PollInterval}}"></label>{{template "ferr" index .Errors "poll_interval"}}
+<label>Signatures older than this many days show as stale on the box (1 to 365; empty: 7) <input name="sigs_max_age" id="sigs_max_age" value="{{.Edit.SigsMaxAge}}"></label>{{template "ferr" index .Errors "sigs_max_age"}}
 <label>Scanning VLANs, one per line: <code>id address/prefix [name]</code>
 <textarea name="vlans" id="vlans" rows="6">{{.Edit.VLANs}}</textarea></label>{{template "ferr" index .Errors "vlans"}}
 <label>Static routes, one per line: <code>destination gateway [name]</code>

@@ -661,7 +661,8 @@ func (s *Server) box(w http.ResponseWriter, r *http.Request, sess *store.Session
 func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
 	e := fleet.Edit{Name: r.PostFormValue("name"), PollInterval: r.PostFormValue("poll_interval"),
 		VLANs: r.PostFormValue("vlans"), Routes: r.PostFormValue("routes"), IPv6Method: r.PostFormValue("ipv6_method"),
-		IPv6Address: r.PostFormValue("ipv6_address"), IPv6Gateway: r.PostFormValue("ipv6_gateway")}
+		IPv6Address: r.PostFormValue("ipv6_address"), IPv6Gateway: r.PostFormValue("ipv6_gateway"),
+		SigsMaxAge: r.PostFormValue("sigs_max_age")}
 	b, err := fleet.SaveSettings(s.Store, r.PathValue("id"), u, e)
 	var fe fleet.FieldErrors
 	var ue *fleet.UserError
