@@ -62,7 +62,7 @@ var expectations = []expectation{
 	// CVE-2024-6387, 2+deb12u2 of CVE-2023-48795, 2+deb12u1 of
 	// CVE-2023-38408), offering only current algorithms.
 	{"PKT-SSH-0001", tcp(svcbench.SSHRegre), tcp(svcbench.SSH), "9.6p1 is in 8.5p1..9.7p1"},
-	{"PKT-SSH-0002", tcp(svcbench.SSHOld), tcp(svcbench.SSH), "7.4 offers chacha20-poly1305 without strict kex"},
+	{"PKT-SSH-0002", tcp(svcbench.SSHOld), tcp(svcbench.SSH), "7.4 offers chacha20-poly1305 and an EtM MAC without strict kex; Debian's sshd offers both and kex-strict-s-v00@openssh.com"},
 	{"PKT-SSH-0003", tcp(svcbench.SSHOld), tcp(svcbench.SSH), "7.4 < 9.3p2"},
 	{"PKT-SSH-0004", tcp(svcbench.SSHOld), tcp(svcbench.SSH), "7.4 < 7.8"},
 	{"PKT-SSH-0005", tcp(svcbench.SSHOld), tcp(svcbench.SSH), "7.4 in 6.2..8.7"},

@@ -76,10 +76,22 @@ type tlsCond struct {
 	kind  string   // version, expired, self-signed, key, sig-alg, present
 	names []string // versions, key types (lower case) or signature algorithms
 	bits  int
+	// not: the handshake showed what the condition reads, and the
+	// condition does not hold (docs/signatures.md, "Negated conditions").
+	not  bool
+	text string // the condition as written after "not", for evidence
 }
 
-// sshCond is an `ssh:` condition.
+// sshCond is an `ssh:` condition: the server offers one of the names of
+// one of the alternatives (OR); or, with not, the handshake's list was
+// read and offers none of the names (then there is one alternative).
 type sshCond struct {
+	alts []sshAlt
+	not  bool
+}
+
+// sshAlt is one list of a server's KEXINIT and the names looked for in it.
+type sshAlt struct {
 	list  string // kex, cipher, mac, hostkey, compression
 	names []string
 }
@@ -172,6 +184,7 @@ func parseSig(st stanza, e *errs) *sig {
 		e.add(f.line, "%s: "+format, append([]any{f.key}, args...)...)
 	}
 	var lastHTTP *httpCheck
+	negLine := 0 // of the first negated tls or ssh condition
 	for _, f := range st.fields {
 		rep, known := sigKeys[f.key]
 		if !known {
@@ -331,11 +344,17 @@ func parseSig(st stanza, e *errs) *sig {
 			if err != nil {
 				bad(f, "%v", err)
 			}
+			if c.not && negLine == 0 {
+				negLine = f.line
+			}
 			s.tls = append(s.tls, c)
 		case "ssh":
 			c, err := parseSSH(f.val)
 			if err != nil {
 				bad(f, "%v", err)
+			}
+			if c.not && negLine == 0 {
+				negLine = f.line
 			}
 			s.ssh = append(s.ssh, c)
 		case "http":
@@ -366,8 +385,15 @@ func parseSig(st stanza, e *errs) *sig {
 		}
 	}
 	if s.services == nil && s.products == nil && s.ports == nil && s.banner == nil && s.extra == nil &&
-		s.facts == nil && s.tls == nil && s.ssh == nil && s.http == nil && seen["id"] > 0 {
-		e.add(st.line, "signature %s: no matcher (service, product, port, banner, extra, fact, tls, ssh or http): it would match every port", s.id)
+		s.facts == nil && !s.positive() && s.http == nil && seen["id"] > 0 {
+		if negLine > 0 {
+			// A negated condition says what a port lacks; alone it would
+			// flag every server of its kind (docs/signatures.md,
+			// "Negated conditions").
+			e.add(negLine, "signature %s: a negated condition (not) cannot be a signature's only matcher: add what the server must offer or be (service, product, port, banner, extra, fact, tls, ssh or http)", s.id)
+		} else {
+			e.add(st.line, "signature %s: no matcher (service, product, port, banner, extra, fact, tls, ssh or http): it would match every port", s.id)
+		}
 	}
 	if (s.ranges != nil || s.fixed != nil) && s.products == nil {
 		e.add(st.line, "signature %s: version ranges without a product", s.id)
@@ -387,6 +413,14 @@ func parseSig(st stanza, e *errs) *sig {
 		}
 	}
 	return s
+}
+
+// positive reports whether the signature has a tls or ssh condition that
+// is not negated: only those select ports (a negated one is never a
+// signature's only matcher).
+func (s *sig) positive() bool {
+	return slices.ContainsFunc(s.tls, func(c tlsCond) bool { return !c.not }) ||
+		slices.ContainsFunc(s.ssh, func(c sshCond) bool { return !c.not })
 }
 
 // pattern is a compiled regular expression and, when it is anchored at
@@ -510,7 +544,24 @@ func validFactKey(k string) bool {
 
 var tlsVersions = [...]string{"SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"}
 
+// parseTLS reads a `tls:` condition; "not" before it negates it
+// (docs/signatures.md, "Negated conditions").
 func parseTLS(s string) (tlsCond, error) {
+	if rest, ok := strings.CutPrefix(s, "not "); ok {
+		rest = strings.TrimSpace(rest)
+		if rest == "present" {
+			return tlsCond{}, fmt.Errorf("not present: a negated condition needs the handshake it reads; a port without TLS is told by a fact (postgresql.ssl != true) or the absence of a tls condition")
+		}
+		if strings.HasPrefix(rest, "not ") || rest == "not" {
+			return tlsCond{}, fmt.Errorf("not not: one not at most")
+		}
+		c, err := parseTLS(rest)
+		if err != nil {
+			return tlsCond{}, fmt.Errorf("not: %w", err)
+		}
+		c.not, c.text = true, rest
+		return c, nil
+	}
 	kind, rest, _ := strings.Cut(s, " ")
 	rest = strings.TrimSpace(rest)
 	switch kind {
@@ -559,23 +610,43 @@ func parseTLS(s string) (tlsCond, error) {
 	return tlsCond{}, fmt.Errorf("%.30q: one of version, expired, self-signed, key, sig-alg, present", kind)
 }
 
+// maxSSHAlts bounds the alternatives of one `ssh:` condition: one per
+// list of a KEXINIT is all a check needs.
+const maxSSHAlts = 5
+
+// parseSSH reads an `ssh:` condition: `[not] LIST NAMES`, or alternatives
+// `LIST NAMES || LIST NAMES` (docs/signatures.md).
 func parseSSH(s string) (sshCond, error) {
-	list, rest, _ := strings.Cut(s, " ")
-	switch list {
-	case "kex", "cipher", "mac", "hostkey", "compression":
-	default:
-		return sshCond{}, fmt.Errorf("%.30q: one of kex, cipher, mac, hostkey, compression", list)
+	var c sshCond
+	if rest, ok := strings.CutPrefix(s, "not "); ok {
+		c.not, s = true, strings.TrimSpace(rest)
 	}
-	names, err := splitList(strings.TrimSpace(rest))
-	if err != nil {
-		return sshCond{}, fmt.Errorf("%s: %w", list, err)
+	parts := strings.Split(s, "||")
+	if c.not && len(parts) > 1 {
+		return sshCond{}, fmt.Errorf("not with || alternatives: write one negated condition per list, one a line (all must hold: offers none of these and none of those)")
 	}
-	for _, n := range names {
-		if strings.ContainsAny(n, " \t") || len(n) > 128 {
-			return sshCond{}, fmt.Errorf("%s: %.40q is not an algorithm name", list, n)
+	if len(parts) > maxSSHAlts {
+		return sshCond{}, fmt.Errorf("%d alternatives, more than %d", len(parts), maxSSHAlts)
+	}
+	for _, part := range parts {
+		list, rest, _ := strings.Cut(strings.TrimSpace(part), " ")
+		switch list {
+		case "kex", "cipher", "mac", "hostkey", "compression":
+		default:
+			return sshCond{}, fmt.Errorf("%.30q: one of kex, cipher, mac, hostkey, compression (optionally after not)", list)
 		}
+		names, err := splitList(strings.TrimSpace(rest))
+		if err != nil {
+			return sshCond{}, fmt.Errorf("%s: %w", list, err)
+		}
+		for _, n := range names {
+			if strings.ContainsAny(n, " \t") || len(n) > 128 {
+				return sshCond{}, fmt.Errorf("%s: %.40q is not an algorithm name", list, n)
+			}
+		}
+		c.alts = append(c.alts, sshAlt{list: list, names: names})
 	}
-	return sshCond{list: list, names: names}, nil
+	return c, nil
 }
 
 func parseRequest(s string) (httpCheck, error) {

@@ -115,7 +115,10 @@ func Compile(src []byte) (*DB, error) {
 
 // index puts signature i in its bucket: product, else service, else
 // port, else a required fact, else TLS/SSH, else the HTTP default (web
-// ports), else every port.
+// ports), else every port. A negated tls or ssh condition (not) still
+// needs the port's TLS or SSH facts (it never holds where the handshake
+// was not read), so "has TLS/SSH facts" selects it soundly; the parser
+// refuses a signature whose only matchers are negated.
 func (db *DB) index(i int32, s *sig) {
 	s.bit = classBit(s.class)
 	s.products = dedupe(s.products)

@@ -38,6 +38,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(sig1("service: ssh\n")))
 	f.Add([]byte(header + "id: A-1\n continued\n\n\n# c\nid: A-2\n"))
 	f.Add([]byte("format: picket-signatures/1\r\n"))
+	f.Add([]byte(sig1("service: ssh\nssh: cipher chacha20-poly1305@openssh.com || mac *-etm@openssh.com\nssh: not kex kex-strict-s-v00@openssh.com\n")))
+	f.Add([]byte(sig1("tls: version TLSv1.0\ntls: not self-signed\ntls: not key RSA < 2048\n")))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		db, err := Compile(src)
 		if err != nil {
@@ -79,6 +81,8 @@ func FuzzCompileMatch(f *testing.F) {
 	f.Add("OpenSSH", "< 9.3p2", "1:9.2p1-2+deb12u3", "^SSH-2\\.0", "snmp.community = public", "OpenSSH", "9.2p1", "Debian 2+deb12u2", "SSH-2.0-OpenSSH_9.2p1", "snmp.community")
 	f.Add("nginx, Apache httpd", ">= 2.4.0, < 2.4.58 || = 1.0", "2.4.57-2", "(?i)apache", "ftp.anonymous exists", "apache HTTPD", "2.4.57", "Debian 2", "", "ftp.anonymous")
 	f.Add("x", "!= 0", "0-0", ".*", "a.b !~ x", "X", "", "", "\x00\xff", "a.b")
+	f.Add("SHA1-RSA", "< 1", "kex-strict-s-v00@openssh.com", "chacha20-poly1305@openssh.com", "a.b exists", "RSA", "7.4", "hmac-sha2-256-etm@openssh.com", "chacha20-poly1305@openssh.com", "a.b")
+	f.Add("SHA1-RSA", "< 1", "diffie-hellman-group1-sha1", "aes*", "a.b exists", "RSA", "7.4", "SHA1-RSA", "aes128-ctr", "a.b")
 	f.Fuzz(func(t *testing.T, product, rng, fixed, banner, fact, hProduct, hVersion, hExtra, hBanner, hFact string) {
 		clean := func(s string) string { return strings.NewReplacer("\n", " ", "\r", " ").Replace(s) }
 		src := header + "id: PKT-F-1\ntitle: f\nclass: version\ncvss: 7.5 CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N\nremediation: r\n" +
@@ -88,7 +92,12 @@ func FuzzCompileMatch(f *testing.F) {
 			"\nid: PKT-F-3\ntitle: f\nclass: ssh\ncvss: 5.3 CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N\nremediation: r\n" +
 			"ssh: kex " + clean(banner) + "\ntls: version TLSv1.0\n" +
 			"\nid: PKT-F-4\ntitle: f\nclass: http\ncvss: 5.3 CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N\nremediation: r\n" +
-			"http: GET /" + strings.ReplaceAll(clean(product), " ", "") + "\nhttp-body: " + clean(banner) + "\n"
+			"http: GET /" + strings.ReplaceAll(clean(product), " ", "") + "\nhttp-body: " + clean(banner) + "\n" +
+			// Negated conditions and || alternatives (docs/signatures.md).
+			"\nid: PKT-F-5\ntitle: f\nclass: ssh\ncvss: 5.3 CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N\nremediation: r\n" +
+			"service: ssh\nssh: cipher " + clean(banner) + " || mac *-etm@openssh.com\nssh: not kex " + clean(fixed) + "\n" +
+			"\nid: PKT-F-6\ntitle: f\nclass: tls\ncvss: 5.3 CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N\nremediation: r\n" +
+			"tls: version TLSv1.0\ntls: not sig-alg " + clean(product) + "\ntls: not self-signed\n"
 		db, err := Compile([]byte(src))
 		if err != nil {
 			return

@@ -343,6 +343,40 @@ func (c *tlsCond) holds(t *result.TLSFacts, ev *[]string) bool {
 	if len(t.Chain) > 0 {
 		leaf = &t.Chain[0]
 	}
+	if c.not {
+		// What was not read is not known to be absent: a negated
+		// condition never holds on it, as a version not read is never
+		// flagged.
+		if !c.known(t, leaf) || c.positive(t, leaf, nil) {
+			return false
+		}
+		if ev != nil {
+			*ev = append(*ev, "tls not "+c.text)
+		}
+		return true
+	}
+	return c.positive(t, leaf, ev)
+}
+
+// known reports whether the handshake showed what the condition reads:
+// accepted versions, or a leaf certificate (with its key size, its
+// signature algorithm).
+func (c *tlsCond) known(t *result.TLSFacts, leaf *result.Cert) bool {
+	switch c.kind {
+	case "version":
+		return len(t.Versions) > 0
+	case "expired", "self-signed":
+		return leaf != nil
+	case "key":
+		return leaf != nil && leaf.KeyBits > 0 && leaf.KeyType != ""
+	case "sig-alg":
+		return leaf != nil && leaf.SigAlg != ""
+	}
+	return false
+}
+
+// positive is the condition as written, without its not.
+func (c *tlsCond) positive(t *result.TLSFacts, leaf *result.Cert, ev *[]string) bool {
 	switch c.kind {
 	case "present":
 		if ev != nil {
@@ -405,22 +439,54 @@ func (c *tlsCond) holds(t *result.TLSFacts, ev *[]string) bool {
 }
 
 func (c *sshCond) holds(f *result.SSHFacts, ev *[]string) bool {
-	var list []string
-	switch c.list {
-	case "kex":
-		list = f.Kex
-	case "cipher":
-		list = f.Ciphers
-	case "mac":
-		list = f.MACs
-	case "hostkey":
-		list = f.HostKeyAlgs
-	case "compression":
-		list = f.Compression
+	if c.not {
+		a := &c.alts[0]
+		// An empty list was not read (a KEXINIT always names at least
+		// one algorithm of each list): the server is not known to lack
+		// anything.
+		if len(a.of(f)) == 0 || a.offered(f, nil) {
+			return false
+		}
+		if ev != nil {
+			*ev = append(*ev, "ssh "+a.list+" lacks "+strings.Join(a.names, ", "))
+		}
+		return true
 	}
+	hit := false
+	for i := range c.alts {
+		if c.alts[i].offered(f, ev) {
+			if ev == nil {
+				return true
+			}
+			hit = true
+		}
+	}
+	return hit
+}
+
+// of is the server's list the alternative reads.
+func (a *sshAlt) of(f *result.SSHFacts) []string {
+	switch a.list {
+	case "kex":
+		return f.Kex
+	case "cipher":
+		return f.Ciphers
+	case "mac":
+		return f.MACs
+	case "hostkey":
+		return f.HostKeyAlgs
+	case "compression":
+		return f.Compression
+	}
+	return nil
+}
+
+// offered reports whether the server offers one of the names, and adds
+// every one it offers to ev.
+func (a *sshAlt) offered(f *result.SSHFacts, ev *[]string) bool {
 	var hit []string
-	for _, got := range list {
-		for _, n := range c.names {
+	for _, got := range a.of(f) {
+		for _, n := range a.names {
 			if glob(n, got) {
 				if ev == nil {
 					return true
@@ -431,7 +497,7 @@ func (c *sshCond) holds(f *result.SSHFacts, ev *[]string) bool {
 		}
 	}
 	if hit != nil {
-		*ev = append(*ev, "ssh "+c.list+" "+strings.Join(hit, ", "))
+		*ev = append(*ev, "ssh "+a.list+" "+strings.Join(hit, ", "))
 	}
 	return hit != nil
 }

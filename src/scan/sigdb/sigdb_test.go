@@ -153,6 +153,22 @@ func TestParseErrors(t *testing.T) {
 		{sig1("evidence: {version\nservice: ssh\n"), 10, "'{' without '}'"},
 		{sig1("evidence: {cve}\nservice: ssh\n"), 10, "unknown placeholder {cve}"},
 		{sig1(""), 5, "no matcher"},
+		// Negated conditions (docs/signatures.md, "Negated conditions").
+		{sig1("ssh: not kex kex-strict-s-v00@openssh.com\n"), 10, "a negated condition (not) cannot be a signature's only matcher"},
+		{sig1("proto: tcp\ntls: not version TLSv1.2, TLSv1.3\ntls: not expired\n"), 11, "a negated condition (not) cannot be a signature's only matcher"},
+		{sig1("service: ssh\nssh: not kex a || mac b\n"), 11, "not with || alternatives"},
+		{sig1("service: ssh\nssh: not\n"), 11, "\"not\": one of kex, cipher"},
+		{sig1("service: ssh\nssh: not not kex a\n"), 11, "\"not\": one of kex, cipher"},
+		{sig1("service: ssh\nssh: not kexes a\n"), 11, "\"kexes\": one of kex, cipher"},
+		{sig1("service: ssh\nssh: not kex a b\n"), 11, "is not an algorithm name"},
+		{sig1("service: ssh\nssh: cipher a ||\n"), 11, "\"\": one of kex, cipher"},
+		{sig1("service: ssh\nssh: cipher a || mac\n"), 11, "mac: empty item"},
+		{sig1("service: ssh\nssh: kex a || kex b || kex c || kex d || kex e || kex f\n"), 11, "6 alternatives, more than 5"},
+		{sig1("service: https\ntls: not present\n"), 11, "not present: a negated condition needs the handshake"},
+		{sig1("service: https\ntls: not not expired\n"), 11, "one not at most"},
+		{sig1("service: https\ntls: not version TLSv9\n"), 11, "not: version \"TLSv9\""},
+		{sig1("service: https\ntls: not\n"), 11, "\"not\": one of version"},
+		{sig1("service: https\ntls: not key RSA\n"), 11, "not: key \"RSA\": want TYPES < BITS"},
 		{sig1("service: ssh\n") + "\n" + strings.TrimPrefix(sig1("service: ftp\n"), header), 12, "id used before, at line 5"},
 		{sig1("service: ssh\n") + "\nformat: picket-signatures/1\n", 12, "a second header"},
 	}
@@ -681,5 +697,135 @@ remediation: r
 	}
 	if got := ids(db.MatchLinear(h)); !slices.Equal(got, want) {
 		t.Errorf("linear findings\n got  %v\n want %v", got, want)
+	}
+}
+
+// TestNegatedConditions: "not" before a tls or ssh condition, and ||
+// alternatives of an ssh condition, on hand-built hosts. The Terrapin
+// rule (CVE-2023-48795; OpenSSH 9.6 release notes, terrapin-attack.com):
+// the server offers chacha20-poly1305@openssh.com or an
+// encrypt-then-MAC mode and does not offer kex-strict-s-v00@openssh.com.
+func TestNegatedConditions(t *testing.T) {
+	src := header + `id: PKT-N-1
+title: terrapin
+class: ssh
+cvss: 5.9 CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:H/A:N
+service: ssh
+ssh: cipher chacha20-poly1305@openssh.com || mac *-etm@openssh.com
+ssh: not kex kex-strict-s-v00@openssh.com
+remediation: r
+
+id: PKT-N-2
+title: no modern tls
+class: tls
+cvss: 3.7 CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:L/I:N/A:N
+tls: version TLSv1.0, TLSv1.1
+tls: not version TLSv1.2, TLSv1.3
+remediation: r
+
+id: PKT-N-3
+title: expired, not self-signed
+class: tls
+cvss: 5.3 CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N
+port: 443-450
+tls: expired
+tls: not self-signed
+tls: not key any < 2048
+tls: not sig-alg MD5-RSA
+remediation: r
+
+id: PKT-N-4
+title: negated ssh on its own bucket
+class: ssh
+cvss: 5.3 CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N
+banner: ^SSH-2\.0-dropbear
+ssh: not cipher aes*-gcm@openssh.com, chacha20-poly1305@openssh.com
+remediation: r
+`
+	db, err := Compile([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict := "kex-strict-s-v00@openssh.com"
+	ssh := func(port uint16, banner string, kex, ciphers, macs []string) result.Port {
+		return result.Port{Proto: result.TCP, Port: port, State: result.Open, Service: &result.Service{Name: "ssh", Banner: banner,
+			SSH: &result.SSHFacts{Banner: banner, Kex: kex, Ciphers: ciphers, MACs: macs}}}
+	}
+	tls := func(port uint16, tf *result.TLSFacts) result.Port {
+		return result.Port{Proto: result.TCP, Port: port, State: result.Open, Service: &result.Service{Name: "https", TLS: tf}}
+	}
+	cert := func(kt string, bits int, alg string) []result.Cert {
+		return []result.Cert{{Subject: "CN=x", KeyType: kt, KeyBits: bits, SigAlg: alg}}
+	}
+	h := hostWith(
+		// OpenSSH 7.4 as svcbench's listener: ChaCha20 and an EtM MAC, no strict kex.
+		ssh(22, "SSH-2.0-OpenSSH_7.4", []string{"curve25519-sha256", "diffie-hellman-group14-sha1"},
+			[]string{"chacha20-poly1305@openssh.com", "aes128-ctr"}, []string{"hmac-sha2-256-etm@openssh.com", "hmac-sha1"}),
+		// Debian 12's sshd after its Terrapin fix: the same offers, and strict kex.
+		ssh(23, "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3", []string{"curve25519-sha256", "ext-info-s", strict},
+			[]string{"chacha20-poly1305@openssh.com", "aes128-ctr"}, []string{"umac-128-etm@openssh.com"}),
+		// A non-OpenSSH server with EtM only (no ChaCha20), no strict kex;
+		// also PKT-N-4 (dropbear, neither GCM nor ChaCha20).
+		ssh(24, "SSH-2.0-dropbear_2020.81", []string{"curve25519-sha256"},
+			[]string{"aes128-ctr"}, []string{"hmac-sha2-256-etm@openssh.com"}),
+		// Neither ChaCha20 nor EtM: not affected, strict kex or not.
+		ssh(25, "SSH-2.0-dropbear_2020.81", []string{"curve25519-sha256"},
+			[]string{"aes128-ctr", "aes256-gcm@openssh.com"}, []string{"hmac-sha2-256"}),
+		// ChaCha20, but the KEXINIT's kex list was not read: unknown, not flagged.
+		ssh(26, "SSH-2.0-OpenSSH_7.4", nil, []string{"chacha20-poly1305@openssh.com"}, nil),
+		// An ssh service without SSH facts at all.
+		result.Port{Proto: result.TCP, Port: 27, State: result.Open, Service: &result.Service{Name: "ssh", Banner: "SSH-2.0-OpenSSH_7.4"}},
+		// The client's marker in a server's list is not the server's.
+		ssh(28, "SSH-2.0-Go", []string{"curve25519-sha256", "kex-strict-c-v00@openssh.com"},
+			[]string{"chacha20-poly1305@openssh.com"}, []string{"hmac-sha2-256"}),
+
+		tls(443, &result.TLSFacts{Versions: []string{"TLSv1.0", "TLSv1.1"}, Expired: true, Chain: cert("RSA", 2048, "SHA256-RSA")}),
+		tls(444, &result.TLSFacts{Versions: []string{"TLSv1.0", "TLSv1.2"}, Expired: true, SelfSigned: true, Chain: cert("RSA", 2048, "SHA256-RSA")}),
+		// No chain: not known to be not self-signed (PKT-N-3 no), but the
+		// versions were read (PKT-N-2 yes).
+		tls(445, &result.TLSFacts{Versions: []string{"TLSv1.0"}, Expired: true}),
+		tls(446, &result.TLSFacts{Versions: []string{"TLSv1.2"}, Expired: true, Chain: cert("RSA", 1024, "SHA256-RSA")}), // weak key
+		tls(447, &result.TLSFacts{Versions: []string{"TLSv1.2"}, Expired: true, Chain: cert("RSA", 0, "SHA256-RSA")}),    // key size unknown
+		tls(448, &result.TLSFacts{Versions: []string{"TLSv1.2"}, Expired: true, Chain: cert("RSA", 4096, "MD5-RSA")}),
+		tls(449, &result.TLSFacts{Versions: []string{"TLSv1.2"}, Expired: true, Chain: cert("ECDSA", 256, "")}), // 256 < 2048 too
+		tls(450, &result.TLSFacts{Versions: []string{"TLSv1.3"}, Expired: true, Chain: cert("Ed25519", 4096, "Ed25519")}),
+		tls(451, &result.TLSFacts{Versions: []string{"TLSv1.0"}}), // outside PKT-N-3's ports
+
+		// dropbear without AEAD ciphers; and one with GCM; and one whose
+		// cipher list was not read.
+		ssh(2222, "SSH-2.0-dropbear_2016.74", []string{"diffie-hellman-group14-sha1"}, []string{"aes128-ctr"}, []string{"hmac-sha1"}),
+		ssh(2223, "SSH-2.0-dropbear_2022.83", []string{"curve25519-sha256"}, []string{"aes128-gcm@openssh.com"}, []string{"hmac-sha1"}),
+		ssh(2224, "SSH-2.0-dropbear_2016.74", []string{"diffie-hellman-group14-sha1"}, nil, nil),
+	)
+	want := []string{"PKT-N-1@22", "PKT-N-1@24", "PKT-N-4@24", "PKT-N-1@28", "PKT-N-2@443", "PKT-N-3@443", "PKT-N-2@445", "PKT-N-3@450", "PKT-N-2@451", "PKT-N-4@2222"}
+	fs := db.Match(h, nil)
+	if got := ids(fs); !slices.Equal(got, want) {
+		t.Errorf("findings\n got  %v\n want %v", got, want)
+	}
+	if got := ids(db.MatchLinear(h)); !slices.Equal(got, want) {
+		t.Errorf("linear findings\n got  %v\n want %v", got, want)
+	}
+	ev := map[string]string{}
+	for _, f := range fs {
+		ev[fmt.Sprintf("%s@%d", f.ID, f.Port)] = f.Evidence
+	}
+	for k, want := range map[string]string{
+		"PKT-N-1@22":   "ssh cipher chacha20-poly1305@openssh.com; ssh mac hmac-sha2-256-etm@openssh.com; ssh kex lacks kex-strict-s-v00@openssh.com",
+		"PKT-N-1@24":   "ssh mac hmac-sha2-256-etm@openssh.com; ssh kex lacks kex-strict-s-v00@openssh.com",
+		"PKT-N-2@443":  "tls versions TLSv1.0, TLSv1.1; tls not version TLSv1.2, TLSv1.3",
+		"PKT-N-3@450":  "certificate expired (not after 0001-01-01); tls not self-signed; tls not key any < 2048; tls not sig-alg MD5-RSA",
+		"PKT-N-4@2222": "banner SSH-2.0-dropbear_2016.74; ssh cipher lacks aes*-gcm@openssh.com, chacha20-poly1305@openssh.com",
+	} {
+		if ev[k] != want {
+			t.Errorf("%s evidence\n got  %q\n want %q", k, ev[k], want)
+		}
+	}
+	// A negated condition on facts that were not read never holds.
+	c, err := parseTLS("not version TLSv1.3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.holds(&result.TLSFacts{}, nil) || !c.holds(&result.TLSFacts{Versions: []string{"TLSv1.2"}}, nil) || c.holds(&result.TLSFacts{Versions: []string{"TLSv1.3"}}, nil) {
+		t.Error("not version TLSv1.3: wrong on no versions, [TLSv1.2] or [TLSv1.3]")
 	}
 }
