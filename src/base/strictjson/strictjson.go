@@ -294,3 +294,39 @@ func endQuote(s string, i int) int {
 	}
 	return -1
 }
+
+// Canonical is the one encoding of a signed JSON document (a manifest, a
+// package header): encoding/json's, without HTML escaping and without the
+// encoder's final newline. Signing these bytes and refusing any other
+// spelling on reading (UnmarshalCanonical) gives a document one signed
+// form.
+func Canonical(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// ErrNotCanonical is returned by UnmarshalCanonical for a document that
+// decodes but is not spelled as Canonical spells it.
+var ErrNotCanonical = errors.New("not in canonical encoding")
+
+// UnmarshalCanonical decodes b strictly (Unmarshal) into v and refuses it
+// unless re-encoding v gives b back byte for byte (Canonical): other
+// white space, key order, escapes or number spellings are refused.
+func UnmarshalCanonical(b []byte, v any) error {
+	if err := Unmarshal(b, v); err != nil {
+		return err
+	}
+	canon, err := Canonical(v)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(canon, b) {
+		return ErrNotCanonical
+	}
+	return nil
+}

@@ -117,3 +117,32 @@ func TestClipQuoted(t *testing.T) {
 		t.Errorf("unterminated quote kept: %q", got)
 	}
 }
+
+// TestCanonical: the canonical spelling is encoding/json's without HTML
+// escapes and final newline; any other spelling of the same document
+// (spaces, key order, escapes) is refused, the canonical one accepted.
+func TestCanonical(t *testing.T) {
+	type doc struct {
+		A string `json:"a"`
+		B int    `json:"b"`
+	}
+	b, err := strictjson.Canonical(doc{A: "<x>&", B: 7})
+	if err != nil || string(b) != `{"a":"<x>&","b":7}` {
+		t.Fatalf("Canonical = %s, %v", b, err)
+	}
+	var d doc
+	if err := strictjson.UnmarshalCanonical(b, &d); err != nil || d.A != "<x>&" || d.B != 7 {
+		t.Fatalf("canonical bytes refused: %+v %v", d, err)
+	}
+	for _, in := range []string{
+		`{"a":"<x>&", "b":7}`,          // a space
+		`{"b":7,"a":"<x>&"}`,           // key order
+		`{"a":"\u003cx\u003e&","b":7}`, // escapes
+		`{"a":"<x>&","b":7.0}`,         // a number's spelling
+		`{"a":"<x>&","b":7}` + "\n",    // the encoder's newline
+	} {
+		if err := strictjson.UnmarshalCanonical([]byte(in), &d); err == nil {
+			t.Errorf("%s: accepted", in)
+		}
+	}
+}

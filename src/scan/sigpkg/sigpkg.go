@@ -32,7 +32,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -155,13 +154,11 @@ func (h Header) marshal() ([]byte, error) {
 	if err := h.Validate(); err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(h); err != nil {
+	b, err := strictjson.Canonical(h)
+	if err != nil {
 		return nil, fmt.Errorf("encode package header: %w", err)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return b, nil
 }
 
 // parseHeader decodes header bytes strictly (unknown fields, trailing
@@ -169,15 +166,11 @@ func (h Header) marshal() ([]byte, error) {
 // whose signature checked out.
 func parseHeader(b []byte) (Header, error) {
 	var h Header
-	if err := strictjson.Unmarshal(b, &h); err != nil {
+	if err := strictjson.UnmarshalCanonical(b, &h); err != nil {
 		return Header{}, fmt.Errorf("%w: header: %v", ErrMalformed, err)
 	}
-	canon, err := h.marshal()
-	if err != nil {
+	if err := h.Validate(); err != nil {
 		return Header{}, err
-	}
-	if !bytes.Equal(canon, b) {
-		return Header{}, fmt.Errorf("%w: header not in canonical encoding", ErrMalformed)
 	}
 	return h, nil
 }

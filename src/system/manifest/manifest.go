@@ -10,10 +10,8 @@
 package manifest
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -71,13 +69,11 @@ func (m Manifest) Marshal() ([]byte, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m); err != nil {
+	b, err := strictjson.Canonical(m)
+	if err != nil {
 		return nil, fmt.Errorf("encode manifest: %w", err)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return b, nil
 }
 
 // parse decodes manifest bytes strictly: unknown fields, trailing data and
@@ -85,15 +81,11 @@ func (m Manifest) Marshal() ([]byte, error) {
 // has exactly one signed form.
 func parse(b []byte) (Manifest, error) {
 	var m Manifest
-	if err := strictjson.Unmarshal(b, &m); err != nil {
+	if err := strictjson.UnmarshalCanonical(b, &m); err != nil {
 		return Manifest{}, fmt.Errorf("decode manifest: %w", err)
 	}
-	canon, err := m.Marshal()
-	if err != nil {
+	if err := m.Validate(); err != nil {
 		return Manifest{}, err
-	}
-	if !bytes.Equal(canon, b) {
-		return Manifest{}, errors.New("decode manifest: not in canonical encoding")
 	}
 	return m, nil
 }
