@@ -1,8 +1,12 @@
 // Package vuln_test is the end-to-end test of the starter vulnerability
-// checks: the `scan` command, given the starter database's source
-// (src/scan/sigdb/starter, -sigs-source), scans the services of
-// src/testkit/svcbench from the bench's client namespace, and every check
-// must be found on its positive case and not on its negative one.
+// checks, as a person meets them: the real platformd, and a box (the real
+// netmgrd and scannerd, the starter database of src/scan/sigdb/starter
+// given to scannerd as a package signed with the test's release key) on a
+// LAN routed to the services of src/testkit/svcbench. The person activates
+// the box and launches a scan job of the bench in the platform's web UI;
+// scannerd runs it and uploads hosts and findings; the person reads them
+// back from the job's findings JSON export and from the job page. Every
+// check must be found on its positive case and not on its negative one.
 //
 // The expectations table below is written from the advisories and the bench's
 // setup (what each port runs, with which version and setting), not from the
@@ -10,24 +14,20 @@
 package vuln_test
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/scan/result"
 	"picket.dev/picket/src/scan/sigdb"
 	"picket.dev/picket/src/scan/sigdb/starter"
 	"picket.dev/picket/src/testkit/svcbench"
-	"picket.dev/picket/src/testkit/testinput"
 )
 
 // where is a bench port: address, protocol and number.
@@ -176,58 +176,97 @@ func TestTableCoversTheDatabase(t *testing.T) {
 	}
 }
 
-func TestStarterChecksOnTheBench(t *testing.T) {
-	bin := testinput.Command(t, "scan")
-	start := time.Now()
+// TestStarterChecksThroughThePlatform: two jobs launched in the web UI,
+// one over every case of the table (TCP and UDP, both bench hosts), one
+// with the HTTP, UDP and version check classes ticked off in the job form
+// (platformapi.Job.ChecksOff).
+func TestStarterChecksThroughThePlatform(t *testing.T) {
+	began := time.Now()
 	b := svcbench.Start(t)
-	t.Logf("bench up in %v", time.Since(start).Round(time.Millisecond))
-	src := filepath.Join(t.TempDir(), "starter.sigs")
-	if err := os.WriteFile(src, starter.Source(), 0o644); err != nil {
-		t.Fatal(err)
+	t.Logf("bench up in %v", time.Since(began).Round(time.Millisecond))
+	x := startBox(t, b)
+	x.activate()
+	t.Logf("box activated in the web UI %v after the start", time.Since(began).Round(time.Millisecond))
+	targets := svcbench.ServerAddr.String() + " " + svcbench.ServerAddr2.String()
+	all := x.launchJob(targets, scannedPorts())
+	off := []result.CheckClass{result.ClassHTTP, result.ClassUDP, result.ClassVersion}
+	offPorts := fmt.Sprintf("%d,%d,%d,%d,U:%d", svcbench.HTTPApache, svcbench.HTTPIndex, svcbench.HTTPApacheOld, svcbench.SSHOld, svcbench.SNMP)
+	someOff := x.launchJob(svcbench.ServerAddr.String(), offPorts, string(off[0]), string(off[1]), string(off[2]))
+
+	exp := x.waitDone(all, 3*time.Minute)
+	t.Logf("job %s (ports %s) done %v after the start", all, scannedPorts(), time.Since(began).Round(time.Millisecond))
+	var hosts []netip.Addr
+	for _, h := range exp.Hosts {
+		hosts = append(hosts, h.Addr)
 	}
-	targets := svcbench.ServerAddr.String() + "," + svcbench.ServerAddr2.String()
-	scanStart := time.Now()
-	hosts, summary, stderr := runScan(t, b, bin, "-targets", targets, "-ports", scannedPorts(), "-sigs-source", src)
-	t.Logf("scan of %s took %v", scannedPorts(), time.Since(scanStart).Round(time.Millisecond))
-	if len(hosts) != 2 || hosts[0].Addr != svcbench.ServerAddr || hosts[1].Addr != svcbench.ServerAddr2 {
-		t.Fatalf("hosts %+v, want %s and %s\nstderr:\n%s", hosts, svcbench.ServerAddr, svcbench.ServerAddr2, stderr)
+	slices.SortFunc(hosts, netip.Addr.Compare) // the export's order is the upload's
+	if !slices.Equal(hosts, []netip.Addr{svcbench.ServerAddr, svcbench.ServerAddr2}) {
+		t.Errorf("the export has hosts %v, want %s and %s", hosts, svcbench.ServerAddr, svcbench.ServerAddr2)
 	}
-	db, err := sigdb.Compile(starter.Source())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if summary.Summary.Signatures != db.Version() {
-		t.Errorf("summary names signatures %q, want the starter's %q", summary.Summary.Signatures, db.Version())
+	// A SYN scan: the connect scan (scannerd without raw sockets) has no
+	// UDP, and the UDP checks would go unseen.
+	if s := exp.Summary; s == nil || s.Method != "syn" || s.Signatures != x.sigs.Version() {
+		t.Errorf("summary %+v, want a syn scan on the signatures %s", s, x.sigs.Version())
 	}
 
+	// The findings export, as the person downloads it.
+	var fx findingsExport
+	x.get(x.page+"/jobs/"+all+".findings.json", &fx)
+	if fx.Job != all || fx.State != platformapi.JobDone || fx.Signatures != x.sigs.Version() {
+		t.Errorf("findings export of job %q state %q signatures %q; want %s done on %s", fx.Job, fx.State, fx.Signatures, all, x.sigs.Version())
+	}
 	found := map[string]map[where]result.Finding{}
 	counts := map[result.Severity]int{}
-	nFindings := 0
-	for _, h := range hosts {
-		for _, f := range h.Findings {
-			if found[f.ID] == nil {
-				found[f.ID] = map[where]result.Finding{}
-			}
-			found[f.ID][where{h.Addr, f.Proto, f.Port}] = f
-			counts[f.Severity]++
-			nFindings++
+	for _, f := range fx.Findings {
+		a, err := netip.ParseAddr(f.Host)
+		if err != nil {
+			t.Errorf("finding %s on host %q: %v", f.ID, f.Host, err)
+			continue
 		}
+		if found[f.ID] == nil {
+			found[f.ID] = map[where]result.Finding{}
+		}
+		found[f.ID][where{a, f.Proto, f.Port}] = f.Finding
+		counts[f.Severity]++
 	}
+	if !maps(counts, fx.Counts) {
+		t.Errorf("the export's counts %v, its findings %v", fx.Counts, counts)
+	}
+	// The job page, as the person reads it: its findings table's rows by
+	// check, host and port ("8082/tcp").
+	rows, sigs, _, page := x.jobPage(all)
+	onPage := map[string]map[string]string{} // id -> "host port" -> severity
+	for _, r := range rows {
+		if onPage[r.id] == nil {
+			onPage[r.id] = map[string]string{}
+		}
+		onPage[r.id][r.host+" "+r.port] = r.severity
+	}
+	if sigs != x.sigs.Version() {
+		t.Errorf("the job page names the signature database %q, want %q", sigs, x.sigs.Version())
+	}
+	if len(rows) != len(fx.Findings) {
+		t.Errorf("the job page lists %d findings, the export %d", len(rows), len(fx.Findings))
+	}
+	cell := func(w where) string { return fmt.Sprintf("%s %d/%s", w.addr, w.port, w.proto) }
 	for _, e := range expectations {
 		if f, ok := found[e.id][e.pos]; !ok {
-			t.Errorf("%s not found on its positive case %s (%s); found on %v", e.id, e.pos, e.why, keys(found[e.id]))
+			t.Errorf("%s not in the findings export on its positive case %s (%s); found on %v", e.id, e.pos, e.why, keys(found[e.id]))
 		} else {
 			t.Logf("%s on %s: %s [%s %.1f] %s", e.id, e.pos, f.Title, f.Severity, f.CVSS, f.Evidence)
 			if f.Evidence == "" || f.Remediation == "" || f.Severity != result.SeverityOf(f.CVSS) {
 				t.Errorf("%s on %s: finding %+v lacks evidence or remediation, or its severity disagrees with its score", e.id, e.pos, f)
 			}
+			if sev, ok := onPage[e.id][cell(e.pos)]; !ok || sev != string(f.Severity) {
+				t.Errorf("%s on %s: the job page's findings table has no row for it (%q; the check's rows: %v)", e.id, e.pos, sev, onPage[e.id])
+			}
 		}
 		if f, ok := found[e.id][e.neg]; ok {
-			t.Errorf("%s found on its negative case %s (%s): %s", e.id, e.neg, e.why, f.Evidence)
+			t.Errorf("%s in the findings export on its negative case %s (%s): %s", e.id, e.neg, e.why, f.Evidence)
 		}
-	}
-	if !maps(counts, summary.Summary.Findings) {
-		t.Errorf("summary counts %v, findings %v", summary.Summary.Findings, counts)
+		if _, ok := onPage[e.id][cell(e.neg)]; ok {
+			t.Errorf("%s on the job page on its negative case %s (%s)", e.id, e.neg, e.why)
+		}
 	}
 	// What else was found, for the log (a check may rightly fire on other
 	// bench ports too, e.g. the self-signed check on vsftpd's AUTH TLS).
@@ -240,75 +279,39 @@ func TestStarterChecksOnTheBench(t *testing.T) {
 		}
 	}
 	sort.Strings(others)
-	t.Logf("%d findings, %v by severity; also found: %s", nFindings, counts, strings.Join(others, ", "))
+	t.Logf("%d findings, %v by severity; also found: %s", len(fx.Findings), counts, strings.Join(others, ", "))
 	if t.Failed() {
-		for _, h := range hosts {
+		for _, h := range exp.Hosts {
 			for _, p := range h.Ports {
 				js, _ := json.Marshal(p)
 				t.Logf("%s port %s", h.Addr, js)
 			}
 		}
-		t.Logf("stderr:\n%s", stderr)
+		t.Logf("job page:\n%s\nscannerd:\n%s", page, x.scannerd.Output())
 	}
 
-	// A job's classes switched off: the same database, the HTTP, UDP and
-	// version classes off. Their findings go; the others stay.
-	off := []result.CheckClass{result.ClassHTTP, result.ClassUDP, result.ClassVersion}
-	hosts, _, _ = runScan(t, b, bin, "-targets", svcbench.ServerAddr.String(), "-ports",
-		fmt.Sprintf("T:%d,%d,%d,%d,U:%d", svcbench.HTTPApache, svcbench.HTTPIndex, svcbench.HTTPApacheOld, svcbench.SSHOld, svcbench.SNMP),
-		"-sigs-source", src, "-checks-off", "http,udp,version")
+	// The job with classes switched off: their findings go, the others
+	// stay; the job page says which are off.
+	x.waitDone(someOff, 2*time.Minute)
+	t.Logf("job %s (ports %s, checks off %v) done %v after the start", someOff, offPorts, off, time.Since(began).Round(time.Millisecond))
+	x.get(x.page+"/jobs/"+someOff+".findings.json", &fx)
 	var left []string
-	for _, h := range hosts {
-		for _, f := range h.Findings {
-			if slices.Contains(off, f.Class) {
-				t.Errorf("-checks-off http,udp,version: %s (class %s) found on %d/%s", f.ID, f.Class, f.Port, f.Proto)
-			}
-			left = append(left, f.ID)
+	for _, f := range fx.Findings {
+		if slices.Contains(off, f.Class) {
+			t.Errorf("checks off %v: %s (class %s) found on %s %d/%s", off, f.ID, f.Class, f.Host, f.Port, f.Proto)
 		}
+		left = append(left, f.ID)
 	}
 	if !slices.Contains(left, "PKT-SSH-0010") || !slices.Contains(left, "PKT-SSH-0014") {
-		t.Errorf("-checks-off http,udp,version: findings %v, want the ssh class's PKT-SSH-0010 and PKT-SSH-0014 still", left)
+		t.Errorf("checks off %v: findings %v, want the ssh class's PKT-SSH-0010 and PKT-SSH-0014 still", off, left)
 	}
-}
-
-type summaryLine struct {
-	Summary struct {
-		Open       int                     `json:"open_ports"`
-		Signatures string                  `json:"signatures"`
-		Findings   map[result.Severity]int `json:"findings"`
-	} `json:"summary"`
-}
-
-// runScan runs the scan command from the bench's client namespace (SYN scan
-// on its eth0, JSON output) and returns the hosts, the summary and stderr.
-func runScan(t *testing.T, b *svcbench.Bench, bin string, args ...string) ([]result.Host, summaryLine, string) {
-	t.Helper()
-	args = append([]string{bin, "-iface", "eth0", "-o", "json"}, args...)
-	cmd := b.Client.Command(args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s: %v\nstderr:\n%s", strings.Join(args, " "), err, stderr.String())
+	rows, _, checksOff, _ := x.jobPage(someOff)
+	shown := strings.Split(checksOff, ", ")
+	slices.Sort(shown)
+	if !slices.Equal(shown, []string{"http", "udp", "version"}) || len(rows) != len(fx.Findings) {
+		t.Errorf("the job page of %s says checks off %q and lists %d findings; want http, udp and version, and the export's %d", someOff, checksOff, len(rows), len(fx.Findings))
 	}
-	var hosts []result.Host
-	var summary summaryLine
-	sc := bufio.NewScanner(&stdout)
-	sc.Buffer(nil, 16<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
-		if bytes.HasPrefix(line, []byte(`{"summary"`)) {
-			if err := json.Unmarshal(line, &summary); err != nil {
-				t.Fatalf("summary %s: %v", line, err)
-			}
-			continue
-		}
-		var h result.Host
-		if err := json.Unmarshal(line, &h); err != nil {
-			t.Fatalf("host line %s: %v", line, err)
-		}
-		hosts = append(hosts, h)
-	}
-	return hosts, summary, stderr.String()
+	t.Logf("suite run %v", time.Since(began).Round(time.Millisecond))
 }
 
 func keys(m map[where]result.Finding) []string {

@@ -35,7 +35,8 @@ const (
 	MaxTargetLen = 253
 	// MaxJobTargetsLen bounds the sum of a job's target lengths.
 	MaxJobTargetsLen = 32 << 10
-	// MaxPortsLen bounds a job's port list ("22,80,443", "1-1024").
+	// MaxPortsLen bounds a job's port list ("22,80,443", "1-1024",
+	// "22,U:53,161": UDP after U:).
 	MaxPortsLen = 2048
 	// MaxJobIDLen bounds a job id (the platform makes them, "job-" and
 	// 16 hexadecimal digits).
@@ -130,8 +131,8 @@ func CheckJob(j Job) error {
 	if total > MaxJobTargetsLen {
 		return fmt.Errorf("job %s: targets of %d characters in all; at most %d allowed", j.ID, total, MaxJobTargetsLen)
 	}
-	if len(j.Ports) == 0 || len(j.Ports) > MaxPortsLen || strings.Trim(j.Ports, "0123456789,-") != "" {
-		return fmt.Errorf("job %s: ports: 1 to %d characters of digits, ',' and '-'", j.ID, MaxPortsLen)
+	if len(j.Ports) == 0 || len(j.Ports) > MaxPortsLen || strings.Trim(j.Ports, "0123456789,-TUtu:") != "" {
+		return fmt.Errorf("job %s: ports: 1 to %d characters of digits, ',', '-' and the protocol prefixes T: and U:", j.ID, MaxPortsLen)
 	}
 	if j.VLAN < 0 || j.VLAN > MaxVLANID {
 		return fmt.Errorf("job %s: VLAN %d: 0 (the LAN) or a scanning VLAN's id, 1-%d", j.ID, j.VLAN, MaxVLANID)

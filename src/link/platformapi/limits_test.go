@@ -114,6 +114,7 @@ func TestChecks(t *testing.T) {
 		{"odd target", CheckTarget("a_b"), `"a_b" is not`},
 		{"ports", CheckJob(Job{ID: "j", Targets: []string{"h"}, Ports: strings.Repeat("1,", 1025)}), "ports: 1 to 2048"},
 		{"ports alphabet", CheckJob(Job{ID: "j", Targets: []string{"h"}, Ports: "22;80"}), "ports"},
+		{"udp ports", CheckJob(Job{ID: "j", Targets: []string{"h"}, Ports: "22,80,U:53,161,T:443"}), ""},
 		{"targets total", CheckJob(Job{ID: "j", Targets: manyTargets(200, 200), Ports: "1"}), "40000 characters in all"},
 		{"vlan", CheckJob(Job{ID: "j", Targets: []string{"h"}, Ports: "1", VLAN: 4095}), "VLAN 4095: 0 (the LAN) or a scanning VLAN's id, 1-4094"},
 		{"negative vlan", CheckJob(Job{ID: "j", Targets: []string{"h"}, Ports: "1", VLAN: -1}), "VLAN -1"},

@@ -131,7 +131,7 @@ func (s Settings) Platform() netcfg.Platform {
 type Job struct {
 	ID      string   `json:"id"`
 	Targets []string `json:"targets"` // addresses, CIDRs or names
-	Ports   string   `json:"ports"`   // "22,80,443" or "1-1024"
+	Ports   string   `json:"ports"`   // "22,80,443", "1-1024", "22,U:53,161" (targets.ParsePorts)
 	// VLAN is the interface the job's packets leave through: 0 for the
 	// LAN, else the 802.1Q id of one of the scanning VLANs the platform
 	// pushed to the box (Settings.ScanVLANs), whose interface sends them

@@ -470,7 +470,9 @@ func NewJobID() (string, error) {
 
 // ParseJob checks a job's targets (addresses, CIDRs or host names,
 // separated by spaces, commas or lines) and ports ("22,80,443",
-// "1-1024") against platformapi's limits.
+// "1-1024"; "T:" and "U:" switch the protocol for the ports that follow,
+// TCP until the first, as the scan engine reads them: "22,80,U:53,161")
+// against platformapi's limits.
 func ParseJob(targets, ports string) ([]string, string, error) {
 	errs := FieldErrors{}
 	ts := strings.FieldsFunc(targets, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
@@ -493,7 +495,7 @@ func ParseJob(targets, ports string) ([]string, string, error) {
 	ports = strings.ReplaceAll(strings.TrimSpace(ports), " ", "")
 	switch {
 	case ports == "":
-		errs.add("ports", "required, e.g. 22,80,443 or 1-1024")
+		errs.add("ports", "required, e.g. 22,80,443 or 1-1024 (UDP after U:, e.g. 22,U:53,161)")
 	case len(ports) > platformapi.MaxPortsLen:
 		errs.add("ports", "%d characters; at most %d (use ranges, e.g. 1-1024)", len(ports), platformapi.MaxPortsLen)
 		ports = ""
@@ -501,6 +503,10 @@ func ParseJob(targets, ports string) ([]string, string, error) {
 	for _, p := range strings.Split(ports, ",") {
 		if ports == "" {
 			break
+		}
+		tok := p
+		if len(p) >= 2 && (p[:2] == "T:" || p[:2] == "U:" || p[:2] == "t:" || p[:2] == "u:") {
+			p = p[2:]
 		}
 		lo, hi, isRange := strings.Cut(p, "-")
 		a, err1 := strconv.Atoi(lo)
@@ -511,7 +517,7 @@ func ParseJob(targets, ports string) ([]string, string, error) {
 		}
 		// Digits only: Atoi takes a sign, which the port list does not.
 		if err1 != nil || err2 != nil || strings.ContainsAny(p, "+") || strings.Count(p, "-") > 1 || a < 1 || b > 65535 || a > b {
-			errs.add("ports", "%s: want a port or range within 1-65535, e.g. 443 or 1-1024", quoted(p))
+			errs.add("ports", "%s: want a port or range within 1-65535, e.g. 443 or 1-1024, or U: and one for UDP", quoted(tok))
 		}
 	}
 	if len(errs) > 0 {

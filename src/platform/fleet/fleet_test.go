@@ -272,6 +272,10 @@ func TestParseJobLimits(t *testing.T) {
 	if ts, _, err := ParseJob(strings.Join(at, " "), strings.Repeat("1,", 1023)+"1"); err != nil || len(ts) != platformapi.MaxJobTargets {
 		t.Fatalf("job at the limits: %d targets, %v", len(ts), err)
 	}
+	// UDP ports after U: (targets.ParsePorts' syntax), kept as typed.
+	if _, ps, err := ParseJob("10.0.0.1", "22, 80,U:53,161,T:443"); err != nil || ps != "22,80,U:53,161,T:443" {
+		t.Errorf("job with UDP ports: %q, %v", ps, err)
+	}
 	for _, tc := range []struct {
 		name, targets, ports, field, want string
 	}{
@@ -280,6 +284,8 @@ func TestParseJobLimits(t *testing.T) {
 		{"zone", "fe80::1%eth0", "1", "targets", "zone"},
 		{"300 kB of ports", "10.0.0.1", strings.Repeat("80,", 100000), "ports", "300000 characters; at most 2048"},
 		{"signed port", "10.0.0.1", "+80", "ports", `"+80"`},
+		{"empty after U:", "10.0.0.1", "22,U:", "ports", `"U:"`},
+		{"two prefixes", "10.0.0.1", "U:T:53", "ports", `"U:T:53"`},
 		{"invalid UTF-8 target", "host\xff", "1", "targets", "is not an address"},
 		{"long target", strings.Repeat("a", 300), "1", "targets", "300 characters; at most 253"},
 	} {

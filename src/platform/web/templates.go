@@ -94,7 +94,7 @@ const boxPage = `{{template "top" .}}
 <form method="post" action="/appliances/{{.Box.ID}}/jobs" id="job-form">
 <input type="hidden" name="csrf" value="{{$.CSRF}}">
 <label>Targets (addresses, networks or host names) <input name="targets" id="targets" value="{{.JobTargets}}"></label>{{template "ferr" index .Errors "targets"}}
-<label>Ports <input name="ports" id="ports" value="{{.JobPorts}}"></label>{{template "ferr" index .Errors "ports"}}
+<label>Ports (UDP after U:, e.g. 1-1024,U:53,161) <input name="ports" id="ports" value="{{.JobPorts}}"></label>{{template "ferr" index .Errors "ports"}}
 <label>Interface <select name="vlan" id="vlan"><option value="0">LAN</option>{{range .Box.Settings.ScanVLANs}}<option value="{{.ID}}"{{if eq (print .ID) $.Data.JobVLAN}} selected{{end}}>VLAN {{.ID}}{{if .Name}} ({{.Name}}){{end}}, {{.Address}}</option>{{end}}</select></label>{{template "ferr" index .Errors "vlan"}}
 <fieldset id="checks-off"><legend>Check classes to switch off (every other class runs)</legend>
 {{range .CheckClasses}}<label class="inline"><input type="checkbox" name="checks_off" value="{{.}}" id="off-{{.}}"{{if has $.Data.JobChecksOff (print .)}} checked{{end}}> {{.}}</label>
