@@ -45,6 +45,10 @@ func (b *Bench) startVulnServices() {
 	// is ntpd's (its wildcard socket, which NTPsec 1.2.2's interface rules
 	// cannot leave out without leaving out eth0 too): udp ServerAddr2:123
 	// is forwarded (DNAT) to the monlist listener on ServerAddr:1123.
+	// dnsmasq binds when it has started, not when Start returns: wait
+	// for its port 53, or it may bind the second address too and leave
+	// dnsmasq-open "Address already in use" (seen in a CI run).
+	b.waitTCP(DNS)
 	b.Server.Run("ip", "addr", "add", ServerAddr2.String()+"/32", "dev", "eth0")
 	b.Server.Run("nft", "add", "table", "ip", "svcbench")
 	b.Server.Run("nft", "add", "chain", "ip", "svcbench", "pre", "{ type nat hook prerouting priority -100; }")
