@@ -162,7 +162,9 @@ func (e *env) startEnv(wanIf string, vars ...string) {
 		"-socket", e.socket, "-data", e.data, "-lan", "eth0", "-wan", wanIf,
 		"-platform", platform+":443", "-platform-ca", e.caFile,
 		"-resolv", filepath.Join(e.dir, "resolv.conf"),
-		"-lease-wait", "15s", "-dhcp-retry-min", "2s", "-dhcp-retry-max", "5s")...)
+		// The product's lease wait (20 s): a busy CI machine once took more
+		// than 15 s to bring an IPv6-only LAN up from router advertisement.
+		"-lease-wait", "20s", "-dhcp-retry-min", "2s", "-dhcp-retry-max", "5s")...)
 	e.mgr = netapi.Dial(e.socket)
 	e.waitFor("netmgrd to serve its socket", 20*time.Second, func(netapi.Status) bool { return true })
 }
