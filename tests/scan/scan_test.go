@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -216,6 +217,59 @@ func TestScan(t *testing.T) {
 					t.Errorf("%s %s: %q, want closed", a, k, got[k])
 				}
 			}
+		}
+	})
+
+	// The scan command's checks: a signature source given with
+	// -sigs-source is compiled and matched against every host; a class
+	// given to -checks-off drops its signatures. The signature reads the
+	// port only (service detection is off in this suite), and its CVSS
+	// vector is one whose base score the v3.1 specification's calculator
+	// gives as 5.3 (medium).
+	t.Run("Checks", func(t *testing.T) {
+		src := filepath.Join(t.TempDir(), "test.sigs")
+		if err := os.WriteFile(src, []byte(fmt.Sprintf(`format: picket-signatures/1
+version: 9.9.9-1
+date: 2026-12-07
+
+id: PKT-T-0001
+title: the bench's open port
+class: exposed
+cvss: 5.3 CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N
+proto: tcp
+port: %d
+evidence: open on {port}/{proto}
+remediation: none: a test signature
+`, scanbench.PortAll)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tg := e.b.Targets[0]
+		spec := fmt.Sprintf("%s-%s", tg.Addrs[0], tg.Addrs[4])
+		ports := fmt.Sprintf("%d,%d", scanbench.PortAll, scanbench.PortClosed)
+		out, _ := e.run(t, "-targets", spec, "-ports", ports, "-iface", "eth0", "-sigs-source", src)
+		if len(out.hosts) != 5 {
+			t.Fatalf("%d hosts up, want 5", len(out.hosts))
+		}
+		for a, h := range out.hosts {
+			if len(h.Findings) != 1 || h.Findings[0].ID != "PKT-T-0001" || h.Findings[0].Port != scanbench.PortAll ||
+				h.Findings[0].Severity != result.Medium || h.Findings[0].Evidence != fmt.Sprintf("open on %d/tcp", scanbench.PortAll) {
+				t.Errorf("%s: findings %+v; want PKT-T-0001 (medium) on %d/tcp", a, h.Findings, scanbench.PortAll)
+			}
+		}
+		off, _ := e.run(t, "-targets", spec, "-ports", ports, "-iface", "eth0", "-sigs-source", src, "-checks-off", "exposed")
+		for a, h := range off.hosts {
+			if len(h.Findings) != 0 {
+				t.Errorf("%s with exposed off: findings %+v", a, h.Findings)
+			}
+		}
+		// A source that does not compile stops the command, naming the
+		// line (exit 1, nothing scanned).
+		bad := filepath.Join(t.TempDir(), "bad.sigs")
+		os.WriteFile(bad, []byte("format: picket-signatures/1\nversion: 1\ndate: 2026-12-07\n\nid: X\ntitle: t\nclass: exposed\ncvss: 9.1 CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N\nport: 1\nevidence: e\nremediation: r\n"), 0o644)
+		cmd := e.b.Scanner.Command(e.bin, "-no-services", "-targets", spec, "-ports", ports, "-iface", "eth0", "-sigs-source", bad)
+		msg, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(msg), "line 8: cvss: score 9.1 does not match the vector (7.5)") {
+			t.Errorf("bad source: %v\n%s", err, msg)
 		}
 	})
 
