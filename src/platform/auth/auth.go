@@ -171,6 +171,24 @@ func (l *Limiter) Attempt(key string) (bool, time.Time) {
 	return true, time.Time{}
 }
 
+// Refund takes back the attempt Attempt last counted for key when its
+// outcome said nothing about the secret (a form error found before the
+// secret was looked at): it no longer counts towards a lock, and a lock
+// that very attempt set is lifted. The caller holds its own lock from
+// Attempt to Refund, so that no other attempt of key comes between.
+func (l *Limiter) Refund(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.keys[key]
+	if e == nil || e.failures == 0 {
+		return
+	}
+	if e.failures >= l.MaxFailures {
+		e.until = time.Time{}
+	}
+	e.failures--
+}
+
 // Succeed forgets key's failures.
 func (l *Limiter) Succeed(key string) {
 	l.mu.Lock()

@@ -73,6 +73,37 @@ func TestLimiter(t *testing.T) {
 	}
 }
 
+// TestLimiterRefund: a refunded attempt does not count, and lifts the lock
+// it set; refunds cannot take a key below no attempts.
+func TestLimiterRefund(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := NewLimiter(func() time.Time { return now })
+	for range 4 {
+		l.Attempt("alice")
+	}
+	l.Attempt("alice") // the fifth locks...
+	l.Refund("alice")  // ...unless it is taken back
+	if locked, _ := l.Locked("alice"); locked {
+		t.Fatal("locked after the locking attempt was refunded")
+	}
+	if ok, _ := l.Attempt("alice"); !ok {
+		t.Fatal("attempt after a refund refused")
+	}
+	if locked, _ := l.Locked("alice"); !locked {
+		t.Fatal("five counted attempts did not lock")
+	}
+	l.Refund("nobody") // no entry: nothing happens
+	l.Attempt("bob")
+	l.Refund("bob")
+	l.Refund("bob") // more refunds than attempts
+	for range 4 {
+		l.Attempt("bob")
+	}
+	if locked, _ := l.Locked("bob"); locked {
+		t.Error("four attempts locked: a second refund counted below zero")
+	}
+}
+
 // TestLimiterParallel: attempts that run at once are counted as they
 // start, so no more than MaxFailures of them get through (the lock was
 // checked before, and the failure recorded after, a 19 MiB password

@@ -574,7 +574,11 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, sess *store.Se
 	b, err := fleet.Activate(s.Store, d.Code, u, d.Group, s.Now())
 	var ue *fleet.UserError
 	switch {
-	case errors.As(err, &ue) && ue.Guess:
+	case errors.As(err, &ue) && !ue.Guess:
+		// A form error found before the code was looked at (the asset
+		// group) says nothing about the code: it does not count.
+		s.CodeAddrs.Refund(addr)
+		s.CodeUsers.Refund(u.Name)
 	case err == nil:
 		s.CodeUsers.Succeed(u.Name)
 	}

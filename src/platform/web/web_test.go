@@ -477,6 +477,26 @@ func TestActivationCodeRateLimit(t *testing.T) {
 	}
 }
 
+// TestActivationFormErrorsDoNotCount: an activation refused for its
+// asset group (checked before the code is looked at, so it tells nothing
+// about the code) does not count towards the code limit: a unit manager
+// who forgets the group MaxCodeFailures times can still activate.
+func TestActivationFormErrorsDoNotCount(t *testing.T) {
+	b := newBench(t)
+	uma := b.browser(t)
+	ut := uma.loggedIn("uma")
+	code, _ := b.pendingBox(t)
+	for i := range web.MaxCodeFailures + 2 {
+		resp, body := uma.post("/activate", url.Values{"csrf": {ut}, "code": {code}})
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "asset group: required") {
+			t.Fatalf("attempt %d without a group: %s", i+1, resp.Status)
+		}
+	}
+	if resp, body := uma.post("/activate", url.Values{"csrf": {ut}, "code": {code}, "group": {"lab"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("with the group after %d form errors: %s\n%s", web.MaxCodeFailures+2, resp.Status, body)
+	}
+}
+
 // guessCode is the i-th code with a valid check symbol, as
 // platformapi.NormalizeCode accepts.
 func guessCode(i int) string {
