@@ -8,7 +8,6 @@ package netmgr_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -21,6 +20,7 @@ import (
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/net/netcfg"
 	"picket.dev/picket/src/testkit/netbench"
+	"picket.dev/picket/src/testkit/netstatus"
 	"picket.dev/picket/src/testkit/testinput"
 )
 
@@ -173,21 +173,8 @@ func (e *env) startEnv(wanIf string, vars ...string) {
 // timeout with the last status and netmgrd's log.
 func (e *env) waitFor(what string, timeout time.Duration, cond func(netapi.Status) bool) netapi.Status {
 	e.t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last netapi.Status
-	var err error
-	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		last, err = e.mgr.Status(ctx)
-		cancel()
-		if err == nil && cond(last) {
-			return last
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	js, _ := json.MarshalIndent(last, "", "  ")
-	e.t.Fatalf("waiting for %s: not after %s (last error %v); status:\n%s\nnetmgrd:\n%s", what, timeout, err, js, e.netmgrd.Output())
-	return last
+	return netstatus.Wait(e.t, e.mgr, what, timeout, cond,
+		func() string { return "netmgrd:\n" + e.netmgrd.Output() })
 }
 
 func (e *env) apply(c netcfg.Config) netapi.Result {

@@ -29,6 +29,7 @@ import (
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/net/netcfg"
 	"picket.dev/picket/src/testkit/netbench"
+	"picket.dev/picket/src/testkit/netstatus"
 	"picket.dev/picket/src/testkit/testinput"
 )
 
@@ -277,25 +278,14 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 // keeps a broken run from hanging.
 func (e *env) waitFor(what string, timeout time.Duration, cond func(netapi.Status) bool) netapi.Status {
 	e.t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last netapi.Status
-	var err error
-	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		last, err = e.mgr.Status(ctx)
-		cancel()
-		if err == nil && cond(last) {
-			return last
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	js, _ := json.MarshalIndent(last, "", "  ")
-	out := ""
-	if e.scannerd != nil {
-		out = e.scannerd.Output()
-	}
-	e.t.Fatalf("waiting for %s: not after %s (last error %v); status:\n%s\nnetmgrd:\n%s\nscannerd:\n%s", what, timeout, err, js, e.netmgrd.Output(), out)
-	return last
+	return netstatus.Wait(e.t, e.mgr, what, timeout, cond,
+		func() string { return "netmgrd:\n" + e.netmgrd.Output() },
+		func() string {
+			if e.scannerd == nil {
+				return ""
+			}
+			return "scannerd:\n" + e.scannerd.Output()
+		})
 }
 
 func linkState(state string) func(netapi.Status) bool {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -255,22 +254,11 @@ func checkPartial(t *testing.T, before, after jobExport, all []netip.Addr) {
 	t.Logf("%d hosts before the cancel, %d after, of %d", len(before.Hosts), len(after.Hosts), len(all))
 }
 
-var jobRowRE = regexp.MustCompile(`<tr id="(job-[0-9a-f]+)">`)
-
 // launchJob launches a job in the web UI's form and returns its id (the
 // row the box's page did not have before).
 func (p *platformd) launchJob(box, targets, ports string) string {
 	p.t.Helper()
-	_, before := p.web.Do("GET", box, nil)
-	p.web.Post(box, box+"/jobs", url.Values{"targets": {targets}, "ports": {ports}})
-	_, after := p.web.Do("GET", box, nil)
-	for _, m := range jobRowRE.FindAllStringSubmatch(after, -1) {
-		if !strings.Contains(before, m[0]) {
-			return m[1]
-		}
-	}
-	p.t.Fatalf("no new job on the box's page after launching one:\n%s", after)
-	return ""
+	return p.web.LaunchJob(box, url.Values{"targets": {targets}, "ports": {ports}})
 }
 
 // jobExport is the job's JSON export (web: jsonExport).

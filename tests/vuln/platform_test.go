@@ -25,6 +25,7 @@ import (
 	"picket.dev/picket/src/scan/sigpkg"
 	"picket.dev/picket/src/system/manifest"
 	"picket.dev/picket/src/testkit/netbench"
+	"picket.dev/picket/src/testkit/netstatus"
 	"picket.dev/picket/src/testkit/platformproc"
 	"picket.dev/picket/src/testkit/svcbench"
 	"picket.dev/picket/src/testkit/testinput"
@@ -180,27 +181,16 @@ func (x *box) activate() {
 	x.web.Post(page, page+"/settings", url.Values{"name": {"lab-vuln"}, "poll_interval": {"10"}, "vlans": {""}, "routes": {""}, "ipv6_method": {"off"}})
 }
 
-var jobRowRE = regexp.MustCompile(`<tr id="(job-[0-9a-f]+)">`)
-
 // launchJob fills in the box page's job form (targets, ports, the check
 // classes ticked off) and returns the new job's id: the row the box's page
 // did not have before.
 func (x *box) launchJob(targets, ports string, checksOff ...string) string {
 	x.t.Helper()
-	_, before := x.web.Do("GET", x.page, nil)
 	form := url.Values{"targets": {targets}, "ports": {ports}, "vlan": {"0"}}
 	for _, c := range checksOff {
 		form.Add("checks_off", c)
 	}
-	x.web.Post(x.page, x.page+"/jobs", form)
-	_, after := x.web.Do("GET", x.page, nil)
-	for _, m := range jobRowRE.FindAllStringSubmatch(after, -1) {
-		if !strings.Contains(before, m[0]) {
-			return m[1]
-		}
-	}
-	x.t.Fatalf("no new job on the box's page after launching one:\n%s", after)
-	return ""
+	return x.web.LaunchJob(x.page, form)
 }
 
 // jobExport is what the tests read of the job's JSON export ({job}.json).
@@ -306,25 +296,14 @@ func (x *box) jobPage(job string) (rows []pageFinding, signatures, checksOff, ht
 
 func (x *box) waitFor(what string, timeout time.Duration, cond func(netapi.Status) bool) netapi.Status {
 	x.t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last netapi.Status
-	var err error
-	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		last, err = x.mgr.Status(ctx)
-		cancel()
-		if err == nil && cond(last) {
-			return last
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	js, _ := json.MarshalIndent(last, "", "  ")
-	out := ""
-	if x.scannerd != nil {
-		out = x.scannerd.Output()
-	}
-	x.t.Fatalf("waiting for %s: not after %s (last error %v); status:\n%s\nnetmgrd:\n%s\nscannerd:\n%s", what, timeout, err, js, x.netmgrd.Output(), out)
-	return last
+	return netstatus.Wait(x.t, x.mgr, what, timeout, cond,
+		func() string { return "netmgrd:\n" + x.netmgrd.Output() },
+		func() string {
+			if x.scannerd == nil {
+				return ""
+			}
+			return "scannerd:\n" + x.scannerd.Output()
+		})
 }
 
 func waitListen(t *testing.T, ns *netbench.NS, addr string, p *netbench.Proc) {

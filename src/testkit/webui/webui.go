@@ -120,6 +120,26 @@ func (s *Session) Post(page, path string, form url.Values) {
 	}
 }
 
+// jobRowRE is a job's row in a box page's job table.
+var jobRowRE = regexp.MustCompile(`<tr id="(job-[0-9a-f]+)">`)
+
+// LaunchJob posts the job form of the box page boxPage and returns the id
+// of the job it made: the one row of the page's job table that was not
+// there before.
+func (s *Session) LaunchJob(boxPage string, form url.Values) string {
+	s.t.Helper()
+	_, before := s.Do("GET", boxPage, nil)
+	s.Post(boxPage, boxPage+"/jobs", form)
+	_, after := s.Do("GET", boxPage, nil)
+	for _, m := range jobRowRE.FindAllStringSubmatch(after, -1) {
+		if !strings.Contains(before, m[0]) {
+			return m[1]
+		}
+	}
+	s.t.Fatalf("no new job on the box's page after launching one:\n%s", after)
+	return ""
+}
+
 // LimitSettings is the box settings form with every field at the limit
 // the platform accepts (platformapi and netcfg's limits): a 64-byte name
 // of the characters JSON escapes longest, 4094 scanning VLANs on IPv6
