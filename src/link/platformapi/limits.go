@@ -50,8 +50,7 @@ const (
 	// Update notices (made by the platform, not typed).
 	MaxUpdateKindLen    = 16
 	MaxUpdateVersionLen = 64
-	MaxUpdateURLLen     = 2048
-	MaxUpdateSHA256Len  = 64
+	MaxUpdateTargetLen  = 256
 	// DefaultSignaturesMaxAgeDays is the signatures' age limit of a box
 	// the platform sets none for (Settings.SignaturesMaxAgeDays 0), and
 	// MaxSignaturesMaxAgeDays the largest the platform may set.
@@ -80,13 +79,13 @@ const (
 	maxJobJSON = len(`{"id":"","targets":[],"ports":"","vlan":4094,"checks_off":[],"created":},`) + escapedMax*MaxJobIDLen +
 		MaxJobTargets*len(`"",`) + MaxJobTargetsLen + MaxPortsLen + maxTimeText + maxChecksOffJSON
 	maxChecksOffJSON = len(result.CheckClasses) * len(`"exposed",`)
-	maxUpdateJSON    = len(`{"kind":"","version":"","url":"","sha256":""}`) +
-		escapedMax*(MaxUpdateKindLen+MaxUpdateVersionLen+MaxUpdateURLLen+MaxUpdateSHA256Len)
+	maxUpdateJSON    = len(`{"kind":"","version":"","target":"","force":true},`) +
+		escapedMax*(MaxUpdateKindLen+MaxUpdateVersionLen+MaxUpdateTargetLen)
 
 	// MaxPollResponse bounds the encoded size of a PollResponse (with the
 	// encoder's final newline) whose fields are within the limits.
-	MaxPollResponse = len(`{"state":"unactivated","name":,"poll_interval_seconds":,"settings":,"jobs":[],"update":}`+"\n") +
-		maxNameJSON + maxIntText + maxSettingsJSON + MaxPendingJobs*maxJobJSON + maxUpdateJSON
+	MaxPollResponse = len(`{"state":"unactivated","name":,"poll_interval_seconds":,"settings":,"jobs":[],"updates":[],"time":}`+"\n") +
+		maxNameJSON + maxIntText + maxSettingsJSON + MaxPendingJobs*maxJobJSON + MaxUpdates*maxUpdateJSON + maxTimeText
 )
 
 // The limits fit what the box reads: this fails to compile otherwise.
@@ -209,7 +208,7 @@ func CheckUpdate(n UpdateNotice) error {
 	for _, f := range []struct {
 		what, v string
 		max     int
-	}{{"kind", n.Kind, MaxUpdateKindLen}, {"version", n.Version, MaxUpdateVersionLen}, {"url", n.URL, MaxUpdateURLLen}, {"sha256", n.SHA256, MaxUpdateSHA256Len}} {
+	}{{"kind", n.Kind, MaxUpdateKindLen}, {"version", n.Version, MaxUpdateVersionLen}, {"target", n.Target, MaxUpdateTargetLen}} {
 		if len(f.v) > f.max || !utf8.ValidString(f.v) {
 			return fmt.Errorf("update notice %s: at most %d bytes of UTF-8 text", f.what, f.max)
 		}

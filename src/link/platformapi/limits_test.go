@@ -36,9 +36,11 @@ func worstPollResponse() PollResponse {
 		targets = append(targets, strings.Repeat("a", MaxJobTargetsLen/MaxJobTargets))
 	}
 	created := time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.FixedZone("", -(11*3600+59*60)))
-	resp := PollResponse{State: StateUnactivated, Name: name, PollIntervalSeconds: math.MinInt, Settings: s,
-		Update: &UpdateNotice{Kind: strings.Repeat("<", MaxUpdateKindLen), Version: strings.Repeat("<", MaxUpdateVersionLen),
-			URL: strings.Repeat("&", MaxUpdateURLLen), SHA256: strings.Repeat(">", MaxUpdateSHA256Len)}}
+	resp := PollResponse{State: StateUnactivated, Name: name, PollIntervalSeconds: math.MinInt, Settings: s, Time: created}
+	for i := 0; i < MaxUpdates; i++ {
+		resp.Updates = append(resp.Updates, UpdateNotice{Kind: strings.Repeat("<", MaxUpdateKindLen), Version: strings.Repeat("<", MaxUpdateVersionLen),
+			Target: strings.Repeat("&", MaxUpdateTargetLen), Force: true})
+	}
 	var checksOff []string
 	for _, c := range result.CheckClasses {
 		checksOff = append(checksOff, string(c))
@@ -66,8 +68,10 @@ func TestPollResponseBound(t *testing.T) {
 			t.Fatalf("job at the limits refused: %v", err)
 		}
 	}
-	if err := CheckUpdate(*resp.Update); err != nil {
-		t.Fatalf("update notice at the limits refused: %v", err)
+	for _, n := range resp.Updates {
+		if err := CheckUpdate(n); err != nil {
+			t.Fatalf("update notice at the limits refused: %v", err)
+		}
 	}
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(resp); err != nil {
@@ -121,7 +125,7 @@ func TestChecks(t *testing.T) {
 		{"check class", CheckJob(Job{ID: "j", Targets: []string{"h"}, Ports: "1", ChecksOff: []string{"exploit"}}), `check class "exploit": not one of`},
 		{"check classes", CheckJob(Job{ID: "j", Targets: []string{"h"}, Ports: "1", ChecksOff: make([]string, 9)}), "9 check classes off"},
 		{"job id", CheckJob(Job{ID: strings.Repeat("j", 65), Targets: []string{"h"}, Ports: "1"}), "job id"},
-		{"update", CheckUpdate(UpdateNotice{URL: strings.Repeat("u", 2049)}), "url"},
+		{"update", CheckUpdate(UpdateNotice{Target: strings.Repeat("u", 257)}), "target"},
 		{"signatures max age", CheckSignaturesMaxAgeDays(30), ""},
 		{"signatures max age unset", CheckSignaturesMaxAgeDays(0), ""},
 		{"signatures max age too long", CheckSignaturesMaxAgeDays(366), "signatures max age 366 days: 1 to 365, or 0 for the default (7)"},

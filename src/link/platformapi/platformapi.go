@@ -29,6 +29,31 @@ const (
 	PathJobUpdate = "/api/v1/box/job"
 )
 
+// Paths of the update repository (The Update Framework's metadata and
+// targets), served by platformd with GET and HTTP Range, unsigned: the
+// updater trusts nothing it fetches there beyond what the signed TUF
+// metadata, chained from the root in the box's image, says of it.
+const (
+	// PathUpdateMetadata is the prefix of the TUF metadata files
+	// ("1.root.json", "timestamp.json", "<n>.snapshot.json", ...).
+	PathUpdateMetadata = "/updates/v1/metadata/"
+	// PathUpdateTargets is the prefix of the target files (consistent
+	// snapshots: "<dir>/<sha256>.<name>").
+	PathUpdateTargets = "/updates/v1/targets/"
+)
+
+// Update channels (UpdateNotice.Kind) and their TUF target paths.
+const (
+	// UpdateSoftware: the slot image of one board, TUF target
+	// "software/<board>/<version>/rootfs.img", with its signed manifest
+	// ("rootfs.manifest"), chunk index ("rootfs.chunks") and SBOM
+	// ("sbom.spdx.json") beside it.
+	UpdateSoftware = "software"
+	// UpdateSignatures: the signature package (docs/signature-package.md),
+	// TUF target "signatures/<version>/signatures.pkg".
+	UpdateSignatures = "signatures"
+)
+
 // Box states in PollResponse.State.
 const (
 	StateUnactivated = "unactivated" // show the activation code, poll again
@@ -55,6 +80,10 @@ const (
 type Versions struct {
 	Scanner    string `json:"scanner"`    // scanner software (the image's version)
 	Signatures string `json:"signatures"` // vulnerability signatures
+	// Update is the updater's state in a few words ("idle", "downloading
+	// 41%", "installed 1.4.0, rebooting", "failed: <reason>"), for the
+	// platform's appliance list; empty when the box has no updater.
+	Update string `json:"update,omitempty"`
 }
 
 // Capacity is what the box can take on.
@@ -103,8 +132,15 @@ type PollResponse struct {
 	Settings *Settings `json:"settings,omitempty"`
 	// Jobs are scan jobs to run, not yet acknowledged by the box.
 	Jobs []Job `json:"jobs,omitempty"`
-	// Update announces new software or signatures for the updater.
-	Update *UpdateNotice `json:"update,omitempty"`
+	// Updates name the releases the platform wants the box on, at most one
+	// per channel (UpdateSoftware, UpdateSignatures); the box's updater
+	// looks each up in the signed metadata and installs it when it is newer
+	// than what runs.
+	Updates []UpdateNotice `json:"updates,omitempty"`
+	// Time is the platform's clock when it answered. The answer comes over
+	// TLS to the pinned platform CA, so a box without a real-time clock
+	// takes it as the trusted time to check metadata expiry against.
+	Time time.Time `json:"time,omitempty"`
 }
 
 // Settings are what the platform sets on a box (network spec: scanning
@@ -225,13 +261,21 @@ type JobUpdateResponse struct {
 	Canceled bool `json:"canceled,omitempty"`
 }
 
-// UpdateNotice announces a signed package for the updater.
+// UpdateNotice names the release the platform wants a box on in one
+// channel. Nothing in it is trusted: the updater looks Target up in the
+// TUF metadata, whose signatures, lengths and hashes decide.
 type UpdateNotice struct {
-	Kind    string `json:"kind"` // "software" or "signatures"
+	Kind    string `json:"kind"` // UpdateSoftware or UpdateSignatures
 	Version string `json:"version"`
-	URL     string `json:"url"`
-	SHA256  string `json:"sha256"`
+	// Target is the TUF target path of the release in that channel.
+	Target string `json:"target"`
+	// Force installs it even while a scan runs (which is then canceled);
+	// without it the updater waits for the running scan to end.
+	Force bool `json:"force,omitempty"`
 }
+
+// MaxUpdates is the most update notices in one poll answer: one per channel.
+const MaxUpdates = 2
 
 // Error is the body of every non-2xx answer of the box API.
 type Error struct {

@@ -306,9 +306,11 @@ func (l *Link) cycle(ctx context.Context) time.Duration {
 	for _, j := range resp.Jobs {
 		l.queueJob(j)
 	}
-	if n := resp.Update; n != nil && !l.updates[n.Kind+"/"+n.Version] {
-		l.updates[n.Kind+"/"+n.Version] = true
-		l.log.Info("update notice ignored: updater not available yet", "kind", n.Kind, "version", n.Version)
+	for _, n := range resp.Updates {
+		if !l.updates[n.Kind+"/"+n.Version] {
+			l.updates[n.Kind+"/"+n.Version] = true
+			l.log.Info("update notice ignored: updater not available yet", "kind", n.Kind, "version", n.Version)
+		}
 	}
 	l.flushJobs(ctx)
 	return l.jitter(l.interval)

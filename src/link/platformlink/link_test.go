@@ -180,7 +180,7 @@ func TestJobFailedOnceAcrossRestart(t *testing.T) {
 	r.plat.set(func(p *fakePlatform) {
 		p.active, p.name, p.jobsDown = true, "lab-box", true
 		p.jobs = []platformapi.Job{{ID: "job-1", Targets: []string{"10.0.0.0/24"}, Ports: "1-1024"}}
-		p.update = &platformapi.UpdateNotice{Kind: "software", Version: "2.0"}
+		p.updates = []platformapi.UpdateNotice{{Kind: "software", Version: "2.0", Target: "software/virtual/2.0/rootfs.img"}}
 	})
 	ctx := context.Background()
 	l := r.link(t)

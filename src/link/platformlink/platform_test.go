@@ -51,7 +51,7 @@ type fakePlatform struct {
 	interval   int
 	settings   *platformapi.Settings
 	jobs       []platformapi.Job
-	update     *platformapi.UpdateNotice
+	updates    []platformapi.UpdateNotice
 	polls      []platformapi.PollRequest
 	remotes    []string
 	keys       map[string]bool
@@ -98,7 +98,7 @@ func (p *fakePlatform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.remotes = append(p.remotes, r.RemoteAddr)
 		resp := platformapi.PollResponse{State: platformapi.StateUnactivated, PollIntervalSeconds: p.interval}
 		if p.active {
-			resp.State, resp.Name, resp.Settings, resp.Jobs, resp.Update = platformapi.StateActive, p.name, p.settings, p.jobs, p.update
+			resp.State, resp.Name, resp.Settings, resp.Jobs, resp.Updates = platformapi.StateActive, p.name, p.settings, p.jobs, p.updates
 		}
 		if p.oversize {
 			resp.Name = strings.Repeat("x", platformapi.MaxBody)

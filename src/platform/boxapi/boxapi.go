@@ -59,9 +59,9 @@ type Server struct {
 	// NewPerAddr new pending boxes per client address per NewWindow.
 	NewPerAddr int
 	NewWindow  time.Duration
-	// Update, when set, returns the update notice to send to an active
-	// box (nil: none).
-	Update func(store.Box) *platformapi.UpdateNotice
+	// Updates, when set, returns the update notices to send to an active
+	// box (none: nil).
+	Updates func(store.Box) []platformapi.UpdateNotice
 	// Burst and Every are each box's token bucket: Burst requests at
 	// once, then one per Every.
 	Burst int
@@ -283,7 +283,7 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request) {
 	// depends only on what the manager set and on this request.
 	s.record(b.ID, hb)
 	hb.applyTo(&b)
-	resp := platformapi.PollResponse{State: platformapi.StateUnactivated, PollIntervalSeconds: int(platformapi.ActivationPollInterval / time.Second)}
+	resp := platformapi.PollResponse{State: platformapi.StateUnactivated, PollIntervalSeconds: int(platformapi.ActivationPollInterval / time.Second), Time: s.Now().UTC()}
 	if b.State == store.BoxActive {
 		resp.State = platformapi.StateActive
 		resp.Name = b.Name
@@ -299,8 +299,8 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request) {
 				resp.Jobs = append(resp.Jobs, platformapi.Job{ID: j.ID, Targets: j.Targets, Ports: j.Ports, VLAN: j.VLAN, ChecksOff: j.ChecksOff, Created: j.Created})
 			}
 		}
-		if s.Update != nil {
-			resp.Update = s.Update(b)
+		if s.Updates != nil {
+			resp.Updates = s.Updates(b)
 		}
 	}
 	s.fit(b.ID, &resp)
@@ -315,12 +315,15 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request) {
 // still too large loses its settings (within the limits they cannot make
 // it so), then jobs, rather than lock the box out. Each cut is logged.
 func (s *Server) fit(boxID string, resp *platformapi.PollResponse) {
-	if n := resp.Update; n != nil {
-		if err := platformapi.CheckUpdate(*n); err != nil {
-			s.Log.Error("box api: update notice not sent", "box", boxID, "err", err)
-			resp.Update = nil
+	updates := resp.Updates[:0]
+	for _, n := range resp.Updates {
+		if err := platformapi.CheckUpdate(n); err != nil || len(updates) == platformapi.MaxUpdates {
+			s.Log.Error("box api: update notice not sent", "box", boxID, "kind", platformapi.ClipText(n.Kind, 16), "err", err)
+			continue
 		}
+		updates = append(updates, n)
 	}
+	resp.Updates = updates
 	jobs := resp.Jobs[:0]
 	for _, j := range resp.Jobs {
 		if err := platformapi.CheckJob(j); err != nil {
