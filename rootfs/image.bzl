@@ -83,6 +83,11 @@ def _picket_image_impl(ctx):
     if board not in BOARDS:
         fail("board %r is not in platforms/boards.bzl BOARDS" % board)
     img = ctx.actions.declare_file(ctx.label.name + ".img")
+
+    # What a release publishes for over-the-air updates: the slot's
+    # squashfs and its signed manifest (output group "release").
+    slot = ctx.actions.declare_file(ctx.label.name + ".rootfs.img")
+    slot_manifest = ctx.actions.declare_file(ctx.label.name + ".rootfs.manifest")
     imgtool = _exe(ctx.attr._imgtool)
     kernel = ctx.file.kernel
     init = _exe(ctx.attr.initramfs_init[0])
@@ -166,10 +171,13 @@ def _picket_image_impl(ctx):
             svc["console"] = ctx.attr.console
         services.append(svc)
     init_json = ctx.actions.declare_file(ctx.label.name + ".init.json")
-    ctx.actions.write(init_json, json.encode({
+    boot_config = {
         "hostname": "picket-" + board,
         "services": services,
-    }) + "\n")
+    }
+    if ctx.attr.trial_seconds:
+        boot_config["trial_seconds"] = ctx.attr.trial_seconds
+    ctx.actions.write(init_json, json.encode(boot_config) + "\n")
     inputs.append(init_json)
     args += ["-rootfs-data", "etc/picket/init.json=" + init_json.path]
 
@@ -181,7 +189,13 @@ def _picket_image_impl(ctx):
     if ctx.file.signatures:
         inputs.append(ctx.file.signatures)
         args += ["-signatures", ctx.file.signatures.path]
-    args += ["-slot-mib", str(ctx.attr.slot_mib), "-out", img.path]
+
+    # The update framework's root metadata: the box's trust anchor for
+    # over-the-air updates (/etc/picket/tuf/root.json).
+    if ctx.file.tuf_root:
+        inputs.append(ctx.file.tuf_root)
+        args += ["-rootfs-data", "etc/picket/tuf/root.json=" + ctx.file.tuf_root.path]
+    args += ["-slot-mib", str(ctx.attr.slot_mib), "-out", img.path, "-slot-out", slot.path, "-manifest-out", slot_manifest.path]
 
     # Inputs read from third_party/_fetched of the workspace (like the dev
     # key): GRUB's modules of a foreign platform, board firmware files.
@@ -192,9 +206,10 @@ def _picket_image_impl(ctx):
     key = ctx.attr._release_key[ReleaseKeyInfo].path
     ctx.actions.run_shell(
         inputs = inputs,
-        outputs = [img],
+        outputs = [img, slot, slot_manifest],
         command = """set -eu
 key="$1"; shift; info="$1"; shift; imgtool="$1"; shift; anchor="$1"; shift; ca="$1"; shift
+suffix="$1"; shift
 ca_input="$1"; shift
 grub="$1"; shift; nfetched="$1"; shift
 # The workspace: anchor is a source file of this package, linked into the
@@ -235,9 +250,10 @@ if [ ! -f "$key" ]; then
 fi
 version=$(sed -n 's/^STABLE_PICKET_VERSION //p' "$info")
 [ -n "$version" ] || { echo "picket_image: no STABLE_PICKET_VERSION in $info (tools/workspace-status)" >&2; exit 1; }
+version="$version$suffix"
 exec "$imgtool" build -key "$key" -version "$version" "$@" >/dev/null
 """,
-        arguments = [key, ctx.info_file.path, imgtool.path, ctx.file._anchor.path, ca, "1" if ca_file else "0"] + fetched[:1] + [str(len(fetched) - 1)] + fetched[1:] + args,
+        arguments = [key, ctx.info_file.path, imgtool.path, ctx.file._anchor.path, ca, ctx.attr.version_suffix, "1" if ca_file else "0"] + fetched[:1] + [str(len(fetched) - 1)] + fetched[1:] + args,
         mnemonic = "PicketImage",
         progress_message = "Building disk image %s for board %s" % (img.short_path, board),
         # The key is read from outside the build (it must never be a
@@ -246,7 +262,10 @@ exec "$imgtool" build -key "$key" -version "$version" "$@" >/dev/null
         # third_party/ is linked.
         execution_requirements = {"no-sandbox": "1", "no-remote": "1", "no-cache": "1"},
     )
-    return [DefaultInfo(files = depset([img]))]
+    return [
+        DefaultInfo(files = depset([img])),
+        OutputGroupInfo(release = depset([slot, slot_manifest])),
+    ]
 
 picket_image = rule(
     implementation = _picket_image_impl,
@@ -268,6 +287,9 @@ picket_image = rule(
         "fetched_esp_files": attr.string_dict(doc = "boot partition name -> workspace path of a file tools/fetch unpacks (board firmware)"),
         "esp_files": attr.label_keyed_string_dict(allow_files = True, doc = "file -> its name on the boot partition"),
         "platform": attr.string(doc = "HOST:PORT of the platform the image is built for, instead of --//rootfs:platform"),
+        "version_suffix": attr.string(default = "", doc = "appended to the build's version (STABLE_PICKET_VERSION) as the image's release version, e.g. +ota1: a later release of the same binaries, for update tests"),
+        "trial_seconds": attr.int(default = 0, doc = "init's trial_seconds (0: init's default): how long a slot on trial may take to be marked good"),
+        "tuf_root": attr.label(allow_single_file = True, doc = "the update framework's root metadata the box trusts (/etc/picket/tuf/root.json); none: the box takes no over-the-air updates"),
         "platform_ca": attr.label(allow_single_file = True, doc = "PEM of the platform's CA, instead of --//rootfs:platform_ca"),
         "slot_mib": attr.int(default = 256, doc = "size of each rootfs slot in MiB"),
         "signatures": attr.label(allow_single_file = True, doc = "source of the default signature database; packed and signed with the release key into /usr/share/picket/signatures.pkg"),

@@ -35,7 +35,8 @@ import (
 type Program struct {
 	// Name is the program's name, used in messages and for version.Get.
 	Name string
-	// Info is the program's version and board (version.Get(Name)).
+	// Info is the program's version and board (version.Get(Name)), the
+	// version being the image's when it runs from one (Info.InImage).
 	Info version.Info
 	// Flags holds the program's flags; -version is there already. Flags
 	// are parsed by Parse, Run and Main.
@@ -59,7 +60,7 @@ func NewWith(name string, stdout, stderr io.Writer) *Program {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	return &Program{
-		Name: name, Info: version.Get(name), Flags: fs, Stdout: stdout, Stderr: stderr,
+		Name: name, Info: version.Get(name).InImage(os.ReadFile), Flags: fs, Stdout: stdout, Stderr: stderr,
 		version: fs.Bool("version", false, "print the version line and exit"),
 	}
 }

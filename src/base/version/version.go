@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 
 	"picket.dev/picket/platforms/board"
 )
@@ -45,4 +46,28 @@ func (i Info) String() string {
 func (i Info) Fprint(w io.Writer) error {
 	_, err := fmt.Fprintln(w, i.String())
 	return err
+}
+
+// ImagePath is where a Picket image's rootfs names its release version
+// (written by the image build, covered by the slot's signed manifest,
+// which carries the same version). One slot's binaries are stamped with
+// the build's version; the image may be a later release of the same
+// binaries (a rebuild with a release suffix), and the version a box
+// reports, compares for updates and shows is the image's.
+const ImagePath = "/etc/picket/version"
+
+// InImage returns i with the version of the image it runs from, read
+// with read at ImagePath; outside an image (no such file, or nothing
+// valid in it) i is returned unchanged.
+func (i Info) InImage(read func(path string) ([]byte, error)) Info {
+	b, err := read(ImagePath)
+	if err != nil {
+		return i
+	}
+	v := strings.TrimSpace(string(b))
+	if v == "" || len(v) > 128 || strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		return i
+	}
+	i.Version = v
+	return i
 }

@@ -43,6 +43,8 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 	keyPath := fs.String("key", "", "release private key (PEM, from imgtool keygen)")
 	sigSrc := fs.String("signatures", "", "a signature database source: compiled, packed with its own version and date, signed with -key, as the image's default database (/"+sigpkg.DefaultImagePath[1:]+")")
 	out := fs.String("out", "", "disk image to write")
+	slotOut := fs.String("slot-out", "", "also write the slot's squashfs here (a release's rootfs.img)")
+	manifestOut := fs.String("manifest-out", "", "also write the slot's signed manifest here (a release's rootfs.manifest)")
 	espMiB := fs.Int64("esp-mib", imagebuild.DefaultESPSize>>20, "boot partition size in MiB")
 	slotMiB := fs.Int64("slot-mib", imagebuild.DefaultSlotSize>>20, "size of each rootfs slot in MiB")
 	dataMiB := fs.Int64("data-mib", imagebuild.DefaultDataSize>>20, "data partition size in MiB")
@@ -141,6 +143,7 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 	res, err := imagebuild.Build(context.Background(), *out, imagebuild.Config{
 		Board: *boardName, GOARCH: b.GOARCH, GrubDir: *grubDir, ESPFiles: esp, Version: *ver, Kernel: *kernel, Initrd: *initrd, InitramfsInit: *initInit, InitramfsModules: initMods, Rootfs: files, Key: priv,
 		ESPSize: *espMiB << 20, SlotSize: *slotMiB << 20, DataSize: *dataMiB << 20,
+		SlotOut: *slotOut, ManifestOut: *manifestOut,
 	})
 	if err != nil {
 		return err

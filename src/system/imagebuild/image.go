@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,6 +40,9 @@ const (
 	BoardPath = "etc/picket/board"
 	// ModulesListPath lists the initramfs's modules to load.
 	ModulesListPath = "etc/picket/modules"
+	// VersionPath holds the release version (version.ImagePath), the
+	// manifest's: the daemons report it.
+	VersionPath = "etc/picket/version"
 )
 
 // MountPoints are the directories Build adds to every rootfs: the
@@ -70,6 +74,11 @@ type Config struct {
 	ESPSize, SlotSize, DataSize int64
 	// WorkDir holds intermediate files; "" makes (and removes) a temp dir.
 	WorkDir string
+	// SlotOut and ManifestOut, when set, receive a copy of the slot's
+	// squashfs and its signed manifest: what a release publishes for
+	// over-the-air updates (the slot image is exactly the partition's
+	// content the manifest describes).
+	SlotOut, ManifestOut string
 }
 
 // Result says what Build wrote.
@@ -126,9 +135,12 @@ func Build(ctx context.Context, out string, c Config) (Result, error) {
 			files = append(files, File{Name: d, Dir: true})
 		}
 	}
-	if have[ReleasePubPath] {
-		return res, fmt.Errorf("build image: rootfs file %s is the release public key the build writes", ReleasePubPath)
+	for _, p := range []string{ReleasePubPath, VersionPath} {
+		if have[p] {
+			return res, fmt.Errorf("build image: rootfs file %s is one the build writes", p)
+		}
 	}
+	files = append(files, File{Name: VersionPath, Data: []byte(c.Version + "\n")})
 	pubPEM, err := releasePubPEM(c.Key.Public().(ed25519.PublicKey))
 	if err != nil {
 		return res, err
@@ -158,6 +170,16 @@ func Build(ctx context.Context, out string, c Config) (Result, error) {
 		return res, err
 	}
 	res.Manifest, res.Rootfs = m, m.Size
+	if c.SlotOut != "" {
+		if err := copyFile(c.SlotOut, rootfs); err != nil {
+			return res, fmt.Errorf("build image: slot image copy: %w", err)
+		}
+	}
+	if c.ManifestOut != "" {
+		if err := os.WriteFile(c.ManifestOut, signedBytes, 0o644); err != nil {
+			return res, fmt.Errorf("build image: manifest copy: %w", err)
+		}
+	}
 
 	var initrd []byte
 	switch {
@@ -281,4 +303,22 @@ func keyArchive(pub ed25519.PublicKey, board string) ([]byte, error) {
 		}
 	}
 	return buf.Bytes(), nil
+}
+
+// copyFile copies src to dst (a new file, mode 0644): a build output.
+func copyFile(dst, src string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

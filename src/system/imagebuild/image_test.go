@@ -230,7 +230,9 @@ func TestBuildImage(t *testing.T) {
 	c, pub := testConfig(t)
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.img"), filepath.Join(dir, "b.img")
-	res, err := Build(ctx, a, c)
+	ca := c
+	ca.SlotOut, ca.ManifestOut = filepath.Join(dir, "rootfs.img"), filepath.Join(dir, "rootfs.manifest")
+	res, err := Build(ctx, a, ca)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,6 +316,21 @@ func TestBuildImage(t *testing.T) {
 	}
 	if k, err := manifest.LoadPublicKey(filepath.Join(ex, ReleasePubPath)); err != nil || !k.Equal(pub) {
 		t.Errorf("rootfs %s: %v; want the release public key", ReleasePubPath, err)
+	}
+	// And the release version, which the daemons report.
+	if out, err := exec.Command(unsq, "-d", ex, "-f", sq.Name(), VersionPath).CombinedOutput(); err != nil {
+		t.Fatalf("unsquashfs %s: %v\n%s", VersionPath, err, out)
+	}
+	if v, err := os.ReadFile(filepath.Join(ex, VersionPath)); err != nil || string(v) != "1.2.3\n" {
+		t.Errorf("rootfs %s: %q, %v; want the version 1.2.3", VersionPath, v, err)
+	}
+	// The release outputs: the slot's squashfs as in the partition, and
+	// the signed manifest as on the ESP.
+	if sha(t, ca.SlotOut) != sha(t, sq.Name()) {
+		t.Error("the slot image output differs from slot a's content")
+	}
+	if got, err := os.ReadFile(ca.ManifestOut); err != nil || !bytes.Equal(got, read("slot-a.manifest")) {
+		t.Errorf("the manifest output differs from slot-a.manifest (%v)", err)
 	}
 	if env := read("grubenv"); !bytes.HasPrefix(env, []byte("# GRUB Environment Block\npicket_active=a\npicket_trying=\npicket_tries=0\n")) || len(env) != GrubEnvSize {
 		t.Errorf("grubenv %q", env)
