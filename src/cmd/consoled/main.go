@@ -58,6 +58,10 @@ func serve(ctx context.Context, info version.Info, b board.Board, device, socket
 		defer sc.Close()
 		p.WatchScanner(sc, clock.System{})
 	}
+	// The updater plugs in the same way: p.WatchUpdater with a client of
+	// updater.sock (updateapi), for LED S2, UPDATING nn% and the versions
+	// in SHOW STATUS. Without it, as while updaterd is a placeholder, the
+	// console shows nothing of updates.
 	c := console.Console{
 		Open:    func() (*serial.Port, error) { return serial.Open(device, serial.FromBoard(b.Console)) },
 		Panel:   p,

@@ -38,6 +38,10 @@ func main() {
 			defer c.Close()
 			sc = c
 		}
+		// The updater plugs in the same way: a client of updater.sock
+		// (updateapi) as Options.Updater, for LED S2, UPDATING nn% and the
+		// versions in SHOW STATUS. Left nil, as while updaterd is a
+		// placeholder, the panel shows nothing of updates.
 		log.Info("starting", "version", p.Info.Version, "board", p.Info.Board, "netmgr", *socket, "scanner", *scanner, "display", *display)
 		return lcdfront.Run(ctx, lcdfront.Options{
 			Scanner: sc,

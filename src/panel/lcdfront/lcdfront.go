@@ -68,6 +68,10 @@ type Options struct {
 	// Scanner, when not nil, is the scanner's state (scanapi.Dial of
 	// scanner.sock): LED S1 lights while a scan runs.
 	Scanner loop.ScanSource
+	// Updater, when not nil, is the updater's state (updateapi's client
+	// on updater.sock): LED S2 and UPDATING nn% while an update is in
+	// hand, the versions in SHOW STATUS (loop.Panel.WatchUpdater).
+	Updater loop.UpdateSource
 	// Version is the software version SHOW STATUS shows.
 	Version string
 	// Log receives what the daemon does; nil discards it.
@@ -181,6 +185,9 @@ func (s *server) serve(ctx context.Context) error {
 		s.disp.textEditing = p.TextEditing
 		if s.o.Scanner != nil {
 			p.WatchScanner(s.o.Scanner, s.o.Clock)
+		}
+		if s.o.Updater != nil {
+			p.WatchUpdater(s.o.Updater, s.o.Clock)
 		}
 		err = loop.Run(ctx, p, s.keyc, s.disp)
 		switch {

@@ -5,7 +5,9 @@
 // the network manager, reboot and shutdown to the power control. It polls
 // the scanner's state (scanner.sock) to light LED S1 while a scan runs and
 // to show the signature database's version and age (SIGS STALE <n>d past
-// the platform's limit).
+// the platform's limit), and the updater's state (updater.sock) to light
+// LED S2 and show UPDATING nn% while an update is in hand, and the
+// running software's version and the update under way in SHOW STATUS.
 //
 // It owns the menu; the daemons own the devices.
 package loop
@@ -18,11 +20,13 @@ import (
 	"time"
 
 	"picket.dev/picket/src/base/clock"
+	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/panel/frame"
 	"picket.dev/picket/src/panel/keyevent"
 	"picket.dev/picket/src/panel/menu"
 	"picket.dev/picket/src/scan/scanapi"
+	"picket.dev/picket/src/update/updateapi"
 )
 
 // Display shows frames: the LCD, or the VT100 console.
@@ -53,6 +57,10 @@ type Panel struct {
 	scanner ScanSource
 	clock   clock.Clock
 	scan    scanView // what the scanner last said
+
+	updater  UpdateSource
+	updClock clock.Clock
+	upd      updateView // what the updater last said
 }
 
 // scanView is what the screens show of the scanner's state: whether a job
@@ -113,6 +121,90 @@ func (p *Panel) scanView(v scanView) {
 		return
 	}
 	p.scan = v
+	p.menu.Update(p.state())
+}
+
+// UpdateSource is the updater's state: updateapi's client on updater.sock.
+type UpdateSource interface {
+	State(ctx context.Context) (updateapi.State, error)
+}
+
+// UpdatePollEvery is how often Serve asks the updater what it does: as
+// often as the scanner, for the same reason (no subscription; a light and
+// a percentage a person watches).
+const UpdatePollEvery = ScanPollEvery
+
+// updateView is what the screens show of the updater's state. It is
+// comparable, so a poll hands it on only when it changed.
+type updateView struct {
+	running  bool             // updateapi.State.Busy: LED S2, UPDATING nn%
+	update   menu.UpdateState // for the idle screen and SHOW STATUS
+	software string           // the running slot's version, "" unknown
+}
+
+// updateViewOf is what st says; an updater that does not answer (none
+// installed yet, or not started) is the zero view: the panel is as
+// without an updater.
+func updateViewOf(st updateapi.State, err error) updateView {
+	if err != nil {
+		return updateView{}
+	}
+	u := menu.UpdateState{
+		Phase:   updatePhase(st.Phase),
+		Percent: min(max(st.Percent, 0), 100),
+		Version: st.Pending,
+		Error:   st.Error,
+	}
+	switch st.Kind {
+	case platformapi.UpdateSoftware:
+		u.Channel = menu.UpdateSoftware
+	case platformapi.UpdateSignatures:
+		u.Channel = menu.UpdateSignatures
+	}
+	return updateView{running: st.Busy(), update: u, software: st.Software}
+}
+
+// updatePhase maps updateapi's phases; one this panel does not know (a
+// newer updater) reads as idle, and LED S2 still follows State.Busy.
+func updatePhase(p string) menu.UpdatePhase {
+	switch p {
+	case updateapi.PhaseChecking:
+		return menu.UpdateChecking
+	case updateapi.PhaseWaiting:
+		return menu.UpdateWaiting
+	case updateapi.PhaseDownloading:
+		return menu.UpdateDownloading
+	case updateapi.PhaseVerifying:
+		return menu.UpdateVerifying
+	case updateapi.PhaseInstalling:
+		return menu.UpdateInstalling
+	case updateapi.PhaseRebooting:
+		return menu.UpdateRebooting
+	case updateapi.PhaseTrying:
+		return menu.UpdateTrying
+	case updateapi.PhaseFailed:
+		return menu.UpdateFailed
+	}
+	return menu.UpdateIdle
+}
+
+// WatchUpdater makes Serve poll u every UpdatePollEvery (timed by c, nil:
+// the system clock): LED S2 and UPDATING nn% while it says an update is in
+// hand, its versions in SHOW STATUS. Without a call, or while the updater
+// does not answer, the panel shows nothing of updates and SHOW STATUS the
+// build's own version.
+func (p *Panel) WatchUpdater(u UpdateSource, c clock.Clock) {
+	if c == nil {
+		c = clock.System{}
+	}
+	p.updater, p.updClock = u, c
+}
+
+func (p *Panel) updateView(v updateView) {
+	if p.upd == v {
+		return
+	}
+	p.upd = v
 	p.menu.Update(p.state())
 }
 
@@ -268,7 +360,20 @@ func Serve(ctx context.Context, p *Panel, in Inputs, d Display) error {
 	var scanc chan scanView // nil without a scanner: never ready
 	if p.scanner != nil {
 		scanc = make(chan scanView)
-		go pollScanner(ctx, p.scanner, p.clock, p.log, scanc)
+		sc, c := p.scanner, p.clock
+		go poll(ctx, c, ScanPollEvery, p.log, "scanner", "no scan shown as running", func(ctx context.Context) (scanView, error) {
+			st, err := sc.State(ctx)
+			return viewOf(st, err, c.Now()), err
+		}, scanc)
+	}
+	var updc chan updateView // nil without an updater: never ready
+	if p.updater != nil {
+		updc = make(chan updateView)
+		u := p.updater
+		go poll(ctx, p.updClock, UpdatePollEvery, p.log, "updater", "no update shown", func(ctx context.Context) (updateView, error) {
+			st, err := u.State(ctx)
+			return updateViewOf(st, err), err
+		}, updc)
 	}
 	if err := d.Draw(p.Frame()); err != nil {
 		return fmt.Errorf("draw: %w", err)
@@ -286,6 +391,8 @@ func Serve(ctx context.Context, p *Panel, in Inputs, d Display) error {
 			p.Abandon()
 		case v := <-scanc:
 			p.scanView(v)
+		case v := <-updc:
+			p.updateView(v)
 		case st, ok := <-sub:
 			if !ok {
 				if ctx.Err() != nil {
@@ -301,17 +408,18 @@ func Serve(ctx context.Context, p *Panel, in Inputs, d Display) error {
 	}
 }
 
-// pollScanner sends on out what the scanner says (a scan runs, the
-// signatures and their age), at once and then at each change, asking src
-// every ScanPollEvery until ctx ends.
-func pollScanner(ctx context.Context, src ScanSource, c clock.Clock, log *slog.Logger, out chan<- scanView) {
-	tick := c.NewTicker(ScanPollEvery)
+// poll sends on out what ask makes of a source's answer (the scanner's,
+// the updater's), at once and then at each change, asking every period
+// until ctx ends. It logs when the source becomes reachable or not; absent
+// says what the screens show meanwhile.
+func poll[V comparable](ctx context.Context, c clock.Clock, period time.Duration, log *slog.Logger, name, absent string, ask func(context.Context) (V, error), out chan<- V) {
+	tick := c.NewTicker(period)
 	defer tick.Stop()
-	var last scanView
+	var last V
 	reachable, first := true, true
 	for {
-		qctx, cancel := context.WithTimeout(ctx, ScanPollEvery)
-		st, err := src.State(qctx)
+		qctx, cancel := context.WithTimeout(ctx, period)
+		v, err := ask(qctx)
 		cancel()
 		if ctx.Err() != nil {
 			return
@@ -319,12 +427,11 @@ func pollScanner(ctx context.Context, src ScanSource, c clock.Clock, log *slog.L
 		if (err == nil) != reachable {
 			reachable = err == nil
 			if reachable {
-				log.Info("scanner reachable")
+				log.Info(name + " reachable")
 			} else {
-				log.Info("scanner not reachable: no scan shown as running", "err", err)
+				log.Info(name+" not reachable: "+absent, "err", err)
 			}
 		}
-		v := viewOf(st, err, c.Now())
 		if first || v != last {
 			select {
 			case out <- v:

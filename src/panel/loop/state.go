@@ -20,9 +20,18 @@ func (p *Panel) state() menu.State {
 		Test:        p.test,
 		ScanRunning: p.scan.running,
 
+		UpdateRunning: p.upd.running,
+		Update:        p.upd.update,
+
 		Signatures:           p.scan.sigs,
 		SignaturesAgeDays:    p.scan.ageDays,
 		SignaturesMaxAgeDays: p.scan.maxDays,
+	}
+	// The updater reads the running slot's signed manifest: its version
+	// is the one SHOW STATUS gives when it answers; the build's own
+	// otherwise.
+	if p.upd.software != "" {
+		st.Software = p.upd.software
 	}
 	var failure *netapi.Step
 	if p.st.LastTest != nil {

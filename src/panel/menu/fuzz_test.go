@@ -46,6 +46,11 @@ func fuzzState(b []byte) State {
 	}
 	if f&4 != 0 {
 		st.Status.UpdateRunning = true
+		// Any phase (also ones that are not "running"), any percentage,
+		// a version and an error too long for a row.
+		st.Status.Update = UpdateState{Phase: UpdatePhase(get(5) % 12), Percent: int(int8(get(4))) * 2,
+			Channel: UpdateChannel(get(3) % 4), Version: "6.8.0-1~really.long.version+build.20261210",
+			Error: "download stalled: less than 1 KiB/s for 60s from the platform"}
 	}
 	if f&8 != 0 {
 		st.Status.LAN = IPv4Addrs{Address: prefix("10.0.0.0/8"), Gateway: addr("224.0.0.1")} // nonsense lease

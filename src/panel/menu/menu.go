@@ -61,6 +61,14 @@
 //     nothing) and shows the step-by-step result when Status reports it.
 //   - The platform indicator on the NAME-IP screen is a '*' in the
 //     lower-right cell.
+//   - While an update is in hand (Status.UpdateRunning) the idle screen is
+//     UPDATING nn% over what the updater is doing (DOWNLOADING,
+//     VERIFYING, INSTALLING, REBOOTING) in place of the platform screens;
+//     a follow-up notice and CANCELING THE ONGOING SCAN still come first,
+//     and ENTER opens the menu as on any idle screen. The percentage is
+//     the updater's, of the phase in hand. SHOW STATUS has an UPDATE
+//     entry after SOFTWARE only when an updater reports, so without one
+//     the entries are those of a box without updates.
 //   - A configuration error and long status values scroll a page at a time
 //     with LEFT/RIGHT under a fixed first line.
 //   - Screens are laid out for any geometry: text is word-wrapped beside
@@ -183,9 +191,16 @@ type Status struct {
 	Name           string  // the box's name on the platform (PlatformReady)
 	Failure        Failure // PlatformConfigError
 
-	ScanRunning   bool // LED S1
-	Canceling     bool // a network change is canceling the running scan
-	UpdateRunning bool // LED S2
+	ScanRunning bool // LED S1
+	Canceling   bool // a network change is canceling the running scan
+	// UpdateRunning is an update in hand (downloading, verifying,
+	// installing, rebooting into it): LED S2, and the idle screen says
+	// UPDATING nn% with Update.Percent.
+	UpdateRunning bool
+	// Update is what the updater reports, for the idle screen while
+	// UpdateRunning and SHOW STATUS's UPDATE entry; the zero value (no
+	// updater answers) shows nothing of updates.
+	Update UpdateState
 
 	MAC  string    // the LAN port's MAC address
 	LAN  IPv4Addrs // LAN IPv4 now (IPv4+v6 mode)
@@ -203,6 +218,39 @@ type Status struct {
 	LastError            string    // last error talking to the platform, "" if none
 
 	Test TestReport // the last TEST CONNECTIVITY
+}
+
+// UpdatePhase is what the updater (updaterd) is doing.
+type UpdatePhase uint8
+
+const (
+	UpdateNone        UpdatePhase = iota // no updater answers
+	UpdateIdle                           // nothing to do, or waiting for the next check
+	UpdateChecking                       // refreshing the signed metadata
+	UpdateWaiting                        // an update is due but waits for the running scan
+	UpdateDownloading                    // fetching the update
+	UpdateVerifying                      // checking what was written against its signed hash
+	UpdateInstalling                     // handing the new slot (or signatures) over
+	UpdateRebooting                      // rebooting into the new slot
+	UpdateTrying                         // the running slot is on trial, not yet marked good
+	UpdateFailed                         // the last attempt failed (UpdateState.Error)
+)
+
+// UpdateChannel is what an update brings.
+type UpdateChannel uint8
+
+const (
+	UpdateSoftware   UpdateChannel = iota + 1 // a new software image
+	UpdateSignatures                          // a new signature database
+)
+
+// UpdateState is the updater's report, in the menu's terms.
+type UpdateState struct {
+	Phase   UpdatePhase
+	Percent int           // progress of the phase in hand, 0 to 100
+	Channel UpdateChannel // 0 when idle
+	Version string        // the version being installed, "" when idle
+	Error   string        // why the last attempt failed (UpdateFailed)
 }
 
 // Action is what a change request asks for.
@@ -265,7 +313,15 @@ type Menu struct {
 
 type notice struct {
 	text  []string // the wordings, longest first
-	since Status
+	since Status   // noticeKey of the Status at the commit
+}
+
+// noticeKey is the part of st whose change ends a follow-up notice: the
+// daemons' answer to the commit. The updater's progress moves on its own
+// every second and says nothing about the change, so it is left out.
+func noticeKey(st Status) Status {
+	st.UpdateRunning, st.Update = false, UpdateState{}
+	return st
 }
 
 // New returns a menu for a display of geometry g (clamped to what frame
@@ -293,7 +349,7 @@ func (m *Menu) State() State { return cloneState(m.st) }
 // candidate is rebuilt on this state at the commit.
 func (m *Menu) Update(st State) {
 	m.st = cloneState(st)
-	if m.notice != nil && m.notice.since != st.Status {
+	if m.notice != nil && m.notice.since != noticeKey(st.Status) {
 		m.notice = nil
 	}
 	switch st.Status.Phase {
@@ -425,7 +481,7 @@ func (m *Menu) commit(req Request, follow []string) *Request {
 			follow = []string{"CANCELING THE ONGOING SCAN"}
 		}
 		if follow != nil {
-			m.notice = &notice{text: follow, since: m.st.Status}
+			m.notice = &notice{text: follow, since: noticeKey(m.st.Status)}
 			m.scr = &idleScreen{}
 		}
 	}

@@ -97,7 +97,19 @@ func TestIdleScreens(t *testing.T) {
 		{"coming up", func(s *Status) { s.Phase = PhaseComingUp }, "ENTER"},
 		{"contacting", func(s *Status) { s.Platform = PlatformContacting }, ""},
 		{"activation", func(s *Status) { s.Platform = PlatformActivation; s.ActivationCode = "K7QP-M2XD-9RTA" }, ""},
-		{"ready with leds", func(s *Status) { s.ScanRunning, s.UpdateRunning = true, true }, ""},
+		{"ready, scan running", func(s *Status) { s.ScanRunning = true }, ""},
+		{"updating software", func(s *Status) {
+			s.UpdateRunning = true
+			s.Update = UpdateState{Phase: UpdateDownloading, Percent: 42, Channel: UpdateSoftware, Version: "6.8.0-1"}
+		}, ""},
+		{"updating signatures, scan running", func(s *Status) {
+			s.ScanRunning, s.UpdateRunning = true, true
+			s.Update = UpdateState{Phase: UpdateVerifying, Percent: 100, Channel: UpdateSignatures, Version: "2.2.250-1"}
+		}, ""},
+		{"update waits for the scan", func(s *Status) {
+			s.ScanRunning = true
+			s.Update = UpdateState{Phase: UpdateWaiting, Channel: UpdateSoftware, Version: "6.8.0-1"}
+		}, ""},
 		{"ready long name", func(s *Status) { s.Name = "pk_averyveryverylongusername" }, ""},
 		{"comm failure", func(s *Status) { s.Platform = PlatformCommFailure }, ""},
 		{"config error", func(s *Status) {

@@ -43,7 +43,7 @@ func (s *idleScreen) handle(m *Menu, ev keyevent.Event) *Request {
 // screen shows one.
 func (m *Menu) errorLines() (head string, body []string, ok bool) {
 	st := m.st.Status
-	if m.notice != nil || st.Canceling || st.Platform != PlatformConfigError {
+	if m.notice != nil || st.Canceling || st.UpdateRunning || st.Platform != PlatformConfigError {
 		return "", nil, false
 	}
 	return "CONFIG ERROR", failureLines(st.Failure, m.geo.Cols), true
@@ -66,6 +66,9 @@ func (s *idleScreen) render(m *Menu) frame.Frame {
 	}
 	if st.Canceling {
 		return textFrame(m.geo, enter, "CANCELING THE ONGOING SCAN")
+	}
+	if st.UpdateRunning {
+		return m.updatingFrame()
 	}
 	switch st.Platform {
 	case PlatformActivation:
@@ -131,6 +134,69 @@ func (m *Menu) nameIPFrame() frame.Frame {
 	f.WriteAt(g.Rows-1, g.Cols-1, "*")
 	f.SetNav(nav)
 	return f
+}
+
+// updatingFrame is the idle screen while an update is in hand: UPDATING
+// nn% on the top row (13 cells at most, beside the ENTER indicator on 16
+// columns), what the updater is doing below it, and on a larger panel
+// which update it is.
+func (m *Menu) updatingFrame() frame.Frame {
+	u := m.st.Status.Update
+	body := wrapAll(u.Phase.doing(), m.geo.Cols)
+	body = append(body, wrapAll(u.what(), m.geo.Cols)...)
+	body = body[:min(len(body), m.geo.Rows-1)] // nothing to scroll to
+	return linesFrame(m.geo, frame.Nav{Enter: true}, fmt.Sprintf("UPDATING %d%%", u.percent()), body, 0)
+}
+
+func (u UpdateState) percent() int { return min(max(u.Percent, 0), 100) }
+
+// doing names the phases of an update in hand; "" for the others.
+func (p UpdatePhase) doing() string {
+	switch p {
+	case UpdateDownloading:
+		return "DOWNLOADING"
+	case UpdateVerifying:
+		return "VERIFYING"
+	case UpdateInstalling:
+		return "INSTALLING"
+	case UpdateRebooting:
+		return "REBOOTING"
+	}
+	return ""
+}
+
+// what is the update: SOFTWARE or SIGNATURES and the version, "" when the
+// updater names none.
+func (u UpdateState) what() string {
+	var ch string
+	switch u.Channel {
+	case UpdateSoftware:
+		ch = "SOFTWARE"
+	case UpdateSignatures:
+		ch = "SIGNATURES"
+	}
+	return strings.TrimSpace(ch + " " + strings.TrimSpace(u.Version))
+}
+
+// statusValue is SHOW STATUS's UPDATE entry: the phase, with the update
+// it concerns and its progress where there is one.
+func (u UpdateState) statusValue() string {
+	join := func(parts ...string) string { return strings.Join(strings.Fields(strings.Join(parts, " ")), " ") }
+	switch u.Phase {
+	case UpdateChecking:
+		return "CHECKING"
+	case UpdateWaiting:
+		return join(u.what(), "WAITS FOR THE SCAN TO END")
+	case UpdateDownloading, UpdateVerifying, UpdateInstalling:
+		return join(u.what(), u.Phase.doing(), fmt.Sprintf("%d%%", u.percent()))
+	case UpdateRebooting:
+		return join(u.what(), "REBOOTING")
+	case UpdateTrying:
+		return "SOFTWARE ON TRIAL"
+	case UpdateFailed:
+		return join(u.what(), "FAILED:", orNone(u.Error))
+	}
+	return "IDLE"
 }
 
 // signaturesStale is "SIGS STALE <n>d" when the signature set is older
@@ -390,6 +456,9 @@ func (m *Menu) statusEntries() []statusEntry {
 	}
 	add("MAC ADDRESS", orNone(st.MAC))
 	add("SOFTWARE", orNone(st.Software))
+	if st.Update.Phase != UpdateNone {
+		add("UPDATE", st.Update.statusValue())
+	}
 	add("SIGNATURES", orNone(st.Signatures))
 	add("SIGS AGE", st.signaturesAge())
 	if st.LastPoll.IsZero() {
