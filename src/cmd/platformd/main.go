@@ -1,12 +1,13 @@
 // Command platformd is the Picket platform server (host tool): the HTTPS
 // API boxes poll (activation, settings, scan jobs) and the web UI where
 // managers log in, activate boxes by the code on their screen, edit their
-// settings and launch scans. The database is an embedded bbolt file in
+// settings and launch scans, and roll releases of the update repository
+// out to their boxes. The database is an embedded bbolt file in
 // the data directory.
 //
 // Serve:
 //
-//	platformd -data DIR -cert CERT.pem -key KEY.pem [-listen ADDR] [-web-listen ADDR] [-max-pending N]
+//	platformd -data DIR -cert CERT.pem -key KEY.pem [-listen ADDR] [-web-listen ADDR] [-max-pending N] [-updates DIR]
 //
 // Create an account (the first one, then more), reading the password from
 // the first line of standard input or from -password-file:
@@ -20,6 +21,9 @@
 //	-web-listen ADDR     HTTPS address of the web UI on a listener of its own (default: share -listen)
 //	-cert FILE, -key FILE  PEM certificate chain and private key of both listeners (TLS 1.3 only)
 //	-max-pending N       most boxes waiting for activation at once (default 1000)
+//	-updates DIR         the update repository (TUF metadata/ and targets/, as the release tool
+//	                     publishes it): served read-only to boxes at /updates/v1/ on the box API's
+//	                     listener, its releases rolled out from the web UI's Releases page
 //	-create-user NAME    create this account and exit
 //	-role ROLE           manager (default) or unit_manager, with -create-user
 //	-account NAME        the account (organisation) the user belongs to (default "default"), with -create-user
@@ -62,6 +66,7 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 	fs.StringVar(&cfg.CertFile, "cert", "", "PEM certificate (chain) of the listeners")
 	fs.StringVar(&cfg.KeyFile, "key", "", "PEM private key of the listeners")
 	fs.IntVar(&cfg.MaxPending, "max-pending", boxapi.DefaultMaxPending, "most boxes waiting for activation at once")
+	fs.StringVar(&cfg.UpdatesDir, "updates", "", "update repository directory (metadata/ and targets/, as the release tool publishes it) to serve to boxes and roll out from")
 	createUser := fs.String("create-user", "", "create this user account and exit")
 	role := fs.String("role", store.RoleManager, "role of the new user: manager or unit_manager")
 	account := fs.String("account", "default", "account (organisation) of the new user")

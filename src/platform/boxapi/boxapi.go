@@ -3,7 +3,7 @@
 // time are verified (platformapi.VerifySignature); an unknown key becomes
 // a pending box (rate-limited per client address, and capped on every
 // request, so nobody can fill the database); each box's requests are
-// rate-limited by a token bucket (rate.go), and only then is the request's
+// rate-limited by a token bucket (package ratelimit), and only then is the request's
 // nonce recorded (platformapi.NonceCache, bounded): what a box can make
 // the platform remember is bounded by its bucket, and a replay of a
 // request served is always refused. A pending box hears "unactivated";
@@ -32,6 +32,7 @@ import (
 
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/platform/findings"
+	"picket.dev/picket/src/platform/ratelimit"
 	"picket.dev/picket/src/platform/store"
 	"picket.dev/picket/src/scan/result"
 )
@@ -69,7 +70,7 @@ type Server struct {
 	// Nonces remembers the nonces of requests served (bounded).
 	Nonces platformapi.NonceCache
 
-	buckets buckets
+	buckets ratelimit.Buckets
 	mu      sync.Mutex
 	news    map[string]*window // client address → new boxes in the window
 	// lastPrune is when pending boxes were last pruned.
@@ -170,7 +171,7 @@ func (s *Server) authenticate(r *http.Request, create bool) (key string, b store
 	if b, err = s.find(r, sg, create, now); err != nil {
 		return key, b, nil, err
 	}
-	if wait, ok := s.buckets.take(key, now, s.Burst, s.Every); !ok {
+	if wait, ok := s.buckets.Take(key, now, s.Burst, s.Every); !ok {
 		return key, b, nil, &apiError{http.StatusTooManyRequests, *platformapi.RateLimited(wait,
 			"more than %d requests at once or one per %s from this box; slow down", s.Burst, s.Every)}
 	}
@@ -261,7 +262,7 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.Now()
 	hb := heartbeat{LANv4: clipList(req.LANv4), LANv6: clipList(req.LANv6), Board: clip(req.Board),
-		Versions: platformapi.Versions{Scanner: clip(req.Versions.Scanner), Signatures: clip(req.Versions.Signatures)},
+		Versions: platformapi.Versions{Scanner: clip(req.Versions.Scanner), Signatures: clip(req.Versions.Signatures), Update: clip(req.Versions.Update)},
 		Capacity: req.Capacity, SettingsVersion: req.SettingsVersion, SettingsError: clip(req.SettingsError),
 		PollFailures: max(0, req.PollFailures), PollError: clip(req.PollError), RemoteAddr: clientAddr(r), At: now}
 	if hb.PollFailures > 0 && hb.PollError == "" {

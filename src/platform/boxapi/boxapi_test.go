@@ -132,7 +132,7 @@ func (b *bench) activate(t *testing.T, key ed25519.PrivateKey, u store.User) sto
 func TestUnactivatedPoll(t *testing.T) {
 	b := newBench(t)
 	key := newKey(t)
-	req := platformapi.PollRequest{Board: "rpi4", Versions: platformapi.Versions{Scanner: "1.2.3", Signatures: "2026.11"},
+	req := platformapi.PollRequest{Board: "rpi4", Versions: platformapi.Versions{Scanner: "1.2.3", Signatures: "2026.11", Update: "downloading 41%"},
 		LANv4: []string{"10.0.0.5/24"}, Capacity: platformapi.Capacity{CPUs: 4}}
 	code, resp, e := b.poll(t, key, req)
 	if code != http.StatusOK {
@@ -151,7 +151,7 @@ func TestUnactivatedPoll(t *testing.T) {
 		if err != nil {
 			t.Fatalf("pending box not recorded under its code: %v", err)
 		}
-		if box.State != store.BoxPending || box.Board != "rpi4" || box.Versions.Scanner != "1.2.3" || box.LANv4[0] != "10.0.0.5/24" || !box.LastPoll.Equal(b.clock.Now()) {
+		if box.State != store.BoxPending || box.Board != "rpi4" || box.Versions.Scanner != "1.2.3" || box.Versions.Update != "downloading 41%" || box.LANv4[0] != "10.0.0.5/24" || !box.LastPoll.Equal(b.clock.Now()) {
 			t.Errorf("pending box %+v", box)
 		}
 		return nil

@@ -1,6 +1,7 @@
 // Package server wires the platform server together: the store, the box
-// API and the web UI on one HTTPS listener or two (TLS 1.3 only), and the
-// creation of user accounts from the command line.
+// API (with the update repository and its rollouts' notices) and the web
+// UI on one HTTPS listener or two (TLS 1.3 only), and the creation of
+// user accounts from the command line.
 package server
 
 import (
@@ -17,34 +18,71 @@ import (
 	"strings"
 	"time"
 
+	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/platform/auth"
 	"picket.dev/picket/src/platform/boxapi"
+	"picket.dev/picket/src/platform/releases"
+	"picket.dev/picket/src/platform/rollout"
 	"picket.dev/picket/src/platform/store"
 	"picket.dev/picket/src/platform/web"
 )
 
-// Server is the platform: box API and web UI over one store.
+// Server is the platform: box API and web UI over one store, and the
+// update repository when it has one (UseRepository).
 type Server struct {
 	Store store.Store
 	Box   *boxapi.Server
 	Web   *web.Server
+	Repo  *releases.Repo
+	log   *slog.Logger
 }
 
 // New builds the platform over st with clock now.
 func New(st store.Store, now func() time.Time, log *slog.Logger) *Server {
-	s := &Server{Store: st, Box: boxapi.New(st, now, log), Web: web.New(st, now, log)}
+	s := &Server{Store: st, Box: boxapi.New(st, now, log), Web: web.New(st, now, log), log: log}
 	s.Web.Fresh = s.Box.Fresh
 	return s
+}
+
+// UseRepository serves the update repository r next to the box API, tells
+// boxes of the releases their accounts roll out (package rollout) in their
+// poll answers, and shows r's releases in the web UI.
+func (s *Server) UseRepository(r *releases.Repo) {
+	s.Repo = r
+	s.Web.Releases = r.Catalog
+	s.Box.Updates = func(b store.Box) []platformapi.UpdateNotice {
+		cat, _ := r.Catalog() // on error, the last good catalog (the error is logged once)
+		var rs []store.Rollout
+		err := s.Store.View(func(tx store.Tx) error {
+			var err error
+			rs, err = tx.Rollouts(b.Account)
+			return err
+		})
+		if err != nil {
+			s.log.Error("platformd: rollouts unreadable; no update notices", "box", b.ID, "err", err)
+			return nil
+		}
+		return rollout.Notices(rs, cat, b)
+	}
+}
+
+// registerBox adds the box API's routes, and the update repository's, to mux.
+func (s *Server) registerBox(mux *http.ServeMux) {
+	s.Box.Register(mux)
+	if s.Repo != nil {
+		s.Repo.Register(mux)
+	}
 }
 
 // Close writes what the box API holds back (heartbeats); call it before
 // closing the store.
 func (s *Server) Close() error { return s.Box.Close() }
 
-// Handler serves both the box API (under /api/v1/box/) and the web UI.
+// Handler serves the box API (under /api/v1/box/), the update repository
+// (under /updates/v1/, when there is one) and the web UI.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	s.Box.Register(mux)
+	s.registerBox(mux)
 	s.Web.Register(mux)
 	return HSTS(mux)
 }
@@ -78,6 +116,9 @@ type Config struct {
 	KeyFile   string
 	// MaxPending caps boxes waiting for activation.
 	MaxPending int
+	// UpdatesDir, when set, is the update repository served (package
+	// releases).
+	UpdatesDir string
 }
 
 // DBFile is the bbolt file in the data directory.
@@ -109,6 +150,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if cfg.MaxPending > 0 {
 		p.Box.MaxPending = cfg.MaxPending
 	}
+	if cfg.UpdatesDir != "" {
+		repo := releases.New(cfg.UpdatesDir, time.Now, log)
+		if _, err := repo.Catalog(); err != nil {
+			// Served all the same: the operator may publish later.
+			log.Warn("platformd: update repository has no readable release yet", "dir", cfg.UpdatesDir, "err", err)
+		}
+		p.UseRepository(repo)
+	}
 	type srv struct {
 		addr string
 		h    http.Handler
@@ -119,9 +168,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		srvs = []srv{{cfg.Listen, p.Handler(), "box API and web UI"}}
 	} else {
 		bm, wm := http.NewServeMux(), http.NewServeMux()
-		p.Box.Register(bm)
+		p.registerBox(bm)
 		p.Web.Register(wm)
-		srvs = []srv{{cfg.Listen, HSTS(bm), "box API"}, {cfg.WebListen, HSTS(wm), "web UI"}}
+		srvs = []srv{{cfg.Listen, HSTS(bm), "box API and update repository"}, {cfg.WebListen, HSTS(wm), "web UI"}}
 	}
 	errc := make(chan error, len(srvs))
 	var hs []*http.Server

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -46,7 +47,10 @@ var (
 	// "/" + id, so that expired sessions are found without reading the
 	// others.
 	bSessionExp = []byte("session_expiry")
-	allBucket   = [][]byte{bBoxes, bBoxKey, bBoxCode, bBoxName, bPending, bUsers, bJobs, bBoxJobs, bUploads, bSessions, bSessionExp, bJobHosts, bTracking}
+	// bRollouts holds each account's rollouts: account + "\n" + channel
+	// (an account name has no newline).
+	bRollouts = []byte("rollouts")
+	allBucket = [][]byte{bBoxes, bBoxKey, bBoxCode, bBoxName, bPending, bUsers, bJobs, bBoxJobs, bUploads, bSessions, bSessionExp, bJobHosts, bTracking, bRollouts}
 )
 
 // Bolt is the embedded Store: one bbolt file.
@@ -471,4 +475,21 @@ func count(t boltTx, bucket []byte) int {
 		n++
 	}
 	return n
+}
+
+func rolloutKey(account, channel string) string { return account + "\n" + channel }
+
+func (t boltTx) Rollout(account, channel string) (Rollout, error) {
+	return get[Rollout](t, bRollouts, rolloutKey(account, channel), "rollout")
+}
+
+func (t boltTx) Rollouts(account string) ([]Rollout, error) {
+	return all[Rollout](t, bRollouts, []byte(account+"\n"))
+}
+
+func (t boltTx) PutRollout(r Rollout) error {
+	if r.Account == "" || r.Channel == "" || strings.Contains(r.Account, "\n") {
+		return fmt.Errorf("rollout %q of account %q: account and channel are required, the account without a newline", r.Channel, r.Account)
+	}
+	return put(t, bRollouts, rolloutKey(r.Account, r.Channel), r)
 }

@@ -183,6 +183,42 @@ type Session struct {
 	Expires time.Time `json:"expires"`
 }
 
+// Update channels of a Rollout (Rollout.Channel): the software of one
+// board, or the signature database (platformapi.UpdateSoftware,
+// platformapi.UpdateSignatures).
+const (
+	ChannelSignatures = "signatures"
+	// ChannelSoftwarePrefix + board is a board's software channel.
+	ChannelSoftwarePrefix = "software/"
+)
+
+// Rollout is the release an account's managers roll out in one channel,
+// and how far: first a percentage of the account's boxes (Percent, of a
+// stable hash of each box id, so raising it only adds boxes) or one asset
+// group (Group), then Everyone. A paused rollout sends no notices; boxes
+// that already installed the release keep it.
+type Rollout struct {
+	Account string `json:"account"`
+	// Channel is ChannelSignatures or ChannelSoftwarePrefix + board.
+	Channel string `json:"channel"`
+	// Version and Target are the release's version and its TUF target
+	// path (platformapi.UpdateNotice).
+	Version string `json:"version"`
+	Target  string `json:"target"`
+	// Percent (0 to 100) of the account's boxes get it, when Group is
+	// empty and Everyone unset.
+	Percent int `json:"percent,omitempty"`
+	// Group, when set, is the one asset group that gets it first.
+	Group    string `json:"group,omitempty"`
+	Everyone bool   `json:"everyone,omitempty"`
+	// Force installs it even while a scan runs (platformapi.UpdateNotice).
+	Force     bool      `json:"force,omitempty"`
+	Paused    bool      `json:"paused,omitempty"`
+	UpdatedBy string    `json:"updated_by"`
+	Started   time.Time `json:"started"`
+	Updated   time.Time `json:"updated"`
+}
+
 // Store is the platform's database.
 type Store interface {
 	// View runs fn in a read-only transaction.
@@ -255,6 +291,12 @@ type Tx interface {
 	DeleteExpiredSessions(now time.Time) error
 	// SessionCount is the number of sessions stored, expired or not.
 	SessionCount() (int, error)
+
+	// Rollout is an account's rollout in a channel; Rollouts all of an
+	// account's, ordered by channel.
+	Rollout(account, channel string) (Rollout, error)
+	Rollouts(account string) ([]Rollout, error)
+	PutRollout(r Rollout) error
 }
 
 // PreviousTracking returns the tracking record of the previous done job

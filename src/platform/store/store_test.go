@@ -438,3 +438,54 @@ func TestJobFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRollouts: rollouts are kept per account and channel, listed by
+// account only (another account's, even one whose name is a prefix, are
+// not), and survive a reopen.
+func TestRollouts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.db")
+	st := open(t, path)
+	put := []store.Rollout{
+		{Account: "acme", Channel: store.ChannelSoftwarePrefix + "virtual", Version: "1.2.0", Target: "software/virtual/1.2.0/rootfs.img", Percent: 50, Started: t0, Updated: t0},
+		{Account: "acme", Channel: store.ChannelSignatures, Version: "2026.12.01", Target: "signatures/2026.12.01/signatures.pkg", Group: "lab", Force: true},
+		{Account: "acme2", Channel: store.ChannelSignatures, Version: "2026.12.02", Everyone: true},
+	}
+	err := st.Update(func(tx store.Tx) error {
+		for _, r := range put {
+			if err := tx.PutRollout(r); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutRollout(store.Rollout{Account: "a\nb", Channel: store.ChannelSignatures}); err == nil {
+			t.Error("an account name with a newline was accepted")
+		}
+		if err := tx.PutRollout(store.Rollout{Account: "acme"}); err == nil {
+			t.Error("a rollout without a channel was accepted")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st = open(t, path)
+	defer st.Close()
+	st.View(func(tx store.Tx) error {
+		got, err := tx.Rollouts("acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Ordered by channel: "signatures" < "software/virtual".
+		if len(got) != 2 || got[0].Channel != store.ChannelSignatures || got[1].Percent != 50 || !got[1].Started.Equal(t0) || !got[0].Force || got[0].Group != "lab" {
+			t.Errorf("acme's rollouts: %+v", got)
+		}
+		r, err := tx.Rollout("acme2", store.ChannelSignatures)
+		if err != nil || r.Version != "2026.12.02" || !r.Everyone {
+			t.Errorf("acme2's signatures rollout: %+v, %v", r, err)
+		}
+		if _, err := tx.Rollout("acme2", store.ChannelSoftwarePrefix+"virtual"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("missing rollout: %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+}

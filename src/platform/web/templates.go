@@ -12,7 +12,7 @@ const layout = `{{define "top"}}<!DOCTYPE html>
 {{if .Refresh}}<meta http-equiv="refresh" content="{{.Refresh}}">{{end}}
 </head><body>
 <header><span class="brand">Picket platform</span>
-{{if .User}}<nav><a href="/appliances" id="nav-appliances">Appliances</a> <a href="/activate" id="nav-activate">Activate</a></nav>
+{{if .User}}<nav><a href="/appliances" id="nav-appliances">Appliances</a> <a href="/activate" id="nav-activate">Activate</a>{{if eq .User.Role "manager"}} <a href="/releases" id="nav-releases">Releases</a>{{end}}</nav>
 <form method="post" action="/logout" class="logout"><input type="hidden" name="csrf" value="{{.CSRF}}">
 <span id="whoami">{{.User.Name}} ({{.User.Role}})</span> <button type="submit" id="logout">Log out</button></form>{{end}}
 </header><main>
@@ -37,11 +37,12 @@ const appliancesPage = `{{template "top" .}}
 {{if not .Data}}<p id="empty">No appliances yet. <a href="/activate">Activate a box</a> with the code on its screen.</p>{{else}}
 <table id="appliances"><thead><tr>
 <th>Name</th><th>ID</th><th>Asset group</th><th>LAN IPv4</th><th>LAN IPv6</th><th>Polling interval</th>
-<th>Scanner version</th><th>Signature version</th><th>Last update</th><th>Status</th><th>Capacity</th></tr></thead><tbody>
+<th>Scanner version</th><th>Signature version</th><th>Updater</th><th>Last update</th><th>Status</th><th>Capacity</th></tr></thead><tbody>
 {{range .Data}}<tr id="box-{{.ID}}">
 <td class="name"><a href="/appliances/{{.ID}}">{{.Name}}</a></td><td class="id">{{.ID}}</td><td>{{.AssetGroup}}</td>
 <td class="lan4">{{range .LANv4}}{{.}}<br>{{end}}</td><td class="lan6">{{range .LANv6}}{{.}}<br>{{end}}</td>
-<td class="interval">{{.Interval}}</td><td class="scanner">{{.Versions.Scanner}}</td><td class="signatures">{{.Versions.Signatures}}</td>
+<td class="interval">{{.Interval}}</td><td class="scanner">{{.Versions.Scanner}}{{with .Latest.Software}} <span class="latest{{if ne . "latest"}} behind{{end}}">({{.}})</span>{{end}}</td>
+<td class="signatures">{{.Versions.Signatures}}{{with .Latest.Signatures}} <span class="latest{{if ne . "latest"}} behind{{end}}">({{.}})</span>{{end}}</td><td class="updater">{{.Versions.Update}}</td>
 <td class="lastpoll">{{.LastPoll}}</td><td class="status status-{{.StatusClass}}">{{.Status}}</td><td class="capacity">{{.Capacity}}</td></tr>
 {{end}}</tbody></table>{{end}}
 {{template "bottom" .}}`
@@ -67,7 +68,8 @@ const boxPage = `{{template "top" .}}
 <tr><th>Account / asset group</th><td>{{.Box.Account}} / {{.Box.AssetGroup}}</td></tr>
 <tr><th>Board</th><td>{{.Box.Board}}</td></tr>
 <tr><th>LAN</th><td>{{range .Box.LANv4}}{{.}} {{end}}{{range .Box.LANv6}}{{.}} {{end}}</td></tr>
-<tr><th>Versions</th><td>scanner {{.Box.Versions.Scanner}}, signatures {{.Box.Versions.Signatures}}</td></tr>
+<tr><th>Versions</th><td id="box-versions">scanner {{.Box.Versions.Scanner}}{{with .Latest.Software}} ({{.}}){{end}}, signatures {{.Box.Versions.Signatures}}{{with .Latest.Signatures}} ({{.}}){{end}}</td></tr>
+<tr><th>Updater</th><td id="box-updater">{{if .Box.Versions.Update}}{{.Box.Versions.Update}}{{else}}not reported{{end}}</td></tr>
 <tr><th>Settings</th><td id="settings-state">version {{.Box.Settings.Version}}; the box applied version {{.Box.AppliedVer}}{{if .Box.SettingsError}}; <span class="error">the box refused them: {{.Box.SettingsError}}</span>{{end}}</td></tr>
 <tr><th>First seen / last poll</th><td>{{.FirstSeen}} / {{.LastPoll}}</td></tr>
 </table>
@@ -237,6 +239,43 @@ const reportPage = `{{template "top" .}}
 {{end}}
 {{template "bottom" .}}`
 
+// releasesPage: one section per channel: its releases, its rollout and
+// the form that changes it, and the boxes per version.
+const releasesPage = `{{template "top" .}}
+{{with .Data}}
+{{if not .Served}}<p id="no-repository">This platform serves no update repository (start platformd with -updates DIR).</p>{{else}}
+{{if .LoadErr}}<p class="error" id="repo-error">The update repository cannot be read: {{.LoadErr}}{{if .Catalog.TargetsVersion}} (the releases below are those of targets version {{.Catalog.TargetsVersion}}, read before){{end}}</p>{{end}}
+{{if .Catalog.TargetsVersion}}<p id="repo-facts">Targets metadata version {{.Catalog.TargetsVersion}}; the metadata expires {{fmtTime .Catalog.Expires}}.</p>{{end}}
+{{if .Catalog.Problems}}<ul id="repo-problems">{{range .Catalog.Problems}}<li class="error">{{.}}</li>{{end}}</ul>{{end}}
+{{if not .Channels}}<p id="no-releases">The repository lists no release yet.</p>{{end}}
+{{range $c := .Channels}}<section class="channel" id="channel-{{$c.Name}}" data-channel="{{$c.Name}}">
+<h2>{{if eq $c.Kind "signatures"}}Signatures{{else}}Software for {{$c.Name}}{{end}}</h2>
+{{if $c.Releases}}<table class="releases"><thead><tr><th>Version</th><th>Target</th><th>Size</th><th>SHA-256</th>{{if eq $c.Kind "software"}}<th>Manifest</th><th>Chunk index</th><th>SBOM</th>{{end}}</tr></thead><tbody>
+{{range $c.Releases}}<tr class="release" data-version="{{.Version}}"><td>{{.Version}}</td><td><code>{{.Target}}</code></td><td>{{.Length}}</td><td><code>{{.SHA256}}</code></td>{{if eq $c.Kind "software"}}<td>{{if .Manifest}}yes{{else}}<span class="error">missing</span>{{end}}</td><td>{{if .Chunks}}yes{{else}}no{{end}}</td><td>{{if .SBOM}}yes{{else}}<span class="error">missing</span>{{end}}</td>{{end}}</tr>
+{{end}}</tbody></table>{{else}}<p>The repository no longer lists a release of this channel.</p>{{end}}
+<p class="rollout-state">{{with $c.Rollout}}Rolling out <strong>{{.Version}}</strong> to {{if .Everyone}}every box{{else if .Group}}asset group {{.Group}}{{else}}{{.Percent}}% of the boxes{{end}}{{if .Force}}, forced (even while a scan runs){{end}}{{if .Paused}}: <span class="error">paused</span>{{end}}. Started {{fmtTime .Started}}; changed by {{.UpdatedBy}}, {{fmtTime .Updated}}.
+{{$c.InStage}} of {{$c.Boxes}} boxes are in the stage; {{$c.Notified}} are told to update now.{{else}}No rollout.{{end}}</p>
+<table class="box-versions"><thead><tr><th>Version on the boxes</th><th>Boxes</th></tr></thead><tbody>
+{{range $c.Versions}}<tr data-version="{{.Version}}"><td>{{if .Version}}{{.Version}}{{else}}(not reported){{end}}</td><td class="count">{{.Boxes}}</td></tr>
+{{else}}<tr><td colspan="2">no box of this channel</td></tr>{{end}}</tbody></table>
+{{if $c.Releases}}<form method="post" action="/releases" class="rollout-form">
+<input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="channel" value="{{$c.Name}}">
+<label>Release <select name="version" class="version">{{range $c.Releases}}<option value="{{.Version}}"{{if $c.Rollout}}{{if eq .Version $c.Rollout.Version}} selected{{end}}{{end}}>{{.Version}}</option>{{end}}</select></label>
+<fieldset><legend>First stage</legend>
+<label class="inline"><input type="radio" name="stage" value="percent" class="stage-percent"{{if not $c.Rollout}} checked{{else if not $c.Rollout.Group}} checked{{end}}> a percentage of the boxes</label>
+<input name="percent" class="percent" size="4" value="{{if $c.Rollout}}{{$c.Rollout.Percent}}{{else}}10{{end}}">%
+<label class="inline"><input type="radio" name="stage" value="group" class="stage-group"{{if $c.Rollout}}{{if $c.Rollout.Group}} checked{{end}}{{end}}> the asset group</label>
+<select name="group" class="group">{{range $.Data.Groups}}<option value="{{.}}"{{if $c.Rollout}}{{if eq . $c.Rollout.Group}} selected{{end}}{{end}}>{{.}}</option>{{end}}</select>
+</fieldset>
+<label><input type="checkbox" name="force" value="1" class="force"{{if $c.Rollout}}{{if $c.Rollout.Force}} checked{{end}}{{end}}> force: install even while a scan runs (the scan is canceled)</label>
+<button type="submit" name="action" value="start" class="start">Start (or change the stage)</button>
+{{with $c.Rollout}}{{if .Paused}}<button type="submit" name="action" value="resume" class="resume">Resume</button>{{else}}<button type="submit" name="action" value="pause" class="pause">Pause</button>{{end}}
+{{if not .Everyone}}<button type="submit" name="action" value="everyone" class="everyone">Roll out to everyone</button>{{end}}{{end}}
+</form>{{end}}
+</section>
+{{end}}{{end}}{{end}}
+{{template "bottom" .}}`
+
 const errorPage = `{{template "top" .}}{{template "bottom" .}}`
 
 const styleCSS = `body{font-family:sans-serif;margin:0;color:#222}
@@ -246,6 +285,7 @@ main{padding:1em}label{display:block;margin:.5em 0}textarea{width:40em;max-width
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}
 .error,.ferr{color:#a00}.notice{color:#060}.status-online{color:#060}.status-offline{color:#a00}.status-missed{color:#a60}
 .status-failing{color:#a00;font-weight:bold}form.inline{display:inline}
+.latest{color:#060}.latest.behind{color:#a60}section.channel{border-top:1px solid #ccc;margin-top:1em}
 td.svcfacts{font-size:.9em}td.svcfacts code{white-space:pre-wrap;word-break:break-all}
 label.inline{display:inline;margin-right:1em}fieldset{margin:.5em 0}
 td.evidence code,.report-finding code{white-space:pre-wrap;word-break:break-all}

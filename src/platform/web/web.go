@@ -4,7 +4,9 @@
 // them (with check classes switched off), a job's page (progress, hosts,
 // ports, services and their facts, findings with severity counts, filters
 // and new/fixed tracking) with its JSON and CSV exports, and a job's
-// printable findings report with an SVG severity chart. Pages are rendered
+// printable findings report with an SVG severity chart, and (managers)
+// the update repository's releases with their rollouts (releases.go), the
+// boxes' versions said latest or not. Pages are rendered
 // on the server (html/template), with no JavaScript.
 //
 // Security: server-side sessions (random 256-bit cookie values, stored by
@@ -18,7 +20,7 @@
 // server (auth.Checker), answered 429 with Retry-After when busy; wrong
 // activation codes limited likewise per user and per address; notices
 // shown only from a fixed set (the query names one, it never carries
-// text); CSP
+// text); the Releases page and its rollout form for managers only; CSP
 // default-src 'self', X-Frame-Options DENY and no-store on every page.
 package web
 
@@ -43,6 +45,7 @@ import (
 
 	"picket.dev/picket/src/platform/auth"
 	"picket.dev/picket/src/platform/fleet"
+	"picket.dev/picket/src/platform/releases"
 	"picket.dev/picket/src/platform/store"
 	"picket.dev/picket/src/scan/result"
 )
@@ -86,6 +89,10 @@ type Server struct {
 	// Fresh, when set, brings a box read from the store up to date with
 	// what is not written yet (the box API's write-behind heartbeats).
 	Fresh func(*store.Box)
+	// Releases, when set, is the update repository's current catalog
+	// (releases.Repo.Catalog); without it there is no repository and the
+	// Releases page says so.
+	Releases func() (releases.Catalog, error)
 
 	tmpl map[string]*template.Template
 	// activateMu makes checking the code limits, trying the code and
@@ -120,7 +127,7 @@ func New(st store.Store, now func() time.Time, log *slog.Logger) *Server {
 		"join": strings.Join, "has": slices.Contains[[]string], "hasSev": slices.Contains[[]result.Severity],
 		"chartWidth": func() int { return chartLabel + chartWidth + 60 }, "chartLabel": func() int { return chartLabel },
 		"add": func(a, b int) int { return a + b }}
-	for name, page := range map[string]string{"login": loginPage, "appliances": appliancesPage, "activate": activatePage, "box": boxPage, "job": jobPage, "report": reportPage, "error": errorPage} {
+	for name, page := range map[string]string{"login": loginPage, "appliances": appliancesPage, "activate": activatePage, "releases": releasesPage, "box": boxPage, "job": jobPage, "report": reportPage, "error": errorPage} {
 		s.tmpl[name] = template.Must(template.Must(template.New(name).Funcs(funcs).Parse(layout + findingsPart)).Parse(page))
 	}
 	return s
@@ -157,6 +164,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /appliances/{id}/jobs/{job}/report", s.user(s.report))
 	mux.HandleFunc("POST /appliances/{id}/jobs/{job}/cancel", s.user(s.cancelJob))
 	mux.HandleFunc("POST /appliances/{id}/jobs/{job}/delete", s.user(s.deleteJob))
+	mux.HandleFunc("GET /releases", s.user(s.releases))
+	mux.HandleFunc("POST /releases", s.user(s.saveRollout))
 }
 
 // notices are the only messages a page shows from its query (?notice=
@@ -167,6 +176,11 @@ var notices = map[string]string{
 	"launched":  "Scan job launched. The box picks it up at its next poll.",
 	"canceled":  "Scan job canceled. The box is told when it next reports on it.",
 	"deleted":   "Scan job deleted.",
+
+	"rollout-start":    "Rollout saved. Boxes in its stage are told at their next poll.",
+	"rollout-pause":    "Rollout paused. No box is told of it until it is resumed.",
+	"rollout-resume":   "Rollout resumed.",
+	"rollout-everyone": "Rollout extended to every box of the account.",
 }
 
 func notice(r *http.Request) string { return notices[r.URL.Query().Get("notice")] }
@@ -498,6 +512,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess *store.Sess
 // row is one line of the appliances list.
 type row struct {
 	store.Box
+	Latest      boxVersions
 	Interval    string
 	LastPoll    string
 	Status      string
@@ -516,6 +531,7 @@ func (s *Server) appliances(w http.ResponseWriter, r *http.Request, sess *store.
 		return
 	}
 	now := s.Now()
+	cat, _ := s.catalog() // the last good catalog if the repository is unreadable (the Releases page says why)
 	var rows []row
 	for _, b := range boxes {
 		if !fleet.Visible(u, b) {
@@ -535,7 +551,7 @@ func (s *Server) appliances(w http.ResponseWriter, r *http.Request, sess *store.
 		if !c.ScannerOnline {
 			capacity += ", scanner offline"
 		}
-		rows = append(rows, row{Box: b, Interval: (time.Duration(b.PollIntervalSeconds) * time.Second).String(),
+		rows = append(rows, row{Box: b, Latest: versionsOf(cat, b), Interval: (time.Duration(b.PollIntervalSeconds) * time.Second).String(),
 			LastPoll: fmtTime(b.LastPoll), Status: st, StatusClass: strings.ReplaceAll(class, " ", "-"), Capacity: capacity})
 	}
 	slices.SortFunc(rows, func(a, b row) int { return strings.Compare(a.Name, b.Name) })
@@ -599,6 +615,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, sess *store.Se
 
 type boxData struct {
 	Box                 store.Box
+	Latest              boxVersions
 	Status              string
 	FirstSeen, LastPoll string
 	Edit                fleet.Edit
@@ -646,6 +663,8 @@ func (s *Server) renderBox(w http.ResponseWriter, r *http.Request, status int, s
 		return
 	}
 	d.Box, d.Jobs = b, jobs
+	cat, _ := s.catalog()
+	d.Latest = versionsOf(cat, b)
 	d.Status, d.FirstSeen, d.LastPoll = fleet.Status(b, s.Now()), fmtTime(b.FirstSeen), fmtTime(b.LastPoll)
 	if d.Edit == (fleet.Edit{}) {
 		d.Edit = fleet.EditOf(b)
