@@ -300,7 +300,9 @@ func (w *Writer) Commit() error {
 // and r's error returned.
 func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 	if w.buf == nil {
-		w.buf = make([]byte, 1<<20)
+		// Bodies are read in pieces of at most the commit interval, so
+		// a commit comes every CommitEvery bytes.
+		w.buf = make([]byte, min(1<<20, w.cfg.CommitEvery))
 	}
 	start := w.pos
 	for {
