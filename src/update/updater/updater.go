@@ -269,13 +269,15 @@ func (u *Updater) trustedTime(l updateapi.Link, recvAt time.Time) time.Time {
 // what the journal left (a new slot to vouch for, a rollback, an install
 // to resume), then acts on each hand-over.
 func (u *Updater) Run(ctx context.Context) error {
-	for {
+	for tries := 0; ; tries++ {
 		b, err := u.cfg.Init.Boot(ctx)
 		if err == nil {
 			u.boot = b
 			break
 		}
-		u.log.Warn("boot state from init; retrying", "err", err)
+		if tries == 0 {
+			u.log.Warn("boot state from init; retrying every 2 s", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
