@@ -1,7 +1,9 @@
 package tuf
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -263,4 +265,26 @@ func (f *fetcher) DownloadFile(urlPath string, maxLength int64, _ time.Duration)
 		return nil, fmt.Errorf("download %s: more than the cap of %d bytes: %w", urlPath, maxLength, ErrTooLong)
 	}
 	return data, nil
+}
+
+// ErrHashMismatch: a target's bytes are not the ones its signed metadata
+// names.
+var ErrHashMismatch = errors.New("target bytes do not match the signed SHA-256")
+
+// ReadTarget fetches a small target whole into memory (a manifest, a chunk
+// index, a signature package; not an image: stream those with Fetch) and
+// returns its bytes once their length and SHA-256 are the signed ones.
+func (c *Client) ReadTarget(ctx context.Context, info Info) ([]byte, error) {
+	if info.Length > MaxSignatures {
+		return nil, fmt.Errorf("read target %s: %d bytes: stream it with Fetch", info.Path, info.Length)
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(info.Length))
+	if _, err := c.dl.Fetch(ctx, c.TargetURL(info), 0, info.Length, &buf); err != nil {
+		return nil, fmt.Errorf("read target %s: %w", info.Path, err)
+	}
+	if sha256.Sum256(buf.Bytes()) != info.SHA256 {
+		return nil, fmt.Errorf("read target %s: %w", info.Path, ErrHashMismatch)
+	}
+	return buf.Bytes(), nil
 }

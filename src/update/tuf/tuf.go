@@ -279,15 +279,18 @@ func (c *Client) Refresh(ctx context.Context, refTime time.Time) error {
 		return fmt.Errorf("tuf: refresh: %w", err)
 	}
 	cfg := &config.UpdaterConfig{
-		MaxRootRotations:      256,
-		MaxDelegations:        32,
-		RootMaxLength:         MaxRoot,
-		TimestampMaxLength:    MaxTimestamp,
-		SnapshotMaxLength:     MaxSnapshot,
-		TargetsMaxLength:      MaxTargets,
-		Fetcher:               &fetcher{ctx: ctx, dl: c.dl},
-		LocalTrustedRoot:      c.startRoot(),
-		LocalMetadataDir:      c.cfg.MetadataDir,
+		MaxRootRotations:   256,
+		MaxDelegations:     32,
+		RootMaxLength:      MaxRoot,
+		TimestampMaxLength: MaxTimestamp,
+		SnapshotMaxLength:  MaxSnapshot,
+		TargetsMaxLength:   MaxTargets,
+		Fetcher:            &fetcher{ctx: ctx, dl: c.dl},
+		LocalTrustedRoot:   c.startRoot(),
+		LocalMetadataDir:   c.cfg.MetadataDir,
+		// Never written (targets are streamed, not DownloadTarget'ed), but
+		// go-tuf creates it.
+		LocalTargetsDir:       filepath.Join(c.cfg.MetadataDir, "targets"),
 		RemoteMetadataURL:     c.cfg.Platform + platformapi.PathUpdateMetadata,
 		RemoteTargetsURL:      c.cfg.Platform + platformapi.PathUpdateTargets,
 		PrefixTargetsWithHash: true,

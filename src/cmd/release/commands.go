@@ -1,0 +1,565 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"picket.dev/picket/src/base/clock"
+	"picket.dev/picket/src/link/platformapi"
+	"picket.dev/picket/src/system/manifest"
+	"picket.dev/picket/src/update/release"
+	"picket.dev/picket/src/update/tuf"
+)
+
+// now is the tool's clock (a main builds the real dependencies).
+func now() time.Time { return clock.System{}.Now() }
+
+var keyNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+
+// runKeygen writes NAME.key (0600) and NAME.pub into a directory; it never
+// replaces a key.
+func runKeygen(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("keygen", stderr)
+	out := fs.String("out", "", "directory to write NAME.key and NAME.pub into (must exist)")
+	name := fs.String("name", "", "key name: root-1, release (the targets key), snapshot, timestamp, ...")
+	if err := parse(fs, args, "out", "name"); err != nil {
+		return err
+	}
+	if !keyNameRE.MatchString(*name) {
+		return fmt.Errorf("%w: -name %q: letters, digits, - and _", errUsage, *name)
+	}
+	keyPath, pubPath := filepath.Join(*out, *name+".key"), filepath.Join(*out, *name+".pub")
+	for _, p := range []string{keyPath, pubPath} {
+		if _, err := os.Lstat(p); err == nil {
+			return fmt.Errorf("%s exists; refusing to overwrite a key (move it away first)", p)
+		}
+	}
+	pubPEM, privPEM, err := manifest.GenerateKey(rand.Reader)
+	if err != nil {
+		return err
+	}
+	if err := manifest.WriteNewFile(keyPath, privPEM, 0o600); err != nil {
+		return err
+	}
+	if err := manifest.WriteNewFile(pubPath, pubPEM, 0o644); err != nil {
+		return err
+	}
+	pub, err := manifest.ParsePublicKey(pubPEM)
+	if err != nil {
+		return err
+	}
+	id, err := release.KeyID(pub)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s and %s (TUF key id %s); keep %s out of the repository\n", keyPath, pubPath, id, filepath.Base(keyPath))
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func loadPubs(list string) ([]ed25519.PublicKey, error) {
+	var out []ed25519.PublicKey
+	for _, p := range splitList(list) {
+		k, err := manifest.LoadPublicKey(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+func loadPrivs(list string) ([]ed25519.PrivateKey, error) {
+	var out []ed25519.PrivateKey
+	for _, p := range splitList(list) {
+		k, err := manifest.LoadPrivateKey(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: no private key given", errUsage)
+	}
+	return out, nil
+}
+
+// parseDuration is time.ParseDuration plus days ("365d", "90d").
+func parseDuration(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n <= 0 || n > 3650 {
+			return 0, fmt.Errorf("%w: duration %q: want 1d..3650d", errUsage, s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("%w: duration %q: want e.g. 90d, 24h", errUsage, s)
+	}
+	return v, nil
+}
+
+// expiryFlags adds the expiry flags of the roles named.
+type expiryFlags map[string]*string
+
+func addExpiry(fs interface {
+	String(name, value, usage string) *string
+}, roles ...string) expiryFlags {
+	e := expiryFlags{}
+	def := map[string]string{release.Root: "365d", release.Targets: "90d", release.Snapshot: "7d", release.Timestamp: "1d"}
+	for _, r := range roles {
+		e[r] = fs.String(r+"-expires", def[r], "how long new "+r+" metadata is valid (Nd or a Go duration)")
+	}
+	return e
+}
+
+func (e expiryFlags) get() (release.Expiry, error) {
+	var out release.Expiry
+	for role, s := range e {
+		d, err := parseDuration(*s)
+		if err != nil {
+			return out, fmt.Errorf("-%s-expires: %w", role, err)
+		}
+		switch role {
+		case release.Root:
+			out.Root = d
+		case release.Targets:
+			out.Targets = d
+		case release.Snapshot:
+			out.Snapshot = d
+		case release.Timestamp:
+			out.Timestamp = d
+		}
+	}
+	return out, nil
+}
+
+// roleKeyFlags are -ROLE-key and -ROLE-threshold.
+type roleKeyFlags struct {
+	keys      map[string]*string
+	threshold map[string]*int
+}
+
+func addRoleKeys(fs interface {
+	String(name, value, usage string) *string
+	Int(name string, value int, usage string) *int
+}) roleKeyFlags {
+	f := roleKeyFlags{keys: map[string]*string{}, threshold: map[string]*int{}}
+	for _, r := range []string{release.Root, release.Targets, release.Snapshot, release.Timestamp} {
+		what := "public key files (PEM), comma-separated"
+		if r == release.Targets {
+			what += " (the release key of imgtool keygen)"
+		}
+		f.keys[r] = fs.String(r+"-key", "", r+" role's "+what)
+		f.threshold[r] = fs.Int(r+"-threshold", 1, "how many "+r+" keys must sign")
+	}
+	return f
+}
+
+func (f roleKeyFlags) get() (release.Keys, error) {
+	var k release.Keys
+	for _, r := range []string{release.Root, release.Targets, release.Snapshot, release.Timestamp} {
+		pubs, err := loadPubs(*f.keys[r])
+		if err != nil {
+			return k, err
+		}
+		rk := release.RoleKeys{Keys: pubs, Threshold: *f.threshold[r]}
+		switch r {
+		case release.Root:
+			k.Root = rk
+		case release.Targets:
+			k.Targets = rk
+		case release.Snapshot:
+			k.Snapshot = rk
+		case release.Timestamp:
+			k.Timestamp = rk
+		}
+	}
+	return k, nil
+}
+
+func runInit(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("init", stderr)
+	repo := fs.String("repo", "", "repository directory (created)")
+	keys := addRoleKeys(fs)
+	exp := addExpiry(fs, release.Root, release.Targets)
+	if err := parse(fs, args, "repo", "root-key", "targets-key", "snapshot-key", "timestamp-key"); err != nil {
+		return err
+	}
+	k, err := keys.get()
+	if err != nil {
+		return err
+	}
+	e, err := exp.get()
+	if err != nil {
+		return err
+	}
+	if err := (release.Repo{Dir: *repo}).Init(k, e, now()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "staged root version 1 and targets version 1 in %s: sign both (release sign -role root / -role targets), then release publish\n", *repo)
+	return nil
+}
+
+func runAddSoftware(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("add-software", stderr)
+	repo := fs.String("repo", "", "repository directory")
+	var sw release.Software
+	fs.StringVar(&sw.Board, "board", "", "board name")
+	fs.StringVar(&sw.Version, "version", "", "release version (the manifest's)")
+	fs.StringVar(&sw.Image, "image", "", "rootfs.img, the slot image")
+	fs.StringVar(&sw.Manifest, "manifest", "", "the image's signed manifest (imgtool sign)")
+	fs.StringVar(&sw.Chunks, "chunks", "", "the image's chunk index")
+	fs.StringVar(&sw.SBOM, "sbom", "", "the release's SBOM (release sbom)")
+	exp := addExpiry(fs, release.Targets)
+	if err := parse(fs, args, "repo", "board", "version", "image", "manifest", "chunks", "sbom"); err != nil {
+		return err
+	}
+	e, err := exp.get()
+	if err != nil {
+		return err
+	}
+	infos, err := (release.Repo{Dir: *repo}).AddSoftware(sw, e, now())
+	if err != nil {
+		return err
+	}
+	for _, i := range infos {
+		fmt.Fprintf(stdout, "staged %s (%d bytes, sha256 %s)\n", i.Path, i.Length, i.SHA256Hex())
+	}
+	fmt.Fprintln(stdout, "the staged targets need the targets (release) key's signature: release sign -role targets")
+	return nil
+}
+
+func runAddSignatures(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("add-signatures", stderr)
+	repo := fs.String("repo", "", "repository directory")
+	pkg := fs.String("pkg", "", "signature package (imgtool sigpack)")
+	exp := addExpiry(fs, release.Targets)
+	if err := parse(fs, args, "repo", "pkg"); err != nil {
+		return err
+	}
+	e, err := exp.get()
+	if err != nil {
+		return err
+	}
+	i, err := (release.Repo{Dir: *repo}).AddSignatures(*pkg, e, now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "staged %s (%d bytes, sha256 %s)\n", i.Path, i.Length, i.SHA256Hex())
+	fmt.Fprintln(stdout, "the staged targets need the targets (release) key's signature: release sign -role targets")
+	return nil
+}
+
+func runSign(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("sign", stderr)
+	repo := fs.String("repo", "", "repository directory")
+	role := fs.String("role", "", "root or targets")
+	key := fs.String("key", "", "the holder's private key (PEM)")
+	if err := parse(fs, args, "repo", "role", "key"); err != nil {
+		return err
+	}
+	k, err := manifest.LoadPrivateKey(*key)
+	if err != nil {
+		return err
+	}
+	st, err := (release.Repo{Dir: *repo}).Sign(*role, k)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "signed with key %s: %s\n", st.KeyID, st)
+	return nil
+}
+
+func runStatus(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("status", stderr)
+	repo := fs.String("repo", "", "repository directory")
+	if err := parse(fs, args, "repo"); err != nil {
+		return err
+	}
+	r := release.Repo{Dir: *repo}
+	sts, err := r.Status()
+	if err != nil {
+		return err
+	}
+	if len(sts) == 0 {
+		fmt.Fprintln(stdout, "nothing staged")
+	}
+	for _, st := range sts {
+		fmt.Fprintf(stdout, "staged %s\n", st)
+	}
+	return nil
+}
+
+func runSnapshot(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("snapshot", stderr)
+	repo := fs.String("repo", "", "repository directory")
+	key := fs.String("key", "", "snapshot private key(s), comma-separated")
+	exp := addExpiry(fs, release.Snapshot)
+	if err := parse(fs, args, "repo", "key"); err != nil {
+		return err
+	}
+	keys, err := loadPrivs(*key)
+	if err != nil {
+		return err
+	}
+	e, err := exp.get()
+	if err != nil {
+		return err
+	}
+	r := release.Repo{Dir: *repo}
+	if err := r.Promote(); err != nil {
+		return err
+	}
+	v, err := r.WriteSnapshot(keys, e, now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote snapshot version %d; boxes see it once a timestamp names it (release timestamp)\n", v)
+	return nil
+}
+
+func runTimestamp(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("timestamp", stderr)
+	repo := fs.String("repo", "", "repository directory")
+	key := fs.String("key", "", "timestamp private key(s), comma-separated")
+	exp := addExpiry(fs, release.Timestamp)
+	if err := parse(fs, args, "repo", "key"); err != nil {
+		return err
+	}
+	keys, err := loadPrivs(*key)
+	if err != nil {
+		return err
+	}
+	e, err := exp.get()
+	if err != nil {
+		return err
+	}
+	v, err := (release.Repo{Dir: *repo}).WriteTimestamp(keys, e, now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote timestamp version %d\n", v)
+	return nil
+}
+
+func runPublish(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("publish", stderr)
+	repo := fs.String("repo", "", "repository directory")
+	skey := fs.String("snapshot-key", "", "snapshot private key(s), comma-separated")
+	tkey := fs.String("timestamp-key", "", "timestamp private key(s), comma-separated")
+	exp := addExpiry(fs, release.Snapshot, release.Timestamp)
+	if err := parse(fs, args, "repo", "snapshot-key", "timestamp-key"); err != nil {
+		return err
+	}
+	sk, err := loadPrivs(*skey)
+	if err != nil {
+		return err
+	}
+	tk, err := loadPrivs(*tkey)
+	if err != nil {
+		return err
+	}
+	e, err := exp.get()
+	if err != nil {
+		return err
+	}
+	p, err := (release.Repo{Dir: *repo}).Publish(sk, tk, e, now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "published %s\n", p)
+	return nil
+}
+
+func runRotateRoot(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("rotate-root", stderr)
+	repo := fs.String("repo", "", "repository directory")
+	keys := addRoleKeys(fs)
+	exp := addExpiry(fs, release.Root, release.Targets)
+	if err := parse(fs, args, "repo"); err != nil {
+		return err
+	}
+	k, err := keys.get()
+	if err != nil {
+		return err
+	}
+	e, err := exp.get()
+	if err != nil {
+		return err
+	}
+	r := release.Repo{Dir: *repo}
+	if err := r.RotateRoot(k, e, now()); err != nil {
+		return err
+	}
+	sts, err := r.Status()
+	if err != nil {
+		return err
+	}
+	for _, st := range sts {
+		fmt.Fprintf(stdout, "staged %s\n", st)
+	}
+	fmt.Fprintln(stdout, "sign the new root with the previous root's threshold and the new one's, then release publish")
+	return nil
+}
+
+// runVerify serves the repository on loopback and runs the box's client
+// (src/update/tuf) against it from an empty cache, with the given trusted
+// root, at the given time: what a new box would accept. With -fetch every
+// target is downloaded and its SHA-256 checked.
+func runVerify(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("verify", stderr)
+	repo := fs.String("repo", "", "repository directory")
+	rootPath := fs.String("root", "", "trusted root metadata, as an image ships it (e.g. REPO/metadata/1.root.json)")
+	at := fs.String("time", "", "check expiry at this time (RFC 3339; default now)")
+	fetch := fs.Bool("fetch", false, "download every target and check its length and SHA-256")
+	if err := parse(fs, args, "repo", "root"); err != nil {
+		return err
+	}
+	t := now()
+	if *at != "" {
+		var err error
+		if t, err = time.Parse(time.RFC3339, *at); err != nil {
+			return fmt.Errorf("%w: -time: %v", errUsage, err)
+		}
+	}
+	root, err := os.ReadFile(*rootPath)
+	if err != nil {
+		return err
+	}
+	cache, err := os.MkdirTemp("", "release-verify-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(cache)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle(platformapi.PathUpdateMetadata, http.StripPrefix(platformapi.PathUpdateMetadata, http.FileServer(http.Dir(filepath.Join(*repo, release.MetadataDir)))))
+	mux.Handle(platformapi.PathUpdateTargets, http.StripPrefix(platformapi.PathUpdateTargets, http.FileServer(http.Dir(filepath.Join(*repo, release.TargetsDir)))))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	hc := &http.Client{Transport: &http.Transport{Proxy: nil}}
+	c, err := tuf.New(tuf.Config{Platform: "http://" + ln.Addr().String(), TrustedRoot: root, MetadataDir: cache, HTTP: hc})
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	if err := c.Refresh(ctx, t); err != nil {
+		return err
+	}
+	st := c.State()
+	fmt.Fprintf(stdout, "verified at %s: root %d, timestamp %d, snapshot %d, targets %d; first expiry %s\n",
+		t.UTC().Format(time.RFC3339), st.Root, st.Timestamp, st.Snapshot, st.Targets, st.Expires.Format(time.RFC3339))
+	paths := c.Targets()
+	var bad int
+	sort.Strings(paths)
+	for _, p := range paths {
+		info, err := c.Target(p)
+		if err != nil {
+			fmt.Fprintf(stdout, "BAD  %s: %v\n", p, err)
+			bad++
+			continue
+		}
+		line := fmt.Sprintf("ok   %s  %d bytes  sha256 %s  %s", p, info.Length, info.SHA256Hex(), info.Custom.Version)
+		if *fetch {
+			h := sha256.New()
+			if _, err := c.Downloader().Fetch(ctx, c.TargetURL(info), 0, info.Length, h); err != nil {
+				fmt.Fprintf(stdout, "BAD  %s: %v\n", p, err)
+				bad++
+				continue
+			}
+			if string(h.Sum(nil)) != string(info.SHA256[:]) {
+				fmt.Fprintf(stdout, "BAD  %s: the served bytes' SHA-256 is %x\n", p, h.Sum(nil))
+				bad++
+				continue
+			}
+			line += "  fetched"
+		}
+		fmt.Fprintln(stdout, line)
+	}
+	if bad > 0 {
+		return fmt.Errorf("%d of %d targets failed", bad, len(paths))
+	}
+	return nil
+}
+
+func runSBOM(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("sbom", stderr)
+	var in release.SBOMInput
+	fs.StringVar(&in.Board, "board", "", "board name")
+	fs.StringVar(&in.Version, "version", "", "release version")
+	modules := fs.String("modules", "vendor/modules.txt", "vendor/modules.txt of the build")
+	gosum := fs.String("gosum", "go.sum", "go.sum of the build")
+	inputs := fs.String("inputs", "third_party/inputs.lock", "third_party/inputs.lock of the build")
+	fs.StringVar(&in.GoVersion, "go", runtime.Version(), "Go toolchain version the binaries are built with")
+	created := fs.String("created", "", "creation time, RFC 3339 (default: $SOURCE_DATE_EPOCH, else now)")
+	out := fs.String("out", "", "output file")
+	if err := parse(fs, args, "board", "version", "out"); err != nil {
+		return err
+	}
+	switch {
+	case *created != "":
+		t, err := time.Parse(time.RFC3339, *created)
+		if err != nil {
+			return fmt.Errorf("%w: -created: %v", errUsage, err)
+		}
+		in.Created = t
+	case os.Getenv("SOURCE_DATE_EPOCH") != "":
+		n, err := strconv.ParseInt(os.Getenv("SOURCE_DATE_EPOCH"), 10, 64)
+		if err != nil {
+			return fmt.Errorf("SOURCE_DATE_EPOCH: %w", err)
+		}
+		in.Created = time.Unix(n, 0)
+	default:
+		in.Created = now()
+	}
+	var err error
+	for _, f := range []struct {
+		path string
+		dst  *[]byte
+	}{{*modules, &in.ModulesTxt}, {*gosum, &in.GoSum}, {*inputs, &in.InputsLock}} {
+		if *f.dst, err = os.ReadFile(f.path); err != nil {
+			return err
+		}
+	}
+	b, err := release.SBOM(in)
+	if err != nil {
+		return err
+	}
+	if err := manifest.WriteFile(*out, b, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d bytes)\n", *out, len(b))
+	return nil
+}
