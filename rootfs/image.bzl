@@ -177,7 +177,10 @@ def _picket_image_impl(ctx):
     }
     if ctx.attr.trial_seconds:
         boot_config["trial_seconds"] = ctx.attr.trial_seconds
-    ctx.actions.write(init_json, json.encode(boot_config) + "\n")
+    if ctx.attr.good_by:
+        boot_config["good_by"] = ctx.attr.good_by
+    ctx.actions.write(init_json, json.encode(boot_config) + "
+")
     inputs.append(init_json)
     args += ["-rootfs-data", "etc/picket/init.json=" + init_json.path]
 
@@ -281,6 +284,7 @@ picket_image = rule(
         "services": attr.string_list_dict(doc = "daemon name -> its args: the daemons the init runs, in the order of daemons ($PLATFORM, $PLATFORM_URL, $PLATFORM_CA are substituted)"),
         "kernel": attr.label(allow_single_file = True, mandatory = True),
         "console_daemon": attr.string(default = "", doc = "a daemon to run on the console tty as its controlling terminal (stdin/stdout/stderr there, not logged); consoled opens the console itself and logs like the others"),
+        "good_by": attr.string(default = "", values = ["", "updater"], doc = "who marks a slot on trial good (BootConfig good_by): \"\" the stable period alone, \"updater\" the stable period and updaterd's verdict once the slot reached the platform"),
         "platform_link_daemon": attr.string(default = "scannerd", doc = "the daemon left out when the image has no platform CA"),
         "console": attr.string(default = "/dev/ttyS0", doc = "the console tty for console_daemon"),
         "grub_dir": attr.string(doc = "workspace path of GRUB's modules for the board's EFI platform, as tools/fetch unpacks them (default: the host's /usr/lib/grub/<platform>)"),

@@ -7,9 +7,8 @@ cannot drift apart."""
 load(":image.bzl", "picket_image")
 
 # Every daemon of the boards goes into /usr/bin; the init runs those in
-# the services dicts below, in this order. updaterd is not run yet (it is
-# a placeholder that exits); slotctl is the on-box A/B state tool, scan
-# the command-line scan.
+# the services dicts below, in this order. slotctl is the on-box A/B
+# state tool, scan the command-line scan.
 DAEMONS = [
     "//src/cmd/netmgrd",
     "//src/cmd/consoled",
@@ -41,6 +40,13 @@ _COMMON_SERVICES = {
     "scannerd": [
         "-platform",
         "$PLATFORM_URL",
+        "-platform-ca",
+        "$PLATFORM_CA",
+    ],
+    # Downloads through the management path scannerd hands it, from the
+    # platform it polls (pinned CA); a slot on trial is good only once
+    # updaterd says it reached the platform (good_by below).
+    "updaterd": [
         "-platform-ca",
         "$PLATFORM_CA",
     ],
@@ -113,5 +119,6 @@ def board_image(name, board, **kwargs):
         esp_files = b.get("esp_files", {}),
         fetched_esp_files = b.get("fetched_esp_files", {}),
         signatures = SIGNATURES,
+        good_by = "updater",
         **kwargs
     )

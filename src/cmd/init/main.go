@@ -3,7 +3,10 @@
 // sets the hostname, loads the board's modules, runs the daemons listed in
 // /etc/picket/init.json under the pid1 supervisor with their output in a
 // ring log on /data/log, marks the booted slot good in the ESP's grubenv
-// once they have all stayed up, and on SIGTERM (reboot) or SIGUSR2
+// once they have all stayed up (on a slot on trial with good_by "updater",
+// once the updater's verdict has come too), serves init.sock (package
+// initapi: boot state, a new slot's manifest and trial, the verdict,
+// reboot and poweroff, for root), and on SIGTERM (reboot) or SIGUSR2
 // (poweroff) stops them and reboots cleanly. There is no shell to fall
 // back to: on a fatal error it reboots, and GRUB's boot counting takes
 // the box back to the other slot.
@@ -11,27 +14,33 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"picket.dev/picket/src/base/clock"
+	"picket.dev/picket/src/base/version"
+	"picket.dev/picket/src/system/initapi"
 	"picket.dev/picket/src/system/linuxsys"
+	"picket.dev/picket/src/system/manifest"
 	"picket.dev/picket/src/system/pid1"
-	"picket.dev/picket/src/system/slots"
 )
 
 const (
 	logDir  = "/data/log"
 	logSize = 4 << 20
 	espDir  = "/run/esp"
+	// releasePub is imagebuild.ReleasePubPath in the rootfs: the key a
+	// new slot's manifest must verify with.
+	releasePub = "/etc/picket/release.pub"
 	// modulesList is src/imagebuild.ModulesListPath in the rootfs.
 	modulesList = "/etc/picket/modules"
 )
@@ -115,16 +124,37 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 
 	cmdline, _ := os.ReadFile("/proc/cmdline")
 	slot, _ := linuxsys.CmdlineValue(string(cmdline), "picket.slot")
-	var good atomic.Bool
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGUSR2, syscall.SIGINT)
-	if st, err := bootState(sys); err != nil {
+	// The ESP is mounted only for each read or write, by this one helper.
+	ctl := &pid1.Control{
+		ESP: &pid1.MountedESP{Sys: sys, Dir: espDir, Blocks: "/sys/class/block"}, Slot: slot, Board: version.Get("init").Board,
+		Stop: func(powerOff bool) {
+			s := os.Signal(syscall.SIGTERM)
+			if powerOff {
+				s = syscall.SIGUSR2
+			}
+			go func() { sig <- s }()
+		},
+	}
+	if key, err := manifest.LoadPublicKey(releasePub); err != nil {
+		fmt.Fprintf(console, "init: %v: no new slot manifest will be accepted\n", err)
+	} else {
+		ctl.Keys = []ed25519.PublicKey{key}
+	}
+	awaitVerdict := false
+	if b, err := ctl.Boot(context.Background()); err != nil {
 		fmt.Fprintf(console, "init: %v\n", err)
-	} else if st.Trying == slot {
+	} else if b.OnTrial() {
 		trial := time.Duration(cfg.TrialSeconds) * time.Second
-		fmt.Fprintf(console, "init: slot %s is on trial (%d tries left): it must come up within %v\n", slot, st.Tries, trial)
+		awaitVerdict = cfg.GoodBy == pid1.GoodByUpdater
+		who := "its daemons stable"
+		if awaitVerdict {
+			who = "its daemons stable and the updater's verdict (it reached the platform)"
+		}
+		fmt.Fprintf(console, "init: slot %s is on trial (%d tries left): it must come up within %v (%s)\n", slot, b.Tries, trial, who)
 		time.AfterFunc(trial, func() {
-			if !good.Load() {
+			if !ctl.Marked() {
 				fmt.Fprintf(console, "init: slot %s did not come up within %v: rebooting so that the boot counter decides\n", slot, trial)
 				sig <- syscall.SIGTERM
 			}
@@ -135,12 +165,9 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 		Clock:        clock.System{},
 		Log:          logw,
 		StablePeriod: time.Duration(cfg.StableSeconds) * time.Second,
-		MarkGood: func() error {
-			err := markGood(sys, slot)
-			good.Store(err == nil)
-			return err
-		},
-		ReapOrphans: true,
+		MarkGood:     ctl.MarkGood,
+		AwaitVerdict: awaitVerdict,
+		ReapOrphans:  true,
 		Observe: func(e pid1.Event) {
 			if e.Kind != pid1.Started && e.Kind != pid1.Stopping && e.Kind != pid1.Stopped {
 				fmt.Fprintf(console, "init: %v\n", e)
@@ -150,7 +177,18 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 	if err != nil {
 		return linuxsys.Reboot, mounted, err
 	}
+	ctl.Verdict = sup.Verdict
 	fmt.Fprintf(console, "init: slot %s, starting %d daemons\n", slot, len(cfg.Services))
+
+	apiCtx, stopAPI := context.WithCancel(context.Background())
+	defer stopAPI()
+	if err := os.MkdirAll(filepath.Dir(initapi.DefaultSocket), 0o755); err != nil {
+		fmt.Fprintf(console, "init: %v\n", err)
+	} else if ln, err := initapi.Listen(initapi.DefaultSocket); err != nil {
+		fmt.Fprintf(console, "init: %v: no init.sock\n", err)
+	} else {
+		go initapi.NewServer(ctl, nil).Serve(apiCtx, ln)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	action := linuxsys.Reboot
@@ -164,45 +202,4 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 	}()
 	err = sup.Run(ctx)
 	return action, mounted, err
-}
-
-// bootState reads the slot state from the ESP's grubenv, mounting the ESP
-// read-only for the moment.
-func bootState(sys linuxsys.System) (slots.State, error) {
-	dev, err := linuxsys.FindPartition("/sys/class/block", "boot")
-	if err != nil {
-		return slots.State{}, fmt.Errorf("read boot state: %w", err)
-	}
-	if err := os.MkdirAll(espDir, 0o700); err != nil {
-		return slots.State{}, fmt.Errorf("read boot state: %w", err)
-	}
-	if err := sys.Mount(dev, espDir, "vfat", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-		return slots.State{}, fmt.Errorf("read boot state: mount ESP %s: %w", dev, err)
-	}
-	defer sys.Unmount(espDir, 0)
-	return slots.Read(espDir + "/grubenv")
-}
-
-// markGood mounts the ESP read-write just long enough to record in its
-// grubenv that the booted slot came up.
-func markGood(sys linuxsys.System, slot string) error {
-	if !slots.ValidSlot(slot) {
-		return fmt.Errorf("mark slot good: kernel command line has picket.slot=%q, want a or b", slot)
-	}
-	dev, err := linuxsys.FindPartition("/sys/class/block", "boot")
-	if err != nil {
-		return fmt.Errorf("mark slot %s good: %w", slot, err)
-	}
-	if err := os.MkdirAll(espDir, 0o700); err != nil {
-		return fmt.Errorf("mark slot %s good: %w", slot, err)
-	}
-	if err := sys.Mount(dev, espDir, "vfat", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-		return fmt.Errorf("mark slot %s good: mount ESP %s: %w", slot, dev, err)
-	}
-	err = slots.MarkGood(espDir+"/grubenv", slot)
-	sys.Sync()
-	if uerr := sys.Unmount(espDir, 0); uerr != nil && err == nil {
-		err = fmt.Errorf("mark slot %s good: unmount ESP: %w", slot, uerr)
-	}
-	return err
 }

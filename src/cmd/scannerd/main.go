@@ -50,6 +50,7 @@ import (
 	"picket.dev/picket/src/scan/sigdb"
 	"picket.dev/picket/src/scan/sigpkg"
 	"picket.dev/picket/src/system/manifest"
+	"picket.dev/picket/src/update/updateapi"
 )
 
 func main() {
@@ -66,6 +67,7 @@ func main() {
 	connect := p.Flags.Bool("connect", false, "TCP connect scans only (no raw sockets)")
 	releasePub := p.Flags.String("release-pub", "/etc/picket/release.pub", "the release public key (PEM) signature packages must be signed with; a missing file: no signature database")
 	sigDefault := p.Flags.String("signatures-default", sigpkg.DefaultImagePath, "the image's default signature package (empty: none)")
+	updaterSock := p.Flags.String("updater", updateapi.DefaultSocket, "updater.sock: after each successful poll the link hands the updater the management path, the platform's time and the update notices (empty: no updater)")
 	install := p.Flags.String("install-signatures", "", "instead of running: send this signature package to the running scannerd (-socket) and print the version in force")
 	p.Main(func(ctx context.Context, log *slog.Logger) error {
 		if *install != "" {
@@ -109,9 +111,16 @@ func main() {
 		if err != nil {
 			return err
 		}
+		var upd platformlink.Updater // none stays a nil interface
+		if *updaterSock != "" {
+			uc := updateapi.Dial(*updaterSock)
+			defer uc.Close()
+			upd = uc
+		}
 		link, err = platformlink.New(platformlink.Config{
 			Platform: *platform, RootCAs: roots, Identity: id, Manager: mgr, DataDir: *data,
 			Board: p.Info.Board, Version: p.Info.Version, Log: log, Jobs: runner, Signatures: linkSigs,
+			Updater: upd,
 		})
 		if err != nil {
 			return err

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -26,9 +25,10 @@ import (
 
 	"picket.dev/picket/src/base/clock"
 	"picket.dev/picket/src/link/boxid"
+	"picket.dev/picket/src/link/mgmthttp"
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/net/netapi"
-	"picket.dev/picket/src/net/proxy"
+	"picket.dev/picket/src/update/updateapi"
 )
 
 // Backoff after failed polls.
@@ -93,6 +93,17 @@ type Config struct {
 	// sigpkg.Store): its version goes in every heartbeat, and the
 	// platform's age limit is handed to it. nil: none (SignaturesNone).
 	Signatures Signatures
+	// Updater is updaterd (updateapi.Dial in scannerd): after each
+	// successful poll the link hands it the management path, the
+	// platform's time and the update notices; a failure is logged, never
+	// fatal. Its state goes in the next heartbeat (Versions.Update). nil:
+	// no updater (notices are logged once each).
+	Updater Updater
+}
+
+// Updater takes the platform link's hand-over (updateapi.Client).
+type Updater interface {
+	Handover(ctx context.Context, l updateapi.Link) (updateapi.State, error)
 }
 
 // Signatures is the signature database as the link sees it.
@@ -146,6 +157,9 @@ type Link struct {
 	interval time.Duration
 	link     netapi.PlatformLink
 	updates  map[string]bool // update notices already logged
+	// updState is the updater's state the last hand-over answered, for
+	// the heartbeat; "" until one did.
+	updState string
 }
 
 // New checks cfg and loads the link's state from the data partition.
@@ -179,7 +193,7 @@ func New(cfg Config) (*Link, error) {
 		l.timeout = 30 * time.Second
 	}
 	if l.cfg.Dial == nil {
-		l.cfg.Dial = netDial
+		l.cfg.Dial = mgmthttp.NetDial
 	}
 	if l.cfg.MemInfo == "" {
 		l.cfg.MemInfo = "/proc/meminfo"
@@ -306,14 +320,41 @@ func (l *Link) cycle(ctx context.Context) time.Duration {
 	for _, j := range resp.Jobs {
 		l.queueJob(j)
 	}
-	for _, n := range resp.Updates {
-		if !l.updates[n.Kind+"/"+n.Version] {
-			l.updates[n.Kind+"/"+n.Version] = true
-			l.log.Info("update notice ignored: updater not available yet", "kind", n.Kind, "version", n.Version)
-		}
-	}
+	l.handover(ctx, resp)
 	l.flushJobs(ctx)
 	return l.jitter(l.interval)
+}
+
+// handover gives the updater what this poll learnt: the path it went out
+// by (proxy password included), the platform's time, the notices, and
+// that this slot reached the platform. It is sent after every successful
+// poll (it is small), so the updater's view is never older than a poll.
+func (l *Link) handover(ctx context.Context, resp *platformapi.PollResponse) {
+	if l.cfg.Updater == nil {
+		for _, n := range resp.Updates {
+			if !l.updates[n.Kind+"/"+n.Version] {
+				l.updates[n.Kind+"/"+n.Version] = true
+				l.log.Info("update notice not handed over: no updater configured", "kind", n.Kind, "version", n.Version)
+			}
+		}
+		return
+	}
+	h := updateapi.Link{
+		Path: l.path, Platform: l.base.String(), PlatformTime: resp.Time, PolledAt: l.clock.Now(),
+		Updates: resp.Updates,
+	}
+	if l.cfg.Jobs != nil {
+		_, running := l.cfg.Jobs.Capacity()
+		h.ScanRunning = running > 0
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	st, err := l.cfg.Updater.Handover(ctx, h)
+	if err != nil {
+		l.log.Warn("hand-over to the updater", "err", err)
+		return
+	}
+	l.updState = st.Summary()
 }
 
 func clampInterval(s int) time.Duration {
@@ -419,7 +460,7 @@ func (l *Link) signaturesVersion() string {
 func (l *Link) pollRequest(st netapi.Status) platformapi.PollRequest {
 	req := platformapi.PollRequest{
 		Board:           l.cfg.Board,
-		Versions:        platformapi.Versions{Scanner: l.cfg.Version, Signatures: l.signaturesVersion()},
+		Versions:        platformapi.Versions{Scanner: l.cfg.Version, Signatures: l.signaturesVersion(), Update: l.updState},
 		Capacity:        platformapi.Capacity{CPUs: runtime.NumCPU(), MemoryMB: memoryMB(l.cfg.MemInfo)},
 		SettingsVersion: l.st.SettingsVersion,
 		SettingsError:   l.st.SettingsError,
@@ -553,35 +594,15 @@ func unwrapURL(err error) error {
 func (l *Link) httpClient(mp netapi.ManagementPath) *http.Client {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.client != nil && samePath(mp, l.clientOf) {
+	if l.client != nil && mgmthttp.SamePath(mp, l.clientOf) {
 		return l.client
 	}
 	if l.client != nil {
 		l.client.CloseIdleConnections()
 	}
-	base := &mgmtDialer{src: mp.Source, dns: mp.DNS, dial: l.cfg.Dial}
-	tr := &http.Transport{
-		Proxy:               nil, // never the environment's proxy
-		DialContext:         base.DialContext,
-		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: l.cfg.RootCAs, ServerName: l.host},
-		TLSHandshakeTimeout: 15 * time.Second,
-		IdleConnTimeout:     90 * time.Second,
-		MaxIdleConns:        2,
-	}
-	if mp.Proxy.Enabled() {
-		tr.DialContext = (&proxy.Dialer{Proxy: mp.Proxy, Forward: base}).DialContext
-	}
-	l.client = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return errors.New("the platform answered with a redirect, which the box does not follow")
-	}}
+	l.client = mgmthttp.New(mp, mgmthttp.Options{RootCAs: l.cfg.RootCAs, ServerName: l.host, Dial: l.cfg.Dial})
 	l.clientOf = mp
 	return l.client
-}
-
-// samePath reports whether a client built for b serves a: same source,
-// resolvers and proxy, password included.
-func samePath(a, b netapi.ManagementPath) bool {
-	return a.Source == b.Source && slices.Equal(a.DNS, b.DNS) && a.Proxy == b.Proxy
 }
 
 // applySettings hands a newer settings version to the network manager.
@@ -732,3 +753,7 @@ func retryAfter(h string, now time.Time) time.Duration {
 	}
 	return 0
 }
+
+// DialFunc opens a connection from local (nil: the kernel's choice) to
+// addr; tests inject one that dials inside a network namespace.
+type DialFunc = mgmthttp.DialFunc

@@ -211,7 +211,7 @@ func TestJobFailedOnceAcrossRestart(t *testing.T) {
 	if u.JobID != "job-1" || u.State != platformapi.JobFailed || u.Error != ScannerUnavailable {
 		t.Errorf("update %+v", u)
 	}
-	if n := strings.Count(r.log.String(), "updater not available yet"); n < 1 {
+	if n := strings.Count(r.log.String(), "update notice not handed over: no updater configured"); n < 1 {
 		t.Errorf("update notice not logged")
 	}
 }

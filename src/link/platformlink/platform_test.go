@@ -52,6 +52,7 @@ type fakePlatform struct {
 	settings   *platformapi.Settings
 	jobs       []platformapi.Job
 	updates    []platformapi.UpdateNotice
+	time       time.Time // PollResponse.Time
 	polls      []platformapi.PollRequest
 	remotes    []string
 	keys       map[string]bool
@@ -96,7 +97,7 @@ func (p *fakePlatform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		p.polls = append(p.polls, req)
 		p.remotes = append(p.remotes, r.RemoteAddr)
-		resp := platformapi.PollResponse{State: platformapi.StateUnactivated, PollIntervalSeconds: p.interval}
+		resp := platformapi.PollResponse{State: platformapi.StateUnactivated, PollIntervalSeconds: p.interval, Time: p.time}
 		if p.active {
 			resp.State, resp.Name, resp.Settings, resp.Jobs, resp.Updates = platformapi.StateActive, p.name, p.settings, p.jobs, p.updates
 		}
@@ -221,6 +222,7 @@ type rig struct {
 	rand   float64
 	dial   DialFunc
 	sigs   Signatures // the link's Config.Signatures
+	upd    Updater    // the link's Config.Updater
 }
 
 // newRig serves a fake platform on 127.0.0.1, and the network manager's
@@ -281,7 +283,7 @@ func (r *rig) link(t *testing.T) *Link {
 		Platform: r.url, RootCAs: r.ca.Pool, Identity: r.id, Manager: c, DataDir: r.dir,
 		Board: "virtual", Version: "1.2.3", Clock: r.clock, Rand: func() float64 { return r.rand },
 		Log: slog.New(slog.NewTextHandler(r.log, nil)), Dial: r.dial, RequestTimeout: 20 * time.Second,
-		Signatures: r.sigs,
+		Signatures: r.sigs, Updater: r.upd,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -107,3 +107,25 @@ func describeJSONError(err error) string {
 	}
 	return strictjson.ClipQuoted(err.Error())
 }
+
+// MarshalManagementPath encodes p as netapi's own answer carries it, the
+// proxy password beside the proxy (netcfg refuses to marshal a set
+// Secret). It is for another local API that hands the path on to a uid
+// of a secret set of its own (updater.sock's Link); never for a file.
+func MarshalManagementPath(p ManagementPath) ([]byte, error) {
+	b, err := json.Marshal(toManagementResponse(p))
+	if err != nil {
+		return nil, fmt.Errorf("encode management path: %w", err)
+	}
+	return b, nil
+}
+
+// UnmarshalManagementPath decodes what MarshalManagementPath wrote,
+// refusing unknown fields and trailing data.
+func UnmarshalManagementPath(b []byte) (ManagementPath, error) {
+	var r managementResponse
+	if err := strictjson.Unmarshal(b, &r); err != nil {
+		return ManagementPath{}, fmt.Errorf("management path: %s", describeJSONError(err))
+	}
+	return r.path(), nil
+}

@@ -23,7 +23,16 @@ type BootConfig struct {
 	// gets its turn without anyone pulling the plug; 0 means
 	// DefaultTrialSeconds.
 	TrialSeconds int `json:"trial_seconds"`
+	// GoodBy says who decides that a slot on trial is good: "" (the
+	// stable period alone) or GoodByUpdater (the stable period and the
+	// updater's verdict on init.sock, sent once the slot has reached the
+	// platform). A slot not on trial is marked by the stable period
+	// either way; trial_seconds still reboots a slot that is not good.
+	GoodBy string `json:"good_by,omitempty"`
 }
+
+// GoodByUpdater is BootConfig.GoodBy when the updater's verdict counts.
+const GoodByUpdater = "updater"
 
 // DefaultTrialSeconds is TrialSeconds when the config gives none.
 const DefaultTrialSeconds = 300
@@ -57,6 +66,9 @@ func LoadBootConfig(path string) (BootConfig, error) {
 	}
 	if c.TrialSeconds < 0 {
 		return BootConfig{}, fmt.Errorf("init config %s: trial_seconds %d must not be negative", path, c.TrialSeconds)
+	}
+	if c.GoodBy != "" && c.GoodBy != GoodByUpdater {
+		return BootConfig{}, fmt.Errorf("init config %s: good_by %q: want \"\" or %q", path, c.GoodBy, GoodByUpdater)
 	}
 	if c.TrialSeconds == 0 {
 		c.TrialSeconds = DefaultTrialSeconds

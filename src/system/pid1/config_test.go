@@ -55,6 +55,8 @@ func TestLoadBootConfig(t *testing.T) {
 		{"trial not longer than stable period", `{"hostname":"p","stable_seconds":20,"trial_seconds":20}`, "trial_seconds 20 must be longer than the stable period"},
 		{"trial not longer than default stable period", `{"hostname":"p","trial_seconds":30}`, "must be longer than the stable period"},
 		{"negative trial", `{"hostname":"p","trial_seconds":-1}`, "must not be negative"},
+		{"good by updater", `{"hostname":"p","services":[{"name":"netmgrd","path":"/usr/sbin/netmgrd"},{"name":"consoled","path":"/usr/sbin/consoled","console":"/dev/ttyS0"}],"stable_seconds":20,"good_by":"updater"}`, ""},
+		{"good by someone else", `{"hostname":"p","good_by":"scannerd"}`, `good_by "scannerd": want "" or "updater"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,7 +73,7 @@ func TestLoadBootConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := c.ServiceList()
-			if len(s) != 2 || s[1].Console != "/dev/ttyS0" || c.StableSeconds != 20 || c.TrialSeconds != DefaultTrialSeconds {
+			if len(s) != 2 || s[1].Console != "/dev/ttyS0" || c.StableSeconds != 20 || c.TrialSeconds != DefaultTrialSeconds || (c.GoodBy == GoodByUpdater) != (tt.name == "good by updater") {
 				t.Fatalf("config %+v services %+v", c, s)
 			}
 		})

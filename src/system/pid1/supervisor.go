@@ -57,9 +57,14 @@ type Config struct {
 	// StopTimeout is how long a daemon gets after SIGTERM before SIGKILL.
 	// Default 10 s.
 	StopTimeout time.Duration
-	// MarkGood is called once all daemons have been up StablePeriod; nil
-	// means nothing to mark.
+	// MarkGood is called once all daemons have been up StablePeriod (and,
+	// with AwaitVerdict, the verdict has come); nil means nothing to mark.
 	MarkGood func() error
+	// AwaitVerdict makes marking good wait for the updater's verdict
+	// (Supervisor.Verdict) as well as the stable period: a slot on trial
+	// with good_by "updater" is good only once it has reached the
+	// platform, not merely because its daemons stay up.
+	AwaitVerdict bool
 	// ReapOrphans makes the supervisor reap every child of the process,
 	// not only its daemons: PID 1 inherits all orphans and must wait for
 	// them or they stay zombies. Leave it off in a process that has other
@@ -82,9 +87,12 @@ const (
 	Stopping
 	Killed
 	Stopped
+	// Verdict is the updater's verdict that the slot is good; with
+	// Config.AwaitVerdict the slot is then marked once it is stable.
+	Verdict
 )
 
-var eventNames = [...]string{"started", "start failed", "exited", "marked good", "mark good failed", "stopping", "killed", "stopped"}
+var eventNames = [...]string{"started", "start failed", "exited", "marked good", "mark good failed", "stopping", "killed", "stopped", "good verdict"}
 
 func (k EventKind) String() string { return eventNames[k] }
 
@@ -132,8 +140,9 @@ func describeStatus(ws syscall.WaitStatus) string {
 
 // Supervisor runs the daemons of a Config.
 type Supervisor struct {
-	cfg Config
-	sp  spawner
+	cfg     Config
+	sp      spawner
+	verdict chan struct{}
 
 	logMu sync.Mutex
 }
@@ -168,7 +177,16 @@ func New(cfg Config) (*Supervisor, error) {
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = cfg.MinBackoff
 	}
-	return &Supervisor{cfg: cfg}, nil
+	return &Supervisor{cfg: cfg, verdict: make(chan struct{}, 1)}, nil
+}
+
+// Verdict records the updater's verdict that the booted slot is good; it
+// does not block. Without Config.AwaitVerdict it changes nothing.
+func (s *Supervisor) Verdict() {
+	select {
+	case s.verdict <- struct{}{}:
+	default:
+	}
 }
 
 type svcState struct {
@@ -227,6 +245,21 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	st := make([]svcState, len(s.cfg.Services))
 	marked := s.cfg.MarkGood == nil
 	stableGen := 0
+	// stableNow: every daemon has been up StablePeriod since the last
+	// start or death; verdict: the updater's verdict came (or none is
+	// awaited).
+	stableNow, verdict := false, !s.cfg.AwaitVerdict
+	mark := func() {
+		if marked || !stableNow || !verdict {
+			return
+		}
+		marked = true
+		if err := s.cfg.MarkGood(); err != nil {
+			s.event(Event{Kind: MarkGoodFailed, Err: err})
+		} else {
+			s.event(Event{Kind: MarkedGood})
+		}
+	}
 
 	after := func(d time.Duration, send func()) {
 		c := s.cfg.Clock.After(d)
@@ -269,6 +302,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	}
 	scheduleStable := func() {
 		stableGen++
+		stableNow = false
 		if marked {
 			return
 		}
@@ -321,12 +355,15 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			if gen != stableGen || marked {
 				continue
 			}
-			marked = true
-			if err := s.cfg.MarkGood(); err != nil {
-				s.event(Event{Kind: MarkGoodFailed, Err: err})
-			} else {
-				s.event(Event{Kind: MarkedGood})
+			stableNow = true
+			mark()
+		case <-s.verdict:
+			if verdict {
+				continue
 			}
+			verdict = true
+			s.event(Event{Kind: Verdict})
+			mark()
 		}
 	}
 }

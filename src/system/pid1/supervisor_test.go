@@ -54,6 +54,7 @@ type harness struct {
 	done   chan struct{} // closed when Run returned
 	err    error
 	marks  chan struct{}
+	s      *Supervisor
 }
 
 func fake(name, mode string) Service {
@@ -77,7 +78,7 @@ func startSupervisor(t *testing.T, cfg Config) *harness {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	h.cancel = cancel
+	h.cancel, h.s = cancel, s
 	go func() { h.err = s.Run(ctx); close(h.done) }()
 	t.Cleanup(func() {
 		cancel()
@@ -281,4 +282,62 @@ func TestNewRefuses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// quiet checks that nothing happens for a moment (the supervisor had the
+// time to act on what the clock fired).
+func (h *harness) quiet() {
+	h.t.Helper()
+	time.Sleep(200 * time.Millisecond)
+	select {
+	case e := <-h.events:
+		h.t.Fatalf("unexpected event %v; log:\n%s", e, h.log.String())
+	default:
+	}
+}
+
+// TestMarkGoodAwaitsVerdict: with good_by "updater" on a slot on trial,
+// the stable period alone does not mark the slot good; the updater's
+// verdict alone does not either; both do, and a daemon dying after the
+// verdict makes the mark wait for a new stable period.
+func TestMarkGoodAwaitsVerdict(t *testing.T) {
+	t.Run("stable first", func(t *testing.T) {
+		h := startSupervisor(t, Config{Services: []Service{fake("a", "run")}, StablePeriod: 30 * time.Second, AwaitVerdict: true})
+		h.expect(Started, "a")
+		h.log.WaitFor(t, "a: up", time.Minute)
+		h.clock.Advance(time.Hour)
+		h.quiet()
+		h.s.Verdict()
+		h.expect(Verdict, "")
+		h.expect(MarkedGood, "")
+		h.s.Verdict() // a second verdict changes nothing
+		h.quiet()
+		h.stop()
+	})
+	t.Run("verdict first, then a death", func(t *testing.T) {
+		h := startSupervisor(t, Config{Services: []Service{fake("a", "run")}, StablePeriod: 30 * time.Second, AwaitVerdict: true})
+		a := h.expect(Started, "a")
+		h.log.WaitFor(t, "a: up", time.Minute)
+		h.s.Verdict()
+		h.expect(Verdict, "")
+		h.clock.Advance(20 * time.Second)
+		syscall.Kill(a.PID, syscall.SIGKILL)
+		h.expect(Exited, "a")
+		h.clock.Advance(time.Second)
+		h.expect(Started, "a")
+		h.clock.Advance(29 * time.Second)
+		h.quiet()
+		h.clock.Advance(time.Second)
+		h.expect(MarkedGood, "")
+		h.stop()
+	})
+	t.Run("no verdict awaited", func(t *testing.T) {
+		h := startSupervisor(t, Config{Services: []Service{fake("a", "run")}, StablePeriod: 30 * time.Second})
+		h.expect(Started, "a")
+		h.clock.Advance(30 * time.Second)
+		h.expect(MarkedGood, "")
+		h.s.Verdict()
+		h.quiet()
+		h.stop()
+	})
 }

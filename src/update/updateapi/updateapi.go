@@ -9,6 +9,7 @@
 package updateapi
 
 import (
+	"fmt"
 	"time"
 
 	"picket.dev/picket/src/link/platformapi"
@@ -83,4 +84,24 @@ type Link struct {
 	// ScanRunning: a scan job runs; a software update waits for it
 	// unless the notice forces it.
 	ScanRunning bool `json:"scan_running"`
+}
+
+// Summary is the state in a few words for the platform's heartbeat
+// (platformapi.Versions.Update): "idle", "downloading 1.4.0 41%",
+// "failed: <reason>".
+func (s State) Summary() string {
+	var t string
+	switch {
+	case s.Phase == "":
+		t = PhaseIdle
+	case s.Phase == PhaseFailed && s.Error != "":
+		t = "failed: " + s.Error
+	case s.Pending != "" && s.Busy():
+		t = fmt.Sprintf("%s %s %d%%", s.Phase, s.Pending, s.Percent)
+	case s.Pending != "":
+		t = s.Phase + " " + s.Pending
+	default:
+		t = s.Phase
+	}
+	return platformapi.ClipText(t, platformapi.MaxReportLen)
 }

@@ -1,13 +1,69 @@
-package platformlink
+// Package mgmthttp builds the HTTP client of the box's management traffic
+// from the management path netmgrd gives (netapi.ManagementPath): the
+// connections leave from the management source (split networking: out of
+// WAN), names are resolved with the management resolvers only, and a
+// proxy with its Basic or NTLM credentials tunnels them with CONNECT. The
+// platform link polls through it and the updater downloads through it:
+// one builder, so both always leave the box the same way.
+package mgmthttp
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
+	"time"
+
+	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/net/proxy"
 )
+
+// Options are what the client needs besides the path.
+type Options struct {
+	// RootCAs holds only the pinned platform CA.
+	RootCAs *x509.CertPool
+	// ServerName is the platform's host name, checked in its certificate.
+	ServerName string
+	// Dial opens the connections (platform, proxy, DNS); nil means the
+	// kernel's sockets in the current network namespace.
+	Dial DialFunc
+}
+
+// New returns a client that sends requests along mp: TLS 1.3 with only
+// the pinned CA, never the environment's proxy, no redirects followed.
+func New(mp netapi.ManagementPath, o Options) *http.Client {
+	dial := o.Dial
+	if dial == nil {
+		dial = NetDial
+	}
+	base := &mgmtDialer{src: mp.Source, dns: mp.DNS, dial: dial}
+	tr := &http.Transport{
+		Proxy:               nil, // never the environment's proxy
+		DialContext:         base.DialContext,
+		TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: o.RootCAs, ServerName: o.ServerName},
+		TLSHandshakeTimeout: 15 * time.Second,
+		IdleConnTimeout:     90 * time.Second,
+		MaxIdleConns:        2,
+	}
+	if mp.Proxy.Enabled() {
+		tr.DialContext = (&proxy.Dialer{Proxy: mp.Proxy, Forward: base}).DialContext
+	}
+	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return errors.New("the platform answered with a redirect, which the box does not follow")
+	}}
+}
+
+// SamePath reports whether a client built for b serves a: same source,
+// resolvers and proxy, password included.
+func SamePath(a, b netapi.ManagementPath) bool {
+	return a.Source == b.Source && slices.Equal(a.DNS, b.DNS) && a.Proxy == b.Proxy
+}
 
 // mgmtDialer dials TCP for management traffic: bound to src when it is
 // valid (split networking), names resolved with the management resolvers
@@ -23,8 +79,8 @@ type mgmtDialer struct {
 // network namespace.
 type DialFunc func(ctx context.Context, network string, local net.Addr, addr string) (net.Conn, error)
 
-// netDial is the DialFunc of the box: the kernel's sockets.
-func netDial(ctx context.Context, network string, local net.Addr, addr string) (net.Conn, error) {
+// NetDial is the DialFunc of the box: the kernel's sockets.
+func NetDial(ctx context.Context, network string, local net.Addr, addr string) (net.Conn, error) {
 	d := net.Dialer{LocalAddr: local}
 	return d.DialContext(ctx, network, addr)
 }

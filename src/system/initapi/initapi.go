@@ -1,0 +1,217 @@
+// Package initapi is init's local API on init.sock: HTTP/JSON over a unix
+// socket (package localapi), for root only until per-daemon uids come
+// (issue 17). It tells the updater which slot booted and the A/B state in
+// the bootloader environment, takes a new slot's signed manifest (init
+// verifies it with the release key and the board before it writes it on
+// the ESP), sets a slot to be tried, takes the updater's verdict that the
+// booted slot on trial is good, and reboots or powers off.
+package initapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"picket.dev/picket/src/base/localapi"
+	"picket.dev/picket/src/base/strictjson"
+	"picket.dev/picket/src/system/slots"
+)
+
+// DefaultSocket is where init serves the API on a box.
+const DefaultSocket = "/run/picket/init.sock"
+
+const (
+	pathBoot     = "/v1/boot"
+	pathManifest = "/v1/slot/manifest"
+	pathTry      = "/v1/slot/try"
+	pathGood     = "/v1/slot/good"
+	pathReboot   = "/v1/reboot"
+	pathPowerOff = "/v1/poweroff"
+	// MaxManifest bounds a signed manifest (a few hundred bytes).
+	MaxManifest = 4 << 10
+	maxBody     = 16 << 10
+)
+
+// Boot is the booted slot and the bootloader's A/B state.
+type Boot struct {
+	// Slot is the slot the kernel was booted from ("a", "b").
+	Slot   string `json:"slot"`
+	Active string `json:"active"`
+	Trying string `json:"trying,omitempty"`
+	Tries  int    `json:"tries,omitempty"`
+	// Good: init has marked the booted slot good in this boot (or it
+	// was the active slot, not on trial).
+	Good bool `json:"good"`
+}
+
+// OnTrial reports whether the booted slot is being tried.
+func (b Boot) OnTrial() bool { return b.Trying != "" && b.Trying == b.Slot }
+
+// State is the A/B part of b.
+func (b Boot) State() slots.State {
+	return slots.State{Active: b.Active, Trying: b.Trying, Tries: b.Tries}
+}
+
+// ErrRefused wraps a request init will not do (the booted slot named, a
+// manifest that does not verify): asking again does not help.
+var ErrRefused = errors.New("refused")
+
+// Init is what init does for its callers.
+type Init interface {
+	Boot(ctx context.Context) (Boot, error)
+	// WriteManifest verifies signed (release key, board) and writes it as
+	// slot's manifest on the ESP, atomically; the booted slot is refused.
+	WriteManifest(ctx context.Context, slot string, signed []byte) error
+	// Try makes the bootloader try slot on the next boots; the booted
+	// slot is refused.
+	Try(ctx context.Context, slot string) error
+	// Good is the updater's verdict that the booted slot on trial works.
+	Good(ctx context.Context) error
+	Reboot(ctx context.Context) error
+	PowerOff(ctx context.Context) error
+}
+
+// SlotRequest names a slot.
+type SlotRequest struct {
+	Slot string `json:"slot"`
+}
+
+// ManifestRequest is a slot's signed manifest (the slot-X.manifest bytes).
+type ManifestRequest struct {
+	Slot     string `json:"slot"`
+	Manifest []byte `json:"manifest"`
+}
+
+type empty struct{}
+
+// Server serves an Init on init.sock.
+type Server struct {
+	in Init
+	ls *localapi.Server
+}
+
+// NewServer returns a server for in admitting root and its own uid.
+func NewServer(in Init, log *slog.Logger) *Server {
+	s := &Server{in: in, ls: localapi.NewServer("initapi", log, localapi.NewUIDs())}
+	s.ls.Handle("GET "+pathBoot, func(w http.ResponseWriter, r *http.Request) {
+		b, err := s.in.Boot(r.Context())
+		if err != nil {
+			writeErr(w, err)
+			return
+		}
+		localapi.WriteJSON(w, http.StatusOK, b)
+	})
+	s.ls.Handle("POST "+pathManifest, func(w http.ResponseWriter, r *http.Request) {
+		var req ManifestRequest
+		if !decode(w, r, &req) {
+			return
+		}
+		if len(req.Manifest) > MaxManifest {
+			localapi.WriteError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("manifest of %d bytes: at most %d", len(req.Manifest), MaxManifest))
+			return
+		}
+		done(w, s.in.WriteManifest(r.Context(), req.Slot, req.Manifest))
+	})
+	s.ls.Handle("POST "+pathTry, func(w http.ResponseWriter, r *http.Request) {
+		var req SlotRequest
+		if !decode(w, r, &req) {
+			return
+		}
+		done(w, s.in.Try(r.Context(), req.Slot))
+	})
+	s.ls.Handle("POST "+pathGood, func(w http.ResponseWriter, r *http.Request) { done(w, s.in.Good(r.Context())) })
+	s.ls.Handle("POST "+pathReboot, func(w http.ResponseWriter, r *http.Request) { done(w, s.in.Reboot(r.Context())) })
+	s.ls.Handle("POST "+pathPowerOff, func(w http.ResponseWriter, r *http.Request) { done(w, s.in.PowerOff(r.Context())) })
+	return s
+}
+
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := strictjson.Decode(r.Body, maxBody, v); err != nil {
+		localapi.WriteError(w, http.StatusBadRequest, fmt.Sprintf("%s: %v", r.URL.Path, err))
+		return false
+	}
+	return true
+}
+
+func writeErr(w http.ResponseWriter, err error) {
+	if errors.Is(err, ErrRefused) {
+		localapi.WriteError(w, http.StatusConflict, err.Error())
+		return
+	}
+	localapi.WriteError(w, http.StatusInternalServerError, err.Error())
+}
+
+func done(w http.ResponseWriter, err error) {
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	localapi.WriteJSON(w, http.StatusOK, empty{})
+}
+
+// Serve serves on l until ctx ends.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error { return s.ls.Serve(ctx, l) }
+
+// Listen creates init.sock at path (mode 0660, a stale socket replaced).
+func Listen(path string) (*net.UnixListener, error) {
+	l, err := localapi.Listen(path)
+	if err != nil {
+		return nil, fmt.Errorf("initapi: %w", err)
+	}
+	return l, nil
+}
+
+// Client calls init's API; it implements Init. A refusal (HTTP 409)
+// wraps ErrRefused.
+type Client struct{ lc *localapi.Client }
+
+// Dial returns a client for init.sock at path.
+func Dial(path string) *Client { return &Client{lc: localapi.Dial("initapi", path)} }
+
+// Close releases idle connections.
+func (c *Client) Close() error { return c.lc.Close() }
+
+// ErrUnavailable is an init that cannot be reached.
+var ErrUnavailable = localapi.ErrUnavailable
+
+func (c *Client) post(ctx context.Context, path string, req any) error {
+	b, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("initapi: %w", err)
+	}
+	err = c.lc.Call(ctx, http.MethodPost, path, "application/json", b, &empty{})
+	var se *localapi.StatusError
+	if errors.As(err, &se) && se.Status == http.StatusConflict {
+		return fmt.Errorf("%w: %w", ErrRefused, err)
+	}
+	return err
+}
+
+// Boot implements Init.
+func (c *Client) Boot(ctx context.Context) (Boot, error) {
+	var b Boot
+	return b, c.lc.Call(ctx, http.MethodGet, pathBoot, "", nil, &b)
+}
+
+// WriteManifest implements Init.
+func (c *Client) WriteManifest(ctx context.Context, slot string, signed []byte) error {
+	return c.post(ctx, pathManifest, ManifestRequest{Slot: slot, Manifest: signed})
+}
+
+// Try implements Init.
+func (c *Client) Try(ctx context.Context, slot string) error {
+	return c.post(ctx, pathTry, SlotRequest{Slot: slot})
+}
+
+// Good implements Init.
+func (c *Client) Good(ctx context.Context) error { return c.post(ctx, pathGood, empty{}) }
+
+// Reboot implements Init.
+func (c *Client) Reboot(ctx context.Context) error { return c.post(ctx, pathReboot, empty{}) }
+
+// PowerOff implements Init.
+func (c *Client) PowerOff(ctx context.Context) error { return c.post(ctx, pathPowerOff, empty{}) }
