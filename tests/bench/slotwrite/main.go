@@ -32,14 +32,15 @@ func main() {
 	mib := flag.Int64("mib", 256, "image size in MiB")
 	dir := flag.String("dir", "/var/tmp", "directory on the disk to measure (the loop device's backing file goes there)")
 	rounds := flag.Int("rounds", 3, "rounds (each: dd, then slotwriter)")
+	commit := flag.Int64("commit-mib", 0, "slotwriter's commit interval in MiB (0: its default)")
 	flag.Parse()
-	if err := run(*mib<<20, *dir, *rounds); err != nil {
+	if err := run(*mib<<20, *dir, *rounds, *commit<<20); err != nil {
 		fmt.Fprintln(os.Stderr, "slotwrite:", err)
 		os.Exit(1)
 	}
 }
 
-func run(size int64, dir string, rounds int) error {
+func run(size int64, dir string, rounds int, commit int64) error {
 	work, err := os.MkdirTemp(dir, "picket-slotwrite-")
 	if err != nil {
 		return err
@@ -84,7 +85,10 @@ func run(size int64, dir string, rounds int) error {
 	if b, err := os.ReadFile(img); err != nil || int64(len(b)) != size {
 		return fmt.Errorf("read image: %v", err)
 	}
-	fmt.Printf("image %d MiB, target %s (loop device over %s)\n", size>>20, loop, backing)
+	if commit == 0 {
+		commit = slotwriter.DefaultCommitEvery
+	}
+	fmt.Printf("image %d MiB, target %s (loop device over %s), slotwriter commits every %d MiB\n", size>>20, loop, backing, commit>>20)
 	var dd, sw, swv []float64
 	mbps := func(d time.Duration) float64 { return float64(size) / d.Seconds() / 1e6 }
 	for i := 0; i < rounds; i++ {
@@ -95,7 +99,7 @@ func run(size int64, dir string, rounds int) error {
 		}
 		dd = append(dd, mbps(time.Since(start)))
 
-		write, total, err := install(img, loop, running, journal, t)
+		write, total, err := install(img, loop, running, journal, t, commit)
 		if err != nil {
 			return err
 		}
@@ -111,7 +115,7 @@ func run(size int64, dir string, rounds int) error {
 
 // install writes the image with slotwriter as the updater does and returns
 // the time to the last durable byte and to the verdict.
-func install(img, idle, running, journal string, t slotwriter.Target) (time.Duration, time.Duration, error) {
+func install(img, idle, running, journal string, t slotwriter.Target, commit int64) (time.Duration, time.Duration, error) {
 	start := time.Now()
 	d, err := slotwriter.OpenDevices(idle, running)
 	if err != nil {
@@ -122,7 +126,7 @@ func install(img, idle, running, journal string, t slotwriter.Target) (time.Dura
 	if err := slotwriter.Discard(fsys, "slot.journal"); err != nil {
 		return 0, 0, err
 	}
-	w, err := slotwriter.Open(slotwriter.Config{Idle: d.Idle, IdleSize: d.IdleSize, Slot: "B", Journal: fsys, JournalName: "slot.journal"}, t)
+	w, err := slotwriter.Open(slotwriter.Config{Idle: d.Idle, IdleSize: d.IdleSize, Slot: "B", Journal: fsys, JournalName: "slot.journal", CommitEvery: commit}, t)
 	if err != nil {
 		return 0, 0, err
 	}
