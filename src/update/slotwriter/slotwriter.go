@@ -248,11 +248,20 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if int64(len(p)) > w.t.Length-w.pos {
 		return 0, fmt.Errorf("write %d bytes at %d of a %d-byte image: %w", len(p), w.pos, w.t.Length, ErrTooLong)
 	}
-	if _, err := w.cfg.Idle.WriteAt(p, w.pos); err != nil {
+	// Hashing and writing read p at the same time: an install takes as
+	// long as the slower of the two, not their sum.
+	hashed := make(chan struct{})
+	go func() {
+		w.h.Write(p)
+		close(hashed)
+	}()
+	_, err := w.cfg.Idle.WriteAt(p, w.pos)
+	<-hashed
+	if err != nil {
 		w.rewind()
 		return 0, fmt.Errorf("write slot %s at %d: %w", w.cfg.Slot, w.pos, err)
 	}
-	w.h.Write(p)
+	startWriteback(w.cfg.Idle, w.pos, int64(len(p)))
 	w.pos += int64(len(p))
 	if w.pos-w.durable >= w.cfg.CommitEvery {
 		if err := w.Commit(); err != nil {
