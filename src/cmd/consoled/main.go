@@ -18,6 +18,7 @@ import (
 	"picket.dev/picket/src/panel/loop"
 	"picket.dev/picket/src/panel/serial"
 	"picket.dev/picket/src/scan/scanapi"
+	"picket.dev/picket/src/update/updateapi"
 )
 
 func main() {
@@ -27,15 +28,16 @@ func main() {
 	socket := p.Flags.String("netmgr", "/run/picket/netmgr.sock", "network manager's local API socket")
 	power := p.Flags.String("power", "log", "reboot/shutdown: "+loop.PowerNames)
 	scanner := p.Flags.String("scanner", scanapi.DefaultSocket, "the scanner's unix socket (scanner.sock): LED S1 lights while a scan runs (empty: none)")
+	updater := p.Flags.String("updater", updateapi.DefaultSocket, "the updater's unix socket (updater.sock): LED S2 and UPDATING nn% while an update is in hand, versions in SHOW STATUS (empty: none)")
 	p.Main(func(ctx context.Context, log *slog.Logger) error {
 		if boardErr != nil {
 			return boardErr
 		}
-		return serve(ctx, p.Info, b, *device, *socket, *scanner, *power, log)
+		return serve(ctx, p.Info, b, *device, *socket, *scanner, *updater, *power, log)
 	})
 }
 
-func serve(ctx context.Context, info version.Info, b board.Board, device, socket, scanner, power string, log *slog.Logger) error {
+func serve(ctx context.Context, info version.Info, b board.Board, device, socket, scanner, updater, power string, log *slog.Logger) error {
 	pw, err := loop.PowerNamed(power, log)
 	if err != nil {
 		return err
@@ -58,10 +60,11 @@ func serve(ctx context.Context, info version.Info, b board.Board, device, socket
 		defer sc.Close()
 		p.WatchScanner(sc, clock.System{})
 	}
-	// The updater plugs in the same way: p.WatchUpdater with a client of
-	// updater.sock (updateapi), for LED S2, UPDATING nn% and the versions
-	// in SHOW STATUS. Without it, as while updaterd is a placeholder, the
-	// console shows nothing of updates.
+	if updater != "" {
+		up := updateapi.Dial(updater)
+		defer up.Close()
+		p.WatchUpdater(up, clock.System{})
+	}
 	c := console.Console{
 		Open:    func() (*serial.Port, error) { return serial.Open(device, serial.FromBoard(b.Console)) },
 		Panel:   p,

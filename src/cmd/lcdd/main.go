@@ -13,6 +13,7 @@ import (
 	"picket.dev/picket/src/panel/lcdfront"
 	"picket.dev/picket/src/panel/loop"
 	"picket.dev/picket/src/scan/scanapi"
+	"picket.dev/picket/src/update/updateapi"
 )
 
 func main() {
@@ -20,6 +21,7 @@ func main() {
 	socket := p.Flags.String("netmgr", "/run/picket/netmgr.sock", "network manager's local API socket")
 	power := p.Flags.String("power", "log", "reboot/shutdown: "+loop.PowerNames)
 	scanner := p.Flags.String("scanner", scanapi.DefaultSocket, "the scanner's unix socket (scanner.sock): LED S1 lights while a scan runs (empty: none)")
+	updater := p.Flags.String("updater", updateapi.DefaultSocket, "the updater's unix socket (updater.sock): LED S2 and UPDATING nn% while an update is in hand, versions in SHOW STATUS (empty: none)")
 	display := p.Flags.String("display", lcdfront.DisplayAuto, "front panel: auto (the board's) or terminal (drawn on stdout, keys from stdin)")
 	p.Main(func(ctx context.Context, log *slog.Logger) error {
 		b, err := p.Info.Hardware()
@@ -38,13 +40,16 @@ func main() {
 			defer c.Close()
 			sc = c
 		}
-		// The updater plugs in the same way: a client of updater.sock
-		// (updateapi) as Options.Updater, for LED S2, UPDATING nn% and the
-		// versions in SHOW STATUS. Left nil, as while updaterd is a
-		// placeholder, the panel shows nothing of updates.
-		log.Info("starting", "version", p.Info.Version, "board", p.Info.Board, "netmgr", *socket, "scanner", *scanner, "display", *display)
+		var up loop.UpdateSource
+		if *updater != "" {
+			c := updateapi.Dial(*updater)
+			defer c.Close()
+			up = c
+		}
+		log.Info("starting", "version", p.Info.Version, "board", p.Info.Board, "netmgr", *socket, "scanner", *scanner, "updater", *updater, "display", *display)
 		return lcdfront.Run(ctx, lcdfront.Options{
 			Scanner: sc,
+			Updater: up,
 			Board:   b,
 			Display: *display,
 			Manager: mgr,
