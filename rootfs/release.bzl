@@ -108,8 +108,9 @@ i=0
 while [ "$i" -lt "$nimg" ]; do
   img="$1"; man="$2"; shift 2
   "$tool" chunks -image "$img" -out "$work/$i.chunks" >/dev/null
+  SOURCE_DATE_EPOCH=0 "$tool" sbom -manifest "$man" -pub "$pub" -modules "$modules" -gosum "$gosum" -inputs "$lock" -out "$work/$i.spdx.json" >/dev/null
   "$tool" add-software -repo "$out" -image "$img" -manifest "$man" -chunks "$work/$i.chunks" \
-    -sbom-modules "$modules" -sbom-gosum "$gosum" -sbom-inputs "$lock" -targets-expires "$exp" >/dev/null
+    -sbom "$work/$i.spdx.json" -targets-expires "$exp" >/dev/null
   i=$((i + 1))
 done
 for pkg in "$@"; do "$tool" add-signatures -repo "$out" -pkg "$pkg" -targets-expires "$exp" >/dev/null; done

@@ -21,6 +21,7 @@ import (
 	"picket.dev/picket/src/base/clock"
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/system/manifest"
+	"picket.dev/picket/src/update/chunks"
 	"picket.dev/picket/src/update/release"
 	"picket.dev/picket/src/update/tuf"
 )
@@ -232,15 +233,18 @@ func runAddSoftware(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("add-software", stderr)
 	repo := fs.String("repo", "", "repository directory")
 	var sw release.Software
-	fs.StringVar(&sw.Board, "board", "", "board name")
-	fs.StringVar(&sw.Version, "version", "", "release version (the manifest's)")
+	fs.StringVar(&sw.Board, "board", "", "board name (default: the signed manifest's)")
+	fs.StringVar(&sw.Version, "version", "", "release version (default: the signed manifest's)")
 	fs.StringVar(&sw.Image, "image", "", "rootfs.img, the slot image")
 	fs.StringVar(&sw.Manifest, "manifest", "", "the image's signed manifest (imgtool sign)")
 	fs.StringVar(&sw.Chunks, "chunks", "", "the image's chunk index")
 	fs.StringVar(&sw.SBOM, "sbom", "", "the release's SBOM (release sbom)")
 	exp := addExpiry(fs, release.Targets)
-	if err := parse(fs, args, "repo", "board", "version", "image", "manifest", "chunks", "sbom"); err != nil {
+	if err := parse(fs, args, "repo", "image", "manifest", "chunks", "sbom"); err != nil {
 		return err
+	}
+	if (sw.Board == "") != (sw.Version == "") {
+		return fmt.Errorf("%w: give both -board and -version, or neither (then the signed manifest's are used)", errUsage)
 	}
 	e, err := exp.get()
 	if err != nil {
@@ -519,14 +523,39 @@ func runSBOM(args []string, stdout, stderr io.Writer) error {
 	var in release.SBOMInput
 	fs.StringVar(&in.Board, "board", "", "board name")
 	fs.StringVar(&in.Version, "version", "", "release version")
+	fromManifest := fs.String("manifest", "", "instead of -board and -version: the release's signed manifest, verified with -pub")
+	pubs := fs.String("pub", "", "with -manifest: the release public key files (PEM), comma-separated")
 	modules := fs.String("modules", "vendor/modules.txt", "vendor/modules.txt of the build")
 	gosum := fs.String("gosum", "go.sum", "go.sum of the build")
 	inputs := fs.String("inputs", "third_party/inputs.lock", "third_party/inputs.lock of the build")
 	fs.StringVar(&in.GoVersion, "go", runtime.Version(), "Go toolchain version the binaries are built with")
 	created := fs.String("created", "", "creation time, RFC 3339 (default: $SOURCE_DATE_EPOCH, else now)")
 	out := fs.String("out", "", "output file")
-	if err := parse(fs, args, "board", "version", "out"); err != nil {
+	if err := parse(fs, args, "out"); err != nil {
 		return err
+	}
+	switch {
+	case *fromManifest != "" && (in.Board != "" || in.Version != ""):
+		return fmt.Errorf("%w: give -manifest or -board and -version, not both", errUsage)
+	case *fromManifest != "":
+		keys, err := loadPubs(*pubs)
+		if err != nil {
+			return err
+		}
+		if len(keys) == 0 {
+			return fmt.Errorf("%w: -manifest needs -pub, the key to verify it with", errUsage)
+		}
+		b, err := os.ReadFile(*fromManifest)
+		if err != nil {
+			return err
+		}
+		m, err := manifest.Verify(b, keys)
+		if err != nil {
+			return fmt.Errorf("manifest %s: %w", *fromManifest, err)
+		}
+		in.Board, in.Version = m.Board, m.Version
+	case in.Board == "" || in.Version == "":
+		return fmt.Errorf("%w: missing -board and -version (or -manifest)", errUsage)
 	}
 	switch {
 	case *created != "":
@@ -561,5 +590,29 @@ func runSBOM(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s (%d bytes)\n", *out, len(b))
+	return nil
+}
+
+func runChunks(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("chunks", stderr)
+	image := fs.String("image", "", "the slot image (rootfs.img)")
+	out := fs.String("out", "", "the chunk index to write (rootfs.chunks)")
+	if err := parse(fs, args, "image", "out"); err != nil {
+		return err
+	}
+	f, err := os.Open(*image)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	ix, err := chunks.Build(f)
+	if err != nil {
+		return fmt.Errorf("chunk %s: %w", *image, err)
+	}
+	b := ix.Marshal()
+	if err := manifest.WriteFile(*out, b, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d chunks of %s (%d bytes)\n", *out, len(ix.Chunks), *image, len(b))
 	return nil
 }

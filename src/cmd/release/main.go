@@ -5,7 +5,8 @@
 //
 //	release keygen -out DIR -name NAME
 //	release init -repo DIR -root-key A.pub,B.pub,C.pub -root-threshold 2 -targets-key release.pub -snapshot-key snapshot.pub -timestamp-key timestamp.pub
-//	release add-software -repo DIR -board B -version V -image rootfs.img -manifest rootfs.manifest -chunks rootfs.chunks -sbom sbom.spdx.json
+//	release chunks -image rootfs.img -out rootfs.chunks
+//	release add-software -repo DIR [-board B -version V] -image rootfs.img -manifest rootfs.manifest -chunks rootfs.chunks -sbom sbom.spdx.json
 //	release add-signatures -repo DIR -pkg signatures.pkg
 //	release sign -repo DIR -role root|targets -key HOLDER.key
 //	release status -repo DIR
@@ -14,7 +15,7 @@
 //	release publish -repo DIR -snapshot-key snapshot.key -timestamp-key timestamp.key
 //	release rotate-root -repo DIR [-root-key ... -root-threshold N] [-targets-key ...] [-snapshot-key ...] [-timestamp-key ...]
 //	release verify -repo DIR -root root.json [-time T] [-fetch]
-//	release sbom -board B -version V -modules vendor/modules.txt -gosum go.sum -inputs third_party/inputs.lock -out sbom.spdx.json
+//	release sbom (-board B -version V | -manifest rootfs.manifest -pub release.pub) -modules vendor/modules.txt -gosum go.sum -inputs third_party/inputs.lock -out sbom.spdx.json
 //
 // Private keys are PEM files (imgtool keygen's format) kept outside the
 // repository; each command reads only the one or two it needs, so the
@@ -46,6 +47,7 @@ func commands() []subcommand {
 	return []subcommand{
 		{"keygen", "create an ed25519 key pair (NAME.key, NAME.pub)", runKeygen},
 		{"init", "stage root version 1 and an empty targets in a new repository", runInit},
+		{"chunks", "write a slot image's chunk index (for delta downloads)", runChunks},
 		{"add-software", "add a board's software release to the staged targets", runAddSoftware},
 		{"add-signatures", "add a signature package to the staged targets", runAddSignatures},
 		{"sign", "add one holder's signature to staged root or targets", runSign},

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"picket.dev/picket/src/system/manifest"
 )
 
 func runOK(t *testing.T, args ...string) string {
@@ -73,4 +75,91 @@ func TestThresholdSigningByHolders(t *testing.T) {
 		t.Errorf("verify: %q", out)
 	}
 	t.Logf("threshold signing by holders:\n%s", out)
+}
+
+// TestSoftwareRelease publishes a software release as rootfs/release.bzl
+// does: the chunk index made by release chunks, the SBOM named from the
+// signed manifest, add-software taking board and version from the
+// manifest; a chunk index of another image and an SBOM from a manifest
+// not signed by the release key are refused.
+func TestSoftwareRelease(t *testing.T) {
+	dir := t.TempDir()
+	keys, repo := filepath.Join(dir, "keys"), filepath.Join(dir, "repo")
+	if err := os.Mkdir(keys, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"root", "release", "snapshot", "timestamp", "stranger"} {
+		runOK(t, "keygen", "-out", keys, "-name", n)
+	}
+	k := func(n string) string { return filepath.Join(keys, n) }
+	runOK(t, "init", "-repo", repo, "-root-key", k("root.pub"), "-targets-key", k("release.pub"),
+		"-snapshot-key", k("snapshot.pub"), "-timestamp-key", k("timestamp.pub"))
+	runOK(t, "sign", "-repo", repo, "-role", "root", "-key", k("root.key"))
+	runOK(t, "sign", "-repo", repo, "-role", "targets", "-key", k("release.key"))
+	publish := []string{"publish", "-repo", repo, "-snapshot-key", k("snapshot.key"), "-timestamp-key", k("timestamp.key")}
+	runOK(t, publish...)
+
+	// A slot image and its signed manifest, as the image build writes them.
+	img := make([]byte, 700<<10)
+	for i := range img {
+		img[i] = byte(i*7919>>5 ^ i>>11)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	imgPath := write("rootfs.img", img)
+	signedBy := func(key, version string) []byte {
+		priv, err := manifest.LoadPrivateKey(k(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := manifest.Describe(bytes.NewReader(img), "virtual", version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := manifest.Sign(m, priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := s.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	man := write("rootfs.manifest", signedBy("release.key", "0.42+gabc1234+ota1"))
+	forged := write("forged.manifest", signedBy("stranger.key", "0.42+gabc1234+ota1"))
+
+	if out := runOK(t, "chunks", "-image", imgPath, "-out", filepath.Join(dir, "rootfs.chunks")); !strings.Contains(out, "chunks of") {
+		t.Errorf("chunks: %q", out)
+	}
+	other := write("other.img", img[:len(img)/2])
+	runOK(t, "chunks", "-image", other, "-out", filepath.Join(dir, "other.chunks"))
+
+	mods := write("modules.txt", []byte("# example.com/used v1.2.3\n## explicit; go 1.22\nexample.com/used\n"))
+	sum := write("go.sum", []byte("example.com/used v1.2.3 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"))
+	lock := write("inputs.lock", []byte("# kind name version sha256\n"))
+	sbom := []string{"-pub", k("release.pub"), "-modules", mods, "-gosum", sum, "-inputs", lock, "-created", "2026-12-07T00:00:00Z", "-out", filepath.Join(dir, "sbom.spdx.json")}
+	runFail(t, "manifest "+forged, append([]string{"sbom", "-manifest", forged}, sbom...)...)
+	runOK(t, append([]string{"sbom", "-manifest", man}, sbom...)...)
+	if b, err := os.ReadFile(filepath.Join(dir, "sbom.spdx.json")); err != nil || !bytes.Contains(b, []byte("0.42+gabc1234+ota1")) {
+		t.Errorf("the SBOM does not name the manifest's version (%v):\n%.400s", err, b)
+	}
+
+	add := []string{"add-software", "-repo", repo, "-image", imgPath, "-manifest", man, "-sbom", filepath.Join(dir, "sbom.spdx.json")}
+	runFail(t, "chunk index", append(add, "-chunks", filepath.Join(dir, "other.chunks"))...)
+	runFail(t, "give both -board and -version", append(add, "-chunks", filepath.Join(dir, "rootfs.chunks"), "-board", "virtual")...)
+	out := runOK(t, append(add, "-chunks", filepath.Join(dir, "rootfs.chunks"))...)
+	if !strings.Contains(out, "software/virtual/0.42+gabc1234+ota1/rootfs.img") {
+		t.Errorf("add-software staged:\n%s", out)
+	}
+	runOK(t, "sign", "-repo", repo, "-role", "targets", "-key", k("release.key"))
+	runOK(t, publish...)
+	if out := runOK(t, "verify", "-repo", repo, "-root", filepath.Join(repo, "metadata", "1.root.json"), "-fetch"); !strings.Contains(out, "targets 2") {
+		t.Errorf("verify: %q", out)
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/scan/sigpkg"
 	"picket.dev/picket/src/system/manifest"
+	"picket.dev/picket/src/update/chunks"
 	"picket.dev/picket/src/update/tuf"
 )
 
@@ -30,11 +31,32 @@ func sha256Sum(b []byte) []byte {
 
 // Software names the files of one software release of one board.
 type Software struct {
+	// Board and Version must be the manifest's; both empty: taken from
+	// the manifest.
 	Board, Version string
 	Image          string // rootfs.img: the squashfs slot image
 	Manifest       string // its signed manifest (imgtool sign)
-	Chunks         string // the chunk index for delta downloads
+	Chunks         string // the chunk index for delta downloads (release chunks)
 	SBOM           string // SPDX 2.3 JSON (release sbom)
+}
+
+// Manifest reads a signed manifest and verifies it with the targets
+// (release) keys of the root in force: the board and version of a
+// release, as the image build signed them.
+func (r Repo) Manifest(path string) (manifest.Manifest, error) {
+	keys, err := r.targetKeys()
+	if err != nil {
+		return manifest.Manifest{}, err
+	}
+	mb, err := readCapped(path, tuf.MaxManifest)
+	if err != nil {
+		return manifest.Manifest{}, fmt.Errorf("manifest: %w", err)
+	}
+	m, err := manifest.Verify(mb, keys)
+	if err != nil {
+		return manifest.Manifest{}, fmt.Errorf("manifest %s is not signed by a targets (release) key of the root in force: %w", path, err)
+	}
+	return m, nil
 }
 
 // targetKeys are the targets role's keys of the root in force: the
@@ -62,6 +84,13 @@ func (r Repo) targetKeys() ([]ed25519.PublicKey, error) {
 // board exists, that the SBOM is SPDX 2.3 JSON, and every size cap. The
 // staged targets' signatures are dropped: its content changed.
 func (r Repo) AddSoftware(sw Software, exp Expiry, now time.Time) ([]tuf.Info, error) {
+	if sw.Board == "" && sw.Version == "" {
+		m, err := r.Manifest(sw.Manifest)
+		if err != nil {
+			return nil, fmt.Errorf("add-software: %w", err)
+		}
+		sw.Board, sw.Version = m.Board, m.Version
+	}
 	if _, err := board.Lookup(sw.Board); err != nil {
 		return nil, fmt.Errorf("add-software: %w", err)
 	}
@@ -94,8 +123,16 @@ func (r Repo) AddSoftware(sw Software, exp Expiry, now time.Time) ([]tuf.Info, e
 	if err := checkSPDX(sb); err != nil {
 		return nil, fmt.Errorf("add-software: sbom %s: %w", sw.SBOM, err)
 	}
-	if _, err := hashFile(sw.Chunks, tuf.MaxChunks); err != nil {
+	cb, err := readCapped(sw.Chunks, tuf.MaxChunks)
+	if err != nil {
 		return nil, fmt.Errorf("add-software: chunks: %w", err)
+	}
+	ix, err := chunks.Parse(cb)
+	if err == nil {
+		err = ix.Check(img.length, img.sum)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("add-software: chunk index %s: %w", sw.Chunks, err)
 	}
 	custom := tuf.Custom{Kind: platformapi.UpdateSoftware, Board: sw.Board, Version: sw.Version}
 	return r.addTargets(custom, []fileTarget{
