@@ -75,6 +75,20 @@ release_key = rule(
     doc = "Path of the release private key that signs the images (--//rootfs:release_key=PATH).",
 )
 
+TufRootInfo = provider(
+    doc = "The TUF root metadata path given on the command line.",
+    fields = {"path": "path of root.json, or empty for the dev root"},
+)
+
+def _tuf_root_setting_impl(ctx):
+    return [TufRootInfo(path = ctx.build_setting_value)]
+
+tuf_root_setting = rule(
+    implementation = _tuf_root_setting_impl,
+    build_setting = config.string(flag = True),
+    doc = "Path of the update framework's root metadata the images trust (--//rootfs:tuf_root=PATH, release root.json); empty: the dev root tools/fetch makes.",
+)
+
 def _exe(target):
     return target[DefaultInfo].files_to_run.executable
 
@@ -179,8 +193,9 @@ def _picket_image_impl(ctx):
         boot_config["trial_seconds"] = ctx.attr.trial_seconds
     if ctx.attr.good_by:
         boot_config["good_by"] = ctx.attr.good_by
-    ctx.actions.write(init_json, json.encode(boot_config) + "
-")
+    if ctx.attr.trial_boots:
+        boot_config["trial_boots"] = ctx.attr.trial_boots
+    ctx.actions.write(init_json, json.encode(boot_config) + "\n")
     inputs.append(init_json)
     args += ["-rootfs-data", "etc/picket/init.json=" + init_json.path]
 
@@ -194,10 +209,14 @@ def _picket_image_impl(ctx):
         args += ["-signatures", ctx.file.signatures.path]
 
     # The update framework's root metadata: the box's trust anchor for
-    # over-the-air updates (/etc/picket/tuf/root.json).
+    # over-the-air updates (/etc/picket/tuf/root.json). The tuf_root
+    # attribute (a file of the build, such as a test's throwaway root)
+    # takes the place of --//rootfs:tuf_root, whose default is the dev
+    # root tools/fetch makes beside the dev release key.
+    tuf_root = ctx.attr._tuf_root[TufRootInfo].path
     if ctx.file.tuf_root:
         inputs.append(ctx.file.tuf_root)
-        args += ["-rootfs-data", "etc/picket/tuf/root.json=" + ctx.file.tuf_root.path]
+        tuf_root = ctx.file.tuf_root.path
     args += ["-slot-mib", str(ctx.attr.slot_mib), "-out", img.path, "-slot-out", slot.path, "-manifest-out", slot_manifest.path]
 
     # Inputs read from third_party/_fetched of the workspace (like the dev
@@ -212,7 +231,7 @@ def _picket_image_impl(ctx):
         outputs = [img, slot, slot_manifest],
         command = """set -eu
 key="$1"; shift; info="$1"; shift; imgtool="$1"; shift; anchor="$1"; shift; ca="$1"; shift
-suffix="$1"; shift
+suffix="$1"; shift; tuf="$1"; shift; tuf_input="$1"; shift
 ca_input="$1"; shift
 grub="$1"; shift; nfetched="$1"; shift
 # The workspace: anchor is a source file of this package, linked into the
@@ -243,6 +262,15 @@ if [ -n "$ca" ]; then
   [ -f "$ca" ] || { echo "picket_image: --//rootfs:platform_ca=$ca: no such file" >&2; exit 1; }
   set -- "$@" -rootfs-data "etc/picket/platform-ca.pem=$ca"
 fi
+if [ "$tuf_input" = 1 ]; then
+  tuf="$PWD/$tuf"
+elif [ -z "$tuf" ]; then
+  tuf="$ws/third_party/_fetched/keys/tuf/root.json"
+  [ -f "$tuf" ] || { echo "picket_image: no update root at $tuf: tools/fetch makes the dev one, or build with --//rootfs:tuf_root=/path/to/root.json" >&2; exit 1; }
+fi
+case "$tuf" in /*) ;; *) tuf="$ws/$tuf" ;; esac
+[ -f "$tuf" ] || { echo "picket_image: --//rootfs:tuf_root=$tuf: no such file" >&2; exit 1; }
+set -- "$@" -rootfs-data "etc/picket/tuf/root.json=$tuf"
 [ -n "$key" ] || key="$ws/third_party/_fetched/keys/release.key"
 case "$key" in /*) ;; *) key="$ws/$key" ;; esac
 if [ ! -f "$key" ]; then
@@ -256,7 +284,7 @@ version=$(sed -n 's/^STABLE_PICKET_VERSION //p' "$info")
 version="$version$suffix"
 exec "$imgtool" build -key "$key" -version "$version" "$@" >/dev/null
 """,
-        arguments = [key, ctx.info_file.path, imgtool.path, ctx.file._anchor.path, ca, ctx.attr.version_suffix, "1" if ca_file else "0"] + fetched[:1] + [str(len(fetched) - 1)] + fetched[1:] + args,
+        arguments = [key, ctx.info_file.path, imgtool.path, ctx.file._anchor.path, ca, ctx.attr.version_suffix, tuf_root, "1" if ctx.file.tuf_root else "0", "1" if ca_file else "0"] + fetched[:1] + [str(len(fetched) - 1)] + fetched[1:] + args,
         mnemonic = "PicketImage",
         progress_message = "Building disk image %s for board %s" % (img.short_path, board),
         # The key is read from outside the build (it must never be a
@@ -292,8 +320,9 @@ picket_image = rule(
         "esp_files": attr.label_keyed_string_dict(allow_files = True, doc = "file -> its name on the boot partition"),
         "platform": attr.string(doc = "HOST:PORT of the platform the image is built for, instead of --//rootfs:platform"),
         "version_suffix": attr.string(default = "", doc = "appended to the build's version (STABLE_PICKET_VERSION) as the image's release version, e.g. +ota1: a later release of the same binaries, for update tests"),
+        "trial_boots": attr.int(default = 0, doc = "init's trial_boots (0: init's default, 3): how many boots a newly installed slot gets before the previous one boots again"),
         "trial_seconds": attr.int(default = 0, doc = "init's trial_seconds (0: init's default): how long a slot on trial may take to be marked good"),
-        "tuf_root": attr.label(allow_single_file = True, doc = "the update framework's root metadata the box trusts (/etc/picket/tuf/root.json); none: the box takes no over-the-air updates"),
+        "tuf_root": attr.label(allow_single_file = True, doc = "the update framework's root metadata the box trusts (/etc/picket/tuf/root.json), instead of --//rootfs:tuf_root (default: the dev root of tools/fetch)"),
         "platform_ca": attr.label(allow_single_file = True, doc = "PEM of the platform's CA, instead of --//rootfs:platform_ca"),
         "slot_mib": attr.int(default = 256, doc = "size of each rootfs slot in MiB"),
         "signatures": attr.label(allow_single_file = True, doc = "source of the default signature database; packed and signed with the release key into /usr/share/picket/signatures.pkg"),
@@ -301,6 +330,7 @@ picket_image = rule(
         # target configuration is the host's (and the tests'): no transition.
         "_imgtool": attr.label(default = "//src/cmd/imgtool", cfg = "target"),
         "_release_key": attr.label(default = "//rootfs:release_key"),
+        "_tuf_root": attr.label(default = "//rootfs:tuf_root"),
         "_platform": attr.label(default = "//rootfs:platform"),
         "_platform_ca": attr.label(default = "//rootfs:platform_ca"),
         "_anchor": attr.label(default = "//rootfs:image.bzl", allow_single_file = True),

@@ -74,7 +74,7 @@ tuf_test_root = rule(
     implementation = _tuf_test_root_impl,
     doc = "A throwaway TUF root for tests: <name>/root.json (default output), the online and root keys (output group keys) and the published empty repository (output group repo).",
     attrs = {
-        "_release": attr.label(default = "//src/cmd/release", executable = True, cfg = "exec"),
+        "_release": attr.label(default = "//src/cmd/release", executable = True, cfg = "target"),
         "_release_key": attr.label(default = "//rootfs:release_key"),
         "_anchor": attr.label(default = "//rootfs:image.bzl", allow_single_file = True),
     },
@@ -145,7 +145,7 @@ update_repo = rule(
         "root": attr.label(mandatory = True, doc = "a tuf_test_root"),
         "images": attr.label_list(doc = "picket_image targets: their release outputs become software releases (board and version from the signed manifest)"),
         "signatures": attr.label_list(allow_files = True, doc = "signature packages (imgtool sigpack) to publish"),
-        "_release": attr.label(default = "//src/cmd/release", executable = True, cfg = "exec"),
+        "_release": attr.label(default = "//src/cmd/release", executable = True, cfg = "target"),
         "_release_key": attr.label(default = "//rootfs:release_key"),
         "_anchor": attr.label(default = "//rootfs:image.bzl", allow_single_file = True),
         "_modules": attr.label(default = "//:vendor/modules.txt", allow_single_file = True),

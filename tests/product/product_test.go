@@ -35,6 +35,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,7 +90,10 @@ var (
 // inputs are the build outputs the test boots and serves.
 type inputs struct {
 	image, ca, cert, key, platformd string
-	host, port                      string
+	// repo is the update repository (tests/product:repo): this image's
+	// release N, N+1 (+ota1) and the broken N+2 (+ota2).
+	repo       string
+	host, port string
 }
 
 func findInputs(t *testing.T) inputs {
@@ -113,6 +117,7 @@ func findInputs(t *testing.T) inputs {
 		ca:        testinput.Built(t, "PICKET_PLATFORM_CA", "tests/product/ca/dev-ca.pem", target),
 		cert:      testinput.Built(t, "PICKET_PLATFORM_CERT", "tests/product/ca/dev-cert.pem", target),
 		key:       testinput.Built(t, "PICKET_PLATFORM_KEY", "tests/product/ca/dev-key.pem", target),
+		repo:      testinput.Built(t, "PICKET_UPDATE_REPO", "tests/product/repo", target),
 		platformd: testinput.Command(t, "platformd"),
 		host:      host, port: port,
 	}
@@ -177,7 +182,7 @@ func startPlatform(t *testing.T, ns *netbench.NS, in inputs) *platform {
 	p := &platform{t: t}
 	p.proc = ns.Start("platformd", in.platformd, "-data", data,
 		"-listen", net.JoinHostPort(gw.String(), in.port), "-web-listen", webListen,
-		"-cert", in.cert, "-key", in.key)
+		"-cert", in.cert, "-key", in.key, "-updates", in.repo)
 	pem, err := os.ReadFile(in.ca)
 	if err != nil {
 		t.Fatal(err)
@@ -224,6 +229,7 @@ type serial struct {
 	con  *qemuboot.Console
 	in   io.Writer
 	done chan struct{} // closed when qemu exits
+	kill func()        // cuts the power and waits for qemu to exit
 }
 
 func (s *serial) wait(t *testing.T, from int, text string) int {
@@ -275,19 +281,21 @@ func (s *serial) press(t *testing.T, script string) {
 	}
 }
 
-// powerOn boots image in qemu (writes go to a temporary snapshot: the
-// build output stays as built), its NIC on tap0 of ns.
-func powerOn(t *testing.T, ns *netbench.NS, image string) *serial {
+// powerOn boots disk in qemu, its NIC on tap0 of ns: a power-on that
+// lasts through the box's own reboots (no -no-reboot: an update's reboot
+// into the new slot, the trial deadline, the fallback), writing to disk,
+// which the next power-on boots again. kill cuts the power.
+func powerOn(t *testing.T, ns *netbench.NS, boots *qemuboot.Boots, disk, name string) *serial {
 	t.Helper()
 	dir := qemuboot.Dir(t)
-	s := &serial{con: qemuboot.Keep(t).New("product image, first boot"), done: make(chan struct{})}
+	s := &serial{con: boots.New(name), done: make(chan struct{})}
 	args := []string{"qemu-system-x86_64", "-machine", "q35", "-cpu", "max", "-m", "512",
-		"-display", "none", "-monitor", "none", "-nodefaults", "-no-reboot",
+		"-display", "none", "-monitor", "none", "-nodefaults",
 		"-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
 		"-device", qemuboot.NICDevice("virtio-net-pci", "n0", mac),
 		"-serial", "stdio"}
 	args = append(args, qemuboot.Firmware(t, dir, "/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd")...)
-	args = append(args, qemuboot.DiskDevice(image, true)...)
+	args = append(args, qemuboot.DiskDevice(disk, false)...)
 	cmd := ns.Command(args...)
 	cmd.Stdout, cmd.Stderr = s.con, s.con
 	in, err := cmd.StdinPipe()
@@ -299,11 +307,26 @@ func powerOn(t *testing.T, ns *netbench.NS, image string) *serial {
 		t.Fatalf("start qemu: %v", err)
 	}
 	go func() { cmd.Wait(); close(s.done) }()
-	t.Cleanup(func() {
+	s.kill = func() {
 		cmd.Process.Kill()
 		<-s.done
-	})
+	}
+	t.Cleanup(s.kill)
 	return s
+}
+
+// writableCopy copies the built image (read-only, and shared with other
+// runs) to a file of the test, sparse, for a box that writes its disk.
+func writableCopy(t *testing.T, image string) string {
+	t.Helper()
+	disk := filepath.Join(qemuboot.Dir(t), "disk.img")
+	if out, err := exec.Command("cp", "--sparse=always", image, disk).CombinedOutput(); err != nil {
+		t.Fatalf("copy the image: %v\n%s", err, out)
+	}
+	if err := os.Chmod(disk, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return disk
 }
 
 func TestProductImage(t *testing.T) {
@@ -334,8 +357,10 @@ func TestProductImage(t *testing.T) {
 	plat := startPlatform(t, ns, in)
 	plat.web.Login(webUser, webPass, "/activate")
 
+	boots := qemuboot.Keep(t)
+	disk := writableCopy(t, in.image)
 	boot := time.Now()
-	con := powerOn(t, ns, in.image)
+	con := powerOn(t, ns, boots, disk, "product image, first boot")
 	at := con.wait(t, 0, "picket: booting slot a")
 	at = con.wait(t, at, "picket: slot a: virtual "+m.Version)
 	at = con.wait(t, at, "signature and contents verified")
@@ -414,8 +439,12 @@ func TestProductImage(t *testing.T) {
 
 	// Every daemon stayed up for the init's stable period.
 	con.wait(t, 0, "init: marked good")
-	t.Logf("boot to the console prompt %v, to the activation code %v, to active %v; whole test %v",
-		toMenu.Round(time.Second), toCode.Round(time.Second), toActive.Round(time.Second), time.Since(start).Round(time.Second))
+	toGood := time.Since(boot)
+
+	o := &ota{t: t, ns: ns, boots: boots, disk: disk, plat: plat, box: box, name: boxName, con: con, from: m.Version}
+	o.run()
+	t.Logf("boot to the console prompt %v, to the activation code %v, to active %v, marked good %v; whole test %v",
+		toMenu.Round(time.Second), toCode.Round(time.Second), toActive.Round(time.Second), toGood.Round(time.Second), time.Since(start).Round(time.Second))
 }
 
 // sourceVersion reads the version line of the header of the image's
@@ -434,4 +463,138 @@ func sourceVersion(t *testing.T) string {
 		t.Fatal("the image's signature source has no version line")
 	}
 	return string(m[1])
+}
+
+// ota walks the box's over-the-air updates from release N (the image it
+// booted) as an operator and a release manager meet them: the box's
+// management traffic goes through squid (set on the console), the
+// manager rolls releases out on the platform's Releases page, and what the
+// box does is read on its console and on the platform.
+type ota struct {
+	t     *testing.T
+	ns    *netbench.NS
+	boots *qemuboot.Boots
+	disk  string
+	plat  *platform
+	box   string // the box's page on the platform
+	name  string
+	con   *serial
+	from  string // release N
+	// timeline is what happened when, for the note.
+	timeline []string
+	start    time.Time
+}
+
+var (
+	updaterRE = regexp.MustCompile(`<td id="box-updater">([^<]*)</td>`)
+	versionRE = regexp.MustCompile(`<td id="box-versions">scanner ([^ ,<]*)`)
+)
+
+func (o *ota) mark(format string, args ...any) {
+	line := fmt.Sprintf("%6.1fs  ", time.Since(o.start).Seconds()) + fmt.Sprintf(format, args...)
+	o.timeline = append(o.timeline, line)
+	o.t.Log("OTA " + line)
+}
+
+// boxState is the scanner version and updater state the box reported.
+func (o *ota) boxState() (version, updater string) {
+	_, page := o.plat.web.Do("GET", o.box, nil)
+	if m := versionRE.FindStringSubmatch(page); m != nil {
+		version = m[1]
+	}
+	if m := updaterRE.FindStringSubmatch(page); m != nil {
+		updater = html.UnescapeString(m[1])
+	}
+	return version, updater
+}
+
+// waitBox waits until the box reports what ok accepts.
+func (o *ota) waitBox(what string, ok func(version, updater string) bool) (string, string) {
+	o.t.Helper()
+	deadline := time.Now().Add(guard)
+	for {
+		v, u := o.boxState()
+		if ok(v, u) {
+			return v, u
+		}
+		if time.Now().After(deadline) {
+			o.t.Fatalf("the box never reported %s; it reports scanner %q, updater %q\nplatformd:\n%s", what, v, u, o.plat.proc.Output())
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// rollOut starts a rollout of the virtual board's release version to
+// every box, on the Releases page as a manager does.
+func (o *ota) rollOut(version string) {
+	o.t.Helper()
+	o.plat.web.Post("/releases", "/releases", url.Values{"channel": {"software/virtual"}, "action": {"start"},
+		"version": {version}, "stage": {"percent"}, "percent": {"100"}})
+	o.mark("rollout of %s to 100%% of the boxes started", version)
+}
+
+func (o *ota) run() {
+	t := o.t
+	o.start = time.Now()
+	v1, v2 := o.from+"+ota1", o.from+"+ota2"
+
+	// The box's management traffic through the customer's proxy: squid
+	// on the gateway, port 3128, set on the console (ENABLE PROXY, the
+	// host pre-filled with the gateway, port 3128, no user).
+	squid := netbench.Squid(o.ns, netbench.SquidOptions{Listen: netip.AddrPortFrom(gw, 3128), ConnectPorts: []int{8443},
+		Hosts: []netbench.HostRecord{{Name: "platform.picket.test", Addrs: []netip.Addr{gw}}}})
+	o.con.press(t, `ENTER ENTER DOWN*3 ENTER ENTER ENTER ENTER CLEAR "3128" ENTER ENTER ENTER ENTER`)
+	if err := squid.WaitAccessLogLine(guard, "CONNECT", "platform.picket.test:8443"); err != nil {
+		t.Fatalf("the box's polls never went through the proxy: %v\nsquid:\n%s\nconsole:\n%s", err, squid.AccessLog(), o.con.screen(0))
+	}
+	o.mark("proxy enabled on the console; polls go through squid")
+	// Poll every 10 s, so that rollouts reach the box soon.
+	o.plat.web.Post(o.box, o.box+"/settings", url.Values{"name": {o.name}, "poll_interval": {"10"}, "ipv6_method": {"off"}})
+
+	// N+1, with a power cut at a random point of its install.
+	seed := time.Now().UnixNano()
+	cut := time.Duration(seed%4000) * time.Millisecond
+	o.rollOut(v1)
+	_, u := o.waitBox("an update of "+v1+" in hand", func(_, u string) bool {
+		return strings.Contains(u, v1) && !strings.HasPrefix(u, "failed")
+	})
+	o.mark("the box reports %q", u)
+	time.Sleep(cut)
+	o.con.kill()
+	o.mark("power cut %v later (seed %d)", cut, seed)
+	o.con = powerOn(t, o.ns, o.boots, o.disk, "after the power cut during the install of "+v1)
+	at := o.con.wait(t, 0, "signature and contents verified")
+	o.mark("powered on again: a verified slot boots")
+	at = o.con.wait(t, at, "picket: slot b: virtual "+v1)
+	at = o.con.wait(t, at, "signature and contents verified")
+	o.mark("booting slot b, %s, verified", v1)
+	at = o.con.wait(t, at, "init: marked good")
+	o.mark("slot b marked good (the box reached the platform from it)")
+	o.waitBox("scanner "+v1, func(v, _ string) bool { return v == v1 })
+	o.mark("the platform shows scanner %s", v1)
+	if err := squid.WaitAccessLogLine(guard, "CONNECT", "platform.picket.test:8443"); err != nil {
+		t.Fatal(err)
+	}
+
+	// N+2 never reaches the platform: one trial boot, then back to N+1.
+	o.rollOut(v2)
+	at = o.con.wait(t, at, "picket: slot a: virtual "+v2)
+	o.mark("rebooted into slot a, %s", v2)
+	at = o.con.wait(t, at, "used up its tries; falling back to slot b")
+	o.mark("the trial ran out: GRUB falls back to slot b")
+	at = o.con.wait(t, at, "picket: slot b: virtual "+v1)
+	o.con.wait(t, at, "signature and contents verified")
+	_, u = o.waitBox(v2+" reported as failed", func(v, u string) bool { return v == v1 && strings.HasPrefix(u, "failed") && strings.Contains(u, v2) })
+	o.mark("back on %s; the box reports %q", v1, u)
+
+	// A downgrade to N: the platform offers nothing older than what runs,
+	// and the box stays on N+1 (its own refusal of an older release a
+	// platform names is tested in tests/updater).
+	o.rollOut(o.from)
+	time.Sleep(30 * time.Second)
+	if v, u := o.boxState(); v != v1 || strings.Contains(u, o.from+" ") {
+		t.Errorf("after a rollout of the older %s the box reports scanner %q, updater %q; want %s and nothing of the older release", o.from, v, u, v1)
+	}
+	o.mark("rollout of the older %s: the box stays on %s", o.from, v1)
+	t.Logf("OTA timeline:\n%s", strings.Join(o.timeline, "\n"))
 }

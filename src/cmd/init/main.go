@@ -129,6 +129,7 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 	// The ESP is mounted only for each read or write, by this one helper.
 	ctl := &pid1.Control{
 		ESP: &pid1.MountedESP{Sys: sys, Dir: espDir, Blocks: "/sys/class/block"}, Slot: slot, Board: version.Get("init").Board,
+		TrialBoots: cfg.TrialBoots,
 		Stop: func(powerOff bool) {
 			s := os.Signal(syscall.SIGTERM)
 			if powerOff {

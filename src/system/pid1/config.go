@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"picket.dev/picket/src/base/strictjson"
+	"picket.dev/picket/src/system/slots"
 )
 
 // BootConfig is the board's init configuration, a JSON file in the rootfs
@@ -29,6 +30,10 @@ type BootConfig struct {
 	// platform). A slot not on trial is marked by the stable period
 	// either way; trial_seconds still reboots a slot that is not good.
 	GoodBy string `json:"good_by,omitempty"`
+	// TrialBoots is how many boots a newly installed slot gets (GRUB's
+	// counter, 1 to slots.MaxTries) before the previous slot is booted
+	// again; 0 means slots.MaxTries.
+	TrialBoots int `json:"trial_boots,omitempty"`
 }
 
 // GoodByUpdater is BootConfig.GoodBy when the updater's verdict counts.
@@ -66,6 +71,12 @@ func LoadBootConfig(path string) (BootConfig, error) {
 	}
 	if c.TrialSeconds < 0 {
 		return BootConfig{}, fmt.Errorf("init config %s: trial_seconds %d must not be negative", path, c.TrialSeconds)
+	}
+	if c.TrialBoots < 0 || c.TrialBoots > slots.MaxTries {
+		return BootConfig{}, fmt.Errorf("init config %s: trial_boots %d: want 1 to %d, or 0 for %d", path, c.TrialBoots, slots.MaxTries, slots.MaxTries)
+	}
+	if c.TrialBoots == 0 {
+		c.TrialBoots = slots.MaxTries
 	}
 	if c.GoodBy != "" && c.GoodBy != GoodByUpdater {
 		return BootConfig{}, fmt.Errorf("init config %s: good_by %q: want \"\" or %q", path, c.GoodBy, GoodByUpdater)

@@ -57,6 +57,9 @@ func TestLoadBootConfig(t *testing.T) {
 		{"negative trial", `{"hostname":"p","trial_seconds":-1}`, "must not be negative"},
 		{"good by updater", `{"hostname":"p","services":[{"name":"netmgrd","path":"/usr/sbin/netmgrd"},{"name":"consoled","path":"/usr/sbin/consoled","console":"/dev/ttyS0"}],"stable_seconds":20,"good_by":"updater"}`, ""},
 		{"good by someone else", `{"hostname":"p","good_by":"scannerd"}`, `good_by "scannerd": want "" or "updater"`},
+		{"trial boots", `{"hostname":"p","services":[{"name":"netmgrd","path":"/usr/sbin/netmgrd"},{"name":"consoled","path":"/usr/sbin/consoled","console":"/dev/ttyS0"}],"stable_seconds":20,"trial_boots":1}`, ""},
+		// GRUB's script counts down 3, 2, 1 (imagebuild.GrubConfig).
+		{"too many trial boots", `{"hostname":"p","trial_boots":4}`, "trial_boots 4: want 1 to 3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,7 +76,8 @@ func TestLoadBootConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := c.ServiceList()
-			if len(s) != 2 || s[1].Console != "/dev/ttyS0" || c.StableSeconds != 20 || c.TrialSeconds != DefaultTrialSeconds || (c.GoodBy == GoodByUpdater) != (tt.name == "good by updater") {
+			if len(s) != 2 || s[1].Console != "/dev/ttyS0" || c.StableSeconds != 20 || c.TrialSeconds != DefaultTrialSeconds || (c.GoodBy == GoodByUpdater) != (tt.name == "good by updater") ||
+				c.TrialBoots != map[bool]int{true: 1, false: 3}[tt.name == "trial boots"] {
 				t.Fatalf("config %+v services %+v", c, s)
 			}
 		})

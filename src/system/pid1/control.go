@@ -97,7 +97,10 @@ type Control struct {
 	Verdict func()
 	// Stop asks init to stop the daemons and reboot, or power off.
 	Stop func(powerOff bool)
-	good atomic.Bool
+	// TrialBoots is how many boots Try gives a new slot (BootConfig
+	// TrialBoots); 0 means slots.MaxTries.
+	TrialBoots int
+	good       atomic.Bool
 }
 
 var _ initapi.Init = (*Control)(nil)
@@ -172,7 +175,11 @@ func (c *Control) Try(_ context.Context, slot string) error {
 		return err
 	}
 	return c.ESP.With(true, func(dir string) error {
-		return slots.SetTrying(filepath.Join(dir, Grubenv), slot, slots.MaxTries)
+		tries := c.TrialBoots
+		if tries == 0 {
+			tries = slots.MaxTries
+		}
+		return slots.SetTrying(filepath.Join(dir, Grubenv), slot, tries)
 	})
 }
 

@@ -110,6 +110,14 @@ func TestControlOverInitSock(t *testing.T) {
 	if st, err := slots.Read(filepath.Join(esp, Grubenv)); err != nil || st != (slots.State{Active: "a", Trying: "b", Tries: slots.MaxTries}) {
 		t.Fatalf("grubenv after try: %v, %v", st, err)
 	}
+	// An image whose init config gives a new slot one boot.
+	c.TrialBoots = 1
+	if err := cl.Try(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := slots.Read(filepath.Join(esp, Grubenv)); err != nil || st != (slots.State{Active: "a", Trying: "b", Tries: 1}) {
+		t.Fatalf("grubenv after try with one trial boot: %v, %v", st, err)
+	}
 	if err := cl.Good(ctx); err != nil || verdicts.Load() != 1 {
 		t.Fatalf("good: %v (%d verdicts)", err, verdicts.Load())
 	}
