@@ -364,9 +364,10 @@ func TestProductImage(t *testing.T) {
 	at := con.wait(t, 0, "picket: booting slot a")
 	at = con.wait(t, at, "picket: slot a: virtual "+m.Version)
 	at = con.wait(t, at, "signature and contents verified")
-	// The product's services for the virtual board: netmgrd, consoled and
-	// scannerd (the image has a platform CA, so scannerd is in it).
-	at = con.wait(t, at, "init: slot a, starting 3 daemons")
+	// The product's services for the virtual board: netmgrd, consoled,
+	// scannerd (the image has a platform CA, so scannerd is in it) and
+	// updaterd.
+	at = con.wait(t, at, "init: slot a, starting 4 daemons")
 	at = con.wait(t, at, "Press ENTER to start")
 	toMenu := time.Since(boot)
 	con.press(t, "ENTER")
