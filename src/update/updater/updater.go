@@ -485,10 +485,10 @@ func (u *Updater) software(ctx context.Context, l updateapi.Link, at time.Time, 
 	if c := vercmp.Compare(n.Version, u.cfg.Version); c == 0 {
 		return nil // up to date
 	} else if c < 0 {
-		return fmt.Errorf("software %s: %w (%s runs)", n.Version, ErrOlder, u.cfg.Version)
+		return fmt.Errorf("%w (%s runs)", ErrOlder, u.cfg.Version)
 	}
 	if why, ok := u.j.Failed[n.Version]; ok {
-		return fmt.Errorf("software %s %w: %s; waiting for a newer release", n.Version, ErrFailedBefore, why)
+		return fmt.Errorf("%w: %s; waiting for a newer release", ErrFailedBefore, why)
 	}
 	if u.j.Phase == updateapi.PhaseRebooting || u.j.Phase == phaseRolledBack {
 		return nil // settled by the slot's verdict or the outage rule
@@ -689,7 +689,7 @@ func (u *Updater) signatures(ctx context.Context, l updateapi.Link, at time.Time
 		if c := vercmp.Compare(n.Version, st.Signatures.Version); c == 0 {
 			return nil
 		} else if c < 0 {
-			return fmt.Errorf("signatures %s: %w (%s in force)", n.Version, ErrOlder, st.Signatures.Version)
+			return fmt.Errorf("%w (%s in force)", ErrOlder, st.Signatures.Version)
 		}
 	}
 	m, err := u.refresh(ctx, l, at)
