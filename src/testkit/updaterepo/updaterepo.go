@@ -110,12 +110,11 @@ func New(t testing.TB, now time.Time) *Repo {
 		}
 	})
 	r.Srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		cw := &countingWriter{ResponseWriter: w}
-		defer func() {
+		cw := &countingWriter{ResponseWriter: w, count: func(n int) {
 			r.mu.Lock()
-			r.served[req.URL.Path] += cw.n
+			r.served[req.URL.Path] += int64(n)
 			r.mu.Unlock()
-		}()
+		}}
 		r.mu.Lock()
 		h := r.hook
 		r.mu.Unlock()
@@ -129,14 +128,16 @@ func New(t testing.TB, now time.Time) *Repo {
 	return r
 }
 
+// countingWriter counts body bytes as they are written, so a count taken
+// while a handler is held includes what it sent before.
 type countingWriter struct {
 	http.ResponseWriter
-	n int64
+	count func(n int)
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.ResponseWriter.Write(p)
-	c.n += int64(n)
+	c.count(n)
 	return n, err
 }
 

@@ -563,7 +563,13 @@ func (u *Updater) install(ctx context.Context, m Metadata, img tuf.Info) error {
 	if err := u.cfg.Init.WriteManifest(ctx, idle, signed); err != nil {
 		return err
 	}
-	if err := u.cfg.Init.Try(ctx, idle); err != nil {
+	// A restart after init set the trial (killed before the journal
+	// said rebooting) finds it set: it is not set again, so the slot is
+	// marked trying once. GRUB clears a trial whose tries are used up,
+	// so a trial with every try left is this install's.
+	if b, err := u.cfg.Init.Boot(ctx); err == nil && b.Trying == idle && b.Tries == slots.MaxTries {
+		u.log.Info("slot already set to be tried", "slot", idle)
+	} else if err := u.cfg.Init.Try(ctx, idle); err != nil {
 		return err
 	}
 	if err := slotwriter.Discard(u.cfg.Data, SlotJournalName); err != nil {
