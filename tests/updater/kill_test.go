@@ -564,6 +564,11 @@ func (b *bench) run(t *testing.T, whole bool, stages ...stage) []outcome {
 	servedAt = append(servedAt, b.repo.Served(imgURL))
 	for i := range outs {
 		outs[i].refetched = servedAt[i+1] - servedAt[i]
+		// A delta killed once its bytes were committed goes on as a
+		// delta: the rest of the changed ranges, not the image.
+		if !whole && outs[i].stage.settle && outs[i].refetched > int64(len(b.rel.Image))/4 {
+			t.Errorf("killed at %s: %d image bytes fetched after the restart; want the delta's rest", outs[i].stage.name, outs[i].refetched)
+		}
 	}
 	return outs
 }

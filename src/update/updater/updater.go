@@ -610,15 +610,19 @@ func (u *Updater) write(ctx context.Context, m Metadata, img tuf.Info, idle stri
 		return err
 	}
 	url := m.TargetURL(img)
-	if !w.Resumed() {
+	if w.Resumed() {
+		u.log.Info("resuming the slot write", "offset", w.Offset(), "of", img.Length)
+	}
+	// A resumed write goes on as a delta too when it stopped at a chunk
+	// boundary (a delta commits only there); else Delta says so and the
+	// whole image goes on from the offset.
+	if w.Offset() < img.Length {
 		if err := u.delta(ctx, m, img, w, devs); err != nil {
 			if !errors.Is(err, slotwriter.ErrDelta) {
 				return err
 			}
 			u.log.Warn("delta download failed; the whole image from where it stopped", "offset", w.Offset(), "err", err)
 		}
-	} else {
-		u.log.Info("resuming the slot write", "offset", w.Offset(), "of", img.Length)
 	}
 	for attempt := 0; w.Offset() < img.Length; attempt++ {
 		_, ferr := m.Fetch(ctx, url, w.Offset(), img.Length-w.Offset(), w)
