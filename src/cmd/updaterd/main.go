@@ -49,6 +49,7 @@ func main() {
 	blocks := p.Flags.String("sys-block", "/sys/class/block", "where the slots' partitions are found by label (rootfs_a, rootfs_b)")
 	slotA := p.Flags.String("slot-a", "", "slot a's device or file instead of the partition labelled rootfs_a")
 	slotB := p.Flags.String("slot-b", "", "slot b's device or file instead of the partition labelled rootfs_b")
+	commitEvery := p.Flags.Int64("commit-every", 0, "bytes written into the idle slot between two durable commits of the resume journal (0: slotwriter's default, 16 MiB; tests with images of a few MiB set less)")
 	p.Main(func(ctx context.Context, log *slog.Logger) error {
 		if *data == "" || *sock == "" || *initSock == "" {
 			return command.Usagef("-data, -socket and -init are required")
@@ -85,6 +86,7 @@ func main() {
 		cfg := updater.Config{
 			Clock: clock.System{}, Data: atomicfile.Dir(*data), Init: ic, Metadata: meta, Keys: keys,
 			Board: p.Info.Board, Version: p.Info.Version, Log: log,
+			CommitEvery: *commitEvery,
 			HTTP: func(l updateapi.Link) *http.Client {
 				host := ""
 				if u, err := url.Parse(l.Platform); err == nil {

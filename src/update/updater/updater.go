@@ -485,10 +485,10 @@ func (u *Updater) software(ctx context.Context, l updateapi.Link, at time.Time, 
 	if c := vercmp.Compare(n.Version, u.cfg.Version); c == 0 {
 		return nil // up to date
 	} else if c < 0 {
-		return fmt.Errorf("software %s: %w (%s runs)", n.Version, ErrOlder, u.cfg.Version)
+		return fmt.Errorf("%w (%s runs)", ErrOlder, u.cfg.Version)
 	}
 	if why, ok := u.j.Failed[n.Version]; ok {
-		return fmt.Errorf("software %s %w: %s; waiting for a newer release", n.Version, ErrFailedBefore, why)
+		return fmt.Errorf("%w: %s; waiting for a newer release", ErrFailedBefore, why)
 	}
 	if u.j.Phase == updateapi.PhaseRebooting || u.j.Phase == phaseRolledBack {
 		return nil // settled by the slot's verdict or the outage rule
@@ -563,7 +563,13 @@ func (u *Updater) install(ctx context.Context, m Metadata, img tuf.Info) error {
 	if err := u.cfg.Init.WriteManifest(ctx, idle, signed); err != nil {
 		return err
 	}
-	if err := u.cfg.Init.Try(ctx, idle); err != nil {
+	// A restart after init set the trial (killed before the journal
+	// said rebooting) finds it set: it is not set again, so the slot is
+	// marked trying once. GRUB clears a trial whose tries are used up,
+	// so a trial with every try left is this install's.
+	if b, err := u.cfg.Init.Boot(ctx); err == nil && b.Trying == idle && b.Tries == slots.MaxTries {
+		u.log.Info("slot already set to be tried", "slot", idle)
+	} else if err := u.cfg.Init.Try(ctx, idle); err != nil {
 		return err
 	}
 	if err := slotwriter.Discard(u.cfg.Data, SlotJournalName); err != nil {
@@ -604,15 +610,19 @@ func (u *Updater) write(ctx context.Context, m Metadata, img tuf.Info, idle stri
 		return err
 	}
 	url := m.TargetURL(img)
-	if !w.Resumed() {
+	if w.Resumed() {
+		u.log.Info("resuming the slot write", "offset", w.Offset(), "of", img.Length)
+	}
+	// A resumed write goes on as a delta too when it stopped at a chunk
+	// boundary (a delta commits only there); else Delta says so and the
+	// whole image goes on from the offset.
+	if w.Offset() < img.Length {
 		if err := u.delta(ctx, m, img, w, devs); err != nil {
 			if !errors.Is(err, slotwriter.ErrDelta) {
 				return err
 			}
 			u.log.Warn("delta download failed; the whole image from where it stopped", "offset", w.Offset(), "err", err)
 		}
-	} else {
-		u.log.Info("resuming the slot write", "offset", w.Offset(), "of", img.Length)
 	}
 	for attempt := 0; w.Offset() < img.Length; attempt++ {
 		_, ferr := m.Fetch(ctx, url, w.Offset(), img.Length-w.Offset(), w)
@@ -689,7 +699,7 @@ func (u *Updater) signatures(ctx context.Context, l updateapi.Link, at time.Time
 		if c := vercmp.Compare(n.Version, st.Signatures.Version); c == 0 {
 			return nil
 		} else if c < 0 {
-			return fmt.Errorf("signatures %s: %w (%s in force)", n.Version, ErrOlder, st.Signatures.Version)
+			return fmt.Errorf("%w (%s in force)", ErrOlder, st.Signatures.Version)
 		}
 	}
 	m, err := u.refresh(ctx, l, at)
