@@ -523,6 +523,17 @@ func (u *Updater) install(ctx context.Context, m Metadata, img tuf.Info) error {
 		return fmt.Errorf("booted slot %q: want a or b", u.boot.Slot)
 	}
 	if u.j.Phase == "" || u.j.Version != v || u.j.Slot != idle {
+		// Never write a slot GRUB is set to try: an install that set
+		// the trial but has not rebooted yet is settled first (by the
+		// reboot the journal asks for again), so a power cut cannot
+		// leave a half-written slot on trial.
+		b, err := u.cfg.Init.Boot(ctx)
+		if err != nil {
+			return fmt.Errorf("boot state before writing slot %s: %w", idle, err)
+		}
+		if b.Trying == idle {
+			return fmt.Errorf("slot %s is set to be tried by an install awaiting its reboot; %s waits for it", idle, v)
+		}
 		u.j = journal{Phase: updateapi.PhaseDownloading, Kind: platformapi.UpdateSoftware, Version: v, Target: img.Path,
 			Slot: idle, From: u.boot.Slot, LocalGood: u.j.Outage == v, Failed: u.j.Failed, Outage: u.j.Outage}
 		if err := u.save(); err != nil {
@@ -565,9 +576,12 @@ func (u *Updater) install(ctx context.Context, m Metadata, img tuf.Info) error {
 	}
 	// A restart after init set the trial (killed before the journal
 	// said rebooting) finds it set: it is not set again, so the slot is
-	// marked trying once. GRUB clears a trial whose tries are used up,
-	// so a trial with every try left is this install's.
-	if b, err := u.cfg.Init.Boot(ctx); err == nil && b.Trying == idle && b.Tries == slots.MaxTries {
+	// marked trying once. A trial of the idle slot while the box runs
+	// the other is one not booted yet (GRUB clears a trial whose tries
+	// are used up, the initramfs one whose slot does not verify), and
+	// install never starts writing a slot set to be tried: it is this
+	// install's.
+	if b, err := u.cfg.Init.Boot(ctx); err == nil && b.Trying == idle && b.Tries > 0 {
 		u.log.Info("slot already set to be tried", "slot", idle)
 	} else if err := u.cfg.Init.Try(ctx, idle); err != nil {
 		return err

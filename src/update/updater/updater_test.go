@@ -355,6 +355,29 @@ func TestOlderRefused(t *testing.T) {
 	}
 }
 
+// TestSlotOnTrialNotWritten: while the idle slot is set to be tried (an
+// install that set the trial has not rebooted yet), a newer release is
+// not written into it: a power cut would leave a half-written slot for
+// GRUB to try.
+func TestSlotOnTrialNotWritten(t *testing.T) {
+	b := newBox(t)
+	b.release("3.0")
+	b.init.boot = initapi.Boot{Slot: "a", Active: "a", Trying: "b", Tries: 3}
+	before := b.slot("b")
+	u, _ := b.start("1.0")
+	u.Handover(context.Background(), b.link(software("3.0")))
+	st := waitFor(t, u, "failed", func(st updateapi.State) bool { return st.Phase == updateapi.PhaseFailed })
+	if !strings.Contains(st.Error, "set to be tried") {
+		t.Errorf("error %q", st.Error)
+	}
+	if !bytes.Equal(b.slot("b"), before) || b.meta.served() != 0 {
+		t.Fatal("the slot set to be tried was written")
+	}
+	if _, r := b.init.counts(); r != 0 || len(b.init.tries) != 0 {
+		t.Fatalf("init asked to try or reboot: tries %v", b.init.tries)
+	}
+}
+
 // TestWaitsForScan: a scan runs and the notice does not force: nothing
 // is written until the scan ends or the platform forces it.
 func TestWaitsForScan(t *testing.T) {
