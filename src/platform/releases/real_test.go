@@ -1,6 +1,7 @@
 package releases_test
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -12,6 +13,7 @@ import (
 
 	"picket.dev/picket/src/platform/releases"
 	"picket.dev/picket/src/system/manifest"
+	"picket.dev/picket/src/update/chunks"
 	"picket.dev/picket/src/update/release"
 )
 
@@ -47,7 +49,7 @@ func TestLoadReleaseToolRepository(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := map[string][]byte{"rootfs.img": img, "rootfs.manifest": mb, "rootfs.chunks": []byte("chunks"),
+	files := map[string][]byte{"rootfs.img": img, "rootfs.manifest": mb, "rootfs.chunks": chunkIndex(t, img),
 		"sbom.spdx.json": []byte(`{"spdxVersion":"SPDX-2.3","packages":[{"name":"picket"}]}`)}
 	for name, b := range files {
 		if err := os.WriteFile(filepath.Join(src, name), b, 0o644); err != nil {
@@ -87,4 +89,14 @@ func TestLoadReleaseToolRepository(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "targets", "software", "virtual", "1.2.0", hex.EncodeToString(sum[:])+".rootfs.img")); err != nil {
 		t.Errorf("consistent target file: %v", err)
 	}
+}
+
+// chunkIndex is img's chunk index, as the release tool publishes it.
+func chunkIndex(t *testing.T, img []byte) []byte {
+	t.Helper()
+	ix, err := chunks.Build(bytes.NewReader(img))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix.Marshal()
 }

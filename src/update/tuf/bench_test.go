@@ -20,6 +20,7 @@ import (
 
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/system/manifest"
+	"picket.dev/picket/src/update/chunks"
 	"picket.dev/picket/src/update/release"
 	"picket.dev/picket/src/update/tuf"
 )
@@ -157,7 +158,7 @@ func (b *bench) addSoftware(version string, img []byte) {
 		Board: "virtual", Version: version,
 		Image:    write("rootfs.img", img),
 		Manifest: write("rootfs.manifest", enc),
-		Chunks:   write("rootfs.chunks", []byte("chunk index of "+version)),
+		Chunks:   write("rootfs.chunks", chunkIndex(b.t, img)),
 		SBOM:     write("sbom.spdx.json", []byte(`{"spdxVersion":"SPDX-2.3","packages":[{"name":"x"}]}`)),
 	}, release.Expiry{}, b.now)
 	if err != nil {
@@ -260,4 +261,14 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// chunkIndex is img's chunk index, as the release tool publishes it.
+func chunkIndex(t testing.TB, img []byte) []byte {
+	t.Helper()
+	ix, err := chunks.Build(bytes.NewReader(img))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix.Marshal()
 }
