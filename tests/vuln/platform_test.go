@@ -2,10 +2,12 @@ package vuln_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"html"
 	"net"
 	"net/http"
 	"net/netip"
@@ -20,6 +22,7 @@ import (
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/scan/result"
+	"picket.dev/picket/src/scan/scanapi"
 	"picket.dev/picket/src/scan/sigdb"
 	"picket.dev/picket/src/scan/sigdb/starter"
 	"picket.dev/picket/src/scan/sigpkg"
@@ -30,6 +33,8 @@ import (
 	"picket.dev/picket/src/testkit/svcbench"
 	"picket.dev/picket/src/testkit/testinput"
 	"picket.dev/picket/src/testkit/webui"
+	"picket.dev/picket/src/update/release"
+	"picket.dev/picket/src/update/updateapi"
 )
 
 // The box's LAN: the bench's client namespace is its router (and the
@@ -44,8 +49,9 @@ var (
 
 const webUser, webPass = "admin", "vuln-Admin-pw-1"
 
-// box is the real platformd, netmgrd and scannerd around the bench, and a
-// person's browser session on the platform's web UI.
+// box is the real platformd, netmgrd, scannerd and updaterd around the
+// bench, the update repository platformd serves, and a person's browser
+// session on the platform's web UI.
 type box struct {
 	t        *testing.T
 	router   *netbench.NS // the bench's client namespace: LAN side, platformd
@@ -53,19 +59,34 @@ type box struct {
 	mgr      *netapi.Client
 	netmgrd  *netbench.Proc
 	scannerd *netbench.Proc
+	updaterd *netbench.Proc
 	pd       *netbench.Proc
 	web      *webui.Session
 	page     string // the box's page on the platform, once activated
 	sigs     *sigdb.DB
+	// scanner and updater are scanner.sock and updater.sock, read as
+	// root, as the panels read them.
+	scanner *scanapi.Client
+	updater *updateapi.Client
+	// The update repository and the keys of its roles: the targets key
+	// is the release key that signed the signature package.
+	repo                       release.Repo
+	releaseKey, snapKey, tsKey ed25519.PrivateKey
+	dir                        string
 }
 
 // startBox cables a box namespace to the bench's client namespace, routes
-// the LAN to the bench's servers, and starts platformd there and netmgrd
-// and scannerd in the box. scannerd runs as root, as the image's init
-// runs it: raw sockets, so a SYN scan with UDP. Its signature database is
-// the starter database, packed and signed here with a release key made
-// for the test (the image build signs it with the release key; scannerd
-// checks it against -release-pub), given as the image's default package.
+// the LAN to the bench's servers, and starts platformd there and netmgrd,
+// scannerd and updaterd in the box. scannerd runs as root, as the image's
+// init runs it: raw sockets, so a SYN scan with UDP. Its signature
+// database is the starter database, packed and signed here with a release
+// key made for the test (the image build signs it with the release key;
+// scannerd checks it against -release-pub), given as the image's default
+// package. platformd serves an update repository made here with the
+// release tool's package (throwaway root, snapshot and timestamp keys; the
+// targets key is that release key), holding no release yet; updaterd
+// trusts its root (the image's /etc/picket/tuf/root.json) and runs without
+// init.sock (no software updates: the box here is no booted image).
 func startBox(t *testing.T, b *svcbench.Bench) *box {
 	t.Helper()
 	x := &box{t: t, router: b.Client, ns: b.NB.NS("box")}
@@ -76,6 +97,7 @@ func startBox(t *testing.T, b *svcbench.Bench) *box {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
+	x.dir = dir
 
 	b.NB.Veth(x.ns, "eth0", x.router, "lan0")
 	x.router.Run("ip", "addr", "add", lanGW.String()+"/24", "dev", "lan0")
@@ -105,17 +127,6 @@ func startBox(t *testing.T, b *svcbench.Bench) *box {
 	writeFile(t, caFile, ca.PEM, 0o644)
 	writeFile(t, certFile, chain, 0o600)
 	writeFile(t, keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), 0o600)
-	pdBin, pdData := testinput.Command(t, "platformd"), filepath.Join(dir, "platform")
-	if err := platformproc.CreateUser(pdBin, pdData, webUser, "default", webPass); err != nil {
-		t.Fatal(err)
-	}
-	x.pd = x.router.Start("platformd", pdBin, "-data", pdData, "-listen", lanGW.String()+":443", "-cert", certFile, "-key", keyFile)
-	waitListen(t, x.router, lanGW.String()+":443", x.pd)
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca.PEM)
-	x.web = webui.New(t, platHost, pool, func(ctx context.Context, network string) (net.Conn, error) {
-		return x.router.DialContext(ctx, network, lanGW.String()+":443")
-	})
 
 	// The signature package: the starter database, its version and date
 	// from its own header (as imgtool sigpack makes it), signed.
@@ -127,6 +138,7 @@ func startBox(t *testing.T, b *svcbench.Bench) *box {
 	if err != nil {
 		t.Fatal(err)
 	}
+	x.releaseKey = priv
 	if x.sigs, err = sigdb.Compile(starter.Source()); err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +150,21 @@ func startBox(t *testing.T, b *svcbench.Bench) *box {
 	writeFile(t, pubFile, pubPEM, 0o644)
 	writeFile(t, pkgFile, pkg, 0o644)
 
-	socket, scanSock := filepath.Join(dir, "netmgr.sock"), filepath.Join(dir, "scanner.sock")
+	rootFile := x.initRepo(filepath.Join(dir, "updates"))
+
+	pdBin, pdData := testinput.Command(t, "platformd"), filepath.Join(dir, "platform")
+	if err := platformproc.CreateUser(pdBin, pdData, webUser, "default", webPass); err != nil {
+		t.Fatal(err)
+	}
+	x.pd = x.router.Start("platformd", pdBin, "-data", pdData, "-listen", lanGW.String()+":443", "-cert", certFile, "-key", keyFile, "-updates", x.repo.Dir)
+	waitListen(t, x.router, lanGW.String()+":443", x.pd)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca.PEM)
+	x.web = webui.New(t, platHost, pool, func(ctx context.Context, network string) (net.Conn, error) {
+		return x.router.DialContext(ctx, network, lanGW.String()+":443")
+	})
+
+	socket, scanSock, updSock := filepath.Join(dir, "netmgr.sock"), filepath.Join(dir, "scanner.sock"), filepath.Join(dir, "updater.sock")
 	x.netmgrd = x.ns.Start("netmgrd", testinput.Command(t, "netmgrd"),
 		"-socket", socket, "-data", filepath.Join(dir, "data"), "-lan", "eth0", "-wan", "",
 		"-platform", platHost+":443", "-platform-ca", caFile,
@@ -158,8 +184,54 @@ func startBox(t *testing.T, b *svcbench.Bench) *box {
 	x.scannerd = x.ns.Start("scannerd", testinput.Command(t, "scannerd"),
 		"-data", linkData, "-netmgr", socket, "-socket", scanSock,
 		"-platform", "https://"+platHost, "-platform-ca", caFile,
-		"-release-pub", pubFile, "-signatures-default", pkgFile)
+		"-release-pub", pubFile, "-signatures-default", pkgFile, "-updater", updSock)
+	x.updaterd = x.ns.Start("updaterd", testinput.Command(t, "updaterd"),
+		"-data", filepath.Join(dir, "updater-data"), "-socket", updSock, "-init", "", "-scanner", scanSock,
+		"-platform-ca", caFile, "-tuf-root", rootFile, "-release-pub", pubFile)
+	x.scanner, x.updater = scanapi.Dial(scanSock), updateapi.Dial(updSock)
+	t.Cleanup(func() { x.scanner.Close(); x.updater.Close() })
 	return x
+}
+
+// initRepo makes the update repository in dir as a release manager does
+// (release init, sign root and targets, publish) with no release in it,
+// and returns the path of its root metadata, the box's trust anchor.
+func (x *box) initRepo(dir string) string {
+	x.t.Helper()
+	key := func() ed25519.PrivateKey {
+		_, k, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			x.t.Fatal(err)
+		}
+		return k
+	}
+	rootKey := key()
+	x.snapKey, x.tsKey = key(), key()
+	role := func(k ed25519.PrivateKey) release.RoleKeys {
+		return release.RoleKeys{Keys: []ed25519.PublicKey{k.Public().(ed25519.PublicKey)}, Threshold: 1}
+	}
+	x.repo = release.Repo{Dir: dir}
+	now := time.Now()
+	if err := x.repo.Init(release.Keys{Root: role(rootKey), Targets: role(x.releaseKey), Snapshot: role(x.snapKey), Timestamp: role(x.tsKey)}, release.Expiry{}, now); err != nil {
+		x.t.Fatal(err)
+	}
+	if _, err := x.repo.Sign(release.Root, rootKey); err != nil {
+		x.t.Fatal(err)
+	}
+	x.publish()
+	return filepath.Join(dir, release.MetadataDir, "1.root.json")
+}
+
+// publish signs the staged targets with the release key and publishes
+// them with the snapshot and timestamp keys.
+func (x *box) publish() {
+	x.t.Helper()
+	if _, err := x.repo.Sign(release.Targets, x.releaseKey); err != nil {
+		x.t.Fatal(err)
+	}
+	if _, err := x.repo.Publish([]ed25519.PrivateKey{x.snapKey}, []ed25519.PrivateKey{x.tsKey}, release.Expiry{}, time.Now()); err != nil {
+		x.t.Fatal(err)
+	}
 }
 
 // activate logs in to the web UI, activates the box by the code its panel
@@ -265,9 +337,10 @@ var (
 // jobPage reads the job page as a person sees it: the rows of its findings
 // table (severity, check id, host and port cells), the signature database
 // and the check classes switched off it names.
-func (x *box) jobPage(job string) (rows []pageFinding, signatures, checksOff, html string) {
+func (x *box) jobPage(job string) (rows []pageFinding, signatures, checksOff, page string) {
 	x.t.Helper()
-	resp, page := x.web.Do("GET", x.page+"/jobs/"+job, nil)
+	var resp *http.Response
+	resp, page = x.web.Do("GET", x.page+"/jobs/"+job, nil)
 	if resp.StatusCode != http.StatusOK {
 		x.t.Fatalf("job page %s: HTTP %d\n%s", job, resp.StatusCode, page)
 	}
@@ -286,7 +359,7 @@ func (x *box) jobPage(job string) (rows []pageFinding, signatures, checksOff, ht
 		rows = append(rows, r)
 	}
 	if m := signaturesRE.FindStringSubmatch(page); m != nil {
-		signatures = m[1]
+		signatures = html.UnescapeString(m[1]) // "1.0.1&#43;upd1"
 	}
 	if m := checksOffRE.FindStringSubmatch(page); m != nil {
 		checksOff = m[1]

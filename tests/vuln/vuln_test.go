@@ -179,7 +179,11 @@ func TestTableCoversTheDatabase(t *testing.T) {
 // TestStarterChecksThroughThePlatform: two jobs launched in the web UI,
 // one over every case of the table (TCP and UDP, both bench hosts), one
 // with the HTTP, UDP and version check classes ticked off in the job form
-// (platformapi.Job.ChecksOff).
+// (platformapi.Job.ChecksOff). While the first runs, a newer signature
+// database is published and rolled out (update_test.go): scannerd does
+// not restart, the first job's findings all come from the database it
+// started with, the second job runs on the new one, and the next
+// heartbeat reports it.
 func TestStarterChecksThroughThePlatform(t *testing.T) {
 	began := time.Now()
 	b := svcbench.Start(t)
@@ -188,13 +192,21 @@ func TestStarterChecksThroughThePlatform(t *testing.T) {
 	x.activate()
 	t.Logf("box activated in the web UI %v after the start", time.Since(began).Round(time.Millisecond))
 	targets := svcbench.ServerAddr.String() + " " + svcbench.ServerAddr2.String()
-	all := x.launchJob(targets, scannedPorts())
+	// The bench's silent port besides the table's: service detection
+	// waits out its timeouts there, so the job lasts past the box's next
+	// poll, which brings the update when the box polled between the two
+	// forms (updateSignaturesDuring).
+	allPorts := scannedPorts() + fmt.Sprintf(",T:%d", svcbench.Silent)
+	all, revised, scannerStart := x.updateSignaturesDuring(targets, allPorts)
+	t.Logf("signatures %s installed %v after the start", revised.Version(), time.Since(began).Round(time.Millisecond))
+	// Launched after the install: the box runs it after the first, on
+	// the revised database.
 	off := []result.CheckClass{result.ClassHTTP, result.ClassUDP, result.ClassVersion}
 	offPorts := fmt.Sprintf("%d,%d,%d,%d,U:%d", svcbench.HTTPApache, svcbench.HTTPIndex, svcbench.HTTPApacheOld, svcbench.SSHOld, svcbench.SNMP)
 	someOff := x.launchJob(svcbench.ServerAddr.String(), offPorts, string(off[0]), string(off[1]), string(off[2]))
 
 	exp := x.waitDone(all, 3*time.Minute)
-	t.Logf("job %s (ports %s) done %v after the start", all, scannedPorts(), time.Since(began).Round(time.Millisecond))
+	t.Logf("job %s (ports %s) done %v after the start", all, allPorts, time.Since(began).Round(time.Millisecond))
 	var hosts []netip.Addr
 	for _, h := range exp.Hosts {
 		hosts = append(hosts, h.Addr)
@@ -218,6 +230,11 @@ func TestStarterChecksThroughThePlatform(t *testing.T) {
 	found := map[string]map[where]result.Finding{}
 	counts := map[result.Severity]int{}
 	for _, f := range fx.Findings {
+		// The job started before the install: every finding is the old
+		// database's.
+		if strings.HasSuffix(f.Title, revisedMark) {
+			t.Errorf("job %s started on signatures %s, but its finding %s on %s %d/%s is the revised database's: %q", all, x.sigs.Version(), f.ID, f.Host, f.Port, f.Proto, f.Title)
+		}
 		a, err := netip.ParseAddr(f.Host)
 		if err != nil {
 			t.Errorf("finding %s on host %q: %v", f.ID, f.Host, err)
@@ -290,26 +307,51 @@ func TestStarterChecksThroughThePlatform(t *testing.T) {
 		t.Logf("job page:\n%s\nscannerd:\n%s", page, x.scannerd.Output())
 	}
 
+	// The heartbeat after the install said the revised version.
+	x.waitHeartbeat(revised.Version())
+
 	// The job with classes switched off: their findings go, the others
-	// stay; the job page says which are off.
-	x.waitDone(someOff, 2*time.Minute)
+	// stay; the job page says which are off. It ran on the revised
+	// database.
+	exp = x.waitDone(someOff, 2*time.Minute)
 	t.Logf("job %s (ports %s, checks off %v) done %v after the start", someOff, offPorts, off, time.Since(began).Round(time.Millisecond))
+	if s := exp.Summary; s == nil || s.Signatures != revised.Version() {
+		t.Errorf("summary of job %s %+v, want the signatures %s", someOff, s, revised.Version())
+	}
 	x.get(x.page+"/jobs/"+someOff+".findings.json", &fx)
+	if fx.Signatures != revised.Version() {
+		t.Errorf("findings export of job %s: signatures %q, want %s", someOff, fx.Signatures, revised.Version())
+	}
 	var left []string
 	for _, f := range fx.Findings {
 		if slices.Contains(off, f.Class) {
 			t.Errorf("checks off %v: %s (class %s) found on %s %d/%s", off, f.ID, f.Class, f.Host, f.Port, f.Proto)
+		}
+		if !strings.HasSuffix(f.Title, revisedMark) {
+			t.Errorf("job %s ran on signatures %s, but its finding %s on %s %d/%s is not that database's: %q", someOff, revised.Version(), f.ID, f.Host, f.Port, f.Proto, f.Title)
 		}
 		left = append(left, f.ID)
 	}
 	if !slices.Contains(left, "PKT-SSH-0010") || !slices.Contains(left, "PKT-SSH-0014") {
 		t.Errorf("checks off %v: findings %v, want the ssh class's PKT-SSH-0010 and PKT-SSH-0014 still", off, left)
 	}
-	rows, _, checksOff, _ := x.jobPage(someOff)
+	rows, sigs, checksOff, _ := x.jobPage(someOff)
 	shown := strings.Split(checksOff, ", ")
 	slices.Sort(shown)
 	if !slices.Equal(shown, []string{"http", "udp", "version"}) || len(rows) != len(fx.Findings) {
 		t.Errorf("the job page of %s says checks off %q and lists %d findings; want http, udp and version, and the export's %d", someOff, checksOff, len(rows), len(fx.Findings))
+	}
+	if sigs != revised.Version() {
+		t.Errorf("the job page of %s names the signature database %q, want %q", someOff, sigs, revised.Version())
+	}
+	// No restart: the same scannerd process from the start to the end.
+	select {
+	case <-x.scannerd.Exited():
+		t.Errorf("scannerd exited: %v", x.scannerd.Err())
+	default:
+		if s := procStart(x.scannerd.Pid()); s != scannerStart {
+			t.Errorf("scannerd's process started at tick %s, now %s: restarted", scannerStart, s)
+		}
 	}
 	t.Logf("suite run %v", time.Since(began).Round(time.Millisecond))
 }

@@ -8,7 +8,10 @@
 // through scannerd's scanner.sock. It tells init a new slot on trial is
 // good once that slot has reached the platform. Without a TUF root or a
 // platform CA it still serves its state and vouches for a slot on trial,
-// but installs nothing, and says so.
+// but installs nothing, and says so. With -init "" (no init.sock: a test
+// box, or a system whose pid 1 is not Picket's init) software updates are
+// off and signature updates work; while init.sock does not answer yet,
+// signatures are installed and software waits.
 package main
 
 import (
@@ -39,7 +42,7 @@ func main() {
 	p := command.New("updaterd")
 	data := p.Flags.String("data", "/data", "data partition: the journal and the trusted metadata are kept under updates/")
 	sock := p.Flags.String("socket", updateapi.DefaultSocket, "updater.sock: the updater's local API")
-	initSock := p.Flags.String("init", initapi.DefaultSocket, "init.sock: boot state, slot manifest and trial, verdict, reboot")
+	initSock := p.Flags.String("init", initapi.DefaultSocket, "init.sock: boot state, slot manifest and trial, verdict, reboot (empty: none, software updates off)")
 	scanSock := p.Flags.String("scanner", scanapi.DefaultSocket, "scanner.sock: where signature packages are installed (empty: no signature updates)")
 	linkUID := p.Flags.Int64("link-uid", -1, "the platform link's (scannerd's) uid, allowed to hand over (-1: root only)")
 	panelUID := p.Flags.Int64("panel-uid", -1, "another uid allowed to read the state (the front panels'; -1: none)")
@@ -51,8 +54,8 @@ func main() {
 	slotB := p.Flags.String("slot-b", "", "slot b's device or file instead of the partition labelled rootfs_b")
 	commitEvery := p.Flags.Int64("commit-every", 0, "bytes written into the idle slot between two durable commits of the resume journal (0: slotwriter's default, 16 MiB; tests with images of a few MiB set less)")
 	p.Main(func(ctx context.Context, log *slog.Logger) error {
-		if *data == "" || *sock == "" || *initSock == "" {
-			return command.Usagef("-data, -socket and -init are required")
+		if *data == "" || *sock == "" {
+			return command.Usagef("-data and -socket are required")
 		}
 		var keys []ed25519.PublicKey
 		if k, err := manifest.LoadPublicKey(*releasePub); err != nil {
@@ -81,10 +84,8 @@ func main() {
 		} else if roots != nil {
 			meta = updater.TUF(root, filepath.Join(*data, "updates", "tuf"), clock.System{})
 		}
-		ic := initapi.Dial(*initSock)
-		defer ic.Close()
 		cfg := updater.Config{
-			Clock: clock.System{}, Data: atomicfile.Dir(*data), Init: ic, Metadata: meta, Keys: keys,
+			Clock: clock.System{}, Data: atomicfile.Dir(*data), Metadata: meta, Keys: keys,
 			Board: p.Info.Board, Version: p.Info.Version, Log: log,
 			CommitEvery: *commitEvery,
 			HTTP: func(l updateapi.Link) *http.Client {
@@ -103,6 +104,13 @@ func main() {
 				}
 				return linuxsys.FindPartition(*blocks, "rootfs_"+slot)
 			},
+		}
+		if *initSock != "" {
+			ic := initapi.Dial(*initSock)
+			defer ic.Close()
+			cfg.Init = ic
+		} else {
+			log.Warn("no -init: software updates are off")
 		}
 		if *scanSock != "" {
 			sc := scanapi.Dial(*scanSock)

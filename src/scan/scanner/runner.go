@@ -197,6 +197,18 @@ func (r *Runner) Offer(j platformapi.Job) bool {
 	if r.cur != nil {
 		return false
 	}
+	// The one database this job runs on, whatever is installed meanwhile,
+	// taken before Offer returns: the platform link hands the updater a
+	// poll's notices after offering its jobs, so a job and a signature
+	// update that come in one poll answer always run the job on the
+	// database in force before the update.
+	var db *sigdb.DB
+	sigVersion := "none"
+	if r.cfg.Signatures != nil {
+		if sigs := r.cfg.Signatures.Current(); sigs != nil {
+			db, sigVersion = sigs.Compiled, sigs.Header.Version
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cur := &job{id: j.ID, cancel: cancel, done: make(chan struct{})}
 	r.cur = cur
@@ -207,7 +219,7 @@ func (r *Runner) Offer(j platformapi.Job) bool {
 		defer r.wg.Done()
 		defer close(cur.done)
 		defer cancel()
-		r.run(ctx, j, cur, up)
+		r.run(ctx, j, cur, up, db, sigVersion)
 		r.mu.Lock()
 		r.cur = nil
 		r.mu.Unlock()
@@ -251,17 +263,11 @@ func (r *Runner) CancelScan(ctx context.Context, reason string) (bool, error) {
 // by CancelScan or Cancel).
 func (r *Runner) Wait() { r.wg.Wait() }
 
-func (r *Runner) run(ctx context.Context, j platformapi.Job, cur *job, up *uploads) {
+// run runs job j on the signature database db (nil: none) of version
+// sigVersion.
+func (r *Runner) run(ctx context.Context, j platformapi.Job, cur *job, up *uploads, db *sigdb.DB, sigVersion string) {
 	log := r.cfg.Log.With("job", j.ID)
 	started := r.cfg.Clock.Now()
-	// The one database this job runs on, whatever is installed meanwhile.
-	var db *sigdb.DB
-	sigVersion := "none"
-	if r.cfg.Signatures != nil {
-		if sigs := r.cfg.Signatures.Current(); sigs != nil {
-			db, sigVersion = sigs.Compiled, sigs.Header.Version
-		}
-	}
 	fail := func(err error) {
 		log.Warn("job failed", "err", err)
 		up.send(platformapi.JobUpdate{UploadID: j.ID + "/" + platformapi.JobFailed, State: platformapi.JobFailed, Error: platformapi.ClipText(err.Error(), platformapi.MaxReportLen)})

@@ -69,6 +69,13 @@ var (
 	// ErrFailedBefore: the version was installed, rolled back and did not
 	// reach the platform: it is not retried until a newer one is named.
 	ErrFailedBefore = errors.New("failed before")
+	// ErrNoInit: updaterd runs without init.sock (Config.Init nil), so
+	// it can write no slot and reboot into none: software updates are
+	// off, signature updates are not.
+	ErrNoInit = errors.New("software updates are off: no init.sock")
+	// ErrNoBoot: init has not told the booted slot yet (it is asked again
+	// every 2 s); software waits for it, signatures do not.
+	ErrNoBoot = errors.New("the booted slot is not known yet (init.sock does not answer)")
 )
 
 // Metadata is the signed update repository as one hand-over reaches it
@@ -92,7 +99,8 @@ type Config struct {
 	Clock clock.Clock
 	// Data is the data partition; the journals live under updates/.
 	Data atomicfile.FS
-	// Init is init.sock.
+	// Init is init.sock; nil: none (a box or test without init), then
+	// software updates are off (ErrNoInit) and signature updates work.
 	Init initapi.Init
 	// Metadata opens the update repository at the platform's base URL
 	// through hc (the management path's client).
@@ -159,12 +167,14 @@ type Updater struct {
 
 	j    journal // Run's goroutine only
 	boot initapi.Boot
+	// booted: boot is init's answer (Run's goroutine only).
+	booted bool
 }
 
 // New loads the journal.
 func New(cfg Config) (*Updater, error) {
-	if cfg.Clock == nil || cfg.Data == nil || cfg.Init == nil || cfg.Metadata == nil || cfg.HTTP == nil || cfg.SlotDevice == nil {
-		return nil, errors.New("updater: clock, data, init, metadata, HTTP and slot devices are required")
+	if cfg.Clock == nil || cfg.Data == nil || cfg.Metadata == nil || cfg.HTTP == nil || cfg.SlotDevice == nil {
+		return nil, errors.New("updater: clock, data, metadata, HTTP and slot devices are required")
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -267,37 +277,40 @@ func (u *Updater) trustedTime(l updateapi.Link, recvAt time.Time) time.Time {
 
 // Run works until ctx ends: it learns the boot state from init, settles
 // what the journal left (a new slot to vouch for, a rollback, an install
-// to resume), then acts on each hand-over.
+// to resume), and acts on each hand-over. Hand-overs are acted on while
+// init has not answered yet (or when there is no init): signatures are
+// installed, software waits for the boot state.
 func (u *Updater) Run(ctx context.Context) error {
-	for tries := 0; ; tries++ {
+	var bootRetry, outage, localHealth <-chan time.Time
+	askInit := func(first bool) {
 		b, err := u.cfg.Init.Boot(ctx)
-		if err == nil {
-			u.boot = b
-			break
+		if err != nil {
+			if first {
+				u.log.Warn("boot state from init; retrying every 2 s (signature updates meanwhile, software waits)", "err", err)
+			}
+			bootRetry = u.cfg.Clock.After(2 * time.Second)
+			return
 		}
-		if tries == 0 {
-			u.log.Warn("boot state from init; retrying every 2 s", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-u.cfg.Clock.After(2 * time.Second):
+		u.boot, u.booted, bootRetry = b, true, nil
+		u.setState(func(st *updateapi.State) { st.Slot = b.Slot })
+		switch u.settle(ctx) {
+		case waitOutage:
+			outage = u.cfg.Clock.After(u.cfg.TrialPeriod - u.cfg.Clock.Now().Sub(u.j.RolledBack))
+		case waitLocalHealth:
+			localHealth = u.cfg.Clock.After(u.cfg.LocalHealth)
 		}
 	}
-	u.setState(func(st *updateapi.State) {
-		st.Slot = u.boot.Slot
-	})
-	var outage, localHealth <-chan time.Time
-	switch u.settle(ctx) {
-	case waitOutage:
-		outage = u.cfg.Clock.After(u.cfg.TrialPeriod - u.cfg.Clock.Now().Sub(u.j.RolledBack))
-	case waitLocalHealth:
-		localHealth = u.cfg.Clock.After(u.cfg.LocalHealth)
+	if u.cfg.Init == nil {
+		u.log.Warn("no init.sock: software updates are off; signature updates work")
+	} else {
+		askInit(true)
 	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-bootRetry:
+			askInit(false)
 		case <-outage:
 			if u.j.Phase == phaseRolledBack {
 				u.log.Warn("the old slot did not reach the platform either within the trial period: an outage; the update will be retried and kept on local health", "version", u.j.Version)
@@ -397,9 +410,12 @@ func (u *Updater) vouch(ctx context.Context, why string) {
 	u.done()
 }
 
-// handle acts on one hand-over.
+// handle acts on one hand-over. A notice that fails does not hold up the
+// other channel's: the state reports the first failure.
 func (u *Updater) handle(ctx context.Context, l updateapi.Link, at time.Time) {
 	switch {
+	case !u.booted:
+		// The journal's slot verdicts need the boot state.
 	case u.j.Phase == updateapi.PhaseRebooting && u.boot.Slot == u.j.Slot:
 		u.vouch(ctx, "it reached the platform")
 	case u.j.Phase == phaseRolledBack:
@@ -416,6 +432,7 @@ func (u *Updater) handle(ctx context.Context, l updateapi.Link, at time.Time) {
 		}
 		u.setState(func(st *updateapi.State) { st.Error = "" })
 	}
+	var failed error
 	for _, n := range l.Updates {
 		var err error
 		switch n.Kind {
@@ -427,9 +444,17 @@ func (u *Updater) handle(ctx context.Context, l updateapi.Link, at time.Time) {
 			continue
 		}
 		if err != nil {
-			u.fail(fmt.Errorf("%s %s: %w", n.Kind, n.Version, err))
-			return
+			err = fmt.Errorf("%s %s: %w", n.Kind, n.Version, err)
+			if failed == nil {
+				failed = err
+			} else {
+				u.log.Warn("update failed", "err", err)
+			}
 		}
+	}
+	if failed != nil {
+		u.fail(failed)
+		return
 	}
 	if st := u.State(); st.Phase != updateapi.PhaseTrying && st.Phase != updateapi.PhaseWaiting && st.Phase != updateapi.PhaseRebooting {
 		u.setState(func(st *updateapi.State) {
@@ -489,6 +514,12 @@ func (u *Updater) software(ctx context.Context, l updateapi.Link, at time.Time, 
 	}
 	if why, ok := u.j.Failed[n.Version]; ok {
 		return fmt.Errorf("%w: %s; waiting for a newer release", ErrFailedBefore, why)
+	}
+	switch {
+	case u.cfg.Init == nil:
+		return ErrNoInit
+	case !u.booted:
+		return ErrNoBoot
 	}
 	if u.j.Phase == updateapi.PhaseRebooting || u.j.Phase == phaseRolledBack {
 		return nil // settled by the slot's verdict or the outage rule

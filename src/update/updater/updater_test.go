@@ -94,12 +94,14 @@ type fakeInit struct {
 	tries     []string
 	goods     int
 	reboots   int
+	// bootErr: init.sock does not answer (yet).
+	bootErr error
 }
 
 func (f *fakeInit) Boot(context.Context) (initapi.Boot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.boot, nil
+	return f.boot, f.bootErr
 }
 
 func (f *fakeInit) WriteManifest(_ context.Context, slot string, signed []byte) error {
@@ -231,8 +233,12 @@ func (b *box) slot(s string) []byte {
 // start runs an updater of version v until the test ends or stop.
 func (b *box) start(v string) (*Updater, func()) {
 	b.t.Helper()
+	var in initapi.Init // no init.sock when b.init is nil
+	if b.init != nil {
+		in = b.init
+	}
 	u, err := New(Config{
-		Clock: b.clock, Data: atomicfile.Dir(b.data), Init: b.init,
+		Clock: b.clock, Data: atomicfile.Dir(b.data), Init: in,
 		Metadata:   func(string, *http.Client) (Metadata, error) { return b.meta, nil },
 		HTTP:       func(updateapi.Link) *http.Client { return nil },
 		SlotDevice: func(s string) (string, error) { return filepath.Join(b.dir, "slot-"+s), nil },
@@ -550,6 +556,54 @@ func TestSignatures(t *testing.T) {
 	if !strings.Contains(st.Error, ErrOlder.Error()) || len(b.scan.got) != 1 {
 		t.Fatalf("state %+v", st)
 	}
+}
+
+// TestSignaturesWithoutInit: updaterd without init.sock installs
+// signatures; a software notice in the same hand-over (first) fails with
+// ErrNoInit, writes nothing and does not hold the signatures up.
+func TestSignaturesWithoutInit(t *testing.T) {
+	b := newBox(t)
+	b.init = nil
+	b.release("2.0")
+	b.meta.add("signatures/2027.02/signatures.pkg", platformapi.UpdateSignatures, "", "2027.02", []byte("sigs 2027.02"))
+	u, _ := b.start("1.0")
+	n := platformapi.UpdateNotice{Kind: platformapi.UpdateSignatures, Version: "2027.02", Target: "signatures/2027.02/signatures.pkg"}
+	u.Handover(context.Background(), b.link(software("2.0"), n))
+	st := waitFor(t, u, "signatures installed, software refused", func(st updateapi.State) bool {
+		return st.Signatures == "2027.02" && st.Phase == updateapi.PhaseFailed
+	})
+	if !strings.Contains(st.Error, ErrNoInit.Error()) || !strings.HasPrefix(st.Error, "software 2.0") {
+		t.Errorf("error %q, want software 2.0's %q", st.Error, ErrNoInit)
+	}
+	if len(b.scan.got) != 1 || !bytes.Equal(b.slot("b"), make([]byte, slotSize)) {
+		t.Fatalf("scanner got %d packages; slot b written: %v", len(b.scan.got), !bytes.Equal(b.slot("b"), make([]byte, slotSize)))
+	}
+}
+
+// TestSignaturesBeforeInitAnswers: while init.sock does not answer,
+// signatures are installed and software waits (ErrNoBoot); once init
+// answers, the next hand-over installs the software.
+func TestSignaturesBeforeInitAnswers(t *testing.T) {
+	b := newBox(t)
+	b.init.bootErr = errors.New("connect: no such file or directory")
+	b.release("2.0")
+	b.meta.add("signatures/2027.02/signatures.pkg", platformapi.UpdateSignatures, "", "2027.02", []byte("sigs 2027.02"))
+	u, _ := b.start("1.0")
+	n := platformapi.UpdateNotice{Kind: platformapi.UpdateSignatures, Version: "2027.02", Target: "signatures/2027.02/signatures.pkg"}
+	u.Handover(context.Background(), b.link(software("2.0"), n))
+	st := waitFor(t, u, "signatures installed", func(st updateapi.State) bool { return st.Signatures == "2027.02" && st.Phase == updateapi.PhaseFailed })
+	if !strings.Contains(st.Error, ErrNoBoot.Error()) {
+		t.Errorf("error %q, want %q", st.Error, ErrNoBoot)
+	}
+	b.init.mu.Lock()
+	b.init.bootErr = nil
+	b.init.mu.Unlock()
+	waitFor(t, u, "the boot state", func(st updateapi.State) bool {
+		b.clock.Advance(time.Second) // the 2 s retry
+		return st.Slot == "a"
+	})
+	u.Handover(context.Background(), b.link(software("2.0"), n))
+	waitFor(t, u, "the reboot", rebooted(b.init))
 }
 
 // TestDeltaFallback: a chunk index that does not match its signed hash
