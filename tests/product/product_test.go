@@ -83,7 +83,9 @@ var (
 	nameRE     = regexp.MustCompile(`id="name" value="([^"]*)"`)
 	boardRE    = regexp.MustCompile(`<th>Board</th><td>([^<]*)</td>`)
 	lanRE      = regexp.MustCompile(`<th>LAN</th><td>([^<]*)</td>`)
-	versionsRE = regexp.MustCompile(`<th>Versions</th><td>scanner ([^,<]*), signatures ([^<]*)</td>`)
+	// The box page's versions, each maybe followed by "(latest)" or
+	// "(latest is X)"; HTML-escaped ("+" is &#43;).
+	versionsRE = regexp.MustCompile(`<td id="box-versions">scanner ([^ ,<]*)[^,<]*, signatures ([^ <]*)`)
 	escapeRE   = regexp.MustCompile("\x1b\\[[0-9;?]*[A-Za-z]")
 )
 
@@ -419,6 +421,7 @@ func TestProductImage(t *testing.T) {
 		_, page = plat.web.Do("GET", box, nil)
 		board, lan, ver := boardRE.FindStringSubmatch(page), lanRE.FindStringSubmatch(page), versionsRE.FindStringSubmatch(page)
 		if board != nil && lan != nil && ver != nil && strings.Contains(lan[1], lease) {
+			ver[1], ver[2] = html.UnescapeString(ver[1]), html.UnescapeString(ver[2])
 			if board[1] != "virtual" {
 				t.Errorf("the platform says the box is board %q, want virtual", board[1])
 			}
@@ -501,7 +504,7 @@ func (o *ota) mark(format string, args ...any) {
 func (o *ota) boxState() (version, updater string) {
 	_, page := o.plat.web.Do("GET", o.box, nil)
 	if m := versionRE.FindStringSubmatch(page); m != nil {
-		version = m[1]
+		version = html.UnescapeString(m[1])
 	}
 	if m := updaterRE.FindStringSubmatch(page); m != nil {
 		updater = html.UnescapeString(m[1])
