@@ -3,7 +3,9 @@
 // (the version line of version.Get), flag errors and stray arguments as
 // exit status 2, a text logger on standard error, a context cancelled by
 // SIGINT or SIGTERM, and errors printed as "NAME: error" with exit status
-// 1 (2 for a UsageError).
+// 1 (2 for a usage error: a UsageError, or any error wrapping ErrUsage).
+// Host tools made of subcommands ("release sign ...") share the same
+// behaviour through Tool (subcommand.go).
 //
 // A daemon's main:
 //
@@ -93,7 +95,8 @@ func (p *Program) Logger() *slog.Logger { return slog.New(slog.NewTextHandler(p.
 
 // Run parses args and runs fn with a context that SIGINT or SIGTERM
 // cancels, and the program's logger. It returns the exit status: 0 when fn
-// returns nil or the context's cancellation; 2 for a UsageError; 1 for any
+// returns nil or the context's cancellation; 2 for a usage error (one
+// wrapping ErrUsage, as a UsageError does); 1 for any
 // other error, printed as "NAME: error". Once the context is cancelled the
 // signals' default action is back, so a second Ctrl-C ends a program that
 // is slow to stop.
@@ -108,11 +111,10 @@ func (p *Program) Run(args []string, fn func(ctx context.Context, log *slog.Logg
 		stop()
 	}()
 	err := fn(ctx, p.Logger())
-	var usage UsageError
 	switch {
 	case err == nil || errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		return 0
-	case errors.As(err, &usage):
+	case errors.Is(err, ErrUsage):
 		fmt.Fprintf(p.Stderr, "%s: %v\n", p.Name, err)
 		return 2
 	default:
@@ -131,6 +133,10 @@ func (p *Program) Main(fn func(ctx context.Context, log *slog.Logger) error) {
 type UsageError struct{ msg string }
 
 func (e UsageError) Error() string { return e.msg }
+
+// Is makes a UsageError match ErrUsage, so that one test (errors.Is(err,
+// ErrUsage)) finds every usage error.
+func (e UsageError) Is(target error) bool { return target == ErrUsage }
 
 // Usagef returns a UsageError.
 func Usagef(format string, args ...any) error { return UsageError{fmt.Sprintf(format, args...)} }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,8 +21,7 @@ import (
 // GRUB, kernel, initramfs (+ release public key) and signed slot
 // manifests, the rootfs squashfs in slots A and B, and a data partition.
 // Same inputs, same bytes.
-func runBuild(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("build", stderr)
+func runBuild(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	boardName := fs.String("board", "", "board the image is for")
 	ver := fs.String("version", "", "release version")
 	kernel := fs.String("kernel", "", "the kernel (vmlinuz)")
@@ -48,29 +48,29 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 	espMiB := fs.Int64("esp-mib", imagebuild.DefaultESPSize>>20, "boot partition size in MiB")
 	slotMiB := fs.Int64("slot-mib", imagebuild.DefaultSlotSize>>20, "size of each rootfs slot in MiB")
 	dataMiB := fs.Int64("data-mib", imagebuild.DefaultDataSize>>20, "data partition size in MiB")
-	if err := parse(fs, args, "board", "version", "kernel", "key", "out"); err != nil {
+	if err := command.ParseFlags(fs, args, "board", "version", "kernel", "key", "out"); err != nil {
 		return err
 	}
 	if (*initrd == "") == (*initInit == "") {
-		return fmt.Errorf("%w: give the initramfs as either -initrd or -initramfs-init (not both, not neither)", errUsage)
+		return fmt.Errorf("%w: give the initramfs as either -initrd or -initramfs-init (not both, not neither)", command.ErrUsage)
 	}
 	if (*rootfsDir == "") == (len(rootfsFiles)+len(rootfsData) == 0) {
-		return fmt.Errorf("%w: give the rootfs as either -rootfs-dir or -rootfs-file flags (not both, not neither)", errUsage)
+		return fmt.Errorf("%w: give the rootfs as either -rootfs-dir or -rootfs-file flags (not both, not neither)", command.ErrUsage)
 	}
 	for _, n := range []int64{*espMiB, *slotMiB, *dataMiB} {
 		if n <= 0 {
-			return fmt.Errorf("%w: partition size %d MiB; sizes must be positive", errUsage, n)
+			return fmt.Errorf("%w: partition size %d MiB; sizes must be positive", command.ErrUsage, n)
 		}
 	}
 	b, err := board.Lookup(*boardName)
 	if err != nil {
-		return fmt.Errorf("%w: -board: %v", errUsage, err)
+		return fmt.Errorf("%w: -board: %v", command.ErrUsage, err)
 	}
 	var esp []imagebuild.File
 	for _, spec := range espFiles {
 		dest, src, ok := strings.Cut(spec, "=")
 		if !ok || dest == "" || src == "" {
-			return fmt.Errorf("%w: -esp-file %q: want DEST=SRC", errUsage, spec)
+			return fmt.Errorf("%w: -esp-file %q: want DEST=SRC", command.ErrUsage, spec)
 		}
 		if _, err := os.Stat(src); err != nil {
 			return fmt.Errorf("boot partition file %s: %w", dest, err)
@@ -92,7 +92,7 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 		for _, spec := range l.specs {
 			dest, src, ok := strings.Cut(spec, "=")
 			if !ok || dest == "" || src == "" {
-				return fmt.Errorf("%w: %s %q: want DEST=SRC", errUsage, l.flag, spec)
+				return fmt.Errorf("%w: %s %q: want DEST=SRC", command.ErrUsage, l.flag, spec)
 			}
 			st, err := os.Stat(src)
 			if err != nil {
@@ -102,7 +102,7 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if (*initModNames != "" || *rootfsModNames != "") && *kmodDir == "" {
-		return fmt.Errorf("%w: -initramfs-modules and -rootfs-modules need -kernel-modules", errUsage)
+		return fmt.Errorf("%w: -initramfs-modules and -rootfs-modules need -kernel-modules", command.ErrUsage)
 	}
 	if *kmodDir != "" && *initModNames == "" && *rootfsModNames == "" {
 		// The board's own lists (platforms/board); b was looked up above.
@@ -113,7 +113,7 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 	}
 	if *initModNames != "" {
 		if *initInit == "" {
-			return fmt.Errorf("%w: -initramfs-modules needs -initramfs-init", errUsage)
+			return fmt.Errorf("%w: -initramfs-modules needs -initramfs-init", command.ErrUsage)
 		}
 		mods, err := kmod.Resolve(*kmodDir, strings.Split(*initModNames, ","))
 		if err != nil {

@@ -2,11 +2,13 @@ package main
 
 import (
 	"crypto/rand"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"picket.dev/picket/src/base/command"
 	"picket.dev/picket/src/system/manifest"
 )
 
@@ -14,10 +16,9 @@ import (
 // (private, mode 0600) and release.pub. It never replaces a key: losing a
 // release key to a slip of the keyboard would orphan every box that trusts
 // it.
-func runKeygen(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("keygen", stderr)
+func runKeygen(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	out := fs.String("out", "", "directory to write release.key and release.pub into (must exist)")
-	if err := parse(fs, args, "out"); err != nil {
+	if err := command.ParseFlags(fs, args, "out"); err != nil {
 		return err
 	}
 	keyPath, pubPath := filepath.Join(*out, "release.key"), filepath.Join(*out, "release.pub")

@@ -1,25 +1,26 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
 
+	"picket.dev/picket/src/base/command"
 	"picket.dev/picket/src/system/manifest"
 )
 
 // runSign describes an image and writes its signed manifest. The output
 // depends only on the image, the flags and the key, so rebuilding an image
 // bit for bit rebuilds its manifest bit for bit.
-func runSign(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("sign", stderr)
+func runSign(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	keyPath := fs.String("key", "", "release private key (PEM, from imgtool keygen)")
 	board := fs.String("board", "", "board the image is for")
 	ver := fs.String("version", "", "release version of the image")
 	image := fs.String("image", "", "the image to sign")
 	out := fs.String("out", "", "signed manifest to write (default IMAGE.manifest)")
 	hashTree := fs.String("hash-tree-root", "", "dm-verity root hash (hex), if the image has a hash tree")
-	if err := parse(fs, args, "key", "board", "version", "image"); err != nil {
+	if err := command.ParseFlags(fs, args, "key", "board", "version", "image"); err != nil {
 		return err
 	}
 	if *out == "" {

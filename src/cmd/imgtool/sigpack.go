@@ -2,11 +2,13 @@ package main
 
 import (
 	"crypto/ed25519"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
+	"picket.dev/picket/src/base/command"
 	"picket.dev/picket/src/scan/sigdb"
 	"picket.dev/picket/src/scan/sigpkg"
 	"picket.dev/picket/src/system/manifest"
@@ -18,12 +20,11 @@ import (
 // is never signed), and its header gives the package's version and
 // creation date, so the two cannot disagree. The output depends only on
 // the source and the key.
-func runSigpack(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("sigpack", stderr)
+func runSigpack(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	keyPath := fs.String("key", "", "release private key (PEM, from imgtool keygen)")
 	src := fs.String("in", "", "the signature database source")
 	out := fs.String("out", "", "package to write")
-	if err := parse(fs, args, "key", "in", "out"); err != nil {
+	if err := command.ParseFlags(fs, args, "key", "in", "out"); err != nil {
 		return err
 	}
 	priv, err := manifest.LoadPrivateKey(*keyPath)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/ed25519"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,13 +13,12 @@ import (
 
 // runVerify checks a signed manifest against trusted public keys, then the
 // image against the manifest.
-func runVerify(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("verify", stderr)
+func runVerify(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	var pubs command.Strings
 	fs.Var(&pubs, "pub", "trusted release public key (PEM); may be given several times")
 	image := fs.String("image", "", "the image to check")
 	man := fs.String("manifest", "", "its signed manifest (default IMAGE.manifest)")
-	if err := parse(fs, args, "pub", "image"); err != nil {
+	if err := command.ParseFlags(fs, args, "pub", "image"); err != nil {
 		return err
 	}
 	if *man == "" {

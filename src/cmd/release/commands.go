@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"picket.dev/picket/src/base/clock"
+	"picket.dev/picket/src/base/command"
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/system/manifest"
 	"picket.dev/picket/src/update/chunks"
@@ -33,15 +35,14 @@ var keyNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 
 // runKeygen writes NAME.key (0600) and NAME.pub into a directory; it never
 // replaces a key.
-func runKeygen(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("keygen", stderr)
+func runKeygen(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	out := fs.String("out", "", "directory to write NAME.key and NAME.pub into (must exist)")
 	name := fs.String("name", "", "key name: root-1, release (the targets key), snapshot, timestamp, ...")
-	if err := parse(fs, args, "out", "name"); err != nil {
+	if err := command.ParseFlags(fs, args, "out", "name"); err != nil {
 		return err
 	}
 	if !keyNameRE.MatchString(*name) {
-		return fmt.Errorf("%w: -name %q: letters, digits, - and _", errUsage, *name)
+		return fmt.Errorf("%w: -name %q: letters, digits, - and _", command.ErrUsage, *name)
 	}
 	keyPath, pubPath := filepath.Join(*out, *name+".key"), filepath.Join(*out, *name+".pub")
 	for _, p := range []string{keyPath, pubPath} {
@@ -103,7 +104,7 @@ func loadPrivs(list string) ([]ed25519.PrivateKey, error) {
 		out = append(out, k)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: no private key given", errUsage)
+		return nil, fmt.Errorf("%w: no private key given", command.ErrUsage)
 	}
 	return out, nil
 }
@@ -116,13 +117,13 @@ func parseDuration(s string) (time.Duration, error) {
 	if d, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(d)
 		if err != nil || n <= 0 || n > 3650 {
-			return 0, fmt.Errorf("%w: duration %q: want 1d..3650d", errUsage, s)
+			return 0, fmt.Errorf("%w: duration %q: want 1d..3650d", command.ErrUsage, s)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil || v <= 0 {
-		return 0, fmt.Errorf("%w: duration %q: want e.g. 90d, 24h", errUsage, s)
+		return 0, fmt.Errorf("%w: duration %q: want e.g. 90d, 24h", command.ErrUsage, s)
 	}
 	return v, nil
 }
@@ -206,12 +207,11 @@ func (f roleKeyFlags) get() (release.Keys, error) {
 	return k, nil
 }
 
-func runInit(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("init", stderr)
+func runInit(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	repo := fs.String("repo", "", "repository directory (created)")
 	keys := addRoleKeys(fs)
 	exp := addExpiry(fs, release.Root, release.Targets)
-	if err := parse(fs, args, "repo", "root-key", "targets-key", "snapshot-key", "timestamp-key"); err != nil {
+	if err := command.ParseFlags(fs, args, "repo", "root-key", "targets-key", "snapshot-key", "timestamp-key"); err != nil {
 		return err
 	}
 	k, err := keys.get()
@@ -229,8 +229,7 @@ func runInit(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func runAddSoftware(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("add-software", stderr)
+func runAddSoftware(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	repo := fs.String("repo", "", "repository directory")
 	var sw release.Software
 	fs.StringVar(&sw.Board, "board", "", "board name (default: the signed manifest's)")
@@ -240,11 +239,11 @@ func runAddSoftware(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&sw.Chunks, "chunks", "", "the image's chunk index")
 	fs.StringVar(&sw.SBOM, "sbom", "", "the release's SBOM (release sbom)")
 	exp := addExpiry(fs, release.Targets)
-	if err := parse(fs, args, "repo", "image", "manifest", "chunks", "sbom"); err != nil {
+	if err := command.ParseFlags(fs, args, "repo", "image", "manifest", "chunks", "sbom"); err != nil {
 		return err
 	}
 	if (sw.Board == "") != (sw.Version == "") {
-		return fmt.Errorf("%w: give both -board and -version, or neither (then the signed manifest's are used)", errUsage)
+		return fmt.Errorf("%w: give both -board and -version, or neither (then the signed manifest's are used)", command.ErrUsage)
 	}
 	e, err := exp.get()
 	if err != nil {
@@ -261,12 +260,11 @@ func runAddSoftware(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func runAddSignatures(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("add-signatures", stderr)
+func runAddSignatures(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	repo := fs.String("repo", "", "repository directory")
 	pkg := fs.String("pkg", "", "signature package (imgtool sigpack)")
 	exp := addExpiry(fs, release.Targets)
-	if err := parse(fs, args, "repo", "pkg"); err != nil {
+	if err := command.ParseFlags(fs, args, "repo", "pkg"); err != nil {
 		return err
 	}
 	e, err := exp.get()
@@ -282,12 +280,11 @@ func runAddSignatures(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func runSign(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("sign", stderr)
+func runSign(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	repo := fs.String("repo", "", "repository directory")
 	role := fs.String("role", "", "root or targets")
 	key := fs.String("key", "", "the holder's private key (PEM)")
-	if err := parse(fs, args, "repo", "role", "key"); err != nil {
+	if err := command.ParseFlags(fs, args, "repo", "role", "key"); err != nil {
 		return err
 	}
 	k, err := manifest.LoadPrivateKey(*key)
@@ -302,10 +299,9 @@ func runSign(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func runStatus(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("status", stderr)
+func runStatus(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	repo := fs.String("repo", "", "repository directory")
-	if err := parse(fs, args, "repo"); err != nil {
+	if err := command.ParseFlags(fs, args, "repo"); err != nil {
 		return err
 	}
 	r := release.Repo{Dir: *repo}
@@ -322,12 +318,11 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func runSnapshot(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("snapshot", stderr)
+func runSnapshot(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	repo := fs.String("repo", "", "repository directory")
 	key := fs.String("key", "", "snapshot private key(s), comma-separated")
 	exp := addExpiry(fs, release.Snapshot)
-	if err := parse(fs, args, "repo", "key"); err != nil {
+	if err := command.ParseFlags(fs, args, "repo", "key"); err != nil {
 		return err
 	}
 	keys, err := loadPrivs(*key)
@@ -350,12 +345,11 @@ func runSnapshot(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func runTimestamp(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("timestamp", stderr)
+func runTimestamp(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	repo := fs.String("repo", "", "repository directory")
 	key := fs.String("key", "", "timestamp private key(s), comma-separated")
 	exp := addExpiry(fs, release.Timestamp)
-	if err := parse(fs, args, "repo", "key"); err != nil {
+	if err := command.ParseFlags(fs, args, "repo", "key"); err != nil {
 		return err
 	}
 	keys, err := loadPrivs(*key)
@@ -374,13 +368,12 @@ func runTimestamp(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func runPublish(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("publish", stderr)
+func runPublish(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	repo := fs.String("repo", "", "repository directory")
 	skey := fs.String("snapshot-key", "", "snapshot private key(s), comma-separated")
 	tkey := fs.String("timestamp-key", "", "timestamp private key(s), comma-separated")
 	exp := addExpiry(fs, release.Snapshot, release.Timestamp)
-	if err := parse(fs, args, "repo", "snapshot-key", "timestamp-key"); err != nil {
+	if err := command.ParseFlags(fs, args, "repo", "snapshot-key", "timestamp-key"); err != nil {
 		return err
 	}
 	sk, err := loadPrivs(*skey)
@@ -403,12 +396,11 @@ func runPublish(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func runRotateRoot(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("rotate-root", stderr)
+func runRotateRoot(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	repo := fs.String("repo", "", "repository directory")
 	keys := addRoleKeys(fs)
 	exp := addExpiry(fs, release.Root, release.Targets)
-	if err := parse(fs, args, "repo"); err != nil {
+	if err := command.ParseFlags(fs, args, "repo"); err != nil {
 		return err
 	}
 	k, err := keys.get()
@@ -438,20 +430,19 @@ func runRotateRoot(args []string, stdout, stderr io.Writer) error {
 // (src/update/tuf) against it from an empty cache, with the given trusted
 // root, at the given time: what a new box would accept. With -fetch every
 // target is downloaded and its SHA-256 checked.
-func runVerify(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("verify", stderr)
+func runVerify(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	repo := fs.String("repo", "", "repository directory")
 	rootPath := fs.String("root", "", "trusted root metadata, as an image ships it (e.g. REPO/metadata/1.root.json)")
 	at := fs.String("time", "", "check expiry at this time (RFC 3339; default now)")
 	fetch := fs.Bool("fetch", false, "download every target and check its length and SHA-256")
-	if err := parse(fs, args, "repo", "root"); err != nil {
+	if err := command.ParseFlags(fs, args, "repo", "root"); err != nil {
 		return err
 	}
 	t := now()
 	if *at != "" {
 		var err error
 		if t, err = time.Parse(time.RFC3339, *at); err != nil {
-			return fmt.Errorf("%w: -time: %v", errUsage, err)
+			return fmt.Errorf("%w: -time: %v", command.ErrUsage, err)
 		}
 	}
 	root, err := os.ReadFile(*rootPath)
@@ -518,8 +509,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func runSBOM(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("sbom", stderr)
+func runSBOM(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	var in release.SBOMInput
 	fs.StringVar(&in.Board, "board", "", "board name")
 	fs.StringVar(&in.Version, "version", "", "release version")
@@ -531,19 +521,19 @@ func runSBOM(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&in.GoVersion, "go", runtime.Version(), "Go toolchain version the binaries are built with")
 	created := fs.String("created", "", "creation time, RFC 3339 (default: $SOURCE_DATE_EPOCH, else now)")
 	out := fs.String("out", "", "output file")
-	if err := parse(fs, args, "out"); err != nil {
+	if err := command.ParseFlags(fs, args, "out"); err != nil {
 		return err
 	}
 	switch {
 	case *fromManifest != "" && (in.Board != "" || in.Version != ""):
-		return fmt.Errorf("%w: give -manifest or -board and -version, not both", errUsage)
+		return fmt.Errorf("%w: give -manifest or -board and -version, not both", command.ErrUsage)
 	case *fromManifest != "":
 		keys, err := loadPubs(*pubs)
 		if err != nil {
 			return err
 		}
 		if len(keys) == 0 {
-			return fmt.Errorf("%w: -manifest needs -pub, the key to verify it with", errUsage)
+			return fmt.Errorf("%w: -manifest needs -pub, the key to verify it with", command.ErrUsage)
 		}
 		b, err := os.ReadFile(*fromManifest)
 		if err != nil {
@@ -555,13 +545,13 @@ func runSBOM(args []string, stdout, stderr io.Writer) error {
 		}
 		in.Board, in.Version = m.Board, m.Version
 	case in.Board == "" || in.Version == "":
-		return fmt.Errorf("%w: missing -board and -version (or -manifest)", errUsage)
+		return fmt.Errorf("%w: missing -board and -version (or -manifest)", command.ErrUsage)
 	}
 	switch {
 	case *created != "":
 		t, err := time.Parse(time.RFC3339, *created)
 		if err != nil {
-			return fmt.Errorf("%w: -created: %v", errUsage, err)
+			return fmt.Errorf("%w: -created: %v", command.ErrUsage, err)
 		}
 		in.Created = t
 	case os.Getenv("SOURCE_DATE_EPOCH") != "":
@@ -593,11 +583,10 @@ func runSBOM(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func runChunks(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("chunks", stderr)
+func runChunks(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	image := fs.String("image", "", "the slot image (rootfs.img)")
 	out := fs.String("out", "", "the chunk index to write (rootfs.chunks)")
-	if err := parse(fs, args, "image", "out"); err != nil {
+	if err := command.ParseFlags(fs, args, "image", "out"); err != nil {
 		return err
 	}
 	f, err := os.Open(*image)

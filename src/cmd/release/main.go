@@ -24,126 +24,38 @@
 package main
 
 import (
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
-	"strings"
 
-	"picket.dev/picket/src/base/version"
+	"picket.dev/picket/src/base/command"
 )
 
-// subcommand is one subcommand. run gets the arguments after the
-// subcommand's name; it returns errUsage (wrapped) for bad arguments.
-type subcommand struct {
-	name    string
-	summary string
-	run     func(args []string, stdout, stderr io.Writer) error
+// tool lists the subcommands, in the order the usage shows them; each
+// returns an error wrapping command.ErrUsage for bad arguments.
+func tool() command.Tool {
+	return command.Tool{Name: "release", Commands: []command.Subcommand{
+		{Name: "keygen", Summary: "create an ed25519 key pair (NAME.key, NAME.pub)", Run: runKeygen},
+		{Name: "init", Summary: "stage root version 1 and an empty targets in a new repository", Run: runInit},
+		{Name: "chunks", Summary: "write a slot image's chunk index (for delta downloads)", Run: runChunks},
+		{Name: "add-software", Summary: "add a board's software release to the staged targets", Run: runAddSoftware},
+		{Name: "add-signatures", Summary: "add a signature package to the staged targets", Run: runAddSignatures},
+		{Name: "sign", Summary: "add one holder's signature to staged root or targets", Run: runSign},
+		{Name: "status", Summary: "show how far staged root and targets are signed", Run: runStatus},
+		{Name: "snapshot", Summary: "publish what is staged and write a new snapshot", Run: runSnapshot},
+		{Name: "timestamp", Summary: "write a new timestamp over the newest snapshot", Run: runTimestamp},
+		{Name: "publish", Summary: "publish what is staged, then a new snapshot and timestamp", Run: runPublish},
+		{Name: "rotate-root", Summary: "stage the next root version with some roles' keys replaced", Run: runRotateRoot},
+		{Name: "verify", Summary: "run the box's client against the repository", Run: runVerify},
+		{Name: "sbom", Summary: "write a release's SPDX 2.3 SBOM from the build's inputs", Run: runSBOM},
+	}}
 }
-
-// commands lists the subcommands, in the order usage shows them.
-func commands() []subcommand {
-	return []subcommand{
-		{"keygen", "create an ed25519 key pair (NAME.key, NAME.pub)", runKeygen},
-		{"init", "stage root version 1 and an empty targets in a new repository", runInit},
-		{"chunks", "write a slot image's chunk index (for delta downloads)", runChunks},
-		{"add-software", "add a board's software release to the staged targets", runAddSoftware},
-		{"add-signatures", "add a signature package to the staged targets", runAddSignatures},
-		{"sign", "add one holder's signature to staged root or targets", runSign},
-		{"status", "show how far staged root and targets are signed", runStatus},
-		{"snapshot", "publish what is staged and write a new snapshot", runSnapshot},
-		{"timestamp", "write a new timestamp over the newest snapshot", runTimestamp},
-		{"publish", "publish what is staged, then a new snapshot and timestamp", runPublish},
-		{"rotate-root", "stage the next root version with some roles' keys replaced", runRotateRoot},
-		{"verify", "run the box's client against the repository", runVerify},
-		{"sbom", "write a release's SPDX 2.3 SBOM from the build's inputs", runSBOM},
-	}
-}
-
-// errUsage marks errors in how release was called (exit status 2).
-var errUsage = errors.New("usage")
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: release COMMAND [flags]    (release COMMAND -h for its flags)")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(w, "  -version print the version line")
-}
-
 // run runs release with args and returns the exit status: 0 done, 1
 // failed, 2 called wrongly.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		usage(stderr)
-		return 2
-	}
-	switch args[0] {
-	case "-version", "--version", "version":
-		if err := version.Get("release").Fprint(stdout); err != nil {
-			return 1
-		}
-		return 0
-	case "-h", "-help", "--help", "help":
-		usage(stdout)
-		return 0
-	}
-	for _, c := range commands() {
-		if c.name != args[0] {
-			continue
-		}
-		err := c.run(args[1:], stdout, stderr)
-		switch {
-		case err == nil:
-			return 0
-		case errors.Is(err, flag.ErrHelp):
-			return 0
-		case errors.Is(err, errUsage):
-			fmt.Fprintf(stderr, "release %s: %v\n", c.name, err)
-			return 2
-		default:
-			fmt.Fprintf(stderr, "release %s: %v\n", c.name, err)
-			return 1
-		}
-	}
-	fmt.Fprintf(stderr, "release: unknown command %q\n", args[0])
-	usage(stderr)
-	return 2
-}
-
-// newFlags returns a flag set for a subcommand that reports its errors
-// through the returned error rather than exiting.
-func newFlags(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("release "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
-// parse parses args and checks that every flag named in required is set
-// and nothing follows the flags.
-func parse(fs *flag.FlagSet, args []string, required ...string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q (all inputs are flags)", errUsage, fs.Arg(0))
-	}
-	var missing []string
-	for _, name := range required {
-		if fs.Lookup(name).Value.String() == "" {
-			missing = append(missing, "-"+name)
-		}
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("%w: missing %s", errUsage, strings.Join(missing, ", "))
-	}
-	return nil
+	return tool().Run(args, stdout, stderr)
 }
