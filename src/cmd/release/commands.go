@@ -44,31 +44,15 @@ func runKeygen(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	if !keyNameRE.MatchString(*name) {
 		return fmt.Errorf("%w: -name %q: letters, digits, - and _", command.ErrUsage, *name)
 	}
-	keyPath, pubPath := filepath.Join(*out, *name+".key"), filepath.Join(*out, *name+".pub")
-	for _, p := range []string{keyPath, pubPath} {
-		if _, err := os.Lstat(p); err == nil {
-			return fmt.Errorf("%s exists; refusing to overwrite a key (move it away first)", p)
-		}
-	}
-	pubPEM, privPEM, err := manifest.GenerateKey(rand.Reader)
+	k, err := manifest.WriteKeyPair(*out, *name, rand.Reader)
 	if err != nil {
 		return err
 	}
-	if err := manifest.WriteNewFile(keyPath, privPEM, 0o600); err != nil {
-		return err
-	}
-	if err := manifest.WriteNewFile(pubPath, pubPEM, 0o644); err != nil {
-		return err
-	}
-	pub, err := manifest.ParsePublicKey(pubPEM)
+	id, err := release.KeyID(k.Public)
 	if err != nil {
 		return err
 	}
-	id, err := release.KeyID(pub)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "wrote %s and %s (TUF key id %s); keep %s out of the repository\n", keyPath, pubPath, id, filepath.Base(keyPath))
+	fmt.Fprintf(stdout, "wrote %s and %s (TUF key id %s); keep %s out of the repository\n", k.KeyPath, k.PubPath, id, filepath.Base(k.KeyPath))
 	return nil
 }
 

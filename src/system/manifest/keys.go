@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"picket.dev/picket/src/base/atomicfile"
 )
@@ -120,6 +121,43 @@ func WriteNewFile(path string, data []byte, mode os.FileMode) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// KeyFiles is a key pair WriteKeyPair wrote.
+type KeyFiles struct {
+	// KeyPath and PubPath are the private key's file and the public key's.
+	KeyPath, PubPath string
+	// Public is the public key.
+	Public ed25519.PublicKey
+}
+
+// WriteKeyPair makes a key pair from rand and writes it into dir, which
+// must exist, as NAME.key (private, mode 0600) and NAME.pub (mode 0644):
+// the one way the host tools (imgtool, release) create a key. It never
+// replaces a key, and writes neither file when one of them exists: losing
+// a release key to a slip of the keyboard would orphan every box that
+// trusts it.
+func WriteKeyPair(dir, name string, rand io.Reader) (KeyFiles, error) {
+	f := KeyFiles{KeyPath: filepath.Join(dir, name+".key"), PubPath: filepath.Join(dir, name+".pub")}
+	for _, p := range []string{f.KeyPath, f.PubPath} {
+		if _, err := os.Lstat(p); err == nil {
+			return KeyFiles{}, fmt.Errorf("%s exists; refusing to overwrite a key (move it away first)", p)
+		}
+	}
+	pubPEM, privPEM, err := GenerateKey(rand)
+	if err != nil {
+		return KeyFiles{}, err
+	}
+	if err := WriteNewFile(f.KeyPath, privPEM, 0o600); err != nil {
+		return KeyFiles{}, err
+	}
+	if err := WriteNewFile(f.PubPath, pubPEM, 0o644); err != nil {
+		return KeyFiles{}, err
+	}
+	if f.Public, err = ParsePublicKey(pubPEM); err != nil {
+		return KeyFiles{}, err
+	}
+	return f, nil
 }
 
 // WriteFile replaces path with data atomically (atomicfile.Write).

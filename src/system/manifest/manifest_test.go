@@ -313,6 +313,60 @@ func TestKeyFiles(t *testing.T) {
 	}
 }
 
+// TestWriteKeyPair: both halves written with their modes and matching
+// each other; an existing key file, either half, stops it before a byte
+// is written.
+func TestWriteKeyPair(t *testing.T) {
+	dir := t.TempDir()
+	k, err := WriteKeyPair(dir, "root-1", rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.KeyPath != filepath.Join(dir, "root-1.key") || k.PubPath != filepath.Join(dir, "root-1.pub") {
+		t.Fatalf("paths %s, %s", k.KeyPath, k.PubPath)
+	}
+	for path, mode := range map[string]os.FileMode{k.KeyPath: 0o600, k.PubPath: 0o644} {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != mode {
+			t.Errorf("%s mode %v, want %v", path, st.Mode().Perm(), mode)
+		}
+	}
+	priv, err := LoadPrivateKey(k.KeyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := LoadPublicKey(k.PubPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pub.Equal(k.Public) || !priv.Public().(ed25519.PublicKey).Equal(k.Public) {
+		t.Fatal("the written halves do not match each other and the returned public key")
+	}
+	keyBefore, _ := os.ReadFile(k.KeyPath)
+	if _, err := WriteKeyPair(dir, "root-1", rand.Reader); err == nil || !strings.Contains(err.Error(), "refusing to overwrite") {
+		t.Fatalf("second WriteKeyPair = %v, want refusal", err)
+	}
+	if after, _ := os.ReadFile(k.KeyPath); !bytes.Equal(keyBefore, after) {
+		t.Fatal("the second WriteKeyPair changed the key")
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, "lone.pub"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WriteKeyPair(dir, "lone", rand.Reader); err == nil || !strings.Contains(err.Error(), "lone.pub exists") {
+		t.Fatalf("WriteKeyPair beside a lone public key = %v, want refusal", err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "lone.key")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("lone.key written though lone.pub was there: %v", err)
+	}
+	if _, err := WriteKeyPair(filepath.Join(dir, "missing"), "k", rand.Reader); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("WriteKeyPair into a missing directory = %v", err)
+	}
+}
+
 // ecdsaPublicPEM is a P-256 public key, to check keys other than ed25519
 // are refused.
 func ecdsaPublicPEM(t *testing.T) []byte {
