@@ -115,9 +115,7 @@ func parseDuration(s string) (time.Duration, error) {
 // expiryFlags adds the expiry flags of the roles named.
 type expiryFlags map[string]*string
 
-func addExpiry(fs interface {
-	String(name, value, usage string) *string
-}, roles ...string) expiryFlags {
+func addExpiry(fs *flag.FlagSet, roles ...string) expiryFlags {
 	e := expiryFlags{}
 	def := map[string]string{release.Root: "365d", release.Targets: "90d", release.Snapshot: "7d", release.Timestamp: "1d"}
 	for _, r := range roles {
@@ -128,23 +126,24 @@ func addExpiry(fs interface {
 
 func (e expiryFlags) get() (release.Expiry, error) {
 	var out release.Expiry
+	dst := byRole(&out.Root, &out.Targets, &out.Snapshot, &out.Timestamp)
 	for role, s := range e {
 		d, err := parseDuration(*s)
 		if err != nil {
 			return out, fmt.Errorf("-%s-expires: %w", role, err)
 		}
-		switch role {
-		case release.Root:
-			out.Root = d
-		case release.Targets:
-			out.Targets = d
-		case release.Snapshot:
-			out.Snapshot = d
-		case release.Timestamp:
-			out.Timestamp = d
-		}
+		*dst[role] = d
 	}
 	return out, nil
+}
+
+// allRoles are the top-level roles, in the order of their flags' checks.
+var allRoles = []string{release.Root, release.Targets, release.Snapshot, release.Timestamp}
+
+// byRole names the four fields of a per-role struct (release.Expiry,
+// release.Keys) by role.
+func byRole[T any](root, targets, snapshot, timestamp *T) map[string]*T {
+	return map[string]*T{release.Root: root, release.Targets: targets, release.Snapshot: snapshot, release.Timestamp: timestamp}
 }
 
 // roleKeyFlags are -ROLE-key and -ROLE-threshold.
@@ -153,12 +152,9 @@ type roleKeyFlags struct {
 	threshold map[string]*int
 }
 
-func addRoleKeys(fs interface {
-	String(name, value, usage string) *string
-	Int(name string, value int, usage string) *int
-}) roleKeyFlags {
+func addRoleKeys(fs *flag.FlagSet) roleKeyFlags {
 	f := roleKeyFlags{keys: map[string]*string{}, threshold: map[string]*int{}}
-	for _, r := range []string{release.Root, release.Targets, release.Snapshot, release.Timestamp} {
+	for _, r := range allRoles {
 		what := "public key files (PEM), comma-separated"
 		if r == release.Targets {
 			what += " (the release key of imgtool keygen)"
@@ -171,50 +167,107 @@ func addRoleKeys(fs interface {
 
 func (f roleKeyFlags) get() (release.Keys, error) {
 	var k release.Keys
-	for _, r := range []string{release.Root, release.Targets, release.Snapshot, release.Timestamp} {
+	dst := byRole(&k.Root, &k.Targets, &k.Snapshot, &k.Timestamp)
+	for _, r := range allRoles {
 		pubs, err := loadPubs(*f.keys[r])
 		if err != nil {
 			return k, err
 		}
-		rk := release.RoleKeys{Keys: pubs, Threshold: *f.threshold[r]}
-		switch r {
-		case release.Root:
-			k.Root = rk
-		case release.Targets:
-			k.Targets = rk
-		case release.Snapshot:
-			k.Snapshot = rk
-		case release.Timestamp:
-			k.Timestamp = rk
-		}
+		*dst[r] = release.RoleKeys{Keys: pubs, Threshold: *f.threshold[r]}
 	}
 	return k, nil
 }
 
+// repoFlags are the flags every command on a repository has: -repo, the
+// expiry of the roles whose metadata it writes, and the private keys it
+// signs with, if any.
+type repoFlags struct {
+	fs    *flag.FlagSet
+	dir   *string
+	exp   expiryFlags
+	privs []string // names of private key flags, in the order they are loaded
+}
+
+func addRepo(fs *flag.FlagSet, what string, roles ...string) *repoFlags {
+	return &repoFlags{fs: fs, dir: fs.String("repo", "", what), exp: addExpiry(fs, roles...)}
+}
+
+// addPrivs adds a required flag of role's private key files,
+// comma-separated, which parse loads.
+func (f *repoFlags) addPrivs(name, role string) {
+	f.fs.String(name, "", role+" private key(s), comma-separated")
+	f.privs = append(f.privs, name)
+}
+
+// repoArgs is what a repository command's flags give.
+type repoArgs struct {
+	repo release.Repo
+	exp  release.Expiry
+	keys map[string][]ed25519.PrivateKey // by flag name (addPrivs)
+}
+
+// parse parses the command's flags, -repo, the private keys' flags and
+// the others in required being required, then reads the expiries and
+// loads the private keys.
+func (f *repoFlags) parse(args []string, required ...string) (repoArgs, error) {
+	required = append(append([]string{"repo"}, f.privs...), required...)
+	if err := command.ParseFlags(f.fs, args, required...); err != nil {
+		return repoArgs{}, err
+	}
+	a := repoArgs{repo: release.Repo{Dir: *f.dir}, keys: map[string][]ed25519.PrivateKey{}}
+	var err error
+	if a.exp, err = f.exp.get(); err != nil {
+		return repoArgs{}, err
+	}
+	for _, name := range f.privs {
+		if a.keys[name], err = loadPrivs(f.fs.Lookup(name).Value.String()); err != nil {
+			return repoArgs{}, err
+		}
+	}
+	return a, nil
+}
+
+// printStaged reports targets added to the staged targets, which then
+// need the targets key's signature.
+func printStaged(stdout io.Writer, infos ...tuf.Info) {
+	for _, i := range infos {
+		fmt.Fprintf(stdout, "staged %s (%d bytes, sha256 %s)\n", i.Path, i.Length, i.SHA256Hex())
+	}
+	fmt.Fprintln(stdout, "the staged targets need the targets (release) key's signature: release sign -role targets")
+}
+
+// printStatus reports how far each staged role is signed.
+func printStatus(stdout io.Writer, r release.Repo) ([]release.SignStatus, error) {
+	sts, err := r.Status()
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range sts {
+		fmt.Fprintf(stdout, "staged %s\n", st)
+	}
+	return sts, nil
+}
+
 func runInit(fs *flag.FlagSet, args []string, stdout io.Writer) error {
-	repo := fs.String("repo", "", "repository directory (created)")
+	rf := addRepo(fs, "repository directory (created)", release.Root, release.Targets)
 	keys := addRoleKeys(fs)
-	exp := addExpiry(fs, release.Root, release.Targets)
-	if err := command.ParseFlags(fs, args, "repo", "root-key", "targets-key", "snapshot-key", "timestamp-key"); err != nil {
+	a, err := rf.parse(args, "root-key", "targets-key", "snapshot-key", "timestamp-key")
+	if err != nil {
 		return err
 	}
 	k, err := keys.get()
 	if err != nil {
 		return err
 	}
-	e, err := exp.get()
-	if err != nil {
+	if err := a.repo.Init(k, a.exp, now()); err != nil {
 		return err
 	}
-	if err := (release.Repo{Dir: *repo}).Init(k, e, now()); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "staged root version 1 and targets version 1 in %s: sign both (release sign -role root / -role targets), then release publish\n", *repo)
+	fmt.Fprintf(stdout, "staged root version 1 and targets version 1 in %s: sign both (release sign -role root / -role targets), then release publish\n", a.repo.Dir)
 	return nil
 }
 
 func runAddSoftware(fs *flag.FlagSet, args []string, stdout io.Writer) error {
-	repo := fs.String("repo", "", "repository directory")
+	rf := addRepo(fs, "repository directory", release.Targets)
 	var sw release.Software
 	fs.StringVar(&sw.Board, "board", "", "board name (default: the signed manifest's)")
 	fs.StringVar(&sw.Version, "version", "", "release version (default: the signed manifest's)")
@@ -222,60 +275,49 @@ func runAddSoftware(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	fs.StringVar(&sw.Manifest, "manifest", "", "the image's signed manifest (imgtool sign)")
 	fs.StringVar(&sw.Chunks, "chunks", "", "the image's chunk index")
 	fs.StringVar(&sw.SBOM, "sbom", "", "the release's SBOM (release sbom)")
-	exp := addExpiry(fs, release.Targets)
-	if err := command.ParseFlags(fs, args, "repo", "image", "manifest", "chunks", "sbom"); err != nil {
+	a, err := rf.parse(args, "image", "manifest", "chunks", "sbom")
+	if err != nil {
 		return err
 	}
 	if (sw.Board == "") != (sw.Version == "") {
 		return fmt.Errorf("%w: give both -board and -version, or neither (then the signed manifest's are used)", command.ErrUsage)
 	}
-	e, err := exp.get()
+	infos, err := a.repo.AddSoftware(sw, a.exp, now())
 	if err != nil {
 		return err
 	}
-	infos, err := (release.Repo{Dir: *repo}).AddSoftware(sw, e, now())
-	if err != nil {
-		return err
-	}
-	for _, i := range infos {
-		fmt.Fprintf(stdout, "staged %s (%d bytes, sha256 %s)\n", i.Path, i.Length, i.SHA256Hex())
-	}
-	fmt.Fprintln(stdout, "the staged targets need the targets (release) key's signature: release sign -role targets")
+	printStaged(stdout, infos...)
 	return nil
 }
 
 func runAddSignatures(fs *flag.FlagSet, args []string, stdout io.Writer) error {
-	repo := fs.String("repo", "", "repository directory")
+	rf := addRepo(fs, "repository directory", release.Targets)
 	pkg := fs.String("pkg", "", "signature package (imgtool sigpack)")
-	exp := addExpiry(fs, release.Targets)
-	if err := command.ParseFlags(fs, args, "repo", "pkg"); err != nil {
-		return err
-	}
-	e, err := exp.get()
+	a, err := rf.parse(args, "pkg")
 	if err != nil {
 		return err
 	}
-	i, err := (release.Repo{Dir: *repo}).AddSignatures(*pkg, e, now())
+	i, err := a.repo.AddSignatures(*pkg, a.exp, now())
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "staged %s (%d bytes, sha256 %s)\n", i.Path, i.Length, i.SHA256Hex())
-	fmt.Fprintln(stdout, "the staged targets need the targets (release) key's signature: release sign -role targets")
+	printStaged(stdout, i)
 	return nil
 }
 
 func runSign(fs *flag.FlagSet, args []string, stdout io.Writer) error {
-	repo := fs.String("repo", "", "repository directory")
+	rf := addRepo(fs, "repository directory")
 	role := fs.String("role", "", "root or targets")
 	key := fs.String("key", "", "the holder's private key (PEM)")
-	if err := command.ParseFlags(fs, args, "repo", "role", "key"); err != nil {
+	a, err := rf.parse(args, "role", "key")
+	if err != nil {
 		return err
 	}
 	k, err := manifest.LoadPrivateKey(*key)
 	if err != nil {
 		return err
 	}
-	st, err := (release.Repo{Dir: *repo}).Sign(*role, k)
+	st, err := a.repo.Sign(*role, k)
 	if err != nil {
 		return err
 	}
@@ -284,44 +326,28 @@ func runSign(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 }
 
 func runStatus(fs *flag.FlagSet, args []string, stdout io.Writer) error {
-	repo := fs.String("repo", "", "repository directory")
-	if err := command.ParseFlags(fs, args, "repo"); err != nil {
-		return err
-	}
-	r := release.Repo{Dir: *repo}
-	sts, err := r.Status()
+	a, err := addRepo(fs, "repository directory").parse(args)
 	if err != nil {
 		return err
 	}
-	if len(sts) == 0 {
+	sts, err := printStatus(stdout, a.repo)
+	if err == nil && len(sts) == 0 {
 		fmt.Fprintln(stdout, "nothing staged")
 	}
-	for _, st := range sts {
-		fmt.Fprintf(stdout, "staged %s\n", st)
-	}
-	return nil
+	return err
 }
 
 func runSnapshot(fs *flag.FlagSet, args []string, stdout io.Writer) error {
-	repo := fs.String("repo", "", "repository directory")
-	key := fs.String("key", "", "snapshot private key(s), comma-separated")
-	exp := addExpiry(fs, release.Snapshot)
-	if err := command.ParseFlags(fs, args, "repo", "key"); err != nil {
-		return err
-	}
-	keys, err := loadPrivs(*key)
+	rf := addRepo(fs, "repository directory", release.Snapshot)
+	rf.addPrivs("key", release.Snapshot)
+	a, err := rf.parse(args)
 	if err != nil {
 		return err
 	}
-	e, err := exp.get()
-	if err != nil {
+	if err := a.repo.Promote(); err != nil {
 		return err
 	}
-	r := release.Repo{Dir: *repo}
-	if err := r.Promote(); err != nil {
-		return err
-	}
-	v, err := r.WriteSnapshot(keys, e, now())
+	v, err := a.repo.WriteSnapshot(a.keys["key"], a.exp, now())
 	if err != nil {
 		return err
 	}
@@ -330,21 +356,13 @@ func runSnapshot(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 }
 
 func runTimestamp(fs *flag.FlagSet, args []string, stdout io.Writer) error {
-	repo := fs.String("repo", "", "repository directory")
-	key := fs.String("key", "", "timestamp private key(s), comma-separated")
-	exp := addExpiry(fs, release.Timestamp)
-	if err := command.ParseFlags(fs, args, "repo", "key"); err != nil {
-		return err
-	}
-	keys, err := loadPrivs(*key)
+	rf := addRepo(fs, "repository directory", release.Timestamp)
+	rf.addPrivs("key", release.Timestamp)
+	a, err := rf.parse(args)
 	if err != nil {
 		return err
 	}
-	e, err := exp.get()
-	if err != nil {
-		return err
-	}
-	v, err := (release.Repo{Dir: *repo}).WriteTimestamp(keys, e, now())
+	v, err := a.repo.WriteTimestamp(a.keys["key"], a.exp, now())
 	if err != nil {
 		return err
 	}
@@ -353,26 +371,14 @@ func runTimestamp(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 }
 
 func runPublish(fs *flag.FlagSet, args []string, stdout io.Writer) error {
-	repo := fs.String("repo", "", "repository directory")
-	skey := fs.String("snapshot-key", "", "snapshot private key(s), comma-separated")
-	tkey := fs.String("timestamp-key", "", "timestamp private key(s), comma-separated")
-	exp := addExpiry(fs, release.Snapshot, release.Timestamp)
-	if err := command.ParseFlags(fs, args, "repo", "snapshot-key", "timestamp-key"); err != nil {
-		return err
-	}
-	sk, err := loadPrivs(*skey)
+	rf := addRepo(fs, "repository directory", release.Snapshot, release.Timestamp)
+	rf.addPrivs("snapshot-key", release.Snapshot)
+	rf.addPrivs("timestamp-key", release.Timestamp)
+	a, err := rf.parse(args)
 	if err != nil {
 		return err
 	}
-	tk, err := loadPrivs(*tkey)
-	if err != nil {
-		return err
-	}
-	e, err := exp.get()
-	if err != nil {
-		return err
-	}
-	p, err := (release.Repo{Dir: *repo}).Publish(sk, tk, e, now())
+	p, err := a.repo.Publish(a.keys["snapshot-key"], a.keys["timestamp-key"], a.exp, now())
 	if err != nil {
 		return err
 	}
@@ -381,30 +387,21 @@ func runPublish(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 }
 
 func runRotateRoot(fs *flag.FlagSet, args []string, stdout io.Writer) error {
-	repo := fs.String("repo", "", "repository directory")
+	rf := addRepo(fs, "repository directory", release.Root, release.Targets)
 	keys := addRoleKeys(fs)
-	exp := addExpiry(fs, release.Root, release.Targets)
-	if err := command.ParseFlags(fs, args, "repo"); err != nil {
+	a, err := rf.parse(args)
+	if err != nil {
 		return err
 	}
 	k, err := keys.get()
 	if err != nil {
 		return err
 	}
-	e, err := exp.get()
-	if err != nil {
+	if err := a.repo.RotateRoot(k, a.exp, now()); err != nil {
 		return err
 	}
-	r := release.Repo{Dir: *repo}
-	if err := r.RotateRoot(k, e, now()); err != nil {
+	if _, err := printStatus(stdout, a.repo); err != nil {
 		return err
-	}
-	sts, err := r.Status()
-	if err != nil {
-		return err
-	}
-	for _, st := range sts {
-		fmt.Fprintf(stdout, "staged %s\n", st)
 	}
 	fmt.Fprintln(stdout, "sign the new root with the previous root's threshold and the new one's, then release publish")
 	return nil
