@@ -74,6 +74,62 @@ func throwawayTLS(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
 }
 
+// password is the manager alice's.
+const password = "correct horse battery"
+
+// platform is platformd's core on a store under a test's directory,
+// served over TLS on 127.0.0.1 with a throwaway certificate, with the
+// manager alice of account acme.
+type platform struct {
+	st   *store.Bolt
+	srv  *server.Server
+	addr string // 127.0.0.1:port
+	base string // https://addr
+	pool *x509.CertPool
+}
+
+// startPlatform starts a platform with its data in dir/data; setup, if
+// given, runs on the server before anything else (UseRepository, say).
+func startPlatform(t *testing.T, dir string, setup func(s *server.Server, log *slog.Logger)) *platform {
+	t.Helper()
+	st, err := server.OpenStore(filepath.Join(dir, "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	p := server.New(st, time.Now, log)
+	t.Cleanup(func() { p.Close() })
+	if setup != nil {
+		setup(p, log)
+	}
+	if err := server.CreateUser(st, server.NewUser{Name: "alice", Role: store.RoleManager, Account: "acme", Password: password}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	cert, pool := throwawayTLS(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: p.Handler(), TLSConfig: server.TLSConfig(cert), ReadHeaderTimeout: 10 * time.Second}
+	go hs.ServeTLS(ln, "", "")
+	t.Cleanup(func() { hs.Close() })
+	addr := ln.Addr().String()
+	return &platform{st: st, srv: p, addr: addr, base: "https://" + addr, pool: pool}
+}
+
+// newBox is a box with a key of its own that talks to the platform.
+func (pf *platform) newBox() *box {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	return &box{key: key, base: pf.base, client: pf.client()}
+}
+
+// client is an HTTP client that trusts the platform's certificate.
+func (pf *platform) client() *http.Client {
+	return &http.Client{Timeout: 30 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pf.pool, MinVersion: tls.VersionTLS13}}}
+}
+
 // box is the simulated box: it signs its polls with its own key.
 type box struct {
 	key    ed25519.PrivateKey
@@ -112,31 +168,10 @@ func TestActivateAndConfigureInBrowser(t *testing.T) {
 		t.Fatalf("this test needs Debian's chromium at %s (apt-get install chromium): %v", chromium, err)
 	}
 	dir := t.TempDir()
-	st, err := server.OpenStore(filepath.Join(dir, "data"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	p := server.New(st, time.Now, log)
-	t.Cleanup(func() { p.Close() })
-	const password = "correct horse battery"
-	if err := server.CreateUser(st, server.NewUser{Name: "alice", Role: store.RoleManager, Account: "acme", Password: password}, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	cert, pool := throwawayTLS(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &http.Server{Handler: p.Handler(), TLSConfig: server.TLSConfig(cert), ReadHeaderTimeout: 10 * time.Second}
-	go hs.ServeTLS(ln, "", "")
-	t.Cleanup(func() { hs.Close() })
-	base := "https://" + ln.Addr().String()
-
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	bx := &box{key: key, base: base, client: &http.Client{Timeout: 30 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13}}}}
+	pf := startPlatform(t, dir, nil)
+	base := pf.base
+	bx := pf.newBox()
+	key := bx.key
 	first := bx.poll(t, platformapi.PollRequest{Board: "virtual", Versions: platformapi.Versions{Scanner: "0.1.0", Signatures: "2026.11.27"},
 		LANv4: []string{"10.0.0.5/24"}, Capacity: platformapi.Capacity{CPUs: 2, MemoryMB: 1024, MaxScans: 1}})
 	if first.State != platformapi.StateUnactivated {

@@ -5,13 +5,11 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,31 +56,10 @@ func TestRolloutInBrowser(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	st, err := server.OpenStore(filepath.Join(dir, "data"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	p := server.New(st, time.Now, log)
-	t.Cleanup(func() { p.Close() })
-	p.UseRepository(releases.New(repoDir, time.Now, log))
-	const password = "correct horse battery"
-	if err := server.CreateUser(st, server.NewUser{Name: "alice", Role: store.RoleManager, Account: "acme", Password: password}, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	cert, pool := throwawayTLS(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &http.Server{Handler: p.Handler(), TLSConfig: server.TLSConfig(cert), ReadHeaderTimeout: 10 * time.Second}
-	go hs.ServeTLS(ln, "", "")
-	t.Cleanup(func() { hs.Close() })
-	addr := ln.Addr().String()
-	base := "https://" + addr
-	client := &http.Client{Timeout: 30 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13}}}
+	pf := startPlatform(t, dir, func(p *server.Server, log *slog.Logger) {
+		p.UseRepository(releases.New(repoDir, time.Now, log))
+	})
+	addr, base, pool, client := pf.addr, pf.base, pf.pool, pf.client()
 
 	// The boxes: keys drawn until both halves of the 50% stage have
 	// three boxes on 1.1.0 (so the test does not hang on chance), and

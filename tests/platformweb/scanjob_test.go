@@ -4,17 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/tls"
 	"encoding/csv"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +17,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"picket.dev/picket/src/link/platformapi"
-	"picket.dev/picket/src/platform/server"
 	"picket.dev/picket/src/platform/store"
 	"picket.dev/picket/src/scan/result"
 )
@@ -75,31 +69,10 @@ func newScanBench(t *testing.T) *scanBench {
 		t.Fatalf("this test needs Debian's chromium at %s (apt-get install chromium): %v", chromium, err)
 	}
 	dir := t.TempDir()
-	st, err := server.OpenStore(filepath.Join(dir, "data"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	p := server.New(st, time.Now, log)
-	t.Cleanup(func() { p.Close() })
-	const password = "correct horse battery"
-	if err := server.CreateUser(st, server.NewUser{Name: "alice", Role: store.RoleManager, Account: "acme", Password: password}, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	cert, pool := throwawayTLS(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &http.Server{Handler: p.Handler(), TLSConfig: server.TLSConfig(cert), ReadHeaderTimeout: 10 * time.Second}
-	go hs.ServeTLS(ln, "", "")
-	t.Cleanup(func() { hs.Close() })
-	base := "https://" + ln.Addr().String()
-
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	bx := &box{key: key, base: base, client: &http.Client{Timeout: 30 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13}}}}
+	pf := startPlatform(t, dir, nil)
+	base := pf.base
+	bx := pf.newBox()
+	key := bx.key
 	bx.poll(t, boxPoll)
 	code := platformapi.ActivationCode(key.Public().(ed25519.PublicKey))
 
