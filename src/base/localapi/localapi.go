@@ -39,8 +39,17 @@ type ErrorBody struct {
 }
 
 // Listen creates the unix socket at path with SocketMode, replacing a
-// stale socket a previous run left (one no server answers on).
-func Listen(path string) (*net.UnixListener, error) {
+// stale socket a previous run left (one no server answers on). Its errors
+// start with name, the API's, as a Client's do.
+func Listen(name, path string) (*net.UnixListener, error) {
+	l, err := listen(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return l, nil
+}
+
+func listen(path string) (*net.UnixListener, error) {
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode()&fs.ModeSocket == 0 {
 			return nil, fmt.Errorf("listen %s: exists and is not a socket", path)

@@ -30,7 +30,7 @@ func TestListenServeCall(t *testing.T) {
 	}
 	stale.SetUnlinkOnClose(false)
 	stale.Close()
-	ln, err := localapi.Listen(path)
+	ln, err := localapi.Listen("xapi", path)
 	if err != nil {
 		t.Fatalf("over a stale socket: %v", err)
 	}
@@ -59,13 +59,15 @@ func TestListenServeCall(t *testing.T) {
 	if !errors.As(err, &se) || se.Status != http.StatusForbidden || !strings.Contains(err.Error(), "xapi: /v1/y: HTTP 403: only 4242") {
 		t.Fatalf("POST as a uid outside the route's set: %v", err)
 	}
-	if _, err := localapi.Listen(path); err == nil || !strings.Contains(err.Error(), "another server answers") {
+	if _, err := localapi.Listen("xapi", path); err == nil || !strings.Contains(err.Error(), "another server answers") {
 		t.Fatalf("second Listen: %v", err)
+	} else if want := "xapi: listen " + path + ": "; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("second Listen: %q, want it to start with the API's name and the path, %q", err, want)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "file"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := localapi.Listen(filepath.Join(dir, "file")); err == nil || !strings.Contains(err.Error(), "not a socket") {
+	if _, err := localapi.Listen("xapi", filepath.Join(dir, "file")); err == nil || !strings.Contains(err.Error(), "not a socket") {
 		t.Fatalf("Listen over a file: %v", err)
 	}
 	cancel()

@@ -168,10 +168,4 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 
 // Listen creates the unix socket at path with SocketMode, replacing a
 // stale socket a previous run left (one no server answers on).
-func Listen(path string) (*net.UnixListener, error) {
-	l, err := localapi.Listen(path)
-	if err != nil {
-		return nil, fmt.Errorf("scanapi: %w", err)
-	}
-	return l, nil
-}
+func Listen(path string) (*net.UnixListener, error) { return localapi.Listen("scanapi", path) }

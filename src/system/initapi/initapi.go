@@ -157,13 +157,7 @@ func done(w http.ResponseWriter, err error) {
 func (s *Server) Serve(ctx context.Context, l net.Listener) error { return s.ls.Serve(ctx, l) }
 
 // Listen creates init.sock at path (mode 0660, a stale socket replaced).
-func Listen(path string) (*net.UnixListener, error) {
-	l, err := localapi.Listen(path)
-	if err != nil {
-		return nil, fmt.Errorf("initapi: %w", err)
-	}
-	return l, nil
-}
+func Listen(path string) (*net.UnixListener, error) { return localapi.Listen("initapi", path) }
 
 // Client calls init's API; it implements Init. A refusal (HTTP 409)
 // wraps ErrRefused.

@@ -87,13 +87,7 @@ func NewServer(u Updater, log *slog.Logger, a Access) *Server {
 func (s *Server) Serve(ctx context.Context, l net.Listener) error { return s.ls.Serve(ctx, l) }
 
 // Listen creates updater.sock at path (mode 0660, a stale socket replaced).
-func Listen(path string) (*net.UnixListener, error) {
-	l, err := localapi.Listen(path)
-	if err != nil {
-		return nil, fmt.Errorf("updateapi: %w", err)
-	}
-	return l, nil
-}
+func Listen(path string) (*net.UnixListener, error) { return localapi.Listen("updateapi", path) }
 
 func (l Link) check() error {
 	if len(l.Updates) > platformapi.MaxUpdates {
