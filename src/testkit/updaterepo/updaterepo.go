@@ -5,9 +5,9 @@
 // loopback at the platform's paths the way platformd serves it, with a
 // hook between the box and the files for a broken network or an attacker,
 // and a count of the bytes each request was sent. The updater's core tests
-// and the updaterd SIGKILL suite share it; package tufrepo is the
-// platform side's (unsigned shapes), tuf's own attack bench forges
-// metadata and stays in its tests.
+// and the updaterd SIGKILL suite share it, and tuf's attack bench builds
+// on it (forging metadata as an attacker holding keys would stays in its
+// tests); package tufrepo is the platform side's (unsigned shapes).
 package updaterepo
 
 import (
@@ -55,7 +55,8 @@ type Repo struct {
 	served map[string]int64 // URL path -> body bytes sent
 }
 
-func genKey(t testing.TB) ed25519.PrivateKey {
+// GenKey is a new ed25519 key.
+func GenKey(t testing.TB) ed25519.PrivateKey {
 	t.Helper()
 	_, k, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -64,7 +65,8 @@ func genKey(t testing.TB) ed25519.PrivateKey {
 	return k
 }
 
-func pubs(ks ...ed25519.PrivateKey) []ed25519.PublicKey {
+// Pubs are the public halves of ks.
+func Pubs(ks ...ed25519.PrivateKey) []ed25519.PublicKey {
 	var out []ed25519.PublicKey
 	for _, k := range ks {
 		out = append(out, k.Public().(ed25519.PublicKey))
@@ -75,25 +77,40 @@ func pubs(ks ...ed25519.PrivateKey) []ed25519.PublicKey {
 // New publishes root 1 (root 2 of 3 keys, one key each for targets,
 // snapshot and timestamp) with no targets, signed at now, and serves it
 // over TLS on 127.0.0.1 until the test ends.
-func New(t testing.TB, now time.Time) *Repo {
+func New(t testing.TB, now time.Time) *Repo { return NewWith(t, now, Options{}) }
+
+// Options change the repository New publishes.
+type Options struct {
+	// TargetsKeys is how many keys the targets role has (0: one), of
+	// which TargetsThreshold (0: one) must sign; the first
+	// TargetsThreshold sign targets version 1, all of them later ones.
+	TargetsKeys, TargetsThreshold int
+}
+
+// NewWith is New with the roles o describes.
+func NewWith(t testing.TB, now time.Time, o Options) *Repo {
 	t.Helper()
+	o.TargetsKeys, o.TargetsThreshold = max(o.TargetsKeys, 1), max(o.TargetsThreshold, 1)
 	r := &Repo{t: t, Now: now, Repo: release.Repo{Dir: t.TempDir()}, Keys: map[string][]ed25519.PrivateKey{}, served: map[string]int64{}}
-	r.Keys[release.Root] = []ed25519.PrivateKey{genKey(t), genKey(t), genKey(t)}
-	for _, role := range []string{release.Targets, release.Snapshot, release.Timestamp} {
-		r.Keys[role] = []ed25519.PrivateKey{genKey(t)}
+	r.Keys[release.Root] = []ed25519.PrivateKey{GenKey(t), GenKey(t), GenKey(t)}
+	for range o.TargetsKeys {
+		r.Keys[release.Targets] = append(r.Keys[release.Targets], GenKey(t))
+	}
+	for _, role := range []string{release.Snapshot, release.Timestamp} {
+		r.Keys[role] = []ed25519.PrivateKey{GenKey(t)}
 	}
 	err := r.Repo.Init(release.Keys{
-		Root:      release.RoleKeys{Keys: pubs(r.Keys[release.Root]...), Threshold: 2},
-		Targets:   release.RoleKeys{Keys: pubs(r.Keys[release.Targets]...), Threshold: 1},
-		Snapshot:  release.RoleKeys{Keys: pubs(r.Keys[release.Snapshot]...), Threshold: 1},
-		Timestamp: release.RoleKeys{Keys: pubs(r.Keys[release.Timestamp]...), Threshold: 1},
+		Root:      release.RoleKeys{Keys: Pubs(r.Keys[release.Root]...), Threshold: 2},
+		Targets:   release.RoleKeys{Keys: Pubs(r.Keys[release.Targets]...), Threshold: o.TargetsThreshold},
+		Snapshot:  release.RoleKeys{Keys: Pubs(r.Keys[release.Snapshot]...), Threshold: 1},
+		Timestamp: release.RoleKeys{Keys: Pubs(r.Keys[release.Timestamp]...), Threshold: 1},
 	}, release.Expiry{}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.sign(release.Root, r.Keys[release.Root][:2]...)
-	r.sign(release.Targets, r.Keys[release.Targets]...)
-	r.publish()
+	r.Sign(release.Root, r.Keys[release.Root][:2]...)
+	r.Sign(release.Targets, r.Keys[release.Targets][:o.TargetsThreshold]...)
+	r.Publish()
 
 	files := func(prefix, dir string) http.Handler {
 		return http.StripPrefix(prefix, http.FileServer(http.Dir(filepath.Join(r.Repo.Dir, dir))))
@@ -148,7 +165,8 @@ func (c *countingWriter) Flush() {
 	}
 }
 
-func (r *Repo) sign(role string, keys ...ed25519.PrivateKey) {
+// Sign adds keys' signatures to the staged role (release.Repo.Sign).
+func (r *Repo) Sign(role string, keys ...ed25519.PrivateKey) {
 	r.t.Helper()
 	for _, k := range keys {
 		if _, err := r.Repo.Sign(role, k); err != nil {
@@ -157,11 +175,15 @@ func (r *Repo) sign(role string, keys ...ed25519.PrivateKey) {
 	}
 }
 
-func (r *Repo) publish() {
+// Publish publishes what is staged with a new snapshot and timestamp
+// signed by the keys in Keys, at Now.
+func (r *Repo) Publish() release.Published {
 	r.t.Helper()
-	if _, err := r.Repo.Publish(r.Keys[release.Snapshot], r.Keys[release.Timestamp], release.Expiry{}, r.Now); err != nil {
+	p, err := r.Repo.Publish(r.Keys[release.Snapshot], r.Keys[release.Timestamp], release.Expiry{}, r.Now)
+	if err != nil {
 		r.t.Fatal(err)
 	}
+	return p
 }
 
 // ReleaseKey is the targets role's key, the release key.
@@ -304,8 +326,8 @@ func (r *Repo) AddSoftware(board, version string, img []byte) Release {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	r.sign(release.Targets, r.Keys[release.Targets]...)
-	r.publish()
+	r.Sign(release.Targets, r.Keys[release.Targets]...)
+	r.Publish()
 	return rel
 }
 
@@ -320,8 +342,8 @@ func (r *Repo) AddSignatures(version string, payload []byte) []byte {
 	if _, err := r.Repo.AddSignatures(r.writeTemp(r.t.TempDir(), tuf.FileSignatures, pkg), release.Expiry{}, r.Now); err != nil {
 		r.t.Fatal(err)
 	}
-	r.sign(release.Targets, r.Keys[release.Targets]...)
-	r.publish()
+	r.Sign(release.Targets, r.Keys[release.Targets]...)
+	r.Publish()
 	return pkg
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
+	"picket.dev/picket/src/testkit/updaterepo"
 	"picket.dev/picket/src/update/release"
 	"picket.dev/picket/src/update/tuf"
 )
@@ -95,7 +96,7 @@ func attacks() []attack {
 				t.Fatal(err)
 			}
 			evil := img(int(info.Length), 99)
-			b.serveBytes(strings.TrimPrefix(c.TargetURL(info), b.srv.URL), evil)
+			b.serveBytes(strings.TrimPrefix(c.TargetURL(info), b.Srv.URL), evil)
 			h := sha256.New()
 			n, err := c.Downloader().Fetch(context.Background(), c.TargetURL(info), 0, info.Length, h)
 			if err != nil || n != info.Length {
@@ -111,7 +112,7 @@ func attacks() []attack {
 			}
 			evilManifest := b.file("targets", "software", "virtual", "1.0.0", mi.SHA256Hex()+".rootfs.manifest")
 			evilManifest[len(evilManifest)/2] ^= 1
-			b.serveBytes(strings.TrimPrefix(c.TargetURL(mi), b.srv.URL), evilManifest)
+			b.serveBytes(strings.TrimPrefix(c.TargetURL(mi), b.Srv.URL), evilManifest)
 			_, err = c.ReadTarget(context.Background(), mi)
 			return "image: written bytes' SHA-256 differs from the signed one; manifest: " + expect(t, err, tuf.ErrHashMismatch)
 		}},
@@ -124,7 +125,7 @@ func attacks() []attack {
 					s := sha256Of([]byte("evil"))
 					tf.Hashes["sha256"] = s[:]
 				}
-			}, genKey(t))
+			}, updaterepo.GenKey(t))
 			// Keep the legit signatures: only the signed content changed.
 			var legit, forged metadata.Metadata[metadata.TargetsType]
 			if _, err := legit.FromBytes(raw); err != nil {
@@ -166,7 +167,7 @@ func attacks() []attack {
 			ts := forge(t, b.file(release.MetadataDir, "timestamp.json"), func(m *metadata.Metadata[metadata.TimestampType]) {
 				m.Signed.Version++
 				m.Signed.Meta["snapshot.json"] = metaFileOf(1, snap1)
-			}, b.keys[release.Timestamp]...)
+			}, b.Keys[release.Timestamp]...)
 			b.serveBytes(b.metaPath("timestamp.json"), ts)
 			return expect(t, b.refresh(c), errBadVersion)
 		}},
@@ -178,7 +179,7 @@ func attacks() []attack {
 			}
 			// Two days on, the repository's day-long timestamp is what the
 			// attacker keeps serving.
-			err := c.Refresh(context.Background(), b.now.Add(48*time.Hour))
+			err := c.Refresh(context.Background(), b.Now.Add(48*time.Hour))
 			out := expect(t, err, errExpired)
 			// A box with no trusted time does not check at all.
 			out += "; zero time: " + expect(t, c.Refresh(context.Background(), time.Time{}), tuf.ErrNoTrustedTime)
@@ -211,7 +212,7 @@ func attacks() []attack {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b.serve(strings.TrimPrefix(c.TargetURL(info), b.srv.URL), endless)
+			b.serve(strings.TrimPrefix(c.TargetURL(info), b.Srv.URL), endless)
 			var w countWriter
 			n, err := c.Downloader().Fetch(context.Background(), c.TargetURL(info), 0, info.Length, &w)
 			if n > info.Length || int64(w) > info.Length {
@@ -223,7 +224,7 @@ func attacks() []attack {
 			b := newBench(t, 1, 1)
 			ts := forge(t, b.file(release.MetadataDir, "timestamp.json"), func(m *metadata.Metadata[metadata.TimestampType]) {
 				m.Signed.Version++
-			}, genKey(t))
+			}, updaterepo.GenKey(t))
 			b.serveBytes(b.metaPath("timestamp.json"), ts)
 			c, _ := b.client(tuf.Limits{})
 			return expect(t, b.refresh(c), errUnsigned)
@@ -231,7 +232,7 @@ func attacks() []attack {
 		{"wrong key: targets signed by the snapshot key", "refused: not signed by the targets keys (5.6.3)", func(t *testing.T) string {
 			b := newBench(t, 1, 1)
 			b.addSoftware("1.0.0", img(1<<20, 1))
-			tg := forge[metadata.TargetsType](t, b.file(release.MetadataDir, "2.targets.json"), nil, b.keys[release.Snapshot]...)
+			tg := forge[metadata.TargetsType](t, b.file(release.MetadataDir, "2.targets.json"), nil, b.Keys[release.Snapshot]...)
 			serveConsistent(t, b, 2, tg)
 			c, _ := b.client(tuf.Limits{})
 			return expect(t, b.refresh(c), errUnsigned)
@@ -243,16 +244,16 @@ func attacks() []attack {
 			// one targets signature, and snapshot/timestamp naming it.
 			tg := forge(t, b.file(release.MetadataDir, "2.targets.json"), func(m *metadata.Metadata[metadata.TargetsType]) {
 				m.Signed.Version = 3
-			}, b.keys[release.Targets][0])
+			}, b.Keys[release.Targets][0])
 			serveConsistent(t, b, 3, tg)
 			c, _ := b.client(tuf.Limits{})
 			return expect(t, b.refresh(c), errUnsigned)
 		}},
 		{"below threshold: root 2-of-3 rotated with one signature", "refused: new root needs the old and its own threshold (5.3.4, 5.3.5)", func(t *testing.T) string {
 			b := newBench(t, 1, 1)
-			r2 := forge(t, b.root1(), func(m *metadata.Metadata[metadata.RootType]) {
+			r2 := forge(t, b.Root(), func(m *metadata.Metadata[metadata.RootType]) {
 				m.Signed.Version = 2
-			}, b.keys[release.Root][0])
+			}, b.Keys[release.Root][0])
 			b.serveBytes(b.metaPath("2.root.json"), r2)
 			c, _ := b.client(tuf.Limits{})
 			return expect(t, b.refresh(c), errUnsigned)
@@ -262,7 +263,7 @@ func attacks() []attack {
 			c, _ := b.client(tuf.Limits{})
 			ff := forge(t, b.file(release.MetadataDir, "timestamp.json"), func(m *metadata.Metadata[metadata.TimestampType]) {
 				m.Signed.Version = 1000
-			}, b.keys[release.Timestamp]...)
+			}, b.Keys[release.Timestamp]...)
 			b.serveBytes(b.metaPath("timestamp.json"), ff)
 			if err := b.refresh(c); err != nil {
 				t.Fatal(err)
@@ -271,13 +272,13 @@ func attacks() []attack {
 			b.addSoftware("1.0.0", img(1<<20, 1))
 			frozen := expect(t, b.refresh(c), errBadVersion)
 			// Recovery: a new timestamp key in root 2.
-			nk := genKey(t)
-			if err := b.repo.RotateRoot(release.Keys{Timestamp: release.RoleKeys{Keys: pubs([]ed25519.PrivateKey{nk}), Threshold: 1}}, release.Expiry{}, b.now); err != nil {
+			nk := updaterepo.GenKey(t)
+			if err := b.Repo.Repo.RotateRoot(release.Keys{Timestamp: release.RoleKeys{Keys: updaterepo.Pubs(nk), Threshold: 1}}, release.Expiry{}, b.Now); err != nil {
 				t.Fatal(err)
 			}
-			b.sign(release.Root, b.keys[release.Root][:2]...)
-			b.keys[release.Timestamp] = []ed25519.PrivateKey{nk}
-			b.publish()
+			b.Sign(release.Root, b.Keys[release.Root][:2]...)
+			b.Keys[release.Timestamp] = []ed25519.PrivateKey{nk}
+			b.Publish()
 			if err := b.refresh(c); err != nil {
 				t.Fatalf("after the rotation: %v", err)
 			}
@@ -291,7 +292,7 @@ func attacks() []attack {
 			c, _ := b.client(tuf.Limits{})
 			tg := forge(t, b.file(release.MetadataDir, "1.targets.json"), func(m *metadata.Metadata[metadata.TargetsType]) {
 				m.Signed.Version = 1000
-			}, b.keys[release.Targets]...)
+			}, b.Keys[release.Targets]...)
 			serveConsistent(t, b, 1000, tg)
 			if err := b.refresh(c); err != nil {
 				t.Fatal(err)
@@ -305,20 +306,20 @@ func attacks() []attack {
 			// The repository goes on publishing (its timestamp overtakes the
 			// forged one); its snapshot names targets 2 < 1000.
 			b.addSoftware("1.0.0", img(1<<20, 1))
-			b.publish()
+			b.Publish()
 			frozen := expect(t, b.refresh(c), errBadVersion)
-			nt, ns := genKey(t), genKey(t)
-			if err := b.repo.RotateRoot(release.Keys{
-				Targets:  release.RoleKeys{Keys: pubs([]ed25519.PrivateKey{nt}), Threshold: 1},
-				Snapshot: release.RoleKeys{Keys: pubs([]ed25519.PrivateKey{ns}), Threshold: 1},
-			}, release.Expiry{}, b.now); err != nil {
+			nt, ns := updaterepo.GenKey(t), updaterepo.GenKey(t)
+			if err := b.Repo.Repo.RotateRoot(release.Keys{
+				Targets:  release.RoleKeys{Keys: updaterepo.Pubs(nt), Threshold: 1},
+				Snapshot: release.RoleKeys{Keys: updaterepo.Pubs(ns), Threshold: 1},
+			}, release.Expiry{}, b.Now); err != nil {
 				t.Fatal(err)
 			}
-			b.sign(release.Root, b.keys[release.Root][:2]...)
-			b.sign(release.Targets, nt)
-			b.keys[release.Targets] = []ed25519.PrivateKey{nt}
-			b.keys[release.Snapshot] = []ed25519.PrivateKey{ns}
-			b.publish()
+			b.Sign(release.Root, b.Keys[release.Root][:2]...)
+			b.Sign(release.Targets, nt)
+			b.Keys[release.Targets] = []ed25519.PrivateKey{nt}
+			b.Keys[release.Snapshot] = []ed25519.PrivateKey{ns}
+			b.Publish()
 			if err := b.refresh(c); err != nil {
 				t.Fatalf("after the rotation: %v", err)
 			}
@@ -363,7 +364,7 @@ func attacks() []attack {
 			data := b.file("targets", "software", "virtual", "1.0.0", info.SHA256Hex()+".rootfs.img")
 			var outs []string
 			for _, h := range []http.HandlerFunc{trickle(data, 10*time.Millisecond), hang} {
-				b.serve(strings.TrimPrefix(url, b.srv.URL), h)
+				b.serve(strings.TrimPrefix(url, b.Srv.URL), h)
 				var w countWriter
 				start := time.Now()
 				n, err := c.Downloader().Fetch(context.Background(), url, 0, info.Length, &w)
@@ -378,8 +379,8 @@ func attacks() []attack {
 			}
 			// A server fast enough for the rate but never done: the deadline.
 			lim.MinRate, lim.FetchTimeout = 1000, 600*time.Millisecond
-			d := &tuf.Downloader{HTTP: b.srv.Client(), Limits: lim}
-			b.serve(strings.TrimPrefix(url, b.srv.URL), trickleChunks(data, 4096, 20*time.Millisecond))
+			d := &tuf.Downloader{HTTP: b.Srv.Client(), Limits: lim}
+			b.serve(strings.TrimPrefix(url, b.Srv.URL), trickleChunks(data, 4096, 20*time.Millisecond))
 			start := time.Now()
 			_, err = d.Fetch(context.Background(), url, 0, info.Length, new(countWriter))
 			outs = append(outs, fmt.Sprintf("%s (after %v)", expect(t, err, tuf.ErrDeadline), time.Since(start).Round(10*time.Millisecond)))
@@ -398,12 +399,12 @@ func serveConsistent(t *testing.T, b *bench, n int64, tg []byte) {
 	snap := forge(t, b.file(release.MetadataDir, fmt.Sprintf("%d.snapshot.json", last)), func(m *metadata.Metadata[metadata.SnapshotType]) {
 		m.Signed.Version = last + 1
 		m.Signed.Meta["targets.json"] = metaFileOf(n, tg)
-	}, b.keys[release.Snapshot]...)
+	}, b.Keys[release.Snapshot]...)
 	b.serveBytes(b.metaPath(fmt.Sprintf("%d.snapshot.json", last+1)), snap)
 	ts := forge(t, b.file(release.MetadataDir, "timestamp.json"), func(m *metadata.Metadata[metadata.TimestampType]) {
 		m.Signed.Version++
 		m.Signed.Meta["snapshot.json"] = metaFileOf(last+1, snap)
-	}, b.keys[release.Timestamp]...)
+	}, b.Keys[release.Timestamp]...)
 	b.serveBytes(b.metaPath("timestamp.json"), ts)
 }
 

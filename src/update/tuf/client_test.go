@@ -14,6 +14,7 @@ import (
 
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
+	"picket.dev/picket/src/testkit/updaterepo"
 	"picket.dev/picket/src/update/release"
 	"picket.dev/picket/src/update/tuf"
 )
@@ -27,25 +28,25 @@ func TestRootRotationChain(t *testing.T) {
 	b := newBench(t, 1, 1)
 	early, _ := b.client(tuf.Limits{})
 	for v := 2; v <= 3; v++ {
-		nr := []ed25519.PrivateKey{genKey(t), genKey(t), genKey(t)}
-		ns, nts := genKey(t), genKey(t)
-		if err := b.repo.RotateRoot(release.Keys{
-			Root:      release.RoleKeys{Keys: pubs(nr), Threshold: 2},
-			Snapshot:  release.RoleKeys{Keys: pubs([]ed25519.PrivateKey{ns}), Threshold: 1},
-			Timestamp: release.RoleKeys{Keys: pubs([]ed25519.PrivateKey{nts}), Threshold: 1},
-		}, release.Expiry{}, b.now); err != nil {
+		nr := []ed25519.PrivateKey{updaterepo.GenKey(t), updaterepo.GenKey(t), updaterepo.GenKey(t)}
+		ns, nts := updaterepo.GenKey(t), updaterepo.GenKey(t)
+		if err := b.Repo.Repo.RotateRoot(release.Keys{
+			Root:      release.RoleKeys{Keys: updaterepo.Pubs(nr...), Threshold: 2},
+			Snapshot:  release.RoleKeys{Keys: updaterepo.Pubs(ns), Threshold: 1},
+			Timestamp: release.RoleKeys{Keys: updaterepo.Pubs(nts), Threshold: 1},
+		}, release.Expiry{}, b.Now); err != nil {
 			t.Fatal(err)
 		}
 		// Only the new keys: not enough (the old threshold is missing).
-		b.sign(release.Root, nr[:2]...)
-		if _, err := b.repo.Publish([]ed25519.PrivateKey{ns}, []ed25519.PrivateKey{nts}, release.Expiry{}, b.now); err == nil {
+		b.Sign(release.Root, nr[:2]...)
+		if _, err := b.Repo.Repo.Publish([]ed25519.PrivateKey{ns}, []ed25519.PrivateKey{nts}, release.Expiry{}, b.Now); err == nil {
 			t.Fatalf("root %d published with the new keys' signatures only", v)
 		}
-		b.sign(release.Root, b.keys[release.Root][:2]...)
-		b.keys[release.Root] = nr
-		b.keys[release.Snapshot] = []ed25519.PrivateKey{ns}
-		b.keys[release.Timestamp] = []ed25519.PrivateKey{nts}
-		b.publish()
+		b.Sign(release.Root, b.Keys[release.Root][:2]...)
+		b.Keys[release.Root] = nr
+		b.Keys[release.Snapshot] = []ed25519.PrivateKey{ns}
+		b.Keys[release.Timestamp] = []ed25519.PrivateKey{nts}
+		b.Publish()
 		if v == 2 {
 			if err := b.refresh(early); err != nil {
 				t.Fatal(err)
@@ -81,16 +82,16 @@ func TestSeedFromImage(t *testing.T) {
 	if err := b.refresh(c); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := os.ReadFile(filepath.Join(dir, "root.json")); !bytes.Equal(got, b.root1()) {
+	if got, _ := os.ReadFile(filepath.Join(dir, "root.json")); !bytes.Equal(got, b.Root()) {
 		t.Fatal("cache root.json is not the image's root")
 	}
 	// Rotate to root 2: the cache follows; a new client on the same cache
 	// with the image's root 1 starts from 2 (no download of 2.root.json).
-	if err := b.repo.RotateRoot(release.Keys{}, release.Expiry{}, b.now); err != nil {
+	if err := b.Repo.Repo.RotateRoot(release.Keys{}, release.Expiry{}, b.Now); err != nil {
 		t.Fatal(err)
 	}
-	b.sign(release.Root, b.keys[release.Root][:2]...)
-	b.publish()
+	b.Sign(release.Root, b.Keys[release.Root][:2]...)
+	b.Publish()
 	if err := b.refresh(c); err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestSeedFromImage(t *testing.T) {
 		t.Error("2.root.json fetched again: the cache's root was not used")
 		http.NotFound(w, r)
 	})
-	c2, err := tuf.New(tuf.Config{Platform: b.srv.URL, TrustedRoot: b.root1(), MetadataDir: dir, HTTP: b.srv.Client()})
+	c2, err := tuf.New(tuf.Config{Platform: b.Srv.URL, TrustedRoot: b.Root(), MetadataDir: dir, HTTP: b.Srv.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +111,7 @@ func TestSeedFromImage(t *testing.T) {
 		t.Errorf("root %d, want 2", c2.State().Root)
 	}
 	// An empty cache, an image with root 2: starts at 2 too.
-	c3, err := tuf.New(tuf.Config{Platform: b.srv.URL, TrustedRoot: root2, MetadataDir: t.TempDir(), HTTP: b.srv.Client()})
+	c3, err := tuf.New(tuf.Config{Platform: b.Srv.URL, TrustedRoot: root2, MetadataDir: t.TempDir(), HTTP: b.Srv.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func TestSeedFromImage(t *testing.T) {
 	}
 	// A cache whose root.json was tampered with (not self-signed) is not
 	// trusted: the image's is.
-	if err := os.WriteFile(filepath.Join(dir, "root.json"), forge[metadata.RootType](t, root2, nil, genKey(t)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "root.json"), forge[metadata.RootType](t, root2, nil, updaterepo.GenKey(t)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	b.serve(b.metaPath("2.root.json"), nil)
@@ -157,7 +158,7 @@ func TestFetchRange(t *testing.T) {
 	}
 	// A proxy that drops Range: a 200 for offset > 0 is refused.
 	whole := got.Bytes()
-	b.serve(strings.TrimPrefix(url, b.srv.URL), func(w http.ResponseWriter, r *http.Request) {
+	b.serve(strings.TrimPrefix(url, b.Srv.URL), func(w http.ResponseWriter, r *http.Request) {
 		w.Write(whole)
 	})
 	if _, err := c.Downloader().Fetch(ctx, url, 10, 100, &bytes.Buffer{}); !errors.Is(err, tuf.ErrRangeIgnored) {
@@ -169,7 +170,7 @@ func TestFetchRange(t *testing.T) {
 		t.Errorf("whole file by 200: %v", err)
 	}
 	// A 404 is go-tuf's HTTP error, with the status.
-	b.serve(strings.TrimPrefix(url, b.srv.URL), http.NotFound)
+	b.serve(strings.TrimPrefix(url, b.Srv.URL), http.NotFound)
 	var httpErr *metadata.ErrDownloadHTTP
 	if _, err := c.Downloader().Fetch(ctx, url, 0, info.Length, &all); !errors.As(err, &httpErr) || httpErr.StatusCode != 404 {
 		t.Errorf("404: %v", err)
