@@ -76,13 +76,13 @@ const (
 )
 
 var (
-	gw         = netip.MustParseAddr("10.98.0.1")
-	rangeFrom  = netip.MustParseAddr("10.98.0.50")
-	rangeTo    = netip.MustParseAddr("10.98.0.60")
-	codeRE     = regexp.MustCompile(`\|([0-9A-Z*~$=]{4}-[0-9A-Z*~$=]{4}-[0-9A-Z*~$=]{3}) `)
-	nameRE     = regexp.MustCompile(`id="name" value="([^"]*)"`)
-	boardRE    = regexp.MustCompile(`<th>Board</th><td>([^<]*)</td>`)
-	lanRE      = regexp.MustCompile(`<th>LAN</th><td>([^<]*)</td>`)
+	gw        = netip.MustParseAddr("10.98.0.1")
+	rangeFrom = netip.MustParseAddr("10.98.0.50")
+	rangeTo   = netip.MustParseAddr("10.98.0.60")
+	codeRE    = regexp.MustCompile(`\|([0-9A-Z*~$=]{4}-[0-9A-Z*~$=]{4}-[0-9A-Z*~$=]{3}) `)
+	nameRE    = regexp.MustCompile(`id="name" value="([^"]*)"`)
+	boardRE   = regexp.MustCompile(`<th>Board</th><td>([^<]*)</td>`)
+	lanRE     = regexp.MustCompile(`<th>LAN</th><td>([^<]*)</td>`)
 	// The box page's versions, each maybe followed by "(latest)" or
 	// "(latest is X)"; HTML-escaped ("+" is &#43;).
 	versionsRE = regexp.MustCompile(`<td id="box-versions">scanner ([^ ,<]*)[^,<]*, signatures ([^ <]*)`)
@@ -408,6 +408,10 @@ func TestProductImage(t *testing.T) {
 		t.Fatalf("the activated box's page has no name:\n%s", page)
 	}
 	boxName := html.UnescapeString(name[1])
+	// Poll every 10 s (the default is 180 s), so that what the platform
+	// says later reaches the box soon: set before the box's next poll,
+	// which then brings it.
+	plat.web.Post(box, box+"/settings", url.Values{"name": {boxName}, "poll_interval": {"10"}, "ipv6_method": {"off"}})
 	// The box learns it is active at its next poll (15 s while waiting
 	// for activation) and shows its name and address: <NAME>-<IP>, on one
 	// row or two.
@@ -537,6 +541,20 @@ func (o *ota) rollOut(version string) {
 	o.mark("rollout of %s to 100%% of the boxes started", version)
 }
 
+// wait waits for text on the console after at; on failure it says what
+// the box last reported to the platform.
+func (o *ota) wait(at int, text string) int {
+	o.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	next, err := o.con.con.Wait(ctx, o.con.done, at, text)
+	if err != nil {
+		v, u := o.boxState()
+		o.t.Fatalf("%v; the box last reported scanner %q, updater %q\nOTA timeline so far:\n%s", err, v, u, strings.Join(o.timeline, "\n"))
+	}
+	return next
+}
+
 func (o *ota) run() {
 	t := o.t
 	o.start = time.Now()
@@ -551,9 +569,7 @@ func (o *ota) run() {
 	if err := squid.WaitAccessLogLine(guard, "CONNECT", "platform.picket.test:8443"); err != nil {
 		t.Fatalf("the box's polls never went through the proxy: %v\nsquid:\n%s\nconsole:\n%s", err, squid.AccessLog(), o.con.screen(0))
 	}
-	o.mark("proxy enabled on the console; polls go through squid")
-	// Poll every 10 s, so that rollouts reach the box soon.
-	o.plat.web.Post(o.box, o.box+"/settings", url.Values{"name": {o.name}, "poll_interval": {"10"}, "ipv6_method": {"off"}})
+	o.mark("proxy enabled on the console; the box reaches the platform through squid")
 
 	// N+1, with a power cut at a random point of its install.
 	seed := time.Now().UnixNano()
@@ -567,12 +583,12 @@ func (o *ota) run() {
 	o.con.kill()
 	o.mark("power cut %v later (seed %d)", cut, seed)
 	o.con = powerOn(t, o.ns, o.boots, o.disk, "after the power cut during the install of "+v1)
-	at := o.con.wait(t, 0, "signature and contents verified")
+	at := o.wait(0, "signature and contents verified")
 	o.mark("powered on again: a verified slot boots")
-	at = o.con.wait(t, at, "picket: slot b: virtual "+v1)
-	at = o.con.wait(t, at, "signature and contents verified")
+	at = o.wait(at, "picket: slot b: virtual "+v1)
+	at = o.wait(at, "signature and contents verified")
 	o.mark("booting slot b, %s, verified", v1)
-	at = o.con.wait(t, at, "init: marked good")
+	at = o.wait(at, "init: marked good")
 	o.mark("slot b marked good (the box reached the platform from it)")
 	o.waitBox("scanner "+v1, func(v, _ string) bool { return v == v1 })
 	o.mark("the platform shows scanner %s", v1)
@@ -582,12 +598,12 @@ func (o *ota) run() {
 
 	// N+2 never reaches the platform: one trial boot, then back to N+1.
 	o.rollOut(v2)
-	at = o.con.wait(t, at, "picket: slot a: virtual "+v2)
+	at = o.wait(at, "picket: slot a: virtual "+v2)
 	o.mark("rebooted into slot a, %s", v2)
-	at = o.con.wait(t, at, "used up its tries; falling back to slot b")
+	at = o.wait(at, "used up its tries; falling back to slot b")
 	o.mark("the trial ran out: GRUB falls back to slot b")
-	at = o.con.wait(t, at, "picket: slot b: virtual "+v1)
-	o.con.wait(t, at, "signature and contents verified")
+	at = o.wait(at, "picket: slot b: virtual "+v1)
+	o.wait(at, "signature and contents verified")
 	_, u = o.waitBox(v2+" reported as failed", func(v, u string) bool { return v == v1 && strings.HasPrefix(u, "failed") && strings.Contains(u, v2) })
 	o.mark("back on %s; the box reports %q", v1, u)
 
