@@ -202,3 +202,44 @@ func TestInfoCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestTornCache: a power cut while go-tuf rewrote its cache (it writes
+// without fsync) leaves role files empty or cut short, and a temporary
+// file behind. The next refresh drops what does not parse and fetches it
+// again, where go-tuf alone failed on every refresh after ("unexpected end
+// of JSON input", seen in tests/product's power cut).
+func TestTornCache(t *testing.T) {
+	b := newBench(t, 1, 1)
+	c, dir := b.client(tuf.Limits{})
+	if err := b.refresh(c); err != nil {
+		t.Fatal(err)
+	}
+	want := c.State()
+	for name, cut := range map[string]int{"timestamp.json": 0, "snapshot.json": 17, "targets.json": 1, "root.json": 40} {
+		p := filepath.Join(dir, name)
+		full, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, full[:cut], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tuf_tmp123"), []byte(`{"sig`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.refresh(c); err != nil {
+		t.Fatalf("refresh over a torn cache: %v", err)
+	}
+	if got := c.State(); got.Root != want.Root || got.Timestamp != want.Timestamp || got.Snapshot != want.Snapshot || got.Targets != want.Targets {
+		t.Errorf("state %+v after the torn cache, want %+v", got, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tuf_tmp123")); !os.IsNotExist(err) {
+		t.Errorf("the leftover temporary file is still there: %v", err)
+	}
+	for _, name := range []string{"root.json", "timestamp.json", "snapshot.json", "targets.json"} {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() < 100 {
+			t.Errorf("%s not fetched again whole: %v", name, err)
+		}
+	}
+}

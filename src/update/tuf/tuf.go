@@ -45,6 +45,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -260,6 +261,87 @@ func (c *Client) startRoot() []byte {
 	return b
 }
 
+// cacheFiles are the files go-tuf keeps in the metadata directory, one
+// per top-level role.
+var cacheFiles = []string{"root.json", "timestamp.json", "snapshot.json", "targets.json"}
+
+// parseCached parses a cached role file as its role's metadata: what
+// tells a whole file from a torn one.
+func parseCached(name string, b []byte) error {
+	var err error
+	switch name {
+	case "root.json":
+		_, err = metadata.Root().FromBytes(b)
+	case "timestamp.json":
+		_, err = metadata.Timestamp().FromBytes(b)
+	case "snapshot.json":
+		_, err = metadata.Snapshot().FromBytes(b)
+	case "targets.json":
+		_, err = metadata.Targets().FromBytes(b)
+	default:
+		err = fmt.Errorf("%s: not a role's file", name)
+	}
+	return err
+}
+
+// dropTorn removes what a power cut can leave of go-tuf's cache: it
+// writes each file to a temporary file and renames it without an fsync,
+// so after a cut a role's file can be empty or cut short, which go-tuf
+// takes for an error of its own and gives up on every refresh after
+// (found by tests/product's power cut). A file that does not parse as its
+// role's metadata is dropped and fetched again, verified against the
+// roles above it as on a first refresh; the root falls back to the
+// image's (startRoot). Leftover temporary files go too.
+func dropTorn(dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		p := filepath.Join(dir, e.Name())
+		if strings.HasPrefix(e.Name(), "tuf_tmp") {
+			os.Remove(p)
+			continue
+		}
+		if !slices.Contains(cacheFiles, e.Name()) {
+			continue
+		}
+		if b, err := os.ReadFile(p); err != nil || parseCached(e.Name(), b) != nil {
+			os.Remove(p)
+		}
+	}
+}
+
+// syncCache makes what go-tuf wrote durable: each role's file, then the
+// directory (go-tuf's renames), so the metadata a refresh trusted is the
+// metadata the next boot starts from, and rollback protection survives a
+// power cut.
+func syncCache(dir string) error {
+	for _, name := range cacheFiles {
+		f, err := os.Open(filepath.Join(dir, name))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("sync %s: %w", name, err)
+		}
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
+
 // Refresh runs TUF's client workflow (root rotations, timestamp, snapshot,
 // targets) against the platform, with expiry checked at refTime, the
 // trusted time (the system clock, or the platform's when they differ by
@@ -278,6 +360,7 @@ func (c *Client) Refresh(ctx context.Context, refTime time.Time) error {
 	if err := os.MkdirAll(c.cfg.MetadataDir, 0o700); err != nil {
 		return fmt.Errorf("tuf: refresh: %w", err)
 	}
+	dropTorn(c.cfg.MetadataDir)
 	cfg := &config.UpdaterConfig{
 		MaxRootRotations:   256,
 		MaxDelegations:     32,
@@ -303,6 +386,9 @@ func (c *Client) Refresh(ctx context.Context, refTime time.Time) error {
 	}
 	up.UnsafeSetRefTime(refTime.UTC())
 	if err := up.Refresh(); err != nil {
+		return fmt.Errorf("tuf: refresh: %w", err)
+	}
+	if err := syncCache(c.cfg.MetadataDir); err != nil {
 		return fmt.Errorf("tuf: refresh: %w", err)
 	}
 	set := up.GetTrustedMetadataSet()
