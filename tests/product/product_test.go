@@ -559,21 +559,27 @@ func (o *ota) wait(at int, text string) int {
 // LED S2 lit, or the idle screen's UPDATING nn%.
 var busyRE = regexp.MustCompile(`LED S2 \(update running\): on|UPDATING +[0-9]+%`)
 
-// waitBusy waits until the console (after from) shows an update in hand,
-// which it reads from updater.sock every second: the slot is being
-// written.
-func (o *ota) waitBusy(from int) string {
+// waitBusy waits until the box shows an update of version in hand: on
+// the console (after from), which reads updater.sock every second (the
+// terminal redraws only what changed, so LED S2's line may not come whole),
+// or in what it reported to the platform (a heartbeat every poll).
+func (o *ota) waitBusy(from int, version string) string {
 	o.t.Helper()
 	deadline := time.Now().Add(guard)
-	for {
+	for next := time.Now(); ; time.Sleep(100 * time.Millisecond) {
 		if m := busyRE.FindString(o.con.screen(from)); m != "" {
-			return m
+			return "console: " + m
 		}
-		if time.Now().After(deadline) {
+		if time.Now().After(next) {
 			v, u := o.boxState()
-			o.t.Fatalf("the console never showed an update in hand; the box reports scanner %q, updater %q", v, u)
+			if strings.Contains(u, version) && !strings.HasPrefix(u, "failed") {
+				return "platform: " + u
+			}
+			if time.Now().After(deadline) {
+				o.t.Fatalf("the box never showed an update of %s in hand; it reports scanner %q, updater %q", version, v, u)
+			}
+			next = time.Now().Add(time.Second)
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -598,7 +604,7 @@ func (o *ota) run() {
 	cut := time.Duration(seed%3000) * time.Millisecond
 	from := len(o.con.con.String())
 	o.rollOut(v1)
-	o.mark("the console shows %q", o.waitBusy(from))
+	o.mark("update in hand (%s)", o.waitBusy(from, v1))
 	time.Sleep(cut)
 	o.con.kill()
 	o.mark("power cut %v later (seed %d)", cut, seed)
