@@ -320,7 +320,7 @@ picket_image = rule(
         "esp_files": attr.label_keyed_string_dict(allow_files = True, doc = "file -> its name on the boot partition"),
         "platform": attr.string(doc = "HOST:PORT of the platform the image is built for, instead of --//rootfs:platform"),
         "version_suffix": attr.string(default = "", doc = "appended to the build's version (STABLE_PICKET_VERSION) as the image's release version, e.g. +ota1: a later release of the same binaries, for update tests"),
-        "trial_boots": attr.int(default = 0, doc = "init's trial_boots (0: init's default, 3): how many boots a newly installed slot gets before the previous one boots again"),
+        "trial_boots": attr.int(default = 0, doc = "init's trial_boots (0: init's default, 3): how many boots this image's init gives a slot it installs before the previous one (this one) boots again"),
         "trial_seconds": attr.int(default = 0, doc = "init's trial_seconds (0: init's default): how long a slot on trial may take to be marked good"),
         "tuf_root": attr.label(allow_single_file = True, doc = "the update framework's root metadata the box trusts (/etc/picket/tuf/root.json), instead of --//rootfs:tuf_root (default: the dev root of tools/fetch)"),
         "platform_ca": attr.label(allow_single_file = True, doc = "PEM of the platform's CA, instead of --//rootfs:platform_ca"),

@@ -639,7 +639,7 @@ func (o *ota) run() {
 	// and the box stays on N+1 (its own refusal of an older release a
 	// platform names is tested in tests/updater).
 	o.rollOut(o.from)
-	time.Sleep(30 * time.Second)
+	time.Sleep(20 * time.Second) // two polls
 	if v, u := o.boxState(); v != v1 || strings.Contains(u, o.from+" ") {
 		t.Errorf("after a rollout of the older %s the box reports scanner %q, updater %q; want %s and nothing of the older release", o.from, v, u, v1)
 	}

@@ -30,9 +30,9 @@ type BootConfig struct {
 	// platform). A slot not on trial is marked by the stable period
 	// either way; trial_seconds still reboots a slot that is not good.
 	GoodBy string `json:"good_by,omitempty"`
-	// TrialBoots is how many boots a newly installed slot gets (GRUB's
-	// counter, 1 to slots.MaxTries) before the previous slot is booted
-	// again; 0 means slots.MaxTries.
+	// TrialBoots is how many boots a slot this system installs gets
+	// (GRUB's counter, 1 to slots.MaxTries) before this one is booted
+	// again: the running init sets the trial; 0 means slots.MaxTries.
 	TrialBoots int `json:"trial_boots,omitempty"`
 }
 
