@@ -189,6 +189,8 @@ def _picket_image_impl(ctx):
         "hostname": "picket-" + board,
         "services": services,
     }
+    if ctx.attr.stable_seconds:
+        boot_config["stable_seconds"] = ctx.attr.stable_seconds
     if ctx.attr.trial_seconds:
         boot_config["trial_seconds"] = ctx.attr.trial_seconds
     if ctx.attr.good_by:
@@ -321,6 +323,7 @@ picket_image = rule(
         "platform": attr.string(doc = "HOST:PORT of the platform the image is built for, instead of --//rootfs:platform"),
         "version_suffix": attr.string(default = "", doc = "appended to the build's version (STABLE_PICKET_VERSION) as the image's release version, e.g. +ota1: a later release of the same binaries, for update tests"),
         "trial_boots": attr.int(default = 0, doc = "init's trial_boots (0: init's default, 3): how many boots this image's init gives a slot it installs before the previous one (this one) boots again"),
+        "stable_seconds": attr.int(default = 0, doc = "init's stable_seconds (0: init's default, 30): how long every daemon must stay up before the slot is marked good"),
         "trial_seconds": attr.int(default = 0, doc = "init's trial_seconds (0: init's default): how long a slot on trial may take to be marked good"),
         "tuf_root": attr.label(allow_single_file = True, doc = "the update framework's root metadata the box trusts (/etc/picket/tuf/root.json), instead of --//rootfs:tuf_root (default: the dev root of tools/fetch)"),
         "platform_ca": attr.label(allow_single_file = True, doc = "PEM of the platform's CA, instead of --//rootfs:platform_ca"),
