@@ -61,32 +61,18 @@ ARM_INITRAMFS_MODULES = [
     "squashfs",
 ]
 
-ReleaseKeyInfo = provider(
-    doc = "The release key path given on the command line.",
-    fields = {"path": "path of the private key, or empty for the dev key"},
+PathInfo = provider(
+    doc = "A file's path given on the command line.",
+    fields = {"path": "the path, or empty for the development file tools/fetch makes"},
 )
 
-def _release_key_impl(ctx):
-    return [ReleaseKeyInfo(path = ctx.build_setting_value)]
+def _path_setting_impl(ctx):
+    return [PathInfo(path = ctx.build_setting_value)]
 
-release_key = rule(
-    implementation = _release_key_impl,
+path_setting = rule(
+    implementation = _path_setting_impl,
     build_setting = config.string(flag = True),
-    doc = "Path of the release private key that signs the images (--//rootfs:release_key=PATH).",
-)
-
-TufRootInfo = provider(
-    doc = "The TUF root metadata path given on the command line.",
-    fields = {"path": "path of root.json, or empty for the dev root"},
-)
-
-def _tuf_root_setting_impl(ctx):
-    return [TufRootInfo(path = ctx.build_setting_value)]
-
-tuf_root_setting = rule(
-    implementation = _tuf_root_setting_impl,
-    build_setting = config.string(flag = True),
-    doc = "Path of the update framework's root metadata the images trust (--//rootfs:tuf_root=PATH, release root.json); empty: the dev root tools/fetch makes.",
+    doc = "A file outside the build that images use, by path: --//rootfs:release_key=PATH (the release private key that signs them), --//rootfs:tuf_root=PATH (the update root metadata they trust); empty: the development one tools/fetch makes.",
 )
 
 def _exe(target):
@@ -215,7 +201,7 @@ def _picket_image_impl(ctx):
     # attribute (a file of the build, such as a test's throwaway root)
     # takes the place of --//rootfs:tuf_root, whose default is the dev
     # root tools/fetch makes beside the dev release key.
-    tuf_root = ctx.attr._tuf_root[TufRootInfo].path
+    tuf_root = ctx.attr._tuf_root[PathInfo].path
     if ctx.file.tuf_root:
         inputs.append(ctx.file.tuf_root)
         tuf_root = ctx.file.tuf_root.path
@@ -227,7 +213,7 @@ def _picket_image_impl(ctx):
     for name, path in sorted(ctx.attr.fetched_esp_files.items()):
         fetched.append("%s=%s" % (name, path))
 
-    key = ctx.attr._release_key[ReleaseKeyInfo].path
+    key = ctx.attr._release_key[PathInfo].path
     ctx.actions.run_shell(
         inputs = inputs,
         outputs = [img, slot, slot_manifest],

@@ -18,7 +18,7 @@ cache holds it (expiry itself is tested with repositories made at test
 time, src/update/tuf).
 """
 
-load(":image.bzl", "ReleaseKeyInfo")
+load(":image.bzl", "PathInfo")
 
 # The shell preamble that finds the workspace and the release key, as
 # picket_image does: $1 the key flag's value, $2 a source file of rootfs/.
@@ -60,7 +60,7 @@ for r in root snapshot timestamp; do "$tool" keygen -out "$keys" -name "$r" >/de
   -snapshot-expires "$exp" -timestamp-expires "$exp" >/dev/null
 cp "$repo/metadata/1.root.json" "$root"
 """,
-        arguments = [ctx.attr._release_key[ReleaseKeyInfo].path, ctx.file._anchor.path, tool.path, keys.path, repo.path, root.path, _EXPIRY],
+        arguments = [ctx.attr._release_key[PathInfo].path, ctx.file._anchor.path, tool.path, keys.path, repo.path, root.path, _EXPIRY],
         mnemonic = "TUFTestRoot",
         progress_message = "Making the throwaway update root %s" % root.short_path,
         execution_requirements = {"no-sandbox": "1", "no-remote": "1", "no-cache": "1"},
@@ -119,7 +119,7 @@ for pkg in "$@"; do "$tool" add-signatures -repo "$out" -pkg "$pkg" -targets-exp
   -snapshot-expires "$exp" -timestamp-expires "$exp" >/dev/null
 """,
         arguments = [
-                        ctx.attr._release_key[ReleaseKeyInfo].path,
+                        ctx.attr._release_key[PathInfo].path,
                         ctx.file._anchor.path,
                         tool.path,
                         keys.path,
