@@ -3,6 +3,7 @@ package releases
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -184,7 +185,14 @@ func (r *Repo) files(prefix, sub string) http.Handler {
 			return
 		}
 		notFound := func(why error) {
-			r.Log.Warn("releases: not served", "path", req.URL.EscapedPath(), "remote", req.RemoteAddr, "reason", why)
+			level := slog.LevelWarn
+			if metadata && strings.HasSuffix(req.URL.Path, ".root.json") && errors.Is(why, fs.ErrNotExist) {
+				// The next root version not being there is how every
+				// box's refresh ends its walk of root rotations (TUF
+				// 5.3): not worth a warning per poll.
+				level = slog.LevelDebug
+			}
+			r.Log.Log(req.Context(), level, "releases: not served", "path", req.URL.EscapedPath(), "remote", req.RemoteAddr, "reason", why)
 			http.Error(w, "no such file in the update repository", http.StatusNotFound)
 		}
 		rel, err := cleanPath(req, prefix)
