@@ -109,8 +109,8 @@ func TestBoxConsoleLineNoise(t *testing.T) {
 	}
 
 	// The guide's procedure, pasted after the noise, applies in order.
-	boxType(t, master, `ENTER ENTER DOWN DOWN ENTER ENTER CLEAR "10.1.2.3" ENTER DOWN*8 ENTER `+
-		`CLEAR "10.1.0.1" ENTER CLEAR "10.1.0.2" ENTER ENTER ENTER ENTER "corp.example" ENTER ENTER ENTER`)
+	boxType(t, master, `ENTER DOWN*3 ENTER ENTER CLEAR "10.1.2.3" ENTER DOWN*8 ENTER `+
+		`CLEAR "10.1.0.1" ENTER CLEAR "10.1.0.2" ENTER ENTER ENTER ENTER "corp.example" ENTER ENTER`)
 	want := `"method":"static","address":"10.1.2.3/16","gateway":"10.1.0.1","dns1":"10.1.0.2"`
 	guard := time.Now().Add(60 * time.Second) // a hang guard
 	for got := boxConfigJSON(t, socket); !strings.Contains(got, want); got = boxConfigJSON(t, socket) {
@@ -127,8 +127,9 @@ func TestBoxConsoleLineNoise(t *testing.T) {
 // confirm the prompt either: it is gone.
 func TestBoxConsoleNoiseNeverConfirms(t *testing.T) {
 	term, master, socket, log, at := boxConsole(t)
-	// ENABLE VLAN ON LAN, 0042, up to REALLY SET LAN VLAN TO 42?
-	boxType(t, master, `ENTER ENTER ENTER RIGHT*2 UP*4 RIGHT UP*2 ENTER`)
+	// ENABLE WAN INTERFACE, ENABLE DHCP ON WAN, up to REALLY ENABLE DHCP
+	// ON WAN?
+	boxType(t, master, `ENTER DOWN*5 ENTER ENTER`)
 	at = term.waitFor(t, at, "REALLY", 60*time.Second)
 	at = boxNoise(t, term, master, at, "\r", 64<<10, uint64(time.Now().UnixNano()))
 	boxType(t, master, "ENTER")
@@ -139,8 +140,8 @@ func TestBoxConsoleNoiseNeverConfirms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cv.Config.VLAN != 0 || strings.Contains(log(), "operator request") {
-		t.Errorf("VLAN in force %d after noise at the REALLY prompt; consoled log:\n%s", cv.Config.VLAN, log())
+	if cv.Config.WAN.Method != netcfg.WANOff || strings.Contains(log(), "operator request") {
+		t.Errorf("WAN %v in force after noise at the REALLY prompt; consoled log:\n%s", cv.Config.WAN.Method, log())
 	}
 	if cv.Config.LAN.Method != netcfg.IPv4DHCP {
 		t.Errorf("LAN changed: %+v", cv.Config.LAN)

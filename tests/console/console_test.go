@@ -177,8 +177,8 @@ func TestStaticLANFromTheConsole(t *testing.T) {
 
 	// The whole procedure at once, as a pasted keystroke file: every key
 	// must be applied in order.
-	term.send(t, `ENTER ENTER DOWN DOWN ENTER ENTER CLEAR "10.1.2.3" ENTER DOWN*8 ENTER `+
-		`CLEAR "10.1.0.1" ENTER CLEAR "10.1.0.2" ENTER ENTER ENTER ENTER "corp.example" ENTER ENTER ENTER`)
+	term.send(t, `ENTER DOWN*3 ENTER ENTER CLEAR "10.1.2.3" ENTER DOWN*8 ENTER `+
+		`CLEAR "10.1.0.1" ENTER CLEAR "10.1.0.2" ENTER ENTER ENTER ENTER "corp.example" ENTER ENTER`)
 
 	mgr := netapi.Dial(socket)
 	want := netcfg.LAN{

@@ -593,7 +593,7 @@ func (o *ota) run() {
 	// host pre-filled with the gateway, port 3128, no user).
 	squid := netbench.Squid(o.ns, netbench.SquidOptions{Listen: netip.AddrPortFrom(gw, 3128), ConnectPorts: []int{8443},
 		Hosts: []netbench.HostRecord{{Name: "platform.picket.test", Addrs: []netip.Addr{gw}}}})
-	o.con.press(t, `ENTER ENTER DOWN*3 ENTER ENTER ENTER ENTER CLEAR "3128" ENTER ENTER ENTER ENTER`)
+	o.con.press(t, `ENTER DOWN*4 ENTER ENTER ENTER CLEAR "3128" ENTER ENTER ENTER ENTER`)
 	if err := squid.WaitAccessLogLine(guard, "CONNECT", "platform.picket.test:8443"); err != nil {
 		t.Fatalf("the box's polls never went through the proxy: %v\nsquid:\n%s\nconsole:\n%s", err, squid.AccessLog(), o.con.screen(0))
 	}

@@ -189,7 +189,7 @@ func onlyFrom(s string, set Charset) bool {
 }
 
 func FuzzDomainName(f *testing.F) {
-	seeds(f, `"a.b" ENTER ENTER`, "ENTER DOWN ENTER", "UP RIGHT UP ENTER DOWN*2 ENTER ENTER")
+	seeds(f, `"a.b" ENTER`, "DOWN ENTER", "UP RIGHT UP DOWN*2 ENTER ENTER")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ed := NewDomainName("EXAMPLE.COM")
 		fuzzEditor(t, data, ed, func(t *testing.T) {
@@ -205,7 +205,7 @@ func FuzzDomainName(f *testing.F) {
 }
 
 func FuzzProxyHost(f *testing.F) {
-	seeds(f, "ENTER ENTER", `"p.l" ENTER ENTER`, `"::1" ENTER ENTER`, "ENTER DOWN ENTER UP RIGHT ENTER DOWN*2 ENTER")
+	seeds(f, "ENTER", `"p.l" ENTER`, `"::1" ENTER`, "DOWN ENTER UP RIGHT DOWN*2 ENTER")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, v6 := range []bool{false, true} {
 			ed := NewProxyHost("192.168.1.1", v6)

@@ -68,8 +68,9 @@ type TextSpec struct {
 	Max     int // maximum length, in characters
 	Charset Charset
 	Fold    Fold
-	// InsertDelete turns ENTER into the Done editing? / Insert char? /
-	// Delete prev? sub-prompts (PROXY HOST, DOMAIN NAME).
+	// InsertDelete makes DOWN open the Delete prev? / Insert char? /
+	// Done editing? sub-prompts (PROXY HOST, DOMAIN NAME); UP alone walks
+	// the character ring there. ENTER always accepts the field.
 	InsertDelete bool
 	// ReadOnly fields only scroll (LEFT/RIGHT) and accept ENTER.
 	ReadOnly bool
@@ -187,11 +188,17 @@ func (e *Text) Handle(ev keyevent.Event) Outcome {
 		e.cur++
 		return Outcome{Status: Edited}
 	case keyevent.Enter:
+		return e.accept()
+	case keyevent.Down:
 		if e.spec.InsertDelete {
-			e.sub = subDone
+			// The guide: "press the Down arrow to activate insert/delete
+			// mode. Press the Down arrow again to navigate through the
+			// menu options."
+			e.sub = e.subItems()[0]
 			return Outcome{Status: Edited}
 		}
-		return e.accept()
+	}
+	switch ev.Key {
 	case keyevent.Up, keyevent.Down, keyevent.Clear, keyevent.Char:
 		if e.spec.ReadOnly {
 			return e.refuse("READ ONLY", "LEFT/RIGHT,ENTER")
@@ -246,11 +253,13 @@ func (e *Text) Handle(ev keyevent.Event) Outcome {
 	return Outcome{Status: Edited}
 }
 
+// subItems are the insert/delete sub-prompts in the guide's order;
+// Delete prev? "does not appear for the first character in the field".
 func (e *Text) subItems() []int {
 	if e.cur > 0 {
-		return []int{subDone, subInsert, subDelete}
+		return []int{subDelete, subInsert, subDone}
 	}
-	return []int{subDone, subInsert}
+	return []int{subInsert, subDone}
 }
 
 func (e *Text) handleSub(ev keyevent.Event) Outcome {

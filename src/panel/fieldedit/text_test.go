@@ -56,13 +56,15 @@ func TestDomainNameWalk(t *testing.T) {
 |                |<
 +^---------------+
 `},
-		{"DOWN", Edited, `
+		// UP alone walks the ring here (DOWN opens the insert/delete
+		// prompts): space 0-9 _ . A-Z, Z the 38th.
+		{"UP*38", Edited, `
 +----------------+
 |DOMAIN NAME  ↕→↵|
 |Z               |<
 +^---------------+
 `},
-		{"DOWN*2", Edited, `
+		{"UP*37", Edited, `
 +----------------+
 |DOMAIN NAME  ↕→↵|
 |X               |<
@@ -119,12 +121,6 @@ func TestDomainNameWalk(t *testing.T) {
 		{"LEFT*15", Edited, `
 +----------------+
 |DOMAIN NAME  ↕→↵|
-|XAEXAMPLE.COM.X |<
-+^---------------+
-`},
-		{"ENTER", Edited, `
-+----------------+
-|Done editing? ↕↵|
 |XAEXAMPLE.COM.X |<
 +^---------------+
 `},
@@ -185,7 +181,7 @@ func TestDomainNameScrollsAndMax(t *testing.T) {
 |                |<
 +^---------------+
 `},
-		{"ENTER ENTER", Accepted, `
+		{"ENTER", Accepted, `
 +----------------+
 |DOMAIN NAME   ↕↵|
 |                |<
@@ -206,12 +202,9 @@ func TestDomainNameInsertDelete(t *testing.T) {
 |ACMEE.CM        |<
 +^---------------+
 `},
-		{"ENTER", Edited, `
-+----------------+
-|Done editing? ↕↵|
-|ACMEE.CM        |<
-+^---------------+
-`},
+		// The guide: "press the Down arrow to activate insert/delete
+		// mode"; Delete Previous? "does not appear for the first
+		// character".
 		{"DOWN", Edited, `
 +----------------+
 |Insert char?  ↕↵|
@@ -224,19 +217,19 @@ func TestDomainNameInsertDelete(t *testing.T) {
 |ACMEE.CM        |<
 +^---------------+
 `},
+		{"DOWN", Edited, `
++----------------+
+|Insert char?  ↕↵|
+|ACMEE.CM        |<
++^---------------+
+`},
 		{"UP", Edited, `
 +----------------+
 |DOMAIN NAME  ↕→↵|
 |ACMEE.CM        |<
 +^---------------+
 `},
-		{"RIGHT*5 ENTER", Edited, `
-+----------------+
-|Done editing? ↕↵|
-|ACMEE.CM        |<
-+-----^----------+
-`},
-		{"DOWN*2", Edited, `
+		{"RIGHT*5 DOWN", Edited, `
 +----------------+
 |Delete prev?  ↕↵|
 |ACMEE.CM        |<
@@ -248,7 +241,7 @@ func TestDomainNameInsertDelete(t *testing.T) {
 |ACME.CM         |<
 +----^-----------+
 `},
-		{"RIGHT*2 ENTER DOWN", Edited, `
+		{"RIGHT*2 DOWN DOWN", Edited, `
 +----------------+
 |Insert char?  ↕↵|
 |ACME.CM         |<
@@ -260,19 +253,20 @@ func TestDomainNameInsertDelete(t *testing.T) {
 |ACME.C M        |<
 +------^---------+
 `},
-		{"ENTER ENTER", Refused, `
+		{"ENTER", Refused, `
 +----------------+
 |SPACE INSIDE ↕↔↵|
 |NOT ALLOWED     |
 +----------------+
 `},
-		{"DOWN*12", Edited, `
+		// Space 0-9 _ . A-Z: O is the 27th.
+		{"UP*27", Edited, `
 +----------------+
 |DOMAIN NAME  ↕↔↵|
 |ACME.COM        |<
 +------^---------+
 `},
-		{"ENTER", Edited, `
+		{"DOWN*3", Edited, `
 +----------------+
 |Done editing? ↕↵|
 |ACME.COM        |<
@@ -313,7 +307,7 @@ func TestProxyHostWalk(t *testing.T) {
 |PROXY.LAN 1     |<
 +----------^-----+
 `},
-		{"ENTER ENTER", Refused, `
+		{"ENTER", Refused, `
 +----------------+
 |SPACE INSIDE ↕↔↵|
 |NOT ALLOWED     |
@@ -325,7 +319,7 @@ func TestProxyHostWalk(t *testing.T) {
 |PROXY.LAN       |<
 +-----------^----+
 `},
-		{"ENTER ENTER", Accepted, `
+		{"ENTER", Accepted, `
 +----------------+
 |PROXY HOST   ↕←↵|
 |PROXY.LAN       |<
@@ -417,28 +411,28 @@ func TestTextInvalid(t *testing.T) {
 		{"user 33rd char", NewProxyUser(strings.Repeat("u", 32)), `RIGHT*40 "x"`, "FIELD FULL / 32 CHARS MAX", ""},
 		{"user empty ok", NewProxyUser("old"), `CLEAR ENTER`, "", ""},
 		{"user bad prefill", NewProxyUser("jo:hn"), `ENTER`, "BAD CHARACTER / LETTERS 0-9_-\\.@", ""},
-		{"domain lower folded", NewDomainName(""), `"my_dom.com" ENTER ENTER`, "", "MY_DOM.COM"},
-		{"domain empty label", NewDomainName(""), `"a..b" ENTER ENTER`, "EMPTY LABEL / CHECK THE DOTS", ""},
-		{"domain leading dot", NewDomainName(""), `".a" ENTER ENTER`, "EMPTY LABEL / CHECK THE DOTS", ""},
+		{"domain lower folded", NewDomainName(""), `"my_dom.com" ENTER`, "", "MY_DOM.COM"},
+		{"domain empty label", NewDomainName(""), `"a..b" ENTER`, "EMPTY LABEL / CHECK THE DOTS", ""},
+		{"domain leading dot", NewDomainName(""), `".a" ENTER`, "EMPTY LABEL / CHECK THE DOTS", ""},
 		{"domain hyphen", NewDomainName(""), `"a-"`, "BAD CHARACTER / USE A-Z 0-9 _ .", ""},
 		{"domain 33rd", NewDomainName(strings.Repeat("D", 32)), `RIGHT*32 "E"`, "FIELD FULL / 32 CHARS MAX", ""},
-		{"host empty", NewProxyHost("", false), `ENTER ENTER`, "NO PROXY HOST / FIELD REQUIRED", ""},
-		{"host zero-padded ipv4", NewProxyHost("", false), `"010.000.000.001" ENTER ENTER`, "", "10.0.0.1"},
-		{"host octet 256", NewProxyHost("", false), `"10.0.0.256" ENTER ENTER`, "BAD IPv4 ADDR / USE N.N.N.N", ""},
-		{"host three octets", NewProxyHost("", false), `"10.0.1" ENTER ENTER`, "BAD IPv4 ADDR / USE N.N.N.N", ""},
-		{"host loopback", NewProxyHost("", false), `"127.0.0.1" ENTER ENTER`, "NOT A HOST / 127.X LOOPBACK", ""},
-		{"host zero", NewProxyHost("", false), `"0.0.0.0" ENTER ENTER`, "NOT A HOST / 0.0.0.0", ""},
+		{"host empty", NewProxyHost("", false), `ENTER`, "NO PROXY HOST / FIELD REQUIRED", ""},
+		{"host zero-padded ipv4", NewProxyHost("", false), `"010.000.000.001" ENTER`, "", "10.0.0.1"},
+		{"host octet 256", NewProxyHost("", false), `"10.0.0.256" ENTER`, "BAD IPv4 ADDR / USE N.N.N.N", ""},
+		{"host three octets", NewProxyHost("", false), `"10.0.1" ENTER`, "BAD IPv4 ADDR / USE N.N.N.N", ""},
+		{"host loopback", NewProxyHost("", false), `"127.0.0.1" ENTER`, "NOT A HOST / 127.X LOOPBACK", ""},
+		{"host zero", NewProxyHost("", false), `"0.0.0.0" ENTER`, "NOT A HOST / 0.0.0.0", ""},
 		{"host colon in v4 mode", NewProxyHost("", false), `"fe80:"`, "BAD CHARACTER / USE A-Z 0-9 . -", ""},
-		{"host hyphen end", NewProxyHost("", false), `"proxy-.lan" ENTER ENTER`, "BAD HYPHEN / NOT AT LABEL END", ""},
-		{"host long label", NewProxyHost("", false), `"` + strings.Repeat("a", 64) + `.lan" ENTER ENTER`, "LONG LABEL / 63 CHARS MAX", ""},
-		{"host 63 label", NewProxyHost("", false), `"` + strings.Repeat("a", 63) + `.lan" ENTER ENTER`, "", strings.Repeat("A", 63) + ".LAN"},
+		{"host hyphen end", NewProxyHost("", false), `"proxy-.lan" ENTER`, "BAD HYPHEN / NOT AT LABEL END", ""},
+		{"host long label", NewProxyHost("", false), `"` + strings.Repeat("a", 64) + `.lan" ENTER`, "LONG LABEL / 63 CHARS MAX", ""},
+		{"host 63 label", NewProxyHost("", false), `"` + strings.Repeat("a", 63) + `.lan" ENTER`, "", strings.Repeat("A", 63) + ".LAN"},
 		{"host 254th char", NewProxyHost(strings.Repeat("A.", 126)+"A", false), `RIGHT*253 "B"`, "FIELD FULL / 253 CHARS MAX", ""},
-		{"host v6", NewProxyHost("", true), `"2001:DB8:0:0:0:0:0:1" ENTER ENTER`, "", "2001:db8::1"},
-		{"host v6 bad", NewProxyHost("", true), `"2001:::1" ENTER ENTER`, "BAD IPv6 ADDR / 8 GROUPS OR ::", ""},
-		{"host v6 multicast", NewProxyHost("", true), `"ff02::1" ENTER ENTER`, "NOT A HOST / MULTICAST ADDR", ""},
-		{"host v4 in v6 mode", NewProxyHost("192.168.1.1", true), `ENTER ENTER`, "NO IPv4 HERE / IPv6-ONLY MODE", ""},
-		{"host fqdn in v6 mode", NewProxyHost("", true), `"proxy.example" ENTER ENTER`, "", "PROXY.EXAMPLE"},
-		{"host insert when full", NewProxyHost(strings.Repeat("A", 253), false), `ENTER DOWN ENTER`, "FIELD FULL / 253 CHARS MAX", ""},
+		{"host v6", NewProxyHost("", true), `"2001:DB8:0:0:0:0:0:1" ENTER`, "", "2001:db8::1"},
+		{"host v6 bad", NewProxyHost("", true), `"2001:::1" ENTER`, "BAD IPv6 ADDR / 8 GROUPS OR ::", ""},
+		{"host v6 multicast", NewProxyHost("", true), `"ff02::1" ENTER`, "NOT A HOST / MULTICAST ADDR", ""},
+		{"host v4 in v6 mode", NewProxyHost("192.168.1.1", true), `ENTER`, "NO IPv4 HERE / IPv6-ONLY MODE", ""},
+		{"host fqdn in v6 mode", NewProxyHost("", true), `"proxy.example" ENTER`, "", "PROXY.EXAMPLE"},
+		{"host insert when full", NewProxyHost(strings.Repeat("A", 253), false), `DOWN ENTER`, "FIELD FULL / 253 CHARS MAX", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

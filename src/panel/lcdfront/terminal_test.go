@@ -56,7 +56,7 @@ func TestTerminalEnablesVLAN(t *testing.T) {
 			// Wait for the idle screen, as a person would, before typing.
 			waitUntil(t, "the idle screen", out.changed,
 				func() bool { return strings.Contains(out.String(), "CONTACTING") }, out.String)
-			if _, err := typing.Write(encode(t, `ENTER ENTER ENTER CLEAR "20" ENTER ENTER`)); err != nil {
+			if _, err := typing.Write(encode(t, `ENTER DOWN ENTER CLEAR "20" ENTER`)); err != nil {
 				t.Fatal(err)
 			}
 			waitUntil(t, "VLAN 20 in the network manager", out.changed,

@@ -60,7 +60,7 @@ func TestWalksReachTheManager(t *testing.T) {
 	}{
 		{
 			name: "enable VLAN 20",
-			keys: `ENTER ENTER ENTER CLEAR "20" ENTER ENTER`,
+			keys: `ENTER DOWN ENTER CLEAR "20" ENTER`,
 			check: func(t *testing.T, c netcfg.Config, _ *power) {
 				if c.VLAN != 20 {
 					t.Errorf("VLAN = %d, want 20", c.VLAN)
@@ -69,8 +69,8 @@ func TestWalksReachTheManager(t *testing.T) {
 		},
 		{
 			name: "static LAN typed on the console",
-			keys: `ENTER ENTER DOWN DOWN ENTER ENTER CLEAR "10.1.2.3" ENTER DOWN*8 ENTER ` +
-				`CLEAR "10.1.0.1" ENTER CLEAR "10.1.0.2" ENTER ENTER ENTER ENTER "corp.example" ENTER ENTER ENTER`,
+			keys: `ENTER DOWN*3 ENTER ENTER CLEAR "10.1.2.3" ENTER DOWN*8 ENTER ` +
+				`CLEAR "10.1.0.1" ENTER CLEAR "10.1.0.2" ENTER ENTER ENTER ENTER "corp.example" ENTER ENTER`,
 			check: func(t *testing.T, c netcfg.Config, _ *power) {
 				if c.LAN.Method != netcfg.IPv4Static || c.LAN.Address.Addr() != netip.MustParseAddr("10.1.2.3") ||
 					c.LAN.Gateway != netip.MustParseAddr("10.1.0.1") || c.LAN.DNS1 != netip.MustParseAddr("10.1.0.2") {
@@ -80,7 +80,7 @@ func TestWalksReachTheManager(t *testing.T) {
 		},
 		{
 			name: "backing out at REALLY changes nothing",
-			keys: `ENTER ENTER ENTER CLEAR "20" ENTER UP`,
+			keys: `ENTER DOWN*5 ENTER ENTER UP`, // REALLY ENABLE DHCP ON WAN?
 			check: func(t *testing.T, c netcfg.Config, _ *power) {
 				if !netcfg.Equal(c, netcfg.Default()) {
 					t.Errorf("config changed: %v", netcfg.Diff(netcfg.Default(), c))
@@ -127,7 +127,7 @@ func TestRefusedChangeIsShown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ev := range script(t, `ENTER ENTER ENTER CLEAR "20" ENTER ENTER`) {
+	for _, ev := range script(t, `ENTER DOWN ENTER CLEAR "20" ENTER`) {
 		p.Key(ctx, ev)
 	}
 	got := p.Frame().String()
@@ -186,10 +186,10 @@ func TestRunFollowsStatus(t *testing.T) {
 	if _, err := mem.Apply(ctx, c, netapi.ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	// Open SETUP NETWORK. Whether the status arrives before or after the
+	// Open the menu at its first network item. Whether the status arrives before or after the
 	// keys, the list is built (or rebuilt) from the new configuration.
 	keyc <- keyevent.Press(keyevent.Enter)
-	keyc <- keyevent.Press(keyevent.Enter)
+	keyc <- keyevent.Press(keyevent.Down)
 	guard := time.After(30 * time.Second) // a hang guard, not a timing assertion
 	var last frame.Frame
 	for !strings.Contains(last.String(), "CHANGE VLAN") {
@@ -246,8 +246,9 @@ func TestServeAbandon(t *testing.T) {
 			}
 		}
 	}
-	// SETUP NETWORK, ENABLE VLAN ON LAN, 0042: REALLY SET LAN VLAN TO 42?
-	for _, ev := range script(t, `ENTER ENTER ENTER "0042" ENTER`) {
+	// SETUP NETWORK, ENABLE WAN INTERFACE, ENABLE DHCP ON WAN: REALLY
+	// ENABLE DHCP ON WAN?
+	for _, ev := range script(t, `ENTER DOWN*5 ENTER ENTER`) {
 		keyc <- ev
 	}
 	waitFrame(func(f string) bool { return strings.Contains(f, "REALLY") }, "the REALLY prompt")

@@ -58,7 +58,12 @@ func TestSignaturesAgeFromScanner(t *testing.T) {
 	// The first frame, then the one after the first poll (at once).
 	<-rec.frames
 	<-rec.frames
-	for _, k := range []keyevent.Key{keyevent.Enter, keyevent.Down, keyevent.Enter} {
+	// SHOW STATUS: after SETUP NETWORK's seven items on a factory box.
+	walk := []keyevent.Key{keyevent.Enter}
+	for range 8 {
+		walk = append(walk, keyevent.Down)
+	}
+	for _, k := range append(walk, keyevent.Enter) {
 		press(k)
 		<-rec.frames
 	}

@@ -122,7 +122,8 @@ func TestUpdateLightsS2(t *testing.T) {
 func statusEntry(t *testing.T, p *Panel, title string) string {
 	t.Helper()
 	ctx := context.Background()
-	for _, ev := range script(t, "ENTER DOWN ENTER") {
+	// SHOW STATUS: after SETUP NETWORK's seven items on a factory box.
+	for _, ev := range script(t, "ENTER DOWN*8 ENTER") {
 		p.Key(ctx, ev)
 	}
 	defer func() {
@@ -227,7 +228,7 @@ func TestNoUpdaterNothingChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	with.updateView(updateViewOf(updateapi.State{}, errNoSocket))
-	for _, ev := range script(t, "ENTER DOWN ENTER DOWN*30") {
+	for _, ev := range script(t, "ENTER DOWN*8 ENTER DOWN*30") {
 		without.Key(ctx, ev)
 		with.Key(ctx, ev)
 		if a, b := without.Frame().String(), with.Frame().String(); a != b {

@@ -26,6 +26,22 @@ func parseKeys(t testing.TB, script string) []keyevent.Event {
 	return evs
 }
 
+// openItem opens the main menu from the idle screen, walks down to the
+// item whose label starts with label and presses ENTER on it, as an
+// operator reading the screen would.
+func openItem(t testing.TB, m *Menu, label string) {
+	t.Helper()
+	m.Handle(keyevent.Press(keyevent.Enter))
+	for range 40 {
+		if strings.HasPrefix(screenText(m.Render()), label) {
+			m.Handle(keyevent.Press(keyevent.Enter))
+			return
+		}
+		m.Handle(keyevent.Press(keyevent.Down))
+	}
+	t.Fatalf("the main menu has no item %q", label)
+}
+
 // transcript drives m with script and records the screen before the first
 // key and after every key, and any request a key made. It fails the test
 // if a frame does not fit the display or a request carries a config that

@@ -22,30 +22,28 @@ func TestBackOut(t *testing.T) {
 		prompt string
 		back   string
 	}{
-		{"static lan intro", dhcpState, "ENTER ENTER DOWN*2 ENTER", "CFG LAN STATIC", setup},
-		{"static lan", dhcpState, `ENTER ENTER DOWN*2 ENTER ENTER CLEAR "10.1.2.3" ENTER ENTER CLEAR "10.1.2.1" ENTER "10.1.2.2" ENTER ENTER ENTER ENTER ENTER ENTER`, "REALLY SET LAN", setup},
-		{"enable dhcp lan", staticState, "ENTER ENTER DOWN ENTER", "REALLY ENABLE", setup},
-		{"renew dhcp lan", dhcpState, "ENTER ENTER DOWN ENTER", "REALLY RENEW", setup},
-		{"vlan set", dhcpState, `ENTER ENTER ENTER "42" ENTER`, "REALLY SET LAN", setup},
-		{"vlan disable", staticState, "ENTER ENTER ENTER CLEAR ENTER", "REALLY DISABLE", setup},
-		{"proxy intro", dhcpState, "ENTER ENTER DOWN*3 ENTER", "CONFIG PROXY", setup},
-		{"proxy enable", dhcpState, "ENTER ENTER DOWN*3 ENTER ENTER ENTER ENTER ENTER ENTER ENTER", "REALLY ENABLE", setup},
-		{"proxy change", staticState, "ENTER ENTER DOWN*3 ENTER ENTER ENTER ENTER ENTER ENTER ENTER", "REALLY ENABLE", setup},
-		{"proxy disable", staticState, "ENTER ENTER DOWN*4 ENTER", "REALLY DISABLE", setup},
-		{"wan dhcp", dhcpState, "ENTER ENTER DOWN*4 ENTER ENTER", "REALLY ENABLE", setup},
-		{"wan static intro", dhcpState, "ENTER ENTER DOWN*4 ENTER DOWN ENTER", "CFG WAN STATIC", setup},
-		{"wan static", dhcpState, `ENTER ENTER DOWN*4 ENTER DOWN ENTER ENTER "172.16.5.10" ENTER ENTER "172.16.5.1" ENTER "172.16.5.2" ENTER ENTER`, "REALLY SET WAN", setup},
-		{"wan change", staticState, "ENTER ENTER DOWN*5 ENTER ENTER ENTER ENTER ENTER ENTER ENTER", "REALLY SET WAN", setup},
-		{"wan disable", staticState, "ENTER ENTER DOWN*6 ENTER", "REALLY DISABLE", setup},
-		{"lan link", staticState, "ENTER ENTER DOWN*7 ENTER RIGHT ENTER", "REALLY SET LAN", setup},
-		{"wan link", staticState, "ENTER ENTER DOWN*7 ENTER DOWN RIGHT ENTER", "REALLY SET WAN", setup},
-		{"reset all", staticState, "ENTER ENTER DOWN*8 ENTER", "REALLY RESET", setup},
-		{"reset to ipv6", staticState, "ENTER ENTER DOWN*8 ENTER DOWN", "RESET TO IPv6", setup},
-		{"reset to dual", v6State, "ENTER ENTER DOWN*5 ENTER DOWN", "RESET TO IPv4+v6", setup},
-		{"ipv6 static", v6State, "ENTER ENTER DOWN ENTER ENTER ENTER ENTER ENTER ENTER", "REALLY SETUP", setup},
-		{"ipv6 auto", v6State, "ENTER ENTER DOWN*2 ENTER ENTER ENTER ENTER ENTER ENTER", "REALLY SETUP", setup},
-		{"reboot", dhcpState, "ENTER DOWN*3 ENTER", "REALLY REBOOT", "SYSTEM REBOOT"},
-		{"shutdown", dhcpState, "ENTER DOWN*4 ENTER", "REALLY", "SYSTEM SHUTDOWN"},
+		{"static lan intro", dhcpState, "ENTER DOWN*3 ENTER", "CFG LAN STATIC", setup},
+		{"static lan", dhcpState, `ENTER DOWN*3 ENTER ENTER CLEAR "10.1.2.3" ENTER ENTER CLEAR "10.1.2.1" ENTER "10.1.2.2" ENTER ENTER ENTER ENTER ENTER`, "REALLY SET LAN", setup},
+		{"enable dhcp lan", staticState, "ENTER DOWN*2 ENTER", "REALLY ENABLE", setup},
+		{"renew dhcp lan", dhcpState, "ENTER DOWN*2 ENTER", "REALLY RENEW", setup},
+		{"proxy intro", dhcpState, "ENTER DOWN*4 ENTER", "CONFIG PROXY", setup},
+		{"proxy enable", dhcpState, "ENTER DOWN*4 ENTER ENTER ENTER ENTER ENTER ENTER", "REALLY ENABLE", setup},
+		{"proxy change", staticState, "ENTER DOWN*4 ENTER ENTER ENTER ENTER ENTER ENTER", "REALLY ENABLE", setup},
+		{"proxy disable", staticState, "ENTER DOWN*5 ENTER", "REALLY DISABLE", setup},
+		{"wan dhcp", dhcpState, "ENTER DOWN*5 ENTER ENTER", "REALLY ENABLE", setup},
+		{"wan static intro", dhcpState, "ENTER DOWN*5 ENTER DOWN ENTER", "CFG WAN STATIC", setup},
+		{"wan static", dhcpState, `ENTER DOWN*5 ENTER DOWN ENTER ENTER "172.16.5.10" ENTER ENTER "172.16.5.1" ENTER "172.16.5.2" ENTER ENTER`, "REALLY SET WAN", setup},
+		{"wan change", staticState, "ENTER DOWN*6 ENTER ENTER ENTER ENTER ENTER ENTER ENTER", "REALLY SET WAN", setup},
+		{"wan disable", staticState, "ENTER DOWN*7 ENTER", "REALLY DISABLE", setup},
+		{"lan link", staticState, "ENTER DOWN*8 ENTER RIGHT ENTER", "REALLY SET LAN", setup},
+		{"wan link", staticState, "ENTER DOWN*8 ENTER DOWN RIGHT ENTER", "REALLY SET WAN", setup},
+		{"reset all", staticState, "ENTER DOWN*9 ENTER", "REALLY RESET", setup},
+		{"reset to ipv6", staticState, "ENTER DOWN*9 ENTER DOWN", "RESET TO IPv6", setup},
+		{"reset to dual", v6State, "ENTER DOWN*6 ENTER DOWN", "RESET TO IPv4+v6", setup},
+		{"ipv6 static", v6State, "ENTER DOWN*2 ENTER ENTER ENTER ENTER ENTER ENTER", "REALLY SETUP", setup},
+		{"ipv6 auto", v6State, "ENTER DOWN*3 ENTER ENTER ENTER ENTER ENTER ENTER", "REALLY SETUP", setup},
+		{"reboot", dhcpState, "ENTER DOWN*10 ENTER", "REALLY REBOOT", "SYSTEM REBOOT"},
+		{"shutdown", dhcpState, "ENTER DOWN*11 ENTER", "REALLY", "SYSTEM SHUTDOWN"},
 	}
 	for _, geo := range []frame.Geometry{frame.LCD16x2(), frame.LCD20x4()} {
 		for _, tc := range cases {
@@ -142,7 +140,7 @@ func TestFollowUps(t *testing.T) {
 	st := dhcpState()
 	st.Status.ScanRunning = true
 	m := New(frame.LCD16x2(), st)
-	out1, reqs := transcript(t, m, "ENTER ENTER DOWN ENTER ENTER")
+	out1, reqs := transcript(t, m, "ENTER DOWN*2 ENTER ENTER")
 	if len(reqs) != 1 || reqs[0].Action != ActionRenewLAN {
 		t.Fatalf("requests %v", reqs)
 	}
@@ -152,7 +150,7 @@ func TestFollowUps(t *testing.T) {
 	m.Update(st)
 	out2, _ := transcript(t, m, "")
 	// TEST CONNECTIVITY: running, then failed at DNS.
-	out3, reqs := transcript(t, m, "ENTER DOWN*2 ENTER")
+	out3, reqs := transcript(t, m, "ENTER DOWN*9 ENTER")
 	if len(reqs) != 1 || reqs[0].Action != ActionTest {
 		t.Fatalf("requests %v", reqs)
 	}
@@ -172,7 +170,7 @@ func TestFollowUps(t *testing.T) {
 	out7, _ := transcript(t, m, "ENTER")
 	// A reboot that init refuses: the menu says so and comes back.
 	m = New(frame.LCD16x2(), dhcpState())
-	out8, _ := transcript(t, m, "ENTER DOWN*3 ENTER ENTER")
+	out8, _ := transcript(t, m, "ENTER DOWN*10 ENTER ENTER")
 	m.Failed("INIT NOT REACHABLE")
 	out9, _ := transcript(t, m, "ENTER ENTER")
 	golden(t, "follow_ups", strings.Join([]string{out1, "== Update: scan canceled", out2, out3, "== Update: test running", out4,
@@ -213,11 +211,11 @@ func TestItemNames(t *testing.T) {
 
 // TestUpdateKeepsSelection: an Update that renames items keeps the
 // selection on the same item, and one that hides it falls back to the
-// first.
+// first, SETUP NETWORK.
 func TestUpdateKeepsSelection(t *testing.T) {
 	st := dhcpState()
 	m := New(frame.LCD16x2(), st)
-	transcript(t, m, "ENTER ENTER DOWN*3") // ENABLE PROXY
+	transcript(t, m, "ENTER DOWN*4") // ENABLE PROXY
 	st.Config.Proxy = netcfg.Proxy{Host: "P.EXAMPLE", Port: 8080}
 	m.Update(st)
 	if got := screenText(m.Render()); got != "CHANGE PROXY PARAMS" {
@@ -225,7 +223,7 @@ func TestUpdateKeepsSelection(t *testing.T) {
 	}
 	transcript(t, m, "DOWN DOWN") // ENABLE WAN INTERFACE
 	m.Update(v6State())
-	if got := screenText(m.Render()); got != "ENABLE VLAN ON LAN" {
+	if got := screenText(m.Render()); got != "SETUP NETWORK" {
 		t.Errorf("after mode change: %q", got)
 	}
 }
@@ -250,12 +248,12 @@ func TestTextEditing(t *testing.T) {
 		script string
 		want   bool
 	}{
-		{"", false},                                  // idle
-		{"ENTER ENTER", false},                       // SETUP NETWORK list
-		{"ENTER ENTER ENTER", false},                 // VLAN: a number field
-		{"ENTER ENTER DOWN DOWN ENTER ENTER", false}, // LAN IP ADDR
+		{"", false},                              // idle
+		{"ENTER ENTER", false},                   // SETUP NETWORK list
+		{"ENTER DOWN ENTER", false},              // VLAN: a number field
+		{"ENTER DOWN*2 DOWN ENTER ENTER", false}, // LAN IP ADDR
 		// DOMAIN NAME, the last field of the static LAN procedure.
-		{`ENTER ENTER DOWN DOWN ENTER ENTER CLEAR "10.1.2.3" ENTER DOWN*8 ENTER CLEAR "10.1.0.1" ENTER CLEAR "10.1.0.2" ENTER ENTER ENTER ENTER`, true},
+		{`ENTER DOWN*2 DOWN ENTER ENTER CLEAR "10.1.2.3" ENTER DOWN*8 ENTER CLEAR "10.1.0.1" ENTER CLEAR "10.1.0.2" ENTER ENTER ENTER ENTER`, true},
 	}
 	for _, tt := range tests {
 		m := New(frame.LCD16x2(), dhcpState())

@@ -24,8 +24,8 @@ func (s *idleScreen) handle(m *Menu, ev keyevent.Event) *Request {
 		return nil
 	}
 	switch ev.Key {
-	case keyevent.Enter:
-		m.scr = &listScreen{kind: listMain, sel: "setup"}
+	case keyevent.Enter, keyevent.Down:
+		m.toSetup()
 	case keyevent.Left, keyevent.Right:
 		if head, body, ok := m.errorLines(); ok {
 			_ = head
@@ -259,7 +259,6 @@ type listKind uint8
 
 const (
 	listMain listKind = iota
-	listSetup
 	listWAN
 	listReset
 )
@@ -280,8 +279,6 @@ type listScreen struct {
 
 func (s *listScreen) items(m *Menu) []item {
 	switch s.kind {
-	case listSetup:
-		return m.setupItems()
 	case listWAN:
 		return m.wanItems()
 	case listReset:
@@ -311,10 +308,8 @@ func (s *listScreen) handle(m *Menu, ev keyevent.Event) *Request {
 			m.toSetup()
 		case i > 0:
 			s.sel = items[i-1].id
-		case s.kind == listSetup:
-			m.toSetup()
 		case s.kind == listWAN:
-			m.scr = &listScreen{kind: listSetup, sel: "wan"}
+			m.scr = &listScreen{kind: listMain, sel: "wan"}
 		}
 	case keyevent.Down:
 		if i+1 < len(items) {
@@ -626,6 +621,10 @@ func (s *procScreen) handle(m *Menu, ev keyevent.Event) *Request {
 		m.scr = &messageScreen{lines: []string{msg.Line1, msg.Line2}, next: (*Menu).toSetup}
 		return nil
 	}
+	if s.p.really == nil {
+		// No REALLY ...? prompt (the VLAN): the field's ENTER commits.
+		return s.p.commit(m)
+	}
 	s.enterField(len(s.p.fields))
 	return nil
 }
@@ -671,7 +670,10 @@ func (s *linkScreen) handle(m *Menu, ev keyevent.Event) *Request {
 		if s.wan {
 			s.wan = false
 		} else {
-			m.scr = &listScreen{kind: listSetup, sel: "ethernet"}
+			// The guide: "To quit this procedure and return to SETUP
+			// NETWORK, press the Up arrow two times" (the second UP is
+			// at the top of the menu, where it does nothing).
+			m.toSetup()
 		}
 		return nil
 	case keyevent.Down:

@@ -13,9 +13,7 @@ import (
 // returns its frame.
 func statusEntryFrame(t *testing.T, m *Menu, title string) frame.Frame {
 	t.Helper()
-	for _, ev := range parseKeys(t, "ENTER DOWN ENTER") {
-		m.Handle(ev)
-	}
+	openItem(t, m, "SHOW STATUS")
 	for i := 0; i < 40; i++ {
 		f := m.Render()
 		if strings.HasPrefix(f.Line(0), title+" ") {

@@ -76,12 +76,18 @@ func newConfirm(really []string, build func(cur netcfg.Config) Request, follow [
 
 func apply(c netcfg.Config) Request { return Request{Action: ActionApply, Config: c} }
 
+// mainItems is the main menu: SETUP NETWORK, the network items under it,
+// then the box's items. It is one list because the guide's procedures
+// walk it as one ("Go to the SETUP NETWORK menu option. Press the Down
+// arrow until ENABLE PROXY appears"; "press ENTER when the name and IP
+// address are displayed ... press the Down arrow ... When SYSTEM REBOOT
+// appears"). ENTER on SETUP NETWORK stays there: the guide's "Go to the
+// SETUP NETWORK menu option and press ENTER to continue. Press the Down
+// arrow one time. When ENABLE VLAN ON LAN appears" needs it to.
 func (m *Menu) mainItems() []item {
-	return []item{
-		{"setup", "SETUP NETWORK", func(m *Menu) *Request {
-			m.scr = &listScreen{kind: listSetup, sel: m.setupItems()[0].id}
-			return nil
-		}},
+	its := []item{{"setup", "SETUP NETWORK", func(*Menu) *Request { return nil }}}
+	its = append(its, m.setupItems()...)
+	return append(its, []item{
 		{"status", "SHOW STATUS", func(m *Menu) *Request { m.scr = &statusScreen{}; return nil }},
 		{"test", "TEST CONNECTIVITY", func(m *Menu) *Request {
 			return m.commit(Request{Action: ActionTest}, nil)
@@ -99,10 +105,10 @@ func (m *Menu) mainItems() []item {
 			return nil
 		}},
 		{"exit", "EXIT THIS MENU", func(m *Menu) *Request { m.toIdle(); return nil }},
-	}
+	}...)
 }
 
-// setupItems is SETUP NETWORK for the config in force: names follow what
+// setupItems are the items under SETUP NETWORK for the config in force: names follow what
 // is enabled, and items that do not apply to the mode are left out.
 func (m *Menu) setupItems() []item {
 	c := m.st.Config
@@ -224,6 +230,8 @@ func (m *Menu) confirmLink(wan bool, value string) {
 	}
 	p := newConfirm([]string{
 		fmt.Sprintf("REALLY SET %s TO %s?", port, value),
+		// The guide's own wording, which fits a 16x2 panel.
+		fmt.Sprintf("REALLY SET %s TO %s", port, value),
 		fmt.Sprintf("REALLY SET %s %s?", port, value),
 	}, func(cur netcfg.Config) Request {
 		if wan {
@@ -255,12 +263,10 @@ func (m *Menu) vlanProc() *proc {
 			make:  func(w *netcfg.Config) fieldedit.Editor { return fieldedit.NewVLAN(w.VLAN) },
 			take:  func(ed fieldedit.Editor, w *netcfg.Config) { w.VLAN = ed.(*fieldedit.Number).Value() },
 		}},
-		really: func(w netcfg.Config) []string {
-			if w.VLAN == 0 {
-				return []string{"REALLY DISABLE LAN VLAN?"}
-			}
-			return []string{fmt.Sprintf("REALLY SET LAN VLAN TO %d?", w.VLAN)}
-		},
+		// No REALLY ...? prompt: the guide's procedures end at the VLAN
+		// field's ENTER ("Specify the VLAN ID, and then press ENTER";
+		// "enter the VLAN ID 0000 and press ENTER"), and the spec's tree
+		// has none for it.
 		build: func(cur, w netcfg.Config) Request {
 			cur.VLAN = w.VLAN
 			return apply(cur)

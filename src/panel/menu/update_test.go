@@ -13,9 +13,7 @@ import (
 func statusTitles(t *testing.T, st State) []string {
 	t.Helper()
 	m := New(frame.LCD20x4(), st)
-	for _, ev := range parseKeys(t, "ENTER DOWN ENTER") {
-		m.Handle(ev)
-	}
+	openItem(t, m, "SHOW STATUS")
 	var titles []string
 	for i := 0; i < 40; i++ {
 		f := m.Render()
@@ -167,7 +165,7 @@ func TestNoticeOutlivesUpdateProgress(t *testing.T) {
 	st.Status.UpdateRunning = true
 	st.Status.Update = UpdateState{Phase: UpdateDownloading, Percent: 10, Channel: UpdateSoftware, Version: "6.8.0-1"}
 	m := New(frame.LCD16x2(), st)
-	_, reqs := transcript(t, m, "ENTER ENTER DOWN ENTER ENTER") // RENEW DHCP ON LAN
+	_, reqs := transcript(t, m, "ENTER DOWN*2 ENTER ENTER") // RENEW DHCP ON LAN
 	if len(reqs) != 1 || reqs[0].Action != ActionRenewLAN {
 		t.Fatalf("requests %v", reqs)
 	}
