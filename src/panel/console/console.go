@@ -63,8 +63,8 @@ func (c *Console) Run(ctx context.Context) error {
 	return r.Run(ctx, c.session)
 }
 
-// session runs one terminal connection: ENTER, the MAC address, ENTER, then
-// the menu. It ends with an error when the device goes away.
+// session runs one terminal connection: ENTER, then the MAC address and
+// the panel's screens. It ends with an error when the device goes away.
 func (c *Console) session(ctx context.Context, port *serial.Port) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -95,12 +95,10 @@ func (c *Console) session(ctx context.Context, port *serial.Port) error {
 	if err := waitEnter(); err != nil {
 		return err
 	}
-	if err := scr.MAC("LAN", c.lanMAC(ctx)); err != nil {
-		return fmt.Errorf("console MAC screen: %w", err)
-	}
-	if err := waitEnter(); err != nil {
-		return err
-	}
+	// The MAC address goes on the header, and the menu's screen comes
+	// straight after: the guide's next key (ENTER with the name and
+	// address shown) is the menu's.
+	scr.SetMAC("LAN", c.lanMAC(ctx))
 	scr.Invalidate()
 	runErr := make(chan error, 1)
 	go func() { runErr <- loop.Serve(ctx, c.Panel, loop.Inputs{Keys: keyc, Abandon: abandon}, scr) }()
@@ -142,10 +140,10 @@ func (s *screen) Prompt() error {
 	return s.scr.Prompt()
 }
 
-func (s *screen) MAC(label string, mac net.HardwareAddr) error {
+func (s *screen) SetMAC(label string, mac net.HardwareAddr) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.scr.MAC(label, mac)
+	s.scr.SetMAC(label, mac)
 }
 
 func (s *screen) Invalidate() {

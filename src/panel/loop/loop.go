@@ -61,6 +61,12 @@ type Panel struct {
 	updater  UpdateSource
 	updClock clock.Clock
 	upd      updateView // what the updater last said
+
+	// show, set by Serve, draws a frame at once: the confirmation
+	// message after a REALLY ...? prompt (ENABLING PROXY SUPPORT) goes
+	// up before the change is carried out, however quickly the daemons'
+	// answer then replaces it.
+	show func(frame.Frame) error
 }
 
 // scanView is what the screens show of the scanner's state: whether a job
@@ -259,6 +265,11 @@ func (p *Panel) Key(ctx context.Context, ev keyevent.Event) {
 	if res.Request == nil {
 		return
 	}
+	if p.show != nil {
+		if err := p.show(p.Frame()); err != nil {
+			p.log.Warn("draw the confirmation message", "err", err)
+		}
+	}
 	if err := p.perform(ctx, *res.Request); err != nil {
 		p.log.Warn("request failed", "action", res.Request.Action.String(), "err", err)
 		p.menu.Failed(shortReason(err))
@@ -378,6 +389,8 @@ func Serve(ctx context.Context, p *Panel, in Inputs, d Display) error {
 	if err := d.Draw(p.Frame()); err != nil {
 		return fmt.Errorf("draw: %w", err)
 	}
+	p.show = d.Draw
+	defer func() { p.show = nil }()
 	for {
 		select {
 		case <-ctx.Done():

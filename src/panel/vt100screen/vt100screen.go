@@ -1,7 +1,7 @@
 // Package vt100screen draws the front-panel picture (a frame.Frame) full
-// screen on the VT100 terminal of the serial console, and the two screens
-// the console shows before the menu: the "press ENTER" prompt and the
-// box's MAC address.
+// screen on the VT100 terminal of the serial console, under a header line
+// that gives the box's MAC address once the operator pressed ENTER, and
+// the screen the console starts with: the "press ENTER" prompt.
 //
 // The frame appears as an LCD-sized box in the upper left, with the
 // navigation indicators as ASCII stand-ins in reverse video (a terminal has
@@ -78,7 +78,8 @@ type Options struct {
 // can send only the differences. It is not safe for concurrent use.
 type Screen struct {
 	w      io.Writer
-	header string
+	base   string // the header as given
+	header string // base, then the MAC address once set
 	help   string
 
 	// shown holds each row's content as last sent; valid only when drawn.
@@ -103,6 +104,7 @@ func New(w io.Writer, o Options) *Screen {
 		s.help = o.Help
 	}
 	s.header = clip(ascii(s.header), Cols-1)
+	s.base = s.header
 	s.help = clip(ascii(s.help), Cols-1)
 	return s
 }
@@ -136,25 +138,23 @@ func (s *Screen) Prompt() error {
 	return s.show(&p)
 }
 
-// MAC shows the box's MAC address, which the console shows once the
-// operator has pressed ENTER. label names the interface, for example
-// "LAN (eth0)". The screen asks for ENTER to go on to the menu.
-func (s *Screen) MAC(label string, mac net.HardwareAddr) error {
-	var p page
-	p.set(headerRow, s.header)
+// SetMAC puts the box's MAC address on the header line of every screen
+// from now on. The console does it when the operator presses ENTER, and
+// its next screen is the menu's, so the address and the panel appear
+// together (the guide: "Press the ENTER key ... to display the Remote
+// Console interface. You will notice the MAC address ... appears"), with
+// no screen of their own that would take a key. label names the
+// interface, for example "LAN (eth0)".
+func (s *Screen) SetMAC(label string, mac net.HardwareAddr) {
 	addr := "unknown"
 	if len(mac) > 0 {
 		addr = mac.String()
 	}
-	line := "  MAC address: " + addr
+	line := "MAC address: " + addr
 	if label != "" {
-		line = "  MAC address of " + label + ": " + addr
+		line = "MAC address of " + label + ": " + addr
 	}
-	p.set(3, clip(ascii(line), Cols-1))
-	const msg = "  Press ENTER to continue."
-	p.set(5, msg)
-	p.cursor = [2]int{5, len(msg) + 2}
-	return s.show(&p)
+	s.header = clip(ascii(s.base+"   "+line), Cols-1)
 }
 
 // Draw shows f: the box with the frame, the active keys, the LEDs and the

@@ -9,158 +9,32 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
 	"picket.dev/picket/src/panel/frame"
+	"picket.dev/picket/src/testkit/vt100term"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// term is a minimal VT100 emulator covering what a Screen may send. It
-// fails the test on anything else, so it also checks that the output stays
-// within that repertoire.
-type term struct {
-	cells    [Rows][Cols]byte
-	rev      [Rows][Cols]bool
-	row, col int // 0-based
-	reverse  bool
-}
+// term is the emulated terminal the tests read the screen from; it fails
+// the test on output outside the repertoire a Screen may send.
+type term struct{ *vt100term.Term }
 
-func newTerm() *term {
-	t := &term{}
-	t.clear()
-	return t
-}
-
-func (t *term) clear() {
-	for r := range t.cells {
-		for c := range t.cells[r] {
-			t.cells[r][c] = ' '
-			t.rev[r][c] = false
-		}
-	}
-}
+func newTerm() *term { return &term{vt100term.New()} }
 
 func (t *term) feed(tb testing.TB, out []byte) {
 	tb.Helper()
-	for i := 0; i < len(out); i++ {
-		b := out[i]
-		switch {
-		case b >= ' ' && b <= '~':
-			if t.col >= Cols-1 {
-				tb.Fatalf("write at column %d (autowrap risk) at byte %d", t.col+1, i)
-			}
-			t.cells[t.row][t.col] = b
-			t.rev[t.row][t.col] = t.reverse
-			t.col++
-		case b == 0x1b:
-			if i+1 >= len(out) {
-				tb.Fatalf("output ends in ESC")
-			}
-			i++
-			switch out[i] {
-			case '(':
-				if i+1 >= len(out) || out[i+1] != 'B' {
-					tb.Fatalf("unexpected charset select at %d", i)
-				}
-				i++
-			case '[':
-				j := i + 1
-				for j < len(out) && (out[j] >= '0' && out[j] <= '9' || out[j] == ';') {
-					j++
-				}
-				if j >= len(out) {
-					tb.Fatalf("unterminated CSI")
-				}
-				t.csi(tb, string(out[i+1:j]), out[j])
-				i = j
-			default:
-				tb.Fatalf("unexpected ESC %q at %d", out[i], i)
-			}
-		default:
-			tb.Fatalf("byte %#x outside printable ASCII/ESC at %d", b, i)
-		}
+	if _, err := t.Write(out); err != nil {
+		tb.Fatal(err)
+	}
+	if err := t.Complete(); err != nil {
+		tb.Fatal(err)
 	}
 }
 
-func (t *term) csi(tb testing.TB, params string, final byte) {
-	tb.Helper()
-	var ps []int
-	if params != "" {
-		for _, p := range strings.Split(params, ";") {
-			n, err := strconv.Atoi(p)
-			if err != nil {
-				tb.Fatalf("bad CSI parameter %q", params)
-			}
-			ps = append(ps, n)
-		}
-	}
-	switch final {
-	case 'H':
-		r, c := 1, 1
-		if len(ps) == 2 {
-			r, c = ps[0], ps[1]
-		} else if len(ps) != 0 {
-			tb.Fatalf("CSI %sH", params)
-		}
-		if r < 1 || r > Rows || c < 1 || c > Cols {
-			tb.Fatalf("cursor address %d;%d off screen", r, c)
-		}
-		t.row, t.col = r-1, c-1
-	case 'J':
-		if params != "2" {
-			tb.Fatalf("CSI %sJ", params)
-		}
-		t.clear()
-	case 'K':
-		if params != "" {
-			tb.Fatalf("CSI %sK", params)
-		}
-		for c := t.col; c < Cols; c++ {
-			t.cells[t.row][c] = ' '
-			t.rev[t.row][c] = false
-		}
-	case 'm':
-		switch params {
-		case "", "0":
-			t.reverse = false
-		case "7":
-			t.reverse = true
-		default:
-			tb.Fatalf("CSI %sm", params)
-		}
-	default:
-		tb.Fatalf("unexpected CSI final %q", final)
-	}
-}
-
-// dump renders the emulated screen: reverse-video cells are bracketed by
-// '[' ']' in a second copy of the row below it when present, the cursor
-// position is given at the end, trailing blanks are trimmed.
-func (t *term) dump() string {
-	var b strings.Builder
-	for r := range Rows {
-		line := strings.TrimRight(string(t.cells[r][:]), " ")
-		fmt.Fprintf(&b, "%2d|%s\n", r+1, line)
-		var marks []byte
-		any := false
-		for c := range Cols {
-			if t.rev[r][c] {
-				marks = append(marks, '~')
-				any = true
-			} else {
-				marks = append(marks, ' ')
-			}
-		}
-		if any {
-			fmt.Fprintf(&b, "rv|%s\n", strings.TrimRight(string(marks), " "))
-		}
-	}
-	fmt.Fprintf(&b, "cursor %d;%d\n", t.row+1, t.col+1)
-	return b.String()
-}
+func (t *term) dump() string { return t.Dump() }
 
 var cursorAddress = regexp.MustCompile(`\\e\[\d+;\d+H`)
 
@@ -225,8 +99,7 @@ func TestGolden(t *testing.T) {
 	mac := net.HardwareAddr{0x02, 0x50, 0x69, 0x63, 0x6b, 0x01}
 	steps := []step{
 		{"prompt", func(s *Screen) error { return s.Prompt() }},
-		{"mac", func(s *Screen) error { return s.MAC("LAN (eth0)", mac) }},
-		{"menu", func(s *Screen) error { return s.Draw(menuFrame()) }},
+		{"menu", func(s *Screen) error { s.SetMAC("LAN (eth0)", mac); return s.Draw(menuFrame()) }},
 		{"lanip", func(s *Screen) error { return s.Draw(lanIPFrame()) }},
 		{"lanip-digit", func(s *Screen) error {
 			f := lanIPFrame()
@@ -259,7 +132,11 @@ func TestGolden(t *testing.T) {
 		// Whatever was on the terminal, the result equals a full draw
 		// of the same screen on a fresh terminal.
 		var fresh bytes.Buffer
-		if err := st.do(New(&fresh, Options{})); err != nil {
+		fs := New(&fresh, Options{})
+		if st.name != "prompt" {
+			fs.SetMAC("LAN (eth0)", mac)
+		}
+		if err := st.do(fs); err != nil {
 			t.Fatal(err)
 		}
 		ft := newTerm()
@@ -371,9 +248,7 @@ func TestHostileText(t *testing.T) {
 	evil := "\x1b[2J\x9b\r\né→" + strings.Repeat("x", 200)
 	s := New(&buf, Options{Header: evil, Help: evil})
 	tm := newTerm()
-	if err := s.MAC(evil, make(net.HardwareAddr, 40)); err != nil {
-		t.Fatal(err)
-	}
+	s.SetMAC(evil, make(net.HardwareAddr, 40))
 	if err := s.Draw(frame.Frame{}); err != nil { // the unusable zero Frame
 		t.Fatal(err)
 	}
@@ -391,8 +266,8 @@ func TestHostileText(t *testing.T) {
 		t.Fatal(err)
 	}
 	tm.feed(t, buf.Bytes())
-	if tm.row != parkRow-1 || tm.col != 0 {
-		t.Errorf("cursor at %d;%d, want parked", tm.row+1, tm.col+1)
+	if r, c := tm.Cursor(); r != parkRow-1 || c != 0 {
+		t.Errorf("cursor at %d;%d, want parked", r+1, c+1)
 	}
 }
 
@@ -446,11 +321,11 @@ func TestNotice(t *testing.T) {
 		em.feed(t, buf.Bytes())
 		buf.Reset()
 	}
-	row := func(r int) string { return strings.TrimRight(string(em.cells[r-1][:]), " ") }
+	row := func(r int) string { return strings.TrimRight(em.Row(r-1), " ") }
 	step("notice before anything is drawn", s.SetNotice("LINE NOISE"))
 	step("prompt", s.Prompt())
-	if got := row(NoticeRow); got != "LINE NOISE" || !em.rev[NoticeRow-1][0] {
-		t.Errorf("notice row on the prompt %q (reverse %v)", got, em.rev[NoticeRow-1][0])
+	if got := row(NoticeRow); got != "LINE NOISE" || !em.Reverse(NoticeRow-1, 0) {
+		t.Errorf("notice row on the prompt %q (reverse %v)", got, em.Reverse(NoticeRow-1, 0))
 	}
 	step("clear", s.SetNotice(""))
 	if got := row(NoticeRow); got != "" {
