@@ -23,6 +23,13 @@
 // does), send raw bytes (garbage, corrupted or truncated packets), leave
 // the next commands unanswered, or put bytes before the next answer.
 //
+// Its parser is LCDproc's rule, as a module's firmware may have it: at a
+// byte that cannot start a packet, or a packet whose CRC fails, drop one
+// byte and look again. A corrupted packet whose remaining bytes look like
+// the header of a longer one therefore holds the commands after it until
+// enough bytes came, as it may on a real module; the driver's retries get
+// past it.
+//
 // The CRC and the parser here are written independently of lcdserial's
 // (a lookup table built at New rather than a bit loop), so that the two do
 // not share a mistake; the byte-exact tests carry hand-checked packets.
