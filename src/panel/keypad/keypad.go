@@ -186,6 +186,26 @@ func New(s Sampler, cfg Config) *Keypad {
 	return &Keypad{s: s, cfg: cfg}
 }
 
+// NewReported returns a Keypad for keys that a device debounces and
+// reports itself, such as the serial LCD module, which sends a packet for
+// every press and every release: there is no Sampler (Poll and Run are not
+// for it) and no debounce. The caller hands it the keys held after each
+// report with Feed, and the same set at least every PollEvery in between,
+// so that a lone LEFT or RIGHT comes out when its chord window closes and
+// a held UP or DOWN repeats. Chords and repeat work as for sampled keys.
+func NewReported(cfg Config) *Keypad {
+	k := New(nil, cfg)
+	k.cfg.Debounce = 0 // a reported change counts at once
+	return k
+}
+
+// Feed tells a Keypad from NewReported that the keys in held are down from
+// time now on, and returns the events that completes, in key order. now
+// must not go backwards.
+func (k *Keypad) Feed(now time.Time, held Set) []keyevent.Event {
+	return k.step(now, held&all)
+}
+
 // SetRepeat turns auto-repeat of UP and DOWN on (a text field is being
 // edited) or off. A key already held starts repeating RepeatDelay after
 // repeat is turned on, not at once.

@@ -309,3 +309,40 @@ func TestFromPinsErrors(t *testing.T) {
 		t.Fatalf("active-high sample %05b, pull %s", got, pins["GPIO19"].P)
 	}
 }
+
+// Reported keys (the serial module's press and release packets) count at
+// once, with no debounce: a press and its release in the same instant is
+// still one key, LEFT and RIGHT make CLEAR, a lone LEFT waits for its
+// chord window, and UP repeats only with repeat on.
+func TestReported(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	kp := NewReported(Config{})
+	var got []string
+	feed := func(ms int, held Set) {
+		for _, ev := range kp.Feed(at(ms), held) {
+			got = append(got, fmt.Sprintf("%d:%s", ms, ev))
+		}
+	}
+	feed(0, Enter) // pressed and released in the same instant
+	feed(0, 0)
+	feed(10, Left) // LEFT then RIGHT 30 ms later: CLEAR, then nothing on release
+	feed(40, Left|Right)
+	feed(60, Right)
+	feed(70, 0)
+	feed(100, Left) // a lone LEFT held past the chord window
+	feed(180, Left)
+	feed(200, 0)
+	feed(300, Up) // no repeat: one UP however long it is held
+	feed(1000, Up)
+	feed(1100, 0)
+	kp.SetRepeat(true)
+	feed(2000, Down)
+	feed(2500, Down) // RepeatDelay
+	feed(2650, Down) // RepeatEvery
+	feed(2700, 0)
+	want := []string{"0:ENTER", "40:CLEAR", "180:LEFT", "300:UP", "2000:DOWN", "2500:DOWN", "2650:DOWN"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("events:\n got %v\nwant %v", got, want)
+	}
+}

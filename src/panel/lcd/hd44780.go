@@ -128,7 +128,7 @@ func newHD44780(b bus, rows, cols int, o Options) (*HD44780, error) {
 	if glyphs == nil {
 		glyphs = NavGlyphs()
 	}
-	if err := checkGlyphs(glyphs); err != nil {
+	if err := glyphs.Check(); err != nil {
 		return nil, err
 	}
 	if err := d.init(glyphs); err != nil {
@@ -203,7 +203,7 @@ func (d *HD44780) setControl(c byte) error {
 func (d *HD44780) upload(g Glyphs) error {
 	slots := map[frame.Glyph]byte{}
 	var data []byte
-	for i, k := range sortedGlyphs(g) {
+	for i, k := range g.Sorted() {
 		slots[k] = byte(i)
 		b := g[k]
 		data = append(data, b[:]...)
@@ -211,7 +211,7 @@ func (d *HD44780) upload(g Glyphs) error {
 	bs := byte('\\')
 	if len(slots) < MaxGlyphs {
 		bs = byte(len(slots))
-		b := backslash()
+		b := Backslash()
 		data = append(data, b[:]...)
 	}
 	d.ac = -1 // the address counter now points into CGRAM
@@ -236,7 +236,7 @@ func (d *HD44780) upload(g Glyphs) error {
 
 // DefineGlyphs uploads g into CGRAM (see the package doc for the slots).
 func (d *HD44780) DefineGlyphs(g Glyphs) error {
-	if err := checkGlyphs(g); err != nil {
+	if err := g.Check(); err != nil {
 		return err
 	}
 	d.mu.Lock()

@@ -180,13 +180,13 @@ func newGPIO(t *testing.T, b board.Board, o Options) (*HD44780, *pinSet) {
 
 func glyphUploadOps(g Glyphs, backslashToo bool) []string {
 	ops := byteOps(false, 0x40)
-	for _, k := range sortedGlyphs(g) {
+	for _, k := range g.Sorted() {
 		for _, row := range g[k] {
 			ops = append(ops, byteOps(true, row)...)
 		}
 	}
 	if backslashToo {
-		for _, row := range backslash() {
+		for _, row := range Backslash() {
 			ops = append(ops, byteOps(true, row)...)
 		}
 	}

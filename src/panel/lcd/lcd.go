@@ -86,14 +86,15 @@ func NavGlyphs() Glyphs {
 	}
 }
 
-// backslash replaces ROM code 0x5c ('\' on the A02 ROM, a yen sign on the
-// common A00 one) whenever a CGRAM slot is free. PROXY USER needs it for
-// DOMAIN\user.
-func backslash() Bitmap { return Bitmap{0x00, 0x10, 0x08, 0x04, 0x02, 0x01, 0x00, 0x00} }
+// Backslash is the bitmap that replaces ROM code 0x5c ('\' on the A02 ROM,
+// a yen sign on the common A00 one) whenever a CGRAM slot is free. PROXY
+// USER needs it for DOMAIN\user. The serial module's driver uses it too
+// on modules with an HD44780 ROM.
+func Backslash() Bitmap { return Bitmap{0x00, 0x10, 0x08, 0x04, 0x02, 0x01, 0x00, 0x00} }
 
-// sortedGlyphs returns the glyphs of g in ascending order, so that slot
+// Sorted returns the glyphs of g in ascending order, so that slot
 // assignment does not depend on map iteration order.
-func sortedGlyphs(g Glyphs) []frame.Glyph {
+func (g Glyphs) Sorted() []frame.Glyph {
 	gs := make([]frame.Glyph, 0, len(g))
 	for k := range g {
 		gs = append(gs, k)
@@ -102,7 +103,9 @@ func sortedGlyphs(g Glyphs) []frame.Glyph {
 	return gs
 }
 
-func checkGlyphs(g Glyphs) error {
+// Check reports glyphs that no display can take: more than MaxGlyphs, a
+// bitmap for NoGlyph, or a row wider than 5 pixels.
+func (g Glyphs) Check() error {
 	if len(g) > MaxGlyphs {
 		return fmt.Errorf("lcd: %d glyphs defined, an HD44780 has %d CGRAM slots", len(g), MaxGlyphs)
 	}

@@ -138,11 +138,11 @@ func TestPlateTraffic(t *testing.T) {
 	}
 	m.bytes(false, 0x28, 0x08, 0x01, 0x06, 0x40)
 	g := NavGlyphs()
-	for _, k := range sortedGlyphs(g) {
+	for _, k := range g.Sorted() {
 		b := g[k]
 		m.bytes(true, b[:]...)
 	}
-	bs := backslash()
+	bs := Backslash()
 	m.bytes(true, bs[:]...)
 	m.bytes(false, 0x0c)
 	want = append(want, m.take()...)

@@ -72,7 +72,7 @@ func (t *Terminal) Draw(f frame.Frame) error {
 // DefineGlyphs sets which glyphs show as arrows; the bitmaps themselves are
 // only checked, as the terminal has real arrows.
 func (t *Terminal) DefineGlyphs(g Glyphs) error {
-	if err := checkGlyphs(g); err != nil {
+	if err := g.Check(); err != nil {
 		return err
 	}
 	t.mu.Lock()

@@ -12,7 +12,9 @@ import (
 	"picket.dev/picket/src/panel/keyevent"
 	"picket.dev/picket/src/panel/keypad"
 	"picket.dev/picket/src/panel/lcd"
+	"picket.dev/picket/src/panel/lcdserial"
 	"picket.dev/picket/src/panel/leds"
+	"picket.dev/picket/src/panel/serial"
 )
 
 // reader feeds key events to emit until ctx ends (nil), its input ends
@@ -35,12 +37,23 @@ func (f *front) close() error {
 	return errors.Join(errs...)
 }
 
+// ledSetter shows the frame's S1 and S2: GPIO LEDs (package leds), or the
+// serial module's own.
+type ledSetter interface {
+	Set(frame.LEDs) error
+}
+
+// ledFunc is a ledSetter from a function.
+type ledFunc func(frame.LEDs) error
+
+func (f ledFunc) Set(l frame.LEDs) error { return f(l) }
+
 // display is the panel's Display: the LCD, then the LEDs from the same
 // frame. It remembers a failed Draw, so that the serve loop can tell a
 // broken display (fatal) from a network manager that went away (retried).
 type display struct {
 	lcd       lcd.LCD
-	leds      *leds.LEDs // nil when the LEDs are drawn by the LCD backend or absent
+	leds      ledSetter // nil when the LEDs are drawn by the LCD backend or absent
 	log       *slog.Logger
 	err       error
 	ledFailed bool
@@ -92,9 +105,7 @@ func open(o Options, geo frame.Geometry) (*front, error) {
 	case board.LCDHD44780MCP23017:
 		return openPlate(o)
 	case board.LCDSerialModule:
-		o.Log.Warn("the serial LCD module is not implemented yet (issue 3); drawing the panel on the terminal instead",
-			"board", b.Name, "device", b.LCD.Device)
-		return openTerminal(o, geo)
+		return openSerialModule(o, geo)
 	case board.LCDNone:
 		o.Log.Info("the board has no front panel; drawing it on the terminal", "board", b.Name)
 		return openTerminal(o, geo)
@@ -112,6 +123,33 @@ func (o Options) hostPins() (lcd.PinLookup, error) {
 		return nil, fmt.Errorf("lcdfront: host GPIO: %w", err)
 	}
 	return pins, nil
+}
+
+// openSerialModule opens the appliance's wiring: a serial LCD module whose
+// display, keys and LEDs all go through one line (package lcdserial).
+func openSerialModule(o Options, geo frame.Geometry) (*front, error) {
+	dev := o.Board.LCD.Device
+	line := serial.Config{Baud: lcdserial.Baud, DataBits: 8, Parity: "none", StopBits: 1}
+	port, err := serial.OpenBinary(dev, line)
+	if err != nil {
+		return nil, fmt.Errorf("lcdfront: open the LCD module's line: %w", err)
+	}
+	m, err := lcdserial.Open(port, lcdserial.Options{Geometry: geo, Clock: o.Clock, Log: o.Log})
+	if err != nil { // Open closed the port
+		return nil, fmt.Errorf("lcdfront: the LCD module on %s at %v: %w", dev, line, err)
+	}
+	f := &front{name: string(board.LCDSerialModule) + " " + m.Model(), closers: []func() error{m.Close}}
+	f.disp = &display{lcd: m, leds: ledFunc(m.SetLEDs), log: o.Log, setRepeat: m.SetRepeat}
+	f.readers = append(f.readers, func(ctx context.Context, emit func(keyevent.Event)) error {
+		// Ticks time chord windows and auto-repeat between reports.
+		ticker := o.Clock.NewTicker(keypad.PollEvery)
+		defer ticker.Stop()
+		if err := m.RunKeys(ctx, ticker.C(), emit); err != nil {
+			return fmt.Errorf("lcdfront: read the LCD module's keys: %w", err)
+		}
+		return nil
+	})
+	return f, nil
 }
 
 // openGPIO opens the armv7 wiring: display, keys and LEDs all on host GPIO.

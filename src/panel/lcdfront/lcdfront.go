@@ -1,4 +1,4 @@
-// Package lcdpanel is the body of lcdd: it opens the board's front panel
+// Package lcdfront is the body of lcdd: it opens the board's front panel
 // (display, keys and status LEDs) and runs the front-panel menu (package
 // panel) on it, against the network manager's local API.
 //
@@ -9,11 +9,13 @@
 //     read from GPIO through package keypad, and the S1/S2 LEDs;
 //   - an HD44780 on an MCP23017 I2C plate (rpi4): the plate's display and
 //     key group, the LEDs on host GPIO;
-//   - the terminal (the virtual board, the rack appliance until its serial
-//     LCD module has a driver, and any board with -display terminal): the
-//     panel drawn on an io.Writer and keys read from an io.Reader, decoded
-//     as a VT100 terminal sends them, so a developer can walk the menus by
-//     hand.
+//   - a serial LCD module with its own keys and LEDs (the rack appliance):
+//     package lcdserial on the board's device, opened with
+//     serial.OpenBinary at lcdserial.Baud 8N1;
+//   - the terminal (the virtual board, and any board with -display
+//     terminal, the development fallback): the panel drawn on an io.Writer
+//     and keys read from an io.Reader, decoded as a VT100 terminal sends
+//     them, so a developer can walk the menus by hand.
 //
 // The network manager may start after lcdd, and may restart while it runs.
 // Either way the panel shows "Picket scanner is starting up..." and retries

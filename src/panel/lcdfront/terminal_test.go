@@ -33,9 +33,9 @@ func vlan(t *testing.T, m netapi.Manager) int {
 // guide, and the network manager behind the socket ends up with it.
 func TestTerminalEnablesVLAN(t *testing.T) {
 	for _, tt := range []struct{ board, display string }{
-		{"virtual", DisplayAuto},   // no panel: the terminal is the board's
-		{"appliance", DisplayAuto}, // serial module: no driver yet, falls back
-		{"armv7", DisplayTerminal}, // asked for, whatever the board has
+		{"virtual", DisplayAuto},       // no panel: the terminal is the board's
+		{"appliance", DisplayTerminal}, // serial module, but the development fallback asked for
+		{"armv7", DisplayTerminal},     // asked for, whatever the board has
 	} {
 		t.Run(tt.board+"/"+tt.display, func(t *testing.T) {
 			mem := newMemory(t)

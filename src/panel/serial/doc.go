@@ -20,6 +20,10 @@
 // exponential backoff until it is back, without the process exiting. The
 // clock and the sleep are passed in, so tests drive it step by step.
 //
+// OpenBinary opens a line for a binary packet protocol with checksums of
+// its own (the appliance's serial LCD module): raw, no flow control, and no
+// error marks, so that every byte value passes as itself.
+//
 // OpenPTY makes a pseudo-terminal pair for tests and for development.
 //
 // The package is Linux-only, like every board: it uses the Linux termios

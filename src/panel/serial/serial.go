@@ -143,7 +143,18 @@ type Port struct {
 // control, and with framing and parity errors and breaks marked in the
 // input (Settings.MarksErrors). It fails if path is not a terminal or if the kernel's settings
 // read back differ from what was asked (ErrSettings).
-func Open(path string, cfg Config) (*Port, error) {
+func Open(path string, cfg Config) (*Port, error) { return open(path, cfg, true) }
+
+// OpenBinary is Open for a line that carries a binary packet protocol with
+// its own checksums (the serial LCD module, package lcdserial): the same
+// raw line without flow control, but line errors are not marked
+// (Settings.MarksErrors is false), so that a 0xff in a packet reads as one
+// 0xff and not as the start of a mark. A byte received with a framing
+// error reads as 0x00 and a break as one 0x00; the packet's CRC then fails
+// and the packet is dropped, which is all the protocol needs to know.
+func OpenBinary(path string, cfg Config) (*Port, error) { return open(path, cfg, false) }
+
+func open(path string, cfg Config, marks bool) (*Port, error) {
 	speed, ok := speedCode(cfg.Baud)
 	size, ok2 := sizeCode(cfg.DataBits)
 	if !ok || !ok2 || (cfg.StopBits != 1 && cfg.StopBits != 2) ||
@@ -159,7 +170,7 @@ func Open(path string, cfg Config) (*Port, error) {
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	settings, err := setup(fd, speed, size, cfg)
+	settings, err := setup(fd, speed, size, cfg, marks)
 	if err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("serial: %s: %w", path, err)
@@ -168,7 +179,7 @@ func Open(path string, cfg Config) (*Port, error) {
 }
 
 // setup writes the termios for cfg and reads it back.
-func setup(fd int, speed, size uint32, cfg Config) (Settings, error) {
+func setup(fd int, speed, size uint32, cfg Config, marks bool) (Settings, error) {
 	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
 	if err != nil {
 		return Settings{}, fmt.Errorf("not a terminal: %w", err)
@@ -182,7 +193,11 @@ func setup(fd int, speed, size uint32, cfg Config) (Settings, error) {
 	// causes them, line noise does, and the console's guard must see them.
 	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.ISTRIP | unix.INLCR |
 		unix.IGNCR | unix.ICRNL | unix.IXON | unix.IXOFF | unix.IXANY | unix.IMAXBEL | unix.IGNPAR
-	t.Iflag |= unix.PARMRK | unix.INPCK
+	if marks {
+		t.Iflag |= unix.PARMRK | unix.INPCK
+	} else {
+		t.Iflag &^= unix.PARMRK | unix.INPCK
+	}
 	// Raw output: the renderer's bytes go out exactly as written.
 	t.Oflag &^= unix.OPOST
 	// No line editing, echo or signals: Ctrl-C, Ctrl-Z and Ctrl-\ are
@@ -214,8 +229,9 @@ func setup(fd int, speed, size uint32, cfg Config) (Settings, error) {
 		return Settings{}, fmt.Errorf("read back termios: %w", err)
 	}
 	s := decode(back)
-	if s.Config != cfg || !s.Raw || s.FlowControl != "none" || !s.MarksErrors {
-		return s, fmt.Errorf("%w: asked %v raw, flow control none, line errors marked; have %v", ErrSettings, cfg, s)
+	if s.Config != cfg || !s.Raw || s.FlowControl != "none" || s.MarksErrors != marks {
+		asked := Settings{Config: cfg, Raw: true, FlowControl: "none", MarksErrors: marks}
+		return s, fmt.Errorf("%w: asked %v; have %v", ErrSettings, asked, s)
 	}
 	return s, nil
 }

@@ -147,6 +147,50 @@ func TestOpenSets8N2Raw(t *testing.T) {
 	}
 }
 
+// OpenBinary sets the same raw line without error marks: a packet
+// protocol's 0xff (in a CRC, say) arrives as one byte, both ways, and every
+// other byte value passes unchanged.
+func TestOpenBinaryPassesEveryByte(t *testing.T) {
+	m, path := newPTY(t)
+	cfg := Config{Baud: 115200, DataBits: 8, Parity: "none", StopBits: 1}
+	p, err := OpenBinary(path, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if got, want := p.Settings().String(), "115200 8N1 raw, flow control none, line errors not marked"; got != want {
+		t.Errorf("Settings() = %q, want %q", got, want)
+	}
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	tio, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tio.Iflag&(unix.PARMRK|unix.INPCK) != 0 || tio.Cflag&unix.CBAUD != unix.B115200 || tio.Cflag&unix.CSTOPB != 0 {
+		t.Errorf("termios read back: iflag %#o cflag %#o, want PARMRK and INPCK clear, B115200, one stop bit", tio.Iflag, tio.Cflag)
+	}
+	all := make([]byte, 256)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	if _, err := m.Write(all); err != nil {
+		t.Fatal(err)
+	}
+	if got := readN(t, p, len(all)); !bytes.Equal(got, all) {
+		t.Errorf("slave read %x, want every byte once: %x", got, all)
+	}
+	if _, err := p.Write(all); err != nil {
+		t.Fatal(err)
+	}
+	if got := readN(t, m, len(all)); !bytes.Equal(got, all) {
+		t.Errorf("master read %x, want %x", got, all)
+	}
+}
+
 func TestOpenErrors(t *testing.T) {
 	_, path := newPTY(t)
 	file := filepath.Join(t.TempDir(), "plain")
