@@ -255,9 +255,21 @@ func (p *Panel) Abandon() { p.menu.Abandon() }
 
 // Key applies one key, and carries out the change it confirmed, if any.
 func (p *Panel) Key(ctx context.Context, ev keyevent.Event) {
+	p.key(ctx, ev, nil)
+}
+
+// key is Key; show, when set, is called after the menu took the key and
+// before a reboot or shutdown is asked for, so that REBOOTING SYSTEM or
+// SHUTTING DOWN SYSTEM is on the display first: init stops this daemon
+// right after the request (the panel daemons are started last, so they
+// are stopped first), and what it drew last is what the panel keeps.
+func (p *Panel) key(ctx context.Context, ev keyevent.Event, show func()) {
 	res := p.menu.Handle(ev)
 	if res.Request == nil {
 		return
+	}
+	if a := res.Request.Action; show != nil && (a == menu.ActionReboot || a == menu.ActionShutdown) {
+		show()
 	}
 	if err := p.perform(ctx, *res.Request); err != nil {
 		p.log.Warn("request failed", "action", res.Request.Action.String(), "err", err)
@@ -386,7 +398,11 @@ func Serve(ctx context.Context, p *Panel, in Inputs, d Display) error {
 			if !ok {
 				return errors.New("key input closed")
 			}
-			p.Key(ctx, ev)
+			var drawErr error
+			p.key(ctx, ev, func() { drawErr = d.Draw(p.Frame()) })
+			if drawErr != nil {
+				return fmt.Errorf("draw: %w", drawErr)
+			}
 		case <-in.Abandon:
 			p.Abandon()
 		case v := <-scanc:
