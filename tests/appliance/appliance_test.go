@@ -4,14 +4,21 @@
 // (src/cmd/init) starts the daemons and marks the slot good. The box's
 // NIC is a tap in a network namespace this test makes, where dnsmasq
 // serves DHCP; its serial console is a socket the test reads and types
-// into. One test walks an appliance's life on one disk, each step a
-// separate power-on (and each power-off a pulled plug):
+// into, and so is its second serial port, where lcdd draws the front
+// panel (its terminal backend, until the appliance's serial LCD module
+// has a driver and an emulator to stand in for it). One test walks an
+// appliance's life on one disk, in two power-ons:
 //
 //  1. first boot: boot messages, the console menu, a DHCP lease, slot A
-//     marked good;
+//     marked good; then SYSTEM REBOOT from the console: init stops the
+//     daemons, last started first, and the box comes back to the console
+//     menu; then SYSTEM SHUTDOWN from the front panel (lcdd): the console
+//     says it is safe to unplug the box within the spec's 60 s, the
+//     emulator powers off by itself, and the data partition was unmounted
+//     cleanly (its ext4 superblock read from the disk image);
 //  2. a byte flipped in slot A, which is then put on trial: the initramfs
 //     refuses it at boot and the box comes up on slot B (the image's
-//     second copy).
+//     second copy); this power-off is a pulled plug.
 //
 // Updates (a slot written, tried, kept or rolled back by boot counting)
 // are walked by tests/product on the product image, through the real
@@ -43,7 +50,9 @@ import (
 
 	"picket.dev/picket/src/panel/keyevent"
 	"picket.dev/picket/src/panel/vt100input"
+	"picket.dev/picket/src/panel/vt100screen"
 	"picket.dev/picket/src/system/imagebuild"
+	"picket.dev/picket/src/system/linuxsys"
 	"picket.dev/picket/src/system/pid1"
 	"picket.dev/picket/src/system/slots"
 	"picket.dev/picket/src/testkit/netbench"
@@ -67,12 +76,16 @@ const (
 	// guard bounds every wait for the console: a hang guard, not a timing
 	// assertion (TCG on a busy 2-core machine is slow).
 	guard = 6 * time.Minute
+	// safeWithin is the product spec's bound from the operator's
+	// confirmation of SYSTEM SHUTDOWN to "It's now safe to unplug the
+	// box" on the console.
+	safeWithin = 60 * time.Second
 )
 
 // builder makes disk images the way //rootfs:image_virtual does.
 type builder struct {
 	dir, imgtool, kernelDir, key string
-	bins                         map[string]string // netmgrd, consoled, init, initramfs
+	bins                         map[string]string // netmgrd, consoled, lcdd, init, initramfs
 }
 
 func newBuilder(t *testing.T) *builder {
@@ -80,7 +93,7 @@ func newBuilder(t *testing.T) *builder {
 	dir := t.TempDir()
 	b := &builder{dir: dir, bins: map[string]string{}}
 	b.imgtool = testinput.Command(t, "imgtool")
-	for _, name := range []string{"init", "initramfs", "netmgrd", "consoled"} {
+	for _, name := range []string{"init", "initramfs", "netmgrd", "consoled", "lcdd"} {
 		b.bins[name] = testinput.Path(t, "PICKET_"+strings.ToUpper(name), func() string { return testinput.GoBuild(t, "./src/cmd/"+name, "amd64", "") })
 	}
 	vmlinuz := testinput.Path(t, "PICKET_KERNEL", func() string { return testinput.Fetched(t, "kernel-amd64/vmlinuz") })
@@ -114,16 +127,33 @@ func (b *builder) build(t *testing.T, version string, services []pid1.ServiceCon
 		"-rootfs-file", "sbin/init="+b.bins["init"],
 		"-rootfs-file", "usr/bin/netmgrd="+b.bins["netmgrd"],
 		"-rootfs-file", "usr/bin/consoled="+b.bins["consoled"],
+		"-rootfs-file", "usr/bin/lcdd="+b.bins["lcdd"],
 		"-rootfs-data", "etc/picket/init.json="+cfgPath,
 		"-key", b.key, "-slot-mib", "64", "-data-mib", "32", "-out", out)))
 	return out
 }
 
-// The product's services, as rootfs/BUILD.bazel lists them for the
-// virtual board (without scannerd: this test has no platform).
+// The product's services, as rootfs/products.bzl lists them for the
+// appliance board, in its order (without scannerd and updaterd: this test
+// has no platform). lcdd draws the panel on the second serial port with
+// its terminal backend, the port's tty its stdin and stdout, until the
+// appliance's serial LCD module has a driver (then lcdd opens ttyS1
+// itself and the test's side of the port is the module's emulator).
 var productServices = []pid1.ServiceConfig{
 	{Name: "netmgrd", Path: "/usr/bin/netmgrd"},
 	{Name: "consoled", Path: "/usr/bin/consoled", Args: []string{"-power", "init"}},
+	{Name: "lcdd", Path: "/usr/bin/lcdd", Args: []string{"-power", "init", "-display", "terminal", "-scanner=", "-updater="}, Console: "/dev/ttyS1"},
+}
+
+// stopOrder is the order init must stop productServices in: the last
+// started first, so that a daemon can still use those it depends on
+// (netmgrd) while it shuts down.
+func stopOrder() []string {
+	var names []string
+	for i := len(productServices) - 1; i >= 0; i-- {
+		names = append(names, productServices[i].Name)
+	}
+	return names
 }
 
 // part returns the byte offset and size of the named partition of disk.
@@ -192,14 +222,19 @@ func setBootState(t *testing.T, disk string, st slots.State) {
 	writeESP(t, disk, "grubenv", b)
 }
 
-// console is the box's serial port: everything it printed, and a way to
-// type.
+// console is one of the box's serial ports: everything it printed, what
+// a terminal on it shows now, and a way to type.
 type console struct {
 	mu   sync.Mutex
 	seen bytes.Buffer
 	more chan struct{}
 	conn net.Conn
+	scr  *qemuboot.Screen
 	log  *qemuboot.Console // the same bytes, printed if the test fails
+}
+
+func newConsole(log *qemuboot.Console) *console {
+	return &console{more: make(chan struct{}, 1), scr: qemuboot.NewScreen(vt100screen.Rows, vt100screen.Cols), log: log}
 }
 
 func (c *console) read(conn net.Conn) {
@@ -210,6 +245,7 @@ func (c *console) read(conn net.Conn) {
 			c.mu.Lock()
 			c.seen.Write(buf[:n])
 			c.mu.Unlock()
+			c.scr.Write(buf[:n])
 			c.log.Write(buf[:n])
 			select {
 			case c.more <- struct{}{}:
@@ -232,7 +268,13 @@ func (c *console) text() string {
 // it.
 func (c *console) waitFor(t *testing.T, from int, text string) int {
 	t.Helper()
-	deadline := time.After(guard)
+	return c.waitWithin(t, from, text, guard)
+}
+
+// waitWithin is waitFor with its own bound.
+func (c *console) waitWithin(t *testing.T, from int, text string, d time.Duration) int {
+	t.Helper()
+	deadline := time.After(d)
 	for {
 		out := c.text()
 		if i := strings.Index(out[min(from, len(out)):], text); i >= 0 {
@@ -241,7 +283,7 @@ func (c *console) waitFor(t *testing.T, from int, text string) int {
 		select {
 		case <-c.more:
 		case <-deadline:
-			t.Fatalf("console never showed %q; after offset %d it printed:\n%s", text, from, tail(out[min(from, len(out)):], 6000))
+			t.Fatalf("%s never showed %q within %v; after offset %d it printed:\n%s", c.log.Name(), text, d, from, tail(out[min(from, len(out)):], 6000))
 		}
 	}
 }
@@ -253,8 +295,114 @@ func (c *console) send(t *testing.T, script string) {
 		t.Fatal(err)
 	}
 	if _, err := c.conn.Write(vt100input.Encode(evs)); err != nil {
-		t.Fatalf("type on the console: %v", err)
+		t.Fatalf("type on %s: %v", c.log.Name(), err)
 	}
+}
+
+func (c *console) panel() string                  { return c.scr.Panel() }
+func (c *console) changed() <-chan struct{}       { return c.scr.Changed() }
+func (c *console) press(t *testing.T, key string) { t.Helper(); c.send(t, key) }
+func (c *console) screen() string                 { return c.scr.String() }
+
+// frontEnd is a front panel the test works as an operator does: it
+// reads the panel picture on screen and presses keys. The console
+// (consoled on ttyS0) is a VT100 terminal; so, for now, is the front
+// panel (lcdd's terminal backend on ttyS1). The appliance's serial LCD
+// module's emulator, once it exists, is one more frontEnd on ttyS1's
+// socket: its panel is the module's display text, press sends its key
+// reports.
+type frontEnd interface {
+	// panel is the text of the panel picture now shown, its lines joined
+	// by a space, without the navigation indicators.
+	panel() string
+	// changed is closed when what is shown next changes.
+	changed() <-chan struct{}
+	press(t *testing.T, key string)
+	// screen is everything shown, for failure messages.
+	screen() string
+}
+
+// keyAnswer bounds the wait for a front end to redraw after a key: an
+// emulated CPU on a busy machine is slow, but a key that is not answered
+// in this time is not going to be.
+const keyAnswer = 20 * time.Second
+
+// settle waits until f has redrawn since was (a changed channel taken
+// before the key) and then stayed still for a moment, so that a picture
+// drawn in several writes is read whole.
+func settle(f frontEnd, was <-chan struct{}) {
+	select {
+	case <-was:
+	case <-time.After(keyAnswer):
+		return
+	}
+	for {
+		select {
+		case <-f.changed():
+		case <-time.After(500 * time.Millisecond):
+			return
+		}
+	}
+}
+
+// pressUntil presses key on f until its panel satisfies want (up to max
+// presses), reading the panel after each: the menu's layout may change,
+// the operator's walk does not (press DOWN until SYSTEM REBOOT shows).
+func pressUntil(t *testing.T, name string, f frontEnd, key string, max int, what string, want func(panel string) bool) {
+	t.Helper()
+	for i := 0; ; i++ {
+		if want(f.panel()) {
+			return
+		}
+		if i == max {
+			t.Fatalf("%s: %s did not show after %d presses of %s; the screen:\n%s", name, what, max, key, f.screen())
+		}
+		was := f.changed()
+		f.press(t, key)
+		settle(f, was)
+	}
+}
+
+// waitPanel waits until f's panel satisfies want.
+func waitPanel(t *testing.T, name string, f frontEnd, d time.Duration, what string, want func(panel string) bool) {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		ch := f.changed()
+		if want(f.panel()) {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("%s: no %s within %v; the screen:\n%s", name, what, d, f.screen())
+		}
+	}
+}
+
+// item matches a menu list screen showing label as its (selected) item.
+func item(label string) func(string) bool {
+	return func(p string) bool { return strings.HasPrefix(p, label) }
+}
+
+// says matches a panel showing text (wrapped however it fits).
+func says(text string) func(string) bool {
+	return func(p string) bool { return strings.Contains(p, text) }
+}
+
+// toMainMenu presses ENTER on f until the menu opens at its first item:
+// from the console's first screens (the MAC address) or the idle screen.
+func toMainMenu(t *testing.T, name string, f frontEnd) {
+	t.Helper()
+	pressUntil(t, name, f, "ENTER", 4, "the menu (SETUP NETWORK)", item("SETUP NETWORK"))
+}
+
+// confirmOn walks f's main menu to label (DOWN until it shows), opens it,
+// and waits for the REALLY ...? prompt; it does not confirm.
+func confirmOn(t *testing.T, name string, f frontEnd, label, really string) {
+	t.Helper()
+	pressUntil(t, name, f, "DOWN", 30, label, item(label))
+	pressUntil(t, name, f, "ENTER", 1, really, says(really))
 }
 
 func tail(s string, n int) string {
@@ -266,30 +414,40 @@ func tail(s string, n int) string {
 
 // box is one power-on of the disk in qemu, its NIC on the tap of ns.
 type box struct {
-	con  *console
+	con  *console // ttyS0: the kernel's console, init's, consoled's
+	lcd  *console // ttyS1: lcdd's panel
 	cmd  *exec.Cmd
 	done chan struct{}
 }
 
-func powerOn(t *testing.T, boots *qemuboot.Boots, ns *netbench.NS, disk string) *box {
+func powerOn(t *testing.T, boots *qemuboot.Boots, ns *netbench.NS, disk, name string) *box {
 	t.Helper()
 	dir := qemuboot.Dir(t)
-	sock := filepath.Join(dir, "console.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
+	b := &box{
+		con:  newConsole(boots.New(name + ": console (ttyS0)")),
+		lcd:  newConsole(boots.New(name + ": front panel (ttyS1)")),
+		done: make(chan struct{}),
 	}
-	defer ln.Close()
-	b := &box{con: &console{more: make(chan struct{}, 1), log: boots.New(t.Name())}, done: make(chan struct{})}
+	var lns []net.Listener
+	var args []string
+	for _, port := range []string{"con", "lcd"} {
+		sock := filepath.Join(dir, port+".sock")
+		ln, err := net.Listen("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		lns = append(lns, ln)
+		args = append(args, "-chardev", "socket,id="+port+",path="+sock, "-serial", "chardev:"+port)
+	}
 	var log bytes.Buffer
-	// No -no-reboot: the box's own reboots (trial deadline, refused slot)
-	// happen inside this power-on, as on hardware.
-	args := []string{"-machine", "q35", "-cpu", "max", "-m", "512",
+	// No -no-reboot: the box's own reboots (trial deadline, refused slot,
+	// SYSTEM REBOOT) happen inside this power-on, as on hardware; a power
+	// off (SYSTEM SHUTDOWN) ends qemu.
+	args = append([]string{"-machine", "q35", "-cpu", "max", "-m", "512",
 		"-display", "none", "-monitor", "none", "-nodefaults",
 		"-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
-		"-device", qemuboot.NICDevice("virtio-net-pci", "n0", mac),
-		"-chardev", "socket,id=con,path=" + sock,
-		"-serial", "chardev:con"}
+		"-device", qemuboot.NICDevice("virtio-net-pci", "n0", mac)}, args...)
 	args = append(args, qemuboot.Firmware(t, dir, "/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd")...)
 	args = append(args, qemuboot.DiskDevice(disk, false)...)
 	b.cmd = ns.Command(append([]string{"qemu-system-x86_64"}, args...)...)
@@ -298,24 +456,26 @@ func powerOn(t *testing.T, boots *qemuboot.Boots, ns *netbench.NS, disk string) 
 		t.Fatalf("start qemu: %v", err)
 	}
 	go func() { b.cmd.Wait(); close(b.done) }()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			accepted <- c
+	for i, c := range []*console{b.con, b.lcd} {
+		accepted := make(chan net.Conn, 1)
+		go func() {
+			c, err := lns[i].Accept()
+			if err == nil {
+				accepted <- c
+			}
+		}()
+		select {
+		case conn := <-accepted:
+			c.conn = conn
+			go c.read(conn)
+		case <-b.done:
+			t.Fatalf("qemu exited before connecting its serial ports: %s", log.String())
+		case <-time.After(time.Minute):
+			b.cmd.Process.Kill()
+			t.Fatalf("qemu never connected its serial ports: %s", log.String())
 		}
-	}()
-	select {
-	case c := <-accepted:
-		b.con.conn = c
-		go b.con.read(c)
-	case <-b.done:
-		t.Fatalf("qemu exited before connecting its console: %s", log.String())
-	case <-time.After(time.Minute):
-		b.cmd.Process.Kill()
-		t.Fatalf("qemu never connected its console: %s", log.String())
 	}
-	t.Cleanup(func() { b.pullPlug(); b.con.conn.Close() })
+	t.Cleanup(func() { b.pullPlug(); b.con.conn.Close(); b.lcd.conn.Close() })
 	return b
 }
 
@@ -328,6 +488,45 @@ func (b *box) pullPlug() {
 	}
 	b.cmd.Process.Kill()
 	<-b.done
+}
+
+// stoppedInOrder waits, after offset at of c, for init's line of each
+// daemon stopped, in stopOrder, and the end of the stops, and returns the
+// offset after it. A daemon init had to kill (it did not stop on SIGTERM
+// within init's timeout) fails the test.
+func stoppedInOrder(t *testing.T, c *console, at int) int {
+	t.Helper()
+	from := at
+	for _, name := range stopOrder() {
+		at = c.waitFor(t, at, "init: "+name+" stopped")
+	}
+	at = c.waitFor(t, at, "init: all daemons stopped")
+	if down := c.text()[from:at]; strings.Contains(down, " killed") {
+		t.Errorf("init had to kill a daemon:\n%s", down)
+	}
+	return at
+}
+
+// dataState returns the ext4 superblock's state and features of the
+// disk's data partition, as dumpe2fs reads them from the image.
+func dataState(t *testing.T, disk string) (state, features string) {
+	t.Helper()
+	off, _ := part(t, disk, imagebuild.PartData)
+	out := testinput.Run(t, "dumpe2fs", "-h", fmt.Sprintf("%s?offset=%d", disk, off))
+	for _, l := range strings.Split(out, "\n") {
+		k, v, ok := strings.Cut(l, ":")
+		switch k = strings.TrimSpace(k); {
+		case !ok:
+		case k == "Filesystem state":
+			state = strings.TrimSpace(v)
+		case k == "Filesystem features":
+			features = strings.TrimSpace(v)
+		}
+	}
+	if state == "" || features == "" {
+		t.Fatalf("dumpe2fs of the data partition: no state or features in:\n%s", out)
+	}
+	return state, features
 }
 
 func TestApplianceLife(t *testing.T) {
@@ -351,13 +550,15 @@ func TestApplianceLife(t *testing.T) {
 		Router: netip.MustParseAddr("10.99.0.1"),
 	})
 
-	t.Run("first boot: console menu and DHCP and slot A good", func(t *testing.T) {
-		b := powerOn(t, boots, ns, disk)
+	// The first power-on lasts three subtests: the box is shut down from
+	// its front panel at the end, or the plug pulled if a step failed.
+	b := powerOn(t, boots, ns, disk, "first power-on")
+	up := t.Run("first boot: console menu and DHCP and slot A good", func(t *testing.T) {
 		c := b.con
 		at := c.waitFor(t, 0, "picket: booting slot a")
 		at = c.waitFor(t, at, "picket: slot a: virtual 1.0.0-test")
 		at = c.waitFor(t, at, "signature and contents verified")
-		at = c.waitFor(t, at, "init: slot a, starting 2 daemons")
+		at = c.waitFor(t, at, fmt.Sprintf("init: slot a, starting %d daemons", len(productServices)))
 		at = c.waitFor(t, at, "Press ENTER to start")
 		c.send(t, "ENTER")
 		c.waitFor(t, at, "MAC address")
@@ -397,11 +598,66 @@ func TestApplianceLife(t *testing.T) {
 			}
 		}
 		c.waitFor(t, 0, "init: marked good")
-		b.pullPlug()
+	})
+
+	up = up && t.Run("SYSTEM REBOOT from the console", func(t *testing.T) {
+		c := b.con
+		toMainMenu(t, "console", c)
+		confirmOn(t, "console", c, "SYSTEM REBOOT", "REALLY REBOOT SYSTEM?")
+		from := len(c.text())
+		c.press(t, "ENTER")
+		at := c.waitFor(t, from, "init: reboot requested")
+		at = stoppedInOrder(t, c, at)
+		at = c.waitFor(t, at, "init: rebooting")
+		// The same power-on: the firmware, GRUB and the same slot again,
+		// back to the console menu.
+		at = c.waitFor(t, at, "picket: booting slot a")
+		at = c.waitFor(t, at, fmt.Sprintf("init: slot a, starting %d daemons", len(productServices)))
+		c.waitFor(t, at, "Press ENTER to start")
+		waitPanel(t, "console", c, guard, "the console's first screen", func(string) bool { return strings.Contains(c.screen(), "Press ENTER to start") })
+		toMainMenu(t, "console", c)
+		// Once the daemons are marked good again, init prints nothing more
+		// until the next shutdown.
+		c.waitFor(t, at, "init: marked good")
+	})
+
+	up = up && t.Run("SYSTEM SHUTDOWN from the front panel", func(t *testing.T) {
+		c, lcd := b.con, b.lcd
+		toMainMenu(t, "front panel", lcd)
+		confirmOn(t, "front panel", lcd, "SYSTEM SHUTDOWN", "REALLY SHUTDOWN SYSTEM?")
+		from := len(c.text())
+		lcd.press(t, "ENTER")
+		confirmed := time.Now()
+		at := c.waitFor(t, from, "init: power off requested")
+		at = stoppedInOrder(t, c, at)
+		c.waitWithin(t, at, linuxsys.SafeMessage, safeWithin-time.Since(confirmed))
+		safe := time.Since(confirmed)
+		t.Logf("%q on the console %.1f s after the shutdown was confirmed (spec: within %v)", linuxsys.SafeMessage, safe.Seconds(), safeWithin)
+		select {
+		case <-b.done:
+		case <-time.After(time.Minute):
+			t.Fatalf("the emulator is still running a minute after %q: the box did not power off", linuxsys.SafeMessage)
+		}
+		if strings.Contains(c.text()[at:], "picket: booting") {
+			t.Errorf("the box booted again instead of powering off:\n%s", tail(c.text()[at:], 3000))
+		}
+		// The panel keeps the last picture lcdd drew before init stopped
+		// it.
+		if got, want := lcd.panel(), "SHUTTING DOWN SYSTEM"; got != want {
+			t.Errorf("the front panel was left showing %q, want %q; its screen:\n%s", got, want, lcd.screen())
+		}
+		state, features := dataState(t, disk)
+		if state != "clean" || strings.Contains(features, "needs_recovery") {
+			t.Errorf("data partition after the shutdown: state %q, features %q; want clean and no journal to replay (unmounted cleanly)", state, features)
+		}
 		if st := bootState(t, disk); st != (slots.State{Active: "a"}) {
 			t.Errorf("boot state %v, want active a", st)
 		}
 	})
+	b.pullPlug()
+	if !up {
+		return
+	}
 
 	t.Run("flipped byte in slot A refused at boot", func(t *testing.T) {
 		off, _ := part(t, disk, imagebuild.PartRootfsA)
@@ -420,7 +676,7 @@ func TestApplianceLife(t *testing.T) {
 		}
 		f.Close()
 		setBootState(t, disk, slots.State{Active: "b", Trying: "a", Tries: 1})
-		b := powerOn(t, boots, ns, disk)
+		b := powerOn(t, boots, ns, disk, "slot A altered")
 		c := b.con
 		i := c.waitFor(t, 0, "picket: booting slot a")
 		i = c.waitFor(t, i, "picket: slot a refused: ")
@@ -432,6 +688,12 @@ func TestApplianceLife(t *testing.T) {
 			t.Errorf("the init of the altered slot A ran:\n%s", c.text())
 		}
 		b.pullPlug()
+		// The pulled plug left the data partition mounted: its journal
+		// must be replayed at the next mount. (The control for the clean
+		// state the shutdown above leaves.)
+		if _, features := dataState(t, disk); !strings.Contains(features, "needs_recovery") {
+			t.Errorf("data partition after a pulled plug: features %q, want needs_recovery", features)
+		}
 		if st := bootState(t, disk); st.Active != "b" || st.Trying == "a" {
 			t.Errorf("boot state %v, want active b and A no longer on trial", st)
 		}

@@ -53,6 +53,7 @@ type env struct {
 	socket  string
 	data    string
 	caFile  string
+	opt     envOptions
 	netmgrd *netbench.Proc
 	mgr     *netapi.Client
 	hits    chan string // platform requests, by the namespace that served them
@@ -61,13 +62,16 @@ type env struct {
 type envOptions struct {
 	wan       bool          // a WAN side with its own DHCP, DNS and platform
 	leaseTime time.Duration // DHCPv4 lease time on LAN (0: 1 h)
-	ipv6      bool          // router advertisements and stateless DHCPv6 on LAN
+	// maxLease is netmgrd's -dhcp-max-lease: how long its DHCPv4
+	// clients hold a lease at most (0: the server's lease time).
+	maxLease time.Duration
+	ipv6     bool // router advertisements and stateless DHCPv6 on LAN
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
 	b := netbench.New(t)
-	e := &env{t: t, b: b, dir: t.TempDir(), hits: make(chan string, 100)}
+	e := &env{t: t, b: b, dir: t.TempDir(), hits: make(chan string, 100), opt: o}
 	e.box, e.net = b.NS("box"), b.NS("net")
 	b.Veth(e.box, "eth0", e.net, "lan0")
 	e.net.Run("ip", "addr", "add", lanGW.String()+"/24", "dev", "lan0")
@@ -164,7 +168,8 @@ func (e *env) startEnv(wanIf string, vars ...string) {
 		"-resolv", filepath.Join(e.dir, "resolv.conf"),
 		// The product's lease wait (20 s): a busy CI machine once took more
 		// than 15 s to bring an IPv6-only LAN up from router advertisement.
-		"-lease-wait", "20s", "-dhcp-retry-min", "2s", "-dhcp-retry-max", "5s")...)
+		"-lease-wait", "20s", "-dhcp-retry-min", "2s", "-dhcp-retry-max", "5s",
+		"-dhcp-max-lease", e.opt.maxLease.String())...)
 	e.mgr = netapi.Dial(e.socket)
 	e.waitFor("netmgrd to serve its socket", 20*time.Second, func(netapi.Status) bool { return true })
 }

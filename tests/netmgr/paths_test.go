@@ -218,19 +218,40 @@ func TestProxy(t *testing.T) {
 	}
 }
 
-// TestLeaseExpiry stops the DHCP server: the lease runs out (dnsmasq's
-// shortest, 2 minutes), the address is removed and the status says why;
-// the server comes back and the box gets a lease again by itself.
+// TestLeaseExpiry stops the DHCP server: the lease runs out, the address
+// is removed and the status says why; the server comes back and the box
+// gets a lease again by itself. dnsmasq grants no lease shorter than 2
+// minutes, so netmgrd holds its leases for maxLease only (-dhcp-max-lease,
+// T1 and T2 scaled alike): it renews at T1 with the real server, then,
+// with the server stopped, renews, rebinds and gives the address up as it
+// would at the end of a server's lease, in seconds.
 func TestLeaseExpiry(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{leaseTime: 2 * time.Minute})
+	const maxLease = 12 * time.Second
+	e := newEnv(t, envOptions{leaseTime: 2 * time.Minute, maxLease: maxLease})
 	st := e.waitFor("a lease", 60*time.Second, leased)
+	l := lan(st).IPv4.Lease
+	if got := l.Expiry.Sub(l.Obtained); got != maxLease {
+		t.Fatalf("lease held for %v (obtained %v, expiry %v), want -dhcp-max-lease's %v", got, l.Obtained, l.Expiry, maxLease)
+	}
+	// A renewal at T1 (half the lease), answered by dnsmasq.
+	first := l.Obtained
+	st = e.waitFor("a renewal at T1", maxLease, func(st netapi.Status) bool {
+		f := lan(st).IPv4
+		return leased(st) && f.Lease.Obtained.After(first)
+	})
+	if l2 := lan(st).IPv4.Lease; l2.Address != l.Address || l2.Server != l.Server {
+		t.Errorf("renewed lease %v from %v, want the same address %v from %v", l2.Address, l2.Server, l.Address, l.Server)
+	}
 	expiry := lan(st).IPv4.Lease.Expiry
 	e.lanDNS.Stop()
 	st = e.waitFor("the lease to expire", time.Until(expiry)+60*time.Second, func(st netapi.Status) bool {
 		f := lan(st).IPv4
 		return f.Lease != nil && f.Lease.State == netapi.LeaseExpired && len(f.Addresses) == 0
 	})
+	if early := time.Until(expiry); early > time.Second {
+		t.Errorf("the lease was given up %v before its expiry", early)
+	}
 	if note := lan(st).IPv4.Note; !strings.Contains(note, "expired") {
 		t.Errorf("status note %q should say the lease expired", note)
 	}

@@ -114,6 +114,9 @@ type Console struct {
 	more chan struct{} // closed and replaced on every write
 }
 
+// Name says which boot (or which serial port of it) this is.
+func (c *Console) Name() string { return c.name }
+
 // Write appends p and wakes the waiters.
 func (c *Console) Write(p []byte) (int, error) {
 	c.mu.Lock()

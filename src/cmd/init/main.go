@@ -117,7 +117,10 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 		} else if ring, err := pid1.OpenRingLog(logDir+"/picket.log", logSize); err != nil {
 			fmt.Fprintf(console, "init: %v\n", err)
 		} else {
-			defer ring.Sync()
+			// Closed, not only synced, before Shutdown: an open file
+			// would keep /data busy, and it would only be remounted
+			// read-only instead of unmounted.
+			defer ring.Close()
 			logw = ring
 		}
 	}
@@ -169,8 +172,12 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 		MarkGood:     ctl.MarkGood,
 		AwaitVerdict: awaitVerdict,
 		ReapOrphans:  true,
+		// Every event but a start goes to the console too: a daemon that
+		// dies, the slot marked good, and at a reboot or power off each
+		// daemon stopped, in order, so that whoever watches the console
+		// sees the box go down cleanly.
 		Observe: func(e pid1.Event) {
-			if e.Kind != pid1.Started && e.Kind != pid1.Stopping && e.Kind != pid1.Stopped {
+			if e.Kind != pid1.Started {
 				fmt.Fprintf(console, "init: %v\n", e)
 			}
 		},
@@ -195,12 +202,16 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 	action := linuxsys.Reboot
 	go func() {
 		s := <-sig
+		what := "reboot"
 		if s == syscall.SIGUSR2 {
-			action = linuxsys.PowerOff
+			action, what = linuxsys.PowerOff, "power off"
 		}
-		fmt.Fprintf(console, "init: %v: stopping daemons\n", s)
+		fmt.Fprintf(console, "init: %s requested (%s): stopping the daemons, last started first\n", what, unix.SignalName(s.(syscall.Signal)))
 		cancel()
 	}()
 	err = sup.Run(ctx)
+	if err == nil {
+		fmt.Fprintln(console, "init: all daemons stopped")
+	}
 	return action, mounted, err
 }

@@ -58,6 +58,7 @@ func main() {
 	leaseWait := p.Flags.Duration("lease-wait", 20*time.Second, "how long a change waits for its leases before testing the path")
 	retryMin := p.Flags.Duration("dhcp-retry-min", 0, "shortest wait between failed DHCP attempts (0: 10 s)")
 	retryMax := p.Flags.Duration("dhcp-retry-max", 0, "longest wait between failed DHCP attempts (0: 2 min)")
+	maxLease := p.Flags.Duration("dhcp-max-lease", 0, "hold a DHCPv4 lease at most this long, renewing and rebinding in proportion, whatever the server granted (0: the server's lease time); for tests, which cannot wait out a server's shortest lease")
 	linkUID := p.Flags.Int64("link-uid", -1, "uid of the platform link (scannerd): it may use the API and read the management path with the proxy password (-1: none; root and netmgrd's own uid always may)")
 	scannerSock := p.Flags.String("scanner", scanapi.DefaultSocket, "the scanner's unix socket (scanner.sock): a running scan is canceled there before a change is applied (empty: no scanner)")
 	p.Main(func(ctx context.Context, log *slog.Logger) error {
@@ -123,6 +124,7 @@ func main() {
 				LeaseWait:    *leaseWait,
 				DHCPRetryMin: *retryMin,
 				DHCPRetryMax: *retryMax,
+				DHCPMaxLease: *maxLease,
 				Canceler:     canceler,
 			})
 			if err != nil {

@@ -124,6 +124,13 @@ type Config struct {
 	// MinRetransmit is the shortest wait between renewal or rebinding
 	// attempts (RFC 2131 section 4.4.5: 60 s), never past T2 or expiry.
 	MinRetransmit time.Duration
+	// MaxLease, when set, caps the lease time the client holds an address
+	// for, whatever the server granted; T1 and T2 shrink in the same
+	// proportion. The client then renews, rebinds and gives the address
+	// up sooner than the server requires, which a client may always do.
+	// Zero uses the server's. For tests: servers grant no less than a
+	// minute or two (dnsmasq: 2 minutes), too long to wait out.
+	MaxLease time.Duration
 }
 
 // Client runs the lease machine of one interface. Create it with New, run
@@ -264,7 +271,7 @@ func (c *Client) acquire(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("no lease on %s: %w", c.cfg.Interface, err)
 	}
-	c.bind(l, EventBound)
+	c.bind(capLease(l, c.cfg.MaxLease), EventBound)
 	return nil
 }
 
@@ -302,7 +309,7 @@ func (c *Client) extend(ctx context.Context, rebinding bool) {
 			if nl.Address.Addr() != l.Address.Addr() {
 				kind = EventBound
 			}
-			c.bind(nl, kind)
+			c.bind(capLease(nl, c.cfg.MaxLease), kind)
 			return
 		}
 	}
@@ -313,6 +320,19 @@ func (c *Client) extend(ctx context.Context, rebinding bool) {
 	c.failed(fmt.Errorf("extending lease of %s on %s: %w", l.Address, c.cfg.Interface, err))
 	wait := max(deadline.Sub(now)/2, c.cfg.MinRetransmit)
 	c.wait(ctx, min(wait, deadline.Sub(now)))
+}
+
+// capLease cuts l's lease time to limit (when set and shorter), with T1
+// and T2 scaled alike.
+func capLease(l Lease, limit time.Duration) Lease {
+	if limit <= 0 || l.LeaseTime <= limit {
+		return l
+	}
+	f := float64(limit) / float64(l.LeaseTime)
+	l.T1 = time.Duration(float64(l.T1) * f)
+	l.T2 = time.Duration(float64(l.T2) * f)
+	l.LeaseTime = limit
+	return l
 }
 
 // wait waits d, or until Renew is called, or ctx is done. It reports whether

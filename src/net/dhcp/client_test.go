@@ -25,10 +25,10 @@ type harness struct {
 }
 
 // start runs a Client on tr; the test's cleanup stops it and waits for Run.
-func start(t *testing.T, clk *fakeclock.Clock, tr *fakeTransport) *harness {
+func start(t *testing.T, clk *fakeclock.Clock, tr *fakeTransport, maxLease time.Duration) *harness {
 	t.Helper()
 	h := &harness{clk: clk, tr: tr, rec: newRecorder(), done: make(chan error, 1)}
-	c, err := New(Config{Interface: "lan0", Transport: tr, Clock: clk, OnEvent: h.rec.on})
+	c, err := New(Config{Interface: "lan0", Transport: tr, Clock: clk, OnEvent: h.rec.on, MaxLease: maxLease})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,6 +109,7 @@ func TestLeaseLifecycle(t *testing.T) {
 	bcast := netip.Addr{}
 	cases := []struct {
 		name      string
+		maxLease  time.Duration // Config.MaxLease
 		leaseMods []dhcpv4.Modifier
 		// extend answers the n-th Extend, sent unicast to server or
 		// broadcast (server invalid).
@@ -207,6 +208,27 @@ func TestLeaseLifecycle(t *testing.T) {
 			{kind: EventExpired, at: sec(1000), addr: addr1, server: serverA, reason: "expired at 2026-01-01T00:16:40Z: no DHCP server answered"},
 			{kind: EventBound, at: sec(1010), addr: addr1, server: serverA}, // after the 10 s back-off
 		},
+	}, {
+		name:     "a lease cut to MaxLease expires at the cap, T1 and T2 scaled",
+		maxLease: sec(100),
+		extend: func(t *testing.T, n int, s netip.Addr) (*dhcpv4.DHCPv4, error) {
+			return nil, errLost
+		},
+		rediscover: func(t *testing.T, n int) (*dhcpv4.DHCPv4, error) {
+			if n == 0 {
+				return nil, errLost
+			}
+			return reply(t, dhcpv4.MessageTypeOffer, serverA, addr1, 1000), nil
+		},
+		// The server's 1000 s lease (T1 500, T2 875) held for 100 s: T1
+		// 50, T2 87.5; each retry would wait 60 s, which T2 and expiry
+		// cut short.
+		wantCalls: []call{at(ext(serverA), 50), at(ext(bcast), 87.5)},
+		wantEvents: []wantEvent{
+			{kind: EventBound, at: 0, addr: addr1, server: serverA},
+			{kind: EventExpired, at: sec(100), addr: addr1, server: serverA, reason: "expired at 2026-01-01T00:01:40Z: no DHCP server answered"},
+			{kind: EventBound, at: sec(110), addr: addr1, server: serverA},
+		},
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -228,7 +250,7 @@ func TestLeaseLifecycle(t *testing.T) {
 				return reply(t, dhcpv4.MessageTypeAck, mustAddr(offer.ServerIdentifier()), addr1, 1000, tc.leaseMods...), nil
 			}
 			tr.extend = func(n int, s netip.Addr) (*dhcpv4.DHCPv4, error) { return tc.extend(t, n, s) }
-			h := start(t, clk, tr)
+			h := start(t, clk, tr, tc.maxLease)
 			for {
 				nextTimer(clk)
 				if len(h.rec.all()) >= len(tc.wantEvents) {
@@ -298,7 +320,7 @@ func TestAcquireRetries(t *testing.T) {
 		}
 		return reply(t, dhcpv4.MessageTypeAck, serverA, addr1, 1000), nil
 	}
-	h := start(t, clk, tr)
+	h := start(t, clk, tr, 0)
 	for {
 		nextTimer(clk)
 		if len(h.rec.all()) > 0 {
@@ -345,7 +367,7 @@ func TestRenewOnDemand(t *testing.T) {
 		}
 		return reply(t, dhcpv4.MessageTypeAck, serverA, addr1, 1000), nil
 	}
-	h := start(t, clk, tr)
+	h := start(t, clk, tr, 0)
 	h.rec.waitN(t, 1)
 	if at := nextTimer(clk); at.Sub(epoch) != sec(500) {
 		t.Fatalf("bound: waiting until %v, want T1 500s", at.Sub(epoch))
@@ -379,7 +401,7 @@ func TestStopWithoutLease(t *testing.T) {
 	clk := fakeclock.New(t, epoch)
 	tr := &fakeTransport{clk: clk}
 	tr.discover = func() (*dhcpv4.DHCPv4, error) { return nil, errLost }
-	h := start(t, clk, tr)
+	h := start(t, clk, tr, 0)
 	nextTimer(clk)
 	h.stop(t)
 	if ev := h.rec.all(); len(ev) != 0 {

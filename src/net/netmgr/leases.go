@@ -24,6 +24,7 @@ type want struct {
 type dhcpOpts struct {
 	log                *slog.Logger
 	retryMin, retryMax time.Duration
+	maxLease           time.Duration
 	kick               func()
 	// open4 and open6 open a client's transport on a device; nil lets the
 	// client open the kernel's socket.
@@ -32,7 +33,7 @@ type dhcpOpts struct {
 }
 
 func (m *Manager) dhcpOptions() dhcpOpts {
-	return dhcpOpts{log: m.log, retryMin: m.opt.DHCPRetryMin, retryMax: m.opt.DHCPRetryMax, kick: m.requestReconcile,
+	return dhcpOpts{log: m.log, retryMin: m.opt.DHCPRetryMin, retryMax: m.opt.DHCPRetryMax, maxLease: m.opt.DHCPMaxLease, kick: m.requestReconcile,
 		open4: m.opt.DHCP4, open6: m.opt.DHCP6}
 }
 
@@ -142,6 +143,7 @@ func (l *leases) ensure(ctx context.Context, w want, o dhcpOpts) {
 			Logger:    o.log,
 			RetryMin:  o.retryMin,
 			RetryMax:  o.retryMax,
+			MaxLease:  o.maxLease,
 			OnEvent:   func(e dhcp.Event) { l.event(iface, c, e); o.kick() },
 		})
 		if err != nil {

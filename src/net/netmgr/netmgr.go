@@ -124,6 +124,9 @@ type Options struct {
 	// DHCPRetryMin and DHCPRetryMax bound the DHCPv4 clients' back-off
 	// between failed attempts (dhcp.Config); zero takes its defaults.
 	DHCPRetryMin, DHCPRetryMax time.Duration
+	// DHCPMaxLease caps the lease time the DHCPv4 clients hold an address
+	// for (dhcp.Config.MaxLease); zero uses the server's.
+	DHCPMaxLease time.Duration
 }
 
 // Manager is the network manager. Create it with New and start it with

@@ -3,6 +3,7 @@ package netmgr
 import (
 	"net/netip"
 	"slices"
+	"strings"
 
 	"picket.dev/picket/src/net/conncheck"
 	"picket.dev/picket/src/net/dhcp"
@@ -230,7 +231,11 @@ func (m *Manager) family4(k kernelView, iface netapi.Iface, dev string, static b
 	if lease == nil {
 		f.Note = note
 		ls := &netapi.Lease{State: netapi.LeaseNone}
-		if running && cst.State == dhcp.StateInit && note != "" && note != "no lease yet" {
+		// A lease that expired (or a server refused) stays expired while
+		// the client looks for a new one, in every step of that search:
+		// a discovery that no server answers lasts half a minute.
+		looking := cst.State == dhcp.StateInit || cst.State == dhcp.StateSelecting || cst.State == dhcp.StateRequesting
+		if running && looking && note != "" && !strings.HasPrefix(note, "no lease yet") {
 			ls.State = netapi.LeaseExpired
 		}
 		f.Lease = ls

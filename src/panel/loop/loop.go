@@ -61,12 +61,6 @@ type Panel struct {
 	updater  UpdateSource
 	updClock clock.Clock
 	upd      updateView // what the updater last said
-
-	// show, set by Serve, draws a frame at once: the confirmation
-	// message after a REALLY ...? prompt (ENABLING PROXY SUPPORT) goes
-	// up before the change is carried out, however quickly the daemons'
-	// answer then replaces it.
-	show func(frame.Frame) error
 }
 
 // scanView is what the screens show of the scanner's state: whether a job
@@ -261,14 +255,24 @@ func (p *Panel) Abandon() { p.menu.Abandon() }
 
 // Key applies one key, and carries out the change it confirmed, if any.
 func (p *Panel) Key(ctx context.Context, ev keyevent.Event) {
+	p.key(ctx, ev, nil)
+}
+
+// key is Key; show, when set, is called after the menu took the key and
+// before the change it confirmed is carried out, so that the message the
+// menu shows for it is on the display first: ENABLING PROXY SUPPORT
+// before the daemons' answer replaces it, however quickly; REBOOTING
+// SYSTEM or SHUTTING DOWN SYSTEM before init is asked, because init stops
+// this daemon right after the request (the panel daemons are started
+// last, so they are stopped first) and what it drew last is what the
+// panel keeps.
+func (p *Panel) key(ctx context.Context, ev keyevent.Event, show func()) {
 	res := p.menu.Handle(ev)
 	if res.Request == nil {
 		return
 	}
-	if p.show != nil {
-		if err := p.show(p.Frame()); err != nil {
-			p.log.Warn("draw the confirmation message", "err", err)
-		}
+	if show != nil {
+		show()
 	}
 	if err := p.perform(ctx, *res.Request); err != nil {
 		p.log.Warn("request failed", "action", res.Request.Action.String(), "err", err)
@@ -389,8 +393,6 @@ func Serve(ctx context.Context, p *Panel, in Inputs, d Display) error {
 	if err := d.Draw(p.Frame()); err != nil {
 		return fmt.Errorf("draw: %w", err)
 	}
-	p.show = d.Draw
-	defer func() { p.show = nil }()
 	for {
 		select {
 		case <-ctx.Done():
@@ -399,7 +401,11 @@ func Serve(ctx context.Context, p *Panel, in Inputs, d Display) error {
 			if !ok {
 				return errors.New("key input closed")
 			}
-			p.Key(ctx, ev)
+			var drawErr error
+			p.key(ctx, ev, func() { drawErr = d.Draw(p.Frame()) })
+			if drawErr != nil {
+				return fmt.Errorf("draw: %w", drawErr)
+			}
 		case <-in.Abandon:
 			p.Abandon()
 		case v := <-scanc:

@@ -161,6 +161,83 @@ func TestRebootGoesToPowerControl(t *testing.T) {
 
 type recorder struct{ frames chan frame.Frame }
 
+// drawnPower is a power control that records what the display showed
+// when it was asked to act.
+type drawnPower struct {
+	mu    sync.Mutex
+	shown *[]string
+	at    []string
+}
+
+func (d *drawnPower) last() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(*d.shown) == 0 {
+		return ""
+	}
+	return (*d.shown)[len(*d.shown)-1]
+}
+func (d *drawnPower) Reboot(context.Context) error   { d.at = append(d.at, d.last()); return nil }
+func (d *drawnPower) Shutdown(context.Context) error { d.at = append(d.at, d.last()); return nil }
+
+type drawList struct {
+	mu    *sync.Mutex
+	shown *[]string
+}
+
+func (l drawList) Draw(f frame.Frame) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	*l.shown = append(*l.shown, f.String())
+	return nil
+}
+
+// The panel daemons are the first init stops after they ask it to
+// reboot or power off: SHUTTING DOWN SYSTEM (REBOOTING SYSTEM) must be on
+// the display before the request, or the panel keeps the REALLY ...?
+// prompt.
+func TestPowerRequestDrawnFirst(t *testing.T) {
+	for _, tt := range []struct{ item, shown string }{
+		{"SHUTDOWN", "SHUTTING DOWN"},
+		{"REBOOT", "REBOOTING"},
+	} {
+		t.Run(tt.item, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var shown []string
+			pw := &drawnPower{shown: &shown}
+			disp := drawList{mu: &pw.mu, shown: &shown}
+			p, err := New(ctx, newMemory(t), pw, frame.LCD16x2(), "test", quiet())
+			if err != nil {
+				t.Fatal(err)
+			}
+			keyc := make(chan keyevent.Event)
+			done := make(chan error, 1)
+			go func() { done <- Run(ctx, p, keyc, disp) }()
+			keyc <- keyevent.Press(keyevent.Enter)
+			for i := 0; i < 20; i++ {
+				keyc <- keyevent.Press(keyevent.Down)
+				// Run draws after each key before it takes the next.
+				keyc <- keyevent.Event{}
+				if strings.Contains(pw.last(), tt.item) {
+					break
+				}
+			}
+			if !strings.Contains(pw.last(), tt.item) {
+				t.Fatalf("no %s in the main menu; last frame:\n%s", tt.item, pw.last())
+			}
+			keyc <- keyevent.Press(keyevent.Enter) // REALLY ...?
+			keyc <- keyevent.Press(keyevent.Enter)
+			keyc <- keyevent.Event{}
+			cancel()
+			<-done
+			if len(pw.at) != 1 || !strings.Contains(pw.at[0], tt.shown) {
+				t.Fatalf("when the power control was asked the display showed %q, want %s", pw.at, tt.shown)
+			}
+		})
+	}
+}
+
 func (r recorder) Draw(f frame.Frame) error { r.frames <- f; return nil }
 
 // Run follows the status subscription: a change made by another front end

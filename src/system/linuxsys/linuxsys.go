@@ -101,6 +101,8 @@ func Shutdown(sys System, mounted []Mount, action Action, console io.Writer) err
 		if err := sys.Unmount(t, 0); err != nil {
 			if err2 := sys.Mount("", t, "", unix.MS_REMOUNT|unix.MS_RDONLY, ""); err2 != nil {
 				fmt.Fprintf(console, "init: unmount %s: %v; remount read-only: %v\n", t, err, err2)
+			} else {
+				fmt.Fprintf(console, "init: unmount %s: %v; remounted read-only\n", t, err)
 			}
 		}
 	}

@@ -51,7 +51,7 @@ func TestShutdown(t *testing.T) {
 		console string
 	}{
 		{"poweroff", PowerOff, nil, []string{"sync", "umount /run", "umount /data", "umount /proc", "sync", fmt.Sprintf("reboot %#x", unix.LINUX_REBOOT_CMD_POWER_OFF)}, SafeMessage + "\n"},
-		{"reboot with busy data", Reboot, map[string]bool{"/data": true}, []string{"sync", "umount /run", "umount /data", fmt.Sprintf("mount  /data  %#x", unix.MS_REMOUNT|unix.MS_RDONLY), "umount /proc", "sync", fmt.Sprintf("reboot %#x", unix.LINUX_REBOOT_CMD_RESTART)}, "init: rebooting\n"},
+		{"reboot with busy data", Reboot, map[string]bool{"/data": true}, []string{"sync", "umount /run", "umount /data", fmt.Sprintf("mount  /data  %#x", unix.MS_REMOUNT|unix.MS_RDONLY), "umount /proc", "sync", fmt.Sprintf("reboot %#x", unix.LINUX_REBOOT_CMD_RESTART)}, "init: unmount /data: device or resource busy; remounted read-only\ninit: rebooting\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
