@@ -192,7 +192,11 @@ type Status struct {
 	Failure        Failure // PlatformConfigError
 
 	ScanRunning bool // LED S1
-	Canceling   bool // a network change is canceling the running scan
+	// Scan is how far the running scan has come (scannerd's progress),
+	// for the scan screen and SHOW STATUS's SCAN entry; the zero value
+	// while none runs, or while the scanner reports no progress yet.
+	Scan      ScanProgress
+	Canceling bool // a network change is canceling the running scan
 	// UpdateRunning is an update in hand (downloading, verifying,
 	// installing, rebooting into it): LED S2, and the idle screen says
 	// UPDATING nn% with Update.Percent.
@@ -218,6 +222,28 @@ type Status struct {
 	LastError            string    // last error talking to the platform, "" if none
 
 	Test TestReport // the last TEST CONNECTIVITY
+}
+
+// ScanPhase is the step a running scan is in, as scannerd names them.
+type ScanPhase uint8
+
+const (
+	ScanPhaseUnknown   ScanPhase = iota // no progress reported (yet)
+	ScanPhaseResolving                  // resolving the targets' names
+	ScanPhaseDiscovery                  // finding the hosts that are up
+	ScanPhasePortscan                   // scanning their ports
+	ScanPhaseServices                   // identifying services and running checks
+	ScanPhaseDone                       // over, the results being sent
+)
+
+// ScanProgress is how far the running scan has come.
+type ScanProgress struct {
+	Phase ScanPhase
+	// Done of Total target addresses are finished: scannerd counts a
+	// target done when its services are identified, so Done stays 0
+	// through discovery and the port scan.
+	Done, Total uint64
+	HostsUp     int // hosts found up so far
 }
 
 // UpdatePhase is what the updater (updaterd) is doing.
@@ -321,6 +347,9 @@ type notice struct {
 // every second and says nothing about the change, so it is left out.
 func noticeKey(st Status) Status {
 	st.UpdateRunning, st.Update = false, UpdateState{}
+	// So does the scan's progress; the scan stopping (ScanRunning) is the
+	// answer to CANCELING THE ONGOING SCAN, and stays in.
+	st.Scan = ScanProgress{}
 	return st
 }
 
@@ -348,6 +377,7 @@ func (m *Menu) State() State { return cloneState(m.st) }
 // force); a procedure under way keeps what the operator entered, and its
 // candidate is rebuilt on this state at the commit.
 func (m *Menu) Update(st State) {
+	before := m.idleKey()
 	m.st = cloneState(st)
 	if m.notice != nil && m.notice.since != noticeKey(st.Status) {
 		m.notice = nil
@@ -359,6 +389,11 @@ func (m *Menu) Update(st State) {
 		m.scr, m.notice = &idleScreen{}, nil
 	default:
 		m.scr, m.notice, m.down = &idleScreen{}, nil, ActionNone
+	}
+	// A different screen at the head of the idle pages (the box activated,
+	// a poll failed, a scan started) is shown from the first page.
+	if s, ok := m.scr.(*idleScreen); ok && m.idleKey() != before {
+		s.page = 0
 	}
 }
 
