@@ -190,8 +190,10 @@ func (m *Menu) activationFrame(nav frame.Nav) frame.Frame {
 	g := m.geo
 	code := wrapAll(m.st.Status.ActivationCode, g.Cols)
 	f := frame.Blank(g)
-	if runeLen(title) > g.Cols-nav.Width() && len(code) == 1 && runeLen(code[0]) <= g.Cols-nav.Width() {
-		f.SetLine(0, code[0])
+	if runeLen(title) > g.Cols-nav.Width() && len(code) <= 1 && (len(code) == 0 || runeLen(code[0]) <= g.Cols-nav.Width()) {
+		if len(code) == 1 {
+			f.SetLine(0, code[0])
+		}
 		f.SetLine(1, title)
 		f.SetNav(nav)
 		return f
