@@ -284,15 +284,22 @@ func (m *Menu) scanFrame(nav frame.Nav) frame.Frame {
 	}
 	count := p.count()
 	if long := []string{p.Phase.word(), suffix(count, " HOSTS DONE"), p.up()}; nonEmpty(long) <= m.geo.Rows-1 {
+		if runeLen(long[1]) > m.geo.Cols {
+			long[1] = suffix(count, " DONE")
+		}
 		for _, l := range long {
 			add(l)
 		}
 	} else {
-		// One row: the phase and the count when both fit, else the
-		// count, which moves.
+		// One row: the phase and the count when both fit, else what
+		// moves: the count while services are identified (the only
+		// phase that finishes targets), the phase before and after.
 		line := strings.TrimSpace(p.Phase.word() + " " + count)
-		if runeLen(line) > m.geo.Cols && count != "" {
-			line = count
+		if runeLen(line) > m.geo.Cols {
+			line = p.Phase.word()
+			if p.Phase == ScanPhaseServices || line == "" {
+				line = count
+			}
 		}
 		add(line)
 	}
