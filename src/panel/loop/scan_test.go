@@ -13,6 +13,7 @@ import (
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/panel/frame"
 	"picket.dev/picket/src/panel/keyevent"
+	"picket.dev/picket/src/panel/menu"
 	"picket.dev/picket/src/scan/scanapi"
 	"picket.dev/picket/src/testkit/fakeclock"
 )
@@ -175,4 +176,30 @@ func TestScanProgressFromScanner(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// TestScanViewOf: each phase platformapi.JobProgress names maps to the
+// menu's, an unknown one (a newer scanner) to none with the counts kept;
+// progress reported without a running job, or by a scanner that does not
+// answer, shows nothing.
+func TestScanViewOf(t *testing.T) {
+	now := time.Date(2026, 12, 10, 12, 0, 0, 0, time.UTC)
+	for phase, want := range map[string]menu.ScanPhase{
+		"resolving": menu.ScanPhaseResolving, "discovery": menu.ScanPhaseDiscovery, "portscan": menu.ScanPhasePortscan,
+		"services": menu.ScanPhaseServices, "done": menu.ScanPhaseDone, "fingerprinting": menu.ScanPhaseUnknown,
+	} {
+		st := scanapi.State{Running: true, Progress: &platformapi.JobProgress{Phase: phase, TargetsTotal: 9, TargetsDone: 3, HostsUp: 2}}
+		v := viewOf(st, nil, now)
+		if w := (menu.ScanProgress{Phase: want, Done: 3, Total: 9, HostsUp: 2}); !v.running || v.progress != w {
+			t.Errorf("phase %q: %+v, want running with %+v", phase, v, w)
+		}
+	}
+	st := scanapi.State{Progress: &platformapi.JobProgress{Phase: "done", TargetsTotal: 9, TargetsDone: 9}}
+	if v := viewOf(st, nil, now); v.running || v.progress != (menu.ScanProgress{}) {
+		t.Errorf("no job running: %+v", v)
+	}
+	st.Running = true
+	if v := viewOf(st, scanapi.ErrUnavailable, now); v != (scanView{}) {
+		t.Errorf("scanner not answering: %+v", v)
+	}
 }
