@@ -276,7 +276,6 @@ func TestIdlePages(t *testing.T) {
 		st := dhcpState()
 		st.Status.Software = "6.7.20-1"
 		st.Status.Signatures, st.Status.SignaturesAgeDays, st.Status.SignaturesMaxAgeDays = "2.2.245-2", 9, 7
-		m := New(geo, st)
 		page := func(n int) string {
 			m := New(geo, st)
 			for range n {
@@ -293,12 +292,10 @@ func TestIdlePages(t *testing.T) {
 		if got := page(3); got != "PLATFORM CONNECTED pk_jdoe" && got != "PLATFORM OK pk_jdoe" {
 			t.Errorf("%v: PLATFORM page %q", geo, got)
 		}
-		_ = m
-
 		// A page stays while values move: the scan's progress, the
 		// signatures' age.
 		st = scanState()
-		m = New(geo, st)
+		m := New(geo, st)
 		for range 2 {
 			m.Handle(keyevent.Press(keyevent.Right))
 		}
