@@ -70,7 +70,7 @@ func TestSerialModuleOnPTY(t *testing.T) {
 		Log: testLog(t), Clock: newFakeClock(t),
 	})
 
-	waitModule(t, emu, "the idle screen on the module", "CONTACTING     *", "PLATFORM")
+	waitModule(t, emu, "the idle screen on the module", "CONTACTING    **", "PLATFORM")
 	idle := emu.Text()
 
 	// The line as lcdd set it.

@@ -3,11 +3,12 @@
 // local API, feeds the operator's keys to the menu engine, hands every frame
 // to a display, and carries each confirmed change back: network changes to
 // the network manager, reboot and shutdown to the power control. It polls
-// the scanner's state (scanner.sock) to light LED S1 while a scan runs and
-// to show the signature database's version and age (SIGS STALE <n>d past
-// the platform's limit), and the updater's state (updater.sock) to light
-// LED S2 and show UPDATING nn% while an update is in hand, and the
-// running software's version and the update under way in SHOW STATUS.
+// the scanner's state (scanner.sock) to light LED S1 and show the scan's
+// progress (SCANNING nn%) while a scan runs, and to show the signature
+// database's version and age (SIGS STALE <n>d past the platform's
+// limit), and the updater's state (updater.sock) to light LED S2 and
+// show UPDATING nn% while an update is in hand, and the running
+// software's version and the update under way in SHOW STATUS.
 //
 // It owns the menu; the daemons own the devices.
 package loop
@@ -64,11 +65,13 @@ type Panel struct {
 }
 
 // scanView is what the screens show of the scanner's state: whether a job
-// runs (LED S1) and the signature database's version and age. It is
-// comparable, so a poll hands it on only when it changed.
+// runs (LED S1) and how far it has come, and the signature database's
+// version and age. It is comparable, so a poll hands it on only when it
+// changed.
 type scanView struct {
 	running          bool
-	sigs             string // version in force, "" none
+	progress         menu.ScanProgress // the running job's, zero without one
+	sigs             string            // version in force, "" none
 	ageDays, maxDays int
 }
 
@@ -79,6 +82,9 @@ func viewOf(st scanapi.State, err error, now time.Time) scanView {
 		return scanView{}
 	}
 	v := scanView{running: st.Running}
+	if p := st.Progress; st.Running && p != nil {
+		v.progress = menu.ScanProgress{Phase: scanPhase(p.Phase), Done: p.TargetsDone, Total: p.TargetsTotal, HostsUp: max(p.HostsUp, 0)}
+	}
 	if s := st.Signatures; s != nil {
 		v.sigs, v.maxDays = s.Version, s.MaxAgeDays
 		if d := now.Sub(s.Created); d > 0 {
@@ -86,6 +92,24 @@ func viewOf(st scanapi.State, err error, now time.Time) scanView {
 		}
 	}
 	return v
+}
+
+// scanPhase maps platformapi.JobProgress's phases; one this panel does
+// not know (a newer scanner) is shown as no phase, the counts still are.
+func scanPhase(p string) menu.ScanPhase {
+	switch p {
+	case "resolving":
+		return menu.ScanPhaseResolving
+	case "discovery":
+		return menu.ScanPhaseDiscovery
+	case "portscan":
+		return menu.ScanPhasePortscan
+	case "services":
+		return menu.ScanPhaseServices
+	case "done":
+		return menu.ScanPhaseDone
+	}
+	return menu.ScanPhaseUnknown
 }
 
 // ScanSource is the scanner's state: scanapi.Client on scanner.sock.
@@ -113,6 +137,9 @@ func (p *Panel) WatchScanner(s ScanSource, c clock.Clock) {
 func (p *Panel) ScanRunning(running bool) {
 	v := p.scan
 	v.running = running
+	if !running {
+		v.progress = menu.ScanProgress{}
+	}
 	p.scanView(v)
 }
 

@@ -7,7 +7,9 @@ import (
 	"picket.dev/picket/src/panel/menu"
 )
 
-// state is what the menu needs, from what the network manager reports.
+// state is what the menu needs, from what the network manager, the
+// scanner (LED S1, the running scan's progress, the signatures) and the
+// updater report.
 // The platform link (scannerd) reports through the network manager
 // (Status.Platform): ACTIVATION CODE, NAME-IP or COMMUNICATION FAILURE;
 // before its first report the idle screen says CONTACTING PLATFORM, or the
@@ -19,6 +21,7 @@ func (p *Panel) state() menu.State {
 		Software:    p.version,
 		Test:        p.test,
 		ScanRunning: p.scan.running,
+		Scan:        p.scan.progress,
 
 		UpdateRunning: p.upd.running,
 		Update:        p.upd.update,

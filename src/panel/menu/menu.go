@@ -63,12 +63,47 @@
 //     lower-right cell.
 //   - While an update is in hand (Status.UpdateRunning) the idle screen is
 //     UPDATING nn% over what the updater is doing (DOWNLOADING,
-//     VERIFYING, INSTALLING, REBOOTING) in place of the platform screens;
-//     a follow-up notice and CANCELING THE ONGOING SCAN still come first,
-//     and ENTER opens the menu as on any idle screen. The percentage is
-//     the updater's, of the phase in hand. SHOW STATUS has an UPDATE
-//     entry after SOFTWARE only when an updater reports, so without one
-//     the entries are those of a box without updates.
+//     VERIFYING, INSTALLING, REBOOTING), ahead of the platform screens
+//     (they follow it with RIGHT); a follow-up notice and CANCELING THE
+//     ONGOING SCAN still come first, and ENTER opens the menu as on any
+//     idle screen. The percentage is the updater's, of the phase in hand.
+//     SHOW STATUS has an UPDATE entry after SOFTWARE only when an updater
+//     reports, so without one the entries are those of a box without
+//     updates.
+//   - The idle screen is a row of pages that LEFT/RIGHT turn, without
+//     wrapping (LEFT repeatedly comes back to the first): first UPDATING
+//     nn% while an update is in hand, then the platform link's screen
+//     (CONTACTING PLATFORM, ACTIVATION CODE, NAME-IP, COMMUNICATION
+//     FAILURE, or each page of a configuration error, which LEFT/RIGHT
+//     scroll as before), then SOFTWARE <version>, SIGNATURES <version>
+//     <age> (or STALE), PLATFORM <link state> and SCAN IDLE. A page stays
+//     until a key (the menu reads no clock). A follow-up notice and
+//     CANCELING THE ONGOING SCAN are the only page while they show. A
+//     status change that puts a different screen at the head of the
+//     pages (the box activated, a poll failed, a scan started or ended, a
+//     different configuration error) shows the first page again; one that
+//     only moves a value (a percentage, an age) keeps the page. ENTER
+//     opens the menu from any page.
+//   - A running scan (LED S1) has a screen: SCANNING nn% over the phase
+//     (RESOLVING, DISCOVERY, PORTSCAN, SERVICES, FINISHING) and the
+//     targets finished of all, <done>/<total> (on 16x2 one row: both
+//     when they fit, else the count during SERVICES and the phase
+//     otherwise; 20x4 adds HOSTS DONE and <n> HOSTS UP). The percentage
+//     is of the targets finished, rounded down, and absent until the
+//     scanner counted them; scannerd finishes targets only in SERVICES,
+//     so it reads 0% through discovery and the port scan. On a ready box
+//     the scan screen is the first page, in place of NAME-IP, which
+//     follows it; when the platform screen is a problem (COMMUNICATION
+//     FAILURE, a configuration error, CONTACTING) or the activation code,
+//     that stays first and the scan screen is the next page. The scan's
+//     progress is not part of what ends a follow-up notice.
+//   - ACTIVATION CODE stays whole beside the indicators: where the title
+//     and the indicators do not fit one row (16 columns), the code takes
+//     the top row and the title the second.
+//   - SHOW STATUS has SCAN (IDLE, or RUNNING nn%, the phase, the targets
+//     finished and the hosts up) and PLATFORM (CONNECTED <name>, NOT
+//     ACTIVATED, COMMUNICATION FAILURE, CONTACTING, or CONFIG ERROR, <step>
+//     FAILED) after SIGS AGE, before LAST POLL and LAST ERROR.
 //   - A configuration error and long status values scroll a page at a time
 //     with LEFT/RIGHT under a fixed first line.
 //   - Screens are laid out for any geometry: text is word-wrapped beside
@@ -192,7 +227,11 @@ type Status struct {
 	Failure        Failure // PlatformConfigError
 
 	ScanRunning bool // LED S1
-	Canceling   bool // a network change is canceling the running scan
+	// Scan is how far the running scan has come (scannerd's progress),
+	// for the scan screen and SHOW STATUS's SCAN entry; the zero value
+	// while none runs, or while the scanner reports no progress yet.
+	Scan      ScanProgress
+	Canceling bool // a network change is canceling the running scan
 	// UpdateRunning is an update in hand (downloading, verifying,
 	// installing, rebooting into it): LED S2, and the idle screen says
 	// UPDATING nn% with Update.Percent.
@@ -218,6 +257,28 @@ type Status struct {
 	LastError            string    // last error talking to the platform, "" if none
 
 	Test TestReport // the last TEST CONNECTIVITY
+}
+
+// ScanPhase is the step a running scan is in, as scannerd names them.
+type ScanPhase uint8
+
+const (
+	ScanPhaseUnknown   ScanPhase = iota // no progress reported (yet)
+	ScanPhaseResolving                  // resolving the targets' names
+	ScanPhaseDiscovery                  // finding the hosts that are up
+	ScanPhasePortscan                   // scanning their ports
+	ScanPhaseServices                   // identifying services and running checks
+	ScanPhaseDone                       // over, the results being sent
+)
+
+// ScanProgress is how far the running scan has come.
+type ScanProgress struct {
+	Phase ScanPhase
+	// Done of Total target addresses are finished: scannerd counts a
+	// target done when its services are identified, so Done stays 0
+	// through discovery and the port scan.
+	Done, Total uint64
+	HostsUp     int // hosts found up so far
 }
 
 // UpdatePhase is what the updater (updaterd) is doing.
@@ -321,6 +382,9 @@ type notice struct {
 // every second and says nothing about the change, so it is left out.
 func noticeKey(st Status) Status {
 	st.UpdateRunning, st.Update = false, UpdateState{}
+	// So does the scan's progress; the scan stopping (ScanRunning) is the
+	// answer to CANCELING THE ONGOING SCAN, and stays in.
+	st.Scan = ScanProgress{}
 	return st
 }
 
@@ -348,6 +412,7 @@ func (m *Menu) State() State { return cloneState(m.st) }
 // force); a procedure under way keeps what the operator entered, and its
 // candidate is rebuilt on this state at the commit.
 func (m *Menu) Update(st State) {
+	before := m.idleKey()
 	m.st = cloneState(st)
 	if m.notice != nil && m.notice.since != noticeKey(st.Status) {
 		m.notice = nil
@@ -359,6 +424,11 @@ func (m *Menu) Update(st State) {
 		m.scr, m.notice = &idleScreen{}, nil
 	default:
 		m.scr, m.notice, m.down = &idleScreen{}, nil, ActionNone
+	}
+	// A different screen at the head of the idle pages (the box activated,
+	// a poll failed, a scan started) is shown from the first page.
+	if s, ok := m.scr.(*idleScreen); ok && m.idleKey() != before {
+		s.page = 0
 	}
 }
 

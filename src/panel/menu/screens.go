@@ -10,10 +10,110 @@ import (
 	"picket.dev/picket/src/panel/keyevent"
 )
 
-// idleScreen shows the box's status: the follow-up notice after a commit,
-// a scan being canceled, or the platform link. ENTER opens the main menu.
+// idleScreen shows the box's status as pages: first the follow-up notice
+// after a commit, a scan being canceled, or the screens of what the box
+// is doing (an update, a scan) and of the platform link; then short status
+// pages (software, signatures, platform link, scan). LEFT/RIGHT turn the
+// pages (a configuration error's pages are among them, in its place);
+// ENTER opens the main menu.
 type idleScreen struct {
-	off int // page of a configuration error
+	page int // index into Menu.idlePages
+}
+
+// idleKind is what one idle page shows.
+type idleKind uint8
+
+const (
+	idleNotice      idleKind = iota // the follow-up notice of a commit
+	idleCanceling                   // CANCELING THE ONGOING SCAN
+	idleUpdating                    // UPDATING nn%
+	idleContacting                  // CONTACTING PLATFORM
+	idleActivation                  // ACTIVATION CODE
+	idleNameIP                      // <NAME>-<IP>
+	idleCommFailure                 // COMMUNICATION FAILURE
+	idleConfigError                 // CONFIG ERROR, one page of it
+	idleScan                        // SCANNING nn%, or SCAN IDLE
+	idleSoftware                    // SOFTWARE <version>
+	idleSignatures                  // SIGNATURES <version> <age>
+	idlePlatform                    // PLATFORM <link state>
+)
+
+type idlePage struct {
+	kind idleKind
+	off  int // idleConfigError: the first line of the error on this page
+}
+
+// idlePages lists the idle screen's pages in order. A notice or a scan
+// being canceled is the only page. Otherwise the first pages say what
+// matters now: an update in hand, then the platform link's screen, with
+// a running scan in place of NAME-IP (moved after it) on a ready box, or
+// after the link's screen when that is a problem; then the status pages.
+func (m *Menu) idlePages() []idlePage {
+	st := m.st.Status
+	if m.notice != nil {
+		return []idlePage{{kind: idleNotice}}
+	}
+	if st.Canceling {
+		return []idlePage{{kind: idleCanceling}}
+	}
+	var ps []idlePage
+	add := func(k idleKind) { ps = append(ps, idlePage{kind: k}) }
+	if st.UpdateRunning {
+		add(idleUpdating)
+	}
+	switch st.Platform {
+	case PlatformActivation:
+		add(idleActivation)
+	case PlatformReady:
+		if st.ScanRunning {
+			add(idleScan)
+		}
+		add(idleNameIP)
+	case PlatformCommFailure:
+		add(idleCommFailure)
+	case PlatformConfigError:
+		body := failureLines(st.Failure, m.geo.Cols)
+		for off := 0; off == 0 || off < len(body); off += m.geo.Rows - 1 {
+			ps = append(ps, idlePage{kind: idleConfigError, off: off})
+		}
+	default:
+		add(idleContacting)
+	}
+	scanShown := st.ScanRunning && st.Platform == PlatformReady
+	if st.ScanRunning && !scanShown {
+		add(idleScan)
+		scanShown = true
+	}
+	add(idleSoftware)
+	add(idleSignatures)
+	add(idlePlatform)
+	if !scanShown {
+		add(idleScan)
+	}
+	return ps
+}
+
+// idleKey names the screens the idle pages start with: when it changes,
+// a different screen is up, and the pages start again from the first.
+type idleKey struct {
+	head    string // the kinds of the pages before the status pages
+	failure Failure
+}
+
+func (m *Menu) idleKey() idleKey {
+	var k idleKey
+	for _, p := range m.idlePages() {
+		if p.kind >= idleSoftware || (p.kind == idleScan && !m.st.Status.ScanRunning) {
+			break
+		}
+		if p.off == 0 {
+			k.head += string(rune('a' + p.kind))
+		}
+	}
+	if m.st.Status.Platform == PlatformConfigError {
+		k.failure = m.st.Status.Failure
+	}
+	return k
 }
 
 func (s *idleScreen) handle(m *Menu, ev keyevent.Event) *Request {
@@ -23,30 +123,21 @@ func (s *idleScreen) handle(m *Menu, ev keyevent.Event) *Request {
 		m.notice = nil
 		return nil
 	}
+	n := len(m.idlePages())
+	s.page = min(max(s.page, 0), n-1)
 	switch ev.Key {
 	case keyevent.Enter, keyevent.Down:
 		m.toSetup()
-	case keyevent.Left, keyevent.Right:
-		if head, body, ok := m.errorLines(); ok {
-			_ = head
-			dir := 1
-			if ev.Key == keyevent.Left {
-				dir = -1
-			}
-			scroll(m.geo, &s.off, len(body), dir)
+	case keyevent.Left:
+		if s.page > 0 {
+			s.page--
+		}
+	case keyevent.Right:
+		if s.page+1 < n {
+			s.page++
 		}
 	}
 	return nil
-}
-
-// errorLines returns the configuration error screen's lines when the idle
-// screen shows one.
-func (m *Menu) errorLines() (head string, body []string, ok bool) {
-	st := m.st.Status
-	if m.notice != nil || st.Canceling || st.UpdateRunning || st.Platform != PlatformConfigError {
-		return "", nil, false
-	}
-	return "CONFIG ERROR", failureLines(st.Failure, m.geo.Cols), true
 }
 
 func failureLines(f Failure, cols int) []string {
@@ -59,42 +150,69 @@ func failureLines(f Failure, cols int) []string {
 }
 
 func (s *idleScreen) render(m *Menu) frame.Frame {
+	ps := m.idlePages()
+	s.page = min(max(s.page, 0), len(ps)-1)
+	// DOWN opens the menu too (the guide's Quick Start: "press the Down
+	// arrow until the SYSTEM REBOOT screen appears"), but ENTER is the
+	// documented way, and a fourth indicator would push NAME-IP to two rows.
+	nav := frame.Nav{Enter: true, Left: s.page > 0, Right: s.page+1 < len(ps)}
 	st := m.st.Status
-	enter := frame.Nav{Enter: true}
-	if m.notice != nil {
-		return textFrame(m.geo, enter, m.notice.text...)
+	switch p := ps[s.page]; p.kind {
+	case idleNotice:
+		return textFrame(m.geo, nav, m.notice.text...)
+	case idleCanceling:
+		return textFrame(m.geo, nav, "CANCELING THE ONGOING SCAN")
+	case idleUpdating:
+		return m.updatingFrame(nav)
+	case idleActivation:
+		return m.activationFrame(nav)
+	case idleNameIP:
+		return m.nameIPFrame(nav)
+	case idleCommFailure:
+		return textFrame(m.geo, nav, "COMMUNICATION FAILURE")
+	case idleConfigError:
+		return linesFrame(m.geo, nav, "CONFIG ERROR", failureLines(st.Failure, m.geo.Cols), p.off)
+	case idleScan:
+		return m.scanFrame(nav)
+	case idleSoftware:
+		return textFrame(m.geo, nav, "SOFTWARE "+orNone(st.Software))
+	case idleSignatures:
+		return textFrame(m.geo, nav, st.signaturesPage()...)
+	case idlePlatform:
+		return textFrame(m.geo, nav, st.platformPage()...)
 	}
-	if st.Canceling {
-		return textFrame(m.geo, enter, "CANCELING THE ONGOING SCAN")
-	}
-	if st.UpdateRunning {
-		return m.updatingFrame()
-	}
-	switch st.Platform {
-	case PlatformActivation:
-		f := frame.Blank(m.geo)
-		f.SetLine(0, "ACTIVATION CODE")
-		for i, l := range wrapAll(st.ActivationCode, m.geo.Cols) {
-			f.SetLine(1+i, l)
+	return textFrame(m.geo, nav, "CONTACTING PLATFORM")
+}
+
+// activationFrame is ACTIVATION CODE over the code. Where the title does
+// not fit beside the navigation indicators (16 columns with two of them)
+// the code takes the top row and the title the second, so that both are
+// whole: the operator copies the code from this screen.
+func (m *Menu) activationFrame(nav frame.Nav) frame.Frame {
+	const title = "ACTIVATION CODE"
+	g := m.geo
+	code := wrapAll(m.st.Status.ActivationCode, g.Cols)
+	f := frame.Blank(g)
+	if runeLen(title) > g.Cols-nav.Width() && len(code) <= 1 && (len(code) == 0 || runeLen(code[0]) <= g.Cols-nav.Width()) {
+		if len(code) == 1 {
+			f.SetLine(0, code[0])
 		}
-		f.SetNav(enter)
+		f.SetLine(1, title)
+		f.SetNav(nav)
 		return f
-	case PlatformReady:
-		return m.nameIPFrame()
-	case PlatformCommFailure:
-		return textFrame(m.geo, enter, "COMMUNICATION FAILURE")
-	case PlatformConfigError:
-		head, body, _ := m.errorLines()
-		s.off = min(s.off, max(0, len(body)-1))
-		return linesFrame(m.geo, enter, head, body, s.off)
 	}
-	return textFrame(m.geo, enter, "CONTACTING PLATFORM")
+	f.SetLine(0, title)
+	for i, l := range code {
+		f.SetLine(1+i, l)
+	}
+	f.SetNav(nav)
+	return f
 }
 
 // nameIPFrame is the ready screen: <NAME>-<IP>, on one line when it fits,
 // else the name on the first and the address on the second, and the
 // platform indicator in the lower-right cell.
-func (m *Menu) nameIPFrame() frame.Frame {
+func (m *Menu) nameIPFrame(nav frame.Nav) frame.Frame {
 	st := m.st.Status
 	g := m.geo
 	ip := "NO IP"
@@ -110,7 +228,6 @@ func (m *Menu) nameIPFrame() frame.Frame {
 		name = "picket"
 	}
 	f := frame.Blank(g)
-	nav := frame.Nav{Enter: true}
 	if full := name + "-" + ip; runeLen(full) <= g.Cols-nav.Width() {
 		f.SetLine(0, full)
 	} else {
@@ -137,15 +254,179 @@ func (m *Menu) nameIPFrame() frame.Frame {
 }
 
 // updatingFrame is the idle screen while an update is in hand: UPDATING
-// nn% on the top row (13 cells at most, beside the ENTER indicator on 16
+// nn% on the top row (13 cells at most, beside the indicators on 16
 // columns), what the updater is doing below it, and on a larger panel
 // which update it is.
-func (m *Menu) updatingFrame() frame.Frame {
+func (m *Menu) updatingFrame(nav frame.Nav) frame.Frame {
 	u := m.st.Status.Update
 	body := wrapAll(u.Phase.doing(), m.geo.Cols)
 	body = append(body, wrapAll(u.what(), m.geo.Cols)...)
 	body = body[:min(len(body), m.geo.Rows-1)] // nothing to scroll to
-	return linesFrame(m.geo, frame.Nav{Enter: true}, fmt.Sprintf("UPDATING %d%%", u.percent()), body, 0)
+	return linesFrame(m.geo, nav, fmt.Sprintf("UPDATING %d%%", u.percent()), body, 0)
+}
+
+// scanFrame is the scan's page: SCANNING nn% on the top row (13 cells at
+// most) while a scan runs, the percentage being of the targets finished;
+// below it the phase and the targets finished of all, and on a larger
+// panel the hosts found up. SCAN IDLE when none runs.
+func (m *Menu) scanFrame(nav frame.Nav) frame.Frame {
+	st := m.st.Status
+	if !st.ScanRunning {
+		return textFrame(m.geo, nav, "SCAN IDLE")
+	}
+	p := st.Scan
+	head := "SCANNING"
+	if pc, ok := p.percent(); ok {
+		head = fmt.Sprintf("SCANNING %d%%", pc)
+	}
+	var body []string
+	add := func(s string) {
+		if s != "" {
+			body = append(body, clip(s, m.geo.Cols))
+		}
+	}
+	count := p.count()
+	if long := []string{p.Phase.word(), suffix(count, " HOSTS DONE"), p.up()}; nonEmpty(long) <= m.geo.Rows-1 {
+		if runeLen(long[1]) > m.geo.Cols {
+			long[1] = suffix(count, " DONE")
+		}
+		for _, l := range long {
+			add(l)
+		}
+	} else {
+		// One row: the phase and the count when both fit, else what
+		// moves: the count while services are identified (the only
+		// phase that finishes targets), the phase before and after.
+		line := strings.TrimSpace(p.Phase.word() + " " + count)
+		if runeLen(line) > m.geo.Cols {
+			line = p.Phase.word()
+			if p.Phase == ScanPhaseServices || line == "" {
+				line = count
+			}
+		}
+		add(line)
+	}
+	return linesFrame(m.geo, nav, head, body, 0)
+}
+
+// percent is the share of the targets finished, rounded down so that
+// 100% means all are; ok is false before the scanner counted the targets.
+func (p ScanProgress) percent() (int, bool) {
+	if p.Total == 0 {
+		return 0, false
+	}
+	return int(min(p.Done, p.Total) * 100 / p.Total), true
+}
+
+// count is "<done>/<total>", "" before the targets are counted.
+func (p ScanProgress) count() string {
+	if p.Total == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", min(p.Done, p.Total), p.Total)
+}
+
+// up is "<n> HOSTS UP" once discovery is over, "" before.
+func (p ScanProgress) up() string {
+	if p.Phase < ScanPhasePortscan {
+		return ""
+	}
+	return fmt.Sprintf("%d HOSTS UP", p.HostsUp)
+}
+
+// word names the phase for the screens; "" when unknown.
+func (p ScanPhase) word() string {
+	switch p {
+	case ScanPhaseResolving:
+		return "RESOLVING"
+	case ScanPhaseDiscovery:
+		return "DISCOVERY"
+	case ScanPhasePortscan:
+		return "PORTSCAN"
+	case ScanPhaseServices:
+		return "SERVICES"
+	case ScanPhaseDone:
+		return "FINISHING"
+	}
+	return ""
+}
+
+// scanStatus is SHOW STATUS's SCAN entry.
+func (st Status) scanStatus() string {
+	if !st.ScanRunning {
+		return "IDLE"
+	}
+	p := st.Scan
+	parts := []string{"RUNNING"}
+	if pc, ok := p.percent(); ok {
+		parts[0] += fmt.Sprintf(" %d%%", pc)
+	}
+	for _, s := range []string{p.Phase.word(), suffix(p.count(), " HOSTS DONE"), p.up()} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func suffix(s, sfx string) string {
+	if s == "" {
+		return ""
+	}
+	return s + sfx
+}
+
+func nonEmpty(ss []string) int {
+	n := 0
+	for _, s := range ss {
+		if s != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// platformState is the link to the platform in words, for SHOW STATUS.
+func (st Status) platformState() string {
+	switch st.Platform {
+	case PlatformReady:
+		return strings.TrimSpace("CONNECTED " + st.Name)
+	case PlatformActivation:
+		return "NOT ACTIVATED"
+	case PlatformCommFailure:
+		return "COMMUNICATION FAILURE"
+	case PlatformConfigError:
+		return "CONFIG ERROR, " + st.Failure.Step.String() + " FAILED"
+	}
+	return "CONTACTING"
+}
+
+// platformPage is the idle PLATFORM page's wordings, longest first.
+func (st Status) platformPage() []string {
+	texts := []string{"PLATFORM " + st.platformState()}
+	switch st.Platform {
+	case PlatformReady:
+		texts = append(texts, strings.TrimSpace("PLATFORM OK "+st.Name))
+	case PlatformCommFailure:
+		texts = append(texts, "PLATFORM COMM FAILURE")
+	case PlatformConfigError:
+		texts = append(texts, "PLATFORM CONFIG ERROR")
+	}
+	return texts
+}
+
+// signaturesPage is the idle SIGNATURES page's wordings, longest first:
+// the version and its age, or that it is stale.
+func (st Status) signaturesPage() []string {
+	v := strings.TrimSpace(st.Signatures)
+	if v == "" {
+		return []string{"SIGNATURES NONE"}
+	}
+	age := fmt.Sprintf("%dd", st.SignaturesAgeDays)
+	if _, stale := st.signaturesStale(); stale {
+		return []string{"SIGNATURES " + v + " STALE " + age, "SIGS STALE " + age + " " + v, "SIGS " + v + " STALE " + age}
+	}
+	return []string{"SIGNATURES " + v + " AGE " + age, "SIGNATURES " + v + " " + age, "SIGS " + v + " " + age}
 }
 
 func (u UpdateState) percent() int { return min(max(u.Percent, 0), 100) }
@@ -456,6 +737,8 @@ func (m *Menu) statusEntries() []statusEntry {
 	}
 	add("SIGNATURES", orNone(st.Signatures))
 	add("SIGS AGE", st.signaturesAge())
+	add("SCAN", st.scanStatus())
+	add("PLATFORM", st.platformState())
 	if st.LastPoll.IsZero() {
 		add("LAST POLL", "NEVER")
 	} else {

@@ -69,7 +69,7 @@ func TestSignaturesAge(t *testing.T) {
 	}{
 		{"20x4 stale", frame.LCD20x4(), 9, "pk_jdoe", true},
 		{"20x4 fresh", frame.LCD20x4(), 3, "pk_jdoe", false},
-		{"16x2 stale, short name", frame.LCD16x2(), 9, "pk", true},
+		{"16x2 stale, short name", frame.LCD16x2(), 9, "p", true},
 		{"16x2 stale, name and address on two rows", frame.LCD16x2(), 9, "pk_jdoe", false},
 	} {
 		st := dhcpState()

@@ -131,11 +131,18 @@ func TestUpdatingScreen(t *testing.T) {
 			if !f.Fits(geo) {
 				t.Fatalf("frame does not fit:\n%s", f)
 			}
-			// LEFT/RIGHT do nothing here (a configuration error under it
-			// does not scroll unseen), ENTER opens the menu.
+			// RIGHT turns to the next idle page, the platform's screen
+			// (a configuration error from its first line), LEFT comes
+			// back; ENTER opens the menu.
 			m.Handle(keyevent.Press(keyevent.Right))
+			next := map[Platform]string{PlatformReady: "pk_jdoe-", PlatformCommFailure: "COMMUNICATION",
+				PlatformConfigError: "CONFIG ERROR STEP: DNS", PlatformActivation: "ACTIVATION CODE", PlatformContacting: "CONTACTING"}[platform]
+			if g := m.Render(); !strings.HasPrefix(screenText(g), next) || !g.LEDs().S2 {
+				t.Fatalf("%v platform %d: RIGHT on UPDATING, want %s with S2:\n%s", geo, platform, next, g)
+			}
+			m.Handle(keyevent.Press(keyevent.Left))
 			if g := m.Render(); g.String() != f.String() {
-				t.Fatalf("RIGHT changed the UPDATING screen:\n%s", g)
+				t.Fatalf("RIGHT LEFT did not come back to the UPDATING screen:\n%s", g)
 			}
 			m.Handle(keyevent.Press(keyevent.Enter))
 			if g := m.Render(); !strings.HasPrefix(g.Line(0), "SETUP NETWORK") || !g.LEDs().S2 {

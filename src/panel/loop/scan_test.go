@@ -1,0 +1,205 @@
+package loop
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"picket.dev/picket/src/link/platformapi"
+	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/panel/frame"
+	"picket.dev/picket/src/panel/keyevent"
+	"picket.dev/picket/src/panel/menu"
+	"picket.dev/picket/src/scan/scanapi"
+	"picket.dev/picket/src/testkit/fakeclock"
+)
+
+// servedScanner is what the real scanapi server serves: a job runner's
+// state as the test sets it.
+type servedScanner struct {
+	mu sync.Mutex
+	st scanapi.State
+}
+
+func (s *servedScanner) State() scanapi.State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st
+}
+
+func (s *servedScanner) set(st scanapi.State) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st = st
+}
+
+func (s *servedScanner) CancelScan(context.Context, string) (bool, error) { return false, nil }
+
+// serveScanner serves sc with the real scanapi server on a unix socket
+// in a directory of the test and returns a client of it, as lcdd and
+// consoled dial scanner.sock.
+func serveScanner(t *testing.T, sc scanapi.Scanner) *scanapi.Client {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "scanner.sock")
+	ln, err := scanapi.Listen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- scanapi.NewServer(sc, quiet()).Serve(ctx, ln) }()
+	c := scanapi.Dial(path)
+	t.Cleanup(func() {
+		c.Close()
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("scanapi server: %v", err)
+		}
+	})
+	return c
+}
+
+// TestScanProgressFromScanner: the progress scanner.sock reports for the
+// running job (platformapi.JobProgress) reaches the panel Serve runs: on
+// a ready box the idle screen is SCANNING with the share of the targets
+// finished (107 of 254: 42%; then 200: 78%) over the phase and the count,
+// with LED S1; SHOW STATUS's SCAN entry says the same; when the job ends
+// S1 goes dark and NAME-IP is back.
+func TestScanProgressFromScanner(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	mem := newMemory(t)
+	if err := mem.ReportPlatform(ctx, netapi.PlatformLink{State: netapi.LinkReady, Name: "pk_alice"}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(ctx, mem, &power{}, frame.LCD16x2(), "test", quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := fakeclock.New(t, time.Date(2026, 12, 10, 12, 0, 0, 0, time.UTC))
+	job := func(done uint64) scanapi.State {
+		return scanapi.State{Running: true, JobID: "job-7", MaxJobs: 1, Progress: &platformapi.JobProgress{
+			Phase: "services", TargetsTotal: 254, TargetsDone: done, HostsUp: 31, OpenPorts: 90, PacketsSent: 123456}}
+	}
+	sc := &servedScanner{st: job(107)}
+	p.WatchScanner(serveScanner(t, sc), clk)
+	rec := recorder{frames: make(chan frame.Frame, 1000)}
+	keys := make(chan keyevent.Event)
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, p, Inputs{Keys: keys}, rec) }()
+	waitFor := func(what string, ok func(frame.Frame) bool) frame.Frame {
+		t.Helper()
+		guard := time.After(fakeclock.Guard) // a hang guard, not a timing assertion
+		var last frame.Frame
+		for {
+			select {
+			case f := <-rec.frames:
+				if ok(f) {
+					return f
+				}
+				last = f
+			case <-guard:
+				t.Fatalf("never saw %s; last frame:\n%s", what, last)
+			}
+		}
+	}
+	// press sends a key and returns the frame drawn after it: no other
+	// frame comes between, as the scanner is asked only when the fake
+	// clock moves.
+	press := func(k keyevent.Key) frame.Frame {
+		t.Helper()
+		select {
+		case keys <- keyevent.Event{Key: k}:
+		case <-time.After(fakeclock.Guard):
+			t.Fatal("the loop took no key")
+		}
+		return <-rec.frames
+	}
+	scanning := func(pc, count string) func(frame.Frame) bool {
+		return func(f frame.Frame) bool {
+			return strings.HasPrefix(f.Line(0), "SCANNING "+pc+" ") && strings.TrimSpace(f.Line(1)) == "SERVICES "+count && f.LEDs().S1
+		}
+	}
+	waitFor("SCANNING 42% over SERVICES 107/254, S1 lit", scanning("42%", "107/254"))
+	sc.set(job(200))
+	clk.Advance(ScanPollEvery)
+	waitFor("SCANNING 78% over SERVICES 200/254", scanning("78%", "200/254"))
+
+	// RIGHT: the box's name and address follow, S1 still lit.
+	if f := press(keyevent.Right); !strings.HasPrefix(f.Line(0), "pk_alice-") || !f.LEDs().S1 {
+		t.Fatalf("RIGHT on the scan screen:\n%s", f)
+	}
+	// statusEntry walks SHOW STATUS from the main menu at it down to
+	// the entry title and reads its value, scrolling with RIGHT.
+	statusEntry := func(title string) string {
+		t.Helper()
+		f := press(keyevent.Enter)
+		for i := 0; !strings.HasPrefix(f.Line(0), title+" "); i++ {
+			if i > 30 {
+				t.Fatalf("SHOW STATUS has no %s entry", title)
+			}
+			f = press(keyevent.Down)
+		}
+		var value []string
+		for i := 0; ; i++ {
+			value = append(value, strings.TrimSpace(f.Line(1)))
+			right := false
+			for c := 0; c < f.Geometry().Cols; c++ {
+				right = right || f.Glyph(0, c) == frame.GlyphRight || f.Glyph(0, c) == frame.GlyphLeftRight
+			}
+			if !right || i > 10 {
+				break
+			}
+			f = press(keyevent.Right)
+		}
+		press(keyevent.Enter) // back to the main menu, at SHOW STATUS
+		return strings.Join(value, " ")
+	}
+	press(keyevent.Enter) // the main menu
+	press(keyevent.Down)  // SHOW STATUS
+	if got, want := statusEntry("SCAN"), "RUNNING 78%, SERVICES, 200/254 HOSTS DONE, 31 HOSTS UP"; got != want {
+		t.Errorf("SHOW STATUS SCAN says %q, want %q", got, want)
+	}
+	if got, want := statusEntry("PLATFORM"), "CONNECTED pk_alice"; got != want {
+		t.Errorf("SHOW STATUS PLATFORM says %q, want %q", got, want)
+	}
+	// The job ends: S1 dark, SCAN IDLE.
+	sc.set(scanapi.State{MaxJobs: 1})
+	clk.Advance(ScanPollEvery)
+	waitFor("S1 dark", func(f frame.Frame) bool { return !f.LEDs().S1 })
+	if got := statusEntry("SCAN"); got != "IDLE" {
+		t.Errorf("SHOW STATUS SCAN after the job: %q, want IDLE", got)
+	}
+	cancel()
+	<-done
+}
+
+// TestScanViewOf: each phase platformapi.JobProgress names maps to the
+// menu's, an unknown one (a newer scanner) to none with the counts kept;
+// progress reported without a running job, or by a scanner that does not
+// answer, shows nothing.
+func TestScanViewOf(t *testing.T) {
+	now := time.Date(2026, 12, 10, 12, 0, 0, 0, time.UTC)
+	for phase, want := range map[string]menu.ScanPhase{
+		"resolving": menu.ScanPhaseResolving, "discovery": menu.ScanPhaseDiscovery, "portscan": menu.ScanPhasePortscan,
+		"services": menu.ScanPhaseServices, "done": menu.ScanPhaseDone, "fingerprinting": menu.ScanPhaseUnknown,
+	} {
+		st := scanapi.State{Running: true, Progress: &platformapi.JobProgress{Phase: phase, TargetsTotal: 9, TargetsDone: 3, HostsUp: 2}}
+		v := viewOf(st, nil, now)
+		if w := (menu.ScanProgress{Phase: want, Done: 3, Total: 9, HostsUp: 2}); !v.running || v.progress != w {
+			t.Errorf("phase %q: %+v, want running with %+v", phase, v, w)
+		}
+	}
+	st := scanapi.State{Progress: &platformapi.JobProgress{Phase: "done", TargetsTotal: 9, TargetsDone: 9}}
+	if v := viewOf(st, nil, now); v.running || v.progress != (menu.ScanProgress{}) {
+		t.Errorf("no job running: %+v", v)
+	}
+	st.Running = true
+	if v := viewOf(st, scanapi.ErrUnavailable, now); v != (scanView{}) {
+		t.Errorf("scanner not answering: %+v", v)
+	}
+}
