@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"syscall"
 
 	"picket.dev/picket/src/base/localapi"
 	"picket.dev/picket/src/base/strictjson"
@@ -23,6 +24,26 @@ import (
 
 // DefaultSocket is where init serves the API on a box.
 const DefaultSocket = "/run/picket/init.sock"
+
+// The signals init sends, on a power off, to the daemons it stops last
+// (the panel daemons, "stop_last" in init.json), so that the panel tells
+// the truth to the end, whoever asked for the power off:
+//
+//   - PowerOffNotice first, before it stops any daemon: the box is
+//     powering off. The daemon shows it (SHUTTING DOWN SYSTEM), takes no
+//     more keys, and no longer waits for the daemons that are about to go
+//     (the network manager), but keeps running.
+//   - HaltedNotice once every other daemon has stopped and the data
+//     partition is unmounted: the box is halted. The daemon shows "It's
+//     now safe to unplug the box", leaves it on the panel, and exits.
+//
+// A daemon that does not handle them is ended by them (their default
+// action), so only daemons that do are marked stop_last. On a reboot they
+// are stopped in their place with SIGTERM, like every other daemon.
+const (
+	PowerOffNotice = syscall.SIGUSR2
+	HaltedNotice   = syscall.SIGUSR1
+)
 
 const (
 	pathBoot     = "/v1/boot"

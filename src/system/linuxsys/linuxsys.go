@@ -90,15 +90,18 @@ const (
 // SafeMessage is printed on the console before powering off.
 const SafeMessage = "It's now safe to unplug the box"
 
-// Shutdown is the end of the init, after the daemons are stopped: sync,
-// unmount what was mounted (last first; a file system still busy is
-// remounted read-only instead), sync again, tell the console and
-// reboot(2). It returns only if reboot(2) fails.
-func Shutdown(sys System, mounted []Mount, action Action, console io.Writer) error {
+// Unmount syncs, unmounts mounted last first (a file system still busy is
+// remounted read-only instead, and kept in the list it returns), and syncs
+// again. It returns the mounts still mounted, read-only or not: init
+// unmounts the data partition this way before the panel daemons are told
+// the box is halted, and hands what is left to Shutdown.
+func Unmount(sys System, mounted []Mount, console io.Writer) []Mount {
 	sys.Sync()
+	var left []Mount
 	for i := len(mounted) - 1; i >= 0; i-- {
 		t := mounted[i].Target
 		if err := sys.Unmount(t, 0); err != nil {
+			left = append([]Mount{mounted[i]}, left...)
 			if err2 := sys.Mount("", t, "", unix.MS_REMOUNT|unix.MS_RDONLY, ""); err2 != nil {
 				fmt.Fprintf(console, "init: unmount %s: %v; remount read-only: %v\n", t, err, err2)
 			} else {
@@ -107,6 +110,14 @@ func Shutdown(sys System, mounted []Mount, action Action, console io.Writer) err
 		}
 	}
 	sys.Sync()
+	return left
+}
+
+// Shutdown is the end of the init, after the daemons are stopped: Unmount
+// what is still mounted, tell the console and reboot(2). It returns only
+// if reboot(2) fails.
+func Shutdown(sys System, mounted []Mount, action Action, console io.Writer) error {
+	Unmount(sys, mounted, console)
 	cmd := RebootCmd(unix.LINUX_REBOOT_CMD_RESTART)
 	switch action {
 	case PowerOff:

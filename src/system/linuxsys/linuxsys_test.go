@@ -70,6 +70,25 @@ func TestShutdown(t *testing.T) {
 	}
 }
 
+// TestUnmount: init unmounts the data partition before the panel daemons
+// are told the box is halted; a busy one is remounted read-only and handed
+// back, so that Shutdown tries it again once they are gone.
+func TestUnmount(t *testing.T) {
+	sys := &recSystem{busy: map[string]bool{"/data": true}}
+	var console bytes.Buffer
+	left := Unmount(sys, []Mount{{Target: "/data"}, {Target: "/data/x"}}, &console)
+	want := []string{"sync", "umount /data/x", "umount /data", fmt.Sprintf("mount  /data  %#x", unix.MS_REMOUNT|unix.MS_RDONLY), "sync"}
+	if got := strings.Join(sys.calls, "\n"); got != strings.Join(want, "\n") {
+		t.Fatalf("calls:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	if len(left) != 1 || left[0].Target != "/data" {
+		t.Errorf("left mounted %v, want /data only", left)
+	}
+	if got := console.String(); !strings.Contains(got, "unmount /data: device or resource busy; remounted read-only") {
+		t.Errorf("console %q", got)
+	}
+}
+
 func TestLoadModules(t *testing.T) {
 	sys := &recSystem{modules: map[string]error{"/m/loaded.ko": unix.EEXIST, "/m/bad.ko": unix.ENOEXEC}}
 	if err := LoadModules(sys, []string{"/m/a.ko", "/m/loaded.ko"}); err != nil {

@@ -48,6 +48,10 @@ type ServiceConfig struct {
 	Path    string   `json:"path"`
 	Args    []string `json:"args,omitempty"`
 	Console string   `json:"console,omitempty"`
+	// StopLast is Service.StopLast: the panel daemon (lcdd), told of a
+	// power off first, stopped after the others and the unmount of the
+	// data partition, with the halted notice.
+	StopLast bool `json:"stop_last,omitempty"`
 }
 
 // ConfigPath is where the init reads its BootConfig.
@@ -94,7 +98,7 @@ func LoadBootConfig(path string) (BootConfig, error) {
 func (c BootConfig) ServiceList() []Service {
 	var s []Service
 	for _, sc := range c.Services {
-		s = append(s, Service{Name: sc.Name, Path: sc.Path, Args: sc.Args, Console: sc.Console})
+		s = append(s, Service{Name: sc.Name, Path: sc.Path, Args: sc.Args, Console: sc.Console, StopLast: sc.StopLast})
 	}
 	return s
 }

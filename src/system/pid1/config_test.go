@@ -1,6 +1,7 @@
 package pid1
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -43,6 +44,40 @@ func TestRingLog(t *testing.T) {
 	}
 }
 
+// TestRingLogCloseTo: at a power off init closes the ring log (the data
+// partition is unmounted next) while the panel daemons still write; their
+// lines go to the console after that, and nothing more to the file.
+func TestRingLogCloseTo(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	r, err := OpenRingLog(path, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Write([]byte("before\n"))
+	var console bytes.Buffer
+	if err := r.CloseTo(&console); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Write([]byte("after\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Sync(); err != nil {
+		t.Errorf("Sync after CloseTo: %v", err)
+	}
+	if err := r.Close(); err != nil {
+		t.Errorf("Close after CloseTo: %v", err)
+	}
+	if _, err := r.Write([]byte("closed\n")); err == nil {
+		t.Error("a write after Close succeeded")
+	}
+	if got, _ := ReadRingLog(path); string(got) != "before\n" {
+		t.Errorf("the file holds %q, want only what came before CloseTo", got)
+	}
+	if console.String() != "after\n" {
+		t.Errorf("the console got %q, want the line written after CloseTo", console.String())
+	}
+}
+
 func TestLoadBootConfig(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct{ name, json, wantErr string }{
@@ -58,6 +93,7 @@ func TestLoadBootConfig(t *testing.T) {
 		{"good by updater", `{"hostname":"p","services":[{"name":"netmgrd","path":"/usr/sbin/netmgrd"},{"name":"consoled","path":"/usr/sbin/consoled","console":"/dev/ttyS0"}],"stable_seconds":20,"good_by":"updater"}`, ""},
 		{"good by someone else", `{"hostname":"p","good_by":"scannerd"}`, `good_by "scannerd": want "" or "updater"`},
 		{"trial boots", `{"hostname":"p","services":[{"name":"netmgrd","path":"/usr/sbin/netmgrd"},{"name":"consoled","path":"/usr/sbin/consoled","console":"/dev/ttyS0"}],"stable_seconds":20,"trial_boots":1}`, ""},
+		{"stop last", `{"hostname":"p","services":[{"name":"netmgrd","path":"/usr/sbin/netmgrd"},{"name":"lcdd","path":"/usr/sbin/lcdd","console":"/dev/ttyS0","stop_last":true}],"stable_seconds":20}`, ""},
 		// GRUB's script counts down 3, 2, 1 (imagebuild.GrubConfig).
 		{"too many trial boots", `{"hostname":"p","trial_boots":4}`, "trial_boots 4: want 1 to 3"},
 	}
@@ -77,7 +113,8 @@ func TestLoadBootConfig(t *testing.T) {
 			}
 			s := c.ServiceList()
 			if len(s) != 2 || s[1].Console != "/dev/ttyS0" || c.StableSeconds != 20 || c.TrialSeconds != DefaultTrialSeconds || (c.GoodBy == GoodByUpdater) != (tt.name == "good by updater") ||
-				c.TrialBoots != map[bool]int{true: 1, false: 3}[tt.name == "trial boots"] {
+				c.TrialBoots != map[bool]int{true: 1, false: 3}[tt.name == "trial boots"] ||
+				s[0].StopLast || s[1].StopLast != (tt.name == "stop last") {
 				t.Fatalf("config %+v services %+v", c, s)
 			}
 		})

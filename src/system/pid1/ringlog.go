@@ -1,7 +1,9 @@
 package pid1
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 )
@@ -15,10 +17,14 @@ type RingLog struct {
 	path string
 	max  int64
 
-	mu   sync.Mutex
-	f    *os.File
-	size int64
+	mu    sync.Mutex
+	f     *os.File // nil once closed
+	size  int64
+	after io.Writer // where writes go once closed (CloseTo); nil: they fail
 }
+
+// errClosed is what a write to a closed ring log without a fallback gets.
+var errClosed = errors.New("ring log closed")
 
 // OpenRingLog opens (or continues) the ring log at path keeping at most
 // max bytes in total.
@@ -62,6 +68,12 @@ func (r *RingLog) rotate() error {
 func (r *RingLog) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.f == nil {
+		if r.after == nil {
+			return 0, errClosed
+		}
+		return r.after.Write(p)
+	}
 	n := len(p)
 	half := r.max / 2
 	if int64(len(p)) > half {
@@ -84,14 +96,32 @@ func (r *RingLog) Write(p []byte) (int, error) {
 func (r *RingLog) Sync() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.f == nil {
+		return nil
+	}
 	return r.f.Sync()
 }
 
-// Close closes the current file.
-func (r *RingLog) Close() error {
+// Close closes the current file; later writes fail. Closing again does
+// nothing.
+func (r *RingLog) Close() error { return r.CloseTo(nil) }
+
+// CloseTo closes the current file, so that the data partition can be
+// unmounted while daemons still write (the panel daemons at a power off),
+// and sends later writes to w (the console) instead; nil makes them fail.
+func (r *RingLog) CloseTo(w io.Writer) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.f.Close()
+	r.after = w
+	if r.f == nil {
+		return nil
+	}
+	err := r.f.Close()
+	r.f = nil
+	if err != nil {
+		return fmt.Errorf("close ring log: %w", err)
+	}
+	return nil
 }
 
 // ReadRingLog returns what a ring log at path holds, oldest first.

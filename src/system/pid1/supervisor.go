@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"picket.dev/picket/src/base/clock"
+	"picket.dev/picket/src/system/initapi"
 )
 
 // Service is one daemon the init runs.
@@ -34,6 +35,14 @@ type Service struct {
 	// runs on as its controlling terminal, for stdin, stdout and stderr;
 	// its output then goes to the terminal, not the log.
 	Console string
+	// StopLast marks a panel daemon (lcdd): on a power off it is told
+	// first (initapi.PowerOffNotice), stopped after every other daemon
+	// and after Config.BeforeHalt (init's unmount of the data
+	// partition), and stopped with initapi.HaltedNotice instead of
+	// SIGTERM, so that what the panel shows last is true. It must not
+	// hold a file on the data partition open. On a reboot it is stopped
+	// in its place like the others.
+	StopLast bool
 }
 
 // DefaultEnv is the environment of a Service without its own.
@@ -73,7 +82,18 @@ type Config struct {
 	// Observe, if set, is told about each event (for tests and the
 	// console).
 	Observe func(Event)
+	// BeforeHalt, if set, is called during a power off (Run's context
+	// cancelled with ErrPowerOff as its cause) once every daemon but the
+	// StopLast ones has stopped, and before those are told the box is
+	// halted: init closes its log on the data partition, syncs and
+	// unmounts it there.
+	BeforeHalt func()
 }
+
+// ErrPowerOff, as the cause of the cancellation of Run's context
+// (context.WithCancelCause), makes the stop a power off: the StopLast
+// daemons are stopped last, after Config.BeforeHalt.
+var ErrPowerOff = errors.New("power off")
 
 // EventKind says what happened.
 type EventKind int
@@ -90,9 +110,15 @@ const (
 	// Verdict is the updater's verdict that the slot is good; with
 	// Config.AwaitVerdict the slot is then marked once it is stable.
 	Verdict
+	// Notified is a StopLast daemon told that the box is powering off
+	// (initapi.PowerOffNotice).
+	Notified
+	// Halting is a StopLast daemon told that the box is halted
+	// (initapi.HaltedNotice), the power off's Stopping.
+	Halting
 )
 
-var eventNames = [...]string{"started", "start failed", "exited", "marked good", "mark good failed", "stopping", "killed", "stopped", "good verdict"}
+var eventNames = [...]string{"started", "start failed", "exited", "marked good", "mark good failed", "stopping", "killed", "stopped", "good verdict", "told the box is powering off", "told the box is halted"}
 
 func (k EventKind) String() string { return eventNames[k] }
 
@@ -227,7 +253,9 @@ func (s *Supervisor) backoff(failures int) time.Duration {
 
 // Run starts every daemon and keeps them running until ctx is done; it
 // then stops them in reverse order (SIGTERM to each daemon's process
-// group, SIGKILL after StopTimeout) and returns once all have exited.
+// group, SIGKILL after StopTimeout) and returns once all have exited. When
+// ctx's cause is ErrPowerOff the StopLast daemons are told first and
+// stopped last (Service.StopLast).
 func (s *Supervisor) Run(ctx context.Context) error {
 	done := make(chan struct{})
 	defer close(done)
@@ -331,7 +359,11 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			s.stopAll(st, exits)
+			if errors.Is(context.Cause(ctx), ErrPowerOff) {
+				s.powerOff(st, exits)
+			} else {
+				s.stopAll(st, exits, func(int) bool { return true }, syscall.SIGTERM, Stopping)
+			}
 			return nil
 		case e := <-exits:
 			x := &st[e.idx]
@@ -368,18 +400,37 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	}
 }
 
-// stopAll stops the running daemons, last started service first, one at
-// a time so a daemon can still use the ones it depends on while it shuts
-// down.
-func (s *Supervisor) stopAll(st []svcState, exits <-chan exit) {
+// powerOff stops the daemons for a power off: the StopLast ones are told
+// the box is powering off, the others are stopped as for a reboot, then
+// BeforeHalt runs, then the StopLast ones are told the box is halted and
+// waited for (killed after StopTimeout, as any daemon).
+func (s *Supervisor) powerOff(st []svcState, exits <-chan exit) {
+	last := func(i int) bool { return s.cfg.Services[i].StopLast }
+	for i := len(st) - 1; i >= 0; i-- {
+		if x := &st[i]; x.pid != 0 && last(i) {
+			s.event(Event{Kind: Notified, Service: s.cfg.Services[i].Name, PID: x.pid})
+			syscall.Kill(-x.pid, initapi.PowerOffNotice)
+		}
+	}
+	s.stopAll(st, exits, func(i int) bool { return !last(i) }, syscall.SIGTERM, Stopping)
+	if s.cfg.BeforeHalt != nil {
+		s.cfg.BeforeHalt()
+	}
+	s.stopAll(st, exits, last, initapi.HaltedNotice, Halting)
+}
+
+// stopAll stops the running daemons which, with sig (announced as an
+// event of kind), last started service first, one at a time so a daemon can still use the ones it depends on
+// while it shuts down.
+func (s *Supervisor) stopAll(st []svcState, exits <-chan exit, which func(int) bool, sig syscall.Signal, kind EventKind) {
 	for i := len(st) - 1; i >= 0; i-- {
 		x := &st[i]
-		if x.pid == 0 {
+		if x.pid == 0 || !which(i) {
 			continue
 		}
 		name := s.cfg.Services[i].Name
-		s.event(Event{Kind: Stopping, Service: name, PID: x.pid})
-		syscall.Kill(-x.pid, syscall.SIGTERM)
+		s.event(Event{Kind: kind, Service: name, PID: x.pid})
+		syscall.Kill(-x.pid, sig)
 		timeout := s.cfg.Clock.After(s.cfg.StopTimeout)
 	wait:
 		for {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -30,6 +31,23 @@ func fakeDaemon(mode string) {
 	case "exit":
 		fmt.Println("hello from fake")
 		os.Exit(3)
+	case "panel":
+		// A panel daemon (lcdd): told of the power off, then of the halt.
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2)
+		fmt.Println("up")
+		for s := range c {
+			switch s {
+			case syscall.SIGUSR2:
+				fmt.Println("powering off")
+			case syscall.SIGUSR1:
+				fmt.Println("halted")
+				os.Exit(0)
+			default:
+				fmt.Println("bye")
+				os.Exit(0)
+			}
+		}
 	case "run", "stubborn":
 		c := make(chan os.Signal, 1)
 		signal.Notify(c, syscall.SIGTERM)
@@ -50,7 +68,7 @@ type harness struct {
 	clock  *fakeclock.Clock
 	log    *syncbuf.Buffer
 	events chan Event
-	cancel context.CancelFunc
+	cancel context.CancelCauseFunc
 	done   chan struct{} // closed when Run returned
 	err    error
 	marks  chan struct{}
@@ -69,7 +87,13 @@ func startSupervisor(t *testing.T, cfg Config) *harness {
 	t.Helper()
 	h := &harness{t: t, clock: fakeclock.New(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), log: &syncbuf.Buffer{}, events: make(chan Event, 1000), done: make(chan struct{}), marks: make(chan struct{}, 10)}
 	cfg.Clock, cfg.Log = h.clock, h.log
-	cfg.Observe = func(e Event) { h.events <- e }
+	observe := cfg.Observe
+	cfg.Observe = func(e Event) {
+		if observe != nil {
+			observe(e)
+		}
+		h.events <- e
+	}
 	if cfg.MarkGood == nil {
 		cfg.MarkGood = func() error { h.marks <- struct{}{}; return nil }
 	}
@@ -77,11 +101,11 @@ func startSupervisor(t *testing.T, cfg Config) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	h.cancel, h.s = cancel, s
 	go func() { h.err = s.Run(ctx); close(h.done) }()
 	t.Cleanup(func() {
-		cancel()
+		cancel(nil)
 		// Let stubborn daemons be killed if a test failed half way.
 		for {
 			select {
@@ -118,7 +142,7 @@ func (h *harness) expect(kind EventKind, service string) Event {
 
 func (h *harness) stop() {
 	h.t.Helper()
-	h.cancel()
+	h.cancel(nil)
 	select {
 	case <-h.done:
 		if h.err != nil {
@@ -235,7 +259,7 @@ func TestStopOrder(t *testing.T) {
 		h.expect(Started, n)
 		h.log.WaitFor(t, n+": up", time.Minute)
 	}
-	h.cancel()
+	h.cancel(nil)
 	for _, n := range []string{"three", "two", "one"} {
 		h.expect(Stopping, n)
 		if e := h.expect(Stopped, n); !e.Status.Exited() || e.Status.ExitStatus() != 0 {
@@ -248,12 +272,98 @@ func TestStopOrder(t *testing.T) {
 	}
 }
 
+// TestPowerOffOrder: on a power off the panel daemon (StopLast), started
+// between the others, is told first, stays up while the others stop (last
+// started first) and while BeforeHalt runs (init unmounts the data
+// partition there), and is then told the box is halted, which ends it. On
+// a reboot it is stopped in its place (TestRebootStopsPanelInPlace).
+func TestPowerOffOrder(t *testing.T) {
+	var mu sync.Mutex
+	var order []string
+	note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
+	panel := fake("panel", "panel")
+	panel.StopLast = true
+	var h *harness
+	h = startSupervisor(t, Config{
+		Services: []Service{fake("net", "run"), panel, fake("console", "run")},
+		Observe: func(e Event) {
+			if e.Kind != Started {
+				note(e.Kind.String() + " " + e.Service)
+			}
+		},
+		BeforeHalt: func() {
+			// The panel has been told and is still running; the others
+			// are gone.
+			h.log.WaitFor(t, "panel: powering off", time.Minute)
+			if strings.Contains(h.log.String(), "panel: halted") {
+				t.Error("the panel was told of the halt before BeforeHalt")
+			}
+			note("before halt")
+		},
+	})
+	for _, n := range []string{"net", "panel", "console"} {
+		h.expect(Started, n)
+		h.log.WaitFor(t, n+": up", time.Minute)
+	}
+	h.cancel(ErrPowerOff)
+	select {
+	case <-h.done:
+	case <-time.After(time.Minute):
+		t.Fatalf("Run did not return; log:\n%s", h.log.String())
+	}
+	if h.err != nil {
+		t.Fatal(h.err)
+	}
+	want := []string{
+		"told the box is powering off panel",
+		"stopping console", "stopped console",
+		"stopping net", "stopped net",
+		"before halt",
+		"told the box is halted panel", "stopped panel",
+	}
+	mu.Lock()
+	got := strings.Join(order, "\n")
+	mu.Unlock()
+	if got != strings.Join(want, "\n") {
+		t.Fatalf("power off:\n%s\nwant:\n%s\nlog:\n%s", got, strings.Join(want, "\n"), h.log.String())
+	}
+	h.log.WaitFor(t, "panel: halted", time.Minute)
+	if strings.Contains(h.log.String(), "panel: bye") {
+		t.Errorf("the panel got SIGTERM at a power off:\n%s", h.log.String())
+	}
+}
+
+// TestRebootStopsPanelInPlace: a reboot stops every daemon in reverse
+// order with SIGTERM, StopLast or not, and does not call BeforeHalt.
+func TestRebootStopsPanelInPlace(t *testing.T) {
+	panel := fake("panel", "panel")
+	panel.StopLast = true
+	h := startSupervisor(t, Config{
+		Services:   []Service{fake("net", "run"), panel},
+		BeforeHalt: func() { t.Error("BeforeHalt called on a reboot") },
+	})
+	for _, n := range []string{"net", "panel"} {
+		h.expect(Started, n)
+		h.log.WaitFor(t, n+": up", time.Minute)
+	}
+	h.cancel(nil)
+	for _, n := range []string{"panel", "net"} {
+		h.expect(Stopping, n)
+		h.expect(Stopped, n)
+	}
+	h.stop()
+	h.log.WaitFor(t, "panel: bye", time.Minute)
+	if strings.Contains(h.log.String(), "powering off") {
+		t.Errorf("the panel was told of a power off at a reboot:\n%s", h.log.String())
+	}
+}
+
 // TestStopKill: a daemon ignoring SIGTERM is killed after the stop timeout.
 func TestStopKill(t *testing.T) {
 	h := startSupervisor(t, Config{Services: []Service{fake("stubborn", "stubborn")}, StopTimeout: 10 * time.Second})
 	h.expect(Started, "stubborn")
 	h.log.WaitFor(t, "stubborn: up", time.Minute)
-	h.cancel()
+	h.cancel(nil)
 	h.expect(Stopping, "stubborn")
 	h.log.WaitFor(t, "stubborn: ignoring SIGTERM", time.Minute)
 	h.clock.Advance(10 * time.Second)
