@@ -7,7 +7,10 @@
 // once the updater's verdict has come too), serves init.sock (package
 // initapi: boot state, a new slot's manifest and trial, the verdict,
 // reboot and poweroff, for root), and on SIGTERM (reboot) or SIGUSR2
-// (poweroff) stops them and reboots cleanly. There is no shell to fall
+// (poweroff) stops them and reboots cleanly. On a power off the panel
+// daemons (stop_last) are stopped last: after the others, the sync and the
+// unmount of /data, with initapi.HaltedNotice, so that the LCD is left
+// saying the box can be unplugged. There is no shell to fall
 // back to: on a fatal error it reboots, and GRUB's boot counting takes
 // the box back to the other slot.
 package main
@@ -104,24 +107,45 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 	}
 
 	// The data partition; without it the box still runs, logging to the
-	// console only.
+	// console only. It is kept apart from the other mounts: a power off
+	// unmounts it before the panel daemons are told the box is halted.
 	var logw io.Writer = console
+	var data []linuxsys.Mount
+	var ring *pid1.RingLog
+	all := func() []linuxsys.Mount { return append(mounted, data...) }
 	if dev, err := linuxsys.FindPartition("/sys/class/block", "data"); err != nil {
 		fmt.Fprintf(console, "init: %v: no persistent data\n", err)
 	} else if m, err := linuxsys.MountAll(sys, []linuxsys.Mount{{Source: dev, Target: "/data", FSType: "ext4", Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOATIME}}); err != nil {
 		fmt.Fprintf(console, "init: %v: no persistent data\n", err)
 	} else {
-		mounted = append(mounted, m...)
+		data = m
 		if err := os.MkdirAll(logDir, 0o700); err != nil {
 			fmt.Fprintf(console, "init: %v\n", err)
-		} else if ring, err := pid1.OpenRingLog(logDir+"/picket.log", logSize); err != nil {
+		} else if ring, err = pid1.OpenRingLog(logDir+"/picket.log", logSize); err != nil {
 			fmt.Fprintf(console, "init: %v\n", err)
 		} else {
-			// Closed, not only synced, before Shutdown: an open file
-			// would keep /data busy, and it would only be remounted
-			// read-only instead of unmounted.
+			// Closed, not only synced, before /data is unmounted: an
+			// open file would keep it busy, and it would only be
+			// remounted read-only instead of unmounted.
 			defer ring.Close()
 			logw = ring
+		}
+	}
+	// halt ends the data partition's part in a power off, once every
+	// daemon but the panel daemons has stopped: the log goes to the
+	// console from here on (the panel daemons may still write), and /data
+	// is synced and unmounted.
+	halt := func() {
+		if ring != nil {
+			if err := ring.CloseTo(console); err != nil {
+				fmt.Fprintf(console, "init: %v\n", err)
+			}
+		}
+		if len(data) == 0 {
+			return
+		}
+		if data = linuxsys.Unmount(sys, data, console); len(data) == 0 {
+			fmt.Fprintln(console, "init: /data unmounted")
 		}
 	}
 
@@ -172,6 +196,7 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 		MarkGood:     ctl.MarkGood,
 		AwaitVerdict: awaitVerdict,
 		ReapOrphans:  true,
+		BeforeHalt:   halt,
 		// Every event but a start goes to the console too: a daemon that
 		// dies, the slot marked good, and at a reboot or power off each
 		// daemon stopped, in order, so that whoever watches the console
@@ -183,7 +208,7 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 		},
 	})
 	if err != nil {
-		return linuxsys.Reboot, mounted, err
+		return linuxsys.Reboot, all(), err
 	}
 	ctl.Verdict = sup.Verdict
 	fmt.Fprintf(console, "init: slot %s, starting %d daemons\n", slot, len(cfg.Services))
@@ -198,20 +223,21 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 		go initapi.NewServer(ctl, nil).Serve(apiCtx, ln)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	action := linuxsys.Reboot
 	go func() {
 		s := <-sig
-		what := "reboot"
+		what, order, cause := "reboot", "last started first", error(nil)
 		if s == syscall.SIGUSR2 {
-			action, what = linuxsys.PowerOff, "power off"
+			action, what, cause = linuxsys.PowerOff, "power off", pid1.ErrPowerOff
+			order += ", the panel's after /data is unmounted"
 		}
-		fmt.Fprintf(console, "init: %s requested (%s): stopping the daemons, last started first\n", what, unix.SignalName(s.(syscall.Signal)))
-		cancel()
+		fmt.Fprintf(console, "init: %s requested (%s): stopping the daemons, %s\n", what, unix.SignalName(s.(syscall.Signal)), order)
+		cancel(cause)
 	}()
 	err = sup.Run(ctx)
 	if err == nil {
 		fmt.Fprintln(console, "init: all daemons stopped")
 	}
-	return action, mounted, err
+	return action, all(), err
 }
