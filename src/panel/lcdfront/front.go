@@ -92,11 +92,17 @@ func (d *display) Draw(f frame.Frame) error {
 // open opens the front panel o asks for, with a fallback to the terminal
 // for boards whose panel has no driver.
 func open(o Options, geo frame.Geometry) (*front, error) {
-	if o.Display != "" && o.Display != DisplayAuto && o.Display != DisplayTerminal {
-		return nil, fmt.Errorf("lcdfront: display %q: want %s or %s", o.Display, DisplayAuto, DisplayTerminal)
-	}
-	if o.Display == DisplayTerminal {
+	switch o.Display {
+	case "", DisplayAuto:
+	case DisplayTerminal:
 		return openTerminal(o, geo)
+	case DisplaySerialModule:
+		return openSerialModule(o, geo)
+	default:
+		return nil, fmt.Errorf("lcdfront: display %q: want %s", o.Display, DisplayNames)
+	}
+	if o.Device != "" && o.Board.LCD.Kind != board.LCDSerialModule {
+		return nil, fmt.Errorf("lcdfront: an LCD device (%s) is for display %s; board %s's panel is %s", o.Device, DisplaySerialModule, o.Board.Name, o.Board.LCD.Kind)
 	}
 	b := o.Board
 	switch b.LCD.Kind {
@@ -126,9 +132,16 @@ func (o Options) hostPins() (lcd.PinLookup, error) {
 }
 
 // openSerialModule opens the appliance's wiring: a serial LCD module whose
-// display, keys and LEDs all go through one line (package lcdserial).
+// display, keys and LEDs all go through one line (package lcdserial), on
+// o.Device or else the board's.
 func openSerialModule(o Options, geo frame.Geometry) (*front, error) {
-	dev := o.Board.LCD.Device
+	dev := o.Device
+	if dev == "" {
+		dev = o.Board.LCD.Device
+	}
+	if dev == "" {
+		return nil, fmt.Errorf("lcdfront: board %s has no serial LCD module: name its line (-lcd-device)", o.Board.Name)
+	}
 	line := serial.Config{Baud: lcdserial.Baud, DataBits: 8, Parity: "none", StopBits: 1}
 	port, err := serial.OpenBinary(dev, line)
 	if err != nil {

@@ -9,8 +9,10 @@
 //     read from GPIO through package keypad, and the S1/S2 LEDs;
 //   - an HD44780 on an MCP23017 I2C plate (rpi4): the plate's display and
 //     key group, the LEDs on host GPIO;
-//   - a serial LCD module with its own keys and LEDs (the rack appliance):
-//     package lcdserial on the board's device, opened with
+//   - a serial LCD module with its own keys and LEDs (the rack appliance,
+//     and any board with -display serial-module, e.g. the virtual board in
+//     qemu with the module's emulator on its second serial port): package
+//     lcdserial on the board's device or Options.Device, opened with
 //     serial.OpenBinary at lcdserial.Baud 8N1;
 //   - the terminal (the virtual board, and any board with -display
 //     terminal, the development fallback): the panel drawn on an io.Writer
@@ -21,13 +23,25 @@
 // Either way the panel shows "Picket scanner is starting up..." and retries
 // with backoff instead of exiting, because an LCD daemon that dies leaves the
 // operator with a frozen screen.
+//
+// On a power off init tells lcdd twice (initapi.PowerOffNotice and
+// HaltedNotice, which the main turns into Options.PowerOff and
+// Options.Halted): first that the box is powering off, whoever asked (the
+// panel shows SHUTTING DOWN SYSTEM, drops keys and no longer waits for the
+// network manager, which is stopped next), then, once every other daemon
+// has stopped and /data is unmounted, that it is halted: the panel shows
+// "It's now safe to unplug the box" and Run returns, leaving it on the
+// display.
 package lcdfront
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"picket.dev/picket/platforms/board"
@@ -47,7 +61,17 @@ const (
 	// DisplayTerminal draws the panel on Options.Stdout and reads keys from
 	// Options.Stdin, whatever the board has.
 	DisplayTerminal = "terminal"
+	// DisplaySerialModule drives a serial LCD module (package lcdserial)
+	// on Options.Device, or the board's LCD device when that is empty,
+	// whatever the board declares: the appliance's module on a board
+	// built as another (the virtual board in qemu, whose second serial
+	// port carries the module's emulator).
+	DisplaySerialModule = string(board.LCDSerialModule)
 )
+
+// DisplayNames is the usage of the daemon's -display flag.
+const DisplayNames = DisplayAuto + " (the board's panel), " + DisplayTerminal + " (drawn on stdout, keys from stdin) or " +
+	DisplaySerialModule + " (a serial LCD module with keypad on -lcd-device, e.g. the appliance's on a virtual board)"
 
 // Backoff of the retries while the network manager cannot be reached: the
 // first retry comes soon, because at boot netmgrd is usually a moment
@@ -61,8 +85,15 @@ const (
 type Options struct {
 	// Board is the board lcdd was built for.
 	Board board.Board
-	// Display is DisplayAuto (the default when empty) or DisplayTerminal.
+	// Display is DisplayAuto (the default when empty), DisplayTerminal or
+	// DisplaySerialModule.
 	Display string
+	// Device is the serial LCD module's line for DisplaySerialModule;
+	// empty means the board's LCD device.
+	Device string
+	// Geometry is the panel's size; zero means the board's (16x2 on a
+	// board without a panel).
+	Geometry frame.Geometry
 	// Manager is the network manager's local API (netapi.Dial).
 	Manager netapi.Manager
 	// Power carries out SYSTEM REBOOT and SHUTDOWN.
@@ -76,6 +107,14 @@ type Options struct {
 	Updater loop.UpdateSource
 	// Version is the software version SHOW STATUS shows.
 	Version string
+	// PowerOff, when it delivers (or is closed), says the box is powering
+	// off (init's initapi.PowerOffNotice): the panel shows SHUTTING DOWN
+	// SYSTEM, drops keys and no longer waits for the network manager.
+	// Halted, when it delivers, says the box is halted (HaltedNotice):
+	// the panel shows "It's now safe to unplug the box" and Run returns
+	// nil, leaving it on the display. Nil channels never deliver.
+	PowerOff, Halted <-chan struct{}
+
 	// Log receives what the daemon does; nil discards it.
 	Log *slog.Logger
 	// Clock times the retries and the key sampling; nil is clock.System.
@@ -98,9 +137,16 @@ type Options struct {
 // Ctrl-C.
 var errQuit = errors.New("quit from the terminal")
 
+// errPoweringOff and errHalted end the panel's menu when init says the box
+// is powering off or halted (Options.PowerOff, Options.Halted).
+var (
+	errPoweringOff = errors.New("the box is powering off")
+	errHalted      = errors.New("the box is halted")
+)
+
 // Run opens the front panel o describes and serves the menu on it until ctx
-// ends or, on a terminal in raw mode, the person presses Ctrl-C; both return
-// nil. It returns an error when the panel cannot be opened or a device fails
+// ends, the box is halted (Options.Halted) or, on a terminal in raw mode,
+// the person presses Ctrl-C; all return nil. It returns an error when the panel cannot be opened or a device fails
 // (the display, the key lines), which the daemon cannot repair by itself.
 // Whatever it changed (raw mode, LEDs) is put back before it returns.
 func Run(ctx context.Context, o Options) (err error) {
@@ -113,7 +159,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	if o.Clock == nil {
 		o.Clock = clock.System{}
 	}
-	geo := geometry(o.Board)
+	geo := geometry(o)
 	f, err := open(o, geo)
 	if err != nil {
 		return err
@@ -160,13 +206,36 @@ func Run(ctx context.Context, o Options) (err error) {
 	return err
 }
 
-// geometry is the board's panel size; boards without one get the smallest
-// panel, which is what the terminal backend then draws.
-func geometry(b board.Board) frame.Geometry {
+// geometry is the panel size o asks for, else the board's; boards without
+// one get the smallest panel, which is what the terminal backend then
+// draws.
+func geometry(o Options) frame.Geometry {
+	if o.Geometry != (frame.Geometry{}) {
+		return o.Geometry
+	}
+	b := o.Board
 	if b.LCD.Rows == 0 || b.LCD.Cols == 0 {
 		return frame.LCD16x2()
 	}
 	return frame.Geometry{Rows: b.LCD.Rows, Cols: b.LCD.Cols}
+}
+
+// ParseGeometry reads a panel size written COLSxROWS ("16x2", "20x4"), as
+// frame.Geometry.String writes it; the menu needs at least 16x2.
+func ParseGeometry(s string) (frame.Geometry, error) {
+	var g frame.Geometry
+	c, r, ok := strings.Cut(s, "x")
+	cols, err1 := strconv.Atoi(c)
+	rows, err2 := strconv.Atoi(r)
+	if !ok || err1 != nil || err2 != nil {
+		return g, fmt.Errorf("panel size %q: want COLSxROWS, e.g. 16x2", s)
+	}
+	g = frame.Geometry{Rows: rows, Cols: cols}
+	if !g.Valid() {
+		return frame.Geometry{}, fmt.Errorf("panel size %q: want %v to %v", s,
+			frame.Geometry{Rows: frame.MinRows, Cols: frame.MinCols}, frame.Geometry{Rows: frame.MaxRows, Cols: frame.MaxCols})
+	}
+	return g, nil
 }
 
 // server runs the panel against the network manager, reconnecting when it
@@ -178,7 +247,76 @@ type server struct {
 	keyc chan keyevent.Event
 }
 
+// serve runs the menu until ctx ends or init says the box is halted; once
+// init says it is powering off, the menu gives way to SHUTTING DOWN
+// SYSTEM until then.
 func (s *server) serve(ctx context.Context) error {
+	up, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	go func() {
+		select {
+		case <-s.o.PowerOff:
+			stop(errPoweringOff)
+		case <-s.o.Halted:
+			stop(errHalted)
+		case <-up.Done():
+		}
+	}()
+	err := s.serveMenu(up)
+	switch cause := context.Cause(up); {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case s.disp.err != nil:
+		return s.disp.err
+	case errors.Is(cause, errPoweringOff):
+		return s.poweringOff(ctx)
+	case errors.Is(cause, errHalted):
+		return s.halted()
+	}
+	return err
+}
+
+// poweringOff shows SHUTTING DOWN SYSTEM, whoever asked for the power off,
+// and waits for the halt. Keys are read and dropped: the key readers must
+// not block (the serial module's reader also takes the answers to the
+// display's commands). The network manager is not waited for: init stops
+// it next.
+func (s *server) poweringOff(ctx context.Context) error {
+	s.o.Log.Info("the box is powering off; waiting for init to say it is halted")
+	if err := s.disp.Draw(phaseFrame(s.geo, menu.PhaseShuttingDown)); err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.o.Halted:
+			return s.halted()
+		case ev := <-s.keyc:
+			s.o.Log.Debug("key dropped while the box powers off", "key", ev.String())
+		}
+	}
+}
+
+// halted shows that the box can be unplugged; Run then returns and the
+// display keeps it.
+func (s *server) halted() error {
+	if err := s.disp.Draw(phaseFrame(s.geo, menu.PhaseHalted)); err != nil {
+		return err
+	}
+	s.o.Log.Info("the box is halted; the panel says it is safe to unplug it")
+	return nil
+}
+
+// phaseFrame is the menu's picture of phase p (starting up, shutting
+// down, halted), with the LEDs off.
+func phaseFrame(g frame.Geometry, p menu.Phase) frame.Frame {
+	return menu.New(g, menu.State{Status: menu.Status{Phase: p}}).Render()
+}
+
+// serveMenu serves the menu against the network manager, reconnecting when
+// it goes away, until ctx ends or the display fails.
+func (s *server) serveMenu(ctx context.Context) error {
 	for {
 		p, err := s.connect(ctx)
 		if err != nil {
@@ -208,8 +346,7 @@ func (s *server) serve(ctx context.Context) error {
 // configuration and status until it answers. Keys pressed meanwhile are
 // dropped: they were meant for a screen that has no menu.
 func (s *server) connect(ctx context.Context) (*loop.Panel, error) {
-	starting := menu.New(s.geo, menu.State{Status: menu.Status{Phase: menu.PhaseStarting}}).Render()
-	if err := s.disp.Draw(starting); err != nil {
+	if err := s.disp.Draw(phaseFrame(s.geo, menu.PhaseStarting)); err != nil {
 		return nil, err
 	}
 	delay := MinRetryDelay
