@@ -4,18 +4,23 @@
 // (src/cmd/init) starts the daemons and marks the slot good. The box's
 // NIC is a tap in a network namespace this test makes, where dnsmasq
 // serves DHCP; its serial console is a socket the test reads and types
-// into, and so is its second serial port, where lcdd draws the front
-// panel (its terminal backend, until the appliance's serial LCD module
-// has a driver and an emulator to stand in for it). One test walks an
+// into. Its second serial port is the rack appliance's front panel: a
+// socket where the serial LCD module's emulator (testkit/lcdmodule, a
+// CFA-635) answers lcdd, which drives it with its real driver
+// (lcdd -display serial-module -lcd-device /dev/ttyS1, package lcdserial),
+// and where the test presses the module's keys. One test walks an
 // appliance's life on one disk, in two power-ons:
 //
 //  1. first boot: boot messages, the console menu, a DHCP lease, slot A
 //     marked good; then SYSTEM REBOOT from the console: init stops the
 //     daemons, last started first, and the box comes back to the console
-//     menu; then SYSTEM SHUTDOWN from the front panel (lcdd): the console
-//     says it is safe to unplug the box within the spec's 60 s, the
-//     emulator powers off by itself, and the data partition was unmounted
-//     cleanly (its ext4 superblock read from the disk image);
+//     menu; then SYSTEM SHUTDOWN from the module's keypad: init tells
+//     lcdd the box is powering off, stops the other daemons, unmounts
+//     the data partition, then tells lcdd the box is halted; the console
+//     says it is safe to unplug the box within the spec's 60 s, so does
+//     the module once the emulator has powered off by itself, and the
+//     data partition was unmounted cleanly (its ext4 superblock read from
+//     the disk image);
 //  2. a byte flipped in slot A, which is then put on trial: the initramfs
 //     refuses it at boot and the box comes up on slot B (the image's
 //     second copy); this power-off is a pulled plug.
@@ -42,6 +47,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -55,6 +61,7 @@ import (
 	"picket.dev/picket/src/system/linuxsys"
 	"picket.dev/picket/src/system/pid1"
 	"picket.dev/picket/src/system/slots"
+	"picket.dev/picket/src/testkit/lcdmodule"
 	"picket.dev/picket/src/testkit/netbench"
 	"picket.dev/picket/src/testkit/testinput"
 	"picket.dev/picket/tests/qemuboot"
@@ -135,25 +142,47 @@ func (b *builder) build(t *testing.T, version string, services []pid1.ServiceCon
 
 // The product's services, as rootfs/products.bzl lists them for the
 // appliance board, in its order (without scannerd and updaterd: this test
-// has no platform). lcdd draws the panel on the second serial port with
-// its terminal backend, the port's tty its stdin and stdout, until the
-// appliance's serial LCD module has a driver (then lcdd opens ttyS1
-// itself and the test's side of the port is the module's emulator).
+// has no platform). The image is the virtual board's, so lcdd is told
+// where the appliance's module is: on the second serial port, which it
+// opens itself (the test's side of the port is the module's emulator).
+// It is the panel daemon init stops last on a power off (stop_last, as
+// rootfs/image.bzl marks it).
 var productServices = []pid1.ServiceConfig{
 	{Name: "netmgrd", Path: "/usr/bin/netmgrd"},
 	{Name: "consoled", Path: "/usr/bin/consoled", Args: []string{"-power", "init"}},
-	{Name: "lcdd", Path: "/usr/bin/lcdd", Args: []string{"-power", "init", "-display", "terminal", "-scanner=", "-updater="}, Console: "/dev/ttyS1"},
+	{Name: "lcdd", Path: "/usr/bin/lcdd", Args: []string{"-power", "init", "-display", "serial-module", "-lcd-device", "/dev/ttyS1", "-scanner=", "-updater="}, StopLast: true},
 }
 
-// stopOrder is the order init must stop productServices in: the last
-// started first, so that a daemon can still use those it depends on
-// (netmgrd) while it shuts down.
-func stopOrder() []string {
-	var names []string
+// rebootOrder is init's console lines of a reboot, in order: the daemons
+// stopped, the last started first, so that a daemon can still use those
+// it depends on (netmgrd) while it shuts down.
+func rebootOrder() []string {
+	var lines []string
 	for i := len(productServices) - 1; i >= 0; i-- {
-		names = append(names, productServices[i].Name)
+		lines = append(lines, productServices[i].Name+" stopped")
 	}
-	return names
+	return lines
+}
+
+// powerOffOrder is init's console lines of a power off, in order: the
+// panel daemon (stop_last) told first that the box is powering off, the
+// others stopped as for a reboot, the data partition unmounted, and only
+// then the panel daemon told the box is halted, which ends it.
+func powerOffOrder() []string {
+	var lines, last []string
+	for i := len(productServices) - 1; i >= 0; i-- {
+		if svc := productServices[i]; svc.StopLast {
+			lines = append(lines, svc.Name+" told the box is powering off")
+			last = append(last, svc.Name+" told the box is halted", svc.Name+" stopped")
+		}
+	}
+	for i := len(productServices) - 1; i >= 0; i-- {
+		if svc := productServices[i]; !svc.StopLast {
+			lines = append(lines, svc.Name+" stopped")
+		}
+	}
+	lines = append(lines, "/data unmounted")
+	return append(lines, last...)
 }
 
 // part returns the byte offset and size of the named partition of disk.
@@ -306,11 +335,9 @@ func (c *console) screen() string                 { return c.scr.String() }
 
 // frontEnd is a front panel the test works as an operator does: it
 // reads the panel picture on screen and presses keys. The console
-// (consoled on ttyS0) is a VT100 terminal; so, for now, is the front
-// panel (lcdd's terminal backend on ttyS1). The appliance's serial LCD
-// module's emulator, once it exists, is one more frontEnd on ttyS1's
-// socket: its panel is the module's display text, press sends its key
-// reports.
+// (consoled on ttyS0) is a VT100 terminal; the front panel is the serial
+// LCD module's emulator on ttyS1's socket (module): its panel is the
+// module's display text, press sends its key reports.
 type frontEnd interface {
 	// panel is the text of the panel picture now shown, its lines joined
 	// by a space, without the navigation indicators.
@@ -405,6 +432,133 @@ func confirmOn(t *testing.T, name string, f frontEnd, label, really string) {
 	pressUntil(t, name, f, "ENTER", 1, really, says(really))
 }
 
+// module is the appliance's front panel: the serial LCD module's emulator
+// (a CFA-635, 20x4, as the appliance has) serving ttyS1's socket. lcdd
+// draws the board's 16x2 at its top left; the keys are pressed and let go
+// on its keypad, as a person does.
+type module struct {
+	emu    *lcdmodule.Module
+	served chan error // Serve's end, once the box's port closed
+
+	mu      sync.Mutex
+	redrawn chan struct{} // closed at the next change of the display
+}
+
+// panelRows and panelCols are the board's panel, at the module's top left.
+const panelRows, panelCols = 2, 16
+
+func newModule() *module {
+	return &module{emu: lcdmodule.New(lcdmodule.Config{Model: "CFA635"}), served: make(chan error, 1), redrawn: make(chan struct{})}
+}
+
+// serve answers lcdd on conn until it closes (the emulator powered off).
+func (m *module) serve(conn net.Conn) {
+	done := make(chan struct{})
+	go func() { m.served <- m.emu.Serve(conn); close(done) }()
+	go func() {
+		last := m.emu.Codes()
+		for {
+			select {
+			case <-m.emu.Changed():
+			case <-done:
+				return
+			}
+			if now := m.emu.Codes(); !slices.EqualFunc(now, last, bytes.Equal) {
+				last = now
+				m.mu.Lock()
+				close(m.redrawn)
+				m.redrawn = make(chan struct{})
+				m.mu.Unlock()
+			}
+		}
+	}()
+}
+
+func (m *module) changed() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.redrawn
+}
+
+// panel is the text of the board's 16x2 at the module's top left, rows
+// joined by a space, runs of blanks cut to one, without the navigation
+// indicators (the module's custom characters, codes 0-7).
+func (m *module) panel() string {
+	var codes [][]byte
+	var text []string
+	// The codes and their text from one picture: read again if a command
+	// came in between.
+	for {
+		codes, text = m.emu.Codes(), m.emu.Text()
+		if slices.EqualFunc(codes, m.emu.Codes(), bytes.Equal) {
+			break
+		}
+	}
+	for r := range text {
+		row := []rune(text[r])
+		for c := range row {
+			if codes[r][c] < 8 {
+				row[c] = ' '
+			}
+		}
+		text[r] = string(row)
+	}
+	return panelText(text)
+}
+
+// panelText is the board's 16x2 of a module's text (lcdmodule's Text),
+// rows joined by a space, runs of blanks cut to one.
+func panelText(text []string) string {
+	var words []string
+	for _, row := range text[:panelRows] {
+		words = append(words, strings.Fields(string([]rune(row)[:panelCols]))...)
+	}
+	return strings.Join(words, " ")
+}
+
+var moduleKeys = map[string]lcdmodule.Key{
+	"UP": lcdmodule.KeyUp, "DOWN": lcdmodule.KeyDown, "LEFT": lcdmodule.KeyLeft,
+	"RIGHT": lcdmodule.KeyRight, "ENTER": lcdmodule.KeyEnter,
+}
+
+func (m *module) press(t *testing.T, key string) {
+	t.Helper()
+	k, ok := moduleKeys[key]
+	if !ok {
+		t.Fatalf("the module has no key %q", key)
+	}
+	for _, send := range []func(lcdmodule.Key) (bool, error){m.emu.Press, m.emu.Release} {
+		if sent, err := send(k); err != nil || !sent {
+			t.Fatalf("%s on the module's keypad: reported %v, %v (lcdd switches the five keys' reports on)", key, sent, err)
+		}
+	}
+}
+
+func (m *module) screen() string {
+	return strings.Join(m.emu.Text(), "\n") + fmt.Sprintf("\n(custom characters as *; %d packets received, %d bytes dropped)", len(m.emu.Received()), m.emu.Dropped())
+}
+
+// ledsSetOff checks that lcdd switched the LED dies of S1 (GPIO 11) and
+// S2 (GPIO 9) off itself (command 34 with level 0), not merely that they
+// were never lit, and that they are off now.
+func (m *module) ledsSetOff(t *testing.T, when string) {
+	t.Helper()
+	set := map[byte][]byte{}
+	for _, p := range m.emu.Received() {
+		if p.Type == 34 && len(p.Data) >= 2 {
+			set[p.Data[0]] = append(set[p.Data[0]], p.Data[1])
+		}
+	}
+	for _, led := range []struct {
+		name string
+		gpio byte
+	}{{"S1", 11}, {"S2", 9}} {
+		if levels := set[led.gpio]; !slices.Contains(levels, 0) || m.emu.GPIO(int(led.gpio)) != 0 {
+			t.Errorf("%s: LED %s (GPIO %d) set to %v by lcdd, now %d; want switched off, and off", when, led.name, led.gpio, levels, m.emu.GPIO(int(led.gpio)))
+		}
+	}
+}
+
 func tail(s string, n int) string {
 	if len(s) > n {
 		return "..." + s[len(s)-n:]
@@ -415,7 +569,7 @@ func tail(s string, n int) string {
 // box is one power-on of the disk in qemu, its NIC on the tap of ns.
 type box struct {
 	con  *console // ttyS0: the kernel's console, init's, consoled's
-	lcd  *console // ttyS1: lcdd's panel
+	lcd  *module  // ttyS1: the serial LCD module lcdd drives
 	cmd  *exec.Cmd
 	done chan struct{}
 }
@@ -425,7 +579,7 @@ func powerOn(t *testing.T, boots *qemuboot.Boots, ns *netbench.NS, disk, name st
 	dir := qemuboot.Dir(t)
 	b := &box{
 		con:  newConsole(boots.New(name + ": console (ttyS0)")),
-		lcd:  newConsole(boots.New(name + ": front panel (ttyS1)")),
+		lcd:  newModule(),
 		done: make(chan struct{}),
 	}
 	var lns []net.Listener
@@ -456,18 +610,24 @@ func powerOn(t *testing.T, boots *qemuboot.Boots, ns *netbench.NS, disk, name st
 		t.Fatalf("start qemu: %v", err)
 	}
 	go func() { b.cmd.Wait(); close(b.done) }()
-	for i, c := range []*console{b.con, b.lcd} {
+	var lcdConn net.Conn
+	for i, ln := range lns {
 		accepted := make(chan net.Conn, 1)
 		go func() {
-			c, err := lns[i].Accept()
+			c, err := ln.Accept()
 			if err == nil {
 				accepted <- c
 			}
 		}()
 		select {
 		case conn := <-accepted:
-			c.conn = conn
-			go c.read(conn)
+			if i == 0 {
+				b.con.conn = conn
+				go b.con.read(conn)
+			} else {
+				lcdConn = conn
+				b.lcd.serve(conn)
+			}
 		case <-b.done:
 			t.Fatalf("qemu exited before connecting its serial ports: %s", log.String())
 		case <-time.After(time.Minute):
@@ -475,7 +635,7 @@ func powerOn(t *testing.T, boots *qemuboot.Boots, ns *netbench.NS, disk, name st
 			t.Fatalf("qemu never connected its serial ports: %s", log.String())
 		}
 	}
-	t.Cleanup(func() { b.pullPlug(); b.con.conn.Close(); b.lcd.conn.Close() })
+	t.Cleanup(func() { b.pullPlug(); b.con.conn.Close(); lcdConn.Close() })
 	return b
 }
 
@@ -490,15 +650,16 @@ func (b *box) pullPlug() {
 	<-b.done
 }
 
-// stoppedInOrder waits, after offset at of c, for init's line of each
-// daemon stopped, in stopOrder, and the end of the stops, and returns the
-// offset after it. A daemon init had to kill (it did not stop on SIGTERM
-// within init's timeout) fails the test.
-func stoppedInOrder(t *testing.T, c *console, at int) int {
+// stoppedInOrder waits, after offset at of c, for init's lines (its
+// rebootOrder or powerOffOrder) in order, and the end of the stops, and
+// returns the offset after it. A daemon init had to kill (it did not stop
+// on SIGTERM, or on the halted notice, within init's timeout) fails the
+// test.
+func stoppedInOrder(t *testing.T, c *console, at int, lines []string) int {
 	t.Helper()
 	from := at
-	for _, name := range stopOrder() {
-		at = c.waitFor(t, at, "init: "+name+" stopped")
+	for _, l := range lines {
+		at = c.waitFor(t, at, "init: "+l)
 	}
 	at = c.waitFor(t, at, "init: all daemons stopped")
 	if down := c.text()[from:at]; strings.Contains(down, " killed") {
@@ -607,7 +768,7 @@ func TestApplianceLife(t *testing.T) {
 		from := len(c.text())
 		c.press(t, "ENTER")
 		at := c.waitFor(t, from, "init: reboot requested")
-		at = stoppedInOrder(t, c, at)
+		at = stoppedInOrder(t, c, at, rebootOrder())
 		at = c.waitFor(t, at, "init: rebooting")
 		// The same power-on: the firmware, GRUB and the same slot again,
 		// back to the console menu.
@@ -623,13 +784,16 @@ func TestApplianceLife(t *testing.T) {
 
 	up = up && t.Run("SYSTEM SHUTDOWN from the front panel", func(t *testing.T) {
 		c, lcd := b.con, b.lcd
+		// lcdd is up on the module (the box was marked good): nothing
+		// scans or updates, so S1 and S2 are off, switched off by lcdd.
+		lcd.ledsSetOff(t, "idle")
 		toMainMenu(t, "front panel", lcd)
 		confirmOn(t, "front panel", lcd, "SYSTEM SHUTDOWN", "REALLY SHUTDOWN SYSTEM?")
-		from := len(c.text())
+		from, drawnFrom, shown := len(c.text()), len(lcd.emu.Received()), lcd.emu.Codes()
 		lcd.press(t, "ENTER")
 		confirmed := time.Now()
 		at := c.waitFor(t, from, "init: power off requested")
-		at = stoppedInOrder(t, c, at)
+		at = stoppedInOrder(t, c, at, powerOffOrder())
 		c.waitWithin(t, at, linuxsys.SafeMessage, safeWithin-time.Since(confirmed))
 		safe := time.Since(confirmed)
 		t.Logf("%q on the console %.1f s after the shutdown was confirmed (spec: within %v)", linuxsys.SafeMessage, safe.Seconds(), safeWithin)
@@ -641,10 +805,34 @@ func TestApplianceLife(t *testing.T) {
 		if strings.Contains(c.text()[at:], "picket: booting") {
 			t.Errorf("the box booted again instead of powering off:\n%s", tail(c.text()[at:], 3000))
 		}
-		// The panel keeps the last picture lcdd drew before init stopped
-		// it.
-		if got, want := lcd.panel(), "SHUTTING DOWN SYSTEM"; got != want {
+		// The module keeps the last picture lcdd drew, once init told it
+		// the box was halted (after the data partition was unmounted),
+		// with the LEDs off: what the spec says the panel shows after
+		// shutdown.
+		if got, want := lcd.panel(), linuxsys.SafeMessage; got != want {
 			t.Errorf("the front panel was left showing %q, want %q; its screen:\n%s", got, want, lcd.screen())
+		}
+		lcd.ledsSetOff(t, "powered off")
+		// What lcdd drew from the ENTER on: SHUTTING DOWN SYSTEM, then
+		// the safe message, and no other screen in between (no "starting
+		// up" when netmgrd stopped, no menu).
+		var pics []string
+		for _, p := range lcd.emu.Pictures(shown, lcd.emu.Received()[drawnFrom:]) {
+			pics = append(pics, panelText(p))
+		}
+		i := slices.Index(pics, "SHUTTING DOWN SYSTEM")
+		if i < 0 || pics[len(pics)-1] != linuxsys.SafeMessage || slices.ContainsFunc(pics[i:], func(p string) bool {
+			return strings.Contains(p, "starting") || strings.Contains(p, "MENU") || strings.Contains(p, "SETUP")
+		}) {
+			t.Errorf("the pictures on the module after the ENTER:\n%s\nwant SHUTTING DOWN SYSTEM, then nothing but the way to %q", strings.Join(pics, "\n"), linuxsys.SafeMessage)
+		}
+		select {
+		case err := <-lcd.served:
+			if err != nil {
+				t.Errorf("the module's emulator: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("the module's emulator still serves after the power off")
 		}
 		state, features := dataState(t, disk)
 		if state != "clean" || strings.Contains(features, "needs_recovery") {

@@ -13,18 +13,6 @@ import (
 	"picket.dev/picket/src/testkit/lcdmodule"
 )
 
-// drawn is the text of every "send data to LCD" command (31) the module
-// received, in order: what lcdd drew, frame after frame.
-func drawn(emu *lcdmodule.Module) []string {
-	var out []string
-	for _, p := range emu.Received() {
-		if p.Type == 31 && len(p.Data) > 2 {
-			out = append(out, string(p.Data[2:]))
-		}
-	}
-	return out
-}
-
 // pressKey presses and lets go of k on the module, as a person does.
 func pressKey(t *testing.T, emu *lcdmodule.Module, k lcdmodule.Key) {
 	t.Helper()
@@ -85,7 +73,7 @@ func TestSerialModulePowerOff(t *testing.T) {
 
 	close(poweroff)
 	waitModule(t, emu, "SHUTTING DOWN SYSTEM", "SHUTTING DOWN", "SYSTEM")
-	before := len(drawn(emu))
+	shown, before := emu.Codes(), len(emu.Received())
 	// init stops the network manager next; the panel must not go back
 	// to "starting up", and keys do nothing any more.
 	stopServer()
@@ -114,8 +102,13 @@ func TestSerialModulePowerOff(t *testing.T) {
 	if got := strings.TrimRight(rows[0], " ") + " " + strings.TrimRight(rows[1], " "); got != "It's now safe to unplug the box" {
 		t.Errorf("after the halt the module shows\n%s\nwant It's now safe to unplug the box", strings.Join(rows, "\n"))
 	}
-	if after := drawn(emu)[before:]; len(after) == 0 || strings.Contains(strings.Join(after, "|"), "starting") || strings.Contains(strings.Join(after, "|"), "MENU") {
-		t.Errorf("drawn after SHUTTING DOWN SYSTEM: %q, want the halted message only", after)
+	// Every picture from SHUTTING DOWN SYSTEM on is on the way to the
+	// halted message: no "starting up" when the network manager left, no
+	// menu from the keys.
+	for _, pic := range emu.Pictures(shown, emu.Received()[before:]) {
+		if p := strings.Join(pic, "|"); strings.Contains(p, "starting") || strings.Contains(p, "SETUP") || strings.Contains(p, "CONTACTING") {
+			t.Errorf("drawn after SHUTTING DOWN SYSTEM:\n%s", strings.Join(pic, "\n"))
+		}
 	}
 	for _, gpio := range []int{9, 11} {
 		if v := emu.GPIO(gpio); v != 0 {

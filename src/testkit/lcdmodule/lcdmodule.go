@@ -36,6 +36,7 @@
 package lcdmodule
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -429,6 +430,49 @@ func (m *Module) Text() []string {
 			b.WriteRune(m.ascii(c))
 		}
 		out = append(out, b.String())
+	}
+	return out
+}
+
+// Pictures replays the display commands (6 clear, 31 send data) among
+// packets, as Received returns them, on a display holding start (Codes at
+// the first of them), and returns the display as Text shows it after each
+// command that changed it: every picture the module showed, partial ones
+// included (a frame is drawn in several commands), so that a test can tell
+// which frames were drawn in between, not only the last.
+func (m *Module) Pictures(start [][]byte, packets []Packet) [][]string {
+	grid := make([][]byte, len(start))
+	for r := range start {
+		grid[r] = append([]byte(nil), start[r]...)
+	}
+	var out [][]string
+	for _, p := range packets {
+		changed := false
+		switch {
+		case p.Type == 6:
+			for r := range grid {
+				for c := range grid[r] {
+					changed = changed || grid[r][c] != ' '
+					grid[r][c] = ' '
+				}
+			}
+		case p.Type == 31 && len(p.Data) > 2 && int(p.Data[1]) < len(grid) && int(p.Data[0])+len(p.Data)-2 <= len(grid[p.Data[1]]):
+			row := grid[p.Data[1]][p.Data[0]:]
+			changed = !bytes.Equal(row[:len(p.Data)-2], p.Data[2:])
+			copy(row, p.Data[2:])
+		}
+		if !changed {
+			continue
+		}
+		pic := make([]string, len(grid))
+		for r, row := range grid {
+			var b strings.Builder
+			for _, c := range row {
+				b.WriteRune(m.ascii(c))
+			}
+			pic[r] = b.String()
+		}
+		out = append(out, pic)
 	}
 	return out
 }

@@ -86,3 +86,34 @@ func TestAnswers(t *testing.T) {
 		t.Errorf("DOWN press with DOWN masked: sent %v, %v", sent, err)
 	}
 }
+
+// Pictures replays what was drawn: each command that changed the display
+// gives one picture, in order, from the display given as the start; a
+// command that wrote what was there already gives none.
+func TestPictures(t *testing.T) {
+	m := New(Config{Model: "CFA633"})
+	start := m.Codes()
+	start[1][0] = 'x'
+	pics := m.Pictures(start, []Packet{
+		{Type: 31, Data: append([]byte{0, 0}, "HELLO"...)},
+		{Type: 31, Data: append([]byte{0, 0}, "HELLO"...)}, // no change
+		{Type: 11, Data: []byte{0, 0}},                     // not a display command
+		{Type: 31, Data: append([]byte{14, 1}, "ok"...)},
+		{Type: 6},
+	})
+	var got []string
+	for _, p := range pics {
+		got = append(got, strings.Join(p, "|"))
+	}
+	want := []string{
+		"HELLO           |x               ",
+		"HELLO           |x             ok",
+		"                |                ",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("pictures:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if m.Codes()[1][0] != ' ' {
+		t.Error("Pictures changed the module's display")
+	}
+}
