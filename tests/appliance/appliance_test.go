@@ -787,6 +787,7 @@ func TestApplianceLife(t *testing.T) {
 		// lcdd is up on the module (the box was marked good): nothing
 		// scans or updates, so S1 and S2 are off, switched off by lcdd.
 		lcd.ledsSetOff(t, "idle")
+		dropped := lcd.emu.Dropped()
 		toMainMenu(t, "front panel", lcd)
 		confirmOn(t, "front panel", lcd, "SYSTEM SHUTDOWN", "REALLY SHUTDOWN SYSTEM?")
 		from, drawnFrom, shown := len(c.text()), len(lcd.emu.Received()), lcd.emu.Codes()
@@ -805,6 +806,14 @@ func TestApplianceLife(t *testing.T) {
 		if strings.Contains(c.text()[at:], "picket: booting") {
 			t.Errorf("the box booted again instead of powering off:\n%s", tail(c.text()[at:], 3000))
 		}
+		t.Logf("the console from the confirmation on:\n%s", tail(c.text()[from:], 3000))
+		// Every byte lcdd sent from the idle screen to the end was a good
+		// packet. (Before lcdd runs, whatever the firmware writes on the
+		// port is dropped as not a packet, as a module does.)
+		if n := lcd.emu.Dropped() - dropped; n != 0 {
+			t.Errorf("the module dropped %d bytes as not a packet while lcdd drove it", n)
+		}
+		t.Logf("the module: %d packets received, %d bytes dropped in all", len(lcd.emu.Received()), lcd.emu.Dropped())
 		// The module keeps the last picture lcdd drew, once init told it
 		// the box was halted (after the data partition was unmounted),
 		// with the LEDs off: what the spec says the panel shows after

@@ -16,6 +16,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"fmt"
@@ -67,6 +68,19 @@ func main() {
 	}
 	// PID 1 must not exit (the kernel panics); wait for the reset.
 	select {}
+}
+
+// daemonLines passes the daemons' log lines on to w and drops init's own
+// ("<time> init: ..."), which are on the console already (Observe): the
+// ring log's stand-in once /data is unmounted. The supervisor writes one
+// whole line per Write.
+type daemonLines struct{ w io.Writer }
+
+func (d daemonLines) Write(p []byte) (int, error) {
+	if _, rest, ok := bytes.Cut(p, []byte(" ")); ok && bytes.HasPrefix(rest, []byte("init: ")) {
+		return len(p), nil
+	}
+	return d.w.Write(p)
 }
 
 func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mount, error) {
@@ -137,7 +151,7 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 	// is synced and unmounted.
 	halt := func() {
 		if ring != nil {
-			if err := ring.CloseTo(console); err != nil {
+			if err := ring.CloseTo(daemonLines{console}); err != nil {
 				fmt.Fprintf(console, "init: %v\n", err)
 			}
 		}
