@@ -169,6 +169,8 @@ def _picket_image_impl(ctx):
             svc["args"] = svc_args
         if name == ctx.attr.console_daemon:
             svc["console"] = ctx.attr.console
+        if name in ctx.attr.stop_last:
+            svc["stop_last"] = True
         services.append(svc)
     init_json = ctx.actions.declare_file(ctx.label.name + ".init.json")
     boot_config = {
@@ -303,6 +305,7 @@ picket_image = rule(
         "good_by": attr.string(default = "", values = ["", "updater"], doc = "who marks a slot on trial good (BootConfig good_by): \"\" the stable period alone, \"updater\" the stable period and updaterd's verdict once the slot reached the platform"),
         "platform_link_daemon": attr.string(default = "scannerd", doc = "the daemon left out when the image has no platform CA"),
         "console": attr.string(default = "/dev/ttyS0", doc = "the console tty for console_daemon"),
+        "stop_last": attr.string_list(default = ["lcdd"], doc = "the panel daemons (init.json stop_last): on a power off init tells them first, stops them after the other daemons and the unmount of /data, with the halted notice, so the LCD is left saying the box can be unplugged"),
         "grub_dir": attr.string(doc = "workspace path of GRUB's modules for the board's EFI platform, as tools/fetch unpacks them (default: the host's /usr/lib/grub/<platform>)"),
         "fetched_esp_files": attr.string_dict(doc = "boot partition name -> workspace path of a file tools/fetch unpacks (board firmware)"),
         "esp_files": attr.label_keyed_string_dict(allow_files = True, doc = "file -> its name on the boot partition"),
