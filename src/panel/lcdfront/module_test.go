@@ -153,7 +153,7 @@ func TestSerialModuleSilent(t *testing.T) {
 	go func() {
 		done <- Run(context.Background(), Options{Board: b, Manager: client, Power: &power{}, Clock: clock, Log: testLog(t)})
 	}()
-	for range 3 { // the ping's three tries
+	for range 2 * 3 { // the ping's three tries, the resync, three more
 		clock.Fire()
 	}
 	err = <-done

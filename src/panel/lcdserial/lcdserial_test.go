@@ -606,7 +606,8 @@ func TestLineLost(t *testing.T) {
 	}
 }
 
-// Open on a silent line fails with ErrNoAnswer and closes the line.
+// Open on a silent line fails with ErrNoAnswer (the pings' tries, the
+// resync, the pings' tries again) and closes the line.
 func TestOpenSilent(t *testing.T) {
 	host, dev := net.Pipe()
 	defer dev.Close()
@@ -624,13 +625,63 @@ func TestOpenSilent(t *testing.T) {
 		_, err := Open(host, Options{Geometry: frame.LCD16x2(), Clock: clock, Tries: 2})
 		done <- err
 	}()
-	clock.Fire()
-	clock.Fire()
+	for range 2 * 2 {
+		clock.Fire()
+	}
 	err := <-done
 	if !errors.Is(err, ErrNoAnswer) || !strings.Contains(err.Error(), "ping (0)") {
 		t.Errorf("Open = %v, want ErrNoAnswer on the ping", err)
 	}
 	if _, err := host.Write([]byte{0}); err == nil {
 		t.Error("the line is still open after a failed Open")
+	}
+}
+
+// A module that holds a packet half received when lcdd opens it (its
+// header made of bytes on the line before: here "\n" and 22, the length of
+// the longest packet, as in a firmware's boot text on the same port) takes
+// the first pings as the rest of it. Open then sends the resync bytes,
+// which complete and so end that packet, and pings again: the module is
+// opened with the usual sequence, and nothing the garbage held was taken as
+// a command.
+func TestOpenResyncs(t *testing.T) {
+	b, host := newBench(t, lcdmodule.Config{})
+	if _, err := host.Conn.Write([]byte{0x0a, 22}); err != nil { // not through wire: not the driver's
+		t.Fatal(err)
+	}
+	opened := make(chan error, 1)
+	go func() {
+		m, err := Open(host, Options{Geometry: frame.LCD16x2(), Clock: b.clock, Log: testLog(t)})
+		if err == nil {
+			t.Cleanup(func() { m.Close() })
+		}
+		opened <- err
+	}()
+	for range DefaultTries { // the first pings go unanswered
+		b.clock.Fire()
+	}
+	if err := <-opened; err != nil {
+		t.Fatalf("Open = %v, want the module opened after the resync", err)
+	}
+	want := []string{}
+	for range DefaultTries {
+		want = append(want, init635[0])
+	}
+	want = append(want, strings.Repeat("ff ", 26))
+	want = append(want, init635...)
+	if got, exp := host.since(0), join(t, want...); !bytes.Equal(got, exp) {
+		t.Errorf("sent\n % x\nwant\n % x", got, exp)
+	}
+	// The module took the pings swallowed by the half packet once it was
+	// dropped, then the sequence; no other command.
+	var types []byte
+	for _, p := range b.emu.Received() {
+		types = append(types, p.Type)
+	}
+	if i := bytes.IndexByte(types, 1); i < 1 || bytes.Count(types[:i], []byte{0}) != i || types[i+1] != 23 {
+		t.Errorf("the module received commands %v, want pings, then version and the rest of the sequence", types)
+	}
+	if got := strings.TrimRight(b.emu.Text()[0], " "); got != "" {
+		t.Errorf("the module shows %q after Open, want it cleared", got)
 	}
 }

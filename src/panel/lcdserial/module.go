@@ -204,9 +204,30 @@ func Open(rw io.ReadWriteCloser, o Options) (*Module, error) {
 	return m, nil
 }
 
+// resync is what Open sends when the module does not answer its first
+// pings: bytes that can neither start a packet (0xFF's top bits say error
+// response, which no host sends) nor be a packet's length (over maxData),
+// as many as the longest packet (type, length, maxData data bytes, CRC).
+// A module may hold a packet half received, whose header came from bytes
+// on the line before lcdd (line noise, or the firmware's boot text when
+// the module hangs on a port the firmware also writes to, as qemu's OVMF
+// does on every serial port), and take the pings as the rest of it: these
+// bytes complete whatever it holds (its CRC then fails, and the module
+// drops it and looks again, so a ping in it still counts), and are then
+// dropped one by one themselves.
+var resync = bytes.Repeat([]byte{0xff}, 2+maxData+2)
+
 // init is Open's sequence.
 func (m *Module) init(glyphs lcd.Glyphs) error {
-	if _, err := m.command(cmdPing, nil); err != nil {
+	if _, err := m.command(cmdPing, nil); errors.Is(err, ErrNoAnswer) {
+		m.log.Warn("LCD module: no answer to the ping; flushing what it may hold half received, and trying again")
+		if _, err := m.rw.Write(resync); err != nil {
+			return fmt.Errorf("lcdserial: resync: write: %w", err)
+		}
+		if _, err := m.command(cmdPing, nil); err != nil {
+			return err
+		}
+	} else if err != nil {
 		return err
 	}
 	v, err := m.command(cmdVersion, nil)
