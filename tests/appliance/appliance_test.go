@@ -690,8 +690,24 @@ func dataState(t *testing.T, disk string) (state, features string) {
 	return state, features
 }
 
+// daemonLog is init's ring log (the daemons' output, lcdd's included) as
+// the data partition holds it, read with debugfs without replaying the
+// journal: for a failure message, where the serial ports do not show it.
+func daemonLog(t *testing.T, disk string) string {
+	off, _ := part(t, disk, imagebuild.PartData)
+	var out []string
+	for _, f := range []string{"/log/picket.log.1", "/log/picket.log"} {
+		b, err := exec.Command("debugfs", "-R", "cat "+f, fmt.Sprintf("%s?offset=%d", disk, off)).Output()
+		if err != nil {
+			out = append(out, fmt.Sprintf("(debugfs cat %s: %v)", f, err))
+		}
+		out = append(out, string(b))
+	}
+	return strings.Join(out, "")
+}
+
 func TestApplianceLife(t *testing.T) {
-	for _, tool := range []string{"qemu-system-x86_64", "mksquashfs", "mkfs.vfat", "mkfs.ext4", "mcopy", "dnsmasq"} {
+	for _, tool := range []string{"qemu-system-x86_64", "mksquashfs", "mkfs.vfat", "mkfs.ext4", "mcopy", "dnsmasq", "dumpe2fs", "debugfs"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is needed (tools/fetch installs it): %v", tool, err)
 		}
@@ -699,6 +715,11 @@ func TestApplianceLife(t *testing.T) {
 	bld := newBuilder(t)
 	disk := bld.build(t, "1.0.0-test", productServices)
 	boots := qemuboot.Keep(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the daemons' log (init's ring log on the data partition, as last written back):\n%s", tail(daemonLog(t, disk), 8000))
+		}
+	})
 
 	bench := netbench.New(t)
 	ns := bench.NS("app")

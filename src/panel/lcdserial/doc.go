@@ -60,6 +60,13 @@
 // (press and release masks), 31 send data to the LCD (column, row, text),
 // 34 set GPIO (the CFA-635's LEDs).
 //
+// A module that does not answer the first ping's tries may hold a packet
+// half received, its header made of bytes that were on the line before
+// (noise, or boot text: qemu's firmware writes on every serial port): Open
+// then sends 26 bytes of 0xFF, which complete it (its CRC fails and the
+// module drops it) and cannot start a packet themselves, and pings again
+// before it gives up.
+//
 // Open sends, in order: ping; version; key reporting with UP, DOWN, LEFT,
 // RIGHT and ENTER in both masks (not the CANCEL key: see below); cursor
 // style 0; clear; on a CFA-635 all eight LED dies off; backlight 100; then

@@ -660,8 +660,13 @@ func TestOpenResyncs(t *testing.T) {
 	for range DefaultTries { // the first pings go unanswered
 		b.clock.Fire()
 	}
-	if err := <-opened; err != nil {
-		t.Fatalf("Open = %v, want the module opened after the resync", err)
+	select {
+	case err := <-opened:
+		if err != nil {
+			t.Fatalf("Open = %v, want the module opened after the resync", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("Open did not return after the first pings went unanswered; sent:\n % x", host.since(0))
 	}
 	want := []string{}
 	for range DefaultTries {
