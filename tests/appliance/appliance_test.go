@@ -864,6 +864,14 @@ func TestApplianceLife(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Error("the module's emulator still serves after the power off")
 		}
+		// No daemon died in this power-on (init restarts one that does,
+		// and says so on the console): lcdd opened the module at its first
+		// start, past the firmware's text on the port.
+		for _, svc := range productServices {
+			if i := strings.Index(c.text(), "init: "+svc.Name+" exited"); i >= 0 {
+				t.Errorf("%s died during the power-on: %s", svc.Name, strings.SplitN(c.text()[i:], "\n", 2)[0])
+			}
+		}
 		state, features := dataState(t, disk)
 		if state != "clean" || strings.Contains(features, "needs_recovery") {
 			t.Errorf("data partition after the shutdown: state %q, features %q; want clean and no journal to replay (unmounted cleanly)", state, features)
