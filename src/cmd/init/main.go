@@ -228,13 +228,25 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 	fmt.Fprintf(console, "init: slot %s, starting %d daemons\n", slot, len(cfg.Services))
 
 	apiCtx, stopAPI := context.WithCancel(context.Background())
-	defer stopAPI()
+	var apiDone chan struct{} // closed when init.sock is closed; nil without it
+	// init.sock is closed before run returns: its bound socket would keep
+	// /run busy, and Shutdown could only remount it read-only.
+	defer func() {
+		stopAPI()
+		if apiDone != nil {
+			<-apiDone
+		}
+	}()
 	if err := os.MkdirAll(filepath.Dir(initapi.DefaultSocket), 0o755); err != nil {
 		fmt.Fprintf(console, "init: %v\n", err)
 	} else if ln, err := initapi.Listen(initapi.DefaultSocket); err != nil {
 		fmt.Fprintf(console, "init: %v: no init.sock\n", err)
 	} else {
-		go initapi.NewServer(ctl, nil).Serve(apiCtx, ln)
+		apiDone = make(chan struct{})
+		go func() {
+			defer close(apiDone)
+			initapi.NewServer(ctl, nil).Serve(apiCtx, ln)
+		}()
 	}
 
 	ctx, cancel := context.WithCancelCause(context.Background())
