@@ -828,6 +828,11 @@ func TestApplianceLife(t *testing.T) {
 			t.Errorf("the box booted again instead of powering off:\n%s", tail(c.text()[at:], 3000))
 		}
 		t.Logf("the console from the confirmation on:\n%s", tail(c.text()[from:], 3000))
+		// Every file system was unmounted, none only remounted read-only
+		// because something still held it.
+		if down := c.text()[from:]; strings.Contains(down, "init: unmount ") {
+			t.Errorf("a file system was busy at the power off:\n%s", down)
+		}
 		// Every byte lcdd sent from the idle screen to the end was a good
 		// packet. (Before lcdd runs, whatever the firmware writes on the
 		// port is dropped as not a packet, as a module does.)
