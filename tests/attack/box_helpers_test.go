@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,23 +20,10 @@ import (
 )
 
 // boxStart runs a daemon until the test ends and returns its output,
-// shown in the test log on failure.
+// shown in the test log on failure (testinput.Daemon).
 func boxStart(t *testing.T, path string, args ...string) *syncbuf.Buffer {
 	t.Helper()
-	out := &syncbuf.Buffer{}
-	cmd := exec.Command(path, args...)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", path, err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("%s output:\n%s", filepath.Base(path), out.String())
-		}
-	})
-	return out
+	return testinput.Daemon(t, path, args...)
 }
 
 // boxNetmgrd starts netmgrd with the in-memory backend and returns its

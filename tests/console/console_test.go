@@ -31,6 +31,7 @@ import (
 	"picket.dev/picket/src/panel/keyevent"
 	"picket.dev/picket/src/panel/serial"
 	"picket.dev/picket/src/panel/vt100input"
+	"picket.dev/picket/src/testkit/syncbuf"
 	"picket.dev/picket/src/testkit/testinput"
 )
 
@@ -40,23 +41,10 @@ func daemons(t *testing.T) (netmgrd, consoled string) {
 	return testinput.Command(t, "netmgrd"), testinput.Command(t, "consoled")
 }
 
-// start runs a daemon until the test ends, with its output in the test log
-// on failure.
-func start(t *testing.T, path string, args ...string) {
+// start runs a daemon until the test ends (testinput.Daemon).
+func start(t *testing.T, path string, args ...string) *syncbuf.Buffer {
 	t.Helper()
-	var out bytes.Buffer
-	cmd := exec.Command(path, args...)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", path, err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("%s output:\n%s", filepath.Base(path), out.String())
-		}
-	})
+	return testinput.Daemon(t, path, args...)
 }
 
 // terminal is the operator's side of the pty: what the console sent, and a

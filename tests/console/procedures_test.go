@@ -3,7 +3,6 @@ package console
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,7 +15,6 @@ import (
 	"picket.dev/picket/src/panel/serial"
 	"picket.dev/picket/src/panel/vt100input"
 	"picket.dev/picket/src/testkit/procedures"
-	"picket.dev/picket/src/testkit/syncbuf"
 	"picket.dev/picket/src/testkit/vt100term"
 )
 
@@ -196,7 +194,7 @@ func replay(t *testing.T, netmgrd, consoled string, p procedures.Procedure) {
 	t.Cleanup(func() { master.Close() })
 	scr := &screenTerm{term: vt100term.New(), changed: make(chan struct{}, 1)}
 	go scr.read(master)
-	log := startLogged(t, consoled, "-device", slave, "-netmgr", socket, "-power", "log")
+	log := start(t, consoled, "-device", slave, "-netmgr", socket, "-power", "log")
 
 	var typed strings.Builder
 	fail := func(format string, args ...any) {
@@ -318,23 +316,4 @@ func replay(t *testing.T, netmgrd, consoled string, p procedures.Procedure) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-}
-
-// startLogged runs a daemon until the test ends and returns its output.
-func startLogged(t *testing.T, path string, args ...string) *syncbuf.Buffer {
-	t.Helper()
-	out := &syncbuf.Buffer{}
-	cmd := exec.Command(path, args...)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", path, err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("%s output:\n%s", filepath.Base(path), out.String())
-		}
-	})
-	return out
 }

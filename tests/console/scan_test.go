@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/panel/serial"
 	"picket.dev/picket/src/scan/scanapi"
+	"picket.dev/picket/src/testkit/scanserve"
 )
 
 // runningJob is what the scanner serves on scanner.sock: a job in its
@@ -64,21 +64,8 @@ func TestScanOnTheConsole(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	scanSock := filepath.Join(dir, "scanner.sock")
-	ln, err := scanapi.Listen(scanSock)
-	if err != nil {
-		t.Fatal(err)
-	}
 	job := &runningJob{running: true}
-	sctx, cancel := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- scanapi.NewServer(job, nil).Serve(sctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-served; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("scanapi server: %v", err)
-		}
-	})
+	scanSock, _ := scanserve.Serve(t, job, nil)
 
 	master, slave, err := serial.OpenPTY("/dev")
 	if err != nil {

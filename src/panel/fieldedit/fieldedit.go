@@ -56,17 +56,19 @@
 //   - PROXY PORT is five digits (00443 by default): the spec's range
 //     1-65535 does not fit in four.
 //   - Insert/delete (PROXY HOST and DOMAIN NAME, the spec's "WINS DOMAIN"):
-//     UP and DOWN must walk the character ring, so ENTER opens the
-//     sub-prompts instead. They are shortened to fit beside the indicators
-//     on a 16-column top row: "Done editing?" comes first (ENTER accepts
-//     the field, so the quick path is ENTER ENTER); DOWN cycles to "Insert
-//     char?" (ENTER inserts a space at the cursor, then UP/DOWN pick the
-//     character) and "Delete prev?" (ENTER deletes the character before
-//     the cursor; not offered at the first position), then back to "Done
-//     editing?"; UP returns to editing without doing anything. Typing on
-//     the console overwrites in these fields too. The spec's "WINS DOMAIN"
-//     is taken to be DOMAIN NAME, the field after LAN WINS1/WINS2 and the
-//     only domain field of the menu.
+//     ENTER must always finish a field (the guide's "to skip these settings,
+//     press ENTER three times" runs through DOMAIN NAME), so the guide's own
+//     key opens the sub-prompts: "press the Down arrow to activate
+//     insert/delete mode. Press the Down arrow again to navigate". DOWN
+//     walks "Delete prev?" (ENTER deletes the character before the cursor;
+//     not offered at the first position), "Insert char?" (ENTER inserts a
+//     space at the cursor, then UP picks the character) and "Done editing?"
+//     (ENTER accepts the field), round again; UP returns to editing. In
+//     these two fields UP alone walks the character ring. No procedure of
+//     the guide presses DOWN in a text field, so none steps into them.
+//     Typing on the console overwrites in these fields too. The spec's
+//     "WINS DOMAIN" is taken to be DOMAIN NAME, the field after LAN
+//     WINS1/WINS2 and the only domain field of the menu.
 //   - The password in force is never loaded into the editor. The field
 //     shows "********" (whatever the real length) while it is kept; ENTER
 //     keeps it, and the first editing key starts a new, empty password.

@@ -2,10 +2,7 @@ package lcdfront
 
 import (
 	"context"
-	"errors"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,28 +13,8 @@ import (
 	"picket.dev/picket/src/panel/lcd"
 	"picket.dev/picket/src/panel/loop"
 	"picket.dev/picket/src/scan/scanapi"
+	"picket.dev/picket/src/testkit/scanserve"
 )
-
-// servedScanner is what the real scanapi server serves: a job runner's
-// state as the test sets it.
-type servedScanner struct {
-	mu sync.Mutex
-	st scanapi.State
-}
-
-func (s *servedScanner) State() scanapi.State {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.st
-}
-
-func (s *servedScanner) set(st scanapi.State) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st = st
-}
-
-func (s *servedScanner) CancelScan(context.Context, string) (bool, error) { return false, nil }
 
 // TestGPIOScanLightsS1: lcdd with the scanner's socket (Options.Scanner,
 // a scanapi client of the real scanapi server on a unix socket) drives
@@ -56,23 +33,8 @@ func TestGPIOScanLightsS1(t *testing.T) {
 	client := netapi.Dial(sock)
 	t.Cleanup(func() { client.Close() })
 
-	path := filepath.Join(t.TempDir(), "scanner.sock")
-	ln, err := scanapi.Listen(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := &servedScanner{st: scanapi.State{MaxJobs: 1}}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- scanapi.NewServer(sc, testLog(t)).Serve(ctx, ln) }()
-	scanner := scanapi.Dial(path)
-	t.Cleanup(func() {
-		scanner.Close()
-		cancel()
-		if err := <-served; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("scanapi server: %v", err)
-		}
-	})
+	sc := scanserve.New(scanapi.State{MaxJobs: 1})
+	_, scanner := scanserve.Serve(t, sc, testLog(t))
 
 	clock := newFakeClock(t)
 	r := start(t, Options{
@@ -95,7 +57,7 @@ func TestGPIOScanLightsS1(t *testing.T) {
 	eventually("NAME-IP, S1 low", func() bool {
 		return strings.Contains(hw.lcd.text(), "pk_alice-") && s1.Read() == gpio.Low
 	})
-	sc.set(scanapi.State{Running: true, JobID: "job-7", MaxJobs: 1, Progress: &platformapi.JobProgress{
+	sc.Set(scanapi.State{Running: true, JobID: "job-7", MaxJobs: 1, Progress: &platformapi.JobProgress{
 		Phase: "services", TargetsTotal: 254, TargetsDone: 107, HostsUp: 31}})
 	clock.Advance(loop.ScanPollEvery)
 	eventually("SCANNING 42% over SERVICES 107/254, S1 high", func() bool {
@@ -104,7 +66,7 @@ func TestGPIOScanLightsS1(t *testing.T) {
 	if l := s2.Read(); l != gpio.Low {
 		t.Errorf("S2 = %v during a scan without an update, want Low", l)
 	}
-	sc.set(scanapi.State{MaxJobs: 1})
+	sc.Set(scanapi.State{MaxJobs: 1})
 	clock.Advance(loop.ScanPollEvery)
 	eventually("NAME-IP again, S1 low", func() bool {
 		return strings.Contains(hw.lcd.text(), "pk_alice-") && s1.Read() == gpio.Low

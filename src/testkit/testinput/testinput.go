@@ -2,7 +2,8 @@
 // hands the test through an environment variable (a runfiles path) or its
 // runfiles, or, under plain go test, a binary built with the go command or
 // a file tools/fetch put into the checkout. It is the one place tests find
-// or build the programs they run. It is test-only.
+// or build the programs they run, and starts the daemons among them. It is
+// test-only.
 package testinput
 
 import (
@@ -12,6 +13,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"picket.dev/picket/src/testkit/syncbuf"
 )
 
 // ModuleRoot is the directory of go.mod above the working directory.
@@ -124,6 +127,27 @@ func Run(t testing.TB, name string, args ...string) string {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, b)
 	}
 	return string(b)
+}
+
+// Daemon starts a program (a daemon) that runs until the test ends, when
+// it is killed, and returns its output so far at any time; the output goes
+// into the test log if the test failed.
+func Daemon(t testing.TB, path string, args ...string) *syncbuf.Buffer {
+	t.Helper()
+	out := &syncbuf.Buffer{}
+	cmd := exec.Command(path, args...)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", path, err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s output:\n%s", filepath.Base(path), out.String())
+		}
+	})
+	return out
 }
 
 // Built returns a Bazel build output the test works on: under Bazel the
