@@ -240,6 +240,33 @@ func TestPowerRequestDrawnFirst(t *testing.T) {
 
 func (r recorder) Draw(f frame.Frame) error { r.frames <- f; return nil }
 
+// serveRecorded runs Serve for p on a recorder until ctx ends, and returns
+// its key input, a wait for the first frame drawn that satisfies ok (with
+// a hang guard, not a timing assertion), and Serve's result.
+func serveRecorded(t *testing.T, ctx context.Context, p *Panel) (chan<- keyevent.Event, func(what string, ok func(frame.Frame) bool) frame.Frame, <-chan error) {
+	rec := recorder{frames: make(chan frame.Frame, 1000)}
+	keys := make(chan keyevent.Event)
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, p, Inputs{Keys: keys}, rec) }()
+	waitFor := func(what string, ok func(frame.Frame) bool) frame.Frame {
+		t.Helper()
+		guard := time.After(fakeclock.Guard)
+		var last frame.Frame
+		for {
+			select {
+			case f := <-rec.frames:
+				if ok(f) {
+					return f
+				}
+				last = f
+			case <-guard:
+				t.Fatalf("never saw %s; last frame:\n%s", what, last)
+			}
+		}
+	}
+	return keys, waitFor, done
+}
+
 // Run follows the status subscription: a change made by another front end
 // reaches this one's screen.
 func TestRunFollowsStatus(t *testing.T) {

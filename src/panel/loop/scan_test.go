@@ -41,26 +41,7 @@ func TestScanProgressFromScanner(t *testing.T) {
 	sc := scanserve.New(job(107))
 	_, client := scanserve.Serve(t, sc, quiet())
 	p.WatchScanner(client, clk)
-	rec := recorder{frames: make(chan frame.Frame, 1000)}
-	keys := make(chan keyevent.Event)
-	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, p, Inputs{Keys: keys}, rec) }()
-	waitFor := func(what string, ok func(frame.Frame) bool) frame.Frame {
-		t.Helper()
-		guard := time.After(fakeclock.Guard) // a hang guard, not a timing assertion
-		var last frame.Frame
-		for {
-			select {
-			case f := <-rec.frames:
-				if ok(f) {
-					return f
-				}
-				last = f
-			case <-guard:
-				t.Fatalf("never saw %s; last frame:\n%s", what, last)
-			}
-		}
-	}
+	keys, waitFor, done := serveRecorded(t, ctx, p)
 	// press sends a key and returns the frame drawn after it: no other
 	// frame comes between, as the scanner is asked only when the fake
 	// clock moves.
@@ -71,7 +52,7 @@ func TestScanProgressFromScanner(t *testing.T) {
 		case <-time.After(fakeclock.Guard):
 			t.Fatal("the loop took no key")
 		}
-		return <-rec.frames
+		return waitFor("the frame after the key", func(frame.Frame) bool { return true })
 	}
 	scanning := func(pc, count string) func(frame.Frame) bool {
 		return func(f frame.Frame) bool {

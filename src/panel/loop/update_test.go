@@ -53,26 +53,7 @@ func TestUpdateLightsS2(t *testing.T) {
 	clk := fakeclock.New(t, time.Date(2026, 12, 10, 12, 0, 0, 0, time.UTC))
 	upd := &fakeUpdater{st: updateapi.State{Phase: updateapi.PhaseIdle, Software: "6.7.21-1", Slot: "a", Signatures: "none"}}
 	p.WatchUpdater(upd, clk)
-	rec := recorder{frames: make(chan frame.Frame, 1000)}
-	keys := make(chan keyevent.Event)
-	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, p, Inputs{Keys: keys}, rec) }()
-	waitFor := func(what string, ok func(frame.Frame) bool) frame.Frame {
-		t.Helper()
-		guard := time.After(fakeclock.Guard) // a hang guard, not a timing assertion
-		var last frame.Frame
-		for {
-			select {
-			case f := <-rec.frames:
-				if ok(f) {
-					return f
-				}
-				last = f
-			case <-guard:
-				t.Fatalf("never saw %s; last frame:\n%s", what, last)
-			}
-		}
-	}
+	keys, waitFor, done := serveRecorded(t, ctx, p)
 	top := func(prefix string, s2 bool) func(frame.Frame) bool {
 		return func(f frame.Frame) bool { return strings.HasPrefix(f.Line(0), prefix) && f.LEDs().S2 == s2 }
 	}
