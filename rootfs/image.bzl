@@ -41,26 +41,6 @@ platform_setting = rule(
     doc = "--//rootfs:platform=HOST:PORT and --//rootfs:platform_ca=PEM: the platform the boxes of an image contact, and its CA, the only root they trust for it.",
 )
 
-# The modules the product initramfs loads on the arm boards, dependencies
-# first: the virtio disk of qemu's "virt" machine (PCI and MMIO), FAT and
-# its code pages for the ESP, squashfs for the slots. Debian's arm64 and
-# armmp kernels build these as modules (=m); virtio's core, PCI host and
-# the PL011 UART are built in. tools/fetch unpacks them (kmods_arm);
-# platforms/board lists them as the arm boards' Modules.Boot and
-# tests/armimage loads the same list.
-ARM_INITRAMFS_MODULES = [
-    "virtio_pci_legacy_dev",
-    "virtio_pci_modern_dev",
-    "virtio_pci",
-    "virtio_mmio",
-    "virtio_blk",
-    "fat",
-    "vfat",
-    "nls_cp437",
-    "nls_ascii",
-    "squashfs",
-]
-
 PathInfo = provider(
     doc = "A file's path given on the command line.",
     fields = {"path": "the path, or empty for the development file tools/fetch makes"},

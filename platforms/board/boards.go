@@ -21,15 +21,42 @@ func x86Modules() Modules {
 	}
 }
 
-// armModules are the modules of the arm boards' images (Debian's arm64
-// and armmp kernels) for the qemu "virt" machine tests/armimage boots
-// them in: virtio disks (PCI and MMIO), FAT for the ESP, squashfs. The
-// boards' own SD/eMMC and NIC drivers are not listed yet (docs/boards.md).
-func armModules() Modules {
+// armModules returns the modules every arm image carries, with the
+// board's own boot and run modules appended. The initramfs modules are for
+// qemu's "virt" machine, which tests/armimage boots them in (Debian's
+// arm64 and armmp kernels): the virtio disk (PCI and MMIO transports),
+// FAT for the ESP, squashfs for the slots. The SDHCI core every board's SD
+// controller builds on comes first; mmc_core and mmc_block are built into
+// both kernels (=y). The run-time modules: ext4 for the data partition,
+// 802.1Q for scanning VLANs, virtio-rng and virtio-net for qemu.
+func armModules(boot, run []string) Modules {
 	return Modules{
-		Boot: []string{"virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio_mmio", "virtio_blk",
-			"fat", "vfat", "nls_cp437", "nls_ascii", "squashfs"},
+		Boot: append([]string{"virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio_mmio", "virtio_blk",
+			"sdhci", "sdhci_pltfm", "fat", "vfat", "nls_cp437", "nls_ascii", "squashfs"}, boot...),
+		Run: append([]string{"crc32c_generic", "ext4", "8021q", "virtio_rng", "virtio_net"}, run...),
 	}
+}
+
+// rpi4Modules are the Raspberry Pi 4's (Debian's arm64 kernel): its
+// microSD slot is the BCM2711's EMMC2 controller (sdhci-iproc,
+// "brcm,bcm2711-emmc2"); its Ethernet is GENET (module genet) with the
+// UniMAC MDIO bus and a BCM54213PE PHY (broadcom). The PHY driver is
+// loaded before GENET so that GENET binds it rather than the generic PHY
+// when the interface comes up.
+func rpi4Modules() Modules {
+	return armModules([]string{"sdhci_iproc"}, []string{"mdio_bcm_unimac", "broadcom", "genet"})
+}
+
+// armv7Modules are the armv7 board's (Debian's armmp kernel): a
+// Raspberry Pi 2 B, 3 B or 3 B+ running 32-bit, whose GPIO numbering the
+// board's pins use. Its SD slot is on the BCM2835 sdhost controller
+// (bcm2835) or the Arasan SDHCI (sdhci-iproc, "brcm,bcm2835-sdhci"),
+// depending on the device tree; its Ethernet is a USB chip on the DWC2
+// USB host: LAN9514 (smsc95xx, PHY smsc) on the 2 B and 3 B, LAN7515
+// (lan78xx, PHY microchip) on the 3 B+.
+func armv7Modules() Modules {
+	return armModules([]string{"sdhci_iproc", "bcm2835"},
+		[]string{"dwc2", "smsc", "smsc95xx", "microchip", "lan78xx"})
 }
 
 func disk(device string, bootMiB, rootfsMiB int) Disk {
@@ -93,7 +120,7 @@ func rpi4() Board {
 		LAN:     "eth0",
 		WAN:     "eth1",
 		Disk:    disk("/dev/mmcblk0", 256, 512),
-		Modules: armModules(),
+		Modules: rpi4Modules(),
 	}
 }
 
@@ -115,6 +142,6 @@ func armv7() Board {
 		LAN:     "eth0",
 		WAN:     "eth1",
 		Disk:    disk("/dev/mmcblk0", 256, 512),
-		Modules: armModules(),
+		Modules: armv7Modules(),
 	}
 }

@@ -23,8 +23,10 @@ package armimage
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"io/fs"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,7 +36,9 @@ import (
 	"testing"
 	"time"
 
+	boarddef "picket.dev/picket/platforms/board"
 	"picket.dev/picket/src/system/imagebuild"
+	"picket.dev/picket/src/system/kmod"
 	"picket.dev/picket/src/testkit/testinput"
 	"picket.dev/picket/tests/qemuboot"
 )
@@ -61,41 +65,6 @@ var boards = []board{
 	{name: "armv7", goarch: "arm", goarm: "7", kernelDir: "kernel-armmp", grubDir: "grub-arm-efi/usr/lib/grub/arm-efi",
 		qemu: "qemu-system-arm", cpu: "cortex-a15",
 		code: "/usr/share/AAVMF/AAVMF32_CODE.fd", vars: "/usr/share/AAVMF/AAVMF32_VARS.fd", efi: "EFI/BOOT/BOOTARM.EFI"},
-}
-
-// modules the initramfs loads, dependencies first: the same list as
-// rootfs/BUILD.bazel's ARM_INITRAMFS_MODULES.
-var modules = []string{
-	"virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio_mmio", "virtio_blk",
-	"fat", "vfat", "nls_cp437", "nls_ascii", "squashfs",
-}
-
-// findModules maps each module name to its .ko under the kernel's
-// lib/modules (whatever the kernel version in the path).
-func findModules(t *testing.T, kernelDir string) []string {
-	t.Helper()
-	found := map[string]string{}
-	root := filepath.Join(kernelDir, "lib", "modules")
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if strings.HasSuffix(p, ".ko") {
-			found[strings.TrimSuffix(filepath.Base(p), ".ko")] = p
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("kernel modules: %v", err)
-	}
-	var kos []string
-	for _, m := range modules {
-		if found[m] == "" {
-			t.Fatalf("module %s.ko not under %s (tools/fetch's kmods_arm)", m, root)
-		}
-		kos = append(kos, found[m])
-	}
-	return kos
 }
 
 func upper(s string) string { return strings.ToUpper(s) }
@@ -129,9 +98,9 @@ func buildImage(t *testing.T, b board) string {
 		"-initramfs-init", initramfs, "-grub-dir", grub,
 		"-rootfs-file", "sbin/init=" + init, "-rootfs-data", "etc/picket/init.json=" + initJSON,
 		"-key", filepath.Join(dir, "keys", "release.key"), "-slot-mib", "16", "-data-mib", "8", "-out", disk}
-	for _, ko := range findModules(t, filepath.Dir(kernel)) {
-		args = append(args, "-initramfs-module", ko)
-	}
+	// The board's own module lists (platforms/board Modules), as the
+	// product image: the initramfs loads Boot, the init loads Run.
+	args = append(args, "-kernel-modules", filepath.Dir(kernel))
 	t.Log(strings.TrimSpace(testinput.Run(t, imgtool, args...)))
 	return disk
 }
@@ -183,11 +152,65 @@ func readEnv(t *testing.T, disk string) string {
 	return strings.Join(regexp.MustCompile(`picket_\w+=\w*`).FindAllString(string(b), -1), " ")
 }
 
-// boot runs the disk in qemu's virt machine under EDK2 until wantLine
-// shows on the serial console (then qemu is stopped: the init never
-// powers off by itself) and returns the console, which boots keeps.
-// snapshot keeps the disk unchanged (writes go to a temporary file).
-func boot(t *testing.T, boots *qemuboot.Boots, b board, disk string, snapshot bool, wantLine string) string {
+// nicStatus is what qemu says of the guest's driver of the virtio NIC:
+// the virtio status bits the driver has set ("VIRTIO_CONFIG_S_DRIVER_OK:
+// ..." once virtio_net has probed the device and set it up).
+func nicStatus(ctx context.Context, sock string) ([]string, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", sock)
+	if err != nil {
+		return nil, fmt.Errorf("qmp: %w", err)
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	}
+	dec := json.NewDecoder(c)
+	var greeting map[string]any
+	if err := dec.Decode(&greeting); err != nil {
+		return nil, fmt.Errorf("qmp greeting: %w", err)
+	}
+	var reply struct {
+		Return struct {
+			Status struct {
+				Statuses []string `json:"statuses"`
+			} `json:"status"`
+		} `json:"return"`
+		Error *struct{ Desc string } `json:"error"`
+	}
+	for _, cmd := range []string{`{"execute":"qmp_capabilities"}`,
+		`{"execute":"x-query-virtio-status","arguments":{"path":"/machine/peripheral/nic0/virtio-backend"}}`} {
+		if _, err := io.WriteString(c, cmd+"\n"); err != nil {
+			return nil, fmt.Errorf("qmp: %w", err)
+		}
+		for { // skip asynchronous events
+			var msg map[string]json.RawMessage
+			if err := dec.Decode(&msg); err != nil {
+				return nil, fmt.Errorf("qmp %s: %w", cmd, err)
+			}
+			if _, ev := msg["event"]; ev {
+				continue
+			}
+			raw, _ := json.Marshal(msg)
+			if err := json.Unmarshal(raw, &reply); err != nil {
+				return nil, fmt.Errorf("qmp %s: %w", cmd, err)
+			}
+			break
+		}
+		if reply.Error != nil {
+			return nil, fmt.Errorf("qmp %s: %s", cmd, reply.Error.Desc)
+		}
+	}
+	return reply.Return.Status.Statuses, nil
+}
+
+// boot runs the disk in qemu's virt machine under EDK2, with a virtio NIC
+// on a hub that leads nowhere (no host network), until wantLine shows on
+// the serial console (then qemu is stopped: the init never powers off by
+// itself) and returns the console, which boots keeps, and the NIC's
+// virtio status then (nicStatus). snapshot keeps the disk unchanged
+// (writes go to a temporary file).
+func boot(t *testing.T, boots *qemuboot.Boots, b board, disk string, snapshot bool, wantLine string) (string, []string) {
 	t.Helper()
 	// Emulated arm is slow, and the tests of both boards run at once on
 	// a 2-core machine; a boot takes well under a minute. The bound is a
@@ -195,7 +218,10 @@ func boot(t *testing.T, boots *qemuboot.Boots, b board, disk string, snapshot bo
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	args := []string{"-M", "virt", "-cpu", b.cpu, "-m", "1024",
-		"-display", "none", "-monitor", "none", "-nic", "none", "-no-reboot", "-serial", "stdio"}
+		"-display", "none", "-monitor", "none", "-nic", "none", "-no-reboot", "-serial", "stdio",
+		"-netdev", "hubport,id=n0,hubid=0", "-device", "virtio-net-pci,id=nic0,netdev=n0,mac=52:54:00:12:34:56,romfile="}
+	sock := filepath.Join(t.TempDir(), "qmp.sock")
+	args = append(args, "-qmp", "unix:"+sock+",server=on,wait=off")
 	args = append(args, qemuboot.Firmware(t, qemuboot.Dir(t), b.code, b.vars)...)
 	args = append(args, qemuboot.DiskDevice(disk, snapshot)...)
 	cmd := exec.Command(b.qemu, args...)
@@ -208,13 +234,43 @@ func boot(t *testing.T, boots *qemuboot.Boots, b board, disk string, snapshot bo
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	_, err := out.Wait(ctx, exited, 0, wantLine)
+	var nic []string
+	var nicErr error
+	if err == nil {
+		nic, nicErr = nicStatus(ctx, sock)
+	}
 	cmd.Process.Kill()
 	<-exited
 	if err != nil {
 		t.Fatalf("%v after %s (the console of every boot follows)", err, time.Since(start).Round(time.Second))
 	}
+	if nicErr != nil {
+		t.Fatalf("the virtio NIC's status from qemu: %v", nicErr)
+	}
 	t.Logf("%s: %q after %s", b.name, wantLine, time.Since(start).Round(100*time.Millisecond))
-	return out.String()
+	return out.String(), nic
+}
+
+// wantDriverOK fails the test unless the guest's driver set the virtio
+// NIC up (virtio_net loaded by the init and bound to the device).
+func wantDriverOK(t *testing.T, nic []string) {
+	t.Helper()
+	for _, s := range nic {
+		if strings.HasPrefix(s, "VIRTIO_CONFIG_S_DRIVER_OK") {
+			return
+		}
+	}
+	t.Errorf("the guest did not set up its virtio NIC: virtio status %q, want VIRTIO_CONFIG_S_DRIVER_OK", nic)
+}
+
+// wantNoLines fails the test for each of lines on the console.
+func wantNoLines(t *testing.T, console string, lines ...string) {
+	t.Helper()
+	for _, l := range lines {
+		if strings.Contains(console, l) {
+			t.Errorf("console has %q", l)
+		}
+	}
 }
 
 func wantLines(t *testing.T, console string, lines ...string) {
@@ -262,7 +318,11 @@ func TestBootSlots(t *testing.T) {
 				if step.set != nil {
 					step.set()
 				}
-				console := boot(t, boots, b, disk, false, "init: marked good")
+				console, nic := boot(t, boots, b, disk, false, "init: marked good")
+				wantDriverOK(t, nic)
+				// Every module of the board's lists loads: the init says
+				// so of one that does not.
+				wantNoLines(t, console, "init: load module", "no persistent data")
 				wantLines(t, console, append([]string{
 					"picket: booting slot " + step.wantSlot,
 					"picket: slot " + step.wantSlot + ": " + b.name + " 1.0.0-armtest, ",
@@ -292,8 +352,48 @@ func TestProductImageBoots(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			disk := testinput.Built(t, "PICKET_"+upper(b.name)+"_IMAGE", "rootfs/image_"+b.name+".img", "//rootfs:image_"+b.name)
-			console := boot(t, qemuboot.Keep(t), b, disk, true, "init: slot a, starting ")
+			console, _ := boot(t, qemuboot.Keep(t), b, disk, true, "init: slot a, starting ")
 			wantLines(t, console, "picket: booting slot a", "picket: slot a: "+b.name+" ", "picket: slot a verified")
+		})
+	}
+}
+
+// TestBoardModulesInKernel checks that every module an arm board names
+// (platforms/board Modules, Boot and Run) and all its dependencies are in
+// the board's kernel as tools/fetch unpacks it (modules.dep made from the
+// modules' own depends= fields), before any image is built.
+func TestBoardModulesInKernel(t *testing.T) {
+	for _, b := range boards {
+		b := b
+		t.Run(b.name, func(t *testing.T) {
+			bd, err := boarddef.Lookup(b.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kernel := testinput.Path(t, "PICKET_"+upper(b.name)+"_KERNEL", func() string { return filepath.Join(testinput.Fetched(t, b.kernelDir), "vmlinuz") })
+			for _, list := range []struct {
+				name  string
+				names []string
+			}{{"Boot", bd.Modules.Boot}, {"Run", bd.Modules.Run}} {
+				if len(list.names) == 0 {
+					t.Errorf("Modules.%s is empty", list.name)
+					continue
+				}
+				paths, err := kmod.Resolve(filepath.Dir(kernel), list.names)
+				if err != nil {
+					t.Errorf("Modules.%s: %v", list.name, err)
+					continue
+				}
+				have := map[string]bool{}
+				for _, p := range paths {
+					have[kmod.Name(p)] = true
+				}
+				for _, n := range list.names {
+					if !have[n] {
+						t.Errorf("Modules.%s names %s; the resolved list %q lacks it", list.name, n, paths)
+					}
+				}
+			}
 		})
 	}
 }
