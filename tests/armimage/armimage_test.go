@@ -247,7 +247,7 @@ func boot(t *testing.T, boots *qemuboot.Boots, b board, disk string, snapshot bo
 	if nicErr != nil {
 		t.Fatalf("the virtio NIC's status from qemu: %v", nicErr)
 	}
-	t.Logf("%s: %q after %s", b.name, wantLine, time.Since(start).Round(100*time.Millisecond))
+	t.Logf("%s: %q after %s; virtio NIC status %q", b.name, wantLine, time.Since(start).Round(100*time.Millisecond), nic)
 	return out.String(), nic
 }
 
