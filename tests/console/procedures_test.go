@@ -14,6 +14,7 @@ import (
 	"picket.dev/picket/src/panel/keyevent"
 	"picket.dev/picket/src/panel/serial"
 	"picket.dev/picket/src/panel/vt100input"
+	"picket.dev/picket/src/testkit/netstatus"
 	"picket.dev/picket/src/testkit/procedures"
 	"picket.dev/picket/src/testkit/vt100term"
 )
@@ -152,15 +153,7 @@ func replay(t *testing.T, netmgrd, consoled string, p procedures.Procedure) {
 		"-resolv", "", "-scanner", "")
 	mgr := netapi.Dial(socket)
 	t.Cleanup(func() { mgr.Close() })
-	guard := time.Now().Add(60 * time.Second) // a hang guard
-	for {
-		if _, err := mgr.Status(ctx); err == nil {
-			break
-		} else if time.Now().After(guard) {
-			t.Fatalf("netmgrd does not answer: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	netstatus.Wait(t, mgr, "netmgrd answering", 60*time.Second, func(netapi.Status) bool { return true })
 	if p.Start.NotActivated {
 		if err := mgr.ReportPlatform(ctx, netapi.PlatformLink{State: netapi.LinkActivation, ActivationCode: "K7Q2M4XP9WRT"}); err != nil {
 			t.Fatalf("report the platform link: %v", err)
@@ -221,7 +214,7 @@ func replay(t *testing.T, netmgrd, consoled string, p procedures.Procedure) {
 	// The guide's Remote Console set-up, step 5: "Press the ENTER key on
 	// the VT100 terminal's keyboard to display the Remote Console
 	// interface. You will notice the MAC address ... appears."
-	guard = time.Now().Add(60 * time.Second)
+	guard := time.Now().Add(60 * time.Second) // a hang guard
 	for {
 		if _, whole, _ := scr.state(); strings.Contains(whole, "Press ENTER") {
 			break

@@ -149,6 +149,20 @@ func waitUntil(t *testing.T, what string, changed <-chan struct{}, cond func() b
 	}
 }
 
+// eventually polls cond every 5 ms, for what has no change signal (the
+// LED pins are written beside the LCD, so a drawn frame alone does not say
+// they are set), and fails the test after waitLimit with show's text.
+func eventually(t *testing.T, what string, cond func() bool, show func() string) {
+	t.Helper()
+	limit := time.Now().Add(waitLimit) // a hang guard, not a pace
+	for !cond() {
+		if time.Now().After(limit) {
+			t.Fatalf("never saw %s; %s", what, show())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // running is a Run in the background.
 type running struct {
 	cancel context.CancelFunc

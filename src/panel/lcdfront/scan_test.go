@@ -2,6 +2,7 @@ package lcdfront
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -44,32 +45,23 @@ func TestGPIOScanLightsS1(t *testing.T) {
 		LCD:  lcd.Options{Sleep: func(time.Duration) {}},
 	})
 	s1, s2 := hw.pins[b.LEDs.S1], hw.pins[b.LEDs.S2]
-	eventually := func(what string, cond func() bool) {
-		t.Helper()
-		limit := time.Now().Add(waitLimit) // a hang guard, not a pace
-		for !cond() {
-			if time.Now().After(limit) {
-				t.Fatalf("never saw %s; LCD:\n%sS1 %v", what, hw.lcd.text(), s1.Read())
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	eventually("NAME-IP, S1 low", func() bool {
+	show := func() string { return fmt.Sprintf("LCD:\n%sS1 %v", hw.lcd.text(), s1.Read()) }
+	eventually(t, "NAME-IP, S1 low", func() bool {
 		return strings.Contains(hw.lcd.text(), "pk_alice-") && s1.Read() == gpio.Low
-	})
+	}, show)
 	sc.Set(scanapi.State{Running: true, JobID: "job-7", MaxJobs: 1, Progress: &platformapi.JobProgress{
 		Phase: "services", TargetsTotal: 254, TargetsDone: 107, HostsUp: 31}})
 	clock.Advance(loop.ScanPollEvery)
-	eventually("SCANNING 42% over SERVICES 107/254, S1 high", func() bool {
+	eventually(t, "SCANNING 42% over SERVICES 107/254, S1 high", func() bool {
 		return strings.Contains(hw.lcd.text(), "SCANNING 42%") && strings.Contains(hw.lcd.text(), "SERVICES 107/254") && s1.Read() == gpio.High
-	})
+	}, show)
 	if l := s2.Read(); l != gpio.Low {
 		t.Errorf("S2 = %v during a scan without an update, want Low", l)
 	}
 	sc.Set(scanapi.State{MaxJobs: 1})
 	clock.Advance(loop.ScanPollEvery)
-	eventually("NAME-IP again, S1 low", func() bool {
+	eventually(t, "NAME-IP again, S1 low", func() bool {
 		return strings.Contains(hw.lcd.text(), "pk_alice-") && s1.Read() == gpio.Low
-	})
+	}, show)
 	r.stop(t)
 }

@@ -2,6 +2,7 @@ package lcdfront
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -54,33 +55,22 @@ func TestGPIOUpdateLightsS2(t *testing.T) {
 		LCD:  lcd.Options{Sleep: func(time.Duration) {}},
 	})
 	s2 := hw.pins[b.LEDs.S2]
-	// eventually waits for cond; the LED is written beside the LCD, so
-	// the LCD's change alone does not say it is done.
-	eventually := func(what string, cond func() bool) {
-		t.Helper()
-		limit := time.Now().Add(waitLimit) // a hang guard, not a pace
-		for !cond() {
-			if time.Now().After(limit) {
-				t.Fatalf("never saw %s; LCD:\n%sS2 %v", what, hw.lcd.text(), s2.Read())
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	eventually("the idle screen, S2 low", func() bool {
+	show := func() string { return fmt.Sprintf("LCD:\n%sS2 %v", hw.lcd.text(), s2.Read()) }
+	eventually(t, "the idle screen, S2 low", func() bool {
 		return strings.Contains(hw.lcd.text(), "CONTACTING") && s2.Read() == gpio.Low
-	})
+	}, show)
 	upd.set(updateapi.State{Phase: updateapi.PhaseDownloading, Percent: 42, Kind: platformapi.UpdateSoftware, Pending: "6.8.0-1", Software: "6.7.20-1"})
 	clock.Advance(loop.UpdatePollEvery)
-	eventually("UPDATING 42% and S2 high", func() bool {
+	eventually(t, "UPDATING 42% and S2 high", func() bool {
 		return strings.Contains(hw.lcd.text(), "UPDATING 42%") && strings.Contains(hw.lcd.text(), "DOWNLOADING") && s2.Read() == gpio.High
-	})
+	}, show)
 	if l := hw.pins[b.LEDs.S1].Read(); l != gpio.Low {
 		t.Errorf("S1 = %v during an update without a scan, want Low", l)
 	}
 	upd.set(updateapi.State{Phase: updateapi.PhaseIdle, Software: "6.8.0-1"})
 	clock.Advance(loop.UpdatePollEvery)
-	eventually("the idle screen again, S2 low", func() bool {
+	eventually(t, "the idle screen again, S2 low", func() bool {
 		return strings.Contains(hw.lcd.text(), "CONTACTING") && s2.Read() == gpio.Low
-	})
+	}, show)
 	r.stop(t)
 }

@@ -68,15 +68,7 @@ func TestOpenSets8N2Raw(t *testing.T) {
 
 	// Read the termios back through a descriptor of our own, not the
 	// port's, and check the bits themselves.
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
-	tio, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tio := termiosOf(t, path)
 	checks := []struct {
 		what string
 		ok   bool
@@ -161,15 +153,7 @@ func TestOpenBinaryPassesEveryByte(t *testing.T) {
 	if got, want := p.Settings().String(), "115200 8N1 raw, flow control none, line errors not marked"; got != want {
 		t.Errorf("Settings() = %q, want %q", got, want)
 	}
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
-	tio, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tio := termiosOf(t, path)
 	if tio.Iflag&(unix.PARMRK|unix.INPCK) != 0 || tio.Cflag&unix.CBAUD != unix.B115200 || tio.Cflag&unix.CSTOPB != 0 {
 		t.Errorf("termios read back: iflag %#o cflag %#o, want PARMRK and INPCK clear, B115200, one stop bit", tio.Iflag, tio.Cflag)
 	}
@@ -497,4 +481,20 @@ func TestReopenerNeedsClock(t *testing.T) {
 	if err := (&Reopener{}).Run(context.Background(), nil); err == nil {
 		t.Error("Run without Open and Clock succeeded")
 	}
+}
+
+// termiosOf reads the line settings of the tty at path back through a
+// descriptor of the test's own, not the port's.
+func termiosOf(t *testing.T, path string) *unix.Termios {
+	t.Helper()
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	tio, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tio
 }
