@@ -218,9 +218,19 @@ type JobUpdate struct {
 // the signature headers and any growth of the envelope still fit.
 const MaxJobUpdate = 768 << 10
 
+// Phases of a scan, JobProgress.Phase: the scanner writes them, the
+// platform and the box's panel read them.
+const (
+	PhaseResolving = "resolving"
+	PhaseDiscovery = "discovery"
+	PhasePortscan  = "portscan"
+	PhaseServices  = "services"
+	PhaseDone      = "done"
+)
+
 // JobProgress is how far a scan has come.
 type JobProgress struct {
-	// Phase is "resolving", "discovery", "portscan", "services" or "done".
+	// Phase is one of the Phase constants.
 	Phase string `json:"phase"`
 	// TargetsTotal is the number of target addresses after exclusions;
 	// TargetsDone those whose scan has ended.

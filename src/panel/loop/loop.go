@@ -98,15 +98,15 @@ func viewOf(st scanapi.State, err error, now time.Time) scanView {
 // not know (a newer scanner) is shown as no phase, the counts still are.
 func scanPhase(p string) menu.ScanPhase {
 	switch p {
-	case "resolving":
+	case platformapi.PhaseResolving:
 		return menu.ScanPhaseResolving
-	case "discovery":
+	case platformapi.PhaseDiscovery:
 		return menu.ScanPhaseDiscovery
-	case "portscan":
+	case platformapi.PhasePortscan:
 		return menu.ScanPhasePortscan
-	case "services":
+	case platformapi.PhaseServices:
 		return menu.ScanPhaseServices
-	case "done":
+	case platformapi.PhaseDone:
 		return menu.ScanPhaseDone
 	}
 	return menu.ScanPhaseUnknown
@@ -289,10 +289,10 @@ func (p *Panel) Key(ctx context.Context, ev keyevent.Event) {
 // before the change it confirmed is carried out, so that the message the
 // menu shows for it is on the display first: ENABLING PROXY SUPPORT
 // before the daemons' answer replaces it, however quickly; REBOOTING
-// SYSTEM or SHUTTING DOWN SYSTEM before init is asked, because init stops
-// this daemon right after the request (the panel daemons are started
-// last, so they are stopped first) and what it drew last is what the
-// panel keeps.
+// SYSTEM before init is asked, because on a reboot init stops this
+// daemon right after the request and what it drew last is what the panel
+// keeps (on a power off init tells the panel itself, Options.PowerOff of
+// lcdfront).
 func (p *Panel) key(ctx context.Context, ev keyevent.Event, show func()) {
 	res := p.menu.Handle(ev)
 	if res.Request == nil {

@@ -3,15 +3,8 @@ package scanner
 import (
 	"sync"
 	"sync/atomic"
-)
 
-// Phases of a scan, as platformapi.JobProgress names them.
-const (
-	PhaseResolving = "resolving"
-	PhaseDiscovery = "discovery"
-	PhasePortscan  = "portscan"
-	PhaseServices  = "services"
-	PhaseDone      = "done"
+	"picket.dev/picket/src/link/platformapi"
 )
 
 // Progress is where a running scan is, written by Scan and read by
@@ -43,7 +36,7 @@ func (p *Progress) Snapshot() ProgressSnapshot {
 	if s.sent != nil {
 		s.Sent = s.sent.Load()
 	}
-	if s.Phase == PhaseDone {
+	if s.Phase == platformapi.PhaseDone {
 		s.TargetsDone = s.TargetsTotal
 	}
 	s.sent = nil

@@ -272,7 +272,7 @@ func (r *Runner) run(ctx context.Context, j platformapi.Job, cur *job, up *uploa
 		log.Warn("job failed", "err", err)
 		up.send(platformapi.JobUpdate{UploadID: j.ID + "/" + platformapi.JobFailed, State: platformapi.JobFailed, Error: platformapi.ClipText(err.Error(), platformapi.MaxReportLen)})
 	}
-	cur.progress.set(func(p *ProgressSnapshot) { p.Phase = PhaseResolving })
+	cur.progress.set(func(p *ProgressSnapshot) { p.Phase = platformapi.PhaseResolving })
 	ports, err := targets.ParsePorts(j.Ports)
 	if err != nil {
 		fail(err)

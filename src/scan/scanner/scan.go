@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"picket.dev/picket/src/base/clock"
+	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/scan/discover"
 	"picket.dev/picket/src/scan/portscan"
 	"picket.dev/picket/src/scan/rawsock"
@@ -119,7 +120,7 @@ func Scan(ctx context.Context, cfg Config) ([]result.Host, Summary, error) {
 	if cfg.Progress == nil {
 		cfg.Progress = &Progress{}
 	}
-	cfg.Progress.set(func(p *ProgressSnapshot) { p.Phase, p.TargetsTotal = PhaseDiscovery, cfg.Targets.Len() })
+	cfg.Progress.set(func(p *ProgressSnapshot) { p.Phase, p.TargetsTotal = platformapi.PhaseDiscovery, cfg.Targets.Len() })
 	start := cfg.Clock.Now()
 	sum := Summary{Targets: cfg.Targets.Len(), Method: "syn"}
 	var hosts []result.Host
@@ -142,7 +143,7 @@ func Scan(ctx context.Context, cfg Config) ([]result.Host, Summary, error) {
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		sum.Cancelled, err = true, nil
 	}
-	cfg.Progress.set(func(p *ProgressSnapshot) { p.Phase = PhaseDone; p.sent = nil; p.Sent = sum.Sent })
+	cfg.Progress.set(func(p *ProgressSnapshot) { p.Phase = platformapi.PhaseDone; p.sent = nil; p.Sent = sum.Sent })
 	sum.Elapsed = cfg.Clock.Now().Sub(start)
 	sum.ElapsedMS = sum.Elapsed.Milliseconds()
 	if cfg.Checks != nil {
@@ -260,7 +261,7 @@ func rawScan(ctx context.Context, cfg Config, sock *rawsock.Socket, sum *Summary
 		hostOf[hosts[i].Addr] = &hosts[i]
 	}
 	cfg.Log.Info("discovery done", "up", len(hosts), "targets", cfg.Targets.Len())
-	cfg.Progress.set(func(p *ProgressSnapshot) { p.Phase, p.HostsUp = PhasePortscan, len(hosts) })
+	cfg.Progress.set(func(p *ProgressSnapshot) { p.Phase, p.HostsUp = platformapi.PhasePortscan, len(hosts) })
 	if derr != nil {
 		return hosts, derr
 	}
@@ -375,7 +376,7 @@ func finish(ctx context.Context, cfg Config, hosts []result.Host) error {
 		}
 	}
 	cfg.Progress.set(func(p *ProgressSnapshot) {
-		p.Phase, p.HostsUp, p.OpenPorts = PhaseServices, len(hosts), open
+		p.Phase, p.HostsUp, p.OpenPorts = platformapi.PhaseServices, len(hosts), open
 		// The targets not up are done; each host up is when finished.
 		p.TargetsDone = p.TargetsTotal - min(p.TargetsTotal, uint64(len(hosts)))
 	})
@@ -442,7 +443,7 @@ func connectScan(ctx context.Context, cfg Config, sum *Summary) ([]result.Host, 
 		}
 		return serr
 	}}
-	cfg.Progress.set(func(p *ProgressSnapshot) { p.Phase = PhasePortscan })
+	cfg.Progress.set(func(p *ProgressSnapshot) { p.Phase = platformapi.PhasePortscan })
 	found, err := portscan.ConnectScan(ctx, d, cfg.Targets, ports, portscan.ConnectOptions{
 		Rate: cfg.Rate, Retries: 1, Key: cfg.Key, Guard: cfg.Targets.MaySend, Clock: cfg.Clock,
 	})
