@@ -12,11 +12,12 @@ func console(device string) Console {
 
 // x86Modules are the modules of the x86_64 boards (Debian's amd64
 // kernel): virtio, SATA and NVMe disks; the NICs of qemu, VMware,
-// VirtualBox and the appliance's Intel ports.
+// VirtualBox and the appliance's Intel ports; dm-verity under the
+// rootfs.
 func x86Modules() Modules {
 	return Modules{
 		Boot: []string{"virtio_pci", "virtio_blk", "crct10dif_generic", "crc64_rocksoft_generic", "ahci", "sd_mod", "nvme",
-			"vfat", "nls_cp437", "nls_ascii", "nls_iso8859_1", "squashfs"},
+			"vfat", "nls_cp437", "nls_ascii", "nls_iso8859_1", "squashfs", "dm_verity"},
 		Run: []string{"crc32c_generic", "ext4", "virtio_net", "e1000", "e1000e", "igb", "igc", "vmxnet3", "virtio_rng", "8021q"},
 	}
 }
@@ -25,14 +26,14 @@ func x86Modules() Modules {
 // board's own boot and run modules appended. The initramfs modules are for
 // qemu's "virt" machine, which tests/armimage boots them in (Debian's
 // arm64 and armmp kernels): the virtio disk (PCI and MMIO transports),
-// FAT for the ESP, squashfs for the slots. The SDHCI core every board's SD
+// FAT for the ESP, squashfs and dm-verity for the slots. The SDHCI core every board's SD
 // controller builds on comes first; mmc_core and mmc_block are built into
 // both kernels (=y). The run-time modules: ext4 for the data partition,
 // 802.1Q for scanning VLANs, virtio-rng and virtio-net for qemu.
 func armModules(boot, run []string) Modules {
 	return Modules{
 		Boot: append([]string{"virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio_mmio", "virtio_blk",
-			"sdhci", "sdhci_pltfm", "fat", "vfat", "nls_cp437", "nls_ascii", "squashfs"}, boot...),
+			"sdhci", "sdhci_pltfm", "fat", "vfat", "nls_cp437", "nls_ascii", "squashfs", "dm_verity"}, boot...),
 		Run: append([]string{"crc32c_generic", "ext4", "8021q", "virtio_rng", "virtio_net"}, run...),
 	}
 }

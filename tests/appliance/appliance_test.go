@@ -739,7 +739,7 @@ func TestApplianceLife(t *testing.T) {
 		c := b.con
 		at := c.waitFor(t, 0, "picket: booting slot a")
 		at = c.waitFor(t, at, "picket: slot a: virtual 1.0.0-test")
-		at = c.waitFor(t, at, "signature and contents verified")
+		at = c.waitFor(t, at, "signature verified, blocks checked as read")
 		at = c.waitFor(t, at, fmt.Sprintf("init: slot a, starting %d daemons", len(productServices)))
 		at = c.waitFor(t, at, "Press ENTER to start")
 		c.send(t, "ENTER")

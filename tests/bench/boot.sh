@@ -43,7 +43,7 @@ timeline() {
 median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "-"; else print a[int((NR+1)/2)]}'; }
 
 declare -A got
-milestones=("picket: booting slot" "signature and contents verified" "init: slot a, starting" "Press ENTER to start" "init: marked good")
+milestones=("picket: booting slot" "signature verified, blocks checked as read" "init: slot a, starting" "Press ENTER to start" "init: marked good")
 for n in $(seq "$runs"); do
 	cp "$img" "$scratch/disk.img"
 	chmod 644 "$scratch/disk.img"

@@ -2,10 +2,12 @@
 // (src/cmd/init) in qemu (TCG, Debian's kernel given with -kernel and
 // -initrd, no firmware or GRUB) on a virtio disk with a GPT written by
 // src/imagebuild: an ESP with the grubenv and the signed slot manifests,
-// and squashfs slots rootfs_a and rootfs_b. It shows that a verified slot
-// is switched into and runs our init, which marks it good, and that a
-// slot with one flipped byte is refused at boot with a clear message. The
-// full firmware+GRUB path is tests/image's.
+// and squashfs slots rootfs_a and rootfs_b, sealed with their dm-verity
+// hash trees. It shows that a verified slot is switched into behind
+// dm-verity and runs our init, which marks it good; that a slot with one
+// flipped byte is refused at boot with a clear message; and that a byte
+// flipped under the running box reads as an I/O error and sends it to
+// the other slot. The full firmware+GRUB path is tests/image's.
 package boot
 
 import (
@@ -14,6 +16,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -38,6 +42,7 @@ var modules = []string{
 	"drivers/virtio/virtio_ring", "drivers/virtio/virtio", "drivers/virtio/virtio_pci_legacy_dev",
 	"drivers/virtio/virtio_pci_modern_dev", "drivers/virtio/virtio_pci", "drivers/block/virtio_blk",
 	"fs/fat/fat", "fs/fat/vfat", "fs/nls/nls_cp437", "fs/nls/nls_ascii", "fs/squashfs/squashfs",
+	"drivers/md/dm-mod", "drivers/md/dm-bufio", "lib/reed_solomon/reed_solomon", "drivers/md/dm-verity",
 }
 
 func TestMain(m *testing.M) {
@@ -48,7 +53,7 @@ func TestMain(m *testing.M) {
 type fixture struct {
 	dir, kernel, initrd string
 	priv                ed25519.PrivateKey
-	init                string
+	init, probe         string
 }
 
 func setup(t *testing.T) *fixture {
@@ -77,6 +82,7 @@ func setup(t *testing.T) *fixture {
 	}
 	initramfsBin := testinput.Command(t, "initramfs")
 	f.init = testinput.Command(t, "init")
+	f.probe = testinput.Path(t, "PICKET_PROBE", func() string { return testinput.GoBuild(t, "./tests/boot/probe", "amd64", "") })
 	initrd, err := imagebuild.Initramfs(initramfsBin, kos)
 	if err != nil {
 		t.Fatal(err)
@@ -106,19 +112,44 @@ func setup(t *testing.T) *fixture {
 	return f
 }
 
-// disk writes a disk with both slots (the same rootfs; version differs)
-// and grubenv st; corrupt flips a byte inside that slot's image after
-// signing.
-func (f *fixture) disk(t *testing.T, st slots.State, corrupt string) string {
+// probeData is the file the probe daemon reads, random (so squashfs
+// stores it as it is and it can be found in the image) and the same in
+// both slots.
+var probeData = func() []byte {
+	b := make([]byte, 256<<10)
+	rand.Read(b)
+	return b
+}()
+
+// bootDisk is a disk written by fixture.disk.
+type bootDisk struct {
+	path string
+	// slotAt is where each slot's partition starts on the disk.
+	slotAt map[string]int64
+	// probeAt is the offset of the probe file's data in each slot's
+	// image, tablesAt the offset of the last byte of the squashfs
+	// (its tables, which a mount reads).
+	probeAt  map[string]int64
+	tablesAt int64
+}
+
+// disk writes a disk with both slots (the same rootfs with the probe
+// daemon; version differs), sealed with their dm-verity hash trees, and
+// grubenv st; corrupt flips the last byte of that slot's squashfs (its
+// file system tables, read by the mount) after signing.
+func (f *fixture) disk(t *testing.T, st slots.State, corrupt string) bootDisk {
 	t.Helper()
 	ctx := context.Background()
-	initJSON := []byte(`{"hostname":"picket-boot-test","services":[],"stable_seconds":2}`)
+	initJSON := []byte(`{"hostname":"picket-boot-test","services":[{"name":"probe","path":"/usr/bin/probe"}],"stable_seconds":2}`)
 	var parts []imagebuild.Part
 	esp := []imagebuild.File{}
+	d := bootDisk{path: filepath.Join(f.dir, "disk-"+corrupt+".img"), slotAt: map[string]int64{}, probeAt: map[string]int64{}}
 	for _, slot := range []string{"a", "b"} {
 		img := filepath.Join(f.dir, "rootfs_"+slot+".sqfs")
 		files := []imagebuild.File{
 			{Name: "sbin/init", Source: f.init, Exec: true},
+			{Name: "usr/bin/probe", Source: f.probe, Exec: true},
+			{Name: "usr/share/picket/probe", Data: probeData},
 			{Name: "etc/picket/init.json", Data: initJSON},
 			{Name: "etc/picket/slot-label", Data: []byte(slot + "\n")},
 		}
@@ -128,18 +159,29 @@ func (f *fixture) disk(t *testing.T, st slots.State, corrupt string) string {
 		if err := imagebuild.BuildSquashfs(ctx, img, files); err != nil {
 			t.Fatal(err)
 		}
-		r, _ := os.Open(img)
-		m, err := manifest.Describe(r, "virtual", "1.0."+slot)
-		r.Close()
+		sqfs, err := os.ReadFile(img)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// bytes_used, at offset 40 of the squashfs superblock: the
+		// end of the file system, whose tables come last.
+		d.tablesAt = int64(binary.LittleEndian.Uint64(sqfs[40:])) - 1
+		if d.probeAt[slot] = int64(bytes.Index(sqfs, probeData[:4096])); d.probeAt[slot] < 0 {
+			t.Fatal("the probe file is not stored as it is in the squashfs")
+		}
+		m, err := imagebuild.Seal(img, "virtual", "1.0."+slot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !m.HasHashTree() || m.HashTreeOffset <= d.tablesAt {
+			t.Fatalf("sealed manifest %+v: want a hash tree after the file system's %d bytes", m, d.tablesAt+1)
 		}
 		sm, _ := manifest.Sign(m, f.priv)
 		b, _ := sm.Encode()
 		esp = append(esp, imagebuild.File{Name: "slot-" + slot + ".manifest", Data: b})
 		if slot == corrupt {
 			b, _ := os.ReadFile(img)
-			b[len(b)/2] ^= 0x01
+			b[d.tablesAt] ^= 0x01
 			os.WriteFile(img, b, 0o644)
 		}
 		parts = append(parts, imagebuild.Part{Name: "rootfs_" + slot, Type: guid(t, linuxDataType), Source: img, Size: 16 << 20})
@@ -154,17 +196,47 @@ func (f *fixture) disk(t *testing.T, st slots.State, corrupt string) string {
 		t.Fatal(err)
 	}
 	parts = append([]imagebuild.Part{{Name: "boot", Type: guid(t, espType), Source: espImg}}, parts...)
-	disk := filepath.Join(f.dir, "disk-"+corrupt+".img")
-	if _, err := imagebuild.Write(disk, "boot-test", parts); err != nil {
+	layout, err := imagebuild.Write(d.path, "boot-test", parts)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return disk
+	for _, p := range layout.Parts {
+		if strings.HasPrefix(p.Name, "rootfs_") {
+			d.slotAt[strings.TrimPrefix(p.Name, "rootfs_")] = p.First * 512
+		}
+	}
+	return d
+}
+
+// flip flips one bit of the byte at off of the disk file, in place (qemu
+// reads the same file through the host's page cache, so a running guest
+// sees it at its next read from the disk).
+func flip(disk string, off int64) error {
+	f, err := os.OpenFile(disk, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, off); err != nil {
+		return err
+	}
+	b[0] ^= 0x10
+	_, err = f.WriteAt(b, off)
+	return err
 }
 
 // boot runs qemu until it powers off, reboots (-no-reboot makes that an
 // exit), halts ("reboot: System halted", after which qemu would idle) or
 // until wantLine shows on the console, and returns the console.
 func (f *fixture) boot(t *testing.T, disk, slot, wantLine string) string {
+	t.Helper()
+	return f.bootDoing(t, disk, slot, wantLine, nil)
+}
+
+// bootDoing boots as boot does and runs during, if not nil, alongside,
+// with the console as it grows.
+func (f *fixture) bootDoing(t *testing.T, disk, slot, wantLine string, during func(con *syncBuf)) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
@@ -184,6 +256,9 @@ func (f *fixture) boot(t *testing.T, disk, slot, wantLine string) string {
 	}
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
+	if during != nil {
+		go during(&out)
+	}
 	select {
 	case <-out.hit:
 		cmd.Process.Kill()
@@ -225,6 +300,16 @@ func (b *syncBuf) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// waitFor polls for text on the console until timeout.
+func (b *syncBuf) waitFor(text string, timeout time.Duration) bool {
+	for end := time.Now().Add(timeout); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if strings.Contains(b.String(), text) {
+			return true
+		}
+	}
+	return false
+}
+
 func (b *syncBuf) String() string {
 	b.mu.lock()
 	defer b.mu.unlock()
@@ -249,32 +334,94 @@ func bootState(t *testing.T, disk string) slots.State {
 	return st
 }
 
+// TestVerifiedSlotBoots: the slot on trial is put behind dm-verity with
+// its signed manifest's tree, its init runs and marks it good.
 func TestVerifiedSlotBoots(t *testing.T) {
 	f := setup(t)
-	disk := f.disk(t, slots.State{Active: "a", Trying: "b", Tries: 2}, "")
-	out := f.boot(t, disk, "b", "init: marked good")
-	for _, want := range []string{"picket: slot b verified", "init: slot b, starting 0 daemons", "init: marked good"} {
+	d := f.disk(t, slots.State{Active: "a", Trying: "b", Tries: 2}, "")
+	out := f.boot(t, d.path, "b", "init: marked good")
+	for _, want := range []string{"picket: slot b: virtual 1.0.b, ", "signature verified, blocks checked as read",
+		"picket: slot b verified", "init: slot b, starting 1 daemons", "probe: read /usr/share/picket/probe: 262144 bytes", "init: marked good"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("console lacks %q:\n%s", want, out)
 		}
 	}
-	if st := bootState(t, disk); st != (slots.State{Active: "b"}) {
+	if strings.Contains(out, "sha256") && strings.Contains(out, "contents verified") {
+		t.Errorf("the slot with a hash tree was hashed whole:\n%s", out)
+	}
+	if st := bootState(t, d.path); st != (slots.State{Active: "b"}) {
 		t.Fatalf("grubenv after boot: %v, want slot b active", st)
 	}
 }
 
+// TestFlippedByteRefused: one byte of the slot's file system tables
+// flipped before boot. dm-verity refuses the block when the mount reads
+// it; the initramfs says so and falls back to the active slot.
 func TestFlippedByteRefused(t *testing.T) {
 	f := setup(t)
-	disk := f.disk(t, slots.State{Active: "a", Trying: "b", Tries: 2}, "b")
-	out := f.boot(t, disk, "b", "")
-	for _, want := range []string{"picket: slot b refused", "image does not match its manifest", "falling back to slot a"} {
+	d := f.disk(t, slots.State{Active: "a", Trying: "b", Tries: 2}, "b")
+	out := f.boot(t, d.path, "b", "")
+	for _, want := range []string{"picket: slot b refused: a block does not match the signed hash tree (dm-verity)", "falling back to slot a"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("console lacks %q:\n%s", want, out)
 		}
 	}
-	if st := bootState(t, disk); st != (slots.State{Active: "a"}) {
+	if st := bootState(t, d.path); st != (slots.State{Active: "a"}) {
 		t.Fatalf("grubenv after refusal: %v, want slot a active, nothing trying", st)
 	}
+	logVerity(t, out)
+}
+
+// logVerity logs the console lines of the initramfs, init, the probe and
+// the kernel's dm-verity (go test -v shows what happened).
+func logVerity(t *testing.T, out string) {
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "picket:") || strings.Contains(l, "verity") || strings.Contains(l, "probe:") || strings.Contains(l, "init: slot") || strings.Contains(l, "init: marked") {
+			lines = append(lines, strings.TrimSpace(l))
+		}
+	}
+	t.Logf("console:\n%s", strings.Join(lines, "\n"))
+}
+
+// TestFlippedWhileRunning: the box runs slot a, marked good; a byte of a
+// file its probe daemon reads is flipped on the disk under it. The next
+// read of that block is an I/O error (the modified bytes never reach the
+// daemon), init hears of the corrupted block, makes slot b active and
+// reboots.
+func TestFlippedWhileRunning(t *testing.T) {
+	f := setup(t)
+	d := f.disk(t, slots.State{Active: "a"}, "")
+	flipped := make(chan error, 1)
+	out := f.bootDoing(t, d.path, "a", "", func(con *syncBuf) {
+		if !con.waitFor("init: marked good", 4*time.Minute) || !con.waitFor("probe: read /usr/share/picket/probe: 262144 bytes", time.Minute) {
+			flipped <- errors.New("the box never ran slot a with its probe")
+			return
+		}
+		flipped <- flip(d.path, d.slotAt["a"]+d.probeAt["a"]+100_000)
+	})
+	select {
+	case err := <-flipped:
+		if err != nil {
+			t.Fatalf("%v:\n%s", err, out)
+		}
+	default:
+		t.Fatalf("the box stopped before the byte was flipped:\n%s", out)
+	}
+	for _, want := range []string{
+		"probe: read /usr/share/picket/probe: input/output error",
+		"init: dm-verity read data block ",
+		"which does not match the signed hash tree: abandoning slot a, rebooting into slot b",
+		"init: all daemons stopped",
+	} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("console lacks %q:\n%s", want, out)
+		}
+	}
+	if st := bootState(t, d.path); st != (slots.State{Active: "b"}) {
+		t.Fatalf("grubenv after the corruption: %v, want slot b active", st)
+	}
+	logVerity(t, out)
 }
 
 // extractESP copies partition 1 (the ESP, at 1 MiB) out of the disk.

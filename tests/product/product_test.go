@@ -365,7 +365,7 @@ func TestProductImage(t *testing.T) {
 	con := powerOn(t, ns, boots, disk, "product image, first boot")
 	at := con.wait(t, 0, "picket: booting slot a")
 	at = con.wait(t, at, "picket: slot a: virtual "+m.Version)
-	at = con.wait(t, at, "signature and contents verified")
+	at = con.wait(t, at, "signature verified, blocks checked as read")
 	// The product's services for the virtual board: netmgrd, consoled,
 	// scannerd (the image has a platform CA, so scannerd is in it) and
 	// updaterd.
@@ -615,12 +615,12 @@ func (o *ota) run() {
 	o.con.kill()
 	o.mark("power cut %v later (seed %d)", cut, seed)
 	o.con = powerOn(t, o.ns, o.boots, o.disk, "after the power cut during the install of "+v1)
-	o.wait(0, "signature and contents verified")
+	o.wait(0, "signature verified, blocks checked as read")
 	o.mark("powered on again: a verified slot boots")
 	// The install goes on (or the new slot's trial boot comes again,
 	// when the cut came after the reboot into it) until slot b runs N+1.
 	at := o.wait(0, "picket: slot b: virtual "+v1)
-	at = o.wait(at, "signature and contents verified")
+	at = o.wait(at, "signature verified, blocks checked as read")
 	o.mark("booting slot b, %s, verified", v1)
 	at = o.wait(at, "init: marked good")
 	o.mark("slot b marked good (the box reached the platform from it)")
@@ -637,7 +637,7 @@ func (o *ota) run() {
 	at = o.wait(at, "used up its tries; falling back to slot b")
 	o.mark("the trial ran out: GRUB falls back to slot b")
 	at = o.wait(at, "picket: slot b: virtual "+v1)
-	o.wait(at, "signature and contents verified")
+	o.wait(at, "signature verified, blocks checked as read")
 	_, u := o.waitBox(v2+" reported as failed", func(v, u string) bool { return v == v1 && strings.HasPrefix(u, "failed") && strings.Contains(u, v2) })
 	o.mark("back on %s; the box reports %q", v1, u)
 

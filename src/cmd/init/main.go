@@ -225,6 +225,7 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 		return linuxsys.Reboot, all(), err
 	}
 	ctl.Verdict = sup.Verdict
+	go watchVerity(ctl, console, sig)
 	fmt.Fprintf(console, "init: slot %s, starting %d daemons\n", slot, len(cfg.Services))
 
 	apiCtx, stopAPI := context.WithCancel(context.Background())

@@ -1,9 +1,13 @@
 // Command initramfs is PID 1 of the Picket initramfs: it finds the rootfs
 // partition of the slot GRUB booted (picket.slot= on the kernel command
-// line, partition named rootfs_<slot>), verifies it against its signed
-// manifest on the EFI System Partition with the release public key baked
-// into the initramfs, and only then mounts it read-only and switches
-// root into its /sbin/init. A slot that does not verify is refused with a
+// line, partition named rootfs_<slot>), verifies its signed manifest on
+// the EFI System Partition with the release public key baked into the
+// initramfs, puts the partition behind dm-verity with the manifest's hash
+// tree root (the kernel then checks every block against the signed tree
+// as it is read, for as long as the box runs; an image without a tree is
+// hashed whole instead), mounts it read-only, reads its /sbin/init
+// through the mapping and switches root into it. A slot that does not
+// verify is refused with a
 // message on the console; the grubenv is then changed so the next boot
 // takes the other slot (if that one verifies), or the box halts with
 // "no verified system: halting".
@@ -13,6 +17,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -104,33 +109,59 @@ func boot(sys linuxsys.System, out *os.File) error {
 	if err := sys.Mount(esp, espDir, "vfat", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("mount ESP %s: %w; %s", esp, err, NoSystemMessage)
 	}
-	verify := func(slot string) error {
+	// prepare verifies slot and mounts it at newRoot: an image with a
+	// hash tree behind dm-verity (its signature now, its blocks as they
+	// are read), one without hashed whole first. Whatever fails is torn
+	// down again, and so is a prepared slot that is not booted.
+	prepare := func(slot string) (*mountedSlot, error) {
 		if !slots.ValidSlot(slot) {
-			return fmt.Errorf("kernel command line has picket.slot=%q, want a or b", slot)
+			return nil, fmt.Errorf("kernel command line has picket.slot=%q, want a or b", slot)
 		}
 		dev, err := waitPartition("rootfs_" + slot)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		signed, err := os.ReadFile(fmt.Sprintf("%s/slot-%s.manifest", espDir, slot))
 		if err != nil {
-			return fmt.Errorf("manifest: %w", err)
+			return nil, fmt.Errorf("manifest: %w", err)
 		}
-		m, err := VerifySlot(dev, signed, []ed25519.PublicKey{pub}, board)
-		if err == nil {
-			fmt.Fprintf(out, "picket: slot %s: %s %s, %d bytes, sha256 %s: signature and contents verified\n", slot, m.Board, m.Version, m.Size, m.SHA256)
+		m, err := VerifyManifest(signed, []ed25519.PublicKey{pub}, board)
+		if err != nil {
+			return nil, err
 		}
-		return err
+		if !m.HasHashTree() {
+			if err := VerifyContents(dev, m); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(out, "picket: slot %s: %s %s, %d bytes, sha256 %s: signature and contents verified (no hash tree: hashed whole)\n", slot, m.Board, m.Version, m.Size, m.SHA256)
+			return mountSlot(sys, slot, dev, "")
+		}
+		mapped, node, err := MapVerity(slot, dev, m)
+		if err != nil {
+			return nil, err
+		}
+		ms, err := mountSlot(sys, slot, node, mapped)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(out, "picket: slot %s: %s %s, %d bytes, dm-verity root %s: signature verified, blocks checked as read\n", slot, m.Board, m.Version, m.Size, m.HashTreeRoot)
+		return ms, nil
 	}
 	fmt.Fprintf(out, "picket: verifying slot %s\n", booted)
-	bootedErr := verify(booted)
+	root, bootedErr := prepare(booted)
 	st, stErr := slots.Read(espDir + "/grubenv")
-	plan := Decide(booted, st, stErr, bootedErr, func() error { return verify(slots.Other(booted)) })
+	plan := Decide(booted, st, stErr, bootedErr, func() error {
+		other, err := prepare(slots.Other(booted))
+		if err == nil {
+			other.release(sys)
+		}
+		return err
+	})
 	fmt.Fprintln(out, plan.Message)
 	switch {
 	case plan.Boot != "":
 		sys.Unmount(espDir, 0)
-		return switchRoot(sys, plan.Boot)
+		return switchRoot(sys, root)
 	case plan.NewState != nil:
 		if err := sys.Mount(esp, espDir, "vfat", unix.MS_REMOUNT|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 			return fmt.Errorf("remount ESP read-write: %w", err)
@@ -157,20 +188,65 @@ func waitPartition(name string) (string, error) {
 	}
 }
 
-// switchRoot mounts the verified slot read-only and makes it the root:
-// move /dev over, MS_MOVE the new root onto /, chroot and exec its init.
-// The initramfs's own files stay in memory (they are a few MiB).
-func switchRoot(sys linuxsys.System, slot string) error {
-	dev, err := linuxsys.FindPartition(sysBlock, "rootfs_"+slot)
+// mountedSlot is a verified slot mounted at newRoot, through its
+// dm-verity mapping when it has one.
+type mountedSlot struct {
+	slot, mapped string
+}
+
+// mountSlot mounts the squashfs on dev read-only at newRoot and reads the
+// slot's init through it: with dm-verity that checks every block the boot
+// is about to run, so a slot whose init or file system tables do not
+// match the signed tree is refused here, while the other slot can still
+// be chosen, rather than failing after the switch. A mapping, if any, is
+// removed again on failure.
+func mountSlot(sys linuxsys.System, slot, dev, mapped string) (*mountedSlot, error) {
+	ms := &mountedSlot{slot: slot, mapped: mapped}
+	if err := os.MkdirAll(newRoot, 0o755); err != nil {
+		return nil, err
+	}
+	err := sys.Mount(dev, newRoot, "squashfs", unix.MS_RDONLY|unix.MS_NODEV|unix.MS_NOSUID, "")
+	if err != nil {
+		err = fmt.Errorf("mount slot %s (%s): %w", slot, dev, err)
+	} else if err = readAll(newRoot + "/sbin/init"); err != nil {
+		sys.Unmount(newRoot, 0)
+	}
+	if err != nil {
+		if mapped != "" {
+			err = CorruptionError(mapped, err)
+			RemoveMapping(mapped)
+		}
+		return nil, err
+	}
+	return ms, nil
+}
+
+// release unmounts a slot that was verified but is not booted.
+func (ms *mountedSlot) release(sys linuxsys.System) {
+	sys.Unmount(newRoot, 0)
+	if ms.mapped != "" {
+		RemoveMapping(ms.mapped)
+	}
+}
+
+// readAll reads a file to its end.
+func readAll(path string) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(newRoot, 0o755); err != nil {
-		return err
+	defer f.Close()
+	if _, err := io.Copy(io.Discard, f); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
 	}
-	if err := sys.Mount(dev, newRoot, "squashfs", unix.MS_RDONLY|unix.MS_NODEV|unix.MS_NOSUID, ""); err != nil {
-		return fmt.Errorf("mount slot %s (%s): %w", slot, dev, err)
-	}
+	return nil
+}
+
+// switchRoot makes the mounted slot the root: move /dev over, MS_MOVE the
+// new root onto /, chroot and exec its init. The initramfs's own files
+// stay in memory (they are a few MiB).
+func switchRoot(sys linuxsys.System, root *mountedSlot) error {
+	slot := root.slot
 	if err := sys.Mount("/dev", newRoot+"/dev", "", unix.MS_MOVE, ""); err != nil {
 		return fmt.Errorf("move /dev into the new root: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 
 	"picket.dev/picket/src/system/cpio"
 	"picket.dev/picket/src/system/manifest"
+	"picket.dev/picket/src/system/verity"
 )
 
 // Partition names and sizes of the boot design.
@@ -149,14 +151,9 @@ func Build(ctx context.Context, out string, c Config) (Result, error) {
 	if err := BuildSquashfs(ctx, rootfs, files); err != nil {
 		return res, err
 	}
-	f, err := os.Open(rootfs)
+	m, err := Seal(rootfs, c.Board, c.Version)
 	if err != nil {
 		return res, err
-	}
-	m, err := manifest.Describe(f, c.Board, c.Version)
-	f.Close()
-	if err != nil {
-		return res, fmt.Errorf("describe rootfs: %w", err)
 	}
 	if m.Size > c.SlotSize {
 		return res, fmt.Errorf("rootfs is %d bytes, more than a slot's %d; raise the slot size", m.Size, c.SlotSize)
@@ -321,4 +318,30 @@ func copyFile(dst, src string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// Seal appends the dm-verity hash tree to the rootfs image at path
+// (src/system/verity) and describes the result: the manifest's size and
+// SHA-256 cover the image with its tree (what a slot holds and an update
+// carries), its hash tree fields say where the tree starts and what its
+// root hash and salt are, which the initramfs gives the kernel.
+func Seal(path, board, version string) (manifest.Manifest, error) {
+	t, err := verity.Append(path)
+	if err != nil {
+		return manifest.Manifest{}, fmt.Errorf("seal rootfs: %w", err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return manifest.Manifest{}, fmt.Errorf("seal rootfs: %w", err)
+	}
+	defer f.Close()
+	m, err := manifest.Describe(f, board, version)
+	if err != nil {
+		return manifest.Manifest{}, fmt.Errorf("describe rootfs: %w", err)
+	}
+	m.HashTreeRoot, m.HashTreeOffset, m.HashTreeSalt = hex.EncodeToString(t.Root), t.Offset(), hex.EncodeToString(t.Salt)
+	if err := m.Validate(); err != nil {
+		return manifest.Manifest{}, fmt.Errorf("seal rootfs: %w", err)
+	}
+	return m, nil
 }

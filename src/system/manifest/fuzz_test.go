@@ -88,7 +88,10 @@ func FuzzParse(f *testing.F) {
 	f.Add(append(bytes.Clone(good), '\n'))
 	f.Add(append(bytes.Clone(good), ']'))
 	withRoot := fuzzManifest()
-	withRoot.HashTreeRoot = strings.Repeat("0f", 32)
+	withRoot.HashTreeRoot, withRoot.HashTreeOffset, withRoot.HashTreeSalt = strings.Repeat("0f", 32), 4096, strings.Repeat("1e", 32)
+	if withRoot.Size <= 4096 {
+		withRoot.Size = 3 * 4096
+	}
 	if b, err := withRoot.Marshal(); err == nil {
 		f.Add(b)
 	}

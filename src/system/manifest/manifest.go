@@ -34,9 +34,23 @@ type Manifest struct {
 	// SHA256 is the lower-case hex SHA-256 of the image's bytes.
 	SHA256 string `json:"sha256"`
 	// HashTreeRoot is the dm-verity root hash (hex) when the image has a
-	// hash tree; empty otherwise.
-	HashTreeRoot string `json:"hash_tree_root,omitempty"`
+	// hash tree; empty otherwise. The tree (src/system/verity: format 1,
+	// SHA-256, 4096-byte blocks, no superblock) covers the image's first
+	// HashTreeOffset bytes and is stored right after them, within Size,
+	// salted with HashTreeSalt (hex). A box boots such an image behind
+	// dm-verity, every block checked as it is read; an image without a
+	// tree is hashed whole before it is booted.
+	HashTreeRoot   string `json:"hash_tree_root,omitempty"`
+	HashTreeOffset int64  `json:"hash_tree_offset,omitempty"`
+	HashTreeSalt   string `json:"hash_tree_salt,omitempty"`
 }
+
+// HasHashTree reports whether the image carries a dm-verity hash tree.
+func (m Manifest) HasHashTree() bool { return m.HashTreeRoot != "" }
+
+// treeBlock is dm-verity's block size (src/system/verity.BlockSize): the
+// hash tree starts on a block boundary.
+const treeBlock = 4096
 
 var (
 	boardRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
@@ -60,6 +74,12 @@ func (m Manifest) Validate() error {
 		return fmt.Errorf("manifest sha256 %q: want 64 lower-case hex digits", m.SHA256)
 	case m.HashTreeRoot != "" && !hexRE.MatchString(m.HashTreeRoot):
 		return fmt.Errorf("manifest hash_tree_root %q: want lower-case hex of 16 to 64 bytes, or nothing", m.HashTreeRoot)
+	case m.HashTreeRoot == "" && (m.HashTreeOffset != 0 || m.HashTreeSalt != ""):
+		return errors.New("manifest has a hash tree offset or salt but no hash_tree_root")
+	case m.HashTreeRoot != "" && (m.HashTreeOffset <= 0 || m.HashTreeOffset%treeBlock != 0 || m.HashTreeOffset >= m.Size):
+		return fmt.Errorf("manifest hash_tree_offset %d: want a positive multiple of %d below the size %d", m.HashTreeOffset, treeBlock, m.Size)
+	case m.HashTreeRoot != "" && !hexRE.MatchString(m.HashTreeSalt):
+		return fmt.Errorf("manifest hash_tree_salt %q: want lower-case hex of 16 to 64 bytes", m.HashTreeSalt)
 	}
 	return nil
 }

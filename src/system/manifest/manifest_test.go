@@ -200,6 +200,11 @@ func TestVerifyImage(t *testing.T) {
 	}
 }
 
+// setTree gives m a valid hash tree: 2 data blocks and their tree.
+func setTree(m *Manifest) {
+	m.Size, m.HashTreeRoot, m.HashTreeOffset, m.HashTreeSalt = 3*4096, strings.Repeat("ab", 32), 2*4096, strings.Repeat("cd", 32)
+}
+
 func TestManifestValidate(t *testing.T) {
 	good := Manifest{Format: 1, Board: "rpi4", Version: "2026.11.1+g1234", Size: 1, SHA256: strings.Repeat("0", 64)}
 	if err := good.Validate(); err != nil {
@@ -219,6 +224,12 @@ func TestManifestValidate(t *testing.T) {
 		{"upper-case sha", func(m *Manifest) { m.SHA256 = strings.Repeat("A", 64) }, "sha256"},
 		{"short sha", func(m *Manifest) { m.SHA256 = "00" }, "sha256"},
 		{"odd hash tree root", func(m *Manifest) { m.HashTreeRoot = "abc" }, "hash_tree_root"},
+		{"tree offset without root", func(m *Manifest) { m.HashTreeOffset = 4096 }, "no hash_tree_root"},
+		{"tree salt without root", func(m *Manifest) { m.HashTreeSalt = "00" }, "no hash_tree_root"},
+		{"tree without offset", func(m *Manifest) { setTree(m); m.HashTreeOffset = 0 }, "hash_tree_offset"},
+		{"tree offset off a block", func(m *Manifest) { setTree(m); m.HashTreeOffset = 4097 }, "hash_tree_offset"},
+		{"tree offset past the image", func(m *Manifest) { setTree(m); m.HashTreeOffset = m.Size }, "hash_tree_offset"},
+		{"tree without salt", func(m *Manifest) { setTree(m); m.HashTreeSalt = "" }, "hash_tree_salt"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -235,6 +246,11 @@ func TestManifestValidate(t *testing.T) {
 	b, err := good.Marshal()
 	if err != nil {
 		t.Fatal(err)
+	}
+	withTree := good
+	setTree(&withTree)
+	if tb, err := withTree.Marshal(); err != nil || !strings.HasSuffix(string(tb), `,"hash_tree_root":"`+withTree.HashTreeRoot+`","hash_tree_offset":8192,"hash_tree_salt":"`+withTree.HashTreeSalt+`"}`) {
+		t.Fatalf("a manifest with a tree: %s, %v", tb, err)
 	}
 	want := `{"format":1,"board":"rpi4","version":"2026.11.1+g1234","size":1,"sha256":"` + strings.Repeat("0", 64) + `"}`
 	if string(b) != want {

@@ -189,3 +189,16 @@ func GiveUp(path string) error {
 		return State{Active: st.Active}, nil
 	})
 }
+
+// Abandon records that the booted slot turned out corrupted while it ran
+// (dm-verity read a block that does not match the signed tree): the other
+// slot becomes the active one and nothing is on trial, so the next boot
+// leaves the booted slot alone whether it was active or on trial.
+func Abandon(path, booted string) error {
+	return update(path, func(st State) (State, error) {
+		if !ValidSlot(booted) {
+			return st, fmt.Errorf("abandon slot %q: want a or b", booted)
+		}
+		return State{Active: Other(booted)}, nil
+	})
+}

@@ -136,6 +136,10 @@ func TestTransitions(t *testing.T) {
 		{"set trying active", State{"a", "", 0}, func(p string) error { return SetTrying(p, "a", 3) }, State{Active: "a"}, "already the active"},
 		{"set trying zero tries", State{"a", "", 0}, func(p string) error { return SetTrying(p, "b", 0) }, State{Active: "a"}, "want 1 to 3"},
 		{"give up", State{"a", "b", 1}, GiveUp, State{Active: "a"}, ""},
+		{"abandon the active slot", State{"a", "", 0}, func(p string) error { return Abandon(p, "a") }, State{Active: "b"}, ""},
+		{"abandon the tried slot", State{"a", "b", 2}, func(p string) error { return Abandon(p, "b") }, State{Active: "a"}, ""},
+		{"abandon the active slot while trying the other", State{"a", "b", 0}, func(p string) error { return Abandon(p, "a") }, State{Active: "b"}, ""},
+		{"abandon bad name", State{"a", "", 0}, func(p string) error { return Abandon(p, "") }, State{Active: "a"}, "want a or b"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
