@@ -76,8 +76,8 @@ func (m Manifest) Validate() error {
 		return fmt.Errorf("manifest hash_tree_root %q: want lower-case hex of 16 to 64 bytes, or nothing", m.HashTreeRoot)
 	case m.HashTreeRoot == "" && (m.HashTreeOffset != 0 || m.HashTreeSalt != ""):
 		return errors.New("manifest has a hash tree offset or salt but no hash_tree_root")
-	case m.HashTreeRoot != "" && (m.HashTreeOffset <= 0 || m.HashTreeOffset%treeBlock != 0 || m.HashTreeOffset >= m.Size):
-		return fmt.Errorf("manifest hash_tree_offset %d: want a positive multiple of %d below the size %d", m.HashTreeOffset, treeBlock, m.Size)
+	case m.HashTreeRoot != "" && (m.HashTreeOffset <= 0 || m.HashTreeOffset%treeBlock != 0 || m.HashTreeOffset > m.Size):
+		return fmt.Errorf("manifest hash_tree_offset %d: want a positive multiple of %d, at most the size %d (a one-block image has an empty tree)", m.HashTreeOffset, treeBlock, m.Size)
 	case m.HashTreeRoot != "" && !hexRE.MatchString(m.HashTreeSalt):
 		return fmt.Errorf("manifest hash_tree_salt %q: want lower-case hex of 16 to 64 bytes", m.HashTreeSalt)
 	}

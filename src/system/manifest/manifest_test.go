@@ -228,7 +228,7 @@ func TestManifestValidate(t *testing.T) {
 		{"tree salt without root", func(m *Manifest) { m.HashTreeSalt = "00" }, "no hash_tree_root"},
 		{"tree without offset", func(m *Manifest) { setTree(m); m.HashTreeOffset = 0 }, "hash_tree_offset"},
 		{"tree offset off a block", func(m *Manifest) { setTree(m); m.HashTreeOffset = 4097 }, "hash_tree_offset"},
-		{"tree offset past the image", func(m *Manifest) { setTree(m); m.HashTreeOffset = m.Size }, "hash_tree_offset"},
+		{"tree offset past the image", func(m *Manifest) { setTree(m); m.HashTreeOffset = m.Size + 4096 }, "hash_tree_offset"},
 		{"tree without salt", func(m *Manifest) { setTree(m); m.HashTreeSalt = "" }, "hash_tree_salt"},
 	}
 	for _, tc := range tests {
