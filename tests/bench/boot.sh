@@ -6,28 +6,44 @@
 # qemu's user network with restrict=on: its DHCP, no way out), timing from
 # qemu's start to each milestone on the serial console: GRUB's "booting
 # slot", the initramfs's verified slot, the init starting the daemons, the
-# console menu, and the slot marked good (the daemons stable for 30 s). The
-# peer, in the same run: the same kernel booted by qemu directly (-kernel,
-# no firmware, no GRUB) into a minimal Go init that prints one line and
-# powers off (tests/image/testinit): the floor of kernel + Go start on this
-# host. Prints medians.
+# console menu, and the slot marked good (the daemons stable for 30 s).
 #
-#   tests/bench/boot.sh [RUNS]   (default 3; about 1 minute per run)
+# The peer, in the same run and on the same machine state: a disk made by
+# the same imgtool with the same OVMF, GRUB and kernel, whose initramfs is
+# a minimal Go init that prints the kernel version and powers off
+# (tests/image/testinit): the floor of firmware + GRUB + kernel + Go start.
+# The goal (issue 17): the console menu within 1.3 times the peer's line.
+#
+# BEFORE=IMAGE adds the boots of another image file (an older build of
+# image_virtual.img, say from a worktree at an older commit) to the same
+# run, for a before/after comparison.
+#
+#   tests/bench/boot.sh [RUNS]   (default 3; about 1.5 minutes per run)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 runs=${1:-3}
 command -v go >/dev/null || export PATH="$top/third_party/_fetched/go/bin:$PATH"
 tools/fetch >/dev/null
-tools/offline bazel build //rootfs:image_virtual //tests/image/testinit >/dev/null 2>&1
+tools/offline bazel build //rootfs:image_virtual //tests/image/testinit //src/cmd/imgtool >/dev/null 2>&1
 img=bazel-bin/rootfs/image_virtual.img
 scratch=$(mktemp -d /tmp/picket-bootbench.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 echo "commit $(git rev-parse --short HEAD), $(nproc) cores, qemu $(qemu-system-x86_64 --version | head -1 | awk '{print $4}'), TCG, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "image: $(du -h --apparent-size $img | cut -f1) apparent, $(du -h $img | cut -f1) allocated"
 
+# The peer's disk: imgtool with the testinit initramfs, a one-file rootfs.
+imgtool=bazel-bin/src/cmd/imgtool/imgtool_/imgtool
+mkdir -p "$scratch/keys" "$scratch/rootfs/sbin"
+"$imgtool" keygen -out "$scratch/keys" >/dev/null
+echo peer >"$scratch/rootfs/sbin/init"
+go run ./tests/bench/mkinitramfs -init "$top/bazel-bin/tests/image/testinit/testinit_/testinit" -out "$scratch/peer-initrd.img"
+"$imgtool" build -board virtual -version 0.0.0-bench -kernel third_party/_fetched/kernel-amd64/vmlinuz \
+	-initrd "$scratch/peer-initrd.img" -rootfs-dir "$scratch/rootfs" -key "$scratch/keys/release.key" \
+	-slot-mib 16 -data-mib 8 -out "$scratch/peer-disk.img" >/dev/null
+
 # timeline CMD... : runs CMD, prints "<seconds> <line>" for every console
-# line, stops qemu at the first "marked good" or "powered off" or after 4 min.
+# line, stops qemu at the first "marked good" or testinit line or after 4 min.
 timeline() {
 	local t0=$EPOCHREALTIME line pidfile
 	pidfile=$(mktemp "$scratch/pid.XXXXXX")
@@ -40,33 +56,41 @@ timeline() {
 	done < <({ timeout 240 "$@" 2>&1 & echo $! >"$pidfile"; wait; } | stdbuf -o0 tr '\033' '\n')
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "-"; else print a[int((NR+1)/2)]}'; }
-
-declare -A got
-milestones=("picket: booting slot" "signature verified, blocks checked as read" "init: slot a, starting" "Press ENTER to start" "init: marked good")
-for n in $(seq "$runs"); do
-	cp "$img" "$scratch/disk.img"
+# boot DISK OUT: a fresh copy of DISK under OVMF, as the product boots.
+boot() {
+	cp "$1" "$scratch/disk.img"
 	chmod 644 "$scratch/disk.img"
 	cp /usr/share/OVMF/OVMF_VARS.fd "$scratch/vars.fd"
 	timeline qemu-system-x86_64 -machine q35 -cpu max -m 512 -display none -monitor none -nodefaults -no-reboot \
 		-drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd \
 		-drive if=pflash,format=raw,file="$scratch/vars.fd" \
 		-drive file="$scratch/disk.img",format=raw,if=virtio -nic user,restrict=on,model=virtio-net-pci \
-		-serial stdio >"$scratch/run$n.txt"
-	for m in "${milestones[@]}"; do
-		t=$(grep -a -F -m1 -- "$m" "$scratch/run$n.txt" | cut -d' ' -f1 || true)
-		got[$m]+="${t:-} "
-	done
-	# The peer: kernel + minimal Go init, no firmware or bootloader.
-	go run ./tests/bench/mkinitramfs -init "$top/bazel-bin/tests/image/testinit/testinit_/testinit" -out "$scratch/peer.img"
-	timeline qemu-system-x86_64 -machine q35 -cpu max -m 512 -display none -monitor none -nodefaults -no-reboot \
-		-kernel third_party/_fetched/kernel-amd64/vmlinuz -initrd "$scratch/peer.img" \
-		-append "console=ttyS0 random.trust_cpu=on quiet" -serial stdio >"$scratch/peer$n.txt"
-	t=$(grep -a -m1 'picket-testinit: Linux version' "$scratch/peer$n.txt" | cut -d' ' -f1 || true)
-	got[peer]+="${t:-} "
+		-serial stdio >"$2"
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "-"; else print a[int((NR+1)/2)]}'; }
+first() { grep -a -F -m1 -- "$1" "$2" | cut -d' ' -f1 || true; }
+
+declare -A got
+milestones=("picket: booting slot" "picket: slot a verified" "init: slot a, starting" "Press ENTER to start" "init: marked good")
+for n in $(seq "$runs"); do
+	boot "$img" "$scratch/run$n.txt"
+	for m in "${milestones[@]}"; do got[$m]+="$(first "$m" "$scratch/run$n.txt") "; done
+	boot "$scratch/peer-disk.img" "$scratch/peer$n.txt"
+	got[peer_grub]+="$(first "picket: booting slot" "$scratch/peer$n.txt") "
+	got[peer]+="$(first "picket-testinit: Linux version" "$scratch/peer$n.txt") "
+	if [ -n "${BEFORE:-}" ]; then
+		boot "$BEFORE" "$scratch/before$n.txt"
+		for m in "${milestones[@]}"; do got[before $m]+="$(first "$m" "$scratch/before$n.txt") "; done
+	fi
 done
 echo "median seconds from qemu start ($runs runs):"
+printf '  %-40s %8s %8s\n' milestone this ${BEFORE:+before}
 for m in "${milestones[@]}"; do
-	printf '  %-40s %s\n' "$m" "$(printf '%s\n' ${got[$m]} | median)"
+	printf '  %-40s %8s %8s\n' "$m" "$(printf '%s\n' ${got[$m]} | median)" "${BEFORE:+$(printf '%s\n' ${got[before $m]} | median)}"
 done
-printf '  %-40s %s\n' "peer: kernel + Go init line (-kernel)" "$(printf '%s\n' ${got[peer]} | median)"
+printf '  %-40s %8s\n' "peer: GRUB's booting slot" "$(printf '%s\n' ${got[peer_grub]} | median)"
+printf '  %-40s %8s\n' "peer: Go init's first line" "$(printf '%s\n' ${got[peer]} | median)"
+menu=$(printf '%s\n' ${got[Press ENTER to start]} | median)
+peer=$(printf '%s\n' ${got[peer]} | median)
+echo "console menu / peer: $(echo "scale=2; $menu / $peer" | bc) (goal: at most 1.3)"

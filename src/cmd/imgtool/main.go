@@ -3,7 +3,7 @@
 // databases into packages signed with the same key.
 //
 //	imgtool keygen -out DIR
-//	imgtool sign -key release.key -board B -version V -image rootfs.img [-out rootfs.img.manifest]
+//	imgtool sign -key release.key -board B -version V -image rootfs.img [-seal] [-out rootfs.img.manifest]
 //	imgtool verify -pub release.pub -image rootfs.img [-manifest rootfs.img.manifest]
 //	imgtool build -board B -version V -kernel vmlinuz -initrd initrd.img -rootfs-dir DIR -key release.key -out disk.img
 //	imgtool sigpack -key release.key -in SOURCE -out signatures.pkg

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"picket.dev/picket/src/base/command"
+	"picket.dev/picket/src/system/imagebuild"
 	"picket.dev/picket/src/system/manifest"
 )
 
@@ -19,7 +20,7 @@ func runSign(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	ver := fs.String("version", "", "release version of the image")
 	image := fs.String("image", "", "the image to sign")
 	out := fs.String("out", "", "signed manifest to write (default IMAGE.manifest)")
-	hashTree := fs.String("hash-tree-root", "", "dm-verity root hash (hex), if the image has a hash tree")
+	seal := fs.Bool("seal", false, "append the image's dm-verity hash tree to it first (a squashfs as mksquashfs wrote it), so the box verifies it block by block as it reads it; without it the box hashes the image whole at each boot")
 	if err := command.ParseFlags(fs, args, "key", "board", "version", "image"); err != nil {
 		return err
 	}
@@ -30,16 +31,15 @@ func runSign(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(*image)
-	if err != nil {
-		return fmt.Errorf("open image: %w", err)
+	var m manifest.Manifest
+	if *seal {
+		m, err = imagebuild.Seal(*image, *board, *ver)
+	} else {
+		m, err = describe(*image, *board, *ver)
 	}
-	defer f.Close()
-	m, err := manifest.Describe(f, *board, *ver)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *image, err)
 	}
-	m.HashTreeRoot = *hashTree
 	s, err := manifest.Sign(m, priv)
 	if err != nil {
 		return err
@@ -51,7 +51,20 @@ func runSign(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	if err := manifest.WriteFile(*out, b, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "signed %s (board %s, version %s, %d bytes, sha256 %s) with key %s into %s\n",
-		*image, m.Board, m.Version, m.Size, m.SHA256, s.KeyID, *out)
+	tree := "no hash tree"
+	if m.HasHashTree() {
+		tree = "dm-verity root " + m.HashTreeRoot
+	}
+	fmt.Fprintf(stdout, "signed %s (board %s, version %s, %d bytes, sha256 %s, %s) with key %s into %s\n",
+		*image, m.Board, m.Version, m.Size, m.SHA256, tree, s.KeyID, *out)
 	return nil
+}
+
+func describe(image, board, version string) (manifest.Manifest, error) {
+	f, err := os.Open(image)
+	if err != nil {
+		return manifest.Manifest{}, fmt.Errorf("open image: %w", err)
+	}
+	defer f.Close()
+	return manifest.Describe(f, board, version)
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,6 +11,7 @@ import (
 
 	"picket.dev/picket/src/base/command"
 	"picket.dev/picket/src/system/manifest"
+	"picket.dev/picket/src/system/verity"
 )
 
 // runVerify checks a signed manifest against trusted public keys, then the
@@ -28,8 +31,12 @@ func runVerify(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "OK: %s matches %s, signed by key %s: board %s, version %s, %d bytes, sha256 %s\n",
-		*image, *man, keyID, m.Board, m.Version, m.Size, m.SHA256)
+	tree := "no hash tree"
+	if m.HasHashTree() {
+		tree = "hash tree verified, dm-verity root " + m.HashTreeRoot
+	}
+	fmt.Fprintf(stdout, "OK: %s matches %s, signed by key %s: board %s, version %s, %d bytes, sha256 %s, %s\n",
+		*image, *man, keyID, m.Board, m.Version, m.Size, m.SHA256, tree)
 	return nil
 }
 
@@ -62,6 +69,19 @@ func verify(pubPaths []string, image, man string) (manifest.Manifest, string, er
 	defer img.Close()
 	if err := manifest.VerifyImage(img, m); err != nil {
 		return manifest.Manifest{}, "", fmt.Errorf("%s: %w", image, err)
+	}
+	// The hash tree too, as the kernel will check it block by block: a
+	// tree that does not match its data (or a root that does not match
+	// the tree) would only show on the box.
+	if m.HasHashTree() {
+		root, err1 := hex.DecodeString(m.HashTreeRoot)
+		salt, err2 := hex.DecodeString(m.HashTreeSalt)
+		if err := errors.Join(err1, err2); err != nil {
+			return manifest.Manifest{}, "", fmt.Errorf("%s: hash tree: %w", man, err)
+		}
+		if err := verity.Check(img, verity.Tree{DataBlocks: m.HashTreeOffset / verity.BlockSize, Salt: salt, Root: root}); err != nil {
+			return manifest.Manifest{}, "", fmt.Errorf("%s: %w", image, err)
+		}
 	}
 	return m, manifest.KeyID(key), nil
 }
