@@ -137,6 +137,10 @@ func (s *screenTerm) seen(n int, d time.Duration, ok func(string) bool) (string,
 // kernel backend.
 func TestGuideProceduresOnTheConsole(t *testing.T) {
 	netmgrd, consoled := daemons(t)
+	t.Run("revert-not-a-procedure", func(t *testing.T) {
+		t.Parallel()
+		revertOnTheConsole(t, netmgrd, consoled)
+	})
 	for _, p := range procedures.All() {
 		t.Run(p.Name, func(t *testing.T) {
 			t.Parallel()

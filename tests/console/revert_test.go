@@ -18,18 +18,19 @@ import (
 
 // revertAfter is netmgrd's -panel-revert here: long enough for the
 // keys, short enough to wait out (the product's is 2 minutes).
-const revertAfter = 6 * time.Second
+const revertAfter = 4 * time.Second
 
-// TestRevertOnTheConsole: a static LAN address set from the real
+// revertOnTheConsole: a static LAN address set from the real
 // consoled cuts the box off (on the simulated network of netmgrd's
 // stand-in its gateway does not answer: the path test after it fails where
 // it passed before), and the console shows REVERT? with the time left.
 // KEEP? (DOWN ENTER) keeps the change; ENTER on REVERT? restores DHCP,
 // in force before; left alone, the prompt goes by itself once netmgrd
 // reverted the change.
-func TestRevertOnTheConsole(t *testing.T) {
-	t.Parallel()
-	netmgrd, consoled := daemons(t)
+//
+// It runs among the guide's procedures (TestGuideProceduresOnTheConsole),
+// so that its waits overlap theirs rather than add to the suite's time.
+func revertOnTheConsole(t *testing.T, netmgrd, consoled string) {
 	dir := t.TempDir()
 	socket := filepath.Join(dir, "netmgr.sock")
 	start(t, netmgrd, "-backend", "memory", "-socket", socket, "-data", filepath.Join(dir, "data"),
