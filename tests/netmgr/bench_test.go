@@ -169,7 +169,10 @@ func (e *env) startEnv(wanIf string, vars ...string) {
 		// The product's lease wait (20 s): a busy CI machine once took more
 		// than 15 s to bring an IPv6-only LAN up from router advertisement.
 		"-lease-wait", "20s", "-dhcp-retry-min", "2s", "-dhcp-retry-max", "5s",
-		"-dhcp-max-lease", e.opt.maxLease.String())...)
+		"-dhcp-max-lease", e.opt.maxLease.String(),
+		// Long enough that a test kills netmgrd within a trial's grace
+		// period (TestPowerCut), short enough never to outlast a run.
+		"-rollback-grace", "5m", "-panel-revert", "5m")...)
 	e.mgr = netapi.Dial(e.socket)
 	e.waitFor("netmgrd to serve its socket", 20*time.Second, func(netapi.Status) bool { return true })
 }

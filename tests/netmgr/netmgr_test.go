@@ -242,6 +242,38 @@ func TestPowerCut(t *testing.T) {
 			return len(as) == 1 && as[0] == want
 		})
 	}
+
+	// Platform settings that cut the box off (a route to the platform,
+	// its DNS server and gateway through a router that does not exist)
+	// are on trial; netmgrd killed within the grace period comes back on
+	// the last-known-good configuration, says why, and reaches the
+	// platform.
+	e.waitFor("the path test to pass", 30*time.Second, testPassed)
+	began := time.Now()
+	defer func() { t.Logf("the trial's power cut took %s", time.Since(began).Round(100*time.Millisecond)) }()
+	cut := netcfg.Platform{Routes: []netcfg.Route{{Name: "cut", Destination: netip.MustParsePrefix("10.50.0.1/32"), Gateway: netip.MustParseAddr("10.50.0.77")}}}
+	res, err := e.mgr.ApplyPlatform(ctx, cut)
+	if err != nil || res.Trial == nil || res.Trial.Source != netapi.SourcePlatform {
+		t.Fatalf("settings that cut the box off: %v, trial %+v, test %s", err, res.Trial, steps(*res.Test))
+	}
+	if out := e.ip("-4", "route", "show", "10.50.0.1"); !strings.Contains(out, "via 10.50.0.77") {
+		t.Fatalf("the route is not in force during the trial:\n%s", out)
+	}
+	e.netmgrd.Signal(9)
+	<-e.netmgrd.Exited()
+	e.start("")
+	st := e.waitFor("the rollback at restart, and a passing test", 30*time.Second, func(st netapi.Status) bool {
+		return st.Rollback != nil && testPassed(st)
+	})
+	if st.Rollback.Source != netapi.SourcePlatform || !strings.Contains(st.Rollback.Reason, "restarted during its trial") || st.Trial != nil {
+		t.Errorf("after the restart: rollback %+v, trial %+v", *st.Rollback, st.Trial)
+	}
+	if view, err := e.mgr.Config(ctx); err != nil || len(view.Config.Platform.Routes) != 0 {
+		t.Errorf("routes in force after the restart: %v (%v), want none", view.Config.Platform.Routes, err)
+	}
+	if out := e.ip("-4", "route", "show", "10.50.0.1"); strings.Contains(out, "10.50.0.77") {
+		t.Errorf("the route is still in the kernel:\n%s", out)
+	}
 }
 
 // TestLinkDown reports NO LINK when the cable is pulled and recovers when

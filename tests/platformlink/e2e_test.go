@@ -46,6 +46,9 @@ var (
 	proxyPass = "Sq-pw!e2e-leak"
 )
 
+// rollbackGrace is netmgrd's -rollback-grace on this bench.
+const rollbackGrace = 6 * time.Second
+
 // linkUID is the uid scannerd runs as, as it will once it has a uid of its
 // own: netmgrd names it with -link-uid, the only way it gets the
 // management path (and the API at all). No account needs to exist for it.
@@ -218,6 +221,9 @@ func newEnvWith(t *testing.T, startPlatform func(e *env)) *env {
 		"-platform", platHost+":443", "-platform-ca", e.caFile,
 		"-resolv", filepath.Join(e.dir, "resolv.conf"),
 		"-lease-wait", "15s", "-dhcp-retry-min", "2s", "-dhcp-retry-max", "5s",
+		// Settings that cut the box off are rolled back within seconds
+		// here (TestRealPlatformd), not the product's 3 minutes.
+		"-rollback-grace", rollbackGrace.String(), "-trial-retest", "2s",
 		"-link-uid", strconv.Itoa(linkUID), "-scanner", e.scannerSocket())
 	e.mgr = netapi.Dial(e.socket)
 	t.Cleanup(func() { e.mgr.Close() })

@@ -4,10 +4,13 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -105,7 +108,9 @@ func TestRealPlatformd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pd.web.Post(box, box+"/settings", url.Values{"name": {"lab-real"}, "poll_interval": {"10"}, "vlans": {""}, "routes": {""}, "ipv6_method": {"off"}})
+	// A route for scans that does not touch the platform's path: it
+	// stays, and is in the last-known-good configuration.
+	pd.web.Post(box, box+"/settings", url.Values{"name": {"lab-real"}, "poll_interval": {"10"}, "vlans": {""}, "routes": {"192.0.2.0/24 10.50.0.1 lab"}, "ipv6_method": {"off"}})
 	// Within one unactivated poll interval (15 s ±10%), with margin.
 	st = e.waitFor("NAME-IP after activation", 45*time.Second, linkState(netapi.LinkReady))
 	if st.Platform.Name != "lab-real" {
@@ -126,6 +131,8 @@ func TestRealPlatformd(t *testing.T) {
 	if out := e.scannerd.Output(); !strings.Contains(out, "platform settings applied") {
 		t.Errorf("scannerd did not apply the settings:\n%s", out)
 	}
+
+	checkRollback(t, e, pd, box)
 
 	pd.proc.Stop()
 	e.waitFor("COMMUNICATION FAILURE with platformd stopped", 2*time.Minute, linkState(netapi.LinkCommFailure))
@@ -190,4 +197,60 @@ func TestRealPlatformdAtLimits(t *testing.T) {
 	if st := e.waitFor("still ready", 30*time.Second, linkState(netapi.LinkReady)); st.Platform.LastError != "" {
 		t.Errorf("link error %q", st.Platform.LastError)
 	}
+}
+
+var versions = regexp.MustCompile(`id="settings-state">version (\d+); the box applied version (\d+)`)
+
+// checkRollback: a manager pushes a route that cuts the box off from the
+// platform (the platform, its DNS server and gateway at 10.50.0.1, through
+// a router that does not exist). netmgrd puts it on trial and rolls it
+// back to the last-known-good configuration (with the first settings'
+// route) after its grace period; the next poll gets through and the
+// platform's page for the box says which version was rolled back and why.
+// The settings applied before, which did not cut the box off, stay.
+func checkRollback(t *testing.T, e *env, pd *platformd, box string) {
+	t.Helper()
+	began := time.Now()
+	pd.web.Post(box, box+"/settings", url.Values{"name": {"lab-real"}, "poll_interval": {"10"}, "vlans": {""},
+		"routes": {"192.0.2.0/24 10.50.0.1 lab\n10.50.0.1/32 10.50.0.77 cut"}, "ipv6_method": {"off"}})
+	e.waitFor("the cutting settings on trial", 60*time.Second, func(st netapi.Status) bool {
+		return st.Trial != nil && st.Trial.Source == netapi.SourcePlatform
+	})
+	st := e.waitFor("the rollback", rollbackGrace+60*time.Second, func(st netapi.Status) bool {
+		return st.Rollback != nil && st.Trial == nil
+	})
+	if st.Rollback.Source != netapi.SourcePlatform || !strings.Contains(st.Rollback.Reason, "platform settings (platform.routes[1]") {
+		t.Errorf("rollback %+v", *st.Rollback)
+	}
+	ctx := context.Background()
+	view, err := e.mgr.Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := view.Config.Platform.Routes; len(r) != 1 || r[0].Name != "lab" {
+		t.Errorf("routes in force after the rollback: %+v, want the first settings' lab route", r)
+	}
+	if out := e.box.Run("ip", "-4", "route", "show", "10.50.0.1"); strings.Contains(out, "10.50.0.77") {
+		t.Errorf("the cutting route is still in the kernel:\n%s", out)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		_, page := pd.web.Do("GET", box, nil)
+		// The version the platform holds is the cutting one; the box
+		// applied the one before it and rolled that one back.
+		if m := versions.FindStringSubmatch(page); m != nil && m[1] != "" && m[2] != "" {
+			v, _ := strconv.Atoi(m[1])
+			if strings.Contains(page, fmt.Sprintf("the box applied version %d;", v-1)) &&
+				strings.Contains(page, fmt.Sprintf(`<td id="rollback"><span class="error">the box rolled back settings version %d at `, v)) &&
+				strings.Contains(page, "did not reach the platform") {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the platform's page never showed the rollback:\n%s\nscannerd:\n%s", page, e.scannerd.Output())
+		}
+		time.Sleep(time.Second)
+	}
+	e.waitFor("ready again", 30*time.Second, linkState(netapi.LinkReady))
+	t.Logf("the rollback of platform settings took %s", time.Since(began).Round(100*time.Millisecond))
 }

@@ -13,6 +13,12 @@
 // the management path with the proxy password; -link-uid adds the
 // platform link's (scannerd's) uid to both.
 //
+// A change that cuts the box off from the platform is undone by itself
+// (package netmgr, "changes on trial"): settings the platform pushed after
+// -rollback-grace (3 min), a change made at the panel after -panel-revert
+// (2 min) unless the operator keeps it at REVERT?; -trial-retest is how
+// often the path is tested meanwhile. Tests shorten all three.
+//
 // It logs each stage a change reaches ("change stage"). For power-cut
 // tests, PICKET_NETMGRD_PAUSE_AT=<stage> (a netmgr.Stage) makes it stop
 // there, after logging "paused at change stage", until it is killed.
@@ -59,6 +65,9 @@ func main() {
 	retryMin := p.Flags.Duration("dhcp-retry-min", 0, "shortest wait between failed DHCP attempts (0: 10 s)")
 	retryMax := p.Flags.Duration("dhcp-retry-max", 0, "longest wait between failed DHCP attempts (0: 2 min)")
 	maxLease := p.Flags.Duration("dhcp-max-lease", 0, "hold a DHCPv4 lease at most this long, renewing and rebinding in proportion, whatever the server granted (0: the server's lease time); for tests, which cannot wait out a server's shortest lease")
+	rollbackGrace := p.Flags.Duration("rollback-grace", netmgr.DefaultPlatformGrace, "how long settings the platform pushed may leave the box unable to reach the platform before the last-known-good configuration is restored (negative: never)")
+	panelRevert := p.Flags.Duration("panel-revert", netmgr.DefaultPanelGrace, "how long a change made at the panel that cut the box off waits at REVERT? before it is reverted (negative: never)")
+	trialRetest := p.Flags.Duration("trial-retest", netmgr.DefaultTrialRetest, "how often the path to the platform is tested while a change is on trial")
 	linkUID := p.Flags.Int64("link-uid", -1, "uid of the platform link (scannerd): it may use the API and read the management path with the proxy password (-1: none; root and netmgrd's own uid always may)")
 	scannerSock := p.Flags.String("scanner", scanapi.DefaultSocket, "the scanner's unix socket (scanner.sock): a running scan is canceled there before a change is applied (empty: no scanner)")
 	p.Main(func(ctx context.Context, log *slog.Logger) error {
@@ -89,7 +98,8 @@ func main() {
 		switch *backend {
 		case "memory":
 			log.Info("starting", "version", info.Version, "board", info.Board, "backend", "memory (stand-in: the network manager on a simulated kernel and network; nothing is applied to interfaces)")
-			s, err := standin.Start(standin.Options{Store: store, Rand: rand.Reader, Logger: log, OnStage: onStage, Canceler: canceler})
+			s, err := standin.Start(standin.Options{Store: store, Rand: rand.Reader, Logger: log, OnStage: onStage, Canceler: canceler,
+				PlatformGrace: *rollbackGrace, PanelGrace: *panelRevert, TrialRetest: *trialRetest})
 			if err != nil {
 				return err
 			}
@@ -126,6 +136,10 @@ func main() {
 				DHCPRetryMax: *retryMax,
 				DHCPMaxLease: *maxLease,
 				Canceler:     canceler,
+
+				PlatformGrace: *rollbackGrace,
+				PanelGrace:    *panelRevert,
+				TrialRetest:   *trialRetest,
 			})
 			if err != nil {
 				return err

@@ -118,6 +118,33 @@ type PollRequest struct {
 	// shows the box as failing rather than online.
 	PollFailures int    `json:"poll_failures,omitempty"`
 	PollError    string `json:"poll_error,omitempty"`
+	// Rollback is the last network change the box undid by itself: a
+	// change that left it unable to reach the platform (settings the
+	// platform pushed, or a change made at its panel) and was rolled back
+	// to the configuration in force at its last contact. The box sends it
+	// with every poll until a newer one; nil when none ever was.
+	Rollback *NetworkRollback `json:"rollback,omitempty"`
+}
+
+// Who made a change the box rolled back (NetworkRollback.Source).
+const (
+	RollbackPlatform = "platform" // settings the platform pushed
+	RollbackPanel    = "panel"    // a change made at the box's panel or console
+)
+
+// MaxRollbackReason bounds NetworkRollback.Reason, a sentence naming the
+// change, the failed step and the grace period.
+const MaxRollbackReason = 2 * MaxReportLen
+
+// NetworkRollback is a network change the box rolled back.
+type NetworkRollback struct {
+	At     time.Time `json:"at"`
+	Source string    `json:"source"` // RollbackPlatform or RollbackPanel
+	// SettingsVersion is the platform's settings version rolled back
+	// (Source RollbackPlatform); the box reports the version before it as
+	// applied and does not take this one again.
+	SettingsVersion int64  `json:"settings_version,omitempty"`
+	Reason          string `json:"reason"`
 }
 
 // PollResponse is the platform's answer to a poll.

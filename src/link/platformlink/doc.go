@@ -38,6 +38,18 @@
 // least its Retry-After, at most 10 min; a job update refused so waits for
 // the next round.
 //
+// # Settings the box rolls back
+//
+// The network manager puts settings that leave the box unable to reach the
+// platform on trial and rolls them back to the last-known-good
+// configuration after a grace period (package netmgr). The link sees the
+// rollback in the manager's status before its next poll, which is the
+// first to get through: from then on every poll reports it
+// (PollRequest.Rollback), and when it undid the platform's settings the
+// version applied last is reported refused (SettingsError) and the one
+// before it applied, so the platform shows why and does not send that
+// version again.
+//
 // # State kept on the data partition
 //
 // The settings version applied (or refused, with the reason) and the queue

@@ -395,7 +395,9 @@ func (l *Link) poll(ctx context.Context) (*platformapi.PollResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	req := l.pollRequest(l.netStatus(ctx))
+	st := l.netStatus(ctx)
+	l.noteRollback(st)
+	req := l.pollRequest(st)
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, fmt.Errorf("encode poll: %w", err)
@@ -464,6 +466,7 @@ func (l *Link) pollRequest(st netapi.Status) platformapi.PollRequest {
 		Capacity:        platformapi.Capacity{CPUs: runtime.NumCPU(), MemoryMB: memoryMB(l.cfg.MemInfo)},
 		SettingsVersion: l.st.SettingsVersion,
 		SettingsError:   l.st.SettingsError,
+		Rollback:        l.st.Rollback,
 	}
 	if l.cfg.Jobs != nil {
 		req.Capacity.MaxScans, req.Capacity.RunningScans = l.cfg.Jobs.Capacity()
@@ -628,6 +631,7 @@ func (l *Link) applySettings(ctx context.Context, s platformapi.Settings) {
 		return
 	}
 	l.stMu.Lock()
+	l.st.PrevSettingsVersion = l.st.SettingsVersion
 	l.st.SettingsVersion, l.st.RefusedVersion, l.st.SettingsError = s.Version, 0, ""
 	l.st.PollIntervalSeconds = s.PollIntervalSeconds
 	l.st.SignaturesMaxAgeDays = s.SignaturesMaxAgeDays
@@ -636,6 +640,32 @@ func (l *Link) applySettings(ctx context.Context, s platformapi.Settings) {
 		l.cfg.Signatures.SetMaxAgeDays(platformapi.SignaturesMaxAge(s.SignaturesMaxAgeDays))
 	}
 	l.log.Info("platform settings applied", "version", s.Version)
+	l.persist()
+}
+
+// noteRollback takes in a rollback the network manager reports that the
+// link has not seen: every poll reports it from then on, and when it
+// undid the platform's settings, the version applied last is reported
+// refused (with why) and not taken again, and the one before it applied.
+// The settings that were applied with it and are not the network's (the
+// name, the poll interval) stay.
+func (l *Link) noteRollback(st netapi.Status) {
+	rb := st.Rollback
+	if rb == nil || rb.ID == l.st.SeenRollback {
+		return
+	}
+	nr := &platformapi.NetworkRollback{At: rb.At, Source: rb.Source, Reason: platformapi.ClipText(rb.Reason, platformapi.MaxRollbackReason)}
+	l.stMu.Lock()
+	l.st.SeenRollback = rb.ID
+	if rb.Source == netapi.SourcePlatform && l.st.SettingsVersion > 0 {
+		v := l.st.SettingsVersion
+		nr.SettingsVersion = v
+		l.st.RefusedVersion, l.st.SettingsVersion = v, l.st.PrevSettingsVersion
+		l.st.SettingsError = fmt.Sprintf("settings version %d rolled back by the box: %s", v, rb.Reason)
+	}
+	l.st.Rollback = nr
+	l.stMu.Unlock()
+	l.log.Warn("the network manager rolled back a network change; reporting it to the platform", "source", rb.Source, "settings_version", nr.SettingsVersion, "reason", rb.Reason)
 	l.persist()
 }
 

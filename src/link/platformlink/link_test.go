@@ -494,3 +494,52 @@ func TestTLS13Only(t *testing.T) {
 		t.Fatal("a poll reached a TLS 1.2 platform")
 	}
 }
+
+// TestRollbackReported: once the network manager rolled back the
+// settings the link applied, the next poll reports the rollback and the
+// version before them, says why in SettingsError, and the rolled-back
+// version is not taken again; a newer one is.
+func TestRollbackReported(t *testing.T) {
+	r := newRig(t)
+	settings := func(v int64, vlan int) *platformapi.Settings {
+		return &platformapi.Settings{Version: v, Name: "lab-box", PollIntervalSeconds: 60,
+			ScanVLANs: []netcfg.ScanVLAN{{ID: vlan, Address: netip.MustParsePrefix("10.9.0.2/24")}}}
+	}
+	r.plat.set(func(p *fakePlatform) { p.active, p.name, p.interval, p.settings = true, "lab-box", 0, settings(3, 42) })
+	l := r.link(t)
+	ctx := context.Background()
+	l.cycle(ctx)
+	r.plat.set(func(p *fakePlatform) { p.settings = settings(4, 43) })
+	l.cycle(ctx)
+	l.cycle(ctx)
+	if req, _, _ := r.plat.lastPoll(); req.SettingsVersion != 4 || req.Rollback != nil {
+		t.Fatalf("before the rollback: settings %d, rollback %+v", req.SettingsVersion, req.Rollback)
+	}
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	r.mgr.setRollback(&netapi.Rollback{ID: "platform-1", Source: netapi.SourcePlatform, Op: "apply platform settings", At: at, Reason: "platform settings (platform.scan_vlans[0].id): cut off"})
+	l.cycle(ctx)
+	l.cycle(ctx)
+	req, _, _ := r.plat.lastPoll()
+	rb := req.Rollback
+	if rb == nil || rb.Source != platformapi.RollbackPlatform || rb.SettingsVersion != 4 || !rb.At.Equal(at) || rb.Reason != "platform settings (platform.scan_vlans[0].id): cut off" {
+		t.Fatalf("poll after the rollback reports %+v", rb)
+	}
+	if req.SettingsVersion != 3 || !strings.Contains(req.SettingsError, "settings version 4 rolled back by the box: platform settings") {
+		t.Errorf("poll reports settings %d %q, want 3 and why 4 was rolled back", req.SettingsVersion, req.SettingsError)
+	}
+	if n := r.mgr.applyCount(); n != 2 {
+		t.Errorf("settings handed over %d times, want 2: the rolled-back version is not taken again", n)
+	}
+	// A restart remembers it all.
+	l = r.link(t)
+	l.cycle(ctx)
+	if req, _, _ := r.plat.lastPoll(); req.Rollback == nil || req.SettingsVersion != 3 || r.mgr.applyCount() != 2 {
+		t.Errorf("after a restart: settings %d, rollback %+v, %d hand-overs", req.SettingsVersion, req.Rollback, r.mgr.applyCount())
+	}
+	r.plat.set(func(p *fakePlatform) { p.settings = settings(5, 44) })
+	l.cycle(ctx)
+	l.cycle(ctx)
+	if req, _, _ := r.plat.lastPoll(); req.SettingsVersion != 5 || req.SettingsError != "" || req.Rollback == nil {
+		t.Errorf("version 5: settings %d %q, rollback %+v (still the last one)", req.SettingsVersion, req.SettingsError, req.Rollback)
+	}
+}

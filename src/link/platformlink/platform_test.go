@@ -167,6 +167,9 @@ type manager struct {
 	src     netip.Addr
 	pathErr error // ManagementPath fails with it (the manager restarting)
 	applied int
+	// rollback, when set, is the last rollback Status reports: the
+	// stand-in's simulated network cannot be cut off by settings.
+	rollback *netapi.Rollback
 }
 
 func (m *manager) ManagementPath(ctx context.Context) (netapi.ManagementPath, error) {
@@ -187,6 +190,23 @@ func (m *manager) ApplyPlatform(ctx context.Context, p netcfg.Platform) (netapi.
 	m.applied++
 	m.mu.Unlock()
 	return m.Manager.ApplyPlatform(ctx, p)
+}
+
+// setRollback makes Status report rb as the manager's last rollback.
+func (m *manager) setRollback(rb *netapi.Rollback) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.rollback = rb
+}
+
+func (m *manager) Status(ctx context.Context) (netapi.Status, error) {
+	st, err := m.Manager.Status(ctx)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.rollback != nil {
+		st.Rollback = m.rollback
+	}
+	return st, err
 }
 
 func (m *manager) applyCount() int {

@@ -35,6 +35,15 @@ type state struct {
 	// why: it is reported and not retried; a newer version is.
 	RefusedVersion int64  `json:"refused_version,omitempty"`
 	SettingsError  string `json:"settings_error,omitempty"`
+	// PrevSettingsVersion is the version applied before SettingsVersion:
+	// the one reported again when the network manager rolls
+	// SettingsVersion back.
+	PrevSettingsVersion int64 `json:"prev_settings_version,omitempty"`
+	// SeenRollback is the id of the network manager's last rollback the
+	// link took in (netapi.Status.Rollback), and Rollback what every poll
+	// reports of it.
+	SeenRollback string                       `json:"seen_rollback,omitempty"`
+	Rollback     *platformapi.NetworkRollback `json:"rollback,omitempty"`
 	// Pending are job updates not yet acknowledged, oldest first.
 	Pending []platformapi.JobUpdate `json:"pending,omitempty"`
 	// Done are the UploadIDs acknowledged, oldest first.

@@ -76,6 +76,13 @@ type Manager interface {
 	// platform link (scannerd) sees it, for the front panel: it shows in
 	// Status.Platform. It is not a configuration change.
 	ReportPlatform(ctx context.Context, link PlatformLink) error
+	// EndTrial ends the change on trial whose Trial.ID is id (Status.Trial)
+	// before the manager does: keep makes it stay in force (it is not
+	// last-known-good until the platform is reached with it), otherwise
+	// the last-known-good configuration is restored now, as the deadline
+	// would. It fails with KindNotApplicable when no change with that id
+	// is on trial (it was kept, reverted or confirmed already).
+	EndTrial(ctx context.Context, id string, keep bool) (Result, error)
 	// ManagementPath returns the path management traffic (to the platform,
 	// its proxy, and the DNS lookups for those) must take, proxy password
 	// included: what the platform link needs to reach the platform. It is
@@ -136,6 +143,45 @@ type Result struct {
 	// changed. A failed test does not undo the change: the change is in
 	// force and stored, but not marked last-known-good.
 	Test *ConnTest `json:"test,omitempty"`
+	// Trial is set when the change is on trial: the box reached the
+	// platform before it and its test failed, so the manager restores the
+	// last-known-good configuration at Trial.Deadline unless the platform
+	// is reached again first (or the operator keeps it: EndTrial).
+	Trial *Trial `json:"trial,omitempty"`
+}
+
+// Who made a change on trial (Trial.Source, Rollback.Source).
+const (
+	SourcePanel    = "panel"    // Apply: the front panel or console
+	SourcePlatform = "platform" // ApplyPlatform: the platform link
+)
+
+// Trial is a change on trial (Result.Trial, Status.Trial).
+type Trial struct {
+	// ID names it for EndTrial and for the Rollback that may follow.
+	ID string `json:"id"`
+	// Source is SourcePanel or SourcePlatform, Op the change's name.
+	Source string `json:"source"`
+	Op     string `json:"op"`
+	// Started is when the change was applied and Deadline when the
+	// manager restores the last-known-good configuration, on its clock.
+	Started  time.Time `json:"started"`
+	Deadline time.Time `json:"deadline"`
+	// Reason is the first failed step of the test after the change, in
+	// the panel's words (Step.Panel).
+	Reason string `json:"reason"`
+}
+
+// Rollback is the last change the manager undid (Status.Rollback): a
+// change on trial whose deadline passed without reaching the platform,
+// one the operator reverted, or one interrupted by a restart.
+type Rollback struct {
+	ID     string    `json:"id"` // the Trial's
+	Source string    `json:"source"`
+	Op     string    `json:"op"`
+	At     time.Time `json:"at"`
+	// Reason says why, in a sentence for the platform's page.
+	Reason string `json:"reason"`
 }
 
 // Iface names a port of the box.
@@ -190,6 +236,11 @@ type Status struct {
 	// Platform is the link to the platform as scannerd last reported it;
 	// nil until it reports.
 	Platform *PlatformLink `json:"platform,omitempty"`
+	// Trial is the change on trial, nil when none is.
+	Trial *Trial `json:"trial,omitempty"`
+	// Rollback is the last change the manager undid, kept across
+	// restarts until the next one; nil when none ever was.
+	Rollback *Rollback `json:"rollback,omitempty"`
 }
 
 // Platform link states as PlatformLink.State shows them; the panel's idle

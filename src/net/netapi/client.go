@@ -91,6 +91,12 @@ func (c *Client) ReportPlatform(ctx context.Context, l PlatformLink) error {
 	return c.call(ctx, http.MethodPost, pathLink, l, &v)
 }
 
+// EndTrial implements Manager.
+func (c *Client) EndTrial(ctx context.Context, id string, keep bool) (Result, error) {
+	var v Result
+	return v, c.call(ctx, http.MethodPost, pathTrial, trialRequest{ID: id, Keep: keep}, &v)
+}
+
 // Reset implements Manager.
 func (c *Client) Reset(ctx context.Context) (Result, error) {
 	var v Result

@@ -62,6 +62,8 @@ func TestRoundTrip(t *testing.T) {
 		}, "", false},
 		{"config with proxy", func(m netapi.Manager) (any, error) { return m.Config(ctx) }, "", false},
 		{"management path with proxy", func(m netapi.Manager) (any, error) { return m.ManagementPath(ctx) }, "", false},
+		{"keep the change on trial", func(m netapi.Manager) (any, error) { return m.EndTrial(ctx, "", true) }, "", false},
+		{"end a trial that is not", func(m netapi.Manager) (any, error) { return m.EndTrial(ctx, "x", false) }, netapi.KindNotApplicable, false},
 		{"apply split", func(m netapi.Manager) (any, error) { return m.Apply(ctx, split, netapi.ApplyOptions{}) }, "", false},
 		{"status split", func(m netapi.Manager) (any, error) { return m.Status(ctx) }, "", false},
 		{"management path split", func(m netapi.Manager) (any, error) { return m.ManagementPath(ctx) }, "", false},
@@ -189,8 +191,14 @@ func TestApplyPersists(t *testing.T) {
 	if ld := store.Load(); ld.Source != netstore.FromStored || ld.Config.VLAN != 20 {
 		t.Fatalf("stored: %+v", ld)
 	}
-	// Static: passes and becomes last-known-good.
-	if _, err := mem.Apply(ctx, withProxy(staticLAN(), testPassword), netapi.ApplyOptions{}); err != nil {
+	// Static with a proxy the simulated network does not know: the test
+	// fails after a change from a configuration that passed, so the
+	// change is on trial; kept, it is what a restart loads.
+	res, err = mem.Apply(ctx, withProxy(staticLAN(), testPassword), netapi.ApplyOptions{})
+	if err != nil || res.Trial == nil {
+		t.Fatalf("apply: %v, trial %+v", err, res.Trial)
+	}
+	if _, err := mem.EndTrial(ctx, res.Trial.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	ld := store.Load()

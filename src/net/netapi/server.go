@@ -288,6 +288,13 @@ func (s *Server) routes() {
 		}
 		return struct{}{}, s.m.ReportPlatform(r.Context(), l)
 	})
+	s.handle("POST", pathTrial, func(r *http.Request, body []byte) (any, error) {
+		var req trialRequest
+		if err := decode(r, body, &req); err != nil {
+			return nil, err
+		}
+		return s.m.EndTrial(r.Context(), req.ID, req.Keep)
+	})
 	s.handle("GET", pathManagement, func(r *http.Request, _ []byte) (any, error) {
 		if p := peerOf(r); !s.secret[p.uid] {
 			return nil, &Error{Kind: KindPermissionDenied, Message: fmt.Sprintf("netapi: management path: uid %d may use the network manager API but not read the proxy password; only the platform link's uid may", p.uid)}

@@ -25,6 +25,7 @@ const (
 	pathSubscribe = "/v1/subscribe" // GET: stream of Status, one per line
 	pathPlatform  = "/v1/platform"  // POST netcfg.Platform: Result
 	pathLink      = "/v1/link"      // POST PlatformLink: {}
+	pathTrial     = "/v1/trial"     // POST trialRequest: Result
 	// GET: managementResponse; only for the uids of the secret set.
 	pathManagement = "/v1/management"
 )
@@ -73,6 +74,11 @@ func (r managementResponse) path() ManagementPath {
 
 type renewRequest struct {
 	Iface Iface `json:"iface"`
+}
+
+type trialRequest struct {
+	ID   string `json:"id"`
+	Keep bool   `json:"keep"`
 }
 
 type modeRequest struct {

@@ -25,6 +25,18 @@
 // test passed, keep the configuration as last-known-good. A change that
 // fails or is cut off before it is stored leaves the previous
 // configuration the one in force after a restart.
+//
+// A change that cuts the box off is undone by itself (trial.go): when the
+// box reached the platform before a change (its configuration was the
+// last-known-good one) and the test after it fails, the change is on
+// trial. The manager tests again every TrialRetest; a passing test, or a
+// poll the platform link reports as answered, confirms it (it becomes
+// last-known-good); at the deadline (PlatformGrace for settings the
+// platform pushed, PanelGrace for the panel's, whose REVERT? prompt can
+// end it sooner through EndTrial) the last-known-good configuration is
+// restored and the reason kept for the platform link to report. The trial
+// is recorded before the change is stored, so a manager that stops during
+// it restores the last-known-good configuration when it starts again.
 package netmgr
 
 import (
@@ -37,6 +49,7 @@ import (
 	"sync"
 	"time"
 
+	"picket.dev/picket/src/base/clock"
 	"picket.dev/picket/src/net/conncheck"
 	"picket.dev/picket/src/net/dhcp"
 	"picket.dev/picket/src/net/dhcp6"
@@ -127,6 +140,16 @@ type Options struct {
 	// DHCPMaxLease caps the lease time the DHCPv4 clients hold an address
 	// for (dhcp.Config.MaxLease); zero uses the server's.
 	DHCPMaxLease time.Duration
+	// Clock times the changes on trial (their deadlines and tests); nil
+	// is the system clock, and Now defaults to its Now.
+	Clock clock.Clock
+	// PlatformGrace and PanelGrace are how long a change on trial made by
+	// the platform (ApplyPlatform) or at the panel (Apply) may leave the
+	// box without the platform before the last-known-good configuration
+	// is restored: zero takes DefaultPlatformGrace and DefaultPanelGrace,
+	// a negative value puts no such change on trial. TrialRetest is how
+	// often the path is tested during a trial; zero is DefaultTrialRetest.
+	PlatformGrace, PanelGrace, TrialRetest time.Duration
 }
 
 // Manager is the network manager. Create it with New and start it with
@@ -159,6 +182,17 @@ type Manager struct {
 	updated  time.Time
 	last     netapi.Status
 	hub      netapi.Hub
+
+	// The evidence of reaching the platform and the change on trial
+	// (trial.go).
+	trialKick chan struct{}
+	since     time.Time
+	reached   bool
+	contact   time.Time
+	good      netcfg.Config
+	haveGood  bool
+	trial     *netstore.Trial
+	rollback  *netstore.Rollback
 }
 
 var _ netapi.Manager = (*Manager)(nil)
@@ -178,8 +212,20 @@ func New(opt Options) (*Manager, error) {
 	if opt.LinkModes == nil {
 		return nil, errors.New("netmgr: no link mode handle (LinkModes)")
 	}
+	if opt.Clock == nil {
+		opt.Clock = clock.System{}
+	}
 	if opt.Now == nil {
-		opt.Now = time.Now
+		opt.Now = opt.Clock.Now
+	}
+	if opt.PlatformGrace == 0 {
+		opt.PlatformGrace = DefaultPlatformGrace
+	}
+	if opt.PanelGrace == 0 {
+		opt.PanelGrace = DefaultPanelGrace
+	}
+	if opt.TrialRetest <= 0 {
+		opt.TrialRetest = DefaultTrialRetest
 	}
 	if opt.Backend == "" {
 		opt.Backend = Backend
@@ -203,8 +249,19 @@ func New(opt Options) (*Manager, error) {
 		source:  netapi.SourceOf(ld),
 		seq:     1,
 		updated: opt.Now(),
+
+		trialKick: make(chan struct{}, 1),
+		since:     opt.Now(),
 	}
 	m.leases.init()
+	if good, err := opt.Store.LastKnownGood(); err == nil {
+		m.good, m.haveGood = good, true
+	}
+	if r, ok, err := opt.Store.LoadRollback(); err != nil {
+		m.log.Warn("read the record of the last rollback", "err", err)
+	} else if ok {
+		m.rollback = &r
+	}
 	if ld.Source != netstore.FromStored && !ld.FirstBoot {
 		m.fallback = "running on the " + ld.Source.String() + ": " + ld.Reason.Error()
 	}
@@ -245,8 +302,14 @@ func (m *Manager) Run(ctx context.Context) error {
 			}
 		}
 	}()
+	trialsDone := make(chan struct{})
+	go func() {
+		defer close(trialsDone)
+		m.superviseTrials(ctx)
+	}()
 	m.boot(ctx)
 	<-ctx.Done()
+	<-trialsDone
 	// Stop the clients first: their releases are applied by the loop.
 	m.change.Lock()
 	m.leases.stopAll()
@@ -261,7 +324,11 @@ func (m *Manager) Run(ctx context.Context) error {
 func (m *Manager) boot(ctx context.Context) {
 	m.change.Lock()
 	defer m.change.Unlock()
+	m.rollBackAtBoot()
 	cfg := m.current()
+	m.mu.Lock()
+	m.since = m.opt.Now()
+	m.mu.Unlock()
 	err := m.bring(ctx, netcfg.Config{}, cfg, true, nil)
 	if err != nil {
 		def := cfg.Reset()
@@ -364,7 +431,7 @@ func (m *Manager) Apply(ctx context.Context, cfg netcfg.Config, opts netapi.Appl
 	if opts.KeepProxyPassword && next.Proxy.Password.IsZero() && next.Proxy.Enabled() && next.Proxy.User != "" {
 		next.Proxy.Password = cur.Proxy.Password
 	}
-	return m.changeTo(ctx, "apply", cur, next, m.opt.Store.Save)
+	return m.changeTo(ctx, "apply", netapi.SourcePanel, cur, next, m.opt.Store.Save)
 }
 
 // ApplyPlatform implements netapi.Manager.
@@ -374,7 +441,7 @@ func (m *Manager) ApplyPlatform(ctx context.Context, p netcfg.Platform) (netapi.
 	cur := m.committed()
 	next := cur.Clone()
 	next.Platform = p.Clone()
-	return m.changeTo(ctx, "apply platform settings", cur, next, m.opt.Store.Save)
+	return m.changeTo(ctx, "apply platform settings", netapi.SourcePlatform, cur, next, m.opt.Store.Save)
 }
 
 // ReportPlatform implements netapi.Manager.
@@ -390,7 +457,23 @@ func (m *Manager) ReportPlatform(ctx context.Context, l netapi.PlatformLink) err
 	}
 	m.mu.Lock()
 	m.link = &l
+	kick := false
+	switch l.State {
+	case netapi.LinkReady, netapi.LinkActivation:
+		// A poll answered with the configuration in force: the
+		// supervisor makes it last-known-good and ends its trial.
+		if l.LastPoll.After(m.since) && l.LastPoll.After(m.contact) {
+			m.contact, m.reached, kick = l.LastPoll, true, true
+		}
+	case netapi.LinkCommFailure:
+		if l.Reported.After(m.since) {
+			m.reached = false
+		}
+	}
 	m.mu.Unlock()
+	if kick {
+		m.kickTrials()
+	}
 	m.publish()
 	return nil
 }
@@ -400,7 +483,7 @@ func (m *Manager) Reset(ctx context.Context) (netapi.Result, error) {
 	m.change.Lock()
 	defer m.change.Unlock()
 	cur := m.committed()
-	return m.changeTo(ctx, "reset", cur, cur.Reset(), m.opt.Store.Reset)
+	return m.changeTo(ctx, "reset", "", cur, cur.Reset(), m.opt.Store.Reset)
 }
 
 // SwitchMode implements netapi.Manager.
@@ -411,11 +494,13 @@ func (m *Manager) SwitchMode(ctx context.Context, mode netcfg.Mode) (netapi.Resu
 	m.change.Lock()
 	defer m.change.Unlock()
 	cur := m.committed()
-	return m.changeTo(ctx, "switch mode", cur, cur.SwitchMode(mode), m.opt.Store.Reset)
+	return m.changeTo(ctx, "switch mode", "", cur, cur.SwitchMode(mode), m.opt.Store.Reset)
 }
 
-// changeTo is the change pipeline. The caller holds m.change.
-func (m *Manager) changeTo(ctx context.Context, op string, cur, next netcfg.Config, persist func(netcfg.Config) error) (netapi.Result, error) {
+// changeTo is the change pipeline. The caller holds m.change. source is
+// who makes it (netapi.SourcePanel, SourcePlatform) for a change that may
+// be put on trial, "" for a reset.
+func (m *Manager) changeTo(ctx context.Context, op, source string, cur, next netcfg.Config, persist func(netcfg.Config) error) (netapi.Result, error) {
 	stage := func(s Stage) {
 		if m.opt.OnStage != nil {
 			m.opt.OnStage(op, s)
@@ -444,14 +529,29 @@ func (m *Manager) changeTo(ctx context.Context, op string, cur, next netcfg.Conf
 	// From here the change runs to its end whatever ctx does: stopping
 	// halfway would leave the scan cancelled for nothing.
 	bg := context.WithoutCancel(ctx)
+	mayTrial, undo := m.beginChange(cur)
+	started := m.opt.Now()
 	if err := m.bring(bg, cur, next, false, stage); err != nil {
+		undo()
 		return netapi.Result{}, &netapi.Error{Kind: netapi.KindApplyFailed, Message: fmt.Sprintf("%s: %v; the previous configuration stays in force", op, err), Err: err}
 	}
 	m.waitAddress(bg)
 	stage(StageLeases)
 	test := m.check(bg, op)
 	stage(StageTested)
+	// The trial is recorded before the change is stored: from the moment
+	// a restart would load the change, it would also find the trial.
+	var tr *netstore.Trial
+	if !test.OK && mayTrial && source != "" {
+		tr = m.armTrial(source, op, started, test, changes)
+	}
 	if err := persist(next); err != nil {
+		if tr != nil {
+			if cerr := m.opt.Store.ClearTrial(); cerr != nil {
+				m.log.Error("clear the change on trial of a change not stored", "err", cerr)
+			}
+		}
+		undo()
 		// Not stored means not in force: a reboot would bring back cur.
 		if rerr := m.bring(bg, next, cur, false, nil); rerr != nil {
 			m.log.Error("restoring the previous configuration after a failed store", "err", rerr)
@@ -463,12 +563,24 @@ func (m *Manager) changeTo(ctx context.Context, op string, cur, next netcfg.Conf
 	m.mu.Lock()
 	m.cfg = next.Clone()
 	m.fallback = ""
+	if source == "" {
+		// A reset drops the last-known-good copy and the trial (netstore
+		// Reset): nothing is left to fall back to.
+		m.good, m.haveGood, m.trial = netcfg.Config{}, false, nil
+	}
+	if tr != nil {
+		m.trial = tr
+	}
 	m.mu.Unlock()
 	stage(StageStored)
 	if m.record(op, next, test) {
 		stage(StageMarkedGood)
 	}
+	m.kickTrials()
 	res.Test = &test
+	m.mu.Lock()
+	res.Trial = trialView(m.trial)
+	m.mu.Unlock()
 	return res, nil
 }
 
@@ -516,10 +628,17 @@ func (m *Manager) record(op string, cfg netcfg.Config, test netapi.ConnTest) (ma
 	m.mu.Lock()
 	t := netapi.CloneTest(test)
 	m.lastTest = &t
+	m.reached = test.OK
 	if test.OK {
 		m.lkgErr = lkgErr
 	}
+	if marked {
+		m.good, m.haveGood = cfg.Clone(), true
+	}
 	m.mu.Unlock()
+	if test.OK {
+		m.confirm(op)
+	}
 	m.publish()
 	return marked
 }

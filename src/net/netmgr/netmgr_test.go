@@ -51,6 +51,9 @@ type rig struct {
 
 	mu    sync.Mutex
 	snaps []snapshot
+
+	opt  netmgr.Options // what m was made with, for a restart
+	stop func()         // stops m and waits for it
 }
 
 // canceler stands in for the scanner's cancel hook (there is no scanner
@@ -75,6 +78,11 @@ type rigOptions struct {
 	network   func(*simnet.Config)
 	beforeRun func(*rig)
 	canceler  *canceler
+	// options, when set, changes the manager's options (a clock, the
+	// trials' grace periods).
+	options func(*netmgr.Options)
+	// onStage is called after the rig's own stage hook.
+	onStage func(op string, s netmgr.Stage)
 }
 
 func newRig(t *testing.T, o rigOptions) *rig {
@@ -104,13 +112,31 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		RootCAs:     sn.PlatformCA(),
 		LeaseWait:   2 * time.Second,
 		StepTimeout: 300 * time.Millisecond,
-		OnStage:     r.onStage,
+		OnStage: func(op string, s netmgr.Stage) {
+			r.onStage(op, s)
+			if o.onStage != nil {
+				o.onStage(op, s)
+			}
+		},
 	}
 	if r.canc != nil {
 		r.canc.k = sn.Kernel()
 		opt.Canceler = r.canc
 	}
-	m, err := netmgr.New(opt)
+	if o.options != nil {
+		o.options(&opt)
+	}
+	r.opt = opt
+	r.start()
+	return r
+}
+
+// start runs a manager made with r.opt on r's store and simulated
+// network, and waits for it to boot.
+func (r *rig) start() {
+	t := r.t
+	t.Helper()
+	m, err := netmgr.New(r.opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,13 +144,14 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	var once sync.Once
+	r.stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(r.stop)
 	select {
 	case <-m.Booted():
 	case <-time.After(time.Minute):
 		t.Fatal("the manager did not boot within a minute")
 	}
-	return r
 }
 
 func (r *rig) onStage(_ string, s netmgr.Stage) {

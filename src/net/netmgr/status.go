@@ -112,6 +112,7 @@ func (m *Manager) observeStatusOf(cfg netcfg.Config) netapi.Status {
 		l := *m.link
 		st.Platform = &l
 	}
+	st.Trial, st.Rollback = trialView(m.trial), rollbackView(m.rollback)
 	m.mu.Unlock()
 
 	k := m.snapshot()

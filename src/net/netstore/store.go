@@ -172,8 +172,12 @@ func (s *Store) Reset(c netcfg.Config) error {
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("reset config: invalid: %w", err)
 	}
-	if err := removeDurably(s.fsys, LastKnownGoodFile); err != nil {
-		return fmt.Errorf("reset config: %w", err)
+	// A reset is never on trial: the change on trial, whose fallback was
+	// the copy, goes with it.
+	for _, name := range []string{LastKnownGoodFile, TrialFile} {
+		if err := removeDurably(s.fsys, name); err != nil {
+			return fmt.Errorf("reset config: %w", err)
+		}
 	}
 	if err := s.write(ConfigFile, c); err != nil {
 		return fmt.Errorf("reset config: %w", err)
@@ -191,7 +195,7 @@ func (s *Store) FactoryReset() error {
 	// The configuration first: the key goes last, so no configuration that
 	// needs it outlives it.
 	tmp := atomicfile.TempName // what a write cut short leaves behind
-	for _, name := range []string{tmp(ConfigFile), tmp(LastKnownGoodFile), LastKnownGoodFile, ConfigFile, tmp(KeyFile), KeyFile} {
+	for _, name := range []string{tmp(TrialFile), TrialFile, tmp(RollbackFile), RollbackFile, tmp(ConfigFile), tmp(LastKnownGoodFile), LastKnownGoodFile, ConfigFile, tmp(KeyFile), KeyFile} {
 		if err := removeDurably(s.fsys, name); err != nil {
 			return fmt.Errorf("factory reset: %w", err)
 		}

@@ -57,6 +57,9 @@ type Options struct {
 	Network *simnet.Config
 	// OnStage is passed to netmgr (netmgr.Options.OnStage).
 	OnStage func(op string, s netmgr.Stage)
+	// PlatformGrace, PanelGrace and TrialRetest time the changes on
+	// trial (netmgr.Options); zero takes netmgr's defaults.
+	PlatformGrace, PanelGrace, TrialRetest time.Duration
 }
 
 // StandIn is a running stand-in: a netapi.Manager.
@@ -113,6 +116,10 @@ func Start(opt Options) (*StandIn, error) {
 		Logger:      opt.Logger,
 		LeaseWait:   leaseWait,
 		StepTimeout: stepTimeout,
+
+		PlatformGrace: opt.PlatformGrace,
+		PanelGrace:    opt.PanelGrace,
+		TrialRetest:   opt.TrialRetest,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("standin: %w", err)

@@ -62,7 +62,18 @@ type Panel struct {
 	updater  UpdateSource
 	updClock clock.Clock
 	upd      updateView // what the updater last said
+
+	// revClock times REVERT?'s countdown (SetClock).
+	revClock clock.Clock
 }
+
+// RevertTick is how often the countdown of REVERT? is redrawn.
+const RevertTick = time.Second
+
+// SetClock sets the clock of REVERT?'s countdown (the time left before
+// the network manager reverts a change made at the panel that cut the box
+// off); the system clock until then.
+func (p *Panel) SetClock(c clock.Clock) { p.revClock = c }
 
 // scanView is what the screens show of the scanner's state: whether a job
 // runs (LED S1) and how far it has come, and the signature database's
@@ -247,7 +258,7 @@ func New(ctx context.Context, mgr netapi.Manager, power Power, g frame.Geometry,
 	if err != nil {
 		return nil, fmt.Errorf("read status from the network manager: %w", err)
 	}
-	p := &Panel{mgr: mgr, power: power, log: log, version: version, view: view, st: st}
+	p := &Panel{mgr: mgr, power: power, log: log, version: version, view: view, st: st, revClock: clock.System{}}
 	p.test = testReport(st.LastTest)
 	p.menu = menu.New(g, p.state())
 	return p, nil
@@ -339,6 +350,13 @@ func (p *Panel) perform(ctx context.Context, req menu.Request) error {
 		}
 		p.test = testReport(&t)
 		return nil
+	case menu.ActionRevert, menu.ActionKeep:
+		tr := p.st.Trial
+		if tr == nil {
+			return errors.New("no change is on trial any more")
+		}
+		_, err := p.mgr.EndTrial(ctx, tr.ID, req.Action == menu.ActionKeep)
+		return err
 	case menu.ActionReboot:
 		return p.power.Reboot(ctx)
 	case menu.ActionShutdown:
@@ -420,8 +438,15 @@ func Serve(ctx context.Context, p *Panel, in Inputs, d Display) error {
 	if err := d.Draw(p.Frame()); err != nil {
 		return fmt.Errorf("draw: %w", err)
 	}
+	revTick := p.revClock.NewTicker(RevertTick)
+	defer revTick.Stop()
 	for {
 		select {
+		case <-revTick.C():
+			if !p.revertPending() {
+				continue // nothing counts down: no redraw
+			}
+			p.menu.Update(p.state())
 		case <-ctx.Done():
 			return ctx.Err()
 		case ev, ok := <-keyc:

@@ -2,6 +2,7 @@ package loop
 
 import (
 	"net/netip"
+	"time"
 
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/panel/menu"
@@ -67,7 +68,18 @@ func (p *Panel) state() menu.State {
 			st.WAN = v4
 		}
 	}
+	if p.revertPending() {
+		tr := p.st.Trial
+		left := tr.Deadline.Sub(p.revClock.Now())
+		st.Revert = menu.Revert{Pending: true, Left: int(max(0, (left+time.Second-1)/time.Second)), Reason: tr.Reason}
+	}
 	return menu.State{Config: p.view.Config, Status: st}
+}
+
+// revertPending reports a change made at the panel on trial, which the
+// network manager reverts by itself unless the operator keeps it.
+func (p *Panel) revertPending() bool {
+	return p.st.Trial != nil && p.st.Trial.Source == netapi.SourcePanel
 }
 
 func ipv4(f netapi.Family, dns []netip.Addr) menu.IPv4Addrs {

@@ -116,6 +116,17 @@
 //     FAILED) after SIGS AGE, before LAST POLL and LAST ERROR.
 //   - A configuration error and long status values scroll a page at a time
 //     with LEFT/RIGHT under a fixed first line.
+//   - A change made at the panel that cut the box off (the network
+//     manager's test failed after it, where the box reached the platform
+//     before; Status.Revert) takes the screen at once: REVERT? with the
+//     time left before the network manager reverts it by itself, over
+//     the failed step. ENTER reverts now; DOWN shows KEEP?, whose ENTER
+//     keeps the change, and UP goes back to REVERT?; LEFT/RIGHT scroll a
+//     long reason. There is no way out but a decision or the time
+//     running out (then the screen leaves by itself), so a change that
+//     cut the box off is never left behind by a wandering key. The
+//     screen takes no key of the seed's procedures: it appears only after
+//     a change was committed.
 //   - Screens are laid out for any geometry: text is word-wrapped beside
 //     the navigation indicators, with shorter wordings for a 16x2 panel
 //     where the full one does not fit.
@@ -267,6 +278,21 @@ type Status struct {
 	LastError            string    // last error talking to the platform, "" if none
 
 	Test TestReport // the last TEST CONNECTIVITY
+
+	// Revert is a change made at the panel that the network manager
+	// reverts by itself unless the operator keeps it.
+	Revert Revert
+}
+
+// Revert is a change made at the panel on trial: its test failed where
+// the box reached the platform before (netapi.Status.Trial).
+type Revert struct {
+	Pending bool
+	// Left is how many whole seconds remain before the network manager
+	// reverts it (rounded up).
+	Left int
+	// Reason is the failed step in the panel's words.
+	Reason string
 }
 
 // ScanPhase is the step a running scan is in, as scannerd names them.
@@ -337,10 +363,12 @@ const (
 	ActionTest              // run the connectivity test
 	ActionReboot            // SYSTEM REBOOT
 	ActionShutdown          // SYSTEM SHUTDOWN
+	ActionRevert            // REVERT?: revert the change on trial now
+	ActionKeep              // KEEP?: keep the change on trial
 )
 
 func (a Action) String() string {
-	names := [...]string{"none", "apply", "renew-lan", "renew-wan", "reset", "switch-mode", "test", "reboot", "shutdown"}
+	names := [...]string{"none", "apply", "renew-lan", "renew-wan", "reset", "switch-mode", "test", "reboot", "shutdown", "revert", "keep"}
 	if int(a) < len(names) {
 		return names[a]
 	}
@@ -395,6 +423,8 @@ func noticeKey(st Status) Status {
 	// So does the scan's progress; the scan stopping (ScanRunning) is the
 	// answer to CANCELING THE ONGOING SCAN, and stays in.
 	st.Scan = ScanProgress{}
+	// The countdown of REVERT? moves every second too.
+	st.Revert.Left = 0
 	return st
 }
 
@@ -403,6 +433,9 @@ func noticeKey(st Status) Status {
 func New(g frame.Geometry, st State) *Menu {
 	m := &Menu{geo: g.Normalize(), st: cloneState(st)}
 	m.scr = &idleScreen{}
+	if st.Status.Revert.Pending && st.Status.Phase == PhaseRunning {
+		m.scr = &revertScreen{} // a front end started during the trial
+	}
 	return m
 }
 
@@ -423,6 +456,7 @@ func (m *Menu) State() State { return cloneState(m.st) }
 // candidate is rebuilt on this state at the commit.
 func (m *Menu) Update(st State) {
 	before := m.idleKey()
+	wasRevert := m.st.Status.Revert.Pending
 	m.st = cloneState(st)
 	if m.notice != nil && m.notice.since != noticeKey(st.Status) {
 		m.notice = nil
@@ -434,6 +468,16 @@ func (m *Menu) Update(st State) {
 		m.scr, m.notice = &idleScreen{}, nil
 	default:
 		m.scr, m.notice, m.down = &idleScreen{}, nil, ActionNone
+	}
+	if st.Status.Phase == PhaseRunning && m.down == ActionNone {
+		_, onRevert := m.scr.(*revertScreen)
+		switch r := st.Status.Revert.Pending; {
+		case r && !wasRevert && !onRevert:
+			m.scr, m.notice = &revertScreen{}, nil
+		case !r && onRevert:
+			// Reverted by the time limit, or kept or reverted elsewhere.
+			m.scr = &idleScreen{}
+		}
 	}
 	// A different screen at the head of the idle pages (the box activated,
 	// a poll failed, a scan started) is shown from the first page.
@@ -551,6 +595,9 @@ func (m *Menu) commit(req Request, follow []string) *Request {
 		req.Config = netcfg.Config{}
 	}
 	switch req.Action {
+	case ActionRevert, ActionKeep:
+		m.notice = &notice{text: follow, since: noticeKey(m.st.Status)}
+		m.scr = &idleScreen{}
 	case ActionReboot, ActionShutdown:
 		m.down = req.Action
 		m.scr = &idleScreen{}

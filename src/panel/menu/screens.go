@@ -982,3 +982,44 @@ func (s *linkScreen) render(m *Menu) frame.Frame {
 	f.SetNav(frame.Nav{Up: true, Down: split && !(s.wan && split), Left: true, Right: true, Enter: true})
 	return f
 }
+
+// revertScreen is REVERT? (and KEEP?, keep set) over the failed step of a
+// change made at the panel that cut the box off.
+type revertScreen struct {
+	keep bool
+	off  int
+}
+
+func (s *revertScreen) body(m *Menu) []string {
+	return wrapAll(m.st.Status.Revert.Reason, m.geo.Cols)
+}
+
+func (s *revertScreen) handle(m *Menu, ev keyevent.Event) *Request {
+	switch ev.Key {
+	case keyevent.Enter:
+		if s.keep {
+			return m.commit(Request{Action: ActionKeep}, []string{"KEEPING THE CHANGE", "KEEPING CHANGE"})
+		}
+		return m.commit(Request{Action: ActionRevert}, []string{"REVERTING THE CHANGE", "REVERTING CHANGE"})
+	case keyevent.Down:
+		s.keep, s.off = true, 0
+	case keyevent.Up:
+		s.keep, s.off = false, 0
+	case keyevent.Left, keyevent.Right:
+		dir := 1
+		if ev.Key == keyevent.Left {
+			dir = -1
+		}
+		scroll(m.geo, &s.off, len(s.body(m)), dir)
+	}
+	return nil
+}
+
+func (s *revertScreen) render(m *Menu) frame.Frame {
+	left := max(m.st.Status.Revert.Left, 0)
+	head := fmt.Sprintf("REVERT? %d:%02d", left/60, left%60)
+	if s.keep {
+		head = fmt.Sprintf("KEEP? %d:%02d", left/60, left%60)
+	}
+	return linesFrame(m.geo, frame.Nav{Up: s.keep, Down: !s.keep, Enter: true}, head, s.body(m), s.off)
+}

@@ -265,6 +265,10 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request) {
 		Versions: platformapi.Versions{Scanner: clip(req.Versions.Scanner), Signatures: clip(req.Versions.Signatures), Update: clip(req.Versions.Update)},
 		Capacity: req.Capacity, SettingsVersion: req.SettingsVersion, SettingsError: clip(req.SettingsError),
 		PollFailures: max(0, req.PollFailures), PollError: clip(req.PollError), RemoteAddr: clientAddr(r), At: now}
+	if rb := req.Rollback; rb != nil {
+		hb.Rollback = &platformapi.NetworkRollback{At: rb.At.UTC(), Source: clip(rb.Source), SettingsVersion: max(0, rb.SettingsVersion),
+			Reason: platformapi.ClipText(rb.Reason, platformapi.MaxRollbackReason)}
+	}
 	if hb.PollFailures > 0 && hb.PollError == "" {
 		hb.PollError = "(the box gave no reason)"
 	}

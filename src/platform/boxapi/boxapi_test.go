@@ -695,3 +695,33 @@ func TestPollRateLimit(t *testing.T) {
 		t.Errorf("nonce cache holds %d", n)
 	}
 }
+
+// TestRollbackStored: the network rollback a box reports is stored with
+// its reason cut to platformapi.MaxRollbackReason, and kept by a later
+// poll that reports none.
+func TestRollbackStored(t *testing.T) {
+	b := newBench(t)
+	key := newKey(t)
+	box := b.activate(t, key, alice)
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	long := "platform settings (platform.routes[0]): " + strings.Repeat("GATEWAY UNREACHABLE ", 40)
+	rb := &platformapi.NetworkRollback{At: at, Source: platformapi.RollbackPlatform, SettingsVersion: 3, Reason: long}
+	if code, _, e := b.poll(t, key, platformapi.PollRequest{SettingsVersion: 2, Rollback: rb}); code != http.StatusOK {
+		t.Fatalf("poll: %d %+v", code, e)
+	}
+	b.poll(t, key, platformapi.PollRequest{SettingsVersion: 2})
+	if err := b.api.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	b.st.View(func(tx store.Tx) error {
+		got, _ := tx.Box(box.ID)
+		r := got.Rollback
+		if r == nil || r.Source != platformapi.RollbackPlatform || r.SettingsVersion != 3 || !r.At.Equal(at) {
+			t.Fatalf("stored rollback %+v", r)
+		}
+		if len(r.Reason) != platformapi.MaxRollbackReason || !strings.HasPrefix(r.Reason, "platform settings (platform.routes[0]): GATEWAY") {
+			t.Errorf("stored reason of %d bytes: %q", len(r.Reason), r.Reason)
+		}
+		return nil
+	})
+}

@@ -31,6 +31,7 @@ type heartbeat struct {
 	SettingsError   string
 	PollFailures    int
 	PollError       string
+	Rollback        *platformapi.NetworkRollback
 	RemoteAddr      string
 	At              time.Time
 }
@@ -43,6 +44,11 @@ func (h heartbeat) applyTo(b *store.Box) {
 	b.LANv4, b.LANv6, b.Board, b.Versions, b.Capacity = h.LANv4, h.LANv6, h.Board, h.Versions, h.Capacity
 	b.SettingsError, b.RemoteAddr = h.SettingsError, h.RemoteAddr
 	b.PollFailures, b.PollError = h.PollFailures, h.PollError
+	if h.Rollback != nil {
+		// A box that lost its record (a factory reset) does not erase
+		// the platform's.
+		b.Rollback = h.Rollback
+	}
 	b.LastPoll = h.At
 	if h.At.After(b.LastSeen) {
 		b.LastSeen = h.At
@@ -65,6 +71,10 @@ func (s *Server) record(id string, h heartbeat) {
 		s.hbs = map[string]heartbeat{}
 	}
 	if old, ok := s.hbs[id]; !ok || !h.At.Before(old.At) {
+		if ok && h.Rollback == nil {
+			// The rollback the replaced heartbeat reported stands.
+			h.Rollback = old.Rollback
+		}
 		s.hbs[id] = h
 	}
 	s.hbMu.Unlock()

@@ -83,6 +83,9 @@ type Box struct {
 	// whose answer it could not use, and the last one's error.
 	PollFailures int    `json:"poll_failures,omitempty"`
 	PollError    string `json:"poll_error,omitempty"`
+	// Rollback is the last network change the box reported it rolled
+	// back by itself (platformapi.PollRequest.Rollback).
+	Rollback *platformapi.NetworkRollback `json:"rollback,omitempty"`
 
 	// PollIntervalSeconds is the interval the box polls at: the one in
 	// the settings it applied (the default until then).

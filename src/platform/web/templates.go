@@ -71,6 +71,7 @@ const boxPage = `{{template "top" .}}
 <tr><th>Versions</th><td id="box-versions">scanner {{.Box.Versions.Scanner}}{{with .Latest.Software}} ({{.}}){{end}}, signatures {{.Box.Versions.Signatures}}{{with .Latest.Signatures}} ({{.}}){{end}}</td></tr>
 <tr><th>Updater</th><td id="box-updater">{{if .Box.Versions.Update}}{{.Box.Versions.Update}}{{else}}not reported{{end}}</td></tr>
 <tr><th>Settings</th><td id="settings-state">version {{.Box.Settings.Version}}; the box applied version {{.Box.AppliedVer}}{{if .Box.SettingsError}}; <span class="error">the box refused them: {{.Box.SettingsError}}</span>{{end}}</td></tr>
+{{with .Box.Rollback}}<tr><th>Network rollback</th><td id="rollback"><span class="error">{{if eq .Source "platform"}}the box rolled back settings version {{.SettingsVersion}}{{else}}the box rolled back a change made at its panel{{end}} at {{.At.Format "2006-01-02 15:04:05 MST"}}: {{.Reason}}</span></td></tr>{{end}}
 <tr><th>First seen / last poll</th><td>{{.FirstSeen}} / {{.LastPoll}}</td></tr>
 </table>
 

@@ -815,3 +815,26 @@ func TestJobOnScanningVLAN(t *testing.T) {
 		t.Errorf("JSON export lacks the VLAN:\n%.400s", js)
 	}
 }
+
+// TestRollbackShown: the box page says which settings the box rolled back
+// by itself, when and why.
+func TestRollbackShown(t *testing.T) {
+	b := newBench(t)
+	br := b.browser(t)
+	box := b.activeBox(t, br, br.loggedIn("alice"))
+	_, page := br.get("/appliances/" + box.ID)
+	if strings.Contains(page, `id="rollback"`) {
+		t.Fatalf("a rollback row before any rollback:\n%s", page)
+	}
+	b.st.Update(func(tx store.Tx) error {
+		bx, _ := tx.Box(box.ID)
+		bx.Rollback = &platformapi.NetworkRollback{At: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC), Source: platformapi.RollbackPlatform, SettingsVersion: 4,
+			Reason: "platform settings (platform.routes[0]): the box did not reach the platform in the 3m0s after it (last test: TLS <HANDSHAKE> FAILED)"}
+		return tx.PutBox(bx)
+	})
+	_, page = br.get("/appliances/" + box.ID)
+	want := `<td id="rollback"><span class="error">the box rolled back settings version 4 at 2025-03-01 12:00:00 UTC: platform settings (platform.routes[0]): the box did not reach the platform in the 3m0s after it (last test: TLS &lt;HANDSHAKE&gt; FAILED)</span></td>`
+	if !strings.Contains(page, want) {
+		t.Errorf("box page lacks %s:\n%s", want, page)
+	}
+}
