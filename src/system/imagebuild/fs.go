@@ -297,7 +297,11 @@ func BuildFAT(ctx context.Context, out string, spec FAT) error {
 
 // BuildSquashfs packs files into the squashfs image out, reproducibly:
 // owners root, all times 0, no xattrs, mksquashfs's sorted order, one
-// compressor thread layout independent of the machine.
+// compressor thread layout independent of the machine. zstd rather than
+// xz: the image is 5% larger (50.6 MB against 48.2 MB for the virtual
+// board's at 0.428) and the box reads it far faster, every block of every
+// binary it runs decompressed on the way (daemons started to the console
+// menu: 2.3-3.6 s against 4.5-5.1 s under TCG, docs/benchmarks.md).
 func BuildSquashfs(ctx context.Context, out string, files []File) error {
 	stage, err := os.MkdirTemp("", "picket-squashfs-")
 	if err != nil {
@@ -315,7 +319,7 @@ func BuildSquashfs(ctx context.Context, out string, files []File) error {
 		return err
 	}
 	return run(ctx, "mksquashfs", root, out, "-noappend", "-all-root", "-no-xattrs",
-		"-mkfs-time", "0", "-all-time", "0", "-comp", "xz", "-no-progress", "-quiet")
+		"-mkfs-time", "0", "-all-time", "0", "-comp", "zstd", "-no-progress", "-quiet")
 }
 
 // ReadFAT returns a file's bytes from a FAT image (mtools, no mount).
