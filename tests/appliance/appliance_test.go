@@ -944,11 +944,13 @@ func TestApplianceLife(t *testing.T) {
 		// leaves it to a person (4), e2fsck -y repairs (1), the identity
 		// directory is in lost+found and the key is put back.
 		i = c.waitFor(t, i, "checking the data partition (e2fsck -p)")
+		checking := time.Now()
 		i = c.waitFor(t, i, "init: e2fsck -p: exit status 4")
 		i = c.waitFor(t, i, "init: e2fsck -y: exit status 1")
 		i = c.waitFor(t, i, "init: data partition repaired")
 		i = c.waitFor(t, i, "found in /data/lost+found/")
 		i = c.waitFor(t, i, "put back: kept")
+		t.Logf("the data partition's repair at boot: %v from the failed mount to the identity put back (e2fsck -p, -y, the mount, lost+found)", time.Since(checking).Round(100*time.Millisecond))
 		c.waitFor(t, i, "init: marked good")
 		if strings.Contains(c.text(), "init: slot a") {
 			t.Errorf("the init of the altered slot A ran:\n%s", c.text())

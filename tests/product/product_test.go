@@ -381,9 +381,11 @@ func TestProductImage(t *testing.T) {
 	// init: the mount fails, e2fsck finds no superblock (8) and the
 	// partition is made again, before any daemon starts.
 	at = con.wait(t, at, "checking the data partition (e2fsck -p)")
+	checking := time.Now()
 	at = con.wait(t, at, "init: e2fsck -p: exit status 8")
 	at = con.wait(t, at, "the data partition cannot be repaired")
 	at = con.wait(t, at, "new data partition made and mounted")
+	t.Logf("the data partition's reset at boot: %v from the failed mount to the new file system mounted (e2fsck -p, mke2fs, the mount)", time.Since(checking).Round(100*time.Millisecond))
 	// The product's services for the virtual board: netmgrd, consoled,
 	// scannerd (the image has a platform CA, so scannerd is in it) and
 	// updaterd.
