@@ -54,9 +54,14 @@ func e2fsprogs(t testing.TB, tool string, args ...string) string {
 	if err != nil {
 		t.Fatalf("%v (tools/fetch installs e2fsprogs)", err)
 	}
-	out, err := exec.Command(path, args...).CombinedOutput()
+	// Standard output only: debugfs prints its banner on standard error,
+	// and "cat" a file's bytes on standard output.
+	cmd := exec.Command(path, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", tool, strings.Join(args, " "), err, out)
+		t.Fatalf("%s %s: %v\n%s%s", tool, strings.Join(args, " "), err, out, stderr.Bytes())
 	}
 	return string(out)
 }
