@@ -107,7 +107,7 @@ func checkDynamicELF(t *testing.T, tree, path string, a arch) string {
 			interp = strings.TrimRight(string(b), "\x00")
 		}
 	}
-	if st, err := os.Lstat(filepath.Join(tree, interp)); interp == "" || err != nil || !st.Mode().IsRegular() {
+	if st, err := os.Stat(filepath.Join(tree, interp)); interp == "" || err != nil || !st.Mode().IsRegular() {
 		t.Errorf("%s: loader %q is not a file of the tree: %v", path, interp, err)
 	}
 	libs, err := f.ImportedLibraries()
@@ -115,7 +115,9 @@ func checkDynamicELF(t *testing.T, tree, path string, a arch) string {
 		t.Fatal(err)
 	}
 	// glibc's loader searches /lib/<triplet> and /usr/lib/<triplet>
-	// (then /lib, /usr/lib) when there is no ld.so.cache.
+	// (then /lib, /usr/lib) when there is no ld.so.cache. (Stat, not
+	// Lstat: under Bazel the tree's files are runfiles symlinks; the
+	// image build copies their contents.)
 	var dirs []string
 	for _, d := range []string{"lib", "usr/lib"} {
 		matches, _ := filepath.Glob(filepath.Join(tree, d, "*-linux-gnu*"))
@@ -124,7 +126,7 @@ func checkDynamicELF(t *testing.T, tree, path string, a arch) string {
 	for _, lib := range libs {
 		found := lib == filepath.Base(interp) // the loader itself, by soname
 		for _, d := range dirs {
-			if st, err := os.Lstat(filepath.Join(d, lib)); err == nil && st.Mode().IsRegular() {
+			if st, err := os.Stat(filepath.Join(d, lib)); err == nil && st.Mode().IsRegular() {
 				found = true
 			}
 		}
