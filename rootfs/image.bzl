@@ -98,6 +98,17 @@ def _picket_image_impl(ctx):
             fail("esp_files: %s must be one file" % target.label)
         inputs.append(f[0])
         args += ["-esp-file", "%s=%s" % (name, f[0].path)]
+
+    # Files unpacked by tools/fetch at their paths in the rootfs (Debian's
+    # e2fsprogs and the libraries it loads): a file's path inside its
+    # repository is its path in the rootfs.
+    for t in ctx.attr.rootfs_trees:
+        for f in t.files.to_list():
+            parts = f.short_path.split("/")
+            if parts[0] != "..":
+                fail("rootfs_trees: %s is not a file of an external repository" % f.short_path)
+            inputs.append(f)
+            args += ["-rootfs-file", "%s=%s" % ("/".join(parts[2:]), f.path)]
     for dest, targets in [("usr/bin/", ctx.attr.daemons), ("sbin/", ctx.attr.init)]:
         for t in targets:
             exe = _exe(t)
@@ -279,6 +290,7 @@ picket_image = rule(
         "initramfs_modules": attr.string_list(doc = "kernel modules the initramfs loads (names; imgtool adds their dependencies from modules.dep); default: the board's (platforms/board)"),
         "rootfs_modules": attr.string_list(doc = "kernel modules the init loads (names, as initramfs_modules); default: the board's"),
         "kernel_files": attr.label(doc = "the unpacked kernel package: lib/modules/<version>/modules.dep and the .ko files"),
+        "rootfs_trees": attr.label_list(allow_files = True, doc = "files of external repositories (tools/fetch's unpacked packages, such as @e2fsprogs_amd64//:rootfs), each put in the rootfs at its path inside its repository"),
         "services": attr.string_list_dict(doc = "daemon name -> its args: the daemons the init runs, in the order of daemons ($PLATFORM, $PLATFORM_URL, $PLATFORM_CA are substituted)"),
         "kernel": attr.label(allow_single_file = True, mandatory = True),
         "console_daemon": attr.string(default = "", doc = "a daemon to run on the console tty as its controlling terminal (stdin/stdout/stderr there, not logged); consoled opens the console itself and logs like the others"),

@@ -73,15 +73,18 @@ _PANEL_SERVICES = dict(
 _BOARDS = {
     "virtual": {
         "kernel": "kernel_amd64",
+        "e2fsprogs": "e2fsprogs_amd64",
         "services": _COMMON_SERVICES,
     },
     # The appliance has a front panel.
     "appliance": {
         "kernel": "kernel_amd64",
+        "e2fsprogs": "e2fsprogs_amd64",
         "services": _PANEL_SERVICES,
     },
     "rpi4": {
         "kernel": "kernel_arm64",
+        "e2fsprogs": "e2fsprogs_arm64",
         "services": _PANEL_SERVICES,
         "grub": "arm64-efi",
         "esp_files": {"//rootfs:rpi4/config.txt": "config.txt"},
@@ -89,6 +92,7 @@ _BOARDS = {
     },
     "armv7": {
         "kernel": "kernel_armmp",
+        "e2fsprogs": "e2fsprogs_armhf",
         "services": _PANEL_SERVICES,
         "grub": "arm-efi",
     },
@@ -114,6 +118,9 @@ def board_image(name, board, **kwargs):
         kernel = "@%s//:vmlinuz" % b["kernel"],
         # The board's modules (platforms/board Modules) come out of it.
         kernel_files = "@%s//:files" % b["kernel"],
+        # e2fsck and mke2fs for the init's repair of the data partition
+        # (src/system/datapart): Debian's, of the board's architecture.
+        rootfs_trees = ["@%s//:rootfs" % b["e2fsprogs"]],
         services = b["services"],
         grub_dir = "third_party/_fetched/grub-%s/usr/lib/grub/%s" % (grub, grub) if grub else None,
         esp_files = b.get("esp_files", {}),

@@ -23,7 +23,11 @@
 //     the disk image);
 //  2. a byte flipped in slot A, which is then put on trial: the initramfs
 //     refuses it at boot and the box comes up on slot B (the image's
-//     second copy); this power-off is a pulled plug.
+//     second copy); and the data partition's root inode zeroed, with a
+//     box identity on it: the init's mount fails, e2fsck -p stops, e2fsck
+//     -y repairs, the identity is brought back from lost+found (the key
+//     file read back after the power-on is the one put there), and the
+//     front panel shows DATA REPAIRED; this power-off is a pulled plug.
 //
 // Updates (a slot written, tried, kept or rolled back by boot counting)
 // are walked by tests/product on the product image, through the real
@@ -55,6 +59,7 @@ import (
 	"testing"
 	"time"
 
+	"picket.dev/picket/src/link/boxid"
 	"picket.dev/picket/src/panel/keyevent"
 	"picket.dev/picket/src/panel/vt100input"
 	"picket.dev/picket/src/panel/vt100screen"
@@ -94,6 +99,9 @@ const (
 type builder struct {
 	dir, imgtool, kernelDir, key string
 	bins                         map[string]string // netmgrd, consoled, lcdd, init, initramfs
+	// e2fsprogs are the image's e2fsck and mke2fs with their libraries
+	// (tools/fetch's amd64 tree, as rootfs/products.bzl puts it in).
+	e2fsprogs []imagebuild.File
 }
 
 func newBuilder(t *testing.T) *builder {
@@ -106,6 +114,16 @@ func newBuilder(t *testing.T) *builder {
 	}
 	vmlinuz := testinput.Path(t, "PICKET_KERNEL", func() string { return testinput.Fetched(t, "kernel-amd64/vmlinuz") })
 	b.kernelDir = filepath.Dir(vmlinuz)
+	e2fsck := testinput.Path(t, "PICKET_E2FSPROGS", func() string { return testinput.Fetched(t, "e2fsprogs-amd64/sbin/e2fsck") })
+	files, err := imagebuild.DirFiles(filepath.Dir(filepath.Dir(e2fsck)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if !strings.HasPrefix(f.Name, ".") {
+			b.e2fsprogs = append(b.e2fsprogs, f)
+		}
+	}
 	keys := filepath.Join(dir, "keys")
 	if err := os.Mkdir(keys, 0o700); err != nil {
 		t.Fatal(err)
@@ -129,15 +147,19 @@ func (b *builder) build(t *testing.T, version string, services []pid1.ServiceCon
 		t.Fatal(err)
 	}
 	out := filepath.Join(b.dir, version+".img")
-	t.Log(strings.TrimSpace(testinput.Run(t, b.imgtool, "build", "-board", "virtual", "-version", version,
+	args := []string{"build", "-board", "virtual", "-version", version,
 		"-kernel", filepath.Join(b.kernelDir, "vmlinuz"), "-initramfs-init", b.bins["initramfs"],
 		"-kernel-modules", b.kernelDir,
-		"-rootfs-file", "sbin/init="+b.bins["init"],
-		"-rootfs-file", "usr/bin/netmgrd="+b.bins["netmgrd"],
-		"-rootfs-file", "usr/bin/consoled="+b.bins["consoled"],
-		"-rootfs-file", "usr/bin/lcdd="+b.bins["lcdd"],
-		"-rootfs-data", "etc/picket/init.json="+cfgPath,
-		"-key", b.key, "-slot-mib", "64", "-data-mib", "32", "-out", out)))
+		"-rootfs-file", "sbin/init=" + b.bins["init"],
+		"-rootfs-file", "usr/bin/netmgrd=" + b.bins["netmgrd"],
+		"-rootfs-file", "usr/bin/consoled=" + b.bins["consoled"],
+		"-rootfs-file", "usr/bin/lcdd=" + b.bins["lcdd"],
+		"-rootfs-data", "etc/picket/init.json=" + cfgPath,
+		"-key", b.key, "-slot-mib", "64", "-data-mib", "32", "-out", out}
+	for _, f := range b.e2fsprogs {
+		args = append(args, "-rootfs-file", f.Name+"="+f.Source)
+	}
+	t.Log(strings.TrimSpace(testinput.Run(t, b.imgtool, args...)))
 	return out
 }
 
@@ -918,17 +940,40 @@ func TestApplianceLife(t *testing.T) {
 		}
 		f.Close()
 		setBootState(t, disk, slots.State{Active: "b", Trying: "a", Tries: 1})
-		b := powerOn(t, boots, ns, disk, "slot A altered")
+		// The same power-on meets a data partition that does not mount:
+		// a box identity on it, and its root directory's inode zeroed.
+		_, key := qemuboot.PlantIdentity(t, disk)
+		qemuboot.BreakRootInode(t, disk)
+		b := powerOn(t, boots, ns, disk, "slot A altered, data partition broken")
 		c := b.con
 		i := c.waitFor(t, 0, "picket: booting slot a")
 		i = c.waitFor(t, i, "picket: slot a refused: a block does not match the signed hash tree (dm-verity)")
 		i = c.waitFor(t, i, "picket: booting slot b")
 		i = c.waitFor(t, i, "picket: slot b: virtual 1.0.0-test")
+		// init: the mount fails, e2fsck -p stops at the root inode and
+		// leaves it to a person (4), e2fsck -y repairs (1), the identity
+		// directory is in lost+found and the key is put back.
+		i = c.waitFor(t, i, "checking the data partition (e2fsck -p)")
+		checking := time.Now()
+		i = c.waitFor(t, i, "init: e2fsck -p: exit status 4")
+		i = c.waitFor(t, i, "init: e2fsck -y: exit status 1")
+		i = c.waitFor(t, i, "init: data partition repaired")
+		i = c.waitFor(t, i, "found in /data/lost+found/")
+		i = c.waitFor(t, i, "put back: kept")
+		t.Logf("the data partition's repair at boot: %v from the failed mount to the identity put back (e2fsck -p, -y, the mount, lost+found)", time.Since(checking).Round(100*time.Millisecond))
 		c.waitFor(t, i, "init: marked good")
 		if strings.Contains(c.text(), "init: slot a") {
 			t.Errorf("the init of the altered slot A ran:\n%s", c.text())
 		}
+		if down := c.text(); strings.Contains(down, "mke2fs") || strings.Contains(down, "activated again") {
+			t.Errorf("the repairable data partition was made again, or its identity given up:\n%s", down)
+		}
+		// The front panel says so, first thing on its idle screen.
+		waitPanel(t, "front panel", b.lcd, guard, "DATA REPAIRED", says("DATA REPAIRED CHECK SETTINGS"))
 		b.pullPlug()
+		if got := qemuboot.ReadData(t, disk, boxid.KeyFile); !bytes.Equal(got, key) {
+			t.Errorf("box identity after the repair: %q, want the key from before, %q", got, key)
+		}
 		// The pulled plug left the data partition mounted: its journal
 		// must be replayed at the next mount. (The control for the clean
 		// state the shutdown above leaves.)

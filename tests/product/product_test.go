@@ -9,6 +9,12 @@
 // image's platform name resolves to, with the certificate and key the
 // same build step made for that CA.
 //
+// Before the power-on every copy of the data partition's superblock is
+// zeroed, with a box identity on it: the init finds it cannot be repaired,
+// makes it again and says so (DATA RESET, ACTIVATE AGAIN on the console's
+// idle screen), and the box comes up with a new activation code, not the
+// lost identity's, and a file system with the image's features.
+//
 // From the console: GRUB and the initramfs boot slot A and verify it, the
 // init starts the image's three daemons (netmgrd, consoled, scannerd), the
 // console menu comes up on ENTER, shows the box's MAC address and then the
@@ -100,7 +106,7 @@ type inputs struct {
 
 func findInputs(t *testing.T) inputs {
 	t.Helper()
-	for _, tool := range []string{"qemu-system-x86_64", "dnsmasq", "mcopy"} {
+	for _, tool := range []string{"qemu-system-x86_64", "dnsmasq", "mcopy", "dumpe2fs", "debugfs", "e2fsck"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is needed (tools/fetch installs it): %v", tool, err)
 		}
@@ -361,11 +367,25 @@ func TestProductImage(t *testing.T) {
 
 	boots := qemuboot.Keep(t)
 	disk := writableCopy(t, in.image)
+	// The first power-on meets a data partition that cannot be repaired:
+	// a box identity on it (as if the box had been activated before), and
+	// every copy of its superblock zeroed.
+	old, _ := qemuboot.PlantIdentity(t, disk)
+	features := qemuboot.DataFeatures(t, disk)
+	qemuboot.WipeSuperblocks(t, disk)
 	boot := time.Now()
 	con := powerOn(t, ns, boots, disk, "product image, first boot")
 	at := con.wait(t, 0, "picket: booting slot a")
 	at = con.wait(t, at, "picket: slot a: virtual "+m.Version)
 	at = con.wait(t, at, "signature verified, blocks checked as read")
+	// init: the mount fails, e2fsck finds no superblock (8) and the
+	// partition is made again, before any daemon starts.
+	at = con.wait(t, at, "checking the data partition (e2fsck -p)")
+	checking := time.Now()
+	at = con.wait(t, at, "init: e2fsck -p: exit status 8")
+	at = con.wait(t, at, "the data partition cannot be repaired")
+	at = con.wait(t, at, "new data partition made and mounted")
+	t.Logf("the data partition's reset at boot: %v from the failed mount to the new file system mounted (e2fsck -p, mke2fs, the mount)", time.Since(checking).Round(100*time.Millisecond))
 	// The product's services for the virtual board: netmgrd, consoled,
 	// scannerd (the image has a platform CA, so scannerd is in it) and
 	// updaterd.
@@ -377,6 +397,16 @@ func TestProductImage(t *testing.T) {
 	// displays the console and the MAC address; the next ENTER is the
 	// menu's).
 	at = con.wait(t, at, "MAC address of LAN: "+mac)
+	// The idle screen says the data was reset, and (RIGHT) that the box
+	// must be activated again; the operator then opens the menu and
+	// leaves it (the last item, EXIT THIS MENU), which puts those pages
+	// away.
+	at = con.wait(t, at, "DATA RESET")
+	at = con.wait(t, at, "DEFAULTS IN USE")
+	con.press(t, "RIGHT")
+	at = con.wait(t, at, "ACTIVATE AGAIN")
+	at = con.wait(t, at, "NEW BOX IDENTITY")
+	con.press(t, "ENTER DOWN*30 ENTER")
 
 	// The idle screen: the activation code, once scannerd has reached the
 	// platform (the code is derived from the box's own key, so the
@@ -389,6 +419,11 @@ func TestProductImage(t *testing.T) {
 	code := con.waitScreen(t, shown, "an activation code", codeRE)[1]
 	if _, err := platformapi.NormalizeCode(code); err != nil {
 		t.Fatalf("the console shows activation code %q: %v", code, err)
+	}
+	// A new identity: the code is not the one of the key that was on
+	// the lost partition.
+	if code == old.Code() {
+		t.Fatalf("the box shows activation code %s, the one of the identity on the data partition it lost", code)
 	}
 	toCode := time.Since(boot)
 
@@ -454,6 +489,11 @@ func TestProductImage(t *testing.T) {
 	// Every daemon stayed up for the init's stable period.
 	con.wait(t, 0, "init: marked good")
 	toGood := time.Since(boot)
+	// The new file system has the features of the one the image was
+	// built with (the box's mke2fs and the build's share their options).
+	if got := qemuboot.DataFeatures(t, disk); got != features {
+		t.Errorf("the data partition the box made has features %q; the image's had %q", got, features)
+	}
 
 	o := &ota{t: t, ns: ns, boots: boots, disk: disk, plat: plat, box: box, name: boxName, con: con, from: m.Version}
 	o.run()

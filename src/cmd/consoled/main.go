@@ -18,6 +18,7 @@ import (
 	"picket.dev/picket/src/panel/loop"
 	"picket.dev/picket/src/panel/serial"
 	"picket.dev/picket/src/scan/scanapi"
+	"picket.dev/picket/src/system/initapi"
 	"picket.dev/picket/src/update/updateapi"
 )
 
@@ -54,6 +55,13 @@ func serve(ctx context.Context, info version.Info, b board.Board, device, socket
 		if err := clock.Sleep(ctx, clock.System{}, delay); err != nil {
 			return nil
 		}
+	}
+	// What init had to do to the data partition at this boot; no file is
+	// nothing to say.
+	if n, err := initapi.ReadDataNotice(initapi.DataNoticePath); err != nil {
+		log.Warn("no data partition notice shown", "err", err)
+	} else {
+		p.DataNotice(n)
 	}
 	if scanner != "" {
 		sc := scanapi.Dial(scanner)

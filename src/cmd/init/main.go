@@ -1,6 +1,8 @@
 // Command init is /sbin/init of the Picket rootfs (PID 1 after the
-// initramfs's switch_root): it mounts the pseudo and data file systems,
-// sets the hostname, loads the board's modules, runs the daemons listed in
+// initramfs's switch_root): it mounts the pseudo file systems, sets the
+// hostname, loads the board's modules, mounts the data partition (checked,
+// repaired or made again when it does not mount, package datapart, with
+// initapi.DataNoticePath left for the panel daemons), runs the daemons listed in
 // /etc/picket/init.json under the pid1 supervisor with their output in a
 // ring log on /data/log, marks the booted slot good in the ESP's grubenv
 // once they have all stayed up (on a slot on trial with good_by "updater",
@@ -32,6 +34,8 @@ import (
 
 	"picket.dev/picket/src/base/clock"
 	"picket.dev/picket/src/base/version"
+	"picket.dev/picket/src/system/datapart"
+	"picket.dev/picket/src/system/e2fs"
 	"picket.dev/picket/src/system/initapi"
 	"picket.dev/picket/src/system/linuxsys"
 	"picket.dev/picket/src/system/manifest"
@@ -120,19 +124,25 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 		fmt.Fprintf(console, "init: %v\n", err)
 	}
 
-	// The data partition; without it the box still runs, logging to the
-	// console only. It is kept apart from the other mounts: a power off
-	// unmounts it before the panel daemons are told the box is halted.
+	// The data partition, checked, repaired or made again if it does not
+	// mount (package datapart), what was done left for the panel daemons
+	// to show; without it the box still runs, logging to the console
+	// only. It is kept apart from the other mounts: a power off unmounts
+	// it before the panel daemons are told the box is halted.
 	var logw io.Writer = console
-	var data []linuxsys.Mount
 	var ring *pid1.RingLog
+	dp := datapart.Mount(context.Background(), datapart.Config{
+		Sys: sys, Tools: e2fs.Tools{}, Blocks: "/sys/class/block", PartName: "data", Label: e2fs.DataLabel,
+		Target: "/data", Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOATIME, Log: console,
+	})
+	if n, ok := dp.Notice(); ok {
+		if err := initapi.WriteDataNotice(initapi.DataNoticePath, n); err != nil {
+			fmt.Fprintf(console, "init: %v\n", err)
+		}
+	}
+	data := dp.Mounts
 	all := func() []linuxsys.Mount { return append(mounted, data...) }
-	if dev, err := linuxsys.FindPartition("/sys/class/block", "data"); err != nil {
-		fmt.Fprintf(console, "init: %v: no persistent data\n", err)
-	} else if m, err := linuxsys.MountAll(sys, []linuxsys.Mount{{Source: dev, Target: "/data", FSType: "ext4", Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOATIME}}); err != nil {
-		fmt.Fprintf(console, "init: %v: no persistent data\n", err)
-	} else {
-		data = m
+	if len(data) > 0 {
 		if err := os.MkdirAll(logDir, 0o700); err != nil {
 			fmt.Fprintf(console, "init: %v\n", err)
 		} else if ring, err = pid1.OpenRingLog(logDir+"/picket.log", logSize); err != nil {

@@ -86,6 +86,12 @@ unplug the box" is drawn, and lcdd exits).
 			defer c.Close()
 			up = c
 		}
+		// What init had to do to the data partition at this boot; no file
+		// is nothing to say.
+		data, err := initapi.ReadDataNotice(initapi.DataNoticePath)
+		if err != nil {
+			log.Warn("no data partition notice shown", "err", err)
+		}
 		log.Info("starting", "version", p.Info.Version, "board", p.Info.Board, "netmgr", *socket, "scanner", *scanner, "updater", *updater, "display", *display, "lcd-device", *device, "lcd-size", *size)
 		poweroff, halted := make(chan struct{}), make(chan struct{})
 		go func() {
@@ -115,6 +121,7 @@ unplug the box" is drawn, and lcdd exits).
 			Manager:  mgr,
 			Power:    pw,
 			Version:  p.Info.Version,
+			Data:     data,
 			Log:      log,
 			Stdin:    os.Stdin,
 			Stdout:   os.Stdout,

@@ -8,7 +8,10 @@
 // reason to make a new key: a new key is a new box to the platform, and the
 // activation (the account binding, the box's name and history) would be
 // orphaned without anyone being told. Recovery from a corrupt key is a
-// deliberate factory reset (delete the file) followed by a new activation.
+// deliberate factory reset (delete the file) followed by a new activation,
+// or the init's repair of a data partition that could not be mounted
+// (package datapart), which looks for the key where e2fsck put what it
+// saved (Parse) before it gives the identity up and tells the operator.
 package boxid
 
 import (
@@ -55,21 +58,38 @@ func (id *Identity) String() string {
 // GoString keeps %#v from printing the private key.
 func (id *Identity) GoString() string { return id.String() }
 
+// ErrCorrupt is a key file that exists but holds no key.
+var ErrCorrupt = errors.New("box identity is corrupt")
+
+// Load loads the identity under dataDir without ever making one: an error
+// wrapping fs.ErrNotExist when there is no key file, ErrCorrupt when it
+// holds no key.
+func Load(dataDir string) (*Identity, error) {
+	path := filepath.Join(dataDir, KeyFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read box identity %s: %w", path, err)
+	}
+	id, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, path, err)
+	}
+	return id, nil
+}
+
 // LoadOrCreate loads the identity under dataDir, creating it first if no
 // key file exists. created says a new key was made. rand is the entropy
 // source (crypto/rand.Reader in production).
 func LoadOrCreate(dataDir string, rand io.Reader) (id *Identity, created bool, err error) {
 	path := filepath.Join(dataDir, KeyFile)
-	data, err := os.ReadFile(path)
+	id, err = Load(dataDir)
 	switch {
 	case err == nil:
-		id, err := parse(data)
-		if err != nil {
-			return nil, false, fmt.Errorf("box identity %s is corrupt: %w; refusing to make a new one, which would orphan the box's activation (a factory reset deletes it deliberately)", path, err)
-		}
 		return id, false, nil
+	case errors.Is(err, ErrCorrupt):
+		return nil, false, fmt.Errorf("%w; refusing to make a new one, which would orphan the box's activation (a factory reset deletes it deliberately)", err)
 	case !errors.Is(err, fs.ErrNotExist):
-		return nil, false, fmt.Errorf("read box identity %s: %w", path, err)
+		return nil, false, err
 	}
 	seed := make([]byte, ed25519.SeedSize)
 	if _, err := io.ReadFull(rand, seed); err != nil {
@@ -84,14 +104,16 @@ func LoadOrCreate(dataDir string, rand io.Reader) (id *Identity, created bool, e
 	if err := atomicfile.WriteNew(path, block, 0o600); err != nil {
 		return nil, false, fmt.Errorf("store box identity %s: %w", path, err)
 	}
-	id, err = parse(block)
+	id, err = Parse(block)
 	if err != nil {
 		return nil, false, err
 	}
 	return id, true, nil
 }
 
-func parse(data []byte) (*Identity, error) {
+// Parse reads a key file's contents: one PEM block of the box key's type
+// holding an ed25519 seed, and nothing else.
+func Parse(data []byte) (*Identity, error) {
 	block, rest := pem.Decode(data)
 	if block == nil {
 		return nil, errors.New("no PEM block")

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,5 +82,31 @@ func TestNoSecretInFormatting(t *testing.T) {
 		if strings.Contains(s, seed) || strings.Contains(s, fmt.Sprintf("%v", []byte(id.PrivateKey()))) {
 			t.Errorf("formatting shows the private key: %s", s)
 		}
+	}
+}
+
+// Load never makes a key, and tells a missing key file from a corrupt one.
+func TestLoadMissingAndCorrupt(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Load(dir); !errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrCorrupt) {
+		t.Errorf("Load with no key file: %v, want fs.ErrNotExist", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, KeyFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load made a key file: %v", err)
+	}
+	made, _, err := LoadOrCreate(dir, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Load(dir)
+	if err != nil || !loaded.Public().Equal(made.Public()) {
+		t.Fatalf("Load after LoadOrCreate: %v, %v; want the same key", loaded, err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, KeyFile))
+	if err := os.WriteFile(filepath.Join(dir, KeyFile), b[:len(b)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Load of half a key file: %v, want ErrCorrupt", err)
 	}
 }

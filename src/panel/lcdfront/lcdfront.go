@@ -52,6 +52,7 @@ import (
 	"picket.dev/picket/src/panel/lcd"
 	"picket.dev/picket/src/panel/loop"
 	"picket.dev/picket/src/panel/menu"
+	"picket.dev/picket/src/system/initapi"
 )
 
 // Display choices for Options.Display.
@@ -107,6 +108,10 @@ type Options struct {
 	Updater loop.UpdateSource
 	// Version is the software version SHOW STATUS shows.
 	Version string
+	// Data is what init did to the data partition at this boot (read
+	// from initapi.DataNoticePath): shown first on the idle screen until
+	// the operator opens the menu (loop.Panel.DataNotice).
+	Data initapi.DataNotice
 	// PowerOff, when it delivers (or is closed), says the box is powering
 	// off (init's initapi.PowerOffNotice): the panel shows SHUTTING DOWN
 	// SYSTEM, drops keys and no longer waits for the network manager.
@@ -353,6 +358,7 @@ func (s *server) connect(ctx context.Context) (*loop.Panel, error) {
 	for {
 		p, err := loop.New(ctx, s.o.Manager, s.o.Power, s.geo, s.o.Version, s.o.Log)
 		if err == nil {
+			p.DataNotice(s.o.Data)
 			return p, nil
 		}
 		if ctx.Err() != nil {

@@ -8,7 +8,8 @@
 // database's version and age (SIGS STALE <n>d past the platform's
 // limit), and the updater's state (updater.sock) to light LED S2 and
 // show UPDATING nn% while an update is in hand, and the running
-// software's version and the update under way in SHOW STATUS.
+// software's version and the update under way in SHOW STATUS. It shows
+// what init had to do to the data partition at this boot (DataNotice).
 //
 // It owns the menu; the daemons own the devices.
 package loop
@@ -27,6 +28,7 @@ import (
 	"picket.dev/picket/src/panel/keyevent"
 	"picket.dev/picket/src/panel/menu"
 	"picket.dev/picket/src/scan/scanapi"
+	"picket.dev/picket/src/system/initapi"
 	"picket.dev/picket/src/update/updateapi"
 )
 
@@ -64,7 +66,29 @@ type Panel struct {
 	upd      updateView // what the updater last said
 
 	// revClock times REVERT?'s countdown (SetClock).
-	revClock clock.Clock
+	revClock    clock.Clock
+	data        menu.DataEvent // what init did to the data partition
+	newIdentity bool
+}
+
+// DataNotice shows what init had to do to the data partition at this
+// boot (initapi.DataNoticePath, which the main reads): its pages head the
+// idle screen until the operator opens the menu. A kind of notice this
+// panel does not know (a newer init) shows no data page; a new identity is
+// still said.
+func (p *Panel) DataNotice(n initapi.DataNotice) {
+	switch n.Data {
+	case initapi.DataRepaired:
+		p.data = menu.DataRepaired
+	case initapi.DataReset:
+		p.data = menu.DataReset
+	case initapi.DataUnavailable:
+		p.data = menu.DataUnavailable
+	default:
+		p.data = menu.DataMounted
+	}
+	p.newIdentity = n.NewIdentity
+	p.menu.Update(p.state())
 }
 
 // RevertTick is how often the countdown of REVERT? is redrawn.

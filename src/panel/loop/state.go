@@ -30,6 +30,9 @@ func (p *Panel) state() menu.State {
 		Signatures:           p.scan.sigs,
 		SignaturesAgeDays:    p.scan.ageDays,
 		SignaturesMaxAgeDays: p.scan.maxDays,
+
+		Data:        p.data,
+		NewIdentity: p.newIdentity,
 	}
 	// The updater reads the running slot's signed manifest: its version
 	// is the one SHOW STATUS gives when it answers; the build's own

@@ -4,7 +4,9 @@ import (
 	"testing"
 
 	"picket.dev/picket/src/net/netapi"
+	"picket.dev/picket/src/panel/frame"
 	"picket.dev/picket/src/panel/menu"
+	"picket.dev/picket/src/system/initapi"
 )
 
 func TestPlatformState(t *testing.T) {
@@ -34,5 +36,29 @@ func TestPlatformState(t *testing.T) {
 				t.Errorf("platform %v code %q name %q; want %v %q %q", st.Platform, st.ActivationCode, st.Name, tc.want, tc.code, tc.box)
 			}
 		})
+	}
+}
+
+// TestDataNotice: init's notice (initapi.DataNotice) becomes the menu's
+// data partition pages; a kind this panel does not know shows none, and a
+// new identity is said whatever the kind.
+func TestDataNotice(t *testing.T) {
+	for _, tc := range []struct {
+		n           initapi.DataNotice
+		want        menu.DataEvent
+		newIdentity bool
+	}{
+		{initapi.DataNotice{}, menu.DataMounted, false},
+		{initapi.DataNotice{Data: initapi.DataRepaired}, menu.DataRepaired, false},
+		{initapi.DataNotice{Data: initapi.DataRepaired, NewIdentity: true}, menu.DataRepaired, true},
+		{initapi.DataNotice{Data: initapi.DataReset, NewIdentity: true}, menu.DataReset, true},
+		{initapi.DataNotice{Data: initapi.DataUnavailable}, menu.DataUnavailable, false},
+		{initapi.DataNotice{Data: "shrunk", NewIdentity: true}, menu.DataMounted, true},
+	} {
+		p := &Panel{menu: menu.New(frame.LCD16x2(), menu.State{})}
+		p.DataNotice(tc.n)
+		if st := p.menu.State().Status; st.Data != tc.want || st.NewIdentity != tc.newIdentity {
+			t.Errorf("%+v: menu has data %v, new identity %v; want %v, %v", tc.n, st.Data, st.NewIdentity, tc.want, tc.newIdentity)
+		}
 	}
 }

@@ -165,6 +165,17 @@ const (
 	PhaseHalted                    // It's now safe to unplug the box
 )
 
+// DataEvent is what init had to do at this boot to a data partition that
+// did not mount (initapi.DataNotice): the zero value is nothing.
+type DataEvent uint8
+
+const (
+	DataMounted     DataEvent = iota // mounted as it was: nothing to say
+	DataRepaired                     // DATA REPAIRED, CHECK SETTINGS
+	DataReset                        // DATA RESET, DEFAULTS IN USE
+	DataUnavailable                  // DATA ERROR, NOTHING IS SAVED
+)
+
 // Platform is the state of the link to the Picket platform (scannerd).
 type Platform uint8
 
@@ -253,6 +264,12 @@ type Status struct {
 	// while none runs, or while the scanner reports no progress yet.
 	Scan      ScanProgress
 	Canceling bool // a network change is canceling the running scan
+	// Data is what init had to do to the data partition at this boot,
+	// and NewIdentity that the box lost its identity with it (ACTIVATE
+	// AGAIN): their pages head the idle screen until the operator opens
+	// the main menu.
+	Data        DataEvent
+	NewIdentity bool
 	// UpdateRunning is an update in hand (downloading, verifying,
 	// installing, rebooting into it): LED S2, and the idle screen says
 	// UPDATING nn% with Update.Percent.
@@ -408,6 +425,9 @@ type Menu struct {
 	// down is ActionReboot or ActionShutdown once one was committed; keys
 	// are ignored until the panel reports failure.
 	down Action
+	// dataSeen: the operator opened the main menu, so the data
+	// partition's pages (Status.Data, NewIdentity) were read.
+	dataSeen bool
 }
 
 type notice struct {
@@ -616,7 +636,7 @@ func (m *Menu) commit(req Request, follow []string) *Request {
 }
 
 // toSetup goes back to the main menu at SETUP NETWORK.
-func (m *Menu) toSetup() { m.scr = &listScreen{kind: listMain, sel: "setup"} }
+func (m *Menu) toSetup() { m.scr, m.dataSeen = &listScreen{kind: listMain, sel: "setup"}, true }
 
 // toIdle leaves the menu.
 func (m *Menu) toIdle() { m.scr = &idleScreen{} }

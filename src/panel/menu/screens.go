@@ -24,18 +24,20 @@ type idleScreen struct {
 type idleKind uint8
 
 const (
-	idleNotice      idleKind = iota // the follow-up notice of a commit
-	idleCanceling                   // CANCELING THE ONGOING SCAN
-	idleUpdating                    // UPDATING nn%
-	idleContacting                  // CONTACTING PLATFORM
-	idleActivation                  // ACTIVATION CODE
-	idleNameIP                      // <NAME>-<IP>
-	idleCommFailure                 // COMMUNICATION FAILURE
-	idleConfigError                 // CONFIG ERROR, one page of it
-	idleScan                        // SCANNING nn%, or SCAN IDLE
-	idleSoftware                    // SOFTWARE <version>
-	idleSignatures                  // SIGNATURES <version> <age>
-	idlePlatform                    // PLATFORM <link state>
+	idleNotice        idleKind = iota // the follow-up notice of a commit
+	idleCanceling                     // CANCELING THE ONGOING SCAN
+	idleData                          // DATA REPAIRED, DATA RESET, DATA ERROR
+	idleActivateAgain                 // ACTIVATE AGAIN: the box lost its identity
+	idleUpdating                      // UPDATING nn%
+	idleContacting                    // CONTACTING PLATFORM
+	idleActivation                    // ACTIVATION CODE
+	idleNameIP                        // <NAME>-<IP>
+	idleCommFailure                   // COMMUNICATION FAILURE
+	idleConfigError                   // CONFIG ERROR, one page of it
+	idleScan                          // SCANNING nn%, or SCAN IDLE
+	idleSoftware                      // SOFTWARE <version>
+	idleSignatures                    // SIGNATURES <version> <age>
+	idlePlatform                      // PLATFORM <link state>
 )
 
 type idlePage struct {
@@ -45,7 +47,8 @@ type idlePage struct {
 
 // idlePages lists the idle screen's pages in order. A notice or a scan
 // being canceled is the only page. Otherwise the first pages say what
-// matters now: an update in hand, then the platform link's screen, with
+// matters now: what init did to the data partition at this boot, until
+// the operator opens the menu, an update in hand, then the platform link's screen, with
 // a running scan in place of NAME-IP (moved after it) on a ready box, or
 // after the link's screen when that is a problem; then the status pages.
 func (m *Menu) idlePages() []idlePage {
@@ -58,6 +61,14 @@ func (m *Menu) idlePages() []idlePage {
 	}
 	var ps []idlePage
 	add := func(k idleKind) { ps = append(ps, idlePage{kind: k}) }
+	if !m.dataSeen {
+		if st.Data != DataMounted {
+			add(idleData)
+		}
+		if st.NewIdentity {
+			add(idleActivateAgain)
+		}
+	}
 	if st.UpdateRunning {
 		add(idleUpdating)
 	}
@@ -162,6 +173,13 @@ func (s *idleScreen) render(m *Menu) frame.Frame {
 		return textFrame(m.geo, nav, m.notice.text...)
 	case idleCanceling:
 		return textFrame(m.geo, nav, "CANCELING THE ONGOING SCAN")
+	case idleData:
+		head, body := st.Data.words()
+		return linesFrame(m.geo, nav, head, wrapAll(body, m.geo.Cols), 0)
+	case idleActivateAgain:
+		// The box's identity is new: the platform knows it only once it
+		// is activated with the new code (the ACTIVATION CODE page).
+		return linesFrame(m.geo, nav, "ACTIVATE AGAIN", wrapAll("NEW BOX IDENTITY", m.geo.Cols), 0)
 	case idleUpdating:
 		return m.updatingFrame(nav)
 	case idleActivation:
@@ -182,6 +200,20 @@ func (s *idleScreen) render(m *Menu) frame.Frame {
 		return textFrame(m.geo, nav, st.platformPage()...)
 	}
 	return textFrame(m.geo, nav, "CONTACTING PLATFORM")
+}
+
+// words are a data partition page's title and line, each within 16
+// columns beside the navigation indicators.
+func (d DataEvent) words() (head, body string) {
+	switch d {
+	case DataRepaired:
+		// e2fsck repaired the file system; what it could not place is
+		// lost, and its settings are the defaults.
+		return "DATA REPAIRED", "CHECK SETTINGS"
+	case DataReset:
+		return "DATA RESET", "DEFAULTS IN USE"
+	}
+	return "DATA ERROR", "NOTHING IS SAVED"
 }
 
 // activationFrame is ACTIVATION CODE over the code. Where the title does

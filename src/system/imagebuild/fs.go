@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"picket.dev/picket/src/system/e2fs"
 )
 
 // Epoch is the timestamp every file in the images gets (SOURCE_DATE_EPOCH
@@ -48,8 +50,9 @@ func run(ctx context.Context, name string, args ...string) error {
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "TZ=UTC", "MTOOLS_SKIP_CHECK=1"}
 	if name == "mkfs.ext4" {
-		// mke2fs takes its timestamps from here, not SOURCE_DATE_EPOCH.
-		cmd.Env = append(cmd.Env, "E2FSPROGS_FAKE_TIME="+strconv.Itoa(Epoch))
+		// mke2fs takes its timestamps from here, not SOURCE_DATE_EPOCH,
+		// and its defaults from its built-in profile, not the host's.
+		cmd.Env = append(cmd.Env, "E2FSPROGS_FAKE_TIME="+strconv.Itoa(Epoch), e2fs.NoConfigEnv)
 	}
 	if name != "mksquashfs" {
 		// mksquashfs refuses SOURCE_DATE_EPOCH next to its own -all-time.
@@ -194,8 +197,8 @@ type FAT struct {
 }
 
 // BuildExt4 makes an empty ext4 file system of size bytes at out, the
-// data partition: journalled, so a power cut in the middle of a write
-// leaves it consistent after replay. UUID and directory hash seed come
+// data partition, with e2fs.FormatArgs: journalled, so a power cut in the
+// middle of a write leaves it consistent after replay. UUID and directory hash seed come
 // from uuid and the times from Epoch, inode tables are written in full
 // (no lazy init), so the same arguments give the same bytes.
 func BuildExt4(ctx context.Context, out string, size int64, label string, uuid GUID) error {
@@ -220,8 +223,10 @@ func BuildExt4(ctx context.Context, out string, size int64, label string, uuid G
 		return err
 	}
 	id := uuid.String()
-	return run(ctx, "mkfs.ext4", "-q", "-F", "-T", "default", "-b", "4096", "-L", label, "-U", id,
-		"-E", "root_owner=0:0,hash_seed="+id+",lazy_itable_init=0,lazy_journal_init=0", out)
+	// The options a box that makes its data partition again uses too
+	// (e2fs.FormatArgs), with a fixed UUID and hash seed.
+	args := e2fs.FormatArgs(label, "hash_seed="+id, "lazy_itable_init=0", "lazy_journal_init=0")
+	return run(ctx, "mkfs.ext4", append(args, "-U", id, out)...)
 }
 
 // BuildFAT makes the FAT image out with mkfs.vfat (fixed volume id,

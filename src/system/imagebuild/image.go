@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"picket.dev/picket/src/system/cpio"
+	"picket.dev/picket/src/system/e2fs"
 	"picket.dev/picket/src/system/manifest"
 	"picket.dev/picket/src/system/verity"
 )
@@ -237,7 +238,7 @@ func Build(ctx context.Context, out string, c Config) (Result, error) {
 		return res, fmt.Errorf("boot partition: %w", err)
 	}
 	data := filepath.Join(work, "data.img")
-	if err := BuildExt4(ctx, data, c.DataSize, "PICKETDATA", DeriveGUID(seed, "data-fs")); err != nil {
+	if err := BuildExt4(ctx, data, c.DataSize, e2fs.DataLabel, DeriveGUID(seed, "data-fs")); err != nil {
 		return res, fmt.Errorf("data partition: %w", err)
 	}
 	l, err := Write(out, seed, []Part{
