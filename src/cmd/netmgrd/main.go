@@ -9,9 +9,12 @@
 // in-memory stand-in (package standin: the same core on a simulated kernel
 // and network), which configures nothing.
 //
-// The local API is open to root and netmgrd's own uid, which may also read
-// the management path with the proxy password; -link-uid adds the
-// platform link's (scannerd's) uid to both.
+// The local API is open to root and netmgrd's own uid for everything;
+// -panel-uids names the front panels' uids (lcdd, consoled), which read
+// and change the configuration, and -link-uid the platform link's
+// (scannerd's), which reads the status, applies the platform's settings,
+// reports the link's state and alone reads the management path with the
+// proxy password (docs/privileges.md).
 //
 // It logs each stage a change reaches ("change stage"). For power-cut
 // tests, PICKET_NETMGRD_PAUSE_AT=<stage> (a netmgr.Stage) makes it stop
@@ -31,6 +34,7 @@ import (
 	"time"
 
 	"picket.dev/picket/src/base/command"
+	"picket.dev/picket/src/base/localapi"
 	"picket.dev/picket/src/net/ethlink"
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/net/netapply"
@@ -59,7 +63,8 @@ func main() {
 	retryMin := p.Flags.Duration("dhcp-retry-min", 0, "shortest wait between failed DHCP attempts (0: 10 s)")
 	retryMax := p.Flags.Duration("dhcp-retry-max", 0, "longest wait between failed DHCP attempts (0: 2 min)")
 	maxLease := p.Flags.Duration("dhcp-max-lease", 0, "hold a DHCPv4 lease at most this long, renewing and rebinding in proportion, whatever the server granted (0: the server's lease time); for tests, which cannot wait out a server's shortest lease")
-	linkUID := p.Flags.Int64("link-uid", -1, "uid of the platform link (scannerd): it may use the API and read the management path with the proxy password (-1: none; root and netmgrd's own uid always may)")
+	linkUID := p.Flags.Int64("link-uid", -1, "uid of the platform link (scannerd): it may read the status, apply the platform's settings, report the link's state and read the management path with the proxy password (-1: none; root and netmgrd's own uid always may)")
+	panelUIDs := p.Flags.String("panel-uids", "", "comma-separated uids of the front panels (lcdd, consoled): they may read and change the configuration (empty: none; root and netmgrd's own uid always may)")
 	scannerSock := p.Flags.String("scanner", scanapi.DefaultSocket, "the scanner's unix socket (scanner.sock): a running scan is canceled there before a change is applied (empty: no scanner)")
 	p.Main(func(ctx context.Context, log *slog.Logger) error {
 		var canceler netapi.ScanCanceler
@@ -68,7 +73,7 @@ func main() {
 			defer sc.Close()
 			canceler = sc
 		}
-		apiOpts, err := apiOptions(log, *linkUID)
+		apiOpts, err := apiOptions(log, *linkUID, *panelUIDs)
 		if err != nil {
 			return err
 		}
@@ -157,19 +162,26 @@ func main() {
 }
 
 // apiOptions are the local API server's options: root and netmgrd's own
-// uid may use the API and read the management path, whose proxy password
-// is the API's one secret; so may the platform link's uid, when given.
-// Root is in the secret set because it can read the sealed store anyway.
-func apiOptions(log *slog.Logger, linkUID int64) ([]netapi.Option, error) {
-	uids := []uint32{0, uint32(os.Getuid())}
+// uid may use every route, the management path with the API's one secret
+// (the proxy password) included; the platform link's uid, when given, has
+// the link's routes, the panels' the configuration's (netapi.Access).
+// Root has the management path because it can read the sealed store
+// anyway.
+func apiOptions(log *slog.Logger, linkUID int64, panelUIDs string) ([]netapi.Option, error) {
+	var a netapi.Access
 	switch {
 	case linkUID > math.MaxUint32 || linkUID < -1:
 		return nil, fmt.Errorf("-link-uid %d: not a uid (-1 for none)", linkUID)
 	case linkUID >= 0:
-		uids = append(uids, uint32(linkUID))
+		a.Link = []uint32{uint32(linkUID)}
 	}
-	log.Info("local API access", "uids", uids, "management_path_uids", uids)
-	return []netapi.Option{netapi.WithLogger(log), netapi.WithAllowedUIDs(uids...), netapi.WithSecretUIDs(uids...)}, nil
+	panels, err := localapi.ParseUIDs(panelUIDs)
+	if err != nil {
+		return nil, command.Usagef("-panel-uids: %v", err)
+	}
+	a.Panels = panels
+	log.Info("local API access", "own_uid", os.Getuid(), "panel_uids", a.Panels, "link_uids", a.Link)
+	return []netapi.Option{netapi.WithLogger(log), netapi.WithAccess(a)}, nil
 }
 
 // stageHook logs each stage a change reaches and, if pauseAt names one,
