@@ -162,6 +162,11 @@ func TestInstallOnlyRootOrOwnUID(t *testing.T) {
 	if out := curl("http://scanner/v1/state"); !strings.HasSuffix(out, " 200") {
 		t.Fatalf("state as uid %d: %s", other, out)
 	}
+	// A reader (a panel) may not cancel a scan: that is the network
+	// manager's.
+	if out := curl("-X", "POST", "--data-binary", "@-", "http://scanner/v1/cancel"); !strings.HasSuffix(out, " 403") {
+		t.Fatalf("cancel as uid %d, a reader: %s", other, out)
+	}
 	if out := curl("-X", "POST", "--data-binary", "@-", "http://scanner/v1/signatures"); !strings.HasSuffix(out, " 403") || !strings.Contains(out, "installing signatures is for root, the scanner's and the updater's users") {
 		t.Fatalf("install as uid %d: %s", other, out)
 	}

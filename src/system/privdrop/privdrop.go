@@ -181,21 +181,36 @@ func Start(path string, argv []string, attr *syscall.ProcAttr, c *Creds) (int, e
 		pid int
 		err error
 	}
-	done := make(chan result, 1)
-	go func() {
-		// Never unlocked: the thread's bounding set, securebits and
-		// no_new_privs are narrowed for good, so it must end with this
-		// goroutine rather than run other goroutines of the caller.
-		runtime.LockOSThread()
+	var r result
+	onThreadOfItsOwn(func() {
 		if err := narrowThread(c.Caps); err != nil {
-			done <- result{err: err}
+			r.err = err
 			return
 		}
-		pid, err := syscall.ForkExec(path, argv, &a)
-		done <- result{pid, err}
-	}()
-	r := <-done
+		r.pid, r.err = syscall.ForkExec(path, argv, &a)
+	})
 	return r.pid, r.err
+}
+
+// onThreadOfItsOwn runs f on an OS thread that ends when f returns: f may
+// narrow the thread's rights for good. It is never the process's main
+// thread, which Go parks for ever instead of ending (and whose rights
+// /proc/<pid>/status shows): when the goroutine finds itself there, it
+// holds the main thread while another goroutine, which then cannot run
+// there, does the work.
+func onThreadOfItsOwn(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		if unix.Gettid() != unix.Getpid() {
+			f()
+			return // locked: the thread ends with the goroutine
+		}
+		onThreadOfItsOwn(f)
+		runtime.UnlockOSThread()
+	}()
+	<-done
 }
 
 // narrowThread drops every capability but keep from the calling thread's
