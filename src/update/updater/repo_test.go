@@ -175,7 +175,10 @@ func newRealBox(t *testing.T, version string) *realBox {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { defer wg.Done(); scanapi.NewServer(&sigScanner{store: b.store}, nil, scanapi.Access{}).Serve(ctx, sl) }()
+	go func() {
+		defer wg.Done()
+		scanapi.NewServer(&sigScanner{store: b.store}, nil, scanapi.Access{}).Serve(ctx, sl)
+	}()
 	b.scanner = scanapi.Dial(b.scSock)
 	t.Cleanup(func() { b.scanner.Close() })
 	return b
