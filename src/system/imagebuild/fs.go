@@ -297,7 +297,8 @@ func BuildFAT(ctx context.Context, out string, spec FAT) error {
 
 // BuildSquashfs packs files into the squashfs image out, reproducibly:
 // owners root, all times 0, no xattrs, mksquashfs's sorted order, one
-// compressor thread layout independent of the machine.
+// compressor thread layout independent of the machine. A shell or a
+// setuid/setgid file is refused (CheckRootfs).
 func BuildSquashfs(ctx context.Context, out string, files []File) error {
 	stage, err := os.MkdirTemp("", "picket-squashfs-")
 	if err != nil {
@@ -309,6 +310,9 @@ func BuildSquashfs(ctx context.Context, out string, files []File) error {
 		return err
 	}
 	if err := Stage(root, files); err != nil {
+		return fmt.Errorf("squashfs %s: %w", out, err)
+	}
+	if err := CheckRootfs(root); err != nil {
 		return fmt.Errorf("squashfs %s: %w", out, err)
 	}
 	if err := os.Remove(out); err != nil && !os.IsNotExist(err) {
