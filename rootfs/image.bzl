@@ -153,7 +153,10 @@ def _picket_image_impl(ctx):
                 if "data" not in rights:
                     fail("service %s: $DATA in its args, but no data directory in its rights" % name)
                 a = a.replace("$DATA", "/data/" + rights["data"])
-            for u in sorted(uids, key = lambda n: -len(n)):
+
+            # Longest name first: no user's name is another's prefix
+            # then.
+            for _, u in sorted([(-len(n), n) for n in uids]):
                 a = a.replace("$UID_" + u, str(uids[u]))
             if "$UID_" in a:
                 fail("service %s: arg %r names a user that is not in users" % (name, a))
@@ -201,10 +204,11 @@ def _picket_image_impl(ctx):
     # shell: there is none in the image, and nothing logs in.
     passwd = ["root:x:0:0:root:/nonexistent:/nonexistent"]
     group = ["root:x:0:"]
-    for user in sorted(uids, key = lambda n: uids[n]):
+    by_uid = [n for _, n in sorted([(uids[n], n) for n in uids])]
+    for user in by_uid:
         passwd.append("%s:x:%d:%d:Picket %s:/nonexistent:/nonexistent" % (user, uids[user], uids[user], user))
-    group.append("%s:x:%d:%s" % (ctx.attr.api_group_name, ctx.attr.api_group, ",".join(sorted(uids, key = lambda n: uids[n]))))
-    for user in sorted(uids, key = lambda n: uids[n]):
+    group.append("%s:x:%d:%s" % (ctx.attr.api_group_name, ctx.attr.api_group, ",".join(by_uid)))
+    for user in by_uid:
         group.append("%s:x:%d:" % (user, uids[user]))
     for name, lines in [("passwd", passwd), ("group", group)]:
         f = ctx.actions.declare_file(ctx.label.name + "." + name)
