@@ -12,7 +12,10 @@
 // appliance's life on one disk, in two power-ons:
 //
 //  1. first boot: boot messages, the console menu, a DHCP lease, slot A
-//     marked good; then SYSTEM REBOOT from the console: init stops the
+//     marked good, each daemon under its own user with only its rights
+//     (init's console lines of what /proc says, against
+//     docs/privileges.md); then SYSTEM REBOOT from the console (asked on
+//     init.sock as consoled's user): init stops the
 //     daemons, last started first, and the box comes back to the console
 //     menu; then SYSTEM SHUTDOWN from the module's keypad: init tells
 //     lcdd the box is powering off, stops the other daemons, unmounts

@@ -20,6 +20,11 @@
 // the release key the image carries) and the leased address the box
 // reported, and the
 // console then shows the name the platform gave the box, with its address.
+// Each daemon ran under its own user with only the rights
+// docs/privileges.md gives it, as init read them back from /proc after
+// each start and printed them (uid, gid, groups, capability sets,
+// no_new_privs), with its devices and data directory; the image's root
+// file system holds no shell and no setuid or setgid file.
 //
 // Under Bazel the image, the CA and the platform's certificate and key are
 // data of the test (BUILD.bazel); under go test they are read from
