@@ -151,6 +151,7 @@ func CheckRights(t testing.TB, console string, p Privileges, board string, daemo
 			continue
 		}
 		seen[d]++
+		t.Logf("%s", m[0])
 		got := map[string]string{}
 		for _, f := range strings.Split(m[2], "; ") {
 			if k, v, ok := strings.Cut(f, ": "); ok {

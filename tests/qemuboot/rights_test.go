@@ -11,7 +11,8 @@ type fakeTB struct {
 	errs []string
 }
 
-func (f *fakeTB) Helper() {}
+func (f *fakeTB) Helper()             {}
+func (f *fakeTB) Logf(string, ...any) {}
 func (f *fakeTB) Errorf(format string, args ...any) {
 	f.errs = append(f.errs, format)
 }
