@@ -113,7 +113,21 @@ func TestSupervisorRights(t *testing.T) {
 		t.Errorf("device: %d:%d %v, want 4341:4342 0600", u, g, m)
 	}
 	started := h.expect(Started, "netmgrd")
+	// The rights are read once the daemon runs its program (a second
+	// thread), checked every few milliseconds of the supervisor's clock.
+	ticking := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-ticking:
+				return
+			case <-time.After(5 * time.Millisecond):
+				h.clock.Advance(2 * time.Millisecond)
+			}
+		}
+	}()
 	e := h.expect(Rights, "netmgrd")
+	close(ticking)
 	if e.Err != nil || e.PID != started.PID {
 		t.Fatalf("rights: %v", e)
 	}

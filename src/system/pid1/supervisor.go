@@ -360,10 +360,17 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		}()
 		s.event(Event{Kind: Started, Service: svc.Name, PID: pid})
 		if s.cfg.Proc != "" {
-			// ForkExec returned after the exec: what /proc shows now is
-			// what the daemon runs with.
-			lines, err := privdrop.ReadStatus(s.cfg.Proc, pid)
-			s.event(Event{Kind: Rights, Service: svc.Name, PID: pid, Detail: strings.Join(lines, "; "), Err: err})
+			// Once the daemon runs its own program (not while its
+			// execve commits the credentials), without holding up the
+			// next start.
+			go func() {
+				werr := privdrop.WaitRunning(s.cfg.Clock, s.cfg.Proc, pid, 2*time.Second)
+				lines, err := privdrop.ReadStatus(s.cfg.Proc, pid)
+				if err == nil {
+					err = werr
+				}
+				s.event(Event{Kind: Rights, Service: svc.Name, PID: pid, Detail: strings.Join(lines, "; "), Err: err})
+			}()
 		}
 	}
 	var regrant <-chan time.Time

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"picket.dev/picket/src/base/clock"
 	"picket.dev/picket/src/system/privdrop"
 	"picket.dev/picket/src/testkit/testinput"
 )
@@ -196,6 +197,9 @@ func TestStartRights(t *testing.T) {
 	s := start(t, exe, "hold", &privdrop.Creds{UID: 4321, GID: 4322, Groups: []uint32{4323}, Caps: []privdrop.Cap{unix.CAP_NET_RAW, unix.CAP_NET_ADMIN, unix.CAP_NET_BIND_SERVICE}})
 	if l := s.line(t); l != "up" {
 		t.Fatalf("the program said %q, want up", l)
+	}
+	if err := privdrop.WaitRunning(clock.System{}, "/proc", s.pid, 5*time.Second); err != nil {
+		t.Fatal(err)
 	}
 	got := status(t, s.pid)
 	wantStatus(t, got, 4321, 4322, "4323", unix.CAP_NET_RAW, unix.CAP_NET_ADMIN, unix.CAP_NET_BIND_SERVICE)

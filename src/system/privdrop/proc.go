@@ -3,11 +3,15 @@ package privdrop
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
+
+	"picket.dev/picket/src/base/clock"
 )
 
 // StatusFields are the lines of /proc/<pid>/status that say a process's
@@ -41,4 +45,31 @@ func ReadStatus(proc string, pid int) ([]string, error) {
 		lines = append(lines, f+": "+v)
 	}
 	return lines, nil
+}
+
+// WaitRunning waits, checking every few milliseconds on c, until process
+// pid under proc has a second thread, or timeout passes (then it returns
+// an error and the caller may read anyway). The kernel closes the
+// close-on-exec files of an execve, which is when syscall.ForkExec
+// returns, a little before it commits the new program's credentials:
+// read at once, /proc can show the state between the two (the child's
+// uid, its permitted set not yet cut down to the ambient one). A second
+// thread is made by the new program once it runs (the Go runtime of the
+// daemons starts one at once), so after it the credentials are final.
+func WaitRunning(c clock.Clock, proc string, pid int, timeout time.Duration) error {
+	dir := filepath.Join(proc, strconv.Itoa(pid), "task")
+	deadline := c.Now().Add(timeout)
+	for {
+		tasks, err := os.ReadDir(dir)
+		if err != nil {
+			return fmt.Errorf("pid %d: %w", pid, err)
+		}
+		if len(tasks) > 1 {
+			return nil
+		}
+		if !c.Now().Before(deadline) {
+			return fmt.Errorf("pid %d: still one thread after %v: its rights may be read in the middle of its execve", pid, timeout)
+		}
+		clock.Sleep(context.Background(), c, 2*time.Millisecond)
+	}
 }
