@@ -364,7 +364,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			// execve commits the credentials), without holding up the
 			// next start.
 			go func() {
-				werr := privdrop.WaitRunning(s.cfg.Clock, s.cfg.Proc, pid, 2*time.Second)
+				werr := privdrop.WaitRunning(s.cfg.Clock, s.cfg.Proc, pid, rightsWait)
 				lines, err := privdrop.ReadStatus(s.cfg.Proc, pid)
 				if err == nil {
 					err = werr
@@ -518,6 +518,12 @@ func (s *Supervisor) stopAll(st []svcState, exits <-chan exit, which func(int) b
 		}
 	}
 }
+
+// rightsWait bounds the wait for a started daemon to run its program
+// before its rights are read (privdrop.WaitRunning): under emulation a
+// large daemon paged in from the compressed root file system takes
+// seconds to reach its runtime's second thread.
+const rightsWait = 30 * time.Second
 
 // grant gives svc its devices; at a start every outcome is told (a
 // Granted event), later only a change or an error other than a node that
