@@ -47,7 +47,7 @@ func ReadStatus(proc string, pid int) ([]string, error) {
 	return lines, nil
 }
 
-// WaitRunning waits, checking every few milliseconds on c, until process
+// WaitRunning waits, checking now and then on c, until process
 // pid under proc has a second thread, or timeout passes (then it returns
 // an error and the caller may read anyway). The kernel closes the
 // close-on-exec files of an execve, which is when syscall.ForkExec
@@ -59,7 +59,9 @@ func ReadStatus(proc string, pid int) ([]string, error) {
 func WaitRunning(c clock.Clock, proc string, pid int, timeout time.Duration) error {
 	dir := filepath.Join(proc, strconv.Itoa(pid), "task")
 	deadline := c.Now().Add(timeout)
-	for {
+	// Often at once; a daemon paged in slowly (emulation) is checked less
+	// often, so that init does not busy itself while the box boots.
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
 		tasks, err := os.ReadDir(dir)
 		if err != nil {
 			return fmt.Errorf("pid %d: %w", pid, err)
@@ -70,6 +72,6 @@ func WaitRunning(c clock.Clock, proc string, pid int, timeout time.Duration) err
 		if !c.Now().Before(deadline) {
 			return fmt.Errorf("pid %d: still one thread after %v: its rights may be read in the middle of its execve", pid, timeout)
 		}
-		clock.Sleep(context.Background(), c, 2*time.Millisecond)
+		clock.Sleep(context.Background(), c, wait)
 	}
 }
