@@ -118,7 +118,9 @@ def _picket_image_impl(ctx):
 
     # The init's configuration (src/system/pid1 BootConfig at /etc/picket/init.json).
     # Services run in the order of daemons; $PLATFORM, $PLATFORM_URL and
-    # $PLATFORM_CA in their args are the platform the image is built for.
+    # $PLATFORM_CA in their args are the platform the image is built for,
+    # $UID_<daemon> a daemon's uid (users) and $DATA the service's own
+    # directory on the data partition (/data/<its rights' data>).
     # Without a platform CA (--//rootfs:platform_ca) a service that needs
     # it is left out: the box then runs without a platform link.
     # The platform_ca attribute (a file of the build, such as a test's
@@ -135,13 +137,40 @@ def _picket_image_impl(ctx):
         "$PLATFORM": platform,
     }
     services = []
+    uids = {}
+    for user, uid_text in ctx.attr.users.items():
+        uid = int(uid_text)
+        if uid < 100 or uid in uids.values() or uid == ctx.attr.api_group:
+            fail("users: %s has uid %d: each daemon's uid is its own, 100 or more, and not the API group's" % (user, uid))
+        uids[user] = uid
     for t in ctx.attr.daemons:
         name = t.label.name
         if name not in ctx.attr.services:
             continue
+        if name not in ctx.attr.users or name not in ctx.attr.rights:
+            fail("service %s has no user or rights: every daemon of an image runs under a user of its own (docs/privileges.md)" % name)
+        rights = json.decode(ctx.attr.rights[name])
+        user = {"uid": uids[name], "gid": uids[name], "groups": [ctx.attr.api_group]}
+        for k in ["caps", "devices", "data", "migrate", "init"]:
+            if k in rights:
+                user[k] = rights[k]
+        for k in rights:
+            if k not in user:
+                fail("rights of %s: unknown key %r" % (name, k))
         svc_args = []
         skip = False
         for a in ctx.attr.services[name]:
+            if "$DATA" in a:
+                if "data" not in rights:
+                    fail("service %s: $DATA in its args, but no data directory in its rights" % name)
+                a = a.replace("$DATA", "/data/" + rights["data"])
+
+            # Longest name first: no user's name is another's prefix
+            # then.
+            for _, u in sorted([(-len(n), n) for n in uids]):
+                a = a.replace("$UID_" + u, str(uids[u]))
+            if "$UID_" in a:
+                fail("service %s: arg %r names a user that is not in users" % (name, a))
             if "$PLATFORM_CA" in a and not ca:
                 # Without a CA: the platform link daemon is left out; the
                 # others lose the flag (the one before) and the value.
@@ -155,7 +184,7 @@ def _picket_image_impl(ctx):
             # buildifier: disable=print
             print("image %s: no --//rootfs:platform_ca, so no %s (no platform link)" % (ctx.label.name, name))
             continue
-        svc = {"name": name, "path": "/usr/bin/" + name}
+        svc = {"name": name, "path": "/usr/bin/" + name, "user": user}
         if svc_args:
             svc["args"] = svc_args
         if name == ctx.attr.console_daemon:
@@ -165,6 +194,7 @@ def _picket_image_impl(ctx):
         services.append(svc)
     init_json = ctx.actions.declare_file(ctx.label.name + ".init.json")
     boot_config = {
+        "api_group": ctx.attr.api_group,
         "hostname": "picket-" + board,
         "services": services,
     }
@@ -179,6 +209,23 @@ def _picket_image_impl(ctx):
     ctx.actions.write(init_json, json.encode(boot_config) + "\n")
     inputs.append(init_json)
     args += ["-rootfs-data", "etc/picket/init.json=" + init_json.path]
+
+    # /etc/passwd and /etc/group name the daemons' users for whoever reads
+    # the image (init uses the numbers of init.json). No password, no
+    # shell: there is none in the image, and nothing logs in.
+    passwd = ["root:x:0:0:root:/nonexistent:/nonexistent"]
+    group = ["root:x:0:"]
+    by_uid = [n for _, n in sorted([(uids[n], n) for n in uids])]
+    for user in by_uid:
+        passwd.append("%s:x:%d:%d:Picket %s:/nonexistent:/nonexistent" % (user, uids[user], uids[user], user))
+    group.append("%s:x:%d:%s" % (ctx.attr.api_group_name, ctx.attr.api_group, ",".join(by_uid)))
+    for user in by_uid:
+        group.append("%s:x:%d:" % (user, uids[user]))
+    for name, lines in [("passwd", passwd), ("group", group)]:
+        f = ctx.actions.declare_file(ctx.label.name + "." + name)
+        ctx.actions.write(f, "\n".join(lines) + "\n")
+        inputs.append(f)
+        args += ["-rootfs-data", "etc/%s=%s" % (name, f.path)]
 
     # The default signature database (/usr/share/picket/signatures.pkg):
     # imgtool compiles the source (a database that does not compile fails
@@ -297,6 +344,10 @@ picket_image = rule(
         "good_by": attr.string(default = "", values = ["", "updater"], doc = "who marks a slot on trial good (BootConfig good_by): \"\" the stable period alone, \"updater\" the stable period and updaterd's verdict once the slot reached the platform"),
         "platform_link_daemon": attr.string(default = "scannerd", doc = "the daemon left out when the image has no platform CA"),
         "console": attr.string(default = "/dev/ttyS0", doc = "the console tty for console_daemon"),
+        "users": attr.string_dict(doc = "daemon -> its uid (a number, 100 or more), which is its gid too (docs/privileges.md); every service needs one"),
+        "rights": attr.string_dict(doc = "daemon -> its rights as JSON (pid1 UserConfig without uid, gid, groups: caps, devices, data, migrate, init); every service needs them"),
+        "api_group": attr.int(mandatory = True, doc = "gid of the group of /run/picket, every daemon's supplementary group (the local APIs' sockets are 0660)"),
+        "api_group_name": attr.string(default = "picket", doc = "the API group's name in /etc/group"),
         "stop_last": attr.string_list(default = ["lcdd"], doc = "the panel daemons (init.json stop_last): on a power off init tells them first, stops them after the other daemons and the unmount of /data, with the halted notice, so the LCD is left saying the box can be unplugged"),
         "grub_dir": attr.string(doc = "workspace path of GRUB's modules for the board's EFI platform, as tools/fetch unpacks them (default: the host's /usr/lib/grub/<platform>)"),
         "fetched_esp_files": attr.string_dict(doc = "boot partition name -> workspace path of a file tools/fetch unpacks (board firmware)"),

@@ -26,29 +26,106 @@ DAEMONS = [
 # when it is newer than the one installed.
 SIGNATURES = "//src/scan/sigdb/starter:starter.sigs"
 
+# Each daemon's user, which is its group too: fixed numbers, the same on
+# every board and in every release (the data directories on a box's data
+# partition belong to them). docs/privileges.md is the table of users and
+# rights these must match: tests/product and tests/appliance check the
+# booted box's /proc against it.
+USERS = {
+    "netmgrd": "101",
+    "scannerd": "102",
+    "updaterd": "103",
+    "consoled": "104",
+    "lcdd": "105",
+}
+
+# The group of /run/picket ("picket"), where the local APIs' sockets are
+# (mode 0660): every daemon's one supplementary group.
+API_GROUP = 100
+
+# Each daemon's rights but its user (pid1 UserConfig): capabilities,
+# devices (board-dependent ones from _BOARDS), its data directory
+# (/data/<data>, mode 0700) and the directories an earlier release kept
+# its files in (moved there at boot), the init.sock operations it may ask.
+# The uids each daemon's local API admits are its flags below.
+def _rights(console, lcd_devices):
+    return {
+        # Netlink, ethtool, /proc/sys/net; AF_PACKET for DHCPv4 and raw
+        # ICMP for the path test; UDP 546 for DHCPv6.
+        "netmgrd": {
+            "caps": ["CAP_NET_ADMIN", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW"],
+            "data": "netmgrd",
+            "migrate": ["config", "keys"],
+        },
+        # AF_PACKET for the scans.
+        "scannerd": {
+            "caps": ["CAP_NET_RAW"],
+            "data": "scannerd",
+            "migrate": ["identity", "platformlink", "signatures"],
+        },
+        # Writes the idle slot, reads the booted one (deltas); the ESP
+        # only through init.sock.
+        "updaterd": {
+            "devices": [{"slot": "idle", "write": True}, {"slot": "booted"}],
+            "data": "updaterd",
+            "migrate": ["updates"],
+            "init": ["boot", "slot", "good", "reboot"],
+        },
+        "consoled": {
+            "devices": [{"path": console, "write": True}],
+            "init": ["reboot", "poweroff"],
+        },
+        "lcdd": {
+            "devices": [{"path": d, "write": True} for d in lcd_devices],
+            "init": ["reboot", "poweroff"],
+        },
+    }
+
+_PANELS = "$UID_consoled,$UID_lcdd"
+
 _COMMON_SERVICES = {
     "netmgrd": [
+        "-data",
+        "$DATA",
         "-platform",
         "$PLATFORM",
         "-platform-ca",
         "$PLATFORM_CA",
+        "-link-uid",
+        "$UID_scannerd",
+        "-panel-uids",
+        _PANELS,
     ],
     "consoled": [
         "-power",
         "init",
     ],
     "scannerd": [
+        "-data",
+        "$DATA",
         "-platform",
         "$PLATFORM_URL",
         "-platform-ca",
         "$PLATFORM_CA",
+        "-panel-uids",
+        _PANELS,
+        "-netmgr-uids",
+        "$UID_netmgrd",
+        "-updater-uids",
+        "$UID_updaterd",
     ],
     # Downloads through the management path scannerd hands it, from the
     # platform it polls (pinned CA); a slot on trial is good only once
     # updaterd says it reached the platform (good_by below).
     "updaterd": [
+        "-data",
+        "$DATA",
         "-platform-ca",
         "$PLATFORM_CA",
+        "-link-uid",
+        "$UID_scannerd",
+        "-panel-uids",
+        _PANELS,
     ],
 }
 
@@ -70,22 +147,30 @@ _PANEL_SERVICES = dict(
 # qemu's "virt" machine under EDK2 by tests/armimage. rpi4 also carries
 # U-Boot and the Pi firmware's config.txt on its ESP (docs/boards.md: the
 # Pi's GPU firmware must be added; not tested on a Pi).
+#
+# The devices: the console's tty (platforms/board Console) and the LCD's
+# (platforms/board LCD): the appliance's serial module; the Pi's I2C bus
+# of the MCP23017 plate and the GPIO chip of its LEDs (gpiomem for
+# periph's fast bcm283x driver); the armv7 board's GPIO.
 _BOARDS = {
     "virtual": {
         "kernel": "kernel_amd64",
         "e2fsprogs": "e2fsprogs_amd64",
         "services": _COMMON_SERVICES,
+        "rights": _rights("/dev/ttyS0", []),
     },
     # The appliance has a front panel.
     "appliance": {
         "kernel": "kernel_amd64",
         "e2fsprogs": "e2fsprogs_amd64",
         "services": _PANEL_SERVICES,
+        "rights": _rights("/dev/ttyS0", ["/dev/ttyS1"]),
     },
     "rpi4": {
         "kernel": "kernel_arm64",
         "e2fsprogs": "e2fsprogs_arm64",
         "services": _PANEL_SERVICES,
+        "rights": _rights("/dev/ttyUSB0", ["/dev/i2c-1", "/dev/gpiochip0", "/dev/gpiomem"]),
         "grub": "arm64-efi",
         "esp_files": {"//rootfs:rpi4/config.txt": "config.txt"},
         "fetched_esp_files": {"u-boot.bin": "third_party/_fetched/u-boot-rpi/usr/lib/u-boot/rpi_arm64/u-boot.bin"},
@@ -94,6 +179,7 @@ _BOARDS = {
         "kernel": "kernel_armmp",
         "e2fsprogs": "e2fsprogs_armhf",
         "services": _PANEL_SERVICES,
+        "rights": _rights("/dev/ttyUSB0", ["/dev/gpiochip0", "/dev/gpiomem"]),
         "grub": "arm-efi",
     },
 }
@@ -122,6 +208,9 @@ def board_image(name, board, **kwargs):
         # (src/system/datapart): Debian's, of the board's architecture.
         rootfs_trees = ["@%s//:rootfs" % b["e2fsprogs"]],
         services = b["services"],
+        users = USERS,
+        rights = {name: json.encode(r) for name, r in b["rights"].items()},
+        api_group = API_GROUP,
         grub_dir = "third_party/_fetched/grub-%s/usr/lib/grub/%s" % (grub, grub) if grub else None,
         esp_files = b.get("esp_files", {}),
         fetched_esp_files = b.get("fetched_esp_files", {}),

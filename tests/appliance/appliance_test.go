@@ -12,7 +12,10 @@
 // appliance's life on one disk, in two power-ons:
 //
 //  1. first boot: boot messages, the console menu, a DHCP lease, slot A
-//     marked good; then SYSTEM REBOOT from the console: init stops the
+//     marked good, each daemon under its own user with only its rights
+//     (init's console lines of what /proc says, against
+//     docs/privileges.md); then SYSTEM REBOOT from the console (asked on
+//     init.sock as consoled's user): init stops the
 //     daemons, last started first, and the box comes back to the console
 //     menu; then SYSTEM SHUTDOWN from the module's keypad: init tells
 //     lcdd the box is powering off, stops the other daemons, unmounts
@@ -138,7 +141,7 @@ func newBuilder(t *testing.T) *builder {
 func (b *builder) build(t *testing.T, version string, services []pid1.ServiceConfig) string {
 	t.Helper()
 	cfg, err := json.Marshal(pid1.BootConfig{Hostname: "picket-virtual", Services: services,
-		StableSeconds: stableSeconds, TrialSeconds: trialSeconds})
+		StableSeconds: stableSeconds, TrialSeconds: trialSeconds, APIGroup: apiGroup})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,12 +172,21 @@ func (b *builder) build(t *testing.T, version string, services []pid1.ServiceCon
 // where the appliance's module is: on the second serial port, which it
 // opens itself (the test's side of the port is the module's emulator).
 // It is the panel daemon init stops last on a power off (stop_last, as
-// rootfs/image.bzl marks it).
+// rootfs/image.bzl marks it). Each runs under its user with the rights
+// rootfs/products.bzl gives it on the appliance board (the devices: the
+// appliance's console and module ports), which the test checks against
+// docs/privileges.md on the booted box.
 var productServices = []pid1.ServiceConfig{
-	{Name: "netmgrd", Path: "/usr/bin/netmgrd"},
-	{Name: "consoled", Path: "/usr/bin/consoled", Args: []string{"-power", "init"}},
-	{Name: "lcdd", Path: "/usr/bin/lcdd", Args: []string{"-power", "init", "-display", "serial-module", "-lcd-device", "/dev/ttyS1", "-scanner=", "-updater="}, StopLast: true},
+	{Name: "netmgrd", Path: "/usr/bin/netmgrd", Args: []string{"-data", "/data/netmgrd", "-panel-uids", "104,105"},
+		User: &pid1.UserConfig{UID: 101, GID: 101, Groups: []uint32{apiGroup}, Caps: []string{"CAP_NET_ADMIN", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW"}, Data: "netmgrd", Migrate: []string{"config", "keys"}}},
+	{Name: "consoled", Path: "/usr/bin/consoled", Args: []string{"-power", "init"},
+		User: &pid1.UserConfig{UID: 104, GID: 104, Groups: []uint32{apiGroup}, Devices: []pid1.DeviceConfig{{Path: "/dev/ttyS0", Write: true}}, Init: []string{"reboot", "poweroff"}}},
+	{Name: "lcdd", Path: "/usr/bin/lcdd", Args: []string{"-power", "init", "-display", "serial-module", "-lcd-device", "/dev/ttyS1", "-scanner=", "-updater="}, StopLast: true,
+		User: &pid1.UserConfig{UID: 105, GID: 105, Groups: []uint32{apiGroup}, Devices: []pid1.DeviceConfig{{Path: "/dev/ttyS1", Write: true}}, Init: []string{"reboot", "poweroff"}}},
 }
+
+// apiGroup is the group of /run/picket (rootfs/products.bzl API_GROUP).
+const apiGroup = 100
 
 // rebootOrder is init's console lines of a reboot, in order: the daemons
 // stopped, the last started first, so that a daemon can still use those
@@ -803,6 +815,14 @@ func TestApplianceLife(t *testing.T) {
 			}
 		}
 		c.waitFor(t, 0, "init: marked good")
+		// Each daemon ran under its own user with only its rights (as init
+		// read them back from /proc), with its devices and data
+		// directory: docs/privileges.md's rows of the appliance board.
+		var names []string
+		for _, svc := range productServices {
+			names = append(names, svc.Name)
+		}
+		qemuboot.CheckRights(t, c.text(), qemuboot.ReadPrivileges(t), "appliance", names, nil)
 	})
 
 	up = up && t.Run("SYSTEM REBOOT from the console", func(t *testing.T) {

@@ -26,6 +26,11 @@
 // the release key the image carries) and the leased address the box
 // reported, and the
 // console then shows the name the platform gave the box, with its address.
+// Each daemon ran under its own user with only the rights
+// docs/privileges.md gives it, as init read them back from /proc after
+// each start and printed them (uid, gid, groups, capability sets,
+// no_new_privs), with its devices and data directory; the image's root
+// file system holds no shell and no setuid or setgid file.
 //
 // Under Bazel the image, the CA and the platform's certificate and key are
 // data of the test (BUILD.bazel); under go test they are read from
@@ -46,6 +51,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -166,6 +173,75 @@ func imageVersion(t *testing.T, image string) manifest.Manifest {
 		t.Fatalf("slot-a.manifest: %v", err)
 	}
 	return m
+}
+
+// shells are programs a root file system of a box must not hold: the
+// test's own list (the image build has one too).
+var shells = []string{"sh", "bash", "dash", "ash", "busybox", "toybox", "zsh", "ksh", "mksh", "csh", "tcsh", "fish", "python3", "perl"}
+
+// checkRootfs lists the root file system of the image's slot A
+// (unsquashfs -lln: modes, numeric owners, paths) and fails on a shell or
+// interpreter, a setuid or setgid file, or a file not root's; and checks
+// that /etc/passwd and /etc/group name each daemon with the uid and gid
+// of docs/privileges.md.
+func checkRootfs(t *testing.T, image string, privs qemuboot.Privileges) {
+	t.Helper()
+	f, err := os.Open(image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, err := imagebuild.ReadPartitions(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := int64(-1)
+	for _, p := range parts {
+		if p.Name == imagebuild.PartRootfsA {
+			off = p.Offset()
+		}
+	}
+	if off < 0 {
+		t.Fatalf("no %s partition in %s", imagebuild.PartRootfsA, image)
+	}
+	unsquash := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("unsquashfs", append([]string{"-o", strconv.FormatInt(off, 10)}, args...)...).Output()
+		if err != nil {
+			t.Fatalf("unsquashfs %v (squashfs-tools, which tools/fetch installs): %v", args, err)
+		}
+		return string(out)
+	}
+	files := 0
+	for _, l := range strings.Split(unsquash("-lln", image), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 6 || len(f[0]) != 10 {
+			continue
+		}
+		files++
+		mode, owner, path := f[0], f[1], f[5]
+		if strings.ContainsAny(mode[3:4], "sS") || strings.ContainsAny(mode[6:7], "sS") {
+			t.Errorf("the image holds a setuid or setgid file: %s", l)
+		}
+		if owner != "0/0" {
+			t.Errorf("the image holds a file not root's: %s", l)
+		}
+		if slices.Contains(shells, filepath.Base(path)) {
+			t.Errorf("the image holds a shell: %s", l)
+		}
+	}
+	if files < 10 {
+		t.Fatalf("unsquashfs listed %d files of the image's root file system", files)
+	}
+	passwd, group := unsquash("-cat", image, "etc/passwd"), unsquash("-cat", image, "etc/group")
+	for name, r := range privs.Daemons {
+		if want := fmt.Sprintf("\n%s:x:%d:%d:", name, r.UID, r.GID); !strings.Contains("\n"+passwd, want) {
+			t.Errorf("/etc/passwd of the image has no %q:\n%s", want[1:], passwd)
+		}
+		if want := fmt.Sprintf("\n%s:x:%d:", name, r.GID); !strings.Contains("\n"+group, want) {
+			t.Errorf("/etc/group of the image has no %q:\n%s", want[1:], group)
+		}
+	}
 }
 
 // platform is the real platformd in the LAN namespace and a manager's
@@ -344,6 +420,7 @@ func TestProductImage(t *testing.T) {
 	if m.Board != "virtual" {
 		t.Fatalf("the image's manifest is for board %q, want virtual", m.Board)
 	}
+	checkRootfs(t, in.image, qemuboot.ReadPrivileges(t))
 
 	bench := netbench.New(t)
 	ns := bench.NS("lan")
@@ -487,16 +564,28 @@ func TestProductImage(t *testing.T) {
 	}
 
 	// Every daemon stayed up for the init's stable period.
-	con.wait(t, 0, "init: marked good")
+	good := con.wait(t, 0, "init: marked good")
 	toGood := time.Since(boot)
 	// The new file system has the features of the one the image was
 	// built with (the box's mke2fs and the build's share their options).
 	if got := qemuboot.DataFeatures(t, disk); got != features {
 		t.Errorf("the data partition the box made has features %q; the image's had %q", got, features)
 	}
+	// Each daemon ran under its own user with only its rights, as init
+	// read them back from /proc after each start, had its devices (the
+	// booted slot is A, partition 2 of the virtual board's disk) and its
+	// data directory: docs/privileges.md's tables.
+	privs := qemuboot.ReadPrivileges(t)
+	daemons := []string{"netmgrd", "consoled", "scannerd", "updaterd"}
+	slotsA := map[string]string{"idle slot": "/dev/vda3", "booted slot": "/dev/vda2"}
+	qemuboot.CheckRights(t, con.con.String()[:good], privs, "virtual", daemons, slotsA)
 
 	o := &ota{t: t, ns: ns, boots: boots, disk: disk, plat: plat, box: box, name: boxName, con: con, from: m.Version}
 	o.run()
+	// The daemons of every boot of the last power-on (the new slot B, the
+	// broken release's trial on A, the fallback to B), whose slots change
+	// from boot to boot: the slots' devices are left out.
+	qemuboot.CheckRights(t, o.con.con.String(), privs, "virtual", daemons, nil)
 	t.Logf("boot to the console prompt %v, to the activation code %v, to active %v, marked good %v; whole test %v",
 		toMenu.Round(time.Second), toCode.Round(time.Second), toActive.Round(time.Second), toGood.Round(time.Second), time.Since(start).Round(time.Second))
 }

@@ -297,7 +297,7 @@ func (b *bench) newBox(t *testing.T) *box {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); initapi.NewServer(x.init, nil).Serve(ctx, ln) }()
+	go func() { defer close(done); initapi.NewServer(x.init, nil, nil).Serve(ctx, ln) }()
 	t.Cleanup(func() { b.g.open(); x.kill(); cancel(); <-done })
 	return x
 }

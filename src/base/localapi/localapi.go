@@ -22,6 +22,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -298,3 +300,20 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string { return e.err.Error() }
+
+// ParseUIDs reads a comma-separated list of uids ("104,105"), the form
+// the daemons' flags take them in; "" is none.
+func ParseUIDs(s string) ([]uint32, error) {
+	var uids []uint32
+	if s == "" {
+		return nil, nil
+	}
+	for _, f := range strings.Split(s, ",") {
+		u, err := strconv.ParseUint(strings.TrimSpace(f), 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("uid list %q: %q is not a uid", s, f)
+		}
+		uids = append(uids, uint32(u))
+	}
+	return uids, nil
+}

@@ -3,13 +3,16 @@
 // hostname, loads the board's modules, mounts the data partition (checked,
 // repaired or made again when it does not mount, package datapart, with
 // initapi.DataNoticePath left for the panel daemons), runs the daemons listed in
-// /etc/picket/init.json under the pid1 supervisor with their output in a
-// ring log on /data/log, marks the booted slot good in the ESP's grubenv
-// once they have all stayed up (on a slot on trial with good_by "updater",
-// once the updater's verdict has come too), serves init.sock (package
-// initapi: boot state, a new slot's manifest and trial, the verdict,
-// reboot and poweroff, for root), and on SIGTERM (reboot) or SIGUSR2
-// (poweroff) stops them and reboots cleanly. On a power off the panel
+// /etc/picket/init.json under the pid1 supervisor, each under the user,
+// capabilities, devices and data directory init.json gives it
+// (docs/privileges.md; the rights it got are read back from /proc and
+// printed on the console), with their output in a ring log on /data/log,
+// marks the booted slot good in the ESP's grubenv once they have all
+// stayed up (on a slot on trial with good_by "updater", once the
+// updater's verdict has come too), serves init.sock (package initapi:
+// boot state, a new slot's manifest and trial, the verdict, reboot and
+// poweroff, each for the users init.json names), and on SIGTERM (reboot)
+// or SIGUSR2 (poweroff) stops them and reboots cleanly. On a power off the panel
 // daemons (stop_last) are stopped last: after the others, the sync and the
 // unmount of /data, with initapi.HaltedNotice, so that the LCD is left
 // saying the box can be unplugged. There is no shell to fall
@@ -134,6 +137,10 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 	dp := datapart.Mount(context.Background(), datapart.Config{
 		Sys: sys, Tools: e2fs.Tools{}, Blocks: "/sys/class/block", PartName: "data", Label: e2fs.DataLabel,
 		Target: "/data", Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOATIME, Log: console,
+		// scannerd's data directory (docs/privileges.md), or /data
+		// itself on a box whose files are not moved there yet (the
+		// move comes after this check, with the rights).
+		IdentityDirs: []string{"/data/scannerd"},
 	})
 	if n, ok := dp.Notice(); ok {
 		if err := initapi.WriteDataNotice(initapi.DataNoticePath, n); err != nil {
@@ -212,8 +219,17 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 			}
 		})
 	}
+	// The daemons run under users of their own (docs/privileges.md):
+	// their sockets' directory and data directories, made theirs.
+	dataDir := ""
+	if len(data) > 0 {
+		dataDir = "/data"
+	}
+	pid1.PrepareRights(cfg, pid1.RightsPaths{Run: filepath.Dir(initapi.DefaultSocket), Data: dataDir, Sysctl: "/proc/sys"}, console)
 	sup, err := pid1.New(pid1.Config{
 		Services:     cfg.ServiceList(),
+		Proc:         "/proc",
+		SlotDevice:   pid1.SlotDevices("/sys/class/block", slot),
 		Clock:        clock.System{},
 		Log:          logw,
 		StablePeriod: time.Duration(cfg.StableSeconds) * time.Second,
@@ -248,15 +264,13 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 			<-apiDone
 		}
 	}()
-	if err := os.MkdirAll(filepath.Dir(initapi.DefaultSocket), 0o755); err != nil {
-		fmt.Fprintf(console, "init: %v\n", err)
-	} else if ln, err := initapi.Listen(initapi.DefaultSocket); err != nil {
+	if ln, err := initapi.Listen(initapi.DefaultSocket); err != nil {
 		fmt.Fprintf(console, "init: %v: no init.sock\n", err)
 	} else {
 		apiDone = make(chan struct{})
 		go func() {
 			defer close(apiDone)
-			initapi.NewServer(ctl, nil).Serve(apiCtx, ln)
+			initapi.NewServer(ctl, nil, cfg.InitAccess()).Serve(apiCtx, ln)
 		}()
 	}
 

@@ -9,9 +9,12 @@
 // in-memory stand-in (package standin: the same core on a simulated kernel
 // and network), which configures nothing.
 //
-// The local API is open to root and netmgrd's own uid, which may also read
-// the management path with the proxy password; -link-uid adds the
-// platform link's (scannerd's) uid to both.
+// The local API is open to root and netmgrd's own uid for everything;
+// -panel-uids names the front panels' uids (lcdd, consoled), which read
+// and change the configuration, and -link-uid the platform link's
+// (scannerd's), which reads the status, applies the platform's settings,
+// reports the link's state and alone reads the management path with the
+// proxy password (docs/privileges.md).
 //
 // A change that cuts the box off from the platform is undone by itself
 // (package netmgr, "changes on trial"): settings the platform pushed after
@@ -37,6 +40,7 @@ import (
 	"time"
 
 	"picket.dev/picket/src/base/command"
+	"picket.dev/picket/src/base/localapi"
 	"picket.dev/picket/src/net/ethlink"
 	"picket.dev/picket/src/net/netapi"
 	"picket.dev/picket/src/net/netapply"
@@ -68,7 +72,8 @@ func main() {
 	rollbackGrace := p.Flags.Duration("rollback-grace", netmgr.DefaultPlatformGrace, "how long settings the platform pushed may leave the box unable to reach the platform before the last-known-good configuration is restored (negative: never)")
 	panelRevert := p.Flags.Duration("panel-revert", netmgr.DefaultPanelGrace, "how long a change made at the panel that cut the box off waits at REVERT? before it is reverted (negative: never)")
 	trialRetest := p.Flags.Duration("trial-retest", netmgr.DefaultTrialRetest, "how often the path to the platform is tested while a change is on trial")
-	linkUID := p.Flags.Int64("link-uid", -1, "uid of the platform link (scannerd): it may use the API and read the management path with the proxy password (-1: none; root and netmgrd's own uid always may)")
+	linkUID := p.Flags.Int64("link-uid", -1, "uid of the platform link (scannerd): it may read the status, apply the platform's settings, report the link's state and read the management path with the proxy password (-1: none; root and netmgrd's own uid always may)")
+	panelUIDs := p.Flags.String("panel-uids", "", "comma-separated uids of the front panels (lcdd, consoled): they may read and change the configuration (empty: none; root and netmgrd's own uid always may)")
 	scannerSock := p.Flags.String("scanner", scanapi.DefaultSocket, "the scanner's unix socket (scanner.sock): a running scan is canceled there before a change is applied (empty: no scanner)")
 	p.Main(func(ctx context.Context, log *slog.Logger) error {
 		var canceler netapi.ScanCanceler
@@ -77,7 +82,7 @@ func main() {
 			defer sc.Close()
 			canceler = sc
 		}
-		apiOpts, err := apiOptions(log, *linkUID)
+		apiOpts, err := apiOptions(log, *linkUID, *panelUIDs)
 		if err != nil {
 			return err
 		}
@@ -171,19 +176,26 @@ func main() {
 }
 
 // apiOptions are the local API server's options: root and netmgrd's own
-// uid may use the API and read the management path, whose proxy password
-// is the API's one secret; so may the platform link's uid, when given.
-// Root is in the secret set because it can read the sealed store anyway.
-func apiOptions(log *slog.Logger, linkUID int64) ([]netapi.Option, error) {
-	uids := []uint32{0, uint32(os.Getuid())}
+// uid may use every route, the management path with the API's one secret
+// (the proxy password) included; the platform link's uid, when given, has
+// the link's routes, the panels' the configuration's (netapi.Access).
+// Root has the management path because it can read the sealed store
+// anyway.
+func apiOptions(log *slog.Logger, linkUID int64, panelUIDs string) ([]netapi.Option, error) {
+	var a netapi.Access
 	switch {
 	case linkUID > math.MaxUint32 || linkUID < -1:
 		return nil, fmt.Errorf("-link-uid %d: not a uid (-1 for none)", linkUID)
 	case linkUID >= 0:
-		uids = append(uids, uint32(linkUID))
+		a.Link = []uint32{uint32(linkUID)}
 	}
-	log.Info("local API access", "uids", uids, "management_path_uids", uids)
-	return []netapi.Option{netapi.WithLogger(log), netapi.WithAllowedUIDs(uids...), netapi.WithSecretUIDs(uids...)}, nil
+	panels, err := localapi.ParseUIDs(panelUIDs)
+	if err != nil {
+		return nil, command.Usagef("-panel-uids: %v", err)
+	}
+	a.Panels = panels
+	log.Info("local API access", "own_uid", os.Getuid(), "panel_uids", a.Panels, "link_uids", a.Link)
+	return []netapi.Option{netapi.WithLogger(log), netapi.WithAccess(a)}, nil
 }
 
 // stageHook logs each stage a change reaches and, if pauseAt names one,

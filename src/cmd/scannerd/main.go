@@ -8,7 +8,9 @@
 // the scanning VLAN a job names (raw sockets; a TCP connect scan when they
 // are not permitted) and uploads their progress and results, and serves scanner.sock (package scanapi):
 // the running job for LED S1, and the cancel the network manager calls
-// before it applies a change (netmgrd -scanner).
+// before it applies a change (netmgrd -scanner). Each route is open to
+// root, its own uid and the uids -panel-uids, -netmgr-uids and
+// -updater-uids name for it (docs/privileges.md).
 //
 // It keeps the signature database in force (package sigpkg): at start the
 // newest that verifies with the release key (-release-pub, the key the
@@ -41,6 +43,7 @@ import (
 	"picket.dev/picket/src/base/atomicfile"
 
 	"picket.dev/picket/src/base/command"
+	"picket.dev/picket/src/base/localapi"
 	"picket.dev/picket/src/link/boxid"
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/link/platformlink"
@@ -58,7 +61,9 @@ func main() {
 	data := p.Flags.String("data", "/data", "data partition: the box identity and the link's state are kept under it")
 	socket := p.Flags.String("netmgr", "/run/picket/netmgr.sock", "the network manager's unix socket")
 	scanSock := p.Flags.String("socket", scanapi.DefaultSocket, "scanner.sock: the scanner's local API (state, cancel)")
-	apiUID := p.Flags.Int64("api-uid", -1, "another uid allowed on scanner.sock (netmgrd's, lcdd's; -1: none; root and scannerd's own always are)")
+	panelUIDs := p.Flags.String("panel-uids", "", "comma-separated uids that may read the state on scanner.sock (the front panels'; root and scannerd's own always may)")
+	netmgrUIDs := p.Flags.String("netmgr-uids", "", "comma-separated uids that may cancel the running scan on scanner.sock (the network manager's)")
+	updaterUIDs := p.Flags.String("updater-uids", "", "comma-separated uids that may install signature packages and read the state on scanner.sock (the updater's)")
 	platform := p.Flags.String("platform", "https://platform.picket.invalid", "platform base URL, https://host[:port]")
 	platformCA := p.Flags.String("platform-ca", "", "PEM file of the platform's CA, the only root trusted for it")
 	iface := p.Flags.String("iface", "", "interface scans leave through (default: the LAN's device, as the network manager reports it)")
@@ -79,6 +84,18 @@ func main() {
 		}
 		if *rate <= 0 || *progress <= 0 {
 			return command.Usagef("-rate and -progress must be positive")
+		}
+		var access scanapi.Access
+		for _, f := range []struct {
+			flag string
+			list string
+			to   *[]uint32
+		}{{"-panel-uids", *panelUIDs, &access.Readers}, {"-netmgr-uids", *netmgrUIDs, &access.Cancelers}, {"-updater-uids", *updaterUIDs, &access.Installers}} {
+			uids, err := localapi.ParseUIDs(f.list)
+			if err != nil {
+				return command.Usagef("%s: %v", f.flag, err)
+			}
+			*f.to = uids
 		}
 		pu, err := url.Parse(*platform)
 		if err != nil {
@@ -129,11 +146,7 @@ func main() {
 		if err != nil {
 			return err
 		}
-		var uids []uint32
-		if *apiUID >= 0 {
-			uids = append(uids, uint32(*apiUID))
-		}
-		srv := scanapi.NewServer(runner, log, uids...)
+		srv := scanapi.NewServer(runner, log, access)
 		errc := make(chan error, 1)
 		go func() { errc <- srv.Serve(ctx, ln) }()
 		err = link.Run(ctx)

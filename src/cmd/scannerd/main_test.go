@@ -67,7 +67,7 @@ func TestInstallSignaturesCommand(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go scanapi.NewServer(r, log).Serve(ctx, ln)
+	go scanapi.NewServer(r, log, scanapi.Access{}).Serve(ctx, ln)
 
 	newPkg := filepath.Join(dir, "new.pkg")
 	os.WriteFile(newPkg, pkg("1.1-1"), 0o644)

@@ -29,6 +29,7 @@ import (
 	"picket.dev/picket/src/base/atomicfile"
 	"picket.dev/picket/src/base/clock"
 	"picket.dev/picket/src/base/command"
+	"picket.dev/picket/src/base/localapi"
 	"picket.dev/picket/src/link/mgmthttp"
 	"picket.dev/picket/src/scan/scanapi"
 	"picket.dev/picket/src/system/initapi"
@@ -45,7 +46,7 @@ func main() {
 	initSock := p.Flags.String("init", initapi.DefaultSocket, "init.sock: boot state, slot manifest and trial, verdict, reboot (empty: none, software updates off)")
 	scanSock := p.Flags.String("scanner", scanapi.DefaultSocket, "scanner.sock: where signature packages are installed (empty: no signature updates)")
 	linkUID := p.Flags.Int64("link-uid", -1, "the platform link's (scannerd's) uid, allowed to hand over (-1: root only)")
-	panelUID := p.Flags.Int64("panel-uid", -1, "another uid allowed to read the state (the front panels'; -1: none)")
+	panelUIDs := p.Flags.String("panel-uids", "", "comma-separated uids allowed to read the state (the front panels'; empty: none)")
 	platformCA := p.Flags.String("platform-ca", "", "PEM file of the platform's CA, the only root trusted for downloads (empty: no downloads)")
 	releasePub := p.Flags.String("release-pub", "/etc/picket/release.pub", "the release public key (PEM) a slot's manifest must verify with")
 	tufRoot := p.Flags.String("tuf-root", "/etc/picket/tuf/root.json", "the image's TUF root metadata, the trust anchor of updates")
@@ -56,6 +57,10 @@ func main() {
 	p.Main(func(ctx context.Context, log *slog.Logger) error {
 		if *data == "" || *sock == "" {
 			return command.Usagef("-data and -socket are required")
+		}
+		readers, err := localapi.ParseUIDs(*panelUIDs)
+		if err != nil {
+			return command.Usagef("-panel-uids: %v", err)
 		}
 		var keys []ed25519.PublicKey
 		if k, err := manifest.LoadPublicKey(*releasePub); err != nil {
@@ -124,10 +129,6 @@ func main() {
 		ln, err := updateapi.Listen(*sock)
 		if err != nil {
 			return err
-		}
-		var readers []uint32
-		if *panelUID >= 0 {
-			readers = append(readers, uint32(*panelUID))
 		}
 		srv := updateapi.NewServer(u, log, updateapi.Access{Link: *linkUID, Readers: readers})
 		errc := make(chan error, 1)

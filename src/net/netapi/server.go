@@ -74,6 +74,41 @@ func WithSecretUIDs(uids ...uint32) Option {
 	}
 }
 
+// Access says which callers may use which routes, besides root and the
+// server's own uid, which may use every one (netmgrd passes the daemons'
+// uids, docs/privileges.md).
+type Access struct {
+	// Panels (lcdd, consoled) read the configuration and status,
+	// subscribe to it, and change the configuration: apply, renew,
+	// reset, switch mode, test the path.
+	Panels []uint32
+	// Link is the platform link (scannerd): it reads the configuration
+	// and status, subscribes, and has the platform's routes: the
+	// platform's settings, the link's state for the panel, and the
+	// management path with the proxy password. It changes nothing else.
+	Link []uint32
+}
+
+// WithAccess sets who may call what (Access); it takes the place of
+// WithAllowedUIDs and WithSecretUIDs.
+func WithAccess(a Access) Option {
+	return func(s *Server) {
+		base := func(more ...[]uint32) map[uint32]bool {
+			m := map[uint32]bool{uint32(os.Getuid()): true, 0: true}
+			for _, uids := range more {
+				for _, u := range uids {
+					m[u] = true
+				}
+			}
+			return m
+		}
+		s.allowed = base(a.Panels, a.Link)
+		s.change = base(a.Panels)
+		s.linkOnly = base(a.Link)
+		s.secret = base(a.Link)
+	}
+}
+
 // WithTimeouts sets the connection time limits: for the headers, for the
 // whole request, and for an idle kept-alive connection. Zero keeps a
 // default (DefaultReadHeaderTimeout, DefaultReadTimeout,
@@ -103,9 +138,12 @@ type Server struct {
 	m       Manager
 	allowed map[uint32]bool
 	secret  map[uint32]bool // may read the management path
-	log     *slog.Logger
-	hs      *http.Server
-	mux     *http.ServeMux
+	// change may change the configuration, linkOnly may use the
+	// platform link's routes; nil: every allowed uid.
+	change, linkOnly map[uint32]bool
+	log              *slog.Logger
+	hs               *http.Server
+	mux              *http.ServeMux
 	// streams ends every Subscribe stream when the server shuts down:
 	// http.Server.Shutdown waits for handlers, and a stream never ends by
 	// itself.
@@ -237,13 +275,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) routes() {
-	s.handle("GET", pathConfig, func(r *http.Request, _ []byte) (any, error) {
+	s.handle("GET", pathConfig, nil, func(r *http.Request, _ []byte) (any, error) {
 		return s.m.Config(r.Context())
 	})
-	s.handle("GET", pathStatus, func(r *http.Request, _ []byte) (any, error) {
+	s.handle("GET", pathStatus, nil, func(r *http.Request, _ []byte) (any, error) {
 		return s.m.Status(r.Context())
 	})
-	s.handle("POST", pathApply, func(r *http.Request, body []byte) (any, error) {
+	s.handle("POST", pathApply, s.change, func(r *http.Request, body []byte) (any, error) {
 		var req applyRequest
 		if err := decode(r, body, &req); err != nil {
 			return nil, err
@@ -254,48 +292,48 @@ func (s *Server) routes() {
 		}
 		return s.m.Apply(r.Context(), cfg, ApplyOptions{KeepProxyPassword: req.KeepProxyPassword})
 	})
-	s.handle("POST", pathRenew, func(r *http.Request, body []byte) (any, error) {
+	s.handle("POST", pathRenew, s.change, func(r *http.Request, body []byte) (any, error) {
 		var req renewRequest
 		if err := decode(r, body, &req); err != nil {
 			return nil, err
 		}
 		return struct{}{}, s.m.Renew(r.Context(), req.Iface)
 	})
-	s.handle("POST", pathReset, func(r *http.Request, _ []byte) (any, error) {
+	s.handle("POST", pathReset, s.change, func(r *http.Request, _ []byte) (any, error) {
 		return s.m.Reset(r.Context())
 	})
-	s.handle("POST", pathMode, func(r *http.Request, body []byte) (any, error) {
+	s.handle("POST", pathMode, s.change, func(r *http.Request, body []byte) (any, error) {
 		var req modeRequest
 		if err := decode(r, body, &req); err != nil {
 			return nil, err
 		}
 		return s.m.SwitchMode(r.Context(), req.Mode)
 	})
-	s.handle("POST", pathTest, func(r *http.Request, _ []byte) (any, error) {
+	s.handle("POST", pathTest, s.change, func(r *http.Request, _ []byte) (any, error) {
 		return s.m.TestConnectivity(r.Context())
 	})
-	s.handle("POST", pathPlatform, func(r *http.Request, body []byte) (any, error) {
+	s.handle("POST", pathPlatform, s.linkOnly, func(r *http.Request, body []byte) (any, error) {
 		var p netcfg.Platform
 		if err := decode(r, body, &p); err != nil {
 			return nil, err
 		}
 		return s.m.ApplyPlatform(r.Context(), p)
 	})
-	s.handle("POST", pathLink, func(r *http.Request, body []byte) (any, error) {
+	s.handle("POST", pathLink, s.linkOnly, func(r *http.Request, body []byte) (any, error) {
 		var l PlatformLink
 		if err := decode(r, body, &l); err != nil {
 			return nil, err
 		}
 		return struct{}{}, s.m.ReportPlatform(r.Context(), l)
 	})
-	s.handle("POST", pathTrial, func(r *http.Request, body []byte) (any, error) {
+	s.handle("POST", pathTrial, s.change, func(r *http.Request, body []byte) (any, error) {
 		var req trialRequest
 		if err := decode(r, body, &req); err != nil {
 			return nil, err
 		}
 		return s.m.EndTrial(r.Context(), req.ID, req.Keep)
 	})
-	s.handle("GET", pathManagement, func(r *http.Request, _ []byte) (any, error) {
+	s.handle("GET", pathManagement, s.linkOnly, func(r *http.Request, _ []byte) (any, error) {
 		if p := peerOf(r); !s.secret[p.uid] {
 			return nil, &Error{Kind: KindPermissionDenied, Message: fmt.Sprintf("netapi: management path: uid %d may use the network manager API but not read the proxy password; only the platform link's uid may", p.uid)}
 		}
@@ -317,9 +355,13 @@ func peerOf(r *http.Request) peer {
 }
 
 // handle routes method and path to h, which returns the response value or
-// an error.
-func (s *Server) handle(method, path string, h func(r *http.Request, body []byte) (any, error)) {
+// an error, for the uids of only (nil: every uid the server admits).
+func (s *Server) handle(method, path string, only map[uint32]bool, h func(r *http.Request, body []byte) (any, error)) {
 	s.mux.HandleFunc(method+" "+path, func(w http.ResponseWriter, r *http.Request) {
+		if p := peerOf(r); only != nil && !only[p.uid] {
+			s.fail(w, r, p, &Error{Kind: KindPermissionDenied, Message: fmt.Sprintf("netapi: %s %s: not for uid %d", method, path, p.uid)})
+			return
+		}
 		in, err := readBody(w, r)
 		if err != nil {
 			s.fail(w, r, peerOf(r), err)

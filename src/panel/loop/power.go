@@ -6,6 +6,8 @@ import (
 	"log/slog"
 
 	"golang.org/x/sys/unix"
+
+	"picket.dev/picket/src/system/initapi"
 )
 
 // LogPower is the power control of a development host: it logs what the
@@ -26,21 +28,37 @@ func (l LogPower) Shutdown(context.Context) error {
 }
 
 // InitPower asks the box's init (PID 1, src/cmd/init) to reboot or power
-// off: SIGTERM and SIGUSR2 make it stop every daemon, sync and unmount the
-// data partition, and only then reboot(2). This is the path on a booted
-// image.
-type InitPower struct{ Log *slog.Logger }
+// off on init.sock (POST /v1/reboot, /v1/poweroff; init admits the panel
+// daemons' users to these two): it stops every daemon, syncs and unmounts
+// the data partition, and only then calls reboot(2). This is the path on
+// a booted image, where the panel daemons are not root and may not
+// signal init.
+type InitPower struct {
+	Log *slog.Logger
+	// Socket is init.sock; "" is initapi.DefaultSocket.
+	Socket string
+}
 
 // Reboot asks init to reboot.
-func (p InitPower) Reboot(context.Context) error { return p.signal("reboot", unix.SIGTERM) }
+func (p InitPower) Reboot(ctx context.Context) error {
+	return p.ask(ctx, "reboot", (*initapi.Client).Reboot)
+}
 
 // Shutdown asks init to power off.
-func (p InitPower) Shutdown(context.Context) error { return p.signal("power off", unix.SIGUSR2) }
+func (p InitPower) Shutdown(ctx context.Context) error {
+	return p.ask(ctx, "power off", (*initapi.Client).PowerOff)
+}
 
-func (p InitPower) signal(what string, sig unix.Signal) error {
+func (p InitPower) ask(ctx context.Context, what string, call func(*initapi.Client, context.Context) error) error {
 	p.Log.Warn("operator asked to " + what)
-	if err := unix.Kill(1, sig); err != nil {
-		return fmt.Errorf("%s: signal init: %w", what, err)
+	sock := p.Socket
+	if sock == "" {
+		sock = initapi.DefaultSocket
+	}
+	c := initapi.Dial(sock)
+	defer c.Close()
+	if err := call(c, ctx); err != nil {
+		return fmt.Errorf("%s: ask init: %w", what, err)
 	}
 	return nil
 }
@@ -69,7 +87,7 @@ func (k KernelPower) do(what string, cmd int) error {
 }
 
 // PowerNames are the values of the daemons' -power flag.
-const PowerNames = "log (development host: a logged no-op), init (ask PID 1, the box's init, to stop the daemons and reboot) or kernel (sync and reboot(2))"
+const PowerNames = "log (development host: a logged no-op), init (ask PID 1, the box's init, on init.sock to stop the daemons and reboot) or kernel (sync and reboot(2))"
 
 // PowerNamed returns the power control a daemon's -power flag names.
 func PowerNamed(name string, log *slog.Logger) (Power, error) {

@@ -8,7 +8,8 @@
 // also reports the signature database in force (version, creation date,
 // the platform's age limit: the status screens' SIGNATURES line) and
 // installs a signed signature package (POST /v1/signatures, the package's
-// bytes; package sigpkg checks it) for root and scannerd's own uid.
+// bytes; package sigpkg checks it). Each route is open to root,
+// scannerd's own uid and the uids an Access names for it.
 package scanapi
 
 import (
@@ -101,21 +102,35 @@ type Server struct {
 	ls  *localapi.Server
 }
 
-// NewServer returns a server for sc that admits the given uids, root and
-// its own.
-func NewServer(sc Scanner, log *slog.Logger, uids ...uint32) *Server {
+// Access says which uids may call which route besides root and the
+// scanner's own uid (scannerd passes the daemons' uids,
+// docs/privileges.md).
+type Access struct {
+	// Readers read the state (the front panels: LED S1, the signature
+	// database's version).
+	Readers []uint32
+	// Cancelers cancel the running scan (the network manager, before a
+	// change).
+	Cancelers []uint32
+	// Installers install signature packages and read the state (the
+	// updater). The package is checked against the release key whoever
+	// sends it, but the others have no business installing.
+	Installers []uint32
+}
+
+// NewServer returns a server for sc admitting the callers of a.
+func NewServer(sc Scanner, log *slog.Logger, a Access) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{sc: sc, log: log, ls: localapi.NewServer("scanapi", log, localapi.NewUIDs(uids...))}
-	s.ls.Handle("GET "+pathState, func(w http.ResponseWriter, r *http.Request) {
+	all := append(append(append([]uint32(nil), a.Readers...), a.Cancelers...), a.Installers...)
+	s := &Server{sc: sc, log: log, ls: localapi.NewServer("scanapi", log, localapi.NewUIDs(all...))}
+	readers := append(append([]uint32(nil), a.Readers...), a.Installers...)
+	s.ls.HandleFor("GET "+pathState, localapi.NewUIDs(readers...), "the scanner's state is not for this caller's user", func(w http.ResponseWriter, r *http.Request) {
 		localapi.WriteJSON(w, http.StatusOK, s.sc.State())
 	})
-	s.ls.Handle("POST "+pathCancel, s.cancel)
-	// Root or scannerd's own uid only: the package is checked against the
-	// release key whoever sends it, but the panel daemons' uids, which may
-	// read the state, have no business installing.
-	s.ls.HandleFor("POST "+PathSignatures, localapi.NewUIDs(), "installing signatures is for root and the scanner's own user", s.installSignatures)
+	s.ls.HandleFor("POST "+pathCancel, localapi.NewUIDs(a.Cancelers...), "canceling a scan is for the network manager's user", s.cancel)
+	s.ls.HandleFor("POST "+PathSignatures, localapi.NewUIDs(a.Installers...), "installing signatures is for root, the scanner's and the updater's users", s.installSignatures)
 	return s
 }
 

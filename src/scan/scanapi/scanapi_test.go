@@ -43,7 +43,7 @@ func TestStateAndCancelOverTheSocket(t *testing.T) {
 	}
 	f := &fakeScanner{running: true}
 	done := make(chan error, 1)
-	go func() { done <- scanapi.NewServer(f, nil).Serve(ctx, ln) }()
+	go func() { done <- scanapi.NewServer(f, nil, scanapi.Access{}).Serve(ctx, ln) }()
 	st, err := c.State(ctx)
 	if err != nil || !st.Running || st.JobID != "j" || st.Progress == nil || st.Progress.TargetsTotal != 9 {
 		t.Fatalf("State = %+v, %v", st, err)

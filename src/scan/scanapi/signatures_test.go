@@ -67,7 +67,7 @@ func TestInstallSignaturesOverTheSocket(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- scanapi.NewServer(&installer{store: store}, nil).Serve(ctx, ln) }()
+	go func() { done <- scanapi.NewServer(&installer{store: store}, nil, scanapi.Access{}).Serve(ctx, ln) }()
 	c := scanapi.Dial(path)
 	defer c.Close()
 
@@ -112,7 +112,7 @@ func TestInstallWithoutInstaller(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go scanapi.NewServer(&fakeScanner{}, nil).Serve(ctx, ln)
+	go scanapi.NewServer(&fakeScanner{}, nil, scanapi.Access{}).Serve(ctx, ln)
 	c := scanapi.Dial(path)
 	defer c.Close()
 	if _, err := c.InstallSignatures(ctx, bytes.Repeat([]byte{1}, 10)); err == nil || !strings.Contains(err.Error(), "HTTP 501") {
@@ -147,7 +147,7 @@ func TestInstallOnlyRootOrOwnUID(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go scanapi.NewServer(&installer{}, nil, other).Serve(ctx, ln)
+	go scanapi.NewServer(&installer{}, nil, scanapi.Access{Readers: []uint32{uint32(other)}}).Serve(ctx, ln)
 	curl := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command("setpriv", append([]string{"--reuid", strconv.Itoa(other), "--regid", strconv.Itoa(other), "--clear-groups",
@@ -162,7 +162,12 @@ func TestInstallOnlyRootOrOwnUID(t *testing.T) {
 	if out := curl("http://scanner/v1/state"); !strings.HasSuffix(out, " 200") {
 		t.Fatalf("state as uid %d: %s", other, out)
 	}
-	if out := curl("-X", "POST", "--data-binary", "@-", "http://scanner/v1/signatures"); !strings.HasSuffix(out, " 403") || !strings.Contains(out, "installing signatures is for root and the scanner's own user") {
+	// A reader (a panel) may not cancel a scan: that is the network
+	// manager's.
+	if out := curl("-X", "POST", "--data-binary", "@-", "http://scanner/v1/cancel"); !strings.HasSuffix(out, " 403") {
+		t.Fatalf("cancel as uid %d, a reader: %s", other, out)
+	}
+	if out := curl("-X", "POST", "--data-binary", "@-", "http://scanner/v1/signatures"); !strings.HasSuffix(out, " 403") || !strings.Contains(out, "installing signatures is for root, the scanner's and the updater's users") {
 		t.Fatalf("install as uid %d: %s", other, out)
 	}
 }

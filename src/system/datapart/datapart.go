@@ -53,6 +53,11 @@ type Config struct {
 	// identity under (scannerd -data; boxid.KeyFile below it), inside
 	// Target; "" is Target.
 	IdentityDir string
+	// IdentityDirs, when one of them exists once the partition is
+	// mounted, take the place of IdentityDir, the first that exists:
+	// the identity's directory moved (into the platform link's own data
+	// directory) and a box not yet moved keeps it at IdentityDir.
+	IdentityDirs []string
 	// Log gets a line for each step ("init: ..."), for the console.
 	Log io.Writer
 }
@@ -216,6 +221,12 @@ func (c Config) identity(logf func(string, ...any)) Identity {
 	dir := c.IdentityDir
 	if dir == "" {
 		dir = c.Target
+	}
+	for _, d := range c.IdentityDirs {
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			dir = d
+			break
+		}
 	}
 	keyPath := filepath.Join(dir, boxid.KeyFile)
 	_, err := boxid.Load(dir)

@@ -390,3 +390,25 @@ func TestRecoveredKeyLoads(t *testing.T) {
 		t.Error("the key is still in lost+found too")
 	}
 }
+
+// The identity in the platform link's own data directory (IdentityDirs,
+// docs/privileges.md) is the one checked after a repair; a box whose
+// files were not moved there yet keeps it at IdentityDir.
+func TestIdentityInDaemonDirectory(t *testing.T) {
+	for _, moved := range []bool{true, false} {
+		b := newBox(t, "data")
+		b.key(t)
+		if moved {
+			b.move(t, "identity", "scannerd/identity")
+		}
+		var log bytes.Buffer
+		res := datapart.Mount(context.Background(), datapart.Config{
+			Sys: &fakeSys{mounts: []error{badFS, nil}}, Tools: &fakeTools{checks: []step{{status: 1}}}, Blocks: b.blocks,
+			PartName: "data", Label: e2fs.DataLabel, Target: b.data, Flags: flags, Log: &log,
+			IdentityDirs: []string{filepath.Join(b.data, "scannerd")},
+		})
+		if res.Identity != datapart.IdentityKept {
+			t.Errorf("moved %v: identity %v, want kept\n%s", moved, res.Identity, log.String())
+		}
+	}
+}

@@ -307,6 +307,7 @@ func BuildFAT(ctx context.Context, out string, spec FAT) error {
 // board's at 0.428) and the box reads it far faster, every block of every
 // binary it runs decompressed on the way (daemons started to the console
 // menu: 2.3-3.6 s against 4.5-5.1 s under TCG, docs/benchmarks.md).
+// A shell or a setuid/setgid file is refused (CheckRootfs).
 func BuildSquashfs(ctx context.Context, out string, files []File) error {
 	stage, err := os.MkdirTemp("", "picket-squashfs-")
 	if err != nil {
@@ -318,6 +319,9 @@ func BuildSquashfs(ctx context.Context, out string, files []File) error {
 		return err
 	}
 	if err := Stage(root, files); err != nil {
+		return fmt.Errorf("squashfs %s: %w", out, err)
+	}
+	if err := CheckRootfs(root); err != nil {
 		return fmt.Errorf("squashfs %s: %w", out, err)
 	}
 	if err := os.Remove(out); err != nil && !os.IsNotExist(err) {

@@ -1,6 +1,7 @@
 // Package initapi is init's local API on init.sock: HTTP/JSON over a unix
-// socket (package localapi), for root only until per-daemon uids come
-// (issue 17). It tells the updater which slot booted and the A/B state in
+// socket (package localapi) whose callers init tells apart by their uid
+// (SO_PEERCRED): each operation is open to root and to the uids an Access
+// names for it (the daemons' users, docs/privileges.md). It tells the updater which slot booted and the A/B state in
 // the bootloader environment, takes a new slot's signed manifest (init
 // verifies it with the release key and the board before it writes it on
 // the ESP), sets a slot to be tried, takes the updater's verdict that the
@@ -109,16 +110,47 @@ type ManifestRequest struct {
 
 type empty struct{}
 
+// The operations of init.sock, as an Access names them.
+const (
+	// OpBoot reads the boot state (GET /v1/boot).
+	OpBoot = "boot"
+	// OpSlot writes a slot's manifest and sets it to be tried (POST
+	// /v1/slot/manifest, /v1/slot/try).
+	OpSlot = "slot"
+	// OpGood is the verdict that the slot on trial is good (POST
+	// /v1/slot/good).
+	OpGood = "good"
+	// OpReboot and OpPowerOff stop the box (POST /v1/reboot,
+	// /v1/poweroff).
+	OpReboot   = "reboot"
+	OpPowerOff = "poweroff"
+)
+
+// Ops are all the operations, in the order of the API.
+var Ops = []string{OpBoot, OpSlot, OpGood, OpReboot, OpPowerOff}
+
+// Access maps an operation (Op*) to the uids that may ask it besides
+// root, which may ask every one.
+type Access map[string][]uint32
+
 // Server serves an Init on init.sock.
 type Server struct {
 	in Init
 	ls *localapi.Server
 }
 
-// NewServer returns a server for in admitting root and its own uid.
-func NewServer(in Init, log *slog.Logger) *Server {
-	s := &Server{in: in, ls: localapi.NewServer("initapi", log, localapi.NewUIDs())}
-	s.ls.Handle("GET "+pathBoot, func(w http.ResponseWriter, r *http.Request) {
+// NewServer returns a server for in admitting root, its own uid, and
+// each uid of a to the operations a names for it.
+func NewServer(in Init, log *slog.Logger, a Access) *Server {
+	var all []uint32
+	for _, uids := range a {
+		all = append(all, uids...)
+	}
+	s := &Server{in: in, ls: localapi.NewServer("initapi", log, localapi.NewUIDs(all...))}
+	handle := func(op, pattern string, h http.HandlerFunc) {
+		s.ls.HandleFor(pattern, localapi.NewUIDs(a[op]...), "init.sock: "+op+" is not for this caller's user", h)
+	}
+	handle(OpBoot, "GET "+pathBoot, func(w http.ResponseWriter, r *http.Request) {
 		b, err := s.in.Boot(r.Context())
 		if err != nil {
 			writeErr(w, err)
@@ -126,7 +158,7 @@ func NewServer(in Init, log *slog.Logger) *Server {
 		}
 		localapi.WriteJSON(w, http.StatusOK, b)
 	})
-	s.ls.Handle("POST "+pathManifest, func(w http.ResponseWriter, r *http.Request) {
+	handle(OpSlot, "POST "+pathManifest, func(w http.ResponseWriter, r *http.Request) {
 		var req ManifestRequest
 		if !decode(w, r, &req) {
 			return
@@ -137,16 +169,16 @@ func NewServer(in Init, log *slog.Logger) *Server {
 		}
 		done(w, s.in.WriteManifest(r.Context(), req.Slot, req.Manifest))
 	})
-	s.ls.Handle("POST "+pathTry, func(w http.ResponseWriter, r *http.Request) {
+	handle(OpSlot, "POST "+pathTry, func(w http.ResponseWriter, r *http.Request) {
 		var req SlotRequest
 		if !decode(w, r, &req) {
 			return
 		}
 		done(w, s.in.Try(r.Context(), req.Slot))
 	})
-	s.ls.Handle("POST "+pathGood, func(w http.ResponseWriter, r *http.Request) { done(w, s.in.Good(r.Context())) })
-	s.ls.Handle("POST "+pathReboot, func(w http.ResponseWriter, r *http.Request) { done(w, s.in.Reboot(r.Context())) })
-	s.ls.Handle("POST "+pathPowerOff, func(w http.ResponseWriter, r *http.Request) { done(w, s.in.PowerOff(r.Context())) })
+	handle(OpGood, "POST "+pathGood, func(w http.ResponseWriter, r *http.Request) { done(w, s.in.Good(r.Context())) })
+	handle(OpReboot, "POST "+pathReboot, func(w http.ResponseWriter, r *http.Request) { done(w, s.in.Reboot(r.Context())) })
+	handle(OpPowerOff, "POST "+pathPowerOff, func(w http.ResponseWriter, r *http.Request) { done(w, s.in.PowerOff(r.Context())) })
 	return s
 }
 

@@ -34,6 +34,10 @@ type BootConfig struct {
 	// (GRUB's counter, 1 to slots.MaxTries) before this one is booted
 	// again: the running init sets the trial; 0 means slots.MaxTries.
 	TrialBoots int `json:"trial_boots,omitempty"`
+	// APIGroup is the group of /run/picket, where the daemons serve
+	// their local APIs on sockets of mode 0660: the daemons that talk to
+	// each other have it as a supplementary group (docs/privileges.md).
+	APIGroup uint32 `json:"api_group,omitempty"`
 }
 
 // GoodByUpdater is BootConfig.GoodBy when the updater's verdict counts.
@@ -52,6 +56,9 @@ type ServiceConfig struct {
 	// power off first, stopped after the others and the unmount of the
 	// data partition, with the halted notice.
 	StopLast bool `json:"stop_last,omitempty"`
+	// User is the uid, gid, capabilities, devices and data directory
+	// the daemon runs with; nil: root with every right (a test image).
+	User *UserConfig `json:"user,omitempty"`
 }
 
 // ConfigPath is where the init reads its BootConfig.
@@ -88,17 +95,27 @@ func LoadBootConfig(path string) (BootConfig, error) {
 	if c.TrialSeconds == 0 {
 		c.TrialSeconds = DefaultTrialSeconds
 	}
+	if err := checkUsers(c.Services); err != nil {
+		return BootConfig{}, fmt.Errorf("init config %s: %w", path, err)
+	}
 	if stable := c.StableSeconds; stable == 0 && c.TrialSeconds <= 30 || stable > 0 && c.TrialSeconds <= stable {
 		return BootConfig{}, fmt.Errorf("init config %s: trial_seconds %d must be longer than the stable period (stable_seconds %d, 0 = 30)", path, c.TrialSeconds, stable)
 	}
 	return c, nil
 }
 
-// ServiceList turns the config's services into Services.
+// ServiceList turns the config's services into Services. The config
+// must have been checked (LoadBootConfig).
 func (c BootConfig) ServiceList() []Service {
 	var s []Service
 	for _, sc := range c.Services {
-		s = append(s, Service{Name: sc.Name, Path: sc.Path, Args: sc.Args, Console: sc.Console, StopLast: sc.StopLast})
+		svc := Service{Name: sc.Name, Path: sc.Path, Args: sc.Args, Console: sc.Console, StopLast: sc.StopLast}
+		if u := sc.User; u != nil {
+			// Checked by LoadBootConfig.
+			svc.Creds, _ = u.creds()
+			svc.Devices = u.Devices
+		}
+		s = append(s, svc)
 	}
 	return s
 }

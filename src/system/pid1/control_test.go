@@ -65,7 +65,7 @@ func TestControlOverInitSock(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- initapi.NewServer(c, nil).Serve(ctx, ln) }()
+	go func() { done <- initapi.NewServer(c, nil, nil).Serve(ctx, ln) }()
 	cl := initapi.Dial(sock)
 	defer cl.Close()
 

@@ -13,14 +13,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"picket.dev/picket/src/base/clock"
 	"picket.dev/picket/src/system/initapi"
+	"picket.dev/picket/src/system/privdrop"
 )
 
 // Service is one daemon the init runs.
@@ -43,6 +46,13 @@ type Service struct {
 	// hold a file on the data partition open. On a reboot it is stopped
 	// in its place like the others.
 	StopLast bool
+	// Creds are the uid, gid, groups and capabilities it runs with (and
+	// no_new_privs; package privdrop); nil: root's, all of them.
+	Creds *privdrop.Creds
+	// Devices are given to Creds' uid before each start (and again
+	// whenever the node is found to be someone else's: a USB adapter
+	// plugged in late, or again).
+	Devices []DeviceConfig
 }
 
 // DefaultEnv is the environment of a Service without its own.
@@ -88,6 +98,16 @@ type Config struct {
 	// halted: init closes its log on the data partition, syncs and
 	// unmounts it there.
 	BeforeHalt func()
+	// Proc, if set (/proc), is where each daemon's rights are read back
+	// right after it started: a Rights event with the lines of its
+	// status file (uid, gid, groups, capability sets, no_new_privs).
+	Proc string
+	// SlotDevice finds a DeviceConfig's slot partition (SlotDevices);
+	// nil: a service that names a slot gets nothing.
+	SlotDevice func(which string) (string, error)
+	// Regrant is how often the devices of running daemons are checked
+	// and given again if need be. Default 5 s.
+	Regrant time.Duration
 }
 
 // ErrPowerOff, as the cause of the cancellation of Run's context
@@ -116,9 +136,14 @@ const (
 	// Halting is a StopLast daemon told that the box is halted
 	// (initapi.HaltedNotice), the power off's Stopping.
 	Halting
+	// Rights are a started daemon's rights as /proc shows them
+	// (Detail: privdrop.ReadStatus's lines joined by "; ").
+	Rights
+	// Granted is a device node given to a daemon (Detail), or not (Err).
+	Granted
 )
 
-var eventNames = [...]string{"started", "start failed", "exited", "marked good", "mark good failed", "stopping", "killed", "stopped", "good verdict", "told the box is powering off", "told the box is halted"}
+var eventNames = [...]string{"started", "start failed", "exited", "marked good", "mark good failed", "stopping", "killed", "stopped", "good verdict", "told the box is powering off", "told the box is halted", "rights", "device"}
 
 func (k EventKind) String() string { return eventNames[k] }
 
@@ -132,6 +157,8 @@ type Event struct {
 	// Delay is the backoff before the next start (Exited, StartFailed).
 	Delay time.Duration
 	Err   error
+	// Detail says more (Rights, Granted).
+	Detail string
 }
 
 func (e Event) String() string {
@@ -144,6 +171,9 @@ func (e Event) String() string {
 	}
 	if e.Kind == Exited || e.Kind == Stopped {
 		s += ": " + describeStatus(e.Status)
+	}
+	if e.Detail != "" {
+		s += ": " + e.Detail
 	}
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
@@ -200,6 +230,7 @@ func New(cfg Config) (*Supervisor, error) {
 	def(&cfg.MaxBackoff, time.Minute)
 	def(&cfg.StablePeriod, 30*time.Second)
 	def(&cfg.StopTimeout, 10*time.Second)
+	def(&cfg.Regrant, 5*time.Second)
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = cfg.MinBackoff
 	}
@@ -311,6 +342,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	}
 	start := func(i int) {
 		svc := s.cfg.Services[i]
+		s.grant(svc, true)
 		pid, exited, err := s.start(svc)
 		if err != nil {
 			st[i].failures++
@@ -327,6 +359,28 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			}
 		}()
 		s.event(Event{Kind: Started, Service: svc.Name, PID: pid})
+		if s.cfg.Proc != "" {
+			// Once the daemon runs its own program (not while its
+			// execve commits the credentials), without holding up the
+			// next start.
+			go func() {
+				werr := privdrop.WaitRunning(s.cfg.Clock, s.cfg.Proc, pid, rightsWait)
+				lines, err := privdrop.ReadStatus(s.cfg.Proc, pid)
+				if err == nil {
+					err = werr
+				}
+				s.event(Event{Kind: Rights, Service: svc.Name, PID: pid, Detail: strings.Join(lines, "; "), Err: err})
+			}()
+		}
+	}
+	var regrant <-chan time.Time
+	scheduleRegrant := func() {
+		for _, svc := range s.cfg.Services {
+			if svc.Creds != nil && len(svc.Devices) > 0 {
+				regrant = s.cfg.Clock.After(s.cfg.Regrant)
+				return
+			}
+		}
 	}
 	scheduleStable := func() {
 		stableGen++
@@ -356,8 +410,16 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		start(i)
 	}
 	scheduleStable()
+	scheduleRegrant()
 	for {
 		select {
+		case <-regrant:
+			for i, svc := range s.cfg.Services {
+				if st[i].pid != 0 {
+					s.grant(svc, false)
+				}
+			}
+			scheduleRegrant()
 		case <-ctx.Done():
 			if errors.Is(context.Cause(ctx), ErrPowerOff) {
 				s.powerOff(st, exits)
@@ -457,6 +519,42 @@ func (s *Supervisor) stopAll(st []svcState, exits <-chan exit, which func(int) b
 	}
 }
 
+// rightsWait bounds the wait for a started daemon to run its program
+// before its rights are read (privdrop.WaitRunning): under emulation a
+// large daemon paged in from the compressed root file system takes
+// seconds to reach its runtime's second thread.
+const rightsWait = 30 * time.Second
+
+// grant gives svc its devices; at a start every outcome is told (a
+// Granted event), later only a change or an error other than a node that
+// is not there.
+func (s *Supervisor) grant(svc Service, starting bool) {
+	if svc.Creds == nil {
+		return
+	}
+	for _, d := range svc.Devices {
+		path, err := d.Path, error(nil)
+		if d.Slot != "" {
+			if s.cfg.SlotDevice == nil {
+				err = errors.New("no slot partitions on this system")
+			} else {
+				path, err = s.cfg.SlotDevice(d.Slot)
+			}
+		}
+		changed := false
+		if err == nil {
+			changed, err = privdrop.Grant(path, svc.Creds.UID, svc.Creds.GID, d.Write)
+		}
+		if starting || changed || err != nil && !errors.Is(err, fs.ErrNotExist) {
+			e := Event{Kind: Granted, Service: svc.Name, Detail: d.String(), Err: err}
+			if err == nil {
+				e.Detail = fmt.Sprintf("%s: %s, owner %d:%d", d.String(), path, svc.Creds.UID, svc.Creds.GID)
+			}
+			s.event(e)
+		}
+	}
+}
+
 // start forks svc. Every daemon gets its own session (so its process
 // group can be signalled as a whole); output goes through a pipe into the
 // log unless it runs on a console.
@@ -475,7 +573,7 @@ func (s *Supervisor) start(svc Service) (int, <-chan syscall.WaitStatus, error) 
 		attr.Files = []uintptr{tty.Fd(), tty.Fd(), tty.Fd()}
 		attr.Sys.Setctty = true
 		attr.Sys.Ctty = 0
-		return s.sp.spawn(svc.Path, append([]string{svc.Path}, svc.Args...), attr)
+		return s.sp.spawn(svc.Path, append([]string{svc.Path}, svc.Args...), attr, svc.Creds)
 	}
 	null, err := os.Open(os.DevNull)
 	if err != nil {
@@ -487,7 +585,7 @@ func (s *Supervisor) start(svc Service) (int, <-chan syscall.WaitStatus, error) 
 		return 0, nil, fmt.Errorf("output pipe: %w", err)
 	}
 	attr.Files = []uintptr{null.Fd(), w.Fd(), w.Fd()}
-	pid, exited, err := s.sp.spawn(svc.Path, append([]string{svc.Path}, svc.Args...), attr)
+	pid, exited, err := s.sp.spawn(svc.Path, append([]string{svc.Path}, svc.Args...), attr, svc.Creds)
 	w.Close()
 	if err != nil {
 		r.Close()
@@ -519,17 +617,18 @@ func (s *Supervisor) copyOutput(name string, r *os.File) {
 	}
 }
 
-// spawner forks a program and reports its exit.
+// spawner forks a program with creds (privdrop.Start) and reports its
+// exit.
 type spawner interface {
-	spawn(path string, argv []string, attr *syscall.ProcAttr) (int, <-chan syscall.WaitStatus, error)
+	spawn(path string, argv []string, attr *syscall.ProcAttr, creds *privdrop.Creds) (int, <-chan syscall.WaitStatus, error)
 }
 
 // perPID waits for each daemon by its pid: right for a process that has
 // other children it must not reap.
 type perPID struct{}
 
-func (perPID) spawn(path string, argv []string, attr *syscall.ProcAttr) (int, <-chan syscall.WaitStatus, error) {
-	pid, err := syscall.ForkExec(path, argv, attr)
+func (perPID) spawn(path string, argv []string, attr *syscall.ProcAttr, creds *privdrop.Creds) (int, <-chan syscall.WaitStatus, error) {
+	pid, err := privdrop.Start(path, argv, attr, creds)
 	if err != nil {
 		return 0, nil, fmt.Errorf("start %s: %w", path, err)
 	}
@@ -597,10 +696,10 @@ func (r *reaper) reapAll() {
 	}
 }
 
-func (r *reaper) spawn(path string, argv []string, attr *syscall.ProcAttr) (int, <-chan syscall.WaitStatus, error) {
+func (r *reaper) spawn(path string, argv []string, attr *syscall.ProcAttr, creds *privdrop.Creds) (int, <-chan syscall.WaitStatus, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	pid, err := syscall.ForkExec(path, argv, attr)
+	pid, err := privdrop.Start(path, argv, attr, creds)
 	if err != nil {
 		return 0, nil, fmt.Errorf("start %s: %w", path, err)
 	}

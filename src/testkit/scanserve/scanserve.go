@@ -54,7 +54,7 @@ func Serve(t testing.TB, sc scanapi.Scanner, log *slog.Logger) (string, *scanapi
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- scanapi.NewServer(sc, log).Serve(ctx, ln) }()
+	go func() { done <- scanapi.NewServer(sc, log, scanapi.Access{}).Serve(ctx, ln) }()
 	c := scanapi.Dial(path)
 	t.Cleanup(func() {
 		c.Close()

@@ -165,3 +165,37 @@ func Built(t testing.TB, env, rel, target string) string {
 		return p
 	})
 }
+
+// SharedDir makes a new directory under /tmp that every user may enter
+// (mode 0755), removed when the test ends: for a program or a socket a
+// test's process under another uid must reach, which cannot enter the
+// test's private temporary directories or Bazel's output base under
+// /root.
+func SharedDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/tmp", "picket-shared-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// SharedCopy copies the program at path into a SharedDir and returns the
+// copy's path (mode 0755): for a program a test starts under a uid of
+// its own.
+func SharedCopy(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(SharedDir(t), filepath.Base(path))
+	if err := os.WriteFile(dst, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}

@@ -152,7 +152,7 @@ func newRealBox(t *testing.T, version string) *realBox {
 		t.Fatal(err)
 	}
 	wg.Add(2)
-	go func() { defer wg.Done(); initapi.NewServer(ctl, nil).Serve(ctx, ln) }()
+	go func() { defer wg.Done(); initapi.NewServer(ctl, nil, nil).Serve(ctx, ln) }()
 	ic := initapi.Dial(b.initSock)
 	t.Cleanup(func() { ic.Close() })
 	b.init = &calls{Init: ic}
@@ -175,7 +175,10 @@ func newRealBox(t *testing.T, version string) *realBox {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { defer wg.Done(); scanapi.NewServer(&sigScanner{store: b.store}, nil).Serve(ctx, sl) }()
+	go func() {
+		defer wg.Done()
+		scanapi.NewServer(&sigScanner{store: b.store}, nil, scanapi.Access{}).Serve(ctx, sl)
+	}()
 	b.scanner = scanapi.Dial(b.scSock)
 	t.Cleanup(func() { b.scanner.Close() })
 	return b
