@@ -319,39 +319,45 @@ func (b *syncBuf) String() string {
 // bootState reads the slot state from the grubenv on disk's ESP.
 func bootState(t *testing.T, disk string) slots.State {
 	t.Helper()
-	env, err := imagebuild.ReadFAT(context.Background(), extractESP(t, disk), "grubenv")
+	st, err := readState(disk)
 	if err != nil {
 		t.Fatal(err)
-	}
-	e, err := slots.Parse(env)
-	if err != nil {
-		t.Fatalf("grubenv: %v", err)
-	}
-	st, err := slots.FromEnv(e)
-	if err != nil {
-		t.Fatalf("grubenv: %v", err)
 	}
 	return st
 }
 
-// TestVerifiedSlotBoots: the slot on trial is put behind dm-verity with
-// its signed manifest's tree, its init runs and marks it good.
-func TestVerifiedSlotBoots(t *testing.T) {
-	f := setup(t)
-	d := f.disk(t, slots.State{Active: "a", Trying: "b", Tries: 2}, "")
-	out := f.boot(t, d.path, "b", "init: marked good")
-	for _, want := range []string{"picket: slot b: virtual 1.0.b, ", "signature verified, blocks checked as read",
-		"picket: slot b verified", "init: slot b, starting 1 daemons", "probe: read /usr/share/picket/probe: 262144 bytes", "init: marked good"} {
-		if !strings.Contains(out, want) {
-			t.Fatalf("console lacks %q:\n%s", want, out)
-		}
+// readState is bootState for a goroutine other than the test's: the ESP
+// (partition 1, at 1 MiB, 8 MiB) copied out to read its grubenv.
+func readState(disk string) (slots.State, error) {
+	b, err := os.ReadFile(disk)
+	if err != nil {
+		return slots.State{}, err
 	}
-	if strings.Contains(out, "sha256") && strings.Contains(out, "contents verified") {
-		t.Errorf("the slot with a hash tree was hashed whole:\n%s", out)
+	tmp, err := os.CreateTemp("", "picket-boot-esp-")
+	if err != nil {
+		return slots.State{}, err
 	}
-	if st := bootState(t, d.path); st != (slots.State{Active: "b"}) {
-		t.Fatalf("grubenv after boot: %v, want slot b active", st)
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(b[1<<20 : 1<<20+8<<20])
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
+	if err != nil {
+		return slots.State{}, err
+	}
+	env, err := imagebuild.ReadFAT(context.Background(), tmp.Name(), "grubenv")
+	if err != nil {
+		return slots.State{}, err
+	}
+	e, err := slots.Parse(env)
+	if err != nil {
+		return slots.State{}, fmt.Errorf("grubenv: %w", err)
+	}
+	st, err := slots.FromEnv(e)
+	if err != nil {
+		return slots.State{}, fmt.Errorf("grubenv: %w", err)
+	}
+	return st, nil
 }
 
 // TestFlippedByteRefused: one byte of the slot's file system tables
@@ -384,21 +390,25 @@ func logVerity(t *testing.T, out string) {
 	t.Logf("console:\n%s", strings.Join(lines, "\n"))
 }
 
-// TestFlippedWhileRunning: the box runs slot a, marked good; a byte of a
-// file its probe daemon reads is flipped on the disk under it. The next
-// read of that block is an I/O error (the modified bytes never reach the
-// daemon), init hears of the corrupted block, makes slot b active and
-// reboots.
-func TestFlippedWhileRunning(t *testing.T) {
+// TestVerifiedThenFlippedWhileRunning: the slot on trial (B) is put
+// behind dm-verity with its signed manifest's tree, its init runs and
+// marks it good (B active). Then a byte of a file its probe daemon reads
+// is flipped on the disk under it: the next read of that block is an I/O
+// error (the modified bytes never reach the daemon), init hears of the
+// corrupted block, makes slot A active again and reboots.
+func TestVerifiedThenFlippedWhileRunning(t *testing.T) {
 	f := setup(t)
-	d := f.disk(t, slots.State{Active: "a"}, "")
+	d := f.disk(t, slots.State{Active: "a", Trying: "b", Tries: 2}, "")
 	flipped := make(chan error, 1)
-	out := f.bootDoing(t, d.path, "a", "", func(con *syncBuf) {
+	var good slots.State
+	var goodErr error
+	out := f.bootDoing(t, d.path, "b", "", func(con *syncBuf) {
 		if !con.waitFor("init: marked good", 4*time.Minute) || !con.waitFor("probe: read /usr/share/picket/probe: 262144 bytes", time.Minute) {
-			flipped <- errors.New("the box never ran slot a with its probe")
+			flipped <- errors.New("the box never ran slot b with its probe")
 			return
 		}
-		flipped <- flip(d.path, d.slotAt["a"]+d.probeAt["a"]+100_000)
+		good, goodErr = readState(d.path)
+		flipped <- flip(d.path, d.slotAt["b"]+d.probeAt["b"]+100_000)
 	})
 	select {
 	case err := <-flipped:
@@ -408,34 +418,28 @@ func TestFlippedWhileRunning(t *testing.T) {
 	default:
 		t.Fatalf("the box stopped before the byte was flipped:\n%s", out)
 	}
+	if goodErr != nil || good != (slots.State{Active: "b"}) {
+		t.Errorf("grubenv once slot b was marked good: %v (%v), want slot b active", good, goodErr)
+	}
 	for _, want := range []string{
+		"picket: slot b: virtual 1.0.b, ", "signature verified, blocks checked as read", "picket: slot b verified",
+		"init: slot b, starting 1 daemons", "init: marked good",
 		"probe: read /usr/share/picket/probe: input/output error",
 		"init: dm-verity read data block ",
-		"which does not match the signed hash tree: abandoning slot a, rebooting into slot b",
+		"which does not match the signed hash tree: abandoning slot b, rebooting into slot a",
 		"init: all daemons stopped",
 	} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("console lacks %q:\n%s", want, out)
 		}
 	}
-	if st := bootState(t, d.path); st != (slots.State{Active: "b"}) {
-		t.Fatalf("grubenv after the corruption: %v, want slot b active", st)
+	if strings.Contains(out, "contents verified") {
+		t.Errorf("the slot with a hash tree was hashed whole:\n%s", out)
+	}
+	if st := bootState(t, d.path); st != (slots.State{Active: "a"}) {
+		t.Fatalf("grubenv after the corruption: %v, want slot a active", st)
 	}
 	logVerity(t, out)
-}
-
-// extractESP copies partition 1 (the ESP, at 1 MiB) out of the disk.
-func extractESP(t *testing.T, disk string) string {
-	t.Helper()
-	b, err := os.ReadFile(disk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(t.TempDir(), "esp.img")
-	if err := os.WriteFile(out, b[1<<20:1<<20+8<<20], 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // Partition type GUIDs: an entry with a zero type counts as unused.
