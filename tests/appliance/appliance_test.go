@@ -220,29 +220,8 @@ func powerOffOrder() []string {
 	return append(lines, last...)
 }
 
-// part returns the byte offset and size of the named partition of disk.
-func part(t *testing.T, disk, name string) (off, size int64) {
-	t.Helper()
-	f, err := os.Open(disk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	parts, err := imagebuild.ReadPartitions(f)
-	if err != nil {
-		t.Fatalf("%s: %v", disk, err)
-	}
-	for _, p := range parts {
-		if p.Name == name {
-			return p.Offset(), p.Size()
-		}
-	}
-	t.Fatalf("no %q partition in %s: %v", name, disk, parts)
-	return 0, 0
-}
-
 func esp(t *testing.T, disk string) string {
-	off, _ := part(t, disk, imagebuild.PartBoot)
+	off, _ := qemuboot.Partition(t, disk, imagebuild.PartBoot)
 	return fmt.Sprintf("%s@@%d", disk, off)
 }
 
@@ -707,7 +686,7 @@ func stoppedInOrder(t *testing.T, c *console, at int, lines []string) int {
 // disk's data partition, as dumpe2fs reads them from the image.
 func dataState(t *testing.T, disk string) (state, features string) {
 	t.Helper()
-	off, _ := part(t, disk, imagebuild.PartData)
+	off, _ := qemuboot.Partition(t, disk, imagebuild.PartData)
 	out := testinput.Run(t, "dumpe2fs", "-h", fmt.Sprintf("%s?offset=%d", disk, off))
 	for _, l := range strings.Split(out, "\n") {
 		k, v, ok := strings.Cut(l, ":")
@@ -729,7 +708,7 @@ func dataState(t *testing.T, disk string) (state, features string) {
 // the data partition holds it, read with debugfs without replaying the
 // journal: for a failure message, where the serial ports do not show it.
 func daemonLog(t *testing.T, disk string) string {
-	off, _ := part(t, disk, imagebuild.PartData)
+	off, _ := qemuboot.Partition(t, disk, imagebuild.PartData)
 	var out []string
 	for _, f := range []string{"/log/picket.log.1", "/log/picket.log"} {
 		b, err := exec.Command("debugfs", "-R", "cat "+f, fmt.Sprintf("%s?offset=%d", disk, off)).Output()
@@ -934,7 +913,7 @@ func TestApplianceLife(t *testing.T) {
 	}
 
 	t.Run("flipped byte in slot A refused at boot", func(t *testing.T) {
-		off, _ := part(t, disk, imagebuild.PartRootfsA)
+		off, _ := qemuboot.Partition(t, disk, imagebuild.PartRootfsA)
 		f, err := os.OpenFile(disk, os.O_RDWR, 0)
 		if err != nil {
 			t.Fatal(err)

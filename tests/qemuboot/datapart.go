@@ -22,8 +22,9 @@ import (
 // power-ons, with the host's e2fsprogs (tools/fetch installs it), so that
 // the box meets a data partition that does not mount (src/system/datapart).
 
-// DataPart returns the byte offset and size of disk's data partition.
-func DataPart(t testing.TB, disk string) (off, size int64) {
+// Partition returns the byte offset and size of disk's partition name
+// (imagebuild.PartData, PartRootfsA, ...).
+func Partition(t testing.TB, disk, name string) (off, size int64) {
 	t.Helper()
 	f, err := os.Open(disk)
 	if err != nil {
@@ -35,12 +36,18 @@ func DataPart(t testing.TB, disk string) (off, size int64) {
 		t.Fatalf("%s: %v", disk, err)
 	}
 	for _, p := range parts {
-		if p.Name == imagebuild.PartData {
+		if p.Name == name {
 			return p.Offset(), p.Size()
 		}
 	}
-	t.Fatalf("no %s partition in %s: %v", imagebuild.PartData, disk, parts)
+	t.Fatalf("no %s partition in %s: %v", name, disk, parts)
 	return 0, 0
+}
+
+// DataPart returns the byte offset and size of disk's data partition.
+func DataPart(t testing.TB, disk string) (off, size int64) {
+	t.Helper()
+	return Partition(t, disk, imagebuild.PartData)
 }
 
 // dataFS is the data partition as e2fsprogs names it: disk?offset=N.
