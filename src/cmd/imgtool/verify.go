@@ -2,8 +2,6 @@ package main
 
 import (
 	"crypto/ed25519"
-	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -74,12 +72,11 @@ func verify(pubPaths []string, image, man string) (manifest.Manifest, string, er
 	// tree that does not match its data (or a root that does not match
 	// the tree) would only show on the box.
 	if m.HasHashTree() {
-		root, err1 := hex.DecodeString(m.HashTreeRoot)
-		salt, err2 := hex.DecodeString(m.HashTreeSalt)
-		if err := errors.Join(err1, err2); err != nil {
-			return manifest.Manifest{}, "", fmt.Errorf("%s: hash tree: %w", man, err)
+		t, err := verity.FromManifest(m)
+		if err != nil {
+			return manifest.Manifest{}, "", fmt.Errorf("%s: %w", man, err)
 		}
-		if err := verity.Check(img, verity.Tree{DataBlocks: m.HashTreeOffset / verity.BlockSize, Salt: salt, Root: root}); err != nil {
+		if err := verity.Check(img, t); err != nil {
 			return manifest.Manifest{}, "", fmt.Errorf("%s: %w", image, err)
 		}
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/ed25519"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -58,23 +57,10 @@ func VerifyContents(dev string, m manifest.Manifest) error {
 	return nil
 }
 
-// Tree returns the verity parameters of a manifest with a hash tree.
-func Tree(m manifest.Manifest) (verity.Tree, error) {
-	if !m.HasHashTree() {
-		return verity.Tree{}, errors.New("manifest has no hash tree")
-	}
-	root, err1 := hex.DecodeString(m.HashTreeRoot)
-	salt, err2 := hex.DecodeString(m.HashTreeSalt)
-	if err := errors.Join(err1, err2); err != nil {
-		return verity.Tree{}, fmt.Errorf("manifest hash tree: %w", err)
-	}
-	return verity.Tree{DataBlocks: m.HashTreeOffset / verity.BlockSize, Salt: salt, Root: root}, nil
-}
-
 // MapVerity puts the partition dev behind a read-only dm-verity mapping
 // of the manifest's tree and returns the mapping's name and device node.
 func MapVerity(slot, dev string, m manifest.Manifest) (name, node string, err error) {
-	t, err := Tree(m)
+	t, err := verity.FromManifest(m)
 	if err != nil {
 		return "", "", err
 	}

@@ -18,6 +18,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"picket.dev/picket/src/system/manifest"
 )
 
 const (
@@ -195,6 +197,21 @@ func (t Tree) Target(dev string) string {
 
 // Sectors is the mapped device's length in 512-byte sectors.
 func (t Tree) Sectors() int64 { return t.DataBlocks * (BlockSize / 512) }
+
+// FromManifest returns the tree a signed manifest describes
+// (hash_tree_offset, hash_tree_salt, hash_tree_root; imagebuild.Seal
+// writes them): what the initramfs maps and imgtool verify checks.
+func FromManifest(m manifest.Manifest) (Tree, error) {
+	if !m.HasHashTree() {
+		return Tree{}, errors.New("manifest has no hash tree")
+	}
+	root, err1 := hex.DecodeString(m.HashTreeRoot)
+	salt, err2 := hex.DecodeString(m.HashTreeSalt)
+	if err := errors.Join(err1, err2); err != nil {
+		return Tree{}, fmt.Errorf("manifest hash tree: %w", err)
+	}
+	return Tree{DataBlocks: m.HashTreeOffset / BlockSize, Salt: salt, Root: root}, nil
+}
 
 // MappingName is the device-mapper name of a slot's verity mapping: the
 // initramfs creates it, init watches its status.

@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+
+	"picket.dev/picket/src/system/manifest"
 )
 
 // veritysetup runs cryptsetup's veritysetup format (the reference
@@ -137,5 +139,19 @@ func TestTarget(t *testing.T) {
 	}
 	if tr.Sectors() != 80 {
 		t.Fatalf("sectors %d", tr.Sectors())
+	}
+}
+
+// TestFromManifest reads back the tree a manifest describes, as
+// imagebuild.Seal writes it.
+func TestFromManifest(t *testing.T) {
+	want := Tree{DataBlocks: 3, Salt: bytes.Repeat([]byte{0xcd}, 32), Root: bytes.Repeat([]byte{0xab}, 32)}
+	m := manifest.Manifest{HashTreeRoot: hex.EncodeToString(want.Root), HashTreeOffset: want.Offset(), HashTreeSalt: hex.EncodeToString(want.Salt)}
+	got, err := FromManifest(m)
+	if err != nil || got.DataBlocks != want.DataBlocks || !bytes.Equal(got.Salt, want.Salt) || !bytes.Equal(got.Root, want.Root) {
+		t.Fatalf("FromManifest = %+v, %v; want %+v", got, err, want)
+	}
+	if _, err := FromManifest(manifest.Manifest{}); err == nil {
+		t.Fatal("a manifest without a tree gave a tree")
 	}
 }
