@@ -126,31 +126,9 @@ func TestPowerCut(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			// A clean run gives the number of steps of op.
-			m := crashfs.New()
-			s := New(m, testRand(1))
-			if err := tc.setup(s); err != nil {
-				t.Fatal(err)
-			}
-			start := m.Ops
-			if err := tc.op(s); err != nil {
-				t.Fatal(err)
-			}
-			steps := m.Ops - start
-			if steps < 5 {
-				t.Fatalf("op took %d steps (%v); the test would prove little", steps, m.Log[start:])
-			}
 			allowed := append([]state{tc.before, tc.after}, tc.between...)
 			seen := map[state]bool{}
-			// k = steps+1 cuts the power just after op returned.
-			for k := 1; k <= steps+1; k++ {
-				m := crashfs.New()
-				s := New(m, testRand(1))
-				if err := tc.setup(s); err != nil {
-					t.Fatal(err)
-				}
-				m.FailAt = m.Ops + k
-				err := tc.op(s)
+			steps, clean := powerCuts(t, tc.setup, tc.op, func(k, steps int, m *crashfs.FS, err error) {
 				if k <= steps {
 					if !errors.Is(err, crashfs.ErrCrash) || !strings.HasPrefix(err.Error(), tc.prefix) {
 						t.Fatalf("cut at step %d (%s): err = %v, want a %q error wrapping the cut", k, m.Log[len(m.Log)-1], err, tc.prefix)
@@ -182,12 +160,45 @@ func TestPowerCut(t *testing.T) {
 						t.Errorf("%s: after recovery and save, Load = %v %v", where, l.Source, l.Reason)
 					}
 				}
+			})
+			if steps < 5 {
+				t.Fatalf("op took %d steps (%v); the test would prove little", steps, clean)
 			}
 			if !seen[tc.before] || !seen[tc.after] {
 				t.Errorf("outcomes %v do not include both the old %+v and the new %+v state", seen, tc.before, tc.after)
 			}
 		})
 	}
+}
+
+// powerCuts runs op once on a store setup prepared, to count its
+// file-system steps, then once more for every step with the power cut
+// just before it, and once cut just after op returned (k = steps+1), each
+// time on a fresh store prepared the same way, and hands each run to
+// check with op's error. It returns the step count and the clean run's
+// log of them.
+func powerCuts(t *testing.T, setup, op func(*Store) error, check func(k, steps int, m *crashfs.FS, err error)) (int, []string) {
+	t.Helper()
+	m := crashfs.New()
+	s := New(m, testRand(1))
+	if err := setup(s); err != nil {
+		t.Fatal(err)
+	}
+	start := m.Ops
+	if err := op(s); err != nil {
+		t.Fatal(err)
+	}
+	steps, clean := m.Ops-start, m.Log[start:]
+	for k := 1; k <= steps+1; k++ {
+		m := crashfs.New()
+		s := New(m, testRand(1))
+		if err := setup(s); err != nil {
+			t.Fatal(err)
+		}
+		m.FailAt = m.Ops + k
+		check(k, steps, m, op(s))
+	}
+	return steps, clean
 }
 
 // checkLoad checks that Load follows the fallback order for the files'

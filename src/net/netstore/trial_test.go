@@ -61,25 +61,8 @@ func TestTrialPowerCut(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m := crashfs.New()
-			s := New(m, testRand(1))
-			if err := tc.setup(s); err != nil {
-				t.Fatal(err)
-			}
-			start := m.Ops
-			if err := tc.op(s); err != nil {
-				t.Fatal(err)
-			}
-			steps := m.Ops - start
 			seen := map[string]bool{}
-			for k := 1; k <= steps+1; k++ {
-				m := crashfs.New()
-				s := New(m, testRand(1))
-				if err := tc.setup(s); err != nil {
-					t.Fatal(err)
-				}
-				m.FailAt = m.Ops + k
-				err := tc.op(s)
+			powerCuts(t, tc.setup, tc.op, func(k, steps int, m *crashfs.FS, err error) {
 				if k <= steps && !errors.Is(err, crashfs.ErrCrash) {
 					t.Fatalf("cut at step %d: err = %v, want the cut", k, err)
 				}
@@ -100,7 +83,7 @@ func TestTrialPowerCut(t *testing.T) {
 						t.Errorf("cut at step %d of %d, %+v: restarts on %s, want %s", k, steps, v, got, want)
 					}
 				}
-			}
+			})
 			if tc.want == "A or B" && !(seen["A"] && seen["B"]) {
 				t.Errorf("outcomes %v: the cuts should reach both sides", seen)
 			}
