@@ -211,16 +211,16 @@ var notices = map[string]string{
 	"rollout-resume":   "Rollout resumed.",
 	"rollout-everyone": "Rollout extended to every box of the account.",
 
-	"password":       "Password changed.",
-	"user-created":   "Account created. Give the person their temporary password: they choose their own at their first login.",
-	"user-changed":   "Role and asset groups saved; they apply to the person's next page.",
-	"user-disabled":  "Account disabled: the person was logged out and cannot log in.",
-	"user-enabled":   "Account enabled.",
-	"user-reset":     "Temporary password set: the person was logged out and chooses a new password at their next login.",
-	"group-created":  "Asset group created.",
-	"group-renamed":  "Asset group renamed on its boxes, people and rollouts.",
-	"group-deleted":  "Asset group deleted.",
-	"box-moved":      "Appliance moved.",
+	"password":      "Password changed.",
+	"user-created":  "Account created. Give the person their temporary password: they choose their own at their first login.",
+	"user-changed":  "Role and asset groups saved; they apply to the person's next page.",
+	"user-disabled": "Account disabled: the person was logged out and cannot log in.",
+	"user-enabled":  "Account enabled.",
+	"user-reset":    "Temporary password set: the person was logged out and chooses a new password at their next login.",
+	"group-created": "Asset group created.",
+	"group-renamed": "Asset group renamed on its boxes, people and rollouts.",
+	"group-deleted": "Asset group deleted.",
+	"box-moved":     "Appliance moved.",
 }
 
 func notice(r *http.Request) string { return notices[r.URL.Query().Get("notice")] }
