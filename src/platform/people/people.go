@@ -235,7 +235,16 @@ func Groups(tx store.Tx, account string) ([]Group, error) {
 	return out, nil
 }
 
+// groupExists looks at the group records first: only a name no record
+// has costs the walk of every box and user (Groups).
 func groupExists(tx store.Tx, account, name string) (bool, error) {
+	defined, err := tx.AssetGroups(account)
+	if err != nil {
+		return false, err
+	}
+	if slices.ContainsFunc(defined, func(g store.AssetGroup) bool { return g.Name == name }) {
+		return true, nil
+	}
 	gs, err := Groups(tx, account)
 	if err != nil {
 		return false, err
