@@ -76,6 +76,7 @@ def picket_binary(name, x_defs = {}, **kwargs):
             _VERSION_PKG + ".version": "{STABLE_PICKET_VERSION}",
             _VERSION_PKG + ".boardName": board,
         })
+
     # A board's binaries go into its image without the symbol table and
     # DWARF (-s -w): a third smaller, so a smaller initramfs to load at
     # every boot and smaller update packages; a panic's stack trace still
