@@ -64,6 +64,10 @@ type Bolt struct {
 // Open opens (creating if needed) the bbolt database at path.
 func Open(path string) (*Bolt, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		// bbolt's own message ("timeout") does not say who holds it.
+		return nil, fmt.Errorf("open database %s: another process (a running platformd?) holds its lock: %w", path, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
