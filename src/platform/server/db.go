@@ -117,7 +117,9 @@ func Backup(ctx context.Context, dataDir, file string) (int64, error) {
 	if _, err := os.Stat(db); err != nil {
 		return 0, fmt.Errorf("no platformd runs on %s and there is no database to copy: %w", dataDir, err)
 	}
-	st, err := store.Open(db)
+	// Without a socket to answer, a platformd that still held the file
+	// would be a stale one of before the socket: say so soon.
+	st, err := store.OpenWait(db, time.Second)
 	if err != nil {
 		return 0, err
 	}
@@ -180,7 +182,7 @@ func MigrateTo(ctx context.Context, dataDir, db string) (postgres.Counts, string
 	if _, err := os.Stat(path); err != nil {
 		return nil, "", fmt.Errorf("no embedded database to copy: %w", err)
 	}
-	src, err := store.Open(path)
+	src, err := store.OpenWait(path, time.Second)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w (stop platformd before -migrate-to)", err)
 	}
