@@ -280,7 +280,7 @@ func testNoPasswordInErrors(t *testing.T, c *pgtest.Cluster) {
 	defer cancel()
 	for _, url := range []string{
 		"postgres://picket:s3cret-pw@/nosuchdb?host=" + c.Dir,
-		"postgres://picket:s3cret-pw@[::1:5432/db",                     // not a URL
+		"postgres://picket:s3cret-pw@[::1:5432/db",                      // not a URL
 		"host=" + c.Dir + " user=picket password=s3cret-pw dbname=nope", // key=value
 		"postgres://picket:s3cret-pw@/db?host=" + c.Dir + "&sslmode=bogus",
 	} {
