@@ -29,6 +29,10 @@ import (
 // (initdb, pg_ctl, postgres, pg_dump, pg_restore, psql): not on PATH.
 const Bin = "/usr/lib/postgresql/15/bin"
 
+// runuser is util-linux's runuser, by its path: Bazel's strict test
+// environment has no /usr/sbin on PATH.
+const runuser = "/usr/sbin/runuser"
+
 // Superuser is the cluster's superuser, the user of every connection
 // string a Cluster gives.
 const Superuser = "postgres"
@@ -56,10 +60,17 @@ func Start(t testing.TB) *Cluster {
 		}
 	}
 	c := &Cluster{}
+	uid, gid := -1, -1
 	if os.Geteuid() == 0 {
 		c.runAs = Superuser // the Debian package's system user
-		if _, err := user.Lookup(c.runAs); err != nil {
+		u, err := user.Lookup(c.runAs)
+		if err != nil {
 			t.Fatalf("pgtest: running as root, the server needs the %s system user (Debian's postgresql-15 creates it): %v", c.runAs, err)
+		}
+		uid, _ = strconv.Atoi(u.Uid)
+		gid, _ = strconv.Atoi(u.Gid)
+		if _, err := os.Stat(runuser); err != nil {
+			t.Fatalf("pgtest: %v (util-linux's runuser starts the server as %s)", err, c.runAs)
 		}
 	}
 	// A unix socket's path is at most 107 bytes: Bazel's TEST_TMPDIR can
@@ -85,8 +96,8 @@ func Start(t testing.TB) *Cluster {
 		t.Fatalf("pgtest: %v", err)
 	}
 	if c.runAs != "" {
-		if out, err := exec.Command("chown", c.runAs, dir).CombinedOutput(); err != nil {
-			t.Fatalf("pgtest: chown %s: %v: %s", dir, err, out)
+		if err := os.Chown(dir, uid, gid); err != nil {
+			t.Fatalf("pgtest: %v", err)
 		}
 	}
 	// No fsync anywhere: a test's cluster does not outlive a power cut.
@@ -107,7 +118,7 @@ func (c *Cluster) cmd(prog string, args ...string) *exec.Cmd {
 	if c.runAs == "" {
 		return exec.Command(filepath.Join(Bin, prog), args...)
 	}
-	return exec.Command("runuser", append([]string{"-u", c.runAs, "--", filepath.Join(Bin, prog)}, args...)...)
+	return exec.Command(runuser, append([]string{"-u", c.runAs, "--", filepath.Join(Bin, prog)}, args...)...)
 }
 
 // Start starts the server (again, after Stop) and waits until it accepts
