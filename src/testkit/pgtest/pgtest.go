@@ -166,7 +166,10 @@ func (c *Cluster) NewDB(t testing.TB) string {
 	c.next++
 	name := "db" + strconv.Itoa(c.next)
 	c.mu.Unlock()
-	if err := c.Exec("postgres", "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+	// FILE_COPY copies the template's files (with a checkpoint, cheap
+	// without fsync) instead of logging each block: ~0.2 s a database
+	// instead of ~0.35.
+	if err := c.Exec("postgres", "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" STRATEGY FILE_COPY"); err != nil {
 		t.Fatal(err)
 	}
 	return c.URL(name)
