@@ -2,32 +2,65 @@ package platformweb_test
 
 import (
 	"context"
-	"path/filepath"
+	"os"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 )
 
-// startChrome starts headless chromium (its profile under dir) for at most
-// timeout, stopped when t ends. The browser trusts any certificate: the
-// platformd under test serves one of a throwaway CA.
-func startChrome(t *testing.T, chromium, dir string, timeout time.Duration) context.Context {
+// The suite's tests share one headless chromium: starting it is most of
+// a short test's time. Each test gets a browser context of its own (an
+// empty profile: no cookie or cache of another test) in a tab of its own.
+// TestMain stops the browser when the tests end.
+var suiteChrome struct {
+	once sync.Once
+	ctx  context.Context // the browser's first tab
+	stop func()
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if suiteChrome.stop != nil {
+		suiteChrome.stop()
+	}
+	os.Exit(code)
+}
+
+// startChrome returns a fresh browser context of the suite's chromium for
+// at most timeout, closed when t ends. The browser trusts any certificate:
+// each platformd under test serves one of a throwaway CA.
+func startChrome(t *testing.T, chromium string, timeout time.Duration) context.Context {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.NoSandbox, // the test runs as root
-		chromedp.UserDataDir(filepath.Join(dir, "chromium")),
-		chromedp.Flag("ignore-certificate-errors", true), // the throwaway CA; tests only
-		chromedp.Flag("headless", true),
-	)
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	suiteChrome.once.Do(func() {
+		profile, err := os.MkdirTemp("", "platformweb-chromium-")
+		if err != nil {
+			suiteChrome.err = err
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(chromium),
+			chromedp.NoSandbox, // the test runs as root
+			chromedp.UserDataDir(profile),
+			chromedp.Flag("ignore-certificate-errors", true), // the throwaway CAs; tests only
+			chromedp.Flag("headless", true),
+		)
+		actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+		bctx, cancelB := chromedp.NewContext(actx)
+		suiteChrome.ctx = bctx
+		suiteChrome.stop = func() { cancelB(); cancelA(); os.RemoveAll(profile) }
+		suiteChrome.err = chromedp.Do(bctx) // starts the browser
+	})
+	if suiteChrome.err != nil {
+		t.Fatalf("start chromium %s: %v", chromium, suiteChrome.err)
+	}
+	tctx, cancelT := chromedp.NewContext(suiteChrome.ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancelT)
+	ctx, cancel := context.WithTimeout(tctx, timeout)
 	t.Cleanup(cancel)
-	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(cancelA)
-	bctx, cancelB := chromedp.NewContext(actx)
-	t.Cleanup(cancelB)
-	return bctx
+	return ctx
 }
 
 func css(s string) chromedp.CSS { return chromedp.CSS(s) }

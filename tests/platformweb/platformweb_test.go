@@ -180,7 +180,7 @@ func TestActivateAndConfigureInBrowser(t *testing.T) {
 	code := platformapi.ActivationCode(key.Public().(ed25519.PublicKey))
 	boxID := store.BoxID(key.Public().(ed25519.PublicKey))
 
-	bctx := startChrome(t, chromium, dir, 90*time.Second)
+	bctx := startChrome(t, chromium, 90*time.Second)
 	c := css
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()

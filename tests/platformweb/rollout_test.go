@@ -125,7 +125,7 @@ func TestRolloutInBrowser(t *testing.T) {
 		t.Fatalf("notices before any rollout: %v", told)
 	}
 
-	bctx := startChrome(t, chromium, dir, 120*time.Second)
+	bctx := startChrome(t, chromium, 120*time.Second)
 	c := css
 	sec := `section[data-channel="software/virtual"] `
 	chromeDo(t, bctx, "log in and open the releases",

@@ -76,7 +76,7 @@ func newScanBench(t *testing.T) *scanBench {
 	bx.poll(t, boxPoll)
 	code := platformapi.ActivationCode(key.Public().(ed25519.PublicKey))
 
-	bctx := startChrome(t, chromium, dir, 120*time.Second)
+	bctx := startChrome(t, chromium, 120*time.Second)
 	c := css
 	chromeDo(t, bctx, "log in and activate",
 		chromedp.Navigate(base+"/login"),

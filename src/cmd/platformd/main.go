@@ -13,7 +13,7 @@
 // Create an account (the first one, then more), reading the password from
 // the first line of standard input or from -password-file:
 //
-//	platformd -data DIR [-db postgres://...] -create-user NAME [-role manager|unit_manager] [-account NAME] [-asset-groups G1,G2] [-password-file FILE]
+//	platformd -data DIR [-db postgres://...] -create-user NAME [-role manager|unit_manager|reader] [-account NAME] [-asset-groups G1,G2] [-password-file FILE]
 //
 // Back up the embedded database while platformd runs (through the running
 // platformd's socket DIR/platformd.sock, or from the file when none runs);
@@ -45,9 +45,9 @@
 //	                     publishes it): served read-only to boxes at /updates/v1/ on the box API's
 //	                     listener, its releases rolled out from the web UI's Releases page
 //	-create-user NAME    create this account and exit
-//	-role ROLE           manager (default) or unit_manager, with -create-user
+//	-role ROLE           manager (default), unit_manager or reader, with -create-user
 //	-account NAME        the account (organisation) the user belongs to (default "default"), with -create-user
-//	-asset-groups LIST   comma-separated asset groups a unit manager is limited to, with -create-user
+//	-asset-groups LIST   comma-separated asset groups a unit manager or reader is limited to, with -create-user
 //	-password-file FILE  read the new user's password from FILE instead of standard input
 package main
 
@@ -89,9 +89,9 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 	fs.IntVar(&cfg.MaxPending, "max-pending", boxapi.DefaultMaxPending, "most boxes waiting for activation at once")
 	fs.StringVar(&cfg.UpdatesDir, "updates", "", "update repository directory (metadata/ and targets/, as the release tool publishes it) to serve to boxes and roll out from")
 	createUser := fs.String("create-user", "", "create this user account and exit")
-	role := fs.String("role", store.RoleManager, "role of the new user: manager or unit_manager")
+	role := fs.String("role", store.RoleManager, "role of the new user: manager, unit_manager or reader")
 	account := fs.String("account", "default", "account (organisation) of the new user")
-	groups := fs.String("asset-groups", "", "comma-separated asset groups a unit manager is limited to")
+	groups := fs.String("asset-groups", "", "comma-separated asset groups a unit manager or reader is limited to")
 	pwFile := fs.String("password-file", "", "read the new user's password from this file instead of standard input")
 	devHosts := fs.String("dev-cert", "", "comma-separated host names/addresses: without -cert and -key, use (and make on first start) a throwaway CA and certificate for them in -data (dev-ca.pem is what boxes pin); for development and demonstrations only")
 	return p.Run(args, func(ctx context.Context, log *slog.Logger) error {

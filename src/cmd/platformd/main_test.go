@@ -22,8 +22,9 @@ func TestCreateUser(t *testing.T) {
 		{"manager, password on stdin", []string{"-create-user", "alice"}, "a long password\n", 0, "user alice (manager) created"},
 		{"again", []string{"-create-user", "alice"}, "a long password\n", 1, "already exists"},
 		{"unit manager, password file", []string{"-create-user", "uma", "-role", "unit_manager", "-asset-groups", "lab,office", "-password-file", pwFile}, "", 0, "created"},
+		{"reader", []string{"-create-user", "rita", "-role", "reader", "-asset-groups", "lab"}, "a long password\n", 0, "user rita (reader) created"},
 		{"short password", []string{"-create-user", "bob"}, "short\n", 1, "at least 10"},
-		{"bad role", []string{"-create-user", "bob", "-role", "root"}, "a long password\n", 1, "allowed: manager, unit_manager"},
+		{"bad role", []string{"-create-user", "bob", "-role", "root"}, "a long password\n", 1, "allowed: manager, unit_manager, reader"},
 		{"serve without a certificate", []string{}, "", 1, "TLS certificate and key are required"},
 		{"stray argument", []string{"serve"}, "", 2, "unexpected arguments"},
 	} {

@@ -24,17 +24,27 @@ import (
 	"picket.dev/picket/src/scan/result"
 )
 
-// Visible reports whether u may see and manage b: active boxes of u's
-// account; a unit manager with asset groups only those groups' boxes.
+// Visible reports whether u may see b: active boxes of u's account; a
+// unit manager or reader with asset groups only those groups' boxes.
+// Whether u may also change it is MayChange.
 func Visible(u store.User, b store.Box) bool {
 	if b.State != store.BoxActive || b.Account != u.Account {
 		return false
 	}
-	if u.Role == store.RoleUnitManager && len(u.AssetGroups) > 0 {
+	if u.Role != store.RoleManager && len(u.AssetGroups) > 0 {
 		return slices.Contains(u.AssetGroups, b.AssetGroup)
 	}
 	return true
 }
+
+// MayChange reports whether u's role may change boxes and jobs: managers
+// and unit managers, not readers (package people has the roles). The
+// web UI refuses readers before calling; the functions here check again.
+func MayChange(u store.User) bool {
+	return u.Role == store.RoleManager || u.Role == store.RoleUnitManager
+}
+
+var errReadOnly = &UserError{Msg: "your role (reader) may look but not change anything"}
 
 // UserError is a refusal to show the person as is (bad input, unknown
 // code); other errors are internal.
@@ -53,6 +63,9 @@ func userErr(format string, args ...any) error { return &UserError{Msg: fmt.Spri
 // asset group group, named pk_<user> (made unique with _2, _3...). Unit
 // managers must give a group (one of theirs, if they have a list).
 func Activate(st store.Store, typed string, u store.User, group string, now time.Time) (store.Box, error) {
+	if !MayChange(u) {
+		return store.Box{}, errReadOnly
+	}
 	group = strings.TrimSpace(group)
 	if err := checkText(group, MaxGroupLen); err != nil {
 		return store.Box{}, userErr("asset group: %v", err)
@@ -100,9 +113,28 @@ func Activate(st store.Store, typed string, u store.User, group string, now time
 		b.State, b.Account, b.AssetGroup, b.ActivatedBy, b.Activated = store.BoxActive, u.Account, group, u.Name, now
 		b.PollIntervalSeconds = int(platformapi.DefaultPollInterval / time.Second)
 		b.Settings = platformapi.Settings{Version: b.Settings.Version + 1, Name: b.Name, PollIntervalSeconds: b.PollIntervalSeconds}
+		if err := recordGroup(tx, u, group, now); err != nil {
+			return err
+		}
 		return tx.PutBox(b)
 	})
 	return b, err
+}
+
+// recordGroup makes sure the asset group a box is activated into is one
+// of the account's groups (the groups page lists it).
+func recordGroup(tx store.Tx, u store.User, group string, now time.Time) error {
+	if group == "" {
+		return nil
+	}
+	gs, err := tx.AssetGroups(u.Account)
+	if err != nil {
+		return err
+	}
+	if slices.ContainsFunc(gs, func(g store.AssetGroup) bool { return g.Name == group }) {
+		return nil
+	}
+	return tx.PutAssetGroup(store.AssetGroup{Account: u.Account, Name: group, CreatedBy: u.Name, Created: now})
 }
 
 // MaxGroupLen bounds an asset group's name, in bytes.
@@ -436,6 +468,9 @@ func formField(field string, vlanLines, routeLines []int) (string, string) {
 
 // SaveSettings validates e and stores it as b's next settings version.
 func SaveSettings(st store.Store, boxID string, u store.User, e Edit) (store.Box, error) {
+	if !MayChange(u) {
+		return store.Box{}, errReadOnly
+	}
 	s, err := e.Validate()
 	if err != nil {
 		return store.Box{}, err
@@ -575,6 +610,9 @@ func ParseChecksOff(classes []string) ([]string, error) {
 // (ParseChecksOff); the box gets it at its next poll. A box has at
 // most platformapi.MaxPendingJobs jobs waiting.
 func LaunchJob(st store.Store, boxID string, u store.User, targets, ports, vlan string, checksOff []string, now time.Time) (store.Job, error) {
+	if !MayChange(u) {
+		return store.Job{}, errReadOnly
+	}
 	ts, ps, err := ParseJob(targets, ports)
 	if err != nil {
 		return store.Job{}, err
@@ -650,6 +688,9 @@ func Ended(state string) bool {
 // sent; a box that already has it hears "canceled" at its next update of
 // it (platformapi.JobUpdateResponse.Canceled).
 func CancelJob(st store.Store, boxID, jobID string, u store.User, now time.Time) (store.Job, error) {
+	if !MayChange(u) {
+		return store.Job{}, errReadOnly
+	}
 	var j store.Job
 	err := st.Update(func(tx store.Tx) error {
 		var err error
@@ -669,6 +710,9 @@ func CancelJob(st store.Store, boxID, jobID string, u store.User, now time.Time)
 // never sent again; a box that has it hears "no such job" and drops its
 // updates.
 func DeleteJob(st store.Store, boxID, jobID string, u store.User) (store.Job, error) {
+	if !MayChange(u) {
+		return store.Job{}, errReadOnly
+	}
 	var j store.Job
 	err := st.Update(func(tx store.Tx) error {
 		var err error

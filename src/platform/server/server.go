@@ -21,6 +21,7 @@ import (
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/platform/auth"
 	"picket.dev/picket/src/platform/boxapi"
+	"picket.dev/picket/src/platform/people"
 	"picket.dev/picket/src/platform/releases"
 	"picket.dev/picket/src/platform/rollout"
 	"picket.dev/picket/src/platform/store"
@@ -228,7 +229,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 // NewUser describes an account to create.
 type NewUser struct {
 	Name        string
-	Role        string // store.RoleManager or store.RoleUnitManager
+	Role        string // store.RoleManager, store.RoleUnitManager or store.RoleReader
 	Account     string
 	AssetGroups []string
 	Password    string
@@ -236,19 +237,22 @@ type NewUser struct {
 
 // CreateUser adds an account; an existing name is refused.
 func CreateUser(st store.Store, nu NewUser, now time.Time) error {
-	switch {
-	case nu.Name == "" || len(nu.Name) > 64 || strings.ContainsFunc(nu.Name, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.')
-	}):
-		return fmt.Errorf("user name %q: 1-64 characters of letters, digits, '_', '-' and '.'", nu.Name)
-	case nu.Role != store.RoleManager && nu.Role != store.RoleUnitManager:
-		return fmt.Errorf("role %q: allowed: %s, %s", nu.Role, store.RoleManager, store.RoleUnitManager)
-	case len(nu.Password) < auth.MinPasswordLen:
-		return fmt.Errorf("password: at least %d characters", auth.MinPasswordLen)
-	case nu.Account == "":
-		return errors.New("account: required")
+	if err := people.CheckName(nu.Name); err != nil {
+		return err
+	}
+	if err := people.CheckRole(nu.Role); err != nil {
+		return err
+	}
+	if err := people.CheckPassword(nu.Name, nu.Password); err != nil {
+		return err
+	}
+	if nu.Account == "" || strings.Contains(nu.Account, "\n") {
+		return errors.New("account: required, without a newline")
 	}
 	groups := slices.DeleteFunc(slices.Clone(nu.AssetGroups), func(g string) bool { return strings.TrimSpace(g) == "" })
+	if nu.Role == store.RoleManager {
+		groups = nil // a manager sees the whole account
+	}
 	hash, err := auth.HashPassword(nu.Password, auth.Default)
 	if err != nil {
 		return err
@@ -256,6 +260,18 @@ func CreateUser(st store.Store, nu NewUser, now time.Time) error {
 	return st.Update(func(tx store.Tx) error {
 		if _, err := tx.User(nu.Name); err == nil {
 			return fmt.Errorf("user %q already exists", nu.Name)
+		}
+		have, err := tx.AssetGroups(nu.Account)
+		if err != nil {
+			return err
+		}
+		for _, g := range groups {
+			if slices.ContainsFunc(have, func(h store.AssetGroup) bool { return h.Name == g }) {
+				continue
+			}
+			if err := tx.PutAssetGroup(store.AssetGroup{Account: nu.Account, Name: g, CreatedBy: "platformd -create-user", Created: now}); err != nil {
+				return err
+			}
 		}
 		return tx.PutUser(store.User{Name: nu.Name, Role: nu.Role, Account: nu.Account, AssetGroups: groups, PasswordHash: hash, Created: now})
 	})

@@ -50,7 +50,12 @@ var (
 	// bRollouts holds each account's rollouts: account + "\n" + channel
 	// (an account name has no newline).
 	bRollouts = []byte("rollouts")
-	allBucket = [][]byte{bBoxes, bBoxKey, bBoxCode, bBoxName, bPending, bUsers, bJobs, bBoxJobs, bUploads, bSessions, bSessionExp, bJobHosts, bTracking, bRollouts}
+	// bGroups holds asset groups: account + "\n" + name.
+	bGroups = []byte("asset_groups")
+	// bAudit holds the audit log: account + "\n" + seq (20 digits), so
+	// an account's entries are one range in order.
+	bAudit    = []byte("audit")
+	allBucket = [][]byte{bBoxes, bBoxKey, bBoxCode, bBoxName, bPending, bUsers, bJobs, bBoxJobs, bUploads, bSessions, bSessionExp, bJobHosts, bTracking, bRollouts, bGroups, bAudit}
 )
 
 // Bolt is the embedded Store: one bbolt file.
@@ -501,4 +506,102 @@ func (t boltTx) PutRollout(r Rollout) error {
 		return fmt.Errorf("rollout %q of account %q: account and channel are required, the account without a newline", r.Channel, r.Account)
 	}
 	return put(t, bRollouts, rolloutKey(r.Account, r.Channel), r)
+}
+
+// DeleteUserSessions walks every session: there are as many as people
+// logged in, and this runs only when a manager disables or resets one.
+func (t boltTx) DeleteUserSessions(user string) error {
+	var ids []string
+	c := t.tx.Bucket(bSessions).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		var s Session
+		if err := json.Unmarshal(v, &s); err != nil {
+			return fmt.Errorf("delete sessions of %q: decode session: %w", user, err)
+		}
+		if s.User == user {
+			ids = append(ids, s.ID)
+		}
+	}
+	for _, id := range ids {
+		if err := t.DeleteSession(id); err != nil {
+			return fmt.Errorf("delete sessions of %q: %w", user, err)
+		}
+	}
+	return nil
+}
+
+// checkAccount refuses an empty account or one with a newline (the key
+// separator).
+func checkAccount(account, what string) error {
+	if account == "" || strings.Contains(account, "\n") {
+		return fmt.Errorf("%s: account %q: required, without a newline", what, account)
+	}
+	return nil
+}
+
+func (t boltTx) AssetGroups(account string) ([]AssetGroup, error) {
+	return all[AssetGroup](t, bGroups, []byte(account+"\n"))
+}
+
+func (t boltTx) PutAssetGroup(g AssetGroup) error {
+	if err := checkAccount(g.Account, "asset group"); err != nil {
+		return err
+	}
+	if g.Name == "" {
+		return fmt.Errorf("asset group of account %q: name required", g.Account)
+	}
+	return put(t, bGroups, g.Account+"\n"+g.Name, g)
+}
+
+func (t boltTx) DeleteAssetGroup(account, name string) error {
+	k := []byte(account + "\n" + name)
+	if t.tx.Bucket(bGroups).Get(k) == nil {
+		return fmt.Errorf("asset group %q of account %q: %w", name, account, ErrNotFound)
+	}
+	if err := t.tx.Bucket(bGroups).Delete(k); err != nil {
+		return fmt.Errorf("delete asset group %q: %w", name, err)
+	}
+	return nil
+}
+
+func auditKey(account string, seq uint64) []byte {
+	return fmt.Appendf(nil, "%s\n%020d", account, seq)
+}
+
+func (t boltTx) AppendAudit(e AuditEntry) error {
+	if err := checkAccount(e.Account, "audit entry"); err != nil {
+		return err
+	}
+	b := t.tx.Bucket(bAudit)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return fmt.Errorf("audit entry: sequence: %w", err)
+	}
+	e.Seq = seq
+	return put(t, bAudit, string(auditKey(e.Account, seq)), e)
+}
+
+func (t boltTx) AuditLog(account string, before uint64, limit int) ([]AuditEntry, error) {
+	if before == 0 {
+		before = ^uint64(0)
+	}
+	prefix := []byte(account + "\n")
+	var out []AuditEntry
+	c := t.tx.Bucket(bAudit).Cursor()
+	// Seek lands on the first key at or after before's; the entries
+	// wanted are those before it, walked backwards.
+	k, v := c.Seek(auditKey(account, before))
+	if k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, v = c.Prev() {
+		var e AuditEntry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return nil, fmt.Errorf("decode audit entry %q: %w", k, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }

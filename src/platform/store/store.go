@@ -101,10 +101,11 @@ type Box struct {
 	LastPoll  time.Time `json:"last_poll"`
 }
 
-// Roles of user accounts.
+// Roles of user accounts (package people says what each may do).
 const (
-	RoleManager     = "manager"      // every box of the account, any asset group or none
+	RoleManager     = "manager"      // every box of the account, any asset group or none; people and groups
 	RoleUnitManager = "unit_manager" // must put each box it activates in an asset group
+	RoleReader      = "reader"       // sees, never changes anything
 )
 
 // User is a person's account on the web UI.
@@ -112,12 +113,47 @@ type User struct {
 	Name    string `json:"name"`
 	Role    string `json:"role"`
 	Account string `json:"account"`
-	// AssetGroups, when not empty, are the only groups a unit manager may
-	// activate boxes into and see.
+	// AssetGroups, when not empty, are the only groups a unit manager or
+	// reader sees (and a unit manager activates boxes into); empty means
+	// the whole account.
 	AssetGroups []string `json:"asset_groups,omitempty"`
 	// PasswordHash is the argon2id hash in PHC string form (package auth).
 	PasswordHash string    `json:"password_hash"`
 	Created      time.Time `json:"created"`
+	// Disabled users cannot log in; their sessions are deleted when they
+	// are disabled (and refused if one is left).
+	Disabled bool `json:"disabled,omitempty"`
+	// MustChangePassword is set when a manager chose the password (a new
+	// account, a reset): the person must set their own before anything
+	// else.
+	MustChangePassword bool `json:"must_change_password,omitempty"`
+}
+
+// AssetGroup is a named set of an account's boxes (Box.AssetGroup) that
+// unit managers and readers are limited to (User.AssetGroups).
+type AssetGroup struct {
+	Account   string    `json:"account"`
+	Name      string    `json:"name"`
+	CreatedBy string    `json:"created_by,omitempty"`
+	Created   time.Time `json:"created"`
+}
+
+// AuditEntry is one action a person took on the web UI. It never holds a
+// secret (password, token, activation code).
+type AuditEntry struct {
+	// Seq orders an account's entries; AppendAudit sets it (it grows,
+	// across accounts).
+	Seq     uint64    `json:"seq"`
+	Account string    `json:"account"`
+	Time    time.Time `json:"time"`
+	User    string    `json:"user"`
+	// Action is a dotted name (package people lists them), Object what it
+	// was done to (a box id, a user, a group), Detail a short summary.
+	Action string `json:"action"`
+	Object string `json:"object,omitempty"`
+	Detail string `json:"detail,omitempty"`
+	// Addr is the client address the request came from.
+	Addr string `json:"addr,omitempty"`
 }
 
 // Job states beyond those of platformapi (the box's).
@@ -262,6 +298,23 @@ type Tx interface {
 	User(name string) (User, error)
 	Users() ([]User, error)
 	PutUser(u User) error
+	// DeleteUserSessions deletes every session of the user (a disabled
+	// account, a password reset).
+	DeleteUserSessions(user string) error
+
+	// AssetGroups returns an account's groups ordered by name;
+	// PutAssetGroup creates or replaces one; DeleteAssetGroup removes one
+	// (ErrNotFound if there is none). Boxes and users name groups on
+	// their own records: keeping them consistent is the caller's job.
+	AssetGroups(account string) ([]AssetGroup, error)
+	PutAssetGroup(g AssetGroup) error
+	DeleteAssetGroup(account, name string) error
+
+	// AppendAudit stores e with the next Seq. AuditLog returns up to
+	// limit of an account's entries with Seq below before (0: from the
+	// newest), newest first.
+	AppendAudit(e AuditEntry) error
+	AuditLog(account string, before uint64, limit int) ([]AuditEntry, error)
 
 	Job(id string) (Job, error)
 	// JobsOf returns the jobs of a box, oldest first.

@@ -7,11 +7,13 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/platform/fleet"
+	"picket.dev/picket/src/platform/people"
 	"picket.dev/picket/src/platform/releases"
 	"picket.dev/picket/src/platform/rollout"
 	"picket.dev/picket/src/platform/store"
@@ -119,6 +121,8 @@ func (s *Server) saveRollout(w http.ResponseWriter, r *http.Request, sess *store
 	default:
 		s.Log.Info("web: rollout "+f.Action, "user", u.Name, "channel", ro.Channel, "version", ro.Version,
 			"percent", ro.Percent, "group", ro.Group, "everyone", ro.Everyone, "paused", ro.Paused, "force", ro.Force)
+		s.record(r, u, people.ActRollout, ro.Channel, fmt.Sprintf("%s %s: percent %d, group %q, everyone %v, paused %v, force %v",
+			f.Action, ro.Version, ro.Percent, ro.Group, ro.Everyone, ro.Paused, ro.Force))
 		headers(w)
 		http.Redirect(w, r, "/releases?notice=rollout-"+f.Action, http.StatusSeeOther)
 	}

@@ -12,7 +12,7 @@ const layout = `{{define "top"}}<!DOCTYPE html>
 {{if .Refresh}}<meta http-equiv="refresh" content="{{.Refresh}}">{{end}}
 </head><body>
 <header><span class="brand">Picket platform</span>
-{{if .User}}<nav><a href="/appliances" id="nav-appliances">Appliances</a> <a href="/activate" id="nav-activate">Activate</a>{{if eq .User.Role "manager"}} <a href="/releases" id="nav-releases">Releases</a>{{end}}</nav>
+{{if .User}}<nav><a href="/appliances" id="nav-appliances">Appliances</a>{{if mayChange .User}} <a href="/activate" id="nav-activate">Activate</a>{{end}}{{if mayManage .User}} <a href="/releases" id="nav-releases">Releases</a> <a href="/people" id="nav-people">People</a> <a href="/groups" id="nav-groups">Asset groups</a> <a href="/audit" id="nav-audit">Audit log</a>{{end}} <a href="/password" id="nav-password">Password</a></nav>
 <form method="post" action="/logout" class="logout"><input type="hidden" name="csrf" value="{{.CSRF}}">
 <span id="whoami">{{.User.Name}} ({{.User.Role}})</span> <button type="submit" id="logout">Log out</button></form>{{end}}
 </header><main>
@@ -75,7 +75,7 @@ const boxPage = `{{template "top" .}}
 <tr><th>First seen / last poll</th><td>{{.FirstSeen}} / {{.LastPoll}}</td></tr>
 </table>
 
-<h2>Settings</h2>
+{{if mayChange $.User}}<h2>Settings</h2>
 <form method="post" action="/appliances/{{.Box.ID}}/settings" id="settings-form">
 <input type="hidden" name="csrf" value="{{$.CSRF}}">
 <label>Name <input name="name" id="name" value="{{.Edit.Name}}"></label>{{template "ferr" index .Errors "name"}}
@@ -91,10 +91,10 @@ const boxPage = `{{template "top" .}}
 <label>Gateway (static, optional) <input name="ipv6_gateway" id="ipv6_gateway" value="{{.Edit.IPv6Gateway}}"></label>
 </fieldset>{{template "ferr" index .Errors "ipv6"}}{{template "ferr" index .Errors "settings"}}
 <button type="submit" id="save">Save settings</button>
-</form>
+</form>{{end}}
 
 <h2>Scan jobs</h2>
-<form method="post" action="/appliances/{{.Box.ID}}/jobs" id="job-form">
+{{if mayChange $.User}}<form method="post" action="/appliances/{{.Box.ID}}/jobs" id="job-form">
 <input type="hidden" name="csrf" value="{{$.CSRF}}">
 <label>Targets (addresses, networks or host names) <input name="targets" id="targets" value="{{.JobTargets}}"></label>{{template "ferr" index .Errors "targets"}}
 <label>Ports (UDP after U:, e.g. 1-1024,U:53,161) <input name="ports" id="ports" value="{{.JobPorts}}"></label>{{template "ferr" index .Errors "ports"}}
@@ -103,12 +103,12 @@ const boxPage = `{{template "top" .}}
 {{range .CheckClasses}}<label class="inline"><input type="checkbox" name="checks_off" value="{{.}}" id="off-{{.}}"{{if has $.Data.JobChecksOff (print .)}} checked{{end}}> {{.}}</label>
 {{end}}</fieldset>{{template "ferr" index .Errors "checks_off"}}
 <button type="submit" id="launch">Launch scan</button>
-</form>
+</form>{{end}}
 {{if .Jobs}}<table id="jobs"><thead><tr><th>Job</th><th>Targets</th><th>Ports</th><th>Interface</th><th>State</th><th>Launched</th><th>Updated</th><th></th></tr></thead><tbody>
 {{range .Jobs}}<tr id="{{.ID}}"><td><a href="/appliances/{{$.Data.Box.ID}}/jobs/{{.ID}}" class="job-link">{{.ID}}</a></td><td>{{range .Targets}}{{.}} {{end}}</td><td>{{.Ports}}</td><td class="job-vlan">{{if .VLAN}}VLAN {{.VLAN}}{{else}}LAN{{end}}</td>
 <td class="job-state">{{.State}}{{if .CanceledBy}} by {{.CanceledBy}}{{end}}{{if .Error}}: <span class="error">{{.Error}}</span>{{end}}</td><td>{{.CreatedBy}}, {{fmtTime .Created}}</td><td>{{fmtTime .Updated}}</td>
-<td class="job-actions">{{if not (ended .State)}}<form method="post" action="/appliances/{{$.Data.Box.ID}}/jobs/{{.ID}}/cancel" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><button type="submit" class="cancel-job">Cancel</button></form>{{end}}
-<form method="post" action="/appliances/{{$.Data.Box.ID}}/jobs/{{.ID}}/delete" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><button type="submit" class="delete-job">Delete</button></form></td></tr>
+<td class="job-actions">{{if mayChange $.User}}{{if not (ended .State)}}<form method="post" action="/appliances/{{$.Data.Box.ID}}/jobs/{{.ID}}/cancel" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><button type="submit" class="cancel-job">Cancel</button></form>{{end}}
+<form method="post" action="/appliances/{{$.Data.Box.ID}}/jobs/{{.ID}}/delete" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><button type="submit" class="delete-job">Delete</button></form>{{end}}</td></tr>
 {{end}}</tbody></table>{{end}}
 {{end}}
 {{template "bottom" .}}`
@@ -275,6 +275,95 @@ const releasesPage = `{{template "top" .}}
 </form>{{end}}
 </section>
 {{end}}{{end}}{{end}}
+{{template "bottom" .}}`
+
+const passwordPage = `{{template "top" .}}
+{{if .Data}}<p id="must-change">Your password was set by a manager: choose your own before you go on.</p>{{end}}
+<form method="post" action="/password" id="password-form">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
+<label>Current password <input name="current" id="current" type="password" autocomplete="current-password" required></label>
+<label>New password (10 characters at least) <input name="new" id="new" type="password" autocomplete="new-password" required></label>
+<label>New password again <input name="repeat" id="repeat" type="password" autocomplete="new-password" required></label>
+<button type="submit" id="change-password">Change password</button>
+</form>
+{{template "bottom" .}}`
+
+// groupsChoice is a role and asset groups form's groups: all of the
+// account, or those ticked. $.id prefixes the element ids.
+const groupsChoice = `{{define "groupsChoice"}}<fieldset class="scope"><legend>Sees</legend>
+<label class="inline"><input type="radio" name="scope" value="all" class="all" id="{{.ID}}-all"{{if .All}} checked{{end}}> all asset groups</label>
+<label class="inline"><input type="radio" name="scope" value="some" class="some" id="{{.ID}}-some"{{if not .All}} checked{{end}}> only these:</label>
+{{range .Groups}}<label class="inline"><input type="checkbox" name="groups" value="{{.Name}}" class="group"{{if has $.Have .Name}} checked{{end}}> {{.Name}}</label>
+{{end}}</fieldset>{{end}}`
+
+// peoplePage: the account's people, each with their forms, and the form
+// of a new account. Managers see the whole account whatever their groups.
+const peoplePage = `{{template "top" .}}
+{{with .Data}}
+<table id="people"><thead><tr><th>User</th><th>Role and asset groups</th><th>State</th><th>Password</th></tr></thead><tbody>
+{{range .People}}<tr id="user-{{.Name}}"><td class="name">{{.Name}}{{if .Self}} (you){{end}}</td>
+<td><form method="post" action="/people/{{.Name}}/change" class="change-user">
+<input type="hidden" name="csrf" value="{{$.CSRF}}">
+<select name="role" class="role">{{$role := .Role}}{{range $.Data.Roles}}<option value="{{.}}"{{if eq . $role}} selected{{end}}>{{.}}</option>{{end}}</select>
+{{template "groupsChoice" (choice (print "u-" .Name) $.Data.Groups .AssetGroups)}}
+<button type="submit" class="save-user">Save</button></form></td>
+<td class="state">{{if .Disabled}}disabled <form method="post" action="/people/{{.Name}}/enable" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><button type="submit" class="enable">Enable</button></form>
+{{else}}enabled <form method="post" action="/people/{{.Name}}/disable" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><button type="submit" class="disable">Disable</button></form>{{end}}</td>
+<td>{{if .MustChangePassword}}<span class="must-change">temporary</span>{{end}}
+<form method="post" action="/people/{{.Name}}/reset" class="reset-user"><input type="hidden" name="csrf" value="{{$.CSRF}}">
+<label class="inline">Temporary password <input name="password" type="password" autocomplete="new-password" class="reset-password"></label>
+<button type="submit" class="reset">Reset</button></form></td></tr>
+{{end}}</tbody></table>
+
+<h2>New account</h2>
+<form method="post" action="/people" id="new-user">
+<input type="hidden" name="csrf" value="{{$.CSRF}}">
+<label>User name <input name="name" id="new-name" required value="{{.Name}}"></label>
+<label>Role <select name="role" id="new-role">{{range .Roles}}<option value="{{.}}"{{if eq . $.Data.Form.Role}} selected{{end}}>{{.}}</option>{{end}}</select></label>
+{{template "groupsChoice" (choice "new" .Groups .Form.Groups)}}
+<label>Temporary password (10 characters at least; the person chooses their own at first login) <input name="password" id="new-password" type="password" autocomplete="new-password" required></label>
+<button type="submit" id="create-user">Create account</button>
+</form>
+{{end}}
+{{template "bottom" .}}`
+
+const groupsPage = `{{template "top" .}}
+{{with .Data}}
+{{if .Groups}}<table id="groups"><thead><tr><th>Asset group</th><th>Appliances</th><th>People limited to it</th><th></th></tr></thead><tbody>
+{{range .Groups}}<tr class="group-row" data-group="{{.Name}}"><td class="name">{{.Name}}</td><td class="boxes">{{.Boxes}}</td><td class="users">{{join .Users ", "}}</td>
+<td><form method="post" action="/groups/rename" class="inline rename-group"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="group" value="{{.Name}}">
+<input name="name" class="new-name" aria-label="New name"> <button type="submit" class="rename">Rename</button></form>
+<form method="post" action="/groups/delete" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="group" value="{{.Name}}"><button type="submit" class="delete-group">Delete</button></form></td></tr>
+{{end}}</tbody></table>{{else}}<p id="no-groups">No asset groups yet.</p>{{end}}
+<form method="post" action="/groups" id="new-group">
+<input type="hidden" name="csrf" value="{{$.CSRF}}">
+<label>New asset group <input name="name" id="group-name" required></label>
+<button type="submit" id="create-group">Create</button>
+</form>
+
+<h2>Appliances</h2>
+{{if .Boxes}}<table id="group-boxes"><thead><tr><th>Appliance</th><th>Asset group</th></tr></thead><tbody>
+{{range .Boxes}}<tr id="move-{{.ID}}"><td><a href="/appliances/{{.ID}}">{{.Name}}</a></td><td>
+<form method="post" action="/groups/move" class="inline"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="box" value="{{.ID}}">
+<select name="group" class="group">{{$g := .AssetGroup}}<option value="">(none)</option>{{range $.Data.Groups}}<option value="{{.Name}}"{{if eq .Name $g}} selected{{end}}>{{.Name}}</option>{{end}}</select>
+<button type="submit" class="move">Move</button></form></td></tr>
+{{end}}</tbody></table>{{else}}<p>No appliances.</p>{{end}}
+{{end}}
+{{template "bottom" .}}`
+
+const auditPage = `{{template "top" .}}
+{{with .Data}}
+<form method="get" action="/audit" id="audit-filter">
+<label class="inline">User <input name="user" id="filter-user" value="{{.User}}"></label>
+<label class="inline">Action <select name="action" id="filter-action"><option value="">(any)</option>{{range .Actions}}<option value="{{.}}"{{if eq . $.Data.Action}} selected{{end}}>{{.}}</option>{{end}}</select></label>
+<button type="submit" id="filter">Filter</button>
+</form>
+{{if .Entries}}<table id="audit"><thead><tr><th>Time</th><th>User</th><th>Action</th><th>Object</th><th>Detail</th><th>From</th></tr></thead><tbody>
+{{range .Entries}}<tr class="entry" data-seq="{{.Seq}}"><td class="time">{{fmtTime .Time}}</td><td class="user">{{.User}}</td><td class="action">{{.Action}}</td>
+<td class="object">{{.Object}}</td><td class="detail">{{.Detail}}</td><td class="addr">{{.Addr}}</td></tr>
+{{end}}</tbody></table>{{else}}<p id="no-entries">No entries.</p>{{end}}
+{{with .Older}}<p><a href="{{.}}" id="older">Older entries</a></p>{{end}}
+{{end}}
 {{template "bottom" .}}`
 
 const errorPage = `{{template "top" .}}{{template "bottom" .}}`

@@ -1,13 +1,22 @@
-// Package web is the platform's web UI for managers and unit managers:
-// log in and out, the appliances list, activating a box by its code,
+// Package web is the platform's web UI for managers, unit managers and
+// readers (package people has the roles): log in and out, change one's
+// password, the appliances list, activating a box by its code,
 // editing a box's settings, launching scan jobs and canceling or deleting
 // them (with check classes switched off), a job's page (progress, hosts,
 // ports, services and their facts, findings with severity counts, filters
 // and new/fixed tracking) with its JSON and CSV exports, and a job's
 // printable findings report with an SVG severity chart, and (managers)
 // the update repository's releases with their rollouts (releases.go), the
-// boxes' versions said latest or not. Pages are rendered
-// on the server (html/template), with no JavaScript.
+// boxes' versions said latest or not, and (managers) the people of the
+// account, its asset groups and the audit log of what each person did
+// (people.go). Pages are rendered on the server (html/template), with no
+// JavaScript.
+//
+// Authorization is server-side, per route (Register): every handler that
+// changes something names the roles that may call it, and a reader (or a
+// unit manager on a manager's route) is answered 403 whatever the page
+// showed; what a person sees is limited to their asset groups on every
+// page and export (fleet.Visible), another group's box or job being 404.
 //
 // Security: server-side sessions (random 256-bit cookie values, stored by
 // hash, with expiry) in Secure, HttpOnly, SameSite=Strict cookies, created
@@ -45,6 +54,7 @@ import (
 
 	"picket.dev/picket/src/platform/auth"
 	"picket.dev/picket/src/platform/fleet"
+	"picket.dev/picket/src/platform/people"
 	"picket.dev/picket/src/platform/releases"
 	"picket.dev/picket/src/platform/store"
 	"picket.dev/picket/src/scan/result"
@@ -93,6 +103,9 @@ type Server struct {
 	// (releases.Repo.Catalog); without it there is no repository and the
 	// Releases page says so.
 	Releases func() (releases.Catalog, error)
+	// HashParams are the argon2id parameters of the passwords set on the
+	// web UI (auth.Default; tests make them cheap).
+	HashParams auth.Params
 
 	tmpl map[string]*template.Template
 	// activateMu makes checking the code limits, trying the code and
@@ -117,7 +130,7 @@ func New(st store.Store, now func() time.Time, log *slog.Logger) *Server {
 	s := &Server{Store: st, Now: now, Log: log, SessionTTL: DefaultSessionTTL,
 		Accounts: auth.NewLimiter(now), Addrs: auth.NewLimiter(now),
 		Passwords: auth.NewChecker(auth.DefaultChecks, auth.DefaultCheckQueue), CheckWait: DefaultCheckWait,
-		tmpl: map[string]*template.Template{}, loginKey: make([]byte, 32)}
+		tmpl: map[string]*template.Template{}, loginKey: make([]byte, 32), HashParams: auth.Default}
 	rand.Read(s.loginKey) // never fails (crypto/rand)
 	s.CodeUsers, s.CodeAddrs = auth.NewLimiter(now), auth.NewLimiter(now)
 	for _, l := range []*auth.Limiter{s.CodeUsers, s.CodeAddrs} {
@@ -126,9 +139,11 @@ func New(st store.Store, now func() time.Time, log *slog.Logger) *Server {
 	funcs := template.FuncMap{"fmtTime": fmtTime, "ended": fleet.Ended, "rows": func(n int) int { return max(1, n) },
 		"join": strings.Join, "has": slices.Contains[[]string], "hasSev": slices.Contains[[]result.Severity],
 		"chartWidth": func() int { return chartLabel + chartWidth + 60 }, "chartLabel": func() int { return chartLabel },
-		"add": func(a, b int) int { return a + b }}
-	for name, page := range map[string]string{"login": loginPage, "appliances": appliancesPage, "activate": activatePage, "releases": releasesPage, "box": boxPage, "job": jobPage, "report": reportPage, "error": errorPage} {
-		s.tmpl[name] = template.Must(template.Must(template.New(name).Funcs(funcs).Parse(layout + findingsPart)).Parse(page))
+		"add": func(a, b int) int { return a + b }, "mayChange": people.MayChange, "mayManage": people.MayManage, "choice": newChoice}
+	for name, page := range map[string]string{"login": loginPage, "appliances": appliancesPage, "activate": activatePage, "releases": releasesPage,
+		"box": boxPage, "job": jobPage, "report": reportPage, "error": errorPage,
+		"people": peoplePage, "groups": groupsPage, "audit": auditPage, "password": passwordPage} {
+		s.tmpl[name] = template.Must(template.Must(template.New(name).Funcs(funcs).Parse(layout + findingsPart + groupsChoice)).Parse(page))
 	}
 	return s
 }
@@ -153,19 +168,33 @@ func (s *Server) Register(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("GET /login", s.loginForm)
 	mux.HandleFunc("POST /login", s.login)
-	mux.HandleFunc("POST /logout", s.user(s.logout))
-	mux.HandleFunc("GET /appliances", s.user(s.appliances))
-	mux.HandleFunc("GET /activate", s.user(s.activateForm))
-	mux.HandleFunc("POST /activate", s.user(s.activate))
-	mux.HandleFunc("GET /appliances/{id}", s.user(s.box))
-	mux.HandleFunc("POST /appliances/{id}/settings", s.user(s.saveSettings))
-	mux.HandleFunc("POST /appliances/{id}/jobs", s.user(s.launchJob))
-	mux.HandleFunc("GET /appliances/{id}/jobs/{job}", s.user(s.job))
-	mux.HandleFunc("GET /appliances/{id}/jobs/{job}/report", s.user(s.report))
-	mux.HandleFunc("POST /appliances/{id}/jobs/{job}/cancel", s.user(s.cancelJob))
-	mux.HandleFunc("POST /appliances/{id}/jobs/{job}/delete", s.user(s.deleteJob))
-	mux.HandleFunc("GET /releases", s.user(s.releases))
-	mux.HandleFunc("POST /releases", s.user(s.saveRollout))
+	mux.HandleFunc("POST /logout", s.as(anyone, s.logout))
+	mux.HandleFunc("GET /password", s.as(anyone, s.passwordForm))
+	mux.HandleFunc("POST /password", s.as(anyone, s.changePassword))
+	mux.HandleFunc("GET /appliances", s.as(anyone, s.appliances))
+	mux.HandleFunc("GET /activate", s.as(operators, s.activateForm))
+	mux.HandleFunc("POST /activate", s.as(operators, s.activate))
+	mux.HandleFunc("GET /appliances/{id}", s.as(anyone, s.box))
+	mux.HandleFunc("POST /appliances/{id}/settings", s.as(operators, s.saveSettings))
+	mux.HandleFunc("POST /appliances/{id}/jobs", s.as(operators, s.launchJob))
+	mux.HandleFunc("GET /appliances/{id}/jobs/{job}", s.as(anyone, s.job))
+	mux.HandleFunc("GET /appliances/{id}/jobs/{job}/report", s.as(anyone, s.report))
+	mux.HandleFunc("POST /appliances/{id}/jobs/{job}/cancel", s.as(operators, s.cancelJob))
+	mux.HandleFunc("POST /appliances/{id}/jobs/{job}/delete", s.as(operators, s.deleteJob))
+	mux.HandleFunc("GET /releases", s.as(managers, s.releases))
+	mux.HandleFunc("POST /releases", s.as(managers, s.saveRollout))
+	mux.HandleFunc("GET /people", s.as(managers, s.people))
+	mux.HandleFunc("POST /people", s.as(managers, s.createUser))
+	mux.HandleFunc("POST /people/{name}/change", s.as(managers, s.changeUser))
+	mux.HandleFunc("POST /people/{name}/disable", s.as(managers, s.disableUser))
+	mux.HandleFunc("POST /people/{name}/enable", s.as(managers, s.enableUser))
+	mux.HandleFunc("POST /people/{name}/reset", s.as(managers, s.resetUser))
+	mux.HandleFunc("GET /groups", s.as(managers, s.groups))
+	mux.HandleFunc("POST /groups", s.as(managers, s.createGroup))
+	mux.HandleFunc("POST /groups/rename", s.as(managers, s.renameGroup))
+	mux.HandleFunc("POST /groups/delete", s.as(managers, s.deleteGroup))
+	mux.HandleFunc("POST /groups/move", s.as(managers, s.moveBox))
+	mux.HandleFunc("GET /audit", s.as(managers, s.audit))
 }
 
 // notices are the only messages a page shows from its query (?notice=
@@ -181,6 +210,17 @@ var notices = map[string]string{
 	"rollout-pause":    "Rollout paused. No box is told of it until it is resumed.",
 	"rollout-resume":   "Rollout resumed.",
 	"rollout-everyone": "Rollout extended to every box of the account.",
+
+	"password":      "Password changed.",
+	"user-created":  "Account created. Give the person their temporary password: they choose their own at their first login.",
+	"user-changed":  "Role and asset groups saved; they apply to the person's next page.",
+	"user-disabled": "Account disabled: the person was logged out and cannot log in.",
+	"user-enabled":  "Account enabled.",
+	"user-reset":    "Temporary password set: the person was logged out and chooses a new password at their next login.",
+	"group-created": "Asset group created.",
+	"group-renamed": "Asset group renamed on its boxes, people and rollouts.",
+	"group-deleted": "Asset group deleted.",
+	"box-moved":     "Appliance moved.",
 }
 
 func notice(r *http.Request) string { return notices[r.URL.Query().Get("notice")] }
@@ -352,9 +392,34 @@ const csrfMsg = "the form's security token is missing or wrong (the page may be 
 
 type userHandler func(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User)
 
-// user wraps a handler that needs a logged-in user: GETs without one go to
-// the login page, POSTs are refused; POSTs must carry the CSRF token.
-func (s *Server) user(h userHandler) http.HandlerFunc {
+// access is who may call a route.
+type access int
+
+const (
+	anyone    access = iota // any logged-in person
+	operators               // those who may change boxes and jobs (people.MayChange)
+	managers                // managers (people.MayManage)
+)
+
+func (a access) allows(u store.User) bool {
+	switch a {
+	case operators:
+		return people.MayChange(u)
+	case managers:
+		return people.MayManage(u)
+	}
+	return true
+}
+
+// as wraps a handler that needs a logged-in user whose role a allows:
+// GETs without a session go to the login page, POSTs are refused; POSTs
+// must carry the CSRF token; a role a does not allow is answered 403,
+// whatever the page showed. The user is read from the store on every
+// request, so a disabled account's session (if one were left) ends at
+// once, and a role change applies to the next page. A person who must
+// change their password (people.Form's temporary ones) gets only the
+// password page and logout.
+func (s *Server) as(a access, h userHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sess := s.session(r)
 		var u store.User
@@ -365,6 +430,12 @@ func (s *Server) user(h userHandler) http.HandlerFunc {
 				u, err = tx.User(sess.User)
 				return err
 			})
+			if err == nil && u.Disabled {
+				err = errors.New("account disabled")
+				if derr := s.Store.Update(func(tx store.Tx) error { return tx.DeleteSession(sess.ID) }); derr != nil {
+					s.Log.Error("web: delete a disabled user's session", "user", u.Name, "err", derr)
+				}
+			}
 		}
 		if r.Method == http.MethodPost {
 			if !s.checkCSRF(w, r, sess) {
@@ -380,6 +451,19 @@ func (s *Server) user(h userHandler) http.HandlerFunc {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
+		if u.MustChangePassword && r.URL.Path != "/password" && r.URL.Path != "/logout" {
+			if r.Method == http.MethodPost {
+				s.fail(w, r, http.StatusForbidden, sess, &u, "choose your own password first")
+				return
+			}
+			headers(w)
+			http.Redirect(w, r, "/password", http.StatusSeeOther)
+			return
+		}
+		if !a.allows(u) {
+			s.fail(w, r, http.StatusForbidden, sess, &u, fmt.Sprintf("your role (%s) may not do this", u.Role))
+			return
+		}
 		h(w, r, sess, u)
 	}
 }
@@ -390,6 +474,9 @@ func (s *Server) fresh(b *store.Box) {
 	}
 }
 
+// clientAddr is the address a request came from, for rate limits and the
+// audit log: the one place that derives it (behind a reverse proxy it is
+// to read the proxy's forwarded header, from the proxy only).
 func clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -475,7 +562,19 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil || !ok {
 		s.Log.Warn("web: login failed", "user", name, "remote", addr, "known_user", err == nil)
+		if err == nil {
+			// A known user's failure goes to their account's log; an
+			// unknown name belongs to no account (the server log has it).
+			s.record(r, u, people.ActLoginFailed, u.Name, "wrong password")
+		}
 		again(http.StatusUnauthorized, "wrong user name or password")
+		return
+	}
+	if u.Disabled {
+		// Said only to whoever knows the password.
+		s.Log.Warn("web: login refused: account disabled", "user", name, "remote", addr)
+		s.record(r, u, people.ActLoginFailed, u.Name, "account disabled")
+		again(http.StatusForbidden, "this account is disabled: ask a manager of your account")
 		return
 	}
 	s.Addrs.Succeed(addr)
@@ -494,8 +593,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	clearCookie(w, LoginCookieName)
 	s.Log.Info("web: login", "user", u.Name, "remote", addr)
+	s.record(r, u, people.ActLogin, u.Name, "")
 	headers(w)
-	http.Redirect(w, r, "/appliances", http.StatusSeeOther)
+	to := "/appliances"
+	if u.MustChangePassword {
+		to = "/password"
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
@@ -505,6 +609,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess *store.Sess
 	}
 	clearCookie(w, CookieName)
 	s.Log.Info("web: logout", "user", u.Name)
+	s.record(r, u, people.ActLogout, u.Name, "")
 	headers(w)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
@@ -609,6 +714,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, sess *store.Se
 		return
 	}
 	s.Log.Info("web: box activated", "user", u.Name, "box", b.ID, "name", b.Name, "asset_group", b.AssetGroup)
+	s.record(r, u, people.ActBoxActivated, b.ID, fmt.Sprintf("named %s, %s", b.Name, groupLabel(b.AssetGroup)))
 	headers(w)
 	http.Redirect(w, r, "/appliances/"+b.ID+"?notice=activated", http.StatusSeeOther)
 }
@@ -699,6 +805,7 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request, sess *stor
 		s.internal(w, r, err)
 	default:
 		s.Log.Info("web: settings saved", "user", u.Name, "box", b.ID, "version", b.Settings.Version)
+		s.record(r, u, people.ActBoxSettings, b.ID, fmt.Sprintf("%s: settings version %d", b.Name, b.Settings.Version))
 		headers(w)
 		http.Redirect(w, r, "/appliances/"+b.ID+"?notice=saved", http.StatusSeeOther)
 	}
@@ -718,13 +825,14 @@ func (s *Server) launchJob(w http.ResponseWriter, r *http.Request, sess *store.S
 		s.internal(w, r, err)
 	default:
 		s.Log.Info("web: job launched", "user", u.Name, "box", j.BoxID, "job", j.ID, "vlan", j.VLAN)
+		s.record(r, u, people.ActJobLaunched, j.ID, fmt.Sprintf("box %s: targets %s, ports %s", j.BoxID, strings.Join(j.Targets, " "), j.Ports))
 		headers(w)
 		http.Redirect(w, r, "/appliances/"+j.BoxID+"?notice=launched", http.StatusSeeOther)
 	}
 }
 
 // jobAction cancels or deletes a job and goes back to the box's page.
-func (s *Server) jobAction(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User, what string,
+func (s *Server) jobAction(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User, what, action string,
 	act func(boxID, jobID string) (store.Job, error)) {
 	j, err := act(r.PathValue("id"), r.PathValue("job"))
 	var ue *fleet.UserError
@@ -736,19 +844,20 @@ func (s *Server) jobAction(w http.ResponseWriter, r *http.Request, sess *store.S
 		s.internal(w, r, err)
 	default:
 		s.Log.Info("web: job "+what, "user", u.Name, "box", j.BoxID, "job", j.ID)
+		s.record(r, u, action, j.ID, "box "+j.BoxID)
 		headers(w)
 		http.Redirect(w, r, "/appliances/"+j.BoxID+"?notice="+what, http.StatusSeeOther)
 	}
 }
 
 func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
-	s.jobAction(w, r, sess, u, "canceled", func(boxID, jobID string) (store.Job, error) {
+	s.jobAction(w, r, sess, u, "canceled", people.ActJobCanceled, func(boxID, jobID string) (store.Job, error) {
 		return fleet.CancelJob(s.Store, boxID, jobID, u, s.Now())
 	})
 }
 
 func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
-	s.jobAction(w, r, sess, u, "deleted", func(boxID, jobID string) (store.Job, error) {
+	s.jobAction(w, r, sess, u, "deleted", people.ActJobDeleted, func(boxID, jobID string) (store.Job, error) {
 		return fleet.DeleteJob(s.Store, boxID, jobID, u)
 	})
 }
