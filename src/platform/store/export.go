@@ -18,13 +18,15 @@ const (
 	KindUploads  = "uploads"
 	KindSessions = "sessions"
 	KindRollouts = "rollouts"
+	KindGroups   = "asset_groups" // key: account + "\n" + name
+	KindAudit    = "audit"        // key: account + "\n" + seq (20 digits); the value holds the seq too
 )
 
 // Kinds lists every kind of record Export gives, in the order it gives
 // them: a record refers only to kinds before it (a job's hosts to their
 // job).
 func Kinds() []string {
-	return []string{KindBoxes, KindUsers, KindJobs, KindJobHosts, KindTracking, KindUploads, KindSessions, KindRollouts}
+	return []string{KindBoxes, KindUsers, KindJobs, KindJobHosts, KindTracking, KindUploads, KindSessions, KindRollouts, KindGroups, KindAudit}
 }
 
 // IndexBuckets are the buckets Export leaves out: indexes of the records

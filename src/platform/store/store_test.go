@@ -103,7 +103,13 @@ func TestExportKinds(t *testing.T) {
 		if err := tx.PutJob(store.Job{ID: "job-1", BoxID: "box1", Created: t0}); err != nil {
 			return err
 		}
-		return tx.PutSession(store.Session{ID: "s1", Expires: t0})
+		if err := tx.PutSession(store.Session{ID: "s1", Expires: t0}); err != nil {
+			return err
+		}
+		if err := tx.PutAssetGroup(store.AssetGroup{Account: "acme", Name: "lab"}); err != nil {
+			return err
+		}
+		return tx.AppendAudit(store.AuditEntry{Account: "acme", Action: "login"})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +122,7 @@ func TestExportKinds(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil || !slices.Equal(seen, []string{"users alice", "jobs job-1", "sessions s1"}) {
+	if err != nil || !slices.Equal(seen, []string{"users alice", "jobs job-1", "sessions s1", "asset_groups acme\nlab", "audit acme\n00000000000000000001"}) {
 		t.Errorf("exported %q, %v", seen, err)
 	}
 }

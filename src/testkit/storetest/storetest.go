@@ -45,6 +45,10 @@ func Run(t *testing.T, newDB func(t *testing.T) Opener) {
 		{"UniqueKeyRace", testUniqueKeyRace},
 		{"Batch", testBatch},
 		{"Rollback", testRollback},
+		{"UserSessionsDeleted", testUserSessionsDeleted},
+		{"AssetGroups", testAssetGroups},
+		{"AuditLog", testAuditLog},
+		{"AuditConcurrent", testAuditConcurrent},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, newDB(t)) })
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -93,6 +94,11 @@ func (s *Store) Import(src Exporter) (Counts, error) {
 		if err := flush(); err != nil {
 			return err
 		}
+		// The entries copied took their numbers from the embedded store:
+		// the next one appended comes after them.
+		if _, err := t.exec("SELECT setval(pg_get_serial_sequence('audit', 'seq'), coalesce(max(seq), 0) + 1, false) FROM audit"); err != nil {
+			return fmt.Errorf("audit sequence: %w", err)
+		}
 		after, err := t.counts()
 		if err != nil {
 			return err
@@ -170,13 +176,26 @@ func tableOf(k string) (table, bool) {
 			u, err := decode[store.Upload](rec)
 			return []any{u.BoxID, u.UploadID}, err
 		}},
-		store.KindSessions: {"sessions", []string{"id", "expires", "rec"}, func(key string, rec []byte) ([]any, error) {
+		store.KindSessions: {"sessions", []string{"id", "expires", "user_name", "rec"}, func(key string, rec []byte) ([]any, error) {
 			s, err := decode[store.Session](rec)
-			return []any{key, max(0, s.Expires.UnixNano())}, err
+			return []any{key, max(0, s.Expires.UnixNano()), s.User}, err
 		}},
 		store.KindRollouts: {"rollouts", []string{"account", "channel", "rec"}, func(_ string, rec []byte) ([]any, error) {
 			r, err := decode[store.Rollout](rec)
 			return []any{r.Account, r.Channel}, err
+		}},
+		store.KindGroups: {"asset_groups", []string{"account", "name", "rec"}, func(_ string, rec []byte) ([]any, error) {
+			g, err := decode[store.AssetGroup](rec)
+			return []any{g.Account, g.Name}, err
+		}},
+		// Entries keep their Seq (the embedded store's sequence); Import
+		// moves the table's sequence past the highest.
+		store.KindAudit: {"audit", []string{"seq", "account", "rec"}, func(_ string, rec []byte) ([]any, error) {
+			e, err := decode[store.AuditEntry](rec)
+			if err == nil && (e.Seq == 0 || e.Seq > math.MaxInt64) {
+				err = fmt.Errorf("audit entry with seq %d", e.Seq)
+			}
+			return []any{int64(e.Seq), e.Account}, err
 		}},
 	}[k]
 	return t, ok

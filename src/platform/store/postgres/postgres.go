@@ -29,6 +29,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -262,6 +263,7 @@ var (
 	kSessions = kind{"sessions", []string{"id"}, "session"}
 	kBoxes    = kind{"boxes", []string{"id"}, "box"}
 	kJobs     = kind{"jobs", []string{"id"}, "job"}
+	kGroups   = kind{"asset_groups", []string{"account", "name"}, "asset group"}
 )
 
 func (k kind) where(from int) string {
@@ -590,7 +592,7 @@ func (t *tx) PutSession(s store.Session) error {
 	if s.ID == "" || noKey(s.ID) {
 		return errors.New("session: an id without NUL bytes is required")
 	}
-	return putRec(t, kSessions, s, []string{s.ID}, []string{"expires"}, max(0, s.Expires.UnixNano()))
+	return putRec(t, kSessions, s, []string{s.ID}, []string{"expires", "user_name"}, max(0, s.Expires.UnixNano()), s.User)
 }
 
 func (t *tx) DeleteSession(id string) error {
@@ -608,6 +610,17 @@ func (t *tx) DeleteSession(id string) error {
 func (t *tx) DeleteExpiredSessions(now time.Time) error {
 	if _, err := t.exec("DELETE FROM sessions WHERE expires <= $1", max(0, now.UnixNano())); err != nil {
 		return fmt.Errorf("delete expired sessions: %w", err)
+	}
+	return nil
+}
+
+// DeleteUserSessions deletes them by the sessions_of_user index.
+func (t *tx) DeleteUserSessions(user string) error {
+	if noKey(user) {
+		return nil
+	}
+	if _, err := t.exec("DELETE FROM sessions WHERE user_name = $1", user); err != nil {
+		return fmt.Errorf("delete sessions of %q: %w", user, err)
 	}
 	return nil
 }
@@ -631,6 +644,97 @@ func (t *tx) PutRollout(r store.Rollout) error {
 		return fmt.Errorf("rollout %q of account %q: account and channel are required, the account without a newline", r.Channel, r.Account)
 	}
 	return putRec(t, kRollouts, r, []string{r.Account, r.Channel}, nil)
+}
+
+// checkAccount refuses what the embedded store refuses as an account of
+// a group or an audit entry (empty, or with a newline: its key
+// separator), so that a database moves between the two.
+func checkAccount(account, what string) error {
+	if account == "" || strings.Contains(account, "\n") || noKey(account) {
+		return fmt.Errorf("%s: account %q: required, without a newline", what, account)
+	}
+	return nil
+}
+
+func (t *tx) AssetGroups(account string) ([]store.AssetGroup, error) {
+	if noKey(account) {
+		return nil, nil
+	}
+	return listRecs[store.AssetGroup](t, "asset groups of "+account,
+		"SELECT rec FROM asset_groups WHERE account = $1 ORDER BY name", account)
+}
+
+func (t *tx) PutAssetGroup(g store.AssetGroup) error {
+	if err := checkAccount(g.Account, "asset group"); err != nil {
+		return err
+	}
+	if g.Name == "" || noKey(g.Name) {
+		return fmt.Errorf("asset group of account %q: a name without NUL bytes is required", g.Account)
+	}
+	return putRec(t, kGroups, g, []string{g.Account, g.Name}, nil)
+}
+
+func (t *tx) DeleteAssetGroup(account, name string) error {
+	if noKey(account, name) {
+		return fmt.Errorf("asset group %q of account %q: %w", name, account, store.ErrNotFound)
+	}
+	tag, err := t.exec("DELETE FROM asset_groups WHERE account = $1 AND name = $2", account, name)
+	if err != nil {
+		return fmt.Errorf("delete asset group %q of account %q: %w", name, account, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("asset group %q of account %q: %w", name, account, store.ErrNotFound)
+	}
+	return nil
+}
+
+// AppendAudit takes the entry's Seq from the audit table's sequence, one
+// for every replica: entries of concurrent transactions get distinct
+// numbers in the order they were appended. Entries become visible when
+// their transactions commit, which need not be in Seq order: a page read
+// meanwhile lacks an entry whose transaction has not committed yet, which
+// a later read shows in its place.
+func (t *tx) AppendAudit(e store.AuditEntry) error {
+	if err := checkAccount(e.Account, "audit entry"); err != nil {
+		return err
+	}
+	e.Seq = 0 // the column's
+	raw, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode audit entry of account %q: %w", e.Account, err)
+	}
+	if _, err := t.exec("INSERT INTO audit (account, rec) VALUES ($1, $2)", e.Account, raw); err != nil {
+		return fmt.Errorf("write audit entry of account %q: %w", e.Account, err)
+	}
+	return nil
+}
+
+func (t *tx) AuditLog(account string, before uint64, limit int) ([]store.AuditEntry, error) {
+	if limit <= 0 || noKey(account) {
+		return nil, nil
+	}
+	if before == 0 || before > math.MaxInt64 {
+		before = math.MaxInt64
+	}
+	type row struct {
+		Seq int64
+		Rec []byte
+	}
+	rs, err := rows(t, pgx.RowToStructByPos[row],
+		"SELECT seq, rec FROM audit WHERE account = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3", account, int64(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read audit log of account %q: %w", account, err)
+	}
+	out := make([]store.AuditEntry, 0, len(rs))
+	for _, r := range rs {
+		var e store.AuditEntry
+		if err := json.Unmarshal(r.Rec, &e); err != nil {
+			return nil, fmt.Errorf("decode audit entry %d: %w", r.Seq, err)
+		}
+		e.Seq = uint64(r.Seq)
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 // findingsField is how encoding/json writes a host's non-empty findings

@@ -1,11 +1,13 @@
 package postgres_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -44,13 +46,16 @@ func TestPostgres(t *testing.T) {
 	t.Run("MigrationsFromEveryVersion", func(t *testing.T) { testMigrationsFromEveryVersion(t, c) })
 	t.Run("NewerSchemaRefused", func(t *testing.T) { testNewerSchemaRefused(t, c) })
 	t.Run("ConcurrentStarts", func(t *testing.T) { testConcurrentStarts(t, c) })
+	t.Run("AuditAcrossReplicas", func(t *testing.T) { testAuditAcrossReplicas(t, c) })
 	t.Run("Import", func(t *testing.T) { testImport(t, c) })
 	t.Run("NoPasswordInErrors", func(t *testing.T) { testNoPasswordInErrors(t, c) })
 }
 
 // testMigrationsFromEveryVersion: for every schema version k, a database
 // made at version k holding that version's fixture (testdata) is
-// migrated to the latest and reads back through the Tx as written.
+// migrated to the latest and reads back through the Tx as written, and
+// takes writes (sessions found by user, audit entries after the
+// fixture's).
 func testMigrationsFromEveryVersion(t *testing.T, c *pgtest.Cluster) {
 	ctx := context.Background()
 	if postgres.Latest() < 1 {
@@ -78,13 +83,15 @@ func testMigrationsFromEveryVersion(t *testing.T, c *pgtest.Cluster) {
 			if v, err := postgres.SchemaVersion(ctx, url); err != nil || v != postgres.Latest() {
 				t.Errorf("schema version after Open: %d, %v; want %d", v, err, postgres.Latest())
 			}
-			checkFixture(t, st)
+			checkFixture(t, st, k)
+			checkWrites(t, st)
 		})
 	}
 }
 
-// checkFixture reads the records of testdata/fixture_*.sql.
-func checkFixture(t *testing.T, st store.Store) {
+// checkFixture reads the records of testdata/fixture_*.sql of version
+// (those of version 1 are in every fixture).
+func checkFixture(t *testing.T, st store.Store, version int) {
 	t.Helper()
 	err := st.View(func(tx store.Tx) error {
 		for _, get := range []func() (store.Box, error){
@@ -127,11 +134,86 @@ func checkFixture(t *testing.T, st store.Store) {
 		if r, err := tx.Rollouts("acme"); err != nil || len(r) != 1 || r[0].Version != "2026.12.01" {
 			t.Errorf("rollouts: %+v, %v", r, err)
 		}
+		// Version 2: asset groups and the audit log (none before).
+		var groups, audit []string
+		gs, err := tx.AssetGroups("acme")
+		for _, g := range gs {
+			groups = append(groups, g.Name+" by "+g.CreatedBy)
+		}
+		if err != nil {
+			t.Errorf("asset groups: %v", err)
+		}
+		es, err := tx.AuditLog("acme", 0, 10)
+		for _, e := range es {
+			audit = append(audit, fmt.Sprintf("%s %s %s %s %s", e.Time.Format(time.TimeOnly), e.User, e.Action, e.Object, e.Addr))
+		}
+		if err != nil {
+			t.Errorf("audit log: %v", err)
+		}
+		if len(es) == 2 {
+			if older, err := tx.AuditLog("acme", es[0].Seq, 10); err != nil || len(older) != 1 || older[0].Seq != es[1].Seq {
+				t.Errorf("audit log before the newest: %+v, %v", older, err)
+			}
+		}
+		want := "[] []"
+		if version >= 2 {
+			want = "[lab by alice office by alice] [06:00:02 alice group.create lab 192.0.2.1 06:00:00 alice login  192.0.2.1]"
+		}
+		if got := fmt.Sprint(groups, audit); got != want {
+			t.Errorf("groups and audit log of acme: %s; want %s", got, want)
+		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// checkWrites writes to a store holding a fixture: alice's session is
+// found by her name (a session of version 1 too), and an audit entry
+// appended comes after the fixture's.
+func checkWrites(t *testing.T, st store.Store) {
+	t.Helper()
+	var newest uint64
+	err := st.Update(func(tx store.Tx) error {
+		if err := tx.DeleteUserSessions("alice"); err != nil {
+			return err
+		}
+		if _, err := tx.Session("s1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("alice's session after DeleteUserSessions: %v", err)
+		}
+		for _, acct := range []string{"acme2", "acme"} {
+			es, err := tx.AuditLog(acct, 0, 1)
+			if err != nil {
+				return err
+			}
+			if len(es) > 0 {
+				newest = max(newest, es[0].Seq)
+			}
+		}
+		return tx.AppendAudit(store.AuditEntry{Account: "acme", User: "alice", Action: "logout"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.View(func(tx store.Tx) error {
+		es, err := tx.AuditLog("acme", 0, 1)
+		if err != nil || len(es) != 1 || es[0].Action != "logout" || es[0].Seq <= newest {
+			t.Errorf("audit entry appended: %+v, %v; want the newest, with a seq above %d", es, err, newest)
+		}
+		return nil
+	})
+}
+
+// testAuditAcrossReplicas: replicas (stores on one database) appending
+// audit entries at once give each a distinct Seq, each person's in order
+// (storetest.AuditConcurrently), read alike from either.
+func testAuditAcrossReplicas(t *testing.T, c *pgtest.Cluster) {
+	url := c.NewDB(t)
+	a, b := open(t, url), open(t, url)
+	defer a.Close()
+	defer b.Close()
+	storetest.AuditConcurrently(t, []store.Store{a, b}, 6, 10)
 }
 
 // testNewerSchemaRefused: a database a newer platformd migrated is
@@ -198,10 +280,10 @@ func testImport(t *testing.T, c *pgtest.Cluster) {
 	// The fixture's records, through the embedded store's Tx.
 	fx := c.NewDB(t)
 	db := fx[strings.LastIndex(fx, "/")+1 : strings.Index(fx, "?")]
-	if err := postgres.Migrate(context.Background(), fx, 1); err != nil {
+	if err := postgres.Migrate(context.Background(), fx, postgres.Latest()); err != nil {
 		t.Fatal(err)
 	}
-	fixture, err := os.ReadFile("testdata/fixture_0001.sql")
+	fixture, err := os.ReadFile(fmt.Sprintf("testdata/fixture_%04d.sql", postgres.Latest()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +295,7 @@ func testImport(t *testing.T, c *pgtest.Cluster) {
 	if err := copyAll(from, src); err != nil {
 		t.Fatal(err)
 	}
-	checkFixture(t, src)
+	checkFixture(t, src, postgres.Latest())
 
 	dst := open(t, c.NewDB(t))
 	defer dst.Close()
@@ -221,13 +303,17 @@ func testImport(t *testing.T, c *pgtest.Cluster) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := counts.String(); got != "2 boxes, 1 users, 2 jobs, 2 job_hosts, 1 job_tracking, 1 uploads, 1 sessions, 1 rollouts" {
+	if got := counts.String(); got != "2 boxes, 1 users, 2 jobs, 2 job_hosts, 1 job_tracking, 1 uploads, 1 sessions, 1 rollouts, 3 asset_groups, 3 audit" {
 		t.Errorf("counts: %s", got)
 	}
-	checkFixture(t, dst)
+	checkFixture(t, dst, postgres.Latest())
 	if _, err := dst.Import(src); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Errorf("second import: %v; want a refusal of a non-empty database", err)
 	}
+	// The audit sequence starts after the entries copied: the first
+	// append takes no second attempt (a duplicate seq would be retried).
+	dst.MaxAttempts = 1
+	checkWrites(t, dst)
 }
 
 // copyAll writes what from holds into to through the Tx (the fixture's
@@ -261,6 +347,27 @@ func copyAll(from, to store.Store) error {
 			users, _ := ftx.Users()
 			for _, u := range users {
 				ttx.PutUser(u)
+			}
+			for _, acct := range []string{"acme", "acme2"} {
+				gs, _ := ftx.AssetGroups(acct)
+				for _, g := range gs {
+					if err := ttx.PutAssetGroup(g); err != nil {
+						return err
+					}
+				}
+			}
+			// The audit log, oldest first, interleaved across accounts as
+			// the fixture's sequence has it.
+			var es []store.AuditEntry
+			for _, acct := range []string{"acme", "acme2"} {
+				got, _ := ftx.AuditLog(acct, 0, 100)
+				es = append(es, got...)
+			}
+			slices.SortFunc(es, func(a, b store.AuditEntry) int { return cmp.Compare(a.Seq, b.Seq) })
+			for _, e := range es {
+				if err := ttx.AppendAudit(e); err != nil {
+					return err
+				}
 			}
 			up, _ := ftx.Upload("b0000000000000001", "u1")
 			s, _ := ftx.Session("s1")
