@@ -56,6 +56,8 @@ type ServiceConfig struct {
 	// power off first, stopped after the others and the unmount of the
 	// data partition, with the halted notice.
 	StopLast bool `json:"stop_last,omitempty"`
+	// Nice is Service.Nice: the panel daemons' is negative.
+	Nice int `json:"nice,omitempty"`
 	// User is the uid, gid, capabilities, devices and data directory
 	// the daemon runs with; nil: root with every right (a test image).
 	User *UserConfig `json:"user,omitempty"`
@@ -95,6 +97,11 @@ func LoadBootConfig(path string) (BootConfig, error) {
 	if c.TrialSeconds == 0 {
 		c.TrialSeconds = DefaultTrialSeconds
 	}
+	for _, sc := range c.Services {
+		if sc.Nice < -20 || sc.Nice > 19 {
+			return BootConfig{}, fmt.Errorf("init config %s: service %s: nice %d: want -20 to 19", path, sc.Name, sc.Nice)
+		}
+	}
 	if err := checkUsers(c.Services); err != nil {
 		return BootConfig{}, fmt.Errorf("init config %s: %w", path, err)
 	}
@@ -109,7 +116,7 @@ func LoadBootConfig(path string) (BootConfig, error) {
 func (c BootConfig) ServiceList() []Service {
 	var s []Service
 	for _, sc := range c.Services {
-		svc := Service{Name: sc.Name, Path: sc.Path, Args: sc.Args, Console: sc.Console, StopLast: sc.StopLast}
+		svc := Service{Name: sc.Name, Path: sc.Path, Args: sc.Args, Console: sc.Console, StopLast: sc.StopLast, Nice: sc.Nice}
 		if u := sc.User; u != nil {
 			// Checked by LoadBootConfig.
 			svc.Creds, _ = u.creds()

@@ -94,6 +94,8 @@ func TestLoadBootConfig(t *testing.T) {
 		{"good by someone else", `{"hostname":"p","good_by":"scannerd"}`, `good_by "scannerd": want "" or "updater"`},
 		{"trial boots", `{"hostname":"p","services":[{"name":"netmgrd","path":"/usr/sbin/netmgrd"},{"name":"consoled","path":"/usr/sbin/consoled","console":"/dev/ttyS0"}],"stable_seconds":20,"trial_boots":1}`, ""},
 		{"stop last", `{"hostname":"p","services":[{"name":"netmgrd","path":"/usr/sbin/netmgrd"},{"name":"lcdd","path":"/usr/sbin/lcdd","console":"/dev/ttyS0","stop_last":true}],"stable_seconds":20}`, ""},
+		{"nice", `{"hostname":"p","services":[{"name":"netmgrd","path":"/usr/sbin/netmgrd"},{"name":"consoled","path":"/usr/sbin/consoled","console":"/dev/ttyS0","nice":-5}],"stable_seconds":20}`, ""},
+		{"nice out of range", `{"hostname":"p","services":[{"name":"consoled","path":"/usr/sbin/consoled","nice":-21}]}`, "service consoled: nice -21: want -20 to 19"},
 		// GRUB's script counts down 3, 2, 1 (imagebuild.GrubConfig).
 		{"too many trial boots", `{"hostname":"p","trial_boots":4}`, "trial_boots 4: want 1 to 3"},
 	}
@@ -114,7 +116,8 @@ func TestLoadBootConfig(t *testing.T) {
 			s := c.ServiceList()
 			if len(s) != 2 || s[1].Console != "/dev/ttyS0" || c.StableSeconds != 20 || c.TrialSeconds != DefaultTrialSeconds || (c.GoodBy == GoodByUpdater) != (tt.name == "good by updater") ||
 				c.TrialBoots != map[bool]int{true: 1, false: 3}[tt.name == "trial boots"] ||
-				s[0].StopLast || s[1].StopLast != (tt.name == "stop last") {
+				s[0].StopLast || s[1].StopLast != (tt.name == "stop last") ||
+				s[0].Nice != 0 || s[1].Nice != map[bool]int{true: -5}[tt.name == "nice"] {
 				t.Fatalf("config %+v services %+v", c, s)
 			}
 		})

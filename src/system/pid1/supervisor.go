@@ -16,6 +16,8 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -53,6 +55,13 @@ type Service struct {
 	// whenever the node is found to be someone else's: a USB adapter
 	// plugged in late, or again).
 	Devices []DeviceConfig
+	// Nice, when not 0, is the daemon's nice value (-20 to 19), set as
+	// it starts, for the process and for its session's autogroup (the
+	// daemons run in sessions of their own, and with autogroups the
+	// kernel shares the CPU between sessions first). The panel daemons
+	// run at a negative one: the operator's screen and keys answer while
+	// the others start, or while a scan keeps the CPU busy.
+	Nice int
 }
 
 // DefaultEnv is the environment of a Service without its own.
@@ -351,6 +360,11 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			return
 		}
 		st[i].pid, st[i].started, st[i].exited = pid, s.cfg.Clock.Now(), exited
+		if svc.Nice != 0 {
+			if err := renice(s.cfg.Proc, pid, svc.Nice); err != nil {
+				s.logf("%s: %v", svc.Name, err)
+			}
+		}
 		go func() {
 			ws := <-exited
 			select {
@@ -718,4 +732,20 @@ func (r *reaper) stop() {
 	signal.Stop(r.sig)
 	close(r.done)
 	r.wg.Wait()
+}
+
+// renice sets pid's nice value and, when procDir is set, its autogroup's
+// (procDir/<pid>/autogroup; absent from a kernel without autogroups).
+func renice(procDir string, pid, nice int) error {
+	if err := syscall.Setpriority(syscall.PRIO_PROCESS, pid, nice); err != nil {
+		return fmt.Errorf("nice %d: %w", nice, err)
+	}
+	if procDir == "" {
+		return nil
+	}
+	err := os.WriteFile(filepath.Join(procDir, strconv.Itoa(pid), "autogroup"), []byte(strconv.Itoa(nice)), 0)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("autogroup nice %d: %w", nice, err)
+	}
+	return nil
 }

@@ -451,3 +451,37 @@ func TestMarkGoodAwaitsVerdict(t *testing.T) {
 		h.stop()
 	})
 }
+
+// TestNice: a daemon with a nice value runs with it, and so does its
+// session's autogroup (proc(5): /proc/PID/autogroup reads
+// "/autogroup-N nice V"; stat's 19th field is the nice value).
+func TestNice(t *testing.T) {
+	svc := fake("panel", "run")
+	svc.Nice = 7
+	h := startSupervisor(t, Config{Services: []Service{svc, fake("other", "run")}, Proc: "/proc"})
+	for started := 0; started < 2; {
+		e := h.next()
+		if e.Kind != Started {
+			continue // the rights read from /proc
+		}
+		started++
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", e.PID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The fields after the command name in parentheses.
+		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+		want := map[string]string{"panel": "7", "other": "0"}[e.Service]
+		if f[16] != want {
+			t.Errorf("%s: nice %s, want %s", e.Service, f[16], want)
+		}
+		ag, err := os.ReadFile(fmt.Sprintf("/proc/%d/autogroup", e.PID))
+		if err != nil {
+			t.Fatalf("%s: %v (a kernel with autogroups: Debian's)", e.Service, err)
+		}
+		if !strings.HasSuffix(strings.TrimSpace(string(ag)), " nice "+want) {
+			t.Errorf("%s: autogroup %q, want nice %s", e.Service, ag, want)
+		}
+	}
+	h.stop()
+}
