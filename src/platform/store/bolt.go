@@ -64,6 +64,8 @@ type Bolt struct {
 	// Limits bound each job's results (DefaultLimits unless changed
 	// before use).
 	Limits Limits
+	// memGuard is the Guard, in memory (see Guard).
+	*memGuard
 }
 
 // Open opens (creating if needed) the bbolt database at path.
@@ -88,7 +90,7 @@ func Open(path string) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	return &Bolt{db: db, Limits: DefaultLimits}, nil
+	return &Bolt{db: db, Limits: DefaultLimits, memGuard: &memGuard{}}, nil
 }
 
 func (s *Bolt) View(fn func(Tx) error) error {
