@@ -142,6 +142,14 @@ func WriteNew(path string, data []byte, perm fs.FileMode) error {
 	return WriteNewFS(Dir(dir), name, data, perm)
 }
 
+// WriteFrom is Write with the data written by fill, for what is too large
+// to hold in memory (a copy of a database). An error of fill (returned as
+// is) leaves the target as it was.
+func WriteFrom(path string, fill func(io.Writer) error, perm fs.FileMode) error {
+	dir, name := split(path)
+	return writeWith(Dir(dir), name, fill, perm, false)
+}
+
 func split(path string) (dir, name string) {
 	return filepath.Dir(path), filepath.ToSlash(filepath.Base(path))
 }
@@ -157,7 +165,16 @@ func WriteNewFS(fsys FS, name string, data []byte, perm fs.FileMode) error {
 	return write(fsys, name, data, perm, true)
 }
 
-func write(fsys FS, name string, data []byte, perm fs.FileMode, noReplace bool) (err error) {
+func write(fsys FS, name string, data []byte, perm fs.FileMode, noReplace bool) error {
+	return writeWith(fsys, name, func(w io.Writer) error {
+		if _, err := w.Write(data); err != nil {
+			return fmt.Errorf("write %s: %w", TempName(name), err)
+		}
+		return nil
+	}, perm, noReplace)
+}
+
+func writeWith(fsys FS, name string, fill func(io.Writer) error, perm fs.FileMode, noReplace bool) (err error) {
 	tmp := TempName(name)
 	// A leftover of an earlier power cut is dropped; O_EXCL then makes sure
 	// the file written is a new one of ours, not something linked there.
@@ -181,9 +198,9 @@ func write(fsys FS, name string, data []byte, perm fs.FileMode, noReplace bool) 
 		f.Close()
 		return fmt.Errorf("chmod %s: %w", tmp, err)
 	}
-	if _, err := f.Write(data); err != nil {
+	if err := fill(f); err != nil {
 		f.Close()
-		return fmt.Errorf("write %s: %w", tmp, err)
+		return err
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()

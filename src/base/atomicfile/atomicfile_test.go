@@ -3,6 +3,7 @@ package atomicfile_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -247,5 +248,36 @@ func assertEntries(t *testing.T, dir string, want ...string) {
 	}
 	if strings.Join(names, " ") != strings.Join(want, " ") {
 		t.Errorf("%s holds %v, want %v (no temporary files left)", dir, names, want)
+	}
+}
+
+// TestWriteFrom: a streamed write replaces the file with what fill wrote,
+// mode as asked; a fill that fails leaves the old file and no temporary.
+func TestWriteFrom(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "backup.db")
+	if err := atomicfile.WriteFrom(path, func(w io.Writer) error {
+		_, err := io.Copy(w, strings.NewReader(strings.Repeat("x", 1<<20)))
+		return err
+	}, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Size() != 1<<20 || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("written: %v, %v; want 1 MiB, mode 0600", fi, err)
+	}
+	errCut := errors.New("the stream broke")
+	err = atomicfile.WriteFrom(path, func(w io.Writer) error {
+		w.Write([]byte("partial"))
+		return errCut
+	}, 0o600)
+	if !errors.Is(err, errCut) {
+		t.Errorf("failed fill: %v, want its error", err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() != 1<<20 {
+		t.Errorf("the old file after a failed fill: %v, %v", fi, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".backup.db.tmp")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("temporary file left: %v", err)
 	}
 }

@@ -2,21 +2,41 @@
 // API boxes poll (activation, settings, scan jobs) and the web UI where
 // managers log in, activate boxes by the code on their screen, edit their
 // settings and launch scans, and roll releases of the update repository
-// out to their boxes. The database is an embedded bbolt file in
-// the data directory.
+// out to their boxes. The database is an embedded bbolt file in the data
+// directory, or PostgreSQL (-db), which several platformd replicas can
+// share.
 //
 // Serve:
 //
-//	platformd -data DIR -cert CERT.pem -key KEY.pem [-listen ADDR] [-web-listen ADDR] [-max-pending N] [-updates DIR]
+//	platformd -data DIR [-db postgres://...] -cert CERT.pem -key KEY.pem [-listen ADDR] [-web-listen ADDR] [-max-pending N] [-updates DIR]
 //
 // Create an account (the first one, then more), reading the password from
 // the first line of standard input or from -password-file:
 //
-//	platformd -data DIR -create-user NAME [-role manager|unit_manager|reader] [-account NAME] [-asset-groups G1,G2] [-password-file FILE]
+//	platformd -data DIR [-db postgres://...] -create-user NAME [-role manager|unit_manager|reader] [-account NAME] [-asset-groups G1,G2] [-password-file FILE]
+//
+// Back up the embedded database while platformd runs (through the running
+// platformd's socket DIR/platformd.sock, or from the file when none runs);
+// restore by stopping platformd and copying FILE to DIR/platform.db
+// (docs/platform-operations.md; PostgreSQL is backed up with pg_dump):
+//
+//	platformd -data DIR -backup FILE
+//
+// Move the embedded database into an empty PostgreSQL database (platformd
+// stopped), then serve with -db:
+//
+//	platformd -data DIR -migrate-to postgres://...
 //
 // Flags:
 //
 //	-data DIR            data directory holding platform.db (default /var/lib/picket-platform)
+//	-db URL              PostgreSQL connection string (postgres://USER:PASSWORD@HOST/DB?sslmode=...,
+//	                     or libpq's key=value form) instead of the embedded file; the schema is
+//	                     migrated at start, a database of a newer platformd refused. Logs name
+//	                     the host and database, never the password
+//	-backup FILE         write a consistent copy of the embedded database to FILE (mode 0600) and exit
+//	-migrate-to URL      copy the embedded database into the empty PostgreSQL database URL,
+//	                     check the counts, say what was copied, and exit
 //	-listen ADDR         HTTPS address of the box API, and of the web UI unless -web-listen is set (default :8443)
 //	-web-listen ADDR     HTTPS address of the web UI on a listener of its own (default: share -listen)
 //	-cert FILE, -key FILE  PEM certificate chain and private key of both listeners (TLS 1.3 only)
@@ -29,8 +49,6 @@
 //	-account NAME        the account (organisation) the user belongs to (default "default"), with -create-user
 //	-asset-groups LIST   comma-separated asset groups a unit manager or reader is limited to, with -create-user
 //	-password-file FILE  read the new user's password from FILE instead of standard input
-//
-// PostgreSQL is not supported yet: the store is the embedded bbolt file.
 package main
 
 import (
@@ -61,6 +79,9 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 	fs := p.Flags
 	var cfg server.Config
 	fs.StringVar(&cfg.DataDir, "data", "/var/lib/picket-platform", "data directory holding platform.db")
+	fs.StringVar(&cfg.DB, "db", "", "PostgreSQL connection string (postgres://...) of the database, instead of the embedded platform.db in -data")
+	backup := fs.String("backup", "", "write a consistent copy of the embedded database (platform.db in -data) to this file, also while platformd runs, and exit")
+	migrateTo := fs.String("migrate-to", "", "copy the embedded database in -data into this empty PostgreSQL database (connection string) and exit")
 	fs.StringVar(&cfg.Listen, "listen", ":8443", "HTTPS address of the box API (and of the web UI unless -web-listen is set)")
 	fs.StringVar(&cfg.WebListen, "web-listen", "", "HTTPS address of the web UI on its own listener (default: share -listen)")
 	fs.StringVar(&cfg.CertFile, "cert", "", "PEM certificate (chain) of the listeners")
@@ -74,8 +95,28 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 	pwFile := fs.String("password-file", "", "read the new user's password from this file instead of standard input")
 	devHosts := fs.String("dev-cert", "", "comma-separated host names/addresses: without -cert and -key, use (and make on first start) a throwaway CA and certificate for them in -data (dev-ca.pem is what boxes pin); for development and demonstrations only")
 	return p.Run(args, func(ctx context.Context, log *slog.Logger) error {
+		switch {
+		case *backup != "" && (cfg.DB != "" || *migrateTo != ""):
+			return command.Usagef("-backup copies the embedded database; back PostgreSQL up with pg_dump (docs/platform-operations.md)")
+		case *backup != "":
+			n, err := server.Backup(ctx, cfg.DataDir, *backup)
+			if err != nil {
+				return fmt.Errorf("backup: %w", err)
+			}
+			fmt.Fprintf(stderr, "platformd: backup of %s written to %s (%d bytes)\n", cfg.DataDir, *backup, n)
+			return nil
+		case *migrateTo != "" && cfg.DB != "":
+			return command.Usagef("-migrate-to copies the embedded database in -data into the database it names; -db is not used with it")
+		case *migrateTo != "":
+			counts, how, err := server.MigrateTo(ctx, cfg.DataDir, *migrateTo)
+			if err != nil {
+				return fmt.Errorf("migrate to PostgreSQL: %w", err)
+			}
+			fmt.Fprintf(stderr, "platformd: copied %s, %s; the counts match. Serve with -db now.\n", counts, how)
+			return nil
+		}
 		if *createUser != "" {
-			if err := addUser(cfg.DataDir, server.NewUser{Name: *createUser, Role: *role, Account: *account,
+			if err := addUser(ctx, cfg.DataDir, cfg.DB, server.NewUser{Name: *createUser, Role: *role, Account: *account,
 				AssetGroups: strings.Split(*groups, ",")}, *pwFile, stdin); err != nil {
 				return fmt.Errorf("create user: %w", err)
 			}
@@ -94,7 +135,7 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 	})
 }
 
-func addUser(dataDir string, nu server.NewUser, pwFile string, stdin io.Reader) error {
+func addUser(ctx context.Context, dataDir, db string, nu server.NewUser, pwFile string, stdin io.Reader) error {
 	var pw string
 	if pwFile != "" {
 		b, err := os.ReadFile(pwFile)
@@ -110,7 +151,7 @@ func addUser(dataDir string, nu server.NewUser, pwFile string, stdin io.Reader) 
 		pw = strings.TrimRight(line, "\r\n")
 	}
 	nu.Password = pw
-	st, err := server.OpenStore(dataDir)
+	st, _, err := server.OpenDB(ctx, dataDir, db)
 	if err != nil {
 		return err
 	}

@@ -110,7 +110,10 @@ func TLSConfig(cert tls.Certificate) *tls.Config {
 
 // Config is what platformd's flags set.
 type Config struct {
-	DataDir   string
+	DataDir string
+	// DB is the PostgreSQL connection string of the database; empty: the
+	// embedded bbolt file in DataDir.
+	DB        string
 	Listen    string // box API (and web UI unless WebListen is set)
 	WebListen string // web UI on its own listener; "" = on Listen
 	CertFile  string
@@ -142,11 +145,26 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("load TLS certificate %s and key %s: %w", cfg.CertFile, cfg.KeyFile, err)
 	}
-	st, err := OpenStore(cfg.DataDir)
+	st, desc, err := OpenDB(ctx, cfg.DataDir, cfg.DB)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	log.Info("platformd: database", "store", desc)
+	if b, ok := st.(*store.Bolt); ok {
+		actx, cancel := context.WithCancel(ctx)
+		wait, err := serveAdmin(actx, cfg.DataDir, b, log)
+		if err != nil {
+			cancel()
+			return err
+		}
+		defer func() {
+			cancel()
+			if err := wait(); err != nil {
+				log.Error("platformd: admin socket", "err", err)
+			}
+		}()
+	}
 	p := New(st, time.Now, log)
 	if cfg.MaxPending > 0 {
 		p.Box.MaxPending = cfg.MaxPending

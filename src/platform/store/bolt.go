@@ -68,9 +68,18 @@ type Bolt struct {
 	*memGuard
 }
 
-// Open opens (creating if needed) the bbolt database at path.
-func Open(path string) (*Bolt, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+// Open opens (creating if needed) the bbolt database at path, waiting up
+// to 5 s for another process to let go of it.
+func Open(path string) (*Bolt, error) { return OpenWait(path, 5*time.Second) }
+
+// OpenWait is Open waiting up to wait for the file's lock (a process that
+// has the database open holds it).
+func OpenWait(path string, wait time.Duration) (*Bolt, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait})
+	if errors.Is(err, bolt.ErrTimeout) {
+		// bbolt's own message ("timeout") does not say who holds it.
+		return nil, fmt.Errorf("open database %s: another process (a running platformd?) holds its lock: %w", path, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}

@@ -3,8 +3,9 @@
 // box uploaded, with their findings, bounded per job: see Limits), each
 // done job's findings tracking record (package findings), the upload ids
 // of job updates and web sessions, behind the Store interface. Open gives the embedded
-// implementation (a bbolt file); another database can stand behind the
-// same interface.
+// implementation (a bbolt file); package postgres the same contract on
+// PostgreSQL (testkit/storetest is the contract's test suite, which both
+// run).
 //
 // Every read and write happens in a transaction (Tx), so that the rules
 // that span several records (a code activates one box once, box names are
@@ -267,7 +268,11 @@ type Store interface {
 	// View runs fn in a read-only transaction.
 	View(fn func(Tx) error) error
 	// Update runs fn in a read-write transaction, committed when fn
-	// returns nil and rolled back otherwise.
+	// returns nil and rolled back otherwise. A store shared by several
+	// processes (PostgreSQL) runs fn again when the database rolled the
+	// transaction back for a conflict with a concurrent one, so fn must
+	// leave nothing outside the Tx but results it sets afresh on each
+	// run.
 	Update(fn func(Tx) error) error
 	// Batch is Update for many concurrent small writers (box polls): it
 	// may group several calls into one transaction and may run fn more

@@ -81,9 +81,10 @@ func CreateUser(bin, dir, name, account, password string) error {
 // CA is the pool holding platformd's development CA, for clients.
 func (p *Proc) CA() *x509.CertPool { return p.ca }
 
-// Start creates dir's account and runs bin (platformd) on a free loopback
-// port with -dev-cert and the extra flags args. It waits until the
-// listener accepts connections.
+// Start creates the account (in the database args name with -db, if
+// any; one there already, from an earlier run, is kept) and runs bin
+// (platformd) on a free loopback port with -dev-cert and the extra flags
+// args. It waits until the listener accepts connections.
 func Start(bin, dir string, args ...string) (*Proc, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -92,7 +93,13 @@ func Start(bin, dir string, args ...string) (*Proc, error) {
 	if err := os.WriteFile(pw, []byte(Password+"\n"), 0o600); err != nil {
 		return nil, err
 	}
-	if out, err := exec.Command(bin, "-data", dir, "-create-user", User, "-password-file", pw).CombinedOutput(); err != nil {
+	create := []string{"-data", dir, "-create-user", User, "-password-file", pw}
+	for i, a := range args {
+		if a == "-db" && i+1 < len(args) {
+			create = append(create, "-db", args[i+1])
+		}
+	}
+	if out, err := exec.Command(bin, create...).CombinedOutput(); err != nil && !strings.Contains(string(out), "already exists") {
 		return nil, fmt.Errorf("platformd -create-user: %w\n%s", err, out)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -306,11 +313,17 @@ func (p *Proc) Login(c *http.Client, csrf, user, password string) (Answer, error
 
 // Poll sends a poll signed by key, with a fresh nonce and the time now.
 func (p *Proc) Poll(c *http.Client, key ed25519.PrivateKey, now time.Time) (Answer, error) {
-	body, err := json.Marshal(platformapi.PollRequest{Board: "attack", Versions: platformapi.Versions{Scanner: "attack"}})
+	return p.Signed(c, key, platformapi.PathPoll, platformapi.PollRequest{Board: "attack", Versions: platformapi.Versions{Scanner: "attack"}}, now)
+}
+
+// Signed posts v (a platformapi request: PollRequest, JobUpdate) to path
+// of the box API, signed by key with a fresh nonce and the time now.
+func (p *Proc) Signed(c *http.Client, key ed25519.PrivateKey, path string, v any, now time.Time) (Answer, error) {
+	body, err := json.Marshal(v)
 	if err != nil {
 		return Answer{}, err
 	}
-	req, err := http.NewRequest(http.MethodPost, p.URL(platformapi.PathPoll), bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, p.URL(path), bytes.NewReader(body))
 	if err != nil {
 		return Answer{}, err
 	}
