@@ -16,7 +16,8 @@
 #
 # BEFORE=IMAGE adds the boots of another image file (an older build of
 # image_virtual.img, say from a worktree at an older commit) to the same
-# run, for a before/after comparison.
+# run, for a before/after comparison. KEEP=DIR keeps every boot's console
+# log (each line with its second) in DIR, to see where the time goes.
 #
 #   tests/bench/boot.sh [RUNS]   (default 3; about 1.5 minutes per run)
 set -euo pipefail
@@ -28,7 +29,7 @@ tools/fetch >/dev/null
 tools/offline bazel build //rootfs:image_virtual //tests/image/testinit //src/cmd/imgtool >/dev/null 2>&1
 img=bazel-bin/rootfs/image_virtual.img
 scratch=$(mktemp -d /tmp/picket-bootbench.XXXXXX)
-trap 'rm -rf "$scratch"' EXIT
+trap 'if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp "$scratch"/*.txt "$KEEP"/; fi; rm -rf "$scratch"' EXIT
 echo "commit $(git rev-parse --short HEAD), $(nproc) cores, qemu $(qemu-system-x86_64 --version | head -1 | awk '{print $4}'), TCG, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "image: $(du -h --apparent-size $img | cut -f1) apparent, $(du -h $img | cut -f1) allocated"
 

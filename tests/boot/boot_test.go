@@ -29,6 +29,7 @@ import (
 
 	"picket.dev/picket/src/system/cpio"
 	"picket.dev/picket/src/system/imagebuild"
+	"picket.dev/picket/src/system/kmod"
 	"picket.dev/picket/src/system/manifest"
 	"picket.dev/picket/src/system/slots"
 	"picket.dev/picket/src/testkit/testinput"
@@ -72,10 +73,12 @@ func setup(t *testing.T) *fixture {
 	if len(kvers) != 1 {
 		t.Fatalf("want one kernel version under %s/lib/modules, found %v", filepath.Dir(f.kernel), kvers)
 	}
-	var kos []string
+	// What each drives, from the module itself, as the image build reads
+	// it: the initramfs loads the virtio disk's drivers for its device.
+	var kos []kmod.Module
 	for _, m := range modules {
-		ko := filepath.Join(kvers[0], "kernel", m+".ko")
-		if _, err := os.Stat(ko); err != nil {
+		ko, err := kmod.Info(filepath.Join(kvers[0], "kernel", m+".ko"))
+		if err != nil {
 			t.Fatalf("module %s: %v (tools/fetch unpacks it: kmods_amd64)", m, err)
 		}
 		kos = append(kos, ko)

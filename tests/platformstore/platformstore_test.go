@@ -100,16 +100,17 @@ func web(t *testing.T, p *platformproc.Proc) *webui.Session {
 // fleet is what the upgrade and restore tests put in a database through a
 // real platformd: boxes activated through the web UI (one left pending),
 // a job launched on the first, picked up by its poll and answered with
-// results.
+// results, an asset group; and so the audit log of each.
 type fleet struct {
 	active  []*box
 	pending *box
 	job     string
+	group   string
 }
 
 func makeFleet(t *testing.T, p *platformproc.Proc) fleet {
 	c := p.Client(netip.MustParseAddr("127.0.0.1"), 4)
-	f := fleet{active: []*box{newBox(t), newBox(t), newBox(t)}, pending: newBox(t)}
+	f := fleet{active: []*box{newBox(t), newBox(t), newBox(t)}, pending: newBox(t), group: "fleet-lab-7"}
 	for _, b := range append(f.active, f.pending) {
 		if r := poll(t, p, c, b); r.State != platformapi.StateUnactivated {
 			t.Fatalf("new box: state %q", r.State)
@@ -145,6 +146,7 @@ func makeFleet(t *testing.T, p *platformproc.Proc) fleet {
 	if a, err := p.Signed(c, f.active[0].key, platformapi.PathJobUpdate, up, time.Now()); err != nil || a.Status != http.StatusOK {
 		t.Fatalf("job update: %v %+v", err, a)
 	}
+	s.Post("/groups", "/groups", url.Values{"name": {f.group}})
 	return f
 }
 
@@ -172,6 +174,28 @@ func (f fleet) check(t *testing.T, p *platformproc.Proc) {
 	if _, body := s.Do("GET", "/appliances", nil); !strings.Contains(body, f.active[1].name) {
 		t.Errorf("the fleet page does not list %s", f.active[1].name)
 	}
+	if _, body := s.Do("GET", "/groups", nil); !strings.Contains(body, f.group) {
+		t.Errorf("the asset groups page does not list %s", f.group)
+	}
+}
+
+// auditLog is the audit log of the test user's account in st, newest
+// first.
+func auditLog(t *testing.T, st store.Store) []store.AuditEntry {
+	t.Helper()
+	var es []store.AuditEntry
+	err := st.View(func(tx store.Tx) error {
+		u, err := tx.User(platformproc.User)
+		if err != nil {
+			return err
+		}
+		es, err = tx.AuditLog(u.Account, 0, 1000)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
 }
 
 // checkJob reads the job of f in st: done, with its two hosts.
@@ -208,12 +232,28 @@ func TestMigrateToPostgres(t *testing.T) {
 		t.Errorf("-migrate-to while platformd runs: %v\n%s", err, out)
 	}
 	stop(t, p)
+	// The audit log written on the embedded store: the login, the
+	// activations, the launch, the group.
+	emb, err := store.Open(filepath.Join(dir, "platform.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged := auditLog(t, emb)
+	emb.Close()
+	var actions []string
+	for _, e := range logged {
+		actions = append(actions, e.Action)
+	}
+	if fmt.Sprint(actions) != "[group.created job.launched box.activated box.activated box.activated login]" {
+		t.Errorf("audit log on the embedded store: %v", actions)
+	}
 	out, err = exec.Command(bin, "-data", dir, "-migrate-to", db).CombinedOutput()
 	if err != nil {
 		t.Fatalf("-migrate-to: %v\n%s", err, out)
 	}
-	// The done job's findings tracking, and the admin's web session.
-	if !strings.Contains(string(out), "copied 4 boxes, 1 users, 1 jobs, 2 job_hosts, 1 job_tracking, 1 uploads, 1 sessions, 0 rollouts, ") {
+	// The done job's findings tracking, the admin's web session, the
+	// group and the audit log.
+	if !strings.Contains(string(out), fmt.Sprintf("copied 4 boxes, 1 users, 1 jobs, 2 job_hosts, 1 job_tracking, 1 uploads, 1 sessions, 0 rollouts, 1 asset_groups, %d audit, ", len(logged))) {
 		t.Errorf("-migrate-to says: %s", out)
 	}
 	if strings.Contains(string(out), "s3cret") {
@@ -236,6 +276,21 @@ func TestMigrateToPostgres(t *testing.T) {
 	}
 	defer st.Close()
 	f.checkJob(t, st)
+	// The audit log came over whole, and what platformd on PostgreSQL
+	// logged since (check's login) follows it.
+	migrated := auditLog(t, st)
+	if len(migrated) <= len(logged) {
+		t.Fatalf("audit log on PostgreSQL: %d entries; want the %d migrated and more", len(migrated), len(logged))
+	}
+	newer := migrated[:len(migrated)-len(logged)]
+	for i, e := range migrated[len(newer):] {
+		if w := logged[i]; e.Seq != w.Seq || e.Action != w.Action || e.Object != w.Object || !e.Time.Equal(w.Time) || e.Addr != w.Addr {
+			t.Errorf("migrated audit entry %d: %+v; want %+v", i, e, w)
+		}
+	}
+	if newer[len(newer)-1].Seq <= logged[0].Seq || newer[len(newer)-1].Action != "login" {
+		t.Errorf("first audit entry on PostgreSQL: %+v; want a login after seq %d", newer[len(newer)-1], logged[0].Seq)
+	}
 
 	// Into a database that holds something: refused.
 	if err := os.Rename(filepath.Join(dir, "platform.db.migrated"), filepath.Join(dir, "platform.db")); err != nil {

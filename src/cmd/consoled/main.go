@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -44,38 +45,65 @@ func serve(ctx context.Context, info version.Info, b board.Board, device, socket
 		return err
 	}
 	mgr := netapi.Dial(socket)
-	var p *loop.Panel
-	// The network manager may start after us: wait for it rather than exit.
-	for delay := 250 * time.Millisecond; ; delay = min(2*delay, 8*time.Second) {
-		p, err = loop.New(ctx, mgr, pw, frame.LCD16x2(), info.Version, log)
-		if err == nil {
-			break
-		}
-		log.Warn("waiting for the network manager", "socket", socket, "err", err)
-		if err := clock.Sleep(ctx, clock.System{}, delay); err != nil {
-			return nil
-		}
-	}
-	// What init had to do to the data partition at this boot; no file is
-	// nothing to say.
-	if n, err := initapi.ReadDataNotice(initapi.DataNoticePath); err != nil {
-		log.Warn("no data partition notice shown", "err", err)
-	} else {
-		p.DataNotice(n)
-	}
+	var sc *scanapi.Client
 	if scanner != "" {
-		sc := scanapi.Dial(scanner)
+		sc = scanapi.Dial(scanner)
 		defer sc.Close()
-		p.WatchScanner(sc, clock.System{})
 	}
+	var up *updateapi.Client
 	if updater != "" {
-		up := updateapi.Dial(updater)
+		up = updateapi.Dial(updater)
 		defer up.Close()
-		p.WatchUpdater(up, clock.System{})
 	}
+	// The panel is made beside the console's prompt, which is on the
+	// line at once: at boot the network manager starts with us.
+	var p *loop.Panel
+	ready := make(chan struct{})
+	go func() {
+		defer close(ready)
+		// Wait for the network manager rather than exit: often every
+		// 100 ms while it starts, then less often.
+		for start, delay := time.Now(), 100*time.Millisecond; ; {
+			np, err := loop.New(ctx, mgr, pw, frame.LCD16x2(), info.Version, log)
+			if err == nil {
+				p = np
+				break
+			}
+			log.Warn("waiting for the network manager", "socket", socket, "err", err)
+			if time.Since(start) > 10*time.Second {
+				delay = min(2*delay, 8*time.Second)
+			}
+			if err := clock.Sleep(ctx, clock.System{}, delay); err != nil {
+				return
+			}
+		}
+		// What init had to do to the data partition at this boot; no
+		// file is nothing to say.
+		if n, err := initapi.ReadDataNotice(initapi.DataNoticePath); err != nil {
+			log.Warn("no data partition notice shown", "err", err)
+		} else {
+			p.DataNotice(n)
+		}
+		if sc != nil {
+			p.WatchScanner(sc, clock.System{})
+		}
+		if up != nil {
+			p.WatchUpdater(up, clock.System{})
+		}
+	}()
 	c := console.Console{
-		Open:    func() (*serial.Port, error) { return serial.Open(device, serial.FromBoard(b.Console)) },
-		Panel:   p,
+		Open: func() (*serial.Port, error) { return serial.Open(device, serial.FromBoard(b.Console)) },
+		Panel: func(ctx context.Context) (*loop.Panel, error) {
+			select {
+			case <-ready:
+				if p == nil {
+					return nil, errors.New("no panel: the daemon is stopping")
+				}
+				return p, nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		},
 		Manager: mgr,
 		Log:     log,
 		Clock:   clock.System{},

@@ -111,18 +111,28 @@ func runBuild(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 		}
 		*rootfsModNames = strings.Join(b.Modules.Run, ",")
 	}
+	// The explicit .ko files first (dependencies first, as given), then
+	// the named ones with theirs.
+	var modules []kmod.Module
+	for _, p := range initMods {
+		m, err := kmod.Info(p)
+		if err != nil {
+			return fmt.Errorf("initramfs module: %w", err)
+		}
+		modules = append(modules, m)
+	}
 	if *initModNames != "" {
 		if *initInit == "" {
 			return fmt.Errorf("%w: -initramfs-modules needs -initramfs-init", command.ErrUsage)
 		}
-		mods, err := kmod.Resolve(*kmodDir, strings.Split(*initModNames, ","))
+		mods, err := moduleInfo(*kmodDir, *initModNames)
 		if err != nil {
 			return fmt.Errorf("initramfs modules: %w", err)
 		}
-		initMods = append(initMods, mods...)
+		modules = append(modules, mods...)
 	}
 	if *rootfsModNames != "" {
-		mods, err := kmod.Resolve(*kmodDir, strings.Split(*rootfsModNames, ","))
+		mods, err := moduleInfo(*kmodDir, *rootfsModNames)
 		if err != nil {
 			return fmt.Errorf("rootfs modules: %w", err)
 		}
@@ -141,7 +151,7 @@ func runBuild(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	}
 	start := time.Now()
 	res, err := imagebuild.Build(context.Background(), *out, imagebuild.Config{
-		Board: *boardName, GOARCH: b.GOARCH, GrubDir: *grubDir, ESPFiles: esp, Version: *ver, Kernel: *kernel, Initrd: *initrd, InitramfsInit: *initInit, InitramfsModules: initMods, Rootfs: files, Key: priv,
+		Board: *boardName, GOARCH: b.GOARCH, GrubDir: *grubDir, ESPFiles: esp, Version: *ver, Kernel: *kernel, Initrd: *initrd, InitramfsInit: *initInit, InitramfsModules: modules, Rootfs: files, Key: priv,
 		ESPSize: *espMiB << 20, SlotSize: *slotMiB << 20, DataSize: *dataMiB << 20,
 		SlotOut: *slotOut, ManifestOut: *manifestOut,
 	})
@@ -152,4 +162,21 @@ func runBuild(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 		*out, *boardName, b.GOARCH, *ver, res.Layout.Sectors*imagebuild.SectorSize>>20, res.Rootfs, res.Manifest.SHA256,
 		time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// moduleInfo resolves the comma-separated module names with their
+// dependencies (dependencies first) and reads what each drives, for the
+// image's list: the box loads those its devices call for.
+func moduleInfo(kmodDir, names string) ([]kmod.Module, error) {
+	paths, err := kmod.Resolve(kmodDir, strings.Split(names, ","))
+	if err != nil {
+		return nil, err
+	}
+	mods := make([]kmod.Module, len(paths))
+	for i, p := range paths {
+		if mods[i], err = kmod.Info(p); err != nil {
+			return nil, err
+		}
+	}
+	return mods, nil
 }

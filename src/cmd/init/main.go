@@ -40,9 +40,12 @@ import (
 	"picket.dev/picket/src/system/datapart"
 	"picket.dev/picket/src/system/e2fs"
 	"picket.dev/picket/src/system/initapi"
+	"picket.dev/picket/src/system/kmod"
 	"picket.dev/picket/src/system/linuxsys"
 	"picket.dev/picket/src/system/manifest"
+	"picket.dev/picket/src/system/modload"
 	"picket.dev/picket/src/system/pid1"
+	"picket.dev/picket/src/system/uevent"
 )
 
 const (
@@ -115,17 +118,7 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 	if err := sys.Sethostname(cfg.Hostname); err != nil {
 		fmt.Fprintf(console, "init: set hostname %q: %v\n", cfg.Hostname, err)
 	}
-	mods := cfg.Modules
-	// The image build lists the board's modules (NICs, ext4) here,
-	// dependencies first, as for the initramfs.
-	if b, err := os.ReadFile(modulesList); err == nil {
-		mods = append(mods, strings.Fields(string(b))...)
-	} else if !os.IsNotExist(err) {
-		fmt.Fprintf(console, "init: %v\n", err)
-	}
-	if err := linuxsys.LoadModules(sys, mods); err != nil {
-		fmt.Fprintf(console, "init: %v\n", err)
-	}
+	loadModules(sys, cfg.Modules, console)
 
 	// The data partition, checked, repaired or made again if it does not
 	// mount (package datapart), what was done left for the panel daemons
@@ -291,4 +284,63 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 		fmt.Fprintln(console, "init: all daemons stopped")
 	}
 	return action, all(), err
+}
+
+// loadModules loads the boot configuration's modules (always) and those
+// of the image's list (the board's NICs, ext4, 802.1Q: dependencies
+// first, as for the initramfs) that the devices present call for, then
+// listens for devices plugged in later (a USB NIC) and loads their
+// drivers as they come (package modload).
+func loadModules(sys linuxsys.System, always []string, console io.Writer) {
+	var list []kmod.Module
+	for _, p := range always {
+		list = append(list, kmod.Module{Path: p})
+	}
+	if b, err := os.ReadFile(modulesList); err == nil {
+		mods, err := kmod.ParseList(b)
+		if err != nil {
+			fmt.Fprintf(console, "init: %s: %v\n", modulesList, err)
+		}
+		list = append(list, mods...)
+	} else if !os.IsNotExist(err) {
+		fmt.Fprintf(console, "init: %v\n", err)
+	}
+	if len(list) == 0 {
+		return
+	}
+	l := &modload.Loader{List: list, Sysfs: "/sys", Load: func(p string) error { return sys.LoadModule(p, "") }}
+	// Listening before the scan: a device that comes up between the two
+	// is then seen by one or the other.
+	events, err := uevent.Listen()
+	if err != nil {
+		fmt.Fprintf(console, "init: %v: modules for devices plugged in later will not be loaded\n", err)
+	}
+	start := time.Now()
+	loaded, err := l.Scan()
+	if err != nil {
+		fmt.Fprintf(console, "init: %v\n", err)
+	}
+	fmt.Fprintf(console, "init: %d of %d modules loaded in %v\n", len(loaded), len(list), time.Since(start).Round(10*time.Millisecond))
+	if events == nil {
+		return
+	}
+	go func() {
+		defer events.Close()
+		for {
+			e, err := events.Read()
+			if err != nil {
+				fmt.Fprintf(console, "init: %v: no more modules for devices plugged in\n", err)
+				return
+			}
+			alias := e.Env["MODALIAS"]
+			if e.Action != "add" || alias == "" {
+				continue
+			}
+			if loaded, err := l.Device(alias); err != nil {
+				fmt.Fprintf(console, "init: device %s: %v\n", e.DevPath, err)
+			} else if len(loaded) > 0 {
+				fmt.Fprintf(console, "init: device %s: loaded %s\n", e.DevPath, strings.Join(loaded, ", "))
+			}
+		}
+	}()
 }

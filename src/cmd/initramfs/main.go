@@ -24,8 +24,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"picket.dev/picket/src/system/kmod"
 	"picket.dev/picket/src/system/linuxsys"
 	"picket.dev/picket/src/system/manifest"
+	"picket.dev/picket/src/system/modload"
 	"picket.dev/picket/src/system/slots"
 )
 
@@ -33,9 +35,11 @@ const (
 	// KeyPath is the trusted release public key, put in the initramfs at
 	// build time.
 	KeyPath = "/etc/picket/release.pub"
-	// ModulesList lists the module files to load, dependencies first, one
-	// path a line (as src/imagebuild.Initramfs writes it): virtio_blk,
-	// vfat and its code pages, squashfs.
+	// ModulesList lists the module files the initramfs may load,
+	// dependencies first, with what each drives (kmod.FormatList, as
+	// src/imagebuild.Initramfs writes it): the board's disk controllers,
+	// vfat and its code pages, squashfs, dm-verity. Those the devices
+	// present call for are loaded (package modload).
 	ModulesList = "/etc/picket/modules"
 	// BoardPath holds the board name the manifest must carry (optional).
 	BoardPath = "/etc/picket/board"
@@ -78,15 +82,31 @@ func boot(sys linuxsys.System, out *os.File) error {
 	}); err != nil {
 		return err
 	}
+	loader := &modload.Loader{Sysfs: "/sys", Load: func(p string) error { return sys.LoadModule(p, "") }}
 	if b, err := os.ReadFile(ModulesList); err != nil {
 		fmt.Fprintf(out, "picket: no module list: %v\n", err)
+	} else if loader.List, err = kmod.ParseList(b); err != nil {
+		fmt.Fprintf(out, "picket: %s: %v\n", ModulesList, err)
 	} else {
-		start, mods := time.Now(), strings.Fields(string(b))
-		if err := linuxsys.LoadModules(sys, mods); err != nil {
+		start := time.Now()
+		loaded, err := loader.Scan()
+		if err != nil {
 			fmt.Fprintf(out, "picket: %v\n", err)
 		}
-		// The boot's largest step after the kernel's own (boot.sh).
-		fmt.Fprintf(out, "picket: %d modules loaded in %v\n", len(mods), time.Since(start).Round(10*time.Millisecond))
+		// Once the boot's largest step after the kernel's own (boot.sh).
+		fmt.Fprintf(out, "picket: %d of %d modules loaded in %v\n", len(loaded), len(loader.List), time.Since(start).Round(10*time.Millisecond))
+	}
+	// A disk may come up after the first scan (a SATA or USB disk is
+	// probed in the background, an SD card is detected): while waiting
+	// for the partitions, scan again for the drivers of what appeared.
+	waitPartition := func(name string) (string, error) {
+		return awaitPartition(name, func() {
+			if loaded, err := loader.Scan(); err != nil {
+				fmt.Fprintf(out, "picket: %v\n", err)
+			} else if len(loaded) > 0 {
+				fmt.Fprintf(out, "picket: loaded %s for devices that came up\n", strings.Join(loaded, ", "))
+			}
+		})
 	}
 	cmdline, err := os.ReadFile("/proc/cmdline")
 	if err != nil {
@@ -179,15 +199,17 @@ func boot(sys linuxsys.System, out *os.File) error {
 	return errors.New("halted")
 }
 
-// waitPartition waits for the disk driver to show the named partition.
-func waitPartition(name string) (string, error) {
+// awaitPartition waits up to partitionWait for the partition called
+// name, calling rescan between looks.
+func awaitPartition(name string, rescan func()) (string, error) {
 	deadline := time.Now().Add(partitionWait)
 	for {
 		dev, err := linuxsys.FindPartition(sysBlock, name)
 		if err == nil || time.Now().After(deadline) {
 			return dev, err
 		}
-		time.Sleep(200 * time.Millisecond)
+		rescan()
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

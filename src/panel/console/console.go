@@ -33,11 +33,16 @@ import (
 // NoiseNotice is shown over the screen while line noise is ignored.
 const NoiseNotice = "LINE NOISE - input ignored until the line is quiet"
 
-// Console is one serial console. Panel is shared across sessions, so the
-// operator comes back to the screen they left after a reconnect.
+// Console is one serial console. The panel is shared across sessions, so
+// the operator comes back to the screen they left after a reconnect.
 type Console struct {
-	Open  func() (*serial.Port, error)
-	Panel *loop.Panel
+	Open func() (*serial.Port, error)
+	// Panel returns the panel, waiting until it can be made (the network
+	// manager answers) or ctx ends. It is called after the operator's
+	// first ENTER: the prompt needs no panel, so it is on the line as
+	// soon as the console daemon starts, while the network manager may
+	// still be starting beside it.
+	Panel func(ctx context.Context) (*loop.Panel, error)
 	// Manager is asked for the LAN MAC address shown after ENTER.
 	Manager netapi.Manager
 	Log     *slog.Logger
@@ -98,10 +103,14 @@ func (c *Console) session(ctx context.Context, port *serial.Port) error {
 	// The MAC address goes on the header, and the menu's screen comes
 	// straight after: the guide's next key (ENTER with the name and
 	// address shown) is the menu's.
+	panel, err := c.Panel(ctx)
+	if err != nil {
+		return fmt.Errorf("console panel: %w", err)
+	}
 	scr.SetMAC("LAN", c.lanMAC(ctx))
 	scr.Invalidate()
 	runErr := make(chan error, 1)
-	go func() { runErr <- loop.Serve(ctx, c.Panel, loop.Inputs{Keys: keyc, Abandon: abandon}, scr) }()
+	go func() { runErr <- loop.Serve(ctx, panel, loop.Inputs{Keys: keyc, Abandon: abandon}, scr) }()
 	select {
 	case err := <-readErr:
 		cancel()

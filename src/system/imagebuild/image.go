@@ -2,7 +2,6 @@ package imagebuild
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -18,6 +17,7 @@ import (
 
 	"picket.dev/picket/src/system/cpio"
 	"picket.dev/picket/src/system/e2fs"
+	"picket.dev/picket/src/system/kmod"
 	"picket.dev/picket/src/system/manifest"
 	"picket.dev/picket/src/system/verity"
 )
@@ -61,7 +61,7 @@ type Config struct {
 	// InitramfsInit, instead of Initrd, is a PID 1 binary that Build
 	// wraps in an initramfs (see Initramfs) with InitramfsModules.
 	InitramfsInit    string
-	InitramfsModules []string
+	InitramfsModules []kmod.Module
 	Rootfs           []File // files of the root filesystem (both slots)
 	Key              ed25519.PrivateKey
 	// GOARCH is the CPU the image boots on (see Target); "" is amd64.
@@ -275,26 +275,23 @@ func releasePubPEM(pub ed25519.PublicKey) ([]byte, error) {
 	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
 }
 
-// keyArchive is a gzip'd cpio holding the release public key at
-// ReleasePubPath and the board at BoardPath, to append to an initramfs.
+// keyArchive is an uncompressed cpio holding the release public key at
+// ReleasePubPath and the board at BoardPath, to append to an initramfs
+// (which the kernel finds after the first one's trailer, as both are
+// padded to 4 bytes).
 func keyArchive(pub ed25519.PublicKey, board string) ([]byte, error) {
 	pubPEM, err := releasePubPEM(pub)
 	if err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return nil, err
-	}
-	w := cpio.NewWriter(zw)
+	w := cpio.NewWriter(&buf)
 	for _, step := range []func() error{
 		func() error { return w.Dir("etc", 0o755) },
 		func() error { return w.Dir("etc/picket", 0o755) },
 		func() error { return w.File(ReleasePubPath, 0o644, pubPEM) },
 		func() error { return w.File(BoardPath, 0o644, []byte(board+"\n")) },
 		w.Close,
-		zw.Close,
 	} {
 		if err := step(); err != nil {
 			return nil, fmt.Errorf("initramfs key archive: %w", err)

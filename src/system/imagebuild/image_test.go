@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"picket.dev/picket/src/system/cpio"
+	"picket.dev/picket/src/system/kmod"
 	"picket.dev/picket/src/system/manifest"
 )
 
@@ -197,7 +198,7 @@ func testConfig(t *testing.T) (Config, ed25519.PublicKey) {
 	}, pub
 }
 
-// readInitrd unpacks every concatenated (gzip'd) cpio archive in b.
+// readInitrd unpacks every concatenated cpio archive in b, gzip'd or not.
 func readInitrd(t *testing.T, b []byte) map[string][]byte {
 	t.Helper()
 	files := map[string][]byte{}
@@ -207,16 +208,22 @@ func readInitrd(t *testing.T, b []byte) map[string][]byte {
 			break
 		}
 		r := bytes.NewReader(b)
-		zr, err := gzip.NewReader(r)
-		if err != nil {
-			t.Fatalf("initrd archive at offset -%d: %v", len(b), err)
+		var ar io.Reader = r
+		if !bytes.HasPrefix(b, []byte(cpio.Magic)) { // compressed
+			zr, err := gzip.NewReader(r)
+			if err != nil {
+				t.Fatalf("initrd archive at offset -%d: %v", len(b), err)
+			}
+			zr.Multistream(false)
+			ar = zr
 		}
-		zr.Multistream(false)
-		entries, err := cpio.Read(zr)
+		entries, err := cpio.Read(ar)
 		if err != nil {
 			t.Fatal(err)
 		}
-		io.Copy(io.Discard, zr)
+		if zr, ok := ar.(*gzip.Reader); ok {
+			io.Copy(io.Discard, zr)
+		}
 		for _, e := range entries {
 			files[e.Name] = e.Data
 		}
@@ -365,14 +372,14 @@ func TestBuildImage(t *testing.T) {
 	c.Initrd, c.InitramfsInit = "", c.Kernel
 	mod := filepath.Join(dir, "virtio_blk.ko")
 	os.WriteFile(mod, []byte("module"), 0o644)
-	c.InitramfsModules = []string{mod}
+	c.InitramfsModules = []kmod.Module{{Path: mod, Needs: []string{"virtio"}, Aliases: []string{"virtio:d00000002v*"}}}
 	if _, err := Build(ctx, b, c); err != nil {
 		t.Fatal(err)
 	}
 	esp = fmt.Sprintf("%s@@%d", b, byName["boot"].First*SectorSize)
 	initrd = readInitrd(t, read("initrd.img"))
 	if !bytes.Equal(initrd["init"], kernel) || string(initrd["lib/modules/virtio_blk.ko"]) != "module" ||
-		string(initrd[ModulesListPath]) != "/lib/modules/virtio_blk.ko\n" || string(initrd[BoardPath]) != "virtual\n" || initrd[ReleasePubPath] == nil {
+		string(initrd[ModulesListPath]) != "/lib/modules/virtio_blk.ko needs=virtio alias=virtio:d00000002v*\n" || string(initrd[BoardPath]) != "virtual\n" || initrd[ReleasePubPath] == nil {
 		t.Errorf("initramfs built around an init: entries %v", keys(initrd))
 	}
 	if _, ok := initrd["dev/console"]; !ok {

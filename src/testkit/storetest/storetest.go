@@ -1,7 +1,9 @@
 // Package storetest is the contract of package store's Store and Tx: the
 // cases every implementation passes (the embedded bbolt store and the
 // PostgreSQL one each run it from their tests), among them what
-// concurrent transactions may and may not do. It is test-only.
+// concurrent transactions may and may not do, and the people's records
+// (people.go: sessions by user, asset groups, the audit log). It is
+// test-only.
 package storetest
 
 import (

@@ -1,0 +1,135 @@
+package modload
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sync"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"picket.dev/picket/src/system/kmod"
+)
+
+// kernel stands in for sysfs and finit_module: loading a driver of a
+// bus brings that bus's devices up, as the kernel's probe does.
+type kernel struct {
+	t      *testing.T
+	mu     sync.Mutex // modules load concurrently
+	sysfs  string
+	loads  []string
+	brings map[string]map[string]string // module -> device path -> modalias
+	fail   map[string]error
+}
+
+func (k *kernel) device(path, modalias string) {
+	dir := filepath.Join(k.sysfs, path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		k.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "modalias"), []byte(modalias+"\n"), 0o444); err != nil {
+		k.t.Fatal(err)
+	}
+}
+
+func (k *kernel) load(path string) error {
+	n := kmod.Name(path)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, m := range list {
+		if m.Name() != n {
+			continue
+		}
+		for _, d := range m.Needs {
+			if !slices.Contains(k.loads, d) {
+				k.t.Errorf("%s loaded before %s, which it needs", n, d)
+			}
+		}
+	}
+	k.loads = append(k.loads, n)
+	if err := k.fail[n]; err != nil {
+		return err
+	}
+	for p, a := range k.brings[n] {
+		k.device(p, a)
+	}
+	return nil
+}
+
+var list = []kmod.Module{
+	{Path: "/lib/modules/virtio_ring.ko"},
+	{Path: "/lib/modules/virtio.ko", Needs: []string{"virtio_ring"}},
+	{Path: "/lib/modules/virtio_pci.ko", Needs: []string{"virtio", "virtio_ring"}, Aliases: []string{"pci:v00001AF4d*sv*sd*bc*sc*i*"}},
+	{Path: "/lib/modules/virtio_blk.ko", Needs: []string{"virtio", "virtio_ring"}, Aliases: []string{"virtio:d00000002v*"}},
+	{Path: "/lib/modules/virtio_net.ko", Needs: []string{"virtio", "virtio_ring"}, Aliases: []string{"virtio:d00000001v*"}},
+	{Path: "/lib/modules/e1000e.ko", Aliases: []string{"pci:v00008086d000010D3sv*sd*bc*sc*i*"}},
+	{Path: "/lib/modules/usbnet.ko"},
+	{Path: "/lib/modules/r8152.ko", Needs: []string{"usbnet"}, Aliases: []string{"usb:v0BDAp8153d*dc*dsc*dp*ic*isc*ip*in*"}},
+	{Path: "/lib/modules/squashfs.ko"},
+}
+
+func TestScanThenHotplug(t *testing.T) {
+	k := &kernel{t: t, sysfs: t.TempDir(), brings: map[string]map[string]string{
+		"virtio_pci": {
+			"bus/virtio/devices/virtio0": "virtio:d00000001v00001AF4",
+			"bus/virtio/devices/virtio1": "virtio:d00000002v00001AF4",
+		},
+	}}
+	k.device("bus/pci/devices/0000:00:02.0", "pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00")
+	k.device("bus/pci/devices/0000:00:03.0", "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00")
+	k.device("bus/platform/devices/serial8250", "platform:serial8250")
+	l := &Loader{List: list, Sysfs: k.sysfs, Load: k.load}
+	got, err := l.Scan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Round one: the PCI driver and squashfs (a file system: always);
+	// round two: the virtio devices it brought up. No e1000e, r8152 or
+	// their library: no such device.
+	want := []string{"virtio_ring", "virtio", "virtio_pci", "squashfs", "virtio_blk", "virtio_net"}
+	if !reflect.DeepEqual(got, want) || !sameSet(k.loads, want) {
+		t.Fatalf("scan loaded %v (kernel saw %v), want %v", got, k.loads, want)
+	}
+	if again, err := l.Scan(); err != nil || len(again) != 0 {
+		t.Errorf("second scan loaded %v (%v), want nothing", again, err)
+	}
+	// A USB NIC plugged in later: its driver and library, once.
+	got, err = l.Device("usb:v0BDAp8153d3000dc00dsc00dp00icFFisc00ip00in00")
+	if err != nil || !reflect.DeepEqual(got, []string{"usbnet", "r8152"}) {
+		t.Errorf("hotplug loaded %v (%v), want [usbnet r8152]", got, err)
+	}
+	if got, _ := l.Device("usb:v0BDAp8153d3000dc00dsc00dp00icFFisc00ip00in00"); len(got) != 0 {
+		t.Errorf("the same device again loaded %v", got)
+	}
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+func TestFailedModuleDoesNotStopOthers(t *testing.T) {
+	k := &kernel{t: t, sysfs: t.TempDir(), fail: map[string]error{
+		"virtio_pci": unix.ENODEV,
+		"squashfs":   unix.EEXIST, // built in: fine
+	}}
+	k.device("bus/pci/devices/0000:00:02.0", "pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00")
+	l := &Loader{List: list, Sysfs: k.sysfs, Load: k.load}
+	got, err := l.Scan()
+	if !errors.Is(err, unix.ENODEV) {
+		t.Errorf("error %v, want the failed module's ENODEV", err)
+	}
+	if !reflect.DeepEqual(got, []string{"virtio_ring", "virtio", "squashfs"}) {
+		t.Errorf("loaded %v", got)
+	}
+	// Not tried again at every scan.
+	before := len(k.loads)
+	if _, err := l.Scan(); err != nil || len(k.loads) != before {
+		t.Errorf("rescan tried %v again (%v)", k.loads[before:], err)
+	}
+}
