@@ -1,9 +1,9 @@
 // Package auth holds the web UI's credentials logic: argon2id password
 // hashes (salted, parameters in the hash string so they can be raised
 // later), the bound on password checks running at once (each holds
-// argon2id's memory), the login rate limiter (per account and per client
-// address, counting an attempt before its password is checked) and random
-// tokens for session ids and CSRF tokens.
+// argon2id's memory) and random tokens for session ids and CSRF tokens.
+// The login rate limits live in the store's Guard (store.Lockout), shared
+// by every replica.
 package auth
 
 import (
@@ -16,8 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -100,114 +98,6 @@ func TokenID(token string) string {
 
 // Equal compares two secrets in constant time.
 func Equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
-
-// Limiter locks a key (an account name or a client address) for Lock after
-// MaxFailures login attempts in a row without a success. Its clock is
-// Now, for tests.
-type Limiter struct {
-	MaxFailures int
-	Lock        time.Duration
-	Now         func() time.Time
-
-	mu   sync.Mutex
-	keys map[string]*limitEntry
-}
-
-type limitEntry struct {
-	failures int
-	until    time.Time
-	last     time.Time
-}
-
-// NewLimiter returns a limiter of 5 failures → 1 minute lock.
-func NewLimiter(now func() time.Time) *Limiter {
-	return &Limiter{MaxFailures: 5, Lock: time.Minute, Now: now}
-}
-
-// Locked reports whether key is locked and until when.
-func (l *Limiter) Locked(key string) (bool, time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	e := l.keys[key]
-	if e == nil {
-		return false, time.Time{}
-	}
-	if l.Now().Before(e.until) {
-		return true, e.until
-	}
-	return false, time.Time{}
-}
-
-// Attempt records a login attempt for key before its password is
-// checked, and reports whether the attempt may go on: false, with the time
-// the lock ends, when key is locked. The MaxFailures-th attempt in a row
-// locks key, whatever its outcome, so that attempts running in parallel
-// cannot all pass a check made before any of them failed; a successful
-// login (Succeed) forgets them.
-func (l *Limiter) Attempt(key string) (bool, time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.Now()
-	if l.keys == nil {
-		l.keys = map[string]*limitEntry{}
-	}
-	l.sweep(now)
-	e := l.keys[key]
-	if e == nil {
-		e = &limitEntry{}
-		l.keys[key] = e
-	}
-	if now.Before(e.until) {
-		return false, e.until
-	}
-	if !e.until.IsZero() {
-		e.failures, e.until = 0, time.Time{} // the lock ran out: start over
-	}
-	e.failures++
-	e.last = now
-	if e.failures >= l.MaxFailures {
-		e.until = now.Add(l.Lock)
-	}
-	return true, time.Time{}
-}
-
-// Refund takes back the attempt Attempt last counted for key when its
-// outcome said nothing about the secret (a form error found before the
-// secret was looked at): it no longer counts towards a lock, and a lock
-// that very attempt set is lifted. The caller holds its own lock from
-// Attempt to Refund, so that no other attempt of key comes between.
-func (l *Limiter) Refund(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	e := l.keys[key]
-	if e == nil || e.failures == 0 {
-		return
-	}
-	if e.failures >= l.MaxFailures {
-		e.until = time.Time{}
-	}
-	e.failures--
-}
-
-// Succeed forgets key's failures.
-func (l *Limiter) Succeed(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.keys, key)
-}
-
-// sweep drops entries idle for long, so a flood of addresses does not
-// grow the map forever. Called with mu held.
-func (l *Limiter) sweep(now time.Time) {
-	if len(l.keys) < 10000 {
-		return
-	}
-	for k, e := range l.keys {
-		if now.Sub(e.last) > 10*l.Lock && now.After(e.until) {
-			delete(l.keys, k)
-		}
-	}
-}
 
 // DefaultChecks is how many password checks a Checker runs at once by
 // default: 4 × 19 MiB of argon2id memory with the Default parameters,

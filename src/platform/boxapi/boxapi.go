@@ -3,10 +3,12 @@
 // time are verified (platformapi.VerifySignature); an unknown key becomes
 // a pending box (rate-limited per client address, and capped on every
 // request, so nobody can fill the database); each box's requests are
-// rate-limited by a token bucket (package ratelimit), and only then is the request's
-// nonce recorded (platformapi.NonceCache, bounded): what a box can make
-// the platform remember is bounded by its bucket, and a replay of a
-// request served is always refused. A pending box hears "unactivated";
+// rate-limited by a token bucket, and only then is the request's nonce
+// recorded (bounded per box): what a box can make the platform remember
+// is bounded by its bucket, and a replay of a request served is always
+// refused. Buckets and nonces are the store's Guard, so that replicas
+// on one database share them: a request replayed to another replica is
+// refused as it is by the one that served it. A pending box hears "unactivated";
 // an active one gets its name, poll interval, newer settings and
 // unacknowledged jobs. A box can touch only its own jobs. Every refusal
 // is logged with its reason and answered with a platformapi.Error body;
@@ -27,12 +29,12 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"picket.dev/picket/src/link/platformapi"
 	"picket.dev/picket/src/platform/findings"
-	"picket.dev/picket/src/platform/ratelimit"
 	"picket.dev/picket/src/platform/store"
 	"picket.dev/picket/src/scan/result"
 )
@@ -67,13 +69,14 @@ type Server struct {
 	// once, then one per Every.
 	Burst int
 	Every time.Duration
-	// Nonces remembers the nonces of requests served (bounded).
-	Nonces platformapi.NonceCache
+	// NoncesPerKey bounds the nonces one box has remembered at once
+	// (platformapi.DefaultNoncesPerKey); the bucket keeps a box well
+	// below it.
+	NoncesPerKey int
 
-	buckets ratelimit.Buckets
-	mu      sync.Mutex
-	news    map[string]*window // client address → new boxes in the window
-	// lastPrune is when pending boxes were last pruned.
+	mu sync.Mutex
+	// lastPrune is when pending boxes were last pruned (by this
+	// process: another replica's pruning only means less to prune).
 	lastPrune time.Time
 
 	// FlushEvery is how often heartbeats are written to the store.
@@ -87,10 +90,11 @@ type Server struct {
 	stopped    chan struct{}
 }
 
-type window struct {
-	start time.Time
-	n     int
-}
+// Kinds of the box API's buckets in the store's Guard.
+const (
+	bucketBox    = "box"          // by box key: each box's requests
+	bucketNewBox = "new-box-addr" // by client address: new pending boxes
+)
 
 // New returns a Server with the default limits.
 func New(st store.Store, now func() time.Time, log *slog.Logger) *Server {
@@ -127,10 +131,16 @@ func refuse(status int, code, format string, args ...any) *apiError {
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, key string, err error) {
 	var ae *apiError
-	if !errors.As(err, &ae) {
+	switch {
+	case errors.Is(err, store.ErrUnavailable):
+		// Nothing was done: the box tries again after its backoff.
+		s.Log.Error("box api: database unavailable", "path", r.URL.Path, "remote", r.RemoteAddr, "box_key", key, "err", err)
+		ae = &apiError{http.StatusServiceUnavailable, platformapi.Error{Code: platformapi.ErrInternal,
+			Message: "the platform's database is unavailable; try again shortly"}}
+	case !errors.As(err, &ae):
 		s.Log.Error("box api: internal error", "path", r.URL.Path, "remote", r.RemoteAddr, "box_key", key, "err", err)
 		ae = refuse(http.StatusInternalServerError, platformapi.ErrInternal, "internal error; try again later")
-	} else {
+	default:
 		s.Log.Warn("box api: refused", "path", r.URL.Path, "remote", r.RemoteAddr, "box_key", key,
 			"status", ae.status, "code", ae.body.Code, "reason", ae.body.Message)
 	}
@@ -171,12 +181,26 @@ func (s *Server) authenticate(r *http.Request, create bool) (key string, b store
 	if b, err = s.find(r, sg, create, now); err != nil {
 		return key, b, nil, err
 	}
-	if wait, ok := s.buckets.Take(key, now, s.Burst, s.Every); !ok {
+	wait, ok, err := s.Store.Take(bucketBox, key, now, s.Burst, s.Every)
+	if err != nil {
+		return key, b, nil, fmt.Errorf("rate limit of box %s: %w", b.ID, err)
+	}
+	if !ok {
 		return key, b, nil, &apiError{http.StatusTooManyRequests, *platformapi.RateLimited(wait,
 			"more than %d requests at once or one per %s from this box; slow down", s.Burst, s.Every)}
 	}
-	if err := s.Nonces.Add(sg, now); err != nil {
-		return key, b, nil, verifyError(err)
+	// The nonce is remembered until the request's time leaves the skew
+	// window: a replay inside it is caught by its nonce, one after it by
+	// its time.
+	err = s.Store.UseNonce(key, strings.ToLower(sg.Nonce), sg.At.Add(platformapi.SkewWindow), now, s.NoncesPerKey)
+	switch {
+	case errors.Is(err, store.ErrExists):
+		return key, b, nil, &apiError{http.StatusUnauthorized, platformapi.Error{Code: platformapi.ErrReplay, Message: "this request was already received (nonce reused)"}}
+	case errors.Is(err, store.ErrFull):
+		return key, b, nil, &apiError{http.StatusTooManyRequests, *platformapi.RateLimited(s.Every,
+			"this box sent more requests in the last %s than the platform remembers; slow down", 2*platformapi.SkewWindow)}
+	case err != nil:
+		return key, b, nil, fmt.Errorf("record the nonce of box %s: %w", b.ID, err)
 	}
 	return key, b, body, nil
 }
@@ -208,30 +232,15 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
-// allowNew counts a new pending box from addr against its window.
-func (s *Server) allowNew(addr string, now time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.news == nil {
-		s.news = map[string]*window{}
+// allowNew counts a new pending box from addr against its bucket:
+// NewPerAddr at once, then NewPerAddr per NewWindow.
+func (s *Server) allowNew(addr string, now time.Time) (bool, error) {
+	per := max(1, s.NewPerAddr)
+	_, ok, err := s.Store.Take(bucketNewBox, addr, now, per, s.NewWindow/time.Duration(per))
+	if err != nil {
+		return false, fmt.Errorf("new box rate limit of %s: %w", addr, err)
 	}
-	if len(s.news) > 10000 {
-		for k, w := range s.news {
-			if now.Sub(w.start) >= s.NewWindow {
-				delete(s.news, k)
-			}
-		}
-	}
-	w := s.news[addr]
-	if w == nil || now.Sub(w.start) >= s.NewWindow {
-		w = &window{start: now}
-		s.news[addr] = w
-	}
-	if w.n >= s.NewPerAddr {
-		return false
-	}
-	w.n++
-	return true
+	return ok, nil
 }
 
 // clip bounds what a box reports for display, at a character boundary
@@ -380,7 +389,9 @@ func (s *Server) find(r *http.Request, sg platformapi.Signed, create bool, now t
 		return b, refuse(http.StatusForbidden, platformapi.ErrNotActivated, "this box is not activated; it has no jobs")
 	}
 	addr := clientAddr(r)
-	if !s.allowNew(addr, now) {
+	if ok, err := s.allowNew(addr, now); err != nil {
+		return b, err
+	} else if !ok {
 		return b, &apiError{http.StatusTooManyRequests, *platformapi.RateLimited(s.NewWindow,
 			"too many new boxes from %s (at most %d per %s); poll again later", addr, s.NewPerAddr, s.NewWindow)}
 	}

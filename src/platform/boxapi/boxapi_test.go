@@ -665,7 +665,7 @@ func TestPollRateLimit(t *testing.T) {
 	if status[200] != boxapi.DefaultBurst || status[429] != 500-boxapi.DefaultBurst {
 		t.Fatalf("500 polls at once: %v, want %d served and the rest 429", status, boxapi.DefaultBurst)
 	}
-	if n := b.api.Nonces.Len(); n != boxapi.DefaultBurst {
+	if n := nonces(t, b.st); n != boxapi.DefaultBurst {
 		t.Fatalf("nonce cache holds %d, want the %d served", n, boxapi.DefaultBurst)
 	}
 	// A minute later: 60 s / 3 s = 20 more tokens, and no more.
@@ -691,9 +691,19 @@ func TestPollRateLimit(t *testing.T) {
 			t.Fatalf("replay %d: %d %+v, want 401 replay", i, code, e)
 		}
 	}
-	if n := b.api.Nonces.Len(); n > 2*boxapi.DefaultBurst+1+5 {
+	if n := nonces(t, b.st); n > 2*boxapi.DefaultBurst+1+5 {
 		t.Errorf("nonce cache holds %d", n)
 	}
+}
+
+// nonces is how many nonces st's guard holds.
+func nonces(t *testing.T, st store.Store) int {
+	t.Helper()
+	n, err := st.GuardSize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n.Nonces
 }
 
 // TestRollbackStored: the network rollback a box reports is stored with

@@ -191,6 +191,16 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		p.Web.Register(wm)
 		srvs = []srv{{cfg.Listen, HSTS(bm), "box API and update repository"}, {cfg.WebListen, HSTS(wm), "web UI"}}
 	}
+	pctx, stopPurge := context.WithCancel(ctx)
+	purged := make(chan struct{})
+	go func() {
+		defer close(purged)
+		purgeGuard(pctx, st, time.Now, PurgeEvery, log)
+	}()
+	defer func() {
+		stopPurge()
+		<-purged
+	}()
 	errc := make(chan error, len(srvs))
 	var hs []*http.Server
 	for _, s := range srvs {
@@ -224,6 +234,29 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// PurgeEvery is how often Run has the store forget the expired part of
+// its Guard (nonces, refilled buckets, idle lockouts): a database shared
+// by replicas keeps them in tables, and every replica purges (a purge
+// that finds nothing costs an index probe).
+const PurgeEvery = time.Minute
+
+// purgeGuard purges st's Guard every every until ctx ends; a failure is
+// logged and tried again at the next tick.
+func purgeGuard(ctx context.Context, st store.Store, now func() time.Time, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := st.PurgeGuard(now()); err != nil {
+				log.Error("platformd: purge expired nonces and limits", "err", err)
+			}
+		}
+	}
 }
 
 // NewUser describes an account to create.

@@ -64,6 +64,8 @@ type Bolt struct {
 	// Limits bound each job's results (DefaultLimits unless changed
 	// before use).
 	Limits Limits
+	// memGuard is the Guard, in memory (see Guard).
+	*memGuard
 }
 
 // Open opens (creating if needed) the bbolt database at path, waiting up
@@ -97,7 +99,7 @@ func OpenWait(path string, wait time.Duration) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	return &Bolt{db: db, Limits: DefaultLimits}, nil
+	return &Bolt{db: db, Limits: DefaultLimits, memGuard: &memGuard{}}, nil
 }
 
 func (s *Bolt) View(fn func(Tx) error) error {

@@ -30,6 +30,10 @@ var (
 	// ErrJobFull: a job's results reached the store's Limits; the hosts
 	// beyond them were not stored and the job is marked Truncated.
 	ErrJobFull = errors.New("job results full")
+	// ErrUnavailable: the database cannot be reached (a shared database
+	// restarting, a network cut); the request may succeed if tried again
+	// shortly. Servers answer it 503, not 500.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // Limits bound what one job's results take in the store, so that a box
@@ -275,6 +279,9 @@ type Store interface {
 	// than once, so fn must have no effect outside the Tx.
 	Batch(fn func(Tx) error) error
 	Close() error
+	// Guard is the short-lived state of the limits and the replay
+	// defence, shared by every process on the database.
+	Guard
 }
 
 // Tx is one transaction. Getters return ErrNotFound when there is no such

@@ -85,13 +85,18 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, sess *st
 	}
 	// The current password is checked as at login: bounded, and counted
 	// per account first, so a stolen session cannot guess it quickly.
-	if ok, until := s.Accounts.Attempt(u.Name); !ok {
+	ok, until, err := s.Accounts.Attempt(s.Store, u.Name, s.Now())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(until.Sub(s.Now()).Seconds()+0.999))))
 		again(http.StatusTooManyRequests, "too many wrong passwords for this account: try again after "+fmtTime(until))
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.CheckWait)
-	ok, err := s.Passwords.Check(ctx, u.PasswordHash, current)
+	ok, err = s.Passwords.Check(ctx, u.PasswordHash, current)
 	cancel()
 	switch {
 	case errors.Is(err, auth.ErrBusy):
@@ -102,7 +107,10 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, sess *st
 		again(http.StatusBadRequest, "the current password is wrong")
 		return
 	}
-	s.Accounts.Succeed(u.Name)
+	if err := s.Store.Succeed(s.Accounts.Kind, u.Name); err != nil {
+		s.internal(w, r, err)
+		return
+	}
 	err = people.SetOwnPassword(s.Store, s.actor(r, u), pw, s.HashParams)
 	var ue *people.UserError
 	switch {

@@ -86,12 +86,12 @@ type Server struct {
 	SessionTTL time.Duration
 	// Accounts and Addrs limit failed logins per account name and per
 	// client address.
-	Accounts *auth.Limiter
-	Addrs    *auth.Limiter
+	Accounts Limit
+	Addrs    Limit
 	// CodeUsers and CodeAddrs limit wrong activation codes per user and
 	// per client address (guessing a waiting box's code).
-	CodeUsers *auth.Limiter
-	CodeAddrs *auth.Limiter
+	CodeUsers Limit
+	CodeAddrs Limit
 	// Passwords bounds the password checks running at once (and their
 	// memory); a login waits for one at most CheckWait.
 	Passwords *auth.Checker
@@ -108,13 +108,37 @@ type Server struct {
 	HashParams auth.Params
 
 	tmpl map[string]*template.Template
-	// activateMu makes checking the code limits, trying the code and
-	// counting a failure one step, so parallel guesses cannot all pass
-	// the check before the first failure counts.
-	activateMu sync.Mutex
-	// loginKey signs login form tokens; it lives as long as the process.
+	// loginKey signs login form tokens: the store's Guard secret, the
+	// same for every replica on the database (a form served by one is
+	// posted to another), read once.
+	keyMu    sync.Mutex
 	loginKey []byte
 }
+
+// Limit is one of the web UI's lockouts, kept in the store's Guard so
+// that every replica counts the same attempts: MaxFailures attempts in a
+// row without a success lock a key for Lock (store.Lockout).
+type Limit struct {
+	Kind        string
+	MaxFailures int
+	Lock        time.Duration
+}
+
+// Attempt counts an attempt of key (store.Guard.Attempt).
+func (l Limit) Attempt(st store.Store, key string, now time.Time) (bool, time.Time, error) {
+	ok, until, err := st.Attempt(l.Kind, key, now, l.MaxFailures, l.Lock)
+	if err != nil {
+		return false, until, fmt.Errorf("%s limit: %w", l.Kind, err)
+	}
+	return ok, until, nil
+}
+
+// Login limits: 5 attempts without success lock an account name, or a
+// client address, for a minute.
+const (
+	MaxLoginFailures = 5
+	LoginLock        = time.Minute
+)
 
 // Activation code limits: MaxCodeFailures wrong codes in a row lock the
 // user, or the address, for CodeLock.
@@ -128,14 +152,12 @@ const (
 // checks at once).
 func New(st store.Store, now func() time.Time, log *slog.Logger) *Server {
 	s := &Server{Store: st, Now: now, Log: log, SessionTTL: DefaultSessionTTL,
-		Accounts: auth.NewLimiter(now), Addrs: auth.NewLimiter(now),
+		Accounts:  Limit{"login-account", MaxLoginFailures, LoginLock},
+		Addrs:     Limit{"login-addr", MaxLoginFailures, LoginLock},
+		CodeUsers: Limit{"code-user", MaxCodeFailures, CodeLock},
+		CodeAddrs: Limit{"code-addr", MaxCodeFailures, CodeLock},
 		Passwords: auth.NewChecker(auth.DefaultChecks, auth.DefaultCheckQueue), CheckWait: DefaultCheckWait,
-		tmpl: map[string]*template.Template{}, loginKey: make([]byte, 32), HashParams: auth.Default}
-	rand.Read(s.loginKey) // never fails (crypto/rand)
-	s.CodeUsers, s.CodeAddrs = auth.NewLimiter(now), auth.NewLimiter(now)
-	for _, l := range []*auth.Limiter{s.CodeUsers, s.CodeAddrs} {
-		l.MaxFailures, l.Lock = MaxCodeFailures, CodeLock
-	}
+		tmpl: map[string]*template.Template{}, HashParams: auth.Default}
 	funcs := template.FuncMap{"fmtTime": fmtTime, "ended": fleet.Ended, "rows": func(n int) int { return max(1, n) },
 		"join": strings.Join, "has": slices.Contains[[]string], "hasSev": slices.Contains[[]result.Severity],
 		"chartWidth": func() int { return chartLabel + chartWidth + 60 }, "chartLabel": func() int { return chartLabel },
@@ -277,6 +299,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, sess *
 }
 
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, store.ErrUnavailable) {
+		s.Log.Error("web: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		headers(w)
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "the platform's database is unavailable; try again in a moment", http.StatusServiceUnavailable)
+		return
+	}
 	s.Log.Error("web: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	headers(w)
 	http.Error(w, "internal error; try again later", http.StatusInternalServerError)
@@ -357,23 +386,41 @@ func (s *Server) loginCookie(r *http.Request) string {
 	return c.Value
 }
 
+// loginSecret is the name of the login forms' key in the store's Guard.
+const loginSecret = "web-login-csrf"
+
 // loginToken is the form token that goes with login cookie value v.
-func (s *Server) loginToken(v string) string {
-	m := hmac.New(sha256.New, s.loginKey)
+func (s *Server) loginToken(v string) (string, error) {
+	s.keyMu.Lock()
+	if s.loginKey == nil {
+		key, err := s.Store.Secret(loginSecret)
+		if err != nil {
+			s.keyMu.Unlock()
+			return "", fmt.Errorf("login form key: %w", err)
+		}
+		s.loginKey = key
+	}
+	key := s.loginKey
+	s.keyMu.Unlock()
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte("picket-login-csrf\n" + v))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)), nil
 }
 
 // newLoginCookie sets a fresh login cookie and returns its form token.
-func (s *Server) newLoginCookie(w http.ResponseWriter) string {
+func (s *Server) newLoginCookie(w http.ResponseWriter) (string, error) {
 	raw := make([]byte, 8+16)
 	exp := s.Now().Add(loginFormTTL).Truncate(time.Second)
 	binary.BigEndian.PutUint64(raw, uint64(exp.Unix()))
 	rand.Read(raw[8:]) // never fails (crypto/rand)
 	v := base64.RawURLEncoding.EncodeToString(raw)
+	token, err := s.loginToken(v)
+	if err != nil {
+		return "", err
+	}
 	http.SetCookie(w, &http.Cookie{Name: LoginCookieName, Value: v, Path: "/", Expires: exp,
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	return s.loginToken(v)
+	return token, nil
 }
 
 // maxForm bounds a form body (4094 VLAN lines fit easily).
@@ -495,11 +542,16 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	token := ""
+	var token string
+	var err error
 	if v := s.loginCookie(r); v != "" {
-		token = s.loginToken(v) // another tab's form stays valid
+		token, err = s.loginToken(v) // another tab's form stays valid
 	} else {
-		token = s.newLoginCookie(w)
+		token, err = s.newLoginCookie(w)
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
 	}
 	s.render(w, http.StatusOK, "login", page{Title: "Log in", CSRF: token, Data: ""})
 }
@@ -514,11 +566,18 @@ var dummyHash = sync.OnceValue(func() string {
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	cookie := s.loginCookie(r)
-	if r.ParseForm() != nil || cookie == "" || !auth.Equal(r.PostFormValue("csrf"), s.loginToken(cookie)) {
+	token := ""
+	if cookie != "" {
+		var err error
+		if token, err = s.loginToken(cookie); err != nil {
+			s.internal(w, r, err)
+			return
+		}
+	}
+	if r.ParseForm() != nil || cookie == "" || !auth.Equal(r.PostFormValue("csrf"), token) {
 		s.fail(w, r, http.StatusForbidden, nil, nil, csrfMsg)
 		return
 	}
-	token := s.loginToken(cookie)
 	name := strings.TrimSpace(r.PostFormValue("username"))
 	password := r.PostFormValue("password")
 	addr := clientAddr(r)
@@ -528,10 +587,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	// The attempt counts before the password is checked: attempts sent in
 	// parallel cannot all pass the limit before the first one fails.
 	for _, k := range []struct {
-		l         *auth.Limiter
+		l         Limit
 		key, what string
 	}{{s.Addrs, addr, "from your address"}, {s.Accounts, name, "for this account"}} {
-		if ok, until := k.l.Attempt(k.key); !ok {
+		ok, until, err := k.l.Attempt(s.Store, k.key, s.Now())
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		if !ok {
 			s.Log.Warn("web: login refused: rate limited", "user", name, "remote", addr, "until", until)
 			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(until.Sub(s.Now()).Seconds()+0.999))))
 			again(http.StatusTooManyRequests, fmt.Sprintf("too many failed logins %s: try again after %s", k.what, fmtTime(until)))
@@ -577,8 +641,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusForbidden, "this account is disabled: ask a manager of your account")
 		return
 	}
-	s.Addrs.Succeed(addr)
-	s.Accounts.Succeed(name)
+	for _, k := range []struct {
+		l   Limit
+		key string
+	}{{s.Addrs, addr}, {s.Accounts, name}} {
+		if err := s.Store.Succeed(k.l.Kind, k.key); err != nil {
+			s.internal(w, r, err)
+			return
+		}
+	}
 	// A session someone was logged in with on this browser ends: one
 	// browser, one session. The new session id is fresh.
 	if old := s.session(r); old != nil {
@@ -677,15 +748,23 @@ func (s *Server) activateForm(w http.ResponseWriter, r *http.Request, sess *stor
 func (s *Server) activate(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
 	d := activateData{Code: r.PostFormValue("code"), Group: r.PostFormValue("group"), Groups: u.AssetGroups, GroupRequired: u.Role == store.RoleUnitManager}
 	addr := clientAddr(r)
-	s.activateMu.Lock()
+	// Every try counts before the code is looked at (Attempt), in the
+	// store's Guard, one atomic step per key on whichever replica: the
+	// MaxCodeFailures-th in a row locks, so parallel guesses (to any
+	// replicas) cannot all pass the check before the first failure
+	// counts; a good code forgets them. Two people activating the same
+	// code at once: fleet.Activate's transaction lets one win, and the
+	// other hears that the box is already activated.
 	for _, k := range []struct {
-		l         *auth.Limiter
+		l         Limit
 		key, what string
 	}{{s.CodeAddrs, addr, "from your address"}, {s.CodeUsers, u.Name, "for your account"}} {
-		// Every try counts before the code is looked at (Attempt): the
-		// MaxCodeFailures-th in a row locks, a good code forgets them.
-		if ok, until := k.l.Attempt(k.key); !ok {
-			s.activateMu.Unlock()
+		ok, until, err := k.l.Attempt(s.Store, k.key, s.Now())
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		if !ok {
 			s.Log.Warn("web: activation refused: rate limited", "user", u.Name, "remote", addr, "until", until)
 			s.render(w, http.StatusTooManyRequests, "activate", page{Title: "Activate a box", User: &u, CSRF: sess.CSRF,
 				Error: fmt.Sprintf("too many wrong activation codes %s: try again after %s", k.what, fmtTime(until)), Data: d})
@@ -698,12 +777,15 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, sess *store.Se
 	case errors.As(err, &ue) && !ue.Guess:
 		// A form error found before the code was looked at (the asset
 		// group) says nothing about the code: it does not count.
-		s.CodeAddrs.Refund(addr)
-		s.CodeUsers.Refund(u.Name)
+		if rerr := errors.Join(s.Store.Refund(s.CodeAddrs.Kind, addr, s.CodeAddrs.MaxFailures),
+			s.Store.Refund(s.CodeUsers.Kind, u.Name, s.CodeUsers.MaxFailures)); rerr != nil {
+			s.Log.Error("web: activation: refund an attempt", "user", u.Name, "err", rerr)
+		}
 	case err == nil:
-		s.CodeUsers.Succeed(u.Name)
+		if serr := s.Store.Succeed(s.CodeUsers.Kind, u.Name); serr != nil {
+			s.Log.Error("web: activation: forget the user's wrong codes", "user", u.Name, "err", serr)
+		}
 	}
-	s.activateMu.Unlock()
 	if ue != nil {
 		s.Log.Warn("web: activation refused", "user", u.Name, "remote", r.RemoteAddr, "reason", ue.Msg)
 		s.render(w, http.StatusBadRequest, "activate", page{Title: "Activate a box", User: &u, CSRF: sess.CSRF, Error: ue.Msg, Data: d})

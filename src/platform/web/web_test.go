@@ -261,7 +261,7 @@ func TestLoginRateLimit(t *testing.T) {
 	// test has one address, so lock the account through the limiter and
 	// check the address is not what is locked.
 	for range 5 {
-		b.w.Accounts.Attempt("uma")
+		b.w.Accounts.Attempt(b.st, "uma", b.clock.Now())
 	}
 	resp, body = b.browser(t).login("uma", password)
 	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "for this account") {
@@ -470,7 +470,7 @@ func TestActivationCodeRateLimit(t *testing.T) {
 	// Per user: failures from many addresses lock the user (the test has
 	// one address: lock the user through the limiter).
 	for range web.MaxCodeFailures {
-		b.w.CodeUsers.Attempt("uma")
+		b.w.CodeUsers.Attempt(b.st, "uma", b.clock.Now())
 	}
 	if resp, body := uma.post("/activate", url.Values{"csrf": {ut}, "code": {"0000-0000-000"}, "group": {"lab"}}); resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "for your account") {
 		t.Fatalf("locked user: %s", resp.Status)

@@ -2,7 +2,11 @@
 // (run in this process, on a loopback HTTPS port, with its bbolt store in
 // a temporary directory) holding N simulated boxes polling at the default
 // rate, N/180 polls a second; it reports the largest N whose p99 poll
-// latency stays under 100 ms.
+// latency stays under 100 ms. With -db it runs -replicas platform servers
+// (each its own store and connection pool, as separate platformd
+// processes would have) on that PostgreSQL database, and with more than
+// one, Debian's haproxy in front of them (TCP passthrough, round robin),
+// which the boxes poll.
 //
 // Each simulated box has its own ed25519 key and signs every poll; boxes
 // are activated (steady state: settings already applied, so a poll is a
@@ -30,6 +34,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -40,6 +45,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -60,6 +66,8 @@ func main() {
 	limit := flag.Duration("p99", 100*time.Millisecond, "stop at the first step whose p99 exceeds this")
 	dir := flag.String("data", "", "data directory (default: a temporary one, removed at the end)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run here")
+	db := flag.String("db", "", "PostgreSQL connection string of an empty database (default: the embedded bbolt store in -data)")
+	replicas := flag.Int("replicas", 1, "platform servers on the -db database (more than one: behind haproxy)")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -70,7 +78,7 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*steps, *dur, *interval, *limit, *dir); err != nil {
+	if err := run(*steps, *dur, *interval, *limit, *dir, *db, *replicas); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
@@ -84,7 +92,7 @@ type result struct {
 	p50, p90, p99, max time.Duration
 }
 
-func run(stepsS string, dur, interval, limit time.Duration, dir string) error {
+func run(stepsS string, dur, interval, limit time.Duration, dir, db string, replicas int) error {
 	var steps []int
 	for _, s := range strings.Split(stepsS, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -101,26 +109,47 @@ func run(stepsS string, dur, interval, limit time.Duration, dir string) error {
 		defer os.RemoveAll(d)
 		dir = d
 	}
-	st, err := server.OpenStore(dir)
-	if err != nil {
-		return err
+	if db == "" && replicas != 1 {
+		return errors.New("-replicas: several replicas need a shared database (-db)")
 	}
-	defer st.Close()
-	p := server.New(st, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	defer p.Close()
 	cert, pool, err := throwawayTLS()
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
+	var st store.Store
+	var addrs []string
+	for range max(1, replicas) {
+		rst, desc, err := server.OpenDB(context.Background(), dir, db)
+		if err != nil {
+			return err
+		}
+		defer rst.Close()
+		if st == nil {
+			st = rst
+			fmt.Printf("store: %s, %d replica(s)\n", desc, max(1, replicas))
+		}
+		p := server.New(rst, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		defer p.Close()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		hs := &http.Server{Handler: p.Handler(), TLSConfig: server.TLSConfig(cert), ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(slog.NewTextHandler(io.Discard, nil).WithGroup("x"), slog.LevelError)}
+		go hs.ServeTLS(ln, "", "")
+		defer hs.Close()
+		addrs = append(addrs, ln.Addr().String())
 	}
-	hs := &http.Server{Handler: p.Handler(), TLSConfig: server.TLSConfig(cert), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(slog.NewTextHandler(io.Discard, nil).WithGroup("x"), slog.LevelError)}
-	go hs.ServeTLS(ln, "", "")
-	defer hs.Close()
-	url := "https://" + ln.Addr().String() + platformapi.PathPoll
+	addr := addrs[0]
+	if len(addrs) > 1 {
+		lb, stop, err := haproxy(addrs)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		addr = lb
+	}
+	url := "https://" + addr + platformapi.PathPoll
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13}, DisableKeepAlives: true, MaxConnsPerHost: 0}}
 
@@ -146,6 +175,49 @@ func run(stepsS string, dur, interval, limit time.Duration, dir string) error {
 		fmt.Printf("largest N with p99 under %s: %d boxes (of the steps tried)\n", limit, best)
 	}
 	return nil
+}
+
+// haproxy starts haproxy in front of the servers at addrs (TCP
+// passthrough, round robin, connect checks) and returns its address and
+// how to stop it.
+func haproxy(addrs []string) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	lb := ln.Addr().String()
+	ln.Close()
+	cfg := fmt.Sprintf("global\n\tmaxconn 8000\ndefaults\n\tmode tcp\n\ttimeout connect 2s\n\ttimeout client 30s\n\ttimeout server 30s\n\tretries 3\n\toption redispatch 1\n"+
+		"frontend platform\n\tbind %s\n\tdefault_backend replicas\nbackend replicas\n\tbalance roundrobin\n", lb)
+	for i, a := range addrs {
+		cfg += fmt.Sprintf("\tserver r%d %s check inter 1s\n", i, a)
+	}
+	f, err := os.CreateTemp("", "picket-bench-haproxy-*.cfg")
+	if err != nil {
+		return "", nil, err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.WriteString(cfg); err != nil {
+		return "", nil, err
+	}
+	f.Close()
+	cmd := exec.Command("haproxy", "-db", "-f", f.Name())
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return "", nil, fmt.Errorf("start haproxy (Debian's haproxy, tools/fetch): %w", err)
+	}
+	stop := func() { cmd.Process.Kill(); cmd.Wait() }
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("tcp", lb); err == nil {
+			c.Close()
+			// Read the configuration before the file goes.
+			return lb, stop, nil
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return "", nil, fmt.Errorf("haproxy does not listen on %s", lb)
+		}
+	}
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/1e6) }

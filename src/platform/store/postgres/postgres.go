@@ -29,10 +29,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
+	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -164,7 +167,7 @@ func (s *Store) attempt(opts pgx.TxOptions, fn func(store.Tx) error) (err error,
 	defer cancel()
 	ptx, err := s.pool.BeginTx(ctx, opts)
 	if err != nil {
-		return fmt.Errorf("PostgreSQL (%s): begin transaction: %w", s.desc, err), false
+		return s.wrap(fmt.Sprintf("PostgreSQL (%s): begin transaction", s.desc), err), false
 	}
 	t := &tx{ctx: ctx, tx: ptx, lim: s.Limits}
 	ferr := fn(t)
@@ -176,15 +179,47 @@ func (s *Store) attempt(opts pgx.TxOptions, fn func(store.Tx) error) (err error,
 	}
 	if ferr != nil {
 		ptx.Rollback(ctx)
+		if unavailable(ferr) {
+			return fmt.Errorf("PostgreSQL (%s): %w: %w", s.desc, store.ErrUnavailable, ferr), false
+		}
 		return ferr, false
 	}
 	if err := ptx.Commit(ctx); err != nil {
 		if conflict(err) {
 			return err, true
 		}
-		return fmt.Errorf("PostgreSQL (%s): commit: %w", s.desc, err), false
+		return s.wrap(fmt.Sprintf("PostgreSQL (%s): commit", s.desc), err), false
 	}
 	return nil, false
+}
+
+// wrap wraps err with what, and with store.ErrUnavailable when it says
+// the database cannot be reached, so that servers answer 503 and clients
+// try again.
+func (s *Store) wrap(what string, err error) error {
+	if unavailable(err) {
+		return fmt.Errorf("%s: %w: %w", what, store.ErrUnavailable, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// unavailable says err is a lost or refused connection to the database
+// (the server stopped, restarting, or out of reach), not a refusal of
+// the statement: pgxpool replaces broken connections by itself, so the
+// next request may well succeed.
+func unavailable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Class 08: connection exception; 57P01-03: the server shutting
+		// down, crashed, or not yet accepting connections.
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || pgconn.Timeout(err) || pgconn.SafeToRetry(err) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, syscall.ENOENT) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // conflict says err is PostgreSQL's refusal of a transaction that ran

@@ -43,6 +43,22 @@ func TestPostgres(t *testing.T) {
 			}
 		})
 	})
+	t.Run("Guard", func(t *testing.T) {
+		storetest.RunGuard(t, func(t *testing.T) store.Store {
+			st := open(t, c.NewDB(t))
+			t.Cleanup(func() { st.Close() })
+			return st
+		})
+	})
+	// Two stores on one database: two replicas' Guards are one.
+	t.Run("GuardReplicas", func(t *testing.T) {
+		storetest.RunGuardReplicas(t, func(t *testing.T) (store.Store, store.Store) {
+			url := c.NewDB(t)
+			a, b := open(t, url), open(t, url)
+			t.Cleanup(func() { a.Close(); b.Close() })
+			return a, b
+		})
+	})
 	t.Run("MigrationsFromEveryVersion", func(t *testing.T) { testMigrationsFromEveryVersion(t, c) })
 	t.Run("NewerSchemaRefused", func(t *testing.T) { testNewerSchemaRefused(t, c) })
 	t.Run("ConcurrentStarts", func(t *testing.T) { testConcurrentStarts(t, c) })
@@ -85,6 +101,16 @@ func testMigrationsFromEveryVersion(t *testing.T, c *pgtest.Cluster) {
 			}
 			checkFixture(t, st, k)
 			checkWrites(t, st)
+			// Version 3: the Guard's secrets (made afresh before; an
+			// import from the embedded store, whose Guard is in memory,
+			// makes them afresh too).
+			sec, err := st.Secret("fixture")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprintf("%x", sec); (got == "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f") != (k >= 3) {
+				t.Errorf("secret of the fixture at version %d: %s", k, got)
+			}
 		})
 	}
 }
