@@ -350,7 +350,7 @@ picket_image = rule(
         "rights": attr.string_dict(doc = "daemon -> its rights as JSON (pid1 UserConfig without uid, gid, groups: caps, devices, data, migrate, init); every service needs them"),
         "api_group": attr.int(mandatory = True, doc = "gid of the group of /run/picket, every daemon's supplementary group (the local APIs' sockets are 0660)"),
         "api_group_name": attr.string(default = "picket", doc = "the API group's name in /etc/group"),
-        "nice": attr.string_dict(default = {"consoled": "-5", "lcdd": "-5"}, doc = "daemon -> its nice value (init.json nice, -20 to 19): the panel daemons' screens and keys answer first while the others start or a scan runs"),
+        "nice": attr.string_dict(default = {"consoled": "-5", "lcdd": "-5", "updaterd": "5"}, doc = "daemon -> its nice value (init.json nice, -20 to 19): the panel daemons' screens and keys answer first while the others start or a scan runs; the updater's downloads and slot writes yield to the rest"),
         "stop_last": attr.string_list(default = ["lcdd"], doc = "the panel daemons (init.json stop_last): on a power off init tells them first, stops them after the other daemons and the unmount of /data, with the halted notice, so the LCD is left saying the box can be unplugged"),
         "grub_dir": attr.string(doc = "workspace path of GRUB's modules for the board's EFI platform, as tools/fetch unpacks them (default: the host's /usr/lib/grub/<platform>)"),
         "fetched_esp_files": attr.string_dict(doc = "boot partition name -> workspace path of a file tools/fetch unpacks (board firmware)"),
