@@ -17,9 +17,8 @@ import (
 )
 
 // revertAfter is netmgrd's -panel-revert here: long enough for the
-// keys on a loaded CI machine (4 s once ran out before ENTER on REVERT?
-// was handled), short enough to wait out (the product's is 2 minutes).
-const revertAfter = 8 * time.Second
+// keys, short enough to wait out (the product's is 2 minutes).
+const revertAfter = 4 * time.Second
 
 // revertOnTheConsole: a static LAN address set from the real
 // consoled cuts the box off (on the simulated network of netmgrd's
