@@ -144,9 +144,10 @@ _PANEL_SERVICES = dict(
 # Debian's arm packages, which tools/fetch unpacks), and the product
 # initramfs, which verifies the slot against its signed manifest before
 # switching to it, with the board's modules (platforms/board). Booted in
-# qemu's "virt" machine under EDK2 by tests/armimage. rpi4 also carries
-# U-Boot and the Pi firmware's config.txt on its ESP (docs/boards.md: the
-# Pi's GPU firmware must be added; not tested on a Pi).
+# qemu's "virt" machine under EDK2 by tests/armimage. rpi4 and armv7 also
+# carry U-Boot (armv7: the Pi 2's and the Pi 3's) and the Pi firmware's
+# config.txt on their ESP (docs/boards.md: the Pi's GPU firmware must be
+# added; not tested on a Pi).
 #
 # The devices: the console's tty (platforms/board Console) and the LCD's
 # (platforms/board LCD): the appliance's serial module; the Pi's I2C bus
@@ -181,6 +182,11 @@ _BOARDS = {
         "services": _PANEL_SERVICES,
         "rights": _rights("/dev/ttyUSB0", ["/dev/gpiochip0", "/dev/gpiomem"]),
         "grub": "arm-efi",
+        "esp_files": {"//rootfs:armv7/config.txt": "config.txt"},
+        "fetched_esp_files": {
+            "u-boot-rpi2.bin": "third_party/_fetched/u-boot-rpi-armhf/usr/lib/u-boot/rpi_2/u-boot.bin",
+            "u-boot-rpi3.bin": "third_party/_fetched/u-boot-rpi-armhf/usr/lib/u-boot/rpi_3_32b/u-boot.bin",
+        },
     },
 }
 

@@ -10,15 +10,25 @@ func console(device string) Console {
 	return Console{Device: device, Baud: 9600, DataBits: 8, Parity: "none", StopBits: 2}
 }
 
+// usbModules are every board's USB run-time modules: the xHCI host
+// controller, USB Ethernet adapters (RTL8152/8153, AX88179, AX88772, CDC
+// Ethernet) and USB serial adapters (FTDI, Prolific, CP210x, CH341: the
+// arm boards' console is /dev/ttyUSB0). A box loads those its devices
+// call for, also when one is plugged in later (src/system/modload).
+func usbModules() []string {
+	return []string{"xhci_pci", "cdc_ether", "r8152", "ax88179_178a", "asix", "ftdi_sio", "pl2303", "cp210x", "ch341"}
+}
+
 // x86Modules are the modules of the x86_64 boards (Debian's amd64
 // kernel): virtio, SATA and NVMe disks; the NICs of qemu, VMware,
-// VirtualBox and the appliance's Intel ports; dm-verity under the
-// rootfs.
+// VirtualBox and the appliance's Intel ports, USB (and EHCI for older
+// boxes' ports); dm-verity under the rootfs.
 func x86Modules() Modules {
 	return Modules{
 		Boot: []string{"virtio_pci", "virtio_blk", "crct10dif_generic", "crc64_rocksoft_generic", "ahci", "sd_mod", "nvme",
 			"vfat", "nls_cp437", "nls_ascii", "nls_iso8859_1", "squashfs", "dm_verity"},
-		Run: []string{"crc32c_generic", "ext4", "virtio_net", "e1000", "e1000e", "igb", "igc", "vmxnet3", "virtio_rng", "8021q"},
+		Run: append([]string{"crc32c_generic", "ext4", "virtio_net", "e1000", "e1000e", "igb", "igc", "vmxnet3", "virtio_rng", "8021q", "ehci_pci"},
+			usbModules()...),
 	}
 }
 
@@ -29,12 +39,12 @@ func x86Modules() Modules {
 // FAT for the ESP, squashfs and dm-verity for the slots. The SDHCI core every board's SD
 // controller builds on comes first; mmc_core and mmc_block are built into
 // both kernels (=y). The run-time modules: ext4 for the data partition,
-// 802.1Q for scanning VLANs, virtio-rng and virtio-net for qemu.
+// 802.1Q for scanning VLANs, virtio-rng and virtio-net for qemu, USB.
 func armModules(boot, run []string) Modules {
 	return Modules{
 		Boot: append([]string{"virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio_mmio", "virtio_blk",
 			"sdhci", "sdhci_pltfm", "fat", "vfat", "nls_cp437", "nls_ascii", "squashfs", "dm_verity"}, boot...),
-		Run: append([]string{"crc32c_generic", "ext4", "8021q", "virtio_rng", "virtio_net"}, run...),
+		Run: append(append([]string{"crc32c_generic", "ext4", "8021q", "virtio_rng", "virtio_net"}, usbModules()...), run...),
 	}
 }
 

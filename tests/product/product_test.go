@@ -377,6 +377,11 @@ func powerOn(t *testing.T, ns *netbench.NS, boots *qemuboot.Boots, disk, name st
 		"-display", "none", "-monitor", "none", "-nodefaults",
 		"-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
 		"-device", qemuboot.NICDevice("virtio-net-pci", "n0", mac),
+		// A USB serial adapter (qemu's FTDI FT232) on an xHCI
+		// controller: the box loads their drivers for them, and none
+		// for hardware it does not have.
+		// (always-plugged: attached though its chardev is never opened.)
+		"-device", "qemu-xhci,id=xhci", "-chardev", "null,id=usbserial", "-device", "usb-serial,bus=xhci.0,chardev=usbserial,always-plugged=on",
 		"-serial", "stdio"}
 	args = append(args, qemuboot.Firmware(t, dir, "/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd")...)
 	args = append(args, qemuboot.DiskDevice(disk, false)...)
@@ -467,6 +472,32 @@ func TestProductImage(t *testing.T) {
 	// scannerd (the image has a platform CA, so scannerd is in it) and
 	// updaterd.
 	at = con.wait(t, at, "init: slot a, starting 4 daemons")
+	// The run-time modules the devices called for: the virtio NIC's
+	// driver, the xHCI controller's and the FTDI adapter's (qemu's
+	// devices), ext4 and 802.1Q (asked for by name); none for the
+	// Intel ports, VMware's NIC or a USB Ethernet adapter, absent here.
+	// The USB adapter comes up after the controller's driver is loaded,
+	// so init loads its driver either in its first look at the devices
+	// or from the device's uevent ("init: device ...: loaded ...").
+	con.wait(t, 0, "ftdi_sio")
+	loadedRE := regexp.MustCompile(`init: (?:\d+ of \d+ modules loaded in [^:]+|device \S+: loaded)(?::)? ([^\r\n]*)`)
+	var mods string
+	for _, m := range loadedRE.FindAllStringSubmatch(con.con.String(), -1) {
+		mods += " " + strings.ReplaceAll(m[1], ",", "")
+	}
+	if mods == "" {
+		t.Fatal("init printed no list of the run-time modules it loaded")
+	}
+	for _, m := range []string{"virtio_net", "xhci_pci", "ftdi_sio", "usbserial", "ext4", "8021q"} {
+		if !strings.Contains(mods+" ", " "+m+" ") {
+			t.Errorf("run-time modules: %s not loaded: %q", m, mods)
+		}
+	}
+	for _, m := range []string{"e1000e", "igb", "igc", "vmxnet3", "r8152", "cdc_ether", "pl2303"} {
+		if strings.Contains(mods+" ", " "+m+" ") {
+			t.Errorf("run-time modules: %s loaded without its device: %q", m, mods)
+		}
+	}
 	at = con.wait(t, at, "Press ENTER to start")
 	toMenu := time.Since(boot)
 	con.press(t, "ENTER")

@@ -320,7 +320,8 @@ func loadModules(sys linuxsys.System, always []string, console io.Writer) {
 	if err != nil {
 		fmt.Fprintf(console, "init: %v\n", err)
 	}
-	fmt.Fprintf(console, "init: %d of %d modules loaded in %v\n", len(loaded), len(list), time.Since(start).Round(10*time.Millisecond))
+	// Which ones, for whoever finds a device without its driver.
+	fmt.Fprintf(console, "init: %d of %d modules loaded in %v: %s\n", len(loaded), len(list), time.Since(start).Round(10*time.Millisecond), strings.Join(loaded, " "))
 	if events == nil {
 		return
 	}

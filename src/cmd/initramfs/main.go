@@ -94,7 +94,7 @@ func boot(sys linuxsys.System, out *os.File) error {
 			fmt.Fprintf(out, "picket: %v\n", err)
 		}
 		// Once the boot's largest step after the kernel's own (boot.sh).
-		fmt.Fprintf(out, "picket: %d of %d modules loaded in %v\n", len(loaded), len(loader.List), time.Since(start).Round(10*time.Millisecond))
+		fmt.Fprintf(out, "picket: %d of %d modules loaded in %v: %s\n", len(loaded), len(loader.List), time.Since(start).Round(10*time.Millisecond), strings.Join(loaded, " "))
 	}
 	// A disk may come up after the first scan (a SATA or USB disk is
 	// probed in the background, an SD card is detected): while waiting
