@@ -522,8 +522,9 @@ func (s *Server) fresh(b *store.Box) {
 }
 
 // clientAddr is the address a request came from, for rate limits and the
-// audit log: the one place that derives it (behind a reverse proxy it is
-// to read the proxy's forwarded header, from the proxy only).
+// audit log: the one place that derives it. Behind a TCP load balancer
+// RemoteAddr is already the client's: the listener took it from the
+// balancer's PROXY protocol header (package proxyproto).
 func clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
