@@ -16,9 +16,11 @@
 //
 // The header is read in the connection's own goroutine (on its first
 // RemoteAddr or Read: net/http asks for RemoteAddr first thing in the
-// goroutine it starts per connection), never in Accept, so a client that
-// sends nothing holds only its own goroutine, and that only until
-// Listener.Timeout.
+// goroutine it starts per connection), never in Accept, so a balancer
+// that sends nothing holds only its own goroutine, and that only until
+// Listener.Timeout. Any other client's first bytes are looked at on its
+// first Read only, under the deadlines the server sets for the TLS
+// handshake.
 package proxyproto
 
 import (
@@ -146,6 +148,12 @@ type Conn struct {
 // RemoteAddr is the client's address: the header's (a PROXY command from
 // a trusted balancer), else the connection's own.
 func (c *Conn) RemoteAddr() net.Addr {
+	if !c.trusted {
+		// No header to wait for: whether it sends one is seen at its
+		// first Read, under the server's deadlines (net/http asks for
+		// RemoteAddr before it sets them).
+		return c.Conn.RemoteAddr()
+	}
 	c.once.Do(c.start)
 	if c.remote != nil {
 		return c.remote
@@ -156,6 +164,9 @@ func (c *Conn) RemoteAddr() net.Addr {
 // LocalAddr is the address the client connected to, as the header says
 // (else the connection's own).
 func (c *Conn) LocalAddr() net.Addr {
+	if !c.trusted {
+		return c.Conn.LocalAddr()
+	}
 	c.once.Do(c.start)
 	if c.local != nil {
 		return c.local

@@ -254,6 +254,39 @@ func TestUntrusted(t *testing.T) {
 	}
 }
 
+func TestUntrustedSilentClientDoesNotBlockRemoteAddr(t *testing.T) {
+	// net/http asks for RemoteAddr before it sets any deadline: for a
+	// client that may not send a header, RemoteAddr must not wait for its
+	// bytes (a silent client would hold the goroutine for good).
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &Listener{Listener: inner, Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
+	defer l.Close()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
+	c, err := d.Dial("tcp", inner.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close() // sends nothing
+	sc, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	done := make(chan string, 1)
+	go func() { done <- sc.RemoteAddr().String() + " " + sc.LocalAddr().String() }()
+	select {
+	case got := <-done:
+		if want := c.LocalAddr().String() + " " + c.RemoteAddr().String(); got != want {
+			t.Errorf("addresses %s, want %s", got, want)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("RemoteAddr of an untrusted client that sends nothing blocks")
+	}
+}
+
 func TestHTTPServerSeesTheClient(t *testing.T) {
 	// net/http behind the listener: the handler's RemoteAddr is the
 	// header's address (what the limits, logs and audit log use).
