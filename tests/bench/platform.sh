@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # Platform server benchmark: N simulated boxes that each sign their polls
 # and poll every 180 s (N/180 polls a second, Poisson arrivals, a new TLS
-# connection per poll), N increasing until the p99 poll latency exceeds
-# 100 ms, in three set-ups one after the other in one run:
+# connection per poll), N increasing (the -n steps, then by -grow) until
+# the p99 poll latency passes 100 ms (the knee), then once halfway back,
+# in three set-ups one after the other in one run:
 #   1. one platform server on the embedded bbolt store (the default),
 #   2. one on PostgreSQL,
 #   3. two on one PostgreSQL database behind haproxy (TCP passthrough).
 # PostgreSQL is a throwaway cluster (Debian's postgresql-15, as the tests'
 # testkit/pgtest makes them, unix socket only, but durable: fsync and
 # synchronous commit on, as a production database), removed at the
-# end. Prints a table per set-up; docs/benchmarks.md ("Platform server")
-# records a run.
+# end. Prints a table per set-up, with each step's costs per poll (CPU of
+# the benchmark's process, and on PostgreSQL the cluster's CPU, WAL bytes
+# and transactions), then the database's size per box, per job and per
+# host (-size, -history); docs/benchmarks.md ("Platform server") records a
+# run.
 #
-#   tests/bench/platform.sh [-n 2000,5000,...] [-duration 30s] [-p99 100ms]
+#   tests/bench/platform.sh [-n 10000,30000,...] [-duration 30s] [-grow 1.25] [-p99 100ms] [-history 500x4x20]
+#   tests/bench/platform.sh -n 10000,30000 -duration 10s -grow 1 -size=false   # a quick look, no knee
 #   PLATFORM_BENCH=bolt tests/bench/platform.sh ...   # one set-up: bolt, pg1 or pg2
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)

@@ -5,7 +5,10 @@
 // real load balancer, Debian's haproxy in TCP passthrough (boxes pin the
 // platform's CA, so TLS ends at the replicas), with health checks: a
 // replica killed under load, PostgreSQL restarted, results uploaded
-// through any replica stored once. The replicas are the real platformd
+// through any replica stored once. haproxy sends the PROXY protocol (v2)
+// and the replicas trust it from its address (-proxy-protocol), so the
+// limits per client address and the audit log see each client's own
+// address, not the balancer's. The replicas are the real platformd
 // binary (testkit/platformproc) on loopback ports, the database a
 // throwaway cluster (testkit/pgtest); the boxes are simulated with the
 // box's own request signing (platformapi.Sign).
@@ -56,15 +59,22 @@ type env struct {
 	lbLog *syncbuf.Buffer
 }
 
+// balancerAddr is haproxy's address as the replicas see it: it binds
+// 127.0.0.1 and connects to the replicas from there. The clients use
+// other loopback addresses (platformproc.Loopback), never this one.
+const balancerAddr = "127.0.0.1"
+
 // newEnv starts a cluster and n replicas on one database. They share a
 // data directory: the first makes the development CA and certificate,
 // the others find them there, so every replica shows the one
 // certificate boxes pin (with -db the directory holds nothing else).
+// They take the PROXY protocol from balancerAddr only: the clients that
+// reach them directly come from other addresses and send none.
 func newEnv(t *testing.T, n int) *env {
 	e := &env{t: t, bin: testinput.Command(t, "platformd"), pg: pgtest.Start(t), dir: t.TempDir()}
 	e.db = e.pg.NewDB(t)
 	for i := range n {
-		p, err := platformproc.Start(e.bin, e.dir, "-db", e.db)
+		p, err := platformproc.Start(e.bin, e.dir, "-db", e.db, "-proxy-protocol", balancerAddr+"/32")
 		if err != nil {
 			t.Fatalf("replica %d: %v", i, err)
 		}
@@ -80,11 +90,13 @@ func newEnv(t *testing.T, n int) *env {
 	return e
 }
 
-// balance starts haproxy in front of the replicas: TCP passthrough, a
-// connect check of each replica every 200 ms (down after one failure,
-// up after one success), and a connection that could not reach its
-// replica retried on another (redispatch), so that a replica's death
-// costs only the requests it was serving.
+// balance starts haproxy in front of the replicas: TCP passthrough with
+// a PROXY protocol v2 header first (send-proxy-v2; the health checks
+// send one too, check-send-proxy, a LOCAL one), a connect check of each
+// replica every 200 ms (down after one failure, up after one success),
+// and a connection that could not reach its replica retried on another
+// (redispatch), so that a replica's death costs only the requests it was
+// serving.
 func (e *env) balance() {
 	t := e.t
 	bin, err := exec.LookPath("haproxy")
@@ -93,7 +105,7 @@ func (e *env) balance() {
 			t.Fatalf("haproxy is not installed (%v): tools/fetch installs Debian's haproxy", err)
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", balancerAddr+":0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +113,7 @@ func (e *env) balance() {
 	ln.Close()
 	var servers strings.Builder
 	for i, p := range e.reps {
-		fmt.Fprintf(&servers, "\tserver r%d %s check inter 200ms fall 1 rise 1\n", i, p.Addr)
+		fmt.Fprintf(&servers, "\tserver r%d %s send-proxy-v2 check check-send-proxy inter 200ms fall 1 rise 1\n", i, p.Addr)
 	}
 	cfg := fmt.Sprintf(`global
 	maxconn 2000

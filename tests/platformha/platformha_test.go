@@ -2,10 +2,13 @@ package platformha
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -209,6 +212,72 @@ func TestReplicas(t *testing.T) {
 
 	// Behind the load balancer.
 	e.balance()
+	t.Run("ProxyProtocolClientAddresses", func(t *testing.T) {
+		// Two clients behind the balancer: to the replicas every
+		// connection comes from haproxy's address, and only the PROXY
+		// header tells them apart. Five wrong logins from a lock a out;
+		// b, through the same balancer, is not locked (without the
+		// header both would be the balancer's address, and b's first try
+		// would be refused too).
+		a, b := next(), next()
+		wrong := func(src netip.Addr, name string) (int, string) {
+			p := e.person(e.lb, src)
+			p.do("GET", "/login", nil)
+			st, _, body := p.do("POST", "/login", url.Values{"username": {name}, "password": {"wrong"}})
+			return st, body
+		}
+		for i := range 5 {
+			if st, _ := wrong(a, fmt.Sprint("pp-name", i)); st != http.StatusUnauthorized {
+				t.Fatalf("wrong login %d from %s through the balancer: HTTP %d, want 401", i+1, a, st)
+			}
+		}
+		if st, body := wrong(a, "pp-another"); st != http.StatusTooManyRequests || !strings.Contains(body, "from your address") {
+			t.Errorf("sixth wrong login from %s: HTTP %d, want 429 from your address", a, st)
+		}
+		if st, _ := wrong(b, "pp-another"); st != http.StatusUnauthorized {
+			t.Errorf("a wrong login from %s after %s was locked out: HTTP %d, want 401 (its own count)", b, a, st)
+		}
+		// b logs in: the audit log says from b's address.
+		p := e.person(e.lb, b)
+		p.login()
+		st, err := postgres.Open(context.Background(), e.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		var log []store.AuditEntry
+		if err := st.View(func(tx store.Tx) error {
+			var err error
+			log, err = tx.AuditLog("default", 0, 5)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(log) == 0 || log[0].Action != "login" || log[0].User != platformproc.User || log[0].Addr != b.String() {
+			t.Errorf("newest audit entry %+v, want %s's login from %s (not the balancer's %s)", log, platformproc.User, b, balancerAddr)
+		}
+	})
+	t.Run("ProxyHeaderOnlyFromTheBalancer", func(t *testing.T) {
+		// A client that writes a header itself, straight to a replica,
+		// claiming another address: refused, nothing answered.
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: next().AsSlice()}, Timeout: 5 * time.Second}
+		c, err := d.Dial("tcp", e.reps[0].Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		// PROXY v2, TCP over IPv4, 192.0.2.1:1234 -> 127.0.0.1:8443.
+		c.Write([]byte("\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c\xc0\x00\x02\x01\x7f\x00\x00\x01\x04\xd2\x20\xfb"))
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if n, err := c.Read(make([]byte, 64)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("a forged header from an untrusted address: read %d bytes, %v; want the connection closed", n, err)
+		}
+		// And from the balancer's address, a connection without the
+		// header is refused: TLS straight away fails.
+		if _, err := send(e.client(e.reps[0].Addr, netip.MustParseAddr(balancerAddr)), newBox(t).sign(t, platformapi.PathPoll, platformapi.PollRequest{}), nil); err == nil {
+			t.Error("a connection from the balancer's address without a PROXY header was served")
+		}
+	})
 	t.Run("ResultsStoredOnce", func(t *testing.T) {
 		b := newBox(t)
 		b.poll(t, e.client(e.lb, next()))

@@ -8,7 +8,7 @@
 //
 // Serve:
 //
-//	platformd -data DIR [-db postgres://...] -cert CERT.pem -key KEY.pem [-listen ADDR] [-web-listen ADDR] [-max-pending N] [-updates DIR]
+//	platformd -data DIR [-db postgres://...] -cert CERT.pem -key KEY.pem [-listen ADDR] [-web-listen ADDR] [-proxy-protocol CIDR[,CIDR]] [-max-pending N] [-updates DIR]
 //
 // Create an account (the first one, then more), reading the password from
 // the first line of standard input or from -password-file:
@@ -40,6 +40,10 @@
 //	-listen ADDR         HTTPS address of the box API, and of the web UI unless -web-listen is set (default :8443)
 //	-web-listen ADDR     HTTPS address of the web UI on a listener of its own (default: share -listen)
 //	-cert FILE, -key FILE  PEM certificate chain and private key of both listeners (TLS 1.3 only)
+//	-proxy-protocol LIST comma-separated CIDR prefixes (or addresses) of the load balancers in front:
+//	                     their connections must start with a PROXY protocol header (v2 or v1), whose
+//	                     client address is then used for the per-address limits, logs and the audit
+//	                     log; a header from any other address is refused
 //	-max-pending N       most boxes waiting for activation at once (default 1000)
 //	-updates DIR         the update repository (TUF metadata/ and targets/, as the release tool
 //	                     publishes it): served read-only to boxes at /updates/v1/ on the box API's
@@ -66,6 +70,7 @@ import (
 	"picket.dev/picket/src/base/command"
 	"picket.dev/picket/src/platform/boxapi"
 	"picket.dev/picket/src/platform/devcert"
+	"picket.dev/picket/src/platform/proxyproto"
 	"picket.dev/picket/src/platform/server"
 	"picket.dev/picket/src/platform/store"
 )
@@ -86,6 +91,7 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 	fs.StringVar(&cfg.WebListen, "web-listen", "", "HTTPS address of the web UI on its own listener (default: share -listen)")
 	fs.StringVar(&cfg.CertFile, "cert", "", "PEM certificate (chain) of the listeners")
 	fs.StringVar(&cfg.KeyFile, "key", "", "PEM private key of the listeners")
+	proxyProto := fs.String("proxy-protocol", "", "comma-separated CIDR prefixes of load balancers that send a PROXY protocol header (haproxy send-proxy-v2): their connections must start with one, and the client address it carries counts for limits, logs and the audit log")
 	fs.IntVar(&cfg.MaxPending, "max-pending", boxapi.DefaultMaxPending, "most boxes waiting for activation at once")
 	fs.StringVar(&cfg.UpdatesDir, "updates", "", "update repository directory (metadata/ and targets/, as the release tool publishes it) to serve to boxes and roll out from")
 	createUser := fs.String("create-user", "", "create this user account and exit")
@@ -122,6 +128,13 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 			}
 			fmt.Fprintf(stderr, "platformd: user %s (%s) created\n", *createUser, *role)
 			return nil
+		}
+		if *proxyProto != "" {
+			ps, err := proxyproto.ParseTrusted(*proxyProto)
+			if err != nil {
+				return command.Usagef("-proxy-protocol: %v", err)
+			}
+			cfg.ProxyProtocol = ps
 		}
 		if *devHosts != "" && cfg.CertFile == "" && cfg.KeyFile == "" {
 			cert, key, err := devcert.Ensure(cfg.DataDir, strings.Split(*devHosts, ","), time.Now())

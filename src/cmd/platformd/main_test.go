@@ -26,6 +26,7 @@ func TestCreateUser(t *testing.T) {
 		{"short password", []string{"-create-user", "bob"}, "short\n", 1, "at least 10"},
 		{"bad role", []string{"-create-user", "bob", "-role", "root"}, "a long password\n", 1, "allowed: manager, unit_manager, reader"},
 		{"serve without a certificate", []string{}, "", 1, "TLS certificate and key are required"},
+		{"bad -proxy-protocol", []string{"-proxy-protocol", "10.0.0.0/33"}, "", 2, "-proxy-protocol: trusted address \"10.0.0.0/33\""},
 		{"stray argument", []string{"serve"}, "", 2, "unexpected arguments"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -122,7 +122,7 @@ func (b *bench) activate(t *testing.T, key ed25519.PrivateKey, u store.User) sto
 	if code, _, e := b.poll(t, key, platformapi.PollRequest{Board: "virtual"}); code != http.StatusOK {
 		t.Fatalf("first poll: %d %+v", code, e)
 	}
-	box, err := fleet.Activate(b.st, platformapi.ActivationCode(key.Public().(ed25519.PublicKey)), u, "", b.clock.Now())
+	box, err := fleet.Activate(b.st, platformapi.ActivationCode(key.Public().(ed25519.PublicKey)), u, "", b.clock.Now(), nil)
 	if err != nil {
 		t.Fatalf("activate: %v", err)
 	}
@@ -172,11 +172,11 @@ func TestActivePoll(t *testing.T) {
 	edit := fleet.EditOf(box)
 	edit.VLANs = "100 10.100.0.5/24 lab\n200 10.200.0.5/24\n"
 	edit.PollInterval = "60"
-	box, err := fleet.SaveSettings(b.st, box.ID, alice, edit)
+	box, err := fleet.SaveSettings(b.st, box.ID, alice, edit, nil)
 	if err != nil {
 		t.Fatalf("save settings: %v", err)
 	}
-	job, err := fleet.LaunchJob(b.st, box.ID, alice, "10.100.0.0/24", "22,80", "100", nil, b.clock.Now())
+	job, err := fleet.LaunchJob(b.st, box.ID, alice, "10.100.0.0/24", "22,80", "100", nil, b.clock.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,11 +277,11 @@ func TestSecondActivationRefused(t *testing.T) {
 	mallory := store.User{Name: "mallory", Role: store.RoleManager, Account: "evil"}
 	// Another account hears nothing of the code (issue 12: "already
 	// activated" told that it exists); the box's own account hears it.
-	_, err := fleet.Activate(b.st, strings.ToLower(code), mallory, "", b.clock.Now())
+	_, err := fleet.Activate(b.st, strings.ToLower(code), mallory, "", b.clock.Now(), nil)
 	if err == nil || !strings.Contains(err.Error(), "no box is waiting with code") {
 		t.Fatalf("second activation by another account: %v, want no box waiting", err)
 	}
-	_, err = fleet.Activate(b.st, code, alice, "", b.clock.Now())
+	_, err = fleet.Activate(b.st, code, alice, "", b.clock.Now(), nil)
 	if err == nil || !strings.Contains(err.Error(), "already activated") {
 		t.Fatalf("second activation: %v, want already activated", err)
 	}
@@ -308,7 +308,7 @@ func TestOtherBoxJobRefused(t *testing.T) {
 	keyA, keyB := newKey(t), newKey(t)
 	boxA := b.activate(t, keyA, alice)
 	b.activate(t, keyB, alice)
-	job, err := fleet.LaunchJob(b.st, boxA.ID, alice, "10.0.0.1", "80", "", nil, b.clock.Now())
+	job, err := fleet.LaunchJob(b.st, boxA.ID, alice, "10.0.0.1", "80", "", nil, b.clock.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +339,7 @@ func TestIdempotentUpload(t *testing.T) {
 	b := newBench(t)
 	key := newKey(t)
 	box := b.activate(t, key, alice)
-	job, _ := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.1", "80", "", nil, b.clock.Now())
+	job, _ := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.1", "80", "", nil, b.clock.Now(), nil)
 	u := platformapi.JobUpdate{UploadID: "up-7", JobID: job.ID, State: platformapi.JobDone, Result: json.RawMessage(`{"hosts":1}`)}
 	for i, wantDup := range []bool{false, true, true} {
 		code, resp, e := b.update(t, key, u)
@@ -348,7 +348,7 @@ func TestIdempotentUpload(t *testing.T) {
 		}
 	}
 	// Same upload id for another job: a conflict, not a silent duplicate.
-	job2, _ := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.2", "80", "", nil, b.clock.Now())
+	job2, _ := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.2", "80", "", nil, b.clock.Now(), nil)
 	if code, _, _ := b.update(t, key, platformapi.JobUpdate{UploadID: "up-7", JobID: job2.ID, State: platformapi.JobRunning}); code != http.StatusConflict {
 		t.Errorf("upload id reused for another job: %d, want 409", code)
 	}
@@ -453,7 +453,7 @@ func TestHeartbeatWriteBehind(t *testing.T) {
 	// A manager edits meanwhile: the flush keeps the edit.
 	edit := fleet.EditOf(stored)
 	edit.Name = "renamed"
-	if _, err := fleet.SaveSettings(b.st, box.ID, alice, edit); err != nil {
+	if _, err := fleet.SaveSettings(b.st, box.ID, alice, edit, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.api.Close(); err != nil {
@@ -482,13 +482,14 @@ func TestPollAtEveryLimit(t *testing.T) {
 	box := b.activate(t, key, alice)
 	f := webui.LimitSettings()
 	box, err := fleet.SaveSettings(b.st, box.ID, alice, fleet.Edit{Name: f.Get("name"), PollInterval: f.Get("poll_interval"),
-		VLANs: f.Get("vlans"), Routes: f.Get("routes"), IPv6Method: f.Get("ipv6_method"), IPv6Address: f.Get("ipv6_address"), IPv6Gateway: f.Get("ipv6_gateway")})
+		VLANs: f.Get("vlans"), Routes: f.Get("routes"), IPv6Method: f.Get("ipv6_method"), IPv6Address: f.Get("ipv6_address"), IPv6Gateway: f.Get("ipv6_gateway")}, nil)
+
 	if err != nil {
 		t.Fatalf("settings at the limits: %v", err)
 	}
 	j := webui.LimitJob()
 	for i := 0; i < platformapi.MaxPendingJobs; i++ {
-		if _, err := fleet.LaunchJob(b.st, box.ID, alice, j.Get("targets"), j.Get("ports"), "", nil, b.clock.Now()); err != nil {
+		if _, err := fleet.LaunchJob(b.st, box.ID, alice, j.Get("targets"), j.Get("ports"), "", nil, b.clock.Now(), nil); err != nil {
 			t.Fatalf("job %d at the limits: %v", i+1, err)
 		}
 	}
@@ -597,15 +598,15 @@ func TestCanceledAndDeletedJobs(t *testing.T) {
 	b := newBench(t)
 	key := newKey(t)
 	box := b.activate(t, key, alice)
-	j1, _ := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.1", "80", "", nil, b.clock.Now())
-	j2, _ := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.2", "80", "", nil, b.clock.Now())
+	j1, _ := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.1", "80", "", nil, b.clock.Now(), nil)
+	j2, _ := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.2", "80", "", nil, b.clock.Now(), nil)
 	if _, resp, _ := b.poll(t, key, platformapi.PollRequest{}); len(resp.Jobs) != 2 {
 		t.Fatalf("%d jobs sent, want 2", len(resp.Jobs))
 	}
-	if _, err := fleet.CancelJob(b.st, box.ID, j1.ID, alice, b.clock.Now()); err != nil {
+	if _, err := fleet.CancelJob(b.st, box.ID, j1.ID, alice, b.clock.Now(), nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fleet.DeleteJob(b.st, box.ID, j2.ID, alice); err != nil {
+	if _, err := fleet.DeleteJob(b.st, box.ID, j2.ID, alice, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, resp, _ := b.poll(t, key, platformapi.PollRequest{}); len(resp.Jobs) != 0 {

@@ -32,7 +32,7 @@ func upHost(last byte, fs ...result.Finding) result.Host {
 func (b *bench) scanJob(t *testing.T, key ed25519.PrivateKey, boxID, targets, ports string, off []string, state string, hosts ...result.Host) (store.Job, time.Time) {
 	t.Helper()
 	b.clock.Advance(24 * time.Hour)
-	job, err := fleet.LaunchJob(b.st, boxID, alice, targets, ports, "", off, b.clock.Now())
+	job, err := fleet.LaunchJob(b.st, boxID, alice, targets, ports, "", off, b.clock.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestFindingsAcrossScans(t *testing.T) {
 	}
 
 	// Deleting a job deletes its record.
-	if _, err := fleet.DeleteJob(b.st, box.ID, j3.ID, alice); err != nil {
+	if _, err := fleet.DeleteJob(b.st, box.ID, j3.ID, alice, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.tracking(t, j3.ID); err == nil {
@@ -181,7 +181,7 @@ func TestFindingsChecked(t *testing.T) {
 	b.api.Burst = 1000
 	key := newKey(t)
 	box := b.activate(t, key, alice)
-	job, err := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.0/24", "1-1024", "", nil, b.clock.Now())
+	job, err := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.0/24", "1-1024", "", nil, b.clock.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

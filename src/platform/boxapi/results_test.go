@@ -45,7 +45,7 @@ func TestScanResults(t *testing.T) {
 	b.api.Burst = 1000
 	key := newKey(t)
 	box := b.activate(t, key, alice)
-	job, err := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.0/24", "1-1024", "", nil, b.clock.Now())
+	job, err := fleet.LaunchJob(b.st, box.ID, alice, "10.0.0.0/24", "1-1024", "", nil, b.clock.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

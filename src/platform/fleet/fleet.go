@@ -24,6 +24,26 @@ import (
 	"picket.dev/picket/src/scan/result"
 )
 
+// Audit, given to an action, appends the action's audit entry (what
+// was done: the box or job as stored) inside the action's own
+// transaction, so that the two are stored together or not at all: a
+// crash between them, or an audit write that fails, cannot leave an
+// action nobody can trace (an audit error undoes the action). It may run
+// more than once: a store runs a transaction again after a conflict.
+// nil: no entry.
+type Audit[T any] func(tx store.Tx, done T) error
+
+// record runs a, if any, in tx.
+func (a Audit[T]) record(tx store.Tx, done T) error {
+	if a == nil {
+		return nil
+	}
+	if err := a(tx, done); err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	return nil
+}
+
 // Visible reports whether u may see b: active boxes of u's account; a
 // unit manager or reader with asset groups only those groups' boxes.
 // Whether u may also change it is MayChange.
@@ -62,7 +82,7 @@ func userErr(format string, args ...any) error { return &UserError{Msg: fmt.Spri
 // Activate binds the pending box whose code is typed to u's account, in
 // asset group group, named pk_<user> (made unique with _2, _3...). Unit
 // managers must give a group (one of theirs, if they have a list).
-func Activate(st store.Store, typed string, u store.User, group string, now time.Time) (store.Box, error) {
+func Activate(st store.Store, typed string, u store.User, group string, now time.Time, audit Audit[store.Box]) (store.Box, error) {
 	if !MayChange(u) {
 		return store.Box{}, errReadOnly
 	}
@@ -116,7 +136,10 @@ func Activate(st store.Store, typed string, u store.User, group string, now time
 		if err := recordGroup(tx, u, group, now); err != nil {
 			return err
 		}
-		return tx.PutBox(b)
+		if err := tx.PutBox(b); err != nil {
+			return err
+		}
+		return audit.record(tx, b)
 	})
 	return b, err
 }
@@ -467,7 +490,7 @@ func formField(field string, vlanLines, routeLines []int) (string, string) {
 }
 
 // SaveSettings validates e and stores it as b's next settings version.
-func SaveSettings(st store.Store, boxID string, u store.User, e Edit) (store.Box, error) {
+func SaveSettings(st store.Store, boxID string, u store.User, e Edit, audit Audit[store.Box]) (store.Box, error) {
 	if !MayChange(u) {
 		return store.Box{}, errReadOnly
 	}
@@ -489,7 +512,10 @@ func SaveSettings(st store.Store, boxID string, u store.User, e Edit) (store.Box
 		}
 		s.Version = b.Settings.Version + 1
 		b.Name, b.Settings = s.Name, s
-		return tx.PutBox(b)
+		if err := tx.PutBox(b); err != nil {
+			return err
+		}
+		return audit.record(tx, b)
 	})
 	return b, err
 }
@@ -609,7 +635,7 @@ func ParseChecksOff(classes []string) ([]string, error) {
 // VLANs, ParseJobVLAN) with the check classes checksOff switched off
 // (ParseChecksOff); the box gets it at its next poll. A box has at
 // most platformapi.MaxPendingJobs jobs waiting.
-func LaunchJob(st store.Store, boxID string, u store.User, targets, ports, vlan string, checksOff []string, now time.Time) (store.Job, error) {
+func LaunchJob(st store.Store, boxID string, u store.User, targets, ports, vlan string, checksOff []string, now time.Time, audit Audit[store.Job]) (store.Job, error) {
 	if !MayChange(u) {
 		return store.Job{}, errReadOnly
 	}
@@ -647,7 +673,10 @@ func LaunchJob(st store.Store, boxID string, u store.User, targets, ports, vlan 
 		if waiting >= platformapi.MaxPendingJobs {
 			return FieldErrors{"targets": {fmt.Sprintf("the box already has %d jobs it has not picked up, the most it can be sent at once; wait for its next poll or cancel one", waiting)}}
 		}
-		return tx.PutJob(j)
+		if err := tx.PutJob(j); err != nil {
+			return err
+		}
+		return audit.record(tx, j)
 	})
 	return j, err
 }
@@ -687,7 +716,7 @@ func Ended(state string) bool {
 // CancelJob cancels a job that has not ended: a pending job is never
 // sent; a box that already has it hears "canceled" at its next update of
 // it (platformapi.JobUpdateResponse.Canceled).
-func CancelJob(st store.Store, boxID, jobID string, u store.User, now time.Time) (store.Job, error) {
+func CancelJob(st store.Store, boxID, jobID string, u store.User, now time.Time, audit Audit[store.Job]) (store.Job, error) {
 	if !MayChange(u) {
 		return store.Job{}, errReadOnly
 	}
@@ -701,7 +730,10 @@ func CancelJob(st store.Store, boxID, jobID string, u store.User, now time.Time)
 			return userErr("job %s has already ended (%s); nothing to cancel", j.ID, j.State)
 		}
 		j.State, j.CanceledBy, j.Updated = platformapi.JobCanceled, u.Name, now
-		return tx.PutJob(j)
+		if err := tx.PutJob(j); err != nil {
+			return err
+		}
+		return audit.record(tx, j)
 	})
 	return j, err
 }
@@ -709,7 +741,7 @@ func CancelJob(st store.Store, boxID, jobID string, u store.User, now time.Time)
 // DeleteJob removes a job and its result. A job that had not ended is
 // never sent again; a box that has it hears "no such job" and drops its
 // updates.
-func DeleteJob(st store.Store, boxID, jobID string, u store.User) (store.Job, error) {
+func DeleteJob(st store.Store, boxID, jobID string, u store.User, audit Audit[store.Job]) (store.Job, error) {
 	if !MayChange(u) {
 		return store.Job{}, errReadOnly
 	}
@@ -719,7 +751,10 @@ func DeleteJob(st store.Store, boxID, jobID string, u store.User) (store.Job, er
 		if j, err = jobOf(tx, u, boxID, jobID); err != nil {
 			return err
 		}
-		return tx.DeleteJob(j.ID)
+		if err := tx.DeleteJob(j.ID); err != nil {
+			return err
+		}
+		return audit.record(tx, j)
 	})
 	return j, err
 }

@@ -120,16 +120,16 @@ func TestActivateNamesAndGroups(t *testing.T) {
 	}
 	alice := store.User{Name: "alice", Role: store.RoleManager, Account: "acme"}
 	for i, want := range []string{"pk_alice", "pk_alice_2", "pk_alice_3"} {
-		b, err := Activate(st, pending(), alice, "", t0)
+		b, err := Activate(st, pending(), alice, "", t0, nil)
 		if err != nil || b.Name != want || b.Settings.Version != 1 || b.Settings.Name != want {
 			t.Errorf("box %d: %+v %v, want name %s, settings version 1", i, b.Name, err, want)
 		}
 	}
 	uma := store.User{Name: "uma", Role: store.RoleUnitManager, Account: "acme"}
-	if _, err := Activate(st, pending(), uma, " ", t0); err == nil || !strings.Contains(err.Error(), "asset group: required") {
+	if _, err := Activate(st, pending(), uma, " ", t0, nil); err == nil || !strings.Contains(err.Error(), "asset group: required") {
 		t.Errorf("unit manager without group: %v", err)
 	}
-	b, err := Activate(st, pending(), uma, "lab", t0)
+	b, err := Activate(st, pending(), uma, "lab", t0, nil)
 	if err != nil || b.AssetGroup != "lab" {
 		t.Fatalf("unit manager with group: %+v %v", b, err)
 	}
@@ -158,7 +158,7 @@ func activeBox(t *testing.T, st store.Store, u store.User, group string) store.B
 	if err := st.Update(func(tx store.Tx) error { return tx.PutBox(b) }); err != nil {
 		t.Fatal(err)
 	}
-	b, err := Activate(st, b.Code, u, group, t0)
+	b, err := Activate(st, b.Code, u, group, t0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,40 +306,40 @@ func TestJobsWaitingCapCancelDelete(t *testing.T) {
 	b := activeBox(t, st, alice, "")
 	var jobs []store.Job
 	for i := 0; i < platformapi.MaxPendingJobs; i++ {
-		j, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", "", nil, t0)
+		j, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", "", nil, t0, nil)
 		if err != nil {
 			t.Fatalf("job %d: %v", i+1, err)
 		}
 		jobs = append(jobs, j)
 	}
-	if _, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", "", nil, t0); err == nil || !strings.Contains(err.Error(), "8 jobs it has not picked up") {
+	if _, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", "", nil, t0, nil); err == nil || !strings.Contains(err.Error(), "8 jobs it has not picked up") {
 		t.Fatalf("job %d: %v; want the cap", platformapi.MaxPendingJobs+1, err)
 	}
 	// Someone of another account sees neither the box nor its jobs.
 	mallory := store.User{Name: "mallory", Role: store.RoleManager, Account: "evil"}
-	if _, err := CancelJob(st, b.ID, jobs[0].ID, mallory, t0); err == nil || !strings.Contains(err.Error(), "no appliance") {
+	if _, err := CancelJob(st, b.ID, jobs[0].ID, mallory, t0, nil); err == nil || !strings.Contains(err.Error(), "no appliance") {
 		t.Errorf("cancel by another account: %v", err)
 	}
-	if _, err := DeleteJob(st, b.ID, jobs[0].ID, mallory); err == nil {
+	if _, err := DeleteJob(st, b.ID, jobs[0].ID, mallory, nil); err == nil {
 		t.Error("delete by another account accepted")
 	}
 	other := activeBox(t, st, alice, "")
-	if _, err := CancelJob(st, other.ID, jobs[0].ID, alice, t0); err == nil || !strings.Contains(err.Error(), "no job") {
+	if _, err := CancelJob(st, other.ID, jobs[0].ID, alice, t0, nil); err == nil || !strings.Contains(err.Error(), "no job") {
 		t.Errorf("cancel through another box: %v", err)
 	}
-	j, err := CancelJob(st, b.ID, jobs[0].ID, alice, t0.Add(time.Minute))
+	j, err := CancelJob(st, b.ID, jobs[0].ID, alice, t0.Add(time.Minute), nil)
 	if err != nil || j.State != platformapi.JobCanceled || j.CanceledBy != "alice" {
 		t.Fatalf("cancel: %+v %v", j, err)
 	}
-	if _, err := CancelJob(st, b.ID, jobs[0].ID, alice, t0); err == nil || !strings.Contains(err.Error(), "already ended") {
+	if _, err := CancelJob(st, b.ID, jobs[0].ID, alice, t0, nil); err == nil || !strings.Contains(err.Error(), "already ended") {
 		t.Errorf("second cancel: %v", err)
 	}
-	if _, err := DeleteJob(st, b.ID, jobs[1].ID, alice); err != nil {
+	if _, err := DeleteJob(st, b.ID, jobs[1].ID, alice, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Two places free again.
 	for i := 0; i < 2; i++ {
-		if _, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", "", nil, t0); err != nil {
+		if _, err := LaunchJob(st, b.ID, alice, "10.0.0.1", "1-1024", "", nil, t0, nil); err != nil {
 			t.Fatalf("after cancel and delete, job %d: %v", i+1, err)
 		}
 	}
@@ -359,25 +359,25 @@ func TestActivateOtherAccountsCode(t *testing.T) {
 	st := openStore(t)
 	alice := store.User{Name: "alice", Role: store.RoleManager, Account: "acme"}
 	b := activeBox(t, st, alice, "lab")
-	_, unknownErr := Activate(st, "0000-0000-000", store.User{Name: "bob", Role: store.RoleManager, Account: "other"}, "", t0)
+	_, unknownErr := Activate(st, "0000-0000-000", store.User{Name: "bob", Role: store.RoleManager, Account: "other"}, "", t0, nil)
 	for _, u := range []store.User{
 		{Name: "bob", Role: store.RoleManager, Account: "other"},
 		{Name: "lim", Role: store.RoleUnitManager, Account: "acme", AssetGroups: []string{"office"}},
 	} {
-		_, err := Activate(st, b.Code, u, "office", t0)
+		_, err := Activate(st, b.Code, u, "office", t0, nil)
 		var ue *UserError
 		if !errors.As(err, &ue) || !ue.Guess || !strings.Contains(ue.Msg, "no box is waiting with code "+b.Code) || strings.Contains(ue.Msg, "activated") {
 			t.Errorf("%s: %v; want the unknown code's message (%v)", u.Name, err, unknownErr)
 		}
 	}
-	_, err := Activate(st, b.Code, alice, "", t0)
+	_, err := Activate(st, b.Code, alice, "", t0, nil)
 	if err == nil || !strings.Contains(err.Error(), "already activated (it is pk_alice)") {
 		t.Errorf("alice: %v; want already activated", err)
 	}
-	if _, err := Activate(st, strings.Repeat("A", 100000), alice, "", t0); err == nil || len(err.Error()) > 200 {
+	if _, err := Activate(st, strings.Repeat("A", 100000), alice, "", t0, nil); err == nil || len(err.Error()) > 200 {
 		t.Errorf("a 100 kB code: %v", err)
 	}
-	if _, err := Activate(st, b.Code, alice, "g\xff", t0); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
+	if _, err := Activate(st, b.Code, alice, "g\xff", t0, nil); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
 		t.Errorf("invalid UTF-8 group: %v", err)
 	}
 }
@@ -411,5 +411,102 @@ func TestParseJobVLAN(t *testing.T) {
 		case tc.err != "" && (!errors.As(err, &fe) || len(fe["vlan"]) != 1 || !strings.Contains(fe["vlan"][0], tc.err)):
 			t.Errorf("%q: %v; want a vlan field error with %q", tc.in, err, tc.err)
 		}
+	}
+}
+
+// TestAuditInTheActionsTransaction: every action runs its audit hook in
+// its own transaction, with what it stored; an audit write that fails
+// undoes the action (nothing of it is stored), one that succeeds is
+// stored with it.
+func TestAuditInTheActionsTransaction(t *testing.T) {
+	st := openStore(t)
+	alice := store.User{Name: "alice", Role: store.RoleManager, Account: "acme"}
+	broken := errors.New("audit log full")
+	fail := func(tx store.Tx, _ store.Box) error { return broken }
+	failJob := func(tx store.Tx, _ store.Job) error { return broken }
+	// entries counts the audit entries of acme.
+	entries := func() int {
+		var n int
+		st.View(func(tx store.Tx) error {
+			es, err := tx.AuditLog("acme", 0, 1000)
+			n = len(es)
+			return err
+		})
+		return n
+	}
+	// audit appends an entry naming what was done (the hook sees the
+	// record as stored: the box's new name, the job's id).
+	audit := func(action string) func(tx store.Tx, object string) error {
+		return func(tx store.Tx, object string) error {
+			return tx.AppendAudit(store.AuditEntry{Account: "acme", Time: t0, User: "alice", Action: action, Object: object})
+		}
+	}
+
+	// Activate.
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	pending := store.Box{ID: store.BoxID(pub), Key: platformapi.EncodeKey(pub), Code: platformapi.ActivationCode(pub), State: store.BoxPending}
+	if err := st.Update(func(tx store.Tx) error { return tx.PutBox(pending) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Activate(st, pending.Code, alice, "lab", t0, fail); !errors.Is(err, broken) {
+		t.Fatalf("activate with a failing audit: %v, want %v", err, broken)
+	}
+	var b store.Box
+	var groups []store.AssetGroup
+	st.View(func(tx store.Tx) error {
+		b, _ = tx.Box(pending.ID)
+		groups, _ = tx.AssetGroups("acme")
+		return nil
+	})
+	if b.State != store.BoxPending || b.Account != "" || len(groups) != 0 {
+		t.Fatalf("after a failed audit the box is %s in %q, groups %v; want still pending, no group made", b.State, b.Account, groups)
+	}
+	var seen store.Box
+	b, err := Activate(st, pending.Code, alice, "lab", t0, func(tx store.Tx, done store.Box) error {
+		seen = done
+		return audit("box.activated")(tx, done.ID)
+	})
+	if err != nil || b.State != store.BoxActive || seen.Name != b.Name || seen.State != store.BoxActive || entries() != 1 {
+		t.Fatalf("activate: %+v %v; hook saw %q %s; %d entries, want 1", b, err, seen.Name, seen.State, entries())
+	}
+
+	// SaveSettings.
+	e := EditOf(b)
+	e.Name = "renamed"
+	if _, err := SaveSettings(st, b.ID, alice, e, fail); !errors.Is(err, broken) {
+		t.Fatalf("settings with a failing audit: %v", err)
+	}
+	st.View(func(tx store.Tx) error { b, _ = tx.Box(b.ID); return nil })
+	if b.Name == "renamed" || b.Settings.Version != 1 {
+		t.Fatalf("after a failed audit the box is %s, settings version %d; want unchanged", b.Name, b.Settings.Version)
+	}
+	if b, err = SaveSettings(st, b.ID, alice, e, func(tx store.Tx, done store.Box) error { return audit("box.settings")(tx, done.Name) }); err != nil || b.Name != "renamed" || entries() != 2 {
+		t.Fatalf("settings: %v, %d entries", err, entries())
+	}
+
+	// LaunchJob, CancelJob, DeleteJob.
+	jobs := func() []store.Job {
+		var js []store.Job
+		st.View(func(tx store.Tx) error { js, _ = tx.JobsOf(b.ID); return nil })
+		return js
+	}
+	if _, err := LaunchJob(st, b.ID, alice, "10.0.0.0/24", "22", "", nil, t0, failJob); !errors.Is(err, broken) || len(jobs()) != 0 {
+		t.Fatalf("launch with a failing audit: %v, %d jobs stored; want the error and none", err, len(jobs()))
+	}
+	j, err := LaunchJob(st, b.ID, alice, "10.0.0.0/24", "22", "", nil, t0, func(tx store.Tx, done store.Job) error { return audit("job.launched")(tx, done.ID) })
+	if err != nil || len(jobs()) != 1 || entries() != 3 {
+		t.Fatalf("launch: %v, %d jobs, %d entries", err, len(jobs()), entries())
+	}
+	if _, err := CancelJob(st, b.ID, j.ID, alice, t0, failJob); !errors.Is(err, broken) || jobs()[0].State != store.JobPending {
+		t.Fatalf("cancel with a failing audit: %v, job %s; want still pending", err, jobs()[0].State)
+	}
+	if _, err := DeleteJob(st, b.ID, j.ID, alice, failJob); !errors.Is(err, broken) || len(jobs()) != 1 {
+		t.Fatalf("delete with a failing audit: %v, %d jobs; want the job kept", err, len(jobs()))
+	}
+	if _, err := CancelJob(st, b.ID, j.ID, alice, t0, func(tx store.Tx, done store.Job) error { return audit("job.canceled")(tx, done.ID) }); err != nil || jobs()[0].State != platformapi.JobCanceled {
+		t.Fatalf("cancel: %v", err)
+	}
+	if _, err := DeleteJob(st, b.ID, j.ID, alice, func(tx store.Tx, done store.Job) error { return audit("job.deleted")(tx, done.ID) }); err != nil || len(jobs()) != 0 || entries() != 5 {
+		t.Fatalf("delete: %v, %d jobs, %d entries", err, len(jobs()), entries())
 	}
 }

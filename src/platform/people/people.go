@@ -127,9 +127,10 @@ func clip(s string) string {
 	return ""
 }
 
-// Record appends a's action to the audit log in a transaction of its own
-// (for actions stored elsewhere: the box and job changes of package
-// fleet, rollouts, logins).
+// Record appends a's action to the audit log in a transaction of its own,
+// for what changes nothing else in the store (logins, logouts). The box,
+// job and rollout changes of packages fleet and rollout append theirs in
+// their own transaction (their audit hooks).
 func Record(st store.Store, a Actor, action, object, detail string) error {
 	if err := st.Update(func(tx store.Tx) error { return tx.AppendAudit(a.Entry(action, object, detail)) }); err != nil {
 		return fmt.Errorf("audit %s by %s: %w", action, a.User.Name, err)

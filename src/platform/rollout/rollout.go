@@ -169,8 +169,11 @@ type Form struct {
 
 // Apply carries out f for u, a manager (unit managers may not roll
 // releases out: a rollout reaches every box of the account), on the
-// account's rollout of f.Channel, and returns the rollout stored.
-func Apply(st store.Store, u store.User, cat releases.Catalog, f Form, now time.Time) (store.Rollout, error) {
+// account's rollout of f.Channel, and returns the rollout stored. audit,
+// when not nil, appends the change's audit entry in the same transaction
+// (the rollout as stored): an audit error undoes the change, so no
+// rollout changes without its entry (it may run again after a conflict).
+func Apply(st store.Store, u store.User, cat releases.Catalog, f Form, now time.Time, audit func(tx store.Tx, r store.Rollout) error) (store.Rollout, error) {
 	if u.Role != store.RoleManager {
 		return store.Rollout{}, formErr("only managers roll releases out")
 	}
@@ -227,7 +230,15 @@ func Apply(st store.Store, u store.User, cat releases.Catalog, f Form, now time.
 			return formErr("action %q: start, pause, resume or everyone", platformapi.ClipText(f.Action, 16))
 		}
 		r.UpdatedBy, r.Updated = u.Name, now
-		return tx.PutRollout(r)
+		if err := tx.PutRollout(r); err != nil {
+			return err
+		}
+		if audit != nil {
+			if err := audit(tx, r); err != nil {
+				return fmt.Errorf("audit log: %w", err)
+			}
+		}
+		return nil
 	})
 	return r, err
 }

@@ -160,16 +160,16 @@ func TestApply(t *testing.T) {
 		"pause nothing":    {alice, rollout.Form{Channel: "signatures", Action: "pause"}, "start one first"},
 		"bad channel":      {alice, rollout.Form{Channel: "firmware", Action: "start"}, "no update channel"},
 	} {
-		if _, err := rollout.Apply(st, tc.u, cat, tc.f, t0); !errors.As(err, &fe) || !strings.Contains(fe.Msg, tc.want) {
+		if _, err := rollout.Apply(st, tc.u, cat, tc.f, t0, nil); !errors.As(err, &fe) || !strings.Contains(fe.Msg, tc.want) {
 			t.Errorf("%s: %v, want a form error with %q", name, err, tc.want)
 		}
 	}
-	r, err := rollout.Apply(st, alice, cat, start, t0)
+	r, err := rollout.Apply(st, alice, cat, start, t0, nil)
 	if err != nil || r.Percent != 10 || r.Target != "software/virtual/1.2.0/rootfs.img" || !r.Started.Equal(t0) {
 		t.Fatalf("start: %+v, %v", r, err)
 	}
 	start.Percent, start.Force = "50%", true
-	r, err = rollout.Apply(st, alice, cat, start, t0.Add(time.Hour))
+	r, err = rollout.Apply(st, alice, cat, start, t0.Add(time.Hour), nil)
 	if err != nil || r.Percent != 50 || !r.Force || !r.Started.Equal(t0) || !r.Updated.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("raise to 50%%: %+v, %v", r, err)
 	}
@@ -177,13 +177,13 @@ func TestApply(t *testing.T) {
 		action            string
 		paused, everybody bool
 	}{{"pause", true, false}, {"resume", false, false}, {"pause", true, false}, {"everyone", false, true}} {
-		r, err = rollout.Apply(st, alice, cat, rollout.Form{Channel: "software/virtual", Action: step.action}, t0)
+		r, err = rollout.Apply(st, alice, cat, rollout.Form{Channel: "software/virtual", Action: step.action}, t0, nil)
 		if err != nil || r.Paused != step.paused || r.Everyone != step.everybody || r.Percent != 50 {
 			t.Fatalf("%s: %+v, %v", step.action, r, err)
 		}
 	}
 	// Another release starts afresh.
-	r, err = rollout.Apply(st, alice, cat, rollout.Form{Channel: "software/virtual", Action: "start", Version: "1.1.0", Stage: "group", Group: "lab"}, t0.Add(2*time.Hour))
+	r, err = rollout.Apply(st, alice, cat, rollout.Form{Channel: "software/virtual", Action: "start", Version: "1.1.0", Stage: "group", Group: "lab"}, t0.Add(2*time.Hour), nil)
 	if err != nil || r.Group != "lab" || r.Everyone || r.Force || !r.Started.Equal(t0.Add(2*time.Hour)) {
 		t.Fatalf("start 1.1.0 to lab: %+v, %v", r, err)
 	}
@@ -218,5 +218,44 @@ func TestSummarize(t *testing.T) {
 	}
 	if got := rollout.Latest(cat, "software/armv7", "1.2.0"); got != "" {
 		t.Errorf("Latest of a channel without releases = %q", got)
+	}
+}
+
+// TestApplyAuditInItsTransaction: a rollout change whose audit entry
+// cannot be written is not applied; one whose entry is written is stored
+// with it.
+func TestApplyAuditInItsTransaction(t *testing.T) {
+	cat := catalog(t)
+	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	alice := store.User{Name: "alice", Role: store.RoleManager, Account: "acme"}
+	start := rollout.Form{Channel: "software/virtual", Action: "start", Version: "1.2.0", Stage: "percent", Percent: "10"}
+	broken := errors.New("audit log full")
+	if _, err := rollout.Apply(st, alice, cat, start, t0, func(store.Tx, store.Rollout) error { return broken }); !errors.Is(err, broken) {
+		t.Fatalf("apply with a failing audit: %v, want %v", err, broken)
+	}
+	rollouts := func() ([]store.Rollout, []store.AuditEntry) {
+		var rs []store.Rollout
+		var es []store.AuditEntry
+		st.View(func(tx store.Tx) error {
+			rs, _ = tx.Rollouts("acme")
+			es, _ = tx.AuditLog("acme", 0, 10)
+			return nil
+		})
+		return rs, es
+	}
+	if rs, _ := rollouts(); len(rs) != 0 {
+		t.Fatalf("after a failed audit: rollouts %+v, want none", rs)
+	}
+	if _, err := rollout.Apply(st, alice, cat, start, t0, func(tx store.Tx, r store.Rollout) error {
+		return tx.AppendAudit(store.AuditEntry{Account: "acme", Time: t0, User: "alice", Action: "rollout.changed", Object: r.Channel, Detail: fmt.Sprint(r.Percent)})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if rs, es := rollouts(); len(rs) != 1 || len(es) != 1 || es[0].Object != "software/virtual" || es[0].Detail != "10" {
+		t.Fatalf("rollouts %+v, audit %+v; want the rollout and its entry", rs, es)
 	}
 }

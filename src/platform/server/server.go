@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,6 +23,7 @@ import (
 	"picket.dev/picket/src/platform/auth"
 	"picket.dev/picket/src/platform/boxapi"
 	"picket.dev/picket/src/platform/people"
+	"picket.dev/picket/src/platform/proxyproto"
 	"picket.dev/picket/src/platform/releases"
 	"picket.dev/picket/src/platform/rollout"
 	"picket.dev/picket/src/platform/store"
@@ -123,6 +125,12 @@ type Config struct {
 	// UpdatesDir, when set, is the update repository served (package
 	// releases).
 	UpdatesDir string
+	// ProxyProtocol, when set, are the load balancers' addresses:
+	// connections from them must, and from no other address may, start
+	// with a PROXY protocol header, whose client address stands for the
+	// connection's in limits, logs and the audit log (package
+	// proxyproto).
+	ProxyProtocol []netip.Prefix
 }
 
 // DBFile is the bbolt file in the data directory.
@@ -210,6 +218,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 				h.Close()
 			}
 			return fmt.Errorf("listen on %s for the %s: %w", s.addr, s.what, err)
+		}
+		if len(cfg.ProxyProtocol) > 0 {
+			ln = &proxyproto.Listener{Listener: ln, Trusted: cfg.ProxyProtocol}
+			log.Info("platformd: PROXY protocol from the load balancers", "what", s.what, "trusted", fmt.Sprint(cfg.ProxyProtocol))
 		}
 		h := &http.Server{Handler: s.h, TLSConfig: TLSConfig(cert), ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,

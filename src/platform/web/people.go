@@ -27,13 +27,21 @@ func (s *Server) actor(r *http.Request, u store.User) people.Actor {
 	return people.Actor{User: u, Addr: clientAddr(r), Now: s.Now()}
 }
 
-// record appends u's action to the audit log (for actions stored by
-// other packages, in a transaction after theirs). A failure is logged:
-// the action has happened and the person is told so.
+// record appends u's action to the audit log in a transaction of its
+// own, for what is not a change to the store (logins, logouts): a
+// failure is logged, and the person is let in or out all the same.
+// Changes carry their entry in their own transaction (auditTx).
 func (s *Server) record(r *http.Request, u store.User, action, object, detail string) {
 	if err := people.Record(s.Store, s.actor(r, u), action, object, detail); err != nil {
 		s.Log.Error("web: audit log", "user", u.Name, "action", action, "err", err)
 	}
+}
+
+// auditTx appends u's action to the audit log in tx, the action's own
+// transaction (package fleet's and rollout's hooks): the action and its
+// entry are stored together or not at all.
+func (s *Server) auditTx(tx store.Tx, r *http.Request, u store.User, action, object, detail string) error {
+	return tx.AppendAudit(s.actor(r, u).Entry(action, object, detail))
 }
 
 func groupLabel(g string) string {

@@ -11,7 +11,7 @@ import (
 	"picket.dev/picket/src/platform/store"
 )
 
-// people is a bench with a whole account: the manager alice, the unit
+// people (newPeopleOn) is a bench on a store with a whole account: the manager alice, the unit
 // manager uma (groups lab and office), the readers rita (lab) and vic
 // (all groups), an empty group, a box in lab with a running job and a
 // box in office with a done job, and another account's box.
@@ -21,9 +21,9 @@ type people struct {
 	labJob, officeJob    string
 }
 
-func newPeople(t *testing.T) *people {
+func newPeopleOn(t *testing.T, st store.Store) *people {
 	t.Helper()
-	b := newBench(t)
+	b := newBenchOn(t, st)
 	b.w.HashParams = testParams
 	b.addUser(t, store.User{Name: "rita", Role: store.RoleReader, Account: "acme", AssetGroups: []string{"lab"}})
 	b.addUser(t, store.User{Name: "vic", Role: store.RoleReader, Account: "acme"})
@@ -92,7 +92,9 @@ func actions(es []store.AuditEntry) []string {
 // unit managers boxes and jobs, not people, groups or releases; readers
 // nothing but their own password and logging out. A refused request
 // gets 403 and leaves no trace in the audit log (nothing happened).
-func TestRoleAuthorization(t *testing.T) {
+func TestRoleAuthorization(t *testing.T) { testRoleAuthorization(t, boltStore) }
+
+func testRoleAuthorization(t *testing.T, open opener) {
 	const (
 		mgr = 1 << iota
 		unit
@@ -142,7 +144,7 @@ func TestRoleAuthorization(t *testing.T) {
 			user string
 		}{{mgr, "alice"}, {unit, "uma"}, {reader, "rita"}} {
 			t.Run(fmt.Sprintf("%s by %s", ep.path, role.user), func(t *testing.T) {
-				p := newPeople(t)
+				p := newPeopleOn(t, open(t))
 				if ep.trace == "rollout.changed" {
 					p.withRepo(t)
 				}
@@ -167,7 +169,7 @@ func TestRoleAuthorization(t *testing.T) {
 		}
 	}
 	// The manager's pages, and the activation form, are refused likewise.
-	p := newPeople(t)
+	p := newPeopleOn(t, open(t))
 	for user, paths := range map[string][]string{"uma": {"/people", "/groups", "/audit", "/releases"}, "rita": {"/people", "/groups", "/audit", "/releases", "/activate"}} {
 		br := p.browser(t)
 		br.loggedIn(user)
@@ -183,8 +185,10 @@ func TestRoleAuthorization(t *testing.T) {
 // asset groups (all of the account's with none); another group's box, or
 // its jobs and exports, asked for by id is 404, as is another account's
 // box to a manager.
-func TestVisibility(t *testing.T) {
-	p := newPeople(t)
+func TestVisibility(t *testing.T) { testVisibility(t, boltStore) }
+
+func testVisibility(t *testing.T, open opener) {
+	p := newPeopleOn(t, open(t))
 	p.addUser(t, store.User{Name: "ursula", Role: store.RoleUnitManager, Account: "acme", AssetGroups: []string{"office"}})
 	sees := map[string][]store.Box{
 		"alice":  {p.lab, p.office},
@@ -250,8 +254,10 @@ func TestVisibility(t *testing.T) {
 // with who, what, when (the server's clock) and from where, with no
 // password or token in it; the page is managers', newest first, paged
 // and filtered.
-func TestAuditLog(t *testing.T) {
-	p := newPeople(t)
+func TestAuditLog(t *testing.T) { testAuditLog(t, boltStore) }
+
+func testAuditLog(t *testing.T, open opener) {
+	p := newPeopleOn(t, open(t))
 	p.withRepo(t)
 	alice := p.browser(t)
 	at := alice.loggedIn("alice")
@@ -364,8 +370,10 @@ func TestAuditLog(t *testing.T) {
 
 // TestAuditPaging: 50 entries a page, the next page's link continues
 // where the page ended, with the filter.
-func TestAuditPaging(t *testing.T) {
-	p := newPeople(t)
+func TestAuditPaging(t *testing.T) { testAuditPaging(t, boltStore) }
+
+func testAuditPaging(t *testing.T, open opener) {
+	p := newPeopleOn(t, open(t))
 	err := p.st.Update(func(tx store.Tx) error {
 		for i := range 120 {
 			who := "uma"
@@ -407,8 +415,10 @@ func TestAuditPaging(t *testing.T) {
 // TestDisableAndReset: a disabled user's session ends at once and they
 // cannot log in; a reset ends the sessions and makes the person choose a
 // new password before anything else; the account keeps a manager.
-func TestDisableAndReset(t *testing.T) {
-	p := newPeople(t)
+func TestDisableAndReset(t *testing.T) { testDisableAndReset(t, boltStore) }
+
+func testDisableAndReset(t *testing.T, open opener) {
+	p := newPeopleOn(t, open(t))
 	alice := p.browser(t)
 	at := alice.loggedIn("alice")
 	rita := p.browser(t)

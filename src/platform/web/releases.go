@@ -110,7 +110,10 @@ func (s *Server) saveRollout(w http.ResponseWriter, r *http.Request, sess *store
 		s.renderReleases(w, r, http.StatusServiceUnavailable, sess, u, f, "the update repository cannot be read: "+err.Error())
 		return
 	}
-	ro, err := rollout.Apply(s.Store, u, cat, f, s.Now())
+	ro, err := rollout.Apply(s.Store, u, cat, f, s.Now(), func(tx store.Tx, ro store.Rollout) error {
+		return s.auditTx(tx, r, u, people.ActRollout, ro.Channel, fmt.Sprintf("%s %s: percent %d, group %q, everyone %v, paused %v, force %v",
+			f.Action, ro.Version, ro.Percent, ro.Group, ro.Everyone, ro.Paused, ro.Force))
+	})
 	var fe *rollout.FormError
 	switch {
 	case errors.As(err, &fe):
@@ -121,8 +124,6 @@ func (s *Server) saveRollout(w http.ResponseWriter, r *http.Request, sess *store
 	default:
 		s.Log.Info("web: rollout "+f.Action, "user", u.Name, "channel", ro.Channel, "version", ro.Version,
 			"percent", ro.Percent, "group", ro.Group, "everyone", ro.Everyone, "paused", ro.Paused, "force", ro.Force)
-		s.record(r, u, people.ActRollout, ro.Channel, fmt.Sprintf("%s %s: percent %d, group %q, everyone %v, paused %v, force %v",
-			f.Action, ro.Version, ro.Percent, ro.Group, ro.Everyone, ro.Paused, ro.Force))
 		headers(w)
 		http.Redirect(w, r, "/releases?notice=rollout-"+f.Action, http.StatusSeeOther)
 	}

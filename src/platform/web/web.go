@@ -522,8 +522,9 @@ func (s *Server) fresh(b *store.Box) {
 }
 
 // clientAddr is the address a request came from, for rate limits and the
-// audit log: the one place that derives it (behind a reverse proxy it is
-// to read the proxy's forwarded header, from the proxy only).
+// audit log: the one place that derives it. Behind a TCP load balancer
+// RemoteAddr is already the client's: the listener took it from the
+// balancer's PROXY protocol header (package proxyproto).
 func clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -771,7 +772,9 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, sess *store.Se
 			return
 		}
 	}
-	b, err := fleet.Activate(s.Store, d.Code, u, d.Group, s.Now())
+	b, err := fleet.Activate(s.Store, d.Code, u, d.Group, s.Now(), func(tx store.Tx, b store.Box) error {
+		return s.auditTx(tx, r, u, people.ActBoxActivated, b.ID, fmt.Sprintf("named %s, %s", b.Name, groupLabel(b.AssetGroup)))
+	})
 	var ue *fleet.UserError
 	switch {
 	case errors.As(err, &ue) && !ue.Guess:
@@ -796,7 +799,6 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, sess *store.Se
 		return
 	}
 	s.Log.Info("web: box activated", "user", u.Name, "box", b.ID, "name", b.Name, "asset_group", b.AssetGroup)
-	s.record(r, u, people.ActBoxActivated, b.ID, fmt.Sprintf("named %s, %s", b.Name, groupLabel(b.AssetGroup)))
 	headers(w)
 	http.Redirect(w, r, "/appliances/"+b.ID+"?notice=activated", http.StatusSeeOther)
 }
@@ -874,7 +876,9 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request, sess *stor
 		VLANs: r.PostFormValue("vlans"), Routes: r.PostFormValue("routes"), IPv6Method: r.PostFormValue("ipv6_method"),
 		IPv6Address: r.PostFormValue("ipv6_address"), IPv6Gateway: r.PostFormValue("ipv6_gateway"),
 		SigsMaxAge: r.PostFormValue("sigs_max_age")}
-	b, err := fleet.SaveSettings(s.Store, r.PathValue("id"), u, e)
+	b, err := fleet.SaveSettings(s.Store, r.PathValue("id"), u, e, func(tx store.Tx, b store.Box) error {
+		return s.auditTx(tx, r, u, people.ActBoxSettings, b.ID, fmt.Sprintf("%s: settings version %d", b.Name, b.Settings.Version))
+	})
 	var fe fleet.FieldErrors
 	var ue *fleet.UserError
 	switch {
@@ -887,7 +891,6 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request, sess *stor
 		s.internal(w, r, err)
 	default:
 		s.Log.Info("web: settings saved", "user", u.Name, "box", b.ID, "version", b.Settings.Version)
-		s.record(r, u, people.ActBoxSettings, b.ID, fmt.Sprintf("%s: settings version %d", b.Name, b.Settings.Version))
 		headers(w)
 		http.Redirect(w, r, "/appliances/"+b.ID+"?notice=saved", http.StatusSeeOther)
 	}
@@ -895,7 +898,9 @@ func (s *Server) saveSettings(w http.ResponseWriter, r *http.Request, sess *stor
 
 func (s *Server) launchJob(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
 	targets, ports, vlan := r.PostFormValue("targets"), r.PostFormValue("ports"), r.PostFormValue("vlan")
-	j, err := fleet.LaunchJob(s.Store, r.PathValue("id"), u, targets, ports, vlan, r.PostForm["checks_off"], s.Now())
+	j, err := fleet.LaunchJob(s.Store, r.PathValue("id"), u, targets, ports, vlan, r.PostForm["checks_off"], s.Now(), func(tx store.Tx, j store.Job) error {
+		return s.auditTx(tx, r, u, people.ActJobLaunched, j.ID, fmt.Sprintf("box %s: targets %s, ports %s", j.BoxID, strings.Join(j.Targets, " "), j.Ports))
+	})
 	var fe fleet.FieldErrors
 	var ue *fleet.UserError
 	switch {
@@ -907,16 +912,18 @@ func (s *Server) launchJob(w http.ResponseWriter, r *http.Request, sess *store.S
 		s.internal(w, r, err)
 	default:
 		s.Log.Info("web: job launched", "user", u.Name, "box", j.BoxID, "job", j.ID, "vlan", j.VLAN)
-		s.record(r, u, people.ActJobLaunched, j.ID, fmt.Sprintf("box %s: targets %s, ports %s", j.BoxID, strings.Join(j.Targets, " "), j.Ports))
 		headers(w)
 		http.Redirect(w, r, "/appliances/"+j.BoxID+"?notice=launched", http.StatusSeeOther)
 	}
 }
 
-// jobAction cancels or deletes a job and goes back to the box's page.
+// jobAction cancels or deletes a job (act, with the hook that audits
+// action in its transaction) and goes back to the box's page.
 func (s *Server) jobAction(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User, what, action string,
-	act func(boxID, jobID string) (store.Job, error)) {
-	j, err := act(r.PathValue("id"), r.PathValue("job"))
+	act func(boxID, jobID string, audit fleet.Audit[store.Job]) (store.Job, error)) {
+	j, err := act(r.PathValue("id"), r.PathValue("job"), func(tx store.Tx, j store.Job) error {
+		return s.auditTx(tx, r, u, action, j.ID, "box "+j.BoxID)
+	})
 	var ue *fleet.UserError
 	switch {
 	case errors.As(err, &ue):
@@ -926,20 +933,19 @@ func (s *Server) jobAction(w http.ResponseWriter, r *http.Request, sess *store.S
 		s.internal(w, r, err)
 	default:
 		s.Log.Info("web: job "+what, "user", u.Name, "box", j.BoxID, "job", j.ID)
-		s.record(r, u, action, j.ID, "box "+j.BoxID)
 		headers(w)
 		http.Redirect(w, r, "/appliances/"+j.BoxID+"?notice="+what, http.StatusSeeOther)
 	}
 }
 
 func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
-	s.jobAction(w, r, sess, u, "canceled", people.ActJobCanceled, func(boxID, jobID string) (store.Job, error) {
-		return fleet.CancelJob(s.Store, boxID, jobID, u, s.Now())
+	s.jobAction(w, r, sess, u, "canceled", people.ActJobCanceled, func(boxID, jobID string, audit fleet.Audit[store.Job]) (store.Job, error) {
+		return fleet.CancelJob(s.Store, boxID, jobID, u, s.Now(), audit)
 	})
 }
 
 func (s *Server) deleteJob(w http.ResponseWriter, r *http.Request, sess *store.Session, u store.User) {
-	s.jobAction(w, r, sess, u, "deleted", people.ActJobDeleted, func(boxID, jobID string) (store.Job, error) {
-		return fleet.DeleteJob(s.Store, boxID, jobID, u)
+	s.jobAction(w, r, sess, u, "deleted", people.ActJobDeleted, func(boxID, jobID string, audit fleet.Audit[store.Job]) (store.Job, error) {
+		return fleet.DeleteJob(s.Store, boxID, jobID, u, audit)
 	})
 }

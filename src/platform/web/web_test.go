@@ -39,13 +39,26 @@ type bench struct {
 	w     *web.Server
 }
 
-func newBench(t *testing.T) *bench {
+// opener opens a fresh, empty store for one test: the embedded one
+// (boltStore), or a database on a PostgreSQL cluster (TestOnPostgreSQL).
+type opener func(t *testing.T) store.Store
+
+// boltStore is an embedded store in the test's directory.
+func boltStore(t *testing.T) store.Store {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func newBench(t *testing.T) *bench { return newBenchOn(t, boltStore(t)) }
+
+// newBenchOn is a bench on st (closed by whoever opened it).
+func newBenchOn(t *testing.T, st store.Store) *bench {
+	t.Helper()
 	// The server's clock starts at the real time: the client's cookie jar
 	// expires cookies by the real clock, so a fixed date would make the
 	// test fail once its sessions would have expired.

@@ -175,6 +175,56 @@ func (c *Cluster) NewDB(t testing.TB) string {
 	return c.URL(name)
 }
 
+// Emptier empties every table of one database (schema public) but
+// those it was told to keep, over a connection it holds: a fresh database
+// for the next case in a few milliseconds, where NewDB and the
+// migrations take a few hundred (for suites of many small cases).
+type Emptier struct {
+	conn *pgx.Conn
+	del  string
+}
+
+// NewEmptier connects to the database at url, whose tables must exist
+// (migrated), and lists them; t.Cleanup closes the connection.
+func NewEmptier(t testing.TB, url string, keep ...string) *Emptier {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatalf("pgtest: connect to empty the database: %v", err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	rows, err := conn.Query(ctx, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND NOT tablename = ANY($1) ORDER BY tablename", keep)
+	if err != nil {
+		t.Fatalf("pgtest: list the tables: %v", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatalf("pgtest: list the tables: %v", err)
+	}
+	// DELETE, not TRUNCATE: on a few rows it is several times faster (no
+	// new files per table). Sequences go on from where they were.
+	var del strings.Builder
+	for _, n := range names {
+		del.WriteString("DELETE FROM " + pgx.Identifier{n}.Sanitize() + ";")
+	}
+	return &Emptier{conn: conn, del: del.String()}
+}
+
+// Empty deletes every row of the tables, in one transaction.
+func (e *Emptier) Empty() error {
+	if e.del == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := e.conn.Exec(ctx, e.del); err != nil {
+		return fmt.Errorf("pgtest: empty the database: %w", err)
+	}
+	return nil
+}
+
 // Exec runs SQL statements (no arguments) on database db.
 func (c *Cluster) Exec(db, sql string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

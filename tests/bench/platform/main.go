@@ -2,7 +2,9 @@
 // (run in this process, on a loopback HTTPS port, with its bbolt store in
 // a temporary directory) holding N simulated boxes polling at the default
 // rate, N/180 polls a second; it reports the largest N whose p99 poll
-// latency stays under 100 ms. With -db it runs -replicas platform servers
+// latency stays under 100 ms: it tries the -n steps, then grows N by
+// -grow until the p99 passes -p99 (the knee), then tries once halfway
+// between the last step under it and the first over it. With -db it runs -replicas platform servers
 // (each its own store and connection pool, as separate platformd
 // processes would have) on that PostgreSQL database, and with more than
 // one, Debian's haproxy in front of them (TCP passthrough, round robin),
@@ -18,6 +20,14 @@
 // signed request to reading the whole answer. The load generator runs on
 // the same machine and takes CPU from the server, so the figures are a
 // lower bound.
+//
+// Each step also reports what a poll costs: CPU of this process (server
+// and load generator together) per poll, and on PostgreSQL the database
+// processes' CPU, WAL bytes and transactions per poll. At the end (-size)
+// it measures the database: bytes per box (every box's record as a poll
+// leaves it), per guard row, and per job and per host of a job history
+// added to a sample of the boxes (realistic results: open ports with
+// services, TLS and SSH facts, findings), on bbolt the file's size.
 //
 // tests/bench/platform.sh runs it; docs/benchmarks.md ("Platform server")
 // records the figures.
@@ -68,6 +78,10 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run here")
 	db := flag.String("db", "", "PostgreSQL connection string of an empty database (default: the embedded bbolt store in -data)")
 	replicas := flag.Int("replicas", 1, "platform servers on the -db database (more than one: behind haproxy)")
+	grow := flag.Float64("grow", 1.25, "after the -n steps, grow N by this factor until the p99 passes -p99 (1: only the -n steps)")
+	maxBoxes := flag.Int("max-boxes", 1000000, "stop growing at this many boxes")
+	size := flag.Bool("size", true, "at the end, measure the database's size per box, and per job and host of a job history added to a sample of boxes")
+	sample := flag.String("history", "500x4x20", "job history of -size: BOXESxJOBSxHOSTS (boxes of the sample, done jobs each, hosts per job)")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -78,21 +92,39 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*steps, *dur, *interval, *limit, *dir, *db, *replicas); err != nil {
+	cfg := config{steps: *steps, dur: *dur, interval: *interval, limit: *limit, dir: *dir, db: *db, replicas: *replicas,
+		grow: *grow, maxBoxes: *maxBoxes, size: *size, history: *sample}
+	if err := run(cfg); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-type result struct {
+type config struct {
+	steps                string
+	dur, interval, limit time.Duration
+	dir, db              string
+	replicas             int
+	grow                 float64
+	maxBoxes             int
+	size                 bool
+	history              string
+}
+
+type stepResult struct {
 	n                  int
 	rate               float64
 	sent, errs         int
 	p50, p90, p99, max time.Duration
 }
 
-func run(stepsS string, dur, interval, limit time.Duration, dir, db string, replicas int) error {
+func run(cfg config) error {
+	stepsS, dur, interval, limit, dir, db, replicas := cfg.steps, cfg.dur, cfg.interval, cfg.limit, cfg.dir, cfg.db, cfg.replicas
+	var hist history
+	if _, err := fmt.Sscanf(cfg.history, "%dx%dx%d", &hist.boxes, &hist.jobs, &hist.hosts); err != nil || hist.boxes <= 0 || hist.jobs <= 0 || hist.hosts <= 0 {
+		return fmt.Errorf("-history %q: want BOXESxJOBSxHOSTS, e.g. 500x4x20", cfg.history)
+	}
 	var steps []int
 	for _, s := range strings.Split(stepsS, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -155,24 +187,81 @@ func run(stepsS string, dur, interval, limit time.Duration, dir, db string, repl
 
 	fmt.Printf("platform server benchmark: %d CPUs (%s), Go %s, %s per step, poll interval %s, one new TLS connection per poll, load generator in the same process\n",
 		runtime.NumCPU(), cpuModel(), runtime.Version(), dur, interval)
-	fmt.Printf("%9s %9s %8s %7s %9s %9s %9s %9s\n", "boxes", "polls/s", "polls", "errors", "p50", "p90", "p99", "max")
-	var keys []ed25519.PrivateKey
-	var best int
-	for _, n := range steps {
-		if err := addBoxes(st, &keys, n); err != nil {
+	var pg *pgStats
+	if db != "" {
+		if pg, err = newPGStats(st); err != nil {
 			return err
 		}
-		r := step(client, url, keys, interval, dur)
-		fmt.Printf("%9d %9.1f %8d %7d %9s %9s %9s %9s\n", r.n, r.rate, r.sent, r.errs, ms(r.p50), ms(r.p90), ms(r.p99), ms(r.max))
-		if r.p99 > limit || r.errs > 0 {
+	}
+	fmt.Printf("%9s %9s %8s %7s %9s %9s %9s %9s %10s %10s %9s %7s\n", "boxes", "polls/s", "polls", "errors", "p50", "p90", "p99", "max",
+		"cpu/poll", "pgcpu/poll", "WAL/poll", "tx/poll")
+	var keys []ed25519.PrivateKey
+	best, knee := 0, 0
+	try := func(n int) (bool, error) {
+		if err := addBoxes(st, &keys, n); err != nil {
+			return false, err
+		}
+		before, err := sample(pg)
+		if err != nil {
+			return false, err
+		}
+		r := step(client, url, keys[:n], interval, dur)
+		// The stats of the last transactions reach pg_stat_database when
+		// their backends are next idle (at most a second later).
+		time.Sleep(1500 * time.Millisecond)
+		after, err := sample(pg)
+		if err != nil {
+			return false, err
+		}
+		c := after.minus(before, r.sent)
+		fmt.Printf("%9d %9.1f %8d %7d %9s %9s %9s %9s %10s %10s %9s %7s\n", r.n, r.rate, r.sent, r.errs, ms(r.p50), ms(r.p90), ms(r.p99), ms(r.max),
+			ms(c.cpu), c.pgCPU, c.wal, c.tx)
+		return r.p99 <= limit && r.errs == 0, nil
+	}
+	for i := 0; ; i++ {
+		var n int
+		switch {
+		case i < len(steps):
+			n = steps[i]
+		case cfg.grow > 1 && best > 0:
+			n = max(best+1000, int(math.Round(float64(best)*cfg.grow/1000))*1000)
+		}
+		if n == 0 || n > cfg.maxBoxes {
+			break
+		}
+		ok, err := try(n)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			knee = n
 			break
 		}
 		best = n
 	}
-	if best == 0 {
+	if best > 0 && knee > 0 && knee-best > 2000 {
+		// Once halfway, on the boxes already made (the first mid).
+		mid := (best + knee) / 2 / 1000 * 1000
+		ok, err := try(mid)
+		if err != nil {
+			return err
+		}
+		if ok {
+			best = mid
+		} else {
+			knee = mid
+		}
+	}
+	switch {
+	case best == 0:
 		fmt.Printf("no step kept p99 under %s\n", limit)
-	} else {
-		fmt.Printf("largest N with p99 under %s: %d boxes (of the steps tried)\n", limit, best)
+	case knee == 0:
+		fmt.Printf("largest N with p99 under %s: %d boxes; no knee up to there\n", limit, best)
+	default:
+		fmt.Printf("knee: p99 under %s at %d boxes (%.0f polls/s), over it at %d\n", limit, best, float64(best)/interval.Seconds(), knee)
+	}
+	if cfg.size {
+		return measureSize(st, dir, db, keys, interval, hist)
 	}
 	return nil
 }
@@ -248,9 +337,14 @@ func addBoxes(st store.Store, keys *[]ed25519.PrivateKey, n int) error {
 			i := len(*keys)
 			name := fmt.Sprintf("pk_bench_%d", i)
 			boxes = append(boxes, store.Box{ID: store.BoxID(pub), Key: platformapi.EncodeKey(pub), Code: platformapi.ActivationCode(pub),
-				State: store.BoxActive, Name: name, Account: "bench", ActivatedBy: "bench", Activated: now, PollIntervalSeconds: 180,
+				State: store.BoxActive, Name: name, Account: "bench", AssetGroup: "branch-offices", ActivatedBy: "bench", Activated: now, PollIntervalSeconds: 180,
 				Settings: platformapi.Settings{Version: 1, Name: name, PollIntervalSeconds: 180}, AppliedVer: 1,
-				FirstSeen: now, LastSeen: now, LastPoll: now})
+				FirstSeen: now, LastSeen: now, LastPoll: now,
+				// What a poll's heartbeat leaves (boxapi/heartbeat.go),
+				// so that the records have their steady-state size.
+				LANv4: []string{fmt.Sprintf("10.%d.%d.5/24", i/250%250, i%250)}, LANv6: []string{"fe80::5054:ff:fe12:3456/64"},
+				Board: "virtual", Versions: platformapi.Versions{Scanner: "1.4.2", Signatures: "2026.11.27", Update: "idle"},
+				Capacity: platformapi.Capacity{CPUs: 4, MemoryMB: 2048, MaxScans: 2}, RemoteAddr: fmt.Sprintf("198.51.%d.%d", i/250%250, i%250)})
 		}
 		err := st.Update(func(tx store.Tx) error {
 			for _, b := range boxes {
@@ -268,7 +362,7 @@ func addBoxes(st store.Store, keys *[]ed25519.PrivateKey, n int) error {
 }
 
 // step polls for dur at rate len(keys)/interval, boxes in random order.
-func step(client *http.Client, url string, keys []ed25519.PrivateKey, interval, dur time.Duration) result {
+func step(client *http.Client, url string, keys []ed25519.PrivateKey, interval, dur time.Duration) stepResult {
 	n := len(keys)
 	rate := float64(n) / interval.Seconds()
 	order := mrand.Perm(n)
@@ -332,7 +426,7 @@ func step(client *http.Client, url string, keys []ed25519.PrivateKey, interval, 
 		}
 		return lat[int(math.Ceil(p*float64(len(lat))))-1]
 	}
-	r := result{n: n, rate: float64(sent) / elapsed.Seconds(), sent: sent, errs: errs, p50: q(0.5), p90: q(0.9), p99: q(0.99)}
+	r := stepResult{n: n, rate: float64(sent) / elapsed.Seconds(), sent: sent, errs: errs, p50: q(0.5), p90: q(0.9), p99: q(0.99)}
 	if len(lat) > 0 {
 		r.max = lat[len(lat)-1]
 	}
