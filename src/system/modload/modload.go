@@ -35,89 +35,148 @@ type Loader struct {
 
 	mu     sync.Mutex
 	loaded map[string]bool // tried: loaded, or failed once (not tried again)
+	// finished: closed when the module's load returned (either way).
+	finished map[string]chan struct{}
+	// first is closed once the first scan chose its modules; started
+	// says it was.
+	first   chan struct{}
+	started bool
 }
 
-// maxRounds bounds Scan's rescans: each round loads at least one module
-// of a finite list, so the list's length would do, but a driver that
-// keeps failing must not keep the boot scanning.
-const maxRounds = 16
+// lazyInit makes the maps; l.mu must be held.
+func (l *Loader) lazyInit() {
+	if l.loaded == nil {
+		l.loaded, l.finished, l.first = map[string]bool{}, map[string]chan struct{}{}, make(chan struct{})
+	}
+}
 
-// Scan loads the modules the devices present call for, then scans
-// again while the last round loaded any (their devices may bring up
-// others), and returns the names of the modules it loaded. Errors of
-// single modules are joined; the others are loaded regardless.
-func (l *Loader) Scan() ([]string, error) {
-	var done []string
-	var errs []error
-	for round := 0; round < maxRounds; round++ {
-		present, err := Present(l.Sysfs)
-		if err != nil {
-			return done, err
-		}
-		n, err := l.load(present)
-		done = append(done, n...)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		if len(n) == 0 {
-			break
+// Wait blocks until the named modules, if the first scan (or a later
+// one) chose them, are loaded or failed; a module no scan chose is not
+// waited for. It lets the initramfs mount the boot partition while a
+// disk controller it does not boot from still probes: call it from
+// another goroutine than Scan's.
+func (l *Loader) Wait(names ...string) {
+	l.mu.Lock()
+	l.lazyInit()
+	first := l.first
+	l.mu.Unlock()
+	<-first
+	for _, n := range names {
+		l.mu.Lock()
+		c := l.finished[n]
+		l.mu.Unlock()
+		if c != nil {
+			<-c
 		}
 	}
-	return done, errors.Join(errs...)
 }
+
+// Scan loads the modules the devices present call for, and looks at
+// the devices again each time a driver's load returns (its devices may
+// bring up others: a PCI virtio function its virtio disk, an xHCI
+// controller its USB devices), so that a driver does not wait for
+// another's slow probe; it returns when no load is left, with the names
+// of the modules it loaded in the list's order. Errors of single modules
+// are joined; the others are loaded regardless.
+func (l *Loader) Scan() ([]string, error) { return l.scan(nil) }
 
 // Device loads what one new device calls for (its MODALIAS, from an
-// "add" uevent), then scans for devices that brought up in turn.
-func (l *Loader) Device(modalias string) ([]string, error) {
-	n, err := l.load([]string{modalias})
-	if len(n) == 0 {
-		return n, err
-	}
-	more, err2 := l.Scan()
-	return append(n, more...), errors.Join(err, err2)
+// "add" uevent), then what the devices it brought up call for.
+func (l *Loader) Device(modalias string) ([]string, error) { return l.scan([]string{modalias}) }
+
+// result is one module's load.
+type result struct {
+	name   string
+	err    error
+	driver bool // it drives devices (has aliases): look at the devices again
 }
 
-func (l *Loader) load(present []string) ([]string, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.loaded == nil {
-		l.loaded = map[string]bool{}
-	}
-	sel := kmod.Select(l.List, present, l.loaded)
-	// Each module is loaded as soon as those it needs are, the others at
-	// the same time: a driver's probe may wait on its hardware (a SATA
-	// port's reset, a PHY), and the kernel loads modules concurrently as
-	// udev asks it to.
-	finished := map[string]chan struct{}{}
-	for _, m := range sel {
-		l.loaded[m.Name()] = true
-		finished[m.Name()] = make(chan struct{})
-	}
-	errs := make([]error, len(sel))
-	var wg sync.WaitGroup
-	for i, m := range sel {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer close(finished[m.Name()])
-			for _, n := range m.Needs {
-				if c, ok := finished[n]; ok {
-					<-c
+// scan loads what the modaliases first (nil: the devices in sysfs) call
+// for, then rescans sysfs after each driver's load, until none is left
+// loading.
+func (l *Loader) scan(first []string) ([]string, error) {
+	results := make(chan result, len(l.List))
+	got := map[string]bool{}
+	var errs []error
+	inflight := 0
+	present, look := first, true
+	for {
+		if look {
+			if present == nil {
+				p, err := Present(l.Sysfs)
+				if err != nil {
+					errs = append(errs, err)
 				}
+				present = p
 			}
-			if err := l.Load(m.Path); err != nil && !errors.Is(err, unix.EEXIST) {
-				errs[i] = fmt.Errorf("load module %s: %w", m.Path, err)
-			}
-		}()
+			inflight += l.start(present, results)
+			present, look = nil, false
+		}
+		if inflight == 0 {
+			break
+		}
+		r := <-results
+		inflight--
+		if r.err != nil {
+			errs = append(errs, r.err)
+		} else {
+			got[r.name] = true
+		}
+		look = r.driver
 	}
-	wg.Wait()
-	var done []string
-	for i, m := range sel {
-		if errs[i] == nil {
-			done = append(done, m.Name())
+	var loaded []string
+	for _, m := range l.List {
+		if got[m.Name()] {
+			loaded = append(loaded, m.Name())
+			delete(got, m.Name()) // a name listed twice once
 		}
 	}
-	return done, errors.Join(errs...)
+	return loaded, errors.Join(errs...)
+}
+
+// start chooses the modules present calls for that are not loaded or
+// loading yet and starts their loads, each as soon as those it needs
+// (chosen now or before, maybe still loading) are: a driver's probe may
+// wait on its hardware (a SATA port's reset, a PHY), and the kernel
+// loads modules concurrently as udev asks it to. Each load's result goes
+// to results; start returns how many it started.
+func (l *Loader) start(present []string, results chan<- result) int {
+	l.mu.Lock()
+	l.lazyInit()
+	sel := kmod.Select(l.List, present, l.loaded)
+	fin := make([]chan struct{}, len(sel))
+	needs := make([][]chan struct{}, len(sel))
+	for i, m := range sel {
+		l.loaded[m.Name()] = true
+		fin[i] = make(chan struct{})
+		l.finished[m.Name()] = fin[i]
+	}
+	for i, m := range sel {
+		for _, n := range m.Needs {
+			if c, ok := l.finished[n]; ok {
+				needs[i] = append(needs[i], c)
+			}
+		}
+	}
+	if !l.started {
+		l.started = true
+		close(l.first)
+	}
+	l.mu.Unlock()
+	for i, m := range sel {
+		go func() {
+			defer close(fin[i])
+			for _, c := range needs[i] {
+				<-c
+			}
+			r := result{name: m.Name(), driver: len(m.Aliases) > 0}
+			if err := l.Load(m.Path); err != nil && !errors.Is(err, unix.EEXIST) {
+				r.err = fmt.Errorf("load module %s: %w", m.Path, err)
+			}
+			results <- r
+		}()
+	}
+	return len(sel)
 }
 
 // Present returns the modaliases of the devices in sysfs: every bus's

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -86,10 +87,10 @@ func TestScanThenHotplug(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Round one: the PCI driver and squashfs (a file system: always);
-	// round two: the virtio devices it brought up. No e1000e, r8152 or
-	// their library: no such device.
-	want := []string{"virtio_ring", "virtio", "virtio_pci", "squashfs", "virtio_blk", "virtio_net"}
+	// The PCI driver and squashfs (a file system: always), then the
+	// virtio devices the PCI driver brought up, named in the list's
+	// order. No e1000e, r8152 or their library: no such device.
+	want := []string{"virtio_ring", "virtio", "virtio_pci", "virtio_blk", "virtio_net", "squashfs"}
 	if !reflect.DeepEqual(got, want) || !sameSet(k.loads, want) {
 		t.Fatalf("scan loaded %v (kernel saw %v), want %v", got, k.loads, want)
 	}
@@ -131,5 +132,68 @@ func TestFailedModuleDoesNotStopOthers(t *testing.T) {
 	before := len(k.loads)
 	if _, err := l.Scan(); err != nil || len(k.loads) != before {
 		t.Errorf("rescan tried %v again (%v)", k.loads[before:], err)
+	}
+}
+
+// TestWaitWhileAProbeHangs: the initramfs mounts with the file system
+// modules while a controller it does not boot from still probes.
+func TestWaitWhileAProbeHangs(t *testing.T) {
+	k := &kernel{t: t, sysfs: t.TempDir(), brings: map[string]map[string]string{
+		"virtio_pci": {"bus/virtio/devices/virtio1": "virtio:d00000002v00001AF4"},
+	}}
+	k.device("bus/pci/devices/0000:00:1f.2", "pci:v00008086d00002922sv00001AF4sd00001100bc01sc06i01")
+	k.device("bus/pci/devices/0000:00:03.0", "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00")
+	probing := make(chan struct{})
+	release := make(chan struct{})
+	l := &Loader{Sysfs: k.sysfs, List: append([]kmod.Module{
+		{Path: "/lib/modules/libata.ko"},
+		{Path: "/lib/modules/ahci.ko", Needs: []string{"libata"}, Aliases: []string{"pci:v*d*sv*sd*bc01sc06i01*"}},
+	}, list...), Load: func(p string) error {
+		if kmod.Name(p) == "ahci" {
+			close(probing)
+			<-release // the SATA ports' reset
+		}
+		return k.load(p)
+	}}
+	waited := make(chan struct{})
+	go func() {
+		l.Wait("squashfs", "nvme") // nvme: no scan chooses it
+		close(waited)
+	}()
+	scanned := make(chan []string)
+	go func() {
+		got, err := l.Scan()
+		if err != nil {
+			t.Error(err)
+		}
+		scanned <- got
+	}()
+	<-probing
+	select {
+	case <-waited:
+	case <-time.After(time.Minute):
+		t.Fatal("Wait for squashfs did not return while ahci probed")
+	}
+	select {
+	case got := <-scanned:
+		t.Fatalf("Scan returned %v while ahci still probed", got)
+	default:
+	}
+	// The virtio disk that virtio_pci brought up has its driver,
+	// though the scan that found it is not over.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		k.mu.Lock()
+		blk := slices.Contains(k.loads, "virtio_blk")
+		k.mu.Unlock()
+		if blk {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("virtio_blk not loaded while ahci probed")
+		}
+	}
+	close(release)
+	if got := <-scanned; !reflect.DeepEqual(got, []string{"libata", "ahci", "virtio_ring", "virtio", "virtio_pci", "virtio_blk", "squashfs"}) {
+		t.Errorf("Scan loaded %v", got)
 	}
 }
