@@ -21,11 +21,15 @@
 package ethlink
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
+
+	"picket.dev/picket/src/base/clock"
 	"picket.dev/picket/src/net/netcfg"
 )
 
@@ -152,7 +156,17 @@ type Conn struct {
 	// remembers nothing.
 	mem                *memory
 	netnsDev, netnsIno uint64
+	// settle is how long a read-back that differs from a mode just set
+	// is read again (clock times the reads) before the mode counts as
+	// not taken: some drivers apply a setting by resetting the adapter
+	// (e1000), and report the old one for a moment. Zero: one read.
+	settle time.Duration
+	clock  clock.Clock
 }
+
+// settleTime is Open's settle: e1000 under qemu was seen reporting the
+// previous mode right after a change under load.
+const settleTime = time.Second
 
 // Open opens an ethtool socket in the calling thread's network namespace.
 func Open() (*Conn, error) {
@@ -161,7 +175,8 @@ func Open() (*Conn, error) {
 		return nil, fmt.Errorf("ethlink: open ethtool socket: %w", err)
 	}
 	dev, ino := netnsID()
-	return &Conn{fd: fd, ethtool: ioctlEthtool(fd), mem: newMemory(), netnsDev: dev, netnsIno: ino}, nil
+	return &Conn{fd: fd, ethtool: ioctlEthtool(fd), mem: newMemory(), netnsDev: dev, netnsIno: ino,
+		settle: settleTime, clock: clock.System{}}, nil
 }
 
 // Close closes the socket.
@@ -279,6 +294,10 @@ func (c *Conn) Set(ifname string, mode netcfg.LinkMode) error {
 		return uerr
 	}
 	got, err := c.getRaw(ifname)
+	for waited, step := time.Duration(0), 50*time.Millisecond; err == nil && !taken(got, mode) && waited < c.settle; waited += step {
+		clock.Sleep(context.Background(), c.clock, step)
+		got, err = c.getRaw(ifname)
+	}
 	if err != nil {
 		err = fmt.Errorf("ethlink: set %s to %s: read back: %w", ifname, mode, err)
 		if rerr := restore(); rerr != nil {

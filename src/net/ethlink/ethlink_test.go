@@ -11,8 +11,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
+	"picket.dev/picket/src/base/clock"
 	"picket.dev/picket/src/net/netcfg"
 )
 
@@ -194,6 +196,10 @@ type fakeNIC struct {
 	ignore       bool  // a set succeeds and changes nothing
 	wrongThenEIO bool  // a set applies 10 half; later ones fail with EIO
 	sets         int   // set requests that reached the driver
+	// staleReads: after a set, this many reads still show the settings
+	// before it (a driver that resets the adapter to apply them).
+	staleReads int
+	stale      *fakeNIC
 
 	// As e1000: speed and duplex read unknown while the link is down, and
 	// after a set while the link renegotiates; forced 1000 full turns
@@ -215,6 +221,13 @@ func (f *fakeNIC) shown() (uint32, uint8) {
 func (f *fakeNIC) ethtool(ifname string, b []byte) error {
 	if ifname != f.name {
 		return unix.ENODEV
+	}
+	if cmd := ne.Uint32(b); f.stale != nil && (cmd == unix.ETHTOOL_GLINKSETTINGS || cmd == unix.ETHTOOL_GSET) {
+		old := f.stale
+		if f.staleReads--; f.staleReads <= 0 {
+			f.stale = nil
+		}
+		return old.ethtool(ifname, b)
 	}
 	switch cmd := ne.Uint32(b); cmd {
 	case unix.ETHTOOL_GLINKSETTINGS, unix.ETHTOOL_SLINKSETTINGS:
@@ -253,6 +266,11 @@ func (f *fakeNIC) ethtool(ifname string, b []byte) error {
 }
 
 func (f *fakeNIC) set(autoneg bool, speed uint32, duplex uint8, adv uint32) error {
+	if f.staleReads > 0 {
+		before := *f
+		before.staleReads, before.stale = 0, nil
+		f.stale = &before
+	}
 	f.sets++
 	switch {
 	case f.ignore:
@@ -493,5 +511,26 @@ func TestSameConfig(t *testing.T) {
 		if got := sameConfig(tc.now, tc.cfg); got != tc.want {
 			t.Errorf("%s: sameConfig = %v; want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestSettle: a driver that shows the old settings for a moment after a
+// change (e1000 resets the adapter) has the change taken once it shows
+// it, within the Conn's settle time; with none, it counts as not taken.
+func TestSettle(t *testing.T) {
+	f := e1000()
+	f.staleReads = 3
+	c := &Conn{fd: -1, ethtool: f.ethtool, settle: time.Second, clock: clock.System{}}
+	if err := c.Set("eth0", netcfg.Link100Full); err != nil {
+		t.Fatalf("Set with 3 stale reads and 1 s to settle: %v", err)
+	}
+	if s, err := c.Get("eth0"); err != nil || s.SpeedMbps != 100 || s.Autoneg {
+		t.Errorf("after Set: %+v (%v), want 100 Mb/s", s, err)
+	}
+	f = e1000()
+	f.staleReads = 3
+	c = &Conn{fd: -1, ethtool: f.ethtool}
+	if err := c.Set("eth0", netcfg.Link100Full); !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), "reads back") {
+		t.Errorf("Set with 3 stale reads and no settle time: %v, want not taken", err)
 	}
 }
