@@ -156,10 +156,11 @@ type Conn struct {
 	// remembers nothing.
 	mem                *memory
 	netnsDev, netnsIno uint64
-	// settle is how long a read-back that differs from a mode just set
-	// is read again (clock times the reads) before the mode counts as
-	// not taken: some drivers apply a setting by resetting the adapter
-	// (e1000), and report the old one for a moment. Zero: one read.
+	// settle is how long a read-back that still shows the previous
+	// configuration after a mode was set is read again (clock times the
+	// reads) before the mode counts as not taken: some drivers apply a
+	// setting by resetting the adapter (e1000), and report the old one
+	// for a moment. Zero: one read.
 	settle time.Duration
 	clock  clock.Clock
 }
@@ -294,7 +295,10 @@ func (c *Conn) Set(ifname string, mode netcfg.LinkMode) error {
 		return uerr
 	}
 	got, err := c.getRaw(ifname)
-	for waited, step := time.Duration(0), 50*time.Millisecond; err == nil && !taken(got, mode) && waited < c.settle; waited += step {
+	// Only a read-back that still shows the previous configuration is
+	// read again: one that shows something else (e1000 turning a forced
+	// 1000 full into auto-negotiation) is the driver's answer.
+	for waited, step := time.Duration(0), 50*time.Millisecond; err == nil && !taken(got, mode) && sameConfig(got, prevCfg) && waited < c.settle; waited += step {
 		clock.Sleep(context.Background(), c.clock, step)
 		got, err = c.getRaw(ifname)
 	}
