@@ -306,6 +306,15 @@ func describe(role string, groups []string) string {
 	return "role " + role + ", groups " + strings.Join(groups, ", ")
 }
 
+// newHash checks user name's new password pw (a *UserError says why it
+// is refused) and hashes it with params.
+func newHash(name, pw string, params auth.Params) (string, error) {
+	if err := CheckPassword(name, pw); err != nil {
+		return "", &UserError{Msg: err.Error()}
+	}
+	return auth.HashPassword(pw, params)
+}
+
 // Create adds user name to a's account with a temporary password pw
 // (hashed with params) the person must change at their first login.
 func Create(st store.Store, a Actor, name string, f Form, pw string, params auth.Params) (store.User, error) {
@@ -315,10 +324,7 @@ func Create(st store.Store, a Actor, name string, f Form, pw string, params auth
 	if err := CheckName(name); err != nil {
 		return store.User{}, &UserError{Msg: err.Error()}
 	}
-	if err := CheckPassword(name, pw); err != nil {
-		return store.User{}, &UserError{Msg: err.Error()}
-	}
-	hash, err := auth.HashPassword(pw, params)
+	hash, err := newHash(name, pw, params)
 	if err != nil {
 		return store.User{}, err
 	}
@@ -435,10 +441,7 @@ func Reset(st store.Store, a Actor, name, pw string, params auth.Params) (store.
 	if err := mustManage(a); err != nil {
 		return store.User{}, err
 	}
-	if err := CheckPassword(name, pw); err != nil {
-		return store.User{}, &UserError{Msg: err.Error()}
-	}
-	hash, err := auth.HashPassword(pw, params)
+	hash, err := newHash(name, pw, params)
 	if err != nil {
 		return store.User{}, err
 	}
@@ -463,10 +466,7 @@ func Reset(st store.Store, a Actor, name, pw string, params auth.Params) (store.
 // SetOwnPassword stores a's new password (its current one checked by the
 // caller) and ends all of a's sessions: the caller starts a fresh one.
 func SetOwnPassword(st store.Store, a Actor, pw string, params auth.Params) error {
-	if err := CheckPassword(a.User.Name, pw); err != nil {
-		return &UserError{Msg: err.Error()}
-	}
-	hash, err := auth.HashPassword(pw, params)
+	hash, err := newHash(a.User.Name, pw, params)
 	if err != nil {
 		return err
 	}

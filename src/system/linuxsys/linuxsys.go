@@ -2,7 +2,6 @@ package linuxsys
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -65,17 +64,6 @@ func MountAll(sys System, mounts []Mount) ([]Mount, error) {
 		done = append(done, m)
 	}
 	return done, nil
-}
-
-// LoadModules loads kernel module files in order (dependencies first); a
-// module already loaded (EEXIST) is fine.
-func LoadModules(sys System, paths []string) error {
-	for _, p := range paths {
-		if err := sys.LoadModule(p, ""); err != nil && !errors.Is(err, unix.EEXIST) {
-			return fmt.Errorf("load module %s: %w", p, err)
-		}
-	}
-	return nil
 }
 
 // Action is what Shutdown ends with.

@@ -2,7 +2,6 @@ package linuxsys
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -86,20 +85,6 @@ func TestUnmount(t *testing.T) {
 	}
 	if got := console.String(); !strings.Contains(got, "unmount /data: device or resource busy; remounted read-only") {
 		t.Errorf("console %q", got)
-	}
-}
-
-func TestLoadModules(t *testing.T) {
-	sys := &recSystem{modules: map[string]error{"/m/loaded.ko": unix.EEXIST, "/m/bad.ko": unix.ENOEXEC}}
-	if err := LoadModules(sys, []string{"/m/a.ko", "/m/loaded.ko"}); err != nil {
-		t.Fatalf("already loaded module: %v", err)
-	}
-	err := LoadModules(sys, []string{"/m/bad.ko", "/m/never.ko"})
-	if !errors.Is(err, unix.ENOEXEC) || !strings.Contains(err.Error(), "/m/bad.ko") {
-		t.Fatalf("err = %v, want ENOEXEC naming the module", err)
-	}
-	if sys.calls[len(sys.calls)-1] != "insmod /m/bad.ko" {
-		t.Fatalf("went on after a failed module: %v", sys.calls)
 	}
 }
 

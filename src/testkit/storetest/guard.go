@@ -266,9 +266,10 @@ func testLockoutRefund(t *testing.T, a, b store.Store) {
 	}
 }
 
-// testLockoutParallel: attempts that run at once (on both stores) are
-// counted as they start, so exactly MaxFailures of them get through.
-func testLockoutParallel(t *testing.T, a, b store.Store) {
+// parallelPasses runs 60 calls of try at once, alternating the two
+// stores, and returns how many passed.
+func parallelPasses(t *testing.T, a, b store.Store, try func(store.Store) (bool, error)) int {
+	t.Helper()
 	var passed atomic.Int32
 	var wg sync.WaitGroup
 	errs := make(chan error, 60)
@@ -276,7 +277,7 @@ func testLockoutParallel(t *testing.T, a, b store.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok, _, err := []store.Store{a, b}[i%2].Attempt("login-addr", "10.0.0.1", g0, 5, time.Minute)
+			ok, err := try([]store.Store{a, b}[i%2])
 			if err != nil {
 				errs <- err
 				return
@@ -291,7 +292,17 @@ func testLockoutParallel(t *testing.T, a, b store.Store) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	if n := passed.Load(); n != 5 {
+	return int(passed.Load())
+}
+
+// testLockoutParallel: attempts that run at once (on both stores) are
+// counted as they start, so exactly MaxFailures of them get through.
+func testLockoutParallel(t *testing.T, a, b store.Store) {
+	n := parallelPasses(t, a, b, func(s store.Store) (bool, error) {
+		ok, _, err := s.Attempt("login-addr", "10.0.0.1", g0, 5, time.Minute)
+		return ok, err
+	})
+	if n != 5 {
 		t.Errorf("%d of 60 parallel attempts passed, want 5", n)
 	}
 }
@@ -299,29 +310,11 @@ func testLockoutParallel(t *testing.T, a, b store.Store) {
 // testBucketParallel: tokens taken at once (on both stores) come out of
 // one bucket: exactly burst of them.
 func testBucketParallel(t *testing.T, a, b store.Store) {
-	var passed atomic.Int32
-	var wg sync.WaitGroup
-	errs := make(chan error, 60)
-	for i := range 60 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, ok, err := []store.Store{a, b}[i%2].Take("box", "k", g0, 20, time.Hour)
-			if err != nil {
-				errs <- err
-				return
-			}
-			if ok {
-				passed.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	if n := passed.Load(); n != 20 {
+	n := parallelPasses(t, a, b, func(s store.Store) (bool, error) {
+		_, ok, err := s.Take("box", "k", g0, 20, time.Hour)
+		return ok, err
+	})
+	if n != 20 {
 		t.Errorf("%d of 60 parallel takes passed, want the burst, 20", n)
 	}
 }
