@@ -84,6 +84,9 @@ type Server struct {
 	hbMu       sync.Mutex
 	hbs        map[string]heartbeat // box id → latest unwritten heartbeat
 	flushing   map[string]heartbeat // those being written by Flush
+	// flushed is the last batch Flush wrote: a page that read the store
+	// just before that commit and asks Fresh after it finds it here.
+	flushed map[string]heartbeat
 	flusher    sync.Once
 	closeOnce  sync.Once
 	stop       chan struct{}

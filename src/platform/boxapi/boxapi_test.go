@@ -450,6 +450,22 @@ func TestHeartbeatWriteBehind(t *testing.T) {
 	if fresh.Versions.Scanner != "2.0" || !fresh.LastPoll.Equal(b.clock.Now()) || fresh.AppliedVer != 1 {
 		t.Errorf("Fresh: %+v", fresh)
 	}
+	// A page that read the box before a flush committed and asks Fresh
+	// after it still shows the poll (CI: the appliances list missed a
+	// box's failing polls).
+	b.clock.Advance(time.Minute)
+	b.poll(t, key, platformapi.PollRequest{Board: "rpi4", Versions: platformapi.Versions{Scanner: "2.0"}, SettingsVersion: 1,
+		PollFailures: 3, PollError: "answer too large"})
+	var before store.Box
+	b.st.View(func(tx store.Tx) error { before, _ = tx.Box(box.ID); return nil })
+	if err := b.api.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	b.api.Fresh(&before)
+	if before.PollFailures != 3 || !before.LastPoll.Equal(b.clock.Now()) {
+		t.Errorf("read before a flush, Fresh after it: %d poll failures, last poll %v; want 3 at %v", before.PollFailures, before.LastPoll, b.clock.Now())
+	}
+	b.st.View(func(tx store.Tx) error { stored, _ = tx.Box(box.ID); return nil })
 	// A manager edits meanwhile: the flush keeps the edit.
 	edit := fleet.EditOf(stored)
 	edit.Name = "renamed"

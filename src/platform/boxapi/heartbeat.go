@@ -83,12 +83,18 @@ func (s *Server) record(id string, h heartbeat) {
 
 // Fresh applies b's unwritten heartbeat to b, for display: the latest
 // one, or the one being written (a reader of the store does not see it
-// before its transaction commits).
+// before its transaction commits), or the one written last (b may have
+// been read just before that commit; applying a heartbeat b already has
+// changes nothing). A page whose read and Fresh lie a whole flush apart
+// can still show a poll late; its next load shows it.
 func (s *Server) Fresh(b *store.Box) {
 	s.hbMu.Lock()
 	h, ok := s.hbs[b.ID]
 	if !ok {
 		h, ok = s.flushing[b.ID]
+	}
+	if !ok {
+		h, ok = s.flushed[b.ID]
 	}
 	s.hbMu.Unlock()
 	if ok {
@@ -122,15 +128,19 @@ func (s *Server) Flush() error {
 	pending := s.hbs
 	s.hbs, s.flushing = nil, pending
 	s.hbMu.Unlock()
+	var err error
 	defer func() {
 		s.hbMu.Lock()
 		s.flushing = nil
+		if err == nil && len(pending) > 0 {
+			s.flushed = pending
+		}
 		s.hbMu.Unlock()
 	}()
 	if len(pending) == 0 {
 		return nil
 	}
-	err := s.Store.Update(func(tx store.Tx) error {
+	err = s.Store.Update(func(tx store.Tx) error {
 		for id, h := range pending {
 			b, err := tx.Box(id)
 			if errors.Is(err, store.ErrNotFound) {

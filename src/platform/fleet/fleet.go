@@ -72,6 +72,8 @@ type UserError struct {
 	Msg string
 	// Guess marks a refused activation code (malformed, unknown, or not
 	// the person's to see): what a rate limit on code guessing counts.
+	// A refusal without it (the form, a box already activated) does not
+	// count.
 	Guess bool
 }
 
@@ -124,7 +126,12 @@ func Activate(st store.Store, typed string, u store.User, group string, now time
 			if !Visible(u, b) {
 				return notFound
 			}
-			return &UserError{Msg: fmt.Sprintf("the box with code %s is already activated (it is %s); a box is activated once", code, b.Name), Guess: true}
+			// The right code of a box already bound (two people
+			// activating it at once: the loser hears this) is not a
+			// guess and does not count towards the lockout; refunding
+			// it gives an attacker who knows one such code no
+			// free guesses either.
+			return &UserError{Msg: fmt.Sprintf("the box with code %s is already activated (it is %s); a box is activated once", code, b.Name)}
 		}
 		b.Name, err = uniqueName(tx, defaultName(u.Name))
 		if err != nil {

@@ -779,7 +779,8 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, sess *store.Se
 	switch {
 	case errors.As(err, &ue) && !ue.Guess:
 		// A form error found before the code was looked at (the asset
-		// group) says nothing about the code: it does not count.
+		// group) says nothing about the code, and the right code of a
+		// box already activated is no wrong guess: neither counts.
 		if rerr := errors.Join(s.Store.Refund(s.CodeAddrs.Kind, addr, s.CodeAddrs.MaxFailures),
 			s.Store.Refund(s.CodeUsers.Kind, u.Name, s.CodeUsers.MaxFailures)); rerr != nil {
 			s.Log.Error("web: activation: refund an attempt", "user", u.Name, "err", rerr)

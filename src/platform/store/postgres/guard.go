@@ -110,18 +110,24 @@ func (s *Store) lockout(kind, key string, create bool, fn func(*store.Lockout)) 
 	ctx, cancel := s.guardCtx()
 	defer cancel()
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
-		if create {
-			// Concurrent creators: the second waits for the first's
-			// commit and then does nothing.
-			if _, err := tx.Exec(ctx, `INSERT INTO guard_lockouts (kind, key, failures, until, forget) VALUES ($1, $2, 0, 0, 0)
-				ON CONFLICT (kind, key) DO NOTHING`, kind, key); err != nil {
-				return err
-			}
-		}
 		var failures int
 		var until, forget int64
-		err := tx.QueryRow(ctx, "SELECT failures, until, forget FROM guard_lockouts WHERE kind = $1 AND key = $2 FOR UPDATE", kind, key).
-			Scan(&failures, &until, &forget)
+		var err error
+		if create {
+			// One statement creates the row or locks the one there and
+			// returns it: a separate insert and SELECT ... FOR UPDATE
+			// let a concurrent Succeed delete the row between them (CI:
+			// the loser of an activation race was then refused with
+			// no lock in force, "try again after never"). Concurrent
+			// creators: the second waits for the first's commit and
+			// then updates (locks) its row.
+			err = tx.QueryRow(ctx, `INSERT INTO guard_lockouts AS l (kind, key, failures, until, forget) VALUES ($1, $2, 0, 0, 0)
+				ON CONFLICT (kind, key) DO UPDATE SET failures = l.failures
+				RETURNING failures, until, forget`, kind, key).Scan(&failures, &until, &forget)
+		} else {
+			err = tx.QueryRow(ctx, "SELECT failures, until, forget FROM guard_lockouts WHERE kind = $1 AND key = $2 FOR UPDATE", kind, key).
+				Scan(&failures, &until, &forget)
+		}
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
