@@ -86,11 +86,11 @@ type Server struct {
 	flushing   map[string]heartbeat // those being written by Flush
 	// flushed is the last batch Flush wrote: a page that read the store
 	// just before that commit and asks Fresh after it finds it here.
-	flushed map[string]heartbeat
-	flusher    sync.Once
-	closeOnce  sync.Once
-	stop       chan struct{}
-	stopped    chan struct{}
+	flushed   map[string]heartbeat
+	flusher   sync.Once
+	closeOnce sync.Once
+	stop      chan struct{}
+	stopped   chan struct{}
 }
 
 // Kinds of the box API's buckets in the store's Guard.
