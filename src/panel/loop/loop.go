@@ -297,6 +297,15 @@ func (p *Panel) Frame() frame.Frame { return p.menu.Render() }
 
 // Status gives the panel a new status from the network manager.
 func (p *Panel) Status(ctx context.Context, st netapi.Status) {
+	if st.Seq < p.st.Seq {
+		// Older than what the panel has: the subscription's statuses
+		// queue while a request runs, and the request's own read after
+		// it (refresh) is newer. Taken, a status from before a trial
+		// would drop REVERT? for a moment and the operator's ENTER
+		// meant for it would open the menu instead (tests/console saw
+		// it under load).
+		return
+	}
 	p.st = st
 	if st.LastTest != nil {
 		p.test = testReport(st.LastTest)
@@ -398,7 +407,9 @@ func (p *Panel) refresh(ctx context.Context) {
 		p.log.Warn("read configuration", "err", err)
 	}
 	if st, err := p.mgr.Status(ctx); err == nil {
-		p.st = st
+		if st.Seq >= p.st.Seq {
+			p.st = st
+		}
 	} else {
 		p.log.Warn("read status", "err", err)
 	}

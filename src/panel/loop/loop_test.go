@@ -437,3 +437,41 @@ func TestScanLightsS1(t *testing.T) {
 		t.Fatalf("Serve = %v, want context.Canceled", err)
 	}
 }
+
+// A status older than the panel's (Seq lower: the subscription's queue
+// delivered after a request's own, newer read) is ignored. Taken, the one
+// from before a trial dropped REVERT? for a moment, and the operator's
+// ENTER meant for it opened the menu instead (tests/console, under load).
+func TestStaleStatusIgnored(t *testing.T) {
+	ctx := context.Background()
+	mem := newMemory(t)
+	p, err := New(ctx, mem, &power{}, frame.LCD16x2(), "test", quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := mem.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trial := before
+	trial.Seq = before.Seq + 2
+	trial.Trial = &netapi.Trial{ID: "t1", Source: netapi.SourcePanel, Op: "apply", Reason: "GATEWAY UNREACHABLE",
+		Started: time.Now(), Deadline: time.Now().Add(2 * time.Minute)}
+	p.Status(ctx, trial)
+	if f := p.Frame(); !strings.Contains(f.String(), "REVERT?") {
+		t.Fatalf("a change made at the panel on trial: the panel shows\n%s\nwant REVERT?", f)
+	}
+	stale := before
+	stale.Seq = before.Seq + 1
+	p.Status(ctx, stale)
+	if f := p.Frame(); !strings.Contains(f.String(), "REVERT?") {
+		t.Fatalf("after a status older than the trial's the panel shows\n%s\nwant REVERT? still", f)
+	}
+	// A newer status without the trial (kept elsewhere) ends the prompt.
+	ended := before
+	ended.Seq = before.Seq + 3
+	p.Status(ctx, ended)
+	if f := p.Frame(); strings.Contains(f.String(), "REVERT?") {
+		t.Fatalf("the trial ended: the panel still shows\n%s", f)
+	}
+}
