@@ -75,6 +75,8 @@ func main() {
 var errReboot = errors.New("rebooting")
 
 func boot(sys linuxsys.System, out *os.File) error {
+	// When the kernel handed over: where a slow boot's time went.
+	fmt.Fprintln(out, "picket: initramfs started")
 	if _, err := linuxsys.MountAll(sys, []linuxsys.Mount{
 		{Source: "proc", Target: "/proc", FSType: "proc"},
 		{Source: "sysfs", Target: "/sys", FSType: "sysfs"},

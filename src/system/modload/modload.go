@@ -143,6 +143,14 @@ func (l *Loader) scan(first []string) ([]string, error) {
 func (l *Loader) start(present []string, results chan<- result) int {
 	l.mu.Lock()
 	l.lazyInit()
+	for _, m := range l.List {
+		// Loaded before this loader (the init finds the initramfs's):
+		// finit_module would read and check the whole file's signature
+		// again only to answer EEXIST.
+		if n := m.Name(); !l.loaded[n] && l.live(n) {
+			l.loaded[n] = true
+		}
+	}
 	sel := kmod.Select(l.List, present, l.loaded)
 	fin := make([]chan struct{}, len(sel))
 	needs := make([][]chan struct{}, len(sel))
@@ -177,6 +185,13 @@ func (l *Loader) start(present []string, results chan<- result) int {
 		}()
 	}
 	return len(sel)
+}
+
+// live reports whether module name is loaded: /sys/module/<name> has an
+// initstate (a built-in module's directory has none).
+func (l *Loader) live(name string) bool {
+	_, err := os.Stat(filepath.Join(l.Sysfs, "module", name, "initstate"))
+	return err == nil
 }
 
 // Present returns the modaliases of the devices in sysfs: every bus's
