@@ -197,3 +197,33 @@ func TestWaitWhileAProbeHangs(t *testing.T) {
 		t.Errorf("Scan loaded %v", got)
 	}
 }
+
+// TestLoadedBeforeNotLoadedAgain: the init finds the initramfs's modules
+// loaded (/sys/module/<name>/initstate, which the kernel makes for a
+// loaded module and not for a built-in one) and neither loads nor
+// reports them again; a module a virtio device needs is still there for
+// the ones that are not.
+func TestLoadedBeforeNotLoadedAgain(t *testing.T) {
+	k := &kernel{t: t, sysfs: t.TempDir(), loads: []string{"virtio_ring", "virtio", "virtio_pci"}}
+	k.device("bus/pci/devices/0000:00:02.0", "pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00")
+	k.device("bus/virtio/devices/virtio0", "virtio:d00000001v00001AF4")
+	for _, m := range []string{"virtio_ring", "virtio", "virtio_pci"} {
+		k.device("module/"+m, "") // a directory to hold initstate
+		if err := os.WriteFile(filepath.Join(k.sysfs, "module", m, "initstate"), []byte("live\n"), 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Built in: a directory without initstate.
+	k.device("module/squashfs", "")
+	l := &Loader{List: list, Sysfs: k.sysfs, Load: k.load}
+	got, err := l.Scan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"virtio_net", "squashfs"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("loaded %v, want %v", got, want)
+	}
+	if want := []string{"virtio_ring", "virtio", "virtio_pci", "virtio_net", "squashfs"}; !sameSet(k.loads, want) {
+		t.Errorf("the kernel was asked for %v, want %v", k.loads, want)
+	}
+}
