@@ -118,12 +118,7 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 	if err := sys.Sethostname(cfg.Hostname); err != nil {
 		fmt.Fprintf(console, "init: set hostname %q: %v\n", cfg.Hostname, err)
 	}
-	// The daemons start once /data is mounted, while the other modules
-	// (the NICs', 802.1Q) still load: the network manager takes links
-	// as they appear, as it does a USB NIC plugged in later, and the
-	// console, which needs none of them, draws sooner (under emulation
-	// the NIC modules took ~0.25 s of one CPU).
-	loadModules(sys, cfg.Modules, console, dataModules...)
+	loadModules(sys, cfg.Modules, console)
 
 	// The data partition, checked, repaired or made again if it does not
 	// mount (package datapart), what was done left for the panel daemons
@@ -291,16 +286,12 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 	return action, all(), err
 }
 
-// dataModules are the modules the data partition is mounted with.
-var dataModules = []string{"ext4"}
-
 // loadModules loads the boot configuration's modules (always) and those
 // of the image's list (the board's NICs, ext4, 802.1Q: dependencies
 // first, as for the initramfs) that the devices present call for, then
 // listens for devices plugged in later (a USB NIC) and loads their
-// drivers as they come (package modload). It returns once the modules
-// named in wait are loaded (or failed); the others go on loading.
-func loadModules(sys linuxsys.System, always []string, console io.Writer, wait ...string) {
+// drivers as they come (package modload).
+func loadModules(sys linuxsys.System, always []string, console io.Writer) {
 	var list []kmod.Module
 	for _, p := range always {
 		list = append(list, kmod.Module{Path: p})
@@ -325,16 +316,16 @@ func loadModules(sys linuxsys.System, always []string, console io.Writer, wait .
 		fmt.Fprintf(console, "init: %v: modules for devices plugged in later will not be loaded\n", err)
 	}
 	start := time.Now()
+	loaded, err := l.Scan()
+	if err != nil {
+		fmt.Fprintf(console, "init: %v\n", err)
+	}
+	// Which ones, for whoever finds a device without its driver.
+	fmt.Fprintf(console, "init: %d of %d modules loaded in %v: %s\n", len(loaded), len(list), time.Since(start).Round(10*time.Millisecond), strings.Join(loaded, " "))
+	if events == nil {
+		return
+	}
 	go func() {
-		loaded, err := l.Scan()
-		if err != nil {
-			fmt.Fprintf(console, "init: %v\n", err)
-		}
-		// Which ones, for whoever finds a device without its driver.
-		fmt.Fprintf(console, "init: %d of %d modules loaded in %v: %s\n", len(loaded), len(list), time.Since(start).Round(10*time.Millisecond), strings.Join(loaded, " "))
-		if events == nil {
-			return
-		}
 		defer events.Close()
 		for {
 			e, err := events.Read()
@@ -353,5 +344,4 @@ func loadModules(sys linuxsys.System, always []string, console io.Writer, wait .
 			}
 		}
 	}()
-	l.Wait(wait...)
 }
