@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -37,12 +38,20 @@ func (s *screenTerm) read(r interface{ Read([]byte) (int, error) }) {
 		n, err := r.Read(buf)
 		if n > 0 {
 			s.mu.Lock()
-			if _, werr := s.term.Write(buf[:n]); werr != nil && s.err == nil {
-				s.err = werr
-			}
-			p := procedures.Screen(s.term.Panel())
-			if len(s.hist) == 0 || s.hist[len(s.hist)-1] != p {
-				s.hist = append(s.hist, p)
+			// One read may hold several of the console's draws (a
+			// loaded machine reads late): a message shown for a few
+			// milliseconds before the next screen was still shown. The
+			// text is taken after each cursor move, where a draw
+			// ends (and each row it changes begins), not only after
+			// the read.
+			for _, part := range atCursorMoves(buf[:n]) {
+				if _, werr := s.term.Write(part); werr != nil && s.err == nil {
+					s.err = werr
+				}
+				p := procedures.Screen(s.term.Panel())
+				if len(s.hist) == 0 || s.hist[len(s.hist)-1] != p {
+					s.hist = append(s.hist, p)
+				}
 			}
 			s.mu.Unlock()
 			select {
@@ -54,6 +63,31 @@ func (s *screenTerm) read(r interface{ Read([]byte) (int, error) }) {
 			return
 		}
 	}
+}
+
+// atCursorMoves cuts b after each cursor position sequence (CSI ... H),
+// the one a vt100screen draw ends with; the last part is the rest.
+func atCursorMoves(b []byte) [][]byte {
+	var parts [][]byte
+	start := 0
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] != 0x1b || b[i+1] != '[' {
+			continue
+		}
+		j := i + 2
+		for j < len(b) && (b[j] < 0x40 || b[j] > 0x7e) {
+			j++
+		}
+		if j < len(b) && b[j] == 'H' {
+			parts = append(parts, b[start:j+1])
+			start = j + 1
+		}
+		i = j
+	}
+	if start < len(b) {
+		parts = append(parts, b[start:])
+	}
+	return parts
 }
 
 // state returns the panel texts shown so far, the whole screen (for
@@ -321,5 +355,20 @@ func replay(t *testing.T, netmgrd, consoled string, p procedures.Procedure) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
+	}
+}
+
+// TestAtCursorMoves: two draws read at once are cut where each cursor
+// move ends, so the first draw's text is seen; text and other sequences
+// are not cut.
+func TestAtCursorMoves(t *testing.T) {
+	in := "\x1b[4;1HENABLING PROXY\x1b[K\x1b[9;3H\x1b[7mNOTE\x1b[m\x1b[4;1HREVERT?\x1b[K\x1b[9;3Hrest"
+	var got []string
+	for _, p := range atCursorMoves([]byte(in)) {
+		got = append(got, string(p))
+	}
+	want := []string{"\x1b[4;1H", "ENABLING PROXY\x1b[K\x1b[9;3H", "\x1b[7mNOTE\x1b[m\x1b[4;1H", "REVERT?\x1b[K\x1b[9;3H", "rest"}
+	if !slices.Equal(got, want) {
+		t.Errorf("parts %q, want %q", got, want)
 	}
 }
