@@ -86,10 +86,11 @@ func boot(sys linuxsys.System, out *os.File) error {
 	}
 	loader := &modload.Loader{Sysfs: "/sys", Load: func(p string) error { return sys.LoadModule(p, "") }}
 	// The modules are loaded beside the rest: the boot waits for the
-	// file systems' and the device mapper's (those that drive no device:
-	// fsModules) before it mounts anything, and for the boot disk's
-	// driver by waiting for its partitions, but not for the probe of a
-	// controller it does not boot from (q35's AHCI took 0.4 s).
+	// file systems' and the device mapper's (those asked for by name,
+	// kmod.Named, and so what they need) before it mounts anything, and
+	// for the boot disk's driver by waiting for its partitions, but not
+	// for the probe of a controller it does not boot from (q35's AHCI
+	// took 0.4 s), nor for the libraries only such a driver needs.
 	scanned := make(chan struct{})
 	var fsModules []string
 	if b, err := os.ReadFile(ModulesList); err != nil {
@@ -99,11 +100,7 @@ func boot(sys linuxsys.System, out *os.File) error {
 		fmt.Fprintf(out, "picket: %s: %v\n", ModulesList, err)
 		close(scanned)
 	} else {
-		for _, m := range loader.List {
-			if len(m.Aliases) == 0 {
-				fsModules = append(fsModules, m.Name())
-			}
-		}
+		fsModules = kmod.Named(loader.List)
 		go func() {
 			defer close(scanned)
 			start := time.Now()

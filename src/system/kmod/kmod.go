@@ -217,12 +217,12 @@ func ParseList(b []byte) ([]Module, error) {
 // whose list covers many machines loads only its own hardware's.
 func Select(list []Module, present []string, loaded map[string]bool) []Module {
 	byName := map[string]Module{}
-	needed := map[string]bool{}
 	for _, m := range list {
 		byName[m.Name()] = m
-		for _, n := range m.Needs {
-			needed[n] = true
-		}
+	}
+	named := map[string]bool{}
+	for _, n := range Named(list) {
+		named[n] = true
 	}
 	want := map[string]bool{}
 	var add func(n string)
@@ -238,7 +238,7 @@ func Select(list []Module, present []string, loaded map[string]bool) []Module {
 	for _, m := range list {
 		n := m.Name()
 		if len(m.Aliases) == 0 {
-			if !needed[n] {
+			if named[n] {
 				add(n)
 			}
 			continue
@@ -260,6 +260,26 @@ func Select(list []Module, present []string, loaded map[string]bool) []Module {
 		}
 	}
 	return out
+}
+
+// Named returns the names of the modules of list asked for by name: those
+// that drive no device (no Aliases) and that no other module of the list
+// needs (a file system, dm-verity, 802.1Q), in the list's order. Select
+// always loads them; the libraries some driver needs come only with it.
+func Named(list []Module) []string {
+	needed := map[string]bool{}
+	for _, m := range list {
+		for _, n := range m.Needs {
+			needed[n] = true
+		}
+	}
+	var names []string
+	for _, m := range list {
+		if len(m.Aliases) == 0 && !needed[m.Name()] {
+			names = append(names, m.Name())
+		}
+	}
+	return names
 }
 
 // Match reports whether modalias s matches the alias pattern, as

@@ -179,3 +179,19 @@ func TestInfoRealModules(t *testing.T) {
 		t.Error("Info read modules.dep as a module")
 	}
 }
+
+// TestNamed: the modules asked for by name are the device-less ones no
+// other module needs: vfat and squashfs, not fat (vfat's) nor libata
+// (the SATA driver's), nor a driver.
+func TestNamed(t *testing.T) {
+	list := []Module{
+		{Path: "/m/fat.ko"},
+		{Path: "/m/vfat.ko", Needs: []string{"fat"}},
+		{Path: "/m/libata.ko"},
+		{Path: "/m/ahci.ko", Needs: []string{"libata"}, Aliases: []string{"pci:v*d*sv*sd*bc01sc06i01*"}},
+		{Path: "/m/squashfs.ko"},
+	}
+	if got := Named(list); !slices.Equal(got, []string{"vfat", "squashfs"}) {
+		t.Errorf("Named = %v, want [vfat squashfs]", got)
+	}
+}

@@ -143,12 +143,15 @@ func (l *Loader) scan(first []string) ([]string, error) {
 func (l *Loader) start(present []string, results chan<- result) int {
 	l.mu.Lock()
 	l.lazyInit()
-	for _, m := range l.List {
+	if !l.started {
 		// Loaded before this loader (the init finds the initramfs's):
 		// finit_module would read and check the whole file's signature
-		// again only to answer EEXIST.
-		if n := m.Name(); !l.loaded[n] && l.live(n) {
-			l.loaded[n] = true
+		// again only to answer EEXIST. Looked up once: what loads
+		// later is this loader's doing, and in l.loaded.
+		for _, m := range l.List {
+			if n := m.Name(); l.live(n) {
+				l.loaded[n] = true
+			}
 		}
 	}
 	sel := kmod.Select(l.List, present, l.loaded)
