@@ -193,6 +193,14 @@ def _picket_image_impl(ctx):
             svc["stop_last"] = True
         if name in ctx.attr.nice:
             svc["nice"] = int(ctx.attr.nice[name])
+        if name in ctx.attr.ready_sockets:
+            svc["ready_socket"] = ctx.attr.ready_sockets[name]
+        after = [a for a in ctx.attr.start_after.get(name, []) if a in [s["name"] for s in services]]
+        for a in ctx.attr.start_after.get(name, []):
+            if a not in ctx.attr.ready_sockets:
+                fail("start_after: %s after %s, which has no ready socket" % (name, a))
+        if after:
+            svc["after"] = after
         services.append(svc)
     init_json = ctx.actions.declare_file(ctx.label.name + ".init.json")
     boot_config = {
@@ -351,6 +359,8 @@ picket_image = rule(
         "api_group": attr.int(mandatory = True, doc = "gid of the group of /run/picket, every daemon's supplementary group (the local APIs' sockets are 0660)"),
         "api_group_name": attr.string(default = "picket", doc = "the API group's name in /etc/group"),
         "nice": attr.string_dict(default = {"consoled": "-5", "lcdd": "-5", "updaterd": "5"}, doc = "daemon -> its nice value (init.json nice, -20 to 19): the panel daemons' screens and keys answer first while the others start or a scan runs; the updater's downloads and slot writes yield to the rest"),
+        "ready_sockets": attr.string_dict(doc = "daemon -> the unix socket it answers on once ready (init.json ready_socket)"),
+        "start_after": attr.string_list_dict(doc = "daemon -> the daemons listed before it whose ready sockets it waits for at boot (init.json after; those not in the image are left out)"),
         "stop_last": attr.string_list(default = ["lcdd"], doc = "the panel daemons (init.json stop_last): on a power off init tells them first, stops them after the other daemons and the unmount of /data, with the halted notice, so the LCD is left saying the box can be unplugged"),
         "grub_dir": attr.string(doc = "workspace path of GRUB's modules for the board's EFI platform, as tools/fetch unpacks them (default: the host's /usr/lib/grub/<platform>)"),
         "fetched_esp_files": attr.string_dict(doc = "boot partition name -> workspace path of a file tools/fetch unpacks (board firmware)"),

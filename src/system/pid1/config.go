@@ -61,6 +61,10 @@ type ServiceConfig struct {
 	// User is the uid, gid, capabilities, devices and data directory
 	// the daemon runs with; nil: root with every right (a test image).
 	User *UserConfig `json:"user,omitempty"`
+	// ReadySocket and After are Service's: at boot a service After
+	// others starts once they answer on their ready sockets.
+	ReadySocket string   `json:"ready_socket,omitempty"`
+	After       []string `json:"after,omitempty"`
 }
 
 // ConfigPath is where the init reads its BootConfig.
@@ -102,6 +106,13 @@ func LoadBootConfig(path string) (BootConfig, error) {
 			return BootConfig{}, fmt.Errorf("init config %s: service %s: nice %d: want -20 to 19", path, sc.Name, sc.Nice)
 		}
 	}
+	order := make([]Service, len(c.Services))
+	for i, sc := range c.Services {
+		order[i] = Service{Name: sc.Name, ReadySocket: sc.ReadySocket, After: sc.After}
+	}
+	if err := checkAfter(order); err != nil {
+		return BootConfig{}, fmt.Errorf("init config %s: %w", path, err)
+	}
 	if err := checkUsers(c.Services); err != nil {
 		return BootConfig{}, fmt.Errorf("init config %s: %w", path, err)
 	}
@@ -116,7 +127,7 @@ func LoadBootConfig(path string) (BootConfig, error) {
 func (c BootConfig) ServiceList() []Service {
 	var s []Service
 	for _, sc := range c.Services {
-		svc := Service{Name: sc.Name, Path: sc.Path, Args: sc.Args, Console: sc.Console, StopLast: sc.StopLast, Nice: sc.Nice}
+		svc := Service{Name: sc.Name, Path: sc.Path, Args: sc.Args, Console: sc.Console, StopLast: sc.StopLast, Nice: sc.Nice, ReadySocket: sc.ReadySocket, After: sc.After}
 		if u := sc.User; u != nil {
 			// Checked by LoadBootConfig.
 			svc.Creds, _ = u.creds()

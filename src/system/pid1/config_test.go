@@ -96,6 +96,10 @@ func TestLoadBootConfig(t *testing.T) {
 		{"stop last", `{"hostname":"p","services":[{"name":"netmgrd","path":"/usr/sbin/netmgrd"},{"name":"lcdd","path":"/usr/sbin/lcdd","console":"/dev/ttyS0","stop_last":true}],"stable_seconds":20}`, ""},
 		{"nice", `{"hostname":"p","services":[{"name":"netmgrd","path":"/usr/sbin/netmgrd"},{"name":"consoled","path":"/usr/sbin/consoled","console":"/dev/ttyS0","nice":-5}],"stable_seconds":20}`, ""},
 		{"nice out of range", `{"hostname":"p","services":[{"name":"consoled","path":"/usr/sbin/consoled","nice":-21}]}`, "service consoled: nice -21: want -20 to 19"},
+		{"after", `{"hostname":"p","services":[{"name":"netmgrd","path":"/usr/sbin/netmgrd","ready_socket":"/run/picket/netmgr.sock"},{"name":"consoled","path":"/usr/sbin/consoled","console":"/dev/ttyS0","after":["netmgrd"]}],"stable_seconds":20}`, ""},
+		{"after a later service", `{"hostname":"p","services":[{"name":"consoled","path":"/c","after":["netmgrd"]},{"name":"netmgrd","path":"/n","ready_socket":"/run/n.sock"}]}`, `service "consoled" after "netmgrd": not a service listed before it`},
+		{"after itself", `{"hostname":"p","services":[{"name":"netmgrd","path":"/n","ready_socket":"/run/n.sock","after":["netmgrd"]}]}`, `service "netmgrd" after "netmgrd": not a service listed before it`},
+		{"after no ready socket", `{"hostname":"p","services":[{"name":"netmgrd","path":"/n"},{"name":"scannerd","path":"/s","after":["netmgrd"]}]}`, `service "scannerd" after "netmgrd": "netmgrd" has no ready socket`},
 		// GRUB's script counts down 3, 2, 1 (imagebuild.GrubConfig).
 		{"too many trial boots", `{"hostname":"p","trial_boots":4}`, "trial_boots 4: want 1 to 3"},
 	}
@@ -117,7 +121,9 @@ func TestLoadBootConfig(t *testing.T) {
 			if len(s) != 2 || s[1].Console != "/dev/ttyS0" || c.StableSeconds != 20 || c.TrialSeconds != DefaultTrialSeconds || (c.GoodBy == GoodByUpdater) != (tt.name == "good by updater") ||
 				c.TrialBoots != map[bool]int{true: 1, false: 3}[tt.name == "trial boots"] ||
 				s[0].StopLast || s[1].StopLast != (tt.name == "stop last") ||
-				s[0].Nice != 0 || s[1].Nice != map[bool]int{true: -5}[tt.name == "nice"] {
+				s[0].Nice != 0 || s[1].Nice != map[bool]int{true: -5}[tt.name == "nice"] ||
+				tt.name == "after" && (s[0].ReadySocket != "/run/picket/netmgr.sock" || fmt.Sprint(s[1].After) != "[netmgrd]") ||
+				tt.name != "after" && (s[0].ReadySocket != "" || s[1].After != nil) {
 				t.Fatalf("config %+v services %+v", c, s)
 			}
 		})

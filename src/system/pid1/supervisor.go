@@ -14,9 +14,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +64,17 @@ type Service struct {
 	// run at a negative one: the operator's screen and keys answer while
 	// the others start, or while a scan keeps the CPU busy.
 	Nice int
+	// ReadySocket, if set, is a unix socket the daemon serves once it is
+	// ready (listening after its start-up work); a service After it
+	// starts then.
+	ReadySocket string
+	// After names earlier services with a ReadySocket: at boot this one
+	// starts once each of them answers there (or was not ready within
+	// Config.ReadyWait). On one slow CPU the daemons that need the
+	// network (the platform link, the updater) would otherwise take the
+	// network manager's start time, and the menu the operator opens
+	// waits for the network manager. Restarts are not held back.
+	After []string
 }
 
 // DefaultEnv is the environment of a Service without its own.
@@ -117,6 +130,10 @@ type Config struct {
 	// Regrant is how often the devices of running daemons are checked
 	// and given again if need be. Default 5 s.
 	Regrant time.Duration
+	// ReadyWait bounds how long a service After another waits for it: a
+	// daemon that never gets ready (it fails, or its socket moved) does
+	// not keep the others down. Default 20 s.
+	ReadyWait time.Duration
 }
 
 // ErrPowerOff, as the cause of the cancellation of Run's context
@@ -150,9 +167,13 @@ const (
 	Rights
 	// Granted is a device node given to a daemon (Detail), or not (Err).
 	Granted
+	// Ready is a daemon with a ReadySocket answering there for the
+	// first time (Detail: how long after the supervisor's start), or not
+	// within Config.ReadyWait (Err); the services After it start then.
+	Ready
 )
 
-var eventNames = [...]string{"started", "start failed", "exited", "marked good", "mark good failed", "stopping", "killed", "stopped", "good verdict", "told the box is powering off", "told the box is halted", "rights", "device"}
+var eventNames = [...]string{"started", "start failed", "exited", "marked good", "mark good failed", "stopping", "killed", "stopped", "good verdict", "told the box is powering off", "told the box is halted", "rights", "device", "ready"}
 
 func (k EventKind) String() string { return eventNames[k] }
 
@@ -230,6 +251,9 @@ func New(cfg Config) (*Supervisor, error) {
 		}
 		seen[s.Name] = true
 	}
+	if err := checkAfter(cfg.Services); err != nil {
+		return nil, fmt.Errorf("supervisor: %w", err)
+	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
@@ -240,10 +264,28 @@ func New(cfg Config) (*Supervisor, error) {
 	def(&cfg.StablePeriod, 30*time.Second)
 	def(&cfg.StopTimeout, 10*time.Second)
 	def(&cfg.Regrant, 5*time.Second)
+	def(&cfg.ReadyWait, 20*time.Second)
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = cfg.MinBackoff
 	}
 	return &Supervisor{cfg: cfg, verdict: make(chan struct{}, 1)}, nil
+}
+
+// checkAfter checks that each service is After only services listed
+// before it (so no two wait for each other) that have a ReadySocket.
+func checkAfter(services []Service) error {
+	for i, s := range services {
+		for _, a := range s.After {
+			j := slices.IndexFunc(services[:i], func(x Service) bool { return x.Name == a })
+			switch {
+			case j < 0:
+				return fmt.Errorf("service %q after %q: not a service listed before it", s.Name, a)
+			case services[j].ReadySocket == "":
+				return fmt.Errorf("service %q after %q: %q has no ready socket", s.Name, a, a)
+			}
+		}
+	}
+	return nil
 }
 
 // Verdict records the updater's verdict that the booted slot is good; it
@@ -420,13 +462,34 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		})
 	}
 
-	for i := range s.cfg.Services {
-		start(i)
+	// The first starts: a service After others waits for them (ready
+	// counts the services it still waits for), the rest start now, in
+	// order.
+	waiting := make([]int, len(s.cfg.Services))
+	readyEvents := make(chan Event)
+	for i, svc := range s.cfg.Services {
+		waiting[i] = len(svc.After)
+		if waiting[i] == 0 {
+			start(i)
+		}
+		if svc.ReadySocket != "" && slices.ContainsFunc(s.cfg.Services, func(x Service) bool { return slices.Contains(x.After, svc.Name) }) {
+			go s.awaitReady(svc, done, readyEvents)
+		}
 	}
 	scheduleStable()
 	scheduleRegrant()
 	for {
 		select {
+		case e := <-readyEvents:
+			s.event(e)
+			for i, svc := range s.cfg.Services {
+				if waiting[i] > 0 && slices.Contains(svc.After, e.Service) {
+					if waiting[i]--; waiting[i] == 0 {
+						start(i)
+						scheduleStable()
+					}
+				}
+			}
 		case <-regrant:
 			for i, svc := range s.cfg.Services {
 				if st[i].pid != 0 {
@@ -530,6 +593,40 @@ func (s *Supervisor) stopAll(st []svcState, exits <-chan exit, which func(int) b
 				timeout = nil
 			}
 		}
+	}
+}
+
+// readyPoll is how often a ReadySocket is tried: a connect on a unix
+// socket costs microseconds, and a wait of 25 ms more is not seen.
+const readyPoll = 25 * time.Millisecond
+
+// awaitReady tries svc's ReadySocket until a connection is accepted there
+// or Config.ReadyWait has passed since the supervisor started, and sends
+// the Ready event.
+func (s *Supervisor) awaitReady(svc Service, done <-chan struct{}, out chan<- Event) {
+	t0 := s.cfg.Clock.Now()
+	deadline := s.cfg.Clock.After(s.cfg.ReadyWait)
+	e := Event{Kind: Ready, Service: svc.Name}
+	for {
+		c, err := net.DialTimeout("unix", svc.ReadySocket, time.Second)
+		if err == nil {
+			c.Close()
+			e.Detail = fmt.Sprintf("%s answers, %v after the start", svc.ReadySocket, s.cfg.Clock.Now().Sub(t0).Round(time.Millisecond))
+			break
+		}
+		select {
+		case <-s.cfg.Clock.After(readyPoll):
+			continue
+		case <-deadline:
+			e.Err = fmt.Errorf("%s not answering after %v (%w): starting the services after it anyway", svc.ReadySocket, s.cfg.ReadyWait, err)
+		case <-done:
+			return
+		}
+		break
+	}
+	select {
+	case out <- e:
+	case <-done:
 	}
 }
 

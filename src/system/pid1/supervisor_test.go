@@ -3,8 +3,10 @@ package pid1
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,6 +49,24 @@ func fakeDaemon(mode string) {
 				fmt.Println("bye")
 				os.Exit(0)
 			}
+		}
+	case "ready":
+		// A daemon that serves PID1_SOCKET once told (SIGUSR1) that its
+		// start-up work is done.
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, syscall.SIGTERM, syscall.SIGUSR1)
+		fmt.Println("up")
+		for s := range c {
+			if s == syscall.SIGTERM {
+				os.Exit(0)
+			}
+			l, err := net.Listen("unix", os.Getenv("PID1_SOCKET"))
+			if err != nil {
+				fmt.Println(err)
+				os.Exit(4)
+			}
+			defer l.Close()
+			fmt.Println("listening")
 		}
 	case "run", "stubborn":
 		c := make(chan os.Signal, 1)
@@ -383,6 +403,8 @@ func TestNewRefuses(t *testing.T) {
 		{"no clock", Config{}, "no clock"},
 		{"no path", Config{Clock: clock.System{}, Services: []Service{{Name: "x"}}}, "want a name and a program path"},
 		{"twice", Config{Clock: clock.System{}, Services: []Service{{Name: "x", Path: "/x"}, {Name: "x", Path: "/y"}}}, "listed twice"},
+		{"after unknown", Config{Clock: clock.System{}, Services: []Service{{Name: "x", Path: "/x", After: []string{"y"}}}}, `service "x" after "y": not a service listed before it`},
+		{"after not ready", Config{Clock: clock.System{}, Services: []Service{{Name: "y", Path: "/y"}, {Name: "x", Path: "/x", After: []string{"y"}}}}, `"y" has no ready socket`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -483,5 +505,65 @@ func TestNice(t *testing.T) {
 			t.Errorf("%s: autogroup %q, want nice %s", e.Service, ag, want)
 		}
 	}
+	h.stop()
+}
+
+// TestStartAfterReady: a service After another starts only once that one
+// accepts a connection on its ready socket; one that does not start
+// either way; the others start at once.
+func TestStartAfterReady(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "netmgr.sock")
+	netmgr := fake("netmgrd", "ready")
+	netmgr.Env = append(netmgr.Env, "PID1_SOCKET="+sock)
+	netmgr.ReadySocket = sock
+	scanner := fake("scannerd", "run")
+	scanner.After = []string{"netmgrd"}
+	h := startSupervisor(t, Config{Services: []Service{netmgr, fake("consoled", "run"), scanner}})
+	pid := h.expect(Started, "netmgrd").PID
+	h.expect(Started, "consoled")
+	h.log.WaitFor(t, "netmgrd: up", time.Minute)
+	// Polls that find nothing listening: scannerd waits.
+	for i := 0; i < 8; i++ {
+		h.clock.Advance(readyPoll)
+	}
+	h.quiet()
+	if err := syscall.Kill(pid, syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	h.log.WaitFor(t, "netmgrd: listening", time.Minute)
+	var e Event
+	for e.Kind != Ready {
+		h.clock.Advance(readyPoll)
+		select {
+		case e = <-h.events:
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if e.Service != "netmgrd" || e.Err != nil || !strings.Contains(e.Detail, sock+" answers") {
+		t.Fatalf("event %v, want netmgrd ready at %s", e, sock)
+	}
+	h.expect(Started, "scannerd")
+	h.stop()
+}
+
+// TestStartAfterNeverReady: a service After one that never answers
+// starts after Config.ReadyWait all the same, and says why.
+func TestStartAfterNeverReady(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "netmgr.sock")
+	netmgr := fake("netmgrd", "run")
+	netmgr.ReadySocket = sock
+	updater := fake("updaterd", "run")
+	updater.After = []string{"netmgrd"}
+	h := startSupervisor(t, Config{Services: []Service{netmgr, updater}, ReadyWait: 5 * time.Second})
+	h.expect(Started, "netmgrd")
+	h.log.WaitFor(t, "netmgrd: up", time.Minute)
+	h.clock.Advance(4 * time.Second)
+	h.quiet()
+	h.clock.Advance(time.Second)
+	e := h.expect(Ready, "netmgrd")
+	if e.Err == nil || !strings.Contains(e.Err.Error(), "not answering after 5s") {
+		t.Fatalf("event %v, want netmgrd not ready after 5s", e)
+	}
+	h.expect(Started, "updaterd")
 	h.stop()
 }
