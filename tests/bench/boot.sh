@@ -98,6 +98,19 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "-"; else print a[int
 first() { grep -a -F -m1 -- "$1" "$2" | cut -d' ' -f1 || true; }
 
 declare -A got
+# ratios PREFIX LOG PEER: the boot's prompt and menu against the peer's
+# boot of the same run, and the time from init's start to each: that
+# interval leaves out the firmware's and kernel's share, which varies most
+# between boots, so it shows a change in init or the daemons in fewer runs.
+ratios() {
+	local s t m
+	s=$(first "init: slot a, starting" "$2")
+	for m in "Press ENTER to start" "MAC address of"; do
+		t=$(first "$m" "$2")
+		if [ -n "$t" ] && [ -n "$3" ]; then got[$1ratio $m]+="$(echo "scale=2; $t / $3" | bc) "; fi
+		if [ -n "$t" ] && [ -n "$s" ]; then got[$1since $m]+="$(echo "$t - $s" | bc) "; fi
+	done
+}
 milestones=("picket: booting slot" "picket: initramfs started" "picket: slot a verified" "init: slot a, starting" "Press ENTER to start" "MAC address of" "init: marked good")
 for n in $(seq "$runs"); do
 	boot "$img" "$scratch/run$n.txt"
@@ -108,13 +121,11 @@ for n in $(seq "$runs"); do
 	# This run's ratios: the product's boot and the peer's right after
 	# it, on the same machine state.
 	p=$(first "picket-testinit: Linux version" "$scratch/peer$n.txt")
-	for m in "Press ENTER to start" "MAC address of"; do
-		t=$(first "$m" "$scratch/run$n.txt")
-		if [ -n "$t" ] && [ -n "$p" ]; then got[ratio $m]+="$(echo "scale=2; $t / $p" | bc) "; fi
-	done
+	ratios "" "$scratch/run$n.txt" "$p"
 	if [ -n "${BEFORE:-}" ]; then
 		boot "$BEFORE" "$scratch/before$n.txt"
 		for m in "${milestones[@]}"; do got[before $m]+="$(first "$m" "$scratch/before$n.txt") "; done
+		ratios "before " "$scratch/before$n.txt" "$p"
 	fi
 done
 echo "median seconds from qemu start ($runs runs):"
@@ -129,3 +140,10 @@ peer=$(printf '%s\n' ${got[peer]} | median)
 answer=$(printf '%s\n' ${got[MAC address of]} | median)
 echo "console prompt / peer: $(echo "scale=2; $menu / $peer" | bc) (goal: at most 1.3); each run's: ${got[ratio Press ENTER to start]}(median $(printf '%s\n' ${got[ratio Press ENTER to start]} | median))"
 echo "menu answering ENTER pressed at the prompt (its header's MAC address) / peer: $(echo "scale=2; $answer / $peer" | bc); each run's: ${got[ratio MAC address of]}(median $(printf '%s\n' ${got[ratio MAC address of]} | median))"
+for k in "" ${BEFORE:+"before "}; do
+	label=${k:-this }
+	echo "${label% }: init's start to the prompt $(printf '%s\n' ${got[${k}since Press ENTER to start]} | median) s, to the menu $(printf '%s\n' ${got[${k}since MAC address of]} | median) s (medians of each boot's)"
+done
+if [ -n "${BEFORE:-}" ]; then
+	echo "before: prompt / peer, each run's: ${got[before ratio Press ENTER to start]}(median $(printf '%s\n' ${got[before ratio Press ENTER to start]} | median)); menu / peer: ${got[before ratio MAC address of]}(median $(printf '%s\n' ${got[before ratio MAC address of]} | median))"
+fi
