@@ -195,13 +195,25 @@ def _picket_image_impl(ctx):
             svc["nice"] = int(ctx.attr.nice[name])
         if name in ctx.attr.ready_sockets:
             svc["ready_socket"] = ctx.attr.ready_sockets[name]
-        after = [a for a in ctx.attr.start_after.get(name, []) if a in [s["name"] for s in services]]
-        for a in ctx.attr.start_after.get(name, []):
+        services.append(svc)
+
+    # Once the image's services are known: an `after` naming a daemon the
+    # image leaves out (no platform link) is dropped; one naming a daemon
+    # that starts later, or that has no ready socket, is an error here
+    # rather than at the box's boot.
+    names = [svc["name"] for svc in services]
+    for i, svc in enumerate(services):
+        after = []
+        for a in ctx.attr.start_after.get(svc["name"], []):
             if a not in ctx.attr.ready_sockets:
-                fail("start_after: %s after %s, which has no ready socket" % (name, a))
+                fail("start_after: %s after %s, which has no ready socket" % (svc["name"], a))
+            if a not in names:
+                continue
+            if names.index(a) >= i:
+                fail("start_after: %s after %s, which is not a daemon before it" % (svc["name"], a))
+            after.append(a)
         if after:
             svc["after"] = after
-        services.append(svc)
     init_json = ctx.actions.declare_file(ctx.label.name + ".init.json")
     boot_config = {
         "api_group": ctx.attr.api_group,

@@ -608,8 +608,21 @@ func TestProductImage(t *testing.T) {
 	// data directory: docs/privileges.md's tables.
 	privs := qemuboot.ReadPrivileges(t)
 	daemons := []string{"netmgrd", "consoled", "scannerd", "updaterd"}
+	// The daemons that need the network started once the network
+	// manager answered on its socket (docs/architecture.md, init): init
+	// says so, and reads their rights back only after their start.
+	booted := con.con.String()[:good]
+	if ready := strings.Index(booted, "init: netmgrd ready: /run/picket/netmgr.sock answers"); ready < 0 {
+		t.Errorf("the console never said the network manager was ready (init: netmgrd ready: ...)")
+	} else {
+		for _, d := range []string{"scannerd", "updaterd"} {
+			if i := strings.Index(booted, "init: "+d+" rights"); i < ready {
+				t.Errorf("%s's rights read at console offset %d, before the network manager was ready (offset %d): it started too soon", d, i, ready)
+			}
+		}
+	}
 	slotsA := map[string]string{"idle slot": "/dev/vda3", "booted slot": "/dev/vda2"}
-	qemuboot.CheckRights(t, con.con.String()[:good], privs, "virtual", daemons, slotsA)
+	qemuboot.CheckRights(t, booted, privs, "virtual", daemons, slotsA)
 
 	o := &ota{t: t, ns: ns, boots: boots, disk: disk, plat: plat, box: box, name: boxName, con: con, from: m.Version}
 	o.run()

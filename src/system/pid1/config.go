@@ -106,14 +106,10 @@ func LoadBootConfig(path string) (BootConfig, error) {
 			return BootConfig{}, fmt.Errorf("init config %s: service %s: nice %d: want -20 to 19", path, sc.Name, sc.Nice)
 		}
 	}
-	order := make([]Service, len(c.Services))
-	for i, sc := range c.Services {
-		order[i] = Service{Name: sc.Name, ReadySocket: sc.ReadySocket, After: sc.After}
-	}
-	if err := checkAfter(order); err != nil {
+	if err := checkUsers(c.Services); err != nil {
 		return BootConfig{}, fmt.Errorf("init config %s: %w", path, err)
 	}
-	if err := checkUsers(c.Services); err != nil {
+	if err := checkAfter(c.ServiceList()); err != nil {
 		return BootConfig{}, fmt.Errorf("init config %s: %w", path, err)
 	}
 	if stable := c.StableSeconds; stable == 0 && c.TrialSeconds <= 30 || stable > 0 && c.TrialSeconds <= stable {

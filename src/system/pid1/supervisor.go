@@ -272,12 +272,15 @@ func New(cfg Config) (*Supervisor, error) {
 }
 
 // checkAfter checks that each service is After only services listed
-// before it (so no two wait for each other) that have a ReadySocket.
+// before it (so no two wait for each other) that have a ReadySocket,
+// each once (Run counts the ready events a service still waits for).
 func checkAfter(services []Service) error {
 	for i, s := range services {
-		for _, a := range s.After {
+		for k, a := range s.After {
 			j := slices.IndexFunc(services[:i], func(x Service) bool { return x.Name == a })
 			switch {
+			case slices.Contains(s.After[:k], a):
+				return fmt.Errorf("service %q after %q twice", s.Name, a)
 			case j < 0:
 				return fmt.Errorf("service %q after %q: not a service listed before it", s.Name, a)
 			case services[j].ReadySocket == "":
@@ -462,8 +465,8 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		})
 	}
 
-	// The first starts: a service After others waits for them (ready
-	// counts the services it still waits for), the rest start now, in
+	// The first starts: a service After others waits for them (waiting
+	// counts the ready events it still needs), the rest start now, in
 	// order.
 	waiting := make([]int, len(s.cfg.Services))
 	readyEvents := make(chan Event)

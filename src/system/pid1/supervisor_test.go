@@ -404,6 +404,7 @@ func TestNewRefuses(t *testing.T) {
 		{"no path", Config{Clock: clock.System{}, Services: []Service{{Name: "x"}}}, "want a name and a program path"},
 		{"twice", Config{Clock: clock.System{}, Services: []Service{{Name: "x", Path: "/x"}, {Name: "x", Path: "/y"}}}, "listed twice"},
 		{"after unknown", Config{Clock: clock.System{}, Services: []Service{{Name: "x", Path: "/x", After: []string{"y"}}}}, `service "x" after "y": not a service listed before it`},
+		{"after twice", Config{Clock: clock.System{}, Services: []Service{{Name: "y", Path: "/y", ReadySocket: "/y.sock"}, {Name: "x", Path: "/x", After: []string{"y", "y"}}}}, `service "x" after "y" twice`},
 		{"after not ready", Config{Clock: clock.System{}, Services: []Service{{Name: "y", Path: "/y"}, {Name: "x", Path: "/x", After: []string{"y"}}}}, `"y" has no ready socket`},
 	}
 	for _, tt := range tests {
@@ -509,8 +510,8 @@ func TestNice(t *testing.T) {
 }
 
 // TestStartAfterReady: a service After another starts only once that one
-// accepts a connection on its ready socket; one that does not start
-// either way; the others start at once.
+// accepts a connection on its ready socket; a service After none starts
+// at once.
 func TestStartAfterReady(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "netmgr.sock")
 	netmgr := fake("netmgrd", "ready")
