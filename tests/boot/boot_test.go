@@ -36,15 +36,12 @@ import (
 	"picket.dev/picket/tests/qemuboot"
 )
 
-// modules the initramfs loads for the virtio disk, the ESP and squashfs,
-// dependencies first (Debian's package has no modules.dep; depmod makes
-// it on install).
-var modules = []string{
-	"drivers/virtio/virtio_ring", "drivers/virtio/virtio", "drivers/virtio/virtio_pci_legacy_dev",
-	"drivers/virtio/virtio_pci_modern_dev", "drivers/virtio/virtio_pci", "drivers/block/virtio_blk",
-	"fs/fat/fat", "fs/fat/vfat", "fs/nls/nls_cp437", "fs/nls/nls_ascii", "fs/squashfs/squashfs",
-	"drivers/md/dm-mod", "drivers/md/dm-bufio", "lib/reed_solomon/reed_solomon", "drivers/md/dm-verity",
-}
+// modules the image's list holds for the initramfs, as platforms/board
+// lists the x86 boards' (with their dependencies from the fetched
+// kernel's modules.dep): the virtio disk, then SATA (q35 has an AHCI
+// controller: the disk is on it in TestBootsFromSATA, beside the boot
+// disk in the others), the ESP's FAT, squashfs and dm-verity.
+var modules = []string{"virtio_pci", "virtio_blk", "ahci", "sd_mod", "vfat", "nls_cp437", "nls_ascii", "squashfs", "dm_verity"}
 
 func TestMain(m *testing.M) {
 	os.Setenv("PATH", os.Getenv("PATH")+":/usr/sbin:/sbin")
@@ -55,6 +52,8 @@ type fixture struct {
 	dir, kernel, initrd string
 	priv                ed25519.PrivateKey
 	init, probe         string
+	// sata puts the disk on q35's AHCI controller rather than virtio.
+	sata bool
 }
 
 func setup(t *testing.T) *fixture {
@@ -69,17 +68,17 @@ func setup(t *testing.T) *fixture {
 	// binaries; go test: built here).
 	f := &fixture{dir: t.TempDir()}
 	f.kernel = testinput.Path(t, "PICKET_KERNEL", func() string { return testinput.Fetched(t, "kernel-amd64/vmlinuz") })
-	kvers, _ := filepath.Glob(filepath.Join(filepath.Dir(f.kernel), "lib/modules/*"))
-	if len(kvers) != 1 {
-		t.Fatalf("want one kernel version under %s/lib/modules, found %v", filepath.Dir(f.kernel), kvers)
-	}
 	// What each drives, from the module itself, as the image build reads
-	// it: the initramfs loads the virtio disk's drivers for its device.
+	// it: the initramfs loads the disk drivers its devices call for.
+	paths, err := kmod.Resolve(filepath.Dir(f.kernel), modules)
+	if err != nil {
+		t.Fatalf("%v (tools/fetch unpacks the modules: kmods_amd64)", err)
+	}
 	var kos []kmod.Module
-	for _, m := range modules {
-		ko, err := kmod.Info(filepath.Join(kvers[0], "kernel", m+".ko"))
+	for _, p := range paths {
+		ko, err := kmod.Info(p)
 		if err != nil {
-			t.Fatalf("module %s: %v (tools/fetch unpacks it: kmods_amd64)", m, err)
+			t.Fatal(err)
 		}
 		kos = append(kos, ko)
 	}
@@ -243,11 +242,14 @@ func (f *fixture) bootDoing(t *testing.T, disk, slot, wantLine string, during fu
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", "-machine", "q35", "-cpu", "max", "-m", "512",
+	drive := []string{"-drive", "file=" + disk + ",format=raw,if=virtio"}
+	if f.sata {
+		drive = []string{"-drive", "file=" + disk + ",format=raw,if=none,id=disk0", "-device", "ide-hd,drive=disk0,bus=ide.0"}
+	}
+	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", append([]string{"-machine", "q35", "-cpu", "max", "-m", "512",
 		"-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio",
 		"-kernel", f.kernel, "-initrd", f.initrd,
-		"-append", "console=ttyS0 random.trust_cpu=on panic=-1 picket.slot="+slot,
-		"-drive", "file="+disk+",format=raw,if=virtio")
+		"-append", "console=ttyS0 random.trust_cpu=on panic=-1 picket.slot=" + slot}, drive...)...)
 	var out syncBuf
 	out.want, out.hit = wantLine, make(chan struct{})
 	// The boot's console is printed with the others if the test fails.
@@ -436,6 +438,14 @@ func TestVerifiedThenFlippedWhileRunning(t *testing.T) {
 			t.Fatalf("console lacks %q:\n%s", want, out)
 		}
 	}
+	// The virtio disk came up first: q35's AHCI controller was left
+	// alone.
+	if loaded := line(out, "modules loaded"); !strings.Contains(loaded, " virtio_blk") || strings.Contains(loaded, "ahci") || strings.Contains(loaded, "libata") {
+		t.Errorf("initramfs loaded %q: want virtio_blk, not the SATA drivers", loaded)
+	}
+	if left := line(out, "the boot disk was up: not loaded"); !strings.Contains(left, " libata") || !strings.Contains(left, " ahci") {
+		t.Errorf("initramfs said %q: want libata and ahci left out", left)
+	}
 	if strings.Contains(out, "contents verified") {
 		t.Errorf("the slot with a hash tree was hashed whole:\n%s", out)
 	}
@@ -458,4 +468,34 @@ func guid(t *testing.T, s string) imagebuild.GUID {
 		t.Fatal(err)
 	}
 	return g
+}
+
+// line returns the first console line of the initramfs holding text.
+func line(out, text string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "picket: ") && strings.Contains(l, text) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
+}
+
+// TestBootsFromSATA: the disk on q35's AHCI controller, no virtio
+// device. The initramfs loads the SATA controller's driver, then the
+// SCSI disk driver for the disk it found, verifies slot A and switches
+// into it.
+func TestBootsFromSATA(t *testing.T) {
+	f := setup(t)
+	f.sata = true
+	d := f.disk(t, slots.State{Active: "a"}, "")
+	out := f.boot(t, d.path, "a", "init: marked good")
+	for _, want := range []string{"signature verified, blocks checked as read", "picket: slot a verified", "init: slot a, starting 1 daemons", "init: marked good"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("console lacks %q:\n%s", want, out)
+		}
+	}
+	if loaded := line(out, "modules loaded"); !strings.Contains(loaded, " ahci") || !strings.Contains(loaded, " sd_mod") || strings.Contains(loaded, "virtio") {
+		t.Errorf("initramfs loaded %q: want ahci and sd_mod, no virtio", loaded)
+	}
+	logVerity(t, out)
 }

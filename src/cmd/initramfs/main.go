@@ -84,13 +84,25 @@ func boot(sys linuxsys.System, out *os.File) error {
 	}); err != nil {
 		return err
 	}
-	loader := &modload.Loader{Sysfs: "/sys", Load: func(p string) error { return sys.LoadModule(p, "") }}
+	cmdline, err := os.ReadFile("/proc/cmdline")
+	if err != nil {
+		return fmt.Errorf("read kernel command line: %w", err)
+	}
+	booted, _ := linuxsys.CmdlineValue(string(cmdline), "picket.slot")
 	// The modules are loaded beside the rest: the boot waits for the
 	// file systems' and the device mapper's (those asked for by name,
 	// kmod.Named, and so what they need) before it mounts anything, and
-	// for the boot disk's driver by waiting for its partitions, but not
-	// for the probe of a controller it does not boot from (q35's AHCI
-	// took 0.4 s), nor for the libraries only such a driver needs.
+	// for the boot disk's driver by waiting for its partitions. The
+	// disk drivers load one at a time, the board's likeliest first, and
+	// none once the ESP and the booted slot are there: another
+	// controller's (q35's AHCI beside the virtio disk) would only take
+	// the CPU, and its probe 0.4 s, from the boot.
+	loader := &modload.Loader{Sysfs: "/sys", Load: func(p string) error { return sys.LoadModule(p, "") },
+		Enough: func() bool {
+			_, espErr := linuxsys.FindPartition(sysBlock, "boot")
+			_, slotErr := linuxsys.FindPartition(sysBlock, "rootfs_"+booted)
+			return espErr == nil && slotErr == nil
+		}}
 	scanned := make(chan struct{})
 	var fsModules []string
 	if b, err := os.ReadFile(ModulesList); err != nil {
@@ -110,6 +122,9 @@ func boot(sys linuxsys.System, out *os.File) error {
 			}
 			// Which ones, for whoever finds a disk without its driver.
 			fmt.Fprintf(out, "picket: %d of %d modules loaded in %v: %s\n", len(loaded), len(loader.List), time.Since(start).Round(10*time.Millisecond), strings.Join(loaded, " "))
+			if left := loader.LeftOut(); len(left) > 0 {
+				fmt.Fprintf(out, "picket: the boot disk was up: not loaded %s\n", strings.Join(left, " "))
+			}
 		}()
 	}
 	// A disk may come up after the first scan (a SATA or USB disk is
@@ -134,11 +149,6 @@ func boot(sys linuxsys.System, out *os.File) error {
 		}
 		return dev, err
 	}
-	cmdline, err := os.ReadFile("/proc/cmdline")
-	if err != nil {
-		return fmt.Errorf("read kernel command line: %w", err)
-	}
-	booted, _ := linuxsys.CmdlineValue(string(cmdline), "picket.slot")
 	pub, err := manifest.LoadPublicKey(KeyPath)
 	if err != nil {
 		return fmt.Errorf("release key: %w; %s", err, NoSystemMessage)

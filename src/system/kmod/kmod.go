@@ -282,6 +282,30 @@ func Named(list []Module) []string {
 	return names
 }
 
+// Closure returns names and every module of list they need, directly or
+// through another, as a set.
+func Closure(list []Module, names []string) map[string]bool {
+	needs := map[string][]string{}
+	for _, m := range list {
+		needs[m.Name()] = m.Needs
+	}
+	set := map[string]bool{}
+	var add func(n string)
+	add = func(n string) {
+		if set[n] {
+			return
+		}
+		set[n] = true
+		for _, d := range needs[n] {
+			add(d)
+		}
+	}
+	for _, n := range names {
+		add(n)
+	}
+	return set
+}
+
 // Match reports whether modalias s matches the alias pattern, as
 // modprobe matches them: fnmatch(3) without flags, so '*' and '?' match
 // any character ('/' included) and [...] a set or range ('!' or '^'

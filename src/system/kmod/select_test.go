@@ -195,3 +195,23 @@ func TestNamed(t *testing.T) {
 		t.Errorf("Named = %v, want [vfat squashfs]", got)
 	}
 }
+
+// TestClosure: a module and what it needs, directly or through another,
+// each once; nothing that only needs it.
+func TestClosure(t *testing.T) {
+	list := []Module{
+		{Path: "/m/dm_mod.ko"},
+		{Path: "/m/dm_bufio.ko", Needs: []string{"dm_mod"}},
+		{Path: "/m/reed_solomon.ko"},
+		{Path: "/m/dm_verity.ko", Needs: []string{"dm_mod", "dm_bufio", "reed_solomon"}},
+		{Path: "/m/dm_crypt.ko", Needs: []string{"dm_mod"}},
+	}
+	got := Closure(list, []string{"dm_verity"})
+	want := map[string]bool{"dm_verity": true, "dm_mod": true, "dm_bufio": true, "reed_solomon": true}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Closure(dm_verity) = %v, want %v", got, want)
+	}
+	if got := Closure(list, nil); len(got) != 0 {
+		t.Errorf("Closure(nothing) = %v", got)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -32,6 +33,19 @@ type Loader struct {
 	// Load loads one module file (finit_module: linuxsys.System's
 	// LoadModule); an already loaded or built-in module is not an error.
 	Load func(path string) error
+	// Enough, if set, says whether the devices the caller needs are up
+	// (the initramfs: the boot disk's partitions). The drivers of the
+	// devices present, and the libraries only drivers need, then load
+	// one at a time in the list's order, and once Enough has said true
+	// none is started any more: the boot needs one disk, and a machine
+	// may have other controllers (q35's AHCI beside the virtio disk:
+	// libata, scsi_mod and ahci cost ~0.15 s of CPU under emulation
+	// and a probe of its ports). The modules asked for by name (file
+	// systems, dm-verity) and what they need load beside them, all at
+	// once. So a board lists its likeliest boot disk's drivers first.
+	// Nil: every module called for loads, all at once, as soon as
+	// what it needs has.
+	Enough func() bool
 
 	mu     sync.Mutex
 	loaded map[string]bool // tried: loaded, or failed once (not tried again)
@@ -41,13 +55,53 @@ type Loader struct {
 	// says it was.
 	first   chan struct{}
 	started bool
+	// With Enough: the drivers' lane, waiting in the list's order (by
+	// index); laneBusy says a goroutine works through it; enough
+	// latches Enough's true (a library left out stays out, so a driver
+	// needing it is never loaded without it); leftOut are the modules
+	// left out for it.
+	lane     []load
+	laneBusy bool
+	enough   bool
+	index    map[string]int
+	leftOut  map[string]bool
+}
+
+// load is one module's load to run: when those it needs have returned,
+// with its result sent to the scan that chose it.
+type load struct {
+	m       kmod.Module
+	needs   []chan struct{}
+	fin     chan struct{}
+	results chan<- result
 }
 
 // lazyInit makes the maps; l.mu must be held.
 func (l *Loader) lazyInit() {
 	if l.loaded == nil {
 		l.loaded, l.finished, l.first = map[string]bool{}, map[string]chan struct{}{}, make(chan struct{})
+		l.index, l.leftOut = map[string]int{}, map[string]bool{}
+		for i, m := range l.List {
+			if _, ok := l.index[m.Name()]; !ok {
+				l.index[m.Name()] = i
+			}
+		}
 	}
+}
+
+// LeftOut returns the modules the devices present called for that were
+// not loaded because Enough said the devices needed were up, in the
+// list's order.
+func (l *Loader) LeftOut() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, m := range l.List {
+		if l.leftOut[m.Name()] {
+			out = append(out, m.Name())
+		}
+	}
+	return out
 }
 
 // Wait blocks until the named modules, if the first scan (or a later
@@ -86,9 +140,15 @@ func (l *Loader) Device(modalias string) ([]string, error) { return l.scan([]str
 
 // result is one module's load.
 type result struct {
-	name   string
-	err    error
-	driver bool // it drives devices (has aliases): look at the devices again
+	name    string
+	err     error
+	driver  bool // it drives devices (has aliases): look at the devices again
+	leftOut bool // not loaded: Enough said the devices needed were up
+	// seen, if set, is closed once the scan looked at the devices after
+	// this result: the drivers' lane waits for it before its next load,
+	// so a device this driver brought up gets its driver's load ahead
+	// of the others waiting.
+	seen chan struct{}
 }
 
 // scan loads what the modaliases first (nil: the devices in sysfs) call
@@ -100,6 +160,7 @@ func (l *Loader) scan(first []string) ([]string, error) {
 	var errs []error
 	inflight := 0
 	present, look := first, true
+	var seen chan struct{}
 	for {
 		if look {
 			if present == nil {
@@ -112,17 +173,22 @@ func (l *Loader) scan(first []string) ([]string, error) {
 			inflight += l.start(present, results)
 			present, look = nil, false
 		}
+		if seen != nil {
+			close(seen)
+		}
 		if inflight == 0 {
 			break
 		}
 		r := <-results
+		seen = r.seen
 		inflight--
-		if r.err != nil {
+		switch {
+		case r.err != nil:
 			errs = append(errs, r.err)
-		} else {
+		case !r.leftOut:
 			got[r.name] = true
 		}
-		look = r.driver
+		look = r.driver && !r.leftOut
 	}
 	var loaded []string
 	for _, m := range l.List {
@@ -138,8 +204,9 @@ func (l *Loader) scan(first []string) ([]string, error) {
 // loading yet and starts their loads, each as soon as those it needs
 // (chosen now or before, maybe still loading) are: a driver's probe may
 // wait on its hardware (a SATA port's reset, a PHY), and the kernel
-// loads modules concurrently as udev asks it to. Each load's result goes
-// to results; start returns how many it started.
+// loads modules concurrently as udev asks it to. With Enough, the
+// drivers and their libraries queue in the drivers' lane instead. Each
+// load's result goes to results; start returns how many it started.
 func (l *Loader) start(present []string, results chan<- result) int {
 	l.mu.Lock()
 	l.lazyInit()
@@ -155,17 +222,16 @@ func (l *Loader) start(present []string, results chan<- result) int {
 		}
 	}
 	sel := kmod.Select(l.List, present, l.loaded)
-	fin := make([]chan struct{}, len(sel))
-	needs := make([][]chan struct{}, len(sel))
+	loads := make([]load, len(sel))
 	for i, m := range sel {
 		l.loaded[m.Name()] = true
-		fin[i] = make(chan struct{})
-		l.finished[m.Name()] = fin[i]
+		loads[i] = load{m: m, fin: make(chan struct{}), results: results}
+		l.finished[m.Name()] = loads[i].fin
 	}
 	for i, m := range sel {
 		for _, n := range m.Needs {
 			if c, ok := l.finished[n]; ok {
-				needs[i] = append(needs[i], c)
+				loads[i].needs = append(loads[i].needs, c)
 			}
 		}
 	}
@@ -173,21 +239,84 @@ func (l *Loader) start(present []string, results chan<- result) int {
 		l.started = true
 		close(l.first)
 	}
+	var always map[string]bool
+	if l.Enough != nil {
+		always = kmod.Closure(l.List, kmod.Named(l.List))
+	}
+	var now []load
+	queued := false
+	for _, ld := range loads {
+		if always == nil || always[ld.m.Name()] {
+			now = append(now, ld)
+			continue
+		}
+		l.lane = append(l.lane, ld)
+		queued = true
+	}
+	if queued {
+		slices.SortStableFunc(l.lane, func(a, b load) int { return l.index[a.m.Name()] - l.index[b.m.Name()] })
+		if !l.laneBusy {
+			l.laneBusy = true
+			go l.drain()
+		}
+	}
 	l.mu.Unlock()
-	for i, m := range sel {
-		go func() {
-			defer close(fin[i])
-			for _, c := range needs[i] {
-				<-c
-			}
-			r := result{name: m.Name(), driver: len(m.Aliases) > 0}
-			if err := l.Load(m.Path); err != nil && !errors.Is(err, unix.EEXIST) {
-				r.err = fmt.Errorf("load module %s: %w", m.Path, err)
-			}
-			results <- r
-		}()
+	for _, ld := range now {
+		go l.run(ld, nil)
 	}
 	return len(sel)
+}
+
+// run loads one module once those it needs have returned; seen goes
+// with its result.
+func (l *Loader) run(ld load, seen chan struct{}) {
+	defer close(ld.fin)
+	for _, c := range ld.needs {
+		<-c
+	}
+	r := result{name: ld.m.Name(), driver: len(ld.m.Aliases) > 0, seen: seen}
+	if err := l.Load(ld.m.Path); err != nil && !errors.Is(err, unix.EEXIST) {
+		r.err = fmt.Errorf("load module %s: %w", ld.m.Path, err)
+	}
+	ld.results <- r
+}
+
+// drain works through the drivers' lane, one load at a time, first in
+// the list first, until it is empty; once Enough says true, what is
+// left (and what a rescan adds) is left out.
+func (l *Loader) drain() {
+	for {
+		l.mu.Lock()
+		if len(l.lane) == 0 {
+			l.laneBusy = false
+			l.mu.Unlock()
+			return
+		}
+		ld := l.lane[0]
+		l.lane = l.lane[1:]
+		enough := l.enough
+		l.mu.Unlock()
+		if !enough && l.Enough() {
+			enough = true
+			l.mu.Lock()
+			l.enough = true
+			l.mu.Unlock()
+		}
+		if !enough {
+			seen := make(chan struct{})
+			l.run(ld, seen)
+			<-seen
+			continue
+		}
+		// Not tried: a later scan may choose it again (and leave it out
+		// again); modules waiting for it are in this lane too.
+		l.mu.Lock()
+		delete(l.loaded, ld.m.Name())
+		l.leftOut[ld.m.Name()] = true
+		l.mu.Unlock()
+		close(ld.fin)
+		ld.results <- result{name: ld.m.Name(), driver: len(ld.m.Aliases) > 0, leftOut: true}
+	}
 }
 
 // live reports whether module name is loaded: /sys/module/<name> has an

@@ -24,6 +24,9 @@ type kernel struct {
 	loads  []string
 	brings map[string]map[string]string // module -> device path -> modalias
 	fail   map[string]error
+	list   []kmod.Module // the loader's, if not list
+	// Loads in progress now, and the most at once.
+	busy, most int
 }
 
 func (k *kernel) device(path, modalias string) {
@@ -40,7 +43,11 @@ func (k *kernel) load(path string) error {
 	n := kmod.Name(path)
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	for _, m := range list {
+	l := k.list
+	if l == nil {
+		l = list
+	}
+	for _, m := range l {
 		if m.Name() != n {
 			continue
 		}
@@ -225,5 +232,111 @@ func TestLoadedBeforeNotLoadedAgain(t *testing.T) {
 	}
 	if want := []string{"virtio_ring", "virtio", "virtio_pci", "virtio_net", "squashfs"}; !sameSet(k.loads, want) {
 		t.Errorf("the kernel was asked for %v, want %v", k.loads, want)
+	}
+}
+
+// sata is list with a SATA controller's modules after the virtio ones,
+// as a board lists its likeliest boot disk first: its PCI driver, a
+// library, and the SCSI disk driver for the disks it finds.
+var sata = append(slices.Clone(list[:5]),
+	kmod.Module{Path: "/lib/modules/libata.ko"},
+	kmod.Module{Path: "/lib/modules/ahci.ko", Needs: []string{"libata"}, Aliases: []string{"pci:v*d*sv*sd*bc01sc06i01*"}},
+	kmod.Module{Path: "/lib/modules/sd_mod.ko", Aliases: []string{"scsi:t-0x00*"}},
+	kmod.Module{Path: "/lib/modules/crc16.ko"},
+	kmod.Module{Path: "/lib/modules/ext4.ko", Needs: []string{"crc16"}},
+)
+
+// serial wraps k.load for a Loader with Enough: it counts the loads at
+// once, so a test sees the drivers' lane load one at a time.
+func (k *kernel) serial(path string) error {
+	k.mu.Lock()
+	k.busy++
+	k.most = max(k.most, k.busy)
+	k.mu.Unlock()
+	time.Sleep(time.Millisecond) // a load takes time: overlaps would show
+	err := k.load(path)
+	k.mu.Lock()
+	k.busy--
+	k.mu.Unlock()
+	return err
+}
+
+func (k *kernel) loaded(name string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return slices.Contains(k.loads, name)
+}
+
+// TestEnoughLeavesOtherDisksOut: on q35 the boot disk is virtio's and an
+// AHCI controller is present too. Once the virtio disk is up, the SATA
+// drivers and their library are left out; the file system asked for by
+// name and its library load regardless.
+func TestEnoughLeavesOtherDisksOut(t *testing.T) {
+	k := &kernel{t: t, sysfs: t.TempDir(), list: sata, brings: map[string]map[string]string{
+		"virtio_pci": {"bus/virtio/devices/virtio1": "virtio:d00000002v00001AF4"},
+		"ahci":       {"bus/scsi/devices/0:0:0:0": "scsi:t-0x00"},
+	}}
+	k.device("bus/pci/devices/0000:00:1f.2", "pci:v00008086d00002922sv00001AF4sd00001100bc01sc06i01")
+	k.device("bus/pci/devices/0000:00:03.0", "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00")
+	l := &Loader{List: sata, Sysfs: k.sysfs, Load: k.load, Enough: func() bool { return k.loaded("virtio_blk") }}
+	got, err := l.Scan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"virtio_ring", "virtio", "virtio_pci", "virtio_blk", "crc16", "ext4"}; !reflect.DeepEqual(got, want) || !sameSet(k.loads, want) {
+		t.Errorf("loaded %v (the kernel saw %v), want %v", got, k.loads, want)
+	}
+	if want := []string{"libata", "ahci"}; !reflect.DeepEqual(l.LeftOut(), want) {
+		t.Errorf("left out %v, want %v", l.LeftOut(), want)
+	}
+	// A later scan leaves them out again, and says nothing was loaded.
+	if again, err := l.Scan(); err != nil || len(again) != 0 || k.loaded("ahci") {
+		t.Errorf("second scan loaded %v (%v), kernel %v", again, err, k.loads)
+	}
+}
+
+// TestEnoughLoadsUntilTheDiskIsUp: a box that boots from SATA has no
+// virtio devices: ahci finds the disk, then its SCSI driver brings it
+// up, each driver one at a time; Enough is asked again after each.
+func TestEnoughLoadsUntilTheDiskIsUp(t *testing.T) {
+	k := &kernel{t: t, sysfs: t.TempDir(), list: sata, brings: map[string]map[string]string{
+		"ahci": {"bus/scsi/devices/0:0:0:0": "scsi:t-0x00"},
+	}}
+	k.device("bus/pci/devices/0000:00:1f.2", "pci:v00008086d00002922sv00001AF4sd00001100bc01sc06i01")
+	l := &Loader{List: sata, Sysfs: k.sysfs, Load: k.serial, Enough: func() bool { return k.loaded("sd_mod") }}
+	got, err := l.Scan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"libata", "ahci", "sd_mod", "crc16", "ext4"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("loaded %v, want %v", got, want)
+	}
+	if len(l.LeftOut()) != 0 {
+		t.Errorf("left out %v", l.LeftOut())
+	}
+}
+
+// TestLaneOneAtATime: with Enough never true, every driver called for
+// loads, the drivers one after the other in the list's order (a rescan
+// that finds the virtio disk puts its driver before the SATA ones still
+// waiting).
+func TestLaneOneAtATime(t *testing.T) {
+	k := &kernel{t: t, sysfs: t.TempDir(), list: sata[:8], brings: map[string]map[string]string{
+		"virtio_pci": {"bus/virtio/devices/virtio1": "virtio:d00000002v00001AF4"},
+		"ahci":       {"bus/scsi/devices/0:0:0:0": "scsi:t-0x00"},
+	}}
+	k.device("bus/pci/devices/0000:00:1f.2", "pci:v00008086d00002922sv00001AF4sd00001100bc01sc06i01")
+	k.device("bus/pci/devices/0000:00:03.0", "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00")
+	l := &Loader{List: sata[:8], Sysfs: k.sysfs, Load: k.serial, Enough: func() bool { return false }}
+	got, err := l.Scan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"virtio_ring", "virtio", "virtio_pci", "virtio_blk", "libata", "ahci", "sd_mod"}
+	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(k.loads, want) {
+		t.Errorf("loaded %v in the order %v, want %v", got, k.loads, want)
+	}
+	if k.most != 1 {
+		t.Errorf("%d loads at once, want 1", k.most)
 	}
 }
