@@ -195,6 +195,8 @@ def _picket_image_impl(ctx):
             svc["nice"] = int(ctx.attr.nice[name])
         if name in ctx.attr.ready_sockets:
             svc["ready_socket"] = ctx.attr.ready_sockets[name]
+        if name in ctx.attr.when_idle:
+            svc["when_idle"] = True
         services.append(svc)
 
     # Once the image's services are known: an `after` naming a daemon the
@@ -372,6 +374,7 @@ picket_image = rule(
         "api_group_name": attr.string(default = "picket", doc = "the API group's name in /etc/group"),
         "nice": attr.string_dict(default = {"consoled": "-5", "lcdd": "-5", "scannerd": "5", "updaterd": "5"}, doc = "daemon -> its nice value (init.json nice, -20 to 19): the panel daemons' screens and keys answer first while the others start or a scan runs; the network manager, whose answers the panels show, comes next; the scanner's and the updater's work (scans, downloads, slot writes) yields to them and takes the rest"),
         "ready_sockets": attr.string_dict(doc = "daemon -> the unix socket it answers on once ready (init.json ready_socket)"),
+        "when_idle": attr.string_list(doc = "daemons that at boot, once those they start after are ready, start when the CPU has time to spare, one at a time (init.json when_idle): the batch work's, after the operator's menu and the network manager's first answers"),
         "start_after": attr.string_list_dict(doc = "daemon -> the daemons listed before it whose ready sockets it waits for at boot (init.json after; those not in the image are left out)"),
         "stop_last": attr.string_list(default = ["lcdd"], doc = "the panel daemons (init.json stop_last): on a power off init tells them first, stops them after the other daemons and the unmount of /data, with the halted notice, so the LCD is left saying the box can be unplugged"),
         "grub_dir": attr.string(doc = "workspace path of GRUB's modules for the board's EFI platform, as tools/fetch unpacks them (default: the host's /usr/lib/grub/<platform>)"),

@@ -141,6 +141,11 @@ _START_AFTER = {
     "updaterd": ["netmgrd"],
 }
 
+# And then they start when the CPU has time to spare, one at a time: on
+# one slow CPU each takes a second or more to start, which the console's
+# first menu would otherwise wait for (docs/benchmarks.md "Boot time").
+_WHEN_IDLE = ["scannerd", "updaterd"]
+
 # The boards with a front panel run its daemon as well.
 _PANEL_SERVICES = dict(
     _COMMON_SERVICES,
@@ -236,5 +241,6 @@ def board_image(name, board, **kwargs):
         good_by = "updater",
         ready_sockets = _READY_SOCKETS,
         start_after = _START_AFTER,
+        when_idle = _WHEN_IDLE,
         **kwargs
     )

@@ -609,16 +609,23 @@ func TestProductImage(t *testing.T) {
 	privs := qemuboot.ReadPrivileges(t)
 	daemons := []string{"netmgrd", "consoled", "scannerd", "updaterd"}
 	// The daemons that need the network started once the network
-	// manager answered on its socket (docs/architecture.md, init): init
-	// says so, and reads their rights back only after their start.
+	// manager answered on its socket, then each when the CPU had time to
+	// spare (docs/architecture.md, init): init says so, and reads their
+	// rights back only after their start.
 	booted := con.con.String()[:good]
 	if ready := strings.Index(booted, "init: netmgrd ready: /run/picket/netmgr.sock answers"); ready < 0 {
 		t.Errorf("the console never said the network manager was ready (init: netmgrd ready: ...)")
 	} else {
+		prev := ready
 		for _, d := range []string{"scannerd", "updaterd"} {
-			if i := strings.Index(booted, "init: "+d+" rights"); i < ready {
-				t.Errorf("%s's rights read at console offset %d, before the network manager was ready (offset %d): it started too soon", d, i, ready)
+			turn := strings.Index(booted, "init: "+d+" starts: the CPU ")
+			if turn < prev {
+				t.Errorf("init said %q at console offset %d, want it after offset %d (the network manager ready, then scannerd's turn, then updaterd's)", "init: "+d+" starts: the CPU ...", turn, prev)
 			}
+			if i := strings.Index(booted, "init: "+d+" rights"); i < turn {
+				t.Errorf("%s's rights read at console offset %d, before its turn (offset %d): it started too soon", d, i, turn)
+			}
+			prev = turn
 		}
 	}
 	slotsA := map[string]string{"idle slot": "/dev/vda3", "booted slot": "/dev/vda2"}

@@ -222,6 +222,7 @@ func run(sys linuxsys.System, console io.Writer) (linuxsys.Action, []linuxsys.Mo
 	sup, err := pid1.New(pid1.Config{
 		Services:     cfg.ServiceList(),
 		Proc:         "/proc",
+		CPUTimes:     func() (time.Duration, time.Duration, error) { return linuxsys.CPUTimes("/proc") },
 		SlotDevice:   pid1.SlotDevices("/sys/class/block", slot),
 		Clock:        clock.System{},
 		Log:          logw,

@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -179,4 +181,36 @@ func FindPartition(sysClassBlock, partName string) (string, error) {
 		return found[0], nil
 	}
 	return "", fmt.Errorf("find partition %q: several block devices have that name (%s); refusing to guess", partName, strings.Join(found, ", "))
+}
+
+// userHZ is the unit of /proc/stat's CPU times (USER_HZ, 100 on every
+// architecture Linux has today).
+const userHZ = 100
+
+// CPUTimes reads the CPU time spent idle (idle and iowait: the CPU had
+// nothing to run) and in all (user, nice, system, idle, iowait, irq,
+// softirq, steal; guest time is within user) since boot, over every
+// CPU, from the first line of proc's stat file (proc: "/proc").
+func CPUTimes(proc string) (idle, total time.Duration, err error) {
+	b, err := os.ReadFile(filepath.Join(proc, "stat"))
+	if err != nil {
+		return 0, 0, fmt.Errorf("CPU times: %w", err)
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(first)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, 0, fmt.Errorf("CPU times: %s/stat begins %q, want \"cpu\" and 8 times", proc, first)
+	}
+	for i, s := range f[1:9] {
+		n, err := strconv.ParseUint(s, 10, 63)
+		if err != nil {
+			return 0, 0, fmt.Errorf("CPU times: %s/stat: field %d: %w", proc, i+1, err)
+		}
+		d := time.Duration(n) * time.Second / userHZ
+		total += d
+		if i == 3 || i == 4 {
+			idle += d
+		}
+	}
+	return idle, total, nil
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -137,5 +138,32 @@ func TestFindPartition(t *testing.T) {
 		if got != tt.want || (tt.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
 			t.Errorf("FindPartition(%q) = %q, %v; want %q, error %q", tt.name, got, err, tt.want, tt.wantErr)
 		}
+	}
+}
+
+// TestCPUTimes: the first line of a stat file as proc(5) describes it
+// (user nice system idle iowait irq softirq steal guest guest_nice, in
+// USER_HZ); idle is idle + iowait, total the first eight.
+func TestCPUTimes(t *testing.T) {
+	dir := t.TempDir()
+	stat := "cpu  4705 356 584 3699 23 23 0 0 0 0\ncpu0 1393280 32966 572056 13343292 6130 0 17875 0 23933 0\nintr 1\n"
+	if err := os.WriteFile(filepath.Join(dir, "stat"), []byte(stat), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	idle, total, err := CPUTimes(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idle != 37220*time.Millisecond || total != 93900*time.Millisecond {
+		t.Errorf("idle %v, total %v; want 37.22s and 1m33.9s", idle, total)
+	}
+	for _, bad := range []string{"", "intr 1\n", "cpu 1 2 3\n", "cpu 1 2 3 x 5 6 7 8\n"} {
+		os.WriteFile(filepath.Join(dir, "stat"), []byte(bad), 0o644)
+		if _, _, err := CPUTimes(dir); err == nil {
+			t.Errorf("stat %q: no error", bad)
+		}
+	}
+	if _, _, err := CPUTimes(filepath.Join(dir, "none")); err == nil {
+		t.Error("no stat file: no error")
 	}
 }

@@ -65,6 +65,9 @@ type ServiceConfig struct {
 	// others starts once they answer on their ready sockets.
 	ReadySocket string   `json:"ready_socket,omitempty"`
 	After       []string `json:"after,omitempty"`
+	// WhenIdle is Service's: at boot it starts when the CPU has time to
+	// spare.
+	WhenIdle bool `json:"when_idle,omitempty"`
 }
 
 // ConfigPath is where the init reads its BootConfig.
@@ -123,7 +126,7 @@ func LoadBootConfig(path string) (BootConfig, error) {
 func (c BootConfig) ServiceList() []Service {
 	var s []Service
 	for _, sc := range c.Services {
-		svc := Service{Name: sc.Name, Path: sc.Path, Args: sc.Args, Console: sc.Console, StopLast: sc.StopLast, Nice: sc.Nice, ReadySocket: sc.ReadySocket, After: sc.After}
+		svc := Service{Name: sc.Name, Path: sc.Path, Args: sc.Args, Console: sc.Console, StopLast: sc.StopLast, Nice: sc.Nice, ReadySocket: sc.ReadySocket, After: sc.After, WhenIdle: sc.WhenIdle}
 		if u := sc.User; u != nil {
 			// Checked by LoadBootConfig.
 			svc.Creds, _ = u.creds()

@@ -96,7 +96,7 @@ func TestLoadBootConfig(t *testing.T) {
 		{"stop last", `{"hostname":"p","services":[{"name":"netmgrd","path":"/usr/sbin/netmgrd"},{"name":"lcdd","path":"/usr/sbin/lcdd","console":"/dev/ttyS0","stop_last":true}],"stable_seconds":20}`, ""},
 		{"nice", `{"hostname":"p","services":[{"name":"netmgrd","path":"/usr/sbin/netmgrd"},{"name":"consoled","path":"/usr/sbin/consoled","console":"/dev/ttyS0","nice":-5}],"stable_seconds":20}`, ""},
 		{"nice out of range", `{"hostname":"p","services":[{"name":"consoled","path":"/usr/sbin/consoled","nice":-21}]}`, "service consoled: nice -21: want -20 to 19"},
-		{"after", `{"hostname":"p","services":[{"name":"netmgrd","path":"/usr/sbin/netmgrd","ready_socket":"/run/picket/netmgr.sock"},{"name":"consoled","path":"/usr/sbin/consoled","console":"/dev/ttyS0","after":["netmgrd"]}],"stable_seconds":20}`, ""},
+		{"after", `{"hostname":"p","services":[{"name":"netmgrd","path":"/usr/sbin/netmgrd","ready_socket":"/run/picket/netmgr.sock"},{"name":"consoled","path":"/usr/sbin/consoled","console":"/dev/ttyS0","after":["netmgrd"],"when_idle":true}],"stable_seconds":20}`, ""},
 		{"after a later service", `{"hostname":"p","services":[{"name":"consoled","path":"/c","after":["netmgrd"]},{"name":"netmgrd","path":"/n","ready_socket":"/run/n.sock"}]}`, `service "consoled" after "netmgrd": not a service listed before it`},
 		{"after itself", `{"hostname":"p","services":[{"name":"netmgrd","path":"/n","ready_socket":"/run/n.sock","after":["netmgrd"]}]}`, `service "netmgrd" after "netmgrd": not a service listed before it`},
 		{"after no ready socket", `{"hostname":"p","services":[{"name":"netmgrd","path":"/n"},{"name":"scannerd","path":"/s","after":["netmgrd"]}]}`, `service "scannerd" after "netmgrd": "netmgrd" has no ready socket`},
@@ -122,8 +122,8 @@ func TestLoadBootConfig(t *testing.T) {
 				c.TrialBoots != map[bool]int{true: 1, false: 3}[tt.name == "trial boots"] ||
 				s[0].StopLast || s[1].StopLast != (tt.name == "stop last") ||
 				s[0].Nice != 0 || s[1].Nice != map[bool]int{true: -5}[tt.name == "nice"] ||
-				tt.name == "after" && (s[0].ReadySocket != "/run/picket/netmgr.sock" || fmt.Sprint(s[1].After) != "[netmgrd]") ||
-				tt.name != "after" && (s[0].ReadySocket != "" || s[1].After != nil) {
+				tt.name == "after" && (s[0].ReadySocket != "/run/picket/netmgr.sock" || fmt.Sprint(s[1].After) != "[netmgrd]" || !s[1].WhenIdle) ||
+				tt.name != "after" && (s[0].ReadySocket != "" || s[1].After != nil || s[1].WhenIdle) || s[0].WhenIdle {
 				t.Fatalf("config %+v services %+v", c, s)
 			}
 		})

@@ -75,6 +75,16 @@ type Service struct {
 	// network manager's start time, and the menu the operator opens
 	// waits for the network manager. Restarts are not held back.
 	After []string
+	// WhenIdle: at boot, once the services it is After are ready, this
+	// one waits for the CPU to have time to spare (half of it idle over
+	// idleWindow, by Config.CPUTimes) before it starts, at most
+	// Config.IdleWait; such services take their turns in the list's
+	// order, one per idle moment. The daemons of the box's batch work
+	// (scans, updates) take a second or more of CPU to start on a slow
+	// one, and that second is the operator's: the console's first
+	// menu and the network manager's first answers come first. Restarts
+	// are not held back.
+	WhenIdle bool
 }
 
 // DefaultEnv is the environment of a Service without its own.
@@ -134,6 +144,13 @@ type Config struct {
 	// daemon that never gets ready (it fails, or its socket moved) does
 	// not keep the others down. Default 20 s.
 	ReadyWait time.Duration
+	// CPUTimes returns the CPU time spent idle and in all since boot,
+	// over every CPU (/proc/stat's first line: linuxsys.CPUTimes), for
+	// WhenIdle services; nil: they start as if the CPU were idle.
+	CPUTimes func() (idle, total time.Duration, err error)
+	// IdleWait bounds a WhenIdle service's wait for the CPU to be idle:
+	// a box kept busy still starts it. Default 10 s.
+	IdleWait time.Duration
 }
 
 // ErrPowerOff, as the cause of the cancellation of Run's context
@@ -171,9 +188,12 @@ const (
 	// first time (Detail: how long after the supervisor's start), or not
 	// within Config.ReadyWait (Err); the services After it start then.
 	Ready
+	// Turn is a WhenIdle service's turn to start: the CPU was idle
+	// (Detail), or not within Config.IdleWait (Err).
+	Turn
 )
 
-var eventNames = [...]string{"started", "start failed", "exited", "marked good", "mark good failed", "stopping", "killed", "stopped", "good verdict", "told the box is powering off", "told the box is halted", "rights", "device", "ready"}
+var eventNames = [...]string{"started", "start failed", "exited", "marked good", "mark good failed", "stopping", "killed", "stopped", "good verdict", "told the box is powering off", "told the box is halted", "rights", "device", "ready", "starts"}
 
 func (k EventKind) String() string { return eventNames[k] }
 
@@ -265,6 +285,7 @@ func New(cfg Config) (*Supervisor, error) {
 	def(&cfg.StopTimeout, 10*time.Second)
 	def(&cfg.Regrant, 5*time.Second)
 	def(&cfg.ReadyWait, 20*time.Second)
+	def(&cfg.IdleWait, 10*time.Second)
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = cfg.MinBackoff
 	}
@@ -467,13 +488,25 @@ func (s *Supervisor) Run(ctx context.Context) error {
 
 	// The first starts: a service After others waits for them (waiting
 	// counts the ready events it still needs), the rest start now, in
-	// order.
+	// order; a WhenIdle one then waits its turn in idleQueue, whose
+	// first is watched for by awaitIdle.
 	waiting := make([]int, len(s.cfg.Services))
 	readyEvents := make(chan Event)
+	var idleQueue []int
+	turns := make(chan Event)
+	launch := func(i int) {
+		if !s.cfg.Services[i].WhenIdle || s.cfg.CPUTimes == nil {
+			start(i)
+			return
+		}
+		if idleQueue = append(idleQueue, i); len(idleQueue) == 1 {
+			go s.awaitIdle(s.cfg.Services[i], done, turns)
+		}
+	}
 	for i, svc := range s.cfg.Services {
 		waiting[i] = len(svc.After)
 		if waiting[i] == 0 {
-			start(i)
+			launch(i)
 		}
 		if svc.ReadySocket != "" && slices.ContainsFunc(s.cfg.Services, func(x Service) bool { return slices.Contains(x.After, svc.Name) }) {
 			go s.awaitReady(svc, done, readyEvents)
@@ -488,10 +521,19 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			for i, svc := range s.cfg.Services {
 				if waiting[i] > 0 && slices.Contains(svc.After, e.Service) {
 					if waiting[i]--; waiting[i] == 0 {
-						start(i)
+						launch(i)
 						scheduleStable()
 					}
 				}
+			}
+		case e := <-turns:
+			s.event(e)
+			i := idleQueue[0]
+			idleQueue = idleQueue[1:]
+			start(i)
+			scheduleStable()
+			if len(idleQueue) > 0 {
+				go s.awaitIdle(s.cfg.Services[idleQueue[0]], done, turns)
 			}
 		case <-regrant:
 			for i, svc := range s.cfg.Services {
@@ -626,6 +668,45 @@ func (s *Supervisor) awaitReady(svc Service, done <-chan struct{}, out chan<- Ev
 			return
 		}
 		break
+	}
+	select {
+	case out <- e:
+	case <-done:
+	}
+}
+
+// idleWindow is how long the CPU is watched for time to spare: a few of
+// /proc/stat's 10 ms ticks, and short beside a daemon's start.
+const idleWindow = 100 * time.Millisecond
+
+// awaitIdle watches the CPU, a window at a time, until it was idle at
+// least half of one or Config.IdleWait has passed, and sends svc's Turn.
+func (s *Supervisor) awaitIdle(svc Service, done <-chan struct{}, out chan<- Event) {
+	t0 := s.cfg.Clock.Now()
+	deadline := s.cfg.Clock.After(s.cfg.IdleWait)
+	e := Event{Kind: Turn, Service: svc.Name}
+	idle0, total0, err := s.cfg.CPUTimes()
+	for e.Detail == "" && e.Err == nil {
+		if err != nil {
+			e.Err = fmt.Errorf("CPU times: %w: starting it now", err)
+			break
+		}
+		select {
+		case <-s.cfg.Clock.After(idleWindow):
+		case <-deadline:
+			e.Err = fmt.Errorf("the CPU not half idle within %v: starting it anyway", s.cfg.IdleWait)
+			continue
+		case <-done:
+			return
+		}
+		var idle, total time.Duration
+		if idle, total, err = s.cfg.CPUTimes(); err != nil {
+			continue
+		}
+		if window := total - total0; window > 0 && 2*(idle-idle0) >= window {
+			e.Detail = fmt.Sprintf("the CPU %d%% idle over %v, %v after its turn came", 100*(idle-idle0)/window, idleWindow, s.cfg.Clock.Now().Sub(t0).Round(time.Millisecond))
+		}
+		idle0, total0 = idle, total
 	}
 	select {
 	case out <- e:

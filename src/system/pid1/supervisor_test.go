@@ -568,3 +568,105 @@ func TestStartAfterNeverReady(t *testing.T) {
 	h.expect(Started, "updaterd")
 	h.stop()
 }
+
+// cpu stands in for /proc/stat: each read is one more window of
+// idleWindow of CPU time, idle for the share the test set.
+type cpu struct {
+	mu          sync.Mutex
+	idle, total time.Duration
+	share       int // percent idle of the next windows
+}
+
+func (c *cpu) times() (time.Duration, time.Duration, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.total += idleWindow
+	c.idle += idleWindow * time.Duration(c.share) / 100
+	return c.idle, c.total, nil
+}
+
+func (c *cpu) set(share int) {
+	c.mu.Lock()
+	c.share = share
+	c.mu.Unlock()
+}
+
+// turn advances the clock a window at a time until an event comes.
+func (h *harness) turn() Event {
+	h.t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
+		h.clock.Advance(idleWindow)
+		select {
+		case e := <-h.events:
+			return e
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	h.t.Fatalf("no event; log:\n%s", h.log.String())
+	return Event{}
+}
+
+// TestWhenIdleWaitsForTheCPU: the batch daemons start once the CPU is
+// half idle over a window, one per idle window, in the list's order;
+// while it is busy they wait, and a daemon not WhenIdle starts at once.
+func TestWhenIdleWaitsForTheCPU(t *testing.T) {
+	c := &cpu{share: 40}
+	scanner, updater := fake("scannerd", "run"), fake("updaterd", "run")
+	scanner.WhenIdle, updater.WhenIdle = true, true
+	h := startSupervisor(t, Config{Services: []Service{fake("netmgrd", "run"), scanner, updater}, CPUTimes: c.times})
+	h.expect(Started, "netmgrd")
+	// 40% idle: not enough, however long (within IdleWait).
+	for i := 0; i < 20; i++ {
+		h.clock.Advance(idleWindow)
+	}
+	h.quiet()
+	c.set(70)
+	e := h.turn()
+	if e.Kind != Turn || e.Service != "scannerd" || e.Err != nil || !strings.Contains(e.Detail, "the CPU 70% idle over 100ms") {
+		t.Fatalf("event %v, want scannerd's turn with the CPU 70%% idle", e)
+	}
+	h.expect(Started, "scannerd")
+	h.quiet()
+	if e := h.turn(); e.Kind != Turn || e.Service != "updaterd" || e.Err != nil {
+		t.Fatalf("event %v, want updaterd's turn", e)
+	}
+	h.expect(Started, "updaterd")
+	h.stop()
+}
+
+// TestWhenIdleBusyStartsAnyway: a CPU never idle enough starts the
+// service after IdleWait, and says so; one After another waits for that
+// first, then for the CPU.
+func TestWhenIdleBusyStartsAnyway(t *testing.T) {
+	c := &cpu{share: 10}
+	sock := filepath.Join(t.TempDir(), "netmgr.sock")
+	netmgr := fake("netmgrd", "ready")
+	netmgr.Env = append(netmgr.Env, "PID1_SOCKET="+sock)
+	netmgr.ReadySocket = sock
+	updater := fake("updaterd", "run")
+	updater.After, updater.WhenIdle = []string{"netmgrd"}, true
+	h := startSupervisor(t, Config{Services: []Service{netmgr, updater}, CPUTimes: c.times, IdleWait: 2 * time.Second})
+	pid := h.expect(Started, "netmgrd").PID
+	h.log.WaitFor(t, "netmgrd: up", time.Minute)
+	if err := syscall.Kill(pid, syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	h.log.WaitFor(t, "netmgrd: listening", time.Minute)
+	if e := h.turn(); e.Kind != Ready || e.Service != "netmgrd" {
+		t.Fatalf("event %v, want netmgrd ready", e)
+	}
+	h.quiet()
+	var e Event
+	for i := 0; i < 5 && e.Kind != Turn; i++ {
+		h.clock.Advance(time.Second)
+		select {
+		case e = <-h.events:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if e.Kind != Turn || e.Service != "updaterd" || e.Err == nil || !strings.Contains(e.Err.Error(), "the CPU not half idle within 2s: starting it anyway") {
+		t.Fatalf("event %v, want updaterd's turn for want of an idle CPU", e)
+	}
+	h.expect(Started, "updaterd")
+	h.stop()
+}
