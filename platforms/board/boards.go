@@ -26,14 +26,15 @@ func usbModules() []string {
 // ports is the slow one (~0.35 s under qemu), NVMe's runs in the
 // background; the NICs of qemu, VMware, VirtualBox and the appliance's
 // Intel ports, USB (and EHCI for older boxes' ports); dm-verity under
-// the rootfs. No CRC crypto modules: crc-t10dif and crc64-rocksoft (T10
-// protection information, for sd_mod and nvme) use their library's own
-// table code when no faster algorithm is registered, and the generic
-// ones are that same code.
+// the rootfs. FAT's code pages are the kernel's defaults (codepage 437,
+// iocharset ascii), which the ESP's mounts use. No CRC crypto modules:
+// crc-t10dif and crc64-rocksoft (T10 protection information, for sd_mod
+// and nvme) use their library's own table code when no faster algorithm
+// is registered, and the generic ones are that same code.
 func x86Modules() Modules {
 	return Modules{
 		Boot: []string{"virtio_pci", "virtio_blk", "nvme", "ahci", "sd_mod",
-			"vfat", "nls_cp437", "nls_ascii", "nls_iso8859_1", "squashfs", "dm_verity"},
+			"vfat", "nls_cp437", "nls_ascii", "squashfs", "dm_verity"},
 		Run: append([]string{"crc32c_generic", "ext4", "virtio_net", "e1000", "e1000e", "igb", "igc", "vmxnet3", "virtio_rng", "8021q", "ehci_pci"},
 			usbModules()...),
 	}
