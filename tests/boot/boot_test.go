@@ -38,10 +38,10 @@ import (
 
 // modules the image's list holds for the initramfs, as platforms/board
 // lists the x86 boards' (with their dependencies from the fetched
-// kernel's modules.dep): the virtio disk, then SATA (q35 has an AHCI
-// controller: the disk is on it in TestBootsFromSATA, beside the boot
-// disk in the others), the ESP's FAT, squashfs and dm-verity.
-var modules = []string{"virtio_pci", "virtio_blk", "ahci", "sd_mod", "vfat", "nls_cp437", "nls_ascii", "squashfs", "dm_verity"}
+// kernel's modules.dep): the virtio disk, then NVMe, then SATA (q35 has
+// an AHCI controller: the disk is on it in TestBootsFromSATA, beside the
+// boot disk in the others), the ESP's FAT, squashfs and dm-verity.
+var modules = []string{"virtio_pci", "virtio_blk", "nvme", "ahci", "sd_mod", "vfat", "nls_cp437", "nls_ascii", "squashfs", "dm_verity"}
 
 func TestMain(m *testing.M) {
 	os.Setenv("PATH", os.Getenv("PATH")+":/usr/sbin:/sbin")
@@ -52,8 +52,9 @@ type fixture struct {
 	dir, kernel, initrd string
 	priv                ed25519.PrivateKey
 	init, probe         string
-	// sata puts the disk on q35's AHCI controller rather than virtio.
-	sata bool
+	// bus is the disk's controller: "" virtio, "sata" q35's AHCI
+	// controller, "nvme" an NVMe controller.
+	bus string
 }
 
 func setup(t *testing.T) *fixture {
@@ -243,8 +244,11 @@ func (f *fixture) bootDoing(t *testing.T, disk, slot, wantLine string, during fu
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	drive := []string{"-drive", "file=" + disk + ",format=raw,if=virtio"}
-	if f.sata {
+	switch f.bus {
+	case "sata":
 		drive = []string{"-drive", "file=" + disk + ",format=raw,if=none,id=disk0", "-device", "ide-hd,drive=disk0,bus=ide.0"}
+	case "nvme":
+		drive = []string{"-drive", "file=" + disk + ",format=raw,if=none,id=disk0", "-device", "nvme,drive=disk0,serial=picket-boot-test"}
 	}
 	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", append([]string{"-machine", "q35", "-cpu", "max", "-m", "512",
 		"-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio",
@@ -485,8 +489,30 @@ func line(out, text string) string {
 // SCSI disk driver for the disk it found, verifies slot A and switches
 // into it.
 func TestBootsFromSATA(t *testing.T) {
+	out := bootFrom(t, "sata")
+	if loaded := line(out, "modules loaded"); !strings.Contains(loaded, " ahci") || !strings.Contains(loaded, " sd_mod") || strings.Contains(loaded, "virtio") || strings.Contains(loaded, "nvme") {
+		t.Errorf("initramfs loaded %q: want ahci and sd_mod, no virtio or NVMe", loaded)
+	}
+}
+
+// TestBootsFromNVMe: the disk on an NVMe controller beside q35's AHCI
+// one. NVMe probes in the background, so its disk comes up after the
+// driver's load returned, maybe once the SATA drivers loaded too; the
+// initramfs waits for it and boots from it, and never needs sd_mod.
+func TestBootsFromNVMe(t *testing.T) {
+	out := bootFrom(t, "nvme")
+	if loaded := line(out, "modules loaded"); !strings.Contains(loaded, " nvme") || strings.Contains(loaded, "virtio") || strings.Contains(loaded, "sd_mod") {
+		t.Errorf("initramfs loaded %q: want nvme, no virtio or sd_mod", loaded)
+	}
+}
+
+// bootFrom boots slot A from a disk on bus until it is marked good,
+// checks that it was verified and switched into, and returns the
+// console.
+func bootFrom(t *testing.T, bus string) string {
+	t.Helper()
 	f := setup(t)
-	f.sata = true
+	f.bus = bus
 	d := f.disk(t, slots.State{Active: "a"}, "")
 	out := f.boot(t, d.path, "a", "init: marked good")
 	for _, want := range []string{"signature verified, blocks checked as read", "picket: slot a verified", "init: slot a, starting 1 daemons", "init: marked good"} {
@@ -494,8 +520,6 @@ func TestBootsFromSATA(t *testing.T) {
 			t.Fatalf("console lacks %q:\n%s", want, out)
 		}
 	}
-	if loaded := line(out, "modules loaded"); !strings.Contains(loaded, " ahci") || !strings.Contains(loaded, " sd_mod") || strings.Contains(loaded, "virtio") {
-		t.Errorf("initramfs loaded %q: want ahci and sd_mod, no virtio", loaded)
-	}
 	logVerity(t, out)
+	return out
 }
