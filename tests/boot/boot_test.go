@@ -1,13 +1,15 @@
 // Package boot boots the Picket initramfs (src/cmd/initramfs) and init
 // (src/cmd/init) in qemu (TCG, Debian's kernel given with -kernel and
-// -initrd, no firmware or GRUB) on a virtio disk with a GPT written by
+// -initrd, no firmware or GRUB) on a disk with a GPT written by
 // src/imagebuild: an ESP with the grubenv and the signed slot manifests,
 // and squashfs slots rootfs_a and rootfs_b, sealed with their dm-verity
 // hash trees. It shows that a verified slot is switched into behind
 // dm-verity and runs our init, which marks it good; that a slot with one
-// flipped byte is refused at boot with a clear message; and that a byte
+// flipped byte is refused at boot with a clear message; that a byte
 // flipped under the running box reads as an I/O error and sends it to
-// the other slot. The full firmware+GRUB path is tests/image's.
+// the other slot; and that the initramfs boots from a virtio, SATA or
+// NVMe disk, loading only the boot disk's drivers. The full
+// firmware+GRUB path is tests/image's.
 package boot
 
 import (
