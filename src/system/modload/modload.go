@@ -65,6 +65,9 @@ type Loader struct {
 	enough   bool
 	index    map[string]int
 	leftOut  map[string]bool
+	// always are the modules that load beside the lane: those asked for
+	// by name and what they need (nil without Enough: all do).
+	always map[string]bool
 }
 
 // load is one module's load to run: when those it needs have returned,
@@ -85,6 +88,9 @@ func (l *Loader) lazyInit() {
 			if _, ok := l.index[m.Name()]; !ok {
 				l.index[m.Name()] = i
 			}
+		}
+		if l.Enough != nil {
+			l.always = kmod.Closure(l.List, kmod.Named(l.List))
 		}
 	}
 }
@@ -239,14 +245,10 @@ func (l *Loader) start(present []string, results chan<- result) int {
 		l.started = true
 		close(l.first)
 	}
-	var always map[string]bool
-	if l.Enough != nil {
-		always = kmod.Closure(l.List, kmod.Named(l.List))
-	}
 	var now []load
 	queued := false
 	for _, ld := range loads {
-		if always == nil || always[ld.m.Name()] {
+		if l.always == nil || l.always[ld.m.Name()] {
 			now = append(now, ld)
 			continue
 		}

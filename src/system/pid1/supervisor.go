@@ -646,33 +646,21 @@ func (s *Supervisor) stopAll(st []svcState, exits <-chan exit, which func(int) b
 const readyPoll = 25 * time.Millisecond
 
 // awaitReady tries svc's ReadySocket until a connection is accepted there
-// or Config.ReadyWait has passed since the supervisor started, and sends
-// the Ready event.
+// or Config.ReadyWait has passed, and sends the Ready event.
 func (s *Supervisor) awaitReady(svc Service, done <-chan struct{}, out chan<- Event) {
-	t0 := s.cfg.Clock.Now()
-	deadline := s.cfg.Clock.After(s.cfg.ReadyWait)
-	e := Event{Kind: Ready, Service: svc.Name}
-	for {
+	var last error
+	s.poll(Event{Kind: Ready, Service: svc.Name}, readyPoll, s.cfg.ReadyWait, func(e *Event, since time.Duration) bool {
 		c, err := net.DialTimeout("unix", svc.ReadySocket, time.Second)
-		if err == nil {
-			c.Close()
-			e.Detail = fmt.Sprintf("%s answers, %v after the start", svc.ReadySocket, s.cfg.Clock.Now().Sub(t0).Round(time.Millisecond))
-			break
+		if err != nil {
+			last = err
+			return false
 		}
-		select {
-		case <-s.cfg.Clock.After(readyPoll):
-			continue
-		case <-deadline:
-			e.Err = fmt.Errorf("%s not answering after %v (%w): starting the services after it anyway", svc.ReadySocket, s.cfg.ReadyWait, err)
-		case <-done:
-			return
-		}
-		break
-	}
-	select {
-	case out <- e:
-	case <-done:
-	}
+		c.Close()
+		e.Detail = fmt.Sprintf("%s answers, %v after the start", svc.ReadySocket, since.Round(time.Millisecond))
+		return true
+	}, func() error {
+		return fmt.Errorf("%s not answering after %v (%w): starting the services after it anyway", svc.ReadySocket, s.cfg.ReadyWait, last)
+	}, done, out)
 }
 
 // idleWindow is how long the CPU is watched for time to spare: a few of
@@ -682,31 +670,43 @@ const idleWindow = 100 * time.Millisecond
 // awaitIdle watches the CPU, a window at a time, until it was idle at
 // least half of one or Config.IdleWait has passed, and sends svc's Turn.
 func (s *Supervisor) awaitIdle(svc Service, done <-chan struct{}, out chan<- Event) {
-	t0 := s.cfg.Clock.Now()
-	deadline := s.cfg.Clock.After(s.cfg.IdleWait)
-	e := Event{Kind: Turn, Service: svc.Name}
-	idle0, total0, err := s.cfg.CPUTimes()
-	for e.Detail == "" && e.Err == nil {
+	var idle0, total0 time.Duration
+	first := true
+	s.poll(Event{Kind: Turn, Service: svc.Name}, idleWindow, s.cfg.IdleWait, func(e *Event, since time.Duration) bool {
+		idle, total, err := s.cfg.CPUTimes()
 		if err != nil {
 			e.Err = fmt.Errorf("CPU times: %w: starting it now", err)
-			break
+			return true
 		}
+		window := total - total0
+		if !first && window > 0 && 2*(idle-idle0) >= window {
+			e.Detail = fmt.Sprintf("the CPU %d%% idle over %v, %v after its turn came", 100*(idle-idle0)/window, idleWindow, since.Round(time.Millisecond))
+			return true
+		}
+		first, idle0, total0 = false, idle, total
+		return false
+	}, func() error {
+		return fmt.Errorf("the CPU not half idle within %v: starting it anyway", s.cfg.IdleWait)
+	}, done, out)
+}
+
+// poll calls try at once and then every `every` until it says it is
+// done, having filled in e (it is given the time since the first call),
+// or until wait has passed (e.Err is then timeout's), and sends e; it
+// returns without sending once done is closed.
+func (s *Supervisor) poll(e Event, every, wait time.Duration, try func(e *Event, since time.Duration) bool, timeout func() error, done <-chan struct{}, out chan<- Event) {
+	t0 := s.cfg.Clock.Now()
+	deadline := s.cfg.Clock.After(wait)
+	for !try(&e, s.cfg.Clock.Now().Sub(t0)) {
 		select {
-		case <-s.cfg.Clock.After(idleWindow):
-		case <-deadline:
-			e.Err = fmt.Errorf("the CPU not half idle within %v: starting it anyway", s.cfg.IdleWait)
+		case <-s.cfg.Clock.After(every):
 			continue
+		case <-deadline:
+			e.Err = timeout()
 		case <-done:
 			return
 		}
-		var idle, total time.Duration
-		if idle, total, err = s.cfg.CPUTimes(); err != nil {
-			continue
-		}
-		if window := total - total0; window > 0 && 2*(idle-idle0) >= window {
-			e.Detail = fmt.Sprintf("the CPU %d%% idle over %v, %v after its turn came", 100*(idle-idle0)/window, idleWindow, s.cfg.Clock.Now().Sub(t0).Round(time.Millisecond))
-		}
-		idle0, total0 = idle, total
+		break
 	}
 	select {
 	case out <- e:
