@@ -116,6 +116,21 @@ def _picket_image_impl(ctx):
             name = "init" if dest == "sbin/" else t.label.name
             args += ["-rootfs-file", "%s%s=%s" % (dest, name, exe.path)]
 
+    # The multi-call binary: one file at its first program's path, hard
+    # links to it at the others' (src/cmd/picketbox says why).
+    programs = ctx.attr.multicall_programs
+    if len(ctx.attr.multicall) > 1 or bool(ctx.attr.multicall) != bool(programs):
+        fail("multicall: one binary and its programs, or neither")
+    if "init" in programs and ctx.attr.init:
+        fail("multicall_programs holds init, and init is given too")
+    program_paths = [("sbin/init" if p == "init" else "usr/bin/" + p) for p in programs]
+    for t in ctx.attr.multicall:
+        exe = _exe(t)
+        inputs.append(exe)
+        args += ["-rootfs-file", "%s=%s" % (program_paths[0], exe.path)]
+        for path in program_paths[1:]:
+            args += ["-rootfs-link", "%s=%s" % (path, program_paths[0])]
+
     # The init's configuration (src/system/pid1 BootConfig at /etc/picket/init.json).
     # Services run in the order of daemons; $PLATFORM, $PLATFORM_URL and
     # $PLATFORM_CA in their args are the platform the image is built for,
@@ -143,8 +158,10 @@ def _picket_image_impl(ctx):
         if uid < 100 or uid in uids.values() or uid == ctx.attr.api_group:
             fail("users: %s has uid %d: each daemon's uid is its own, 100 or more, and not the API group's" % (user, uid))
         uids[user] = uid
-    for t in ctx.attr.daemons:
-        name = t.label.name
+    daemon_names = [p for p in programs if p != "init"] + [t.label.name for t in ctx.attr.daemons]
+    for name in daemon_names:
+        if len([n for n in daemon_names if n == name]) > 1:
+            fail("daemon %s is both in multicall_programs and in daemons" % name)
         if name not in ctx.attr.services:
             continue
         if name not in ctx.attr.users or name not in ctx.attr.rights:
@@ -357,12 +374,14 @@ picket_image = rule(
         "board": attr.string(mandatory = True, doc = "board name from platforms/boards.bzl"),
         "daemons": attr.label_list(cfg = _to_board, doc = "daemons, installed as /usr/bin/<target name>"),
         "init": attr.label_list(cfg = _to_board, doc = "the rootfs's PID 1, installed as /sbin/init (at most one)"),
+        "multicall": attr.label_list(cfg = _to_board, doc = "a binary holding several programs, each run by the name it is called by (src/cmd/picketbox; at most one)"),
+        "multicall_programs": attr.string_list(doc = "the programs the multicall binary is installed as: init at /sbin/init, the daemons at /usr/bin/<name>; the first is the file, the others hard links to it. Its daemons come first in the services' order, then those of daemons"),
         "initramfs_init": attr.label(cfg = _to_board, mandatory = True, doc = "PID 1 of the initramfs"),
         "initramfs_modules": attr.string_list(doc = "kernel modules the initramfs loads (names; imgtool adds their dependencies from modules.dep); default: the board's (platforms/board)"),
         "rootfs_modules": attr.string_list(doc = "kernel modules the init loads (names, as initramfs_modules); default: the board's"),
         "kernel_files": attr.label(doc = "the unpacked kernel package: lib/modules/<version>/modules.dep and the .ko files"),
         "rootfs_trees": attr.label_list(allow_files = True, doc = "files of external repositories (tools/fetch's unpacked packages, such as @e2fsprogs_amd64//:rootfs), each put in the rootfs at its path inside its repository"),
-        "services": attr.string_list_dict(doc = "daemon name -> its args: the daemons the init runs, in the order of daemons ($PLATFORM, $PLATFORM_URL, $PLATFORM_CA are substituted)"),
+        "services": attr.string_list_dict(doc = "daemon name -> its args: the daemons the init runs, in the order of multicall_programs and daemons ($PLATFORM, $PLATFORM_URL, $PLATFORM_CA are substituted)"),
         "kernel": attr.label(allow_single_file = True, mandatory = True),
         "console_daemon": attr.string(default = "", doc = "a daemon to run on the console tty as its controlling terminal (stdin/stdout/stderr there, not logged); consoled opens the console itself and logs like the others"),
         "good_by": attr.string(default = "", values = ["", "updater"], doc = "who marks a slot on trial good (BootConfig good_by): \"\" the stable period alone, \"updater\" the stable period and updaterd's verdict once the slot reached the platform"),

@@ -6,15 +6,19 @@ cannot drift apart."""
 
 load(":image.bzl", "picket_image")
 
-# Every daemon of the boards goes into /usr/bin; the init runs those in
-# the services dicts below, in this order. slotctl is the on-box A/B
-# state tool, scan the command-line scan.
+# The init and every daemon of the boards are one binary (the multi-call
+# src/cmd/picketbox): /sbin/init, and hard links to it at /usr/bin/<name>.
+# The init runs the daemons in the services dicts below, in this order.
+# The initramfs reads all of /sbin/init through dm-verity before it
+# switches root, so every daemon's code is checked then and in the page
+# cache when the daemons start (src/cmd/picketbox says why).
+MULTICALL = "//src/cmd/picketbox"
+
+MULTICALL_PROGRAMS = ["init", "netmgrd", "consoled", "lcdd", "scannerd", "updaterd"]
+
+# Binaries of their own in /usr/bin: slotctl is the on-box A/B state
+# tool, scan the command-line scan; nothing runs them at boot.
 DAEMONS = [
-    "//src/cmd/netmgrd",
-    "//src/cmd/consoled",
-    "//src/cmd/lcdd",
-    "//src/cmd/scannerd",
-    "//src/cmd/updaterd",
     "//src/cmd/slotctl",
     "//src/cmd/scan",
 ]
@@ -222,7 +226,8 @@ def board_image(name, board, **kwargs):
         name = name,
         board = board,
         daemons = DAEMONS,
-        init = ["//src/cmd/init"],
+        multicall = [MULTICALL],
+        multicall_programs = MULTICALL_PROGRAMS,
         initramfs_init = "//src/cmd/initramfs",
         kernel = "@%s//:vmlinuz" % b["kernel"],
         # The board's modules (platforms/board Modules) come out of it.

@@ -37,6 +37,8 @@ func runBuild(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	fs.Var(&rootfsFiles, "rootfs-file", "DEST=SRC: put file SRC at DEST in the rootfs (executable if SRC is); repeatable")
 	var rootfsData command.Strings
 	fs.Var(&rootfsData, "rootfs-data", "DEST=SRC: like -rootfs-file, but never executable (mode 0644); repeatable")
+	var rootfsLinks command.Strings
+	fs.Var(&rootfsLinks, "rootfs-link", "DEST=TARGET: make DEST in the rootfs a hard link to TARGET, a -rootfs-file's DEST (one binary under several names); repeatable")
 	grubDir := fs.String("grub-dir", "", "GRUB's modules for the board's EFI platform (default: the host's /usr/lib/grub/<platform>)")
 	var espFiles command.Strings
 	fs.Var(&espFiles, "esp-file", "DEST=SRC: put file SRC at DEST on the boot partition too (board firmware files); repeatable")
@@ -100,6 +102,14 @@ func runBuild(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 			}
 			files = append(files, imagebuild.File{Name: strings.TrimPrefix(dest, "/"), Source: src, Exec: !l.data && st.Mode()&0o111 != 0})
 		}
+	}
+	// After the files they link to (imagebuild.Stage wants those first).
+	for _, spec := range rootfsLinks {
+		dest, target, ok := strings.Cut(spec, "=")
+		if !ok || dest == "" || target == "" {
+			return fmt.Errorf("%w: -rootfs-link %q: want DEST=TARGET", command.ErrUsage, spec)
+		}
+		files = append(files, imagebuild.File{Name: strings.TrimPrefix(dest, "/"), Link: target})
 	}
 	if (*initModNames != "" || *rootfsModNames != "") && *kmodDir == "" {
 		return fmt.Errorf("%w: -initramfs-modules and -rootfs-modules need -kernel-modules", command.ErrUsage)

@@ -27,7 +27,7 @@ func (l LogPower) Shutdown(context.Context) error {
 	return nil
 }
 
-// InitPower asks the box's init (PID 1, src/cmd/init) to reboot or power
+// InitPower asks the box's init (PID 1, src/daemon/initd) to reboot or power
 // off on init.sock (POST /v1/reboot, /v1/poweroff; init admits the panel
 // daemons' users to these two): it stops every daemon, syncs and unmounts
 // the data partition, and only then calls reboot(2). This is the path on

@@ -10,7 +10,7 @@
 // not place; it is given up only when it is truly gone (a new file
 // system, or no valid key anywhere after the repair), and then the
 // platform link makes a new one and the box must be activated again. The
-// Result says which, for the panel (initapi.DataNotice). src/cmd/init runs
+// Result says which, for the panel (initapi.DataNotice). src/daemon/initd runs
 // Mount before it starts the daemons.
 package datapart
 

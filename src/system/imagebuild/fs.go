@@ -79,6 +79,12 @@ type File struct {
 	// Dir makes an (empty) directory instead: mount points of a read-only
 	// rootfs must exist in the image.
 	Dir bool
+	// Link makes the file a hard link to the file of that name, given
+	// earlier in the list: one file under several names, which share one
+	// inode and so, on the box, one copy in the page cache (the init and
+	// daemons of the multi-call binary, src/cmd/picketbox). Only squashfs
+	// keeps them.
+	Link string
 }
 
 // Stage writes files under dir with normalised metadata: real copies (no
@@ -86,6 +92,7 @@ type File struct {
 // and directory's mtime set to Epoch.
 func Stage(dir string, files []File) error {
 	dirs := map[string]bool{dir: true}
+	staged := map[string]bool{} // regular files, by their Name
 	for _, f := range files {
 		clean := filepath.Clean("/" + f.Name)[1:]
 		if clean == "" || clean != strings.TrimPrefix(f.Name, "/") {
@@ -105,6 +112,20 @@ func Stage(dir string, files []File) error {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}
+		if _, err := os.Lstat(dst); err == nil {
+			return fmt.Errorf("stage %s: given twice", f.Name)
+		}
+		if f.Link != "" {
+			target := strings.TrimPrefix(f.Link, "/")
+			if !staged[target] {
+				return fmt.Errorf("stage %s: a link to %q, which is not a file given before it", f.Name, f.Link)
+			}
+			if err := os.Link(filepath.Join(dir, target), dst); err != nil {
+				return fmt.Errorf("stage %s: %w", f.Name, err)
+			}
+			continue
+		}
+		staged[clean] = true
 		data := f.Data
 		if f.Source != "" {
 			b, err := os.ReadFile(f.Source)
@@ -116,9 +137,6 @@ func Stage(dir string, files []File) error {
 		mode := os.FileMode(0o644)
 		if f.Exec {
 			mode = 0o755
-		}
-		if _, err := os.Lstat(dst); err == nil {
-			return fmt.Errorf("stage %s: given twice", f.Name)
 		}
 		if err := os.WriteFile(dst, data, mode); err != nil {
 			return fmt.Errorf("stage %s: %w", f.Name, err)

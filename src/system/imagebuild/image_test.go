@@ -115,13 +115,15 @@ func TestSquashfsReproducible(t *testing.T) {
 		{Name: "sbin/init", Source: link, Exec: true},
 		{Name: "etc/board", Data: []byte("virtual\n")},
 		{Name: "usr/bin/netmgrd", Data: bytes.Repeat([]byte("netmgrd"), 5000), Exec: true},
+		// The multi-call binary's other names.
+		{Name: "usr/bin/consoled", Link: "sbin/init"},
 	}
 	a, b := filepath.Join(dir, "a.sqfs"), filepath.Join(dir, "b.sqfs")
 	if err := BuildSquashfs(context.Background(), a, files); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(1100 * time.Millisecond)
-	if err := BuildSquashfs(context.Background(), b, []File{files[2], files[1], files[0]}); err != nil {
+	if err := BuildSquashfs(context.Background(), b, []File{files[2], files[1], files[0], files[3]}); err != nil {
 		t.Fatal(err)
 	}
 	if sha(t, a) != sha(t, b) {
@@ -151,6 +153,39 @@ func TestSquashfsReproducible(t *testing.T) {
 	}
 	if strings.Contains(listing, "lrwx") {
 		t.Errorf("image holds a symlink:\n%s", listing)
+	}
+	// The link is the same inode as its target, not a copy: unsquashfs
+	// makes hard links again of what the image holds as one.
+	out, err = exec.Command(unsq, "-d", filepath.Join(dir, "x"), a).CombinedOutput()
+	if err != nil {
+		t.Fatalf("unsquashfs: %v\n%s", err, out)
+	}
+	target, err := os.Stat(filepath.Join(dir, "x/sbin/init"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	consoled, err := os.Stat(filepath.Join(dir, "x/usr/bin/consoled"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(target, consoled) || consoled.Mode() != 0o755 {
+		t.Errorf("usr/bin/consoled: mode %v, the same file as sbin/init %v; want a hard link to it, mode 0755", consoled.Mode(), os.SameFile(target, consoled))
+	}
+}
+
+func TestStageRejectsLinks(t *testing.T) {
+	for _, c := range []struct {
+		files []File
+		want  string
+	}{
+		{[]File{{Name: "usr/bin/consoled", Link: "sbin/init"}, {Name: "sbin/init", Data: []byte("x")}}, `stage usr/bin/consoled: a link to "sbin/init", which is not a file given before it`},
+		{[]File{{Name: "usr/bin", Dir: true}, {Name: "sbin/init", Link: "usr/bin"}}, `stage sbin/init: a link to "usr/bin", which is not a file given before it`},
+		{[]File{{Name: "sbin/init", Data: []byte("x")}, {Name: "sbin/init", Link: "sbin/init"}}, "stage sbin/init: given twice"},
+	} {
+		err := Stage(t.TempDir(), c.files)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("Stage(%+v): %v, want %q", c.files, err, c.want)
+		}
 	}
 }
 

@@ -4,7 +4,7 @@
 // mounts, module loading and the clean reboot/poweroff sequence. The
 // system calls only PID 1 may make (mount, reboot, sethostname,
 // finit_module) go through the System interface so the rest is tested as
-// an ordinary process; src/cmd/init is the thin main around it.
+// an ordinary process; src/daemon/initd is the program around it.
 package pid1
 
 import (
