@@ -6,19 +6,23 @@ cannot drift apart."""
 
 load(":image.bzl", "picket_image")
 
-# The init and every daemon of the boards are one binary (the multi-call
-# src/cmd/picketbox): /sbin/init, and hard links to it at /usr/bin/<name>.
-# The init runs the daemons in the services dicts below, in this order.
-# The initramfs reads all of /sbin/init through dm-verity before it
-# switches root, so every daemon's code is checked then and in the page
-# cache when the daemons start (src/cmd/picketbox says why).
+# The init and the daemons that start before the operator's menu are one
+# binary (the multi-call src/cmd/picketbox): /sbin/init, and hard links to
+# it at /usr/bin/<name>. The initramfs reads all of /sbin/init through
+# dm-verity before it switches root, so their code is checked then and in
+# the page cache when they start (src/cmd/picketbox says why).
 MULTICALL = "//src/cmd/picketbox"
 
-MULTICALL_PROGRAMS = ["init", "netmgrd", "consoled", "lcdd", "scannerd", "updaterd"]
+MULTICALL_PROGRAMS = ["init", "netmgrd", "consoled", "lcdd"]
 
-# Binaries of their own in /usr/bin: slotctl is the on-box A/B state
-# tool, scan the command-line scan; nothing runs them at boot.
+# Binaries of their own in /usr/bin: the batch daemons, which init starts
+# once the CPU is idle; slotctl, the on-box A/B state tool, and scan, the
+# command-line scan, which nothing runs at boot. The init runs the
+# daemons in the services dicts below in the order of MULTICALL_PROGRAMS
+# and then this list.
 DAEMONS = [
+    "//src/cmd/scannerd",
+    "//src/cmd/updaterd",
     "//src/cmd/slotctl",
     "//src/cmd/scan",
 ]

@@ -1,7 +1,7 @@
 // Package appliance boots the whole virtual appliance image under qemu
 // (TCG) and UEFI firmware (OVMF): GRUB picks the slot, the initramfs
 // (src/cmd/initramfs) verifies it against its signed manifest, the init
-// (src/cmd/init) starts the daemons and marks the slot good. The box's
+// (src/daemon/initd) starts the daemons and marks the slot good. The box's
 // NIC is a tap in a network namespace this test makes, where dnsmasq
 // serves DHCP; its serial console is a socket the test reads and types
 // into. Its second serial port is the rack appliance's front panel: a
@@ -40,7 +40,8 @@
 // The image is built here with `imgtool build` and a throwaway key, from
 // the same daemons, init, initramfs and kernel modules as
 // //rootfs:image_virtual (under Bazel from its data; with go test built
-// with the go command).
+// with the go command), init and the daemons one binary with several
+// names as there (src/cmd/picketbox).
 package appliance
 
 import (
@@ -101,7 +102,7 @@ const (
 // builder makes disk images the way //rootfs:image_virtual does.
 type builder struct {
 	dir, imgtool, kernelDir, key string
-	bins                         map[string]string // netmgrd, consoled, lcdd, init, initramfs
+	bins                         map[string]string // picketbox (init and the daemons), initramfs
 	// e2fsprogs are the image's e2fsck and mke2fs with their libraries
 	// (tools/fetch's amd64 tree, as rootfs/products.bzl puts it in).
 	e2fsprogs []imagebuild.File
@@ -112,7 +113,7 @@ func newBuilder(t *testing.T) *builder {
 	dir := t.TempDir()
 	b := &builder{dir: dir, bins: map[string]string{}}
 	b.imgtool = testinput.Command(t, "imgtool")
-	for _, name := range []string{"init", "initramfs", "netmgrd", "consoled", "lcdd"} {
+	for _, name := range []string{"picketbox", "initramfs"} {
 		b.bins[name] = testinput.Path(t, "PICKET_"+strings.ToUpper(name), func() string { return testinput.GoBuild(t, "./src/cmd/"+name, "amd64", "") })
 	}
 	vmlinuz := testinput.Path(t, "PICKET_KERNEL", func() string { return testinput.Fetched(t, "kernel-amd64/vmlinuz") })
@@ -153,10 +154,11 @@ func (b *builder) build(t *testing.T, version string, services []pid1.ServiceCon
 	args := []string{"build", "-board", "virtual", "-version", version,
 		"-kernel", filepath.Join(b.kernelDir, "vmlinuz"), "-initramfs-init", b.bins["initramfs"],
 		"-kernel-modules", b.kernelDir,
-		"-rootfs-file", "sbin/init=" + b.bins["init"],
-		"-rootfs-file", "usr/bin/netmgrd=" + b.bins["netmgrd"],
-		"-rootfs-file", "usr/bin/consoled=" + b.bins["consoled"],
-		"-rootfs-file", "usr/bin/lcdd=" + b.bins["lcdd"],
+		// One binary for init and the daemons, as the product has it.
+		"-rootfs-file", "sbin/init=" + b.bins["picketbox"],
+		"-rootfs-link", "usr/bin/netmgrd=sbin/init",
+		"-rootfs-link", "usr/bin/consoled=sbin/init",
+		"-rootfs-link", "usr/bin/lcdd=sbin/init",
 		"-rootfs-data", "etc/picket/init.json=" + cfgPath,
 		"-key", b.key, "-slot-mib", "64", "-data-mib", "32", "-out", out}
 	for _, f := range b.e2fsprogs {

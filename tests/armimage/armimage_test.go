@@ -5,8 +5,8 @@
 // Debian's arm64 or armmp kernel with the product initramfs
 // (src/cmd/initramfs), which loads its modules, verifies the slot's
 // squashfs against its signed manifest and switches to it, and the init
-// (src/cmd/init) marks the slot good in grubenv, which the test reads back
-// from the ESP.
+// (src/daemon/initd, in the multi-call src/cmd/picketbox) marks the slot
+// good in grubenv, which the test reads back from the ESP.
 //
 // Each board's test builds an image of its own with imgtool (no daemons,
 // so the init marks the slot good after its stable period) and boots it
@@ -78,7 +78,9 @@ func buildImage(t *testing.T, b board) string {
 	kernel := testinput.Path(t, env+"KERNEL", func() string { return filepath.Join(testinput.Fetched(t, b.kernelDir), "vmlinuz") })
 	grub := filepath.Dir(testinput.Path(t, env+"GRUB", func() string { return filepath.Join(testinput.Fetched(t, b.grubDir), "linux.mod") }))
 	initramfs := testinput.Path(t, env+"INITRAMFS", func() string { return testinput.GoBuild(t, "./src/cmd/initramfs", b.goarch, b.goarm) })
-	init := testinput.Path(t, env+"INIT", func() string { return testinput.GoBuild(t, "./src/cmd/init", b.goarch, b.goarm) })
+	// The product's /sbin/init: the multi-call binary, run as init by
+	// that name.
+	init := testinput.Path(t, env+"INIT", func() string { return testinput.GoBuild(t, "./src/cmd/picketbox", b.goarch, b.goarm) })
 	for _, tool := range []string{b.qemu, "mksquashfs", "mkfs.vfat", "mcopy", "grub-mkimage", "partx"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is needed: %v", tool, err)

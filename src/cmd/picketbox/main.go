@@ -1,8 +1,8 @@
-// Command picketbox is the box's init and daemons in one binary. The image
-// has one file at /sbin/init and hard links to it at /usr/bin/netmgrd,
-// consoled, lcdd, scannerd and updaterd; each runs the program its name
-// says (argv[0]'s last element; package src/daemon/<name>, init's is
-// initd). "picketbox PROGRAM ARGS..." runs one by name.
+// Command picketbox is the box's init and its boot daemons in one binary.
+// The image has one file at /sbin/init and hard links to it at
+// /usr/bin/netmgrd, consoled and lcdd; each runs the program its name says
+// (argv[0]'s last element; package src/daemon/<name>, init's is initd).
+// "picketbox PROGRAM ARGS..." runs one by name.
 //
 // Why one file: the initramfs reads the whole of /sbin/init through
 // dm-verity before it switches root, so that a slot whose code does not
@@ -12,8 +12,15 @@
 // decompressing or hashing a block of their own, where separate binaries
 // each paged in their own copy of the Go runtime and standard library
 // (under emulation on one CPU, most of the time from init's start to the
-// console's menu; docs/benchmarks.md). One copy also makes the rootfs and
-// so each update a third smaller. The rights are unchanged: init gives
+// console's menu; docs/benchmarks.md).
+//
+// Which programs: those that start before the operator's menu answers,
+// init, the network manager and the panels. scannerd and updaterd, the
+// batch daemons init starts once the CPU is idle, stay binaries of their
+// own: in this one their code (nearly half of it) would be read and
+// hashed at every boot before the menu, for daemons that start after it.
+//
+// The rights are unchanged: init gives
 // each daemon its user, capabilities and devices when it starts it, not
 // the file (docs/privileges.md), and a program can only become another
 // with the rights it already has.
@@ -30,8 +37,6 @@ import (
 	"picket.dev/picket/src/daemon/initd"
 	"picket.dev/picket/src/daemon/lcdd"
 	"picket.dev/picket/src/daemon/netmgrd"
-	"picket.dev/picket/src/daemon/scannerd"
-	"picket.dev/picket/src/daemon/updaterd"
 )
 
 // self is the binary's own name, under which it takes the program's name
@@ -45,8 +50,6 @@ func programs() map[string]func() {
 		"netmgrd":  netmgrd.Main,
 		"consoled": consoled.Main,
 		"lcdd":     lcdd.Main,
-		"scannerd": scannerd.Main,
-		"updaterd": updaterd.Main,
 	}
 }
 

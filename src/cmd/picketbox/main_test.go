@@ -50,9 +50,9 @@ func TestLookup(t *testing.T) {
 }
 
 // TestProgramsAreTheDaemons: the binary holds init and every daemon the
-// image links to it (rootfs/products.bzl).
+// image links to it (rootfs/products.bzl MULTICALL_PROGRAMS).
 func TestProgramsAreTheDaemons(t *testing.T) {
-	want := []string{"consoled", "init", "lcdd", "netmgrd", "scannerd", "updaterd"}
+	want := []string{"consoled", "init", "lcdd", "netmgrd"}
 	if got := names(programs()); got != strings.Join(want, ", ") {
 		t.Errorf("programs %s, want %s", got, strings.Join(want, ", "))
 	}
