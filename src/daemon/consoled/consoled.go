@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"time"
 
 	"picket.dev/picket/platforms/board"
@@ -25,6 +26,11 @@ import (
 	"picket.dev/picket/src/system/initapi"
 	"picket.dev/picket/src/update/updateapi"
 )
+
+// socketLook is how often consoled looks for the network manager's
+// socket while it starts: a stat costs microseconds, and the menu
+// answers the operator's first ENTER at most this much later.
+const socketLook = 20 * time.Millisecond
 
 // Main runs consoled with the process's arguments and exits with its status.
 func Main() {
@@ -65,15 +71,32 @@ func serve(ctx context.Context, info version.Info, b board.Board, device, socket
 	ready := make(chan struct{})
 	go func() {
 		defer close(ready)
-		// Wait for the network manager rather than exit: often every
-		// 100 ms while it starts, then less often.
+		// Wait for the network manager rather than exit. Until its
+		// socket is there (at most 10 s), a look at the file every 20 ms:
+		// a system call, where an attempt is requests and a log line, CPU
+		// the network manager's own start needs at boot. Then requests
+		// every 100 ms while it starts, less often after 10 s. The wait
+		// is logged at once and every 10 s, not at each attempt.
+		var warned time.Time
 		for start, delay := time.Now(), 100*time.Millisecond; ; {
+			if _, err := os.Stat(socket); err != nil && time.Since(start) < 10*time.Second {
+				if err := clock.Sleep(ctx, clock.System{}, socketLook); err != nil {
+					return
+				}
+				continue
+			}
 			np, err := loop.New(ctx, mgr, pw, frame.LCD16x2(), info.Version, log)
 			if err == nil {
+				if !warned.IsZero() {
+					log.Info("the network manager answers", "after", time.Since(start).Round(time.Millisecond))
+				}
 				p = np
 				break
 			}
-			log.Warn("waiting for the network manager", "socket", socket, "err", err)
+			if time.Since(warned) >= 10*time.Second {
+				log.Warn("waiting for the network manager", "socket", socket, "err", err)
+				warned = time.Now()
+			}
 			if time.Since(start) > 10*time.Second {
 				delay = min(2*delay, 8*time.Second)
 			}

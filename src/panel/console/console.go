@@ -107,7 +107,9 @@ func (c *Console) session(ctx context.Context, port *serial.Port) error {
 	if err != nil {
 		return fmt.Errorf("console panel: %w", err)
 	}
-	scr.SetMAC("LAN", c.lanMAC(ctx))
+	// From the status the panel has: the MAC address does not change, and
+	// a request more would hold the menu back.
+	scr.SetMAC("LAN", panel.MAC(netapi.LAN))
 	scr.Invalidate()
 	runErr := make(chan error, 1)
 	go func() { runErr <- loop.Serve(ctx, panel, loop.Inputs{Keys: keyc, Abandon: abandon}, scr) }()
@@ -119,21 +121,6 @@ func (c *Console) session(ctx context.Context, port *serial.Port) error {
 	case err := <-runErr:
 		return err
 	}
-}
-
-func (c *Console) lanMAC(ctx context.Context) net.HardwareAddr {
-	st, err := c.Manager.Status(ctx)
-	if err != nil {
-		c.Log.Warn("read status for the MAC address", "err", err)
-		return nil
-	}
-	for _, ifc := range st.Interfaces {
-		if ifc.Name == netapi.LAN {
-			mac, _ := net.ParseMAC(ifc.MAC)
-			return mac
-		}
-	}
-	return nil
 }
 
 // screen is the VT100 screen shared by the session (prompts), the panel

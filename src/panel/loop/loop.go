@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"picket.dev/picket/src/base/clock"
@@ -295,6 +296,19 @@ func (p *Panel) TextEditing() bool { return p.menu.TextEditing() }
 // Frame is what the display should show now.
 func (p *Panel) Frame() frame.Frame { return p.menu.Render() }
 
+// MAC is the MAC address of the port (netapi.LAN, netapi.WAN) in the last
+// status the panel has; nil when that status does not list the port or
+// its address does not parse. Not safe while Serve runs.
+func (p *Panel) MAC(port netapi.Iface) net.HardwareAddr {
+	for _, ifc := range p.st.Interfaces {
+		if ifc.Name == port {
+			mac, _ := net.ParseMAC(ifc.MAC)
+			return mac
+		}
+	}
+	return nil
+}
+
 // Status gives the panel a new status from the network manager.
 func (p *Panel) Status(ctx context.Context, st netapi.Status) {
 	if st.Seq < p.st.Seq {
@@ -448,6 +462,13 @@ func Serve(ctx context.Context, p *Panel, in Inputs, d Display) error {
 	keyc := in.Keys
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The panel's screen first, from the status the panel has: the
+	// subscription's first status is the current one, so a change made
+	// since then is shown once it comes, and the operator does not wait
+	// for another round trip to the network manager to see the menu.
+	if err := d.Draw(p.Frame()); err != nil {
+		return fmt.Errorf("draw: %w", err)
+	}
 	sub, err := p.mgr.Subscribe(ctx)
 	if err != nil {
 		return fmt.Errorf("subscribe to network status: %w", err)
@@ -469,9 +490,6 @@ func Serve(ctx context.Context, p *Panel, in Inputs, d Display) error {
 			st, err := u.State(ctx)
 			return updateViewOf(st, err), err
 		}, updc)
-	}
-	if err := d.Draw(p.Frame()); err != nil {
-		return fmt.Errorf("draw: %w", err)
 	}
 	revTick := p.revClock.NewTicker(RevertTick)
 	defer revTick.Stop()

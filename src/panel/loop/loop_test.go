@@ -475,3 +475,51 @@ func TestStaleStatusIgnored(t *testing.T) {
 		t.Fatalf("the trial ended: the panel still shows\n%s", f)
 	}
 }
+
+// heldSubscribe holds Subscribe until release is closed, as a network
+// manager busy with its first changes at boot answers late.
+type heldSubscribe struct {
+	netapi.Manager
+	release chan struct{}
+}
+
+func (h heldSubscribe) Subscribe(ctx context.Context) (<-chan netapi.Status, error) {
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return h.Manager.Subscribe(ctx)
+}
+
+// Serve draws the panel's screen from the status the panel has before it
+// waits for the subscription (a round trip to the network manager the
+// operator would wait for at the console's first ENTER), and a change
+// made meanwhile still reaches the screen: the subscription's first status
+// is the current one (netapi.Manager Subscribe).
+func TestServeDrawsBeforeSubscribing(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	mem := newMemory(t)
+	held := heldSubscribe{Manager: mem, release: make(chan struct{})}
+	p, err := New(ctx, held, &power{}, frame.LCD16x2(), "test", quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, waitFor, done := serveRecorded(t, ctx, p)
+	waitFor("the first screen while Subscribe is held", func(frame.Frame) bool { return true })
+
+	c := netcfg.Default()
+	c.VLAN = 7
+	if _, err := mem.Apply(ctx, c, netapi.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	close(held.release)
+	keys <- keyevent.Press(keyevent.Enter)
+	keys <- keyevent.Press(keyevent.Down)
+	waitFor("CHANGE VLAN (the VLAN set while Subscribe was held)", func(f frame.Frame) bool { return strings.Contains(f.String(), "CHANGE VLAN") })
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Serve: %v, want context.Canceled", err)
+	}
+}
