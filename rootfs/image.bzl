@@ -132,7 +132,7 @@ def _picket_image_impl(ctx):
             args += ["-rootfs-link", "%s=%s" % (path, program_paths[0])]
 
     # The init's configuration (src/system/pid1 BootConfig at /etc/picket/init.json).
-    # Services run in the order of daemons; $PLATFORM, $PLATFORM_URL and
+    # Services run in the order of multicall_programs, then daemons; $PLATFORM, $PLATFORM_URL and
     # $PLATFORM_CA in their args are the platform the image is built for,
     # $UID_<daemon> a daemon's uid (users) and $DATA the service's own
     # directory on the data partition (/data/<its rights' data>).

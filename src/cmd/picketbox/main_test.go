@@ -1,9 +1,14 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"picket.dev/picket/src/testkit/testinput"
 )
 
 func TestLookup(t *testing.T) {
@@ -49,11 +54,26 @@ func TestLookup(t *testing.T) {
 	}
 }
 
-// TestProgramsAreTheDaemons: the binary holds init and every daemon the
-// image links to it (rootfs/products.bzl MULTICALL_PROGRAMS).
+// TestProgramsAreTheDaemons: the binary holds exactly the programs the
+// images link to it (rootfs/products.bzl MULTICALL_PROGRAMS). A name the
+// image links but the binary lacks would only show at boot, as a daemon
+// that exits at once.
 func TestProgramsAreTheDaemons(t *testing.T) {
-	want := []string{"consoled", "init", "lcdd", "netmgrd"}
-	if got := names(programs()); got != strings.Join(want, ", ") {
-		t.Errorf("programs %s, want %s", got, strings.Join(want, ", "))
+	path := testinput.Path(t, "PICKET_PRODUCTS", func() string { return filepath.Join(testinput.ModuleRoot(t), "rootfs/products.bzl") })
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^MULTICALL_PROGRAMS = \[([^\]]*)\]`).FindSubmatch(src)
+	if m == nil {
+		t.Fatalf("%s: no MULTICALL_PROGRAMS = [...]", path)
+	}
+	var want []string
+	for _, q := range regexp.MustCompile(`"([a-z0-9]+)"`).FindAllSubmatch(m[1], -1) {
+		want = append(want, string(q[1]))
+	}
+	slices.Sort(want)
+	if got := names(programs()); got != strings.Join(want, ", ") || len(want) == 0 {
+		t.Errorf("programs %s; rootfs/products.bzl links %s", got, strings.Join(want, ", "))
 	}
 }
