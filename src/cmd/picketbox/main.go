@@ -20,10 +20,9 @@
 // own: in this one their code (nearly half of it) would be read and
 // hashed at every boot before the menu, for daemons that start after it.
 //
-// The rights are unchanged: init gives
-// each daemon its user, capabilities and devices when it starts it, not
-// the file (docs/privileges.md), and a program can only become another
-// with the rights it already has.
+// The rights are unchanged: init gives each daemon its user, capabilities
+// and devices when it starts it, not the file (docs/privileges.md), and a
+// program can only become another with the rights it already has.
 package main
 
 import (
