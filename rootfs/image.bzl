@@ -1,6 +1,6 @@
 """Disk images per board: `bazel build //rootfs:image_<board>`.
 
-picket_image builds the board's daemons (and init) for the board's platform
+picket_image builds the board's init and daemons (the multi-call binary and the others) for the board's platform
 and runs `imgtool build` (src/system/imagebuild) as one Bazel action: GPT disk with
 an ESP (GRUB, kernel, initramfs, signed slot manifests), the squashfs rootfs
 in slots A and B, and a data partition. The output is reproducible: the
@@ -109,27 +109,23 @@ def _picket_image_impl(ctx):
                 fail("rootfs_trees: %s is not a file of an external repository" % f.short_path)
             inputs.append(f)
             args += ["-rootfs-file", "%s=%s" % ("/".join(parts[2:]), f.path)]
-    for dest, targets in [("usr/bin/", ctx.attr.daemons), ("sbin/", ctx.attr.init)]:
-        for t in targets:
-            exe = _exe(t)
-            inputs.append(exe)
-            name = "init" if dest == "sbin/" else t.label.name
-            args += ["-rootfs-file", "%s%s=%s" % (dest, name, exe.path)]
-
-    # The multi-call binary: one file at its first program's path, hard
-    # links to it at the others' (src/cmd/picketbox says why).
-    programs = ctx.attr.multicall_programs
-    if len(ctx.attr.multicall) > 1 or bool(ctx.attr.multicall) != bool(programs):
-        fail("multicall: one binary and its programs, or neither")
-    if "init" in programs and ctx.attr.init:
-        fail("multicall_programs holds init, and init is given too")
-    program_paths = [("sbin/init" if p == "init" else "usr/bin/" + p) for p in programs]
-    for t in ctx.attr.multicall:
+    for t in ctx.attr.daemons:
         exe = _exe(t)
         inputs.append(exe)
-        args += ["-rootfs-file", "%s=%s" % (program_paths[0], exe.path)]
-        for path in program_paths[1:]:
-            args += ["-rootfs-link", "%s=%s" % (path, program_paths[0])]
+        args += ["-rootfs-file", "usr/bin/%s=%s" % (t.label.name, exe.path)]
+
+    # The multi-call binary, the rootfs's init among its programs: one
+    # file at /sbin/init, hard links to it at the daemons' paths
+    # (src/cmd/picketbox says why).
+    programs = ctx.attr.multicall_programs
+    if "init" not in programs:
+        fail("multicall_programs: %s holds no init; the rootfs's /sbin/init is the multi-call binary's" % programs)
+    exe = _exe(ctx.attr.multicall[0])
+    inputs.append(exe)
+    args += ["-rootfs-file", "sbin/init=" + exe.path]
+    for p in programs:
+        if p != "init":
+            args += ["-rootfs-link", "usr/bin/%s=sbin/init" % p]
 
     # The init's configuration (src/system/pid1 BootConfig at /etc/picket/init.json).
     # Services run in the order of multicall_programs, then daemons; $PLATFORM, $PLATFORM_URL and
@@ -373,9 +369,8 @@ picket_image = rule(
     attrs = {
         "board": attr.string(mandatory = True, doc = "board name from platforms/boards.bzl"),
         "daemons": attr.label_list(cfg = _to_board, doc = "daemons, installed as /usr/bin/<target name>"),
-        "init": attr.label_list(cfg = _to_board, doc = "the rootfs's PID 1, installed as /sbin/init (at most one)"),
-        "multicall": attr.label_list(cfg = _to_board, doc = "a binary holding several programs, each run by the name it is called by (src/cmd/picketbox; at most one)"),
-        "multicall_programs": attr.string_list(doc = "the programs the multicall binary is installed as: init at /sbin/init, the daemons at /usr/bin/<name>; the first is the file, the others hard links to it. Its daemons come first in the services' order, then those of daemons"),
+        "multicall": attr.label(cfg = _to_board, mandatory = True, doc = "the binary of the rootfs's init and the boot daemons, each run by the name it is called by (src/cmd/picketbox)"),
+        "multicall_programs": attr.string_list(mandatory = True, doc = "the programs the multicall binary is installed as: init at /sbin/init (the file), the daemons at /usr/bin/<name> (hard links to it). Its daemons come first in the services' order, then those of daemons"),
         "initramfs_init": attr.label(cfg = _to_board, mandatory = True, doc = "PID 1 of the initramfs"),
         "initramfs_modules": attr.string_list(doc = "kernel modules the initramfs loads (names; imgtool adds their dependencies from modules.dep); default: the board's (platforms/board)"),
         "rootfs_modules": attr.string_list(doc = "kernel modules the init loads (names, as initramfs_modules); default: the board's"),

@@ -230,7 +230,7 @@ def board_image(name, board, **kwargs):
         name = name,
         board = board,
         daemons = DAEMONS,
-        multicall = [MULTICALL],
+        multicall = MULTICALL,
         multicall_programs = MULTICALL_PROGRAMS,
         initramfs_init = "//src/cmd/initramfs",
         kernel = "@%s//:vmlinuz" % b["kernel"],
